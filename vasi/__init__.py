@@ -1,0 +1,28 @@
+"""vasi -- measure vitiligo from photographs.
+
+Segment depigmented skin in visible-light and Wood's lamp photos, register follow-up
+photos to baseline, measure repigmentation, and compute F-VASI / T-VASI scores and trial
+endpoints (F-VASI50/75/90, T-VASI50/75) for one patient or a cohort.
+
+Importing ``vasi`` has no side effects: no printing, no global state, logging only via
+``logging.getLogger("vasi")``.
+"""
+
+import logging as _logging
+
+from ._version import __version__
+from .errors import InputError, PhotoError, VasiError
+from .io import Photo, PhotoMeta, read_photo, write_image
+
+_logging.getLogger("vasi").addHandler(_logging.NullHandler())
+
+__all__ = [
+    "__version__",
+    "VasiError",
+    "PhotoError",
+    "InputError",
+    "Photo",
+    "PhotoMeta",
+    "read_photo",
+    "write_image",
+]

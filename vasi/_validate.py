@@ -1,0 +1,153 @@
+"""Input checks shared by every public function (the input contract of ``DESIGN.md``).
+
+Images are ``(H, W, 3)`` RGB arrays of dtype uint8, uint16, or float in ``[0, 1]``.
+Anything else raises :class:`vasi.errors.InputError` naming the parameter, what was
+received, and the fix. Nothing is rescaled silently.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import InputError
+
+MODALITIES = ("visible", "woods")
+
+
+def check_image(image, name: str = "image") -> np.ndarray:
+    """Validate an RGB image and return it as a numpy array (never a copy if avoidable).
+
+    Examples
+    --------
+    >>> check_image(np.zeros((4, 5, 3), np.uint8)).shape
+    (4, 5, 3)
+    >>> check_image(np.zeros((4, 5), np.uint8))
+    Traceback (most recent call last):
+    ...
+    vasi.errors.InputError: image must be an RGB array of shape (H, W, 3); got shape (4, 5). Greyscale photos cannot be scored (colour is needed): pass the colour photo.
+    """
+    arr = np.asarray(image)
+    if arr.ndim != 3 or arr.shape[2] != 3:
+        hint = (
+            " Greyscale photos cannot be scored (colour is needed): pass the colour photo."
+            if arr.ndim == 2
+            else " For RGBA drop the alpha channel: image[..., :3]."
+            if arr.ndim == 3 and arr.shape[2] == 4
+            else ""
+        )
+        raise InputError(
+            f"{name} must be an RGB array of shape (H, W, 3); got shape {arr.shape}.{hint}"
+        )
+    if arr.shape[0] < 8 or arr.shape[1] < 8:
+        raise InputError(f"{name} is too small to analyse: shape {arr.shape}; need at least 8x8 px.")
+    if arr.dtype == np.uint8 or arr.dtype == np.uint16:
+        return arr
+    if arr.dtype.kind == "f":
+        lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+        if not np.isfinite(arr).all():
+            raise InputError(f"{name} contains NaN or infinite values; replace them before scoring.")
+        if lo < 0.0 or hi > 1.0:
+            raise InputError(
+                f"{name} is float with values in [{lo:.4g}, {hi:.4g}], outside [0, 1]. "
+                "Scale it to [0, 1] (e.g. image / 255 for 8-bit data) or pass uint8/uint16."
+            )
+        return arr
+    raise InputError(
+        f"{name} has dtype {arr.dtype}; expected uint8, uint16 or float in [0, 1]. "
+        "Convert it, e.g. image.astype(np.uint8) for 0-255 integers."
+    )
+
+
+def to_float(image, name: str = "image") -> np.ndarray:
+    """Validated image as float32 in ``[0, 1]``.
+
+    >>> to_float(np.full((8, 8, 3), 255, np.uint8)).max()
+    np.float32(1.0)
+    """
+    arr = check_image(image, name)
+    if arr.dtype == np.uint8:
+        return arr.astype(np.float32) / np.float32(255.0)
+    if arr.dtype == np.uint16:
+        return arr.astype(np.float32) / np.float32(65535.0)
+    return arr.astype(np.float32, copy=False)
+
+
+def to_uint8(image, name: str = "image") -> np.ndarray:
+    """Validated image as uint8 (rounded, not truncated).
+
+    >>> to_uint8(np.full((8, 8, 3), 0.5)).max()
+    np.uint8(128)
+    """
+    arr = check_image(image, name)
+    if arr.dtype == np.uint8:
+        return arr
+    if arr.dtype == np.uint16:
+        return ((arr.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    return np.clip(np.rint(arr * 255.0), 0, 255).astype(np.uint8)
+
+
+def check_mask(mask, shape: tuple[int, int], name: str = "mask") -> np.ndarray:
+    """Validate a boolean (H, W) mask matching ``shape``; 0/1 integer masks are accepted.
+
+    >>> check_mask(np.ones((4, 4), np.uint8), (4, 4)).dtype
+    dtype('bool')
+    """
+    arr = np.asarray(mask)
+    if arr.shape != tuple(shape):
+        raise InputError(
+            f"{name} must have shape {tuple(shape)} (the image's height and width); got {arr.shape}."
+        )
+    if arr.dtype == bool:
+        return arr
+    if arr.dtype.kind in "iuf":
+        vals = np.unique(arr)
+        if vals.size <= 2 and set(vals.tolist()) <= {0, 1, 255}:
+            return arr > 0
+    raise InputError(
+        f"{name} must be boolean (or 0/1 / 0/255 integers); got dtype {arr.dtype}. "
+        "Pass mask.astype(bool)."
+    )
+
+
+def check_choice(value, choices, name: str) -> str:
+    """Validate a string option against its allowed values.
+
+    >>> check_choice("woods", MODALITIES, "modality")
+    'woods'
+    """
+    if value not in choices:
+        raise InputError(f"{name} must be one of {list(choices)}; got {value!r}.")
+    return value
+
+
+def check_positive(value, name: str, *, allow_none: bool = False):
+    """Validate a finite, strictly positive number (e.g. ``mm_per_px``).
+
+    >>> check_positive(0.2, "mm_per_px")
+    0.2
+    """
+    if value is None and allow_none:
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a positive number; got {value!r}.") from None
+    if not np.isfinite(v) or v <= 0:
+        raise InputError(f"{name} must be a finite positive number; got {value!r}.")
+    return v
+
+
+def check_rng(rng) -> np.random.Generator:
+    """Accept a seeded ``numpy.random.Generator`` or an int seed; refuse ``None``/legacy state.
+
+    >>> isinstance(check_rng(0), np.random.Generator)
+    True
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise InputError(
+        f"rng must be a numpy.random.Generator or an int seed; got {type(rng).__name__}. "
+        "Use rng=np.random.default_rng(seed) so results are reproducible."
+    )

@@ -1,0 +1,337 @@
+"""Reading and writing photos.
+
+:func:`read_photo` is the one entry point for photo files: JPEG, PNG and TIFF (8 or 16 bit,
+RGB or RGBA) and, with the ``dicom`` extra, DICOM. It applies the EXIF orientation, returns
+an RGB uint8 image and the metadata it could find, and raises :class:`vasi.PhotoError` --
+naming the file and the problem -- for anything it cannot turn into a colour photo.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from . import _atomic
+from ._validate import to_uint8
+from .errors import PhotoError
+
+__all__ = ["Photo", "PhotoMeta", "read_photo", "write_image", "DEFAULT_MAX_PIXELS"]
+
+#: Largest photo accepted, in pixels (width x height). 200 MP is far above any clinical
+#: camera (a 100 MP medium-format back is 11656 x 8742) yet stops decompression bombs
+#: before any pixel memory is allocated.
+DEFAULT_MAX_PIXELS = 200_000_000
+
+_EXIF_ORIENTATION = 0x0112
+_EXIF_IFD = 0x8769
+_EXIF_DATETIME_ORIGINAL = 0x9003
+_EXIF_DATETIME = 0x0132
+
+
+@dataclass(frozen=True)
+class PhotoMeta:
+    """What is known about a photo besides its pixels.
+
+    Attributes
+    ----------
+    path : str or None
+        Source file.
+    capture_date : datetime.datetime or None
+        EXIF ``DateTimeOriginal`` (else ``DateTime``), or the DICOM acquisition date.
+    mm_per_px : float or None
+        Physical pixel size in millimetres when the file states it (DICOM ``PixelSpacing``,
+        TIFF/PNG resolution given in centimetres or metres), else None.
+    orientation : int
+        EXIF orientation tag that was applied (1 = none).
+    source_dtype : str
+        Sample type in the file (``"uint8"`` or ``"uint16"``).
+    source_channels : int
+        Channels in the file (3 = RGB, 4 = RGBA with alpha dropped).
+    format : str
+        File format as detected from content (``"JPEG"``, ``"PNG"``, ``"TIFF"``, ``"DICOM"``).
+    """
+
+    path: str | None = None
+    capture_date: _dt.datetime | None = None
+    mm_per_px: float | None = None
+    orientation: int = 1
+    source_dtype: str = "uint8"
+    source_channels: int = 3
+    format: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """Plain dict (dates as ISO strings) for tables and JSON."""
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "extra"}
+        d["capture_date"] = self.capture_date.isoformat() if self.capture_date else None
+        return d
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A colour photo ready for analysis.
+
+    Attributes
+    ----------
+    image : ndarray, shape (H, W, 3), uint8
+        RGB pixels, EXIF orientation applied.
+    meta : PhotoMeta
+        Capture date, pixel size and provenance.
+    """
+
+    image: np.ndarray
+    meta: PhotoMeta
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(height, width)`` in pixels."""
+        return self.image.shape[:2]
+
+
+def read_photo(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
+    """Read a photo file as RGB uint8 with its EXIF orientation applied.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        JPEG, PNG or TIFF (8- or 16-bit; RGBA has its alpha dropped), or DICOM with the
+        ``dicom`` extra installed.
+    max_pixels : int, keyword-only
+        Refuse images with more pixels than this (decompression-bomb guard), checked from
+        the header before decoding.
+
+    Returns
+    -------
+    Photo
+        ``.image`` (H, W, 3) uint8 RGB and ``.meta`` (:class:`PhotoMeta`). 16-bit files are
+        rounded to 8 bit (``v16 / 257``).
+
+    Raises
+    ------
+    vasi.PhotoError
+        Missing, empty, corrupt, truncated, non-image, greyscale or oversized files; the
+        message names the file and the problem.
+
+    Examples
+    --------
+    >>> import tempfile, os, numpy as np
+    >>> from PIL import Image
+    >>> p = os.path.join(tempfile.mkdtemp(), "x.png")
+    >>> Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(p)
+    >>> read_photo(p).image.shape
+    (20, 30, 3)
+    """
+    path = Path(path)
+    if not path.exists():
+        raise PhotoError(path, "file does not exist")
+    if not path.is_file():
+        raise PhotoError(path, "not a regular file (is it a folder?)")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PhotoError(path, f"cannot open file ({exc.strerror or exc})") from exc
+    if len(data) == 0:
+        raise PhotoError(path, "file is empty (0 bytes)")
+    if len(data) > 132 and data[128:132] == b"DICM":
+        return _read_dicom(path, max_pixels)
+    return _decode_bytes(data, path, max_pixels)
+
+
+def _decode_bytes(data: bytes, path: Path, max_pixels: int) -> Photo:
+    header = _read_header(data, path, max_pixels)
+    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if arr is None:
+        raise PhotoError(path, f"corrupt or truncated {header['format']} data (decoder failed)")
+    if arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (1, 2)):
+        raise PhotoError(
+            path, "greyscale image: colour is needed to measure depigmentation; use the colour photo"
+        )
+    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
+        raise PhotoError(path, f"unsupported pixel layout {arr.shape}")
+    channels = arr.shape[2]
+    code = cv2.COLOR_BGRA2RGB if channels == 4 else cv2.COLOR_BGR2RGB
+    source_dtype = str(arr.dtype)
+    if arr.dtype not in (np.uint8, np.uint16):
+        raise PhotoError(path, f"unsupported sample type {arr.dtype}; save as 8- or 16-bit")
+    rgb = cv2.cvtColor(arr, code)
+    rgb = to_uint8(rgb)
+    rgb = np.ascontiguousarray(_apply_orientation(rgb, header["orientation"]))
+    meta = PhotoMeta(
+        path=str(path),
+        capture_date=header["capture_date"],
+        mm_per_px=header["mm_per_px"],
+        orientation=header["orientation"],
+        source_dtype=source_dtype,
+        source_channels=channels,
+        format=header["format"],
+    )
+    return Photo(image=rgb, meta=meta)
+
+
+def _read_header(data: bytes, path: Path, max_pixels: int) -> dict:
+    """Identify the format and read size, EXIF orientation/date and resolution, without
+    decoding pixels."""
+    import io as _io
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(_io.BytesIO(data))
+            fmt = im.format or "unknown"
+            width, height = im.size
+            exif = im.getexif()
+            tags = getattr(im, "tag_v2", None)
+    except UnidentifiedImageError:
+        raise PhotoError(path, "not an image file (unrecognised format)") from None
+    except Image.DecompressionBombError as exc:
+        raise PhotoError(path, f"image too large ({exc})") from None
+    except Exception as exc:  # Pillow raises many types on damaged headers
+        raise PhotoError(path, f"corrupt image header ({type(exc).__name__}: {exc})") from None
+    if fmt not in ("JPEG", "PNG", "TIFF", "MPO", "BMP", "WEBP"):
+        raise PhotoError(path, f"unsupported format {fmt}; use JPEG, PNG, TIFF or DICOM")
+    if width <= 0 or height <= 0:
+        raise PhotoError(path, f"image has no pixels ({width}x{height})")
+    if width * height > max_pixels:
+        raise PhotoError(
+            path,
+            f"image is {width}x{height} = {width * height / 1e6:.0f} MP, more than the "
+            f"max_pixels={max_pixels / 1e6:.0f} MP limit (possible decompression bomb); "
+            "pass a larger max_pixels if the photo is genuine",
+        )
+    orientation = int(exif.get(_EXIF_ORIENTATION, 1) or 1)
+    if orientation not in range(1, 9):
+        orientation = 1
+    return {
+        "format": "JPEG" if fmt == "MPO" else fmt,
+        "orientation": orientation,
+        "capture_date": _exif_date(exif),
+        "mm_per_px": _resolution_mm_per_px(fmt, tags),
+    }
+
+
+def _exif_date(exif) -> _dt.datetime | None:
+    raw = None
+    try:
+        raw = exif.get_ifd(_EXIF_IFD).get(_EXIF_DATETIME_ORIGINAL)
+    except Exception:  # damaged sub-IFD: the date is optional
+        raw = None
+    raw = raw or exif.get(_EXIF_DATETIME)
+    if not raw:
+        return None
+    try:
+        return _dt.datetime.strptime(str(raw).strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+
+
+def _resolution_mm_per_px(fmt: str, tags) -> float | None:
+    """Pixel size from a TIFF's own resolution, only when stated in centimetres.
+
+    DPI values (72, 300, ...) written by cameras describe printing, not the scene, so
+    they are ignored; a TIFF with ``ResolutionUnit = centimetre`` was set on purpose
+    (scanners, microscopes, calibrated rigs) and is kept.
+    """
+    if fmt != "TIFF" or tags is None:
+        return None
+    try:
+        if int(tags.get(296, 2)) == 3 and 282 in tags:
+            xres = float(tags[282])
+            return 10.0 / xres if xres > 0 else None
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    return None
+
+
+def _apply_orientation(image: np.ndarray, orientation: int) -> np.ndarray:
+    """Rotate/flip ``image`` so that EXIF orientation ``orientation`` becomes 1 (upright)."""
+    ops = {
+        1: lambda a: a,
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: np.swapaxes(a, 0, 1),
+        6: lambda a: np.rot90(a, -1),
+        7: lambda a: np.rot90(a, 1)[::-1],
+        8: lambda a: np.rot90(a, 1),
+    }
+    return ops[orientation](image)
+
+
+def _read_dicom(path: Path, max_pixels: int) -> Photo:
+    try:
+        import pydicom
+    except ImportError:
+        raise PhotoError(
+            path, "DICOM files need the optional dependency: pip install 'vasi[dicom]'"
+        ) from None
+    try:
+        ds = pydicom.dcmread(str(path))
+        rows, cols = int(ds.Rows), int(ds.Columns)
+        if rows * cols > max_pixels:
+            raise PhotoError(path, f"image is {cols}x{rows}, more than max_pixels={max_pixels}")
+        arr = ds.pixel_array
+    except PhotoError:
+        raise
+    except Exception as exc:
+        raise PhotoError(path, f"corrupt DICOM ({type(exc).__name__}: {exc})") from None
+    if arr.ndim != 3 or arr.shape[-1] not in (3, 4):
+        raise PhotoError(
+            path, "greyscale DICOM: colour is needed to measure depigmentation (need RGB photo)"
+        )
+    if str(getattr(ds, "PhotometricInterpretation", "RGB")).startswith("YBR"):
+        from pydicom.pixels import convert_color_space
+
+        arr = convert_color_space(arr, ds.PhotometricInterpretation, "RGB")
+    rgb = to_uint8(np.ascontiguousarray(arr[..., :3]))
+    spacing = getattr(ds, "PixelSpacing", None) or getattr(ds, "ImagerPixelSpacing", None)
+    date = None
+    raw = getattr(ds, "AcquisitionDate", None) or getattr(ds, "StudyDate", None)
+    if raw:
+        try:
+            date = _dt.datetime.strptime(str(raw), "%Y%m%d")
+        except ValueError:
+            date = None
+    meta = PhotoMeta(
+        path=str(path),
+        capture_date=date,
+        mm_per_px=float(spacing[0]) if spacing else None,
+        source_dtype=str(arr.dtype),
+        source_channels=int(arr.shape[-1]),
+        format="DICOM",
+    )
+    return Photo(image=rgb, meta=meta)
+
+
+def write_image(path, image, *, quality: int = 95) -> Path:
+    """Write an RGB image atomically (PNG, JPEG or TIFF chosen by the suffix).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Destination; its suffix picks the format. Parent folders are created.
+    image : ndarray, shape (H, W, 3)
+        uint8, uint16 or float in [0, 1] RGB (see the input contract); written as 8-bit.
+    quality : int, keyword-only
+        JPEG quality 1-100.
+
+    Examples
+    --------
+    >>> import tempfile, os, numpy as np
+    >>> p = write_image(os.path.join(tempfile.mkdtemp(), "o.png"), np.zeros((9, 9, 3), np.uint8))
+    >>> read_photo(p).image.shape
+    (9, 9, 3)
+    """
+    path = Path(path)
+    bgr = cv2.cvtColor(to_uint8(image), cv2.COLOR_RGB2BGR)
+    ext = path.suffix.lower() or ".png"
+    params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)] if ext in (".jpg", ".jpeg") else []
+    ok, buf = cv2.imencode(ext, bgr, params)
+    if not ok:
+        raise PhotoError(path, f"cannot encode an image as {ext}")
+    return _atomic.write_bytes(path, buf.tobytes())
