@@ -10,9 +10,14 @@ Importing ``vasi`` has no side effects: no printing, no global state, logging on
 
 import logging as _logging
 
+from . import measure
 from ._version import __version__
 from .errors import InputError, PhotoError, VasiError
 from .io import Photo, PhotoMeta, read_photo, write_image
+from .overlay import overlay
+from .pipeline import PhotoScore, score_photo
+from .roi import find_region
+from .segment import Segmentation, segment
 
 _logging.getLogger("vasi").addHandler(_logging.NullHandler())
 
@@ -25,4 +30,11 @@ __all__ = [
     "PhotoMeta",
     "read_photo",
     "write_image",
+    "find_region",
+    "segment",
+    "Segmentation",
+    "measure",
+    "overlay",
+    "score_photo",
+    "PhotoScore",
 ]

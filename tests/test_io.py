@@ -1,0 +1,205 @@
+"""vasi.io: formats, orientation, metadata, and every bad-input case of read_photo."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+import vasi
+from vasi.io import _apply_orientation
+
+
+def _save_pil(path, arr, **kw):
+    Image.fromarray(arr).save(path, **kw)
+    return path
+
+
+@pytest.mark.parametrize("ext", ["png", "tif", "bmp"])
+def test_lossless_roundtrip(tmp_path, rgb, ext):
+    p = _save_pil(tmp_path / f"a.{ext}", rgb)
+    photo = vasi.read_photo(p)
+    assert photo.image.dtype == np.uint8
+    np.testing.assert_array_equal(photo.image, rgb)
+    assert photo.meta.path == str(p)
+
+
+def test_jpeg_close_to_source(tmp_path, rgb):
+    smooth = cv2.GaussianBlur(rgb, (0, 0), 3)
+    p = _save_pil(tmp_path / "a.jpg", smooth, quality=95)
+    photo = vasi.read_photo(p)
+    assert photo.meta.format == "JPEG"
+    assert np.abs(photo.image.astype(int) - smooth).mean() < 3
+
+
+@pytest.mark.parametrize("ext", ["png", "tif"])
+def test_16bit_rgb_rounds_to_8bit(tmp_path, rgb, ext):
+    img16 = rgb.astype(np.uint16) * 257 + np.where(rgb < 255, 100, 0).astype(np.uint16)  # within rounding of v/257
+    p = tmp_path / f"a16.{ext}"
+    cv2.imwrite(str(p), cv2.cvtColor(img16, cv2.COLOR_RGB2BGR))
+    photo = vasi.read_photo(p)
+    assert photo.meta.source_dtype == "uint16"
+    np.testing.assert_array_equal(photo.image, rgb)
+
+
+def test_rgba_drops_alpha(tmp_path, rgb):
+    rgba = np.dstack([rgb, np.full(rgb.shape[:2], 7, np.uint8)])
+    p = _save_pil(tmp_path / "a.png", rgba)
+    photo = vasi.read_photo(p)
+    assert photo.meta.source_channels == 4
+    np.testing.assert_array_equal(photo.image, rgb)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientation_applied(tmp_path, rgb, orientation):
+    """Store the pixels as a camera would for each orientation; reading must undo it."""
+    inverse = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 8, 7: 7, 8: 6}[orientation]
+    stored = np.ascontiguousarray(_apply_orientation(rgb, inverse))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    p = _save_pil(tmp_path / "o.png", stored, exif=exif.tobytes())
+    photo = vasi.read_photo(p)
+    assert photo.meta.orientation == orientation
+    np.testing.assert_array_equal(photo.image, rgb)
+
+
+def test_exif_capture_date(tmp_path, rgb):
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = "2026:03:14 09:26:53"
+    p = _save_pil(tmp_path / "d.jpg", rgb, exif=exif.tobytes())
+    assert vasi.read_photo(p).meta.capture_date == dt.datetime(2026, 3, 14, 9, 26, 53)
+
+
+def test_no_exif_gives_no_date(tmp_path, rgb):
+    p = _save_pil(tmp_path / "n.png", rgb)
+    assert vasi.read_photo(p).meta.capture_date is None
+
+
+def test_tiff_resolution_in_cm_gives_mm_per_px(tmp_path, rgb):
+    p = tmp_path / "r.tif"
+    Image.fromarray(rgb).save(p, resolution=50.0, resolution_unit=3)  # 50 px/cm -> 0.2 mm/px
+    # Pillow names unit 3 'cm'; check the tag really was written
+    assert vasi.read_photo(p).meta.mm_per_px == pytest.approx(0.2)
+
+
+def test_camera_dpi_is_ignored(tmp_path, rgb):
+    p = _save_pil(tmp_path / "dpi.jpg", rgb, dpi=(300, 300))
+    assert vasi.read_photo(p).meta.mm_per_px is None
+
+
+# ---- bad input: one error type, naming the file and the problem -------------------------
+
+
+def _expect_photo_error(path, words):
+    with pytest.raises(vasi.PhotoError) as info:
+        vasi.read_photo(path)
+    msg = str(info.value)
+    assert str(path) in msg
+    assert any(w in msg for w in words), msg
+    assert isinstance(info.value, vasi.VasiError)
+    return info.value
+
+
+def test_missing_file(tmp_path):
+    _expect_photo_error(tmp_path / "nope.jpg", ["does not exist"])
+
+
+def test_directory(tmp_path):
+    _expect_photo_error(tmp_path, ["not a regular file"])
+
+
+def test_empty_file(tmp_path):
+    p = tmp_path / "e.jpg"
+    p.write_bytes(b"")
+    _expect_photo_error(p, ["empty"])
+
+
+def test_non_image(tmp_path):
+    p = tmp_path / "notes.jpg"
+    p.write_text("patient notes, not a photo\n" * 20)
+    _expect_photo_error(p, ["not an image"])
+
+
+@pytest.mark.parametrize("ext", ["jpg", "png", "tif"])
+def test_truncated(tmp_path, rgb, ext):
+    p = _save_pil(tmp_path / f"t.{ext}", rgb)
+    data = p.read_bytes()
+    p.write_bytes(data[: len(data) // 2])
+    _expect_photo_error(p, ["corrupt", "truncated"])
+
+
+def test_corrupt_body(tmp_path, rgb):
+    p = _save_pil(tmp_path / "c.png", rgb)
+    data = bytearray(p.read_bytes())
+    data[60:400] = b"\x00" * 340
+    p.write_bytes(bytes(data))
+    _expect_photo_error(p, ["corrupt", "truncated"])
+
+
+def test_greyscale_refused(tmp_path, rgb):
+    p = _save_pil(tmp_path / "g.png", rgb[..., 0])
+    err = _expect_photo_error(p, ["greyscale"])
+    assert "colour" in err.problem
+
+
+def test_decompression_bomb_refused_before_decoding(tmp_path):
+    # a tiny PNG whose header claims 100000 x 100000 pixels
+    import struct
+    import zlib
+
+    def chunk(tag, payload):
+        return struct.pack(">I", len(payload)) + tag + payload + struct.pack(
+            ">I", zlib.crc32(tag + payload) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
+    p = tmp_path / "bomb.png"
+    p.write_bytes(png)
+    _expect_photo_error(p, ["too large", "MP"])
+
+
+def test_max_pixels_parameter(tmp_path, rgb):
+    p = _save_pil(tmp_path / "small.png", rgb)
+    with pytest.raises(vasi.PhotoError, match="max_pixels"):
+        vasi.read_photo(p, max_pixels=100)
+
+
+def test_dicom_rgb(tmp_path, rgb):
+    pydicom = pytest.importorskip("pydicom")
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    meta = FileMetaDataset()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.77.1.4"
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds = FileDataset(str(tmp_path / "x.dcm"), {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.Rows, ds.Columns = rgb.shape[:2]
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 3, "RGB"
+    ds.PlanarConfiguration, ds.BitsAllocated, ds.BitsStored, ds.HighBit = 0, 8, 8, 7
+    ds.PixelRepresentation = 0
+    ds.PixelSpacing = [0.25, 0.25]
+    ds.AcquisitionDate = "20260314"
+    ds.PixelData = rgb.tobytes()
+    ds.save_as(tmp_path / "x.dcm", enforce_file_format=True)
+    assert pydicom is not None
+    photo = vasi.read_photo(tmp_path / "x.dcm")
+    np.testing.assert_array_equal(photo.image, rgb)
+    assert photo.meta.mm_per_px == 0.25
+    assert photo.meta.capture_date == dt.datetime(2026, 3, 14)
+
+
+def test_write_image_is_atomic_and_roundtrips(tmp_path, rgb):
+    p = vasi.write_image(tmp_path / "sub" / "o.png", rgb)
+    np.testing.assert_array_equal(vasi.read_photo(p).image, rgb)
+    assert not any(x.name.endswith(".part") for x in p.parent.iterdir())
+
+
+def test_photo_error_pickles():
+    import pickle
+
+    err = pickle.loads(pickle.dumps(vasi.PhotoError("/x.jpg", "empty")))
+    assert err.path == "/x.jpg" and "empty" in str(err)

@@ -1,0 +1,49 @@
+"""The input contract: dtypes, shapes and ranges accepted or refused with a clear message."""
+
+import numpy as np
+import pytest
+
+from vasi import InputError
+from vasi._validate import check_image, check_mask, check_rng, to_float, to_uint8
+
+
+@pytest.mark.parametrize("dtype,scale", [(np.uint8, 255), (np.uint16, 65535), (np.float32, 1.0), (np.float64, 1.0)])
+def test_accepted_dtypes_map_to_same_float(dtype, scale):
+    img = (np.linspace(0, 1, 8 * 8 * 3).reshape(8, 8, 3) * scale).astype(dtype)
+    f = to_float(img)
+    assert f.dtype == np.float32 and f.min() >= 0 and f.max() <= 1
+    assert abs(float(f.max()) - 1.0) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "bad,words",
+    [
+        (np.zeros((8, 8)), "Greyscale"),
+        (np.zeros((8, 8, 4), np.uint8), "alpha"),
+        (np.zeros((8, 8, 3), np.int32), "dtype int32"),
+        (np.full((8, 8, 3), 2.0), "outside [0, 1]"),
+        (np.full((8, 8, 3), np.nan), "NaN"),
+        (np.zeros((0, 5, 3), np.uint8), "empty"),
+    ],
+)
+def test_refused_with_reason(bad, words):
+    with pytest.raises(InputError, match=None) as info:
+        check_image(bad, "image")
+    assert words in str(info.value) and "image" in str(info.value)
+
+
+def test_no_silent_rescale_and_inputs_untouched():
+    img = np.full((8, 8, 3), 0.5, np.float64)
+    before = img.copy()
+    to_uint8(img)
+    np.testing.assert_array_equal(img, before)
+
+
+def test_mask_shape_mismatch_names_shapes():
+    with pytest.raises(InputError, match=r"\(4, 4\)"):
+        check_mask(np.ones((3, 3), bool), (4, 4), "roi")
+
+
+def test_rng_refuses_none():
+    with pytest.raises(InputError, match="default_rng"):
+        check_rng(None)

@@ -1,0 +1,154 @@
+"""One photo end to end: assessed region -> depigmentation mask -> areas -> score.
+
+:func:`score_photo` is the convenience path that chains the stages with their defaults;
+every stage is also public on its own (:func:`vasi.find_region`, :func:`vasi.segment`,
+:func:`vasi.measure.patches`, :func:`vasi.f_vasi`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import measure
+from ._validate import check_choice, check_image, check_positive
+from ._version import __version__
+from .roi import find_region
+from .segment import Segmentation, segment
+
+__all__ = ["PhotoScore", "score_photo"]
+
+#: Hand units of a whole face by convention (SPEC.md §1: the face is about 3 % BSA).
+FACE_HU = 3.0
+
+
+@dataclass(frozen=True)
+class PhotoScore:
+    """Everything measured on one photo.
+
+    Attributes
+    ----------
+    segmentation : Segmentation
+        Mask, region, score map, reference colour, flags.
+    patches : pandas.DataFrame
+        One row per depigmented patch (see :func:`vasi.measure.patches`).
+    depigmented_area_px, assessed_area_px : int
+        Pixel counts at full resolution.
+    depigmented_area_cm2 : float or None
+        Physical area when ``mm_per_px`` is known.
+    depigmented_area_hu : float or None
+        Hand units by the relative method (``assessed_hu`` x fraction).
+    f_vasi, f_vasi_clinical : float or None
+        Continuous and ladder-snapped F-VASI (faces only, 0-3).
+    provenance : dict
+        Library version, methods and parameters.
+    """
+
+    segmentation: Segmentation
+    patches: pd.DataFrame
+    depigmented_area_px: int
+    assessed_area_px: int
+    depigmented_area_cm2: float | None
+    depigmented_area_hu: float | None
+    f_vasi: float | None
+    f_vasi_clinical: float | None
+    provenance: dict = field(default_factory=dict)
+
+    @property
+    def roi(self) -> np.ndarray:
+        """Assessed region, (H, W) bool."""
+        return self.segmentation.roi
+
+    @property
+    def mask(self) -> np.ndarray:
+        """Depigmentation mask, (H, W) bool."""
+        return self.segmentation.mask
+
+    @property
+    def depigmented_fraction(self) -> float:
+        """Depigmented / assessed area."""
+        return self.segmentation.depigmented_fraction
+
+    def to_dict(self) -> dict:
+        """Scalar results as a flat dict (for tables and JSON)."""
+        return {
+            "depigmented_area_px": self.depigmented_area_px,
+            "assessed_area_px": self.assessed_area_px,
+            "depigmented_fraction": self.depigmented_fraction,
+            "depigmented_area_cm2": self.depigmented_area_cm2,
+            "depigmented_area_hu": self.depigmented_area_hu,
+            "f_vasi": self.f_vasi,
+            "f_vasi_clinical": self.f_vasi_clinical,
+            "n_patches": len(self.patches),
+            "flags": ";".join(self.segmentation.flags),
+        }
+
+
+def score_photo(
+    image,
+    *,
+    site: str = "face",
+    modality: str = "visible",
+    roi=None,
+    mm_per_px: float | None = None,
+    assessed_hu: float | None = None,
+) -> PhotoScore:
+    """Score one photo: find the assessed region, segment, measure, F-VASI.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W, 3)
+        RGB photo (uint8, uint16 or float in [0, 1]).
+    site : {"face", "body"}, keyword-only
+        F-VASI is computed for faces only.
+    modality : {"visible", "woods"}, keyword-only
+    roi : ndarray of bool, shape (H, W), optional
+        User-drawn assessed region; takes precedence over automatic detection.
+    mm_per_px : float, optional
+        Pixel size, for physical areas.
+    assessed_hu : float, optional
+        Hand units of the assessed region for the relative method (default 3 for a face).
+
+    Returns
+    -------
+    PhotoScore
+
+    Examples
+    --------
+    >>> img = np.zeros((60, 60, 3), np.uint8); img[10:50, 10:50] = (170, 120, 90)
+    >>> img[20:30, 20:30] = (240, 225, 220)
+    >>> s = score_photo(img, site="face")
+    >>> s.depigmented_area_px, s.assessed_area_px, round(s.f_vasi, 4)
+    (100, 1600, 0.1875)
+    """
+    from .scores import f_vasi
+
+    arr = check_image(image)
+    check_choice(site, ("face", "body"), "site")
+    mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
+    if assessed_hu is None and site == "face":
+        assessed_hu = FACE_HU
+    region = find_region(arr, site=site, mask=roi)
+    seg = segment(arr, modality=modality, roi=region, mm_per_px=mm_per_px)
+    table = measure.patches(seg.mask, roi=region, mm_per_px=mm_per_px, assessed_hu=assessed_hu)
+    depig_px = int(seg.mask.sum())
+    roi_px = int(region.sum())
+    area_cm2 = depig_px * mm_per_px**2 / 100.0 if mm_per_px else None
+    area_hu = assessed_hu * depig_px / roi_px if (assessed_hu and roi_px) else None
+    fv = fv_clin = None
+    if site == "face":
+        score = f_vasi(depigmented_px=depig_px, assessed_px=roi_px, assessed_hu=assessed_hu)
+        fv, fv_clin = score.continuous, score.clinical
+    provenance = {
+        "vasi_version": __version__,
+        "segmentation_method": seg.method,
+        "modality": modality,
+        "site": site,
+        "roi_source": "user" if roi is not None else "automatic",
+        "hu_method": "relative",
+        "assessed_hu": assessed_hu,
+        "mm_per_px": mm_per_px,
+    }
+    return PhotoScore(seg, table, depig_px, roi_px, area_cm2, area_hu, fv, fv_clin, provenance)
