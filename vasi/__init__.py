@@ -16,6 +16,7 @@ from .errors import InputError, PhotoError, VasiError
 from .io import Photo, PhotoMeta, read_photo, write_image
 from .overlay import overlay
 from .pipeline import PhotoScore, score_photo
+from .register import Registration, register
 from .roi import find_region
 from .segment import Segmentation, segment
 
@@ -37,4 +38,6 @@ __all__ = [
     "overlay",
     "score_photo",
     "PhotoScore",
+    "register",
+    "Registration",
 ]

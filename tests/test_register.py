@@ -1,0 +1,131 @@
+"""Registration: known homographies recovered, wrong pairs refused, warps consistent."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+import vasi
+from vasi.errors import InputError, VasiError
+from vasi.register import Registration, register, transform_error_px
+
+
+def _pose(shape, *, rot_deg, scale, shift, persp=(0.0, 0.0)):
+    h, w = shape
+    c = np.array([w / 2.0, h / 2.0])
+    a = np.radians(rot_deg)
+    R = scale * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    H = np.eye(3)
+    H[:2, :2] = R
+    H[:2, 2] = c - R @ c + np.asarray(shift, float)
+    H[2, :2] = persp
+    return H
+
+
+@pytest.fixture(scope="module")
+def photo():
+    return cv2.resize(data.astronaut(), (480, 480), interpolation=cv2.INTER_AREA)
+
+
+def _follow(img, H, *, gain=(1.0, 1.0, 1.0), offset=0.0):
+    f = cv2.warpPerspective(img, H, img.shape[1::-1]).astype(np.float32)
+    return np.clip(f * np.asarray(gain, np.float32) + offset, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize(
+    "rot, scale, shift, persp",
+    [(0.0, 1.0, (5, -3), (0, 0)), (14.0, 1.12, (-12, 8), (0, 0)), (-13.0, 0.87, (10, 10), (0, 0)),
+     (6.0, 1.05, (0, 0), (1.5e-4, -1e-4))],
+)
+def test_recovers_pose_under_lighting_change(photo, rot, scale, shift, persp):
+    H = _pose(photo.shape[:2], rot_deg=rot, scale=scale, shift=shift, persp=persp)
+    follow = _follow(photo, H, gain=(1.15, 0.95, 0.8), offset=10)
+    reg = register(photo, follow, mm_per_px=0.2)
+    assert reg, reg.reason
+    err = transform_error_px(reg.transform, H, photo.shape[:2], step=16)
+    assert np.median(err) < 0.5
+    assert reg.residual_mm == pytest.approx(reg.residual_px * 0.2)
+    if persp == (0, 0):  # with perspective the local scale/rotation at the centre differ
+        assert abs(reg.scale - scale) < 0.02 and abs(reg.rotation_deg - rot) < 0.5
+
+
+def test_wrong_pair_is_falsy_with_reason(photo):
+    other = cv2.resize(data.coffee(), (480, 480))
+    reg = register(photo, other)
+    assert not reg and reg.reason
+    with pytest.raises(VasiError, match="refusing to warp"):
+        reg.warp(other)
+
+
+def test_implausible_scale_is_refused(photo):
+    H = _pose(photo.shape[:2], rot_deg=0, scale=2.0, shift=(0, 0))
+    big = cv2.warpPerspective(photo, H, (960, 960))
+    reg = register(photo, big, scale_range=(0.6, 1.6))
+    assert not reg and "scale" in reg.reason
+
+
+def test_warp_masks_both_ways_and_sizes(photo):
+    H = _pose(photo.shape[:2], rot_deg=8, scale=1.1, shift=(6, -4))
+    follow = _follow(photo, H)[:400, :440]  # different size from baseline
+    reg = register(photo, follow)
+    assert reg, reg.reason
+    m = np.zeros(photo.shape[:2], bool)
+    m[200:260, 180:260] = True
+    in_f = reg.warp_to_followup(m)
+    assert in_f.shape == follow.shape[:2]
+    assert in_f.sum() == pytest.approx(m.sum() * 1.1**2, rel=0.05)
+    back = reg.warp(in_f)
+    assert back.shape == m.shape
+    assert (back & m).sum() / (back | m).sum() > 0.95
+    img_b = reg.warp(follow)
+    assert img_b.shape == photo.shape and img_b.dtype == np.uint8
+    valid = reg.valid_mask()
+    diff = np.abs(img_b.astype(int) - photo.astype(int))[valid].mean()
+    assert diff < 12
+
+
+def test_labels_warp_nearest(photo):
+    H = _pose(photo.shape[:2], rot_deg=0, scale=1.0, shift=(3, 0))
+    reg = Registration(H, photo.shape[:2], photo.shape[:2], True)
+    lab = np.zeros(photo.shape[:2], np.int32)
+    lab[10:20, 10:20] = 7
+    out = reg.warp_to_followup(lab)
+    assert out.dtype == np.int32 and set(np.unique(out).tolist()) == {0, 7}
+
+
+def test_deterministic(photo):
+    H = _pose(photo.shape[:2], rot_deg=5, scale=1.0, shift=(4, 4))
+    follow = _follow(photo, H)
+    a, b = register(photo, follow), register(photo, follow)
+    np.testing.assert_array_equal(a.transform, b.transform)
+
+
+def test_marker_method():
+    rng = np.random.default_rng(3)
+    img = np.full((400, 400, 3), 200, np.uint8)
+    img[:] = cv2.GaussianBlur((rng.random((400, 400, 3)) * 60 + 150).astype(np.uint8), (9, 9), 0)
+    d = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
+    for i, (y, x) in enumerate([(20, 20), (20, 300), (300, 20), (300, 300)]):
+        mk = cv2.aruco.generateImageMarker(d, i, 80)
+        img[y:y + 80, x:x + 80] = np.pad(mk, 0)[..., None]
+    H = _pose(img.shape[:2], rot_deg=4, scale=0.95, shift=(5, -6))
+    follow = cv2.warpPerspective(img, H, (400, 400), borderValue=(255, 255, 255))
+    reg = register(img, follow, method="marker")
+    assert reg and reg.method == "marker", reg.reason
+    assert np.median(transform_error_px(reg.transform, H, (400, 400))) < 1.0
+    assert not register(img, np.full_like(img, 128), method="marker")
+
+
+def test_bad_arguments(photo):
+    with pytest.raises(InputError, match="features"):
+        register(photo, photo, method="sift++")
+    with pytest.raises(InputError, match="unknown registration option"):
+        register(photo, photo, min_inlier=3)
+    with pytest.raises(InputError):
+        register(photo[..., 0], photo)
+
+
+def test_public_name():
+    assert vasi.register is register

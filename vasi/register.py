@@ -1,0 +1,734 @@
+"""Register a follow-up photo to the baseline photo of the same site.
+
+A :class:`Registration` holds the 3x3 homography that maps **baseline pixels to follow-up
+pixels** (full resolution, ``(x, y, 1)`` column vectors, ``x`` = column), its quality
+(matches, inliers, inlier ratio, residual in px and mm, ECC correlation, the decomposed
+scale / rotation / shear), and warps images and masks both ways:
+
+* :meth:`Registration.warp` -- a follow-up image or mask into baseline coordinates;
+* :meth:`Registration.warp_to_followup` -- a baseline image or mask into follow-up coordinates.
+
+Failure is a value (``DESIGN.md``): a failed registration is **falsy** and carries
+``.reason`` (too few inliers, inliers bunched in one corner, implausible scale or shear,
+too much perspective, high residual, no common marker ...). It never raises on a bad pair and
+its ``warp`` refuses to run, so a series is never scored on a wrong alignment.
+
+Methods (``method=``):
+
+``"features"``
+    SIFT keypoints on a contrast-normalised (CLAHE) grey image at a working resolution of
+    about 1000 px on the long side, Lowe ratio test, USAC-MAGSAC homography (seeded, so the
+    same inputs give the same numbers), plausibility checks, then ECC refinement that is kept
+    only when it improves the correlation and stays close to the feature estimate.
+``"ecc"``
+    Coarse-to-fine intensity alignment (ECC) from the identity; small motions only.
+``"marker"``
+    ArUco markers found in both photos (matched by id); their corners give the homography
+    (a similarity when only one marker is shared), then ECC refinement.
+``"auto"`` (default)
+    ``"features"``; when that fails and both photos show a common ArUco marker, ``"marker"``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from ._validate import check_choice, check_image, check_mask, check_positive, to_uint8
+from .errors import InputError, VasiError
+
+__all__ = ["Registration", "register", "REGISTRATION_METHODS", "transform_error_px"]
+
+log = logging.getLogger("vasi")
+
+#: Plausibility limits of a follow-up pose relative to baseline (defaults of :func:`register`).
+DEFAULT_LIMITS = {
+    "min_inliers": 25,
+    "min_inlier_ratio": 0.10,
+    "min_coverage": 0.04,
+    "scale_range": (0.6, 1.6),
+    "max_anisotropy": 1.25,
+    "max_perspective": 0.25,
+    "max_residual_px": 3.0,
+}
+
+
+@dataclass(frozen=True)
+class Registration:
+    """Result of :func:`register`: a baseline -> follow-up homography and its quality.
+
+    Falsy when registration failed (then ``reason`` says why and :meth:`warp` refuses).
+
+    Attributes
+    ----------
+    transform : ndarray, shape (3, 3), float64, or None
+        Homography mapping baseline pixel ``(x, y, 1)`` to follow-up pixel coordinates, at
+        full resolution. Present (the rejected estimate) even on some failures, for debugging.
+    baseline_shape, followup_shape : tuple of int
+        ``(H, W)`` of the two photos.
+    ok : bool
+        Whether the registration is trusted.
+    reason : str
+        Why it failed ("" when ``ok``).
+    method : str
+        Method that produced the transform (``"features"``, ``"ecc"``, ``"marker"``).
+    n_matches, n_inliers : int
+        Putative correspondences and RANSAC inliers (marker corners for ``"marker"``).
+    inlier_ratio : float
+        ``n_inliers / n_matches``.
+    residual_px : float
+        Median reprojection error of the inliers, in full-resolution pixels.
+    residual_mm : float or None
+        ``residual_px * mm_per_px`` when the pixel size is known.
+    coverage : float
+        Area of the inliers' convex hull over the assessed area (0-1): well-spread evidence.
+    ecc : float or None
+        ECC correlation coefficient after refinement (1 = identical up to gain/offset).
+    scale, rotation_deg, anisotropy, perspective : float
+        Decomposition of the transform around the baseline centre: mean scale, rotation in
+        degrees, ratio of the two singular values (1 = no shear), and the largest change of
+        the projective denominator over the image (0 = affine).
+    mm_per_px : float or None
+        Baseline pixel size used for ``residual_mm``.
+    details : dict
+        Extra method-specific numbers (e.g. whether ECC was kept).
+    """
+
+    transform: np.ndarray | None
+    baseline_shape: tuple
+    followup_shape: tuple
+    ok: bool
+    reason: str = ""
+    method: str = "features"
+    n_matches: int = 0
+    n_inliers: int = 0
+    inlier_ratio: float = 0.0
+    residual_px: float = float("nan")
+    residual_mm: float | None = None
+    coverage: float = 0.0
+    ecc: float | None = None
+    scale: float = float("nan")
+    rotation_deg: float = float("nan")
+    anisotropy: float = float("nan")
+    perspective: float = float("nan")
+    mm_per_px: float | None = None
+    details: dict = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.ok)
+
+    def __repr__(self) -> str:
+        if not self.ok:
+            return f"Registration(failed: {self.reason!r}, method={self.method!r})"
+        mm = f", residual_mm={self.residual_mm:.3f}" if self.residual_mm is not None else ""
+        return (
+            f"Registration(ok, method={self.method!r}, inliers={self.n_inliers}/"
+            f"{self.n_matches}, residual_px={self.residual_px:.3f}{mm}, scale={self.scale:.3f}, "
+            f"rotation_deg={self.rotation_deg:.2f})"
+        )
+
+    # ------------------------------------------------------------------ warping
+    def _require(self):
+        if not self.ok or self.transform is None:
+            raise VasiError(
+                f"registration failed ({self.reason}); refusing to warp on a wrong alignment. "
+                "Check `if reg:` before warping, or register with another method=."
+            )
+
+    def warp(self, data, *, interpolation: str = "auto", fill=0) -> np.ndarray:
+        """Map a follow-up image, mask or label image into baseline coordinates.
+
+        Parameters
+        ----------
+        data : ndarray, shape (Hf, Wf) or (Hf, Wf, C)
+            Follow-up image (any dtype cv2 can warp), bool mask, or integer labels.
+        interpolation : {"auto", "linear", "nearest"}, keyword-only
+            ``"auto"``: bilinear for images and bool masks (re-thresholded at 0.5, so
+            borders stay sub-pixel accurate), nearest for integer label images.
+        fill : scalar, keyword-only
+            Value outside the follow-up frame (``False`` for masks).
+
+        Returns
+        -------
+        ndarray, shape (Hb, Wb[, C])
+            Same dtype as ``data``.
+
+        Examples
+        --------
+        >>> H = np.array([[1.0, 0, 3], [0, 1, 0], [0, 0, 1]])  # follow-up = baseline shifted 3 px right
+        >>> reg = Registration(H, (8, 8), (8, 8), True)
+        >>> m = np.zeros((8, 8), bool); m[2:4, 5:7] = True
+        >>> np.argwhere(reg.warp(m))[:, 1].tolist()
+        [2, 3, 2, 3]
+        """
+        self._require()
+        return _warp(data, self.transform, self.followup_shape, self.baseline_shape,
+                     inverse=True, interpolation=interpolation, fill=fill)
+
+    def warp_to_followup(self, data, *, interpolation: str = "auto", fill=0) -> np.ndarray:
+        """Map a baseline image, mask or label image into follow-up coordinates.
+
+        Same parameters as :meth:`warp`; ``data`` has the baseline's ``(Hb, Wb)`` and the
+        result the follow-up's ``(Hf, Wf)``.
+
+        Examples
+        --------
+        >>> H = np.array([[1.0, 0, 3], [0, 1, 0], [0, 0, 1]])
+        >>> reg = Registration(H, (8, 8), (8, 8), True)
+        >>> m = np.zeros((8, 8), bool); m[2, 1] = True
+        >>> np.argwhere(reg.warp_to_followup(m)).tolist()
+        [[2, 4]]
+        """
+        self._require()
+        return _warp(data, self.transform, self.baseline_shape, self.followup_shape,
+                     inverse=False, interpolation=interpolation, fill=fill)
+
+    def valid_mask(self) -> np.ndarray:
+        """Baseline pixels that the follow-up photo covers, ``(Hb, Wb)`` bool.
+
+        Examples
+        --------
+        >>> H = np.array([[1.0, 0, 3], [0, 1, 0], [0, 0, 1]])
+        >>> int(Registration(H, (8, 8), (8, 8), True).valid_mask().sum())
+        40
+        """
+        self._require()
+        ones = np.ones(self.followup_shape, np.uint8)
+        out = _warp(ones, self.transform, self.followup_shape, self.baseline_shape,
+                    inverse=True, interpolation="nearest", fill=0)
+        return out > 0
+
+    def to_dict(self) -> dict:
+        """Quality numbers as a flat dict (prefix-free; for tables and JSON).
+
+        >>> Registration(None, (4, 4), (4, 4), False, "too few inliers").to_dict()["ok"]
+        False
+        """
+        return {
+            "ok": bool(self.ok),
+            "reason": self.reason,
+            "method": self.method,
+            "n_matches": int(self.n_matches),
+            "n_inliers": int(self.n_inliers),
+            "inlier_ratio": float(self.inlier_ratio),
+            "residual_px": float(self.residual_px),
+            "residual_mm": None if self.residual_mm is None else float(self.residual_mm),
+            "coverage": float(self.coverage),
+            "ecc": None if self.ecc is None else float(self.ecc),
+            "scale": float(self.scale),
+            "rotation_deg": float(self.rotation_deg),
+            "anisotropy": float(self.anisotropy),
+            "perspective": float(self.perspective),
+        }
+
+
+def _warp(data, H, src_shape, dst_shape, *, inverse, interpolation, fill):
+    arr = np.asarray(data)
+    if arr.shape[:2] != tuple(src_shape):
+        raise InputError(
+            f"data has shape {arr.shape}; expected height/width {tuple(src_shape)} "
+            f"({'follow-up' if inverse else 'baseline'} photo). Pass an array of that photo's size."
+        )
+    check_choice(interpolation, ("auto", "linear", "nearest"), "interpolation")
+    flags = cv2.WARP_INVERSE_MAP if inverse else 0
+    size = (int(dst_shape[1]), int(dst_shape[0]))
+    M = np.asarray(H, np.float64)
+    if arr.dtype == bool:
+        if interpolation == "nearest":
+            out = cv2.warpPerspective(arr.astype(np.uint8), M, size, flags=flags | cv2.INTER_NEAREST,
+                                      borderValue=int(bool(fill)))
+            return out > 0
+        u = arr.astype(np.float32)
+        out = cv2.warpPerspective(u, M, size, flags=flags | cv2.INTER_LINEAR,
+                                  borderMode=cv2.BORDER_CONSTANT, borderValue=float(bool(fill)))
+        return out > 0.5
+    nearest = interpolation == "nearest" or (interpolation == "auto" and arr.dtype.kind in "iub"
+                                             and arr.ndim == 2 and arr.dtype != np.uint8)
+    work = arr
+    if arr.dtype.kind in "iu" and arr.dtype not in (np.uint8, np.uint16, np.int16):
+        if not nearest:
+            work = arr.astype(np.float32)
+        else:
+            work = arr.astype(np.float32)  # labels < 2**24 are exact in float32
+    elif arr.dtype == np.float16:
+        work = arr.astype(np.float32)
+    interp = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+    bval = fill if np.isscalar(fill) else tuple(fill)
+    if np.isscalar(bval):
+        bval = (float(bval),) * 4
+    channels = work.shape[2] if work.ndim == 3 else 1
+    if channels > 4:
+        out = np.stack([cv2.warpPerspective(np.ascontiguousarray(work[..., c]), M, size,
+                                            flags=flags | interp, borderValue=bval)
+                        for c in range(channels)], axis=-1)
+    else:
+        out = cv2.warpPerspective(np.ascontiguousarray(work), M, size, flags=flags | interp,
+                                  borderMode=cv2.BORDER_CONSTANT, borderValue=bval)
+    if work.ndim == 3 and out.ndim == 2:
+        out = out[..., None]
+    if out.dtype != arr.dtype:
+        out = np.rint(out).astype(arr.dtype) if arr.dtype.kind in "iu" else out.astype(arr.dtype)
+    return out
+
+
+# ---------------------------------------------------------------------- helpers
+def _working(image, max_side):
+    """Contrast-normalised grey uint8 at working resolution and the scale factor used."""
+    rgb = to_uint8(image)
+    h, w = rgb.shape[:2]
+    s = min(1.0, float(max_side) / max(h, w))
+    if s < 1.0:
+        rgb = cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))),
+                         interpolation=cv2.INTER_AREA)
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    clahe = cv2.createCLAHE(clipLimit=2.5, tileGridSize=(8, 8))
+    return clahe.apply(grey), grey, s
+
+
+def _resize_mask(mask, shape):
+    if mask is None:
+        return None
+    m = cv2.resize(mask.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
+    return m > 0
+
+
+def _scale_matrix(s):
+    """Full-res px -> resized px, pixel-centre convention of cv2.resize."""
+    c = 0.5 * s - 0.5
+    return np.array([[s, 0.0, c], [0.0, s, c], [0.0, 0.0, 1.0]])
+
+
+def _to_full(Hw, sb, sf):
+    """Working-resolution homography to full resolution: x_f = S_f^-1 H_w S_b x_b."""
+    H = np.linalg.inv(_scale_matrix(sf)) @ Hw @ _scale_matrix(sb)
+    return H / H[2, 2]
+
+
+def _to_work(H, sb, sf):
+    Hw = _scale_matrix(sf) @ H @ np.linalg.inv(_scale_matrix(sb))
+    return Hw / Hw[2, 2]
+
+
+def _apply(H, pts):
+    pts = np.asarray(pts, np.float64).reshape(-1, 2)
+    p = np.c_[pts, np.ones(len(pts))] @ np.asarray(H, np.float64).T
+    return p[:, :2] / p[:, 2:3]
+
+
+def transform_error_px(H_est, H_true, shape, *, mask=None, step: int = 8) -> np.ndarray:
+    """Distances (follow-up px) between two baseline -> follow-up homographies on a grid.
+
+    Parameters
+    ----------
+    H_est, H_true : ndarray, shape (3, 3)
+        Estimated and true homographies (baseline px -> follow-up px).
+    shape : tuple of int
+        Baseline ``(H, W)``.
+    mask : ndarray of bool, shape (H, W), optional
+        Evaluate only here (e.g. the assessed skin).
+    step : int, keyword-only
+        Grid spacing in px.
+
+    Returns
+    -------
+    ndarray of float
+        One distance per grid point.
+
+    Examples
+    --------
+    >>> H = np.eye(3); H2 = np.eye(3); H2[0, 2] = 2.0
+    >>> float(np.median(transform_error_px(H, H2, (20, 20))))
+    2.0
+    """
+    hh, ww = shape
+    ys, xs = np.mgrid[0:hh:step, 0:ww:step]
+    if mask is not None:
+        keep = np.asarray(mask, bool)[ys, xs]
+        ys, xs = ys[keep], xs[keep]
+    pts = np.c_[xs.ravel(), ys.ravel()].astype(np.float64)
+    if len(pts) == 0:
+        return np.array([np.nan])
+    return np.linalg.norm(_apply(H_est, pts) - _apply(H_true, pts), axis=1)
+
+
+def _decompose(H, shape):
+    """Scale, rotation (deg), anisotropy and perspective of H around the baseline centre."""
+    hh, ww = shape
+    c = np.array([ww / 2.0, hh / 2.0])
+    # local Jacobian at the centre
+    eps = 1.0
+    p0 = _apply(H, c)[0]
+    jx = (_apply(H, c + [eps, 0])[0] - p0) / eps
+    jy = (_apply(H, c + [0, eps])[0] - p0) / eps
+    J = np.c_[jx, jy]
+    sv = np.linalg.svd(J, compute_uv=False)
+    det = float(np.linalg.det(J))
+    scale = float(np.sqrt(abs(det)))
+    aniso = float(sv[0] / max(sv[1], 1e-12))
+    rot = float(np.degrees(np.arctan2(J[1, 0] - J[0, 1], J[0, 0] + J[1, 1])))
+    corners = np.array([[0, 0], [ww, 0], [ww, hh], [0, hh]], np.float64)
+    den = np.c_[corners, np.ones(4)] @ (H[2] / H[2, 2])
+    persp = float(np.max(np.abs(den - 1.0))) if np.all(den > 0) else float("inf")
+    return scale, rot, aniso, persp, det
+
+
+def _convex_cover(pts, area):
+    if len(pts) < 3 or area <= 0:
+        return 0.0
+    hull = cv2.convexHull(np.asarray(pts, np.float32))
+    return float(cv2.contourArea(hull)) / float(area)
+
+
+def _usac_params(threshold):
+    p = cv2.UsacParams()
+    p.confidence = 0.9995
+    p.maxIterations = 5000
+    p.threshold = float(threshold)
+    p.randomGeneratorState = 12345
+    p.sampler = cv2.SAMPLING_UNIFORM
+    p.score = cv2.SCORE_METHOD_MAGSAC
+    p.loMethod = cv2.LOCAL_OPTIM_SIGMA
+    p.loIterations = 10
+    p.loSampleSize = 14
+    p.final_polisher = cv2.MAGSAC
+    p.final_polisher_iterations = 10
+    p.isParallel = False
+    return p
+
+
+def _ecc(template, moving, H0, tmask, mmask=None, *, iterations=60, eps=1e-5, blur=5,
+         motion="homography"):
+    """ECC refinement (masks for both images). Returns (H, rho) or (None, nan)."""
+    warp_mode = cv2.MOTION_HOMOGRAPHY if motion == "homography" else cv2.MOTION_AFFINE
+    W = np.asarray(H0, np.float32).copy()
+    if motion != "homography":
+        W = W[:2]
+    crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, eps)
+    tm = (np.ones(template.shape, np.uint8) if tmask is None else tmask.astype(np.uint8))
+    mm = (np.ones(moving.shape, np.uint8) if mmask is None else mmask.astype(np.uint8))
+    try:
+        rho, W = cv2.findTransformECCWithMask(template.astype(np.float32),
+                                              moving.astype(np.float32), tm, mm, W, warp_mode,
+                                              crit, blur)
+    except cv2.error as exc:  # did not converge / degenerate
+        log.debug("ECC failed: %s", exc)
+        return None, float("nan")
+    if motion != "homography":
+        W = np.vstack([W, [0, 0, 1]])
+    W = W.astype(np.float64)
+    return W / W[2, 2], float(rho)
+
+
+def _corr(template, moving, H, mask):
+    """Zero-mean normalised correlation of template and the moving image warped by H."""
+    warped = cv2.warpPerspective(moving.astype(np.float32), H, template.shape[::-1],
+                                 flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
+                                 borderMode=cv2.BORDER_CONSTANT, borderValue=-1.0)
+    ok = warped >= 0
+    if mask is not None:
+        ok &= mask
+    if ok.sum() < 100:
+        return float("nan")
+    a = cv2.GaussianBlur(template.astype(np.float32), (5, 5), 0)[ok]
+    b = cv2.GaussianBlur(warped, (5, 5), 0)[ok]
+    a = a - a.mean()
+    b = b - b.mean()
+    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum() / den) if den > 0 else float("nan")
+
+
+# ---------------------------------------------------------------------- methods
+class _Ctx:
+    """Everything a method needs, prepared once."""
+
+    def __init__(self, baseline, followup, roi_b, roi_f, max_side, mm_per_px, limits, refine,
+                 aruco_dictionary):
+        self.shape_b = baseline.shape[:2]
+        self.shape_f = followup.shape[:2]
+        # CLAHE grey for features; plain grey for ECC (global gain/offset model)
+        self.grey_b, self.raw_b, self.sb = _working(baseline, max_side)
+        self.grey_f, self.raw_f, self.sf = _working(followup, max_side)
+        self.roi_b = _resize_mask(roi_b, self.grey_b.shape)
+        self.roi_f = _resize_mask(roi_f, self.grey_f.shape)
+        self.baseline = baseline
+        self.followup = followup
+        self.mm_per_px = mm_per_px
+        self.limits = limits
+        self.refine = refine
+        self.aruco_dictionary = aruco_dictionary
+        self.area_b = float(self.roi_b.sum()) if self.roi_b is not None else float(self.grey_b.size)
+
+    def result(self, ok, reason, method, Hw=None, **kw):
+        H = None if Hw is None else _to_full(Hw, self.sb, self.sf)
+        extra = {}
+        if H is not None:
+            scale, rot, aniso, persp, _ = _decompose(H, self.shape_b)
+            extra = {"scale": scale, "rotation_deg": rot, "anisotropy": aniso, "perspective": persp}
+        res_px = kw.pop("residual_px", float("nan"))
+        res_mm = res_px * self.mm_per_px if (self.mm_per_px and np.isfinite(res_px)) else None
+        return Registration(H, tuple(self.shape_b), tuple(self.shape_f), ok, reason, method,
+                            residual_px=res_px, residual_mm=res_mm, mm_per_px=self.mm_per_px,
+                            **extra, **kw)
+
+    def plausible(self, Hw):
+        """Reason the working-resolution homography is implausible, or ''."""
+        lim = self.limits
+        if Hw is None or not np.all(np.isfinite(Hw)):
+            return "no transform could be estimated"
+        H = _to_full(Hw, self.sb, self.sf)
+        scale, rot, aniso, persp, det = _decompose(H, self.shape_b)
+        lo, hi = lim["scale_range"]
+        if det <= 0:
+            return "transform mirrors the image (degenerate)"
+        if not lo <= scale <= hi:
+            return f"implausible scale {scale:.2f} (allowed {lo}-{hi})"
+        if aniso > lim["max_anisotropy"]:
+            return f"implausible shear/anisotropy {aniso:.2f} (max {lim['max_anisotropy']})"
+        if persp > lim["max_perspective"]:
+            return f"implausible perspective {persp:.2f} (max {lim['max_perspective']})"
+        return ""
+
+    def refine_ecc(self, Hw):
+        """ECC refinement kept only when it improves correlation and stays near Hw."""
+        if not self.refine:
+            return Hw, None, {"ecc_kept": False}
+        # ECC on a mildly smoothed grey image, restricted to the baseline region
+        mask = self.roi_b
+        rho0 = _corr(self.raw_b, self.raw_f, Hw, mask)
+        H1, _ = _ecc(self.raw_b, self.raw_f, Hw, mask, self.roi_f)
+        if H1 is None:
+            return Hw, rho0, {"ecc_kept": False, "ecc_reason": "did not converge"}
+        hh, ww = self.grey_b.shape
+        move = transform_error_px(H1, Hw, (hh, ww), mask=mask, step=max(8, max(hh, ww) // 40))
+        rho1 = _corr(self.raw_b, self.raw_f, H1, mask)
+        shift = float(np.nanmax(move)) if move.size else 0.0
+        if np.isfinite(rho1) and (not np.isfinite(rho0) or rho1 >= rho0) and shift <= 4.0 \
+                and not self.plausible(H1):
+            return H1, rho1, {"ecc_kept": True, "ecc_shift_px": shift}
+        return Hw, rho0, {"ecc_kept": False, "ecc_shift_px": shift}
+
+
+def _features(ctx: _Ctx) -> Registration:
+    lim = ctx.limits
+    sift = cv2.SIFT_create(nfeatures=5000, contrastThreshold=0.01)
+    mb = None if ctx.roi_b is None else cv2.dilate(ctx.roi_b.astype(np.uint8), np.ones((15, 15)))
+    mf = None if ctx.roi_f is None else cv2.dilate(ctx.roi_f.astype(np.uint8), np.ones((15, 15)))
+    kb, db = sift.detectAndCompute(ctx.grey_b, mb)
+    kf, df = sift.detectAndCompute(ctx.grey_f, mf)
+    if db is None or df is None or len(kb) < 8 or len(kf) < 8:
+        return ctx.result(False, f"too few keypoints ({len(kb)} baseline, {len(kf)} follow-up): "
+                          "photo too smooth, blurred or dark", "features")
+    matcher = cv2.BFMatcher(cv2.NORM_L2)
+    knn = matcher.knnMatch(db, df, k=2)
+    good = [m[0] for m in knn if len(m) == 2 and m[0].distance < 0.8 * m[1].distance]
+    n = len(good)
+    if n < lim["min_inliers"]:
+        return ctx.result(False, f"too few feature matches ({n} < {lim['min_inliers']}): "
+                          "not the same site, or too different", "features", n_matches=n)
+    src = np.float32([kb[m.queryIdx].pt for m in good])
+    dst = np.float32([kf[m.trainIdx].pt for m in good])
+    Hw, inl = cv2.findHomography(src, dst, _usac_params(lim["max_residual_px"]))
+    if Hw is None or inl is None:
+        return ctx.result(False, "no consistent homography among the matches", "features",
+                          n_matches=n)
+    inl = inl.ravel().astype(bool)
+    n_in = int(inl.sum())
+    ratio = n_in / n
+    cover = _convex_cover(src[inl], ctx.area_b)
+    common = {"n_matches": n, "n_inliers": n_in, "inlier_ratio": ratio, "coverage": cover}
+    if n_in < lim["min_inliers"]:
+        return ctx.result(False, f"too few inliers ({n_in} < {lim['min_inliers']}): not the same "
+                          "site, or too different", "features", Hw, **common)
+    if ratio < lim["min_inlier_ratio"]:
+        return ctx.result(False, f"inlier ratio {ratio:.2f} below {lim['min_inlier_ratio']}",
+                          "features", Hw, **common)
+    if cover < lim["min_coverage"]:
+        return ctx.result(False, f"inliers cover only {100 * cover:.1f} % of the region "
+                          f"(min {100 * lim['min_coverage']:.0f} %): alignment unsupported",
+                          "features", Hw, **common)
+    why = ctx.plausible(Hw)
+    if why:
+        return ctx.result(False, why, "features", Hw, **common)
+    Hr, rho, info = ctx.refine_ecc(Hw)
+    err_w = np.linalg.norm(_apply(Hr, src[inl]) - dst[inl], axis=1)
+    res_w = float(np.median(err_w))
+    res_px = res_w / ctx.sf
+    if res_w > lim["max_residual_px"]:
+        return ctx.result(False, f"residual {res_w:.2f} px too high (max {lim['max_residual_px']})",
+                          "features", Hr, residual_px=res_px, ecc=rho, details=info, **common)
+    return ctx.result(True, "", "features", Hr, residual_px=res_px, ecc=rho, details=info,
+                      **common)
+
+
+def _ecc_only(ctx: _Ctx) -> Registration:
+    """Coarse-to-fine ECC from identity (scale-corrected for different sizes)."""
+    Hw = np.eye(3)
+    levels = [4, 2, 1]
+    rho = float("nan")
+    for lev in levels:
+        gb = cv2.resize(ctx.raw_b, None, fx=1 / lev, fy=1 / lev, interpolation=cv2.INTER_AREA)
+        gf = cv2.resize(ctx.raw_f, None, fx=1 / lev, fy=1 / lev, interpolation=cv2.INTER_AREA)
+        m = None if ctx.roi_b is None else _resize_mask(ctx.roi_b, gb.shape)
+        mf = None if ctx.roi_f is None else _resize_mask(ctx.roi_f, gf.shape)
+        S = _scale_matrix(1 / lev)
+        Hl = S @ Hw @ np.linalg.inv(S)
+        motion = "affine" if lev > 1 else "homography"
+        H1, rho = _ecc(gb, gf, Hl / Hl[2, 2], m, mf, iterations=100, motion=motion)
+        if H1 is None:
+            return ctx.result(False, "ECC did not converge (motion too large for method='ecc'; "
+                              "use method='features')", "ecc")
+        Hw = np.linalg.inv(S) @ H1 @ S
+        Hw /= Hw[2, 2]
+    why = ctx.plausible(Hw)
+    if why:
+        return ctx.result(False, why, "ecc", Hw, ecc=rho)
+    if not np.isfinite(rho) or rho < 0.6:
+        return ctx.result(False, f"ECC correlation {rho:.2f} too low (min 0.6)", "ecc", Hw, ecc=rho)
+    return ctx.result(True, "", "ecc", Hw, ecc=rho, residual_px=float("nan"), coverage=1.0)
+
+
+def _detect_markers(grey, dictionary):
+    d = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, dictionary))
+    det = cv2.aruco.ArucoDetector(d, cv2.aruco.DetectorParameters())
+    corners, ids, _ = det.detectMarkers(grey)
+    if ids is None:
+        return {}
+    return {int(i): c.reshape(4, 2) for i, c in zip(ids.ravel(), corners, strict=True)}
+
+
+def _marker(ctx: _Ctx) -> Registration:
+    if not hasattr(cv2.aruco, str(ctx.aruco_dictionary)):
+        raise InputError(f"aruco_dictionary must name a cv2.aruco dictionary such as "
+                         f"'DICT_4X4_50'; got {ctx.aruco_dictionary!r}.")
+    mb = _detect_markers(ctx.grey_b, ctx.aruco_dictionary)
+    mf = _detect_markers(ctx.grey_f, ctx.aruco_dictionary)
+    common = sorted(set(mb) & set(mf))
+    if not common:
+        return ctx.result(False, f"no common ArUco marker ({len(mb)} in baseline, {len(mf)} in "
+                          "follow-up)", "marker")
+    src = np.concatenate([mb[i] for i in common]).astype(np.float32)
+    dst = np.concatenate([mf[i] for i in common]).astype(np.float32)
+    if len(common) == 1:
+        A, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.LMEDS)
+        Hw = None if A is None else np.vstack([A, [0, 0, 1]])
+    else:
+        Hw, _ = cv2.findHomography(src, dst, 0)
+    why = ctx.plausible(Hw)
+    n = len(src)
+    if why:
+        return ctx.result(False, why, "marker", Hw, n_matches=n, n_inliers=n, inlier_ratio=1.0)
+    Hr, rho, info = ctx.refine_ecc(Hw)
+    err = np.linalg.norm(_apply(Hr, src) - dst, axis=1)
+    res_px = float(np.median(err)) / ctx.sf
+    cover = _convex_cover(src, ctx.area_b)
+    return ctx.result(True, "", "marker", Hr, n_matches=n, n_inliers=n, inlier_ratio=1.0,
+                      residual_px=res_px, ecc=rho, coverage=cover,
+                      details={**info, "markers": common})
+
+
+def _auto(ctx: _Ctx) -> Registration:
+    reg = _features(ctx)
+    if reg:
+        return reg
+    mk = _marker(ctx)
+    if mk:
+        return mk
+    return reg
+
+
+#: Registration methods by name (``method=`` of :func:`register`).
+REGISTRATION_METHODS = {"auto": _auto, "features": _features, "ecc": _ecc_only, "marker": _marker}
+
+
+def _roi_pair(roi, shape_b, shape_f):
+    if roi is None:
+        return None, None
+    if isinstance(roi, (tuple, list)):
+        if len(roi) != 2:
+            raise InputError("roi must be a mask or a (baseline_roi, followup_roi) pair; got a "
+                             f"sequence of length {len(roi)}.")
+        rb = None if roi[0] is None else check_mask(roi[0], shape_b, "roi[0]")
+        rf = None if roi[1] is None else check_mask(roi[1], shape_f, "roi[1]")
+        return rb, rf
+    return check_mask(roi, shape_b, "roi"), None
+
+
+def register(
+    baseline,
+    followup,
+    *,
+    method: str = "auto",
+    roi=None,
+    mm_per_px: float | None = None,
+    max_side: int = 1000,
+    refine: bool = True,
+    aruco_dictionary: str = "DICT_4X4_50",
+    **limits,
+) -> Registration:
+    """Align a follow-up photo to the baseline photo of the same site.
+
+    Parameters
+    ----------
+    baseline, followup : ndarray, shape (H, W, 3)
+        RGB photos (uint8, uint16 or float in [0, 1]); sizes may differ.
+    method : {"auto", "features", "ecc", "marker"}, keyword-only
+        See the module docstring.
+    roi : ndarray of bool, or (baseline_roi, followup_roi), keyword-only, optional
+        Where to look for evidence (the assessed skin plus a margin); ``None`` = everywhere.
+        A single mask applies to the baseline. The coverage check is relative to it.
+    mm_per_px : float, optional
+        Baseline pixel size, for ``residual_mm``.
+    max_side : int, keyword-only
+        Working resolution (long side, px) for feature detection and ECC.
+    refine : bool, keyword-only
+        Refine the feature/marker homography by ECC (kept only if it improves).
+    aruco_dictionary : str, keyword-only
+        ``cv2.aruco`` dictionary name for ``method="marker"`` / ``"auto"``.
+    **limits
+        Override plausibility limits: ``min_inliers`` (25), ``min_inlier_ratio`` (0.10),
+        ``min_coverage`` (0.04, fraction of the region spanned by the inliers' hull),
+        ``scale_range`` ((0.6, 1.6)), ``max_anisotropy`` (1.25), ``max_perspective`` (0.25),
+        ``max_residual_px`` (3.0, at working resolution; also the RANSAC threshold).
+
+    Returns
+    -------
+    Registration
+        Truthy with the homography (baseline px -> follow-up px) and quality; falsy with
+        ``.reason`` when the pair cannot be aligned trustworthily. Never raises for a bad pair.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> import cv2
+    >>> base = cv2.GaussianBlur((rng.random((240, 320, 3)) * 255).astype(np.uint8), (5, 5), 0)
+    >>> H = np.array([[1.0, 0, 6.0], [0, 1.0, -4.0], [0, 0, 1]])
+    >>> follow = cv2.warpPerspective(base, H, (320, 240))
+    >>> reg = register(base, follow)
+    >>> bool(reg), np.round(reg.transform[:2, 2]).tolist()
+    (True, [6.0, -4.0])
+    >>> other = cv2.GaussianBlur((rng.random((240, 320, 3)) * 255).astype(np.uint8), (5, 5), 0)
+    >>> bool(register(base, other))
+    False
+    """
+    b = check_image(baseline, "baseline")
+    f = check_image(followup, "followup")
+    if method not in REGISTRATION_METHODS:
+        raise InputError(f"method must be one of {sorted(REGISTRATION_METHODS)}; got {method!r}.")
+    mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
+    unknown = set(limits) - set(DEFAULT_LIMITS)
+    if unknown:
+        raise InputError(f"unknown registration option(s) {sorted(unknown)}; valid: "
+                         f"{sorted(DEFAULT_LIMITS)}.")
+    lim = {**DEFAULT_LIMITS, **limits}
+    if int(max_side) < 64:
+        raise InputError(f"max_side must be at least 64 px; got {max_side!r}.")
+    rb, rf = _roi_pair(roi, b.shape[:2], f.shape[:2])
+    ctx = _Ctx(b, f, rb, rf, int(max_side), mm_per_px, lim, bool(refine), aruco_dictionary)
+    cv2.setRNGSeed(12345)
+    reg = REGISTRATION_METHODS[method](ctx)
+    if not reg:
+        log.info("registration failed: %s", reg.reason)
+    return reg
