@@ -1,0 +1,316 @@
+"""Physical scale: millimetres per pixel from a reference object in the frame.
+
+Three finders behind one dispatcher, :func:`find_scale`:
+
+* ``"aruco"`` -- an ArUco marker of known side length (``marker_mm``). The scale is taken
+  from the *area* of the quadrilateral spanned by the marker's four sub-pixel corners,
+  ``mm_per_px = marker_mm / sqrt(area_px)``, so it is the area-equivalent pixel size on the
+  marker's plane and stays right when the marker is rotated or tilted (foreshortening
+  shrinks the projected area exactly as it shrinks the skin around it).
+* ``"sticker"`` -- a round sticker of known diameter (``marker_mm``): the most circular
+  high-contrast blob is fitted with an ellipse and ``mm_per_px = marker_mm / sqrt(a * b)``
+  (``a``, ``b`` the full axis lengths; again area-equivalent under tilt).
+* ``"given"`` -- the user's own ``mm_per_px`` (e.g. from a fixed camera rig).
+
+``"auto"`` tries the ArUco marker, then the sticker. A finder that finds nothing returns a
+*falsy* :class:`Scale` carrying the reason; it never raises for a photo without a marker.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ._validate import check_image, check_positive, to_uint8
+from .errors import InputError
+
+__all__ = ["Scale", "find_scale", "SCALE_METHODS"]
+
+log = logging.getLogger("vasi")
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Pixel size found in a photo.
+
+    Attributes
+    ----------
+    mm_per_px : float or None
+        Area-equivalent pixel size in millimetres on the reference object's plane;
+        None when nothing was found (then the object is falsy).
+    method : str
+        Finder used (``"aruco"``, ``"sticker"``, ``"given"``).
+    residual : float or None
+        Relative inconsistency of the measurement (0 = perfect): for a marker the
+        coefficient of variation of its four side lengths (large under strong tilt or a
+        bad detection), for a sticker the relative misfit between blob and ellipse.
+    reason : str
+        Why nothing was found, or a short note on what was.
+    corners : ndarray, shape (N, 2), or None
+        x/y pixel coordinates of the marker corners or of points on the sticker's ellipse.
+    tilt_deg : float or None
+        Estimated tilt of the reference object from the camera axis.
+    """
+
+    mm_per_px: float | None
+    method: str
+    residual: float | None = None
+    reason: str = ""
+    corners: np.ndarray | None = None
+    tilt_deg: float | None = None
+
+    def __bool__(self) -> bool:
+        return self.mm_per_px is not None
+
+    def to_dict(self) -> dict:
+        """Scalar fields as a dict (for provenance tables)."""
+        return {
+            "mm_per_px": self.mm_per_px,
+            "scale_method": self.method,
+            "scale_residual": self.residual,
+            "scale_reason": self.reason,
+            "scale_tilt_deg": self.tilt_deg,
+        }
+
+
+def _not_found(method: str, reason: str) -> Scale:
+    log.info("scale not found (%s): %s", method, reason)
+    return Scale(None, method, None, reason)
+
+
+def _gray(image) -> np.ndarray:
+    return cv2.cvtColor(to_uint8(image), cv2.COLOR_RGB2GRAY)
+
+
+# --------------------------------------------------------------------------- ArUco
+_DICTS = {
+    name: getattr(cv2.aruco, name) for name in dir(cv2.aruco) if name.startswith("DICT_")
+}
+
+
+def _aruco_detect(gray: np.ndarray, dictionary: str, refine: int):
+    params = cv2.aruco.DetectorParameters()
+    params.cornerRefinementMethod = refine
+    det = cv2.aruco.ArucoDetector(cv2.aruco.getPredefinedDictionary(_DICTS[dictionary]), params)
+    corners, ids, _ = det.detectMarkers(gray)
+    return corners, ids
+
+
+def _find_aruco(image, *, marker_mm=None, dictionary="DICT_4X4_50", marker_id=None, **_):
+    if marker_mm is None:
+        raise InputError("marker_mm is required for method='aruco': pass the marker's printed side length in mm, e.g. marker_mm=20.")
+    marker_mm = check_positive(marker_mm, "marker_mm")
+    if dictionary not in _DICTS:
+        raise InputError(f"dictionary must be one of cv2.aruco's names, e.g. 'DICT_4X4_50'; got {dictionary!r}.")
+    gray = _gray(image)
+    # Detect on a reduced copy for speed, then refine the corners at full resolution.
+    k = min(1.0, 2000.0 / max(gray.shape))
+    small = gray if k == 1.0 else cv2.resize(gray, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+    corners, ids = _aruco_detect(small, dictionary, cv2.aruco.CORNER_REFINE_NONE)
+    if ids is None or len(ids) == 0:
+        return _not_found("aruco", f"no {dictionary} ArUco marker detected")
+    ids = ids.ravel()
+    order = np.arange(len(ids))
+    if marker_id is not None:
+        order = order[ids == int(marker_id)]
+        if order.size == 0:
+            return _not_found("aruco", f"marker id {marker_id} not found (found ids {sorted(ids.tolist())})")
+    # largest marker wins
+    areas = [abs(cv2.contourArea(corners[i].reshape(4, 2).astype(np.float32))) for i in order]
+    i = int(order[int(np.argmax(areas))])
+    quad = (corners[i].reshape(4, 2).astype(np.float64) + 0.5) / k - 0.5
+    quad = _refine_quad(gray, quad)
+    sides = np.linalg.norm(np.roll(quad, -1, axis=0) - quad, axis=1)
+    area = _poly_area(quad)
+    if area < 16:
+        return _not_found("aruco", "marker too small to measure (under 4x4 px)")
+    mm_per_px = marker_mm / np.sqrt(area)
+    cv = float(np.std(sides) / np.mean(sides))
+    # tilt from the aspect of opposite-side means (foreshortening)
+    a = (sides[0] + sides[2]) / 2
+    b = (sides[1] + sides[3]) / 2
+    tilt = float(np.degrees(np.arccos(np.clip(min(a, b) / max(a, b), 0, 1))))
+    return Scale(float(mm_per_px), "aruco", cv, f"ArUco id {int(ids[i])}", quad.astype(np.float32), tilt)
+
+
+def _poly_area(q: np.ndarray) -> float:
+    x, y = q[:, 0], q[:, 1]
+    return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2.0)
+
+
+def _refine_quad(gray: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """Refine the four outer corners by fitting a line to each side's edge (sub-pixel).
+
+    Each side is sampled across its middle 70 %; along the normal the strongest intensity
+    step is located with sub-pixel (parabolic) precision, a line is fitted through those
+    edge points, and the corners are the intersections of adjacent lines. Falls back to
+    the input corners when a side has too few edge points.
+    """
+    g = gray.astype(np.float32)
+    g = cv2.GaussianBlur(g, (0, 0), 0.7)
+    centre = quad.mean(axis=0)
+    lines = []
+    for j in range(4):
+        p0, p1 = quad[j], quad[(j + 1) % 4]
+        d = p1 - p0
+        length = float(np.linalg.norm(d))
+        if length < 8:
+            return quad
+        t = d / length
+        n = np.array([-t[1], t[0]])
+        if np.dot(centre - (p0 + p1) / 2, n) > 0:  # normal points outward
+            n = -n
+        half = max(3.0, 0.12 * length)
+        s = np.linspace(-half, half, int(4 * half) + 1)
+        pts = []
+        for u in np.linspace(0.15, 0.85, max(8, int(length * 0.7))):
+            c = p0 + u * d
+            xy = c[None, :] + s[:, None] * n[None, :]
+            prof = cv2.remap(g, xy[:, 0:1].astype(np.float32), xy[:, 1:2].astype(np.float32),
+                             cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).ravel()
+            grad = np.gradient(prof)  # inside (dark) -> outside (light): positive step
+            m = int(np.argmax(grad))
+            if 0 < m < len(grad) - 1 and grad[m] > 5:
+                y0, y1, y2 = grad[m - 1], grad[m], grad[m + 1]
+                den = y0 - 2 * y1 + y2
+                off = 0.5 * (y0 - y2) / den if den != 0 else 0.0
+                pts.append(c + (s[m] + off * (s[1] - s[0])) * n)
+        if len(pts) < 5:
+            return quad
+        pts = np.asarray(pts, np.float32)
+        vx, vy, x0, y0 = cv2.fitLine(pts, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+        lines.append((np.array([x0, y0], float), np.array([vx, vy], float)))
+    out = []
+    for j in range(4):
+        (pa, da), (pb, db) = lines[j - 1], lines[j]
+        A = np.array([da, -db]).T
+        if abs(np.linalg.det(A)) < 1e-6:
+            return quad
+        tt = np.linalg.solve(A, pb - pa)
+        out.append(pa + tt[0] * da)
+    out = np.asarray(out)
+    if np.max(np.linalg.norm(out - quad, axis=1)) > 3.0:  # refinement went astray
+        return quad
+    return out
+
+
+# --------------------------------------------------------------------------- sticker
+def _find_sticker(image, *, marker_mm=None, **_):
+    if marker_mm is None:
+        raise InputError("marker_mm is required for method='sticker': pass the sticker's diameter in mm, e.g. marker_mm=10.")
+    marker_mm = check_positive(marker_mm, "marker_mm")
+    rgb = to_uint8(image)
+    k = min(1.0, 1600.0 / max(rgb.shape[:2]))
+    small = rgb if k == 1.0 else cv2.resize(rgb, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2Lab)
+    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
+    short = min(small.shape[:2])
+    min_d, max_d = max(8.0, 0.01 * short), 0.35 * short
+    best = None
+    for chan in (lab[..., 0], hsv[..., 1], lab[..., 1], lab[..., 2]):
+        t, _ = cv2.threshold(chan, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        for binary in (chan > t, chan <= t):
+            b = binary.astype(np.uint8)
+            b = cv2.morphologyEx(b, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+            contours, _ = cv2.findContours(b, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+            for c in contours:
+                if len(c) < 20:
+                    continue
+                area = cv2.contourArea(c)
+                if area < np.pi * (min_d / 2) ** 2 or area > np.pi * (max_d / 2) ** 2:
+                    continue
+                (cx, cy), (ma, mi), ang = cv2.fitEllipse(c)
+                if min(ma, mi) <= 0 or min(ma, mi) / max(ma, mi) < 0.5:
+                    continue
+                ell = np.pi * ma * mi / 4
+                hull = cv2.contourArea(cv2.convexHull(c))
+                misfit = abs(area - ell) / ell + (1 - area / max(hull, 1e-9))
+                if best is None or misfit < best[0]:
+                    best = (misfit, (cx, cy), (ma, mi), ang, c)
+    if best is None or best[0] > 0.06:
+        return _not_found("sticker", "no round sticker-like blob found")
+    misfit, (cx, cy), (ma, mi), ang, c = best
+    # refine at full resolution: sub-pixel ellipse from edge points of the full image
+    ma_f, mi_f = ma / k, mi / k
+    mm_per_px = marker_mm / np.sqrt(ma_f * mi_f)
+    tilt = float(np.degrees(np.arccos(np.clip(min(ma, mi) / max(ma, mi), 0, 1))))
+    pts = ((c.reshape(-1, 2).astype(np.float64) + 0.5) / k - 0.5).astype(np.float32)
+    return Scale(float(mm_per_px), "sticker", float(misfit), "round sticker (ellipse fit)", pts, tilt)
+
+
+def _given(image, *, mm_per_px=None, **_):
+    if mm_per_px is None:
+        raise InputError("mm_per_px is required for method='given', e.g. mm_per_px=0.1.")
+    return Scale(check_positive(mm_per_px, "mm_per_px"), "given", 0.0, "given by the user")
+
+
+def _auto(image, **kw):
+    if kw.get("mm_per_px") is not None:
+        return _given(image, **kw)
+    reasons = []
+    for name in ("aruco", "sticker"):
+        if kw.get("marker_mm") is None:
+            return _not_found("auto", "marker_mm is needed to use a marker or sticker")
+        s = _FINDERS[name](image, **kw)
+        if s:
+            return s
+        reasons.append(s.reason)
+    return _not_found("auto", "; ".join(reasons))
+
+
+_FINDERS = {"aruco": _find_aruco, "sticker": _find_sticker, "given": _given, "auto": _auto}
+#: Names accepted by ``find_scale(method=...)``.
+SCALE_METHODS = tuple(_FINDERS)
+
+
+def find_scale(
+    image,
+    *,
+    method: str = "aruco",
+    marker_mm: float | None = None,
+    mm_per_px: float | None = None,
+    dictionary: str = "DICT_4X4_50",
+    marker_id: int | None = None,
+) -> Scale:
+    """Millimetres per pixel from a reference object in the photo.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W, 3)
+        RGB photo (uint8, uint16 or float in [0, 1]).
+    method : {"aruco", "sticker", "given", "auto"}, keyword-only
+        Which reference to look for (see the module docstring).
+    marker_mm : float, optional
+        Printed side length of the ArUco marker (outer black square) or diameter of the
+        sticker, in mm. Required for ``"aruco"`` and ``"sticker"``.
+    mm_per_px : float, optional
+        The pixel size for ``method="given"``.
+    dictionary : str, keyword-only
+        ArUco dictionary name (``cv2.aruco.DICT_*``).
+    marker_id : int, optional
+        Use only this marker id (default: the largest marker found).
+
+    Returns
+    -------
+    Scale
+        Falsy (``mm_per_px`` None, with ``reason``) when nothing was found.
+
+    Examples
+    --------
+    >>> import cv2
+    >>> d = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
+    >>> img = np.full((300, 300, 3), 255, np.uint8)
+    >>> img[50:150, 100:200] = cv2.aruco.generateImageMarker(d, 7, 100)[..., None]
+    >>> s = find_scale(img, method="aruco", marker_mm=20.0)
+    >>> round(s.mm_per_px, 3), bool(find_scale(np.zeros((50, 50, 3), np.uint8), marker_mm=20))
+    (0.2, False)
+    """
+    check_image(image)
+    if method not in _FINDERS:
+        raise InputError(f"method must be one of {list(_FINDERS)}; got {method!r}.")
+    return _FINDERS[method](
+        image, marker_mm=marker_mm, mm_per_px=mm_per_px, dictionary=dictionary, marker_id=marker_id
+    )
