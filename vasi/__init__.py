@@ -19,6 +19,10 @@ from .pipeline import PhotoScore, score_photo
 from .register import Registration, register
 from .roi import find_region
 from .segment import Segmentation, segment
+from . import hand_units, scores
+from .hand_units import bsa, cream_g, dosing, hand_unit_cm2, physical_hu, relative_hu
+from .scores import VasiScore, f_vasi, snap_to_ladder, t_vasi
+from .series import SeriesResult, track_series
 
 _logging.getLogger("vasi").addHandler(_logging.NullHandler())
 
@@ -40,4 +44,18 @@ __all__ = [
     "PhotoScore",
     "register",
     "Registration",
+    "track_series",
+    "SeriesResult",
+    "scores",
+    "hand_units",
+    "VasiScore",
+    "f_vasi",
+    "t_vasi",
+    "snap_to_ladder",
+    "bsa",
+    "hand_unit_cm2",
+    "relative_hu",
+    "physical_hu",
+    "cream_g",
+    "dosing",
 ]

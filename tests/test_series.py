@@ -1,0 +1,160 @@
+"""track_series end to end on a small constructed series with known poses and truth."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+from skimage.draw import disk, ellipse
+
+import vasi
+from vasi.errors import InputError
+from vasi.series import SeriesResult, track_series
+
+SKIN = np.array([120.0, 78.0, 52.0])  # type V skin, high contrast
+DEPIG = np.array([236.0, 214.0, 204.0])
+SHAPE = (360, 420)
+
+
+def _texture(rng, shape):
+    n = cv2.GaussianBlur(rng.normal(0, 1, shape).astype(np.float32), (0, 0), 1.2)
+    n2 = cv2.GaussianBlur(rng.normal(0, 1, shape).astype(np.float32), (0, 0), 6)
+    t = 0.07 * n / n.std() + 0.06 * n2 / n2.std()
+    pores = rng.random(shape) < 0.004
+    t[cv2.dilate(pores.astype(np.uint8), np.ones((2, 2))) > 0] -= 0.25
+    return t
+
+
+def _render(depig, rng_tex, face):
+    tex = _texture(rng_tex, SHAPE)
+    img = np.where(depig[..., None], DEPIG, SKIN) * (1 + tex[..., None])
+    img[~face] = 25
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def _pose(rot, scale, shift):
+    h, w = SHAPE
+    c = np.array([w / 2, h / 2])
+    a = np.radians(rot)
+    R = scale * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    H = np.eye(3)
+    H[:2, :2] = R
+    H[:2, 2] = c - R @ c + shift
+    return H
+
+
+def make_series(seed=0):
+    """Baseline + 2 follow-ups: patch 1 marginal, patch 2 perifollicular, a new macule."""
+    rng = np.random.default_rng(seed)
+    face = np.zeros(SHAPE, bool)
+    rr, cc = ellipse(180, 210, 165, 190, shape=SHAPE)
+    face[rr, cc] = True
+    base = np.zeros(SHAPE, bool)
+    rr, cc = disk((120, 140), 45, shape=SHAPE)
+    base[rr, cc] = True
+    rr, cc = disk((230, 290), 40, shape=SHAPE)
+    base[rr, cc] = True
+    tex_seed = int(rng.integers(1 << 30))
+    images, truths, Hs, rois = [], [], [], []
+    for k, (rot, sc, sh) in enumerate([(0, 1, (0, 0)), (9, 1.08, (8, -6)), (-7, 0.93, (-5, 9))]):
+        m = base.copy()
+        if k:
+            rr, cc = disk((120, 140), 45 - 12 * k, shape=SHAPE)  # marginal
+            m[(np.hypot(*np.mgrid[:SHAPE[0], :SHAPE[1]] - np.array([120, 140])[:, None, None])
+               < 46)] = False
+            m[rr, cc] = True
+            for dy in range(-30, 31, 15):  # perifollicular islands growing with time
+                for dx in range(-30, 31, 15):
+                    if dy * dy + dx * dx < 30**2:
+                        rr, cc = disk((230 + dy, 290 + dx), 2.5 + 1.5 * k, shape=SHAPE)
+                        m[rr, cc] = False
+            if k == 2:
+                rr, cc = disk((60, 300), 8, shape=SHAPE)  # new macule
+                m[rr, cc] = True
+        img = _render(m, np.random.default_rng(tex_seed), face)  # same skin texture
+        H = _pose(rot, sc, np.array(sh, float))
+        images.append(cv2.warpPerspective(img, H, SHAPE[::-1], borderValue=(25, 25, 25)))
+        rois.append(cv2.warpPerspective(face.astype(np.uint8), H, SHAPE[::-1]) > 0)
+        truths.append(m)
+        Hs.append(H)
+    return images, truths, Hs, rois, base
+
+
+@pytest.fixture(scope="module")
+def series():
+    return make_series()
+
+
+@pytest.fixture(scope="module")
+def result(series):
+    images, _, _, rois, _ = series
+    return track_series(images, weeks=[0, 12, 24], rois=rois, mm_per_px=0.25)
+
+
+def test_visits_table(result, series):
+    _, truths, _, _, base = series
+    v = result.visits
+    assert isinstance(result, SeriesResult) and len(result) == 3
+    for col in ("week", "depigmented_area_hu", "repigmentation_pct", "new_depigmentation_hu",
+                "f_vasi", "f_vasi_clinical", "f_vasi75", "reg_residual_mm", "registered"):
+        assert col in v
+    assert v["registered"].all()
+    for k in (1, 2):
+        true_pct = 100 * (1 - (truths[k] & base).sum() / base.sum())
+        assert v.loc[k, "repigmentation_pct"] == pytest.approx(true_pct, abs=3.0)
+    assert v.loc[0, "repigmentation_pct"] == pytest.approx(0.0, abs=0.5)
+    assert v.loc[2, "new_depigmentation_px"] == pytest.approx((truths[2] & ~base).sum(), rel=0.3)
+    assert v["f_vasi"].is_monotonic_decreasing
+    assert (v["reg_residual_mm"].iloc[1:] < 0.5).all()
+
+
+def test_patches_keep_identity_and_pattern(result):
+    p = result.patches
+    assert set(p["week"]) == {0.0, 12.0, 24.0}
+    last = p[p["week"] == 24].set_index("patch_id")
+    assert len(last) == 2
+    # patch 1 (largest, 45 px radius) shrank from its border, patch 2 has islands
+    assert last.loc[1, "pattern"] == "marginal"
+    assert last.loc[1, "border_advance_mm"] == pytest.approx(24 * 0.25, abs=1.0)
+    assert last.loc[2, "pattern"] == "perifollicular"
+    assert last.loc[2, "island_count"] == 9
+    assert result.masks[1].shape == SHAPE and result.labels.max() == 2
+
+
+def test_failed_registration_is_kept_unscored(series):
+    images, _, _, rois, _ = series
+    stranger = _render(np.zeros(SHAPE, bool), np.random.default_rng(99), rois[0])
+    res = track_series([images[0], stranger, images[1]], weeks=[0, 4, 12],
+                       rois=[rois[0], rois[0], rois[1]], with_patterns=False)
+    v = res.visits.set_index("week")
+    assert not v.loc[4, "registered"] and v.loc[4, "registration_reason"]
+    assert np.isnan(v.loc[4, "repigmentation_pct"]) and np.isnan(v.loc[4, "f_vasi"])
+    assert v.loc[4, "f_vasi75"] is None
+    assert np.isfinite(v.loc[4, "f_vasi_unregistered"])
+    assert res.masks[1] is None and not res.registrations[1]
+    assert list(res.failed["week"]) == [4.0]
+    assert v.loc[12, "registered"]
+
+
+def test_baseline_index_and_to_frame(series):
+    images, _, _, rois, _ = series
+    res = track_series(images[::-1], weeks=[24, 12, 0], rois=rois[::-1], baseline_index=2,
+                       with_patterns=False)
+    v = res.to_frame()
+    assert list(v["week"]) == [0.0, 12.0, 24.0] and v.loc[0, "is_baseline"]
+    assert isinstance(res.to_frame(patches=True), pd.DataFrame)
+
+
+def test_bad_arguments(series):
+    images = series[0]
+    with pytest.raises(InputError, match="weeks"):
+        track_series(images, weeks=[0, 1])
+    with pytest.raises(InputError, match="baseline_index"):
+        track_series(images, weeks=[0, 1, 2], baseline_index=5)
+    with pytest.raises(InputError, match="empty"):
+        track_series([], weeks=[])
+
+
+def test_public_names():
+    assert vasi.track_series is track_series and vasi.SeriesResult is SeriesResult

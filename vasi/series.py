@@ -1,0 +1,402 @@
+"""One call for a photo series of one site: :func:`track_series`.
+
+For every visit: assessed region (:func:`vasi.find_region`) and depigmentation
+(:func:`vasi.segment`) in the visit's own photo; registration to the baseline photo
+(:func:`vasi.register`); then, in baseline coordinates, tracking against the baseline patches
+(:func:`vasi.track.track`), the repigmentation pattern of each patch
+(:func:`vasi.patterns.patterns`) and the per-visit F-VASI (faces).
+
+A visit whose registration failed is kept: its row carries the reason and NaN for every
+measurement that needs the alignment (it is never scored on a wrong alignment). Its
+single-photo F-VASI (no alignment needed) is still reported as ``f_vasi_unregistered``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._validate import MODALITIES, check_choice, check_image, check_positive
+from ._version import __version__
+from .color import rgb_to_lab
+from .errors import InputError
+from .patterns import patterns as _patterns
+from .register import register
+from .roi import find_region
+from .segment import Segmentation, segment
+from .track import Tracking, label_patches, track
+
+__all__ = ["SeriesResult", "track_series"]
+
+log = logging.getLogger("vasi")
+
+#: Hand units of a whole face (SPEC.md §1; F-VASI range 0-3).
+FACE_HU = 3.0
+
+
+@dataclass(frozen=True)
+class SeriesResult:
+    """Result of :func:`track_series`. Everything is in **baseline** coordinates.
+
+    Attributes
+    ----------
+    visits : pandas.DataFrame
+        One row per visit (baseline included), sorted by week: ``week``, ``is_baseline``,
+        ``registered``, ``registration_reason``, registration quality (``reg_method``,
+        ``reg_inliers``, ``reg_inlier_ratio``, ``reg_residual_px``, ``reg_residual_mm``,
+        ``reg_scale``, ``reg_rotation_deg``), areas (``assessed_area_px``,
+        ``depigmented_area_px``, ``depigmented_fraction``, ``depigmented_area_hu``,
+        ``depigmented_area_cm2``), tracking (``baseline_patch_area_px``,
+        ``residual_area_px``, ``repigmented_area_px``, ``repigmentation_pct``,
+        ``new_depigmentation_px``, ``new_depigmentation_hu``, ``new_depigmentation_cm2``),
+        scores (``f_vasi``, ``f_vasi_clinical``, ``f_vasi_pct_change``, ``f_vasi50``,
+        ``f_vasi75``, ``f_vasi90``, ``f_vasi_unregistered``) -- F-VASI columns are NaN for
+        non-face sites, tracking columns NaN for failed registrations.
+    patches : pandas.DataFrame
+        One row per (visit, baseline patch): ``week``, ``patch_id``, ``baseline_area_px``,
+        ``residual_area_px``, ``repigmented_area_px``, ``repigmentation_pct``,
+        ``covered_fraction``, ``pattern``, ``island_count``, ``island_density_per_cm2``,
+        ``border_advance_px`` / ``_mm``, ``contrast_loss``, ... (see
+        :func:`vasi.patterns.patterns`).
+    labels : ndarray of int32, shape (Hb, Wb)
+        Baseline patch labels (``patch_id`` values).
+    roi : ndarray of bool, shape (Hb, Wb)
+        Baseline assessed region.
+    masks : tuple of (ndarray of bool or None)
+        Depigmentation of each visit in baseline coordinates (None when registration failed).
+    new_masks : tuple of (ndarray of bool or None)
+        New depigmentation outside the baseline patches, per visit.
+    valid_masks : tuple of (ndarray of bool or None)
+        Baseline pixels each visit's photo covers.
+    registrations : tuple of (Registration or None)
+        Per visit (None for the baseline itself).
+    segmentations : tuple of Segmentation
+        Per visit, in the visit's own coordinates.
+    weeks : tuple of float
+        Visit weeks, in input order.
+    baseline_index : int
+        Index (in input order) of the baseline visit.
+    provenance : dict
+        Library version, methods and parameters.
+    """
+
+    visits: pd.DataFrame
+    patches: pd.DataFrame
+    labels: np.ndarray
+    roi: np.ndarray
+    masks: tuple
+    new_masks: tuple
+    valid_masks: tuple
+    registrations: tuple
+    segmentations: tuple
+    weeks: tuple
+    baseline_index: int = 0
+    provenance: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.weeks)
+
+    @property
+    def failed(self) -> pd.DataFrame:
+        """Visits whose registration failed, with the reason."""
+        v = self.visits
+        return v.loc[~v["registered"], ["week", "registration_reason"]]
+
+    def to_frame(self, *, patches: bool = False) -> pd.DataFrame:
+        """Tidy table: the per-visit rows (or per-patch rows with ``patches=True``).
+
+        >>> import numpy as np
+        >>> img = np.zeros((8, 8, 3), np.uint8)
+        >>> SeriesResult(pd.DataFrame({"week": [0]}), pd.DataFrame(), np.zeros((8, 8), int),
+        ...              np.ones((8, 8), bool), (None,), (None,), (None,), (None,), (None,),
+        ...              (0.0,)).to_frame().columns.tolist()
+        ['week']
+        """
+        return (self.patches if patches else self.visits).copy()
+
+
+# ------------------------------------------------------------------ helpers
+def _as_image(item, name):
+    """Array, Photo, or path -> (image, mm_per_px from metadata or None)."""
+    if isinstance(item, (str, Path)):
+        from .io import read_photo
+
+        item = read_photo(item)
+    if hasattr(item, "image") and hasattr(item, "meta"):
+        return check_image(item.image, name), getattr(item.meta, "mm_per_px", None)
+    return check_image(item, name), None
+
+
+def _per_visit(value, n, name):
+    if value is None or np.isscalar(value):
+        return [value] * n
+    vals = list(value)
+    if len(vals) != n:
+        raise InputError(f"{name} must be a single value or one per image ({n}); got {len(vals)}.")
+    return vals
+
+
+def _f_vasi(depig_px, assessed_px, assessed_hu):
+    """(continuous, clinical) F-VASI via :mod:`vasi.scores`."""
+    try:
+        from .scores import f_vasi
+    except ImportError:  # scores module not available yet: continuous only
+        frac = depig_px / assessed_px if assessed_px else np.nan
+        return float(assessed_hu * frac), float("nan")
+    s = f_vasi(depigmented_px=int(depig_px), assessed_px=int(assessed_px), assessed_hu=assessed_hu)
+    return float(s.continuous), float(s.clinical)
+
+
+def _segment_visit(img, roi, *, site, modality, mm_per_px, mask, segment_kwargs):
+    region = find_region(img, site=site, mask=roi)
+    if mask is not None:
+        from ._validate import check_mask
+
+        m = check_mask(mask, img.shape[:2], "masks[i]") & region
+        lab = rgb_to_lab(img)
+        ref = np.median(lab[region & ~m], axis=0) if (region & ~m).any() else (np.nan,) * 3
+        return Segmentation(m, region, np.zeros(m.shape, np.float32),
+                            tuple(float(v) for v in ref), {}, (), modality, "given",
+                            mm_per_px), lab
+    seg = segment(img, modality=modality, roi=region, mm_per_px=mm_per_px, **segment_kwargs)
+    return seg, None
+
+
+def track_series(
+    images,
+    *,
+    weeks,
+    site: str = "face",
+    modality: str = "visible",
+    rois=None,
+    mm_per_px=None,
+    baseline_index: int = 0,
+    masks=None,
+    register_method: str = "auto",
+    register_kwargs: dict | None = None,
+    segment_kwargs: dict | None = None,
+    assessed_hu: float | None = None,
+    min_patch_area_mm2: float = 2.0,
+    tolerance_mm: float = 1.0,
+    with_patterns: bool = True,
+) -> SeriesResult:
+    """Register, track and score a photo series of one site.
+
+    Parameters
+    ----------
+    images : sequence of ndarray (H, W, 3), :class:`vasi.Photo` or paths
+        The visits' photos (any order; sizes may differ).
+    weeks : sequence of float, keyword-only
+        Week of each visit (same length as ``images``).
+    site : {"face", "body"}
+        F-VASI columns are filled for faces.
+    modality : {"visible", "woods"}
+    rois : sequence of (ndarray of bool or None), optional
+        User-drawn assessed region per visit (automatic detection where None).
+    mm_per_px : float or sequence of float, optional
+        Pixel size (one value, or one per visit); taken from :class:`vasi.Photo` metadata
+        when available. The baseline's value is used for baseline-space areas.
+    baseline_index : int
+        Which image (input order) is the baseline; default the first.
+    masks : sequence of (ndarray of bool or None), optional
+        Precomputed depigmentation masks per visit (each in its own photo's coordinates);
+        segmentation is skipped where given.
+    register_method : str
+        ``method=`` of :func:`vasi.register`.
+    register_kwargs, segment_kwargs : dict, optional
+        Extra keyword arguments for :func:`vasi.register` / :func:`vasi.segment`.
+    assessed_hu : float, optional
+        Hand units of the assessed region (relative method); 3 for a face by default.
+    min_patch_area_mm2 : float
+        Baseline patches smaller than this are not tracked (20 px without a scale).
+    tolerance_mm : float
+        Baseline patches are grown by this much before counting new depigmentation
+        (3 px without a scale).
+    with_patterns : bool
+        Classify the repigmentation pattern per patch (needs colour; a little slower).
+
+    Returns
+    -------
+    SeriesResult
+
+    Examples
+    --------
+    >>> import cv2
+    >>> rng = np.random.default_rng(0)
+    >>> skin = cv2.GaussianBlur((rng.random((200, 200)) * 70).astype(np.uint8), (5, 5), 0)
+    >>> base = np.stack([skin + 150, skin + 100, skin + 70], -1).astype(np.uint8)
+    >>> base[60:140, 60:140] = (240, 225, 220)                     # one depigmented patch
+    >>> follow = base.copy(); follow[60:140, 60:100] = base[10:90, 10:50]  # half repigmented
+    >>> roi = np.ones((200, 200), bool)
+    >>> res = track_series([base, follow], weeks=[0, 24], rois=[roi, roi], with_patterns=False)
+    >>> res.visits[["week", "registered", "repigmentation_pct"]].round(1).values.tolist()
+    [[0.0, True, 0.0], [24.0, True, 50.0]]
+    """
+    imgs_meta = [_as_image(im, f"images[{i}]") for i, im in enumerate(images)]
+    n = len(imgs_meta)
+    if n == 0:
+        raise InputError("images is empty; pass at least the baseline photo.")
+    weeks = [float(w) for w in _per_visit(weeks, n, "weeks")] if not np.isscalar(weeks) else None
+    if weeks is None:
+        raise InputError("weeks must be a sequence with one week per image; "
+                         f"got the scalar {weeks!r}.")
+    check_choice(site, ("face", "body"), "site")
+    check_choice(modality, MODALITIES, "modality")
+    if not (isinstance(baseline_index, (int, np.integer)) and -n <= baseline_index < n):
+        raise InputError(f"baseline_index must be an integer in [0, {n - 1}]; got "
+                         f"{baseline_index!r}.")
+    bi = int(baseline_index) % n
+    rois = _per_visit(rois, n, "rois") if rois is not None else [None] * n
+    masks = _per_visit(masks, n, "masks") if masks is not None else [None] * n
+    mpp = _per_visit(mm_per_px, n, "mm_per_px")
+    mpp = [check_positive(v if v is not None else meta, "mm_per_px", allow_none=True)
+           for v, (_, meta) in zip(mpp, imgs_meta, strict=True)]
+    if assessed_hu is None and site == "face":
+        assessed_hu = FACE_HU
+    register_kwargs = dict(register_kwargs or {})
+    segment_kwargs = dict(segment_kwargs or {})
+
+    # 1. every visit in its own coordinates
+    segs, labs = [], []
+    for i, (img, _) in enumerate(imgs_meta):
+        seg, lab = _segment_visit(img, rois[i], site=site, modality=modality, mm_per_px=mpp[i],
+                                  mask=masks[i], segment_kwargs=segment_kwargs)
+        segs.append(seg)
+        labs.append(lab)
+    base_img = imgs_meta[bi][0]
+    base_seg = segs[bi]
+    mm_b = mpp[bi]
+    roi_b = base_seg.roi
+    shape_b = roi_b.shape
+    min_px = max(1, int(round(min_patch_area_mm2 / mm_b**2))) if mm_b else 20
+    tol_px = max(1, int(round(tolerance_mm / mm_b))) if mm_b else 3
+    labels = label_patches(base_seg.mask, min_area_px=min_px)
+    base_lab = None
+    if with_patterns:
+        base_lab = labs[bi] if labs[bi] is not None else rgb_to_lab(base_img)
+
+    rows, prow = [], []
+    out_masks, out_new, out_valid, out_regs = [], [], [], []
+    for i, (img, _) in enumerate(imgs_meta):
+        seg = segs[i]
+        row = {"week": weeks[i], "visit_index": i, "is_baseline": i == bi}
+        if i == bi:
+            reg = None
+            fmask, valid = base_seg.mask & roi_b, np.ones(shape_b, bool)
+            row.update(registered=True, registration_reason="", reg_method="baseline")
+        else:
+            reg = register(base_img, img, method=register_method, roi=(roi_b, seg.roi),
+                           mm_per_px=mm_b, **register_kwargs)
+            q = reg.to_dict()
+            row.update(registered=bool(reg), registration_reason=reg.reason,
+                       reg_method=reg.method, reg_inliers=q["n_inliers"],
+                       reg_inlier_ratio=q["inlier_ratio"], reg_residual_px=q["residual_px"],
+                       reg_residual_mm=q["residual_mm"], reg_scale=q["scale"],
+                       reg_rotation_deg=q["rotation_deg"])
+            fmask = valid = None
+            if reg:
+                valid = reg.valid_mask()
+                fmask = reg.warp(seg.mask & seg.roi) & roi_b
+        out_regs.append(reg)
+        # single-photo score (no alignment needed)
+        own_px, own_roi = int(seg.mask.sum()), int(seg.roi.sum())
+        row["f_vasi_unregistered"] = (_f_vasi(own_px, own_roi, assessed_hu)[0]
+                                      if site == "face" and own_roi else np.nan)
+        if fmask is None:
+            out_masks.append(None)
+            out_new.append(None)
+            out_valid.append(None)
+            rows.append(row)
+            log.warning("week %s: registration failed (%s); visit kept unscored",
+                        weeks[i], row["registration_reason"])
+            continue
+        t: Tracking = track(base_seg.mask & roi_b, fmask, labels=labels, valid=valid, roi=roi_b,
+                            mm_per_px=mm_b, tolerance_px=tol_px)
+        assessed = int((roi_b & valid).sum())
+        depig = int((fmask & valid).sum())
+        frac = depig / assessed if assessed else np.nan
+        row.update(assessed_area_px=assessed, depigmented_area_px=depig,
+                   depigmented_fraction=frac,
+                   baseline_patch_area_px=t.baseline_area_px,
+                   residual_area_px=t.residual_area_px,
+                   repigmented_area_px=t.repigmented_area_px,
+                   repigmentation_pct=t.repigmentation_pct,
+                   new_depigmentation_px=t.new_area_px)
+        if assessed_hu and assessed:
+            row["depigmented_area_hu"] = assessed_hu * frac
+            row["new_depigmentation_hu"] = assessed_hu * t.new_area_px / assessed
+        if mm_b:
+            row["depigmented_area_cm2"] = depig * mm_b**2 / 100.0
+            row["new_depigmentation_cm2"] = t.new_area_px * mm_b**2 / 100.0
+        if site == "face" and assessed:
+            row["f_vasi"], row["f_vasi_clinical"] = _f_vasi(depig, assessed, assessed_hu)
+        ptab = t.patches.copy()
+        if with_patterns and len(ptab):
+            flab = labs[i] if labs[i] is not None else rgb_to_lab(img)
+            flab_b = base_lab if i == bi else reg.warp(flab)
+            pat = _patterns(labels, t.residual_mask, valid=valid, mm_per_px=mm_b,
+                            baseline_lab=base_lab, followup_lab=flab_b,
+                            baseline_ref_lab=base_seg.reference_lab,
+                            followup_ref_lab=seg.reference_lab)
+            if i == bi:
+                pat["pattern"] = "none"
+            ptab = ptab.merge(pat, on="patch_id", how="left")
+        ptab.insert(0, "week", weeks[i])
+        prow.append(ptab)
+        out_masks.append(fmask)
+        out_new.append(t.new_mask)
+        out_valid.append(valid)
+        rows.append(row)
+
+    visits = pd.DataFrame(rows)
+    for col in ("depigmented_area_hu", "new_depigmentation_hu", "depigmented_area_cm2",
+                "new_depigmentation_cm2", "f_vasi", "f_vasi_clinical", "repigmentation_pct",
+                "reg_residual_px", "reg_residual_mm"):
+        if col not in visits:
+            visits[col] = np.nan
+        visits[col] = visits[col].astype(float)
+    _endpoints(visits, bi)
+    visits = visits.sort_values(["week", "visit_index"], kind="stable").reset_index(drop=True)
+    patches_df = (pd.concat(prow, ignore_index=True) if prow else pd.DataFrame(
+        columns=["week", "patch_id", "baseline_area_px", "repigmentation_pct"]))
+    if len(patches_df):
+        patches_df = patches_df.sort_values(["week", "patch_id"], kind="stable").reset_index(
+            drop=True)
+    prov = {
+        "vasi_version": __version__,
+        "site": site,
+        "modality": modality,
+        "baseline_week": weeks[bi],
+        "baseline_index": bi,
+        "segmentation_method": base_seg.method,
+        "registration_method": register_method,
+        "hu_method": "relative",
+        "assessed_hu": assessed_hu,
+        "mm_per_px": mm_b,
+        "min_patch_area_px": min_px,
+        "tolerance_px": tol_px,
+        "coordinates": "baseline",
+    }
+    return SeriesResult(visits, patches_df, labels, roi_b, tuple(out_masks), tuple(out_new),
+                        tuple(out_valid), tuple(out_regs), tuple(segs), tuple(weeks), bi, prov)
+
+
+def _endpoints(visits: pd.DataFrame, bi: int) -> None:
+    """Percent change and F-VASI50/75/90 against the baseline row (in place)."""
+    f0 = visits.loc[visits["visit_index"] == bi, "f_vasi"]
+    f0 = float(f0.iloc[0]) if len(f0) else np.nan
+    f = visits["f_vasi"].astype(float)
+    if np.isfinite(f0) and f0 > 0:
+        change = 100.0 * (f - f0) / f0
+    else:
+        change = pd.Series(np.nan, index=visits.index)
+    visits["f_vasi_pct_change"] = change
+    improvement = -change
+    for k in (50, 75, 90):
+        # exactly N % counts (SPEC §2); tiny float slack so 1.0 -> 0.25 is a responder
+        hit = improvement >= k - 1e-9
+        visits[f"f_vasi{k}"] = hit.astype(object).where(change.notna(), None)
