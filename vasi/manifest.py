@@ -1,0 +1,559 @@
+"""Batch input: discover photos in a folder or read a CSV manifest, and validate all of it.
+
+Two input shapes are accepted (:func:`load_input` picks one):
+
+* a **CSV manifest** -- one row per photo with ``patient_id``, a visit (``week``, ``date`` or
+  ``visit`` holding either), ``site`` (or ``region``), ``modality`` and ``photo`` (path relative
+  to the manifest's folder); optional ``roi`` (mask image path), ``mm_per_px``, ``height_cm``,
+  ``weight_kg``, ``arm``. Columns starting with ``x_`` or ``note`` are carried along unread.
+* a **folder** laid out ``PATIENT/VISIT/PHOTO`` where ``VISIT`` is a date (``2026-03-14``,
+  ``20260314``), a week (``week12``, ``wk12``, ``w12``, ``12``) or ``baseline``, and the photo's
+  name gives site and modality (``face_woods.jpg``, ``hands.png``; default site ``face``, modality
+  ``visible``). A folder holding a ``manifest.csv`` is read as that manifest.
+
+Everything is checked before anything is scored and **every** problem is reported at once
+(:class:`ManifestError`). Problems that only affect one photo (a missing file) do not stop a
+run: they are kept in :attr:`Manifest.problems` and end up in the batch errors table.
+
+Identifiers from the input never become paths as they are: :func:`safe_slug` turns them into
+file-name-safe slugs, and photo paths must stay inside the input root.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+__all__ = ["Manifest", "ManifestError", "Problem", "load_input", "read_manifest",
+           "scan_folder", "safe_slug", "parse_visit", "MANIFEST_COLUMNS"]
+
+#: Canonical manifest columns and the spellings accepted for each.
+MANIFEST_COLUMNS = {
+    "patient_id": ("patient_id", "patient", "subject", "subject_id", "participant_id"),
+    "visit": ("visit", "visit_name", "visit_label"),
+    "week": ("week", "visit_week", "weeks"),
+    "date": ("date", "visit_date", "photo_date"),
+    "site": ("site", "region", "body_site", "anatomic_site"),
+    "modality": ("modality", "light"),
+    "photo": ("photo", "path", "file", "image", "photo_path", "filename"),
+    "roi": ("roi", "roi_mask", "mask", "roi_path"),
+    "mm_per_px": ("mm_per_px", "mm_per_pixel"),
+    "height_cm": ("height_cm", "height"),
+    "weight_kg": ("weight_kg", "weight"),
+    "arm": ("arm", "treatment", "group"),
+}
+REQUIRED = ("patient_id", "photo")
+_MODALITY_ALIASES = {"visible": "visible", "vis": "visible", "white": "visible", "rgb": "visible",
+                     "woods": "woods", "wood": "woods", "uv": "woods", "woods_lamp": "woods",
+                     "wood's": "woods", "uva": "woods"}
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".dcm", ".bmp", ".webp")
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
+             *(f"LPT{i}" for i in range(10))}
+_MAX_ROWS = 1_000_000
+
+
+# ----------------------------------------------------------------------------- problems
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input.
+
+    Attributes
+    ----------
+    where : str
+        ``"manifest.csv line 7"`` or a path.
+    message : str
+        What is wrong and how to fix it.
+    fatal : bool
+        True when the input cannot be interpreted (the run does not start); False when only
+        one photo is affected (it is skipped and listed in the errors table).
+    patient_id, visit, site, modality, photo : str
+        The row it concerns, where known.
+    """
+
+    where: str
+    message: str
+    fatal: bool = True
+    patient_id: str = ""
+    visit: str = ""
+    site: str = ""
+    modality: str = ""
+    photo: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class ManifestError(InputError):
+    """The batch input has problems; :attr:`problems` lists every one of them."""
+
+    def __init__(self, problems, source=""):
+        self.problems = tuple(problems)
+        self.source = str(source)
+        n = len(self.problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems[:200])
+        more = f"\n  ... and {n - 200} more" if n > 200 else ""
+        super().__init__(f"{n} problem{'s' * (n != 1)} in batch input {self.source}:\n"
+                         f"{lines}{more}")
+
+    def __reduce__(self):
+        return (type(self), (self.problems, self.source))
+
+
+# ----------------------------------------------------------------------------- slugs
+def safe_slug(text, *, max_len: int = 64) -> str:
+    """A file-name-safe, collision-free slug for an identifier from the input.
+
+    Letters, digits, ``.``, ``_`` and ``-`` are kept; anything else (slashes, ``..``,
+    spaces, control characters) becomes ``_``. When the slug differs from the text, a
+    short hash of the original is appended so that distinct ids never share a file.
+
+    Examples
+    --------
+    >>> safe_slug("P001")
+    'P001'
+    >>> safe_slug("../etc/passwd")
+    'etc_passwd-7fef78'
+    >>> safe_slug("a/b") != safe_slug("a_b")
+    True
+    """
+    raw = str(text)
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", raw).strip("._-")[:max_len] or "x"
+    if slug != raw or slug.upper().split(".")[0] in _RESERVED:
+        slug = f"{slug}-{hashlib.sha256(raw.encode('utf-8', 'surrogatepass')).hexdigest()[:6]}"
+    return slug
+
+
+# ----------------------------------------------------------------------------- visits
+_WEEK_RE = re.compile(r"^(?:w|wk|week|weeks)?[ _-]?(\d{1,3}(?:\.\d+)?)$", re.IGNORECASE)
+_DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y_%m_%d", "%Y.%m.%d")
+
+
+def parse_visit(text) -> tuple[float | None, _dt.date | None]:
+    """Parse a visit label into ``(week, date)``; exactly one of them is set.
+
+    Accepted: ``week12``, ``wk12``, ``w12``, ``12``, ``week_12``, ``baseline`` (week 0),
+    and ISO dates ``2026-03-14`` / ``20260314``.
+
+    Raises
+    ------
+    ValueError
+        When the label is neither a week nor a date.
+
+    Examples
+    --------
+    >>> parse_visit("week12")
+    (12.0, None)
+    >>> parse_visit("2026-03-14")
+    (None, datetime.date(2026, 3, 14))
+    """
+    s = str(text).strip()
+    if s.lower() in ("baseline", "bl", "screening_baseline"):
+        return 0.0, None
+    if re.fullmatch(r"\d{8}", s) or re.fullmatch(r"\d{4}[-_.]\d{1,2}[-_.]\d{1,2}", s):
+        for fmt in _DATE_FORMATS:
+            try:
+                return None, _dt.datetime.strptime(s, fmt).date()
+            except ValueError:
+                continue
+        raise ValueError(f"{s!r} looks like a date but is not a valid one (use YYYY-MM-DD)")
+    m = _WEEK_RE.match(s)
+    if m:
+        return float(m.group(1)), None
+    raise ValueError(f"cannot read visit {s!r}: use a date (2026-03-14) or a week (week12, w12, 12)")
+
+
+# ----------------------------------------------------------------------------- manifest
+@dataclass(frozen=True)
+class Manifest:
+    """Validated batch input.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per usable photo, sorted by patient, site, modality, week: ``patient_id``,
+        ``visit``, ``week`` (float, baseline 0), ``date`` (ISO or ""), ``site``, ``modality``,
+        ``photo`` (absolute path), ``photo_rel``, ``roi``, ``mm_per_px``, ``height_cm``,
+        ``weight_kg``, ``arm``, ``series`` (safe key ``patient/site-modality``), ``line``.
+    source : str
+        The manifest file or folder.
+    root : str
+        Folder photo paths are relative to.
+    problems : tuple of Problem
+        Non-fatal problems (photos that will be skipped and listed as errors).
+    """
+
+    table: pd.DataFrame
+    source: str
+    root: str
+    problems: tuple = ()
+
+    def series(self):
+        """``[(series_key, rows DataFrame), ...]`` in sorted, deterministic order."""
+        return [(k, g.reset_index(drop=True)) for k, g in self.table.groupby("series", sort=True)]
+
+    @property
+    def patients(self) -> list:
+        """Sorted patient ids."""
+        return sorted(self.table["patient_id"].unique().tolist())
+
+
+def _canonical_columns(columns, where):
+    mapping, problems = {}, []
+    alias = {a: canon for canon, names in MANIFEST_COLUMNS.items() for a in names}
+    for col in columns:
+        key = str(col).strip().lower().replace(" ", "_")
+        if key.startswith(("x_", "note")):
+            continue
+        if key not in alias:
+            problems.append(Problem(where, f"unknown column {str(col)!r}; known columns are "
+                                    f"{', '.join(MANIFEST_COLUMNS)} (prefix extra columns with "
+                                    "'x_' to keep them unread)"))
+            continue
+        if alias[key] in mapping.values():
+            problems.append(Problem(where, f"column {str(col)!r} duplicates "
+                                    f"{alias[key]!r}; keep one of them"))
+            continue
+        mapping[col] = alias[key]
+    missing = [c for c in REQUIRED if c not in mapping.values()]
+    if missing:
+        problems.append(Problem(where, f"missing required column(s) {', '.join(missing)}"))
+    if not {"visit", "week", "date"} & set(mapping.values()):
+        problems.append(Problem(where, "no visit column: add 'week' (0 = baseline), 'date' "
+                                "(YYYY-MM-DD) or 'visit' (either)"))
+    return mapping, problems
+
+
+def _inside(root: Path, rel: str, where: str, what: str):
+    """Resolve ``rel`` under ``root``; refuse absolute paths and escapes."""
+    if not rel:
+        return None, Problem(where, f"empty {what} path")
+    if (PurePosixPath(rel).is_absolute() or PureWindowsPath(rel).is_absolute()
+            or PureWindowsPath(rel).drive):
+        return None, Problem(where, f"{what} path {rel!r} is absolute; give it relative to "
+                             f"{root} (or pass --root)")
+    parts = PurePosixPath(rel.replace("\\", "/")).parts
+    if ".." in parts:
+        return None, Problem(where, f"{what} path {rel!r} contains '..'; paths must stay "
+                             f"inside {root} (or pass --root)")
+    path = root.joinpath(*parts)
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return None, Problem(where, f"{what} path {rel!r} leads outside {root} (symlink?)")
+    return path, None
+
+
+def _num(value, name, where, lo=0.0, hi=np.inf):
+    if value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == "":
+        return None, None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None, Problem(where, f"{name} {value!r} is not a number")
+    if not (np.isfinite(v) and lo < v < hi):
+        return None, Problem(where, f"{name} {value!r} is out of range ({lo:g}, {hi:g})")
+    return v, None
+
+
+def _site_modality(row, where, default_site, problems):
+    site = str(row.get("site") or default_site).strip().lower()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", site):
+        problems.append(Problem(where, f"site {row.get('site')!r} is not a simple name "
+                                "(letters, digits, _ or -; e.g. face, hands, trunk)"))
+        site = None
+    mod_raw = str(row.get("modality") or "visible").strip().lower()
+    modality = _MODALITY_ALIASES.get(mod_raw)
+    if modality is None:
+        problems.append(Problem(where, f"modality {row.get('modality')!r} is not 'visible' or "
+                                "'woods'"))
+    return site, modality
+
+
+def _build(records, *, source, root, default_site="face", check_files=True) -> Manifest:
+    """Validate raw records (dicts with canonical keys + 'where') into a Manifest."""
+    problems: list[Problem] = []
+    rows = []
+    for rec in records:
+        where = rec["where"]
+        bad_before = len(problems)
+        pid = str(rec.get("patient_id") or "").strip()
+        if not pid or pid.lower() == "nan":
+            problems.append(Problem(where, "empty patient_id"))
+        site, modality = _site_modality(rec, where, default_site, problems)
+        week = date = None
+        vals = {k: rec.get(k) for k in ("visit", "week", "date")}
+        vals = {k: v for k, v in vals.items()
+                if v is not None and str(v).strip() not in ("", "nan", "NaN")}
+        try:
+            if "week" in vals:
+                week, _ = parse_visit(vals["week"])
+                if week is None:
+                    raise ValueError(f"week {vals['week']!r} is not a number of weeks")
+            if "date" in vals:
+                _, date = parse_visit(vals["date"])
+                if date is None:
+                    raise ValueError(f"date {vals['date']!r} is not a date (use YYYY-MM-DD)")
+            if "visit" in vals and week is None and date is None:
+                week, date = parse_visit(vals["visit"])
+            if week is None and date is None:
+                raise ValueError("no visit given (week, date or visit)")
+        except ValueError as exc:
+            problems.append(Problem(where, str(exc)))
+        numbers = {}
+        for key, hi in (("mm_per_px", 100.0), ("height_cm", 300.0), ("weight_kg", 700.0)):
+            numbers[key], prob = _num(rec.get(key), key, where, hi=hi)
+            if prob:
+                problems.append(prob)
+        photo_rel = str(rec.get("photo") or "").strip()
+        photo, prob = _inside(root, photo_rel, where, "photo")
+        if prob:
+            problems.append(prob)
+        roi_rel = str(rec.get("roi") or "").strip()
+        roi = None
+        if roi_rel and roi_rel.lower() != "nan":
+            roi, prob = _inside(root, roi_rel, where, "roi")
+            if prob:
+                problems.append(prob)
+        if len(problems) > bad_before:
+            continue
+        visit_label = str(rec.get("visit") or rec.get("date") or
+                          (f"week{week:g}" if week is not None else ""))
+        ident = dict(patient_id=pid, visit=visit_label, site=site, modality=modality,
+                     photo=photo_rel)
+        missing = [(p, what) for p, what in ((photo, "photo"), (roi, "roi mask"))
+                   if p is not None and check_files and not p.is_file()]
+        for p, what in missing:
+            problems.append(Problem(where, f"{what} file {p} does not exist" if not p.exists()
+                                    else f"{what} {p} is not a file", fatal=False, **ident))
+        if any(what == "photo" for _, what in missing):
+            continue
+        rows.append(dict(patient_id=pid, visit=visit_label, week=week, date=date, site=site,
+                         modality=modality, photo=str(photo), photo_rel=photo_rel,
+                         roi=str(roi) if roi else "", arm=str(rec.get("arm") or "")
+                         .replace("nan", ""), line=where, **numbers))
+    table = _series_weeks(rows, problems)
+    fatal = [p for p in problems if p.fatal]
+    if fatal:
+        raise ManifestError(fatal, source)
+    return Manifest(table, str(source), str(root), tuple(p for p in problems if not p.fatal))
+
+
+def _series_weeks(rows, problems) -> pd.DataFrame:
+    """Weeks from dates (earliest = baseline), duplicates and missing baselines."""
+    cols = ["patient_id", "visit", "week", "date", "site", "modality", "photo", "photo_rel",
+            "roi", "mm_per_px", "height_cm", "weight_kg", "arm", "series", "line"]
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    df = pd.DataFrame(rows)
+    df["series"] = [f"{safe_slug(p)}/{s}-{m}" for p, s, m in
+                    zip(df["patient_id"], df["site"], df["modality"], strict=True)]
+    out = []
+    for key, g in df.groupby("series", sort=True):
+        g = g.copy()
+        has_date, has_week = g["date"].notna(), g["week"].notna()
+        who = f"{g['patient_id'].iloc[0]} {g['site'].iloc[0]}/{g['modality'].iloc[0]}"
+        if (has_date & ~has_week).any():
+            dated = g.loc[has_date]
+            if not has_date.all() and not (g.loc[~has_date, "week"] == 0).all():
+                problems.append(Problem(", ".join(g["line"]), f"series {who} mixes dates and "
+                                        "weeks; use one or the other"))
+                continue
+            base = min(dated["date"])
+            g.loc[has_date & ~has_week, "week"] = [
+                (d - base).days / 7.0 for d in g.loc[has_date & ~has_week, "date"]]
+        dup = g[g.duplicated("week", keep=False)]
+        if len(dup):
+            problems.append(Problem(", ".join(dup["line"]), f"duplicate visit in series {who}: "
+                                    f"{len(dup)} photos for week(s) "
+                                    f"{sorted({float(w) for w in dup['week']})}; keep one photo "
+                                    "per patient, site, modality and visit"))
+            continue
+        if not (g["week"] == 0).any():
+            problems.append(Problem(", ".join(g["line"]), f"series {who} has no baseline: the "
+                                    f"earliest visit is week {g['week'].min():g}; add the "
+                                    "week-0 photo or number weeks from baseline"))
+            continue
+        out.append(g)
+    if not out:
+        return pd.DataFrame(columns=cols)
+    df = pd.concat(out, ignore_index=True)
+    df["date"] = [d.isoformat() if isinstance(d, _dt.date) else "" for d in df["date"]]
+    df["week"] = df["week"].astype(float)
+    df = df.sort_values(["series", "week"], kind="stable").reset_index(drop=True)
+    return df[cols]
+
+
+def read_manifest(path, *, root=None, default_site: str = "face",
+                  check_files: bool = True) -> Manifest:
+    """Read and validate a CSV manifest (one row per photo).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        CSV file; see the module docstring for the columns.
+    root : str or os.PathLike, optional
+        Folder the ``photo`` / ``roi`` paths are relative to (default: the manifest's folder).
+        Paths may not be absolute or leave it.
+    default_site : str
+        Site for rows without one.
+    check_files : bool
+        Check that photos exist (missing ones become non-fatal problems).
+
+    Returns
+    -------
+    Manifest
+
+    Raises
+    ------
+    ManifestError
+        Listing every problem that prevents the run.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "m.csv").write_text("patient_id,week,site,modality,photo\\n"
+    ...                              "P1,0,face,visible,a.jpg\\nP1,wk8,face,visible,b.jpg\\n")
+    >>> m = read_manifest(d / "m.csv", check_files=False)
+    >>> m.table[["patient_id", "week", "series"]].values.tolist()
+    [['P1', 0.0, 'P1/face-visible'], ['P1', 8.0, 'P1/face-visible']]
+    """
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise ManifestError([Problem(str(path), "manifest file does not exist")], path)
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError([Problem(name, f"cannot read the manifest as UTF-8 text ({exc})")],
+                            path) from None
+    if "\x00" in text:
+        raise ManifestError([Problem(name, "manifest contains NUL bytes; is it a CSV file?")],
+                            path)
+    if not text.strip():
+        raise ManifestError([Problem(name, "manifest is empty; it needs a header row and one "
+                                     "row per photo")], path)
+    import csv
+    import io
+
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        header = next(reader)
+        body = []
+        for i, r in enumerate(reader):
+            if i >= _MAX_ROWS:
+                raise ManifestError([Problem(name, f"more than {_MAX_ROWS} rows; split it")],
+                                    path)
+            body.append(r)
+    except csv.Error as exc:
+        raise ManifestError([Problem(name, f"not a valid CSV file ({exc})")], path) from None
+    mapping, problems = _canonical_columns(header, name)
+    records = []
+    idx = {i: mapping[c] for i, c in enumerate(header) if c in mapping}
+    for n, r in enumerate(body, start=2):
+        if not any(x.strip() for x in r):
+            continue
+        if len(r) != len(header):
+            problems.append(Problem(f"{name} line {n}", f"has {len(r)} fields, the header has "
+                                    f"{len(header)}"))
+            continue
+        rec = {canon: r[i].strip() for i, canon in idx.items()}
+        rec["where"] = f"{name} line {n}"
+        records.append(rec)
+    if not records and not problems:
+        problems.append(Problem(name, "manifest has a header but no photo rows"))
+    root = Path(root) if root is not None else path.parent
+    try:
+        m = _build(records, source=path, root=root, default_site=default_site,
+                   check_files=check_files)
+    except ManifestError as exc:
+        raise ManifestError(problems + list(exc.problems), path) from None
+    if problems:
+        raise ManifestError(problems, path)
+    return m
+
+
+def scan_folder(path, *, default_site: str = "face") -> Manifest:
+    """Discover photos laid out ``PATIENT/VISIT/PHOTO`` under ``path`` and validate them.
+
+    The photo file name gives site and modality: tokens split on ``_``, ``-``, ``.`` or
+    spaces; a modality token (``visible``, ``woods``, ``uv``) sets the modality, the first
+    other token the site (``default_site`` when the name has only a modality or a camera
+    number such as ``IMG``). Files that are not images, and hidden files, are ignored.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> for v in ("week0", "week12"):
+    ...     (d / "P7" / v).mkdir(parents=True)
+    ...     _ = (d / "P7" / v / "face_woods.jpg").write_bytes(b"x")
+    >>> scan_folder(d).table[["patient_id", "week", "site", "modality"]].values.tolist()
+    [['P7', 0.0, 'face', 'woods'], ['P7', 12.0, 'face', 'woods']]
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise ManifestError([Problem(str(root), "input folder does not exist")], root)
+    records, problems = [], []
+    for pdir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for vdir in sorted(v for v in pdir.iterdir() if not v.name.startswith(".")):
+            if not vdir.is_dir():
+                if vdir.suffix.lower() in IMAGE_SUFFIXES:
+                    problems.append(Problem(str(vdir.relative_to(root)), "photo directly in a "
+                                            "patient folder; put it in a visit folder "
+                                            "(PATIENT/VISIT/PHOTO)"))
+                continue
+            for f in sorted(vdir.iterdir()):
+                if f.name.startswith(".") or f.suffix.lower() not in IMAGE_SUFFIXES:
+                    continue
+                toks = [t for t in re.split(r"[_\-. ]+", f.stem.lower()) if t]
+                mods = [_MODALITY_ALIASES[t] for t in toks if t in _MODALITY_ALIASES]
+                sites = [t for t in toks if t not in _MODALITY_ALIASES and t.isalpha()
+                         and t not in ("img", "dsc", "photo", "image", "pic")]
+                records.append({"patient_id": pdir.name, "visit": vdir.name,
+                                "site": sites[0] if sites else default_site,
+                                "modality": mods[0] if mods else "visible",
+                                "photo": f.relative_to(root).as_posix(),
+                                "where": f.relative_to(root).as_posix()})
+    if not records and not problems:
+        problems.append(Problem(str(root), "no photos found; lay the folder out as "
+                                "PATIENT/VISIT/PHOTO (e.g. P001/week12/face_visible.jpg) or "
+                                "pass a CSV manifest"))
+    try:
+        m = _build(records, source=root, root=root, default_site=default_site)
+    except ManifestError as exc:
+        raise ManifestError(problems + list(exc.problems), root) from None
+    if problems:
+        raise ManifestError(problems, root)
+    return m
+
+
+def load_input(path, *, root=None, default_site: str = "face") -> Manifest:
+    """Read batch input: a CSV manifest, a folder with ``manifest.csv``, or a photo folder.
+
+    Examples
+    --------
+    >>> load_input("/nonexistent/study")
+    Traceback (most recent call last):
+    ...
+    vasi.manifest.ManifestError: 1 problem in batch input /nonexistent/study:
+      - /nonexistent/study: input does not exist; pass a folder (PATIENT/VISIT/PHOTO) or a CSV manifest
+    """
+    path = Path(path)
+    if path.is_file():
+        return read_manifest(path, root=root, default_site=default_site)
+    if path.is_dir():
+        if (path / "manifest.csv").is_file():
+            return read_manifest(path / "manifest.csv", root=root, default_site=default_site)
+        return scan_folder(path, default_site=default_site)
+    raise ManifestError([Problem(str(path), "input does not exist; pass a folder "
+                                 "(PATIENT/VISIT/PHOTO) or a CSV manifest")], path)
