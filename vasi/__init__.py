@@ -23,6 +23,7 @@ from . import hand_units, scores
 from .hand_units import bsa, cream_g, dosing, hand_unit_cm2, physical_hu, relative_hu
 from .scores import VasiScore, f_vasi, snap_to_ladder, t_vasi
 from .series import SeriesResult, track_series
+from . import synth
 
 _logging.getLogger("vasi").addHandler(_logging.NullHandler())
 

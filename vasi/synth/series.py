@@ -1,0 +1,108 @@
+"""Serial visit series: a repigmentation time course over weeks 0-52 with exact truth.
+
+Time course of patch ``k`` (repigmented fraction of its baseline area):
+
+.. math:: f_k(t) = r_k \\, g(t), \\quad
+          g(t) = \\frac{1 - e^{-(t - t_0)/\\tau}}{1 - e^{-(52 - t_0)/\\tau}} \\; (t > t_0)
+
+with onset ``t0`` ~ U(4, 8) weeks (perifollicular dots from weeks 4-8, SPEC.md §3),
+``tau`` ~ U(18, 30) weeks, and per-patch response ``r_k`` around the patient's ``response``
+(lower with leukotrichia). With ``relapse`` pigment is lost again after week 36:
+``f(t) = f(36) (1 - 0.8 (t - 36) / 16)``. New patches (``new_patches``) grow from their
+onset week, and confetti macules appear.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import check_choice, check_rng
+from ..errors import InputError
+from .camera import random_pose
+from .disease import PATTERNS
+from .photo import _build_patient, _check_common, _render_visit
+from .truth import SynthSeries
+
+__all__ = ["make_series", "repigmented_fraction"]
+
+
+def repigmented_fraction(week, response, *, onset=6.0, tau=24.0, relapse=False, horizon=52.0) -> float:
+    """Repigmented fraction of a patch at ``week`` for a response ``response`` (0..1).
+
+    Examples
+    --------
+    >>> repigmented_fraction(52, 0.8)
+    0.8
+    >>> repigmented_fraction(4, 0.8)
+    0.0
+    """
+    t = float(week)
+    if t <= onset:
+        g = 0.0
+    else:
+        g = (1 - np.exp(-(min(t, 36.0 if relapse else t) - onset) / tau)) / (1 - np.exp(-(horizon - onset) / tau))
+    f = float(np.clip(response * g, 0.0, 1.0))
+    if relapse and t > 36.0:
+        f *= max(0.0, 1.0 - 0.8 * (t - 36.0) / 16.0)
+    return round(f, 12)
+
+
+def make_series(*, rng, weeks=(0, 12, 24, 36, 52), response=0.8, pattern="mixed", relapse=False, new_patches=False,
+                skin_type="III", ita=None, site="face", modality="visible", shape=(900, 1200), mm_per_px=None,
+                background="dark", marker=False, chart=False, camera=True, jpeg_quality=92,
+                n_patches=None, extent=1.0) -> SynthSeries:
+    """A serial photo series of one patient site with a repigmentation time course.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator or int
+        Seeded source of randomness.
+    weeks : sequence of int
+        Visit weeks; the first one is the baseline (identity transform).
+    response : float
+        0 = non-responder .. 1 = complete repigmentation by week 52.
+    pattern : {"perifollicular", "marginal", "diffuse", "mixed"}
+        Repigmentation pattern ("mixed": a dominant pattern drawn per patch, recorded in
+        ``truth.patches["pattern"]``).
+    relapse : bool
+        Pigment is lost again after week 36.
+    new_patches : bool
+        Progressing disease: new patches and confetti macules appear.
+    skin_type, ita, site, modality, shape, mm_per_px, background, marker, chart, jpeg_quality
+        As :func:`vasi.synth.make_photo`.
+    camera : bool
+        Per-visit pose (rotation <= 15 deg, scale <= 15 %, shift, tilt), light and camera
+        changes. The baseline keeps the identity pose.
+
+    Returns
+    -------
+    SynthSeries
+
+    Examples
+    --------
+    >>> s = make_series(rng=0, weeks=(0, 52), response=1.0, shape=(120, 160), jpeg_quality=None)
+    >>> s.visits[1].truth.depig_area_px <= s.baseline.truth.depig_area_px
+    True
+    """
+    rng = check_rng(rng)
+    H, W = _check_common(skin_type, ita, site, modality, shape, mm_per_px, background)
+    check_choice(pattern, PATTERNS, "pattern")
+    weeks = tuple(int(w) for w in weeks)
+    if not weeks or any(b <= a for a, b in zip(weeks, weeks[1:])):
+        raise InputError(f"weeks must be a non-empty increasing sequence; got {weeks!r}.")
+    if not 0.0 <= float(response) <= 1.0:
+        raise InputError(f"response must be in [0, 1]; got {response!r}.")
+    pt = _build_patient(rng, skin_type=skin_type, ita=ita, site=site, shape=(H, W), mm_per_px=mm_per_px,
+                        background=background, pattern=pattern, response=float(response), new_patches=new_patches,
+                        marker=marker, chart=chart, n_patches=n_patches, extent=extent)
+    kinetics = [(float(rng.uniform(4, 8)), float(rng.uniform(18, 30))) for _ in pt.disease.patches]
+    seeds = rng.integers(0, 2**63 - 1, len(weeks))
+    visits = []
+    for i, (wk, sd) in enumerate(zip(weeks, seeds)):
+        vr = np.random.default_rng(int(sd))
+        T = np.eye(3) if (i == 0 or not camera) else random_pose(vr, (H, W))
+        fr = [repigmented_fraction(wk - weeks[0], p.response, onset=on, tau=tau, relapse=relapse)
+              for p, (on, tau) in zip(pt.disease.patches, kinetics)]
+        visits.append(_render_visit(pt, vr, week=wk, fractions=fr, modality=modality, T=T, camera=camera,
+                                    jpeg_quality=jpeg_quality))
+    return SynthSeries(visits=tuple(visits), weeks=weeks, response=float(response), pattern=pattern, relapse=bool(relapse))
