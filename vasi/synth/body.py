@@ -105,8 +105,7 @@ def forearm_scene(shape, mm_per_px, *, rng, skin_lab, skin_type) -> Scene:
     hand_region = cv2.dilate(np.maximum(hand_u8, fingers), np.ones((3, 3), np.uint8)) > 127
     redness += 0.05 * soften(hand_region, 8.0 / mmpx)
     pores = np.full((H, W), 0.3, np.float32)
-    er = max(int(round(5.0 / mmpx)), 1)
-    core = cv2.erode(roi.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * er + 1, 2 * er + 1))) > 0
+    core = cv2.distanceTransform(roi.astype(np.uint8), cv2.DIST_L2, 3) > 5.0 / mmpx
     margin = np.zeros((H, W), bool)
     my, mx = int(0.06 * H), int(0.06 * W)
     margin[my:H - my, mx:W - mx] = True
@@ -137,7 +136,7 @@ def forearm_scene(shape, mm_per_px, *, rng, skin_lab, skin_type) -> Scene:
         redness=redness, pore_density=pores, layers=layers, hair_density_cm2=float(dens),
         hair_len_mm=(3.0, 8.0), hair_angle_deg=float(ang + 180 + rng.uniform(-15, 15)), hair_where=hair_where,
         patch_radius_mm=(5.0, 28.0), n_patches=(2, 5),
-        references_at={"marker": (0.80, 0.04), "chart": (0.03, 0.03)},
+        references_at={"marker": (0.72, 0.08), "chart": (0.08, 0.06)},
     )
 
 
@@ -194,8 +193,7 @@ def trunk_scene(shape, mm_per_px, *, rng, skin_lab, skin_type) -> Scene:
         areolae = np.maximum(areolae, poly_mask((H, W), _rot(_ellipse_pts(s * 95 * sw, 175, ar, ar * 0.95), c, ang, k)))
     navel = poly_mask((H, W), _rot(_ellipse_pts(0, 360, 4.5, 6), c, ang, k))
     roi = (torso_u8 > 127) & ~(shorts > 127) & ~(neck > 127) & ~(navel > 127)
-    er = max(int(round(8.0 / mmpx)), 1)
-    core = cv2.erode(roi.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * er + 1, 2 * er + 1))) > 0
+    core = cv2.distanceTransform(roi.astype(np.uint8), cv2.DIST_L2, 3) > 8.0 / mmpx
     patch_prob = core.astype(np.float32)
     ref_region = upsample(ref.astype(np.float32), (H, W)) > 0.5
     ref_region &= core
@@ -220,5 +218,5 @@ def trunk_scene(shape, mm_per_px, *, rng, skin_lab, skin_type) -> Scene:
         redness=redness, pore_density=np.full((H, W), 0.3, np.float32), layers=layers,
         hair_density_cm2=dens, hair_len_mm=(4.0, 12.0), hair_angle_deg=float(rng.uniform(60, 120)),
         hair_where=(torso_u8 > 127) & ~(shorts > 127), patch_radius_mm=(10.0, 60.0), n_patches=(2, 5),
-        references_at={"marker": (0.04, 0.03), "chart": (0.04, 0.80)},
+        references_at={"marker": (0.10, 0.05), "chart": (0.08, 0.87)},
     )

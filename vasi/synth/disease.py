@@ -34,14 +34,18 @@ class Disease:
 
 
 def _sample_center(prob, rng, taken, min_dist):
-    ys, xs = np.nonzero(prob > 0)
+    # sample on a coarse grid (fast at any resolution), then jitter inside the cell
+    H, W = prob.shape
+    f = max(1, int(max(H, W) // 400))
+    low = prob[::f, ::f]
+    ys, xs = np.nonzero(low > 0)
     if ys.size == 0:
         return None
-    w = prob[ys, xs].astype(np.float64)
+    w = low[ys, xs].astype(np.float64)
     w /= w.sum()
     for _ in range(30):
         i = rng.choice(ys.size, p=w)
-        c = (float(ys[i]), float(xs[i]))
+        c = (float(min(ys[i] * f + rng.integers(0, f), H - 1)), float(min(xs[i] * f + rng.integers(0, f), W - 1)))
         if all((c[0] - t[0]) ** 2 + (c[1] - t[1]) ** 2 > (min_dist + t[2]) ** 2 for t in taken):
             return c
     return None
@@ -85,7 +89,7 @@ def make_disease(scene: Scene, *, rng, pattern="mixed", response=0.0, n_patches=
             continue
         pat = pattern if pattern != "mixed" else str(rng.choice(["perifollicular", "marginal", "diffuse"], p=[0.5, 0.3, 0.2]))
         leuko = bool(rng.random() < 0.2)
-        resp = float(np.clip(response + rng.normal(0, 0.07) - (0.3 * response if leuko else 0.0), 0, 1))
+        resp = float(np.clip(response * rng.uniform(0.85, 1.12) * (0.7 if leuko else 1.0), 0, 1))
         rim = float(rng.uniform(2.0, 5.0)) if (trichrome if trichrome is not None else rng.random() < 0.2) else 0.0
         p = make_patch((H, W), c, r_mm / mmpx, rng=rng, mm_per_px=mmpx, pattern=pat, response=resp,
                        irregularity=float(rng.uniform(0.3, 0.6)), elongation=float(rng.uniform(1.0, 1.8)),

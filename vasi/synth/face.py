@@ -88,12 +88,12 @@ def _head_outline(jaw=1.0, n=160):
 def _layer(name, mask, sigma, colour, woods, texture=1.0, pattern_fn=None):
     """Crop a full-frame mask to its box and soften it."""
     a = np.asarray(mask)
-    ys, xs = np.nonzero(a)
-    if ys.size == 0:
+    bx, by, bw, bh = cv2.boundingRect((a > 0).astype(np.uint8))
+    if bw == 0 or bh == 0:
         return None
     pad = int(3 * sigma + 2)
-    y0, y1 = max(ys.min() - pad, 0), min(ys.max() + pad + 1, a.shape[0])
-    x0, x1 = max(xs.min() - pad, 0), min(xs.max() + pad + 1, a.shape[1])
+    y0, y1 = max(by - pad, 0), min(by + bh + pad, a.shape[0])
+    x0, x1 = max(bx - pad, 0), min(bx + bw + pad, a.shape[1])
     alpha = soften(a[y0:y1, x0:x1], sigma)
     pat = pattern_fn(alpha.shape) if pattern_fn is not None else None
     return Layer(name, int(y0), int(x0), alpha, np.asarray(colour, np.float32), np.asarray(woods, np.float32), texture, pat)
@@ -137,7 +137,7 @@ def face_scene(shape, mm_per_px, *, rng, skin_lab, skin_type) -> Scene:
     """
     H, W = int(shape[0]), int(shape[1])
     k = 1.0 / mm_per_px * rng.uniform(0.94, 1.06)
-    fr = _Frame(W / 2 + rng.uniform(-0.03, 0.03) * W, 0.41 * H + rng.uniform(-0.015, 0.015) * H, k, rng.uniform(-4, 4))
+    fr = _Frame(W / 2 + rng.uniform(-0.03, 0.03) * W, 0.45 * H + rng.uniform(-0.015, 0.015) * H, k, rng.uniform(-4, 4))
     mmpx = 1.0 / k
     jaw = rng.uniform(0.6, 1.4)
 
@@ -226,7 +226,7 @@ def face_scene(shape, mm_per_px, *, rng, skin_lab, skin_type) -> Scene:
     ear_w = _g(np.abs(X), Y, 73, 18, 9, 22)
     shading_low *= 1 - 0.25 * ear_w * (np.abs(X) > 75)
     # normalise: 1.0 at the cheek / forehead reference
-    ref_low = (_g(X, Y, -35, 22, 9, 7) + _g(X, Y, 35, 22, 9, 7) + _g(X, Y, 0, -42, 15, 6)) > 0.5
+    ref_low = (_g(X, Y, -38, 28, 10, 8) + _g(X, Y, 38, 28, 10, 8) + _g(X, Y, 0, -48, 18, 5)) > 0.5
     shading_low /= float(np.median(shading_low[ref_low])) if ref_low.any() else 1.0
     shading = upsample(shading_low, (H, W))
 
@@ -242,12 +242,11 @@ def face_scene(shape, mm_per_px, *, rng, skin_lab, skin_type) -> Scene:
     pores = upsample(pore_low.astype(np.float32), (H, W))
 
     # patch centres: the assessed region, eroded, favouring periocular / perioral skin
-    er = max(int(round(4.0 / mmpx)), 1)
-    core = cv2.erode(roi.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * er + 1, 2 * er + 1))) > 0
+    core = cv2.distanceTransform(roi.astype(np.uint8), cv2.DIST_L2, 3) > 4.0 / mmpx
     w_low = (1.0 + 2.0 * (_g(X, Y, 0, 75, 30, 16)) + 1.5 * (_g(X, Y, -ex, 0, 20, 14) + _g(X, Y, ex, 0, 20, 14))
              + 0.8 * _g(X, Y, 0, -45, 40, 15))
     patch_prob = upsample(w_low.astype(np.float32), (H, W)) * core
-    ref_region = upsample(ref_low.astype(np.float32), (H, W)) > 0.5
+    ref_region = (upsample(ref_low.astype(np.float32), (H, W)) > 0.5) & (spec_map < 0.08)
     ref_region &= roi
 
     # ---- layers ----
@@ -339,5 +338,5 @@ def face_scene(shape, mm_per_px, *, rng, skin_lab, skin_type) -> Scene:
         spec_map=spec_map, redness=redness, pore_density=pores, layers=layers,
         hair_density_cm2=0.0, hair_len_mm=(1.0, 2.5), hair_angle_deg=90.0,
         hair_where=None, patch_radius_mm=(4.0, 22.0), n_patches=(2, 6),
-        references_at={"marker": (0.06, 0.05), "chart": (0.05, 0.80)},
+        references_at={"marker": (0.60, 0.07), "chart": (0.12, 0.78)},
     )

@@ -26,8 +26,8 @@ SITES = ("face", "forearm", "trunk")
 BACKGROUNDS = ("dark", "light", "busy")
 #: Hand unit used for body sites (1 % of a 1.8 m^2 body surface area), cm^2.
 HAND_UNIT_CM2 = 180.0
-#: Field of view defining the default scale: face 340 mm high, forearm 480 mm wide, trunk 560 mm high.
-_FOV_MM = {"face": ("h", 340.0), "forearm": ("w", 480.0), "trunk": ("h", 560.0)}
+#: Field of view defining the default scale: face 360 mm high, forearm 480 mm wide, trunk 560 mm high.
+_FOV_MM = {"face": ("h", 360.0), "forearm": ("w", 480.0), "trunk": ("h", 560.0)}
 _ITA_JITTER = {"I": 2.0, "II": 3.0, "III": 2.5, "IV": 3.0, "V": 6.0, "VI": 5.0}
 _REF_EXCLUDE_MM = 8.0
 
@@ -156,8 +156,7 @@ def _render_visit(pt: _Patient, rng, *, week, fractions, modality, T, camera, jp
     depig_all = warp_mask(truth_all, T)
     depig = depig_all & roi
     # reference skin: normal assessed skin far from any depigmentation, in the well-lit region
-    r = int(round(_REF_EXCLUDE_MM / mmpx))
-    near = cv2.dilate((truth_all | pt.baseline_truth).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))) > 0
+    near = cv2.distanceTransform((~(truth_all | pt.baseline_truth)).astype(np.uint8), cv2.DIST_L2, 3) <= _REF_EXCLUDE_MM / mmpx
     ref_s = sc.ref_region & ~near & roi_s
     if ref_s.sum() < 50:
         ref_s = roi_s & ~near
@@ -221,7 +220,7 @@ def make_photo(*, rng, skin_type="III", ita=None, site="face", modality="visible
     shape : tuple of int
         ``(H, W)`` in px.
     mm_per_px : float, optional
-        Scale at the skin plane; default: a face 340 mm high, a forearm 480 mm wide or a
+        Scale at the skin plane; default: a face 360 mm high, a forearm 480 mm wide or a
         trunk 560 mm high fills the frame.
     background : {"dark", "light", "busy"}
     marker, chart : bool
