@@ -1,54 +1,139 @@
-"""``vasi demo``: score the bundled sample series and print a readable table."""
+"""``vasi demo`` (the batch run on ``sample_images/``) and :func:`make_study`, a synthetic
+study on disk for tests, benchmarks and trying the batch runner.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import _atomic
-from .errors import VasiError
 
-__all__ = ["run_demo"]
+__all__ = ["run_demo", "make_study", "demo_table"]
 
 
-def run_demo(samples: Path, output: Path) -> int:
-    """Score every photo of ``samples/manifest.csv``; write tables and overlays to ``output``.
+def make_study(folder, *, n_patients: int = 4, weeks=(0, 12, 24, 36, 52),
+               shape=(240, 320), rng=0, modality: str = "visible",
+               plant: bool = False) -> Path:
+    """Write a synthetic study: photos ``photos/PATIENT/weekNN/face_MODALITY.jpg`` and a
+    ``manifest.csv``; return the manifest path.
 
-    Returns the process exit code (0 when every photo was scored).
+    Patients alternate between arms ``cream`` (good response) and ``vehicle`` (little
+    response) and cycle through skin types II-V; everything is seeded.
+
+    Parameters
+    ----------
+    folder : path
+        Created if needed.
+    n_patients : int
+    weeks : sequence of int
+        Visit weeks (the first is the baseline, 0).
+    shape : (int, int)
+        Photo size ``(H, W)`` in px.
+    rng : int or numpy.random.Generator
+    modality : {"visible", "woods"}
+    plant : bool
+        Plant problems: a truncated JPEG, a file of random bytes, an empty file and a photo
+        listed in the manifest but missing (in patients 2, 3, 4 and 5 when present).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> m = make_study(tempfile.mkdtemp(), n_patients=1, weeks=(0, 12), shape=(60, 80))
+    >>> pd.read_csv(m)[["patient_id", "week", "photo"]].values.tolist()
+    [['P001', 0, 'photos/P001/week00/face_visible.jpg'], ['P001', 12, 'photos/P001/week12/face_visible.jpg']]
     """
-    from .io import read_photo, write_image
-    from .overlay import overlay
-    from .pipeline import score_photo
+    from .synth import make_series
 
-    manifest = Path(samples) / "manifest.csv"
-    if not manifest.exists():
-        raise VasiError(f"no sample manifest at {manifest}; run `make samples` to regenerate it")
-    table = pd.read_csv(manifest)
-    rows, failed = [], 0
-    for rec in table.itertuples(index=False):
-        path = manifest.parent / rec.photo
-        try:
-            photo = read_photo(path)
-            site = "face" if rec.site == "face" else "body"
-            res = score_photo(photo.image, site=site, modality=rec.modality,
-                              mm_per_px=photo.meta.mm_per_px)
-        except VasiError as exc:
-            failed += 1
-            rows.append({"patient_id": rec.patient_id, "week": rec.week, "error": str(exc)})
-            continue
-        name = f"{rec.patient_id}_week{int(rec.week):02d}_{rec.site}_{rec.modality}.png"
-        write_image(Path(output) / "overlays" / name, overlay(photo.image, res.mask, roi=res.roi))
-        rows.append({"patient_id": rec.patient_id, "week": int(rec.week), "site": rec.site,
-                     "modality": rec.modality, **res.to_dict()})
-    visits = pd.DataFrame(rows)
-    if "f_vasi" in visits:
-        base = visits.sort_values("week").groupby(["patient_id", "modality"])["f_vasi"].transform("first")
-        visits["pct_change"] = 100.0 * (visits["f_vasi"] - base) / base.where(base > 0)
-        visits["f_vasi75"] = visits["pct_change"] <= -75.0
-    _atomic.write_text(Path(output) / "visits.csv", visits.to_csv(index=False))
-    cols = [c for c in ("patient_id", "week", "site", "modality", "depigmented_area_hu",
-                        "f_vasi", "pct_change", "f_vasi75") if c in visits]
-    print(visits[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"\nwrote {output}/visits.csv and {len(visits) - failed} overlays")
-    return 1 if failed else 0
+    folder = Path(folder)
+    rng = np.random.default_rng(rng)
+    skin = ("II", "III", "IV", "V")
+    rows = []
+    for i in range(n_patients):
+        pid = f"P{i + 1:03d}"
+        arm = "cream" if i % 2 == 0 else "vehicle"
+        response = float(rng.uniform(0.6, 1.0) if arm == "cream" else rng.uniform(0.0, 0.35))
+        s = make_series(rng=rng, weeks=tuple(weeks), response=response, skin_type=skin[i % 4],
+                        site="face", modality=modality, shape=tuple(shape))
+        for w, v in zip(s.weeks, s.visits, strict=True):
+            rel = f"photos/{pid}/week{w:02d}/face_{modality}.jpg"
+            _atomic.write_bytes(folder / rel, v.jpeg_bytes)
+            rows.append({"patient_id": pid, "week": w, "site": "face", "modality": modality,
+                         "photo": rel, "arm": arm})
+    table = pd.DataFrame(rows)
+    if plant:
+        def pick(k, j):  # k-th patient's j-th visit (not the baseline)
+            hit = table[table["patient_id"] == f"P{k:03d}"]
+            return folder / hit["photo"].iloc[min(j, len(hit) - 1)] if len(hit) else None
+
+        p = pick(2, 2)
+        if p:
+            data = p.read_bytes()
+            p.write_bytes(data[: len(data) // 3])  # truncated JPEG
+        p = pick(3, 1)
+        if p:
+            p.write_bytes(np.random.default_rng(1).bytes(5000))  # not an image
+        p = pick(4, 3)
+        if p:
+            p.write_bytes(b"")  # empty file
+        p = pick(5, 4)
+        if p:
+            p.unlink()  # listed but missing
+    _atomic.write_text(folder / "manifest.csv", table.to_csv(index=False, lineterminator="\n"))
+    return folder / "manifest.csv"
+
+
+def demo_table(visits: pd.DataFrame) -> pd.DataFrame:
+    """The readable per-visit table ``vasi demo`` prints.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": ["P1"], "site": ["face"], "modality": ["visible"],
+    ...                   "week": [0.0], "depigmented_area_hu": [0.3], "f_vasi": [0.3],
+    ...                   "f_vasi_pct_change": [float("nan")], "f_vasi75": [None]})
+    >>> list(demo_table(v).columns)
+    ['patient', 'site', 'modality', 'week', 'depigmented HU', 'F-VASI', '% change', 'F-VASI75']
+    """
+    if visits.empty:
+        return pd.DataFrame()
+    t = pd.DataFrame({
+        "patient": visits["patient_id"], "site": visits["site"], "modality": visits["modality"],
+        "week": visits["week"].map(lambda w: f"{w:g}"),
+        "depigmented HU": pd.to_numeric(visits["depigmented_area_hu"], errors="coerce"),
+        "F-VASI": pd.to_numeric(visits["f_vasi"], errors="coerce"),
+        "% change": pd.to_numeric(visits["f_vasi_pct_change"], errors="coerce"),
+        "F-VASI75": visits["f_vasi75"].map(lambda x: "-" if x is None or x != x
+                                            else ("yes" if bool(x) else "no")),
+    })
+    return t
+
+
+def run_demo(samples, output, *, jobs: int = 1, quiet: bool = False, echo=print,
+             progress=None) -> int:
+    """Run the batch on ``samples`` (its ``manifest.csv``) into ``output``; print a table.
+
+    Returns the process exit code: 0 when every photo was scored, 1 otherwise.
+    """
+    from .batch import run_batch
+    from .errors import VasiError
+
+    samples = Path(samples)
+    manifest = samples / "manifest.csv"
+    if not manifest.is_file():
+        raise VasiError(f"no sample manifest at {manifest}; run `make samples` to regenerate "
+                        "sample_images/")
+    res = run_batch(manifest, output, jobs=jobs, progress=progress)
+    table = demo_table(res.visits)
+    echo(table.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="-"))
+    echo("")
+    if len(res.errors):
+        echo(f"{len(res.errors)} photo(s) could not be scored; see {output}/tables/errors.csv")
+    idx = Path(output) / "index.html"
+    echo(f"tables:  {Path(output) / 'tables'}/ (visits, patches, scores, endpoints, errors)")
+    if res.reports:
+        echo(f"reports: {res.reports[0]}" + (f" ... ({len(res.reports)} patients)"
+                                             if len(res.reports) > 1 else ""))
+    echo(f"summary: {idx}  (open in a browser)")
+    return 0 if res.ok else 1

@@ -1,0 +1,407 @@
+"""Batch scoring for clinics and studies: :func:`run_batch`.
+
+``INPUT`` (a photo folder or CSV manifest, see :mod:`vasi.manifest`) is validated first; then
+every series (patient x site x modality) is scored -- serially, in a process pool
+(``jobs > 1``) or on a Dask cluster (``dask="local"`` or a scheduler address) -- and ``OUT``
+receives::
+
+    OUT/vasi-run.json                  run manifest: version, input, options, fingerprint, status
+    OUT/tables/{visits,patches,scores,endpoints,errors}.csv (+ .parquet with pyarrow)
+    OUT/overlays/PATIENT/SITE-MODALITY/weekN.png (+ weekN_repigmentation.png)
+    OUT/reports/PATIENT.html           self-contained (images inlined, no network)
+    OUT/index.html                     cohort summary and links (several patients)
+    OUT/.vasi/series/...               one result file per finished series (resume cache)
+
+Nothing is lost: every file is written atomically; a photo that fails is a row of the errors
+table; a finished series is committed to its own result file, so an interrupted run re-run with
+the same arguments skips it (``force=True`` redoes everything). ``OUT`` written for another
+input, another vasi version or other options is refused, never mixed. Tables are sorted by
+patient, site, modality and week, so the bytes do not depend on how the run was executed.
+
+Cache files are pickles written by this library: only point ``OUT`` at folders you trust.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import _atomic
+from ._version import __version__
+from .batch_series import ERROR_COLUMNS, SeriesTask, score_series
+from .errors import VasiError
+from .manifest import Manifest, load_input, safe_slug
+from .batch_summary import endpoints_table, scores_table
+from .tables import write_table
+
+__all__ = ["run_batch", "BatchResult", "OutputConflictError", "RUN_FILE"]
+
+log = logging.getLogger("vasi")
+
+RUN_FILE = "vasi-run.json"
+_CACHE = Path(".vasi") / "series"
+_OURS = ("tables", "overlays", "reports", ".vasi", "index.html", RUN_FILE)
+_FORMAT = 1
+
+
+class OutputConflictError(VasiError):
+    """The output folder holds results of another input, version or options."""
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What :func:`run_batch` produced.
+
+    Attributes
+    ----------
+    out : pathlib.Path
+        Output folder.
+    visits, patches, scores, endpoints, errors : pandas.DataFrame
+        The tables written to ``out/tables``.
+    reports : tuple of pathlib.Path
+        Per-patient HTML reports.
+    index : pathlib.Path or None
+        Cohort summary page.
+    n_series, n_cached, n_scored : int
+        Series in the input, reused from a previous run, scored now.
+    seconds : float
+        Wall time.
+    """
+
+    out: Path
+    visits: pd.DataFrame
+    patches: pd.DataFrame
+    scores: pd.DataFrame
+    endpoints: pd.DataFrame
+    errors: pd.DataFrame
+    reports: tuple = ()
+    index: Path | None = None
+    n_series: int = 0
+    n_cached: int = 0
+    n_scored: int = 0
+    seconds: float = 0.0
+    files: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when no photo failed."""
+        return self.errors.empty
+
+
+# ----------------------------------------------------------------------------- fingerprints
+def _hash(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _file_state(path: str):
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _tasks(manifest: Manifest, options: dict, overlays: bool, use_track: bool) -> list:
+    tasks = []
+    for key, g in manifest.series():
+        rows = []
+        for r in g.to_dict("records"):
+            r = {k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+            rows.append(r)
+        state = [[r["photo_rel"], r["visit"], r["week"], r["date"], r["roi"], r["mm_per_px"],
+                  r["height_cm"], r["weight_kg"], r["arm"], _file_state(r["photo"]),
+                  _file_state(r["roi"]) if r["roi"] else None] for r in rows]
+        fp = _hash({"v": __version__, "options": options, "key": key, "rows": state})
+        tasks.append(SeriesTask(key, tuple(rows), fp, overlays, use_track))
+    return tasks
+
+
+# ----------------------------------------------------------------------------- output folder
+def _prepare_out(out: Path, run: dict, force: bool) -> None:
+    run_file = out / RUN_FILE
+    if force:
+        for name in _OURS:
+            p = out / name
+            if p.is_dir():
+                shutil.rmtree(p)
+            elif p.exists():
+                p.unlink()
+    if run_file.exists():
+        try:
+            old = json.loads(run_file.read_text())
+        except (OSError, ValueError):
+            old = {}
+        why = []
+        if old.get("vasi_version") != run["vasi_version"]:
+            why.append(f"it was written by vasi {old.get('vasi_version')!r}, this is "
+                       f"{run['vasi_version']!r}")
+        if old.get("input") != run["input"]:
+            why.append(f"it holds results for input {old.get('input')!r}, not {run['input']!r}")
+        if old.get("options") != run["options"]:
+            why.append(f"it was run with options {old.get('options')}, now {run['options']}")
+        if why:
+            raise OutputConflictError(
+                f"output folder {out} is not from this run: {'; '.join(why)}. Use another "
+                "output folder, or --force (force=True) to discard it and score everything again.")
+        if old.get("input_fingerprint") != run["input_fingerprint"]:
+            log.info("input changed since the last run into %s: changed series are re-scored",
+                     out)
+    elif out.exists() and any(p.name not in _OURS for p in out.iterdir()):
+        raise OutputConflictError(
+            f"output folder {out} exists, is not empty and is not a vasi results folder (no "
+            f"{RUN_FILE}); choose a new or empty folder so nothing of yours is overwritten.")
+    _atomic.write_text(run_file, json.dumps({**run, "status": "running"}, indent=2) + "\n")
+
+
+def _cache_path(out: Path, key: str) -> Path:
+    return out / _CACHE / f"{key}.pkl"
+
+
+def _load_cached(out: Path, task: SeriesTask):
+    path = _cache_path(out, task.key)
+    if not path.is_file():
+        return None
+    try:
+        with path.open("rb") as fh:
+            res = pickle.load(fh)
+    except Exception:  # noqa: BLE001 - a damaged cache file is simply redone
+        log.warning("cache file %s is damaged; re-scoring that series", path)
+        return None
+    if res.get("fingerprint") != task.fingerprint or res.get("format") != _FORMAT:
+        return None
+    if any(not (out / rel).is_file() for rel in res.get("file_names", ())):
+        return None
+    return res
+
+
+def _commit(out: Path, res: dict) -> dict:
+    """Write a series' images, then its result file (the commit marker)."""
+    for rel, data in sorted(res.pop("files", {}).items()):
+        _atomic.write_bytes(out / rel, data)
+        res.setdefault("file_names", []).append(rel)
+    res["format"] = _FORMAT
+    _atomic.write_bytes(_cache_path(out, res["key"]), pickle.dumps(res, protocol=4))
+    return res
+
+
+# ----------------------------------------------------------------------------- executors
+def _init_worker():  # pragma: no cover - runs in worker processes
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
+def _run_serial(tasks, on_result):
+    for t in tasks:
+        on_result(score_series(t))
+
+
+def _run_processes(tasks, jobs, on_result):
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    ex = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker)
+    try:
+        futs = [ex.submit(score_series, t) for t in tasks]
+        for f in as_completed(futs):
+            on_result(f.result())
+    except BaseException:
+        ex.shutdown(wait=False, cancel_futures=True)
+        raise
+    ex.shutdown(wait=True)
+
+
+def _run_dask(tasks, dask, jobs, on_result):
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise VasiError("running on Dask needs the optional dependency: "
+                        "pip install 'vasi[dask]'") from None
+    own = []
+    if isinstance(dask, Client):
+        client = dask
+    elif dask == "local":
+        cluster = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        client = Client(cluster)
+        own = [client, cluster]
+    else:
+        try:
+            client = Client(str(dask), timeout="20s")
+        except OSError as exc:
+            raise VasiError(f"cannot reach the Dask scheduler at {dask!r} ({exc}); check the "
+                            "address (tcp://host:8786) or use --dask local") from None
+        own = [client]
+    try:
+        futs = [client.submit(score_series, t, key=f"vasi-series-{t.fingerprint[:24]}",
+                              pure=False) for t in tasks]
+        for f in as_completed(futs):
+            on_result(f.result())
+            f.release()
+    finally:
+        for obj in own:
+            obj.close()
+
+
+# ----------------------------------------------------------------------------- run
+def _sorted(df: pd.DataFrame, keys) -> pd.DataFrame:
+    keys = [k for k in keys if k in df.columns]
+    if df.empty or not keys:
+        return df.reset_index(drop=True)
+    return df.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _concat(frames) -> pd.DataFrame:
+    frames = [f for f in frames if f is not None and len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root=None,
+              default_site: str = "face", overlays: bool = True, reports: bool = True,
+              use_track: bool = True,
+              progress: Callable[[int, int, dict], None] | None = None) -> BatchResult:
+    """Score every photo series of ``input`` into the folder ``out``; resumable.
+
+    Parameters
+    ----------
+    input : str or os.PathLike
+        Photo folder (``PATIENT/VISIT/PHOTO``), folder with ``manifest.csv``, or CSV manifest.
+    out : str or os.PathLike
+        Output folder (created). See the module docstring for its layout.
+    jobs : int, keyword-only
+        Worker processes (1 = in this process); workers of a local Dask cluster.
+    dask : None, "local", str or distributed.Client, keyword-only
+        Run the series on Dask: a local cluster, a scheduler address (``tcp://host:8786``) or
+        an existing client. Workers must be able to read the input photos.
+    force : bool
+        Discard previous results in ``out`` and score everything again.
+    root : path, optional
+        Folder manifest photo paths are relative to (default: the manifest's folder).
+    default_site : str
+        Site for photos whose name or row gives none.
+    overlays : bool
+        Write full-resolution overlay PNGs.
+    reports : bool
+        Write the HTML reports.
+    use_track : bool
+        Register and track series with :func:`vasi.track_series` (else photos one by one).
+    progress : callable, optional
+        ``progress(done, total, info)`` after each series; ``info`` has ``key``, ``photos``,
+        ``errors`` and ``cached``.
+
+    Returns
+    -------
+    BatchResult
+
+    Raises
+    ------
+    vasi.manifest.ManifestError
+        The input has problems (all listed); nothing was written.
+    OutputConflictError
+        ``out`` belongs to another input / version / options, or to something else.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "m.csv").write_text("patient_id,week,photo\\nP1,0,missing.jpg\\n")
+    >>> res = run_batch(d / "m.csv", d / "out", reports=False)
+    >>> res.errors[["patient_id", "stage"]].values.tolist()
+    [['P1', 'validate']]
+    """
+    t0 = time.perf_counter()
+    manifest = load_input(input, root=root, default_site=default_site)
+    out = Path(out)
+    options = {"default_site": default_site, "overlays": bool(overlays),
+               "use_track": bool(use_track), "root": str(Path(root).resolve()) if root else None}
+    tasks = _tasks(manifest, options, overlays, use_track)
+    run = {"format": _FORMAT, "vasi_version": __version__,
+           "input": str(Path(input).resolve()), "options": options,
+           "input_fingerprint": _hash([t.fingerprint for t in tasks]
+                                      + [str(p) for p in manifest.problems]),
+           "series": len(tasks), "photos": int(len(manifest.table))}
+    _prepare_out(out, run, force)
+    results: dict = {}
+    todo = []
+    for t in tasks:
+        cached = None if force else _load_cached(out, t)
+        if cached is not None:
+            results[t.key] = cached
+        else:
+            todo.append(t)
+    n_cached = len(results)
+    total = len(tasks)
+    done = [n_cached]
+
+    def on_result(res):
+        res = _commit(out, res)
+        results[res["key"]] = res
+        done[0] += 1
+        if progress:
+            progress(done[0], total, {"key": res["key"], "photos": len(res["visits"]),
+                                      "errors": len(res["errors"]), "cached": False})
+
+    if progress and n_cached:
+        progress(n_cached, total, {"key": "", "photos": 0, "errors": 0, "cached": True})
+    if todo:
+        if dask is not None:
+            _run_dask(todo, dask, jobs, on_result)
+        elif jobs > 1 and len(todo) > 1:
+            _run_processes(todo, min(jobs, len(todo)), on_result)
+        else:
+            _run_serial(todo, on_result)
+    stale = out / _CACHE
+    keys = {t.key for t in tasks}
+    for p in sorted(stale.rglob("*.pkl")) if stale.exists() else ():
+        if p.relative_to(stale).as_posix()[:-4] not in keys:
+            p.unlink()
+    return _finish(out, manifest, [results[t.key] for t in tasks], run, reports, n_cached,
+                   len(todo), t0)
+
+
+def _finish(out, manifest, results, run, reports, n_cached, n_scored, t0) -> BatchResult:
+    order = ["patient_id", "site", "modality", "week"]
+    visits = _sorted(_concat(r["visits"] for r in results), order)
+    patches = _sorted(_concat(r["patches"] for r in results), order + ["patch_id"])
+    val = pd.DataFrame([{"patient_id": p.patient_id, "site": p.site, "modality": p.modality,
+                         "visit": p.visit, "week": None, "photo": p.photo, "stage": "validate",
+                         "error_type": "InputError", "message": str(p)}
+                        for p in manifest.problems], columns=ERROR_COLUMNS)
+    errors = _concat([val] + [r["errors"] for r in results])
+    errors = _sorted(errors if len(errors) else pd.DataFrame(columns=ERROR_COLUMNS),
+                     ["patient_id", "site", "modality", "week", "photo", "stage", "message"])
+    scores = scores_table(visits)
+    endpoints = endpoints_table(visits)
+    tables = {"visits": visits, "patches": patches, "scores": scores, "endpoints": endpoints,
+              "errors": errors}
+    files = {}
+    for name, df in tables.items():
+        files[name] = write_table(df, out / "tables" / name)
+    report_paths, index = [], None
+    if reports:
+        from .report import write_reports
+
+        report_paths, index = write_reports(out, tables, results, run)
+    elapsed = time.perf_counter() - t0
+    _atomic.write_text(out / RUN_FILE, json.dumps(
+        {**run, "status": "complete", "errors": int(len(errors))}, indent=2) + "\n")
+    return BatchResult(out, visits, patches, scores, endpoints, errors, tuple(report_paths),
+                       index, len(results), n_cached, n_scored, elapsed, files)
+
+
+def series_slug(patient_id, site, modality) -> str:
+    """The folder name used for a series under ``overlays/``.
+
+    >>> series_slug("P 1", "face", "woods")
+    'P_1-6b9061/face-woods'
+    """
+    return f"{safe_slug(patient_id)}/{site}-{modality}"

@@ -1,0 +1,353 @@
+"""Score one photo series (patient x site x modality) for a batch run.
+
+:func:`score_series` is the unit of work that the batch runner sends to a process pool or a
+Dask cluster: it takes a picklable :class:`SeriesTask`, never raises, writes nothing, and
+returns a plain dict of tables and encoded images that the runner writes (so one process
+owns the output folder and a remote worker needs only to read the photos).
+
+Preferred path: :func:`vasi.track_series` (registration to baseline, repigmentation in
+baseline coordinates). If it fails for a series, every photo is scored on its own with
+:func:`vasi.score_photo` and the fallback is recorded in the errors table and the
+``method`` column -- never silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from .errors import VasiError
+from .manifest import safe_slug
+
+__all__ = ["SeriesTask", "score_series", "read_mask", "repigmentation_map", "VISIT_COLUMNS", "ERROR_COLUMNS"]
+
+log = logging.getLogger("vasi")
+
+#: Columns of the visits table, in order (extra columns from the scorer follow, sorted).
+VISIT_COLUMNS = [
+    "patient_id", "arm", "site", "modality", "visit", "week", "date", "photo", "is_baseline",
+    "method", "registered", "registration_reason", "reg_method", "reg_inliers",
+    "reg_inlier_ratio", "reg_residual_px", "reg_residual_mm", "assessed_area_px",
+    "depigmented_area_px", "depigmented_fraction", "depigmented_area_cm2",
+    "depigmented_area_hu", "depigmented_area_hu_physical", "baseline_patch_area_px",
+    "residual_area_px", "repigmented_area_px", "repigmentation_pct", "new_depigmentation_px",
+    "f_vasi", "f_vasi_clinical", "f_vasi_unregistered", "f_vasi_pct_change", "f_vasi50",
+    "f_vasi75", "f_vasi90", "mm_per_px", "quality_flags", "overlay", "repigmentation_map",
+]
+ERROR_COLUMNS = ["patient_id", "site", "modality", "visit", "week", "photo", "stage",
+                 "error_type", "message"]
+#: Longest side of the images embedded in the HTML reports, in px.
+THUMB_PX = 560
+
+
+@dataclass(frozen=True)
+class SeriesTask:
+    """One series to score (picklable).
+
+    Attributes
+    ----------
+    key : str
+        Safe series key ``patient_slug/site-modality`` (also its folder under ``overlays/``).
+    rows : tuple of dict
+        Manifest rows (``patient_id``, ``visit``, ``week``, ``photo``, ``photo_rel``, ...)
+        sorted by week.
+    fingerprint : str
+        Hash of the rows and photo file states; a cached result is reused only if it matches.
+    overlays : bool
+        Encode full-resolution overlay PNGs.
+    use_track : bool
+        Use :func:`vasi.track_series` when available.
+    """
+
+    key: str
+    rows: tuple
+    fingerprint: str = ""
+    overlays: bool = True
+    use_track: bool = True
+    options: dict = field(default_factory=dict)
+
+
+def _encode(image, ext, max_side=None, quality=88) -> bytes:
+    img = np.asarray(image)
+    if max_side and max(img.shape[:2]) > max_side:
+        s = max_side / max(img.shape[:2])
+        img = cv2.resize(img, (max(1, round(img.shape[1] * s)), max(1, round(img.shape[0] * s))),
+                         interpolation=cv2.INTER_AREA)
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality] if ext == ".jpg" else []
+    ok, buf = cv2.imencode(ext, cv2.cvtColor(img, cv2.COLOR_RGB2BGR), params)
+    if not ok:  # pragma: no cover - cv2 encodes any uint8 RGB
+        raise VasiError(f"cannot encode an image as {ext}")
+    return buf.tobytes()
+
+
+def repigmentation_map(baseline, baseline_mask, mask, *, valid=None, new=None) -> np.ndarray:
+    """Colour map in baseline coordinates: residual (magenta), repigmented (green), new (orange).
+
+    Parameters
+    ----------
+    baseline : ndarray (H, W, 3) uint8
+        Baseline photo (drawn dimmed underneath).
+    baseline_mask, mask : ndarray of bool (H, W)
+        Depigmentation at baseline and at the visit (warped to baseline).
+    valid : ndarray of bool, optional
+        Baseline pixels the visit's photo covers (others are greyed).
+    new : ndarray of bool, optional
+        New depigmentation outside the baseline patches.
+
+    Examples
+    --------
+    >>> b = np.zeros((4, 4), bool); b[:2] = True
+    >>> m = np.zeros((4, 4), bool); m[0] = True
+    >>> out = repigmentation_map(np.full((4, 4, 3), 128, np.uint8), b, m)
+    >>> out[0, 0].tolist(), out[1, 0].tolist()
+    ([230, 40, 200], [40, 200, 80])
+    """
+    out = (np.asarray(baseline, np.float32) * 0.55).astype(np.uint8)
+    valid = np.ones(baseline_mask.shape, bool) if valid is None else valid
+    out[~valid] = (60, 60, 60)
+    out[baseline_mask & mask & valid] = (230, 40, 200)
+    out[baseline_mask & ~mask & valid] = (40, 200, 80)
+    if new is not None:
+        out[new & valid] = (255, 150, 0)
+    return out
+
+
+def read_mask(path, shape) -> np.ndarray:
+    """Read a region mask image (any non-zero pixel is inside) of the photo's ``shape``.
+
+    Raises
+    ------
+    vasi.PhotoError
+        Missing, unreadable, or not the photo's size.
+
+    Examples
+    --------
+    >>> read_mask("/nonexistent.png", (4, 4))
+    Traceback (most recent call last):
+    ...
+    vasi.errors.PhotoError: cannot read photo '/nonexistent.png': mask file is missing or not an image
+    """
+    from pathlib import Path
+
+    from ._validate import check_mask
+    from .errors import PhotoError
+
+    path = Path(path)
+    m = None
+    if path.is_file():
+        m = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_GRAYSCALE)
+    if m is None:
+        raise PhotoError(path, "mask file is missing or not an image")
+    try:
+        return check_mask(m > 0, tuple(shape), f"mask {path}")
+    except VasiError as exc:
+        raise PhotoError(path, str(exc)) from None
+
+
+def _error(row, stage, exc) -> dict:
+    msg = str(exc) if isinstance(exc, VasiError) else f"unexpected {type(exc).__name__}: {exc}"
+    return {"patient_id": row["patient_id"], "site": row["site"], "modality": row["modality"],
+            "visit": row["visit"], "week": float(row["week"]), "photo": row["photo_rel"],
+            "stage": stage, "error_type": type(exc).__name__, "message": msg}
+
+
+def _read(row, errors):
+    from .io import read_photo
+
+    try:
+        photo = read_photo(row["photo"])
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded, the run goes on
+        errors.append(_error(row, "read", exc))
+        return None
+    roi = None
+    if row.get("roi"):
+        try:
+            roi = read_mask(row["roi"], photo.shape)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(_error(row, "read_roi", exc))
+            return None
+    mm = row.get("mm_per_px")
+    mm = mm if mm is not None and not (isinstance(mm, float) and math.isnan(mm)) else None
+    return photo.image, roi, mm if mm is not None else photo.meta.mm_per_px
+
+
+def _ident(row) -> dict:
+    return {"patient_id": row["patient_id"], "arm": row.get("arm", ""), "site": row["site"],
+            "modality": row["modality"], "visit": row["visit"], "week": float(row["week"]),
+            "date": row.get("date", ""), "photo": row["photo_rel"]}
+
+
+def _hu_physical(row, area_cm2):
+    h, w = row.get("height_cm"), row.get("weight_kg")
+    if area_cm2 is None or h is None or w is None or any(
+            isinstance(v, float) and math.isnan(v) for v in (h, w, area_cm2)):
+        return np.nan
+    from .hand_units import hand_unit_cm2
+
+    return float(area_cm2) / hand_unit_cm2(height_cm=float(h), weight_kg=float(w))
+
+
+def _endpoints(visits: pd.DataFrame) -> None:
+    """Per-visit % change and F-VASI50/75/90 against the baseline row (fallback path)."""
+    base = visits.loc[visits["is_baseline"], "f_vasi"]
+    f0 = float(base.iloc[0]) if len(base) and pd.notna(base.iloc[0]) else np.nan
+    f = visits["f_vasi"].astype(float)
+    change = 100.0 * (f - f0) / f0 if (np.isfinite(f0) and f0 > 0) else f * np.nan
+    visits["f_vasi_pct_change"] = change
+    for k in (50, 75, 90):
+        visits[f"f_vasi{k}"] = [bool(-c >= k - 1e-9) if np.isfinite(c) else None for c in change]
+
+
+def _score_each(task, loaded, site, errors, out_files, thumbs):
+    """Fallback: every photo on its own with score_photo."""
+    from .overlay import overlay
+    from .pipeline import score_photo
+
+    rows = []
+    for row, item in loaded:
+        img, roi, mm = item
+        try:
+            res = score_photo(img, site=site, modality=row["modality"], roi=roi, mm_per_px=mm)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(_error(row, "score", exc))
+            continue
+        d = res.to_dict()
+        r = {**_ident(row), "method": "score_photo", "is_baseline": float(row["week"]) == 0.0,
+             "registered": None, **{k: d[k] for k in d if k not in ("flags", "n_patches")},
+             "mm_per_px": mm, "quality_flags": d["flags"]}
+        r["depigmented_area_hu_physical"] = _hu_physical(row, d["depigmented_area_cm2"])
+        _visit_images(task, row, img, overlay(img, res.mask, roi=res.roi), r, out_files, thumbs)
+        rows.append(r)
+        p = res.patches.copy()
+        p.insert(0, "week", float(row["week"]))
+        thumbs.setdefault("_patches", []).append(p)
+    visits = pd.DataFrame(rows)
+    if len(visits):
+        _endpoints(visits)
+    return visits
+
+
+def _visit_images(task, row, img, over, r, out_files, thumbs, repig=None):
+    vslug = safe_slug(f"week{float(row['week']):g}")
+    rel = f"overlays/{task.key}/{vslug}.png"
+    if task.overlays:
+        out_files[rel] = _encode(over, ".png")
+        r["overlay"] = rel
+    t = {"photo": _encode(img, ".jpg", THUMB_PX), "overlay": _encode(over, ".jpg", THUMB_PX)}
+    if repig is not None:
+        rrel = f"overlays/{task.key}/{vslug}_repigmentation.png"
+        if task.overlays:
+            out_files[rrel] = _encode(repig, ".png")
+            r["repigmentation_map"] = rrel
+        t["repigmentation"] = _encode(repig, ".jpg", THUMB_PX)
+    thumbs[float(row["week"])] = t
+
+
+def _track(task, loaded, site, errors, out_files, thumbs):
+    import vasi
+    from .overlay import overlay
+
+    imgs = [it[0] for _, it in loaded]
+    res = vasi.track_series(imgs, weeks=[float(r["week"]) for r, _ in loaded], site=site,
+                            modality=loaded[0][0]["modality"], rois=[it[1] for _, it in loaded],
+                            mm_per_px=[it[2] for _, it in loaded])
+    bi = res.baseline_index
+    base_mask = res.masks[bi]
+    by_index = {int(v["visit_index"]): v for v in res.visits.to_dict("records")}
+    rows = []
+    for i, (row, (img, _, mm)) in enumerate(loaded):
+        v = by_index[i]
+        seg = res.segmentations[i]
+        r = {**_ident(row), **{k: v[k] for k in v if k not in ("week", "visit_index")},
+             "method": "track_series", "mm_per_px": mm}
+        flags = list(getattr(seg, "flags", ()))
+        if not v.get("registered", True):
+            flags.append("registration_failed")
+        r["quality_flags"] = ";".join(flags)
+        r["depigmented_area_hu_physical"] = _hu_physical(row, v.get("depigmented_area_cm2"))
+        repig = None
+        if res.masks[i] is not None and i != bi:
+            repig = repigmentation_map(imgs[bi], base_mask, res.masks[i],
+                                       valid=res.valid_masks[i], new=res.new_masks[i])
+        _visit_images(task, row, img, overlay(img, seg.mask, roi=seg.roi), r, out_files,
+                      thumbs, repig)
+        rows.append(r)
+    if len(res.patches):
+        thumbs.setdefault("_patches", []).append(res.patches.copy())
+    return pd.DataFrame(rows), res.provenance
+
+
+def score_series(task: SeriesTask) -> dict:
+    """Score one series; never raises (failures become error rows).
+
+    Returns
+    -------
+    dict
+        ``key``, ``fingerprint``, ``visits`` / ``patches`` / ``errors`` DataFrames,
+        ``files`` (``{relative path: PNG bytes}``), ``thumbs`` (``{week: {name: JPEG bytes}}``),
+        ``provenance``.
+
+    Examples
+    --------
+    >>> row = dict(patient_id="P1", site="face", modality="visible", visit="week0", week=0.0,
+    ...            photo="/nonexistent.jpg", photo_rel="nonexistent.jpg")
+    >>> out = score_series(SeriesTask("P1/face-visible", (row,)))
+    >>> out["errors"][["stage", "error_type"]].values.tolist()
+    [['read', 'PhotoError']]
+    """
+    import vasi
+
+    errors: list = []
+    out_files: dict = {}
+    thumbs: dict = {}
+    provenance: dict = {"vasi_version": vasi.__version__}
+    visits = pd.DataFrame()
+    rows = list(task.rows)
+    site = "face" if rows and rows[0]["site"] == "face" else "body"
+    try:
+        loaded = [(row, item) for row in rows if (item := _read(row, errors)) is not None]
+        base_ok = any(float(r["week"]) == 0.0 for r, _ in loaded)
+        if rows and not base_ok and loaded:
+            for r, _ in loaded:
+                errors.append(_error(r, "baseline", VasiError(
+                    "baseline photo of this series could not be read: photo scored on its own, "
+                    "no change from baseline")))
+        if loaded and base_ok and task.use_track and hasattr(vasi, "track_series"):
+            try:
+                visits, prov = _track(task, loaded, site, errors, out_files, thumbs)
+                provenance.update(prov)
+            except Exception as exc:  # noqa: BLE001 - fall back honestly, and say so
+                log.warning("series %s: track_series failed (%s); scoring photos one by one",
+                            task.key, exc)
+                errors.append(_error(loaded[0][0], "track_series", exc))
+                out_files.clear()
+                thumbs.clear()
+                visits = pd.DataFrame()
+        if loaded and visits.empty:
+            visits = _score_each(task, loaded, site, errors, out_files, thumbs)
+            provenance["method"] = "score_photo"
+    except Exception as exc:  # noqa: BLE001 - a bug must not lose the other series
+        for r in rows:
+            errors.append(_error(r, "series", exc))
+        visits = pd.DataFrame()
+    patches = thumbs.pop("_patches", [])
+    patches = pd.concat(patches, ignore_index=True) if patches else pd.DataFrame()
+    if len(patches):
+        ident = rows[0]
+        patches.insert(0, "modality", ident["modality"])
+        patches.insert(0, "site", ident["site"])
+        patches.insert(0, "patient_id", ident["patient_id"])
+    if len(visits):
+        for c in VISIT_COLUMNS:
+            if c not in visits:
+                visits[c] = None
+        extra = sorted(c for c in visits.columns if c not in VISIT_COLUMNS)
+        visits = visits[VISIT_COLUMNS + extra]
+    return {"key": task.key, "fingerprint": task.fingerprint, "visits": visits,
+            "patches": patches, "errors": pd.DataFrame(errors, columns=ERROR_COLUMNS),
+            "files": out_files, "thumbs": thumbs, "provenance": provenance}

@@ -1,0 +1,363 @@
+"""Self-contained HTML reports: one per patient and a cohort summary page.
+
+Every image is inlined as a base64 ``data:`` URI and a Content-Security-Policy forbids any
+network access, so a report opens in any browser, offline, and can be e-mailed as one file.
+Every string from the input (patient ids, visit names, file names, error messages) is
+escaped with :func:`html.escape`.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import _atomic
+from ._version import __version__
+from .manifest import safe_slug
+
+__all__ = ["patient_report", "cohort_report", "write_reports", "timeline_figure"]
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222;
+max-width:1400px}
+h1{margin-bottom:0}h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:32px}
+.sub{color:#666;margin-top:4px}
+table{border-collapse:collapse;margin:8px 0;font-size:13px}
+th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}th{background:#f4f4f4}
+td.l,th.l{text-align:left}
+.visit{display:flex;gap:10px;align-items:flex-start;margin:14px 0;padding:10px;
+background:#fafafa;border:1px solid #eee;border-radius:6px}
+.visit figure{margin:0;text-align:center;font-size:12px;color:#555}
+.visit img{max-width:320px;max-height:260px;display:block;border-radius:3px}
+.meta{font-size:13px;min-width:220px}.meta b{display:inline-block;min-width:130px}
+.flag{color:#a05a00}.bad{color:#b00020}.ok{color:#1a7f37}
+.legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;
+vertical-align:middle}
+"""
+_CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+        "base-uri 'none'; form-action 'none'")
+
+
+def _e(value) -> str:
+    """Escape anything for HTML text or attributes."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _fmt(value, digits=3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.{digits}f}"
+    return _e(value)
+
+
+def _img(data: bytes | None, mime="image/jpeg", alt="") -> str:
+    if not data:
+        return '<div class="sub">(no image)</div>'
+    b64 = base64.b64encode(data).decode("ascii")
+    return f'<img alt="{_e(alt)}" src="data:{mime};base64,{b64}">'
+
+
+def _page(title: str, body: str) -> str:
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+            f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+            f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>\n{body}\n"
+            f'<p class="sub">vasi {_e(__version__)} -- research software, not a medical '
+            "device; results need clinical review.</p></body></html>\n")
+
+
+def _table(df: pd.DataFrame, cols, *, labels=None, left=()) -> str:
+    if df is None or df.empty:
+        return '<p class="sub">none</p>'
+    cols = [c for c in cols if c in df.columns]
+    labels = labels or {}
+    head = "".join(f'<th class="{"l" if c in left else ""}">{_e(labels.get(c, c))}</th>'
+                   for c in cols)
+    body = []
+    for r in df[cols].to_dict("records"):
+        body.append("<tr>" + "".join(f'<td class="{"l" if c in left else ""}">{_fmt(r[c])}</td>'
+                                     for c in cols) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+# ----------------------------------------------------------------------------- figures
+def timeline_figure(visits: pd.DataFrame, *, title: str = ""):
+    """Score timeline of one patient: F-VASI (faces) and % repigmentation against week.
+
+    Returns a :class:`matplotlib.figure.Figure` (no pyplot state is touched).
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"site": ["face"] * 2, "modality": ["visible"] * 2,
+    ...                   "week": [0.0, 24.0], "f_vasi": [1.0, 0.4],
+    ...                   "repigmentation_pct": [0.0, 55.0]})
+    >>> len(timeline_figure(v).axes)
+    2
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 3.4), dpi=100, layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    for (site, mod), g in visits.groupby(["site", "modality"], sort=True):
+        g = g.sort_values("week")
+        lab = f"{site} / {mod}"
+        fv = pd.to_numeric(g.get("f_vasi"), errors="coerce") if "f_vasi" in g else None
+        if fv is not None and fv.notna().any():
+            ax1.plot(g["week"], fv, "o-", label=lab)
+            f0 = fv[g["week"] == 0.0]
+            if len(f0) and np.isfinite(f0.iloc[0]) and f0.iloc[0] > 0:
+                for k, ls in ((50, ":"), (75, "--")):
+                    ax1.axhline(f0.iloc[0] * (1 - k / 100), color="grey", ls=ls, lw=0.8)
+        if "repigmentation_pct" in g:
+            rp = pd.to_numeric(g["repigmentation_pct"], errors="coerce")
+            if rp.notna().any():
+                ax2.plot(g["week"], rp, "s-", label=lab)
+    ax1.set(xlabel="week", ylabel="F-VASI (0-3)", title="F-VASI (dotted 50 %, dashed 75 % "
+            "improvement)")
+    ax1.title.set_fontsize(9)
+    ax2.set(xlabel="week", ylabel="% repigmented (baseline patches)", ylim=(-2, 102),
+            title="repigmentation of baseline patches")
+    ax2.title.set_fontsize(9)
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _cohort_figure(visits: pd.DataFrame):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 3.6), dpi=100, layout="constrained")
+    ax = fig.subplots()
+    face = visits[visits["site"] == "face"]
+    curves = []
+    for (pid, mod), g in face.groupby(["patient_id", "modality"], sort=True):
+        g = g.sort_values("week")
+        pc = pd.to_numeric(g["f_vasi_pct_change"], errors="coerce")
+        if pc.notna().any():
+            ax.plot(g["week"], pc, "-", color="tab:blue", alpha=0.25, lw=1)
+            curves.append(pd.Series(pc.to_numpy(), index=g["week"].to_numpy()))
+    if curves:
+        med = pd.concat(curves, axis=1).median(axis=1).sort_index()
+        ax.plot(med.index, med.to_numpy(), "o-", color="black", lw=2, label="median")
+        ax.legend(fontsize=8)
+    for k in (50, 75):
+        ax.axhline(-k, color="grey", ls="--" if k == 75 else ":", lw=0.8)
+    ax.set(xlabel="week", ylabel="F-VASI % change from baseline",
+           title="F-VASI change per patient (dashed: F-VASI75, dotted: F-VASI50)")
+    ax.title.set_fontsize(9)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+# ----------------------------------------------------------------------------- pages
+_VISIT_FIELDS = (("visit", "visit"), ("date", "date"), ("method", "method"),
+                 ("f_vasi", "F-VASI"), ("f_vasi_clinical", "F-VASI (ladder)"),
+                 ("f_vasi_pct_change", "% change"), ("f_vasi75", "F-VASI75"),
+                 ("depigmented_area_hu", "depigmented HU"),
+                 ("depigmented_area_cm2", "depigmented cm²"),
+                 ("repigmentation_pct", "% repigmented"), ("registered", "registered"),
+                 ("reg_residual_px", "reg. residual px"), ("quality_flags", "flags"))
+
+
+def patient_report(patient_id, visits: pd.DataFrame, *, endpoints=None, errors=None,
+                   images=None, provenance=None) -> str:
+    """One patient's self-contained HTML report.
+
+    Parameters
+    ----------
+    patient_id : str
+    visits : pandas.DataFrame
+        The patient's rows of the batch visits table.
+    endpoints, errors : pandas.DataFrame, optional
+        The patient's rows of the endpoints and errors tables.
+    images : dict, optional
+        ``{(site, modality): {week: {"photo"|"overlay"|"repigmentation": JPEG bytes}}}``.
+    provenance : dict, optional
+        Run and method provenance, shown at the end.
+
+    Returns
+    -------
+    str
+        HTML.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": ["<P1>"], "site": ["face"], "modality": ["visible"],
+    ...                   "week": [0.0], "visit": ["week0"], "f_vasi": [0.5]})
+    >>> page = patient_report("<P1>", v)
+    >>> "&lt;P1&gt;" in page and "<P1>" not in page
+    True
+    """
+    images = images or {}
+    parts = [f"<h1>Patient {_e(patient_id)}</h1>"]
+    arm = visits["arm"].iloc[0] if "arm" in visits and len(visits) else ""
+    n_err = 0 if errors is None else len(errors)
+    parts.append(f'<p class="sub">{len(visits)} scored photo(s)'
+                 f'{", arm " + _e(arm) if arm else ""}; '
+                 f'<span class="{"bad" if n_err else "ok"}">{n_err} problem(s)</span></p>')
+    if len(visits):
+        fig = timeline_figure(visits)
+        parts.append("<h2>Score timeline</h2>" + _img(_png(fig), "image/png", "score timeline"))
+    if endpoints is not None and len(endpoints):
+        parts.append("<h2>Endpoints</h2>")
+        parts.append(_table(endpoints, ["site", "modality", "baseline_score", "last_week",
+                                        "last_score", "last_pct_change", "week24_pct_change",
+                                        "f_vasi50_week24", "f_vasi75_week24", "f_vasi90_week24",
+                                        "first_week_f_vasi75", "best_pct_change", "relapse",
+                                        "reason"],
+                            labels={"baseline_score": "baseline F-VASI",
+                                    "last_score": "last F-VASI", "last_pct_change": "last % chg",
+                                    "week24_pct_change": "wk24 % chg",
+                                    "f_vasi50_week24": "F-VASI50 wk24",
+                                    "f_vasi75_week24": "F-VASI75 wk24",
+                                    "f_vasi90_week24": "F-VASI90 wk24",
+                                    "first_week_f_vasi75": "first wk F-VASI75",
+                                    "best_pct_change": "best % chg"},
+                            left=("site", "modality", "reason")))
+    for (site, mod), g in visits.groupby(["site", "modality"], sort=True):
+        parts.append(f"<h2>{_e(site)} / {_e(mod)}</h2>")
+        parts.append('<p class="legend sub">Overlay: <span style="background:#ff00c8"></span>'
+                     'depigmented <span style="background:#00dcff"></span>assessed region. '
+                     'Map (baseline coordinates): <span style="background:#e628c8"></span>'
+                     'still depigmented <span style="background:#28c850"></span>repigmented '
+                     '<span style="background:#ff9600"></span>new depigmentation</p>')
+        ims = images.get((site, mod), {})
+        for r in g.sort_values("week").to_dict("records"):
+            im = ims.get(float(r["week"]), {})
+            meta = "".join(f"<div><b>{_e(lab)}</b>{_fmt(r.get(k))}</div>"
+                           for k, lab in _VISIT_FIELDS if k in r)
+            reason = r.get("registration_reason")
+            if reason:
+                meta += f'<div class="flag">registration: {_e(reason)}</div>'
+            figs = [f"<figure>{_img(im.get('photo'), alt='photo')}photo</figure>",
+                    f"<figure>{_img(im.get('overlay'), alt='overlay')}overlay</figure>"]
+            if im.get("repigmentation"):
+                figs.append(f"<figure>{_img(im['repigmentation'], alt='map')}"
+                            "repigmentation map</figure>")
+            parts.append(f'<div class="visit"><div class="meta"><h3>week {_fmt(r["week"], 0)}'
+                         f"</h3>{meta}</div>{''.join(figs)}</div>")
+    parts.append("<h2>Quality flags and problems</h2>")
+    flagged = visits[visits.get("quality_flags", pd.Series(dtype=str)).fillna("") != ""] \
+        if "quality_flags" in visits else visits.iloc[:0]
+    parts.append(_table(flagged, ["site", "modality", "week", "quality_flags",
+                                  "registration_reason"],
+                        left=("site", "modality", "quality_flags", "registration_reason")))
+    parts.append(_table(errors, ["site", "modality", "visit", "photo", "stage", "message"],
+                        left=("site", "modality", "visit", "photo", "stage", "message")))
+    if provenance:
+        parts.append("<h2>Provenance</h2><pre style='font-size:12px;white-space:pre-wrap'>"
+                     f"{_e(json.dumps(provenance, indent=1, sort_keys=True, default=str))}"
+                     "</pre>")
+    return _page(f"vasi report {patient_id}", "\n".join(parts))
+
+
+def cohort_report(tables: dict, links: dict, run: dict | None = None) -> str:
+    """Cohort summary page: responders at week 24, per-patient table with report links.
+
+    Parameters
+    ----------
+    tables : dict
+        ``visits``, ``endpoints``, ``errors`` DataFrames of the batch.
+    links : dict
+        ``{patient_id: relative link to the report}``.
+    run : dict, optional
+        Run manifest (input, version, options).
+
+    Examples
+    --------
+    >>> t = {"visits": pd.DataFrame(columns=["patient_id", "site", "week"]),
+    ...      "endpoints": pd.DataFrame(), "errors": pd.DataFrame()}
+    >>> "<h1>" in cohort_report(t, {"a&b": "reports/a_b.html"})
+    True
+    """
+    visits, ends, errors = tables["visits"], tables["endpoints"], tables["errors"]
+    parts = ["<h1>vasi batch: cohort summary</h1>"]
+    if run:
+        parts.append(f'<p class="sub">input {_e(run.get("input"))} &middot; '
+                     f'{_e(run.get("series"))} series, {_e(run.get("photos"))} photos</p>')
+    if ends is not None and len(ends) and "f_vasi75_week24" in ends:
+        rows = []
+        groups = [("all", ends)]
+        if "arm" in ends and ends["arm"].fillna("").ne("").any():
+            groups += [(f"arm {a}", g) for a, g in ends.groupby("arm", sort=True)]
+        for name, g in groups:
+            n = len(g)
+            row = {"group": name, "n": n}
+            for k in (50, 75, 90):
+                hit = int(g[f"f_vasi{k}_week24"].fillna(False).astype(bool).sum())
+                row[f"F-VASI{k} wk24"] = f"{hit}/{n} ({100.0 * hit / n:.0f} %)" if n else "–"
+            rows.append(row)
+        parts.append("<h2>Responders at week 24 (non-responder imputation)</h2>")
+        parts.append(_table(pd.DataFrame(rows), list(rows[0]), left=("group",)))
+    if visits is not None and len(visits) and "f_vasi_pct_change" in visits:
+        parts.append("<h2>F-VASI change over time</h2>"
+                     + _img(_png(_cohort_figure(visits)), "image/png", "cohort"))
+    parts.append("<h2>Patients</h2>")
+    rows = []
+    for pid in sorted(links):
+        v = visits[visits["patient_id"] == pid] if len(visits) else visits
+        e = ends[ends["patient_id"] == pid] if ends is not None and len(ends) else None
+        n_err = int((errors["patient_id"] == pid).sum()) if len(errors) else 0
+        last = e["last_pct_change"].iloc[0] if e is not None and len(e) else None
+        rows.append(f'<tr><td class="l"><a href="{_e(links[pid])}">{_e(pid)}</a></td>'
+                    f"<td>{len(v)}</td><td>{_fmt(last, 1)}</td>"
+                    f'<td class="{"bad" if n_err else ""}">{n_err}</td></tr>')
+    parts.append('<table><tr><th class="l">patient</th><th>photos scored</th>'
+                 f"<th>last F-VASI % change</th><th>problems</th></tr>{''.join(rows)}</table>")
+    parts.append("<h2>Problems</h2>")
+    parts.append(_table(errors, ["patient_id", "site", "modality", "visit", "photo", "stage",
+                                 "message"],
+                        left=("patient_id", "site", "modality", "visit", "photo", "stage",
+                              "message")))
+    return _page("vasi cohort summary", "\n".join(parts))
+
+
+def write_reports(out, tables: dict, results, run: dict):
+    """Write ``reports/PATIENT.html`` for every patient and ``index.html``; return the paths."""
+    out = Path(out)
+    visits, ends, errors = tables["visits"], tables["endpoints"], tables["errors"]
+    images: dict = {}
+    prov: dict = {}
+    for res in results:
+        v = res["visits"]
+        if len(v):
+            k = (v["patient_id"].iloc[0], v["site"].iloc[0], v["modality"].iloc[0])
+            images.setdefault(k[0], {})[k[1:]] = res["thumbs"]
+            prov.setdefault(k[0], {})[f"{k[1]}/{k[2]}"] = res.get("provenance", {})
+    patients = sorted(set(visits["patient_id"]) if len(visits) else set()
+                      | (set(errors["patient_id"].dropna()) if len(errors) else set()))
+    paths, links = [], {}
+    for pid in patients:
+        sel = (lambda df, p=pid: df[df["patient_id"] == p] if df is not None and len(df)
+               else df)
+        run_prov = {"run": {k: run.get(k) for k in ("vasi_version", "input", "options",
+                                                    "input_fingerprint")},
+                    "series": prov.get(pid, {})}
+        page = patient_report(pid, sel(visits) if len(visits) else visits,
+                              endpoints=sel(ends), errors=sel(errors),
+                              images=images.get(pid), provenance=run_prov)
+        rel = f"reports/{safe_slug(pid)}.html"
+        paths.append(_atomic.write_text(out / rel, page))
+        links[pid] = rel
+    index = _atomic.write_text(out / "index.html", cohort_report(tables, links, run))
+    return paths, index
