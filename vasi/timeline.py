@@ -1,0 +1,465 @@
+"""One patient's timeline: percent change, F-VASI50/75/90 and T-VASI50/75 endpoints (SPEC.md §2).
+
+.. math::
+
+    \\%\\Delta_t = 100 \\, \\frac{s_t - s_0}{s_0} \\qquad
+    \\text{VASI}N \\text{ reached at } t \\iff \\frac{s_0 - s_t}{s_0} \\ge \\frac{N}{100}
+
+Negative percent change is improvement. Exactly N % counts (F-VASI 1.0 -> 0.25 is F-VASI75,
+0.26 is not); the comparison allows 1e-9 percentage points of floating-point error so that
+exact thresholds are never lost to rounding. A baseline score of 0 makes every ratio
+undefined: NaN (and ``<NA>`` endpoints) with a reason, never a division error.
+
+:func:`endpoints` adds the summary a clinician reads: first week each endpoint was reached,
+the week-24 check, plateau, relapse (lost F-VASI75 after reaching it) and the treated area
+against the 10-hand-unit label limit with the cream it implies (fingertip-unit rule).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ._version import __version__
+from .errors import InputError
+from .hand_units import Dosing, dosing
+
+__all__ = [
+    "THRESHOLDS",
+    "MEANINGFUL_PCT",
+    "Endpoints",
+    "percent_change",
+    "improvement_pct",
+    "reached",
+    "weeks_from_dates",
+    "endpoints",
+]
+
+#: Endpoint thresholds (% improvement) per score kind (SPEC.md §2).
+THRESHOLDS = {"f_vasi": (50, 75, 90), "t_vasi": (50, 75)}
+
+#: Meaningful improvement reported in the literature (SPEC.md §2): ~50 % F-VASI, ~30 % T-VASI.
+MEANINGFUL_PCT = {"f_vasi": 50.0, "t_vasi": 30.0}
+
+#: Tolerance (percentage points) in threshold comparisons, against floating-point error only.
+PCT_TOL = 1e-9
+
+
+def _kind(kind: str) -> str:
+    k = str(kind).lower().replace("-", "_")
+    if k not in THRESHOLDS:
+        raise InputError(f"kind must be one of {list(THRESHOLDS)}; got {kind!r}.")
+    return k
+
+
+def percent_change(score, baseline):
+    """Percent change from baseline, ``100 (s_t - s_0) / s_0`` (negative = improvement).
+
+    .. math:: \\%\\Delta = 100 \\, (s_t - s_0) / s_0
+
+    Parameters
+    ----------
+    score : float or array_like
+        Score(s) at follow-up.
+    baseline : float or array_like
+        Baseline score(s). 0 or NaN gives NaN (undefined), without a warning.
+
+    Returns
+    -------
+    float or ndarray
+
+    Examples
+    --------
+    >>> percent_change(0.25, 1.0)
+    -75.0
+    >>> percent_change(0.5, 0.0)
+    nan
+    """
+    s = np.asarray(score, dtype=float)
+    b = np.asarray(baseline, dtype=float)
+    ok = np.isfinite(b) & (b > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(ok, 100.0 * (s - b) / np.where(ok, b, 1.0), np.nan)
+    return float(out) if out.ndim == 0 else out
+
+
+def improvement_pct(score, baseline):
+    """Improvement from baseline in percent, ``100 (s_0 - s_t) / s_0`` (NaN when undefined).
+
+    Examples
+    --------
+    >>> improvement_pct(0.26, 1.0)
+    74.0
+    """
+    out = -np.asarray(percent_change(score, baseline))
+    out = out + 0.0  # no negative zero
+    return float(out) if out.ndim == 0 else out
+
+
+def reached(score, baseline, threshold: float):
+    """Whether an N % improvement endpoint (e.g. F-VASI75) is reached.
+
+    .. math:: (s_0 - s_t) / s_0 \\ge N / 100
+
+    Exactly ``N`` % counts (floating-point error up to 1e-9 percentage points is tolerated).
+
+    Parameters
+    ----------
+    score, baseline : float or array_like
+        Follow-up and baseline scores.
+    threshold : float
+        ``N`` in percent (50, 75, 90).
+
+    Returns
+    -------
+    bool or ndarray of bool
+        False where undefined (baseline 0 / NaN, missing score); use :func:`endpoints` for
+        a ``<NA>``-aware table.
+
+    Examples
+    --------
+    >>> reached(0.25, 1.0, 75), reached(0.26, 1.0, 75)
+    (True, False)
+    >>> bool(reached(0.1, 0.4, 75))
+    True
+    """
+    imp = np.asarray(improvement_pct(score, baseline))
+    with np.errstate(invalid="ignore"):
+        out = np.where(np.isnan(imp), False, imp >= float(threshold) - PCT_TOL)
+    return bool(out) if out.ndim == 0 else out
+
+
+def weeks_from_dates(dates, *, baseline_date=None) -> np.ndarray:
+    """Weeks since the baseline date (days / 7).
+
+    Parameters
+    ----------
+    dates : array_like of date-like
+        Visit dates (strings, ``datetime``, ``numpy.datetime64``...).
+    baseline_date : date-like, keyword-only
+        Default: the earliest of ``dates``.
+
+    Returns
+    -------
+    ndarray of float
+
+    Examples
+    --------
+    >>> weeks_from_dates(["2025-01-06", "2025-03-31", "2025-06-23"]).tolist()
+    [0.0, 12.0, 24.0]
+    """
+    try:
+        d = pd.to_datetime(pd.Series(list(dates)))
+        b = d.min() if baseline_date is None else pd.to_datetime(baseline_date)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"dates must be parseable dates (e.g. '2025-01-06'); {exc}") from None
+    return ((d - b).dt.total_seconds() / (7 * 86400.0)).to_numpy(dtype=float)
+
+
+@dataclass(frozen=True, eq=False)
+class Endpoints:
+    """One patient's endpoints: per-visit table and summary.
+
+    Attributes
+    ----------
+    visits : pandas.DataFrame
+        One row per visit sorted by week: ``week``, ``score``, ``pct_change``,
+        ``improvement_pct``, one nullable-boolean column per endpoint (e.g. ``f_vasi75``),
+        ``is_baseline``, ``reason``, plus any other input columns.
+    kind : str
+        ``"f_vasi"`` or ``"t_vasi"``.
+    baseline_week, baseline_score : float
+    first_week : dict
+        Endpoint name -> first week reached (NaN if never).
+    check_week : float
+        The week of the early-response check (default 24).
+    check_visit_week, check_improvement_pct : float
+        Visit used for the check and its improvement (NaN when no visit is near enough).
+    meaningful_at_check : bool or None
+        Improvement >= ``meaningful_pct`` at the check visit (None when undefined).
+    plateau, plateau_week :
+        Whether, and from which visit, there was no further gain over the plateau window.
+    relapse, relapse_week :
+        Lost the relapse endpoint (F-VASI75) at a later visit after having reached it.
+    dosing : vasi.hand_units.Dosing
+        Treated hand units vs the label limit and cream per day / month.
+    reason : str
+        Why percent changes are undefined (empty when defined).
+    provenance : dict
+    """
+
+    visits: pd.DataFrame = field(repr=False)
+    kind: str
+    baseline_week: float
+    baseline_score: float
+    first_week: dict
+    check_week: float
+    check_visit_week: float
+    check_improvement_pct: float
+    meaningful_at_check: bool | None
+    plateau: bool
+    plateau_week: float
+    relapse: bool
+    relapse_week: float
+    dosing: Dosing
+    reason: str = ""
+    provenance: dict = field(default_factory=dict, repr=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-visit table."""
+        return self.visits.copy()
+
+    def to_dict(self) -> dict:
+        """The summary as a flat dict (no per-visit table)."""
+        out = {
+            "kind": self.kind,
+            "baseline_week": self.baseline_week,
+            "baseline_score": self.baseline_score,
+            **{f"first_week_{k}": v for k, v in self.first_week.items()},
+            "check_week": self.check_week,
+            "check_visit_week": self.check_visit_week,
+            "check_improvement_pct": self.check_improvement_pct,
+            "meaningful_at_check": self.meaningful_at_check,
+            "plateau": self.plateau,
+            "plateau_week": self.plateau_week,
+            "relapse": self.relapse,
+            "relapse_week": self.relapse_week,
+            "treated_hu": self.dosing.treated_hu,
+            "label_limit_hu": self.dosing.label_limit_hu,
+            "above_label_limit": self.dosing.above_label_limit,
+            "cream_g_per_day": self.dosing.g_per_day,
+            "cream_g_per_month": self.dosing.g_per_month,
+            "reason": self.reason,
+        }
+        return out
+
+
+def _visits_frame(visits, *, kind, score_col, week_col, date_col, baseline_date) -> tuple:
+    if isinstance(visits, Mapping):
+        df = pd.DataFrame({"week": [float(w) for w in visits.keys()],
+                           "score": list(visits.values())})
+        col = "score"
+    elif isinstance(visits, pd.DataFrame):
+        df = visits.copy()
+        if score_col is not None:
+            if score_col not in df.columns:
+                raise InputError(f"score_col={score_col!r} is not a column of visits; columns are "
+                                 f"{list(df.columns)}.")
+            col = score_col
+        else:
+            cands = [c for c in (kind, "score") if c in df.columns]
+            if not cands:
+                raise InputError(
+                    f"visits needs a {kind!r} or 'score' column (or pass score_col=...); got "
+                    f"columns {list(df.columns)}."
+                )
+            col = cands[0]
+        if week_col in df.columns:
+            df["week"] = pd.to_numeric(df[week_col], errors="coerce").astype(float)
+        elif date_col in df.columns:
+            df["week"] = weeks_from_dates(df[date_col], baseline_date=baseline_date)
+        else:
+            raise InputError(
+                f"visits needs a {week_col!r} or {date_col!r} column; got {list(df.columns)}."
+            )
+    else:
+        raise InputError("visits must be a DataFrame (week or date, score) or a mapping "
+                         f"week -> score; got {type(visits).__name__}.")
+    sc = df[col].map(lambda v: float(v) if v is not None else math.nan)
+    df = df.drop(columns=[c for c in ("score",) if c in df.columns and c != col])
+    df["score"] = sc.astype(float)
+    if df["week"].isna().any():
+        raise InputError("visits has visits without a week/date; every visit needs one.")
+    if df["week"].duplicated().any():
+        dup = sorted(df.loc[df["week"].duplicated(), "week"].tolist())
+        raise InputError(f"visits has duplicate weeks {dup}; give one score per visit "
+                         "(aggregate photos of the same visit first).")
+    bad = df["score"].dropna()
+    if (bad < 0).any() or np.isinf(bad).any():
+        raise InputError("scores must be finite and >= 0 (NaN marks a missing visit).")
+    return df.sort_values("week").reset_index(drop=True), col
+
+
+def endpoints(
+    visits,
+    *,
+    kind: str = "f_vasi",
+    score_col: str | None = None,
+    week_col: str = "week",
+    date_col: str = "date",
+    baseline_date=None,
+    baseline_week: float | None = None,
+    thresholds=None,
+    meaningful_pct: float | None = None,
+    check_week: float = 24.0,
+    check_tolerance_weeks: float = 2.0,
+    plateau_weeks: float = 12.0,
+    plateau_min_gain_pct: float = 5.0,
+    relapse_threshold: float = 75.0,
+    treated_hu: float | None = None,
+    label_limit_hu: float = 10.0,
+    days_per_month: float = 30.0,
+) -> Endpoints:
+    """Endpoints of one patient's visits: percent change, VASI50/75/90, checks and dosing.
+
+    Parameters
+    ----------
+    visits : pandas.DataFrame or mapping
+        One row per visit with a ``week`` (or ``date``) column and the score column
+        (``f_vasi`` / ``t_vasi`` / ``score`` or ``score_col``); NaN score = missing visit.
+        Or a mapping ``week -> score``.
+    kind : {"f_vasi", "t_vasi"}, keyword-only
+        Sets the default endpoints (F-VASI50/75/90 or T-VASI50/75) and the meaningful change.
+    score_col, week_col, date_col : str, keyword-only
+        Column names.
+    baseline_date : date-like, keyword-only
+        Date of week 0 when visits are given by date (default: the first visit).
+    baseline_week : float, keyword-only
+        Which visit is the baseline (default: the earliest).
+    thresholds : sequence of float, keyword-only
+        Endpoint thresholds in % (default :data:`THRESHOLDS` of ``kind``).
+    meaningful_pct : float, keyword-only
+        Meaningful improvement for the check (default 50 for F-VASI, 30 for T-VASI; SPEC §2).
+    check_week, check_tolerance_weeks : float, keyword-only
+        Early-response check at week 24 using the nearest visit within +-2 weeks.
+    plateau_weeks, plateau_min_gain_pct : float, keyword-only
+        Plateau from visit ``w`` (after baseline): later visits up to ``w + plateau_weeks``
+        (at least one at or beyond it) improve by less than ``plateau_min_gain_pct``
+        percentage points over ``w``.
+    relapse_threshold : float, keyword-only
+        Relapse = losing this endpoint after reaching it (75: the trials' definition).
+    treated_hu : float, keyword-only
+        Treated area in hand units. Default: the baseline ``area_hu`` (or
+        ``depigmented_area_hu``) column when present, else the baseline score (a lower
+        bound of the depigmented area, equal to it when fully depigmented).
+    label_limit_hu : float, keyword-only
+        Flag treated areas above this (default 10 HU = 10 % BSA, ruxolitinib cream label).
+    days_per_month : float, keyword-only
+        Days in a month for the cream estimate (default 30).
+
+    Returns
+    -------
+    Endpoints
+
+    Examples
+    --------
+    >>> e = endpoints({0: 1.0, 12: 0.6, 24: 0.25, 36: 0.26, 52: 0.1})
+    >>> e.visits["f_vasi75"].tolist()
+    [False, False, True, False, True]
+    >>> e.first_week["f_vasi75"], e.meaningful_at_check, e.relapse, e.relapse_week
+    (24.0, True, True, 36.0)
+    >>> e.dosing.g_per_month
+    15.0
+    """
+    k = _kind(kind)
+    ths = tuple(THRESHOLDS[k] if thresholds is None else thresholds)
+    for t in ths:
+        if not (isinstance(t, (int, float, np.integer, np.floating)) and 0 < t <= 100):
+            raise InputError(f"thresholds must be percentages in (0, 100]; got {thresholds!r}.")
+    mean_pct = MEANINGFUL_PCT[k] if meaningful_pct is None else float(meaningful_pct)
+    df, col = _visits_frame(visits, kind=k, score_col=score_col, week_col=week_col,
+                            date_col=date_col, baseline_date=baseline_date)
+    if baseline_week is None:
+        bi = 0
+    else:
+        hits = np.flatnonzero(np.isclose(df["week"].to_numpy(), float(baseline_week)))
+        if not hits.size:
+            raise InputError(f"baseline_week={baseline_week!r} is not a visit week; weeks are "
+                             f"{df['week'].tolist()}.")
+        bi = int(hits[0])
+    b_week = float(df.loc[bi, "week"])
+    b_score = float(df.loc[bi, "score"])
+    reason = ""
+    if math.isnan(b_score):
+        reason = "baseline score is missing: percent change undefined"
+    elif b_score == 0:
+        reason = "baseline score is 0: percent change undefined"
+    df["is_baseline"] = df.index == bi
+    df["pct_change"] = percent_change(df["score"].to_numpy(), b_score)
+    df["improvement_pct"] = improvement_pct(df["score"].to_numpy(), b_score)
+    before = df["week"] < b_week
+    df.loc[before, ["pct_change", "improvement_pct"]] = np.nan
+    defined = df["improvement_pct"].notna()
+    names = []
+    for t in ths:
+        name = f"{k}{t:g}"
+        names.append(name)
+        vals = df["improvement_pct"] >= float(t) - PCT_TOL
+        df[name] = pd.array(np.where(defined, vals, False), dtype="boolean")
+        df.loc[~defined, name] = pd.NA
+    df["reason"] = ""
+    df.loc[df["score"].isna(), "reason"] = "missing visit"
+    if reason:
+        df.loc[df["score"].notna(), "reason"] = reason
+    after = df[(df["week"] > b_week) & defined]
+    first = {n: (float(after.loc[after[n].astype(bool), "week"].min())
+                 if after[n].astype(bool).any() else math.nan) for n in names}
+
+    # week-24 check
+    chk_week, chk_imp, meaningful = math.nan, math.nan, None
+    if not reason and len(after):
+        dist = (after["week"] - float(check_week)).abs()
+        if dist.min() <= float(check_tolerance_weeks):
+            row = after.loc[dist.idxmin()]
+            chk_week, chk_imp = float(row["week"]), float(row["improvement_pct"])
+            meaningful = bool(chk_imp >= mean_pct - PCT_TOL)
+
+    # plateau
+    plateau, plateau_week = False, math.nan
+    w = after["week"].to_numpy()
+    imp = after["improvement_pct"].to_numpy()
+    for i in range(len(w)):
+        later = (w > w[i]) & (w <= w[i] + plateau_weeks + 1e-9)
+        if not later.any() or w.max() < w[i] + plateau_weeks - 1e-9:
+            continue
+        if imp[later].max() - imp[i] < plateau_min_gain_pct:
+            plateau, plateau_week = True, float(w[i])
+            break
+
+    # relapse
+    relapse, relapse_week = False, math.nan
+    rel = f"{k}{relapse_threshold:g}"
+    if len(after):
+        hit = (after["improvement_pct"] >= float(relapse_threshold) - PCT_TOL).to_numpy()
+        if hit.any():
+            lost = np.flatnonzero(~hit[np.argmax(hit):])
+            if lost.size:
+                relapse, relapse_week = True, float(w[np.argmax(hit) + lost[0]])
+
+    # treated area and cream
+    source = "treated_hu"
+    t_hu = treated_hu
+    if t_hu is None:
+        for c in ("area_hu", "depigmented_area_hu"):
+            if isinstance(visits, pd.DataFrame) and c in df.columns and pd.notna(df.loc[bi, c]):
+                t_hu, source = float(df.loc[bi, c]), f"baseline {c}"
+                break
+        else:
+            t_hu, source = b_score, "baseline score (lower bound of depigmented HU)"
+    dose = dosing(t_hu, label_limit_hu=label_limit_hu, days_per_month=days_per_month)
+
+    prov = {
+        "vasi_version": __version__,
+        "kind": k,
+        "score_column": col,
+        "baseline": {"week": b_week, "score": b_score},
+        "thresholds": ths,
+        "meaningful_pct": mean_pct,
+        "check_week": float(check_week),
+        "check_tolerance_weeks": float(check_tolerance_weeks),
+        "plateau_weeks": float(plateau_weeks),
+        "plateau_min_gain_pct": float(plateau_min_gain_pct),
+        "relapse_endpoint": rel,
+        "treated_hu_source": source,
+        "label_limit_hu": float(label_limit_hu),
+        "fingertip_unit_rule": "0.5 g per 2 HU per application, twice daily",
+        "pct_tolerance": PCT_TOL,
+    }
+    front = ["week", "score", "pct_change", "improvement_pct", *names, "is_baseline", "reason"]
+    df = df[front + [c for c in df.columns if c not in front]]
+    return Endpoints(df, k, b_week, b_score, first, float(check_week), chk_week, chk_imp,
+                     meaningful, plateau, plateau_week, relapse, relapse_week, dose, reason, prov)
