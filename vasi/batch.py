@@ -325,7 +325,7 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
                "use_track": bool(use_track), "root": str(Path(root).resolve()) if root else None}
     tasks = _tasks(manifest, options, overlays, use_track)
     run = {"format": _FORMAT, "vasi_version": __version__,
-           "input": str(Path(input).resolve()), "options": options,
+           "input": str(Path(manifest.source).resolve()), "options": options,
            "input_fingerprint": _hash([t.fingerprint for t in tasks]
                                       + [str(p) for p in manifest.problems]),
            "series": len(tasks), "photos": int(len(manifest.table))}

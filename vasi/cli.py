@@ -1,8 +1,9 @@
-"""Command line: ``vasi score PHOTO`` and ``vasi demo``.
+"""Command line: ``vasi score PHOTO``, ``vasi batch INPUT -o OUT`` and ``vasi demo``.
 
 Each sub-command is a small function ``_cmd_<name>(args) -> int`` registered in
-:func:`build_parser`; the process exit code is its return value (0 ok, 1 failures in the
-data, 2 bad usage).
+:func:`build_parser`; the process exit code is its return value: 0 ok, 1 some photos could
+not be scored (see the errors table), 2 bad usage or input (nothing was scored),
+130 interrupted (re-run the same command to resume).
 """
 
 from __future__ import annotations
@@ -11,16 +12,21 @@ import argparse
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 
 from ._version import __version__
-from .errors import VasiError
+from .errors import InputError, VasiError
 
 log = logging.getLogger("vasi")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``vasi`` argument parser with all sub-commands."""
+    """The ``vasi`` argument parser with all sub-commands.
+
+    >>> build_parser().parse_args(["batch", "photos", "-o", "out", "--jobs", "2"]).jobs
+    2
+    """
     p = argparse.ArgumentParser(prog="vasi", description="Measure vitiligo from photographs.")
     p.add_argument("--version", action="version", version=f"vasi {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -37,12 +43,45 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print the result as JSON")
     s.set_defaults(func=_cmd_score)
 
-    d = sub.add_parser("demo", help="score the bundled sample series")
+    b = sub.add_parser(
+        "batch", help="score a study: folder PATIENT/VISIT/PHOTO or CSV manifest",
+        description="Score every photo series of INPUT into OUT: tables (CSV/Parquet), "
+        "overlays, one HTML report per patient and a cohort page. Re-run the same command "
+        "after an interruption to resume.")
+    b.add_argument("input", type=Path, help="photo folder (PATIENT/VISIT/PHOTO), a folder with "
+                   "manifest.csv, or a CSV manifest")
+    b.add_argument("-o", "--output", type=Path, required=True, help="results folder")
+    _run_options(b)
+    b.add_argument("--root", type=Path, default=None,
+                   help="folder manifest photo paths are relative to (default: its folder)")
+    b.add_argument("--site", default="face", help="site for photos that name none")
+    b.add_argument("--no-overlays", action="store_true", help="skip full-size overlay PNGs")
+    b.add_argument("--no-reports", action="store_true", help="skip the HTML reports")
+    b.add_argument("--no-track", action="store_true",
+                   help="score photos one by one (no registration to baseline)")
+    b.add_argument("--force", action="store_true",
+                   help="discard previous results in OUT and score everything again")
+    b.set_defaults(func=_cmd_batch)
+
+    d = sub.add_parser("demo", help="batch-score the bundled sample series into vasi-demo/")
     d.add_argument("--output", "-o", type=Path, default=Path("vasi-demo"))
     d.add_argument("--samples", type=Path, default=None,
                    help="sample folder (default: the repository's sample_images/)")
+    _run_options(d, dask=False)
     d.set_defaults(func=_cmd_demo)
     return p
+
+
+def _run_options(p, dask: bool = True) -> None:
+    p.add_argument("-j", "--jobs", type=int, default=1,
+                   help="worker processes (series run in parallel); default 1")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    if dask:
+        g = p.add_mutually_exclusive_group()
+        g.add_argument("--dask-scheduler", metavar="ADDRESS", default=None,
+                       help="run on a Dask cluster (tcp://host:8786); workers must see INPUT")
+        g.add_argument("--dask", choices=("local",), default=None,
+                       help="run on a local Dask cluster with --jobs workers")
 
 
 def main(argv=None) -> int:
@@ -52,21 +91,79 @@ def main(argv=None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)
+    except InputError as exc:
+        print(f"vasi: error: {exc}", file=sys.stderr)
+        return 2
     except VasiError as exc:
         print(f"vasi: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("vasi: interrupted", file=sys.stderr)
+        print("\nvasi: interrupted; finished series are kept -- re-run the same command to "
+              "resume", file=sys.stderr)
         return 130
 
 
+# ----------------------------------------------------------------------------- progress
+class Progress:
+    """Progress on a stream: a redrawn bar on a terminal, plain lines otherwise.
+
+    >>> import io
+    >>> buf = io.StringIO()
+    >>> p = Progress(buf, tty=False)
+    >>> p(1, 2, {"key": "P1/face-visible", "photos": 5, "errors": 1, "cached": False})
+    >>> buf.getvalue().split("] ")[1]
+    'P1/face-visible: 5 photos scored, 1 problem\\n'
+    """
+
+    def __init__(self, stream=None, *, tty: bool | None = None, width: int = 28):
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty() if tty is None else tty
+        self.width = width
+        self.t0 = time.monotonic()
+        self.first = None
+        self.photos = self.errors = 0
+
+    def __call__(self, done: int, total: int, info: dict) -> None:
+        el = time.monotonic() - self.t0
+        if info.get("cached"):
+            self.first = done
+            self.stream.write(f"vasi: resuming: {done}/{total} series already done\n")
+            self.stream.flush()
+            return
+        self.photos += info.get("photos", 0)
+        self.errors += info.get("errors", 0)
+        new = done - (self.first or 0)
+        left = (total - done) * el / new if new else 0.0
+        stamp = f"{_clock(el)} elapsed, ~{_clock(left)} left"
+        if self.tty:
+            fill = int(self.width * done / max(total, 1))
+            bar = "#" * fill + "." * (self.width - fill)
+            self.stream.write(f"\r[{bar}] {done}/{total} series, {self.photos} photos, "
+                              f"{self.errors} problems, {stamp} ")
+            if done >= total:
+                self.stream.write("\n")
+        else:
+            n = info.get("errors", 0)
+            self.stream.write(f"vasi: [{done}/{total}] {info.get('key', '')}: "
+                              f"{info.get('photos', 0)} photos scored"
+                              f"{f', {n} problem' + 's' * (n != 1) if n else ''}\n")
+        self.stream.flush()
+
+
+def _clock(s: float) -> str:
+    s = int(round(s))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+# ----------------------------------------------------------------------------- commands
 def _cmd_score(args) -> int:
+    from .batch_series import read_mask
     from .io import read_photo, write_image
     from .overlay import overlay
     from .pipeline import score_photo
 
     photo = read_photo(args.photo)
-    roi = read_photo_mask(args.roi, photo.shape) if args.roi else None
+    roi = read_mask(args.roi, photo.shape) if args.roi else None
     mm = args.mm_per_px if args.mm_per_px is not None else photo.meta.mm_per_px
     result = score_photo(photo.image, site=args.site, modality=args.modality, roi=roi,
                          mm_per_px=mm)
@@ -83,18 +180,39 @@ def _cmd_score(args) -> int:
     return 0
 
 
-def read_photo_mask(path: Path, shape) -> "object":
-    """Read a mask image (any non-zero pixel is inside) and check it matches ``shape``."""
-    import cv2
-    import numpy as np
+def read_photo_mask(path: Path, shape):
+    """Read a mask image (any non-zero pixel is inside) and check it matches ``shape``.
 
-    from ._validate import check_mask
-    from .errors import PhotoError
+    Kept for compatibility; see :func:`vasi.batch_series.read_mask`.
+    """
+    from .batch_series import read_mask
 
-    m = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_GRAYSCALE) if path.exists() else None
-    if m is None:
-        raise PhotoError(path, "mask file is missing or not an image")
-    return check_mask(m > 0, shape, f"mask {path}")
+    return read_mask(path, shape)
+
+
+def _cmd_batch(args) -> int:
+    from .batch import run_batch
+
+    if args.jobs < 1:
+        raise InputError(f"--jobs must be at least 1; got {args.jobs}.")
+    dask = args.dask_scheduler or args.dask
+    progress = None if args.quiet else Progress()
+    res = run_batch(args.input, args.output, jobs=args.jobs, dask=dask, force=args.force,
+                    root=args.root, default_site=args.site, overlays=not args.no_overlays,
+                    reports=not args.no_reports, use_track=not args.no_track,
+                    progress=progress)
+    n_photos = len(res.visits)
+    if not args.quiet:
+        print(f"vasi: {res.n_series} series ({res.n_cached} resumed, {res.n_scored} scored), "
+              f"{n_photos} photos scored, {len(res.errors)} problems in "
+              f"{res.seconds:.1f} s", file=sys.stderr)
+    print(f"tables:  {res.out / 'tables'}")
+    if res.index:
+        print(f"summary: {res.index}")
+    if len(res.errors):
+        print(f"{len(res.errors)} photo(s) not scored: see {res.out / 'tables' / 'errors.csv'}")
+        return 1
+    return 0
 
 
 def _default_samples() -> Path:
@@ -104,8 +222,11 @@ def _default_samples() -> Path:
 def _cmd_demo(args) -> int:
     from .demo import run_demo
 
+    if args.jobs < 1:
+        raise InputError(f"--jobs must be at least 1; got {args.jobs}.")
     samples = args.samples or _default_samples()
-    return run_demo(samples, args.output)
+    return run_demo(samples, args.output, jobs=args.jobs,
+                    progress=None if args.quiet else Progress())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -106,7 +106,8 @@ def timeline_figure(visits: pd.DataFrame, *, title: str = ""):
     """
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(9, 3.4), dpi=100, layout="constrained")
+    fig = Figure(figsize=(9, 3.4), dpi=100)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.88, wspace=0.25)
     ax1, ax2 = fig.subplots(1, 2)
     for (site, mod), g in visits.groupby(["site", "modality"], sort=True):
         g = g.sort_values("week")
@@ -146,7 +147,8 @@ def _png(fig) -> bytes:
 def _cohort_figure(visits: pd.DataFrame):
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(9, 3.6), dpi=100, layout="constrained")
+    fig = Figure(figsize=(9, 3.6), dpi=100)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.9)
     ax = fig.subplots()
     face = visits[visits["site"] == "face"]
     curves = []
