@@ -1,0 +1,160 @@
+"""Batch input: CSV manifests, PATIENT/VISIT/PHOTO folders, validation, safe slugs."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vasi.manifest import (
+    ManifestError,
+    load_input,
+    parse_visit,
+    read_manifest,
+    safe_slug,
+    scan_folder,
+)
+
+
+def _touch(path, data=b"x"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def _csv(tmp_path, text, name="m.csv"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_csv_basic_aliases_and_dates(tmp_path):
+    for rel in ("a/0.jpg", "a/1.jpg", "b/0.jpg", "b/1.jpg"):
+        _touch(tmp_path / rel)
+    m = read_manifest(_csv(tmp_path, (
+        "Subject,Visit_Date,Region,Modality,File,Arm,x_note\n"
+        "S1,2026-01-05,face,UV,a/0.jpg,cream,hello\n"
+        "S1,2026-03-30,face,uv,a/1.jpg,cream,\n"
+        "S2,20260105,face,visible,b/0.jpg,vehicle,\n"
+        "S2,2026-01-19,face,vis,b/1.jpg,vehicle,\n")))
+    t = m.table
+    assert t["series"].tolist() == ["S1/face-woods"] * 2 + ["S2/face-visible"] * 2
+    assert t["week"].tolist() == [0.0, 12.0, 0.0, 2.0]
+    assert t["date"].iloc[1] == "2026-03-30"
+    assert t["arm"].tolist() == ["cream", "cream", "vehicle", "vehicle"]
+    assert [k for k, _ in m.series()] == ["S1/face-woods", "S2/face-visible"]
+    assert m.patients == ["S1", "S2"]
+    assert m.problems == ()
+
+
+def test_every_problem_reported_at_once(tmp_path):
+    _touch(tmp_path / "ok.jpg")
+    text = ("patient_id,week,site,modality,photo,colour\n"       # unknown column
+            "P1,0,face,visible,ok.jpg,\n"
+            "P1,0,face,visible,ok.jpg,\n"                            # duplicate visit
+            "P2,4,face,visible,ok.jpg,\n"                            # no baseline
+            "P3,zz,face,visible,ok.jpg,\n"                           # unparseable week
+            "P4,0,face,infrared,ok.jpg,\n"                           # unknown modality
+            "P5,0,face,visible,/etc/passwd,\n"                       # absolute path
+            "P6,0,face,visible,../../secret.jpg,\n")                 # escapes root
+    with pytest.raises(ManifestError) as info:
+        read_manifest(_csv(tmp_path, text))
+    msgs = [p.message for p in info.value.problems]
+    text = str(info.value)
+    for needle in ("unknown column 'colour'", "duplicate visit", "no baseline",
+                   "cannot read visit 'zz'", "modality 'infrared'", "is absolute",
+                   "contains '..'"):
+        assert any(needle in m for m in msgs), (needle, msgs)
+        assert needle in text
+    assert "line 3" in text and "line 8" in text
+
+
+def test_bad_dates_and_mixed_visits(tmp_path):
+    _touch(tmp_path / "a.jpg")
+    with pytest.raises(ManifestError, match="not a valid one"):
+        read_manifest(_csv(tmp_path, "patient_id,date,photo\nP1,2026-02-31,a.jpg\n"))
+    with pytest.raises(ManifestError, match="no visit column"):
+        read_manifest(_csv(tmp_path, "patient_id,photo\nP1,a.jpg\n"))
+    with pytest.raises(ManifestError, match="missing required column"):
+        read_manifest(_csv(tmp_path, "patient_id,week\nP1,0\n"))
+
+
+def test_missing_file_is_not_fatal(tmp_path):
+    _touch(tmp_path / "a.jpg")
+    m = read_manifest(_csv(tmp_path, "patient_id,week,photo\nP1,0,a.jpg\nP1,12,gone.jpg\n"))
+    assert len(m.table) == 1
+    (p,) = m.problems
+    assert not p.fatal and "does not exist" in p.message and p.patient_id == "P1"
+
+
+@pytest.mark.parametrize("text, match", [
+    ("", "empty"),
+    ("patient_id,week,photo\n", "no photo rows"),
+    ("a\x00b\n", "NUL"),
+    ('patient_id,week,photo\nP1,0,"unclosed\n', "not a valid CSV"),
+    ("patient_id,week,photo\nP1,0\n", "has 2 fields"),
+])
+def test_malformed_manifests(tmp_path, text, match):
+    with pytest.raises(ManifestError, match=match):
+        read_manifest(_csv(tmp_path, text))
+
+
+def test_folder_layout(tmp_path):
+    root = tmp_path / "study"
+    _touch(root / "P1" / "week0" / "face_visible.jpg")
+    _touch(root / "P1" / "w12" / "face_visible.jpg")
+    _touch(root / "P1" / "24" / "face_visible.jpg")
+    _touch(root / "P1" / "week0" / "hands-uv.png")
+    _touch(root / "P1" / "week0" / "notes.txt")
+    _touch(root / "P2" / "2026-03-14" / "IMG_0001.jpg")
+    _touch(root / "P2" / "2026-04-11" / "IMG_0002.jpg")
+    t = scan_folder(root).table
+    assert t[["patient_id", "week", "site", "modality"]].values.tolist() == [
+        ["P1", 0.0, "face", "visible"], ["P1", 12.0, "face", "visible"],
+        ["P1", 24.0, "face", "visible"], ["P1", 0.0, "hands", "woods"],
+        ["P2", 0.0, "face", "visible"], ["P2", 4.0, "face", "visible"]]
+    assert load_input(root).table.equals(t)
+
+
+def test_folder_problems(tmp_path):
+    root = tmp_path / "study"
+    _touch(root / "P1" / "someday" / "face.jpg")
+    _touch(root / "P1" / "stray.jpg")
+    with pytest.raises(ManifestError) as info:
+        scan_folder(root)
+    assert len(info.value.problems) == 2
+    with pytest.raises(ManifestError, match="no photos found"):
+        scan_folder(tmp_path / "study" / "P1" / "someday")
+
+
+def test_folder_with_manifest_uses_it(tmp_path):
+    _touch(tmp_path / "x.jpg")
+    _csv(tmp_path, "patient_id,week,photo\nQ,0,x.jpg\n", name="manifest.csv")
+    assert load_input(tmp_path).table["patient_id"].tolist() == ["Q"]
+
+
+def test_parse_visit():
+    assert parse_visit("baseline") == (0.0, None)
+    assert parse_visit("Week_52")[0] == 52.0
+    assert parse_visit("wk8")[0] == 8.0
+    with pytest.raises(ValueError):
+        parse_visit("next tuesday")
+
+
+@pytest.mark.parametrize("text", ["../x", "/etc/passwd", "a/b", "..", ".", "", "CON",
+                                  "x" * 300, "é\u202e\x00", "C:\\Windows"])
+def test_safe_slug_is_safe(text):
+    s = safe_slug(text)
+    assert re.fullmatch(r"[A-Za-z0-9._-]+", s) and len(s) <= 72
+    assert s not in (".", "..") and not s.startswith(".")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40), st.text(max_size=40))
+def test_safe_slug_distinct_ids_distinct_slugs(a, b):
+    s = safe_slug(a)
+    assert re.fullmatch(r"[A-Za-z0-9._-]+", s) and not s.startswith(".")
+    if a != b:
+        assert s != safe_slug(b)
