@@ -93,7 +93,9 @@ def test_plateau_detection():
     assert e.plateau and e.plateau_week == 24.0
     assert not endpoints({0: 1.0, 12: 0.8, 24: 0.6, 36: 0.4, 48: 0.2}).plateau
     e = endpoints({0: 1.0, 12: 0.8, 24: 0.6, 36: 0.4, 48: 0.2}, plateau_min_gain_pct=25)
-    assert e.plateau and e.plateau_week == 12.0
+    assert e.plateau and e.plateau_week == 36.0  # 60 % -> 80 %: gain 20 < 25 over 12 weeks
+    # a late gain cancels an earlier pause
+    assert not endpoints({0: 1.0, 12: 0.3, 24: 0.3, 36: 0.1}).plateau
     # window not covered by later visits -> no plateau claimed
     assert not endpoints({0: 1.0, 12: 0.5, 16: 0.5}).plateau
 

@@ -22,7 +22,7 @@ from .segment import Segmentation, segment
 from . import hand_units, scores
 from .hand_units import bsa, cream_g, dosing, hand_unit_cm2, physical_hu, relative_hu
 from .scores import VasiScore, f_vasi, snap_to_ladder, t_vasi
-from . import cohort, timeline
+from . import cohort, plot, timeline
 from .timeline import Endpoints, endpoints
 from .series import SeriesResult, track_series
 from . import synth
@@ -65,4 +65,5 @@ __all__ = [
     "cohort",
     "endpoints",
     "Endpoints",
+    "plot",
 ]

@@ -327,9 +327,9 @@ def endpoints(
     check_week, check_tolerance_weeks : float, keyword-only
         Early-response check at week 24 using the nearest visit within +-2 weeks.
     plateau_weeks, plateau_min_gain_pct : float, keyword-only
-        Plateau from visit ``w`` (after baseline): later visits up to ``w + plateau_weeks``
-        (at least one at or beyond it) improve by less than ``plateau_min_gain_pct``
-        percentage points over ``w``.
+        Plateau from visit ``w`` (the first such visit after baseline): no later visit
+        improves by ``plateau_min_gain_pct`` percentage points (default 5) or more over ``w``,
+        and follow-up continues at least ``plateau_weeks`` (default 12) beyond ``w``.
     relapse_threshold : float, keyword-only
         Relapse = losing this endpoint after reaching it (75: the trials' definition).
     treated_hu : float, keyword-only
@@ -413,7 +413,7 @@ def endpoints(
     w = after["week"].to_numpy()
     imp = after["improvement_pct"].to_numpy()
     for i in range(len(w)):
-        later = (w > w[i]) & (w <= w[i] + plateau_weeks + 1e-9)
+        later = w > w[i]
         if not later.any() or w.max() < w[i] + plateau_weeks - 1e-9:
             continue
         if imp[later].max() - imp[i] < plateau_min_gain_pct:
