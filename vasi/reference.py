@@ -1,0 +1,170 @@
+"""Building blocks of relative segmentation: working resolution, skin features, robust
+statistics and smooth illumination fields estimated from the patient's own normal skin.
+
+Everything here works on the reduced *working* image (long side ~1000 px); the decision is
+upsampled to full resolution by :mod:`vasi.segment`.
+
+Features (all in log linear RGB, so multiplicative illumination becomes additive):
+
+* ``lum = log Y`` -- luminance; depigmented skin is lighter. Shading and illumination
+  gradients are removed by subtracting a smooth field fitted to normal skin only.
+* ``mel = log B - log R`` -- the melanin colour axis. Melanin absorbs short wavelengths far
+  more than long ones, so removing it raises blue much more than red; the ratio is
+  unchanged by the intensity of the light, so it is immune to shading.
+* (Wood's lamp) ``flu = log G - (log R + log B) / 2`` -- blue-white fluorescence has far more
+  green than the violet reflection of normal skin under UV.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ._validate import check_image, check_mask, to_float
+
+__all__ = ["reference_skin", "robust_stats", "smooth_field", "working_image"]
+
+#: Long side of the working image in pixels.
+WORK_SIDE = 1024
+_EPS = 2e-3  # linear-light floor (about sRGB 10/255) so logs of black stay finite
+
+_LUT8 = None
+
+
+def _lut8() -> np.ndarray:
+    global _LUT8
+    if _LUT8 is None:
+        x = np.arange(256, dtype=np.float64) / 255.0
+        lin = np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+        _LUT8 = lin.astype(np.float32)
+    return _LUT8
+
+
+def working_image(image, roi=None, *, max_side: int = WORK_SIDE):
+    """Reduce an image (and optional region) to the working resolution.
+
+    Returns
+    -------
+    small_srgb : ndarray (h, w, 3) float32 in [0, 1]
+    small_lin : ndarray (h, w, 3) float32, linear light
+    roi_small : ndarray (h, w) bool or None
+    k : float
+        Scale factor ``h / H`` (1 when the image is already small).
+
+    Examples
+    --------
+    >>> s, lin, r, k = working_image(np.zeros((2000, 1000, 3), np.uint8), max_side=500)
+    >>> s.shape, k
+    ((500, 250, 3), 0.25)
+    """
+    arr = check_image(image)
+    H, W = arr.shape[:2]
+    k = min(1.0, max_side / max(H, W))
+    if k < 1.0:
+        size = (max(1, int(round(W * k))), max(1, int(round(H * k))))
+        src = arr if arr.dtype != np.float64 else arr.astype(np.float32)
+        small = cv2.resize(src, size, interpolation=cv2.INTER_AREA)
+    else:
+        small = arr
+    if small.dtype == np.uint8:
+        lin = _lut8()[small]
+        srgb = small.astype(np.float32) / 255.0
+    else:
+        srgb = to_float(small)
+        lin = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    roi_small = None
+    if roi is not None:
+        r = check_mask(roi, (H, W), "roi")
+        if k < 1.0:
+            r8 = cv2.resize(r.astype(np.uint8) * 255, (srgb.shape[1], srgb.shape[0]), interpolation=cv2.INTER_AREA)
+            roi_small = r8 >= 128
+        else:
+            roi_small = r.copy()
+    return srgb, lin, roi_small, (srgb.shape[0] / H)
+
+
+def features(lin: np.ndarray, modality: str) -> np.ndarray:
+    """Per-pixel features (h, w, n) float32 (see the module docstring)."""
+    lg = np.log(lin + _EPS)
+    lum = np.log(lin @ np.array([0.2126, 0.7152, 0.0722], np.float32) + _EPS)
+    if modality == "woods":
+        flu = lg[..., 1] - 0.5 * (lg[..., 0] + lg[..., 2])
+        return np.dstack([lum, flu]).astype(np.float32)
+    mel = lg[..., 2] - lg[..., 0]
+    return np.dstack([lum, mel]).astype(np.float32)
+
+
+def robust_stats(values: np.ndarray, max_n: int = 200_000) -> tuple[float, float]:
+    """Median and MAD-based standard deviation (``1.4826 * MAD``) of a 1-D sample.
+
+    >>> m, s = robust_stats(np.random.default_rng(0).normal(5.0, 2.0, 10_000))
+    >>> round(m, 1), round(s, 1)
+    (5.0, 2.0)
+    """
+    v = np.asarray(values, np.float64).ravel()
+    if v.size == 0:
+        return float("nan"), float("nan")
+    if v.size > max_n:
+        v = v[:: int(np.ceil(v.size / max_n))]
+    m = float(np.median(v))
+    s = 1.4826 * float(np.median(np.abs(v - m)))
+    return m, s
+
+
+def smooth_field(values: np.ndarray, weights: np.ndarray, sigma_px: float, *, fallback: float,
+                 grid: int = 96) -> np.ndarray:
+    """Smooth surface through ``values`` where ``weights`` > 0 (normalised convolution).
+
+    Computed on a coarse grid (long side ``grid``) for speed and upsampled bilinearly.
+    Far from any weighted pixel the field falls back to ``fallback``.
+
+    >>> v = np.tile(np.linspace(0, 1, 100, dtype=np.float32), (50, 1)); w = np.ones_like(v)
+    >>> f = smooth_field(v, w, 5.0, fallback=0.5)
+    >>> bool(abs(f[25, 50] - v[25, 50]) < 0.02)
+    True
+    """
+    h, w = values.shape
+    g = min(1.0, grid / max(h, w))
+    size = (max(2, int(round(w * g))), max(2, int(round(h * g))))
+    wv = cv2.resize((values * weights).astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    ww = cv2.resize(weights.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    s = max(sigma_px * g, 0.5)
+    num = cv2.GaussianBlur(wv, (0, 0), s, borderType=cv2.BORDER_REPLICATE)
+    den = cv2.GaussianBlur(ww, (0, 0), s, borderType=cv2.BORDER_REPLICATE)
+    eps = 1e-3
+    field = (num + eps * fallback) / (den + eps)
+    return cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def disk(radius: float) -> np.ndarray:
+    """Elliptical structuring element of the given radius (uint8)."""
+    r = max(int(round(radius)), 1)
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+
+
+def reference_skin(image, *, roi=None, modality: str = "visible") -> np.ndarray:
+    """The patient's normal reference skin: the region's skin away from depigmented patches,
+    their borders, hair, shadows and highlights (as used by :func:`vasi.segment`).
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W, 3)
+        RGB photo.
+    roi : ndarray of bool, shape (H, W), optional
+        Assessed region (whole image when None).
+    modality : {"visible", "woods"}, keyword-only
+
+    Returns
+    -------
+    ndarray of bool, shape (H, W)
+
+    Examples
+    --------
+    >>> img = np.full((60, 60, 3), (150, 110, 80), np.uint8); img[20:40, 20:40] = 235
+    >>> ref = reference_skin(img)
+    >>> bool(ref[5, 5]), bool(ref[30, 30])
+    (True, False)
+    """
+    from .segment import segment
+
+    return segment(image, modality=modality, roi=roi).reference
