@@ -160,7 +160,7 @@ def trunk_scene(shape, mm_per_px, *, rng, skin_lab, skin_type) -> Scene:
     torso_u8 = poly_mask((H, W), _rot(torso, c, ang, k))
     arms = np.zeros((H, W), np.uint8)
     for s in (-1, 1):
-        arm = np.array([(170, 55), (215, 70), (250, 100), (262, 250), (255, 420), (222, 432), (180, 330), (184, 200), (188, 110)]) * [s * sw, 1]
+        arm = np.array([(170, 55), (215, 70), (250, 100), (262, 250), (258, 420), (250, 700), (200, 700), (182, 420), (180, 330), (184, 200), (188, 110)]) * [s * sw, 1]
         arms = np.maximum(arms, poly_mask((H, W), _rot(arm, c, ang, k)))
     torso_u8 = _smooth_u8(torso_u8, 12.0 / mmpx)
     arms = _smooth_u8(arms, 8.0 / mmpx)

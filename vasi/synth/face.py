@@ -149,13 +149,16 @@ def face_scene(shape, mm_per_px, *, rng, skin_lab, skin_type) -> Scene:
     neck = poly_mask((H, W), fr.px(neck_pts))
     skin_u8 = np.maximum(np.maximum(head, ears), neck)
     # hair
-    xs_mm = np.linspace(-95, 95, 96)
+    xs_mm = np.linspace(-96, 96, 193)
     wig = rng.uniform(-1, 1) * 4
-    hl = -70 + wig + 0.011 * xs_mm**2 + 2.0 * np.sin(xs_mm / 7.0 + rng.uniform(0, 6))
-    hl = np.minimum(hl, 2.0)
-    top = -14 - 124 * np.sqrt(np.clip(1 - (xs_mm / 88) ** 2, 0, 1))
-    hair_pts = np.concatenate([np.stack([xs_mm, np.minimum(hl, np.maximum(top, hl))], 1),
-                               np.stack([xs_mm[::-1], top[::-1]], 1)])
+    hl = -70 + wig + 9.0 * np.abs(xs_mm / 50.0) ** 6 + 1.5 * np.sin(xs_mm / 6.0 + rng.uniform(0, 6))
+    hl = np.minimum(hl, 25.0)
+    vol = 90.0 * rng.uniform(0.97, 1.06)
+    top = -20 - 135 * np.sqrt(np.clip(1 - (xs_mm / vol) ** 2, 0, 1))
+    bottom = -20 + 135 * np.sqrt(np.clip(1 - (xs_mm / vol) ** 2, 0, 1))
+    low = np.minimum(hl, bottom)
+    ok = low > top
+    hair_pts = np.concatenate([np.stack([xs_mm[ok], low[ok]], 1), np.stack([xs_mm[ok][::-1], top[ok][::-1]], 1)])
     hair_u8 = poly_mask((H, W), fr.px(hair_pts))
     # eyes (openings), brows, nose, lips
     ex = 31.0 + rng.uniform(-1.5, 1.5)
@@ -195,12 +198,12 @@ def face_scene(shape, mm_per_px, *, rng, skin_lab, skin_type) -> Scene:
     # ---- smooth maps on a low-res grid ----
     sl, sc = low_shape((H, W))
     X, Y = fr.mm_grid(sl, sc)
-    nx, ny = X / 80.0, (Y + 5) / 125.0
+    nx, ny = X / 76.0, (Y + 5) / 122.0
     nz = np.sqrt(np.clip(1 - nx**2 - ny**2, 0.0, 1.0))
     lx, ly, lz = rng.uniform(-0.35, 0.35), -0.25, 1.0
     ln = np.sqrt(lx * lx + ly * ly + lz * lz)
     lamb = np.clip((nx * lx + ny * ly + nz * lz) / ln, 0, 1)
-    sh_head = 0.3 + 0.7 * lamb**0.8
+    sh_head = 0.22 + 0.78 * lamb**1.1
     # features carved into the shading
     side = np.sign(lx) if lx != 0 else 1.0
     sh_head *= 1 - 0.16 * (_g(X, Y, -ex, -1, 16, 11) + _g(X, Y, ex, -1, 16, 11))  # eye sockets
@@ -255,7 +258,7 @@ def face_scene(shape, mm_per_px, *, rng, skin_lab, skin_type) -> Scene:
     hair_lin = hex_lin(hair_srgb)
     iris_lin = hex_lin(IRIS_SRGB[skin_type][int(rng.integers(len(IRIS_SRGB[skin_type])))])
     L, a, b = (float(v) for v in skin_lab)
-    lip_lin = lab_to_linear([L - 6.0 - 0.05 * max(L - 45, 0), a + 12.0, b - 1.0])
+    lip_lin = lab_to_linear([L - 7.0 - 0.06 * max(L - 45, 0), a + 6.0 + 0.12 * max(L - 40, 0), b - 1.5])
     cloth_lin = hex_lin(CLOTH_SRGB[int(rng.integers(len(CLOTH_SRGB)))])
     cloth_woods = (np.array([0.30, 0.34, 0.85], np.float32) if cloth_lin.mean() > 0.45
                    else np.array([0.012, 0.008, 0.03], np.float32))
@@ -269,17 +272,27 @@ def face_scene(shape, mm_per_px, *, rng, skin_lab, skin_type) -> Scene:
         coarse = smooth_noise(shp, 12.0 / mmpx, rng)
         return np.exp(0.28 * n + 0.15 * coarse).astype(np.float32)
 
-    # scalp hair with a wispy edge
-    wisp = hair_u8.astype(np.float32) / 255
-    lay = _layer("hair", hair_u8, max(0.9 / mmpx, 0.7), hair_lin, [0.010, 0.008, 0.028], 0.6, hair_pattern)
+    # scalp hair: strands, ellipsoid shading, sheen, wispy hairline
+    lay = _layer("hair", hair_u8, max(0.7 / mmpx, 0.6), hair_lin, [0.010, 0.008, 0.028], 0.0)
     if lay is not None:
-        lay.alpha = np.where(lay.alpha > 0.97, lay.alpha, np.clip(lay.alpha * (1.0 + 0.6 * smooth_noise(lay.alpha.shape, 1.2 / mmpx, rng)), 0, 1)).astype(np.float32)
+        hh, ww = lay.alpha.shape
+        strands = np.log(hair_pattern((hh, ww)))
+        strands = strands / max(float(strands.std()), 1e-6)
+        yy, xx = np.mgrid[0:hh, 0:ww].astype(np.float32)
+        Xp, Yp = xx + lay.x0 - fr.cx, yy + lay.y0 - fr.cy
+        Xh, Yh = (Xp * fr.c + Yp * fr.s) / k, (-Xp * fr.s + Yp * fr.c) / k
+        hx, hy = Xh / 92.0, (Yh + 20.0) / 130.0
+        hz = np.sqrt(np.clip(1 - hx * hx - hy * hy, 0.0, 1.0))
+        hl_lamb = np.clip((hx * lx + hy * ly + hz * lz) / ln, 0, 1)
+        sheen = np.exp(-0.5 * ((Yh - (-98 + 0.006 * Xh * Xh)) / 9.0) ** 2) * np.clip(0.6 + 0.4 * strands, 0, None)
+        lay.pattern = (np.exp(0.22 * strands) * (0.3 + 0.7 * hl_lamb**1.3) * (1 + 1.2 * sheen)).astype(np.float32)
+        edge = lay.alpha < 0.98
+        lay.alpha = np.where(edge, lay.alpha * np.clip(0.55 + 0.45 * strands, 0, 1), lay.alpha).astype(np.float32)
         layers.append(lay)
-    del wisp
     # eyes: sclera, iris, pupil, catch light
     for i, sgn in enumerate((-1, 1)):
         eo = poly_mask((H, W), fr.px(eye_polys[i]))
-        layers.append(_layer("sclera", eo, 0.5, hex_lin((214, 204, 196)) * 0.8, [0.10, 0.12, 0.38], 0.3))
+        layers.append(_layer("sclera", eo, 0.5, hex_lin((214, 204, 196)) * 0.62, [0.10, 0.12, 0.38], 0.8))
         gx = rng.uniform(-1.5, 1.5)
         ic = (sgn * ex + gx, -0.5)
         iris = cv2.bitwise_and(poly_mask((H, W), fr.px(_ellipse_pts(*ic, 5.9, 5.9))), eo)
@@ -287,7 +300,7 @@ def face_scene(shape, mm_per_px, *, rng, skin_lab, skin_type) -> Scene:
                              lambda s: np.exp(0.25 * smooth_noise(s, 0.6 / mmpx, rng)).astype(np.float32)))
         pupil = cv2.bitwise_and(poly_mask((H, W), fr.px(_ellipse_pts(*ic, 2.3, 2.3))), eo)
         layers.append(_layer("pupil", pupil, 0.5, [0.004, 0.0035, 0.0035], [0.0, 0.0, 0.004], 0.0))
-        catch = cv2.bitwise_and(poly_mask((H, W), fr.px(_ellipse_pts(ic[0] + 1.6, ic[1] - 1.8, 0.9, 0.8))), eo)
+        catch = cv2.bitwise_and(poly_mask((H, W), fr.px(_ellipse_pts(ic[0] + 1.6, ic[1] - 1.8, 0.6, 0.55))), eo)
         layers.append(_layer("catchlight", catch, 0.5, [0.85, 0.85, 0.85], [0.3, 0.2, 0.6], 0.0))
         # lid shadow at the top of the opening
         lidsh = poly_mask((H, W), fr.px(np.concatenate([eye_polys[i][:40], (eye_polys[i][:40] + [0, 1.4])[::-1]])))
@@ -312,11 +325,23 @@ def face_scene(shape, mm_per_px, *, rng, skin_lab, skin_type) -> Scene:
         xmm = ((st[:, 0] - fr.cx) * fr.c + (st[:, 1] - fr.cy) * fr.s) / k
         ang = np.where(xmm < 0, np.pi + 0.25, -0.25) + np.where(np.abs(xmm) < 20, -np.sign(xmm) * 0.9, 0) + rng.normal(0, 0.15, xmm.size) + np.arctan2(fr.s, fr.c)
         strokes = _strokes((H, W), st, ang, rng.uniform(3, 7, xmm.size) / mmpx)
-        brow = np.maximum((brow_u8.astype(np.float32) * 0.45).astype(np.uint8), strokes)
+        brow = np.maximum((brow_u8.astype(np.float32) * 0.3).astype(np.uint8), (strokes * 0.8).astype(np.uint8))
         layers.append(_layer("eyebrows", brow, 0.35, hair_lin * 0.8, [0.008, 0.006, 0.02], 0.2))
     layers.append(_layer("nostrils", nostrils, max(0.7 / mmpx, 0.6), skin_lin * 0.22, [0.002, 0.002, 0.006], 0.2))
     layers.append(_layer("lips", lips_u8, max(0.5 / mmpx, 0.6), lip_lin, [0.02, 0.012, 0.05], 1.0,
                          lambda s: np.exp(0.06 * smooth_noise(s, 0.5 / mmpx, rng)).astype(np.float32)))
+    # alar creases and inner ears
+    crease = np.zeros((H, W), np.uint8)
+    for sgn in (-1, 1):
+        t = np.radians(np.linspace(-70, 160, 30))
+        arc = np.stack([sgn * (14.0 + 6.5 * np.cos(t)), 41.5 - 6.5 * np.sin(t)], 1)
+        cv2.polylines(crease, [np.round(fr.px(arc) * 16).astype(np.int32).reshape(-1, 1, 2)], False, 120,
+                      max(int(round(0.6 / mmpx)), 1), cv2.LINE_AA, 4)
+    layers.append(_layer("alar_crease", crease, max(0.5 / mmpx, 0.5), skin_lin * 0.35, [0.004, 0.003, 0.012], 0.5))
+    inner = np.maximum(poly_mask((H, W), fr.px(_ellipse_pts(-77, 20, 5.5, 17, rot_deg=8))),
+                       poly_mask((H, W), fr.px(_ellipse_pts(77, 20, 5.5, 17, rot_deg=-8))))
+    inner = cv2.bitwise_and(inner, cv2.bitwise_not(head))
+    layers.append(_layer("ear_inner", (inner * 0.5).astype(np.uint8), max(1.2 / mmpx, 0.6), skin_lin * 0.45, [0.006, 0.004, 0.02], 0.5))
     mouth = np.zeros((H, W), np.uint8)
     cv2.polylines(mouth, [np.round(fr.px(np.stack([xl, mid], 1)) * 16).astype(np.int32).reshape(-1, 1, 2)], False, 255,
                   max(int(round(0.8 / mmpx)), 1), cv2.LINE_AA, 4)

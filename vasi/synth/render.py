@@ -55,8 +55,8 @@ def make_textures(scene: Scene, *, rng, normal_lab, depig_lab, skin_type, backgr
     H, W = scene.shape
     mmpx = scene.mm_per_px
     fair = skin_type in ("I", "II")
-    mel = (0.10 * smooth_noise((H, W), 9.0 / mmpx, rng) + 0.05 * smooth_noise((H, W), 2.0 / mmpx, rng)
-           + 0.025 * smooth_noise((H, W), 0.5 / mmpx, rng))
+    mel = (0.05 * smooth_noise((H, W), 30.0 / mmpx, rng) + 0.05 * smooth_noise((H, W), 8.0 / mmpx, rng)
+           + 0.035 * smooth_noise((H, W), 2.0 / mmpx, rng) + 0.02 * smooth_noise((H, W), 0.5 / mmpx, rng))
     skin = scene.skin_alpha > 0.5
     area_cm2 = float(skin.sum()) * mmpx * mmpx / 100.0
     if fair or rng.random() < 0.25:

@@ -1,0 +1,87 @@
+"""The bundled ``sample_images/`` match their ground truth and regenerate from the script."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "sample_images"
+
+
+@pytest.fixture(scope="module")
+def manifest():
+    return pd.read_csv(SAMPLES / "manifest.csv")
+
+
+@pytest.fixture(scope="module")
+def truth():
+    return pd.read_csv(SAMPLES / "truth.csv")
+
+
+def _mask(pid, week, name):
+    m = cv2.imread(str(SAMPLES / "truth" / pid / f"week{week:02d}" / f"{name}.png"), cv2.IMREAD_GRAYSCALE)
+    assert m is not None
+    return m > 127
+
+
+def test_manifest_lists_every_photo(manifest):
+    assert list(manifest.columns) == ["patient_id", "week", "site", "modality", "photo"]
+    assert set(manifest["patient_id"]) == {"P001", "P002", "P003"}
+    assert list(manifest.loc[manifest.patient_id == "P001", "week"]) == [0, 12, 24, 36, 52]
+    assert set(manifest.loc[manifest.patient_id == "P003", "modality"]) == {"woods"}
+    for rel in manifest["photo"]:
+        img = cv2.imread(str(SAMPLES / rel))
+        assert img is not None and img.shape == (900, 1200, 3), rel
+
+
+def test_total_size_under_10_mb():
+    total = sum(p.stat().st_size for p in SAMPLES.rglob("*") if p.is_file())
+    assert total <= 10 * 1024 * 1024
+
+
+def test_masks_match_truth_csv(manifest, truth):
+    assert len(truth) == len(manifest)
+    for _, r in truth.iterrows():
+        dep, roi = _mask(r.patient_id, int(r.week), "depig_mask"), _mask(r.patient_id, int(r.week), "roi_mask")
+        assert int(dep.sum()) == int(r.depig_area_px)
+        assert int(roi.sum()) == int(r.assessed_area_px)
+        assert not (dep & ~roi).any()
+        if r.site == "face":
+            assert r.f_vasi == pytest.approx(3.0 * r.depig_area_px / r.assessed_area_px, rel=1e-5)
+
+
+def test_response_of_each_patient(truth):
+    p1 = truth[truth.patient_id == "P001"].sort_values("week")
+    f = p1["f_vasi"].to_numpy()
+    assert f[-1] <= 0.25 * f[0]  # F-VASI75 at week 52
+    assert f[0] > 0.5
+    p2 = truth[truth.patient_id == "P002"]
+    assert (p2["repigmentation_pct"] < 75.0).all()
+
+
+def test_marker_in_p001_photos(manifest, truth):
+    det = cv2.aruco.ArucoDetector(cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50))
+    rows = manifest[manifest.patient_id == "P001"]
+    for rel in rows["photo"]:
+        grey = cv2.imread(str(SAMPLES / rel), cv2.IMREAD_GRAYSCALE)
+        _, ids, _ = det.detectMarkers(grey)
+        assert ids is not None and 7 in ids.ravel(), rel
+
+
+def test_script_regenerates_the_truth():
+    spec = importlib.util.spec_from_file_location("make_samples", ROOT / "scripts" / "make_samples.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    s, _ = mod.make_patient("P003")
+    for v in s.visits:
+        wk = v.truth.week
+        assert np.array_equal(v.truth.depig_mask, _mask("P003", wk, "depig_mask"))
+        assert np.array_equal(v.truth.roi_mask, _mask("P003", wk, "roi_mask"))
+        img = cv2.imread(str(SAMPLES / "photos" / "P003" / f"week{wk:02d}" / "face_woods.jpg"))[..., ::-1]
+        assert np.abs(img.astype(int) - v.image.astype(int)).mean() < 1.0
