@@ -135,6 +135,16 @@ def test_compare_arms_and_table():
     assert t.endpoint.tolist()[:3] == ["F-VASI50", "F-VASI75", "F-VASI90"]
     assert t.week.tolist() == [24.0] * 3 + [52.0] * 3
     assert " % vs " in t.result[0]
+    assert {"difference_ci", "risk_ratio_ci", "difference", "risk_ratio"} <= set(t.columns)
+    assert t.columns.is_unique
+    assert t.difference_ci[0].endswith(")") and " pp (" in t.difference_ci[0]
+
+
+def test_unequal_arms():
+    d = cohort.simulate_cohort(rng=0, n_per_arm={"cream": 20, "vehicle": 10})
+    assert d.groupby("arm").patient_id.nunique().to_dict() == {"cream": 20, "vehicle": 10}
+    with pytest.raises(InputError, match="n_per_arm"):
+        cohort.simulate_cohort(rng=0, n_per_arm={"cream": 20})
 
 
 def test_simulator_is_seeded_and_recovers_truth():

@@ -220,7 +220,7 @@ def test_monotone_in_fraction(a, b):
     assert snap_to_ladder(lo) <= snap_to_ladder(hi)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(st.dictionaries(st.sampled_from(["hands", "upper_extremities", "trunk",
                                         "lower_extremities", "feet"]),
                        st.lists(st.tuples(st.floats(0, 1), fracs), min_size=1, max_size=3),

@@ -549,8 +549,8 @@ def endpoint_table(
     -------
     pandas.DataFrame
         ``endpoint`` (e.g. "F-VASI75"), ``week``, ``result`` ("29.8 % vs 7.4 %"),
-        ``difference`` ("22.4 pp (14.1 to 30.2)"), ``risk_ratio`` ("4.0 (2.2 to 7.4)"),
-        plus the numbers of :func:`compare_arms`.
+        ``difference_ci`` ("22.4 pp (14.1 to 30.2)"), ``risk_ratio_ci`` ("4.03 (2.21 to
+        7.35)"), plus the numeric columns of :func:`compare_arms`.
 
     Examples
     --------
@@ -570,9 +570,9 @@ def endpoint_table(
         "endpoint": label,
         "week": c["week"],
         "result": [f"{a:.1%} vs {b:.1%}".replace("%", " %") for a, b in zip(c.rate_t, c.rate_c, strict=True)],
-        "difference": [f"{100 * d:.1f} pp ({100 * lo:.1f} to {100 * hi:.1f})"
+        "difference_ci": [f"{100 * d:.1f} pp ({100 * lo:.1f} to {100 * hi:.1f})"
                        for d, lo, hi in zip(c.difference, c.diff_low, c.diff_high, strict=True)],
-        "risk_ratio": [f"{r:.2f} ({lo:.2f} to {hi:.2f})" if np.isfinite(r) else "n/a"
+        "risk_ratio_ci": [f"{r:.2f} ({lo:.2f} to {hi:.2f})" if np.isfinite(r) else "n/a"
                        for r, lo, hi in zip(c.risk_ratio, c.rr_low, c.rr_high, strict=True)],
     })
     out = pd.concat([out, c.drop(columns=["endpoint", "week"])], axis=1)
@@ -588,7 +588,7 @@ def endpoint_table(
 def simulate_cohort(
     *,
     rng,
-    n_per_arm: int = 150,
+    n_per_arm: int | Mapping = 150,
     true_rates: Mapping | None = None,
     at_week: float = 24.0,
     threshold: float = 75.0,
@@ -618,7 +618,8 @@ def simulate_cohort(
     ----------
     rng : numpy.random.Generator or int, keyword-only
         Seed or generator.
-    n_per_arm : int, keyword-only
+    n_per_arm : int or mapping arm -> int, keyword-only
+        Patients per arm (a mapping gives unequal arms, e.g. 2:1 randomisation).
     true_rates : mapping arm -> float, keyword-only
         True proportion reaching the endpoint at ``at_week``; default
         ``{"cream": 0.30, "vehicle": 0.10}`` (about TRuE-V F-VASI75 at week 24).
@@ -643,8 +644,12 @@ def simulate_cohort(
     """
     g = check_rng(rng)
     rates = dict({"cream": 0.30, "vehicle": 0.10} if true_rates is None else true_rates)
-    if not isinstance(n_per_arm, (int, np.integer)) or n_per_arm < 1:
-        raise InputError(f"n_per_arm must be a positive integer; got {n_per_arm!r}.")
+    sizes = dict(n_per_arm) if isinstance(n_per_arm, Mapping) else dict.fromkeys(rates, n_per_arm)
+    for arm in rates:
+        n = sizes.get(arm)
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+            raise InputError(f"n_per_arm must be a positive integer (or a mapping arm -> int "
+                             f"covering every arm); got {n_per_arm!r}.")
     for arm, p in rates.items():
         if not 0 < float(p) < 1:
             raise InputError(f"true_rates[{arm!r}] must be in (0, 1); got {p!r}.")
@@ -659,9 +664,10 @@ def simulate_cohort(
     recs = []
     pid = 0
     for arm, p in rates.items():
-        imp = threshold / 100.0 + spread * (g.standard_normal(n_per_arm) + stats.norm.ppf(p))
-        base = np.clip(g.gamma(shape, baseline_mean / shape, n_per_arm), 0.05, 3.0)
-        for i in range(n_per_arm):
+        n_arm = int(sizes[arm])
+        imp = threshold / 100.0 + spread * (g.standard_normal(n_arm) + stats.norm.ppf(p))
+        base = np.clip(g.gamma(shape, baseline_mean / shape, n_arm), 0.05, 3.0)
+        for i in range(n_arm):
             pid += 1
             it = np.clip(imp[i] * growth, -0.5, 1.0)
             score = base[i] * (1 - it)

@@ -203,42 +203,42 @@ def _assemble(rows: pd.DataFrame, *, score: str, region_set: str, regions: tuple
               prov: dict) -> VasiScore:
     """rows: region, extent_hu, residual_fraction, hu_method. Apply caps; sum."""
     lad = _check_ladder(ladder)
-    rows = rows.copy()
-    rows["residual_fraction"] = rows["residual_fraction"].clip(upper=1.0)
+    reg = rows["region"].to_numpy(dtype=object)
+    ext_k = rows["extent_hu"].to_numpy(dtype=float).copy()
+    res_k = np.minimum(rows["residual_fraction"].to_numpy(dtype=float), 1.0)
     by = []
-    for reg in regions:
-        sub = rows["region"] == reg
-        ext = float(rows.loc[sub, "extent_hu"].sum())
-        cap = caps_hu.get(reg, math.inf)
+    for r in regions:
+        sub = reg == r
+        ext = float(ext_k[sub].sum())
+        cap = caps_hu.get(r, math.inf)
         capped = bool(ext > cap * (1 + 1e-12))
         if capped:
-            rows.loc[sub, "extent_hu"] = rows.loc[sub, "extent_hu"] * (cap / ext)
-            flags.append(f"{reg}_exceeds_cap")
-        by.append((reg, cap, capped))
-    rows["level"] = snap_to_ladder(rows["residual_fraction"].to_numpy(), ladder=lad) if len(rows) else []
-    rows["continuous"] = rows["extent_hu"] * rows["residual_fraction"]
-    rows["clinical"] = rows["extent_hu"] * rows["level"]
-    nan_rows = rows[["extent_hu", "residual_fraction"]].isna().any(axis=1)
+            ext_k[sub] *= cap / ext
+            flags.append(f"{r}_exceeds_cap")
+        by.append((r, sub, cap, capped))
+    lev_k = snap_to_ladder(res_k, ladder=lad) if len(res_k) else np.zeros(0)
+    cont_k = ext_k * res_k
+    clin_k = ext_k * lev_k
+    rows = pd.DataFrame({"region": reg, "extent_hu": ext_k, "residual_fraction": res_k,
+                         "level": lev_k, "continuous": cont_k, "clinical": clin_k,
+                         "hu_method": rows["hu_method"].to_numpy(dtype=object)})
     table = pd.DataFrame(
-        [
-            {
-                "region": reg,
-                "extent_hu": float(rows.loc[rows["region"] == reg, "extent_hu"].sum()),
-                "cap_hu": cap,
-                "capped": capped,
-                "continuous": float(rows.loc[rows["region"] == reg, "continuous"].sum()),
-                "clinical": float(rows.loc[rows["region"] == reg, "clinical"].sum()),
-            }
-            for reg, cap, capped in by
-        ]
+        {
+            "region": [b[0] for b in by],
+            "extent_hu": [float(ext_k[b[1]].sum()) for b in by],
+            "cap_hu": [b[2] for b in by],
+            "capped": [b[3] for b in by],
+            "continuous": [float(cont_k[b[1]].sum()) for b in by],
+            "clinical": [float(clin_k[b[1]].sum()) for b in by],
+        }
     )
-    if reason or bool(nan_rows.any()):
+    if reason or bool(np.isnan(ext_k).any() or np.isnan(res_k).any()):
         reason = reason or "an input area or fraction is NaN"
         cont = clin = ext = math.nan
     else:
-        cont = float(rows["continuous"].sum())
-        clin = float(rows["clinical"].sum())
-        ext = float(rows["extent_hu"].sum())
+        cont = float(cont_k.sum())
+        clin = float(clin_k.sum())
+        ext = float(ext_k.sum())
         if ext > total_cap * (1 + 1e-12):
             scale = total_cap / ext
             cont, clin, ext = cont * scale, clin * scale, total_cap
@@ -257,7 +257,7 @@ def _assemble(rows: pd.DataFrame, *, score: str, region_set: str, regions: tuple
     }
     prov.pop("hu_method_hint", None)
     return VasiScore(cont, clin, score, ext, hu_method, region_set, tuple(flags), reason,
-                     rows.reset_index(drop=True), table, prov)
+                     rows, table, prov)
 
 
 def _table_rows(table: pd.DataFrame, *, name: str, residual_col: str | None,
