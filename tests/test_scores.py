@@ -163,6 +163,17 @@ def test_t_vasi_dataframe_several_rows_per_region():
     assert trunk["extent_hu"] == 3.0
 
 
+def test_t_vasi_from_photo_scores():
+    # two photos of the trunk (4 HU each in frame) and one of the hands, scored per photo
+    trunk = [f_vasi(depigmented_fraction=0.25, assessed_hu=4.0, face_hu=math.inf),
+             f_vasi(depigmented_fraction=0.5, assessed_hu=4.0, face_hu=math.inf)]
+    hands = f_vasi(depigmented_fraction=0.1, assessed_hu=2.0, face_hu=math.inf)
+    s = t_vasi({"trunk": trunk, "hands": hands})
+    assert s.continuous == pytest.approx(1.0 + 2.0 + 0.2)
+    assert s.clinical == pytest.approx(4 * 0.25 + 4 * 0.5 + 2 * 0.1)
+    assert s.hu_method == "relative"
+
+
 def test_t_vasi_caps_and_flags():
     s = t_vasi({"hands": 8.0})
     assert s.continuous == 5.0

@@ -367,6 +367,7 @@ def f_vasi(
         Extent to score the residual against (forms 1-3). Default: ``assessed_hu``.
     face_hu : float, keyword-only
         Cap on the total (default 3). A larger total is scaled down and flagged ``capped_total``.
+        ``float("inf")`` disables the cap (to score a body photo for :func:`t_vasi`).
     residual_col : str or None, keyword-only
         Column of ``patches`` with the residual fraction. ``None``: every row fully depigmented.
     ladder : sequence of float, keyword-only
@@ -394,7 +395,7 @@ def f_vasi(
     >>> round(s.continuous, 6), round(s.clinical, 6)
     (0.38, 0.35)
     """
-    prov: dict = {"face_hu": float(face_hu), "baseline": baseline}
+    prov: dict = {"face_hu": face_hu, "baseline": baseline}
     forms = {
         "patches": patches is not None,
         "depigmented_fraction": depigmented_fraction is not None,
@@ -409,7 +410,13 @@ def f_vasi(
             "depigmented_px= with assessed_px=, area_hu=, or area_cm2= with hand_unit_cm2=; "
             f"got {chosen or 'none'}."
         )
-    cap = float(_num(face_hu, "face_hu", fix="A whole face is 3 hand units.")[0])
+    try:
+        cap = float(face_hu)
+    except (TypeError, ValueError):
+        cap = math.nan
+    if not cap > 0:  # NaN, 0 or negative; +inf is allowed (no cap, e.g. body photos)
+        raise InputError(f"face_hu must be a positive number (or inf for no cap); got "
+                         f"{face_hu!r}. A whole face is 3 hand units.")
     reason = ""
     flags: list = []
     if patches is not None:
@@ -518,7 +525,10 @@ def t_vasi(
     regions : pandas.DataFrame or mapping
         DataFrame with ``region``, ``area_hu`` (or ``area_cm2`` with ``hand_unit_cm2``) and
         optionally ``residual_fraction``; or a mapping ``region -> area_hu`` (float or a list
-        of floats, one per photo) of fully depigmented hand units.
+        of floats, one per photo) of fully depigmented hand units; or ``region ->``
+        :class:`VasiScore` (or a list of them, one per photo), whose extents and residual
+        fractions are kept (score a body photo with :func:`f_vasi` and
+        ``assessed_hu=<HU in the photo>, face_hu=float("inf")``).
     region_set : {"hamzavi2004", "six_region"}, keyword-only
         ``hamzavi2004``: hands, upper_extremities, trunk, lower_extremities, feet.
         ``six_region``: the same plus head_neck.
@@ -561,9 +571,19 @@ def t_vasi(
     elif isinstance(regions, Mapping):
         recs = []
         for reg, val in regions.items():
-            vals = _num(val, f"regions[{reg!r}]", fix="Values are depigmented hand units.")
-            recs.extend({"region": str(reg), "extent_hu": v, "residual_fraction": 1.0,
-                         "hu_method": "given"} for v in vals)
+            items = val if isinstance(val, (list, tuple)) else [val]
+            for item in items:
+                if isinstance(item, VasiScore):  # a scored photo: keep its extents/residuals
+                    c = item.components
+                    recs.extend({"region": str(reg), "extent_hu": e, "residual_fraction": f,
+                                 "hu_method": m} for e, f, m in
+                                zip(c["extent_hu"], c["residual_fraction"], c["hu_method"],
+                                    strict=True))
+                    continue
+                vals = _num(item, f"regions[{reg!r}]",
+                            fix="Values are depigmented hand units (or VasiScore results).")
+                recs.extend({"region": str(reg), "extent_hu": v, "residual_fraction": 1.0,
+                             "hu_method": "given"} for v in vals)
         rows = pd.DataFrame(recs, columns=["region", "extent_hu", "residual_fraction", "hu_method"])
         prov["residual"] = "assumed 1.0 (mapping of depigmented hand units)"
     else:
