@@ -107,6 +107,9 @@ def test_dates_to_weeks():
                        "f_vasi": [0.25, 1.0, 0.5]})
     e = endpoints(df)
     assert e.visits["week"].tolist() == [0.0, 12.0, 24.0]
+    e2 = endpoints(df, baseline_date="2025-03-31")  # screening visit before baseline
+    assert e2.baseline_week == 0.0 and e2.baseline_score == 0.5
+    assert math.isnan(e2.visits.loc[0, "pct_change"])
     assert e.first_week["f_vasi75"] == 24.0
 
 

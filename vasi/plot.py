@@ -108,9 +108,14 @@ def patient_timeline(
     if np.isfinite(e.check_visit_week):
         ax2.axvline(e.check_week, color="#9467bd", lw=1, alpha=0.6)
         verdict = "meaningful" if e.meaningful_at_check else "not meaningful"
-        ax2.annotate(f"week {e.check_week:g}: {verdict}", xy=(e.check_week, 1.0),
-                     xycoords=("data", "axes fraction"), xytext=(3, -12),
-                     textcoords="offset points", fontsize=8, color="#9467bd")
+        thr = e.provenance.get("meaningful_pct", math.nan)
+        wmin, wmax = float(v["week"].min()), float(v["week"].max())
+        right = e.check_week > (wmin + wmax) / 2  # keep the label inside the axes
+        ax2.annotate(f"week {e.check_week:g}: {e.check_improvement_pct:.0f} % better "
+                     f"({verdict}; threshold {thr:g} %)", xy=(e.check_week, 1.0),
+                     xycoords=("data", "axes fraction"), xytext=(-3 if right else 3, -12),
+                     textcoords="offset points", fontsize=8, color="#9467bd",
+                     ha="right" if right else "left")
     if e.relapse:
         ax2.axvline(e.relapse_week, color="#d62728", lw=1, alpha=0.6)
         ax2.annotate("relapse", xy=(e.relapse_week, 0.0), xycoords=("data", "axes fraction"),

@@ -319,7 +319,8 @@ def endpoints(
     baseline_date : date-like, keyword-only
         Date of week 0 when visits are given by date (default: the first visit).
     baseline_week : float, keyword-only
-        Which visit is the baseline (default: the earliest).
+        Which visit is the baseline (default: the earliest; with ``baseline_date``, the first
+        visit on or after that date). Visits before the baseline get NaN changes.
     thresholds : sequence of float, keyword-only
         Endpoint thresholds in % (default :data:`THRESHOLDS` of ``kind``).
     meaningful_pct : float, keyword-only
@@ -363,7 +364,9 @@ def endpoints(
     mean_pct = MEANINGFUL_PCT[k] if meaningful_pct is None else float(meaningful_pct)
     df, col = _visits_frame(visits, kind=k, score_col=score_col, week_col=week_col,
                             date_col=date_col, baseline_date=baseline_date)
-    if baseline_week is None:
+    if baseline_week is None and baseline_date is not None and (df["week"] >= -1e-9).any():
+        bi = int(np.flatnonzero(df["week"].to_numpy() >= -1e-9)[0])  # first visit on/after it
+    elif baseline_week is None:
         bi = 0
     else:
         hits = np.flatnonzero(np.isclose(df["week"].to_numpy(), float(baseline_week)))
