@@ -160,6 +160,14 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         sig = float(np.clip(1.0 / (mm_per_px / k), 0.7, 0.02 * size))
     else:
         sig = max(0.7, 0.004 * size)
+    # smooth only as much as the noise needs: noiseless (drawn) images keep sharp corners
+    hp = F[..., 0] - cv2.GaussianBlur(F[..., 0], (0, 0), 1.0)
+    if _ref.robust_stats(hp[roi_s])[1] < 0.005:
+        sig = 0.0
+    # local means are taken in linear light (so a blurred border still crosses half-way
+    # where a half-depigmented pixel would), texture from the unsmoothed features
+    lin_s = cv2.GaussianBlur(lin, (0, 0), sig) if sig >= 0.8 else lin
+    Fs = _ref.features(lin_s, modality) if sig >= 0.8 else F
     user = None
     if reference is not None:
         u8 = _resize(reference.astype(np.uint8) * 255, (h, w), cv2.INTER_AREA)
@@ -180,20 +188,21 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
     prior = np.array([1.0, 1.0, 0.5])
     model = None
     mask_s = np.zeros((h, w), bool)
-    for it in range(3):
+    for it in range(N_PASSES):
         if ref.sum() < 16:
             ref = core.copy()
         # first pass without illumination field: a field through unknown patches absorbs them
-        X, scales = _local_features(F, ref, user, size, sig, flat=(it == 0))
+        X, scales = _local_features(F, Fs, ref, user, size, sig, flat=(it == 0))
         valid = roi_s & (X[..., 0] > -4.0) & ~clipped  # drop dark outliers: hair, nostrils, shadow
-        model = _upper_mode(X, valid, ref, roi_s, prior, min_px_s, sensitivity)
+        model = _upper_mode(X, valid, ref, roi_s, prior, min_px_s, sensitivity,
+                            start=model, iters=5 if model is None else 2)
         if model is None:
             mask_s[:] = False
         else:
             index = (_denoise(X @ model["w"]) - model["p0"]) / (model["p1"] - model["p0"])
             if clipped.any():
                 index = _fill_from_neighbours(index, clipped & roi_s)
-            thr = _blend_threshold(model["core_z"][0] * scales[0], 1.0 - sensitivity)
+            thr = _blend_index(lin_s, ref, model, scales, modality, 1.0 - sensitivity)
             mask_s = (index > thr) & roi_s
             mask_s &= ~_components_below(mask_s, max(min_px_s, 1))
         if user is None:
@@ -225,13 +234,17 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         flags.append("mostly depigmented: reference skin uncertain")
     if (clipped & roi_s).sum() > 0.02 * n_roi:
         flags.append("overexposed")
-    lab_s = rgb_to_lab(srgb)
     nan3 = (float("nan"),) * 3
-    ref_lab = tuple(float(v) for v in np.median(lab_s[ref], axis=0)) if ref.any() else nan3
+
+    def _lab_of(m):  # Lab of the median colour of a set of pixels
+        c = np.median(srgb[m], axis=0).astype(np.float32)[None, None]
+        return tuple(float(v) for v in rgb_to_lab(c)[0, 0])
+
+    ref_lab = _lab_of(ref) if ref.any() else nan3
     core_dep = cv2.erode(mask_s.astype(np.uint8), _ref.disk(2)).astype(bool)
     if not core_dep.any():
         core_dep = mask_s
-    dep_lab = tuple(float(v) for v in np.median(lab_s[core_dep], axis=0)) if core_dep.any() else nan3
+    dep_lab = _lab_of(core_dep) if core_dep.any() else nan3
     thresholds = {
         "score": float(thr),
         "sensitivity": float(sensitivity),
@@ -251,6 +264,30 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
     return dict(mask=mask, score=score, reference_lab=ref_lab, thresholds=thresholds, flags=flags,
                 reference=ref_full & roi, depigmented_lab=dep_lab, contrast=contrast,
                 working_shape=(h, w)), flags
+
+
+def _blend_index(lin_s, ref, model, scales, modality, d_star):
+    """Depigmentation index of a linear-light blend ``(1 - d*) normal + d* depigmented``.
+
+    The features are logs, so half-depigmented skin (half-way in light) is not half-way in
+    the index; this evaluates the features of the blended colour exactly (texture assumed
+    linear in the blend).
+    """
+    core = model["core"]
+    c0 = np.median(lin_s[ref], axis=0)
+    c1 = np.median(lin_s[core], axis=0)
+    cols = np.stack([c0, (1 - d_star) * c0 + d_star * c1, c1])[None].astype(np.float32)
+    f = _ref.features(cols, modality)[0]
+    w = model["w"].astype(np.float64)
+    nf = f.shape[1]
+    dz_half = (f[1] - f[0]) / scales[:nf]
+    dz_full = (f[2] - f[0]) / scales[:nf]
+    tex = model["core_z"][nf:] * w[nf:]
+    num = float(dz_half @ w[:nf] + d_star * tex.sum())
+    den = float(dz_full @ w[:nf] + tex.sum())
+    if not np.isfinite(num / den) or den <= 0:
+        return float(d_star)
+    return float(np.clip(num / den, 0.05, 0.95))
 
 
 def _blend_threshold(delta_log: float, d_star: float) -> float:
@@ -288,22 +325,22 @@ def _initial_reference(F, core):
     return core.copy()
 
 
-def _local_features(F, ref, user, size, sig, flat=False):
+def _local_features(F, Fs, ref, user, size, sig, flat=False):
     """Standardised local features (h, w, 3): luminance residual, colour residual (both
     local means over ``sig``) and smoothness (-log local s.d. of the colour residual)."""
     wts = ref.astype(np.float32)
     out = []
     for i in range(F.shape[2]):
-        m_i = float(np.median(F[..., i][ref]))
+        m_i = float(np.median(Fs[..., i][ref]))
         if flat:
-            r = np.ascontiguousarray(F[..., i] - m_i, np.float32)
+            fld = np.float32(m_i)
         else:
-            fld = _ref.smooth_field(F[..., i], wts, (0.15 if i == 0 else 0.3) * size, fallback=m_i)
-            r = np.ascontiguousarray(F[..., i] - fld, np.float32)
-        mu = cv2.GaussianBlur(r, (0, 0), sig)
-        out.append(mu)
+            fld = _ref.smooth_field(Fs[..., i], wts, (0.15 if i == 0 else 0.3) * size, fallback=m_i)
+        out.append(np.ascontiguousarray(Fs[..., i] - fld, np.float32))
         if i == F.shape[2] - 1:
-            var = cv2.GaussianBlur(r * r, (0, 0), sig) - mu * mu
+            r = np.ascontiguousarray(F[..., i] - fld, np.float32)
+            g = max(sig, 0.8)
+            var = cv2.GaussianBlur(r * r, (0, 0), g) - cv2.GaussianBlur(r, (0, 0), g) ** 2
             out.append(-0.5 * np.log(np.maximum(var, 1e-6)))
     X = np.dstack(out).astype(np.float32)
     anchor = user if user is not None else ref
@@ -316,7 +353,7 @@ def _local_features(F, ref, user, size, sig, flat=False):
     return X, scales
 
 
-def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, iters=6):
+def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iters=6):
     """Levels of normal and depigmented skin along the depigmentation direction.
 
     Normal skin's level and spread come from the reference skin. The depigmented level is
@@ -332,7 +369,10 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, iters=6):
     if refp.shape[0] < 20:
         return None
     c0 = np.cov(refp.T) + 1e-3 * np.eye(d)
-    w = prior[:d] / np.linalg.norm(prior[:d])
+    w = prior[:d] / np.linalg.norm(prior[:d]) if start is None else start["w"].astype(np.float64)
+    if not USE_TEXTURE:
+        w[2:] = 0.0
+        w /= np.linalg.norm(w)
     p = _denoise((X @ w.astype(np.float32)))
     m0, s0 = _ref.robust_stats(p[ref])
     t = m0 + 3.0 * s0
@@ -355,6 +395,8 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, iters=6):
         diff = zc - np.median(refp, axis=0)
         w_new = np.linalg.solve(c0, diff)
         w_new[:2] = np.clip(w_new[:2], 0, None)
+        if not USE_TEXTURE:
+            w_new[2:] = 0.0
         if w_new[:2].sum() <= 0:
             return None
         w = w_new / np.linalg.norm(w_new)
@@ -372,7 +414,7 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, iters=6):
     if dprime < 2.5:
         return None
     return {"w": w.astype(np.float32), "p0": float(m0), "p1": p1, "pi1": float(core.sum() / max(roi.sum(), 1)),
-            "dprime": float(dprime), "core_z": zc}
+            "dprime": float(dprime), "core_z": zc, "core": core}
 
 
 def _denoise(p: np.ndarray) -> np.ndarray:
@@ -415,6 +457,9 @@ def _lightness_otsu(image, roi, *, modality, **_):
     return dict(mask=mask, score=score, reference_lab=tuple(float(v) for v in ref),
                 thresholds={"score": t}, flags=flags, reference=roi & (score <= t)), flags
 
+
+USE_TEXTURE = True
+N_PASSES = 2
 
 _METHODS = {"relative": _relative, "lightness-otsu": _lightness_otsu}
 #: Names accepted by ``segment(method=...)``.
