@@ -130,7 +130,7 @@ def score_photo(
     mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
     if assessed_hu is None and site == "face":
         assessed_hu = FACE_HU
-    region = find_region(arr, site=site, mask=roi)
+    region = find_region(arr, site=site, mask=roi, modality=modality)
     seg = segment(arr, modality=modality, roi=region, mm_per_px=mm_per_px)
     table = measure.patches(seg.mask, roi=region, mm_per_px=mm_per_px, assessed_hu=assessed_hu)
     depig_px = int(seg.mask.sum())

@@ -1,23 +1,234 @@
 """The assessed region: which pixels of a photo are the skin being scored.
 
-Baseline version: a user-supplied mask always wins; otherwise the skin is separated from a
-dark or light background by Otsu thresholding of chroma-weighted lightness. The segmentation
-issue replaces the automatic part with face/body-site detection.
+A user-supplied mask always wins. Otherwise:
+
+* **Skin** is found relative to the photo's own dominant skin colour, not with fixed colour
+  boxes: a loose prior (skin-like hue, some chroma) seeds the estimate, the dominant skin
+  colour is the robust centre of the seeds nearest the image centre, and a pixel is skin
+  when its chromaticity lies within a few robust standard deviations of it. Depigmented
+  skin is skin: pixels lighter and less yellow than the skin but still skin-hued (pink,
+  not neutral white) and touching it are added, so patches stay inside the region even
+  on a white background. Under a Wood's lamp skin is separated from the darker
+  background by its (log) luminance.
+* **Body sites**: the largest skin component (holes filled).
+* **Faces** (F-VASI area, SPEC.md section 1): the face oval is fitted to the head's skin
+  blob -- from the top of the skin (the hairline) down to the chin, where the blob narrows
+  into the neck, and across the cheeks below the ears -- so ears, neck and hair fall
+  outside. Inside the oval, non-skin features (eyes, brows, nostrils, lips) stay holes.
 """
 
 from __future__ import annotations
 
+import logging
+
+import cv2
 import numpy as np
 from scipy import ndimage as ndi
-from skimage import filters, morphology
 
-from ._validate import check_choice, check_image, check_mask, to_uint8
-from .color import rgb_to_lab
+from ._validate import MODALITIES, check_choice, check_image, check_mask
+from .reference import robust_stats, working_image
+
+__all__ = ["find_region", "skin_mask", "SITES"]
+
+log = logging.getLogger("vasi")
 
 SITES = ("face", "body")
+_WORK = 512
 
 
-def find_region(image, *, site: str = "face", mask=None) -> np.ndarray:
+def _lab(srgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(np.ascontiguousarray(srgb, np.float32), cv2.COLOR_RGB2Lab)
+
+
+def _centre_weight(shape) -> np.ndarray:
+    h, w = shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    return np.exp(-(((yy - h / 2) / (0.35 * h)) ** 2 + ((xx - w / 2) / (0.35 * w)) ** 2))
+
+
+def _largest(mask: np.ndarray, prefer=None) -> np.ndarray:
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return np.zeros_like(mask, bool)
+    score = stats[1:, cv2.CC_STAT_AREA].astype(float)
+    if prefer is not None:
+        score = score * (0.25 + ndi.mean(prefer, lab, np.arange(1, n)))
+    return lab == (1 + int(np.argmax(score)))
+
+
+def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str) -> np.ndarray:
+    """Skin (incl. depigmented skin) at working resolution, before geometry."""
+    h, w = srgb.shape[:2]
+    cw = _centre_weight((h, w))
+    if modality == "woods":
+        y = np.log(lin @ np.array([0.2126, 0.7152, 0.0722], np.float32) + 2e-3)
+        yb = cv2.GaussianBlur(y, (0, 0), 2.0)
+        from skimage.filters import threshold_multiotsu
+
+        v = yb.ravel()[:: max(1, yb.size // 100_000)]
+        t = float(threshold_multiotsu(v, classes=3)[0]) if np.ptp(v) > 0 else float(v.max())
+        skin = yb > t
+        return _open_close(skin, max(h, w))
+    lab = _lab(srgb)
+    L, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
+    chroma = np.hypot(a, b)
+    hue = np.degrees(np.arctan2(b, a))
+    prior = (chroma > 6) & (hue > 5) & (hue < 85) & (L > 12) & (L < 97)
+    if prior.sum() < 50:
+        prior = L > 12
+    # dominant skin colour: robust centre of the central prior pixels
+    wts = cw * prior
+    sel = wts > 0.3 * wts.max() if wts.max() > 0 else prior
+    if sel.sum() < 50:
+        sel = prior
+    feats = np.dstack([a, b, np.log(np.maximum(L, 1.0))])
+    centre = np.empty(3)
+    spread = np.empty(3)
+    for i in range(3):
+        centre[i], spread[i] = robust_stats(feats[..., i][sel])
+    spread = np.maximum(spread, [2.5, 2.5, 0.08])
+    # iterate once on the pixels close to the centre (drops background in the seed)
+    dist = np.sqrt((((feats - centre) / spread) ** 2).sum(axis=2))
+    near = sel & (dist < 2.5)
+    if near.sum() > 50:
+        for i in range(3):
+            centre[i], spread[i] = robust_stats(feats[..., i][near])
+        spread = np.maximum(spread, [2.5, 2.5, 0.08])
+    dab = np.sqrt(((a - centre[0]) / spread[0]) ** 2 + ((b - centre[1]) / spread[1]) ** 2)
+    dl = (np.log(np.maximum(L, 1.0)) - centre[2]) / spread[2]
+    skin = (dab < 4.0) & (dl > -4.5) & (dl < 4.5)
+    # depigmented skin: lighter, less yellow, still skin-hued (pink-white, not neutral)
+    L0 = np.exp(centre[2])
+    depig = (L > L0 - 3) & (b < centre[1] + spread[1]) & (a > 1.5) & (hue > -20) & (hue < 90) \
+        & (chroma > 3.0) & (chroma < np.hypot(centre[0], centre[1]) + 4 * spread[0])
+    skin = _open_close(skin, max(h, w))
+    grown = cv2.dilate(skin.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    lab_d, n = ndi.label(depig)
+    if n:
+        touch = np.unique(lab_d[grown & depig])
+        touch = touch[touch > 0]
+        skin |= np.isin(lab_d, touch)
+    return _open_close(skin, max(h, w))
+
+
+def _otsu(v: np.ndarray) -> float:
+    from skimage.filters import threshold_otsu
+
+    v = v[:: max(1, v.size // 200_000)]
+    return float(threshold_otsu(v)) if np.ptp(v) > 0 else float(v.max())
+
+
+def _open_close(m: np.ndarray, side: int) -> np.ndarray:
+    r = max(1, int(round(side / 300)))
+    shape = cv2.MORPH_RECT if r == 1 else cv2.MORPH_ELLIPSE
+    k = cv2.getStructuringElement(shape, (2 * r + 1, 2 * r + 1))
+    m = cv2.morphologyEx(m.astype(np.uint8), cv2.MORPH_OPEN, k)
+    return cv2.morphologyEx(m, cv2.MORPH_CLOSE, k).astype(bool)
+
+
+def skin_mask(image, *, modality: str = "visible") -> np.ndarray:
+    """All skin in the photo (largest skin component, holes filled), shape (H, W) bool.
+
+    Examples
+    --------
+    >>> img = np.full((60, 80, 3), 235, np.uint8); img[10:50, 20:60] = (190, 140, 110)
+    >>> int(skin_mask(img).sum())
+    1600
+    """
+    arr = check_image(image)
+    check_choice(modality, MODALITIES, "modality")
+    srgb, lin, _, k = working_image(arr, max_side=_WORK)
+    skin = _largest(_skin_small(srgb, lin, modality), _centre_weight(srgb.shape[:2]))
+    skin = ndi.binary_fill_holes(skin)
+    return _upsample_mask(skin, arr.shape[:2], k)
+
+
+def _upsample_mask(m: np.ndarray, shape, k: float) -> np.ndarray:
+    if k >= 1.0:
+        return m.copy()
+    f = cv2.GaussianBlur(m.astype(np.float32), (0, 0), 0.7)
+    return cv2.resize(f, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR) > 0.5
+
+
+#: F-VASI face proportions (frontal view): height hairline-to-chin / width across the
+#: cheeks, and the eye line's position from the hairline as a fraction of the height.
+FACE_ASPECT = 1.32
+EYE_LINE = 0.42
+
+
+def _face_oval(blob: np.ndarray):
+    """Face ellipse ``(cx, cy, ax, ay)`` from the head's skin blob, or None.
+
+    The face width is the widest row of the blob after an opening that removes the ears;
+    the eye line comes from the pair of symmetric holes (eyes) inside the blob, or the
+    top of the skin is taken as the hairline; the height follows from ``FACE_ASPECT``.
+    """
+    ys, xs = np.nonzero(blob)
+    if ys.size < 100:
+        return None
+    filled = ndi.binary_fill_holes(blob)
+    w0 = float(filled.sum(axis=1).max())
+    r = max(1, int(0.12 * w0))
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    opened = cv2.morphologyEx(filled.astype(np.uint8), cv2.MORPH_OPEN, k).astype(bool)
+    if opened.sum() < 0.3 * filled.sum():
+        opened = filled
+    top = int(np.nonzero(opened.any(axis=1))[0][0])
+    bottom = int(np.nonzero(opened.any(axis=1))[0][-1])
+    ext = bottom - top + 1
+    widths = opened.sum(axis=1).astype(float)
+    upper = widths[top: top + max(2, int(0.6 * ext))]
+    face_w = float(upper.max())
+    if face_w < 8:
+        return None
+    y_wide = top + int(np.argmax(upper))
+    cols = np.arange(blob.shape[1])
+    row = cols[opened[y_wide]]
+    cx = 0.5 * (row.min() + row.max())
+    height = FACE_ASPECT * face_w
+    eye = _eye_line(blob, filled, cx, face_w, top)
+    if eye is None:  # no facial geometry to anchor an F-VASI oval on
+        return None
+    cx = eye[1]
+    top_face = eye[0] - EYE_LINE * height
+    return cx, top_face + 0.5 * height, 0.5 * face_w, 0.5 * height
+
+
+def _eye_line(blob, filled, cx, face_w, top):
+    """(row, centre col) of the eyes: the most symmetric pair of holes of similar size."""
+    holes = filled & ~blob
+    lab, n = ndi.label(holes)
+    if n < 2:
+        return None
+    idx = np.arange(1, n + 1)
+    area = ndi.sum_labels(holes, lab, idx)
+    com = np.array(ndi.center_of_mass(holes, lab, idx))
+    keep = (area > (0.03 * face_w) ** 2) & (area < (0.25 * face_w) ** 2) & (com[:, 0] < top + 1.1 * face_w)
+    cand = np.nonzero(keep)[0]
+    best = None
+    for i in cand:
+        for j in cand:
+            if j <= i:
+                continue
+            dy = abs(com[i, 0] - com[j, 0])
+            dx = abs(com[i, 1] - com[j, 1])
+            if not (0.25 * face_w < dx < 0.65 * face_w) or dy > 0.08 * face_w:
+                continue
+            mid = 0.5 * (com[i, 1] + com[j, 1])
+            ratio = min(area[i], area[j]) / max(area[i], area[j])
+            cost = abs(mid - cx) / face_w + dy / face_w + (1 - ratio) * 0.3
+            if ratio < 0.3:
+                continue
+            # eyes lie below brows: prefer the lower of two similar pairs
+            row = 0.5 * (com[i, 0] + com[j, 0])
+            if best is None or cost < best[0] - 0.05 or (abs(cost - best[0]) <= 0.05 and row > best[1]):
+                best = (cost, row, mid)
+    if best is None:
+        return None
+    return best[1], best[2]
+
+
+def find_region(image, *, site: str = "face", mask=None, modality: str = "visible") -> np.ndarray:
     """Boolean mask of the assessed skin in ``image``.
 
     Parameters
@@ -25,9 +236,11 @@ def find_region(image, *, site: str = "face", mask=None) -> np.ndarray:
     image : ndarray, shape (H, W, 3)
         RGB photo (uint8, uint16 or float in [0, 1]).
     site : {"face", "body"}, keyword-only
-        What is being assessed.
+        What is being assessed: the F-VASI facial area or the skin of a body site.
     mask : ndarray, shape (H, W), optional
         A user-drawn region; when given it is returned as-is (validated).
+    modality : {"visible", "woods"}, keyword-only
+        Visible-light or Wood's lamp photo.
 
     Returns
     -------
@@ -41,17 +254,29 @@ def find_region(image, *, site: str = "face", mask=None) -> np.ndarray:
     """
     arr = check_image(image)
     check_choice(site, SITES, "site")
+    check_choice(modality, MODALITIES, "modality")
     if mask is not None:
         return check_mask(mask, arr.shape[:2], "mask").copy()
-    lab = rgb_to_lab(to_uint8(arr))
-    # skin has chroma; backgrounds in clinical photos are dark/neutral
-    chroma = np.hypot(lab[..., 1], lab[..., 2])
-    feature = np.clip(lab[..., 0], 0, 100) * 0.3 + chroma
-    t = filters.threshold_otsu(feature)
-    skin = feature > t
-    skin = morphology.remove_small_objects(skin, max_size=max(64, skin.size // 500))
-    labels, n = ndi.label(skin)
-    if n > 1:
-        sizes = ndi.sum_labels(skin, labels, index=np.arange(1, n + 1))
-        skin = labels == (1 + int(np.argmax(sizes)))
-    return ndi.binary_fill_holes(skin)
+    srgb, lin, _, k = working_image(arr, max_side=_WORK)
+    skin_all = _skin_small(srgb, lin, modality)
+    blob = _largest(skin_all, _centre_weight(srgb.shape[:2]))
+    if site == "body" or blob.sum() < 100:
+        return _upsample_mask(ndi.binary_fill_holes(blob), arr.shape[:2], k)
+    filled = ndi.binary_fill_holes(blob)
+    oval = _face_oval(blob)
+    if oval is None:
+        return _upsample_mask(filled, arr.shape[:2], k)
+    cx, cy, ax, ay = oval
+    ell = np.zeros(blob.shape, np.uint8)
+    cv2.ellipse(ell, (int(round(cx)), int(round(cy))), (max(1, int(round(ax))), max(1, int(round(ay)))),
+                0, 0, 360, 1, -1)
+    region = blob & ell.astype(bool)
+    # fill only tiny holes (pores, specks); eyes, brows, nostrils and lips stay out
+    holes = ndi.binary_fill_holes(region) & ~region
+    lab_h, n = ndi.label(holes)
+    if n:
+        sizes = ndi.sum_labels(holes, lab_h, np.arange(1, n + 1))
+        small = np.isin(lab_h, 1 + np.nonzero(sizes < 2e-4 * region.sum())[0])
+        region |= small
+    region = _largest(region)
+    return _upsample_mask(region, arr.shape[:2], k)
