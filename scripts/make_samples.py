@@ -46,6 +46,11 @@ def _criterion(pid: str, s) -> bool:
     f = [v.truth.f_vasi for v in s.visits]
     rep = [v.truth.repigmentation_pct for v in s.visits]
     base = s.baseline.truth
+    H, W = s.baseline.image.shape[:2]
+    for v in s.visits:  # the whole marker in frame at every visit
+        c = v.truth.marker["corners_px"] if v.truth.marker else None
+        if c is not None and (c.min() < 25 or c[:, 0].max() > W - 25 or c[:, 1].max() > H - 25):
+            return False
     if base.depig_fraction < 0.08 or base.depig_fraction > 0.45:
         return False
     if pid == "P001":

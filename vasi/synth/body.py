@@ -136,7 +136,7 @@ def forearm_scene(shape, mm_per_px, *, rng, skin_lab, skin_type) -> Scene:
         redness=redness, pore_density=pores, layers=layers, hair_density_cm2=float(dens),
         hair_len_mm=(3.0, 8.0), hair_angle_deg=float(ang + 180 + rng.uniform(-15, 15)), hair_where=hair_where,
         patch_radius_mm=(5.0, 28.0), n_patches=(2, 5),
-        references_at={"marker": (0.72, 0.08), "chart": (0.08, 0.06)},
+        references_at={"marker": (0.70, 0.14), "chart": (0.08, 0.06)},
     )
 
 
@@ -218,5 +218,5 @@ def trunk_scene(shape, mm_per_px, *, rng, skin_lab, skin_type) -> Scene:
         redness=redness, pore_density=np.full((H, W), 0.3, np.float32), layers=layers,
         hair_density_cm2=dens, hair_len_mm=(4.0, 12.0), hair_angle_deg=float(rng.uniform(60, 120)),
         hair_where=(torso_u8 > 127) & ~(shorts > 127), patch_radius_mm=(10.0, 60.0), n_patches=(2, 5),
-        references_at={"marker": (0.10, 0.05), "chart": (0.08, 0.87)},
+        references_at={"marker": (0.14, 0.12), "chart": (0.08, 0.87)},
     )

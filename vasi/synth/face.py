@@ -363,5 +363,5 @@ def face_scene(shape, mm_per_px, *, rng, skin_lab, skin_type) -> Scene:
         spec_map=spec_map, redness=redness, pore_density=pores, layers=layers,
         hair_density_cm2=0.0, hair_len_mm=(1.0, 2.5), hair_angle_deg=90.0,
         hair_where=None, patch_radius_mm=(4.0, 22.0), n_patches=(2, 6),
-        references_at={"marker": (0.60, 0.07), "chart": (0.12, 0.78)},
+        references_at={"marker": (0.55, 0.16), "chart": (0.12, 0.78)},
     )

@@ -135,6 +135,7 @@ def _render_visit(pt: _Patient, rng, *, week, fractions, modality, T, camera, jp
                                   side_mm=pt.marker["side_mm"], mm_per_px=mmpx, marker_id=pt.marker["id"])
             marker = {k: v for k, v in pt.marker.items() if k != "top_left_yx"}
             marker["corners_px"] = _apply_h(T, corners)
+            marker["mm_per_px"] = float(mmpx / local_scale(T, corners.mean(axis=0)))
         if pt.chart is not None:
             centres = draw_chart(ref_lin, modality=modality, top_left_yx=pt.chart["top_left_yx"], mm_per_px=mmpx)
             chart = {k: v for k, v in pt.chart.items() if k != "top_left_yx"}

@@ -54,23 +54,28 @@ def draw_marker(canvas, *, modality="visible", top_left_yx, side_mm, mm_per_px, 
     --------
     >>> v = np.zeros((200, 200, 3), np.float32)
     >>> draw_marker(v, top_left_yx=(10, 10), side_mm=20, mm_per_px=0.25)[0].tolist()
-    [22.0, 22.0]
+    [21.83..., 21.83...]
     """
     side_px = side_mm / mm_per_px
-    n = int(round(side_px))
     dic = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, ARUCO_DICT))
-    small = cv2.aruco.generateImageMarker(dic, int(marker_id), 6 * 20, borderBits=1)
-    mk = cv2.resize(small, (n, n), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    big = 6 * 40
+    small = cv2.aruco.generateImageMarker(dic, int(marker_id), big, borderBits=1).astype(np.float32) / 255.0
+    scale = side_px / big
+    if scale < 1:
+        small = cv2.GaussianBlur(small, (0, 0), 0.45 / scale)
     margin = int(round(3.0 / mm_per_px))
-    card = np.ones((n + 2 * margin, n + 2 * margin), np.float32)
-    card[margin : margin + n, margin : margin + n] = mk
+    size = int(np.ceil(side_px)) + 2 * margin + 1
+    M = np.array([[scale, 0, margin], [0, scale, margin]], np.float64)
+    # exact (subpixel) marker size: the outer black square spans [margin, margin + side_px)
+    card = cv2.warpAffine(small, M, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=1.0)
     paper, ink = 0.80 * shading, 0.015 * shading
     vis_card = (ink + (paper - ink) * card)[..., None] * np.array([1.0, 1.0, 0.97], np.float32)
     woods_card = (card * 0.9 + 0.01)[..., None] * np.array([0.35, 0.42, 0.95], np.float32)
     y0, x0 = int(top_left_yx[0]), int(top_left_yx[1])
     card_lin = woods_card if modality == "woods" else vis_card
     _paste(canvas, card_lin.astype(np.float32), y0, x0)
-    a = np.array([x0 + margin, y0 + margin], np.float64)
+    a = np.array([x0 + margin, y0 + margin], np.float64) - 0.5 * scale  # pixel-centre convention
+    n = side_px
     return np.array([a, a + [n, 0], a + [n, n], a + [0, n]], np.float64)
 
 

@@ -40,7 +40,14 @@ this module's model choices, not measured data):
   lesion, perilesional skin lighter than normal skin 5 cm away, ``b*`` increasing from lesion
   to perilesional to normal skin. ``vasi.synth`` reproduces this with a lighter perilesional
   halo (see :mod:`vasi.synth.shapes`).
-* Melanin absent in vitiligo patches (mexametry, cheeks): Open Dermatol J 2017;11:53.
+* Melanin index in patches vs healthy skin by site (mexametry, 47 patients): Deeva et al.,
+  Open Dermatol J 2017;11:53-58 -- no melanin in cheek patches, residual melanin in
+  perioral patches; hence the depigmented colour is modelled as melanin-free.
+* Vitiligo macules are described as uniformly milk-white or ivory (Italian phototherapy
+  patient information, fototerapia.it), i.e. high ``L*`` and low chroma.
+
+The numbers were checked against renders: the median CIELAB of the rendered normal skin in
+``truth.reference_mask`` falls in the type's ITA band (``tests/test_synth.py``).
 """
 
 from __future__ import annotations

@@ -73,7 +73,8 @@ class Truth:
         This visit's depigmentation (assessed region) and its new depigmentation (outside all
         baseline patches), both in baseline coordinates.
     marker : dict or None
-        ``{"dictionary": "DICT_4X4_50", "id", "side_mm", "corners_px" (4, 2) x/y}``.
+        ``{"dictionary": "DICT_4X4_50", "id", "side_mm", "corners_px" (4, 2) x/y, "mm_per_px"}``
+        (``mm_per_px`` at the marker, which differs from the image-centre value under tilt).
     chart : dict or None
         ``{"name", "patch_size_mm", "srgb" (24, 3) uint8, "centers_px" (24, 2) x/y}``.
     camera : dict
