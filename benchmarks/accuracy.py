@@ -46,7 +46,7 @@ def photo_cases(quick: bool) -> list[dict]:
     shape = (600, 800) if quick else (900, 1200)
     cases = []
     i = nb = 0
-    for rep in range(reps):
+    for _rep in range(reps):
         for st in TYPES:
             for mod in MODALITIES:
                 for group in ("face", "body"):

@@ -80,7 +80,7 @@ def main(argv=None) -> None:
         if (out / sub).exists():
             shutil.rmtree(out / sub)
     manifest, truth_rows, patch_rows = [], [], []
-    for pid, spec in PATIENTS.items():
+    for pid, _spec in PATIENTS.items():
         s, seed = make_patient(pid)
         for v in s.visits:
             t = v.truth

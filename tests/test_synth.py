@@ -16,7 +16,7 @@ LADDER = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
 
 def _snap(f):
     d = [abs(f - v) for v in LADDER]
-    return max(v for v, x in zip(LADDER, d) if abs(x - min(d)) < 1e-12)
+    return max(v for v, x in zip(LADDER, d, strict=False) if abs(x - min(d)) < 1e-12)
 
 
 def _median_lab(image, mask):

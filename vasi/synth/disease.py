@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from .scene import Scene
-from .shapes import Patch, make_patch, smooth_noise, soft_step
+from .shapes import _signed_distance, make_patch, soft_step
 
 __all__ = ["Disease", "make_disease", "depig_field", "PATTERNS"]
 
@@ -150,26 +150,38 @@ def depig_field(disease: Disease, shape, fractions, *, week=0.0, mm_per_px, bord
     d = np.zeros((H, W), np.float32)
     truth = np.zeros((H, W), bool)
     halo = disease.halo_mm / mm_per_px
-    for p, f in zip(disease.patches, fractions):
+    for p, f in zip(disease.patches, fractions, strict=False):
         ys, xs = p.slices
         a0 = soft_step(p.sd, p.border_px * border_scale)
         inside = p.sd > 0
         f = float(np.clip(f, 0.0, 1.0))
         if p.pattern == "diffuse":
-            m = np.clip(0.5 + (f - p.order) * 1.4, 0, 1) * min(1.0, f / 0.12) * inside
+            m = (np.clip(0.5 + (f - p.order) * 1.4, 0, 1) * min(1.0, f / 0.12) * inside).astype(np.float32)
             tk = inside & (m < 0.5)
+            if f > 0:  # carry the darkening out over the soft border (no ghost ring)
+                sig = float(np.max(p.border_px)) * border_scale
+                bi = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), sig)
+                ext = cv2.GaussianBlur(m, (0, 0), sig) / np.maximum(bi, 1e-3)
+                m = np.where(inside, m, np.where(bi > 0.01, np.minimum(ext, 1.0), 0.0))
             dk = a0 * (1.0 - m)
         else:
-            rep = inside & (p.order < f)
-            tk = inside & ~rep
-            repf = rep.astype(np.float32)
-            sig = max(0.35 / mm_per_px * border_scale, 0.6)
-            r = cv2.GaussianBlur(repf, (0, 0), sig) if f > 0 else repf
-            dk = a0 * (1.0 - r)
-        outside = np.clip(-p.sd, 0, None)
-        dk = np.maximum(dk, 0.13 * np.exp(-outside / halo) * (p.sd <= 0))  # lighter perilesional skin
-        if p.rim_px > 0:
-            dk = np.maximum(dk, 0.42 * soft_step(p.sd + p.rim_px, p.border_px * border_scale) * (p.sd <= 0))
+            tk = inside & ~(p.order < f)
+            if f > 0:
+                # soft border of the *current* residual: the patch's border width along the
+                # baseline border, a sharper edge around repigmented islands inside
+                sdc = _signed_distance(tk)
+                isl = np.float32(max(0.35 / mm_per_px, 0.6))
+                w = np.where(p.sd < 1.5 * p.border_px, p.border_px, isl) * border_scale
+                dk = soft_step(sdc, w)
+            else:
+                dk = a0
+        # lighter perilesional skin and the optional hypochromic (trichrome) rim follow the
+        # current border of the residual depigmentation, not the baseline one
+        if tk.any():
+            outside = cv2.distanceTransform((~tk).astype(np.uint8), cv2.DIST_L2, 3)
+            dk = np.maximum(dk, 0.13 * np.exp(-outside / halo) * ~tk)
+            if p.rim_px > 0:
+                dk = np.maximum(dk, 0.42 * soft_step(p.rim_px - outside, p.border_px * border_scale) * ~tk)
         d[ys, xs] = np.maximum(d[ys, xs], dk)
         truth[ys, xs] |= tk
     for p, onset in disease.new_patches:

@@ -104,7 +104,7 @@ def _strokes(shape, starts, angles, lengths, thickness=1):
     ends = starts + np.stack([np.cos(angles), np.sin(angles)], 1) * lengths[:, None]
     s16 = np.round(starts * 16).astype(np.int64)
     e16 = np.round(ends * 16).astype(np.int64)
-    for (x0, y0), (x1, y1) in zip(s16, e16):
+    for (x0, y0), (x1, y1) in zip(s16, e16, strict=False):
         cv2.line(m, (int(x0), int(y0)), (int(x1), int(y1)), 255, thickness, cv2.LINE_AA, 4)
     return m
 
@@ -349,7 +349,9 @@ def face_scene(shape, mm_per_px, *, rng, skin_lab, skin_type) -> Scene:
     # clothing over the shoulders
     xc = np.linspace(-300, 300, 80)
     neckline = 150 + rng.uniform(-8, 12) + 0.0022 * xc**2 - 30 * np.exp(-((xc / 45) ** 2)) * rng.uniform(0, 1)
-    neckline = np.where(np.abs(xc) > 60, np.minimum(neckline, 150 + 0.15 * (np.abs(xc) - 60)), neckline)
+    shoulder = 150 + 0.15 * np.clip(np.abs(xc) - 60, 0, None)
+    neckline = -4.0 * np.logaddexp(-neckline / 4.0, -shoulder / 4.0)  # smooth minimum
+    neckline = np.convolve(np.pad(neckline, 3, mode="edge"), np.ones(7) / 7, mode="valid")
     cloth_pts = np.concatenate([np.stack([xc, neckline], 1), [[300, 600], [-300, 600]]])
     cloth = poly_mask((H, W), fr.px(cloth_pts))
     layers.append(_layer("clothing", cloth, max(0.8 / mmpx, 0.6), cloth_lin, cloth_woods, 0.5,

@@ -17,7 +17,7 @@ from .face import HAIR_SRGB, face_scene
 from .references import ARUCO_DICT, CHART_SRGB, draw_chart, draw_marker
 from .render import SkinTextures, compose, make_textures
 from .scene import Scene, hex_lin
-from .skin import FITZPATRICK_ITA, ITA_BANDS, depigmented_lab, normal_skin_lab, type_of_ita
+from .skin import FITZPATRICK_ITA, depigmented_lab, normal_skin_lab, type_of_ita
 from .truth import FACE_HU, SynthPhoto, Truth, _snap_ladder
 
 __all__ = ["make_photo", "SITES", "BACKGROUNDS", "HAND_UNIT_CM2"]

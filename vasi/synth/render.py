@@ -196,7 +196,7 @@ def compose(scene: Scene, tex: SkinTextures, d: np.ndarray, *, modality: str, sp
             skin *= sa
             skin += tex.background[..., c] * (1 - sa)
             out[..., c] = skin
-    micro = None
+
     for lay in scene.layers:
         ys, xs = lay.slices
         a = lay.alpha[..., None]
@@ -206,8 +206,6 @@ def compose(scene: Scene, tex: SkinTextures, d: np.ndarray, *, modality: str, sp
             val = val * (scene.shading[ys, xs] ** lay.texture)[..., None]
         if lay.pattern is not None:
             val = val * lay.pattern[..., None]
-        del micro
-        micro = None
         out[ys, xs] = out[ys, xs] * (1 - a) + val * a
     for hm, col_vis, col_w in ((tex.hair_dark, tex.hair_lin, np.array([0.004, 0.003, 0.01], np.float32)),
                                (tex.hair_white, np.array([0.62, 0.60, 0.56], np.float32), np.array([0.35, 0.40, 0.85], np.float32))):

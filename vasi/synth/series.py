@@ -8,7 +8,7 @@ Time course of patch ``k`` (repigmented fraction of its baseline area):
 with onset ``t0`` ~ U(4, 8) weeks (perifollicular dots from weeks 4-8, SPEC.md §3),
 ``tau`` ~ U(18, 30) weeks, and per-patch response ``r_k`` around the patient's ``response``
 (lower with leukotrichia). With ``relapse`` pigment is lost again after week 36:
-``f(t) = f(36) (1 - 0.8 (t - 36) / 16)``. New patches (``new_patches``) grow from their
+``f(t) = f(36) (1 - 0.6 (t - 36) / 16)``. New patches (``new_patches``) grow from their
 onset week, and confetti macules appear.
 """
 
@@ -43,7 +43,7 @@ def repigmented_fraction(week, response, *, onset=6.0, tau=24.0, relapse=False, 
         g = (1 - np.exp(-(min(t, 36.0 if relapse else t) - onset) / tau)) / (1 - np.exp(-(horizon - onset) / tau))
     f = float(np.clip(response * g, 0.0, 1.0))
     if relapse and t > 36.0:
-        f *= max(0.0, 1.0 - 0.8 * (t - 36.0) / 16.0)
+        f *= max(0.0, 1.0 - 0.6 * (t - 36.0) / 16.0)
     return round(f, 12)
 
 
@@ -88,7 +88,7 @@ def make_series(*, rng, weeks=(0, 12, 24, 36, 52), response=0.8, pattern="mixed"
     H, W = _check_common(skin_type, ita, site, modality, shape, mm_per_px, background)
     check_choice(pattern, PATTERNS, "pattern")
     weeks = tuple(int(w) for w in weeks)
-    if not weeks or any(b <= a for a, b in zip(weeks, weeks[1:])):
+    if not weeks or any(b <= a for a, b in zip(weeks, weeks[1:], strict=False)):
         raise InputError(f"weeks must be a non-empty increasing sequence; got {weeks!r}.")
     if not 0.0 <= float(response) <= 1.0:
         raise InputError(f"response must be in [0, 1]; got {response!r}.")
@@ -98,11 +98,11 @@ def make_series(*, rng, weeks=(0, 12, 24, 36, 52), response=0.8, pattern="mixed"
     kinetics = [(float(rng.uniform(4, 8)), float(rng.uniform(18, 30))) for _ in pt.disease.patches]
     seeds = rng.integers(0, 2**63 - 1, len(weeks))
     visits = []
-    for i, (wk, sd) in enumerate(zip(weeks, seeds)):
+    for i, (wk, sd) in enumerate(zip(weeks, seeds, strict=False)):
         vr = np.random.default_rng(int(sd))
         T = np.eye(3) if (i == 0 or not camera) else random_pose(vr, (H, W))
         fr = [repigmented_fraction(wk - weeks[0], p.response, onset=on, tau=tau, relapse=relapse)
-              for p, (on, tau) in zip(pt.disease.patches, kinetics)]
+              for p, (on, tau) in zip(pt.disease.patches, kinetics, strict=False)]
         visits.append(_render_visit(pt, vr, week=wk, fractions=fr, modality=modality, T=T, camera=camera,
                                     jpeg_quality=jpeg_quality))
     return SynthSeries(visits=tuple(visits), weeks=weeks, response=float(response), pattern=pattern, relapse=bool(relapse))

@@ -60,7 +60,8 @@ def soft_step(x: np.ndarray, width) -> np.ndarray:
     >>> soft_step(np.array([-10.0, 0.0, 10.0]), 2.0).round(2).tolist()
     [0.0, 0.5, 1.0]
     """
-    return (0.5 + 0.5 * np.tanh(x / np.maximum(width, 1e-3))).astype(np.float32)
+    x = np.clip(np.asarray(x, np.float32), -1e4, 1e4)
+    return (0.5 + 0.5 * np.tanh(np.clip(x / np.maximum(width, 1e-3), -30, 30))).astype(np.float32)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ def _snap_ladder(fraction: float) -> float:
     f = float(fraction)
     dist = [abs(f - v) for v in LADDER]
     best = min(dist)
-    return max(v for v, d in zip(LADDER, dist) if abs(d - best) < 1e-12)
+    return max(v for v, d in zip(LADDER, dist, strict=False) if abs(d - best) < 1e-12)
 
 
 @dataclass(frozen=True, eq=False)
