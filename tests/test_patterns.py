@@ -45,34 +45,32 @@ def test_marginal_advance_in_mm():
     row = patterns(lab, res, mm_per_px=0.25).iloc[0]
     assert row["pattern"] == "marginal"
     assert row["border_advance_mm"] == pytest.approx(2.5, abs=0.3)
-    assert row["island_count"] == 0
+    assert row["island_count"] == 1  # the repigmented border band
+    assert row["depth_auc"] > 0.95
 
 
-def test_diffuse_needs_colour():
+def test_diffuse_needs_degree_maps():
     lab = _patch()
-    res = lab > 0  # whole patch still segmented as depigmented
-    ref = np.array([45.0, 12.0, 16.0])
-    lesion = np.array([75.0, 10.0, 9.0])
-    base_lab = np.broadcast_to(ref, lab.shape + (3,)).copy()
-    base_lab[lab > 0] = lesion
-    follow_lab = base_lab.copy()
-    follow_lab[lab > 0] = ref + 0.5 * (lesion - ref)  # half of the contrast lost, evenly
-    row = patterns(lab, res, baseline_lab=base_lab, followup_lab=follow_lab,
-                   baseline_ref_lab=ref, followup_ref_lab=ref).iloc[0]
+    res = lab > 0  # whole patch still classified as depigmented ...
+    deg_b = np.where(lab > 0, 1.0, 0.0)
+    deg_f = np.where(lab > 0, 0.5, 0.0)  # ... but half of the contrast is gone, evenly
+    row = patterns(lab, res, baseline_degree=deg_b, followup_degree=deg_f).iloc[0]
     assert row["pattern"] == "diffuse"
-    assert row["contrast_loss"] == pytest.approx(0.5, abs=0.01)
-    assert patterns(lab, res).iloc[0]["pattern"] == "none"  # without colour: nothing seen
+    assert row["residual_darkening"] == pytest.approx(0.5)
+    assert patterns(lab, res).iloc[0]["pattern"] == "none"  # without degrees: nothing seen
 
 
 def test_mixed_and_none():
     lab = _patch()
     res = np.zeros_like(lab, bool)
-    rr, cc = disk((60, 60), 45, shape=lab.shape)
+    rr, cc = disk((60, 60), 40, shape=lab.shape)  # border moved in by 10 px ...
     res[rr, cc] = True
-    for c in [(45, 45), (45, 75), (75, 45), (75, 75), (60, 60), (60, 40), (60, 80), (40, 60)]:
-        rr, cc = disk(c, 5, shape=lab.shape)
-        res[rr, cc] = False
-    assert patterns(lab, res).iloc[0]["pattern"] == "mixed"
+    for dy in (-12, 0, 12):  # ... and 9 islands inside
+        for dx in (-12, 0, 12):
+            rr, cc = disk((60 + dy, 60 + dx), 4, shape=lab.shape)
+            res[rr, cc] = False
+    row = patterns(lab, res).iloc[0]
+    assert row["pattern"] == "mixed" and row["island_count"] == 10
     assert patterns(lab, lab > 0).iloc[0]["pattern"] == "none"
 
 

@@ -1,21 +1,27 @@
 """Repigmentation pattern of each baseline patch: perifollicular, marginal, diffuse, mixed.
 
 Measured in baseline coordinates from the baseline patch labels, the follow-up residual
-depigmentation (warped) and, for the diffuse pattern, the colours of both visits:
+depigmentation (warped) and, for the diffuse pattern, the depigmentation degree of both
+visits (:func:`vasi.track.envelope_masks`):
 
-* **perifollicular** -- pigmented islands *inside* the patch (repigmented components that do
-  not touch the patch border): count, density per cm², total and mean area.
-* **marginal** -- repigmentation connected to the patch border (the border moves inward):
-  area, and the inward border advance (median over the baseline border of the distance to
-  the remaining depigmentation, in px and mm).
-* **diffuse** -- the still-depigmented part of the patch darkens evenly: the fraction of the
-  baseline colour contrast (lesion vs the visit's own normal skin, in CIELAB, projected on the
-  baseline contrast direction) that is lost, with its spatial spread.
+* **islands** -- repigmented connected components inside the patch: count, density per cm²,
+  total and mean area (as :mod:`vasi.synth` counts them; the border band of a marginal patch
+  is one of them).
+* **marginal** -- repigmentation spreads inward from the border: ``depth_auc``, the
+  probability that a still-depigmented pixel lies deeper in the patch (distance to its outer
+  border) than a repigmented one (0.5 = no relation, 1 = strictly from the border), and the
+  inward border advance (median over the baseline border of the distance to the remaining
+  depigmentation, px and mm).
+* **diffuse** -- the still-depigmented part darkens evenly: ``residual_darkening``, the median
+  drop of the degree ``t`` (baseline minus follow-up) over residual pixels far from any
+  repigmented pixel (0 for perifollicular / marginal, where the residual is untouched).
+* **perifollicular** -- repigmentation scattered through the patch (islands around follicles
+  that grow and merge): neither marginal nor diffuse.
 
-Each signal is expressed as a fraction of the patch (islands and border area over patch area,
-contrast loss x residual share); the largest names the pattern, a second one at least
-``mixed_ratio`` times as large makes it ``"mixed"``, and a total below ``min_signal`` is
-``"none"`` (no repigmentation to classify).
+Decision: repigmented fraction below ``min_signal`` (and no darkening) -> ``"none"``;
+darkening >= ``diffuse_darkening`` -> ``"diffuse"``; ``depth_auc >= marginal_auc`` ->
+``"marginal"``, or ``"mixed"`` when at least 3 interior islands also cover >= 5 % of the
+patch; otherwise ``"perifollicular"``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import ndimage as ndi
+from scipy.stats import rankdata
 
 from ._validate import check_mask, check_positive
 from .errors import InputError
@@ -35,18 +42,13 @@ PATTERNS = ("perifollicular", "marginal", "diffuse", "mixed", "none")
 _EIGHT = np.ones((3, 3), bool)
 
 
-def _contrast_loss(lab_b, lab_f, ref_b, ref_f, where_b, where_f):
-    """Fraction of the baseline lesion contrast lost at follow-up, and its spatial spread."""
-    if lab_b is None or lab_f is None or where_b.sum() < 5 or where_f.sum() < 5:
-        return np.nan, np.nan
-    d_b = np.median(lab_b[where_b], axis=0) - np.asarray(ref_b, float)
-    norm2 = float(d_b @ d_b)
-    if norm2 < 1.0:  # < 1 Lab unit of contrast: nothing to measure
-        return np.nan, np.nan
-    proj = (lab_f[where_f] - np.asarray(ref_f, float)) @ d_b / norm2  # 1 = baseline colour
-    keep = float(np.median(proj))
-    spread = float(np.subtract(*np.percentile(proj, [75, 25])))
-    return float(np.clip(1.0 - keep, 0.0, 1.0)), spread
+def _depth_auc(depth, residual, repig):
+    """P(a residual pixel lies deeper in the patch than a repigmented one); 0.5 = no order."""
+    dr, dg = depth[residual], depth[repig]
+    if dr.size < 5 or dg.size < 5:
+        return np.nan
+    ranks = rankdata(np.concatenate([dr, dg]))
+    return float((ranks[: dr.size].sum() - dr.size * (dr.size + 1) / 2) / (dr.size * dg.size))
 
 
 def patterns(
@@ -55,15 +57,14 @@ def patterns(
     *,
     valid=None,
     mm_per_px: float | None = None,
-    baseline_lab=None,
-    followup_lab=None,
-    baseline_ref_lab=None,
-    followup_ref_lab=None,
+    baseline_degree=None,
+    followup_degree=None,
     edge_px: int | None = None,
     min_island_px: int | None = None,
     min_signal: float = 0.05,
-    mixed_ratio: float = 0.4,
-    diffuse_min_loss: float = 0.2,
+    marginal_auc: float = 0.75,
+    diffuse_darkening: float = 0.15,
+    far_px: int = 3,
 ) -> pd.DataFrame:
     """Classify the repigmentation pattern of every baseline patch at one visit.
 
@@ -77,18 +78,25 @@ def patterns(
         Pixels the follow-up covers.
     mm_per_px : float, optional
         Baseline pixel size (adds densities per cm² and mm columns).
-    baseline_lab, followup_lab : ndarray, shape (H, W, 3), optional
-        CIELAB of the baseline and of the *warped* follow-up, for the diffuse pattern.
-    baseline_ref_lab, followup_ref_lab : sequence of 3 floats, optional
-        Normal-skin colour of each visit (e.g. ``Segmentation.reference_lab``).
+    baseline_degree, followup_degree : ndarray of float, shape (H, W), optional
+        Depigmentation degree ``t`` (0 normal skin .. 1 baseline lesion colour) at baseline and
+        follow-up, e.g. from :func:`vasi.track.envelope_masks` (``return_degree=True``);
+        needed to see diffuse repigmentation.
     edge_px : int, optional
         Border band (px) ignored when deciding island vs border repigmentation (absorbs
         registration and segmentation wobble); default 0.75 mm (at least 2 px), or 2 px
         without a scale.
     min_island_px : int, optional
         Smallest island counted; default 0.1 mm², or 3 px without a scale.
-    min_signal, mixed_ratio, diffuse_min_loss : float
-        Decision thresholds (see the module docstring).
+    min_signal : float
+        Repigmented fraction below which the pattern is ``"none"``.
+    marginal_auc : float
+        ``depth_auc`` at or above which repigmentation is marginal.
+    diffuse_darkening : float
+        Median darkening of the residual (``t`` drop, far from repigmented pixels) at or
+        above which the patch repigments diffusely.
+    far_px : int
+        Distance from repigmented pixels for the darkening measurement.
 
     Returns
     -------
@@ -124,8 +132,12 @@ def patterns(
         edge_px = max(2, int(round(0.75 / mm_per_px))) if mm_per_px else 2
     if min_island_px is None:
         min_island_px = max(2, int(round(0.1 / mm_per_px**2))) if mm_per_px else 3
-    use_colour = all(v is not None for v in (baseline_lab, followup_lab, baseline_ref_lab,
-                                             followup_ref_lab))
+    use_degree = baseline_degree is not None and followup_degree is not None
+    if use_degree:
+        baseline_degree = np.asarray(baseline_degree, float)
+        followup_degree = np.asarray(followup_degree, float)
+        if baseline_degree.shape != shape or followup_degree.shape != shape:
+            raise InputError(f"baseline_degree and followup_degree must have shape {shape}.")
     rows = []
     n = int(labels.max()) if labels.size else 0
     slices = ndi.find_objects(labels)
@@ -148,7 +160,8 @@ def patterns(
         G = P & ~R & V  # repigmented
         # distance to the patch's *outer* border (holes = pigment at baseline, not border)
         depth = ndi.distance_transform_edt(ndi.binary_fill_holes(P))
-        core = (depth > edge_px) & P
+        core = (depth > edge_px) & P & V
+        # islands: repigmented components (as the truth of vasi.synth counts them)
         comp, nc = ndi.label(G, structure=_EIGHT)
         isl_n = isl_a = marg_a = 0
         if nc:
@@ -156,12 +169,12 @@ def patterns(
             sizes = ndi.sum_labels(np.ones_like(comp), comp, idx)
             touches = ndi.maximum(~core & P, comp, idx).astype(bool)  # reaches the border band
             in_core = ndi.sum_labels(core, comp, idx)
-            for s, t, k in zip(sizes, touches, in_core, strict=True):
-                if t:
-                    marg_a += int(k)  # only what moved beyond the wobble band
-                elif s >= min_island_px:
+            for sz, t, k in zip(sizes, touches, in_core, strict=True):
+                if sz >= min_island_px and k > 0:
                     isl_n += 1
-                    isl_a += int(s)
+                    isl_a += int(sz)
+                if t:
+                    marg_a += int(k)  # border-connected, beyond the wobble band
         # border advance: median distance from the baseline border to remaining depigmentation
         border = (depth > 0) & (depth < 1.5) & P & V
         if R.any():
@@ -169,28 +182,31 @@ def patterns(
             adv = float(np.median(dist[border])) if border.any() else 0.0
         else:
             adv = float(depth.max())
-        loss = spread = np.nan
-        if use_colour:
-            loss, spread = _contrast_loss(baseline_lab[box], followup_lab[box], baseline_ref_lab,
-                                          followup_ref_lab, P & V & core, R & V & core)
-        res_share = float((R & V).sum()) / area
-        f_isl = isl_a / area
-        f_marg = marg_a / area
-        f_diff = (loss * res_share) if (np.isfinite(loss) and loss >= diffuse_min_loss) else 0.0
-        sig = {"perifollicular": f_isl, "marginal": f_marg, "diffuse": f_diff}
-        ranked = sorted(sig.items(), key=lambda kv: -kv[1])
-        if sum(sig.values()) < min_signal:
+        auc = _depth_auc(depth, R & core, G & core)
+        f_area = float(G.sum()) / area
+        dark = np.nan
+        if use_degree:
+            tb, tf = baseline_degree[box], followup_degree[box]
+            far = R & core & (ndi.distance_transform_edt(~G) > far_px) if G.any() else R & core
+            far &= np.isfinite(tb) & np.isfinite(tf)
+            if far.sum() >= 10:
+                dark = float(np.median(tb[far] - tf[far]))
+        interior = isl_n - int(marg_a > 0)
+        if f_area < min_signal and not (np.isfinite(dark) and dark >= diffuse_darkening):
             pattern = "none"
-        elif ranked[1][1] >= mixed_ratio * ranked[0][1]:
-            pattern = "mixed"
+        elif np.isfinite(dark) and dark >= diffuse_darkening:
+            pattern = "diffuse"
+        elif np.isfinite(auc) and auc >= marginal_auc:
+            pattern = "mixed" if (interior >= 3 and isl_a - marg_a >= 0.05 * area) else "marginal"
+        elif not np.isfinite(auc):
+            pattern = "marginal" if marg_a > 0 else "perifollicular"
         else:
-            pattern = ranked[0][0]
+            pattern = "perifollicular"
         row.update(
             pattern=pattern, island_count=isl_n, island_area_px=isl_a,
             island_mean_area_px=(isl_a / isl_n) if isl_n else np.nan,
-            marginal_area_px=marg_a, border_advance_px=adv, contrast_loss=loss,
-            contrast_spread=spread, island_fraction=f_isl, marginal_fraction=f_marg,
-            diffuse_fraction=f_diff,
+            marginal_area_px=marg_a, border_advance_px=adv, depth_auc=auc,
+            repigmented_fraction=f_area, residual_darkening=dark,
         )
         if mm_per_px:
             cm2 = area * mm_per_px**2 / 100.0
@@ -199,8 +215,8 @@ def patterns(
                        border_advance_mm=adv * mm_per_px)
         rows.append(row)
     cols = ["patch_id", "pattern", "island_count", "island_area_px", "island_mean_area_px",
-            "marginal_area_px", "border_advance_px", "contrast_loss", "contrast_spread",
-            "island_fraction", "marginal_fraction", "diffuse_fraction"]
+            "marginal_area_px", "border_advance_px", "depth_auc", "repigmented_fraction",
+            "residual_darkening"]
     if mm_per_px:
         cols += ["island_density_per_cm2", "island_mean_area_mm2", "border_advance_mm"]
     df = pd.DataFrame(rows, columns=cols)

@@ -513,7 +513,7 @@ class _Ctx:
 
 def _features(ctx: _Ctx) -> Registration:
     lim = ctx.limits
-    sift = cv2.SIFT_create(nfeatures=5000, contrastThreshold=0.01)
+    sift = cv2.SIFT_create(nfeatures=3000, contrastThreshold=0.01)
     mb = None if ctx.roi_b is None else cv2.dilate(ctx.roi_b.astype(np.uint8), np.ones((15, 15)))
     mf = None if ctx.roi_f is None else cv2.dilate(ctx.roi_f.astype(np.uint8), np.ones((15, 15)))
     kb, db = sift.detectAndCompute(ctx.grey_b, mb)

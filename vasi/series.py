@@ -28,7 +28,7 @@ from .patterns import patterns as _patterns
 from .register import register
 from .roi import find_region
 from .segment import Segmentation, segment
-from .track import Tracking, label_patches, track
+from .track import Tracking, envelope_masks, label_patches, track
 
 __all__ = ["SeriesResult", "track_series"]
 
@@ -140,19 +140,40 @@ def _per_visit(value, n, name):
     return vals
 
 
-def _f_vasi(depig_px, assessed_px, assessed_hu):
-    """(continuous, clinical) F-VASI via :mod:`vasi.scores`."""
-    try:
-        from .scores import f_vasi
-    except ImportError:  # scores module not available yet: continuous only
-        frac = depig_px / assessed_px if assessed_px else np.nan
-        return float(assessed_hu * frac), float("nan")
-    s = f_vasi(depigmented_px=int(depig_px), assessed_px=int(assessed_px), assessed_hu=assessed_hu)
+def _f_vasi_single(depig_px, assessed_px, assessed_hu):
+    """Continuous F-VASI of one photo by the relative method (:func:`vasi.f_vasi`)."""
+    from .scores import f_vasi
+
+    return float(f_vasi(depigmented_px=int(depig_px), assessed_px=int(assessed_px),
+                        assessed_hu=assessed_hu).continuous)
+
+
+def _f_vasi_tracked(t: Tracking, fmask, valid, assessed_px, assessed_hu, week0):
+    """Per-patch F-VASI of one visit (:func:`vasi.f_vasi` with a patches table).
+
+    Extents are the baseline patch envelopes (relative hand units); each patch's level is its
+    residual depigmentation. New depigmentation and depigmentation in untracked specks are
+    extra rows at level 1. ``continuous`` is therefore ``assessed_hu x depigmented fraction``.
+    """
+    from .scores import f_vasi
+
+    hu_px = assessed_hu / assessed_px
+    p = t.patches[t.patches["baseline_area_px"] > 0]
+    area = p["baseline_area_px"].to_numpy(float)
+    rows = [pd.DataFrame({"area_hu": area * hu_px,
+                          "residual_fraction": p["residual_area_px"].to_numpy(float) / area})]
+    other = int((fmask & valid).sum()) - t.residual_area_px
+    if other > 0:  # new depigmentation and untracked specks, fully depigmented
+        rows.append(pd.DataFrame({"area_hu": [other * hu_px], "residual_fraction": [1.0]}))
+    tab = pd.concat(rows, ignore_index=True)
+    if not len(tab):
+        tab = pd.DataFrame({"area_hu": [0.0], "residual_fraction": [0.0]})
+    s = f_vasi(tab, baseline=week0)
     return float(s.continuous), float(s.clinical)
 
 
-def _segment_visit(img, roi, *, site, modality, mm_per_px, mask, segment_kwargs):
-    region = find_region(img, site=site, mask=roi)
+def _segment(img, region, *, modality, mm_per_px, mask, segment_kwargs):
+    """Segmentation of one visit in its own coordinates (or the given mask)."""
     if mask is not None:
         from ._validate import check_mask
 
@@ -183,6 +204,8 @@ def track_series(
     min_patch_area_mm2: float = 2.0,
     tolerance_mm: float = 1.0,
     with_patterns: bool = True,
+    roi_from_baseline: bool = True,
+    measure: str = "envelope",
 ) -> SeriesResult:
     """Register, track and score a photo series of one site.
 
@@ -218,6 +241,16 @@ def track_series(
         (3 px without a scale).
     with_patterns : bool
         Classify the repigmentation pattern per patch (needs colour; a little slower).
+    measure : {"envelope", "segmentation"}
+        How depigmentation inside the baseline patches is decided at every visit:
+        ``"envelope"`` (default) applies one local colour rule to baseline and follow-up
+        inside each patch envelope (:func:`vasi.track.envelope_masks`: exposure / white
+        balance cancel, fine islands kept); ``"segmentation"`` uses each visit's own
+        :func:`vasi.segment` mask. Outside the patches (new depigmentation) the follow-up's
+        segmentation is always used.
+    roi_from_baseline : bool
+        Assess each registered follow-up on the baseline region mapped into it (the same
+        skin at every visit) instead of re-detecting it; user ``rois`` always win.
 
     Returns
     -------
@@ -246,6 +279,7 @@ def track_series(
                          f"got the scalar {weeks!r}.")
     check_choice(site, ("face", "body"), "site")
     check_choice(modality, MODALITIES, "modality")
+    check_choice(measure, ("envelope", "segmentation"), "measure")
     if not (isinstance(baseline_index, (int, np.integer)) and -n <= baseline_index < n):
         raise InputError(f"baseline_index must be an integer in [0, {n - 1}]; got "
                          f"{baseline_index!r}.")
@@ -260,36 +294,36 @@ def track_series(
     register_kwargs = dict(register_kwargs or {})
     segment_kwargs = dict(segment_kwargs or {})
 
-    # 1. every visit in its own coordinates
-    segs, labs = [], []
-    for i, (img, _) in enumerate(imgs_meta):
-        seg, lab = _segment_visit(img, rois[i], site=site, modality=modality, mm_per_px=mpp[i],
-                                  mask=masks[i], segment_kwargs=segment_kwargs)
-        segs.append(seg)
-        labs.append(lab)
+    # 1. assessed regions in each photo's own coordinates (evidence for registration)
+    regions = [find_region(img, site=site, mask=rois[i]) for i, (img, _) in enumerate(imgs_meta)]
     base_img = imgs_meta[bi][0]
-    base_seg = segs[bi]
+    roi_b = regions[bi]
+    base_seg, base_lab = _segment(base_img, roi_b, modality=modality, mm_per_px=mpp[bi],
+                                  mask=masks[bi], segment_kwargs=segment_kwargs)
     mm_b = mpp[bi]
-    roi_b = base_seg.roi
     shape_b = roi_b.shape
     min_px = max(1, int(round(min_patch_area_mm2 / mm_b**2))) if mm_b else 20
     tol_px = max(1, int(round(tolerance_mm / mm_b))) if mm_b else 3
-    labels = label_patches(base_seg.mask, min_area_px=min_px)
-    base_lab = None
-    if with_patterns:
-        base_lab = labs[bi] if labs[bi] is not None else rgb_to_lab(base_img)
+    base_mask = base_seg.mask & roi_b
+    labels = label_patches(base_mask, min_area_px=min_px)
+    if measure == "envelope":
+        # one colour rule for baseline and follow-ups inside each patch envelope
+        env, env_base, _, deg_base, _ = envelope_masks(base_img, base_img, labels, roi=roi_b,
+                                                       mm_per_px=mm_b, return_degree=True)
+        labels = np.where(env_base, env, 0).astype(np.int32)
+        base_mask = (base_mask & (env == 0)) | env_base
 
-    rows, prow = [], []
+    rows, prow, segs = [], [], []
     out_masks, out_new, out_valid, out_regs = [], [], [], []
     for i, (img, _) in enumerate(imgs_meta):
-        seg = segs[i]
         row = {"week": weeks[i], "visit_index": i, "is_baseline": i == bi}
         if i == bi:
-            reg = None
-            fmask, valid = base_seg.mask & roi_b, np.ones(shape_b, bool)
+            reg, seg = None, base_seg
+            deg_f = deg_base if measure == "envelope" else None
+            fmask, valid = base_mask, np.ones(shape_b, bool)
             row.update(registered=True, registration_reason="", reg_method="baseline")
         else:
-            reg = register(base_img, img, method=register_method, roi=(roi_b, seg.roi),
+            reg = register(base_img, img, method=register_method, roi=(roi_b, regions[i]),
                            mm_per_px=mm_b, **register_kwargs)
             q = reg.to_dict()
             row.update(registered=bool(reg), registration_reason=reg.reason,
@@ -297,14 +331,27 @@ def track_series(
                        reg_inlier_ratio=q["inlier_ratio"], reg_residual_px=q["residual_px"],
                        reg_residual_mm=q["residual_mm"], reg_scale=q["scale"],
                        reg_rotation_deg=q["rotation_deg"])
-            fmask = valid = None
+            # the follow-up is assessed on the *baseline* region mapped into it (the same
+            # skin at every visit), unless the user drew one for this visit
+            region = regions[i]
+            if reg and rois[i] is None and roi_from_baseline:
+                region = reg.warp_to_followup(roi_b)
+            seg, _ = _segment(img, region, modality=modality, mm_per_px=mpp[i],
+                                mask=masks[i], segment_kwargs=segment_kwargs)
+            fmask = valid = deg_f = None
             if reg:
                 valid = reg.valid_mask()
                 fmask = reg.warp(seg.mask & seg.roi) & roi_b
+                if measure == "envelope":
+                    _, _, inside, _, deg_f = envelope_masks(
+                        base_img, reg.warp(img), env, valid=valid, roi=roi_b, mm_per_px=mm_b,
+                        margin_px=0, return_degree=True)
+                    fmask = (fmask & (env == 0)) | inside
+        segs.append(seg)
         out_regs.append(reg)
         # single-photo score (no alignment needed)
         own_px, own_roi = int(seg.mask.sum()), int(seg.roi.sum())
-        row["f_vasi_unregistered"] = (_f_vasi(own_px, own_roi, assessed_hu)[0]
+        row["f_vasi_unregistered"] = (_f_vasi_single(own_px, own_roi, assessed_hu)
                                       if site == "face" and own_roi else np.nan)
         if fmask is None:
             out_masks.append(None)
@@ -314,7 +361,7 @@ def track_series(
             log.warning("week %s: registration failed (%s); visit kept unscored",
                         weeks[i], row["registration_reason"])
             continue
-        t: Tracking = track(base_seg.mask & roi_b, fmask, labels=labels, valid=valid, roi=roi_b,
+        t: Tracking = track(base_mask, fmask, labels=labels, valid=valid, roi=roi_b,
                             mm_per_px=mm_b, tolerance_px=tol_px)
         assessed = int((roi_b & valid).sum())
         depig = int((fmask & valid).sum())
@@ -333,15 +380,14 @@ def track_series(
             row["depigmented_area_cm2"] = depig * mm_b**2 / 100.0
             row["new_depigmentation_cm2"] = t.new_area_px * mm_b**2 / 100.0
         if site == "face" and assessed:
-            row["f_vasi"], row["f_vasi_clinical"] = _f_vasi(depig, assessed, assessed_hu)
+            row["f_vasi"], row["f_vasi_clinical"] = _f_vasi_tracked(
+                t, fmask, valid, assessed, assessed_hu, weeks[bi])
         ptab = t.patches.copy()
         if with_patterns and len(ptab):
-            flab = labs[i] if labs[i] is not None else rgb_to_lab(img)
-            flab_b = base_lab if i == bi else reg.warp(flab)
+            use_deg = measure == "envelope"
             pat = _patterns(labels, t.residual_mask, valid=valid, mm_per_px=mm_b,
-                            baseline_lab=base_lab, followup_lab=flab_b,
-                            baseline_ref_lab=base_seg.reference_lab,
-                            followup_ref_lab=seg.reference_lab)
+                            baseline_degree=deg_base if use_deg else None,
+                            followup_degree=deg_f if use_deg else None)
             if i == bi:
                 pat["pattern"] = "none"
             ptab = ptab.merge(pat, on="patch_id", how="left")
@@ -379,6 +425,9 @@ def track_series(
         "mm_per_px": mm_b,
         "min_patch_area_px": min_px,
         "tolerance_px": tol_px,
+        "roi_from_baseline": bool(roi_from_baseline),
+        "measure": measure,
+        "f_vasi_method": "per-patch baseline envelopes (relative HU), new depigmentation at level 1",
         "coordinates": "baseline",
     }
     return SeriesResult(visits, patches_df, labels, roi_b, tuple(out_masks), tuple(out_new),
@@ -386,17 +435,19 @@ def track_series(
 
 
 def _endpoints(visits: pd.DataFrame, bi: int) -> None:
-    """Percent change and F-VASI50/75/90 against the baseline row (in place)."""
+    """Percent change and F-VASI50/75/90 against the baseline row (in place), by
+    :func:`vasi.timeline.percent_change` / :func:`vasi.timeline.reached`; ``None`` where
+    undefined (failed registration, baseline F-VASI 0 or NaN)."""
+    from .timeline import percent_change, reached
+
     f0 = visits.loc[visits["visit_index"] == bi, "f_vasi"]
     f0 = float(f0.iloc[0]) if len(f0) else np.nan
-    f = visits["f_vasi"].astype(float)
-    if np.isfinite(f0) and f0 > 0:
-        change = 100.0 * (f - f0) / f0
-    else:
-        change = pd.Series(np.nan, index=visits.index)
+    f = visits["f_vasi"].to_numpy(float)
+    change = np.asarray(percent_change(f, f0), float).reshape(-1)
     visits["f_vasi_pct_change"] = change
-    improvement = -change
+    defined = np.isfinite(change)
     for k in (50, 75, 90):
-        # exactly N % counts (SPEC §2); tiny float slack so 1.0 -> 0.25 is a responder
-        hit = improvement >= k - 1e-9
-        visits[f"f_vasi{k}"] = hit.astype(object).where(change.notna(), None)
+        hit = np.asarray(reached(f, f0, k), bool).reshape(-1)
+        visits[f"f_vasi{k}"] = pd.Series([bool(h) if d else None for h, d in zip(hit, defined,
+                                                                                  strict=True)],
+                                         index=visits.index, dtype=object)
