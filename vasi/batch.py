@@ -207,9 +207,16 @@ def _run_serial(tasks, on_result):
 
 
 def _run_processes(tasks, jobs, on_result):
+    import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    ex = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker)
+    # never fork: a parent whose OpenCV / BLAS thread pools are running would deadlock
+    # the children; forkserver (POSIX) or spawn start clean interpreters.
+    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    ctx = mp.get_context(method)
+    if method == "forkserver":
+        ctx.set_forkserver_preload(["vasi.batch_series"])
+    ex = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, mp_context=ctx)
     try:
         futs = [ex.submit(score_series, t) for t in tasks]
         for f in as_completed(futs):

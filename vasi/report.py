@@ -259,8 +259,8 @@ def patient_report(patient_id, visits: pd.DataFrame, *, endpoints=None, errors=N
             parts.append(f'<div class="visit"><div class="meta"><h3>week {_fmt(r["week"], 0)}'
                          f"</h3>{meta}</div>{''.join(figs)}</div>")
     parts.append("<h2>Quality flags and problems</h2>")
-    flagged = visits[visits.get("quality_flags", pd.Series(dtype=str)).fillna("") != ""] \
-        if "quality_flags" in visits else visits.iloc[:0]
+    flagged = (visits[[isinstance(f, str) and f != "" for f in visits["quality_flags"]]]
+               if "quality_flags" in visits else visits.iloc[:0])
     parts.append(_table(flagged, ["site", "modality", "week", "quality_flags",
                                   "registration_reason"],
                         left=("site", "modality", "quality_flags", "registration_reason")))
@@ -300,13 +300,13 @@ def cohort_report(tables: dict, links: dict, run: dict | None = None) -> str:
     if ends is not None and len(ends) and "f_vasi75_week24" in ends:
         rows = []
         groups = [("all", ends)]
-        if "arm" in ends and ends["arm"].fillna("").ne("").any():
+        if "arm" in ends and any(isinstance(a, str) and a for a in ends["arm"]):
             groups += [(f"arm {a}", g) for a, g in ends.groupby("arm", sort=True)]
         for name, g in groups:
             n = len(g)
             row = {"group": name, "n": n}
             for k in (50, 75, 90):
-                hit = int(g[f"f_vasi{k}_week24"].fillna(False).astype(bool).sum())
+                hit = int(sum(v is True or v == True for v in g[f"f_vasi{k}_week24"]))  # noqa: E712
                 row[f"F-VASI{k} wk24"] = f"{hit}/{n} ({100.0 * hit / n:.0f} %)" if n else "–"
             rows.append(row)
         parts.append("<h2>Responders at week 24 (non-responder imputation)</h2>")

@@ -1,0 +1,163 @@
+"""Batch runs: outputs, errors table, resume, parallel and Dask identity, conflicts."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import shutil
+
+import pandas as pd
+import pytest
+
+import vasi
+from vasi.batch import RUN_FILE, OutputConflictError, run_batch
+from vasi.demo import make_study
+
+TABLES = ("visits", "patches", "scores", "endpoints", "errors")
+SHAPE = (96, 128)
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    """3 patients x 3 visits; P002 week 24 truncated, P003 week 12 random bytes."""
+    root = tmp_path_factory.mktemp("study")
+    return make_study(root, n_patients=3, weeks=(0, 12, 24), shape=SHAPE, rng=3, plant=True)
+
+
+@pytest.fixture(scope="module")
+def reference(study, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ref") / "out"
+    return run_batch(study, out, jobs=1)
+
+
+def _same_tables(a, b):
+    for name in TABLES:
+        for ext in ("csv", "parquet"):
+            pa, pb = a / "tables" / f"{name}.{ext}", b / "tables" / f"{name}.{ext}"
+            assert filecmp.cmp(pa, pb, shallow=False), f"{name}.{ext} differs"
+
+
+def test_outputs_and_errors_table(reference):
+    res, out = reference, reference.out
+    for name in TABLES:
+        assert (out / "tables" / f"{name}.csv").is_file()
+        assert (out / "tables" / f"{name}.parquet").is_file()
+    assert len(res.visits) == 7 and res.n_series == 3 and res.n_scored == 3
+    assert res.visits["patient_id"].tolist() == ["P001"] * 3 + ["P002"] * 2 + ["P003"] * 2
+    errs = res.errors
+    assert errs[["patient_id", "week", "stage"]].values.tolist() == [
+        ["P002", 24.0, "read"], ["P003", 12.0, "read"]]
+    assert "corrupt or truncated" in errs["message"].iloc[0]
+    assert "not an image" in errs["message"].iloc[1]
+    assert not res.ok
+    # every overlay listed exists inside OUT
+    for rel in res.visits["overlay"]:
+        assert (out / rel).is_file()
+    assert {p.name for p in res.reports} == {"P001.html", "P002.html", "P003.html"}
+    assert (out / "index.html").is_file()
+    run = json.loads((out / RUN_FILE).read_text())
+    assert run["status"] == "complete" and run["vasi_version"] == vasi.__version__
+    assert set(res.endpoints["patient_id"]) == {"P001", "P002", "P003"}
+    assert set(res.scores["score"]) == {"F-VASI"}
+    back = pd.read_parquet(out / "tables" / "visits.parquet")
+    assert back["patient_id"].tolist() == res.visits["patient_id"].tolist()
+
+
+def test_process_pool_gives_identical_tables(study, reference, tmp_path):
+    res = run_batch(study, tmp_path / "out", jobs=2, reports=False)
+    assert res.n_scored == 3
+    _same_tables(reference.out, res.out)
+
+
+def test_interrupted_run_resumes_identically(study, reference, tmp_path):
+    out = tmp_path / "out"
+
+    def stop_after_first(done, total, info):
+        if done == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(study, out, progress=stop_after_first, reports=False)
+    assert json.loads((out / RUN_FILE).read_text())["status"] == "running"
+    assert not (out / "tables").exists()
+    seen = []
+    res = run_batch(study, out, reports=False, progress=lambda d, t, i: seen.append(i))
+    assert (res.n_cached, res.n_scored) == (1, 2)
+    assert seen[0]["cached"] is True
+    _same_tables(reference.out, out)
+    # a third run scores nothing; --force scores everything again
+    assert run_batch(study, out, reports=False).n_scored == 0
+    assert run_batch(study, out, reports=False, force=True).n_scored == 3
+    _same_tables(reference.out, out)
+
+
+def test_changed_photo_rescored_damaged_cache_redone(study, reference, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(reference.out, out)
+    cache = sorted((out / ".vasi" / "series").rglob("*.pkl"))
+    cache[0].write_bytes(b"garbage")
+    res = run_batch(study, out, reports=False)
+    assert (res.n_cached, res.n_scored) == (2, 1)
+    _same_tables(reference.out, out)
+
+
+def test_foreign_output_refused(study, reference, tmp_path):
+    other = make_study(tmp_path / "other", n_patients=1, weeks=(0, 12), shape=SHAPE, rng=9)
+    with pytest.raises(OutputConflictError, match="holds results for input"):
+        run_batch(other, reference.out)
+    junk = tmp_path / "mine"
+    junk.mkdir()
+    (junk / "thesis.docx").write_text("precious")
+    with pytest.raises(OutputConflictError, match="not a vasi results folder"):
+        run_batch(other, junk)
+    assert (junk / "thesis.docx").read_text() == "precious"
+    out = tmp_path / "v"
+    shutil.copytree(reference.out, out)
+    run = json.loads((out / RUN_FILE).read_text())
+    (out / RUN_FILE).write_text(json.dumps({**run, "vasi_version": "0.0.1"}))
+    with pytest.raises(OutputConflictError, match="written by vasi '0.0.1'"):
+        run_batch(study, out)
+    with pytest.raises(OutputConflictError, match="options"):
+        run_batch(study, reference.out, overlays=False)
+
+
+def test_dask_local_cluster_identical(study, reference, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        res = run_batch(study, tmp_path / "out", dask=client, reports=False)
+    assert res.n_scored == 3
+    _same_tables(reference.out, res.out)
+
+
+def test_hostile_identifiers_stay_inside_out(tmp_path):
+    src = make_study(tmp_path / "s", n_patients=1, weeks=(0, 12), shape=SHAPE, rng=5)
+    table = pd.read_csv(src)
+    evil = ["../../escape", "<script>alert(1)</script>"]
+    rows = []
+    for pid in evil:
+        for r in table.to_dict("records"):
+            rows.append({**r, "patient_id": pid})
+    (tmp_path / "s" / "evil.csv").write_text(pd.DataFrame(rows).to_csv(index=False))
+    out = tmp_path / "deep" / "out"
+    res = run_batch(tmp_path / "s" / "evil.csv", out, use_track=False)
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert all(out in p.parents or (tmp_path / "s") in p.parents for p in written)
+    assert len(res.reports) == 2
+    for page in res.reports:
+        text = page.read_text()
+        assert "<script>" not in text and "http://" not in text and "https://" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in (out / "index.html").read_text()
+
+
+def test_track_failure_falls_back_honestly(study, tmp_path, monkeypatch):
+    def broken(*a, **k):
+        raise RuntimeError("registration exploded")
+
+    monkeypatch.setattr(vasi, "track_series", broken, raising=False)
+    res = run_batch(study, tmp_path / "out", reports=False, overlays=False)
+    assert set(res.visits["method"]) == {"score_photo"}
+    fb = res.errors[res.errors["stage"] == "track_series"]
+    assert len(fb) == 3 and fb["message"].str.contains("registration exploded").all()
+    assert len(res.visits) == 7
