@@ -60,25 +60,20 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str) -> np.ndarray:
     """Skin (incl. depigmented skin) at working resolution, before geometry."""
     h, w = srgb.shape[:2]
     cw = _centre_weight((h, w))
-    if modality == "woods":
-        y = np.log(lin @ np.array([0.2126, 0.7152, 0.0722], np.float32) + 2e-3)
-        yb = cv2.GaussianBlur(y, (0, 0), 2.0)
-        from skimage.filters import threshold_multiotsu
-
-        v = yb.ravel()[:: max(1, yb.size // 100_000)]
-        t = float(threshold_multiotsu(v, classes=3)[0]) if np.ptp(v) > 0 else float(v.max())
-        skin = yb > t
-        return _open_close(skin, max(h, w))
+    lum_skin = _woods_skin(lin, cw) if modality == "woods" else None
     lab = _lab(srgb)
     L, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
     chroma = np.hypot(a, b)
     hue = np.degrees(np.arctan2(b, a))
-    prior = (chroma > 6) & (hue > 5) & (hue < 85) & (L > 12) & (L < 97)
+    if modality == "woods":  # skin's colour under UV is whatever the lamp makes it
+        prior = (L > 2) & (L < 97)
+    else:
+        prior = (chroma > 6) & (hue > 5) & (hue < 85) & (L > 12) & (L < 97)
     if prior.sum() < 50:
-        prior = L > 12
+        prior = L > 2
     # dominant skin colour: robust centre of the central prior pixels
     wts = cw * prior
-    sel = wts > 0.3 * wts.max() if wts.max() > 0 else prior
+    sel = wts > SEED_CENTRE * wts.max() if wts.max() > 0 else prior
     if sel.sum() < 50:
         sel = prior
     feats = np.dstack([a, b, np.log(np.maximum(L, 1.0))])
@@ -97,10 +92,15 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str) -> np.ndarray:
     dab = np.sqrt(((a - centre[0]) / spread[0]) ** 2 + ((b - centre[1]) / spread[1]) ** 2)
     dl = (np.log(np.maximum(L, 1.0)) - centre[2]) / spread[2]
     skin = (dab < 4.0) & (dl > -4.5) & (dl < 4.5)
+    if lum_skin is not None:  # under UV: skin-coloured *and* brighter than the background
+        skin &= lum_skin
     # depigmented skin: lighter, less yellow, still skin-hued (pink-white, not neutral)
     L0 = np.exp(centre[2])
-    depig = (L > L0 - 3) & (b < centre[1] + spread[1]) & (a > 1.5) & (hue > -20) & (hue < 90) \
-        & (chroma > 3.0) & (chroma < np.hypot(centre[0], centre[1]) + 4 * spread[0])
+    if modality == "woods":  # fluorescent: clearly brighter than the skin
+        depig = (dl > 3.0) & (L > L0 + 5)
+    else:
+        depig = (L > L0 - 3) & (b < centre[1] + spread[1]) & (a > 1.5) & (hue > -20) & (hue < 90) \
+            & (chroma > 3.0) & (chroma < np.hypot(centre[0], centre[1]) + 4 * spread[0])
     skin = _open_close(skin, max(h, w))
     grown = cv2.dilate(skin.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     lab_d, n = ndi.label(depig)
@@ -108,6 +108,29 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str) -> np.ndarray:
         touch = np.unique(lab_d[grown & depig])
         touch = touch[touch > 0]
         skin |= np.isin(lab_d, touch)
+    return _open_close(skin, max(h, w))
+
+
+WOODS_LUM = True
+SEED_CENTRE = 0.8
+
+
+def _woods_skin(lin, cw):
+    """Skin under a Wood's lamp by luminance: on the skin's side of half-way (in log light)
+    between the skin level (image centre) and the background level (image border).
+    All True when the two are too close to tell apart."""
+    h, w = cw.shape
+    y = np.log(lin @ np.array([0.2126, 0.7152, 0.0722], np.float32) + 2e-3)
+    yb = cv2.GaussianBlur(y, (0, 0), 1.0)
+    centre = cw > SEED_CENTRE
+    m_s = float(np.median(yb[centre])) if centre.any() else float(np.median(yb))
+    e = max(2, int(0.04 * min(h, w)))
+    border = np.concatenate([yb[:e].ravel(), yb[-e:].ravel(), yb[:, :e].ravel(), yb[:, -e:].ravel()])
+    m_b = float(np.median(border))
+    if abs(m_s - m_b) < 0.3:
+        return np.ones((h, w), bool)
+    t = 0.5 * (m_s + m_b)
+    skin = yb > t if m_s > m_b else yb < t
     return _open_close(skin, max(h, w))
 
 
@@ -203,7 +226,7 @@ def _eye_line(blob, filled, cx, face_w, top):
     idx = np.arange(1, n + 1)
     area = ndi.sum_labels(holes, lab, idx)
     com = np.array(ndi.center_of_mass(holes, lab, idx))
-    keep = (area > (0.03 * face_w) ** 2) & (area < (0.25 * face_w) ** 2) & (com[:, 0] < top + 1.1 * face_w)
+    keep = (area > (0.015 * face_w) ** 2) & (area < (0.25 * face_w) ** 2) & (com[:, 0] < top + 1.1 * face_w)
     cand = np.nonzero(keep)[0]
     best = None
     for i in cand:
@@ -212,7 +235,7 @@ def _eye_line(blob, filled, cx, face_w, top):
                 continue
             dy = abs(com[i, 0] - com[j, 0])
             dx = abs(com[i, 1] - com[j, 1])
-            if not (0.25 * face_w < dx < 0.65 * face_w) or dy > 0.08 * face_w:
+            if not (0.25 * face_w < dx < 0.65 * face_w) or dy > 0.1 * face_w:
                 continue
             mid = 0.5 * (com[i, 1] + com[j, 1])
             ratio = min(area[i], area[j]) / max(area[i], area[j])
