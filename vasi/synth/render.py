@@ -19,7 +19,7 @@ from .scene import Scene, hex_lin, soften
 from .shapes import smooth_noise, spots
 from .skin import lab_to_linear
 
-__all__ = ["SkinTextures", "make_textures", "make_background", "compose"]
+__all__ = ["SkinTextures", "Background", "make_textures", "make_background", "compose"]
 
 A_MEL = np.array([0.55, 0.85, 1.20], np.float32)  # relative melanin absorbance R, G, B
 A_HB = np.array([0.02, 0.60, 0.38], np.float32)  # relative haemoglobin absorbance R, G, B
@@ -41,8 +41,7 @@ class SkinTextures:
     normal_lin: np.ndarray
     depig_lin: np.ndarray
     woods_scale: float
-    background: np.ndarray
-    background_woods: np.ndarray
+    background: Background
 
 
 def make_textures(scene: Scene, *, rng, normal_lab, depig_lab, skin_type, background, hair_lin, white_hair_where=None):
@@ -55,8 +54,9 @@ def make_textures(scene: Scene, *, rng, normal_lab, depig_lab, skin_type, backgr
     H, W = scene.shape
     mmpx = scene.mm_per_px
     fair = skin_type in ("I", "II")
+    fine = smooth_noise((H, W), 0.4 / mmpx, rng)  # shared fine-scale field (speed)
     mel = (0.05 * smooth_noise((H, W), 30.0 / mmpx, rng) + 0.05 * smooth_noise((H, W), 8.0 / mmpx, rng)
-           + 0.035 * smooth_noise((H, W), 2.0 / mmpx, rng) + 0.02 * smooth_noise((H, W), 0.5 / mmpx, rng))
+           + 0.035 * smooth_noise((H, W), 2.0 / mmpx, rng) + 0.02 * fine)
     skin = scene.skin_alpha > 0.5
     area_cm2 = float(skin.sum()) * mmpx * mmpx / 100.0
     if fair or rng.random() < 0.25:
@@ -67,9 +67,9 @@ def make_textures(scene: Scene, *, rng, normal_lab, depig_lab, skin_type, backgr
     hb = scene.redness * (1.6 if fair else 1.0) + 0.035 * smooth_noise((H, W), 6.0 / mmpx, rng)
     n_pores = int(area_cm2 * 100 * 0.6)
     pore = spots((H, W), n_pores, (0.08 / mmpx, 0.16 / mmpx), rng=rng, where=skin)
-    micro = 0.022 * smooth_noise((H, W), 0.35 / mmpx, rng) + 0.012 * smooth_noise((H, W), 0.12 / mmpx, rng)
+    micro = 0.022 * fine + 0.012 * smooth_noise((H, W), 0.12 / mmpx, rng)
     lum = scene.shading * (1.0 + micro) * (1.0 - 0.10 * np.minimum(pore, 1.0) * scene.pore_density)
-    sp = np.clip(0.8 + 0.35 * smooth_noise((H, W), 2.0 / mmpx, rng) + 0.15 * smooth_noise((H, W), 0.3 / mmpx, rng), 0, None)
+    sp = np.clip(0.8 + 0.35 * smooth_noise((H, W), 2.0 / mmpx, rng) - 0.15 * fine, 0, None)
     spec = scene.spec_map * sp * sp * (1.0 - 0.5 * np.minimum(pore, 1.0))
     # body hair: dark strokes; white ones inside leukotrichia patches
     hair_dark = hair_white = None
@@ -104,53 +104,73 @@ def make_textures(scene: Scene, *, rng, normal_lab, depig_lab, skin_type, backgr
             normal_lin[c] *= normal_lin[c] / float(np.median(normal_lin[c] * np.exp(-A_MEL[c] * mel_r) * hbm))
             depig_lin[c] *= depig_lin[c] / float(np.median(depig_lin[c] * np.exp(-0.3 * A_HB[c] * hb_r) * hbm))
     woods_scale = float(np.clip(normal_lab[0] / 70.0, 0.2, 1.2) ** 2.5)
-    bg, bgw = make_background((H, W), background, rng=rng, mm_per_px=mmpx)
+    bg = make_background((H, W), background, rng=rng, mm_per_px=mmpx)
     return SkinTextures(mel.astype(np.float32), hb.astype(np.float32), lum.astype(np.float32), spec.astype(np.float32),
-                        hair_dark, hair_white, np.asarray(hair_lin, np.float32), normal_lin, depig_lin, woods_scale, bg, bgw)
+                        hair_dark, hair_white, np.asarray(hair_lin, np.float32), normal_lin, depig_lin, woods_scale, bg)
 
 
-def make_background(shape, kind: str, *, rng, mm_per_px: float):
-    """Background in linear RGB for visible light and Wood's lamp, (H, W, 3) float32 each.
+class Background:
+    """Background radiance: ``map (H, W) x colour (3,)`` (drapes, walls) or a full image.
+
+    ``channel(c, woods)`` returns channel ``c`` as (H, W) float32 without building an
+    (H, W, 3) array for the plain backgrounds (speed at 12+ MP).
+    """
+
+    def __init__(self, vis_map=None, vis_col=None, woods_col=None, vis_img=None, woods_img=None):
+        self.vis_map, self.vis_col, self.woods_col = vis_map, vis_col, woods_col
+        self.vis_img, self.woods_img = vis_img, woods_img
+
+    def channel(self, c: int, woods: bool) -> np.ndarray:
+        if self.vis_img is not None:
+            return (self.woods_img if woods else self.vis_img)[..., c]
+        return self.vis_map * np.float32((self.woods_col if woods else self.vis_col)[c])
+
+    def image(self, woods: bool) -> np.ndarray:
+        """The full (H, W, 3) background."""
+        return np.stack([self.channel(c, woods) for c in range(3)], axis=-1)
+
+
+def make_background(shape, kind: str, *, rng, mm_per_px: float) -> Background:
+    """Background in linear RGB for visible light and Wood's lamp.
 
     ``"dark"``: dark non-reflective drape (clinical standard); ``"light"``: pale wall or
     sheet; ``"busy"``: an out-of-focus clinic room.
 
     Examples
     --------
-    >>> bg, bgw = make_background((40, 60), "busy", rng=np.random.default_rng(0), mm_per_px=1.0)
-    >>> bg.shape, bgw.shape
-    ((40, 60, 3), (40, 60, 3))
+    >>> bg = make_background((40, 60), "busy", rng=np.random.default_rng(0), mm_per_px=1.0)
+    >>> bg.image(False).shape, bg.channel(2, True).shape
+    ((40, 60, 3), (40, 60))
     """
     H, W = int(shape[0]), int(shape[1])
     hl, wl = max(H // 8, 8), max(W // 8, 8)
-    folds = cv2.resize(np.exp(0.25 * smooth_noise((hl, wl), 60 / mm_per_px / 8, rng)), (W, H), interpolation=cv2.INTER_LINEAR)[..., None]
+    folds = cv2.resize(np.exp(0.25 * smooth_noise((hl, wl), 60 / mm_per_px / 8, rng)), (W, H), interpolation=cv2.INTER_LINEAR)
     if kind == "dark":
         col = hex_lin([(22, 24, 30), (18, 18, 20), (20, 26, 40), (28, 22, 22)][int(rng.integers(4))])
-        vis = col * folds
-        wds = np.array([0.003, 0.002, 0.009], np.float32) * folds
-    elif kind == "light":
+        return Background(folds.astype(np.float32), col, np.array([0.003, 0.002, 0.009], np.float32))
+    if kind == "light":
         col = hex_lin([(200, 198, 190), (186, 192, 198), (214, 206, 192)][int(rng.integers(3))])
-        yy = np.linspace(1.05, 0.9, H, dtype=np.float32)[:, None, None]
-        vis = col * yy * cv2.resize(np.exp(0.05 * smooth_noise((hl, wl), 80 / mm_per_px / 8, rng)), (W, H))[..., None]
-        wds = np.array([0.012, 0.011, 0.035], np.float32) * yy * np.ones((H, W, 1), np.float32)
-    else:
-        vis = np.empty((H, W, 3), np.float32)
-        vis[:] = hex_lin([(170, 160, 140), (150, 165, 170)][int(rng.integers(2))])
-        for _ in range(int(rng.integers(6, 12))):
-            c = hex_lin(rng.integers(20, 235, 3))
-            x0, y0 = int(rng.integers(-W // 4, W)), int(rng.integers(-H // 4, H))
-            w, h = int(rng.integers(W // 12, W // 2)), int(rng.integers(H // 10, H // 1.5))
-            if rng.random() < 0.3:
-                cv2.ellipse(vis, (x0, y0), (w // 2, h // 3), 0, 0, 360, c.tolist(), -1)
-            else:
-                cv2.rectangle(vis, (x0, y0), (x0 + w, y0 + h), c.tolist(), -1)
-        for _ in range(int(rng.integers(2, 5))):
-            c = hex_lin(rng.integers(10, 90, 3))
-            x = int(rng.integers(0, W))
-            cv2.line(vis, (x, 0), (x + int(rng.integers(-W // 8, W // 8)), H), c.tolist(), max(W // 150, 1))
-        vis = cv2.GaussianBlur(vis, (0, 0), max(3.0 / mm_per_px, 1.0)) * folds
-        wds = 0.08 * vis * np.array([0.3, 0.3, 1.0], np.float32)
-    return np.ascontiguousarray(vis, np.float32), np.ascontiguousarray(wds, np.float32)
+        yy = np.linspace(1.05, 0.9, hl, dtype=np.float32)[:, None]
+        low = yy * np.exp(0.05 * smooth_noise((hl, wl), 80 / mm_per_px / 8, rng))
+        m = cv2.resize(low.astype(np.float32), (W, H), interpolation=cv2.INTER_LINEAR)
+        return Background(m, col, np.array([0.012, 0.011, 0.035], np.float32))
+    vis = np.empty((H, W, 3), np.float32)
+    vis[:] = hex_lin([(170, 160, 140), (150, 165, 170)][int(rng.integers(2))])
+    for _ in range(int(rng.integers(6, 12))):
+        c = hex_lin(rng.integers(20, 235, 3))
+        x0, y0 = int(rng.integers(-W // 4, W)), int(rng.integers(-H // 4, H))
+        w, h = int(rng.integers(W // 12, W // 2)), int(rng.integers(H // 10, H // 1.5))
+        if rng.random() < 0.3:
+            cv2.ellipse(vis, (x0, y0), (w // 2, h // 3), 0, 0, 360, c.tolist(), -1)
+        else:
+            cv2.rectangle(vis, (x0, y0), (x0 + w, y0 + h), c.tolist(), -1)
+    for _ in range(int(rng.integers(2, 5))):
+        c = hex_lin(rng.integers(10, 90, 3))
+        x = int(rng.integers(0, W))
+        cv2.line(vis, (x, 0), (x + int(rng.integers(-W // 8, W // 8)), H), c.tolist(), max(W // 150, 1))
+    vis = cv2.GaussianBlur(vis, (0, 0), max(3.0 / mm_per_px, 1.0)) * folds[..., None]
+    wds = 0.08 * vis * np.array([0.3, 0.3, 1.0], np.float32)
+    return Background(vis_img=np.ascontiguousarray(vis, np.float32), woods_img=np.ascontiguousarray(wds, np.float32))
 
 
 def compose(scene: Scene, tex: SkinTextures, d: np.ndarray, *, modality: str, spec_strength: float = 0.06) -> np.ndarray:
@@ -180,7 +200,7 @@ def compose(scene: Scene, tex: SkinTextures, d: np.ndarray, *, modality: str, sp
         lum = tex.lum * (0.85 + 0.15 * cv2.exp(tex.hb * np.float32(-3.0)))
         for c in range(3):
             skin = (WOODS_DEPIG[c] * d + (WOODS_NORMAL[c] * tex.woods_scale) * mel * one_d) * lum
-            out[..., c] = tex.background_woods[..., c] * (1 - sa) + skin * sa
+            out[..., c] = tex.background.channel(c, True) * (1 - sa) + skin * sa
     else:
         for c in range(3):
             ahb = float(A_HB[c])
@@ -194,7 +214,7 @@ def compose(scene: Scene, tex: SkinTextures, d: np.ndarray, *, modality: str, sp
             skin *= hbm
             skin *= tex.lum
             skin *= sa
-            skin += tex.background[..., c] * (1 - sa)
+            skin += tex.background.channel(c, False) * (1 - sa)
             out[..., c] = skin
 
     for lay in scene.layers:

@@ -45,12 +45,13 @@ def smooth_noise(shape, scale_px: float, rng: np.random.Generator) -> np.ndarray
     gh, gw = int(np.ceil(h / step)) + 4, int(np.ceil(w / step)) + 4
     low = rng.standard_normal((gh, gw)).astype(np.float32)
     low = cv2.GaussianBlur(low, (0, 0), 1.2, borderType=cv2.BORDER_REFLECT)
+    # normalise on the coarse grid (cheap; the upsampled field keeps mean ~0, std ~1)
+    sd = float(low.std())
+    low = (low - float(low.mean())) / (sd if sd > 1e-8 else 1.0)
     up = cv2.resize(low, (int(gw * step), int(gh * step)), interpolation=cv2.INTER_CUBIC)
     oy = (up.shape[0] - h) // 2
     ox = (up.shape[1] - w) // 2
     out = up[oy : oy + h, ox : ox + w]
-    sd = float(out.std())
-    out = (out - float(out.mean())) / (sd if sd > 1e-8 else 1.0)
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
