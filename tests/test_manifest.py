@@ -158,3 +158,10 @@ def test_safe_slug_distinct_ids_distinct_slugs(a, b):
     assert re.fullmatch(r"[A-Za-z0-9._-]+", s) and not s.startswith(".")
     if a != b:
         assert s != safe_slug(b)
+
+
+def test_missing_baseline_file_is_not_fatal(tmp_path):
+    _touch(tmp_path / "b.jpg")
+    m = read_manifest(_csv(tmp_path, "patient_id,week,photo\nP1,0,gone.jpg\nP1,12,b.jpg\n"))
+    assert m.table["week"].tolist() == [12.0]
+    assert [p.fatal for p in m.problems] == [False]

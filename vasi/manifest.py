@@ -312,6 +312,7 @@ def _build(records, *, source, root, default_site="face", check_files=True) -> M
             numbers[key], prob = _num(rec.get(key), key, where, hi=hi)
             if prob:
                 problems.append(prob)
+        ident_ok = len(problems) == bad_before
         photo_rel = str(rec.get("photo") or "").strip()
         photo, prob = _inside(root, photo_rel, where, "photo")
         if prob:
@@ -322,23 +323,25 @@ def _build(records, *, source, root, default_site="face", check_files=True) -> M
             roi, prob = _inside(root, roi_rel, where, "roi")
             if prob:
                 problems.append(prob)
-        if len(problems) > bad_before:
+        if not ident_ok:
             continue
+        usable = len(problems) == bad_before  # False: path refused (fatal, listed above)
         visit_label = str(rec.get("visit") or rec.get("date") or
                           (f"week{week:g}" if week is not None else ""))
         ident = dict(patient_id=pid, visit=visit_label, site=site, modality=modality,
                      photo=photo_rel)
         missing = [(p, what) for p, what in ((photo, "photo"), (roi, "roi mask"))
-                   if p is not None and check_files and not p.is_file()]
+                   if usable and p is not None and check_files and not p.is_file()]
         for p, what in missing:
             problems.append(Problem(where, f"{what} file {p} does not exist" if not p.exists()
                                     else f"{what} {p} is not a file", fatal=False, **ident))
         if any(what == "photo" for _, what in missing):
-            continue
+            usable = False
+        # rows with a missing file still count for the series checks (baseline, duplicates)
         rows.append(dict(patient_id=pid, visit=visit_label, week=week, date=date, site=site,
                          modality=modality, photo=str(photo), photo_rel=photo_rel,
                          roi=str(roi) if roi else "", arm=str(rec.get("arm") or "")
-                         .replace("nan", ""), line=where, **numbers))
+                         .replace("nan", ""), line=where, usable=usable, **numbers))
     table = _series_weeks(rows, problems)
     fatal = [p for p in problems if p.fatal]
     if fatal:
@@ -385,6 +388,9 @@ def _series_weeks(rows, problems) -> pd.DataFrame:
     if not out:
         return pd.DataFrame(columns=cols)
     df = pd.concat(out, ignore_index=True)
+    df = df[df["usable"]]
+    if not len(df):
+        return pd.DataFrame(columns=cols)
     df["date"] = [d.isoformat() if isinstance(d, _dt.date) else "" for d in df["date"]]
     df["week"] = df["week"].astype(float)
     df = df.sort_values(["series", "week"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,79 @@
+"""The command line: vasi batch / demo / score, exit codes, progress output."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from vasi.cli import Progress, main
+from vasi.demo import make_study
+
+SHAPE = (96, 128)
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    root = tmp_path_factory.mktemp("clistudy")
+    return make_study(root, n_patients=2, weeks=(0, 12), shape=SHAPE, rng=11)
+
+
+def test_batch_ok_then_resume(study, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["batch", str(study), "-o", str(out), "--no-reports"]) == 0
+    cap = capsys.readouterr()
+    assert "tables:" in cap.out
+    assert "[2/2]" in cap.err and "2 series (0 resumed, 2 scored)" in cap.err
+    assert main(["batch", str(study.parent), "-o", str(out), "--no-reports"]) == 0
+    assert "resuming: 2/2 series already done" in capsys.readouterr().err
+    assert main(["batch", str(study), "-o", str(out), "--no-reports", "-q"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_batch_bad_input_lists_every_problem(tmp_path, capsys):
+    m = tmp_path / "m.csv"
+    m.write_text("patient_id,week,photo,bogus\nP1,x,a.jpg,\nP2,3,/abs.jpg,\n")
+    assert main(["batch", str(m), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "4 problems" in err
+    for needle in ("unknown column 'bogus'", "cannot read visit 'x'", "is absolute",
+                   "no baseline"):
+        assert needle in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_batch_failed_photos_exit_1_and_conflict_exit_2(study, tmp_path, capsys):
+    src = make_study(tmp_path / "s", n_patients=3, weeks=(0, 12, 24), shape=SHAPE, rng=2,
+                     plant=True)
+    out = tmp_path / "out"
+    assert main(["batch", str(src), "-o", str(out), "--no-reports", "--no-overlays"]) == 1
+    assert "2 photo(s) not scored" in capsys.readouterr().out
+    assert main(["batch", str(study), "-o", str(out)]) == 1
+    assert "not from this run" in capsys.readouterr().err
+    assert main(["batch", str(study), "-o", str(out), "-j", "0"]) == 2
+
+
+def test_progress_bar_on_terminal():
+    buf = io.StringIO()
+    p = Progress(buf, tty=True, width=10)
+    p(1, 2, {"key": "a", "photos": 3, "errors": 0})
+    p(2, 2, {"key": "b", "photos": 2, "errors": 1})
+    text = buf.getvalue()
+    assert text.startswith("\r[#####.....] 1/2 series") and text.endswith("\n")
+    assert "5 photos, 1 problems" in text
+
+
+def test_demo_prints_table_and_report(study, tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--samples", str(study.parent), "-o", str(out), "-q"]) == 0
+    text = capsys.readouterr().out
+    assert "F-VASI" in text and "% change" in text and "P002" in text
+    assert "index.html" in text and (out / "index.html").is_file()
+    assert main(["demo", "--samples", str(tmp_path / "none"), "-o", str(out)]) == 1
+
+
+def test_score_one_photo(study, tmp_path, capsys):
+    photo = study.parent / "photos" / "P001" / "week00" / "face_visible.jpg"
+    ov = tmp_path / "o.png"
+    assert main(["score", str(photo), "-o", str(ov), "--json"]) == 0
+    assert '"f_vasi"' in capsys.readouterr().out and ov.is_file()

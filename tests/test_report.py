@@ -1,0 +1,76 @@
+"""HTML reports: self-contained, escaped, showing what was measured."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vasi.report import cohort_report, patient_report, timeline_figure
+
+EVIL = '<img src=x onerror="alert(1)">&"\''
+
+
+def _visits(pid="P1"):
+    return pd.DataFrame({
+        "patient_id": [pid] * 3, "arm": ["cream"] * 3, "site": ["face"] * 3,
+        "modality": ["visible"] * 3, "visit": ["week0", "week12", EVIL], "week": [0.0, 12.0, 24.0],
+        "date": [""] * 3, "method": ["track_series"] * 3, "f_vasi": [1.2, 0.8, 0.3],
+        "f_vasi_clinical": [0.75, 0.75, 0.3], "f_vasi_pct_change": [0.0, -33.3, -75.0],
+        "f_vasi75": [False, False, True], "repigmentation_pct": [0.0, 30.0, 74.0],
+        "registered": [True, True, False], "registration_reason": ["", "", "too few matches"],
+        "quality_flags": ["", "low contrast", "registration_failed"]})
+
+
+def _jpeg():
+    import cv2
+
+    ok, buf = cv2.imencode(".jpg", np.full((8, 8, 3), 200, np.uint8))
+    return buf.tobytes()
+
+
+def test_patient_report_self_contained_and_escaped():
+    ims = {("face", "visible"): {0.0: {"photo": _jpeg(), "overlay": _jpeg()},
+                                 24.0: {"photo": _jpeg(), "overlay": _jpeg(),
+                                        "repigmentation": _jpeg()}}}
+    errors = pd.DataFrame({"patient_id": ["P1"], "site": ["face"], "modality": ["visible"],
+                           "visit": ["week36"], "photo": [EVIL], "stage": ["read"],
+                           "message": ["cannot read photo: corrupt"]})
+    page = patient_report(EVIL, _visits(EVIL), errors=errors, images=ims,
+                          provenance={"note": EVIL})
+    assert EVIL not in page and "onerror=\"alert" not in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+    # no network: every src is a data URI and a CSP forbids the rest
+    srcs = re.findall(r'src="([^"]*)"', page)
+    assert srcs and all(s.startswith("data:image/") for s in srcs)
+    assert "default-src 'none'" in page and "http://" not in page and "https://" not in page
+    # photo + overlay per visit, a repigmentation map, the timeline, the flags and errors
+    assert page.count('alt="photo"') == 2 and page.count('alt="map"') == 1
+    assert 'alt="score timeline"' in page
+    assert "too few matches" in page and "low contrast" in page
+    assert "cannot read photo: corrupt" in page
+
+
+def test_cohort_report_rates_and_links():
+    ends = pd.DataFrame({"patient_id": ["a&b", "c"], "arm": ["cream", "vehicle"],
+                         "f_vasi50_week24": [True, False], "f_vasi75_week24": [True, np.nan],
+                         "f_vasi90_week24": [False, False], "last_pct_change": [-80.0, -5.0]})
+    visits = pd.concat([_visits("a&b"), _visits("c")], ignore_index=True)
+    tables = {"visits": visits, "endpoints": ends, "errors": pd.DataFrame(
+        columns=["patient_id", "site", "modality", "visit", "photo", "stage", "message"])}
+    page = cohort_report(tables, {"a&b": "reports/a_b-1.html", "c": "reports/c.html"},
+                         {"input": "/study/<m>.csv", "series": 2, "photos": 6})
+    assert "1/2 (50 %)" in page and "arm cream" in page
+    assert 'href="reports/a_b-1.html">a&amp;b<' in page
+    assert "/study/&lt;m&gt;.csv" in page
+
+
+@pytest.mark.parametrize("with_f", [True, False])
+def test_timeline_figure(with_f):
+    v = _visits()
+    if not with_f:
+        v["f_vasi"] = np.nan
+    fig = timeline_figure(v, title="P1")
+    assert len(fig.axes) == 2 and len(fig.axes[1].lines) == 1
