@@ -137,7 +137,7 @@ def face_scene(shape, mm_per_px, *, rng, skin_lab, skin_type) -> Scene:
     """
     H, W = int(shape[0]), int(shape[1])
     k = 1.0 / mm_per_px * rng.uniform(0.94, 1.06)
-    fr = _Frame(W / 2 + rng.uniform(-0.03, 0.03) * W, 0.45 * H + rng.uniform(-0.015, 0.015) * H, k, rng.uniform(-4, 4))
+    fr = _Frame(W / 2 + rng.uniform(-0.03, 0.03) * W, 0.50 * H + rng.uniform(-0.015, 0.015) * H, k, rng.uniform(-4, 4))
     mmpx = 1.0 / k
     jaw = rng.uniform(0.6, 1.4)
 

@@ -26,8 +26,8 @@ SITES = ("face", "forearm", "trunk")
 BACKGROUNDS = ("dark", "light", "busy")
 #: Hand unit used for body sites (1 % of a 1.8 m^2 body surface area), cm^2.
 HAND_UNIT_CM2 = 180.0
-#: Field of view defining the default scale: face 360 mm high, forearm 400 mm wide, trunk 560 mm high.
-_FOV_MM = {"face": ("h", 360.0), "forearm": ("w", 400.0), "trunk": ("h", 560.0)}
+#: Field of view defining the default scale: face 380 mm high, forearm 400 mm wide, trunk 560 mm high.
+_FOV_MM = {"face": ("h", 380.0), "forearm": ("w", 400.0), "trunk": ("h", 560.0)}
 _ITA_JITTER = {"I": 2.0, "II": 3.0, "III": 2.5, "IV": 3.0, "V": 6.0, "VI": 5.0}
 _REF_EXCLUDE_MM = 8.0
 
@@ -221,7 +221,7 @@ def make_photo(*, rng, skin_type="III", ita=None, site="face", modality="visible
     shape : tuple of int
         ``(H, W)`` in px.
     mm_per_px : float, optional
-        Scale at the skin plane; default: a face 360 mm high, a forearm 400 mm wide or a
+        Scale at the skin plane; default: a face 380 mm high, a forearm 400 mm wide or a
         trunk 560 mm high fills the frame.
     background : {"dark", "light", "busy"}
     marker, chart : bool
