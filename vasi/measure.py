@@ -1,9 +1,16 @@
-"""Measure depigmented patches: areas in px, mm², cm² and hand units.
+"""Measure depigmented patches: areas in px, mm², cm² and hand units, shape, totals.
 
-Baseline version; the segmentation issue extends the table (perimeter, centroid, ...).
+Two hand-unit methods (SPEC.md section 1), both reported when possible:
+
+* **relative** -- ``area_hu = assessed_hu * area_px / roi_px`` (no scale needed; a face is
+  3 HU by default);
+* **physical** -- ``area_hu_physical = area_cm2 / hand_unit_cm2`` (needs ``mm_per_px`` and the
+  patient's hand unit, ``BSA_m2 * 10000 * 1 %``).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -11,29 +18,52 @@ from skimage import measure as _skmeasure
 
 from ._validate import check_mask, check_positive
 
-__all__ = ["patches"]
+__all__ = ["patches", "summary", "Summary"]
+
+_COLUMNS = ["patch_id", "area_px", "centroid_row", "centroid_col", "perimeter_px",
+            "equivalent_diameter_px", "bbox_row0", "bbox_col0", "bbox_row1", "bbox_col1",
+            "fraction_of_region"]
 
 
-def patches(mask, *, roi=None, mm_per_px: float | None = None, assessed_hu: float | None = None):
-    """Table of connected depigmented patches.
+def _labels(mask):
+    m = np.asarray(mask)
+    m = check_mask(m, m.shape, "mask")
+    return m, _skmeasure.label(m, connectivity=2)
+
+
+def patches(
+    mask,
+    *,
+    roi=None,
+    mm_per_px: float | None = None,
+    assessed_hu: float | None = None,
+    hand_unit_cm2: float | None = None,
+    score=None,
+) -> pd.DataFrame:
+    """Table of connected (8-connected) depigmented patches.
 
     Parameters
     ----------
     mask : ndarray of bool, shape (H, W)
         Depigmented pixels.
     roi : ndarray of bool, shape (H, W), optional
-        Assessed region; needed for the relative hand-unit column.
+        Assessed region; needed for ``fraction_of_region`` and the relative HU column.
     mm_per_px : float, optional
-        Pixel size; adds ``area_mm2`` and ``area_cm2``.
+        Pixel size; adds ``area_mm2``, ``area_cm2``, ``perimeter_mm``.
     assessed_hu : float, optional
-        Hand units of the whole ``roi`` (3 for a face); adds ``area_hu`` by the relative
-        method: ``area_hu = assessed_hu * area_px / roi_px``.
+        Hand units of the whole ``roi`` (3 for a face); adds ``area_hu`` (relative method).
+    hand_unit_cm2 : float, optional
+        The patient's hand unit in cm²; with ``mm_per_px`` adds ``area_hu_physical``.
+    score : ndarray of float, shape (H, W), optional
+        Per-pixel depigmentation score (e.g. ``Segmentation.score``); adds ``mean_score``.
 
     Returns
     -------
     pandas.DataFrame
-        One row per patch: ``patch_id``, ``area_px``, ``centroid_row``, ``centroid_col``
-        and, when available, ``area_mm2``, ``area_cm2``, ``area_hu``.
+        One row per patch, largest first: ``patch_id``, ``area_px``, ``centroid_row``,
+        ``centroid_col``, ``perimeter_px``, ``equivalent_diameter_px``, bounding box
+        (``bbox_row0`` .. ``bbox_col1``, end exclusive), ``fraction_of_region`` and the
+        optional columns above.
 
     Examples
     --------
@@ -41,23 +71,116 @@ def patches(mask, *, roi=None, mm_per_px: float | None = None, assessed_hu: floa
     >>> patches(m, mm_per_px=0.5)["area_mm2"].tolist()
     [4.0, 2.5]
     """
-    m = np.asarray(mask)
-    m = check_mask(m, m.shape, "mask")
+    m, labels = _labels(mask)
     mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
-    labels = _skmeasure.label(m, connectivity=2)
-    props = _skmeasure.regionprops_table(labels, properties=("label", "area", "centroid"))
+    props = _skmeasure.regionprops_table(
+        labels, properties=("label", "area", "centroid", "perimeter", "equivalent_diameter_area", "bbox")
+    )
+    roi_px = None
+    if roi is not None:
+        roi_px = int(check_mask(roi, m.shape, "roi").sum())
+    area = props["area"].astype(int)
     df = pd.DataFrame(
         {
             "patch_id": props["label"].astype(int),
-            "area_px": props["area"].astype(int),
+            "area_px": area,
             "centroid_row": props["centroid-0"],
             "centroid_col": props["centroid-1"],
-        }
+            "perimeter_px": props["perimeter"],
+            "equivalent_diameter_px": props["equivalent_diameter_area"],
+            "bbox_row0": props["bbox-0"].astype(int),
+            "bbox_col0": props["bbox-1"].astype(int),
+            "bbox_row1": props["bbox-2"].astype(int),
+            "bbox_col1": props["bbox-3"].astype(int),
+            "fraction_of_region": area / roi_px if roi_px else np.full(len(area), np.nan),
+        },
+        columns=_COLUMNS,
     )
     if mm_per_px is not None:
         df["area_mm2"] = df["area_px"] * mm_per_px**2
         df["area_cm2"] = df["area_mm2"] / 100.0
+        df["perimeter_mm"] = df["perimeter_px"] * mm_per_px
+        if hand_unit_cm2 is not None:
+            df["area_hu_physical"] = df["area_cm2"] / check_positive(hand_unit_cm2, "hand_unit_cm2")
     if assessed_hu is not None and roi is not None:
-        roi_px = int(check_mask(roi, m.shape, "roi").sum())
         df["area_hu"] = assessed_hu * df["area_px"] / roi_px if roi_px else np.nan
-    return df
+    if score is not None and len(df):
+        sc = np.asarray(score, np.float64)
+        if sc.shape != m.shape:
+            from .errors import InputError
+
+            raise InputError(f"score must have shape {m.shape}; got {sc.shape}.")
+        from scipy import ndimage as ndi
+
+        df["mean_score"] = ndi.mean(sc, labels, df["patch_id"].to_numpy())
+    return df.sort_values("area_px", ascending=False, kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Totals of a depigmentation mask in its assessed region.
+
+    Attributes
+    ----------
+    n_patches : int
+    depigmented_px, assessed_px : int
+        Pixel counts (full resolution).
+    depigmented_fraction : float
+        ``depigmented_px / assessed_px`` (NaN for an empty region).
+    depigmented_mm2, depigmented_cm2, assessed_cm2 : float or None
+        Physical areas when ``mm_per_px`` is known.
+    depigmented_hu : float or None
+        Relative method: ``assessed_hu * fraction``.
+    depigmented_hu_physical : float or None
+        Physical method: ``depigmented_cm2 / hand_unit_cm2``.
+    """
+
+    n_patches: int
+    depigmented_px: int
+    assessed_px: int
+    depigmented_fraction: float
+    depigmented_mm2: float | None = None
+    depigmented_cm2: float | None = None
+    assessed_cm2: float | None = None
+    depigmented_hu: float | None = None
+    depigmented_hu_physical: float | None = None
+
+    def to_dict(self) -> dict:
+        """Fields as a flat dict."""
+        return dict(self.__dict__)
+
+
+def summary(
+    mask,
+    *,
+    roi=None,
+    mm_per_px: float | None = None,
+    assessed_hu: float | None = None,
+    hand_unit_cm2: float | None = None,
+) -> Summary:
+    """Totals of a depigmentation mask: count, area, fraction of the assessed region, HU.
+
+    Parameters are as for :func:`patches`; ``roi`` defaults to the whole image.
+
+    Examples
+    --------
+    >>> m = np.zeros((10, 10), bool); m[:5, :2] = True
+    >>> s = summary(m, mm_per_px=1.0, assessed_hu=3.0)
+    >>> s.n_patches, s.depigmented_fraction, s.depigmented_cm2, s.depigmented_hu
+    (1, 0.1, 0.1, 0.3)
+    """
+    m, labels = _labels(mask)
+    mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
+    r = np.ones(m.shape, bool) if roi is None else check_mask(roi, m.shape, "roi")
+    dep = int((m & r).sum())
+    tot = int(r.sum())
+    frac = dep / tot if tot else float("nan")
+    mm2 = cm2 = a_cm2 = hu_phys = None
+    if mm_per_px is not None:
+        mm2 = dep * mm_per_px**2
+        cm2 = mm2 / 100.0
+        a_cm2 = tot * mm_per_px**2 / 100.0
+        if hand_unit_cm2 is not None:
+            hu_phys = cm2 / check_positive(hand_unit_cm2, "hand_unit_cm2")
+    hu = assessed_hu * frac if (assessed_hu is not None and tot) else None
+    return Summary(int(labels.max()), dep, tot, frac, mm2, cm2, a_cm2, hu, hu_phys)

@@ -132,7 +132,8 @@ def score_photo(
         assessed_hu = FACE_HU
     region = find_region(arr, site=site, mask=roi, modality=modality)
     seg = segment(arr, modality=modality, roi=region, mm_per_px=mm_per_px)
-    table = measure.patches(seg.mask, roi=region, mm_per_px=mm_per_px, assessed_hu=assessed_hu)
+    table = measure.patches(seg.mask, roi=region, mm_per_px=mm_per_px, assessed_hu=assessed_hu,
+                           score=seg.score)
     depig_px = int(seg.mask.sum())
     roi_px = int(region.sum())
     area_cm2 = depig_px * mm_per_px**2 / 100.0 if mm_per_px else None
@@ -150,5 +151,8 @@ def score_photo(
         "hu_method": "relative",
         "assessed_hu": assessed_hu,
         "mm_per_px": mm_per_px,
+        "segmentation_thresholds": dict(seg.thresholds),
+        "segmentation_flags": list(seg.flags),
+        "reference_lab": list(seg.reference_lab),
     }
     return PhotoScore(seg, table, depig_px, roi_px, area_cm2, area_hu, fv, fv_clin, provenance)

@@ -56,10 +56,43 @@ def _largest(mask: np.ndarray, prefer=None) -> np.ndarray:
     return lab == (1 + int(np.argmax(score)))
 
 
-def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str) -> np.ndarray:
+def _detect_face(srgb: np.ndarray):
+    """Largest frontal face ``(row, col, size)`` found by scikit-image's LBP cascade (the
+    OpenCV frontal-face LBP model shipped with scikit-image, so no download), or None."""
+    from skimage.data import lbp_frontal_face_cascade_filename
+    from skimage.feature import Cascade
+
+    g = cv2.cvtColor(np.ascontiguousarray((srgb * 255).astype(np.uint8)), cv2.COLOR_RGB2GRAY)
+    g = cv2.equalizeHist(g).astype(np.float64) / 255.0
+    side = min(g.shape)
+    try:
+        det = Cascade(lbp_frontal_face_cascade_filename()).detect_multi_scale(
+            img=g, scale_factor=1.2, step_ratio=1, min_size=(max(24, side // 10),) * 2,
+            max_size=(side, side), min_neighbor_number=3)
+    except Exception as exc:  # pragma: no cover - detector is optional help only
+        log.info("face detector failed: %s", exc)
+        return None
+    if not det:
+        return None
+    d = max(det, key=lambda d: d["width"] * d["height"])
+    return d["r"] + d["height"] / 2.0, d["c"] + d["width"] / 2.0, float(d["width"])
+
+
+def _seed_weight(shape, face) -> np.ndarray:
+    """Where the skin colour is sampled: around a detected face, else the image centre."""
+    if face is None:
+        return _centre_weight(shape)
+    h, w = shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    r, c, size = face
+    return np.exp(-(((yy - r) / (0.35 * size)) ** 2 + ((xx - c) / (0.35 * size)) ** 2))
+
+
+def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None) -> np.ndarray:
     """Skin (incl. depigmented skin) at working resolution, before geometry."""
     h, w = srgb.shape[:2]
-    cw = _centre_weight((h, w))
+    if cw is None:
+        cw = _centre_weight((h, w))
     lum_skin = _woods_skin(lin, cw) if modality == "woods" else None
     lab = _lab(srgb)
     L, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
@@ -281,14 +314,30 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
     if mask is not None:
         return check_mask(mask, arr.shape[:2], "mask").copy()
     srgb, lin, _, k = working_image(arr, max_side=_WORK)
-    skin_all = _skin_small(srgb, lin, modality)
-    blob = _largest(skin_all, _centre_weight(srgb.shape[:2]))
-    if site == "body" or blob.sum() < 100:
+    if site == "body":
+        cw = _centre_weight(srgb.shape[:2])
+        blob = _largest(_skin_small(srgb, lin, modality, cw), cw)
         return _upsample_mask(ndi.binary_fill_holes(blob), arr.shape[:2], k)
-    filled = ndi.binary_fill_holes(blob)
-    oval = _face_oval(blob)
+    # faces: seed the skin colour at the image centre; when that blob has no facial
+    # geometry (eye pair), retry seeded on a detected face (e.g. a portrait whose centre
+    # is clothing)
+    tries = []
+    for attempt in ("centre", "detector"):
+        if attempt == "centre":
+            cw = _centre_weight(srgb.shape[:2])
+        else:
+            face = _detect_face(srgb)
+            if face is None:
+                break
+            cw = _seed_weight(srgb.shape[:2], face)
+        blob = _largest(_skin_small(srgb, lin, modality, cw), cw)
+        oval = _face_oval(blob) if blob.sum() >= 100 else None
+        tries.append((blob, oval))
+        if oval is not None:
+            break
+    blob, oval = tries[-1]
     if oval is None:
-        return _upsample_mask(filled, arr.shape[:2], k)
+        return _upsample_mask(ndi.binary_fill_holes(blob), arr.shape[:2], k)
     cx, cy, ax, ay = oval
     ell = np.zeros(blob.shape, np.uint8)
     cv2.ellipse(ell, (int(round(cx)), int(round(cy))), (max(1, int(round(ax))), max(1, int(round(ay)))),

@@ -1,0 +1,72 @@
+"""Physical scale: ArUco (tilt, rotation), sticker, given, falsy when nothing is found."""
+
+import cv2
+import numpy as np
+import pytest
+
+from vasi.calibrate import SCALE_METHODS, Scale, find_scale
+from vasi.errors import InputError
+
+DICT = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
+
+
+def _marker_photo(angle=0.0, tilt=0.0, side_big=480, down=8):
+    big = np.full((2400, 2400), 255, np.uint8)
+    o = (2400 - side_big) // 2
+    big[o:o + side_big, o:o + side_big] = cv2.aruco.generateImageMarker(DICT, 7, side_big)
+    src = np.float32([[o, o], [o + side_big, o], [o + side_big, o + side_big], [o, o + side_big]])
+    c = np.cos(np.radians(tilt))
+    dst = src.copy()
+    dst[:, 0] = 1200 + (src[:, 0] - 1200) * c
+    H = cv2.getPerspectiveTransform(src, dst)
+    R = np.vstack([cv2.getRotationMatrix2D((1200, 1200), angle, 1.0), [0, 0, 1]])
+    warped = cv2.warpPerspective(big, R @ H, (2400, 2400), borderValue=255)
+    small = cv2.resize(warped, (2400 // down, 2400 // down), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), 0.7)
+    area_px = (side_big / down) ** 2 * c
+    return np.dstack([small] * 3), area_px
+
+
+@pytest.mark.parametrize("angle,tilt", [(0, 0), (23, 0), (45, 30), (10, 45)])
+def test_aruco_scale_within_half_percent(angle, tilt):
+    img, area_px = _marker_photo(angle, tilt)
+    s = find_scale(img, method="aruco", marker_mm=30.0)
+    assert s and s.method == "aruco"
+    assert s.mm_per_px == pytest.approx(30.0 / np.sqrt(area_px), rel=5e-3)
+    assert s.corners.shape == (4, 2)
+    assert s.tilt_deg == pytest.approx(tilt, abs=3)
+
+
+def test_no_marker_is_falsy_with_reason():
+    s = find_scale(np.full((100, 120, 3), 128, np.uint8), method="aruco", marker_mm=20)
+    assert not s and s.mm_per_px is None and "no" in s.reason
+
+
+def test_wrong_marker_id_is_falsy():
+    img, _ = _marker_photo()
+    s = find_scale(img, marker_mm=30, marker_id=3)
+    assert not s and "id 3" in s.reason
+
+
+def test_sticker_ellipse_area_equivalent():
+    img = np.full((600, 800, 3), (180, 130, 100), np.uint8)
+    cv2.ellipse(img, (400, 300), (60, 40), 30, 0, 360, (40, 160, 230), -1, lineType=cv2.LINE_AA)
+    s = find_scale(img, method="sticker", marker_mm=12.0)
+    assert s.method == "sticker"
+    assert s.mm_per_px == pytest.approx(12.0 / np.sqrt(120 * 80), rel=0.01)
+
+
+def test_given_and_auto():
+    assert find_scale(np.zeros((10, 10, 3), np.uint8), method="given", mm_per_px=0.2).mm_per_px == 0.2
+    img, area_px = _marker_photo()
+    assert find_scale(img, method="auto", marker_mm=30).method == "aruco"
+    assert isinstance(find_scale(img, method="auto"), Scale)
+
+
+def test_errors_name_parameter_and_choices():
+    img = np.zeros((10, 10, 3), np.uint8)
+    with pytest.raises(InputError, match="marker_mm"):
+        find_scale(img, method="aruco")
+    with pytest.raises(InputError, match="sticker"):
+        find_scale(img, method="ruler")
+    assert set(SCALE_METHODS) >= {"aruco", "sticker", "given"}

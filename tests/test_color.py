@@ -1,0 +1,80 @@
+"""Colour: Lab/ITA facts, chart normalisation residual, grey-world/white-patch/skin anchors."""
+
+import cv2
+import numpy as np
+import pytest
+
+from vasi.color import (COLORCHECKER_SRGB, NORMALIZE_METHODS, delta_e, find_chart, ita_degrees,
+                        lab_to_rgb, linear_to_srgb, normalize, rgb_to_lab, srgb_to_linear)
+from vasi.errors import InputError
+
+
+def _chart_photo(cast=(1.0, 1.0, 1.0), gain=1.0):
+    img = np.full((900, 1200, 3), (150, 120, 100), np.uint8)
+    x0, y0, p, g = 300, 250, 50, 10
+    cv2.rectangle(img, (x0 - 15, y0 - 15), (x0 + 6 * (p + g) + 5, y0 + 4 * (p + g) + 5), (20, 20, 20), -1)
+    for i in range(24):
+        r, c = divmod(i, 6)
+        img[y0 + r * (p + g): y0 + r * (p + g) + p, x0 + c * (p + g): x0 + c * (p + g) + p] = COLORCHECKER_SRGB[i]
+    lin = srgb_to_linear(img / 255.0) * np.array(cast) * gain
+    return (linear_to_srgb(lin) * 255).round().astype(np.uint8)
+
+
+def test_lab_matches_skimage_and_ita_facts():
+    from skimage.color import rgb2lab
+
+    x = np.random.default_rng(1).random((20, 20, 3)).astype(np.float32)
+    assert np.abs(rgb_to_lab(x) - rgb2lab(x)).max() < 0.5
+    assert float(ita_degrees(np.array([50.0, 0, 10.0]))) == pytest.approx(0.0)
+    assert float(ita_degrees(np.array([60.0, 0, 10.0]))) == pytest.approx(45.0)
+    assert np.allclose(lab_to_rgb(rgb_to_lab(x[:2, :2])), x[:2, :2], atol=0.01)
+
+
+def test_linear_roundtrip():
+    v = np.linspace(0, 1, 11)
+    assert np.allclose(linear_to_srgb(srgb_to_linear(v)), v, atol=1e-5)
+
+
+def test_chart_normalisation_removes_cast():
+    img = _chart_photo(cast=(1.1, 0.9, 0.7), gain=0.9)
+    ch = find_chart(img)
+    assert ch and ch.rgb.shape == (24, 3)
+    res = normalize(img, method="chart", chart=ch)
+    assert res and res.delta_e_before > 3.0
+    assert res.delta_e < 1.0
+    assert res.image.dtype == np.float32 and res.image.shape == img.shape
+
+
+def test_no_chart_is_falsy_and_auto_leaves_image():
+    img = np.full((50, 60, 3), 100, np.uint8)
+    assert not find_chart(img)
+    res = normalize(img)
+    assert not res and "unchanged" in res.reason
+    assert np.allclose(res.image, img / 255.0)
+
+
+def test_grey_world_and_white_patch_neutralise_a_cast():
+    rng = np.random.default_rng(0)
+    img = rng.random((40, 40, 3)).astype(np.float32) * np.array([0.9, 0.7, 0.5], np.float32)
+    gw = normalize(img, method="grey-world").image
+    lin = srgb_to_linear(gw).reshape(-1, 3).mean(0)
+    assert np.ptp(lin) < 1e-3
+    wp = normalize(img, method="white-patch").matrix
+    assert wp[0, 0] == pytest.approx(1.0) and wp[2, 2] > 1.5
+
+
+def test_skin_anchor_maps_reference_to_target():
+    img = np.zeros((30, 30, 3), np.float32)
+    img[...] = (0.6, 0.45, 0.35)
+    ref = np.ones((30, 30), bool)
+    target = (65.0, 12.0, 18.0)
+    out = normalize(img, method="skin", reference=ref, target_lab=target).image
+    assert delta_e(rgb_to_lab(out[:1, :1])[0, 0], np.array(target)) < 1.0
+    with pytest.raises(InputError, match="target_lab"):
+        normalize(img, method="skin")
+
+
+def test_unknown_method_lists_choices():
+    with pytest.raises(InputError, match="grey-world"):
+        normalize(np.zeros((4, 4, 3), np.uint8), method="retinex")
+    assert "chart" in NORMALIZE_METHODS

