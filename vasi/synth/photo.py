@@ -95,6 +95,13 @@ def _build_patient(rng, *, skin_type, ita, site, shape, mm_per_px, background, p
         ch = {"name": "macbeth24", "patch_size_mm": 10.0, "gap_mm": 2.5, "top_left_yx": (y0, x0)}
         occ[y0 : y0 + int(round(52.5 / mm_per_px)) + 1, x0 : x0 + int(round(72.5 / mm_per_px)) + 1] = True
     scene.roi &= ~occ
+    # the reference region is where the geometric shading is ~1 (well and evenly lit), so the
+    # calibrated colour and the colour measured there agree
+    for tol in (0.04, 0.08, 0.15):
+        even = scene.ref_region & (np.abs(scene.shading - 1.0) < tol) & ~occ
+        if even.sum() >= 40:
+            scene.ref_region = even
+            break
     scene.patch_prob = scene.patch_prob * ~occ
     disease = make_disease(scene, rng=rng, pattern=pattern, response=response, new_patches=new_patches,
                            n_patches=n_patches, extent=extent)
@@ -158,9 +165,10 @@ def _render_visit(pt: _Patient, rng, *, week, fractions, modality, T, camera, jp
     depig = depig_all & roi
     # reference skin: normal assessed skin far from any depigmentation, in the well-lit region
     near = cv2.distanceTransform((~(truth_all | pt.baseline_truth)).astype(np.uint8), cv2.DIST_L2, 3) <= _REF_EXCLUDE_MM / mmpx
-    ref_s = sc.ref_region & ~near & roi_s
-    if ref_s.sum() < 50:
-        ref_s = roi_s & ~near
+    any_depig = truth_all | pt.baseline_truth
+    for ref_s in (sc.ref_region & ~near & roi_s, sc.ref_region & roi_s & ~any_depig, roi_s & ~near, roi_s & ~any_depig):
+        if ref_s.sum() >= 12:
+            break
     ref = warp_mask(ref_s, T) & roi & ~depig_all
     rows = []
     labels = pt.disease.labels
