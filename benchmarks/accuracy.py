@@ -246,6 +246,8 @@ def main(argv=None) -> dict:
     print_table(rows, res)
     if args.overlays and args.n_worst > 0:
         os.makedirs(args.overlays, exist_ok=True)
+        for old in Path(args.overlays).glob("worst[0-9]*_*.png"):  # previous run's overlays
+            old.unlink()
         for k, r in enumerate(sorted(rows, key=lambda r: r["dice"])[: args.n_worst]):
             c = r["case"]
             name = f"worst{k + 1}_{c['site']}_{c['modality']}_type{c['skin_type']}_seed{c['seed']}.png"
