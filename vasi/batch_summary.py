@@ -56,14 +56,14 @@ def scores_table(visits: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
 
 
-def _first_week(weeks, ok):
-    hit = [w for w, o in zip(weeks, ok, strict=True) if o]
-    return min(hit) if hit else np.nan
-
-
 def endpoints_table(visits: pd.DataFrame) -> pd.DataFrame:
-    """Endpoints per face series: % change, F-VASI50/75/90 at week 24, first week reached,
-    best change and relapse.
+    """Endpoints per face series via :func:`vasi.endpoints` (SPEC.md §2).
+
+    One row per (patient, face site, modality): baseline and last F-VASI, last % change,
+    the week-24 check (nearest visit within +-2 weeks) with F-VASI50/75/90 there
+    (non-responder imputation: no week-24 visit = not reached), first week each endpoint
+    was reached, plateau, relapse (losing F-VASI75 after reaching it) and treated hand units
+    vs the 10 HU label limit. Undefined results carry a ``reason``.
 
     Examples
     --------
@@ -74,50 +74,52 @@ def endpoints_table(visits: pd.DataFrame) -> pd.DataFrame:
     >>> bool(e["f_vasi75_week24"]), float(e["first_week_f_vasi75"]), bool(e["relapse"])
     (True, 24.0, True)
     """
+    from .errors import VasiError
+    from .timeline import endpoints
+
     rows = []
     if not len(visits):
         return pd.DataFrame(columns=ENDPOINT_COLUMNS)
     face = visits[visits["site"] == "face"]
     for (pid, site, mod), g in face.groupby(["patient_id", "site", "modality"], sort=True):
         g = g.sort_values("week")
-        weeks = g["week"].astype(float).tolist()
-        f = pd.to_numeric(g["f_vasi"], errors="coerce").astype(float).to_numpy()
-        row = {"patient_id": pid, "arm": g["arm"].iloc[0] if "arm" in g else "", "site": site,
+        arm = g["arm"].iloc[0] if "arm" in g else ""
+        row = {"patient_id": pid, "arm": arm if isinstance(arm, str) else "", "site": site,
                "modality": mod, "score": "F-VASI", "n_visits": len(g), "reason": ""}
-        base = [x for w, x in zip(weeks, f, strict=True) if w == 0.0]
-        f0 = base[0] if base else np.nan
-        row.update(baseline_week=0.0, baseline_score=f0)
-        obs = [(w, x) for w, x in zip(weeks, f, strict=True) if np.isfinite(x)]
-        if obs:
-            row.update(last_week=obs[-1][0], last_score=obs[-1][1])
-        if not np.isfinite(f0):
-            row["reason"] = "baseline F-VASI not available (photo unreadable or unscored)"
-        elif f0 <= 0:
-            row["reason"] = "baseline F-VASI is 0: percent change undefined"
-        if row["reason"]:
+        data = pd.DataFrame({"week": g["week"].astype(float).to_numpy(),
+                             "f_vasi": pd.to_numeric(g["f_vasi"], errors="coerce")
+                             .astype(float).to_numpy()})
+        if "depigmented_area_hu" in g:
+            data["depigmented_area_hu"] = pd.to_numeric(g["depigmented_area_hu"],
+                                                        errors="coerce").astype(float).to_numpy()
+        obs = data.dropna(subset=["f_vasi"])
+        if len(obs):
+            row.update(last_week=float(obs["week"].iloc[-1]),
+                       last_score=float(obs["f_vasi"].iloc[-1]))
+        base = data.loc[data["week"] == 0.0, "f_vasi"]
+        if not len(base) or not np.isfinite(base.iloc[0]):
+            row.update(baseline_week=0.0, baseline_score=np.nan,
+                       reason="baseline F-VASI not available (photo unreadable or unscored)")
             rows.append(row)
             continue
-        change = 100.0 * (f - f0) / f0
-        improvement = -change
-        finite = np.isfinite(change)
-        if obs:
-            row["last_pct_change"] = 100.0 * (obs[-1][1] - f0) / f0
-        row["best_pct_change"] = float(np.nanmin(change)) if finite.any() else np.nan
-        w24 = [c for w, c in zip(weeks, change, strict=True) if w == 24.0 and np.isfinite(c)]
-        row["week24_pct_change"] = w24[0] if w24 else np.nan
+        try:
+            e = endpoints(data, kind="f_vasi", baseline_week=0.0)
+        except VasiError as exc:
+            row["reason"] = f"endpoints undefined: {exc}"
+            rows.append(row)
+            continue
+        d = e.to_dict()
+        d.pop("kind", None)
+        row.update(d)
+        f0 = e.baseline_score
+        if len(obs) and np.isfinite(f0) and f0 > 0:
+            row["last_pct_change"] = 100.0 * (row["last_score"] - f0) / f0
+            ch = 100.0 * (obs["f_vasi"] - f0) / f0
+            row["best_pct_change"] = float(ch.min())
+        imp = e.check_improvement_pct
+        row["week24_pct_change"] = -imp if np.isfinite(imp) else np.nan
         for k in (50, 75, 90):
-            ok = [bool(np.isfinite(i) and i >= k - 1e-9) for i in improvement]
-            # non-responder imputation: a missing week-24 visit is not a response
-            row[f"f_vasi{k}_week24"] = bool(w24 and -w24[0] >= k - 1e-9)
-            row[f"first_week_f_vasi{k}"] = _first_week(weeks, ok)
-        ok75 = [bool(np.isfinite(i) and i >= 75 - 1e-9) for i in improvement]
-        reached = False
-        relapse = False
-        for o, fin in zip(ok75, finite, strict=True):
-            if o:
-                reached = True
-            elif reached and fin:
-                relapse = True
-        row["relapse"] = relapse
+            row[f"f_vasi{k}_week24"] = bool(np.isfinite(imp) and imp >= k - 1e-9)
         rows.append(row)
-    return pd.DataFrame(rows, columns=ENDPOINT_COLUMNS)
+    cols = ENDPOINT_COLUMNS + sorted({k for r in rows for k in r} - set(ENDPOINT_COLUMNS))
+    return pd.DataFrame(rows, columns=cols)

@@ -41,7 +41,7 @@ def make_study(folder, *, n_patients: int = 4, weeks=(0, 12, 24, 36, 52),
     Examples
     --------
     >>> import tempfile
-    >>> m = make_study(tempfile.mkdtemp(), n_patients=1, weeks=(0, 12), shape=(60, 80))
+    >>> m = make_study(tempfile.mkdtemp(), n_patients=1, weeks=(0, 12), shape=(64, 80))
     >>> pd.read_csv(m)[["patient_id", "week", "photo"]].values.tolist()
     [['P001', 0, 'photos/P001/week00/face_visible.jpg'], ['P001', 12, 'photos/P001/week12/face_visible.jpg']]
     """

@@ -22,7 +22,8 @@ from . import _atomic
 from ._version import __version__
 from .manifest import safe_slug
 
-__all__ = ["patient_report", "cohort_report", "write_reports", "timeline_figure"]
+__all__ = ["patient_report", "cohort_report", "write_reports", "timeline_figure",
+           "cohort_visits"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222;
@@ -36,7 +37,7 @@ td.l,th.l{text-align:left}
 background:#fafafa;border:1px solid #eee;border-radius:6px}
 .visit figure{margin:0;text-align:center;font-size:12px;color:#555}
 .visit img{max-width:320px;max-height:260px;display:block;border-radius:3px}
-.meta{font-size:13px;min-width:220px}.meta b{display:inline-block;min-width:130px}
+.meta{font-size:13px;width:250px;flex:none}.meta b{display:inline-block;min-width:130px}
 .flag{color:#a05a00}.bad{color:#b00020}.ok{color:#1a7f37}
 .legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;
 vertical-align:middle}
@@ -76,6 +77,12 @@ def _page(title: str, body: str) -> str:
             "device; results need clinical review.</p></body></html>\n")
 
 
+def _digits(col: str) -> int:
+    if col == "week" or col.endswith("_week") or "week_" in col:
+        return 0
+    return 1 if ("pct" in col or "change" in col) else 3
+
+
 def _table(df: pd.DataFrame, cols, *, labels=None, left=()) -> str:
     if df is None or df.empty:
         return '<p class="sub">none</p>'
@@ -85,16 +92,18 @@ def _table(df: pd.DataFrame, cols, *, labels=None, left=()) -> str:
                    for c in cols)
     body = []
     for r in df[cols].to_dict("records"):
-        body.append("<tr>" + "".join(f'<td class="{"l" if c in left else ""}">{_fmt(r[c])}</td>'
-                                     for c in cols) + "</tr>")
+        cells = [f'<td class="{"l" if c in left else ""}">{_fmt(r[c], _digits(c))}</td>'
+                 for c in cols]
+        body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
 # ----------------------------------------------------------------------------- figures
-def timeline_figure(visits: pd.DataFrame, *, title: str = ""):
+def timeline_figure(visits: pd.DataFrame, *, title: str = "", score: bool = True):
     """Score timeline of one patient: F-VASI (faces) and % repigmentation against week.
 
-    Returns a :class:`matplotlib.figure.Figure` (no pyplot state is touched).
+    Returns a :class:`matplotlib.figure.Figure` (no pyplot state is touched). With
+    ``score=False`` only the repigmentation panel is drawn.
 
     Examples
     --------
@@ -106,9 +115,17 @@ def timeline_figure(visits: pd.DataFrame, *, title: str = ""):
     """
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(9, 3.4), dpi=100)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.88, wspace=0.25)
-    ax1, ax2 = fig.subplots(1, 2)
+    if score:
+        fig = Figure(figsize=(9, 3.4), dpi=100)
+        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.88, wspace=0.25)
+        ax1, ax2 = fig.subplots(1, 2)
+    else:
+        from matplotlib.axes import Axes
+
+        fig = Figure(figsize=(5.5, 3.4), dpi=100)
+        fig.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.88)
+        ax2 = fig.subplots()
+        ax1 = Axes(Figure(), (0, 0, 1, 1))  # drawn nowhere
     for (site, mod), g in visits.groupby(["site", "modality"], sort=True):
         g = g.sort_values("week")
         lab = f"{site} / {mod}"
@@ -142,6 +159,40 @@ def _png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
     return buf.getvalue()
+
+
+def _score_figures(visits: pd.DataFrame):
+    """``[(figure, alt)]``: :func:`vasi.plot.patient_timeline` per face series (score and %
+    change with the F-VASI50/75/90 lines), then :func:`timeline_figure`."""
+    from .errors import VasiError
+
+    figs = []
+    try:
+        from .plot import patient_timeline
+        from .timeline import endpoints
+    except ImportError:  # pragma: no cover - older installs
+        patient_timeline = None
+    for (site, mod), g in visits.groupby(["site", "modality"], sort=True):
+        fv = pd.to_numeric(g.get("f_vasi"), errors="coerce") if "f_vasi" in g else None
+        if patient_timeline is None or site != "face" or fv is None or not fv.notna().any():
+            continue
+        data = pd.DataFrame({"week": g["week"].astype(float).to_numpy(),
+                             "f_vasi": fv.astype(float).to_numpy()})
+        if "f_vasi_clinical" in g:
+            data["f_vasi_clinical"] = pd.to_numeric(g["f_vasi_clinical"],
+                                                    errors="coerce").astype(float).to_numpy()
+        if not (data["week"] == 0.0).any() or not np.isfinite(
+                data.loc[data["week"] == 0.0, "f_vasi"].iloc[0]):
+            continue
+        try:
+            e = endpoints(data, kind="f_vasi", baseline_week=0.0)
+            figs.append((patient_timeline(e, title=f"F-VASI, {site} / {mod}",
+                                          figsize=(8.0, 5.0)), "score timeline"))
+        except VasiError:
+            continue
+    figs.append((timeline_figure(visits, score=not figs),
+                 "score timeline" if not figs else "repigmentation"))
+    return figs
 
 
 def _cohort_figure(visits: pd.DataFrame):
@@ -218,8 +269,9 @@ def patient_report(patient_id, visits: pd.DataFrame, *, endpoints=None, errors=N
                  f'{", arm " + _e(arm) if arm else ""}; '
                  f'<span class="{"bad" if n_err else "ok"}">{n_err} problem(s)</span></p>')
     if len(visits):
-        fig = timeline_figure(visits)
-        parts.append("<h2>Score timeline</h2>" + _img(_png(fig), "image/png", "score timeline"))
+        parts.append("<h2>Score timeline</h2>")
+        for fig, alt in _score_figures(visits):
+            parts.append(_img(_png(fig), "image/png", alt))
     if endpoints is not None and len(endpoints):
         parts.append("<h2>Endpoints</h2>")
         parts.append(_table(endpoints, ["site", "modality", "baseline_score", "last_week",
@@ -244,20 +296,34 @@ def patient_report(patient_id, visits: pd.DataFrame, *, endpoints=None, errors=N
                      'still depigmented <span style="background:#28c850"></span>repigmented '
                      '<span style="background:#ff9600"></span>new depigmentation</p>')
         ims = images.get((site, mod), {})
+        cards = []
         for r in g.sort_values("week").to_dict("records"):
             im = ims.get(float(r["week"]), {})
-            meta = "".join(f"<div><b>{_e(lab)}</b>{_fmt(r.get(k))}</div>"
+            meta = "".join(f"<div><b>{_e(lab)}</b>{_fmt(r.get(k), _digits(k))}</div>"
                            for k, lab in _VISIT_FIELDS if k in r)
             reason = r.get("registration_reason")
-            if reason:
+            if isinstance(reason, str) and reason:
                 meta += f'<div class="flag">registration: {_e(reason)}</div>'
             figs = [f"<figure>{_img(im.get('photo'), alt='photo')}photo</figure>",
                     f"<figure>{_img(im.get('overlay'), alt='overlay')}overlay</figure>"]
             if im.get("repigmentation"):
                 figs.append(f"<figure>{_img(im['repigmentation'], alt='map')}"
                             "repigmentation map</figure>")
-            parts.append(f'<div class="visit"><div class="meta"><h3>week {_fmt(r["week"], 0)}'
-                         f"</h3>{meta}</div>{''.join(figs)}</div>")
+            cards.append((float(r["week"]), f'<div class="visit"><div class="meta"><h3>week '
+                          f'{_fmt(r["week"], 0)}</h3>{meta}</div>{"".join(figs)}</div>'))
+        scored = {w for w, _ in cards}
+        if errors is not None and len(errors):
+            mine = errors[(errors["site"] == site) & (errors["modality"] == mod)]
+            for r in mine.to_dict("records"):
+                w = pd.to_numeric(r.get("week"), errors="coerce")
+                if np.isfinite(w) and float(w) in scored:
+                    continue
+                label = f"week {w:g}" if np.isfinite(w) else f"visit {r.get('visit', '')}"
+                cards.append((float(w) if np.isfinite(w) else np.inf,
+                              f'<div class="visit"><div class="meta"><h3>{_e(label)}</h3>'
+                              f'<div class="bad">not scored ({_e(r.get("stage"))}): '
+                              f'{_e(r.get("message"))}</div></div></div>'))
+        parts.extend(c for _, c in sorted(cards, key=lambda c: c[0]))
     parts.append("<h2>Quality flags and problems</h2>")
     flagged = (visits[[isinstance(f, str) and f != "" for f in visits["quality_flags"]]]
                if "quality_flags" in visits else visits.iloc[:0])
@@ -311,6 +377,7 @@ def cohort_report(tables: dict, links: dict, run: dict | None = None) -> str:
             rows.append(row)
         parts.append("<h2>Responders at week 24 (non-responder imputation)</h2>")
         parts.append(_table(pd.DataFrame(rows), list(rows[0]), left=("group",)))
+    parts.extend(_responder_section(visits))
     if visits is not None and len(visits) and "f_vasi_pct_change" in visits:
         parts.append("<h2>F-VASI change over time</h2>"
                      + _img(_png(_cohort_figure(visits)), "image/png", "cohort"))
@@ -332,6 +399,67 @@ def cohort_report(tables: dict, links: dict, run: dict | None = None) -> str:
                         left=("patient_id", "site", "modality", "visit", "photo", "stage",
                               "message")))
     return _page("vasi cohort summary", "\n".join(parts))
+
+
+def cohort_visits(visits: pd.DataFrame) -> pd.DataFrame:
+    """One face F-VASI per (patient, week) for cohort statistics: the visible-light series
+    when a patient has several face series, else the first modality (sorted).
+
+    >>> v = pd.DataFrame({"patient_id": ["a", "a"], "arm": ["x", "x"], "site": ["face"] * 2,
+    ...                   "modality": ["woods", "visible"], "week": [0.0, 0.0],
+    ...                   "f_vasi": [1.0, 0.9]})
+    >>> cohort_visits(v)["f_vasi"].tolist()
+    [0.9]
+    """
+    if visits is None or not len(visits) or "f_vasi" not in visits:
+        return pd.DataFrame(columns=["patient_id", "arm", "week", "f_vasi"])
+    face = visits[visits["site"] == "face"].copy()
+    face["_pref"] = (face["modality"] != "visible").astype(int)
+    keep = face.sort_values(["patient_id", "_pref", "modality"]).groupby("patient_id")[
+        "modality"].first()
+    face = face[face["modality"] == face["patient_id"].map(keep)]
+    arm = face["arm"] if "arm" in face else ""
+    out = pd.DataFrame({"patient_id": face["patient_id"].to_numpy(),
+                        "arm": [a if isinstance(a, str) and a else "all" for a in arm],
+                        "week": face["week"].astype(float).to_numpy(),
+                        "f_vasi": pd.to_numeric(face["f_vasi"], errors="coerce")
+                        .astype(float).to_numpy()})
+    return out.sort_values(["patient_id", "week"]).reset_index(drop=True)
+
+
+def _responder_section(visits) -> list:
+    try:
+        from .cohort import responders
+        from .plot import responder_curves
+    except ImportError:  # pragma: no cover
+        return []
+    from .errors import VasiError
+
+    data = cohort_visits(visits)
+    if data["patient_id"].nunique() < 2:
+        return []
+    try:
+        tab = responders(data, kind="f_vasi", missing="nri")
+    except VasiError as exc:
+        return [f'<p class="flag">responder table not computed: {_e(exc)}</p>']
+    if tab.empty:
+        return []
+    tab = tab.copy()
+    tab["responders / n"] = [f"{r}/{n}" for r, n in zip(tab["responders"], tab["n"],
+                                                           strict=True)]
+    tab["% (95 % CI)"] = [f"{100 * p:.0f} % ({100 * lo:.0f}-{100 * hi:.0f})"
+                          if np.isfinite(p) else "–"
+                          for p, lo, hi in zip(tab["proportion"], tab["ci_low"],
+                                               tab["ci_high"], strict=True)]
+    parts = ["<h2>Responders by arm and week (non-responder imputation, Wilson 95 % CI)</h2>",
+             _table(tab, ["arm", "week", "endpoint", "responders / n", "% (95 % CI)"],
+                    left=("arm", "endpoint"))]
+    try:
+        fig = responder_curves(tab, endpoint="f_vasi75", figsize=(8.0, 4.0))
+        parts.append(_img(_png(fig), "image/png", "responder curves"))
+    except (VasiError, KeyError, ValueError):
+        pass
+    return parts
 
 
 def write_reports(out, tables: dict, results, run: dict):
