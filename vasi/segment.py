@@ -154,7 +154,10 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         return None, ["region too small"]
     size = float(np.sqrt(n_roi))  # characteristic size of the region, working px
     F = _ref.features(lin, modality)
-    clipped = srgb.max(axis=2) >= 0.985
+    clipped_all = srgb.max(axis=2) >= 0.985
+    # specular highlights are small clipped spots; a large clipped area is overexposed skin
+    # (possibly a whole depigmented patch) and is kept for analysis
+    clipped = clipped_all & _components_below(clipped_all & roi_s, max(0.002 * n_roi, 16))
     # spatial scale of the local statistics: ~1 mm, or 0.4 % of the region's size
     if mm_per_px is not None:
         sig = float(np.clip(1.0 / (mm_per_px / k), 0.7, 0.02 * size))
@@ -196,6 +199,8 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         valid = roi_s & (X[..., 0] > -4.0) & ~clipped  # drop dark outliers: hair, nostrils, shadow
         model = _upper_mode(X, valid, ref, roi_s, prior, min_px_s, sensitivity,
                             start=model, iters=5 if model is None else 2)
+        if model is not None and _core_delta_e(srgb, ref, model["core"]) < MIN_DELTA_E:
+            model = None  # a "patch" nobody could see: texture or noise, not depigmentation
         if model is None:
             mask_s[:] = False
         else:
@@ -232,7 +237,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         flags.append("reference skin too small")
     if mask_s.sum() > 0.75 * n_roi:
         flags.append("mostly depigmented: reference skin uncertain")
-    if (clipped & roi_s).sum() > 0.02 * n_roi:
+    if (clipped_all & roi_s).sum() > 0.02 * n_roi:
         flags.append("overexposed")
     nan3 = (float("nan"),) * 3
 
@@ -302,6 +307,17 @@ def _blend_threshold(delta_log: float, d_star: float) -> float:
     if not np.isfinite(delta_log) or delta_log < 1e-6:
         return float(d_star)
     return float(np.log(1.0 - d_star + d_star * np.exp(delta_log)) / delta_log)
+
+
+def _core_delta_e(srgb, ref, core) -> float:
+    """CIEDE2000 between the median colours of the reference skin and the patch cores."""
+    from .color import delta_e
+
+    if not ref.any() or not core.any():
+        return 0.0
+    c = np.stack([np.median(srgb[ref], axis=0), np.median(srgb[core], axis=0)]).astype(np.float32)
+    lab = rgb_to_lab(c[None])[0]
+    return float(delta_e(lab[0], lab[1]))
 
 
 def _initial_reference(F, core):
@@ -459,6 +475,9 @@ def _lightness_otsu(image, roi, *, modality, **_):
 
 
 USE_TEXTURE = True
+#: Minimum colour difference (CIEDE2000) between patch cores and normal skin for a
+#: depigmented class to be accepted: about twice the just-noticeable difference.
+MIN_DELTA_E = 2.0
 N_PASSES = 2
 
 _METHODS = {"relative": _relative, "lightness-otsu": _lightness_otsu}
