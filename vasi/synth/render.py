@@ -6,6 +6,12 @@ texture (multi-scale noise, freckles, naevi), ``h`` the haemoglobin (redness) ma
 shading x micro-relief x pores. Depigmented skin replaces ``normal * exp(-A_mel m)`` by the
 depigmented colour (no melanin, so freckles and naevi vanish inside patches). The
 depigmentation strength ``d`` in [0, 1] blends the two; the ground truth is ``d >= 0.5``.
+
+Wood's lamp (~365 nm) rendering of the same scene (model choices, not measured): normal skin
+reflects the lamp's violet light, dimmed by melanin (``(0.022, 0.015, 0.080)`` linear RGB
+times ``(L*/70)**2.5``); depigmented skin fluoresces blue-white ``(0.30, 0.40, 0.85)``;
+patch borders are rendered ~3x sharper than in visible light; hair, iris and lips are dark,
+white clothing, paper and nails fluoresce; strong vignetting and more sensor noise.
 """
 
 from __future__ import annotations

@@ -10,18 +10,17 @@ individual typology angle
 with the Chardon / Del Bino skin-colour categories (very light > 55 deg, light 41-55,
 intermediate 28-41, tan 10-28, brown -30-10, dark < -30), which ``vasi.synth`` maps to
 Fitzpatrick types I-VI. ``b*`` peaks for intermediate/tan skin (about 19) and falls to about
-12-14 for very light and very dark skin; ``L*`` then follows from the ITA:
+12-14 for very light and very dark skin; ``L*`` then follows from the ITA::
 
-==== ========= ====== ====== ======
-type ITA (deg)   L*     a*     b*
-==== ========= ====== ====== ======
-I       60      73.5   8.5   13.6
-II      48      67.4   9.3   15.7
-III     34.5    62.3  10.0   17.9
-IV      19      56.5  10.6   18.9
-V      -10      47.3  10.8   15.4
-VI     -44      38.1  10.2   12.3
-==== ========= ====== ====== ======
+    type  ITA(deg)  normal L*, a*, b*    depigmented L*, a*, b*   Delta L*
+    I       61      74.9,  8.5, 13.8     77.9, 10.7,  9.1           3.0
+    II      48      67.4,  9.0, 15.7     71.9, 10.4, 10.1           4.4
+    III     34.5    62.3,  9.7, 17.9     71.1, 10.1, 11.3           8.8
+    IV      19      56.5, 10.5, 19.0     70.2, 10.0, 11.9          13.7
+    V      -10      47.3, 10.9, 15.4     68.8, 10.0,  9.9          21.6
+    VI     -44      38.2,  9.2, 12.2     67.5, 10.0,  8.2          29.3
+
+(each photo draws its ITA uniformly within +-2 to +-6 deg of the nominal value, inside the band)
 
 Depigmented (vitiligo) skin has no epidermal melanin, so its colour depends little on the
 constitutive type: ``L*`` about 67-76, ``b*`` lower than the patient's normal skin (about
