@@ -88,26 +88,47 @@ def make_study(folder, *, n_patients: int = 4, weeks=(0, 12, 24, 36, 52),
 def demo_table(visits: pd.DataFrame) -> pd.DataFrame:
     """The readable per-visit table ``vasi demo`` prints.
 
+    ``depigmented`` is the depigmented area in hand units (faces: the whole face is 3 HU)
+    or, for body sites without a physical scale, as % of the assessed skin; ``% change`` is
+    the F-VASI change from baseline for faces and the depigmented-area change for body sites.
+
     Examples
     --------
     >>> v = pd.DataFrame({"patient_id": ["P1"], "site": ["face"], "modality": ["visible"],
     ...                   "week": [0.0], "depigmented_area_hu": [0.3], "f_vasi": [0.3],
-    ...                   "f_vasi_pct_change": [float("nan")], "f_vasi75": [None]})
-    >>> list(demo_table(v).columns)
-    ['patient', 'site', 'modality', 'week', 'depigmented HU', 'F-VASI', '% change', 'F-VASI75']
+    ...                   "f_vasi_pct_change": [0.0], "f_vasi75": [False],
+    ...                   "depigmented_fraction": [0.1], "repigmentation_pct": [0.0]})
+    >>> demo_table(v).values.tolist()
+    [['P1', 'face', 'visible', '0', '0.300 HU', '0.300', '+0.0', 'no', '0.0']]
     """
     if visits.empty:
         return pd.DataFrame()
-    t = pd.DataFrame({
+
+    def num(col):
+        return pd.to_numeric(visits[col], errors="coerce") if col in visits else \
+            pd.Series(np.nan, index=visits.index)
+
+    hu, frac, fv = num("depigmented_area_hu"), num("depigmented_fraction"), num("f_vasi")
+    change = num("f_vasi_pct_change")
+    area = num("depigmented_area_px")
+    base = visits.assign(_a=area).groupby(["patient_id", "site", "modality"])["_a"] \
+        .transform("first")
+    body_change = 100.0 * (area - base) / base.where(base > 0)
+    change = change.where(visits["site"] == "face", body_change)
+    depig = [f"{h:.3f} HU" if np.isfinite(h) else (f"{100 * f:.1f} %" if np.isfinite(f)
+                                                   else "-")
+             for h, f in zip(hu, frac, strict=True)]
+    f75 = visits["f_vasi75"] if "f_vasi75" in visits else pd.Series(None, index=visits.index)
+    return pd.DataFrame({
         "patient": visits["patient_id"], "site": visits["site"], "modality": visits["modality"],
         "week": visits["week"].map(lambda w: f"{w:g}"),
-        "depigmented HU": pd.to_numeric(visits["depigmented_area_hu"], errors="coerce"),
-        "F-VASI": pd.to_numeric(visits["f_vasi"], errors="coerce"),
-        "% change": pd.to_numeric(visits["f_vasi_pct_change"], errors="coerce"),
-        "F-VASI75": visits["f_vasi75"].map(lambda x: "-" if x is None or x != x
-                                            else ("yes" if bool(x) else "no")),
+        "depigmented": depig,
+        "F-VASI": [f"{x:.3f}" if np.isfinite(x) else "-" for x in fv],
+        "% change": [f"{x:+.1f}" if np.isfinite(x) else "-" for x in change],
+        "F-VASI75": ["-" if x is None or x != x else ("yes" if bool(x) else "no") for x in f75],
+        "% repigmented": [f"{x:.1f}" if np.isfinite(x) else "-"
+                          for x in num("repigmentation_pct")],
     })
-    return t
 
 
 def run_demo(samples, output, *, jobs: int = 1, quiet: bool = False, echo=print,
@@ -126,7 +147,7 @@ def run_demo(samples, output, *, jobs: int = 1, quiet: bool = False, echo=print,
                         "sample_images/")
     res = run_batch(manifest, output, jobs=jobs, progress=progress)
     table = demo_table(res.visits)
-    echo(table.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="-"))
+    echo(table.to_string(index=False))
     echo("")
     if len(res.errors):
         echo(f"{len(res.errors)} photo(s) could not be scored; see {output}/tables/errors.csv")
