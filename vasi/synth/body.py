@@ -85,7 +85,7 @@ def forearm_scene(shape, mm_per_px, *, rng, skin_lab, skin_type) -> Scene:
         x1, y1 = x0 + ln * np.cos(a), y0 + ln * np.sin(a)
         fingers = np.maximum(fingers, poly_mask((H, W), _rot(_capsule(x0, y0, x1, y1, r) - off, c, ang, k)))
         nx0, ny0 = x1 - 10 * np.cos(a), y1 - 10 * np.sin(a)
-        nails = np.maximum(nails, poly_mask((H, W), _rot(_capsule(nx0, ny0, x1 - 1.5 * np.cos(a), y1 - 1.5 * np.sin(a), r * 0.62) - off, c, ang, k)))
+        nails = np.maximum(nails, poly_mask((H, W), _rot(_capsule(nx0 + 1.5 * np.cos(a), ny0 + 1.5 * np.sin(a), x1 - 2.5 * np.cos(a), y1 - 2.5 * np.sin(a), r * 0.52) - off, c, ang, k)))
         tips.append((x1, y1))
     # thumb along the upper side
     ta = np.radians(-38 - rng.uniform(0, 15))
@@ -97,10 +97,16 @@ def forearm_scene(shape, mm_per_px, *, rng, skin_lab, skin_type) -> Scene:
     skin_u8 = _smooth_u8(skin_u8, 1.5 / mmpx)
     roi = (skin_u8 > 127) & ~(nails > 127)
     sh, sl, sc = _inflate_shading(skin_u8, 24.0 / mmpx, (H, W))
+    # fingers are thin cylinders: their own, tighter shading profile
+    shf, _, _ = _inflate_shading(_smooth_u8(fingers, 1.0 / mmpx), 6.0 / mmpx, (H, W), ambient=0.5)
+    fl = cv2.resize(cv2.GaussianBlur(fingers, (0, 0), max(1.5 / mmpx, 0.5)), (sl[1], sl[0]), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    hand_low = cv2.resize(hand_u8, (sl[1], sl[0]), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    fl = cv2.GaussianBlur(fl * (1 - hand_low), (0, 0), max(4.0 / mmpx * sc, 0.5))
+    sh = sh * (1 - fl) + np.minimum(shf, 0.97) * fl
     sh = sh / float(np.median(sh[sh > 0.9])) if (sh > 0.9).any() else sh
     # knuckle creases: subtle darker bands
     shading = upsample(sh.astype(np.float32), (H, W))
-    spec_map = np.clip(shading - 0.9, 0, None).astype(np.float32) * 3.0
+    spec_map = np.clip(shading - 0.95, 0, None).astype(np.float32) * 2.0
     redness = (0.03 + 0.02 * smooth_noise((H, W), 30 / mmpx, rng)).astype(np.float32)
     hand_region = cv2.dilate(np.maximum(hand_u8, fingers), np.ones((3, 3), np.uint8)) > 127
     redness += 0.05 * soften(hand_region, 8.0 / mmpx)
@@ -113,15 +119,15 @@ def forearm_scene(shape, mm_per_px, *, rng, skin_lab, skin_type) -> Scene:
     ref_region = (shading > 0.97) & core & margin & ~hand_region
     hair_where = (arm_u8 > 127) | ((hand_u8 > 127) & (rng.random() < 0.7))
     layers = []
-    nail_lin = lab_to_linear([min(skin_lab[0] + 8, 80), skin_lab[1] + 4, skin_lab[2] * 0.5])
-    layers.append(_layer("nails", nails, max(0.4 / mmpx, 0.5), nail_lin, [0.2, 0.2, 0.45], 0.7))
+    nail_lin = lab_to_linear([min(0.6 * skin_lab[0] + 32, 78), skin_lab[1] + 2, skin_lab[2] * 0.55])
+    layers.append(_layer("nails", (nails * 0.85).astype(np.uint8), max(0.5 / mmpx, 0.5), nail_lin, [0.2, 0.2, 0.45], 1.0))
     # knuckle wrinkles (darker short arcs)
     wr_u8 = np.zeros((H, W), np.uint8)
     for (x1, y1) in tips:
         for fx in (0.45, 0.75):
             px, py = 88 + (x1 - 88) * fx, y1 * fx + 0.0
             pts = _rot(np.array([[px - 1.5, py - 5], [px + 1.0, py], [px - 1.5, py + 5]]) - off, c, ang, k)
-            cv2.polylines(wr_u8, [np.round(pts * 16).astype(np.int32).reshape(-1, 1, 2)], False, 110, 1, cv2.LINE_AA, 4)
+            cv2.polylines(wr_u8, [np.round(pts * 16).astype(np.int32).reshape(-1, 1, 2)], False, 150, max(int(round(0.4 / mmpx)), 1), cv2.LINE_AA, 4)
     layers.append(_layer("creases", wr_u8, 0.6, lab_to_linear([skin_lab[0] - 15, skin_lab[1] + 2, skin_lab[2]]), [0.01, 0.01, 0.03], 1.0))
     # a sleeve at the elbow end
     sl_pts = _rot(np.array([[-420, -90], [-330 + rng.uniform(-20, 20), -80], [-320, 90], [-420, 95]]) - off, c, ang, k)
