@@ -53,6 +53,7 @@ DEFAULT_LIMITS = {
     "max_anisotropy": 1.25,
     "max_perspective": 0.25,
     "max_residual_px": 3.0,
+    "min_marker_corr": 0.6,
 }
 
 
@@ -624,6 +625,15 @@ def _marker(ctx: _Ctx) -> Registration:
     err = np.linalg.norm(_apply(Hr, src) - dst, axis=1)
     res_px = float(np.median(err)) / ctx.sf
     cover = _convex_cover(src, ctx.area_b)
+    # a marker says where the *marker* is, not whose skin this is: verify the content
+    content = ctx.roi_b.copy() if ctx.roi_b is not None else np.ones(ctx.grey_b.shape, bool)
+    for i in common:
+        cv2.fillConvexPoly(content.view(np.uint8), np.round(mb[i]).astype(np.int32), 0)
+    rho_c = _corr(ctx.raw_b, ctx.raw_f, Hr, content)
+    if not np.isfinite(rho_c) or rho_c < ctx.limits["min_marker_corr"]:
+        return ctx.result(False, f"markers align but the photos do not (correlation {rho_c:.2f} < "
+                          f"{ctx.limits['min_marker_corr']}): not the same site", "marker", Hr,
+                          n_matches=n, n_inliers=n, inlier_ratio=1.0, ecc=rho_c)
     return ctx.result(True, "", "marker", Hr, n_matches=n, n_inliers=n, inlier_ratio=1.0,
                       residual_px=res_px, ecc=rho, coverage=cover,
                       details={**info, "markers": common})
@@ -691,7 +701,9 @@ def register(
         Override plausibility limits: ``min_inliers`` (25), ``min_inlier_ratio`` (0.10),
         ``min_coverage`` (0.04, fraction of the region spanned by the inliers' hull),
         ``scale_range`` ((0.6, 1.6)), ``max_anisotropy`` (1.25), ``max_perspective`` (0.25),
-        ``max_residual_px`` (3.0, at working resolution; also the RANSAC threshold).
+        ``max_residual_px`` (3.0, at working resolution; also the RANSAC threshold),
+        ``min_marker_corr`` (0.6: image correlation a marker alignment must reach outside
+        the markers, so a marker seen in two different patients' photos is not trusted).
 
     Returns
     -------

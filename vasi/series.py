@@ -172,6 +172,26 @@ def _f_vasi_tracked(t: Tracking, fmask, valid, assessed_px, assessed_hu, week0):
     return float(s.continuous), float(s.clinical)
 
 
+def _degree_repig(env, deg_base, deg_f, valid, n, lo=-0.25, hi=1.25):
+    """Per-patch and overall % repigmentation from the depigmentation *degree* mass.
+
+    .. math:: 100 \\left(1 - \\frac{\\sum_E t_{visit}}{\\sum_E t_{baseline}}\\right)
+
+    over each envelope ``E`` (covered pixels). Blur, JPEG and partial (diffuse) darkening
+    conserve this mass, so tiny perifollicular islands that no pixel threshold can see still
+    count. ``t`` is clipped to [lo, hi] against outliers (hair, glare).
+    """
+    ok = (env > 0) & valid & np.isfinite(deg_base) & np.isfinite(deg_f)
+    lab = env[ok]
+    mb = np.bincount(lab, weights=np.clip(deg_base[ok], lo, hi), minlength=n + 1)[1:n + 1]
+    mf = np.bincount(lab, weights=np.clip(deg_f[ok], lo, hi), minlength=n + 1)[1:n + 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pct = np.where(mb > 0, 100.0 * (1.0 - mf / np.where(mb > 0, mb, 1.0)), np.nan)
+    tot_b = float(mb[mb > 0].sum())
+    overall = 100.0 * (1.0 - float(mf[mb > 0].sum()) / tot_b) if tot_b > 0 else float("nan")
+    return pct, overall
+
+
 def _segment(img, region, *, modality, mm_per_px, mask, segment_kwargs):
     """Segmentation of one visit in its own coordinates (or the given mask)."""
     if mask is not None:
@@ -383,6 +403,11 @@ def track_series(
             row["f_vasi"], row["f_vasi_clinical"] = _f_vasi_tracked(
                 t, fmask, valid, assessed, assessed_hu, weeks[bi])
         ptab = t.patches.copy()
+        if measure == "envelope" and len(ptab):
+            # second estimate from the degree mass (blur / partial darkening conserve it)
+            pct, overall = _degree_repig(env, deg_base, deg_f, valid, len(ptab))
+            ptab["repigmentation_pct_degree"] = pct
+            row["repigmentation_pct_degree"] = overall
         if with_patterns and len(ptab):
             use_deg = measure == "envelope"
             pat = _patterns(labels, t.residual_mask, valid=valid, mm_per_px=mm_b,
