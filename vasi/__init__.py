@@ -26,6 +26,8 @@ from . import cohort, plot, timeline
 from .timeline import Endpoints, endpoints
 from .series import SeriesResult, track_series
 from . import synth
+from .batch import BatchResult, run_batch
+from .manifest import load_input
 
 _logging.getLogger("vasi").addHandler(_logging.NullHandler())
 
@@ -66,4 +68,7 @@ __all__ = [
     "endpoints",
     "Endpoints",
     "plot",
+    "run_batch",
+    "BatchResult",
+    "load_input",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -67,14 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--output", "-o", type=Path, default=Path("vasi-demo"))
     d.add_argument("--samples", type=Path, default=None,
                    help="sample folder (default: the repository's sample_images/)")
-    _run_options(d, dask=False)
+    _run_options(d, dask=False, jobs=max(1, min(2, os.cpu_count() or 1)))
     d.set_defaults(func=_cmd_demo)
     return p
 
 
-def _run_options(p, dask: bool = True) -> None:
-    p.add_argument("-j", "--jobs", type=int, default=1,
-                   help="worker processes (series run in parallel); default 1")
+def _run_options(p, dask: bool = True, jobs: int = 1) -> None:
+    p.add_argument("-j", "--jobs", type=int, default=jobs,
+                   help=f"worker processes (series run in parallel); default {jobs}")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     if dask:
         g = p.add_mutually_exclusive_group()
