@@ -196,9 +196,13 @@ def _commit(out: Path, res: dict) -> dict:
 
 # ----------------------------------------------------------------------------- executors
 def _init_worker():  # pragma: no cover - runs in worker processes
+    import signal
+
     import cv2
 
-    cv2.setNumThreads(1)
+    cv2.setNumThreads(1)  # one process per core: no oversubscription
+    # Ctrl-C is handled by the parent (it stops submitting and keeps what is committed)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _run_serial(tasks, on_result):
