@@ -135,6 +135,10 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None) -> np
         depig = (L > L0 - 3) & (b < centre[1] + spread[1]) & (a > 1.5) & (hue > -20) & (hue < 90) \
             & (chroma > 3.0) & (chroma < np.hypot(centre[0], centre[1]) + 4 * spread[0])
     skin = _open_close(skin, max(h, w))
+    # thin bands of mixed skin/background pixels along the outline are not patches
+    r = max(1, int(round(max(h, w) / 200)))
+    depig = cv2.morphologyEx(depig.astype(np.uint8), cv2.MORPH_OPEN,
+                             cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))).astype(bool)
     grown = cv2.dilate(skin.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     lab_d, n = ndi.label(depig)
     if n:

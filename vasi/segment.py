@@ -189,6 +189,9 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
     margin = _ref.disk(0.04 * size)
     min_px_s = _min_area_px(mm_per_px, n_roi / (k * k), min_area_mm2) * k * k
     prior = np.array([1.0, 1.0, 0.5])
+    rim_r = int(round(2 * sig)) + 2
+    rim_k = np.ones((2 * rim_r + 1, 2 * rim_r + 1), np.uint8)
+    rim = roi_s & ~cv2.erode(roi_s.astype(np.uint8), rim_k, borderType=cv2.BORDER_REPLICATE).astype(bool)
     model = None
     mask_s = np.zeros((h, w), bool)
     for it in range(N_PASSES):
@@ -209,6 +212,11 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
                 index = _fill_from_neighbours(index, clipped & roi_s)
             thr = _blend_index(lin_s, ref, model, scales, modality, 1.0 - sensitivity)
             mask_s = (index > thr) & roi_s
+            # the region's rim (and the rims of its holes: eyes, nostrils) mixes skin with
+            # whatever lies outside; a rim pixel is depigmented only next to a depigmented
+            # pixel further in
+            inner = mask_s & ~rim
+            mask_s &= ~rim | cv2.dilate(inner.astype(np.uint8), rim_k).astype(bool)
             mask_s &= ~_components_below(mask_s, max(min_px_s, 1))
         if user is None:
             dark = X[..., 0] < -3.0
