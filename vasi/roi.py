@@ -109,6 +109,8 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None) -> np
     sel = wts > SEED_CENTRE * wts.max() if wts.max() > 0 else prior
     if sel.sum() < 50:
         sel = prior
+    if modality == "woods":  # fluorescent patches are not the skin's colour: seed below them
+        sel = sel & (L <= np.percentile(L[sel], 60))
     feats = np.dstack([a, b, np.log(np.maximum(L, 1.0))])
     centre = np.empty(3)
     spread = np.empty(3)
