@@ -206,6 +206,90 @@ def series_metrics(cases) -> dict:
     return out
 
 
+def tracking_metrics(cases, quick: bool = False) -> dict:
+    """Serial tracking metrics of issue 5 (``vasi.track_series`` per series, ``vasi.register``).
+
+    * ``registration_residual_mm_median`` -- per follow-up, median distance (mm) between the
+      estimated and the true baseline -> follow-up homography over the baseline's assessed
+      region; median over visits.
+    * ``registration_bad_pairs_flagged`` -- fraction of deliberately wrong pairs (baseline vs a
+      different patient's photo of the same site, and vs another series' visit) reported as
+      failed.
+    * ``repig_abs_err_median`` -- per (visit, tracked patch): |estimated - true| % repigmentation,
+      the truth evaluated on the same patch envelope from the exact masks (replaces the
+      per-visit number of ``series_metrics``, which is ``repig_overall_abs_err_median``).
+    * ``repig_overall_abs_err_median`` -- per visit, against ``truth.repigmentation_pct``.
+    * ``pattern_accuracy`` -- series with a single pattern, patches >= 10 % repigmented.
+    * ``island_count_rel_err_median`` -- perifollicular patches with >= 3 true islands,
+      |estimated - true| / true, true islands counted in the same envelope.
+    """
+    from scipy import ndimage as ndi
+
+    from vasi.register import transform_error_px
+
+    out = {k: None for k in ("registration_residual_mm_median", "registration_bad_pairs_flagged",
+                             "repig_overall_abs_err_median", "pattern_accuracy",
+                             "island_count_rel_err_median", "registration_true_pairs_failed")}
+    if not hasattr(vasi, "track_series"):
+        return out
+    reg_mm, overall, per_patch, pat_ok, isl_err, bad, true_failed, series = [], [], [], [], [], [], [], []
+    for c in cases:
+        spec = {k: v for k, v in c.items() if k != "seed"}
+        s = synth.make_series(rng=c["seed"], **spec)
+        series.append(s)
+        res = vasi.track_series([v.image for v in s.visits], weeks=list(s.weeks),
+                                site=_pipeline_site(c["site"]), modality=c["modality"])
+        base_t = s.baseline.truth.depig_mask_baseline
+        roi0 = s.baseline.truth.roi_mask
+        for i, v in enumerate(s.visits[1:], start=1):
+            reg = res.registrations[i]
+            true_failed.append(not bool(reg))
+            if not reg:
+                continue
+            err = transform_error_px(reg.transform, v.truth.transform, roi0.shape, mask=roi0)
+            reg_mm.append(float(np.median(err)) * v.truth.mm_per_px)
+            row = res.visits[res.visits["visit_index"] == i].iloc[0]
+            if not math.isnan(row["repigmentation_pct"]):
+                overall.append(abs(row["repigmentation_pct"] - v.truth.repigmentation_pct))
+            res_t = v.truth.depig_mask_baseline
+            valid = res.valid_masks[i]
+            p = res.patches[res.patches["week"] == float(v.truth.week)].set_index("patch_id")
+            for pid in p.index:
+                env = (res.labels == pid) & valid
+                tb = int((base_t & env).sum())
+                if tb < 30 or tb < 0.5 * env.sum():
+                    continue  # not a true patch (false detection)
+                true_pct = 100.0 * (1.0 - (res_t & base_t & env).sum() / tb)
+                est = float(p.loc[pid, "repigmentation_pct"])
+                per_patch.append(abs(est - true_pct))
+                if s.pattern != "mixed" and true_pct >= 10.0 and "pattern" in p.columns:
+                    pat_ok.append(p.loc[pid, "pattern"] == s.pattern)
+                if s.pattern == "perifollicular" and "island_count" in p.columns:
+                    _, n_true = ndi.label(base_t & ~res_t & env, structure=np.ones((3, 3), bool))
+                    if n_true >= 3:
+                        isl_err.append(abs(float(p.loc[pid, "island_count"]) - n_true) / n_true)
+    # deliberately wrong pairs: another patient's photo of the same site, and other series
+    for k, (c, s) in enumerate(zip(cases, series, strict=True)):
+        base = s.baseline.image
+        other = synth.make_photo(rng=c["seed"] + 7919, skin_type=c["skin_type"], site=c["site"],
+                                 modality=c["modality"], shape=base.shape[:2])
+        bad.append(not bool(vasi.register(base, other.image)))
+        if len(series) > 1:
+            o = series[(k + 1) % len(series)].visits[-1].image
+            bad.append(not bool(vasi.register(base, o)))
+    out.update(
+        registration_residual_mm_median=_median(reg_mm),
+        registration_bad_pairs_flagged=_mean([float(b) for b in bad]),
+        registration_true_pairs_failed=_mean([float(b) for b in true_failed]),
+        repig_abs_err_median=_median(per_patch),
+        repig_overall_abs_err_median=_median(overall),
+        pattern_accuracy=_mean([float(b) for b in pat_ok]),
+        island_count_rel_err_median=_median(isl_err),
+        n_tracked_patches=len(per_patch), n_pattern_patches=len(pat_ok), n_bad_pairs=len(bad),
+    )
+    return out
+
+
 # --------------------------------------------------------------------------- output
 def print_table(rows, res) -> None:
     def f(x, p=3):
@@ -225,6 +309,12 @@ def print_table(rows, res) -> None:
     print(f"seconds per MP (score_photo): {f(res['seconds_per_mp'])}")
     print(f"% repigmentation abs error (median, points): {f(res['repig_abs_err_median'], 2)}")
     print(f"registration corner error (median, px): {f(res['registration_err_px_median'], 2)}")
+    if res.get("registration_residual_mm_median") is not None:
+        print(f"tracking (issue 5): registration residual {f(res['registration_residual_mm_median'], 3)} mm, "
+              f"wrong pairs flagged {f(res['registration_bad_pairs_flagged'], 2)}, "
+              f"% repig err per patch {f(res['repig_abs_err_median'], 2)} / per visit "
+              f"{f(res['repig_overall_abs_err_median'], 2)} points, pattern accuracy "
+              f"{f(res['pattern_accuracy'], 2)}, island count rel err {f(res['island_count_rel_err_median'], 2)}")
 
 
 def main(argv=None) -> dict:
@@ -241,6 +331,7 @@ def main(argv=None) -> dict:
     for group in (segmentation_metrics, area_metrics, speed_metrics):
         res.update(group(rows))
     res.update(series_metrics(series_cases(args.quick)))
+    res.update(tracking_metrics(series_cases(args.quick), args.quick))
     res["wall_seconds"] = time.perf_counter() - t0
     res["vasi_version"] = vasi.__version__
     print_table(rows, res)
