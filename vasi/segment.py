@@ -426,7 +426,7 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
         w = w_new / np.linalg.norm(w_new)
         p = _denoise(X @ w.astype(np.float32))
         m0, s0 = _ref.robust_stats(p[ref])
-        p1 = float(np.median(p[core]))
+        p1 = float(np.percentile(p[core], CORE_PERCENTILE))
         t_new = m0 + max(0.5 * (p1 - m0), 2.0 * s0)
         if abs(t_new - t) < 1e-3 * max(s0, 1e-6):
             t = t_new
@@ -486,6 +486,10 @@ USE_TEXTURE = True
 #: Minimum colour difference (CIEDE2000) between patch cores and normal skin for a
 #: depigmented class to be accepted: about twice the just-noticeable difference.
 MIN_DELTA_E = 2.0
+#: The depigmented level is this percentile of the patch cores along the depigmentation
+#: axis: soft-edged patches have partially depigmented cores, the fully depigmented skin
+#: is their upper part.
+CORE_PERCENTILE = 80.0
 N_PASSES = 2
 
 _METHODS = {"relative": _relative, "lightness-otsu": _lightness_otsu}
