@@ -356,5 +356,11 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
         sizes = ndi.sum_labels(holes, lab_h, np.arange(1, n + 1))
         small = np.isin(lab_h, 1 + np.nonzero(sizes < 2e-4 * region.sum())[0])
         region |= small
+        # the features' own rims (sclera, lip and nostril edges) blend into the skin:
+        # keep a small margin around them (~1 % of the face width)
+        big = holes & ~small
+        r = max(1, int(round(0.01 * 2 * ax)))
+        ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        region &= ~cv2.dilate(big.astype(np.uint8), ker).astype(bool)
     region = _largest(region)
     return _upsample_mask(region, arr.shape[:2], k)
