@@ -56,9 +56,12 @@ def interrupted(manifest: Path, out: Path, *, after: int, kill: bool, jobs: int)
     """Start a run, stop it once ``after`` series are committed, then re-run it."""
     cache = out / ".vasi" / "series"
     t0 = time.perf_counter()
+    def default_sigint():  # a background shell starts us with SIGINT ignored; undo that
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
     proc = subprocess.Popen(vasi_cmd("batch", manifest, "-o", out, "--jobs", jobs),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=default_sigint)
     while proc.poll() is None:
         n = len(list(cache.rglob("*.pkl"))) if cache.exists() else 0
         if n >= after:
@@ -66,7 +69,11 @@ def interrupted(manifest: Path, out: Path, *, after: int, kill: bool, jobs: int)
         time.sleep(0.2)
     committed = len(list(cache.rglob("*.pkl"))) if cache.exists() else 0
     if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGKILL if kill else signal.SIGINT)
+        # SIGINT to the parent only (as Ctrl-C would, workers ignore it); SIGKILL: all
+        if kill:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            os.kill(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     first = time.perf_counter() - t0
     secs, again = run(vasi_cmd("batch", manifest, "-o", out, "--jobs", jobs))
@@ -82,7 +89,8 @@ def main(argv=None) -> int:
     ap.add_argument("--patients", type=int, default=20)
     ap.add_argument("--weeks", default="0,4,12,24,52")
     ap.add_argument("--size", default="360x480", help="photo HxW in px")
-    ap.add_argument("--work", type=Path, default=Path("/tmp/vasi-batch-study"))
+    ap.add_argument("--work", type=Path, default=None,
+                    help="scratch folder (default: a new temporary folder)")
     ap.add_argument("--json", type=Path, default=Path("benchmarks/results/batch_study.json"))
     ap.add_argument("--kill", action="store_true", help="interrupt with SIGKILL, not SIGINT")
     ap.add_argument("--skip-dask", action="store_true")
@@ -91,6 +99,10 @@ def main(argv=None) -> int:
     from vasi import __version__
     from vasi.demo import make_study
 
+    if args.work is None:
+        import tempfile
+
+        args.work = Path(tempfile.mkdtemp(prefix="vasi-batch-study-"))
     weeks = tuple(int(w) for w in args.weeks.split(","))
     shape = tuple(int(v) for v in args.size.lower().split("x"))
     if args.work.exists():

@@ -88,6 +88,7 @@ def _run_options(p, dask: bool = True, jobs: int = 1) -> None:
 def main(argv=None) -> int:
     """Entry point of the ``vasi`` console script."""
     args = build_parser().parse_args(argv)
+    restore = _stop_on_sigterm() if args.command in ("batch", "demo") else (lambda: None)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -102,6 +103,35 @@ def main(argv=None) -> int:
         print("\nvasi: interrupted; finished series are kept -- re-run the same command to "
               "resume", file=sys.stderr)
         return 130
+    finally:
+        restore()
+
+
+def _stop_on_sigterm():
+    """Treat SIGTERM (kill, a job scheduler's time limit) like Ctrl-C: stop cleanly, keep
+    what is committed. Returns a function restoring the previous handlers."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    old = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        signal.signal(signal.SIGTERM, handler)
+        if old[signal.SIGINT] is signal.SIG_IGN:  # started in the background by a shell
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    except (ValueError, OSError):  # pragma: no cover - platform without these signals
+        return lambda: None
+
+    def restore():
+        for sig, h in old.items():
+            signal.signal(sig, h)
+
+    return restore
 
 
 # ----------------------------------------------------------------------------- progress
