@@ -39,9 +39,9 @@ import pandas as pd
 from . import _atomic
 from ._version import __version__
 from .batch_series import ERROR_COLUMNS, SeriesTask, score_series
+from .batch_summary import endpoints_table, scores_table
 from .errors import VasiError
 from .manifest import Manifest, load_input, safe_slug
-from .batch_summary import endpoints_table, scores_table
 from .tables import write_table
 
 __all__ = ["run_batch", "BatchResult", "OutputConflictError", "RUN_FILE"]

@@ -250,6 +250,7 @@ def _visit_images(task, row, img, over, r, out_files, thumbs, repig=None):
 
 def _track(task, loaded, site, errors, out_files, thumbs):
     import vasi
+
     from .overlay import overlay
 
     imgs = [it[0] for _, it in loaded]

@@ -359,7 +359,7 @@ def _series_weeks(rows, problems) -> pd.DataFrame:
     df["series"] = [f"{safe_slug(p)}/{s}-{m}" for p, s, m in
                     zip(df["patient_id"], df["site"], df["modality"], strict=True)]
     out = []
-    for key, g in df.groupby("series", sort=True):
+    for _key, g in df.groupby("series", sort=True):
         g = g.copy()
         has_date, has_week = g["date"].notna(), g["week"].notna()
         who = f"{g['patient_id'].iloc[0]} {g['site'].iloc[0]}/{g['modality'].iloc[0]}"

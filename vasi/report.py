@@ -203,7 +203,7 @@ def _cohort_figure(visits: pd.DataFrame):
     ax = fig.subplots()
     face = visits[visits["site"] == "face"]
     curves = []
-    for (pid, mod), g in face.groupby(["patient_id", "modality"], sort=True):
+    for _key, g in face.groupby(["patient_id", "modality"], sort=True):
         g = g.sort_values("week")
         pc = pd.to_numeric(g["f_vasi_pct_change"], errors="coerce")
         if pc.notna().any():
@@ -478,8 +478,9 @@ def write_reports(out, tables: dict, results, run: dict):
                       | (set(errors["patient_id"].dropna()) if len(errors) else set()))
     paths, links = [], {}
     for pid in patients:
-        sel = (lambda df, p=pid: df[df["patient_id"] == p] if df is not None and len(df)
-               else df)
+        def sel(df, p=pid):
+            return df[df["patient_id"] == p] if df is not None and len(df) else df
+
         run_prov = {"run": {k: run.get(k) for k in ("vasi_version", "input", "options",
                                                     "input_fingerprint")},
                     "series": prov.get(pid, {})}
