@@ -124,9 +124,10 @@ def test_foreign_output_refused(study, reference, tmp_path):
 def test_dask_local_cluster_identical(study, reference, tmp_path):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        res = run_batch(study, tmp_path / "out", dask=client, reports=False)
+                                  dashboard_address=None) as cluster:
+        # by scheduler address, as `vasi batch --dask-scheduler tcp://...` does
+        res = run_batch(study, tmp_path / "out", dask=cluster.scheduler_address,
+                        reports=False)
     assert res.n_scored == 3
     _same_tables(reference.out, res.out)
 
