@@ -17,8 +17,12 @@ from .io import Photo, PhotoMeta, read_photo, write_image
 from .overlay import overlay
 from .pipeline import PhotoScore, score_photo
 from .register import Registration, register
-from .roi import find_region
+from .roi import find_region, skin_mask
 from .segment import Segmentation, segment
+from . import calibrate, color
+from .calibrate import Scale, find_scale
+from .color import Chart, Normalization, find_chart, normalize
+from .reference import reference_skin
 from . import hand_units, scores
 from .hand_units import bsa, cream_g, dosing, hand_unit_cm2, physical_hu, relative_hu
 from .scores import VasiScore, f_vasi, snap_to_ladder, t_vasi
@@ -41,8 +45,18 @@ __all__ = [
     "read_photo",
     "write_image",
     "find_region",
+    "skin_mask",
     "segment",
     "Segmentation",
+    "reference_skin",
+    "calibrate",
+    "find_scale",
+    "Scale",
+    "color",
+    "normalize",
+    "Normalization",
+    "find_chart",
+    "Chart",
     "measure",
     "overlay",
     "score_photo",
