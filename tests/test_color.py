@@ -4,8 +4,18 @@ import cv2
 import numpy as np
 import pytest
 
-from vasi.color import (COLORCHECKER_SRGB, NORMALIZE_METHODS, delta_e, find_chart, ita_degrees,
-                        lab_to_rgb, linear_to_srgb, normalize, rgb_to_lab, srgb_to_linear)
+from vasi.color import (
+    COLORCHECKER_SRGB,
+    NORMALIZE_METHODS,
+    delta_e,
+    find_chart,
+    ita_degrees,
+    lab_to_rgb,
+    linear_to_srgb,
+    normalize,
+    rgb_to_lab,
+    srgb_to_linear,
+)
 from vasi.errors import InputError
 
 

@@ -397,7 +397,7 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
     if not USE_TEXTURE:
         w[2:] = 0.0
         w /= np.linalg.norm(w)
-    p = _denoise((X @ w.astype(np.float32)))
+    p = _denoise(X @ w.astype(np.float32))
     m0, s0 = _ref.robust_stats(p[ref])
     t = m0 + 3.0 * s0
     pv = p[valid]
