@@ -141,7 +141,9 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None) -> np
     r = max(1, int(round(max(h, w) / 200)))
     depig = cv2.morphologyEx(depig.astype(np.uint8), cv2.MORPH_OPEN,
                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))).astype(bool)
-    grown = cv2.dilate(skin.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    # "touching" bridges a thin gap: a soft patch border (halo) may be neither skin nor patch
+    g = max(1, int(round(max(h, w) / 150)))
+    grown = cv2.dilate(skin.astype(np.uint8), np.ones((2 * g + 1, 2 * g + 1), np.uint8)).astype(bool)
     lab_d, n = ndi.label(depig)
     if n:
         touch = np.unique(lab_d[grown & depig])
