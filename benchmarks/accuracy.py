@@ -174,6 +174,32 @@ def speed_metrics(rows) -> dict:
     return {"seconds_per_mp": secs / mp if mp else None}
 
 
+def segmentation_speed_metrics(rows) -> dict:
+    """Seconds for ``vasi.segment`` on a 12-MP (3000 x 4000) photo, and its ratio to decoding the
+    same photo as a JPEG (both single-threaded OpenCV; best of 3; region given, so this times
+    the segmentation stage alone)."""
+    import cv2
+
+    r = rows[0]
+    big = cv2.resize(r["photo"].image, (4000, 3000), interpolation=cv2.INTER_LINEAR)
+    roi = cv2.resize(r["photo"].truth.roi_mask.astype(np.uint8), (4000, 3000), interpolation=cv2.INTER_NEAREST) > 0
+    jpg = cv2.imencode(".jpg", big[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 92])[1]
+    n_threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        seg_t, dec_t = [], []
+        for _ in range(3):
+            t = time.perf_counter()
+            cv2.imdecode(jpg, cv2.IMREAD_COLOR)
+            dec_t.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            vasi.segment(big, modality=r["case"]["modality"], roi=roi)
+            seg_t.append(time.perf_counter() - t)
+    finally:
+        cv2.setNumThreads(n_threads)
+    return {"segment_12mp_seconds": min(seg_t), "segment_12mp_vs_jpeg_decode": min(seg_t) / min(dec_t)}
+
+
 def series_metrics(cases) -> dict:
     """Serial metrics: absolute error of % repigmentation (per visit after baseline) and
     registration corner error, when ``vasi.track_series`` exists; ``None`` otherwise."""
@@ -307,6 +333,9 @@ def print_table(rows, res) -> None:
         print(f"{name:<14}{len(rs):>4}{f(_mean([r['dice'] for r in rs])):>8}{f(_mean([r['iou'] for r in rs])):>8}"
               f"{f(_median([r['area_rel_err'] for r in rs])):>10}{f(_median([r['fvasi_abs_err'] for r in rs])):>11}")
     print(f"seconds per MP (score_photo): {f(res['seconds_per_mp'])}")
+    if res.get("segment_12mp_seconds") is not None:
+        print(f"segment at 12 MP (1 thread): {f(res['segment_12mp_seconds'])} s = "
+              f"{f(res['segment_12mp_vs_jpeg_decode'])} x JPEG decode")
     print(f"% repigmentation abs error (median, points): {f(res['repig_abs_err_median'], 2)}")
     print(f"registration corner error (median, px): {f(res['registration_err_px_median'], 2)}")
     if res.get("registration_residual_mm_median") is not None:
@@ -328,7 +357,7 @@ def main(argv=None) -> dict:
     t0 = time.perf_counter()
     rows = run_photos(photo_cases(args.quick))
     res = {"n_cases": len(rows), "quick": bool(args.quick)}
-    for group in (segmentation_metrics, area_metrics, speed_metrics):
+    for group in (segmentation_metrics, area_metrics, speed_metrics, segmentation_speed_metrics):
         res.update(group(rows))
     res.update(series_metrics(series_cases(args.quick)))
     res.update(tracking_metrics(series_cases(args.quick), args.quick))
