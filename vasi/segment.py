@@ -217,7 +217,12 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
             # pixel further in
             inner = mask_s & ~rim
             mask_s &= ~rim | cv2.dilate(inner.astype(np.uint8), rim_k).astype(bool)
-            mask_s &= ~_components_below(mask_s, max(min_px_s, 1))
+            # a patch must be significant, not only large enough: with n independent
+            # samples of contrast d' its mean stands z = d' sqrt(n) above normal skin, so
+            # low-contrast photos need larger patches (n counted in smoothing footprints)
+            footprint = np.pi * max(2.0 * sig, 1.0) ** 2
+            sig_px = (SIGNIFICANCE_Z / max(model["dprime"], 1e-3)) ** 2 * footprint
+            mask_s &= ~_components_below(mask_s, max(min_px_s, sig_px, 1))
         if user is None:
             dark = X[..., 0] < -3.0
             grown = cv2.dilate(mask_s.astype(np.uint8), margin).astype(bool)
@@ -490,6 +495,8 @@ MIN_DELTA_E = 2.0
 #: axis: soft-edged patches have partially depigmented cores, the fully depigmented skin
 #: is their upper part.
 CORE_PERCENTILE = 80.0
+#: Required significance of a patch (see ``_relative``): z = d' * sqrt(n footprints).
+SIGNIFICANCE_Z = 5.0
 N_PASSES = 2
 
 _METHODS = {"relative": _relative, "lightness-otsu": _lightness_otsu}
