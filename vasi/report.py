@@ -362,7 +362,7 @@ def cohort_report(tables: dict, links: dict, run: dict | None = None) -> str:
     parts = ["<h1>vasi batch: cohort summary</h1>"]
     if run:
         parts.append(f'<p class="sub">input {_e(run.get("input"))} &middot; '
-                     f'{_e(run.get("series"))} series, {_e(run.get("photos"))} photos</p>')
+                     f'{_e(run.get("series"))} series, {_e(run.get("photos"))} photos found</p>')
     if ends is not None and len(ends) and "f_vasi75_week24" in ends:
         rows = []
         groups = [("all", ends)]
