@@ -105,7 +105,8 @@ def test_deterministic(photo):
 def test_marker_method():
     rng = np.random.default_rng(3)
     img = np.full((400, 400, 3), 200, np.uint8)
-    img[:] = cv2.GaussianBlur((rng.random((400, 400, 3)) * 60 + 150).astype(np.uint8), (9, 9), 0)
+    tex = cv2.GaussianBlur(rng.normal(0, 1, (400, 400, 3)).astype(np.float32), (0, 0), 4)
+    img[:] = np.clip(150 + 40 * tex / tex.std(), 0, 255).astype(np.uint8)
     d = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
     for i, (y, x) in enumerate([(20, 20), (20, 300), (300, 20), (300, 300)]):
         mk = cv2.aruco.generateImageMarker(d, i, 80)
@@ -129,3 +130,20 @@ def test_bad_arguments(photo):
 
 def test_public_name():
     assert vasi.register is register
+
+
+def test_same_marker_different_content_is_refused():
+    rng = np.random.default_rng(5)
+    d = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
+
+    def scene(seed):
+        r = np.random.default_rng(seed)
+        tex = cv2.GaussianBlur(r.normal(0, 1, (300, 400, 3)).astype(np.float32), (0, 0), 3)
+        im = np.clip(150 + 40 * tex / tex.std(), 0, 255).astype(np.uint8)
+        im[20:100, 20:100] = cv2.aruco.generateImageMarker(d, 7, 80)[..., None]
+        return im
+
+    a, b = scene(int(rng.integers(1000))), scene(int(rng.integers(1000, 2000)))
+    reg = register(a, b)  # auto: features fail, the shared marker must not rescue the pair
+    assert not reg
+    assert not register(a, b, method="marker")

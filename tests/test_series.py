@@ -81,6 +81,12 @@ def make_series(seed=0):
     return images, truths, Hs, rois, base
 
 
+def _own_masks(truths, Hs):
+    """The true masks in each photo's own coordinates (isolates tracking from segmentation)."""
+    return [cv2.warpPerspective(m.astype(np.uint8), H, SHAPE[::-1], flags=cv2.INTER_NEAREST) > 0
+            for m, H in zip(truths, Hs, strict=True)]
+
+
 @pytest.fixture(scope="module")
 def series():
     return make_series()
@@ -88,8 +94,18 @@ def series():
 
 @pytest.fixture(scope="module")
 def result(series):
-    images, _, _, rois, _ = series
-    return track_series(images, weeks=[0, 12, 24], rois=rois, mm_per_px=0.25)
+    images, truths, Hs, rois, _ = series
+    return track_series(images, weeks=[0, 12, 24], rois=rois, mm_per_px=0.25,
+                        masks=_own_masks(truths, Hs))
+
+
+def test_automatic_segmentation_path(series):
+    images, truths, _, rois, base = series
+    res = track_series(images[:2], weeks=[0, 12], rois=rois[:2], mm_per_px=0.25,
+                       with_patterns=False)
+    true_pct = 100 * (1 - (truths[1] & base).sum() / base.sum())
+    assert res.visits.loc[1, "registered"]
+    assert res.visits.loc[1, "repigmentation_pct"] == pytest.approx(true_pct, abs=10.0)
 
 
 def test_visits_table(result, series):

@@ -53,7 +53,8 @@ DEFAULT_LIMITS = {
     "max_anisotropy": 1.25,
     "max_perspective": 0.25,
     "max_residual_px": 3.0,
-    "min_marker_corr": 0.6,
+    "min_marker_corr": 0.3,
+    "min_content_corr": 0.3,
 }
 
 
@@ -441,6 +442,44 @@ def _corr(template, moving, H, mask):
     return float((a * b).sum() / den) if den > 0 else float("nan")
 
 
+def _tile_corr(template, moving, H, mask, grid=6, bands=((1.0, 4.0), (3.0, 12.0))):
+    """Median over tiles of the correlation of band-passed texture after alignment.
+
+    Texture (difference of Gaussians, 1-4 px) is what stays the same between visits; a
+    median over tiles ignores the minority of tiles where lesions changed.
+    """
+    warped = cv2.warpPerspective(moving.astype(np.float32), H, template.shape[::-1],
+                                 flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
+                                 borderMode=cv2.BORDER_CONSTANT, borderValue=-1.0)
+    ok = warped >= 0
+    if mask is not None:
+        ok &= mask
+    t = template.astype(np.float32)
+    m_f = np.where(ok, warped, t)
+    hh, ww = t.shape
+    best = float("nan")
+    for lo, hi in bands:
+        a = cv2.GaussianBlur(t, (0, 0), lo) - cv2.GaussianBlur(t, (0, 0), hi)
+        b = cv2.GaussianBlur(m_f, (0, 0), lo) - cv2.GaussianBlur(m_f, (0, 0), hi)
+        vals = []
+        for r in range(grid):
+            for c in range(grid):
+                sl = (slice(r * hh // grid, (r + 1) * hh // grid),
+                      slice(c * ww // grid, (c + 1) * ww // grid))
+                m = ok[sl]
+                if m.mean() < 0.5:
+                    continue
+                x, y = a[sl][m], b[sl][m]
+                x, y = x - x.mean(), y - y.mean()
+                den = float(np.sqrt((x * x).sum() * (y * y).sum()))
+                if den > 1e-6 and x.std() > 0.5:  # skip featureless tiles (background)
+                    vals.append(float((x * y).sum() / den))
+        if len(vals) >= 3:
+            v = float(np.median(vals))
+            best = v if not np.isfinite(best) else max(best, v)
+    return best
+
+
 # ---------------------------------------------------------------------- methods
 class _Ctx:
     """Everything a method needs, prepared once."""
@@ -554,6 +593,12 @@ def _features(ctx: _Ctx) -> Registration:
     if why:
         return ctx.result(False, why, "features", Hw, **common)
     Hr, rho, info = ctx.refine_ecc(Hw)
+    tex = _tile_corr(ctx.raw_b, ctx.raw_f, Hr, ctx.roi_b)
+    info = {**info, "texture_corr": tex}
+    if np.isfinite(tex) and tex < lim["min_content_corr"]:
+        return ctx.result(False, f"features agree but the aligned photos do not (texture "
+                          f"correlation {tex:.2f} < {lim['min_content_corr']}): not the same site",
+                          "features", Hr, ecc=rho, details=info, **common)
     err_w = np.linalg.norm(_apply(Hr, src[inl]) - dst[inl], axis=1)
     res_w = float(np.median(err_w))
     res_px = res_w / ctx.sf
@@ -629,9 +674,10 @@ def _marker(ctx: _Ctx) -> Registration:
     content = ctx.roi_b.copy() if ctx.roi_b is not None else np.ones(ctx.grey_b.shape, bool)
     for i in common:
         cv2.fillConvexPoly(content.view(np.uint8), np.round(mb[i]).astype(np.int32), 0)
-    rho_c = _corr(ctx.raw_b, ctx.raw_f, Hr, content)
+    rho_c = _tile_corr(ctx.raw_b, ctx.raw_f, Hr, content)
     if not np.isfinite(rho_c) or rho_c < ctx.limits["min_marker_corr"]:
-        return ctx.result(False, f"markers align but the photos do not (correlation {rho_c:.2f} < "
+        return ctx.result(False, f"markers align but the photos do not (texture correlation "
+                          f"{rho_c:.2f} < "
                           f"{ctx.limits['min_marker_corr']}): not the same site", "marker", Hr,
                           n_matches=n, n_inliers=n, inlier_ratio=1.0, ecc=rho_c)
     return ctx.result(True, "", "marker", Hr, n_matches=n, n_inliers=n, inlier_ratio=1.0,
@@ -702,8 +748,11 @@ def register(
         ``min_coverage`` (0.04, fraction of the region spanned by the inliers' hull),
         ``scale_range`` ((0.6, 1.6)), ``max_anisotropy`` (1.25), ``max_perspective`` (0.25),
         ``max_residual_px`` (3.0, at working resolution; also the RANSAC threshold),
-        ``min_marker_corr`` (0.6: image correlation a marker alignment must reach outside
-        the markers, so a marker seen in two different patients' photos is not trusted).
+        ``min_marker_corr`` (0.3: median tile correlation of band-passed texture that a
+        marker alignment must reach outside the markers, so a marker seen in two different
+        patients' photos is not trusted; true pairs score 0.6-1, other skin about 0),
+        ``min_content_corr`` (0.3: the same check for feature alignments -- look-alike
+        photos of different people can share a few consistent features).
 
     Returns
     -------

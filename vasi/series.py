@@ -226,6 +226,7 @@ def track_series(
     with_patterns: bool = True,
     roi_from_baseline: bool = True,
     measure: str = "envelope",
+    envelope_kwargs: dict | None = None,
 ) -> SeriesResult:
     """Register, track and score a photo series of one site.
 
@@ -268,6 +269,9 @@ def track_series(
         balance cancel, fine islands kept); ``"segmentation"`` uses each visit's own
         :func:`vasi.segment` mask. Outside the patches (new depigmentation) the follow-up's
         segmentation is always used.
+    envelope_kwargs : dict, optional
+        Extra keyword arguments for :func:`vasi.track.envelope_masks` (``level``,
+        ``sigma_px``, ``ring_mm``, ``margin_px``).
     roi_from_baseline : bool
         Assess each registered follow-up on the baseline region mapped into it (the same
         skin at every visit) instead of re-detecting it; user ``rois`` always win.
@@ -328,8 +332,10 @@ def track_series(
     labels = label_patches(base_mask, min_area_px=min_px)
     if measure == "envelope":
         # one colour rule for baseline and follow-ups inside each patch envelope
+        env_kw = dict(envelope_kwargs or {})
         env, env_base, _, deg_base, _ = envelope_masks(base_img, base_img, labels, roi=roi_b,
-                                                       mm_per_px=mm_b, return_degree=True)
+                                                       mm_per_px=mm_b, return_degree=True,
+                                                       **env_kw)
         labels = np.where(env_base, env, 0).astype(np.int32)
         base_mask = (base_mask & (env == 0)) | env_base
 
@@ -365,7 +371,7 @@ def track_series(
                 if measure == "envelope":
                     _, _, inside, _, deg_f = envelope_masks(
                         base_img, reg.warp(img), env, valid=valid, roi=roi_b, mm_per_px=mm_b,
-                        margin_px=0, return_degree=True)
+                        return_degree=True, **{**env_kw, "margin_px": 0})
                     fmask = (fmask & (env == 0)) | inside
         segs.append(seg)
         out_regs.append(reg)

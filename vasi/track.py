@@ -232,7 +232,7 @@ def envelope_masks(
     margin_px: int | None = None,
     ring_mm=(3.0, 8.0),
     level: float = 0.5,
-    sigma_px: float = 1.0,
+    sigma_px: float = 0.0,
     return_degree: bool = False,
 ):
     r"""Depigmented pixels inside each baseline patch envelope, at baseline and follow-up.
@@ -269,7 +269,8 @@ def envelope_masks(
     level : float
         Decision level on ``t``.
     sigma_px : float
-        Gaussian denoising of the linear image (px).
+        Gaussian denoising of the linear image (px); 0 (default) keeps the smallest islands
+        (any blur lowers their contrast below the half-way level).
     return_degree : bool
         Also return the depigmentation degree maps ``t`` (float32, NaN outside envelopes).
 
