@@ -1,0 +1,56 @@
+"""score_photo end to end on a drawn photo whose answer is known exactly."""
+
+import numpy as np
+import pytest
+
+import vasi
+
+
+def _drawn_face(depig_box=(40, 60, 40, 70)):
+    """Dark background, a skin-coloured rectangle (the region), one white patch."""
+    img = np.full((120, 140, 3), 20, np.uint8)
+    img[10:110, 20:120] = (180, 130, 100)
+    r0, r1, c0, c1 = depig_box
+    img[r0:r1, c0:c1] = (240, 220, 215)
+    return img
+
+
+def test_known_area_and_relative_f_vasi():
+    img = _drawn_face()
+    res = vasi.score_photo(img, site="face")
+    assert res.assessed_area_px == 100 * 100
+    assert res.depigmented_area_px == 20 * 30
+    assert res.f_vasi == pytest.approx(3.0 * 600 / 10000)
+    assert res.depigmented_area_hu == pytest.approx(3.0 * 600 / 10000)
+    assert res.provenance["hu_method"] == "relative"
+    assert res.provenance["vasi_version"] == vasi.__version__
+
+
+def test_user_roi_takes_precedence():
+    img = _drawn_face()
+    roi = np.zeros(img.shape[:2], bool)
+    roi[30:90, 30:110] = True
+    res = vasi.score_photo(img, site="face", roi=roi)
+    assert res.assessed_area_px == int(roi.sum())
+    assert res.provenance["roi_source"] == "user"
+    assert not (res.mask & ~roi).any()
+
+
+def test_body_site_has_no_f_vasi_and_physical_area():
+    res = vasi.score_photo(_drawn_face(), site="body", mm_per_px=0.5)
+    assert res.f_vasi is None
+    assert res.depigmented_area_cm2 == pytest.approx(600 * 0.25 / 100)
+
+
+def test_input_untouched_and_dtypes_agree():
+    img = _drawn_face()
+    before = img.copy()
+    a = vasi.score_photo(img)
+    b = vasi.score_photo(img.astype(np.float64) / 255.0)
+    np.testing.assert_array_equal(img, before)
+    assert a.depigmented_area_px == b.depigmented_area_px
+
+
+def test_bad_site_names_choices():
+    with pytest.raises(vasi.InputError, match="site"):
+        vasi.score_photo(_drawn_face(), site="leg")
