@@ -11,7 +11,6 @@ import resource
 import struct
 import zlib
 
-import cv2
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +18,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from vasi import PhotoError, read_photo
+from vasi.io import DEFAULT_MAX_PIXELS
 from vasi.manifest import ManifestError, read_manifest
 
 FUZZ = settings(max_examples=60, deadline=2000,
@@ -65,9 +65,6 @@ def _read(tmp_path, data: bytes, name="x.jpg"):
     except PhotoError as exc:
         assert str(p) in str(exc) and exc.problem
         return exc
-    except cv2.error as exc:  # KNOWN io.py bug, pinned by test_known_bug_cv2_error_escapes
-        if "CV_IO_MAX_IMAGE" not in str(exc):
-            raise
     return None
 
 
@@ -106,7 +103,7 @@ def test_huge_dimensions_refused_without_allocation(tmp_path, w, h, kind):
     if kind == "jpeg":
         w, h = min(w, 65535), min(h, 65535)
     data = huge_png(w, h) if kind == "png" else huge_jpeg(w, h)
-    if w * h <= 180_000_000:  # within the documented pixel budget: decoding may allocate
+    if w * h <= DEFAULT_MAX_PIXELS:  # within the pixel budget: decoding may allocate
         w, h = 65535, 65535
         data = huge_png(w, h) if kind == "png" else huge_jpeg(w, h)
     before = _rss_mb()
@@ -115,11 +112,8 @@ def test_huge_dimensions_refused_without_allocation(tmp_path, w, h, kind):
     assert exc is not None and ("too large" in str(exc) or "max_pixels" in str(exc))
 
 
-@pytest.mark.xfail(raises=cv2.error, strict=False,
-                   reason="io.read_photo lets cv2.error escape when a header's width or height "
-                   "exceeds OpenCV's CV_IO_MAX_IMAGE_WIDTH/HEIGHT (1<<20) but the pixel count "
-                   "is within max_pixels; found by hypothesis (TIFF, byte 20 -> 16)")
-def test_known_bug_cv2_error_escapes(tmp_path):
+def test_width_above_opencv_limit_is_a_photo_error(tmp_path):
+    """Found by hypothesis: a TIFF width > 2**20 px made cv2.error escape."""
     data = bytearray(VALID["TIFF"])
     data[20] = 16  # ImageWidth becomes > 2**20 px while height stays 24
     with pytest.raises(PhotoError):
@@ -185,3 +179,12 @@ def test_manifest_hostile_cells(tmp_path, cells):
         return
     for photo in m.table["photo"]:  # anything accepted stays inside the manifest folder
         assert str(photo).startswith(str(tmp_path))
+
+
+def test_tiny_jpeg_claiming_huge_size_is_refused_without_decoding(tmp_path):
+    """A 12000 x 12000 header on a few hundred bytes is within max_pixels but cannot be a
+    whole photo; it must be refused before the decoder allocates ~430 MB of grey."""
+    before = _rss_mb()
+    exc = _read(tmp_path, huge_jpeg(12000, 12000), name="tiny.jpg")
+    assert _rss_mb() - before < 100
+    assert exc is not None and "truncated" in str(exc)

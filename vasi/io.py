@@ -22,10 +22,16 @@ from .errors import PhotoError
 
 __all__ = ["Photo", "PhotoMeta", "read_photo", "write_image", "DEFAULT_MAX_PIXELS"]
 
-#: Largest photo accepted, in pixels (width x height). 200 MP is far above any clinical
-#: camera (a 100 MP medium-format back is 11656 x 8742) yet stops decompression bombs
-#: before any pixel memory is allocated.
-DEFAULT_MAX_PIXELS = 200_000_000
+#: Largest photo accepted, in pixels (width x height). 150 MP is above any clinical camera
+#: (a 100 MP medium-format back is 11656 x 8742) yet stops decompression bombs before any
+#: pixel memory is allocated. (Pillow, which reads the header, independently refuses
+#: anything above ~179 MP, so larger ``max_pixels`` values do not raise that ceiling.)
+DEFAULT_MAX_PIXELS = 150_000_000
+
+#: A JPEG smaller than this many bytes per pixel cannot be a whole photo: even a perfectly
+#: flat 8x8-block image needs a few bits per block (~0.005 bytes/px). Catches truncated
+#: files and bombs whose header claims a huge size that the decoder would fill with grey.
+_MIN_JPEG_BYTES_PER_PX = 0.001
 
 _EXIF_ORIENTATION = 0x0112
 _EXIF_IFD = 0x8769
@@ -144,7 +150,17 @@ def read_photo(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
 
 def _decode_bytes(data: bytes, path: Path, max_pixels: int) -> Photo:
     header = _read_header(data, path, max_pixels)
-    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if header["format"] == "JPEG" and len(data) < header["pixels"] * _MIN_JPEG_BYTES_PER_PX:
+        raise PhotoError(
+            path,
+            f"truncated JPEG: {len(data)} bytes cannot hold a {header['size']} image "
+            "(even a flat JPEG needs ~0.005 bytes per pixel)",
+        )
+    try:
+        arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error as exc:  # e.g. a header width above OpenCV's 2**20 px limit
+        msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise PhotoError(path, f"corrupt or unsupported {header['format']} data ({msg})") from None
     if arr is None:
         raise PhotoError(path, f"corrupt or truncated {header['format']} data (decoder failed)")
     if arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (1, 2)):
@@ -185,8 +201,6 @@ def _read_header(data: bytes, path: Path, max_pixels: int) -> dict:
             im = Image.open(_io.BytesIO(data))
             fmt = im.format or "unknown"
             width, height = im.size
-            exif = im.getexif()
-            tags = getattr(im, "tag_v2", None)
     except UnidentifiedImageError:
         raise PhotoError(path, "not an image file (unrecognised format)") from None
     except Image.DecompressionBombError as exc:
@@ -197,18 +211,27 @@ def _read_header(data: bytes, path: Path, max_pixels: int) -> dict:
         raise PhotoError(path, f"unsupported format {fmt}; use JPEG, PNG, TIFF or DICOM")
     if width <= 0 or height <= 0:
         raise PhotoError(path, f"image has no pixels ({width}x{height})")
-    if width * height > max_pixels:
+    if width * height > max_pixels:  # before anything (even EXIF lookup) reads pixel data
         raise PhotoError(
             path,
             f"image is {width}x{height} = {width * height / 1e6:.0f} MP, more than the "
             f"max_pixels={max_pixels / 1e6:.0f} MP limit (possible decompression bomb); "
             "pass a larger max_pixels if the photo is genuine",
         )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            exif = im.getexif()  # PNG may scan past IDAT to find eXIf
+            tags = getattr(im, "tag_v2", None)
+    except Exception as exc:
+        raise PhotoError(path, f"corrupt or truncated {fmt} data ({type(exc).__name__}: {exc})") from None
     orientation = int(exif.get(_EXIF_ORIENTATION, 1) or 1)
     if orientation not in range(1, 9):
         orientation = 1
     return {
         "format": "JPEG" if fmt == "MPO" else fmt,
+        "pixels": width * height,
+        "size": f"{width}x{height}",
         "orientation": orientation,
         "capture_date": _exif_date(exif),
         "mm_per_px": _resolution_mm_per_px(fmt, tags),
