@@ -139,10 +139,12 @@ def test_patches_keep_identity_and_pattern(result):
 
 
 def test_failed_registration_is_kept_unscored(series):
-    images, _, _, rois, _ = series
+    images, truths, Hs, rois, _ = series
     stranger = _render(np.zeros(SHAPE, bool), np.random.default_rng(99), rois[0])
+    own = _own_masks(truths, Hs)
     res = track_series([images[0], stranger, images[1]], weeks=[0, 4, 12],
-                       rois=[rois[0], rois[0], rois[1]], with_patterns=False)
+                       rois=[rois[0], rois[0], rois[1]], with_patterns=False,
+                       masks=[own[0], np.zeros(SHAPE, bool), own[1]])
     v = res.visits.set_index("week")
     assert not v.loc[4, "registered"] and v.loc[4, "registration_reason"]
     assert np.isnan(v.loc[4, "repigmentation_pct"]) and np.isnan(v.loc[4, "f_vasi"])
@@ -154,11 +156,12 @@ def test_failed_registration_is_kept_unscored(series):
 
 
 def test_baseline_index_and_to_frame(series):
-    images, _, _, rois, _ = series
-    res = track_series(images[::-1], weeks=[24, 12, 0], rois=rois[::-1], baseline_index=2,
-                       with_patterns=False)
+    images, truths, Hs, rois, _ = series
+    own = _own_masks(truths, Hs)
+    res = track_series(images[1::-1], weeks=[12, 0], rois=rois[1::-1], baseline_index=1,
+                       with_patterns=False, masks=own[1::-1])
     v = res.to_frame()
-    assert list(v["week"]) == [0.0, 12.0, 24.0] and v.loc[0, "is_baseline"]
+    assert list(v["week"]) == [0.0, 12.0] and v.loc[0, "is_baseline"]
     assert isinstance(res.to_frame(patches=True), pd.DataFrame)
 
 

@@ -401,7 +401,7 @@ def _usac_params(threshold):
     return p
 
 
-def _ecc(template, moving, H0, tmask, mmask=None, *, iterations=60, eps=1e-5, blur=5,
+def _ecc(template, moving, H0, tmask, mmask=None, *, iterations=30, eps=1e-4, blur=5,
          motion="homography"):
     """ECC refinement (masks for both images). Returns (H, rho) or (None, nan)."""
     warp_mode = cv2.MOTION_HOMOGRAPHY if motion == "homography" else cv2.MOTION_AFFINE

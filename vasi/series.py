@@ -227,6 +227,7 @@ def track_series(
     roi_from_baseline: bool = True,
     measure: str = "envelope",
     envelope_kwargs: dict | None = None,
+    min_contrast_ratio: float = 0.4,
 ) -> SeriesResult:
     """Register, track and score a photo series of one site.
 
@@ -272,6 +273,10 @@ def track_series(
     envelope_kwargs : dict, optional
         Extra keyword arguments for :func:`vasi.track.envelope_masks` (``level``,
         ``sigma_px``, ``ring_mm``, ``margin_px``).
+    min_contrast_ratio : float
+        With ``measure="envelope"``, baseline candidates whose colour contrast with their
+        surroundings is below this fraction of the main patches' contrast are not tracked
+        (shading or slightly lighter skin picked up by the segmentation).
     roi_from_baseline : bool
         Assess each registered follow-up on the baseline region mapped into it (the same
         skin at every visit) instead of re-detecting it; user ``rois`` always win.
@@ -333,9 +338,22 @@ def track_series(
     if measure == "envelope":
         # one colour rule for baseline and follow-ups inside each patch envelope
         env_kw = dict(envelope_kwargs or {})
-        env, env_base, _, deg_base, _ = envelope_masks(base_img, base_img, labels, roi=roi_b,
-                                                       mm_per_px=mm_b, return_degree=True,
-                                                       **env_kw)
+        env, env_base, _, deg_base, _, contrast = envelope_masks(
+            base_img, base_img, labels, roi=roi_b, mm_per_px=mm_b, return_degree=True, **env_kw)
+        # drop faint candidates (shading, lighter skin): a patch must have at least
+        # `min_contrast_ratio` of the contrast of the patient's main patches
+        if contrast and min_contrast_ratio > 0:
+            ids = np.array(sorted(contrast))
+            c = np.array([contrast[i] for i in ids])
+            area = np.bincount(labels.ravel(), minlength=int(ids.max()) + 1)[ids]
+            order = np.argsort(-c)
+            cum = np.cumsum(area[order]) / max(area.sum(), 1)
+            ref_c = c[order][np.searchsorted(cum, 0.5)]  # area-weighted median contrast
+            faint = ids[c < min_contrast_ratio * ref_c]
+            if faint.size:
+                drop = np.isin(env, faint)
+                env = np.where(drop, 0, env)
+                env_base &= ~drop
         labels = np.where(env_base, env, 0).astype(np.int32)
         base_mask = (base_mask & (env == 0)) | env_base
 
@@ -369,7 +387,7 @@ def track_series(
                 valid = reg.valid_mask()
                 fmask = reg.warp(seg.mask & seg.roi) & roi_b
                 if measure == "envelope":
-                    _, _, inside, _, deg_f = envelope_masks(
+                    _, _, inside, _, deg_f, _ = envelope_masks(
                         base_img, reg.warp(img), env, valid=valid, roi=roi_b, mm_per_px=mm_b,
                         return_degree=True, **{**env_kw, "margin_px": 0})
                     fmask = (fmask & (env == 0)) | inside

@@ -282,6 +282,9 @@ def envelope_masks(
         Depigmented pixels inside the envelopes at baseline / follow-up.
     baseline_degree, followup_degree : ndarray of float32, shape (H, W)
         Only with ``return_degree``: ``t`` at baseline / follow-up (0 normal .. 1 lesion).
+    contrast : dict
+        Only with ``return_degree``: patch id -> norm of its baseline contrast vector ``d``
+        (relative linear RGB; 0.5 = the lesion reflects 50 % more than its surroundings).
 
     Examples
     --------
@@ -318,6 +321,7 @@ def envelope_masks(
     uf = _lin(f, sigma_px)
     near_any = ndi.distance_transform_edt(labels == 0) <= r_in
     bmask = np.zeros(shape, bool)
+    contrast = {}
     deg_b = np.full(shape, np.nan, np.float32) if return_degree else None
     deg_f = np.full(shape, np.nan, np.float32) if return_degree else None
     fmask = np.zeros(shape, bool)
@@ -345,6 +349,7 @@ def envelope_masks(
         vf = uf[box] / ref_f - 1.0
         d = np.median(vb[core], axis=0)
         dd = float(d @ d)
+        contrast[pid] = float(np.sqrt(dd))
         if dd < 1e-4:
             continue
         tb = vb @ d / dd
@@ -355,5 +360,5 @@ def envelope_masks(
             deg_b[box][E] = tb[E]
             deg_f[box][E & valid[box]] = tf[E & valid[box]]
     if return_degree:
-        return env, bmask, fmask, deg_b, deg_f
+        return env, bmask, fmask, deg_b, deg_f, contrast
     return env, bmask, fmask
