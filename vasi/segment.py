@@ -2,25 +2,31 @@
 
 Method ``"relative"`` (default, visible light and Wood's lamp):
 
-1. Reduce the photo to the working resolution (long side ~1000 px) and compute
+1. Reduce the photo to the working resolution (long side <= 800 px) and compute
    illumination-robust features in log linear RGB (see :mod:`vasi.reference`): luminance and
-   the melanin colour axis ``log B - log R`` (visible) or a fluorescence axis (Wood's lamp).
-2. Find the normal reference skin: inside the region, away from its edge, away from
-   depigmentation candidates and their borders (skin next to a patch is often lighter),
-   without dark outliers (hair, nostrils, shadows) or clipped highlights. When the region's
-   colours are clearly bimodal the darker mode is taken as normal skin, so a mostly
-   depigmented region still gets the right reference.
-3. Fit smooth fields through the reference skin's features (normalised convolution) and
-   work on the residuals: this removes shading and illumination gradients.
-4. Standardise the residuals by the reference skin's robust spread (MAD), project them on
-   the depigmentation direction learnt from the photo (clipped to "lighter and less
-   melanin"), and express the result as a *depigmentation index*: 0 at the normal skin's
-   level, 1 at the level of the patch cores. The mask is ``index > 1 - sensitivity``
-   (default 0.5: half-way between normal and fully depigmented skin, the visible border),
-   never below a noise floor of 3 standard deviations of normal skin.
-5. The index map is median-filtered (removes hairs and pores), small patches are removed
-   (``min_area_mm2`` when the scale is known), and the smooth index is upsampled to the full
-   resolution and thresholded there, so areas are counted at full resolution.
+   the melanin colour axis ``log B - log R`` (visible) or a fluorescence axis (Wood's lamp);
+   local means over ~1 mm (taken in linear light) plus local smoothness (melanin texture).
+2. Normal reference skin: inside the region, away from its edge, away from depigmentation
+   candidates and their borders (skin next to a patch is often lighter), without dark
+   outliers (hair, nostrils, shadows) or specular highlights. When the region's colours are
+   clearly bimodal the darker mode is taken, so a mostly depigmented region still gets the
+   right reference; a user point or mask overrides it.
+3. Smooth fields through the reference skin's features (normalised convolution) remove
+   shading and illumination gradients; residuals are standardised by the reference skin's
+   robust spread (MAD).
+4. Two levels (:mod:`vasi.levels`): the depigmented level comes from the cores of
+   candidate patches (a spatial isodata iteration, Otsu- or 3-sigma-seeded), the direction
+   in feature space is the Fisher direction of cores against normal skin (signs clipped to
+   "lighter, less melanin"). A class is accepted only when it separates (d' >= 2.5) and is
+   visible (CIEDE2000 >= 2 between cores and reference).
+5. Depigmentation index: 0 at normal skin, 1 at the depigmented level. The border is where a
+   linear-light blend ``(1 - d*) normal + d* depigmented`` would lie, ``d* = 1 - sensitivity``
+   (0.5: half-depigmented skin), evaluated exactly through the log features.
+6. Clean-up: a corner-preserving 5x5 median (hairs, pores), the region's rim follows its
+   interior (mixed skin/background pixels), patches below ``min_area_mm2`` or not
+   statistically significant (``z = d' sqrt(n) >= 5``) are dropped. The smooth index is
+   upsampled to full resolution and thresholded there, so areas are counted at full
+   resolution.
 """
 
 from __future__ import annotations
@@ -36,6 +42,17 @@ from . import reference as _ref
 from ._validate import MODALITIES, check_choice, check_image, check_mask, check_positive
 from .color import rgb_to_lab
 from .errors import InputError
+from .levels import (
+    _blend_index,
+    _components_below,
+    _core_delta_e,
+    _denoise,
+    _fill_from_neighbours,
+    _initial_reference,
+    _local_features,
+    _min_area_px,
+    _upper_mode,
+)
 
 __all__ = ["Segmentation", "segment", "SEGMENT_METHODS"]
 
@@ -124,16 +141,6 @@ def _user_reference(reference, shape, roi):
     if not m.any():
         raise InputError("reference mask is empty; mark some normal skin or pass reference=None.")
     return m
-
-
-def _components_below(mask: np.ndarray, min_px: float) -> np.ndarray:
-    """Bool mask of the 8-connected components of ``mask`` smaller than ``min_px``."""
-    n, lab, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    if n <= 1:
-        return np.zeros_like(mask)
-    small = stats[:, cv2.CC_STAT_AREA] < min_px
-    small[0] = False
-    return small[lab]
 
 
 def _empty(arr_shape, roi, modality, method, mm_per_px, flags):
@@ -284,194 +291,6 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
                 working_shape=(h, w)), flags
 
 
-def _blend_index(lin_s, ref, model, scales, modality, d_star):
-    """Depigmentation index of a linear-light blend ``(1 - d*) normal + d* depigmented``.
-
-    The features are logs, so half-depigmented skin (half-way in light) is not half-way in
-    the index; this evaluates the features of the blended colour exactly (texture assumed
-    linear in the blend).
-    """
-    core = model["core"]
-    c0 = np.median(lin_s[ref], axis=0)
-    c1 = np.median(lin_s[core], axis=0)
-    cols = np.stack([c0, (1 - d_star) * c0 + d_star * c1, c1])[None].astype(np.float32)
-    f = _ref.features(cols, modality)[0]
-    w = model["w"].astype(np.float64)
-    nf = f.shape[1]
-    dz_half = (f[1] - f[0]) / scales[:nf]
-    dz_full = (f[2] - f[0]) / scales[:nf]
-    tex = model["core_z"][nf:] * w[nf:]
-    num = float(dz_half @ w[:nf] + d_star * tex.sum())
-    den = float(dz_full @ w[:nf] + tex.sum())
-    if not np.isfinite(num / den) or den <= 0:
-        return float(d_star)
-    return float(np.clip(num / den, 0.05, 0.95))
-
-
-def _blend_threshold(delta_log: float, d_star: float) -> float:
-    """Index (0 = normal, 1 = depigmented level, linear in the log features) of a linear-light
-    blend ``(1 - d_star) * normal + d_star * depigmented``, given the log-luminance step
-    ``delta_log`` between the two: ``log(1 - d* + d* e^delta) / delta``. Half-depigmented
-    skin is half-way in light, not in log light (the latter would overestimate areas).
-
-    >>> round(_blend_threshold(1e-9, 0.5), 3), round(_blend_threshold(np.log(10), 0.5), 3)
-    (0.5, 0.74)
-    """
-    if not np.isfinite(delta_log) or delta_log < 1e-6:
-        return float(d_star)
-    return float(np.log(1.0 - d_star + d_star * np.exp(delta_log)) / delta_log)
-
-
-def _core_delta_e(srgb, ref, core) -> float:
-    """CIEDE2000 between the median colours of the reference skin and the patch cores."""
-    from .color import delta_e
-
-    if not ref.any() or not core.any():
-        return 0.0
-    c = np.stack([np.median(srgb[ref], axis=0), np.median(srgb[core], axis=0)]).astype(np.float32)
-    lab = rgb_to_lab(c[None])[0]
-    return float(delta_e(lab[0], lab[1]))
-
-
-def _initial_reference(F, core):
-    """Normal-skin guess: the whole core, or its darker mode when clearly bimodal."""
-    nf = F.shape[2]
-    med = np.empty(nf)
-    sd = np.empty(nf)
-    for i in range(nf):
-        med[i], sd[i] = _ref.robust_stats(F[..., i][core])
-    s0 = ((F - med) / np.maximum(sd, 1e-3)).sum(axis=2) / np.sqrt(nf)
-    vals = s0[core]
-    vals = vals[:: max(1, vals.size // 200_000)]
-    if np.ptp(vals) > 0:
-        t = filters.threshold_otsu(vals)
-        lo, hi = vals[vals <= t], vals[vals > t]
-        if lo.size > 50 and hi.size > 50:
-            m_lo, s_lo = _ref.robust_stats(lo)
-            m_hi, _ = _ref.robust_stats(hi)
-            if m_hi - m_lo > 6.0 * max(s_lo, 1e-3):
-                return core & (s0 <= t)
-    return core.copy()
-
-
-def _local_features(F, Fs, ref, user, size, sig, flat=False):
-    """Standardised local features (h, w, 3): luminance residual, colour residual (both
-    local means over ``sig``) and smoothness (-log local s.d. of the colour residual)."""
-    wts = ref.astype(np.float32)
-    out = []
-    for i in range(F.shape[2]):
-        m_i = float(np.median(Fs[..., i][ref]))
-        if flat:
-            fld = np.float32(m_i)
-        else:
-            fld = _ref.smooth_field(Fs[..., i], wts, (0.15 if i == 0 else 0.3) * size, fallback=m_i)
-        out.append(np.ascontiguousarray(Fs[..., i] - fld, np.float32))
-        if i == F.shape[2] - 1:
-            r = np.ascontiguousarray(F[..., i] - fld, np.float32)
-            g = max(sig, 0.8)
-            var = cv2.GaussianBlur(r * r, (0, 0), g) - cv2.GaussianBlur(r, (0, 0), g) ** 2
-            out.append(-0.5 * np.log(np.maximum(var, 1e-6)))
-    X = np.dstack(out).astype(np.float32)
-    anchor = user if user is not None else ref
-    scales = np.empty(X.shape[2])
-    for i in range(X.shape[2]):
-        c_i, _ = _ref.robust_stats(X[..., i][anchor])
-        _, s_i = _ref.robust_stats(X[..., i][ref])
-        scales[i] = max(s_i, 1e-4)
-        X[..., i] = (X[..., i] - c_i) / scales[i]
-    return X, scales
-
-
-def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iters=6):
-    """Levels of normal and depigmented skin along the depigmentation direction.
-
-    Normal skin's level and spread come from the reference skin. The depigmented level is
-    found by an isodata-style iteration with a spatial twist: threshold half-way, keep
-    components above the minimum size, erode them to their cores (away from borders) and
-    take the median of the cores; the direction is re-learnt from the cores (Fisher
-    direction against the reference covariance, clipped to the physically expected
-    signs). Returns None when no core separates from normal skin.
-    """
-    d = X.shape[2]
-    refp = X[ref]
-    refp = refp[:: max(1, refp.shape[0] // 60_000)].astype(np.float64)
-    if refp.shape[0] < 20:
-        return None
-    c0 = np.cov(refp.T) + 1e-3 * np.eye(d)
-    w = prior[:d] / np.linalg.norm(prior[:d]) if start is None else start["w"].astype(np.float64)
-    if not USE_TEXTURE:
-        w[2:] = 0.0
-        w /= np.linalg.norm(w)
-    p = _denoise(X @ w.astype(np.float32))
-    m0, s0 = _ref.robust_stats(p[ref])
-    t = m0 + 3.0 * s0
-    pv = p[valid]
-    pv = pv[:: max(1, pv.size // 200_000)]
-    if np.ptp(pv) > 0:  # a large patch inflates the first spread estimate: Otsu seeds it
-        t = min(t, max(float(filters.threshold_otsu(pv)), m0 + 1.0 * s0))
-    p1 = None
-    seed_px = max(min_px, 4, 5e-4 * roi.sum())
-    er = _ref.disk(2)
-    for _ in range(iters):
-        cand = (p > t) & valid
-        cand &= ~_components_below(cand, seed_px if p1 is None else max(min_px, 4))
-        core = cv2.erode(cand.astype(np.uint8), er).astype(bool)
-        if core.sum() < 8:
-            core = cand
-        if core.sum() < 4:
-            return None
-        zc = np.median(X[core], axis=0).astype(np.float64)
-        diff = zc - np.median(refp, axis=0)
-        w_new = np.linalg.solve(c0, diff)
-        w_new[:2] = np.clip(w_new[:2], 0, None)
-        if not USE_TEXTURE:
-            w_new[2:] = 0.0
-        if w_new[:2].sum() <= 0:
-            return None
-        w = w_new / np.linalg.norm(w_new)
-        p = _denoise(X @ w.astype(np.float32))
-        m0, s0 = _ref.robust_stats(p[ref])
-        p1 = float(np.percentile(p[core], CORE_PERCENTILE))
-        t_new = m0 + max(0.5 * (p1 - m0), 2.0 * s0)
-        if abs(t_new - t) < 1e-3 * max(s0, 1e-6):
-            t = t_new
-            break
-        t = t_new
-    if p1 is None or p1 <= m0:
-        return None
-    dprime = (p1 - m0) / max(s0, 1e-9)
-    if dprime < 2.5:
-        return None
-    return {"w": w.astype(np.float32), "p0": float(m0), "p1": p1, "pi1": float(core.sum() / max(roi.sum(), 1)),
-            "dprime": float(dprime), "core_z": zc, "core": core}
-
-
-def _denoise(p: np.ndarray) -> np.ndarray:
-    """5x5 median (removes hairs, pores and specks) that keeps the corners of real shapes:
-    a pixel the median lowered keeps its own value where a 3x3 neighbour survived the median."""
-    p = np.ascontiguousarray(p, np.float32)
-    med = cv2.medianBlur(p, 5)
-    return np.maximum(med, np.minimum(p, cv2.dilate(med, np.ones((3, 3), np.uint8))))
-
-
-def _fill_from_neighbours(p: np.ndarray, holes: np.ndarray, sigma: float = 3.0) -> np.ndarray:
-    """Replace values under ``holes`` (clipped highlights) by the mean of their surroundings."""
-    w = (~holes).astype(np.float32)
-    num = cv2.GaussianBlur(p * w, (0, 0), sigma)
-    den = cv2.GaussianBlur(w, (0, 0), sigma)
-    ok = holes & (den > 0.05)
-    out = p.copy()
-    out[ok] = num[ok] / den[ok]
-    return out
-
-
-def _min_area_px(mm_per_px, roi_px_full: float, min_area_mm2: float | None) -> float:
-    """Minimum patch area in full-resolution pixels."""
-    if mm_per_px is not None and min_area_mm2 is not None:
-        return max(min_area_mm2 / mm_per_px**2, 4.0)
-    return max(2e-5 * roi_px_full, 16.0)
-
-
 def _lightness_otsu(image, roi, *, modality, **_):
     """Baseline comparator: L* excess over the region's median, Otsu threshold (>= 5 L*)."""
     lab = rgb_to_lab(image)
@@ -487,14 +306,9 @@ def _lightness_otsu(image, roi, *, modality, **_):
                 thresholds={"score": t}, flags=flags, reference=roi & (score <= t)), flags
 
 
-USE_TEXTURE = True
 #: Minimum colour difference (CIEDE2000) between patch cores and normal skin for a
 #: depigmented class to be accepted: about twice the just-noticeable difference.
 MIN_DELTA_E = 2.0
-#: The depigmented level is this percentile of the patch cores along the depigmentation
-#: axis: soft-edged patches have partially depigmented cores, the fully depigmented skin
-#: is their upper part.
-CORE_PERCENTILE = 80.0
 #: Required significance of a patch (see ``_relative``): z = d' * sqrt(n footprints).
 SIGNIFICANCE_Z = 5.0
 N_PASSES = 2

@@ -1,0 +1,221 @@
+"""The two-level model behind :func:`vasi.segment`: normal skin vs depigmented skin.
+
+Local standardised features relative to the reference skin, the depigmented level found
+from the patch cores (spatial isodata), the linear-light half-way index, and the small
+image operations the segmentation needs (denoising that keeps corners, filling clipped
+highlights, component size filters).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from skimage import filters
+
+from . import reference as _ref
+from .color import rgb_to_lab
+
+#: Use the local smoothness (melanin texture) as a third feature.
+USE_TEXTURE = True
+#: The depigmented level is this percentile of the patch cores along the depigmentation
+#: axis: soft-edged patches have partially depigmented cores, the fully depigmented skin
+#: is their upper part.
+CORE_PERCENTILE = 80.0
+
+
+def _components_below(mask: np.ndarray, min_px: float) -> np.ndarray:
+    """Bool mask of the 8-connected components of ``mask`` smaller than ``min_px``."""
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return np.zeros_like(mask)
+    small = stats[:, cv2.CC_STAT_AREA] < min_px
+    small[0] = False
+    return small[lab]
+
+
+def _blend_index(lin_s, ref, model, scales, modality, d_star):
+    """Depigmentation index of a linear-light blend ``(1 - d*) normal + d* depigmented``.
+
+    The features are logs, so half-depigmented skin (half-way in light) is not half-way in
+    the index; this evaluates the features of the blended colour exactly (texture assumed
+    linear in the blend).
+    """
+    core = model["core"]
+    c0 = np.median(lin_s[ref], axis=0)
+    c1 = np.median(lin_s[core], axis=0)
+    cols = np.stack([c0, (1 - d_star) * c0 + d_star * c1, c1])[None].astype(np.float32)
+    f = _ref.features(cols, modality)[0]
+    w = model["w"].astype(np.float64)
+    nf = f.shape[1]
+    dz_half = (f[1] - f[0]) / scales[:nf]
+    dz_full = (f[2] - f[0]) / scales[:nf]
+    tex = model["core_z"][nf:] * w[nf:]
+    num = float(dz_half @ w[:nf] + d_star * tex.sum())
+    den = float(dz_full @ w[:nf] + tex.sum())
+    if not np.isfinite(num / den) or den <= 0:
+        return float(d_star)
+    return float(np.clip(num / den, 0.05, 0.95))
+
+
+def _blend_threshold(delta_log: float, d_star: float) -> float:
+    """Index (0 = normal, 1 = depigmented level, linear in the log features) of a linear-light
+    blend ``(1 - d_star) * normal + d_star * depigmented``, given the log-luminance step
+    ``delta_log`` between the two: ``log(1 - d* + d* e^delta) / delta``. Half-depigmented
+    skin is half-way in light, not in log light (the latter would overestimate areas).
+
+    >>> round(_blend_threshold(1e-9, 0.5), 3), round(_blend_threshold(np.log(10), 0.5), 3)
+    (0.5, 0.74)
+    """
+    if not np.isfinite(delta_log) or delta_log < 1e-6:
+        return float(d_star)
+    return float(np.log(1.0 - d_star + d_star * np.exp(delta_log)) / delta_log)
+
+
+def _core_delta_e(srgb, ref, core) -> float:
+    """CIEDE2000 between the median colours of the reference skin and the patch cores."""
+    from .color import delta_e
+
+    if not ref.any() or not core.any():
+        return 0.0
+    c = np.stack([np.median(srgb[ref], axis=0), np.median(srgb[core], axis=0)]).astype(np.float32)
+    lab = rgb_to_lab(c[None])[0]
+    return float(delta_e(lab[0], lab[1]))
+
+
+def _initial_reference(F, core):
+    """Normal-skin guess: the whole core, or its darker mode when clearly bimodal."""
+    nf = F.shape[2]
+    med = np.empty(nf)
+    sd = np.empty(nf)
+    for i in range(nf):
+        med[i], sd[i] = _ref.robust_stats(F[..., i][core])
+    s0 = ((F - med) / np.maximum(sd, 1e-3)).sum(axis=2) / np.sqrt(nf)
+    vals = s0[core]
+    vals = vals[:: max(1, vals.size // 200_000)]
+    if np.ptp(vals) > 0:
+        t = filters.threshold_otsu(vals)
+        lo, hi = vals[vals <= t], vals[vals > t]
+        if lo.size > 50 and hi.size > 50:
+            m_lo, s_lo = _ref.robust_stats(lo)
+            m_hi, _ = _ref.robust_stats(hi)
+            if m_hi - m_lo > 6.0 * max(s_lo, 1e-3):
+                return core & (s0 <= t)
+    return core.copy()
+
+
+def _local_features(F, Fs, ref, user, size, sig, flat=False):
+    """Standardised local features (h, w, 3): luminance residual, colour residual (both
+    local means over ``sig``) and smoothness (-log local s.d. of the colour residual)."""
+    wts = ref.astype(np.float32)
+    out = []
+    for i in range(F.shape[2]):
+        m_i = float(np.median(Fs[..., i][ref]))
+        if flat:
+            fld = np.float32(m_i)
+        else:
+            fld = _ref.smooth_field(Fs[..., i], wts, (0.15 if i == 0 else 0.3) * size, fallback=m_i)
+        out.append(np.ascontiguousarray(Fs[..., i] - fld, np.float32))
+        if i == F.shape[2] - 1:
+            r = np.ascontiguousarray(F[..., i] - fld, np.float32)
+            g = max(sig, 0.8)
+            var = cv2.GaussianBlur(r * r, (0, 0), g) - cv2.GaussianBlur(r, (0, 0), g) ** 2
+            out.append(-0.5 * np.log(np.maximum(var, 1e-6)))
+    X = np.dstack(out).astype(np.float32)
+    anchor = user if user is not None else ref
+    scales = np.empty(X.shape[2])
+    for i in range(X.shape[2]):
+        c_i, _ = _ref.robust_stats(X[..., i][anchor])
+        _, s_i = _ref.robust_stats(X[..., i][ref])
+        scales[i] = max(s_i, 1e-4)
+        X[..., i] = (X[..., i] - c_i) / scales[i]
+    return X, scales
+
+
+def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iters=6):
+    """Levels of normal and depigmented skin along the depigmentation direction.
+
+    Normal skin's level and spread come from the reference skin. The depigmented level is
+    found by an isodata-style iteration with a spatial twist: threshold half-way, keep
+    components above the minimum size, erode them to their cores (away from borders) and
+    take the median of the cores; the direction is re-learnt from the cores (Fisher
+    direction against the reference covariance, clipped to the physically expected
+    signs). Returns None when no core separates from normal skin.
+    """
+    d = X.shape[2]
+    refp = X[ref]
+    refp = refp[:: max(1, refp.shape[0] // 60_000)].astype(np.float64)
+    if refp.shape[0] < 20:
+        return None
+    c0 = np.cov(refp.T) + 1e-3 * np.eye(d)
+    w = prior[:d] / np.linalg.norm(prior[:d]) if start is None else start["w"].astype(np.float64)
+    if not USE_TEXTURE:
+        w[2:] = 0.0
+        w /= np.linalg.norm(w)
+    p = _denoise(X @ w.astype(np.float32))
+    m0, s0 = _ref.robust_stats(p[ref])
+    t = m0 + 3.0 * s0
+    pv = p[valid]
+    pv = pv[:: max(1, pv.size // 200_000)]
+    if np.ptp(pv) > 0:  # a large patch inflates the first spread estimate: Otsu seeds it
+        t = min(t, max(float(filters.threshold_otsu(pv)), m0 + 1.0 * s0))
+    p1 = None
+    seed_px = max(min_px, 4, 5e-4 * roi.sum())
+    er = _ref.disk(2)
+    for _ in range(iters):
+        cand = (p > t) & valid
+        cand &= ~_components_below(cand, seed_px if p1 is None else max(min_px, 4))
+        core = cv2.erode(cand.astype(np.uint8), er).astype(bool)
+        if core.sum() < 8:
+            core = cand
+        if core.sum() < 4:
+            return None
+        zc = np.median(X[core], axis=0).astype(np.float64)
+        diff = zc - np.median(refp, axis=0)
+        w_new = np.linalg.solve(c0, diff)
+        w_new[:2] = np.clip(w_new[:2], 0, None)
+        if not USE_TEXTURE:
+            w_new[2:] = 0.0
+        if w_new[:2].sum() <= 0:
+            return None
+        w = w_new / np.linalg.norm(w_new)
+        p = _denoise(X @ w.astype(np.float32))
+        m0, s0 = _ref.robust_stats(p[ref])
+        p1 = float(np.percentile(p[core], CORE_PERCENTILE))
+        t_new = m0 + max(0.5 * (p1 - m0), 2.0 * s0)
+        if abs(t_new - t) < 1e-3 * max(s0, 1e-6):
+            t = t_new
+            break
+        t = t_new
+    if p1 is None or p1 <= m0:
+        return None
+    dprime = (p1 - m0) / max(s0, 1e-9)
+    if dprime < 2.5:
+        return None
+    return {"w": w.astype(np.float32), "p0": float(m0), "p1": p1, "pi1": float(core.sum() / max(roi.sum(), 1)),
+            "dprime": float(dprime), "core_z": zc, "core": core}
+
+
+def _denoise(p: np.ndarray) -> np.ndarray:
+    """5x5 median (removes hairs, pores and specks) that keeps the corners of real shapes:
+    a pixel the median lowered keeps its own value where a 3x3 neighbour survived the median."""
+    p = np.ascontiguousarray(p, np.float32)
+    med = cv2.medianBlur(p, 5)
+    return np.maximum(med, np.minimum(p, cv2.dilate(med, np.ones((3, 3), np.uint8))))
+
+
+def _fill_from_neighbours(p: np.ndarray, holes: np.ndarray, sigma: float = 3.0) -> np.ndarray:
+    """Replace values under ``holes`` (clipped highlights) by the mean of their surroundings."""
+    w = (~holes).astype(np.float32)
+    num = cv2.GaussianBlur(p * w, (0, 0), sigma)
+    den = cv2.GaussianBlur(w, (0, 0), sigma)
+    ok = holes & (den > 0.05)
+    out = p.copy()
+    out[ok] = num[ok] / den[ok]
+    return out
+
+
+def _min_area_px(mm_per_px, roi_px_full: float, min_area_mm2: float | None) -> float:
+    """Minimum patch area in full-resolution pixels."""
+    if mm_per_px is not None and min_area_mm2 is not None:
+        return max(min_area_mm2 / mm_per_px**2, 4.0)
+    return max(2e-5 * roi_px_full, 16.0)
