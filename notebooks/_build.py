@@ -618,7 +618,282 @@ long table.
 # 04 calibration and quality
 # ----------------------------------------------------------------------------------------------
 NB04 = [
-#@@NB04
+md("""
+# 04 · Calibration and quality
+
+Scores are only as good as the photo. This notebook covers the four things to check before
+trusting a number:
+
+1. **scale** — the pixel size from an ArUco marker, needed for areas in cm² and physical hand units;
+2. **colour** — white balance and exposure normalised with a colour chart;
+3. **quality flags** — what each warning on a `Segmentation` means and what to do about it;
+4. **hand corrections** — erase or add to a mask with numpy, draw your own assessed region, point
+   at normal skin, and rescore.
+
+It uses the bundled samples and a few small synthetic photos made with `vasi.synth` (whose exact
+ground truth lets us see what each correction buys).
+"""),
+md("""
+## 1. Scale from an ArUco marker
+
+`vasi.find_scale(image, method="aruco", marker_mm=...)` detects the marker (OpenCV's `cv2.aruco`,
+dictionary `DICT_4X4_50` by default) and returns a `Scale`: `mm_per_px`, a `residual` (how unequal
+the four sides are: large when the marker is strongly tilted or badly detected), an estimated
+`tilt_deg` and the `corners`. **`marker_mm` must be the printed side of the outer black square**:
+the pixel size scales with it, and areas with its square. The sample markers are 30 mm (faces) and
+25 mm (forearm).
+"""),
+code('''
+truth = pd.read_csv(SAMPLES / "truth.csv").set_index(["patient_id", "week"])
+cases = {"P001": "photos/P001/week00/face_visible.jpg", "P002": "photos/P002/week00/forearm_visible.jpg"}
+
+fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+rows = []
+for ax, (pid, rel) in zip(axes, cases.items()):
+    img = vasi.read_photo(SAMPLES / rel).image
+    t = truth.loc[(pid, 0)]
+    sc = vasi.find_scale(img, method="aruco", marker_mm=float(t.marker_side_mm))
+    rows.append({"photo": rel, "marker mm": t.marker_side_mm, "found": bool(sc), "mm/px": sc.mm_per_px,
+                 "truth mm/px": t.mm_per_px, "side CV": sc.residual, "tilt deg": sc.tilt_deg})
+    ax.imshow(img)
+    ax.plot(*np.vstack([sc.corners, sc.corners[:1]]).T, "y-", lw=2)
+    (x0, y0), (x1, y1) = sc.corners.min(0) - 60, sc.corners.max(0) + 60
+    ax.set(xlim=(x0, x1), ylim=(y1, y0), title=f"{pid}: {sc.reason}, {sc.mm_per_px:.4f} mm/px")
+    ax.axis("off")
+pd.DataFrame(rows)
+'''),
+code('''
+img = vasi.read_photo(SAMPLES / cases["P001"]).image
+print("no marker in view:", vasi.find_scale(img[:, 400:], method="aruco", marker_mm=30.0).reason or "falsy")
+wrong = vasi.find_scale(img, method="aruco", marker_mm=25.0)   # the wrong printed size
+right = vasi.find_scale(img, method="aruco", marker_mm=30.0)
+print(f"marker_mm 25 instead of 30: areas off by {(wrong.mm_per_px / right.mm_per_px) ** 2 - 1:+.0%}")
+print("a known pixel size can be given instead:", vasi.find_scale(img, method="given", mm_per_px=0.42))
+'''),
+md("""
+With the scale, areas come out in cm² and, for body sites, in **physical hand units**
+(`area_cm2 / hand_unit_cm2`, the patient's hand unit being 1 % of body surface area, e.g. from
+height and weight with `vasi.hand_unit_cm2`). A synthetic forearm (Fitzpatrick IV) with a marker:
+"""),
+code('''
+from vasi import synth
+
+arm = synth.make_photo(rng=6, shape=(600, 800), site="forearm", skin_type="IV", marker=True)
+arm_scale = vasi.find_scale(arm.image, method="aruco", marker_mm=arm.truth.marker["side_mm"])
+arm_score = vasi.score_photo(arm.image, site="body", mm_per_px=arm_scale.mm_per_px)
+hu_cm2 = vasi.hand_unit_cm2(height_cm=175, weight_kg=70)
+print(f"pixel size {arm_scale.mm_per_px:.3f} mm/px (truth at the marker {arm.truth.marker['mm_per_px']:.3f})")
+print(f"depigmented {arm_score.depigmented_area_cm2:.1f} cm² (truth {arm.truth.depig_area_cm2:.1f} cm²)")
+print(f"hand unit for 175 cm / 70 kg: {hu_cm2:.0f} cm² -> "
+      f"{vasi.physical_hu(arm_score.depigmented_area_cm2, hand_unit_cm2=hu_cm2):.3f} HU "
+      f"(truth {vasi.physical_hu(arm.truth.depig_area_cm2, hand_unit_cm2=hu_cm2):.3f} HU)")
+'''),
+md("""
+## 2. Colour normalisation with a chart
+
+Follow-up photos differ in exposure and white balance. `vasi.find_chart` finds a 24-patch
+ColorChecker (`cv2.mcc`); `vasi.normalize(image, method="chart")` fits the colour transform that
+maps the measured patches to their reference values and returns a `Normalization` (float image in
+[0, 1], the 3×3 matrix, and the mean CIEDE2000 error of the patches before and after). Without a
+chart, `method="grey-world"`, `"white-patch"` or `"skin"` are available; `"auto"` uses the chart
+when there is one.
+
+Segmentation itself compares each pixel with the same photo's normal skin, so it does not need
+normalised colour; normalisation matters when you compare **colours** across visits or patients
+(e.g. the L\\*a\\*b\\* of normal skin below).
+"""),
+code('''
+week_imgs = {w: vasi.read_photo(SAMPLES / f"photos/P001/week{w:02d}/face_visible.jpg").image for w in (0, 24, 52)}
+norms = {}
+for w, im in week_imgs.items():
+    chart = vasi.find_chart(im)
+    norms[w] = vasi.normalize(im, method="chart", chart=chart)
+    print(f"week {w}: {norms[w].reason}; patch error ΔE00 {norms[w].delta_e_before:.1f} -> {norms[w].delta_e:.2f}")
+
+fig, axes = plt.subplots(2, 3, figsize=(12, 6))
+for j, w in enumerate(week_imgs):
+    axes[0, j].imshow(week_imgs[w][80:820, 300:1180]); axes[0, j].set_title(f"week {w} as taken")
+    axes[1, j].imshow(norms[w].image[80:820, 300:1180]); axes[1, j].set_title(f"week {w} normalised")
+for ax in axes.flat:
+    ax.axis("off")
+fig.tight_layout()
+'''),
+code('''
+rows = []
+for w, im in week_imgs.items():
+    roi_w = vasi.find_region(im, site="face")
+    raw = vasi.segment(im, roi=roi_w).reference_lab
+    fixed = vasi.segment(norms[w].image, roi=roi_w).reference_lab
+    rows.append({"week": w, "L* raw": raw[0], "a* raw": raw[1], "b* raw": raw[2],
+                 "L* normalised": fixed[0], "a* normalised": fixed[1], "b* normalised": fixed[2]})
+lab = pd.DataFrame(rows).set_index("week")
+print("truth (nominal normal skin):", [round(float(truth.loc[("P001", 0)][c]), 1) for c in ("reference_L", "reference_a", "reference_b")])
+lab
+'''),
+md("""
+After normalisation the hue of normal skin (a\\*, b\\*) is nearly the same at every visit; as
+taken it drifts with the camera's white balance. L\\* still moves by a couple of units: the light
+on the face is not the light on the chart (the truth is the nominal colour before the camera).
+Note also that a photo that is already well balanced (week 0, ΔE00 about 1) does not get better:
+normalise when `delta_e_before` is large, and compare colours only between normalised photos.
+
+## 3. Quality flags
+
+`Segmentation.flags` (and `PhotoScore.segmentation.flags`) is a tuple of warnings, empty when
+all is well. None of them stops the analysis; they tell you which numbers to look at twice:
+
+| flag | meaning | what to do |
+|---|---|---|
+| `low contrast` | depigmented and normal skin separate by < 4 SD of normal skin (fair skin, soft light) | check the overlay; consider a Wood's lamp photo |
+| `no depigmentation found` | nothing passed the threshold | true for clear skin — but also what extensive disease can look like: check, and point at normal skin (`reference=`) |
+| `reference skin too small` | little normal skin to compare with | give `reference=` (a mask or a point) |
+| `mostly depigmented: reference skin uncertain` | more than 75 % of the region is depigmented | check the reference; give one if needed |
+| `overexposed` | more than 2 % of the region is clipped white | retake the photo; clipped skin cannot be scored |
+| `empty region` | the assessed region is empty | pass a `roi=` |
+
+Examples, on the forearm sample (Fitzpatrick II) and on small synthetic faces:
+"""),
+code('''
+def frac(mask, roi):
+    return mask.sum() / max(roi.sum(), 1)
+
+examples, options = {}, {}
+p2 = vasi.read_photo(SAMPLES / cases["P002"]).image
+p2_roi = vasi.find_region(p2, site="body")
+p2_truth = truth.loc[("P002", 0)].depig_fraction
+examples["P002 forearm, Fitzpatrick II (sample)"] = (p2, p2_roi, p2_truth)
+examples["same, with its pixel size"] = (p2, p2_roi, p2_truth)
+options["same, with its pixel size"] = {"mm_per_px": 0.3344}
+ok = synth.make_photo(rng=3, shape=(450, 600), site="face", skin_type="IV")
+examples["face, Fitzpatrick IV, well exposed"] = (ok.image, ok.truth.roi_mask, ok.truth.depig_fraction)
+bright = np.clip(ok.image * 1.9, 0, 255).astype(np.uint8)
+examples["same face, 1 stop overexposed"] = (bright, ok.truth.roi_mask, ok.truth.depig_fraction)
+wide = synth.make_photo(rng=4, shape=(450, 600), site="face", skin_type="IV", extent=2.5, n_patches=8)
+examples["face with extensive depigmentation"] = (wide.image, wide.truth.roi_mask, wide.truth.depig_fraction)
+examples["empty region"] = (ok.image, np.zeros(ok.truth.roi_mask.shape, bool), None)
+
+rows, segs = [], {}
+for name, (im, r, true_frac) in examples.items():
+    segs[name] = sg = vasi.segment(im, roi=r, **options.get(name, {}))
+    rows.append({"case": name, "flags": ", ".join(sg.flags) or "-", "contrast SD": sg.contrast,
+                 "depigmented fraction": frac(sg.mask, r), "truth": true_frac})
+pd.DataFrame(rows).set_index("case")
+'''),
+code('''
+fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
+for ax, name in zip(axes, [n for n in examples if n not in ("same, with its pixel size", "empty region")]):
+    im, r, _ = examples[name]
+    ax.imshow(vasi.overlay(im, segs[name].mask, roi=r))
+    ax.set_title(f"{name}\\n{', '.join(segs[name].flags) or 'no flags'}", fontsize=9)
+    ax.axis("off")
+fig.tight_layout()
+'''),
+md("""
+Two lessons. The fair-skinned forearm has so little contrast that what passes the threshold is
+mostly speckle: the fraction is far from the truth, and with the pixel size known the 2 mm²
+minimum patch size (`min_area_mm2`) removes all of it. `low contrast` means exactly this: do not
+trust the number; prefer a Wood's lamp photo (sample P003 is one, of a face).
+The extensive case is the dangerous one: most of the face is depigmented, so the automatic
+search for "normal" skin has little to go on. The flag is the cue to look, and section 4 shows
+the fix.
+
+## 4. Correct by hand and rescore
+
+Every stage takes your input instead of its own guess, and the scoring functions work on any
+mask, so a correction is a few lines of numpy:
+
+* **erase or add** pixels in `seg.mask`, then `vasi.measure.patches` and `vasi.f_vasi` again;
+* **your own assessed region**: `roi=` in `vasi.segment` / `vasi.score_photo` / `vasi.track_series`;
+* **your own normal skin**: `reference=` in `vasi.segment` (a mask, or a `(row, col)` point).
+
+### 4a. Erase a region from the mask
+
+Say the clinician decides the patch at the nose of P001 is not vitiligo (a scar, a reflection):
+erase it with a disk and rescore.
+"""),
+code('''
+image = vasi.read_photo(SAMPLES / cases["P001"]).image
+mm_per_px = right.mm_per_px
+roi = vasi.find_region(image, site="face")
+seg = vasi.segment(image, roi=roi, mm_per_px=mm_per_px)
+before = vasi.measure.patches(seg.mask, roi=roi, mm_per_px=mm_per_px, assessed_hu=3)
+
+# the patch to erase: here the third largest; in practice, the one you point at
+target = before.iloc[2]
+rr, cc = np.ogrid[:image.shape[0], :image.shape[1]]
+eraser = (rr - target.centroid_row) ** 2 + (cc - target.centroid_col) ** 2 <= 45 ** 2
+edited = seg.mask & ~eraser                      # never modify seg.mask in place
+
+after = vasi.measure.patches(edited, roi=roi, mm_per_px=mm_per_px, assessed_hu=3)
+f_before = vasi.f_vasi(depigmented_px=int(seg.mask.sum()), assessed_px=int(roi.sum()))
+f_after = vasi.f_vasi(depigmented_px=int(edited.sum()), assessed_px=int(roi.sum()))
+print(f"erased {int((seg.mask & eraser).sum())} px ({(seg.mask & eraser).sum() * mm_per_px**2 / 100:.2f} cm²)")
+print(f"F-VASI {f_before.continuous:.3f} -> {f_after.continuous:.3f}; "
+      f"depigmented {before.area_cm2.sum():.1f} -> {after.area_cm2.sum():.1f} cm²; "
+      f"patches >= 10 mm²: {(before.area_mm2 >= 10).sum()} -> {(after.area_mm2 >= 10).sum()}")
+'''),
+code('''
+rows_, cols_ = np.nonzero(roi)
+face = np.s_[rows_.min() - 30:rows_.max() + 30, cols_.min() - 30:cols_.max() + 30]
+fig, axes = plt.subplots(1, 2, figsize=(9, 5))
+axes[0].imshow(vasi.overlay(image, seg.mask, roi=roi)[face])
+axes[0].contour(eraser[face], levels=[0.5], colors="cyan")
+axes[0].set_title(f"automatic (cyan: eraser) - F-VASI {f_before.continuous:.2f}")
+axes[1].imshow(vasi.overlay(image, edited, roi=roi)[face])
+axes[1].set_title(f"edited - F-VASI {f_after.continuous:.2f}")
+for ax in axes:
+    ax.axis("off")
+'''),
+md("""
+### 4b. Your own assessed region
+
+To score only part of the face (for instance when the forehead is covered by hair in some visits,
+and you want the same skin at every visit), draw the region yourself — here: the automatic region
+below a horizontal line — and pass it as `roi=`. The relative hand units then refer to that part:
+set `assessed_hu` to the hand units it represents (here, say, 2 of the face's 3).
+"""),
+code('''
+line = int(rows_.min() + 0.3 * (rows_.max() - rows_.min()))
+lower = roi.copy()
+lower[:line] = False
+part = vasi.score_photo(image, site="face", roi=lower, mm_per_px=mm_per_px, assessed_hu=2.0)
+print(f"lower face only: {part.depigmented_area_cm2:.1f} cm² depigmented of "
+      f"{part.assessed_area_px * mm_per_px**2 / 100:.0f} cm², {part.depigmented_area_hu:.3f} HU")
+'''),
+md("""
+### 4c. Point at normal skin
+
+For the face with extensive depigmentation (section 3), give the segmentation a patch of normal
+skin: here a disk on the cheek, chosen from the synthetic truth; in practice the skin you would
+point at on the screen. A `(row, col)` point also works (a small disk around it).
+"""),
+code('''
+im, r, true_frac = examples["face with extensive depigmentation"]
+normal = wide.truth.reference_mask & r            # stands in for the user's choice
+cy, cx = np.argwhere(normal)[len(np.argwhere(normal)) // 2]
+rr, cc = np.ogrid[:im.shape[0], :im.shape[1]]
+user_ref = ((rr - cy) ** 2 + (cc - cx) ** 2 <= 25 ** 2) & normal
+
+auto = segs["face with extensive depigmentation"]
+guided = vasi.segment(im, roi=r, reference=user_ref)
+for name, sg in (("automatic", auto), ("with a reference", guided)):
+    fv = vasi.f_vasi(depigmented_px=int(sg.mask.sum()), assessed_px=int(r.sum()))
+    print(f"{name:>17}: flags {sg.flags or '-'}, depigmented {frac(sg.mask, r):.0%} "
+          f"(truth {true_frac:.0%}), F-VASI {fv.continuous:.2f} (truth {wide.truth.f_vasi:.2f})")
+
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
+for ax, (name, sg) in zip(axes, (("automatic", auto), ("with a reference (cyan)", guided))):
+    ax.imshow(vasi.overlay(im, sg.mask, roi=r))
+    ax.set_title(name)
+    ax.axis("off")
+axes[1].contour(user_ref, levels=[0.5], colors="cyan");
+'''),
+md("""
+The same three handles exist for a series: `vasi.track_series(..., rois=[...], masks=[...],
+segment_kwargs={"reference": ...})` takes per-visit regions, corrected masks (each in its own
+photo's coordinates) and segmentation options, so a corrected visit is rescored with everything
+else unchanged.
+"""),
 ]
 
 NOTEBOOKS = {
