@@ -345,6 +345,8 @@ def envelope_masks(
         ref_b = np.maximum(np.median(ub[box][ring], axis=0), 1e-4)
         ref_f = np.maximum(np.median(uf[box][ring_f], axis=0), 1e-4)
         core = P & (ndi.distance_transform_edt(P) > 1) if P.sum() > 30 else P
+        if core.sum() < 5:  # thin patch: use all of it
+            core = P
         vb = ub[box] / ref_b - 1.0  # relative to the local normal skin: gains cancel
         vf = uf[box] / ref_f - 1.0
         d = np.median(vb[core], axis=0)
