@@ -285,7 +285,7 @@ photos = [vasi.read_photo(SAMPLES / f"photos/P001/week{w:02d}/face_visible.jpg")
 truth = pd.read_csv(SAMPLES / "truth.csv").query("patient_id == 'P001'").set_index("week")
 
 fig, axes = plt.subplots(1, 5, figsize=(15, 2.8))
-for ax, w, ph in zip(axes, weeks, photos):
+for ax, w, ph in zip(axes, weeks, photos, strict=True):
     ax.imshow(ph.image)
     ax.set_title(f"week {w}")
     ax.axis("off")
@@ -316,8 +316,10 @@ print(f"corner error vs the true transform: {np.abs(project(reg.transform) - pro
 warped = reg.warp(photos[2].image)
 checker = (np.indices(baseline.shape[:2]) // 60).sum(0) % 2 == 0
 fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
-axes[0].imshow(photos[2].image); axes[0].set_title("week 24 as taken")
-axes[1].imshow(warped); axes[1].set_title("week 24 warped to baseline")
+axes[0].imshow(photos[2].image)
+axes[0].set_title("week 24 as taken")
+axes[1].imshow(warped)
+axes[1].set_title("week 24 warped to baseline")
 axes[2].imshow(np.where(checker[..., None], baseline, warped)[120:780, 300:900])
 axes[2].set_title("checkerboard: baseline / warped week 24")
 for ax in axes:
@@ -357,7 +359,7 @@ face = np.s_[rows.min() - 20:rows.max() + 20, cols.min() - 20:cols.max() + 20]
 COLOURS = {"still depigmented": (230, 0, 200), "repigmented": (0, 200, 60), "new depigmentation": (255, 40, 40)}
 
 fig, axes = plt.subplots(1, len(weeks), figsize=(15, 3.6))
-for ax, i in zip(axes, np.argsort(series.weeks)):
+for ax, i in zip(axes, np.argsort(series.weeks), strict=True):
     w, residual = series.weeks[i], series.masks[i]
     layers = {"still depigmented": patches0 & residual,
               "repigmented": patches0 & ~residual & series.valid_masks[i],
@@ -516,7 +518,7 @@ change = 100 * (wide.div(wide[0.0], axis=0) - 1)
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
 rng = np.random.default_rng(0)
-for ax, arm in zip(axes, ["cream", "vehicle"]):
+for ax, arm in zip(axes, ["cream", "vehicle"], strict=True):
     sub = change.loc[arm]
     for pid in rng.choice(sub.index, 25, replace=False):
         row = sub.loc[pid].dropna()
@@ -649,7 +651,7 @@ cases = {"P001": "photos/P001/week00/face_visible.jpg", "P002": "photos/P002/wee
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 4))
 rows = []
-for ax, (pid, rel) in zip(axes, cases.items()):
+for ax, (pid, rel) in zip(axes, cases.items(), strict=True):
     img = vasi.read_photo(SAMPLES / rel).image
     t = truth.loc[(pid, 0)]
     sc = vasi.find_scale(img, method="aruco", marker_mm=float(t.marker_side_mm))
@@ -712,8 +714,10 @@ for w, im in week_imgs.items():
 
 fig, axes = plt.subplots(2, 3, figsize=(12, 6))
 for j, w in enumerate(week_imgs):
-    axes[0, j].imshow(week_imgs[w][80:820, 300:1180]); axes[0, j].set_title(f"week {w} as taken")
-    axes[1, j].imshow(norms[w].image[80:820, 300:1180]); axes[1, j].set_title(f"week {w} normalised")
+    axes[0, j].imshow(week_imgs[w][80:820, 300:1180])
+    axes[0, j].set_title(f"week {w} as taken")
+    axes[1, j].imshow(norms[w].image[80:820, 300:1180])
+    axes[1, j].set_title(f"week {w} normalised")
 for ax in axes.flat:
     ax.axis("off")
 fig.tight_layout()
@@ -767,7 +771,7 @@ options["same, with its pixel size"] = {"mm_per_px": 0.3344}
 ok = synth.make_photo(rng=3, shape=(450, 600), site="face", skin_type="IV")
 examples["face, Fitzpatrick IV, well exposed"] = (ok.image, ok.truth.roi_mask, ok.truth.depig_fraction)
 bright = np.clip(ok.image * 1.9, 0, 255).astype(np.uint8)
-examples["same face, 1 stop overexposed"] = (bright, ok.truth.roi_mask, ok.truth.depig_fraction)
+examples["same face, about 1 stop overexposed"] = (bright, ok.truth.roi_mask, ok.truth.depig_fraction)
 wide = synth.make_photo(rng=4, shape=(450, 600), site="face", skin_type="IV", extent=2.5, n_patches=8)
 examples["face with extensive depigmentation"] = (wide.image, wide.truth.roi_mask, wide.truth.depig_fraction)
 examples["empty region"] = (ok.image, np.zeros(ok.truth.roi_mask.shape, bool), None)
@@ -781,7 +785,7 @@ pd.DataFrame(rows).set_index("case")
 '''),
 code('''
 fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
-for ax, name in zip(axes, [n for n in examples if n not in ("same, with its pixel size", "empty region")]):
+for ax, name in zip(axes, [n for n in examples if n not in ("same, with its pixel size", "empty region")], strict=True):
     im, r, _ = examples[name]
     ax.imshow(vasi.overlay(im, segs[name].mask, roi=r))
     ax.set_title(f"{name}\\n{', '.join(segs[name].flags) or 'no flags'}", fontsize=9)
@@ -882,7 +886,7 @@ for name, sg in (("automatic", auto), ("with a reference", guided)):
           f"(truth {true_frac:.0%}), F-VASI {fv.continuous:.2f} (truth {wide.truth.f_vasi:.2f})")
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
-for ax, (name, sg) in zip(axes, (("automatic", auto), ("with a reference (cyan)", guided))):
+for ax, (name, sg) in zip(axes, (("automatic", auto), ("with a reference (cyan)", guided)), strict=True):
     ax.imshow(vasi.overlay(im, sg.mask, roi=r))
     ax.set_title(name)
     ax.axis("off")
@@ -930,7 +934,7 @@ def main(argv: list[str]) -> None:
         if wanted and not any(w in name for w in wanted):
             continue
         dt = build(name, cells, execute=execute)
-        print(f"{name}.ipynb  {'executed in %.1f s' % dt if execute else 'written'}")
+        print(f"{name}.ipynb  " + (f"executed in {dt:.1f} s" if execute else "written"))
 
 
 if __name__ == "__main__":
