@@ -52,16 +52,21 @@ class SeriesResult:
         ``depigmented_area_px``, ``depigmented_fraction``, ``depigmented_area_hu``,
         ``depigmented_area_cm2``), tracking (``baseline_patch_area_px``,
         ``residual_area_px``, ``repigmented_area_px``, ``repigmentation_pct``,
-        ``new_depigmentation_px``, ``new_depigmentation_hu``, ``new_depigmentation_cm2``),
+        ``new_depigmentation_px``, ``new_depigmentation_hu``, ``new_depigmentation_cm2``,
+        ``repigmentation_pct_degree`` -- the same from the depigmentation-degree mass),
         scores (``f_vasi``, ``f_vasi_clinical``, ``f_vasi_pct_change``, ``f_vasi50``,
         ``f_vasi75``, ``f_vasi90``, ``f_vasi_unregistered``) -- F-VASI columns are NaN for
-        non-face sites, tracking columns NaN for failed registrations.
+        non-face sites, tracking columns NaN for failed registrations. ``f_vasi`` is scored
+        per patch with :func:`vasi.f_vasi` (extent = baseline patch envelope in relative
+        hand units, level = its residual depigmentation; new depigmentation at level 1), so
+        ``f_vasi`` = 3 x depigmented fraction and ``f_vasi_clinical`` snaps each patch's
+        level to the VASI ladder. Endpoints use :mod:`vasi.timeline`.
     patches : pandas.DataFrame
         One row per (visit, baseline patch): ``week``, ``patch_id``, ``baseline_area_px``,
         ``residual_area_px``, ``repigmented_area_px``, ``repigmentation_pct``,
-        ``covered_fraction``, ``pattern``, ``island_count``, ``island_density_per_cm2``,
-        ``border_advance_px`` / ``_mm``, ``contrast_loss``, ... (see
-        :func:`vasi.patterns.patterns`).
+        ``repigmentation_pct_degree``, ``covered_fraction``, ``pattern``, ``island_count``,
+        ``island_density_per_cm2``, ``border_advance_px`` / ``_mm``, ``depth_auc``,
+        ``residual_darkening``, ... (see :func:`vasi.patterns.patterns`).
     labels : ndarray of int32, shape (Hb, Wb)
         Baseline patch labels (``patch_id`` values).
     roi : ndarray of bool, shape (Hb, Wb)
