@@ -169,6 +169,12 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
             core = cand
         if core.sum() < 4:
             return None
+        # normal skin away from the candidates (the first reference may include patches,
+        # which would inflate its spread and hide them)
+        away = ref & ~cv2.dilate(cand.astype(np.uint8), _ref.disk(3)).astype(bool)
+        ref_l = away if away.sum() >= max(20, 0.2 * ref.sum()) else ref
+        refp = X[ref_l][:: max(1, int(ref_l.sum()) // 60_000)].astype(np.float64)
+        c0 = np.cov(refp.T) + 1e-3 * np.eye(d)
         zc = np.median(X[core], axis=0).astype(np.float64)
         diff = zc - np.median(refp, axis=0)
         w_new = np.linalg.solve(c0, diff)
@@ -179,7 +185,7 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
             return None
         w = w_new / np.linalg.norm(w_new)
         p = _denoise(X @ w.astype(np.float32))
-        m0, s0 = _ref.robust_stats(p[ref])
+        m0, s0 = _ref.robust_stats(p[ref_l])
         p1 = float(np.percentile(p[core], CORE_PERCENTILE))
         t_new = m0 + max(0.5 * (p1 - m0), 2.0 * s0)
         if abs(t_new - t) < 1e-3 * max(s0, 1e-6):

@@ -110,7 +110,10 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None) -> np
     if sel.sum() < 50:
         sel = prior
     if modality == "woods":  # fluorescent patches are not the skin's colour: seed below them
-        sel = sel & (L <= np.percentile(L[sel], 60))
+        lo = sel & (L <= np.percentile(L[sel], 60))
+        if sel.sum() > 100 and np.ptp(L[sel]) > 0:  # the darker mode when bimodal (skin vs patches)
+            lo = sel & (L <= min(_otsu(L[sel]), float(np.percentile(L[sel], 60))))
+        sel = lo if lo.sum() >= 50 else sel
     feats = np.dstack([a, b, np.log(np.maximum(L, 1.0))])
     centre = np.empty(3)
     spread = np.empty(3)
@@ -164,7 +167,10 @@ def _woods_skin(lin, cw):
     y = np.log(lin @ np.array([0.2126, 0.7152, 0.0722], np.float32) + 2e-3)
     yb = cv2.GaussianBlur(y, (0, 0), 1.0)
     centre = cw > SEED_CENTRE
-    m_s = float(np.median(yb[centre])) if centre.any() else float(np.median(yb))
+    vals = yb[centre] if centre.any() else yb.ravel()
+    if vals.size > 100 and np.ptp(vals) > 0:  # skin is the darker mode: patches fluoresce
+        vals = vals[vals <= min(_otsu(vals), float(np.percentile(vals, 60)))]
+    m_s = float(np.median(vals))
     e = max(2, int(0.04 * min(h, w)))
     border = np.concatenate([yb[:e].ravel(), yb[-e:].ravel(), yb[:, :e].ravel(), yb[:, -e:].ravel()])
     m_b = float(np.median(border))
