@@ -139,7 +139,7 @@ inside the region), after removing shading and illumination gradients. It return
   the mask is the index above `thresholds["score"]` (half-way by default, see `sensitivity=`),
 * `.reference_lab` / `.depigmented_lab` — CIELAB colour of normal and depigmented skin,
 * `.contrast` — how well they separate (in standard deviations of normal skin),
-* `.flags` — quality warnings; empty here (notebook 04 explains them).
+* `.flags` — quality warnings, empty when all is well (notebook 04 explains them).
 """),
 code('''
 seg = vasi.segment(image, modality="visible", roi=roi, mm_per_px=mm_per_px)
@@ -164,9 +164,9 @@ md("""
 
 `vasi.measure.patches` turns a mask into a table, one row per connected patch, largest first.
 With the pixel size it adds mm² / cm²; with `assessed_hu=3` (a whole face is 3 hand units, the
-*relative* method) it adds each patch's area in hand units. The last rows are specks of a few
-pixels where the index just touches the threshold; filter them with e.g.
-`table[table.area_mm2 >= 10]` if you report patch counts.
+*relative* method) it adds each patch's area in hand units. The smallest entries can be specks
+where the index just touches the threshold; filter them (e.g. `table[table.area_mm2 >= 10]`)
+before reporting patch counts.
 """),
 code('''
 table = vasi.measure.patches(seg.mask, roi=roi, mm_per_px=mm_per_px, assessed_hu=3, score=seg.score)
@@ -451,12 +451,13 @@ ax_change.legend(fontsize=8, loc="lower left")
 fig  # vasi.plot returns the figure (no pyplot state): show it
 '''),
 md("""
-**Reading the result.** The measured repigmentation of the baseline patches follows the truth
-closely and crosses 75 % at week 52, as it should. The measured F-VASI change at week 52 stays
-short of −75 %: the baseline score is underestimated (thin borders and small patches are not
-tracked) and a little false *new* depigmentation is counted at week 52, so the percentage change
-is conservative. When a patient sits close to an endpoint, look at the maps above and at the
-per-patch table before trusting the yes/no — that is what they are for.
+**Reading the result.** The repigmentation of the baseline patches is the direct measurement:
+compare it with the truth in the table of section 2. The F-VASI change is the trial-style
+reading: it also counts any new depigmentation found elsewhere on the face and depends on how
+completely the baseline patches were found, so near a threshold it can disagree with the truth
+by a visit (compare the "measured" and "truth" lines printed above). When a patient sits close to
+an endpoint, look at the maps and at the per-patch table before trusting the yes/no — that is
+what they are for.
 """),
 ]
 
@@ -609,8 +610,8 @@ for r in table.itertuples():
 Markdown("\\n".join(lines))
 '''),
 md("""
-The simulated week-24 F-VASI75 rates land close to the true 30 % and 10 % (the truth is inside
-both Wilson intervals), and the layout matches the TRuE-V summary in SPEC.md §3
+The simulated week-24 F-VASI75 rates should land close to the true 30 % and 10 % (the check
+printed in section 2 says whether the truth is inside each Wilson interval), and the layout matches the TRuE-V summary in SPEC.md §3
 (29.8 % vs 7.4 % and 30.9 % vs 11.4 %). To analyse a real study, replace `data` with your own
 long table.
 """),
@@ -735,11 +736,11 @@ print("truth (nominal normal skin):", [round(float(truth.loc[("P001", 0)][c]), 1
 lab
 '''),
 md("""
-After normalisation the hue of normal skin (a\\*, b\\*) is nearly the same at every visit; as
-taken it drifts with the camera's white balance. L\\* still moves by a couple of units: the light
-on the face is not the light on the chart (the truth is the nominal colour before the camera).
-Note also that a photo that is already well balanced (week 0, ΔE00 about 1) does not get better:
-normalise when `delta_e_before` is large, and compare colours only between normalised photos.
+After normalisation the hue of normal skin (a\\*, b\\*) is much more stable across visits; as
+taken it drifts with the camera's white balance. L\\* can still move by a unit or two: the light on
+the face is not exactly the light on the chart (the truth is the nominal colour before the camera).
+A photo that is already well balanced (ΔE00 around 1) has little to gain: normalise when
+`delta_e_before` is large, and compare colours only between photos treated the same way.
 
 ## 3. Quality flags
 
@@ -761,13 +762,13 @@ code('''
 def frac(mask, roi):
     return mask.sum() / max(roi.sum(), 1)
 
-examples, options = {}, {}
+examples = {}
 p2 = vasi.read_photo(SAMPLES / cases["P002"]).image
 p2_roi = vasi.find_region(p2, site="body")
 p2_truth = truth.loc[("P002", 0)].depig_fraction
 examples["P002 forearm, Fitzpatrick II (sample)"] = (p2, p2_roi, p2_truth)
-examples["same, with its pixel size"] = (p2, p2_roi, p2_truth)
-options["same, with its pixel size"] = {"mm_per_px": 0.3344}
+fair = synth.make_photo(rng=2, shape=(450, 600), site="face", skin_type="I")
+examples["face, Fitzpatrick I"] = (fair.image, fair.truth.roi_mask, fair.truth.depig_fraction)
 ok = synth.make_photo(rng=3, shape=(450, 600), site="face", skin_type="IV")
 examples["face, Fitzpatrick IV, well exposed"] = (ok.image, ok.truth.roi_mask, ok.truth.depig_fraction)
 bright = np.clip(ok.image * 1.9, 0, 255).astype(np.uint8)
@@ -778,14 +779,14 @@ examples["empty region"] = (ok.image, np.zeros(ok.truth.roi_mask.shape, bool), N
 
 rows, segs = [], {}
 for name, (im, r, true_frac) in examples.items():
-    segs[name] = sg = vasi.segment(im, roi=r, **options.get(name, {}))
+    segs[name] = sg = vasi.segment(im, roi=r)
     rows.append({"case": name, "flags": ", ".join(sg.flags) or "-", "contrast SD": sg.contrast,
                  "depigmented fraction": frac(sg.mask, r), "truth": true_frac})
 pd.DataFrame(rows).set_index("case")
 '''),
 code('''
-fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
-for ax, name in zip(axes, [n for n in examples if n not in ("same, with its pixel size", "empty region")], strict=True):
+fig, axes = plt.subplots(1, 5, figsize=(16, 3.2))
+for ax, name in zip(axes, [n for n in examples if n != "empty region"], strict=True):
     im, r, _ = examples[name]
     ax.imshow(vasi.overlay(im, segs[name].mask, roi=r))
     ax.set_title(f"{name}\\n{', '.join(segs[name].flags) or 'no flags'}", fontsize=9)
@@ -793,14 +794,14 @@ for ax, name in zip(axes, [n for n in examples if n not in ("same, with its pixe
 fig.tight_layout()
 '''),
 md("""
-Two lessons. The fair-skinned forearm has so little contrast that what passes the threshold is
-mostly speckle: the fraction is far from the truth, and with the pixel size known the 2 mm²
-minimum patch size (`min_area_mm2`) removes all of it. `low contrast` means exactly this: do not
-trust the number; prefer a Wood's lamp photo (sample P003 is one, of a face).
-The extensive case is the dangerous one: most of the face is depigmented, so the automatic
-search for "normal" skin has little to go on. The flag is the cue to look, and section 4 shows
-the fix.
-
+Two lessons. On fair skin, depigmented and normal skin differ little, so what passes the
+threshold is less certain (compare with the truth column): when a photo is flagged
+`low contrast`, do not trust the number blindly; check the overlay, and prefer a Wood's lamp
+photo (sample P003 is one, of a face). The extensive case is the dangerous one: most of the face
+is depigmented, so the automatic search for *normal* skin has little to go on — always compare
+the measured fraction with what you see. Section 4 shows the fix.
+"""),
+md("""
 ## 4. Correct by hand and rescore
 
 Every stage takes your input instead of its own guess, and the scoring functions work on any
@@ -812,7 +813,7 @@ mask, so a correction is a few lines of numpy:
 
 ### 4a. Erase a region from the mask
 
-Say the clinician decides the patch at the nose of P001 is not vitiligo (a scar, a reflection):
+Say the clinician decides one of the patches of P001 is not vitiligo (a scar, a reflection):
 erase it with a disk and rescore.
 """),
 code('''
