@@ -178,7 +178,8 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
         zc = np.median(X[core], axis=0).astype(np.float64)
         diff = zc - np.median(refp, axis=0)
         w_new = np.linalg.solve(c0, diff)
-        w_new[:2] = np.clip(w_new[:2], 0, None)
+        # expected signs: lighter, less melanin colour, smoother (no melanin texture)
+        w_new = np.clip(w_new, 0, None)
         if not USE_TEXTURE:
             w_new[2:] = 0.0
         if w_new[:2].sum() <= 0:
