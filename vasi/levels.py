@@ -15,6 +15,9 @@ from skimage import filters
 from . import reference as _ref
 from .color import rgb_to_lab
 
+#: Minimum separation (in normal-skin standard deviations along the depigmentation axis)
+#: of the patch cores from normal skin for a depigmented class to exist.
+MIN_DPRIME = 3.0
 #: Use the local smoothness (melanin texture) as a third feature.
 USE_TEXTURE = True
 #: The depigmented level is this percentile of the patch cores along the depigmentation
@@ -196,7 +199,7 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
     if p1 is None or p1 <= m0:
         return None
     dprime = (p1 - m0) / max(s0, 1e-9)
-    if dprime < 2.5:
+    if dprime < MIN_DPRIME:
         return None
     return {"w": w.astype(np.float32), "p0": float(m0), "p1": p1, "pi1": float(core.sum() / max(roi.sum(), 1)),
             "dprime": float(dprime), "core_z": zc, "core": core}
