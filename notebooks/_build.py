@@ -252,6 +252,28 @@ for ax in axes:
 fig.tight_layout()
 '''),
 md("""
+## 9. A Wood's lamp photo
+
+Under a Wood's lamp (UV, about 365 nm) depigmented skin fluoresces bright blue-white, which helps
+on fair skin and for faint patches. The same call scores it with `modality="woods"`
+(sample P003, Fitzpatrick V):
+"""),
+code('''
+uv = vasi.read_photo(SAMPLES / "photos/P003/week00/face_woods.jpg").image
+uv_score = vasi.score_photo(uv, site="face", modality="woods")
+t3 = truth[(truth.patient_id == "P003") & (truth.week == 0)].iloc[0]
+print(f"F-VASI {uv_score.f_vasi:.3f} (truth {t3.f_vasi:.3f}), flags: {uv_score.segmentation.flags or 'none'}")
+
+seg_uv = uv_score.segmentation
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+axes[0].imshow(uv)
+axes[0].set_title("P003 under a Wood's lamp")
+axes[1].imshow(vasi.overlay(uv, seg_uv.mask, roi=seg_uv.roi))
+axes[1].set_title("depigmentation found")
+for ax in axes:
+    ax.axis("off")
+'''),
+md("""
 ## Where next
 
 * **02 — serial repigmentation**: the same patient over 52 weeks, registered to baseline.
@@ -525,7 +547,7 @@ for ax, arm in zip(axes, ["cream", "vehicle"], strict=True):
         row = sub.loc[pid].dropna()
         ax.plot(row.index, row.values, color="C0" if arm == "cream" else "C1", alpha=0.45, lw=1)
     ax.axhline(-75, ls="--", color="k", lw=1)
-    ax.set(title=arm, xlabel="week", ylim=(-105, 40))
+    ax.set(title=arm, xlabel="week", ylim=(-105, 60))
 axes[0].set_ylabel("% change in F-VASI");
 '''),
 md("""
