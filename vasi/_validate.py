@@ -120,7 +120,7 @@ def check_choice(value, choices, name: str) -> str:
     return value
 
 
-def check_positive(value, name: str, *, allow_none: bool = False):
+def check_positive(value, name: str, *, allow_none: bool = False, fix: str = ""):
     """Validate a finite, strictly positive number (e.g. ``mm_per_px``).
 
     >>> check_positive(0.2, "mm_per_px")
@@ -128,12 +128,13 @@ def check_positive(value, name: str, *, allow_none: bool = False):
     """
     if value is None and allow_none:
         return None
+    hint = f" {fix}" if fix else ""
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise InputError(f"{name} must be a positive number; got {value!r}.") from None
+        raise InputError(f"{name} must be a positive number; got {value!r}.{hint}") from None
     if not np.isfinite(v) or v <= 0:
-        raise InputError(f"{name} must be a finite positive number; got {value!r}.")
+        raise InputError(f"{name} must be a finite positive number; got {value!r}.{hint}")
     return v
 
 

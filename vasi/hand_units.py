@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._validate import check_positive
 from .errors import InputError
 
 __all__ = [
@@ -97,13 +98,7 @@ REGION_CAPS_PCT = {
 
 
 def _positive(value, name: str, fix: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a positive number; got {value!r}. {fix}") from None
-    if not math.isfinite(v) or v <= 0:
-        raise InputError(f"{name} must be a finite positive number; got {value!r}. {fix}")
-    return v
+    return check_positive(value, name, fix=fix)
 
 
 def _nonneg(value, name: str, fix: str = "") -> float:

@@ -15,13 +15,12 @@ import pandas as pd
 from . import measure
 from ._validate import check_choice, check_image, check_positive
 from ._version import __version__
+from .hand_units import FACE_HU
 from .roi import find_region
 from .segment import Segmentation, segment
 
 __all__ = ["PhotoScore", "score_photo"]
 
-#: Hand units of a whole face by convention (SPEC.md §1: the face is about 3 % BSA).
-FACE_HU = 3.0
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from ._validate import MODALITIES, check_choice, check_image, check_positive
 from ._version import __version__
 from .color import rgb_to_lab
 from .errors import InputError
+from .hand_units import FACE_HU
 from .patterns import patterns as _patterns
 from .register import register
 from .roi import find_region
@@ -34,8 +35,6 @@ __all__ = ["SeriesResult", "track_series"]
 
 log = logging.getLogger("vasi")
 
-#: Hand units of a whole face (SPEC.md §1; F-VASI range 0-3).
-FACE_HU = 3.0
 
 
 @dataclass(frozen=True)
