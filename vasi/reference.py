@@ -1,7 +1,8 @@
 """Building blocks of relative segmentation: working resolution, skin features, robust
 statistics and smooth illumination fields estimated from the patient's own normal skin.
 
-Everything here works on the reduced *working* image (long side ~1000 px); the decision is
+Everything here works on the reduced *working* image (long side <= 800 px; large photos are
+reduced by an integer block average); the decision is
 upsampled to full resolution by :mod:`vasi.segment`.
 
 Features (all in log linear RGB, so multiplicative illumination becomes additive):
