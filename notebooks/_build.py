@@ -789,8 +789,8 @@ p2 = vasi.read_photo(SAMPLES / cases["P002"]).image
 p2_roi = vasi.find_region(p2, site="body")
 p2_truth = truth.loc[("P002", 0)].depig_fraction
 examples["P002 forearm, Fitzpatrick II (sample)"] = (p2, p2_roi, p2_truth)
-fair = synth.make_photo(rng=2, shape=(450, 600), site="face", skin_type="I")
-examples["face, Fitzpatrick I"] = (fair.image, fair.truth.roi_mask, fair.truth.depig_fraction)
+fair = synth.make_photo(rng=3, shape=(450, 600), site="face", skin_type="II")
+examples["face, Fitzpatrick II"] = (fair.image, fair.truth.roi_mask, fair.truth.depig_fraction)
 ok = synth.make_photo(rng=3, shape=(450, 600), site="face", skin_type="IV")
 examples["face, Fitzpatrick IV, well exposed"] = (ok.image, ok.truth.roi_mask, ok.truth.depig_fraction)
 bright = np.clip(ok.image * 1.9, 0, 255).astype(np.uint8)
