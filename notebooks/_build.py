@@ -846,7 +846,7 @@ seg = vasi.segment(image, roi=roi, mm_per_px=mm_per_px)
 before = vasi.measure.patches(seg.mask, roi=roi, mm_per_px=mm_per_px, assessed_hu=3)
 
 # the patch to erase: here the third largest; in practice, the one you point at
-target = before.iloc[2]
+target = before.iloc[min(2, len(before) - 1)]
 rr, cc = np.ogrid[:image.shape[0], :image.shape[1]]
 eraser = (rr - target.centroid_row) ** 2 + (cc - target.centroid_col) ** 2 <= 45 ** 2
 edited = seg.mask & ~eraser                      # never modify seg.mask in place
@@ -864,8 +864,8 @@ rows_, cols_ = np.nonzero(roi)
 face = np.s_[rows_.min() - 30:rows_.max() + 30, cols_.min() - 30:cols_.max() + 30]
 fig, axes = plt.subplots(1, 2, figsize=(9, 5))
 axes[0].imshow(vasi.overlay(image, seg.mask, roi=roi)[face])
-axes[0].contour(eraser[face], levels=[0.5], colors="cyan")
-axes[0].set_title(f"automatic (cyan: eraser) - F-VASI {f_before.continuous:.2f}")
+axes[0].contour(eraser[face], levels=[0.5], colors="yellow", linewidths=2)
+axes[0].set_title(f"automatic (yellow: eraser) - F-VASI {f_before.continuous:.2f}")
 axes[1].imshow(vasi.overlay(image, edited, roi=roi)[face])
 axes[1].set_title(f"edited - F-VASI {f_after.continuous:.2f}")
 for ax in axes:
