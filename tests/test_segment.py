@@ -125,3 +125,13 @@ def test_empty_region():
     img, _ = _drawn()
     seg = segment(img, roi=np.zeros(img.shape[:2], bool))
     assert seg.flags == ("empty region",) and not seg.mask.any()
+
+
+def test_min_contrast_rejects_faint_classes():
+    img, truth = _drawn(skin=(200, 170, 150), patch=(206, 178, 162), noise=3.0)
+    loose = segment(img, min_contrast=0.5)
+    strict = segment(img, min_contrast=50.0)
+    assert strict.mask.sum() == 0 and "no depigmentation found" in strict.flags
+    assert loose.mask.sum() >= strict.mask.sum()
+    with pytest.raises(InputError, match="min_contrast"):
+        segment(img, min_contrast=-1)

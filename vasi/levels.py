@@ -17,7 +17,7 @@ from .color import rgb_to_lab
 
 #: Minimum separation (in normal-skin standard deviations along the depigmentation axis)
 #: of the patch cores from normal skin for a depigmented class to exist.
-MIN_DPRIME = 3.0
+MIN_DPRIME = 2.5
 #: Use the local smoothness (melanin texture) as a third feature.
 USE_TEXTURE = True
 #: The depigmented level is this percentile of the patch cores along the depigmentation
@@ -134,7 +134,7 @@ def _local_features(F, Fs, ref, user, size, sig, flat=False):
     return X, scales
 
 
-def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iters=6):
+def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iters=6, min_dprime=MIN_DPRIME):
     """Levels of normal and depigmented skin along the depigmentation direction.
 
     Normal skin's level and spread come from the reference skin. The depigmented level is
@@ -199,7 +199,7 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
     if p1 is None or p1 <= m0:
         return None
     dprime = (p1 - m0) / max(s0, 1e-9)
-    if dprime < MIN_DPRIME:
+    if dprime < min_dprime:
         return None
     return {"w": w.astype(np.float32), "p0": float(m0), "p1": p1, "pi1": float(core.sum() / max(roi.sum(), 1)),
             "dprime": float(dprime), "core_z": zc, "core": core}

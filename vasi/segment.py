@@ -151,7 +151,8 @@ def _empty(arr_shape, roi, modality, method, mm_per_px, flags):
 
 
 # ----------------------------------------------------------------------------- method: relative
-def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_area_mm2, work_side):
+def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_area_mm2, work_side,
+              min_contrast=2.5):
     H, W = image.shape[:2]
     srgb, lin, roi_s, k = _ref.working_image(image, roi, max_side=work_side)
     h, w = roi_s.shape
@@ -207,7 +208,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         # first pass without illumination field: a field through unknown patches absorbs them
         X, scales = _local_features(F, Fs, ref, user, size, sig, flat=(it == 0))
         valid = roi_s & (X[..., 0] > -4.0) & ~clipped  # drop dark outliers: hair, nostrils, shadow
-        model = _upper_mode(X, valid, ref, roi_s, prior, min_px_s, sensitivity,
+        model = _upper_mode(X, valid, ref, roi_s, prior, min_px_s, sensitivity, min_dprime=min_contrast,
                             start=model, iters=5 if model is None else 2)
         if model is not None and _core_delta_e(srgb, ref, model["core"]) < MIN_DELTA_E:
             model = None  # a "patch" nobody could see: texture or noise, not depigmentation
@@ -329,6 +330,7 @@ def segment(
     reference=None,
     min_area_mm2: float | None = 2.0,
     work_side: int = _ref.WORK_SIDE,
+    min_contrast: float = 2.5,
 ) -> Segmentation:
     """Segment depigmented skin relative to the patient's own normal skin.
 
@@ -355,6 +357,11 @@ def segment(
         small fraction of the region, 2e-5, is used).
     work_side : int, keyword-only
         Long side of the working image in pixels.
+    min_contrast : float, keyword-only
+        Minimum separation d' (in standard deviations of normal skin) of depigmented from
+        normal skin for any patch to be reported. 2.5 finds low-contrast vitiligo on very
+        fair skin (flagged "low contrast"); 3.0 is safer against shine and highlights on
+        faces without vitiligo (a normal frontal portrait reaches about 2.9).
 
     Returns
     -------
@@ -380,13 +387,15 @@ def segment(
         raise InputError(f"sensitivity must be in (0, 1) (0.5 = half-way border); got {sensitivity!r}.")
     if min_area_mm2 is not None:
         min_area_mm2 = check_positive(min_area_mm2, "min_area_mm2")
+    min_contrast = check_positive(min_contrast, "min_contrast")
     roi = np.ones(arr.shape[:2], bool) if roi is None else check_mask(roi, arr.shape[:2], "roi").copy()
     user_ref = _user_reference(reference, arr.shape[:2], roi)
     if not roi.any():
         return _empty(arr.shape[:2], roi, modality, method, mm_per_px, ["empty region"])
     out, flags = _METHODS[method](arr, roi, modality=modality, mm_per_px=mm_per_px,
                                   sensitivity=sensitivity, reference=user_ref,
-                                  min_area_mm2=min_area_mm2, work_side=int(work_side))
+                                  min_area_mm2=min_area_mm2, work_side=int(work_side),
+                                  **({"min_contrast": float(min_contrast)} if method == "relative" else {}))
     if out is None:
         return _empty(arr.shape[:2], roi, modality, method, mm_per_px, flags)
     for f in flags:
