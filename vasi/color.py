@@ -56,14 +56,30 @@ COLORCHECKER_SRGB = np.array(
 
 
 # --------------------------------------------------------------------------- basics
+def _srgb_decode(x: np.ndarray) -> np.ndarray:
+    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+#: Linear value of each 8-bit sRGB code: a table lookup is ~10x faster than the power law
+#: on full-resolution photos.
+_LINEAR_FROM_UINT8 = _srgb_decode(np.arange(256, dtype=np.float32) / np.float32(255.0))
+
+
 def srgb_to_linear(rgb) -> np.ndarray:
-    """sRGB values in [0, 1] to linear light (IEC 61966-2-1).
+    """sRGB to linear light (IEC 61966-2-1), float32.
+
+    Floats are sRGB values in [0, 1]; uint8 arrays are 8-bit codes (0-255), converted by
+    table lookup (same result as ``srgb_to_linear(rgb / 255)``, much faster).
 
     >>> srgb_to_linear(np.array([0.0, 0.5, 1.0])).round(3).tolist()
     [0.0, 0.214, 1.0]
+    >>> srgb_to_linear(np.array([0, 128, 255], np.uint8)).round(3).tolist()
+    [0.0, 0.216, 1.0]
     """
-    x = np.asarray(rgb, dtype=np.float32)
-    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    x = np.asarray(rgb)
+    if x.dtype == np.uint8:
+        return _LINEAR_FROM_UINT8[x]
+    return _srgb_decode(x.astype(np.float32, copy=False))
 
 
 def linear_to_srgb(lin) -> np.ndarray:

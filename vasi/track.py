@@ -215,7 +215,8 @@ def track(
 
 
 def _lin(image, sigma):
-    out = srgb_to_linear(to_float(image)).astype(np.float32)
+    arr = np.asarray(image)
+    out = srgb_to_linear(arr if arr.dtype == np.uint8 else to_float(arr))
     if sigma > 0:
         out = ndi.gaussian_filter(out, (sigma, sigma, 0))
     return out
