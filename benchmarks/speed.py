@@ -167,7 +167,7 @@ def batch(folder: Path, shape, n_patients: int) -> dict:
         rng = np.random.default_rng(SEED + 100 + p)
         ser = vasi.synth.make_series(rng=rng, skin_type=["II", "IV", "VI"][p % 3], site="face",
                                      shape=shape, weeks=(0, 12, 24, 36, 52), response=0.7)
-        for w, v in zip(ser.weeks, ser.visits):
+        for w, v in zip(ser.weeks, ser.visits, strict=True):
             rel = f"P{p:03d}/week{int(w):02d}/face_visible.jpg"
             (folder / "study" / rel).parent.mkdir(parents=True, exist_ok=True)
             (folder / "study" / rel).write_bytes(v.jpeg_bytes)

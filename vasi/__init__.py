@@ -10,32 +10,29 @@ Importing ``vasi`` has no side effects: no printing, no global state, logging on
 
 import logging as _logging
 
-from . import measure
+from . import calibrate, cohort, color, hand_units, measure, plot, scores, synth, timeline
 from ._version import __version__
-from .errors import InputError, PhotoError, VasiError
-from .io import Photo, PhotoMeta, read_photo, write_image
-from .overlay import overlay
-from .pipeline import PhotoScore, score_photo
-from .register import Registration, register
-from .roi import find_region, skin_mask
-from .segment import Segmentation, segment
-from . import calibrate, color
+from .batch import BatchResult, run_batch
 from .calibrate import Scale, find_scale
 from .color import Chart, Normalization, find_chart, normalize
-from .reference import reference_skin
-from . import hand_units, scores
+from .errors import InputError, PhotoError, VasiError
 from .hand_units import bsa, cream_g, dosing, hand_unit_cm2, physical_hu, relative_hu
-from .scores import VasiScore, f_vasi, snap_to_ladder, t_vasi
-from . import cohort, plot, timeline
-from .timeline import Endpoints, endpoints
-from .series import SeriesResult, track_series
-from . import synth
-from .batch import BatchResult, run_batch
+from .io import Photo, PhotoMeta, read_photo, write_image
 from .manifest import load_input
+from .overlay import overlay
+from .pipeline import PhotoScore, score_photo
+from .reference import reference_skin
+from .register import Registration, register
+from .roi import find_region, skin_mask
+from .scores import VasiScore, f_vasi, snap_to_ladder, t_vasi
+from .segment import Segmentation, segment
+from .series import SeriesResult, track_series
+from .timeline import Endpoints, endpoints
 
 _logging.getLogger("vasi").addHandler(_logging.NullHandler())
 
 __all__ = [
+    "synth",
     "__version__",
     "VasiError",
     "PhotoError",
