@@ -7,7 +7,6 @@ committed files are not modified. Regenerate them with ``python notebooks/_build
 
 from __future__ import annotations
 
-import time
 import warnings
 from pathlib import Path
 
@@ -19,7 +18,6 @@ nbclient = pytest.importorskip("nbclient")
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 CELL_TIMEOUT_S = 120
-NOTEBOOK_BUDGET_S = 60  # all four together must stay under two minutes
 
 
 def _read(path):
@@ -51,15 +49,12 @@ def test_notebook_runs(path):
     client = nbclient.NotebookClient(
         nb, timeout=CELL_TIMEOUT_S, kernel_name="python3", record_timing=False,
         resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
-    t0 = time.perf_counter()
     with warnings.catch_warnings():
         # Jupyter's own plumbing (jupyter_client / zmq / traitlets) may emit deprecation
         # warnings in *this* process; they are not ours. The notebook code runs in the kernel.
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", PendingDeprecationWarning)
         client.execute()  # raises CellExecutionError on the first failing cell
-    elapsed = time.perf_counter() - t0
-    assert elapsed < NOTEBOOK_BUDGET_S, f"{path.name} took {elapsed:.0f} s"
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
     assert not errors
