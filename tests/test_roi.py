@@ -61,3 +61,26 @@ def test_skin_mask_and_bad_site():
     assert skin_mask(img).sum() == 600
     with pytest.raises(InputError, match="site"):
         find_region(img, site="leg")
+
+
+def test_trunk_region_leaves_out_the_arms_and_keeps_patches():
+    ph = make_photo(rng=303, skin_type="III", site="trunk", background="dark", shape=(300, 400))
+    r = find_region(ph.image, site="body")
+    assert _iou(r, ph.truth.roi_mask) > 0.78
+    assert (ph.truth.depig_mask & r).sum() >= 0.95 * ph.truth.depig_mask.sum()
+
+
+def test_shape_prior_drops_limbs_keeps_fingers():
+    from vasi.roi import _drop_limbs
+
+    torso = np.zeros((200, 300), bool)
+    torso[40:190, 90:210] = True
+    torso[50:190, 60:80] = torso[50:190, 220:240] = True  # arms
+    torso[45:60, 80:90] = torso[45:60, 210:220] = True  # shoulders joining them
+    out = _drop_limbs(torso)
+    assert out[40:190, 90:210].all() and not out[:, :80].any() and not out[:, 220:].any()
+    hand = np.zeros((200, 300), bool)
+    hand[80:140, :200] = True
+    for y in (82, 97, 112, 127):
+        hand[y:y + 8, 200:250] = True  # fingers: small appendages stay
+    assert (_drop_limbs(hand) == hand).all()

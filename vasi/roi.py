@@ -10,7 +10,11 @@ A user-supplied mask always wins. Otherwise:
   not neutral white) and touching it are added, so patches stay inside the region even
   on a white background. Under a Wood's lamp skin is separated from the darker
   background by its (log) luminance.
-* **Body sites**: the largest skin component (holes filled).
+* **Body sites**: the largest skin component (holes filled), with a shape prior: large
+  appendages much thinner than the site itself (arms and neck beside a trunk, skin-coloured
+  background joined through a narrow bridge) are cut off; small ones (fingers) stay.
+  Wood's lamp faces without a fittable oval take the skin blob's convex hull, so a
+  fluorescent patch at the face border is not cut out.
 * **Faces** (F-VASI area, SPEC.md section 1): the face oval is fitted to the head's skin
   blob -- from the top of the skin (the hairline) down to the chin, where the blob narrows
   into the neck, and across the cheeks below the ears -- so ears, neck and hair fall
@@ -88,12 +92,12 @@ def _seed_weight(shape, face) -> np.ndarray:
     return np.exp(-(((yy - r) / (0.35 * size)) ** 2 + ((xx - c) / (0.35 * size)) ** 2))
 
 
-def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None) -> np.ndarray:
+def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, small_subject=False) -> np.ndarray:
     """Skin (incl. depigmented skin) at working resolution, before geometry."""
     h, w = srgb.shape[:2]
     if cw is None:
         cw = _centre_weight((h, w))
-    lum_skin = _woods_skin(lin, cw) if modality == "woods" else None
+    lum_skin = _woods_skin(lin, cw, small_subject) if modality == "woods" else None
     lab = _lab(srgb)
     L, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
     chroma = np.hypot(a, b)
@@ -109,6 +113,8 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None) -> np
     sel = wts > SEED_CENTRE * wts.max() if wts.max() > 0 else prior
     if sel.sum() < 50:
         sel = prior
+    if lum_skin is not None and (sel & lum_skin).sum() >= 50:  # not the background's colour
+        sel = sel & lum_skin
     if modality == "woods":  # fluorescent patches are not the skin's colour: seed below them
         lo = sel & (L <= np.percentile(L[sel], 60))
         if sel.sum() > 100 and np.ptp(L[sel]) > 0:  # the darker mode when bimodal (skin vs patches)
@@ -159,21 +165,25 @@ WOODS_LUM = True
 SEED_CENTRE = 0.8
 
 
-def _woods_skin(lin, cw):
+def _woods_skin(lin, cw, small_subject=False):
     """Skin under a Wood's lamp by luminance: on the skin's side of half-way (in log light)
     between the skin level (image centre) and the background level (image border).
-    All True when the two are too close to tell apart."""
+    All True when the two are too close to tell apart. With ``small_subject`` (a face: it
+    need not fill the centre of the frame) the skin level is sampled off the background's."""
     h, w = cw.shape
     y = np.log(lin @ np.array([0.2126, 0.7152, 0.0722], np.float32) + 2e-3)
     yb = cv2.GaussianBlur(y, (0, 0), 1.0)
     centre = cw > SEED_CENTRE
     vals = yb[centre] if centre.any() else yb.ravel()
-    if vals.size > 100 and np.ptp(vals) > 0:  # skin is the darker mode: patches fluoresce
-        vals = vals[vals <= min(_otsu(vals), float(np.percentile(vals, 60)))]
-    m_s = float(np.median(vals))
     e = max(2, int(0.04 * min(h, w)))
     border = np.concatenate([yb[:e].ravel(), yb[-e:].ravel(), yb[:, :e].ravel(), yb[:, -e:].ravel()])
     m_b = float(np.median(border))
+    off = vals[np.abs(vals - m_b) > 0.3]
+    if small_subject and off.size >= max(100, 0.2 * vals.size):
+        vals = off
+    if vals.size > 100 and np.ptp(vals) > 0:  # skin is the darker mode: patches fluoresce
+        vals = vals[vals <= min(_otsu(vals), float(np.percentile(vals, 60)))]
+    m_s = float(np.median(vals))
     if abs(m_s - m_b) < 0.3:
         return np.ones((h, w), bool)
     t = 0.5 * (m_s + m_b)
@@ -220,10 +230,55 @@ def _upsample_mask(m: np.ndarray, shape, k: float) -> np.ndarray:
     return cv2.resize(f, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR) > 0.5
 
 
+#: Body sites: an appendage (a limb or the neck attached to a trunk, or skin-coloured
+#: background leaking in through a narrow bridge) is narrower than ``LIMB_WIDTH`` x the
+#: site's own thickness and carries more than ``LIMB_AREA`` of the core's area.
+LIMB_WIDTH = 0.35
+LIMB_AREA = 0.08
+
+
+def _drop_limbs(blob: np.ndarray) -> np.ndarray:
+    """The body site's core with large thin appendages removed (shape prior).
+
+    The core is the blob opened with a disc of ``LIMB_WIDTH`` x its largest inscribed
+    radius; what the opening removes splits into appendages (components outside a
+    slightly grown core). Small ones (fingers, boundary detail) stay; large ones -- limbs
+    or the neck beside a trunk, background blobs joined through a thin bridge -- go.
+    """
+    if blob.sum() < 100:
+        return blob
+    dt = cv2.distanceTransform(np.pad(blob, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    r = int(round(LIMB_WIDTH * float(dt.max())))
+    if r < 3:
+        return blob
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    core = cv2.morphologyEx(blob.astype(np.uint8), cv2.MORPH_OPEN, k).astype(bool)
+    core = _largest(core, _centre_weight(blob.shape))
+    if core.sum() < 0.3 * blob.sum():
+        return blob
+    g = max(1, r // 3)  # the opening rounds the core's corners: they are not appendages
+    grown = cv2.dilate(core.astype(np.uint8), cv2.getStructuringElement(
+        cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))).astype(bool)
+    rest = blob & ~(grown & blob)
+    lab, n = ndi.label(rest)
+    out = blob & grown
+    if n:
+        area = ndi.sum_labels(rest, lab, np.arange(1, n + 1))
+        out |= np.isin(lab, 1 + np.nonzero(area <= LIMB_AREA * core.sum())[0])
+    return _largest(out)
+
+
 #: F-VASI face proportions (frontal view): height hairline-to-chin / width across the
 #: cheeks, and the eye line's position from the hairline as a fraction of the height.
 FACE_ASPECT = 1.32
 EYE_LINE = 0.42
+
+
+def _hull(m: np.ndarray) -> np.ndarray:
+    pts = cv2.findNonZero(m.astype(np.uint8))
+    out = np.zeros(m.shape, np.uint8)
+    cv2.fillConvexPoly(out, cv2.convexHull(pts), 1)
+    return out.astype(bool) | m
 
 
 def _face_oval(blob: np.ndarray):
@@ -330,8 +385,8 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
     srgb, lin, _, k = working_image(arr, max_side=_WORK)
     if site == "body":
         cw = _centre_weight(srgb.shape[:2])
-        blob = _largest(_skin_small(srgb, lin, modality, cw), cw)
-        return _upsample_mask(ndi.binary_fill_holes(blob), arr.shape[:2], k)
+        blob = ndi.binary_fill_holes(_largest(_skin_small(srgb, lin, modality, cw), cw))
+        return _upsample_mask(_drop_limbs(blob), arr.shape[:2], k)
     # faces: seed the skin colour at the image centre; when that blob has no facial
     # geometry (eye pair), retry seeded on a detected face (e.g. a portrait whose centre
     # is clothing)
@@ -344,14 +399,20 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
             if face is None:
                 break
             cw = _seed_weight(srgb.shape[:2], face)
-        blob = _largest(_skin_small(srgb, lin, modality, cw), cw)
+        blob = _largest(_skin_small(srgb, lin, modality, cw, small_subject=True), cw)
         oval = _face_oval(blob) if blob.sum() >= 100 else None
         tries.append((blob, oval))
         if oval is not None:
             break
     blob, oval = tries[-1]
     if oval is None:
-        return _upsample_mask(ndi.binary_fill_holes(blob), arr.shape[:2], k)
+        region = ndi.binary_fill_holes(blob)
+        if modality == "woods" and region.any():
+            # under UV the skin is barely brighter than the background and the face's edges
+            # fall into shade: the blob's outline is unreliable there, and a fluorescent
+            # (depigmented) patch at the border may be cut. A face is convex: take the hull.
+            region = _hull(region)
+        return _upsample_mask(region, arr.shape[:2], k)
     cx, cy, ax, ay = oval
     ell = np.zeros(blob.shape, np.uint8)
     cv2.ellipse(ell, (int(round(cx)), int(round(cy))), (max(1, int(round(ax))), max(1, int(round(ay)))),
