@@ -86,3 +86,35 @@ def test_border_wobble_is_not_marginal():
 def test_bad_labels():
     with pytest.raises(InputError, match="labels"):
         patterns(np.zeros((4, 4)), np.zeros((4, 4), bool))
+
+
+def test_broad_repigmentation_is_diffuse():
+    lab = _patch()
+    res = lab > 0
+    rr, cc = disk((60, 60), 25, shape=lab.shape)  # one broad repigmented area, no border order
+    res[rr, cc] = False
+    row = patterns(lab, res).iloc[0]
+    assert row["pattern"] == "diffuse"
+    assert row["border_excess"] < 0.5 and row["interior_island_count"] == 1
+    assert row["repigmented_radius_px"] > 10 and row["residual_radius_px"] > 10
+
+
+def test_merged_islands_leave_a_thin_network():
+    lab = _patch()
+    res = np.zeros_like(lab, bool)
+    res[::12, :] = True  # residual: 1 px lines left between merged follicular islands
+    res[:, ::12] = True
+    res &= lab > 0
+    row = patterns(lab, res).iloc[0]
+    assert row["pattern"] == "perifollicular"
+    assert row["residual_radius_px"] <= 2.0
+
+
+def test_marginal_border_excess():
+    lab = _patch()
+    res = np.zeros_like(lab, bool)
+    rr, cc = disk((60, 60), 35, shape=lab.shape)
+    res[rr, cc] = True
+    row = patterns(lab, res).iloc[0]
+    assert row["pattern"] == "marginal"
+    assert row["border_excess"] == pytest.approx(1.0, abs=0.05)

@@ -6,22 +6,31 @@ visits (:func:`vasi.track.envelope_masks`):
 
 * **islands** -- repigmented connected components inside the patch: count, density per cm²,
   total and mean area (as :mod:`vasi.synth` counts them; the border band of a marginal patch
-  is one of them).
-* **marginal** -- repigmentation spreads inward from the border: ``depth_auc``, the
-  probability that a still-depigmented pixel lies deeper in the patch (distance to its outer
-  border) than a repigmented one (0.5 = no relation, 1 = strictly from the border), and the
+  is one of them; slivers along the outline that stay inside the border band are
+  registration wobble and not counted).
+* **marginal** -- repigmentation spreads inward from the border: ``border_excess``, the share
+  of repigmented pixels in the outer band (distance transform to the outer border) that holds
+  as many pixels as were repigmented, rescaled so that 0 = uniform and 1 = all in that band;
+  also ``depth_auc`` (P(a still-depigmented pixel lies deeper than a repigmented one)) and the
   inward border advance (median over the baseline border of the distance to the remaining
   depigmentation, px and mm).
-* **diffuse** -- the still-depigmented part darkens evenly: ``residual_darkening``, the median
-  drop of the degree ``t`` (baseline minus follow-up) over residual pixels far from any
-  repigmented pixel (0 for perifollicular / marginal, where the residual is untouched).
-* **perifollicular** -- repigmentation scattered through the patch (islands around follicles
-  that grow and merge): neither marginal nor diffuse.
+* **perifollicular** -- islands not connected to the border band: ``interior_island_count``
+  and ``interior_island_density`` (per cm², or per 1000 px without a scale, of the patch area
+  not taken by border-connected repigmentation); small spots (``repigmented_radius_px``, the
+  mean half-width ``2 area / perimeter``) or a thin residual network between merged islands
+  (``residual_radius_px``) also point to follicular repigmentation.
+* **diffuse** -- broad repigmentation with no border order and no islands (both the
+  repigmented and the residual areas are broad), or no change of the mask but an even drop of
+  contrast: ``residual_darkening``, the median drop of the degree ``t`` (baseline minus
+  follow-up) over residual pixels far from any repigmented pixel.
 
-Decision: repigmented fraction below ``min_signal`` (and no darkening) -> ``"none"``;
-darkening >= ``diffuse_darkening`` -> ``"diffuse"``; ``depth_auc >= marginal_auc`` ->
-``"marginal"``, or ``"mixed"`` when at least 3 interior islands also cover >= 5 % of the
-patch; otherwise ``"perifollicular"``.
+Decision: repigmented fraction below ``min_signal`` -> ``"diffuse"`` if the residual darkened
+by ``diffuse_darkening`` or more, else ``"none"``; ``border_excess >= marginal_excess`` ->
+``"marginal"``, or ``"mixed"`` when there is also an island signal (at least 3 interior
+islands at ``island_density`` or more, covering >= 10 % of the repigmented area); an island
+signal alone -> ``"perifollicular"``; otherwise ``"diffuse"`` when the repigmented areas are
+wider than ``spot_radius`` and the residual at least ``blob_radius`` wide, else
+``"perifollicular"``.
 """
 
 from __future__ import annotations
@@ -62,7 +71,10 @@ def patterns(
     edge_px: int | None = None,
     min_island_px: int | None = None,
     min_signal: float = 0.05,
-    marginal_auc: float = 0.75,
+    marginal_excess: float = 0.5,
+    island_density: float | None = None,
+    spot_radius: float | None = None,
+    blob_radius: float | None = None,
     diffuse_darkening: float = 0.15,
     far_px: int = 3,
 ) -> pd.DataFrame:
@@ -90,8 +102,26 @@ def patterns(
         Smallest island counted; default 0.1 mm², or 3 px without a scale.
     min_signal : float
         Repigmented fraction below which the pattern is ``"none"``.
-    marginal_auc : float
-        ``depth_auc`` at or above which repigmentation is marginal.
+    marginal_excess : float
+        ``border_excess`` at or above which repigmentation is marginal: the share of the
+        repigmented pixels lying in the outer band of the patch that holds as many pixels as
+        were repigmented (distance transform to the outer border), rescaled so that 0 is what
+        uniform repigmentation gives and 1 is repigmentation entirely in that band.
+    island_density : float, optional
+        Interior islands (repigmented components not connected to the border band), per area
+        of the patch not taken by border-connected repigmentation, at or above which (with at
+        least 3 islands) repigmentation is perifollicular; default 2.5 per cm² with
+        ``mm_per_px``, else 1.5 per 1000 px.
+    spot_radius : float, optional
+        Mean half-width (px; ``2 area / perimeter`` of the repigmented pixels, a disc's radius)
+        at or below which repigmentation without a marginal or island signal still counts as
+        perifollicular (small follicular spots, some touching the border band); default
+        0.7 mm, or 2.7 px without a scale.
+    blob_radius : float, optional
+        Mean half-width (px) of the residual depigmentation at or above which broader
+        repigmentation without a marginal or island signal is ``"diffuse"`` (both repigmented
+        and residual areas are broad); a thinner residual (the network left between merged
+        follicular islands) stays ``"perifollicular"``. Default 0.85 mm, or 3.4 px.
     diffuse_darkening : float
         Median darkening of the residual (``t`` drop, far from repigmented pixels) at or
         above which the patch repigments diffusely.
@@ -130,6 +160,12 @@ def patterns(
     mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
     if edge_px is None:
         edge_px = max(2, int(round(0.75 / mm_per_px))) if mm_per_px else 2
+    if island_density is None:
+        island_density = 2.5 if mm_per_px else 1.5
+    if blob_radius is None:
+        blob_radius = 0.85 / mm_per_px if mm_per_px else 3.4
+    if spot_radius is None:
+        spot_radius = 0.7 / mm_per_px if mm_per_px else 2.7
     if min_island_px is None:
         min_island_px = max(2, int(round(0.1 / mm_per_px**2))) if mm_per_px else 3
     use_degree = baseline_degree is not None and followup_degree is not None
@@ -163,18 +199,24 @@ def patterns(
         core = (depth > edge_px) & P & V
         # islands: repigmented components (as the truth of vasi.synth counts them)
         comp, nc = ndi.label(G, structure=_EIGHT)
-        isl_n = isl_a = marg_a = 0
+        isl_n = isl_a = marg_a = int_n = int_a = marg_comp_a = 0
         if nc:
             idx = np.arange(1, nc + 1)
             sizes = ndi.sum_labels(np.ones_like(comp), comp, idx)
             touches = ndi.maximum(~core & P, comp, idx).astype(bool)  # reaches the border band
+            on_edge = ndi.maximum(depth < 1.5, comp, idx).astype(bool)  # reaches the outline
             in_core = ndi.sum_labels(core, comp, idx)
-            for sz, t, k in zip(sizes, touches, in_core, strict=True):
-                if sz >= min_island_px and k > 0:
+            for sz, t, e, k in zip(sizes, touches, on_edge, in_core, strict=True):
+                # a sliver along the outline inside the band is registration wobble
+                if sz >= min_island_px and (k > 0 or not e):
                     isl_n += 1
                     isl_a += int(sz)
+                    if not t:  # interior island, not connected to the border
+                        int_n += 1
+                        int_a += int(sz)
                 if t:
                     marg_a += int(k)  # border-connected, beyond the wobble band
+                    marg_comp_a += int(sz)
         # border advance: median distance from the baseline border to remaining depigmentation
         border = (depth > 0) & (depth < 1.5) & P & V
         if R.any():
@@ -183,7 +225,18 @@ def patterns(
         else:
             adv = float(depth.max())
         auc = _depth_auc(depth, R & core, G & core)
-        f_area = float(G.sum()) / area
+        n_g = int(G.sum())
+        f_area = float(n_g) / area
+        # border excess: share of the repigmented pixels in the outer band holding as many
+        # pixels as were repigmented, rescaled so that 0 = uniform, 1 = all in that band
+        excess = np.nan
+        if n_g >= 5 and f_area < 1.0:
+            d_in = depth[P & V]
+            band = (depth <= np.quantile(d_in, f_area)) & P & V
+            excess = (float((G & band).sum()) / n_g - f_area) / (1.0 - f_area)
+        # interior island density, per area not taken by border-connected repigmentation
+        free_px = max(area - marg_comp_a, 1)
+        dens = int_n / free_px * (100.0 / mm_per_px**2 if mm_per_px else 1000.0)
         dark = np.nan
         if use_degree:
             tb, tf = baseline_degree[box], followup_degree[box]
@@ -191,21 +244,34 @@ def patterns(
             far &= np.isfinite(tb) & np.isfinite(tf)
             if far.sum() >= 10:
                 dark = float(np.median(tb[far] - tf[far]))
-        interior = isl_n - int(marg_a > 0)
-        if f_area < min_signal and not (np.isfinite(dark) and dark >= diffuse_darkening):
-            pattern = "none"
-        elif np.isfinite(dark) and dark >= diffuse_darkening:
-            pattern = "diffuse"
-        elif np.isfinite(auc) and auc >= marginal_auc:
-            pattern = "mixed" if (interior >= 3 and isl_a - marg_a >= 0.05 * area) else "marginal"
-        elif not np.isfinite(auc):
-            pattern = "marginal" if marg_a > 0 else "perifollicular"
-        else:
+        # mean half-width of the repigmented areas (2 area / perimeter; a disc's radius)
+        perim = int((G & ~ndi.binary_erosion(G, _EIGHT, border_value=1)).sum())
+        radius = 2.0 * n_g / perim if perim else 0.0
+        Rv = R & V
+        perim_r = int((Rv & ~ndi.binary_erosion(Rv, _EIGHT, border_value=1)).sum())
+        res_radius = 2.0 * float(Rv.sum()) / perim_r if perim_r else 0.0
+        marginal = np.isfinite(excess) and excess >= marginal_excess
+        islands = int_n >= 3 and dens >= island_density
+        darkened = np.isfinite(dark) and dark >= diffuse_darkening
+        if f_area < min_signal:
+            pattern = "diffuse" if darkened else "none"
+        elif marginal and islands and int_a >= 0.1 * n_g:
+            pattern = "mixed"
+        elif marginal:
+            pattern = "marginal"
+        elif islands:
+            pattern = "perifollicular"
+        elif radius > spot_radius and res_radius >= blob_radius:
+            pattern = "diffuse"  # broad repigmented and broad residual areas, no border order
+        else:  # small spots, or a thin residual network between merged follicular islands
             pattern = "perifollicular"
         row.update(
             pattern=pattern, island_count=isl_n, island_area_px=isl_a,
             island_mean_area_px=(isl_a / isl_n) if isl_n else np.nan,
             marginal_area_px=marg_a, border_advance_px=adv, depth_auc=auc,
+            border_excess=excess, interior_island_count=int_n,
+            interior_island_density=dens, repigmented_radius_px=radius,
+            residual_radius_px=res_radius,
             repigmented_fraction=f_area, residual_darkening=dark,
         )
         if mm_per_px:
@@ -215,11 +281,14 @@ def patterns(
                        border_advance_mm=adv * mm_per_px)
         rows.append(row)
     cols = ["patch_id", "pattern", "island_count", "island_area_px", "island_mean_area_px",
-            "marginal_area_px", "border_advance_px", "depth_auc", "repigmented_fraction",
+            "marginal_area_px", "border_advance_px", "depth_auc", "border_excess",
+            "interior_island_count", "interior_island_density", "repigmented_radius_px",
+            "residual_radius_px",
+            "repigmented_fraction",
             "residual_darkening"]
     if mm_per_px:
         cols += ["island_density_per_cm2", "island_mean_area_mm2", "border_advance_mm"]
     df = pd.DataFrame(rows, columns=cols)
-    for c in ("island_count", "island_area_px", "marginal_area_px"):
+    for c in ("island_count", "island_area_px", "marginal_area_px", "interior_island_count"):
         df[c] = df[c].fillna(0).astype(int)
     return df
