@@ -6,7 +6,7 @@ visits (:func:`vasi.track.envelope_masks`):
 
 * **islands** -- repigmented connected components inside the patch: count, density per cm²,
   total and mean area (as :mod:`vasi.synth` counts them; the border band of a marginal patch
-  is one of them; slivers along the outline that stay inside the border band are
+  is one of them; slivers only in the outermost pixel ring of the outline are
   registration wobble and not counted).
 * **marginal** -- repigmentation spreads inward from the border: ``border_excess``, the share
   of repigmented pixels in the outer band (distance transform to the outer border) that holds
@@ -99,7 +99,7 @@ def patterns(
         registration and segmentation wobble); default 0.75 mm (at least 2 px), or 2 px
         without a scale.
     min_island_px : int, optional
-        Smallest island counted; default 0.1 mm², or 3 px without a scale.
+        Smallest island counted; default 0.1 mm², or 2 px without a scale.
     min_signal : float
         Repigmented fraction below which the pattern is ``"none"``.
     marginal_excess : float
@@ -167,7 +167,7 @@ def patterns(
     if spot_radius is None:
         spot_radius = 0.7 / mm_per_px if mm_per_px else 2.7
     if min_island_px is None:
-        min_island_px = max(2, int(round(0.1 / mm_per_px**2))) if mm_per_px else 3
+        min_island_px = max(2, int(round(0.1 / mm_per_px**2))) if mm_per_px else 2
     use_degree = baseline_degree is not None and followup_degree is not None
     if use_degree:
         baseline_degree = np.asarray(baseline_degree, float)
@@ -206,9 +206,10 @@ def patterns(
             touches = ndi.maximum(~core & P, comp, idx).astype(bool)  # reaches the border band
             on_edge = ndi.maximum(depth < 1.5, comp, idx).astype(bool)  # reaches the outline
             in_core = ndi.sum_labels(core, comp, idx)
-            for sz, t, e, k in zip(sizes, touches, on_edge, in_core, strict=True):
-                # a sliver along the outline inside the band is registration wobble
-                if sz >= min_island_px and (k > 0 or not e):
+            deepest = ndi.maximum(depth, comp, idx)
+            for sz, t, e, k, dmax in zip(sizes, touches, on_edge, in_core, deepest, strict=True):
+                # a sliver only in the outermost pixel ring is registration wobble
+                if sz >= min_island_px and (dmax > 1.0 or not e):
                     isl_n += 1
                     isl_a += int(sz)
                     if not t:  # interior island, not connected to the border
