@@ -424,14 +424,20 @@ def _ecc(template, moving, H0, tmask, mmask=None, *, iterations=30, eps=1e-4, bl
     return W / W[2, 2], float(rho)
 
 
-def _corr(template, moving, H, mask):
-    """Zero-mean normalised correlation of template and the moving image warped by H."""
+def _warp_valid(template, moving, H, mask):
+    """``moving`` warped onto ``template`` by H (float32) and the pixels it covers in ``mask``."""
     warped = cv2.warpPerspective(moving.astype(np.float32), H, template.shape[::-1],
                                  flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
                                  borderMode=cv2.BORDER_CONSTANT, borderValue=-1.0)
     ok = warped >= 0
     if mask is not None:
         ok &= mask
+    return warped, ok
+
+
+def _corr(template, moving, H, mask):
+    """Zero-mean normalised correlation of template and the moving image warped by H."""
+    warped, ok = _warp_valid(template, moving, H, mask)
     if ok.sum() < 100:
         return float("nan")
     a = cv2.GaussianBlur(template.astype(np.float32), (5, 5), 0)[ok]
@@ -448,12 +454,7 @@ def _tile_corr(template, moving, H, mask, grid=6, bands=((1.0, 4.0), (3.0, 12.0)
     Texture (difference of Gaussians, 1-4 px) is what stays the same between visits; a
     median over tiles ignores the minority of tiles where lesions changed.
     """
-    warped = cv2.warpPerspective(moving.astype(np.float32), H, template.shape[::-1],
-                                 flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
-                                 borderMode=cv2.BORDER_CONSTANT, borderValue=-1.0)
-    ok = warped >= 0
-    if mask is not None:
-        ok &= mask
+    warped, ok = _warp_valid(template, moving, H, mask)
     t = template.astype(np.float32)
     m_f = np.where(ok, warped, t)
     hh, ww = t.shape
