@@ -156,8 +156,12 @@ def _decode_bytes(data: bytes, path: Path, max_pixels: int) -> Photo:
             f"truncated JPEG: {len(data)} bytes cannot hold a {header['size']} image "
             "(even a flat JPEG needs ~0.005 bytes per pixel)",
         )
+    # 8-bit colour JPEGs are decoded straight to RGB (no extra channel swap on 12-MP
+    # photos); everything else keeps its own depth and channels for the checks below
+    rgb_jpeg = header["format"] == "JPEG" and header["mode"] in ("RGB", "YCbCr")
+    flags = (cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION) if rgb_jpeg else cv2.IMREAD_UNCHANGED
     try:
-        arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        arr = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     except cv2.error as exc:  # e.g. a header width above OpenCV's 2**20 px limit
         msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise PhotoError(path, f"corrupt or unsupported {header['format']} data ({msg})") from None
@@ -174,8 +178,7 @@ def _decode_bytes(data: bytes, path: Path, max_pixels: int) -> Photo:
     source_dtype = str(arr.dtype)
     if arr.dtype not in (np.uint8, np.uint16):
         raise PhotoError(path, f"unsupported sample type {arr.dtype}; save as 8- or 16-bit")
-    rgb = cv2.cvtColor(arr, code)
-    rgb = to_uint8(rgb)
+    rgb = arr if rgb_jpeg else to_uint8(cv2.cvtColor(arr, code))
     rgb = np.ascontiguousarray(_apply_orientation(rgb, header["orientation"]))
     meta = PhotoMeta(
         path=str(path),
@@ -201,6 +204,7 @@ def _read_header(data: bytes, path: Path, max_pixels: int) -> dict:
             im = Image.open(_io.BytesIO(data))
             fmt = im.format or "unknown"
             width, height = im.size
+            mode = im.mode
     except UnidentifiedImageError:
         raise PhotoError(path, "not an image file (unrecognised format)") from None
     except Image.DecompressionBombError as exc:
@@ -230,6 +234,7 @@ def _read_header(data: bytes, path: Path, max_pixels: int) -> dict:
         orientation = 1
     return {
         "format": "JPEG" if fmt == "MPO" else fmt,
+        "mode": mode,
         "pixels": width * height,
         "size": f"{width}x{height}",
         "orientation": orientation,

@@ -44,8 +44,8 @@ def _blend_index(lin_s, ref, model, scales, modality, d_star):
     linear in the blend).
     """
     core = model["core"]
-    c0 = np.median(lin_s[ref], axis=0)
-    c1 = np.median(lin_s[core], axis=0)
+    c0 = np.median(_ref.sample(lin_s, ref), axis=0)
+    c1 = np.median(_ref.sample(lin_s, core), axis=0)
     cols = np.stack([c0, (1 - d_star) * c0 + d_star * c1, c1])[None].astype(np.float32)
     f = _ref.features(cols, modality)[0]
     w = model["w"].astype(np.float64)
@@ -80,7 +80,8 @@ def _core_delta_e(srgb, ref, core) -> float:
 
     if not ref.any() or not core.any():
         return 0.0
-    c = np.stack([np.median(srgb[ref], axis=0), np.median(srgb[core], axis=0)]).astype(np.float32)
+    c = np.stack([np.median(_ref.sample(srgb, ref), axis=0),
+                  np.median(_ref.sample(srgb, core), axis=0)]).astype(np.float32)
     lab = rgb_to_lab(c[None])[0]
     return float(delta_e(lab[0], lab[1]))
 
@@ -88,13 +89,10 @@ def _core_delta_e(srgb, ref, core) -> float:
 def _initial_reference(F, core):
     """Normal-skin guess: the whole core, or its darker mode when clearly bimodal."""
     nf = F.shape[2]
-    med = np.empty(nf)
-    sd = np.empty(nf)
-    for i in range(nf):
-        med[i], sd[i] = _ref.robust_stats(F[..., i][core])
-    s0 = ((F - med) / np.maximum(sd, 1e-3)).sum(axis=2) / np.sqrt(nf)
-    vals = s0[core]
-    vals = vals[:: max(1, vals.size // 200_000)]
+    Fc = _ref.sample(F, core)
+    med, sd = np.array([_ref.robust_stats(Fc[:, i]) for i in range(nf)]).T
+    s0 = ((F - med.astype(np.float32)) / np.maximum(sd, 1e-3).astype(np.float32)).sum(axis=2) / np.sqrt(nf)
+    vals = _ref.sample(s0, core)
     if np.ptp(vals) > 0:
         t = filters.threshold_otsu(vals)
         lo, hi = vals[vals <= t], vals[vals > t]
@@ -110,9 +108,10 @@ def _local_features(F, Fs, ref, user, size, sig, flat=False):
     """Standardised local features (h, w, 3): luminance residual, colour residual (both
     local means over ``sig``) and smoothness (-log local s.d. of the colour residual)."""
     wts = ref.astype(np.float32)
+    Fr = _ref.sample(Fs, ref)
     out = []
     for i in range(F.shape[2]):
-        m_i = float(np.median(Fs[..., i][ref]))
+        m_i = float(np.median(Fr[:, i]))
         if flat:
             fld = np.float32(m_i)
         else:
@@ -124,13 +123,15 @@ def _local_features(F, Fs, ref, user, size, sig, flat=False):
             var = cv2.GaussianBlur(r * r, (0, 0), g) - cv2.GaussianBlur(r, (0, 0), g) ** 2
             out.append(-0.5 * np.log(np.maximum(var, 1e-6)))
     X = np.dstack(out).astype(np.float32)
-    anchor = user if user is not None else ref
+    Xa = _ref.sample(X, user if user is not None else ref)
+    Xr = _ref.sample(X, ref)
     scales = np.empty(X.shape[2])
+    centres = np.empty(X.shape[2])
     for i in range(X.shape[2]):
-        c_i, _ = _ref.robust_stats(X[..., i][anchor])
-        _, s_i = _ref.robust_stats(X[..., i][ref])
-        scales[i] = max(s_i, 1e-4)
-        X[..., i] = (X[..., i] - c_i) / scales[i]
+        centres[i] = _ref.robust_stats(Xa[:, i])[0]
+        scales[i] = max(_ref.robust_stats(Xr[:, i])[1], 1e-4)
+    X -= centres.astype(np.float32)
+    X /= scales.astype(np.float32)
     return X, scales
 
 
@@ -145,8 +146,7 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
     signs). Returns None when no core separates from normal skin.
     """
     d = X.shape[2]
-    refp = X[ref]
-    refp = refp[:: max(1, refp.shape[0] // 60_000)].astype(np.float64)
+    refp = _ref.sample(X, ref).astype(np.float64)
     if refp.shape[0] < 20:
         return None
     c0 = np.cov(refp.T) + 1e-3 * np.eye(d)
@@ -155,10 +155,9 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
         w[2:] = 0.0
         w /= np.linalg.norm(w)
     p = _denoise(X @ w.astype(np.float32))
-    m0, s0 = _ref.robust_stats(p[ref])
+    m0, s0 = _ref.robust_stats(_ref.sample(p, ref))
     t = m0 + 3.0 * s0
-    pv = p[valid]
-    pv = pv[:: max(1, pv.size // 200_000)]
+    pv = _ref.sample(p, valid)
     if np.ptp(pv) > 0:  # a large patch inflates the first spread estimate: Otsu seeds it
         t = min(t, max(float(filters.threshold_otsu(pv)), m0 + 1.0 * s0))
     p1 = None
@@ -176,9 +175,9 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
         # which would inflate its spread and hide them)
         away = ref & ~cv2.dilate(cand.astype(np.uint8), _ref.disk(3)).astype(bool)
         ref_l = away if away.sum() >= max(20, 0.2 * ref.sum()) else ref
-        refp = X[ref_l][:: max(1, int(ref_l.sum()) // 60_000)].astype(np.float64)
+        refp = _ref.sample(X, ref_l).astype(np.float64)
         c0 = np.cov(refp.T) + 1e-3 * np.eye(d)
-        zc = np.median(X[core], axis=0).astype(np.float64)
+        zc = np.median(_ref.sample(X, core), axis=0).astype(np.float64)
         diff = zc - np.median(refp, axis=0)
         w_new = np.linalg.solve(c0, diff)
         # expected signs: lighter, less melanin colour, smoother (no melanin texture)
@@ -189,8 +188,8 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
             return None
         w = w_new / np.linalg.norm(w_new)
         p = _denoise(X @ w.astype(np.float32))
-        m0, s0 = _ref.robust_stats(p[ref_l])
-        p1 = float(np.percentile(p[core], CORE_PERCENTILE))
+        m0, s0 = _ref.robust_stats(_ref.sample(p, ref_l))
+        p1 = float(np.percentile(_ref.sample(p, core), CORE_PERCENTILE))
         t_new = m0 + max(0.5 * (p1 - m0), 2.0 * s0)
         if abs(t_new - t) < 1e-3 * max(s0, 1e-6):
             t = t_new

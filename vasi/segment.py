@@ -154,7 +154,10 @@ def _empty(arr_shape, roi, modality, method, mm_per_px, flags):
 def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_area_mm2, work_side,
               min_contrast=2.5):
     H, W = image.shape[:2]
-    srgb, lin, roi_s, k = _ref.working_image(image, roi, max_side=work_side)
+    # only the region's box (and a little context) is analysed
+    box = _ref.region_box(roi if reference is None else roi | reference)
+    roi_box = roi[box]
+    srgb, lin, roi_s, k = _ref.working_image(image[box], roi_box, max_side=work_side)
     h, w = roi_s.shape
     flags: list[str] = []
     n_roi = int(roi_s.sum())
@@ -162,7 +165,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         return None, ["region too small"]
     size = float(np.sqrt(n_roi))  # characteristic size of the region, working px
     F = _ref.features(lin, modality)
-    clipped_all = srgb.max(axis=2) >= 0.985
+    clipped_all = np.maximum(np.maximum(srgb[..., 0], srgb[..., 1]), srgb[..., 2]) >= 0.985
     # specular highlights are small clipped spots; a large clipped area is overexposed skin
     # (possibly a whole depigmented patch) and is kept for analysis
     clipped = clipped_all & _components_below(clipped_all & roi_s, max(0.002 * n_roi, 16))
@@ -173,7 +176,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         sig = max(0.7, 0.004 * size)
     # smooth only as much as the noise needs: noiseless (drawn) images keep sharp corners
     hp = F[..., 0] - cv2.GaussianBlur(F[..., 0], (0, 0), 1.0)
-    if _ref.robust_stats(hp[roi_s])[1] < 0.005:
+    if _ref.robust_stats(_ref.sample(hp, roi_s))[1] < 0.005:
         sig = 0.0
     # local means are taken in linear light (so a blurred border still crosses half-way
     # where a half-depigmented pixel would), texture from the unsmoothed features
@@ -181,7 +184,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
     Fs = _ref.features(lin_s, modality) if sig >= 0.8 else F
     user = None
     if reference is not None:
-        u8 = _resize(reference.astype(np.uint8) * 255, (h, w), cv2.INTER_AREA)
+        u8 = _resize(reference[box].astype(np.uint8) * 255, (h, w), cv2.INTER_AREA)
         user = (u8 >= 128) & ~clipped
         if user.sum() < 4:
             user = u8 > 0
@@ -263,7 +266,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
     nan3 = (float("nan"),) * 3
 
     def _lab_of(m):  # Lab of the median colour of a set of pixels
-        c = np.median(srgb[m], axis=0).astype(np.float32)[None, None]
+        c = np.median(_ref.sample(srgb, m), axis=0).astype(np.float32)[None, None]
         return tuple(float(v) for v in rgb_to_lab(c)[0, 0])
 
     ref_lab = _lab_of(ref) if ref.any() else nan3
@@ -281,14 +284,20 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
     }
     # full-resolution decision: the smooth index is upsampled, then thresholded
     index = index.astype(np.float32)
+    shape_box = roi_box.shape
+    score = np.zeros((H, W), np.float32)  # normal-skin level outside the region's box
+    mask = np.zeros((H, W), bool)
+    reference_full = np.zeros((H, W), bool)
     if k < 1.0:
-        score = _resize(index, (H, W), cv2.INTER_LINEAR)
-        ref_full = _resize(ref.astype(np.uint8), (H, W), cv2.INTER_NEAREST).astype(bool)
+        score[box] = _resize(index, shape_box, cv2.INTER_LINEAR)
+        ref_box = _resize(ref.view(np.uint8), shape_box, cv2.INTER_NEAREST).view(bool)
     else:
-        score, ref_full = index, ref
-    mask = (score > thr) & roi if np.isfinite(thr) else np.zeros((H, W), bool)
+        score[box], ref_box = index, ref
+    if np.isfinite(thr):
+        mask[box] = (score[box] > thr) & roi_box
+    reference_full[box] = ref_box & roi_box
     return dict(mask=mask, score=score, reference_lab=ref_lab, thresholds=thresholds, flags=flags,
-                reference=ref_full & roi, depigmented_lab=dep_lab, contrast=contrast,
+                reference=reference_full, depigmented_lab=dep_lab, contrast=contrast,
                 working_shape=(h, w)), flags
 
 
