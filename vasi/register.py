@@ -40,7 +40,8 @@ import numpy as np
 from ._validate import check_choice, check_image, check_mask, check_positive, to_uint8
 from .errors import InputError, VasiError
 
-__all__ = ["Registration", "register", "REGISTRATION_METHODS", "transform_error_px"]
+__all__ = ["Registration", "register", "prepare", "PreparedPhoto", "REGISTRATION_METHODS",
+           "transform_error_px"]
 
 log = logging.getLogger("vasi")
 
@@ -277,30 +278,56 @@ def _warp(data, H, src_shape, dst_shape, *, inverse, interpolation, fill):
 
 
 # ---------------------------------------------------------------------- helpers
-def _working(image, max_side):
-    """Contrast-normalised grey uint8 at working resolution and the scale factor used."""
-    rgb = to_uint8(image)
-    h, w = rgb.shape[:2]
-    s = min(1.0, float(max_side) / max(h, w))
-    if s < 1.0:
-        rgb = cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))),
+def _shrink(image, max_side):
+    """Image at working resolution (long side <= ``max_side``) and its (x, y) scale factors.
+
+    Large photos are first reduced by an integer factor (cv2's fast box-filter path: a
+    12 MP photo in ~10 ms), then resized to ``max_side`` (a cheap step on the small image).
+    Both steps keep cv2's pixel-centre convention, so the composite map is
+    ``x_small = (x + 0.5) * s - 0.5`` per axis (see :func:`_scale_matrix`).
+    """
+    h, w = image.shape[:2]
+    target = min(1.0, float(max_side) / max(h, w))
+    sx = sy = 1.0
+    out = image
+    k = int(np.floor(1.0 / target + 1e-9))
+    if k >= 2:
+        hk, wk = h // k, w // k
+        out = cv2.resize(np.ascontiguousarray(out[:hk * k, :wk * k]), (wk, hk),
                          interpolation=cv2.INTER_AREA)
-    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    clahe = cv2.createCLAHE(clipLimit=2.5, tileGridSize=(8, 8))
-    return clahe.apply(grey), grey, s
+        sx, sy = 1.0 / k, 1.0 / k
+    hh, ww = out.shape[:2]
+    if max(hh, ww) > max_side:
+        nw, nh = max(1, round(w * target)), max(1, round(h * target))
+        sx, sy = sx * nw / ww, sy * nh / hh
+        out = cv2.resize(out, (nw, nh), interpolation=cv2.INTER_AREA)
+    return out, (sx, sy)
 
 
 def _resize_mask(mask, shape):
     if mask is None:
         return None
-    m = cv2.resize(mask.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
+    m = np.ascontiguousarray(mask)
+    m = m.view(np.uint8) if m.dtype == bool else m.astype(np.uint8)
+    if m.shape[:2] == tuple(shape):
+        return m > 0
+    h, w = m.shape[:2]
+    if h % shape[0] == 0 and w % shape[1] == 0 and h // shape[0] == w // shape[1] > 1:
+        # integer factor: majority of each block (smoother than picking one pixel)
+        frac = cv2.resize(m, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+        return frac > 0
+    m = cv2.resize(m, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
     return m > 0
 
 
 def _scale_matrix(s):
-    """Full-res px -> resized px, pixel-centre convention of cv2.resize."""
-    c = 0.5 * s - 0.5
-    return np.array([[s, 0.0, c], [0.0, s, c], [0.0, 0.0, 1.0]])
+    """Full-res px -> resized px, pixel-centre convention of cv2.resize; ``s`` or (sx, sy)."""
+    sx, sy = (s, s) if np.isscalar(s) else (float(s[0]), float(s[1]))
+    return np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, 0.5 * sy - 0.5], [0.0, 0.0, 1.0]])
+
+
+def _mean_scale(s):
+    return float(s) if np.isscalar(s) else 0.5 * (float(s[0]) + float(s[1]))
 
 
 def _to_full(Hw, sb, sf):
@@ -481,25 +508,133 @@ def _tile_corr(template, moving, H, mask, grid=6, bands=((1.0, 4.0), (3.0, 12.0)
     return best
 
 
+# ---------------------------------------------------------------------- prepared photos
+#: Feature detectors by name (``detector=`` of :func:`register`): keypoints per photo and the
+#: descriptor norm. ORB (binary) costs ~1/10 of SIFT; SIFT is the fallback of ``"auto"``.
+_DETECTORS = {
+    "orb": (lambda: cv2.ORB_create(nfeatures=3000, scaleFactor=1.2, nlevels=8, edgeThreshold=21,
+                                   patchSize=21, fastThreshold=5), cv2.NORM_HAMMING),
+    "sift": (lambda: cv2.SIFT_create(nfeatures=3000, contrastThreshold=0.01), cv2.NORM_L2),
+}
+
+
+class PreparedPhoto:
+    """A photo prepared for registration, so its work is done once per series.
+
+    Build it with :func:`prepare`; pass it to :func:`register` as ``baseline`` (or
+    ``followup``) as often as needed: the working-resolution grey images, the region and the
+    keypoints/descriptors (per detector, computed on first use) are reused. The full
+    photo is not kept.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        Full-resolution ``(H, W)`` of the photo.
+    rgb : ndarray, shape (h, w, 3), uint8
+        The photo at working resolution.
+    grey, raw : ndarray, shape (h, w), uint8
+        Contrast-normalised (CLAHE) grey for features; plain grey for ECC and the checks.
+    scale : (float, float)
+        Working px per full-resolution px along x and y (``x_w = (x + 0.5) * s - 0.5``).
+    roi : ndarray of bool, shape (h, w), or None
+        Where evidence is looked for, at working resolution.
+    max_side : int
+        Working resolution (long side, px).
+    """
+
+    def __init__(self, shape, rgb, scale, roi, max_side):
+        self.shape = tuple(int(v) for v in shape)
+        self.rgb = rgb
+        self.raw = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        self.grey = cv2.createCLAHE(clipLimit=2.5, tileGridSize=(8, 8)).apply(self.raw)
+        self.scale = (float(scale[0]), float(scale[1]))
+        self.roi = roi
+        self.max_side = int(max_side)
+        self._features = {}
+        self._half = None
+
+    def __repr__(self) -> str:
+        return (f"PreparedPhoto(shape={self.shape}, working={self.raw.shape}, "
+                f"roi={'yes' if self.roi is not None else 'no'})")
+
+    def features(self, detector: str):
+        """Keypoint positions (n, 2) float32 at working resolution and their descriptors."""
+        if detector not in self._features:
+            make, _ = _DETECTORS[detector]
+            mask = None if self.roi is None else cv2.dilate(self.roi.astype(np.uint8),
+                                                            np.ones((15, 15), np.uint8))
+            kp, desc = make().detectAndCompute(self.grey, mask)
+            pts = np.float32([k.pt for k in kp]).reshape(-1, 2)
+            self._features[detector] = (pts, desc)
+        return self._features[detector]
+
+    def half(self):
+        """Plain grey and region at half the working resolution (for ECC), cached."""
+        if self._half is None:
+            h, w = self.raw.shape
+            g = cv2.resize(self.raw[:h // 2 * 2, :w // 2 * 2], (w // 2, h // 2),
+                           interpolation=cv2.INTER_AREA)
+            r = None if self.roi is None else _resize_mask(self.roi[:h // 2 * 2, :w // 2 * 2],
+                                                           g.shape)
+            self._half = (g, r)
+        return self._half
+
+
+def prepare(image, *, roi=None, max_side: int = 1000) -> PreparedPhoto:
+    """Prepare a photo once for many :func:`register` calls (e.g. the baseline of a series).
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W, 3)
+        RGB photo (uint8, uint16 or float in [0, 1]).
+    roi : ndarray of bool, shape (H, W), keyword-only, optional
+        Where to look for evidence (the assessed skin); ``None`` = everywhere.
+    max_side : int, keyword-only
+        Working resolution (long side, px); must match ``max_side`` of :func:`register`.
+
+    Returns
+    -------
+    PreparedPhoto
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> base = cv2.GaussianBlur((rng.random((240, 320, 3)) * 255).astype(np.uint8), (5, 5), 0)
+    >>> ref = prepare(base)
+    >>> H = np.array([[1.0, 0, 6.0], [0, 1.0, -4.0], [0, 0, 1]])
+    >>> regs = [register(ref, cv2.warpPerspective(base, H, (320, 240))) for _ in range(2)]
+    >>> [np.round(r.transform[:2, 2]).tolist() for r in regs]
+    [[6.0, -4.0], [6.0, -4.0]]
+    """
+    if isinstance(image, PreparedPhoto):
+        return image
+    img = check_image(image, "image")
+    if int(max_side) < 64:
+        raise InputError(f"max_side must be at least 64 px; got {max_side!r}.")
+    rgb = img if img.dtype == np.uint8 else to_uint8(img)
+    small, s = _shrink(rgb, int(max_side))
+    r = None if roi is None else _resize_mask(check_mask(roi, img.shape[:2], "roi"),
+                                              small.shape[:2])
+    return PreparedPhoto(img.shape[:2], np.ascontiguousarray(small), s, r, int(max_side))
+
+
 # ---------------------------------------------------------------------- methods
 class _Ctx:
     """Everything a method needs, prepared once."""
 
-    def __init__(self, baseline, followup, roi_b, roi_f, max_side, mm_per_px, limits, refine,
-                 aruco_dictionary):
-        self.shape_b = baseline.shape[:2]
-        self.shape_f = followup.shape[:2]
+    def __init__(self, pb: PreparedPhoto, pf: PreparedPhoto, mm_per_px, limits, refine,
+                 aruco_dictionary, detector):
+        self.pb, self.pf = pb, pf
+        self.shape_b, self.shape_f = pb.shape, pf.shape
         # CLAHE grey for features; plain grey for ECC (global gain/offset model)
-        self.grey_b, self.raw_b, self.sb = _working(baseline, max_side)
-        self.grey_f, self.raw_f, self.sf = _working(followup, max_side)
-        self.roi_b = _resize_mask(roi_b, self.grey_b.shape)
-        self.roi_f = _resize_mask(roi_f, self.grey_f.shape)
-        self.baseline = baseline
-        self.followup = followup
+        self.grey_b, self.raw_b, self.sb = pb.grey, pb.raw, pb.scale
+        self.grey_f, self.raw_f, self.sf = pf.grey, pf.raw, pf.scale
+        self.roi_b, self.roi_f = pb.roi, pf.roi
         self.mm_per_px = mm_per_px
         self.limits = limits
         self.refine = refine
         self.aruco_dictionary = aruco_dictionary
+        self.detector = detector
         self.area_b = float(self.roi_b.sum()) if self.roi_b is not None else float(self.grey_b.size)
 
     def result(self, ok, reason, method, Hw=None, **kw):
@@ -533,18 +668,32 @@ class _Ctx:
         return ""
 
     def refine_ecc(self, Hw):
-        """ECC refinement kept only when it improves correlation and stays near Hw."""
+        """ECC refinement kept only when it improves correlation and stays near Hw.
+
+        Runs on half the working resolution when that is still >= 350 px (ECC and the
+        correlations cost ~4x less; the feature estimate is already within a pixel).
+        """
         if not self.refine:
             return Hw, None, {"ecc_kept": False}
+        if max(self.raw_b.shape) >= 700 and max(self.raw_f.shape) >= 700:
+            (gb, mb), (gf, mf) = self.pb.half(), self.pf.half()
+            S = _scale_matrix(0.5)
+        else:
+            gb, mb, gf, mf, S = self.raw_b, self.roi_b, self.raw_f, self.roi_f, np.eye(3)
+        Si = np.linalg.inv(S)
+        Hl = S @ Hw @ Si
+        Hl /= Hl[2, 2]
         # ECC on a mildly smoothed grey image, restricted to the baseline region
-        mask = self.roi_b
-        rho0 = _corr(self.raw_b, self.raw_f, Hw, mask)
-        H1, _ = _ecc(self.raw_b, self.raw_f, Hw, mask, self.roi_f)
-        if H1 is None:
+        rho0 = _corr(gb, gf, Hl, mb)
+        H1l, _ = _ecc(gb, gf, Hl, mb, mf, iterations=20)
+        if H1l is None:
             return Hw, rho0, {"ecc_kept": False, "ecc_reason": "did not converge"}
+        H1 = Si @ H1l @ S
+        H1 /= H1[2, 2]
         hh, ww = self.grey_b.shape
-        move = transform_error_px(H1, Hw, (hh, ww), mask=mask, step=max(8, max(hh, ww) // 40))
-        rho1 = _corr(self.raw_b, self.raw_f, H1, mask)
+        move = transform_error_px(H1, Hw, (hh, ww), mask=self.roi_b,
+                                  step=max(8, max(hh, ww) // 40))
+        rho1 = _corr(gb, gf, H1l, mb)
         shift = float(np.nanmax(move)) if move.size else 0.0
         if np.isfinite(rho1) and (not np.isfinite(rho0) or rho1 >= rho0) and shift <= 4.0 \
                 and not self.plausible(H1):
@@ -552,25 +701,47 @@ class _Ctx:
         return Hw, rho0, {"ecc_kept": False, "ecc_shift_px": shift}
 
 
-def _features(ctx: _Ctx) -> Registration:
-    lim = ctx.limits
-    sift = cv2.SIFT_create(nfeatures=3000, contrastThreshold=0.01)
-    mb = None if ctx.roi_b is None else cv2.dilate(ctx.roi_b.astype(np.uint8), np.ones((15, 15)))
-    mf = None if ctx.roi_f is None else cv2.dilate(ctx.roi_f.astype(np.uint8), np.ones((15, 15)))
-    kb, db = sift.detectAndCompute(ctx.grey_b, mb)
-    kf, df = sift.detectAndCompute(ctx.grey_f, mf)
-    if db is None or df is None or len(kb) < 8 or len(kf) < 8:
-        return ctx.result(False, f"too few keypoints ({len(kb)} baseline, {len(kf)} follow-up): "
-                          "photo too smooth, blurred or dark", "features")
-    matcher = cv2.BFMatcher(cv2.NORM_L2)
-    knn = matcher.knnMatch(db, df, k=2)
+def _match(ctx: _Ctx, detector: str):
+    """Ratio-test matches between baseline and follow-up: (src, dst) working px, or None."""
+    pb, db = ctx.pb.features(detector)
+    pf, df = ctx.pf.features(detector)
+    if db is None or df is None or len(pb) < 8 or len(pf) < 8:
+        return None, (len(pb), len(pf))
+    knn = cv2.BFMatcher(_DETECTORS[detector][1]).knnMatch(db, df, k=2)
     good = [m[0] for m in knn if len(m) == 2 and m[0].distance < 0.8 * m[1].distance]
-    n = len(good)
+    q = np.array([m.queryIdx for m in good], int)
+    t = np.array([m.trainIdx for m in good], int)
+    return (pb[q].reshape(-1, 2), pf[t].reshape(-1, 2)), (len(pb), len(pf))
+
+
+#: ``detector="auto"`` trusts an ORB alignment only with this much support (inliers, inlier
+#: ratio); weaker ones are redone with SIFT. True pairs of skin photos give ORB 100-1000
+#: inliers at ratios 0.5-0.95; look-alike photos of *different* people (same synthetic
+#: face, same site) reach ~40 inliers at ratios ~0.2, which SIFT then refuses.
+_ORB_TRUST = (60, 0.35)
+
+
+def _features(ctx: _Ctx) -> Registration:
+    """ORB first (fast); SIFT when ORB fails or is weakly supported (``detector="auto"``)."""
+    if ctx.detector != "auto":
+        return _features_with(ctx, ctx.detector)
+    reg = _features_with(ctx, "orb")
+    if reg and reg.n_inliers >= _ORB_TRUST[0] and reg.inlier_ratio >= _ORB_TRUST[1]:
+        return reg
+    return _features_with(ctx, "sift")
+
+
+def _features_with(ctx: _Ctx, detector: str) -> Registration:
+    lim = ctx.limits
+    pairs, (nb, nf) = _match(ctx, detector)
+    if pairs is None:
+        return ctx.result(False, f"too few keypoints ({nb} baseline, {nf} follow-up): "
+                          "photo too smooth, blurred or dark", "features")
+    src, dst = pairs
+    n = len(src)
     if n < lim["min_inliers"]:
         return ctx.result(False, f"too few feature matches ({n} < {lim['min_inliers']}): "
                           "not the same site, or too different", "features", n_matches=n)
-    src = np.float32([kb[m.queryIdx].pt for m in good])
-    dst = np.float32([kf[m.trainIdx].pt for m in good])
     Hw, inl = cv2.findHomography(src, dst, _usac_params(lim["max_residual_px"]))
     if Hw is None or inl is None:
         return ctx.result(False, "no consistent homography among the matches", "features",
@@ -602,7 +773,7 @@ def _features(ctx: _Ctx) -> Registration:
                           "features", Hr, ecc=rho, details=info, **common)
     err_w = np.linalg.norm(_apply(Hr, src[inl]) - dst[inl], axis=1)
     res_w = float(np.median(err_w))
-    res_px = res_w / ctx.sf
+    res_px = res_w / _mean_scale(ctx.sf)
     if res_w > lim["max_residual_px"]:
         return ctx.result(False, f"residual {res_w:.2f} px too high (max {lim['max_residual_px']})",
                           "features", Hr, residual_px=res_px, ecc=rho, details=info, **common)
@@ -669,7 +840,7 @@ def _marker(ctx: _Ctx) -> Registration:
         return ctx.result(False, why, "marker", Hw, n_matches=n, n_inliers=n, inlier_ratio=1.0)
     Hr, rho, info = ctx.refine_ecc(Hw)
     err = np.linalg.norm(_apply(Hr, src) - dst, axis=1)
-    res_px = float(np.median(err)) / ctx.sf
+    res_px = float(np.median(err)) / _mean_scale(ctx.sf)
     cover = _convex_cover(src, ctx.area_b)
     # a marker says where the *marker* is, not whose skin this is: verify the content
     content = ctx.roi_b.copy() if ctx.roi_b is not None else np.ones(ctx.grey_b.shape, bool)
@@ -713,6 +884,18 @@ def _roi_pair(roi, shape_b, shape_f):
     return check_mask(roi, shape_b, "roi"), None
 
 
+def _prepared(item, roi, max_side, name):
+    if isinstance(item, PreparedPhoto):
+        if roi is not None:
+            raise InputError(f"{name} is a PreparedPhoto with its own region; pass its roi to "
+                             "prepare() and None here.")
+        if item.max_side != max_side:
+            raise InputError(f"{name} was prepared with max_side={item.max_side}; register was "
+                             f"called with max_side={max_side}. Use the same value.")
+        return item
+    return prepare(item, roi=roi, max_side=max_side)
+
+
 def register(
     baseline,
     followup,
@@ -723,19 +906,23 @@ def register(
     max_side: int = 1000,
     refine: bool = True,
     aruco_dictionary: str = "DICT_4X4_50",
+    detector: str = "auto",
     **limits,
 ) -> Registration:
     """Align a follow-up photo to the baseline photo of the same site.
 
     Parameters
     ----------
-    baseline, followup : ndarray, shape (H, W, 3)
-        RGB photos (uint8, uint16 or float in [0, 1]); sizes may differ.
+    baseline, followup : ndarray, shape (H, W, 3), or PreparedPhoto
+        RGB photos (uint8, uint16 or float in [0, 1]); sizes may differ. A
+        :class:`PreparedPhoto` from :func:`prepare` (with its region) is reused as is: prepare
+        the baseline once to register many follow-ups to it.
     method : {"auto", "features", "ecc", "marker"}, keyword-only
         See the module docstring.
     roi : ndarray of bool, or (baseline_roi, followup_roi), keyword-only, optional
         Where to look for evidence (the assessed skin plus a margin); ``None`` = everywhere.
-        A single mask applies to the baseline. The coverage check is relative to it.
+        A single mask applies to the baseline. The coverage check is relative to it. A
+        prepared photo already carries its region (give ``None`` for its side).
     mm_per_px : float, optional
         Baseline pixel size, for ``residual_mm``.
     max_side : int, keyword-only
@@ -744,6 +931,10 @@ def register(
         Refine the feature/marker homography by ECC (kept only if it improves).
     aruco_dictionary : str, keyword-only
         ``cv2.aruco`` dictionary name for ``method="marker"`` / ``"auto"``.
+    detector : {"auto", "orb", "sift"}, keyword-only
+        Keypoints for ``method="features"`` / ``"auto"``: ``"auto"`` trusts ORB (fast) when
+        it is strongly supported (>= 60 inliers at an inlier ratio >= 0.35) and otherwise
+        decides with SIFT (slower, better localised, the reference method).
     **limits
         Override plausibility limits: ``min_inliers`` (25), ``min_inlier_ratio`` (0.10),
         ``min_coverage`` (0.04, fraction of the region spanned by the inliers' hull),
@@ -775,10 +966,9 @@ def register(
     >>> bool(register(base, other))
     False
     """
-    b = check_image(baseline, "baseline")
-    f = check_image(followup, "followup")
     if method not in REGISTRATION_METHODS:
         raise InputError(f"method must be one of {sorted(REGISTRATION_METHODS)}; got {method!r}.")
+    check_choice(detector, ("auto", *_DETECTORS), "detector")
     mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
     unknown = set(limits) - set(DEFAULT_LIMITS)
     if unknown:
@@ -787,8 +977,14 @@ def register(
     lim = {**DEFAULT_LIMITS, **limits}
     if int(max_side) < 64:
         raise InputError(f"max_side must be at least 64 px; got {max_side!r}.")
-    rb, rf = _roi_pair(roi, b.shape[:2], f.shape[:2])
-    ctx = _Ctx(b, f, rb, rf, int(max_side), mm_per_px, lim, bool(refine), aruco_dictionary)
+    shape_b = baseline.shape if isinstance(baseline, PreparedPhoto) else \
+        check_image(baseline, "baseline").shape[:2]
+    shape_f = followup.shape if isinstance(followup, PreparedPhoto) else \
+        check_image(followup, "followup").shape[:2]
+    rb, rf = _roi_pair(roi, shape_b[:2], shape_f[:2])
+    pb = _prepared(baseline, rb, int(max_side), "baseline")
+    pf = _prepared(followup, rf, int(max_side), "followup")
+    ctx = _Ctx(pb, pf, mm_per_px, lim, bool(refine), aruco_dictionary, detector)
     cv2.setRNGSeed(12345)
     reg = REGISTRATION_METHODS[method](ctx)
     if not reg:
