@@ -133,8 +133,8 @@ def score_photo(
     seg = segment(arr, modality=modality, roi=region, mm_per_px=mm_per_px)
     table = measure.patches(seg.mask, roi=region, mm_per_px=mm_per_px, assessed_hu=assessed_hu,
                            score=seg.score)
-    depig_px = int(seg.mask.sum())
-    roi_px = int(region.sum())
+    depig_px = int(np.count_nonzero(seg.mask))
+    roi_px = int(np.count_nonzero(region))
     area_cm2 = depig_px * mm_per_px**2 / 100.0 if mm_per_px else None
     area_hu = assessed_hu * depig_px / roi_px if (assessed_hu and roi_px) else None
     fv = fv_clin = None

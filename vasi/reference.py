@@ -1,9 +1,8 @@
 """Building blocks of relative segmentation: working resolution, skin features, robust
 statistics and smooth illumination fields estimated from the patient's own normal skin.
 
-Everything here works on the reduced *working* image (long side <= 800 px; large photos are
-reduced by an integer block average); the decision is
-upsampled to full resolution by :mod:`vasi.segment`.
+Everything here works on the reduced *working* image (large photos are reduced by an integer
+block average); the decision is upsampled to full resolution by :mod:`vasi.segment`.
 
 Features (all in log linear RGB, so multiplicative illumination becomes additive):
 
@@ -25,8 +24,6 @@ from ._validate import check_image, check_mask, to_float
 
 __all__ = ["reference_skin", "region_box", "robust_stats", "sample", "smooth_field", "working_image"]
 
-#: Long side of the working image in pixels.
-WORK_SIDE = 800
 _EPS = 2e-3  # linear-light floor (about sRGB 10/255) so logs of black stay finite
 
 _LUT8 = None
@@ -41,7 +38,7 @@ def _lut8() -> np.ndarray:
     return _LUT8
 
 
-def working_image(image, roi=None, *, max_side: int = WORK_SIDE):
+def working_image(image, roi=None, *, max_side: int):
     """Reduce an image (and optional region) to the working resolution.
 
     Returns

@@ -2,7 +2,8 @@
 
 Method ``"relative"`` (default, visible light and Wood's lamp):
 
-1. Reduce the photo to the working resolution (long side <= 800 px) and compute
+1. Crop the photo to the region's bounding box and reduce it to the working resolution
+   (long side <= ``WORK_SIDE`` = 512 px) and compute
    illumination-robust features in log linear RGB (see :mod:`vasi.reference`): luminance and
    the melanin colour axis ``log B - log R`` (visible) or a fluorescence axis (Wood's lamp);
    local means over ~1 mm (taken in linear light) plus local smoothness (melanin texture).
@@ -110,13 +111,13 @@ class Segmentation:
     @property
     def depigmented_fraction(self) -> float:
         """Depigmented area / assessed area (0 when the region is empty)."""
-        n = int(self.roi.sum())
-        return float(self.mask.sum()) / n if n else 0.0
+        n = np.count_nonzero(self.roi)
+        return np.count_nonzero(self.mask) / n if n else 0.0
 
     @property
     def area_px(self) -> int:
         """Depigmented area in full-resolution pixels."""
-        return int(self.mask.sum())
+        return int(np.count_nonzero(self.mask))
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -322,6 +323,9 @@ MIN_DELTA_E = 2.0
 #: Required significance of a patch (see ``_relative``): z = d' * sqrt(n footprints).
 SIGNIFICANCE_Z = 5.0
 N_PASSES = 2
+#: Long side, in pixels, of the working image of the region's bounding box: the region is
+#: analysed at about 0.3-0.5 mm per pixel on a face, whatever the camera's resolution.
+WORK_SIDE = 512
 
 _METHODS = {"relative": _relative, "lightness-otsu": _lightness_otsu}
 #: Names accepted by ``segment(method=...)``.
@@ -338,7 +342,7 @@ def segment(
     sensitivity: float = 0.5,
     reference=None,
     min_area_mm2: float | None = 2.0,
-    work_side: int = _ref.WORK_SIDE,
+    work_side: int = WORK_SIDE,
     min_contrast: float = 2.5,
 ) -> Segmentation:
     """Segment depigmented skin relative to the patient's own normal skin.
@@ -365,7 +369,8 @@ def segment(
         Patches smaller than this are dropped (when ``mm_per_px`` is known; otherwise a
         small fraction of the region, 2e-5, is used).
     work_side : int, keyword-only
-        Long side of the working image in pixels.
+        Long side in pixels of the working image of the region's bounding box (the
+        analysis runs there; the score is upsampled and thresholded at full resolution).
     min_contrast : float, keyword-only
         Minimum separation d' (in standard deviations of normal skin) of depigmented from
         normal skin for any patch to be reported. 2.5 finds low-contrast vitiligo on very
