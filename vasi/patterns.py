@@ -8,29 +8,30 @@ visits (:func:`vasi.track.envelope_masks`):
   total and mean area (as :mod:`vasi.synth` counts them; the border band of a marginal patch
   is one of them; slivers only in the outermost pixel ring of the outline are
   registration wobble and not counted).
-* **marginal** -- repigmentation spreads inward from the border: ``border_excess``, the share
-  of repigmented pixels in the outer band (distance transform to the outer border) that holds
-  as many pixels as were repigmented, rescaled so that 0 = uniform and 1 = all in that band;
-  also ``depth_auc`` (P(a still-depigmented pixel lies deeper than a repigmented one)) and the
-  inward border advance (median over the baseline border of the distance to the remaining
-  depigmentation, px and mm).
-* **perifollicular** -- islands not connected to the border band: ``interior_island_count``
-  and ``interior_island_density`` (per cm², or per 1000 px without a scale, of the patch area
-  not taken by border-connected repigmentation); small spots (``repigmented_radius_px``, the
-  mean half-width ``2 area / perimeter``) or a thin residual network between merged islands
-  (``residual_radius_px``) also point to follicular repigmentation.
-* **diffuse** -- broad repigmentation with no border order and no islands (both the
-  repigmented and the residual areas are broad), or no change of the mask but an even drop of
-  contrast: ``residual_darkening``, the median drop of the degree ``t`` (baseline minus
-  follow-up) over residual pixels far from any repigmented pixel.
+* **marginal** -- repigmentation concentrated in a band at the border: ``border_excess``, the
+  share of repigmented pixels in the outer band (distance transform to the outer border) that
+  holds as many pixels as were repigmented, rescaled so that 0 = uniform and 1 = all in that
+  band (``degree_border_excess``: the same on the repigmentation degree
+  ``t_baseline - t_followup``); also ``depth_auc`` (P(a still-depigmented pixel lies deeper
+  than a repigmented one)) and the inward border advance (median over the baseline border of
+  the distance to the remaining depigmentation, px and mm).
+* **perifollicular** -- pigmented dots: ``fine_scale_ratio``, the share of the follow-up's
+  spatial variance inside the patch that lies at the scale of follicular dots (band-pass
+  between Gaussian means of 0.7 and 2 mm) rather than of broad areas (2-6 mm), after
+  subtracting the baseline's own variance in each band (noise and skin texture of the
+  unchanged lesion); without a scale the bands are 2-6 and 6-18 px. Also
+  ``interior_island_count`` / ``interior_island_density`` (islands not connected to the
+  border band).
+* **diffuse** -- repigmentation neither concentrated at the border nor made of dots (broad
+  areas, partial darkening), or no change of the mask but an even drop of contrast:
+  ``residual_darkening``, the median drop of the degree ``t`` (baseline minus follow-up) over
+  residual pixels far from any repigmented pixel.
 
 Decision: repigmented fraction below ``min_signal`` -> ``"diffuse"`` if the residual darkened
 by ``diffuse_darkening`` or more, else ``"none"``; ``border_excess >= marginal_excess`` ->
-``"marginal"``, or ``"mixed"`` when there is also an island signal (at least 3 interior
-islands at ``island_density`` or more, covering >= 10 % of the repigmented area); an island
-signal alone -> ``"perifollicular"``; otherwise ``"diffuse"`` when the repigmented areas are
-wider than ``spot_radius`` and the residual at least ``blob_radius`` wide, else
-``"perifollicular"``.
+``"marginal"``, or ``"mixed"`` when there are also interior islands (at least 3, at
+``island_density`` or more, covering >= 10 % of the repigmented area);
+``fine_scale_ratio >= dot_ratio`` -> ``"perifollicular"``; otherwise ``"diffuse"``.
 """
 
 from __future__ import annotations
@@ -49,6 +50,25 @@ __all__ = ["PATTERNS", "patterns"]
 PATTERNS = ("perifollicular", "marginal", "diffuse", "mixed", "none")
 
 _EIGHT = np.ones((3, 3), bool)
+
+
+def _nconv(x, w, sigma):
+    """Gaussian mean of ``x`` over the pixels of weight ``w`` (normalised convolution)."""
+    num = ndi.gaussian_filter(x * w, sigma, mode="constant")
+    den = ndi.gaussian_filter(w, sigma, mode="constant")
+    return num / np.maximum(den, 1e-3)
+
+
+def _band_energies(t, inside, core, scales):
+    """Variance of ``t`` in two spatial bands, fine ``(s0, s1)`` and coarse ``(s1, s2)``.
+
+    Band-pass = difference of Gaussian means restricted to ``inside`` (the patch), so the
+    patch border does not ring; the variance is taken over ``core`` (away from the border).
+    """
+    w = inside.astype(float)
+    x = np.where(inside, t, 0.0)
+    g = [_nconv(x, w, s) for s in scales]
+    return float(np.var((g[0] - g[1])[core])), float(np.var((g[1] - g[2])[core]))
 
 
 def _depth_auc(depth, residual, repig):
@@ -71,10 +91,10 @@ def patterns(
     edge_px: int | None = None,
     min_island_px: int | None = None,
     min_signal: float = 0.05,
-    marginal_excess: float = 0.5,
+    marginal_excess: float = 0.4,
+    dot_ratio: float = 0.65,
+    scales_mm=(0.7, 2.0, 6.0),
     island_density: float | None = None,
-    spot_radius: float | None = None,
-    blob_radius: float | None = None,
     diffuse_darkening: float = 0.15,
     far_px: int = 3,
 ) -> pd.DataFrame:
@@ -107,21 +127,18 @@ def patterns(
         repigmented pixels lying in the outer band of the patch that holds as many pixels as
         were repigmented (distance transform to the outer border), rescaled so that 0 is what
         uniform repigmentation gives and 1 is repigmentation entirely in that band.
+    dot_ratio : float
+        ``fine_scale_ratio`` (0-1) at or above which repigmentation without a border band is
+        perifollicular (dots) rather than diffuse.
+    scales_mm : (float, float, float)
+        Gaussian scales (mm) bounding the fine (dots) and coarse (broad areas) bands of
+        ``fine_scale_ratio``; without ``mm_per_px`` 2, 6 and 18 px.
     island_density : float, optional
         Interior islands (repigmented components not connected to the border band), per area
         of the patch not taken by border-connected repigmentation, at or above which (with at
-        least 3 islands) repigmentation is perifollicular; default 2.5 per cm² with
+        least 3 islands and 10 % of the repigmented area) a marginal patch is ``"mixed"``;
+        default 2.5 per cm² with
         ``mm_per_px``, else 1.5 per 1000 px.
-    spot_radius : float, optional
-        Mean half-width (px; ``2 area / perimeter`` of the repigmented pixels, a disc's radius)
-        at or below which repigmentation without a marginal or island signal still counts as
-        perifollicular (small follicular spots, some touching the border band); default
-        0.7 mm, or 2.7 px without a scale.
-    blob_radius : float, optional
-        Mean half-width (px) of the residual depigmentation at or above which broader
-        repigmentation without a marginal or island signal is ``"diffuse"`` (both repigmented
-        and residual areas are broad); a thinner residual (the network left between merged
-        follicular islands) stays ``"perifollicular"``. Default 0.85 mm, or 3.4 px.
     diffuse_darkening : float
         Median darkening of the residual (``t`` drop, far from repigmented pixels) at or
         above which the patch repigments diffusely.
@@ -162,12 +179,9 @@ def patterns(
         edge_px = max(2, int(round(0.75 / mm_per_px))) if mm_per_px else 2
     if island_density is None:
         island_density = 2.5 if mm_per_px else 1.5
-    if blob_radius is None:
-        blob_radius = 0.85 / mm_per_px if mm_per_px else 3.4
-    if spot_radius is None:
-        spot_radius = 0.7 / mm_per_px if mm_per_px else 2.7
     if min_island_px is None:
         min_island_px = max(2, int(round(0.1 / mm_per_px**2))) if mm_per_px else 2
+    scales = tuple(float(x) / mm_per_px for x in scales_mm) if mm_per_px else (2.0, 6.0, 18.0)
     use_degree = baseline_degree is not None and followup_degree is not None
     if use_degree:
         baseline_degree = np.asarray(baseline_degree, float)
@@ -251,21 +265,53 @@ def patterns(
         Rv = R & V
         perim_r = int((Rv & ~ndi.binary_erosion(Rv, _EIGHT, border_value=1)).sum())
         res_radius = 2.0 * float(Rv.sum()) / perim_r if perim_r else 0.0
-        marginal = np.isfinite(excess) and excess >= marginal_excess
-        islands = int_n >= 3 and dens >= island_density
+        # -- continuous repigmentation r = t_baseline - t_followup (1 = lesion -> normal skin);
+        # without degree maps the masks themselves (t = 1 residual, 0 repigmented)
+        tb = np.where(P, 1.0, 0.0)
+        tf = np.where(R, 1.0, 0.0)
+        if use_degree:
+            db, df_ = baseline_degree[box], followup_degree[box]
+            ok = P & V & np.isfinite(db) & np.isfinite(df_)
+            if ok.sum() >= 0.8 * area:
+                tb = np.where(ok, db, tb)
+                tf = np.where(ok, df_, tf)
+        inside = P & V
+        rmap = np.where(inside, tb - tf, 0.0)
+        f_deg = float(rmap[inside].mean())
+        # border excess of the repigmentation mass: share of it in the outer band holding the
+        # repigmented fraction of the patch, 0 = uniform, 1 = all in that band
+        excess_deg = np.nan
+        fb = float(np.clip(f_deg, 0.02, 0.98))
+        mass = float(rmap[inside].sum())
+        if mass > 0 and area >= 20:
+            d_in = depth[inside]
+            band = (depth <= np.quantile(d_in, fb)) & inside
+            share_area = float(band.sum()) / area
+            if share_area < 1.0:
+                excess_deg = (float(rmap[band].sum()) / mass - share_area) / (1.0 - share_area)
+        # fine-scale share of the follow-up's spatial variance (follicular dots, 0.7-2 mm)
+        # vs coarse (2-6 mm: broad diffuse areas, a border band); the baseline's own variance
+        # in the same bands (noise, texture) is subtracted
+        ratio = np.nan
+        core_s = inside & (depth > scales[0])
+        if core_s.sum() >= 10:
+            ef, ec = _band_energies(tf, inside, core_s, scales)
+            nf, nc_ = _band_energies(tb, inside, core_s, scales)
+            fine, coarse = max(ef - nf, 0.0), max(ec - nc_, 0.0)
+            if fine + coarse > 0:
+                ratio = fine / (fine + coarse)
+        border_sig = np.isfinite(excess) and excess >= marginal_excess
+        dots = np.isfinite(ratio) and ratio >= dot_ratio
+        islands = int_n >= 3 and dens >= island_density and int_a >= 0.1 * n_g
         darkened = np.isfinite(dark) and dark >= diffuse_darkening
         if f_area < min_signal:
             pattern = "diffuse" if darkened else "none"
-        elif marginal and islands and int_a >= 0.1 * n_g:
-            pattern = "mixed"
-        elif marginal:
-            pattern = "marginal"
-        elif islands:
+        elif border_sig:
+            pattern = "mixed" if islands else "marginal"
+        elif dots:
             pattern = "perifollicular"
-        elif radius > spot_radius and res_radius >= blob_radius:
-            pattern = "diffuse"  # broad repigmented and broad residual areas, no border order
-        else:  # small spots, or a thin residual network between merged follicular islands
-            pattern = "perifollicular"
+        else:
+            pattern = "diffuse"
         row.update(
             pattern=pattern, island_count=isl_n, island_area_px=isl_a,
             island_mean_area_px=(isl_a / isl_n) if isl_n else np.nan,
@@ -274,6 +320,8 @@ def patterns(
             interior_island_density=dens, repigmented_radius_px=radius,
             residual_radius_px=res_radius,
             repigmented_fraction=f_area, residual_darkening=dark,
+            degree_repigmented_fraction=f_deg, degree_border_excess=excess_deg,
+            fine_scale_ratio=ratio,
         )
         if mm_per_px:
             cm2 = area * mm_per_px**2 / 100.0
@@ -286,7 +334,8 @@ def patterns(
             "interior_island_count", "interior_island_density", "repigmented_radius_px",
             "residual_radius_px",
             "repigmented_fraction",
-            "residual_darkening"]
+            "residual_darkening", "degree_repigmented_fraction", "degree_border_excess",
+            "fine_scale_ratio"]
     if mm_per_px:
         cols += ["island_density_per_cm2", "island_mean_area_mm2", "border_advance_mm"]
     df = pd.DataFrame(rows, columns=cols)
