@@ -29,15 +29,45 @@ import cv2
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._validate import MODALITIES, check_choice, check_image, check_mask
-from .reference import robust_stats, working_image
+from ._validate import MODALITIES, check_choice, check_image, check_mask, to_float
 
 __all__ = ["find_region", "skin_mask", "SITES"]
 
 log = logging.getLogger("vasi")
 
 SITES = ("face", "body")
-_WORK = 512
+#: Long side (px) of the working image the region is found on.
+WORK_SIDE = 400
+
+
+def _small(arr: np.ndarray):
+    """The photo reduced to the working resolution: sRGB and linear RGB, float32 in
+    [0, 1], and the scale factor ``k = h / H``. A large photo is first decimated (nearest
+    pixel) to about three times the working size and then box-averaged, which is ~10x
+    faster than one box average over the full photo and still averages 9 samples per
+    working pixel."""
+    H, W = arr.shape[:2]
+    k = min(1.0, WORK_SIDE / max(H, W))
+    src = arr if arr.dtype != np.float64 else arr.astype(np.float32)
+    if k < 1.0:
+        size = (max(1, int(round(W * k))), max(1, int(round(H * k))))
+        if k < 1.0 / 4.0:
+            mid = (size[0] * 3, size[1] * 3)
+            src = cv2.resize(src, mid, interpolation=cv2.INTER_NEAREST)
+        small = cv2.resize(src, size, interpolation=cv2.INTER_AREA)
+    else:
+        small = src
+    if small.dtype == np.uint8:
+        srgb = small.astype(np.float32) * np.float32(1.0 / 255.0)
+        lin = _LUT8[small]
+    else:
+        srgb = to_float(small).astype(np.float32)
+        lin = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    return srgb, lin, small.shape[0] / H
+
+
+_x8 = np.arange(256) / 255.0
+_LUT8 = np.where(_x8 <= 0.04045, _x8 / 12.92, ((_x8 + 0.055) / 1.055) ** 2.4).astype(np.float32)
 
 
 def _lab(srgb: np.ndarray) -> np.ndarray:
@@ -46,8 +76,9 @@ def _lab(srgb: np.ndarray) -> np.ndarray:
 
 def _centre_weight(shape) -> np.ndarray:
     h, w = shape
-    yy, xx = np.mgrid[0:h, 0:w]
-    return np.exp(-(((yy - h / 2) / (0.35 * h)) ** 2 + ((xx - w / 2) / (0.35 * w)) ** 2))
+    yy = ((np.arange(h, dtype=np.float32) - h / 2) / (0.35 * h)) ** 2
+    xx = ((np.arange(w, dtype=np.float32) - w / 2) / (0.35 * w)) ** 2
+    return np.exp(-(yy[:, None] + xx[None, :]))
 
 
 def _largest(mask: np.ndarray, prefer=None) -> np.ndarray:
@@ -56,8 +87,20 @@ def _largest(mask: np.ndarray, prefer=None) -> np.ndarray:
         return np.zeros_like(mask, bool)
     score = stats[1:, cv2.CC_STAT_AREA].astype(float)
     if prefer is not None:
-        score = score * (0.25 + ndi.mean(prefer, lab, np.arange(1, n)))
+        tot = np.bincount(lab.ravel(), weights=prefer.ravel(), minlength=n)[1:]
+        score = score * (0.25 + tot / np.maximum(score, 1))
     return lab == (1 + int(np.argmax(score)))
+
+
+def _fill_holes(m: np.ndarray) -> np.ndarray:
+    """``m`` with its holes filled (4-connected background not reachable from the frame)."""
+    h, w = m.shape
+    pad = np.zeros((h + 2, w + 2), np.uint8)
+    pad[1:-1, 1:-1] = m
+    ff = np.zeros((h + 4, w + 4), np.uint8)
+    cv2.floodFill(pad, ff, (0, 0), 2, flags=4)
+    return pad[1:-1, 1:-1] != 2
+
 
 
 def _detect_face(srgb: np.ndarray):
@@ -66,7 +109,10 @@ def _detect_face(srgb: np.ndarray):
     from skimage.data import lbp_frontal_face_cascade_filename
     from skimage.feature import Cascade
 
+    f = min(1.0, 200.0 / max(srgb.shape[:2]))  # the cascade is slow: run it on <= 200 px
     g = cv2.cvtColor(np.ascontiguousarray((srgb * 255).astype(np.uint8)), cv2.COLOR_RGB2GRAY)
+    if f < 1.0:
+        g = cv2.resize(g, (max(1, round(g.shape[1] * f)), max(1, round(g.shape[0] * f))), interpolation=cv2.INTER_AREA)
     g = cv2.equalizeHist(g).astype(np.float64) / 255.0
     side = min(g.shape)
     try:
@@ -79,7 +125,7 @@ def _detect_face(srgb: np.ndarray):
     if not det:
         return None
     d = max(det, key=lambda d: d["width"] * d["height"])
-    return d["r"] + d["height"] / 2.0, d["c"] + d["width"] / 2.0, float(d["width"])
+    return (d["r"] + d["height"] / 2.0) / f, (d["c"] + d["width"] / 2.0) / f, float(d["width"]) / f
 
 
 def _seed_weight(shape, face) -> np.ndarray:
@@ -87,108 +133,193 @@ def _seed_weight(shape, face) -> np.ndarray:
     if face is None:
         return _centre_weight(shape)
     h, w = shape
-    yy, xx = np.mgrid[0:h, 0:w]
     r, c, size = face
-    return np.exp(-(((yy - r) / (0.35 * size)) ** 2 + ((xx - c) / (0.35 * size)) ** 2))
+    yy = ((np.arange(h, dtype=np.float32) - r) / (0.35 * size)) ** 2
+    xx = ((np.arange(w, dtype=np.float32) - c) / (0.35 * size)) ** 2
+    return np.exp(-(yy[:, None] + xx[None, :]))
 
 
-def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, small_subject=False) -> np.ndarray:
-    """Skin (incl. depigmented skin) at working resolution, before geometry."""
+#: Floors of the skin colour model's robust spread (log R/G, log B/G, log Y in linear
+#: light): below these the photo's own skin is more uniform than colour noise.
+SPREAD_FLOOR = (0.06, 0.06, 0.10)
+#: Shade: skin darker than its centre is judged with a ``SHADE`` x wider luminance spread
+#: (the sides of a face or limb turn away from the light; the colour ratios do not change).
+SHADE = 2.5
+_EPS = 2e-3
+#: A pixel is skin within ``SKIN_DIST`` robust standard deviations of the skin colour and
+#: when the skin model explains it better than every background colour.
+SKIN_DIST = 4.0
+#: Background colours closer than this (robust SDs) to the skin are the subject itself
+#: reaching the frame (an arm, the neck), not background.
+BG_MIN_DIST = 3.0
+#: Skin's CIELAB chroma stays below this on every skin type (melanin and haemoglobin give
+#: a* ~5-25, b* ~5-35); saturated orange or red objects are not skin seeds.
+SKIN_CHROMA_MAX = 45.0
+#: Number of background colours (clusters of the frame's border).
+BG_CLUSTERS = 6
+#: A depigmented (or fluorescent) component joins the skin when at least this fraction
+#: of its outline borders skin: a patch is enclosed by skin (at least on its inner side).
+DEPIG_CONTACT = 0.3
+#: Depigmented skin is at least this many robust SDs bluer (log B/R) than the skin.
+DEPIG_MEL = 2.0
+
+
+def _kmeans(x: np.ndarray, k: int, iters: int = 8):
+    """Deterministic k-means (farthest-point initialisation) of rows of ``x``: centres, labels."""
+    c = [np.median(x, axis=0)]
+    d = ((x - c[0]) ** 2).sum(1)
+    for _ in range(1, k):
+        i = int(np.argmax(d))
+        if d[i] <= 1e-9:
+            break
+        c.append(x[i])
+        d = np.minimum(d, ((x - x[i]) ** 2).sum(1))
+    c = np.array(c, np.float32)
+    lab = np.zeros(len(x), int)
+    for _ in range(iters):
+        lab = np.argmin(((x[:, None, :] - c[None]) ** 2).sum(2), axis=1)
+        for j in range(len(c)):
+            if (lab == j).any():
+                c[j] = np.median(x[lab == j], axis=0)
+    return c, lab
+
+
+def _background_model(z, e):
+    """Background colours: robust clusters of the frame's border ring (``e`` px wide) in
+    the skin-normalised feature space ``z`` (h, w, 3), dropping the ones that are the skin
+    itself (closer than ``BG_MIN_DIST``). Returns ``(centres, spreads)``, possibly empty."""
+    ring = np.concatenate([z[:e].reshape(-1, 3), z[-e:].reshape(-1, 3),
+                           z[e:-e, :e].reshape(-1, 3), z[e:-e, -e:].reshape(-1, 3)])
+    ring = np.ascontiguousarray(ring[:: max(1, len(ring) // 2000)], np.float32)
+    c, lab = _kmeans(ring, BG_CLUSTERS)
+    cs, ss = [], []
+    for j in range(len(c)):
+        zj = ring[lab == j]
+        if len(zj) < 0.02 * len(ring) or np.sqrt((c[j] ** 2).sum()) < BG_MIN_DIST:
+            continue
+        sj = 1.4826 * np.median(np.abs(zj - c[j]), axis=0)
+        cs.append(c[j])
+        ss.append(np.maximum(sj, 1.0))
+    return np.array(cs, np.float32).reshape(-1, 3), np.array(ss, np.float32).reshape(-1, 3)
+
+
+def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None) -> np.ndarray:
+    """Skin (incl. depigmented skin) at working resolution, before geometry.
+
+    Two-class decision relative to the photo itself: the skin colour (robust centre and
+    spread of the central skin-like pixels) against the background colours (clusters of
+    the frame's border). A pixel is skin when it is near the skin colour and the skin
+    explains it better (diagonal Gaussian log-likelihood) than every background colour.
+    Features: log colour ratios R/G and B/G (unchanged by shading and light intensity)
+    and log luminance; skin in shade is judged with a ``SHADE`` x wider luminance spread.
+    """
     h, w = srgb.shape[:2]
+    side = max(h, w)
     if cw is None:
         cw = _centre_weight((h, w))
-    lum_skin = _woods_skin(lin, cw, small_subject) if modality == "woods" else None
+    sigma = side / 500.0  # noise, hairs, pores (none on small, clean images)
+    if sigma >= 0.5:
+        srgb = cv2.GaussianBlur(srgb, (0, 0), sigma)
+        lin = cv2.GaussianBlur(lin, (0, 0), sigma)
     lab = _lab(srgb)
     L, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
-    chroma = np.hypot(a, b)
-    hue = np.degrees(np.arctan2(b, a))
+    lg = cv2.log(lin + np.float32(_EPS))
+    r_g = lg[..., 0] - lg[..., 1]
+    b_g = lg[..., 2] - lg[..., 1]
+    logy = cv2.log(cv2.transform(lin, np.array([[0.2126, 0.7152, 0.0722]], np.float32)) + np.float32(_EPS))
+    feats = (r_g, b_g, logy)
+    chroma2 = a * a + b * b
+    # skin-hued: hue angle between 5 and 85 degrees (a > 0, b > 0)
+    hued = (b > np.float32(np.tan(np.radians(5))) * a) & (a > np.float32(np.tan(np.radians(5))) * b)
     if modality == "woods":  # skin's colour under UV is whatever the lamp makes it
         prior = (L > 2) & (L < 97)
     else:
-        prior = (chroma > 6) & (hue > 5) & (hue < 85) & (L > 12) & (L < 97)
+        prior = (chroma2 > 36) & (chroma2 < SKIN_CHROMA_MAX ** 2) & hued & (L > 12) & (L < 97)
     if prior.sum() < 50:
         prior = L > 2
-    # dominant skin colour: robust centre of the central prior pixels
     wts = cw * prior
     sel = wts > SEED_CENTRE * wts.max() if wts.max() > 0 else prior
     if sel.sum() < 50:
         sel = prior
-    if lum_skin is not None and (sel & lum_skin).sum() >= 50:  # not the background's colour
-        sel = sel & lum_skin
     if modality == "woods":  # fluorescent patches are not the skin's colour: seed below them
-        lo = sel & (L <= np.percentile(L[sel], 60))
-        if sel.sum() > 100 and np.ptp(L[sel]) > 0:  # the darker mode when bimodal (skin vs patches)
-            lo = sel & (L <= min(_otsu(L[sel]), float(np.percentile(L[sel], 60))))
+        Ls = L[sel]
+        lo = sel & (L <= np.percentile(Ls, 60))
+        if Ls.size > 100 and np.ptp(Ls) > 0:  # the darker mode when bimodal (skin vs patches)
+            lo = sel & (L <= min(_otsu(Ls), float(np.percentile(Ls, 60))))
         sel = lo if lo.sum() >= 50 else sel
-    feats = np.dstack([a, b, np.log(np.maximum(L, 1.0))])
-    centre = np.empty(3)
-    spread = np.empty(3)
-    for i in range(3):
-        centre[i], spread[i] = robust_stats(feats[..., i][sel])
-    spread = np.maximum(spread, [2.5, 2.5, 0.08])
-    # iterate once on the pixels close to the centre (drops background in the seed)
-    dist = np.sqrt((((feats - centre) / spread) ** 2).sum(axis=2))
-    near = sel & (dist < 2.5)
-    if near.sum() > 50:
-        for i in range(3):
-            centre[i], spread[i] = robust_stats(feats[..., i][near])
-        spread = np.maximum(spread, [2.5, 2.5, 0.08])
-    dab = np.sqrt(((a - centre[0]) / spread[0]) ** 2 + ((b - centre[1]) / spread[1]) ** 2)
-    dl = (np.log(np.maximum(L, 1.0)) - centre[2]) / spread[2]
-    skin = (dab < 4.0) & (dl > -4.5) & (dl < 4.5)
-    if lum_skin is not None:  # under UV: skin-coloured *and* brighter than the background
-        skin &= lum_skin
-    # depigmented skin: lighter, less yellow, still skin-hued (pink-white, not neutral)
-    L0 = np.exp(centre[2])
+
+    def model(m):
+        c = np.array([np.median(f[m]) for f in feats], np.float32)
+        sp = np.array([1.4826 * np.median(np.abs(f[m] - ci)) for f, ci in zip(feats, c)], np.float32)
+        return c, np.maximum(sp, np.asarray(SPREAD_FLOOR, np.float32))
+
+    def zs(c, sp):
+        return [(f - ci) * np.float32(1.0 / si) for f, ci, si in zip(feats, c, sp)]
+
+    centre, spread = model(sel)
+    z = zs(centre, spread)
+    near = sel & (z[0] * z[0] + z[1] * z[1] + z[2] * z[2] < 2.5 ** 2)
+    if near.sum() > 50:  # once more on the seeds close to the centre (drops background)
+        centre, spread = model(near)
+        z = zs(centre, spread)
+    ref = near if near.sum() > 50 else sel
+    zy = z[2]
+    zl = np.where(zy < 0, zy * np.float32(1.0 / SHADE), zy)
+    dist2 = z[0] * z[0] + z[1] * z[1] + zl * zl
+    skin = dist2 < SKIN_DIST ** 2
+    e = max(2, int(round(0.04 * min(h, w))))
+    bc, bs = _background_model(np.dstack(z), e)
+    if len(bc):  # Gaussian log-likelihood ratio, skin vs each background colour
+        idx = np.flatnonzero(skin)
+        zz = np.stack([zi.ravel()[idx] for zi in z], 1)
+        d_skin = dist2.ravel()[idx]
+        keep = np.ones(idx.size, bool)
+        for c, s in zip(bc, bs):
+            zb = (zz - c) / s
+            keep &= d_skin < (zb * zb).sum(1) + 2.0 * float(np.log(s).sum())
+        skin.ravel()[idx[~keep]] = False
+    # depigmented skin: less melanin -- bluer relative to red (log B/R up) than the skin,
+    # at any shading (ratios), not darker than shaded skin; and still skin-hued (pink,
+    # not neutral white or grey)
     if modality == "woods":  # fluorescent: clearly brighter than the skin
-        depig = (dl > 3.0) & (L > L0 + 5)
+        depig = (zy > 1.5) & (L > float(np.median(L[ref])) + 3)
     else:
-        depig = (L > L0 - 3) & (b < centre[1] + spread[1]) & (a > 1.5) & (hue > -20) & (hue < 90) \
-            & (chroma > 3.0) & (chroma < np.hypot(centre[0], centre[1]) + 4 * spread[0])
-    skin = _open_close(skin, max(h, w))
-    # thin bands of mixed skin/background pixels along the outline are not patches
-    r = max(1, int(round(max(h, w) / 200)))
-    depig = cv2.morphologyEx(depig.astype(np.uint8), cv2.MORPH_OPEN,
-                             cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))).astype(bool)
-    # "touching" bridges a thin gap: a soft patch border (halo) may be neither skin nor patch
-    g = max(1, int(round(max(h, w) / 150)))
+        mel = b_g - r_g
+        mr = mel[ref]
+        m0 = float(np.median(mr))
+        ms = max(1.4826 * float(np.median(np.abs(mr - m0))), SPREAD_FLOOR[0])
+        hue_ok = (a > 1.5) & (b > np.float32(np.tan(np.radians(-20))) * a)  # -20 .. 90 degrees
+        depig = (mel > m0 + DEPIG_MEL * ms) & (zy > -SKIN_DIST * SHADE) & hue_ok & (chroma2 > 9.0)
+    skin = _open_close(skin, side)
+    r = max(1, int(round(side / 200)))  # thin bands of mixed pixels along the outline
+    depig = cv2.morphologyEx((depig & ~skin).astype(np.uint8), cv2.MORPH_OPEN,
+                             cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    return _join_patches(skin, depig.astype(bool), side)
+
+
+def _join_patches(skin, depig, side):
+    """Skin plus the depigmented components mostly enclosed by it (see ``DEPIG_CONTACT``).
+
+    A soft patch border (halo) may be neither skin nor patch, so contact is measured with
+    the skin grown by a small gap."""
+    n, lab_d, stats, _ = cv2.connectedComponentsWithStats(depig.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return _open_close(skin, side)
+    g = max(1, int(round(side / 100)))
     grown = cv2.dilate(skin.astype(np.uint8), np.ones((2 * g + 1, 2 * g + 1), np.uint8)).astype(bool)
-    lab_d, n = ndi.label(depig)
-    if n:
-        touch = np.unique(lab_d[grown & depig])
-        touch = touch[touch > 0]
-        skin |= np.isin(lab_d, touch)
-    return _open_close(skin, max(h, w))
+    ring = cv2.dilate(depig.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~depig
+    # label the outline ring by its component (max label nearby)
+    ring_lab = cv2.dilate(lab_d.astype(np.float32), np.ones((3, 3), np.uint8)).astype(int) * ring
+    tot = np.bincount(ring_lab.ravel(), minlength=n)
+    hit = np.bincount(ring_lab.ravel(), weights=grown.ravel().astype(float), minlength=n)
+    frac = hit / np.maximum(tot, 1)
+    ok = frac >= DEPIG_CONTACT
+    ok[0] = False
+    return _open_close(skin | ok[lab_d], side)
 
 
 WOODS_LUM = True
 SEED_CENTRE = 0.8
-
-
-def _woods_skin(lin, cw, small_subject=False):
-    """Skin under a Wood's lamp by luminance: on the skin's side of half-way (in log light)
-    between the skin level (image centre) and the background level (image border).
-    All True when the two are too close to tell apart. With ``small_subject`` (a face: it
-    need not fill the centre of the frame) the skin level is sampled off the background's."""
-    h, w = cw.shape
-    y = np.log(lin @ np.array([0.2126, 0.7152, 0.0722], np.float32) + 2e-3)
-    yb = cv2.GaussianBlur(y, (0, 0), 1.0)
-    centre = cw > SEED_CENTRE
-    vals = yb[centre] if centre.any() else yb.ravel()
-    e = max(2, int(0.04 * min(h, w)))
-    border = np.concatenate([yb[:e].ravel(), yb[-e:].ravel(), yb[:, :e].ravel(), yb[:, -e:].ravel()])
-    m_b = float(np.median(border))
-    off = vals[np.abs(vals - m_b) > 0.3]
-    if small_subject and off.size >= max(100, 0.2 * vals.size):
-        vals = off
-    if vals.size > 100 and np.ptp(vals) > 0:  # skin is the darker mode: patches fluoresce
-        vals = vals[vals <= min(_otsu(vals), float(np.percentile(vals, 60)))]
-    m_s = float(np.median(vals))
-    if abs(m_s - m_b) < 0.3:
-        return np.ones((h, w), bool)
-    t = 0.5 * (m_s + m_b)
-    skin = yb > t if m_s > m_b else yb < t
-    return _open_close(skin, max(h, w))
 
 
 def _otsu(v: np.ndarray) -> float:
@@ -217,17 +348,20 @@ def skin_mask(image, *, modality: str = "visible") -> np.ndarray:
     """
     arr = check_image(image)
     check_choice(modality, MODALITIES, "modality")
-    srgb, lin, _, k = working_image(arr, max_side=_WORK)
-    skin = _largest(_skin_small(srgb, lin, modality), _centre_weight(srgb.shape[:2]))
-    skin = ndi.binary_fill_holes(skin)
+    srgb, lin, k = _small(arr)
+    cw = _centre_weight(srgb.shape[:2])
+    skin = _fill_holes(_largest(_skin_small(srgb, lin, modality, cw), cw))
     return _upsample_mask(skin, arr.shape[:2], k)
 
 
 def _upsample_mask(m: np.ndarray, shape, k: float) -> np.ndarray:
-    if k >= 1.0:
+    """Full-resolution bool mask from a working-resolution one: a slightly blurred uint8
+    mask, upsampled bilinearly and cut at half (smooth outline, no float full-res array)."""
+    if k >= 1.0 and m.shape == tuple(shape):
         return m.copy()
-    f = cv2.GaussianBlur(m.astype(np.float32), (0, 0), 0.7)
-    return cv2.resize(f, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR) > 0.5
+    f = cv2.GaussianBlur(m.astype(np.uint8) * np.uint8(255), (0, 0), 0.7)
+    up = cv2.resize(f, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+    return up >= 128
 
 
 #: Body sites: an appendage (a limb or the neck attached to a trunk, or skin-coloured
@@ -260,18 +394,25 @@ def _drop_limbs(blob: np.ndarray) -> np.ndarray:
     grown = cv2.dilate(core.astype(np.uint8), cv2.getStructuringElement(
         cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))).astype(bool)
     rest = blob & ~(grown & blob)
-    lab, n = ndi.label(rest)
+    n, lab, st, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
     out = blob & grown
-    if n:
-        area = ndi.sum_labels(rest, lab, np.arange(1, n + 1))
-        out |= np.isin(lab, 1 + np.nonzero(area <= LIMB_AREA * core.sum())[0])
+    if n > 1:
+        ok = st[:, cv2.CC_STAT_AREA] <= LIMB_AREA * core.sum()
+        ok[0] = False
+        out |= ok[lab]
     return _largest(out)
 
 
-#: F-VASI face proportions (frontal view): height hairline-to-chin / width across the
-#: cheeks, and the eye line's position from the hairline as a fraction of the height.
-FACE_ASPECT = 1.32
-EYE_LINE = 0.42
+#: F-VASI face proportions (frontal view), as fractions of the face width across the
+#: cheeks (ears excluded): eye line to hairline ``FACE_UP``, eye line to chin ``FACE_DOWN``
+#: (used when the mouth is not found); and the chin's distance from the eye line as a
+#: multiple of the eye-to-mouth distance, ``CHIN_PER_MOUTH`` (facial thirds: eye-mouth
+#: ~7 cm, mouth-chin ~5 cm).
+FACE_UP = 0.62
+FACE_DOWN = 0.80
+CHIN_PER_MOUTH = 1.65
+#: Lateral margin of the face outline beyond the measured cheek width (fraction).
+FACE_SIDE = 1.04
 
 
 def _hull(m: np.ndarray) -> np.ndarray:
@@ -282,24 +423,26 @@ def _hull(m: np.ndarray) -> np.ndarray:
 
 
 def _face_oval(blob: np.ndarray):
-    """Face ellipse ``(cx, cy, ax, ay)`` from the head's skin blob, or None.
+    """Face outline ``(cx, eye_row, half_width, up, down)`` from the head's skin blob, or None.
 
-    The face width is the widest row of the blob after an opening that removes the ears;
-    the eye line comes from the pair of symmetric holes (eyes) inside the blob, or the
-    top of the skin is taken as the hairline; the height follows from ``FACE_ASPECT``.
+    The outline is two half-ellipses joined at the eye line (the widest part of a face):
+    ``up`` to the hairline and ``down`` to the chin. The eye line comes from the pair of
+    symmetric holes (eyes) inside the blob; the width from the widest row near the eyes
+    after an opening that removes the ears; the chin from the mouth (the wide hole below
+    the eyes) or from the face's proportions.
     """
     ys, xs = np.nonzero(blob)
     if ys.size < 100:
         return None
-    filled = ndi.binary_fill_holes(blob)
+    filled = _fill_holes(blob)
     w0 = float(filled.sum(axis=1).max())
     r = max(1, int(0.12 * w0))
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
     opened = cv2.morphologyEx(filled.astype(np.uint8), cv2.MORPH_OPEN, k).astype(bool)
     if opened.sum() < 0.3 * filled.sum():
         opened = filled
-    top = int(np.nonzero(opened.any(axis=1))[0][0])
-    bottom = int(np.nonzero(opened.any(axis=1))[0][-1])
+    rows = np.nonzero(opened.any(axis=1))[0]
+    top, bottom = int(rows[0]), int(rows[-1])
     ext = bottom - top + 1
     widths = opened.sum(axis=1).astype(float)
     upper = widths[top: top + max(2, int(0.6 * ext))]
@@ -310,24 +453,79 @@ def _face_oval(blob: np.ndarray):
     cols = np.arange(blob.shape[1])
     row = cols[opened[y_wide]]
     cx = 0.5 * (row.min() + row.max())
-    height = FACE_ASPECT * face_w
     eye = _eye_line(blob, filled, cx, face_w, top)
-    if eye is None:  # no facial geometry to anchor an F-VASI oval on
+    if eye is None:  # no facial geometry to anchor an F-VASI outline on
         return None
-    cx = eye[1]
-    top_face = eye[0] - EYE_LINE * height
-    return cx, top_face + 0.5 * height, 0.5 * face_w, 0.5 * height
+    eye_r, cx = eye
+    # the face's width at the cheeks: widest opened row within a band around the eyes
+    band = widths[max(0, int(eye_r - 0.15 * face_w)): int(eye_r + 0.35 * face_w) + 1]
+    if band.size and band.max() >= 8:
+        face_w = float(band.max())
+    mouth = _mouth_row(blob, filled, cx, face_w, eye_r)
+    down = CHIN_PER_MOUTH * (mouth - eye_r) if mouth is not None else FACE_DOWN * face_w
+    down = float(np.clip(down, 0.6 * face_w, 1.0 * face_w))
+    return cx, eye_r, 0.5 * FACE_SIDE * face_w, FACE_UP * face_w, down
+
+
+def _mouth_row(blob, filled, cx, face_w, eye_r):
+    """Row of the mouth: the widest hole centred below the eyes, or None."""
+    holes = filled & ~blob
+    n, lab, st, cen = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=8)
+    best = None
+    for i in range(1, n):
+        wi = st[i, cv2.CC_STAT_WIDTH]
+        dy = cen[i, 1] - eye_r
+        if not (0.3 * face_w < dy < 0.65 * face_w) or abs(cen[i, 0] - cx) > 0.12 * face_w:
+            continue
+        if wi < 0.18 * face_w or wi > 0.6 * face_w:
+            continue
+        if best is None or wi > best[0]:
+            best = (wi, cen[i, 1])
+    return None if best is None else float(best[1])
+
+
+#: A face outline is accepted when the skin covers at least this fraction of it.
+FACE_COVER = 0.6
+
+
+def _coverage(blob, oval) -> float:
+    """How face-like the skin inside the outline is: the smaller of its coverage of the
+    outline and its left-right symmetry (IoU with its mirror image about the face's axis)."""
+    m = _outline_mask(blob.shape, oval)
+    inside = blob & m
+    cover = float(inside.sum()) / max(int(m.sum()), 1)
+    cx = oval[0]
+    hw = int(np.ceil(oval[2])) + 1
+    c0 = int(round(cx))
+    x0, x1 = max(0, c0 - hw), min(blob.shape[1], c0 + hw + 1)
+    half = min(c0 - x0, x1 - 1 - c0)
+    if half < 2:
+        return 0.0
+    win = inside[:, c0 - half: c0 + half + 1]
+    mir = win[:, ::-1]
+    sym = float((win & mir).sum()) / max(int((win | mir).sum()), 1)
+    return min(cover, sym)
+
+
+def _outline_mask(shape, oval) -> np.ndarray:
+    cx, ey, hw, up, down = oval
+    m = np.zeros(shape, np.uint8)
+    c = (int(round(cx)), int(round(ey)))
+    hw = max(1, int(round(hw)))
+    cv2.ellipse(m, c, (hw, max(1, int(round(down)))), 0, 0, 180, 1, -1)  # chin half (image y down)
+    cv2.ellipse(m, c, (hw, max(1, int(round(up)))), 0, 180, 360, 1, -1)
+    return m.astype(bool)
 
 
 def _eye_line(blob, filled, cx, face_w, top):
     """(row, centre col) of the eyes: the most symmetric pair of holes of similar size."""
     holes = filled & ~blob
-    lab, n = ndi.label(holes)
+    n, _, st, cen = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=8)
+    n -= 1
     if n < 2:
         return None
-    idx = np.arange(1, n + 1)
-    area = ndi.sum_labels(holes, lab, idx)
-    com = np.array(ndi.center_of_mass(holes, lab, idx))
+    area = st[1:, cv2.CC_STAT_AREA].astype(float)
+    com = cen[1:, ::-1]  # (row, col)
     keep = (area > (0.015 * face_w) ** 2) & (area < (0.25 * face_w) ** 2) & (com[:, 0] < top + 1.1 * face_w)
     cand = np.nonzero(keep)[0]
     best = None
@@ -382,48 +580,67 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
     check_choice(modality, MODALITIES, "modality")
     if mask is not None:
         return check_mask(mask, arr.shape[:2], "mask").copy()
-    srgb, lin, _, k = working_image(arr, max_side=_WORK)
+    srgb, lin, k = _small(arr)
     if site == "body":
         cw = _centre_weight(srgb.shape[:2])
-        blob = ndi.binary_fill_holes(_largest(_skin_small(srgb, lin, modality, cw), cw))
+        blob = _fill_holes(_largest(_skin_small(srgb, lin, modality, cw), cw))
         return _upsample_mask(_drop_limbs(blob), arr.shape[:2], k)
     # faces: seed the skin colour at the image centre; when that blob has no facial
-    # geometry (eye pair), retry seeded on a detected face (e.g. a portrait whose centre
-    # is clothing)
-    tries = []
-    for attempt in ("centre", "detector"):
-        if attempt == "centre":
-            cw = _centre_weight(srgb.shape[:2])
-        else:
-            face = _detect_face(srgb)
-            if face is None:
-                break
-            cw = _seed_weight(srgb.shape[:2], face)
-        blob = _largest(_skin_small(srgb, lin, modality, cw, small_subject=True), cw)
-        oval = _face_oval(blob) if blob.sum() >= 100 else None
-        tries.append((blob, oval))
-        if oval is not None:
-            break
-    blob, oval = tries[-1]
+    # geometry (eye pair), find the face with a detector (e.g. a portrait whose centre is
+    # clothing, or a small face) and work on a crop around it, where the face is large
+    # enough for its features to show
+    blob, oval = _face_small(srgb, lin, modality, _centre_weight(srgb.shape[:2]))
     if oval is None:
-        region = ndi.binary_fill_holes(blob)
+        face = _detect_face(srgb)
+        if face is not None:
+            r, c, size = (v / k for v in face)  # full-resolution px
+            H, W = arr.shape[:2]
+            y0, y1 = int(max(0, r - 1.6 * size)), int(min(H, r + 1.8 * size))
+            x0, x1 = int(max(0, c - 1.7 * size)), int(min(W, c + 1.7 * size))
+            crop = arr[y0:y1, x0:x1]
+            srgb_c, lin_c, kc = _small(crop)
+            face_c = ((r - y0) * kc, (c - x0) * kc, size * kc)
+            blob_c, oval_c = _face_small(srgb_c, lin_c, modality, _seed_weight(srgb_c.shape[:2], face_c), face_c)
+            out = np.zeros((H, W), bool)
+            out[y0:y1, x0:x1] = _upsample_mask(_face_mask(blob_c, oval_c, modality), crop.shape[:2], kc)
+            return out
+    return _upsample_mask(_face_mask(blob, oval, modality), arr.shape[:2], k)
+
+
+def _face_small(srgb, lin, modality, cw, face=None):
+    """Skin blob and face outline at working resolution (outline None when not found).
+    With a detected ``face`` box (row, col, size) the outline falls back to the box's
+    proportions when the features do not show."""
+    blob = _largest(_skin_small(srgb, lin, modality, cw), cw)
+    oval = _face_oval(blob) if blob.sum() >= 100 else None
+    if oval is not None and _coverage(blob, oval) < FACE_COVER:
+        oval = None  # "eyes" in something that is not a face
+    if oval is None and face is not None:
+        r, c, size = face  # a frontal-face box: eyes ~12 % of its size above its centre
+        oval = (c, r - 0.12 * size, 0.5 * FACE_SIDE * size, FACE_UP * size, FACE_DOWN * size)
+    return blob, oval
+
+
+def _face_mask(blob, oval, modality):
+    """The F-VASI area at working resolution: skin inside the face outline, facial
+    features (eyes, brows, nostrils, lips) left out with a small margin."""
+    if oval is None:
+        region = _fill_holes(blob)
         if modality == "woods" and region.any():
             # under UV the skin is barely brighter than the background and the face's edges
             # fall into shade: the blob's outline is unreliable there, and a fluorescent
             # (depigmented) patch at the border may be cut. A face is convex: take the hull.
             region = _hull(region)
-        return _upsample_mask(region, arr.shape[:2], k)
-    cx, cy, ax, ay = oval
-    ell = np.zeros(blob.shape, np.uint8)
-    cv2.ellipse(ell, (int(round(cx)), int(round(cy))), (max(1, int(round(ax))), max(1, int(round(ay)))),
-                0, 0, 360, 1, -1)
-    region = blob & ell.astype(bool)
+        return region
+    ax = oval[2]
+    region = blob & _outline_mask(blob.shape, oval)
     # fill only tiny holes (pores, specks); eyes, brows, nostrils and lips stay out
-    holes = ndi.binary_fill_holes(region) & ~region
-    lab_h, n = ndi.label(holes)
-    if n:
-        sizes = ndi.sum_labels(holes, lab_h, np.arange(1, n + 1))
-        small = np.isin(lab_h, 1 + np.nonzero(sizes < 2e-4 * region.sum())[0])
+    holes = _fill_holes(region) & ~region
+    n, lab_h, st, _ = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=8)
+    if n > 1:
+        ok = st[:, cv2.CC_STAT_AREA] < 2e-4 * region.sum()
+        ok[0] = False
+        small = ok[lab_h]
         region |= small
         # the features' own rims (sclera, lip and nostril edges) blend into the skin:
         # keep a small margin around them (~1 % of the face width)
@@ -431,5 +648,4 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
         r = max(1, int(round(0.01 * 2 * ax)))
         ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
         region &= ~cv2.dilate(big.astype(np.uint8), ker).astype(bool)
-    region = _largest(region)
-    return _upsample_mask(region, arr.shape[:2], k)
+    return _largest(region)
