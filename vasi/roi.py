@@ -59,7 +59,7 @@ def _small(arr: np.ndarray):
         small = src
     if small.dtype == np.uint8:
         srgb = small.astype(np.float32) * np.float32(1.0 / 255.0)
-        lin = _LUT8[small]
+        lin = cv2.LUT(small, _LUT8)
     else:
         srgb = to_float(small).astype(np.float32)
         lin = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4).astype(np.float32)
@@ -67,7 +67,7 @@ def _small(arr: np.ndarray):
 
 
 _x8 = np.arange(256) / 255.0
-_LUT8 = np.where(_x8 <= 0.04045, _x8 / 12.92, ((_x8 + 0.055) / 1.055) ** 2.4).astype(np.float32)
+_LUT8 = np.where(_x8 <= 0.04045, _x8 / 12.92, ((_x8 + 0.055) / 1.055) ** 2.4).astype(np.float32).reshape(1, 256)
 
 
 def _lab(srgb: np.ndarray) -> np.ndarray:
@@ -164,10 +164,11 @@ DEPIG_CONTACT = 0.3
 DEPIG_MEL = 2.0
 
 
-def _kmeans(x: np.ndarray, k: int, iters: int = 8):
-    """Deterministic k-means (farthest-point initialisation) of rows of ``x``: centres, labels."""
-    c = [np.median(x, axis=0)]
-    d = ((x - c[0]) ** 2).sum(1)
+def _kmeans(x: np.ndarray, k: int, iters: int = 6):
+    """k-means of the rows of ``x`` (float32) from a deterministic farthest-point start
+    (OpenCV's k-means with initial labels): centres, labels."""
+    c = [x[0]]
+    d = ((x - x[0]) ** 2).sum(1)
     for _ in range(1, k):
         i = int(np.argmax(d))
         if d[i] <= 1e-9:
@@ -175,13 +176,12 @@ def _kmeans(x: np.ndarray, k: int, iters: int = 8):
         c.append(x[i])
         d = np.minimum(d, ((x - x[i]) ** 2).sum(1))
     c = np.array(c, np.float32)
-    lab = np.zeros(len(x), int)
-    for _ in range(iters):
-        lab = np.argmin(((x[:, None, :] - c[None]) ** 2).sum(2), axis=1)
-        for j in range(len(c)):
-            if (lab == j).any():
-                c[j] = np.median(x[lab == j], axis=0)
-    return c, lab
+    lab = np.argmin(((x[:, None, :] - c[None]) ** 2).sum(2), axis=1).astype(np.int32).reshape(-1, 1)
+    if len(c) < 2:
+        return c, lab.ravel()
+    crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, iters, 1e-3)
+    _, lab, c = cv2.kmeans(x, len(c), lab, crit, 1, cv2.KMEANS_USE_INITIAL_LABELS)
+    return c, lab.ravel()
 
 
 def _background_model(z, e):
@@ -190,15 +190,18 @@ def _background_model(z, e):
     itself (closer than ``BG_MIN_DIST``). Returns ``(centres, spreads)``, possibly empty."""
     ring = np.concatenate([z[:e].reshape(-1, 3), z[-e:].reshape(-1, 3),
                            z[e:-e, :e].reshape(-1, 3), z[e:-e, -e:].reshape(-1, 3)])
-    ring = np.ascontiguousarray(ring[:: max(1, len(ring) // 2000)], np.float32)
+    ring = np.ascontiguousarray(ring[:: max(1, len(ring) // 1200)], np.float32)
     c, lab = _kmeans(ring, BG_CLUSTERS)
     cs, ss = [], []
     for j in range(len(c)):
         zj = ring[lab == j]
         if len(zj) < 0.02 * len(ring) or np.sqrt((c[j] ** 2).sum()) < BG_MIN_DIST:
             continue
-        sj = 1.4826 * np.median(np.abs(zj - c[j]), axis=0)
-        cs.append(c[j])
+        cj = np.median(zj, axis=0)
+        if np.sqrt((cj ** 2).sum()) < BG_MIN_DIST:
+            continue
+        sj = 1.4826 * np.median(np.abs(zj - cj), axis=0)
+        cs.append(cj)
         ss.append(np.maximum(sj, 1.0))
     return np.array(cs, np.float32).reshape(-1, 3), np.array(ss, np.float32).reshape(-1, 3)
 
@@ -307,11 +310,12 @@ def _join_patches(skin, depig, side):
         return _open_close(skin, side)
     g = max(1, int(round(side / 100)))
     grown = cv2.dilate(skin.astype(np.uint8), np.ones((2 * g + 1, 2 * g + 1), np.uint8)).astype(bool)
-    ring = cv2.dilate(depig.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~depig
+    d8 = depig.astype(np.uint8)
+    ring = np.flatnonzero(cv2.dilate(d8, np.ones((3, 3), np.uint8)) > d8)  # the outline ring
     # label the outline ring by its component (max label nearby)
-    ring_lab = cv2.dilate(lab_d.astype(np.float32), np.ones((3, 3), np.uint8)).astype(int) * ring
-    tot = np.bincount(ring_lab.ravel(), minlength=n)
-    hit = np.bincount(ring_lab.ravel(), weights=grown.ravel().astype(float), minlength=n)
+    ring_lab = cv2.dilate(lab_d.astype(np.float32), np.ones((3, 3), np.uint8)).ravel()[ring].astype(np.intp)
+    tot = np.bincount(ring_lab, minlength=n)
+    hit = np.bincount(ring_lab, weights=grown.ravel()[ring], minlength=n)
     frac = hit / np.maximum(tot, 1)
     ok = frac >= DEPIG_CONTACT
     ok[0] = False
@@ -385,8 +389,7 @@ def _drop_limbs(blob: np.ndarray) -> np.ndarray:
     r = int(round(LIMB_WIDTH * float(dt.max())))
     if r < 3:
         return blob
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-    core = cv2.morphologyEx(blob.astype(np.uint8), cv2.MORPH_OPEN, k).astype(bool)
+    core = _open_disk(blob, r)
     core = _largest(core, _centre_weight(blob.shape))
     if core.sum() < 0.3 * blob.sum():
         return blob
@@ -415,6 +418,14 @@ CHIN_PER_MOUTH = 1.65
 FACE_SIDE = 1.04
 
 
+def _open_disk(m: np.ndarray, r: float) -> np.ndarray:
+    """Morphological opening by a disc of radius ``r`` px, by two distance transforms
+    (fast for large discs)."""
+    ero = cv2.distanceTransform(m.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE) > r
+    dil = cv2.distanceTransform((~ero).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE) <= r
+    return dil & m.astype(bool)
+
+
 def _hull(m: np.ndarray) -> np.ndarray:
     pts = cv2.findNonZero(m.astype(np.uint8))
     out = np.zeros(m.shape, np.uint8)
@@ -437,8 +448,7 @@ def _face_oval(blob: np.ndarray):
     filled = _fill_holes(blob)
     w0 = float(filled.sum(axis=1).max())
     r = max(1, int(0.12 * w0))
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-    opened = cv2.morphologyEx(filled.astype(np.uint8), cv2.MORPH_OPEN, k).astype(bool)
+    opened = _open_disk(filled, r)
     if opened.sum() < 0.3 * filled.sum():
         opened = filled
     rows = np.nonzero(opened.any(axis=1))[0]
