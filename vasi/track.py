@@ -27,7 +27,7 @@ from ._validate import check_image, check_mask, check_positive, to_float
 from .color import srgb_to_linear
 from .errors import InputError
 
-__all__ = ["Tracking", "label_patches", "track", "envelope_masks"]
+__all__ = ["Tracking", "label_patches", "track", "envelope_masks", "EnvelopeModel"]
 
 
 def label_patches(baseline_mask, *, min_area_px: int = 0) -> np.ndarray:
@@ -302,66 +302,147 @@ def envelope_masks(
     if f.shape[:2] != shape:
         raise InputError(f"followup must be warped into baseline coordinates (shape {shape}); "
                          f"got {f.shape[:2]}. Use Registration.warp(followup).")
-    labels = np.asarray(labels)
-    if labels.shape != shape or labels.dtype.kind not in "iu":
-        raise InputError(f"labels must be an integer array of shape {shape}; got "
-                         f"{labels.dtype} {labels.shape}.")
-    valid = np.ones(shape, bool) if valid is None else check_mask(valid, shape, "valid")
-    roi = np.ones(shape, bool) if roi is None else check_mask(roi, shape, "roi")
-    mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
-    if margin_px is None:
-        margin_px = max(2, int(round(0.75 / mm_per_px))) if mm_per_px else 2
-    r_in, r_out = ((max(2, int(round(ring_mm[0] / mm_per_px))), max(4, int(round(ring_mm[1] / mm_per_px))))
-                   if mm_per_px else (10, 25))
-    from skimage.segmentation import expand_labels
-
-    env = expand_labels(labels.astype(np.int32), margin_px) if margin_px > 0 else labels.astype(
-        np.int32)
-    env[~roi] = 0
-    ub = _lin(b, sigma_px)
-    uf = _lin(f, sigma_px)
-    near_any = ndi.distance_transform_edt(labels == 0) <= r_in
-    bmask = np.zeros(shape, bool)
-    contrast = {}
-    deg_b = np.full(shape, np.nan, np.float32) if return_degree else None
-    deg_f = np.full(shape, np.nan, np.float32) if return_degree else None
-    fmask = np.zeros(shape, bool)
-    n = int(env.max()) if env.size else 0
-    slices = ndi.find_objects(env)
-    for pid in range(1, n + 1):
-        sl = slices[pid - 1]
-        if sl is None:
-            continue
-        pad = r_out + 2
-        r0, r1 = max(sl[0].start - pad, 0), min(sl[0].stop + pad, shape[0])
-        c0, c1 = max(sl[1].start - pad, 0), min(sl[1].stop + pad, shape[1])
-        box = (slice(r0, r1), slice(c0, c1))
-        E = env[box] == pid
-        P = labels[box] == pid
-        dist = ndi.distance_transform_edt(~P)
-        ring = (dist > r_in) & (dist <= r_out) & ~near_any[box] & roi[box]
-        ring_f = ring & valid[box]
-        if ring.sum() < 20 or ring_f.sum() < 20 or P.sum() < 5:
-            continue  # no local reference: leave the patch unmeasured (counted as no lesion)
-        ref_b = np.maximum(np.median(ub[box][ring], axis=0), 1e-4)
-        ref_f = np.maximum(np.median(uf[box][ring_f], axis=0), 1e-4)
-        core = P & (ndi.distance_transform_edt(P) > 1) if P.sum() > 30 else P
-        if core.sum() < 5:  # thin patch: use all of it
-            core = P
-        vb = ub[box] / ref_b - 1.0  # relative to the local normal skin: gains cancel
-        vf = uf[box] / ref_f - 1.0
-        d = np.median(vb[core], axis=0)
-        dd = float(d @ d)
-        contrast[pid] = float(np.sqrt(dd))
-        if dd < 1e-4:
-            continue
-        tb = vb @ d / dd
-        tf = vf @ d / dd
-        bmask[box] |= E & (tb > level)
-        fmask[box] |= E & (tf > level) & valid[box]
-        if return_degree:
-            deg_b[box][E] = tb[E]
-            deg_f[box][E & valid[box]] = tf[E & valid[box]]
+    model = EnvelopeModel(b, labels, roi=roi, mm_per_px=mm_per_px, margin_px=margin_px,
+                          ring_mm=ring_mm, level=level, sigma_px=sigma_px)
+    fmask, deg_f = model.apply(f, valid=valid, return_degree=return_degree)
+    bmask, deg_b, contrast = model.baseline(valid=valid)
     if return_degree:
-        return env, bmask, fmask, deg_b, deg_f, contrast
-    return env, bmask, fmask
+        return model.env, bmask, fmask, deg_b, deg_f, contrast
+    return model.env, bmask, fmask
+
+
+class EnvelopeModel:
+    """The baseline half of :func:`envelope_masks`, computed once for a whole series.
+
+    Everything that depends only on the baseline (envelopes, reference rings, cores, the
+    per-patch contrast direction ``d``, the baseline degree ``t``) is computed here; each
+    follow-up then costs one ring median and one projection per patch (:meth:`apply`).
+    Parameters as :func:`envelope_masks`.
+
+    Attributes
+    ----------
+    env : ndarray of int32, shape (H, W)
+        Envelope labels (patch ids kept).
+
+    Examples
+    --------
+    >>> base = np.full((60, 60, 3), (150, 100, 70), np.uint8); base[20:40, 20:40] = (235, 215, 200)
+    >>> lab = label_patches(np.all(base == (235, 215, 200), axis=-1))
+    >>> model = EnvelopeModel(base, lab)
+    >>> follow = base.copy(); follow[20:40, 20:30] = (150, 100, 70)   # half repigmented
+    >>> bmask, _, _ = model.baseline()
+    >>> fmask, _ = model.apply(follow)
+    >>> int(bmask.sum()), int(fmask.sum())
+    (400, 200)
+    """
+
+    def __init__(self, baseline, labels, *, roi=None, mm_per_px=None, margin_px=None,
+                 ring_mm=(3.0, 8.0), level=0.5, sigma_px=0.0):
+        b = check_image(baseline, "baseline")
+        shape = b.shape[:2]
+        labels = np.asarray(labels)
+        if labels.shape != shape or labels.dtype.kind not in "iu":
+            raise InputError(f"labels must be an integer array of shape {shape}; got "
+                             f"{labels.dtype} {labels.shape}.")
+        roi = np.ones(shape, bool) if roi is None else check_mask(roi, shape, "roi")
+        mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
+        if margin_px is None:
+            margin_px = max(2, int(round(0.75 / mm_per_px))) if mm_per_px else 2
+        r_in, r_out = ((max(2, int(round(ring_mm[0] / mm_per_px))),
+                        max(4, int(round(ring_mm[1] / mm_per_px)))) if mm_per_px else (10, 25))
+        from skimage.segmentation import expand_labels
+
+        env = (expand_labels(labels.astype(np.int32), margin_px) if margin_px > 0
+               else labels.astype(np.int32))
+        env[~roi] = 0
+        self.shape, self.level, self.sigma_px = shape, float(level), float(sigma_px)
+        self.env = env
+        ub = _lin(b, sigma_px)
+        near_any = ndi.distance_transform_edt(labels == 0) <= r_in
+        self.baseline_mask = np.zeros(shape, bool)
+        self.baseline_degree = np.full(shape, np.nan, np.float32)
+        self.contrast = {}
+        self._patches = []  # (pid, box, E, ring, d, dd)
+        n = int(env.max()) if env.size else 0
+        slices = ndi.find_objects(env)
+        pad = r_out + 2
+        for pid in range(1, n + 1):
+            sl = slices[pid - 1]
+            if sl is None:
+                continue
+            r0, r1 = max(sl[0].start - pad, 0), min(sl[0].stop + pad, shape[0])
+            c0, c1 = max(sl[1].start - pad, 0), min(sl[1].stop + pad, shape[1])
+            box = (slice(r0, r1), slice(c0, c1))
+            E = env[box] == pid
+            P = labels[box] == pid
+            dist = ndi.distance_transform_edt(~P)
+            ring = (dist > r_in) & (dist <= r_out) & ~near_any[box] & roi[box]
+            if ring.sum() < 20 or P.sum() < 5:
+                continue  # no local reference: leave the patch unmeasured (counted as no lesion)
+            ref_b = np.maximum(np.median(ub[box][ring], axis=0), 1e-4)
+            core = P & (ndi.distance_transform_edt(P) > 1) if P.sum() > 30 else P
+            if core.sum() < 5:  # thin patch: use all of it
+                core = P
+            vb = ub[box] / ref_b - 1.0  # relative to the local normal skin: gains cancel
+            d = np.median(vb[core], axis=0)
+            dd = float(d @ d)
+            self._patches.append((pid, box, E, ring, d, dd, vb @ d / dd if dd >= 1e-4 else None))
+
+    def apply(self, followup, *, valid=None, return_degree: bool = True):
+        """Depigmented pixels of a (warped) follow-up inside the envelopes, and its degree.
+
+        Parameters
+        ----------
+        followup : ndarray, shape (H, W, 3)
+            Follow-up photo in baseline coordinates (same shape as the baseline).
+        valid : ndarray of bool, shape (H, W), optional
+            Pixels the follow-up covers.
+        return_degree : bool
+            Compute the degree map (else ``None`` is returned for it).
+
+        Returns
+        -------
+        mask : ndarray of bool, shape (H, W)
+        degree : ndarray of float32, shape (H, W), or None
+            ``t`` at the follow-up (NaN outside measured, covered envelopes).
+
+        Patches whose reference ring the follow-up does not cover are left unmeasured.
+        """
+        f = check_image(followup, "followup")
+        shape = self.shape
+        if f.shape[:2] != shape:
+            raise InputError(f"followup must be warped into baseline coordinates (shape "
+                             f"{shape}); got {f.shape[:2]}. Use Registration.warp(followup).")
+        valid = np.ones(shape, bool) if valid is None else check_mask(valid, shape, "valid")
+        uf = _lin(f, self.sigma_px)
+        fmask = np.zeros(shape, bool)
+        deg_f = np.full(shape, np.nan, np.float32) if return_degree else None
+        for _pid, box, E, ring, d, dd, tb in self._patches:
+            vb_ok = valid[box]
+            ring_f = ring & vb_ok
+            if tb is None or ring_f.sum() < 20:
+                continue
+            ref_f = np.maximum(np.median(uf[box][ring_f], axis=0), 1e-4)
+            tf = (uf[box] / ref_f - 1.0) @ d / dd
+            fmask[box] |= E & (tf > self.level) & vb_ok
+            if return_degree:
+                deg_f[box][E & vb_ok] = tf[E & vb_ok]
+        return fmask, deg_f
+
+    def baseline(self, *, valid=None):
+        """Baseline mask, degree (float32, NaN outside) and contrast dict (patch id -> norm
+        of ``d``), over the patches whose reference ring ``valid`` covers (all when None)."""
+        shape = self.shape
+        valid = None if valid is None else check_mask(valid, shape, "valid")
+        bmask = np.zeros(shape, bool)
+        deg_b = np.full(shape, np.nan, np.float32)
+        contrast = {}
+        for pid, box, E, ring, d, dd, tb in self._patches:
+            if valid is not None and (ring & valid[box]).sum() < 20:
+                continue
+            contrast[pid] = float(np.sqrt(dd))
+            if tb is None:
+                continue
+            bmask[box] |= E & (tb > self.level)
+            deg_b[box][E] = tb[E]
+        return bmask, deg_b, contrast
