@@ -155,11 +155,16 @@ BG_MIN_DIST = 3.0
 #: Skin's CIELAB chroma stays below this on every skin type (melanin and haemoglobin give
 #: a* ~5-25, b* ~5-35); saturated orange or red objects are not skin seeds.
 SKIN_CHROMA_MAX = 45.0
+#: ... unless they cover at least ``BG_SHARE`` of the border and are at least ``BG_NEAR``
+#: SDs away: the subject reaches the frame on a small part of it, background fills most.
+BG_NEAR = 1.5
+BG_SHARE = 0.3
 #: Number of background colours (clusters of the frame's border).
 BG_CLUSTERS = 6
 #: A depigmented (or fluorescent) component joins the skin when at least this fraction
 #: of its outline borders skin: a patch is enclosed by skin (at least on its inner side).
 DEPIG_CONTACT = 0.3
+DEPIG_CONTACT_FRAME = 0.6
 #: Depigmented skin is at least this many robust SDs bluer (log B/R) than the skin.
 DEPIG_MEL = 2.0
 
@@ -195,10 +200,12 @@ def _background_model(z, e):
     cs, ss = [], []
     for j in range(len(c)):
         zj = ring[lab == j]
-        if len(zj) < 0.02 * len(ring) or np.sqrt((c[j] ** 2).sum()) < BG_MIN_DIST:
+        if len(zj) < 0.02 * len(ring):
             continue
         cj = np.median(zj, axis=0)
-        if np.sqrt((cj ** 2).sum()) < BG_MIN_DIST:
+        dj = float(np.sqrt((cj ** 2).sum()))
+        # the subject reaching the frame covers a small part of it; background most of it
+        if dj < BG_NEAR or (dj < BG_MIN_DIST and len(zj) < BG_SHARE * len(ring)):
             continue
         sj = 1.4826 * np.median(np.abs(zj - cj), axis=0)
         cs.append(cj)
@@ -304,20 +311,27 @@ def _join_patches(skin, depig, side):
     """Skin plus the depigmented components mostly enclosed by it (see ``DEPIG_CONTACT``).
 
     A soft patch border (halo) may be neither skin nor patch, so contact is measured with
-    the skin grown by a small gap."""
-    n, lab_d, stats, _ = cv2.connectedComponentsWithStats(depig.astype(np.uint8), connectivity=8)
+    the skin grown by a small gap. The frame counts as non-skin, and a component touching
+    it must be enclosed by skin on most of its outline (``DEPIG_CONTACT_FRAME``): a bright
+    garment at the edge of the photo borders the skin on one side only."""
+    n, lab_d, st, _ = cv2.connectedComponentsWithStats(depig.astype(np.uint8), connectivity=8)
     if n <= 1:
         return _open_close(skin, side)
+    h, w = skin.shape
     g = max(1, int(round(side / 100)))
-    grown = cv2.dilate(skin.astype(np.uint8), np.ones((2 * g + 1, 2 * g + 1), np.uint8)).astype(bool)
-    d8 = depig.astype(np.uint8)
+    grown = cv2.dilate(np.pad(skin.astype(np.uint8), 1), np.ones((2 * g + 1, 2 * g + 1), np.uint8))
+    grown[0, :] = grown[-1, :] = grown[:, 0] = grown[:, -1] = 0  # the frame is not skin
+    d8 = np.pad(depig.astype(np.uint8), 1)
     ring = np.flatnonzero(cv2.dilate(d8, np.ones((3, 3), np.uint8)) > d8)  # the outline ring
     # label the outline ring by its component (max label nearby)
-    ring_lab = cv2.dilate(lab_d.astype(np.float32), np.ones((3, 3), np.uint8)).ravel()[ring].astype(np.intp)
+    lab_p = np.pad(lab_d.astype(np.float32), 1)
+    ring_lab = cv2.dilate(lab_p, np.ones((3, 3), np.uint8)).ravel()[ring].astype(np.intp)
     tot = np.bincount(ring_lab, minlength=n)
     hit = np.bincount(ring_lab, weights=grown.ravel()[ring], minlength=n)
     frac = hit / np.maximum(tot, 1)
-    ok = frac >= DEPIG_CONTACT
+    x, y, bw, bh = (st[:, i] for i in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
+    at_frame = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
+    ok = frac >= np.where(at_frame, DEPIG_CONTACT_FRAME, DEPIG_CONTACT)
     ok[0] = False
     return _open_close(skin | ok[lab_d], side)
 
