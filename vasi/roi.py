@@ -509,7 +509,7 @@ def _mouth_row(blob, filled, cx, face_w, eye_r):
 
 
 #: A face outline is accepted when the skin covers at least this fraction of it.
-FACE_COVER = 0.6
+FACE_COVER = 0.7
 
 
 def _coverage(blob, oval) -> float:
