@@ -475,11 +475,12 @@ def _corr(template, moving, H, mask):
     return float((a * b).sum() / den) if den > 0 else float("nan")
 
 
-def _tile_corr(template, moving, H, mask, grid=6, bands=((1.0, 4.0), (3.0, 12.0))):
+def _tile_corr(template, moving, H, mask, grid=6, bands=((1.0, 4.0), (3.0, 12.0)), cache=None):
     """Median over tiles of the correlation of band-passed texture after alignment.
 
     Texture (difference of Gaussians, 1-4 px) is what stays the same between visits; a
-    median over tiles ignores the minority of tiles where lesions changed.
+    median over tiles ignores the minority of tiles where lesions changed. ``cache`` (a
+    dict kept with the template) saves the template's band-passed images between calls.
     """
     warped, ok = _warp_valid(template, moving, H, mask)
     t = template.astype(np.float32)
@@ -487,7 +488,12 @@ def _tile_corr(template, moving, H, mask, grid=6, bands=((1.0, 4.0), (3.0, 12.0)
     hh, ww = t.shape
     best = float("nan")
     for lo, hi in bands:
-        a = cv2.GaussianBlur(t, (0, 0), lo) - cv2.GaussianBlur(t, (0, 0), hi)
+        key = (id(template), lo, hi)
+        a = None if cache is None else cache.get(key)
+        if a is None:
+            a = cv2.GaussianBlur(t, (0, 0), lo) - cv2.GaussianBlur(t, (0, 0), hi)
+            if cache is not None:
+                cache[key] = a
         b = cv2.GaussianBlur(m_f, (0, 0), lo) - cv2.GaussianBlur(m_f, (0, 0), hi)
         vals = []
         for r in range(grid):
@@ -508,11 +514,28 @@ def _tile_corr(template, moving, H, mask, grid=6, bands=((1.0, 4.0), (3.0, 12.0)
     return best
 
 
+def _texture_corr(ctx, Hw, mask):
+    """:func:`_tile_corr` of the pair under the working homography ``Hw``: the fine band
+    (1-4 px) at working resolution, the coarse band (3-12 px) at half of it (same band, a
+    quarter of the pixels and kernel lengths), when the working images are large."""
+    if max(ctx.raw_b.shape) < 700 or max(ctx.raw_f.shape) < 700:
+        return _tile_corr(ctx.raw_b, ctx.raw_f, Hw, mask, cache=ctx.pb._dog)
+    fine = _tile_corr(ctx.raw_b, ctx.raw_f, Hw, mask, bands=((1.0, 4.0),), cache=ctx.pb._dog)
+    (gb, _), (gf, _) = ctx.pb.half(), ctx.pf.half()
+    S = _scale_matrix(0.5)
+    Hl = S @ Hw @ np.linalg.inv(S)
+    hm = None if mask is None else _resize_mask(mask[:gb.shape[0] * 2, :gb.shape[1] * 2], gb.shape)
+    coarse = _tile_corr(gb, gf, Hl / Hl[2, 2], hm, bands=((1.5, 6.0),), cache=ctx.pb._dog)
+    vals = [v for v in (fine, coarse) if np.isfinite(v)]
+    return max(vals) if vals else float("nan")
+
+
 # ---------------------------------------------------------------------- prepared photos
 #: Feature detectors by name (``detector=`` of :func:`register`): keypoints per photo and the
 #: descriptor norm. ORB (binary) costs ~1/10 of SIFT; SIFT is the fallback of ``"auto"``.
+_ORB_N = 1500
 _DETECTORS = {
-    "orb": (lambda: cv2.ORB_create(nfeatures=3000, scaleFactor=1.2, nlevels=8, edgeThreshold=21,
+    "orb": (lambda: cv2.ORB_create(nfeatures=_ORB_N, scaleFactor=1.2, nlevels=8, edgeThreshold=21,
                                    patchSize=21, fastThreshold=5), cv2.NORM_HAMMING),
     "sift": (lambda: cv2.SIFT_create(nfeatures=3000, contrastThreshold=0.01), cv2.NORM_L2),
 }
@@ -552,6 +575,7 @@ class PreparedPhoto:
         self.max_side = int(max_side)
         self._features = {}
         self._half = None
+        self._dog = {}  # band-passed working images (texture check), by band
 
     def __repr__(self) -> str:
         return (f"PreparedPhoto(shape={self.shape}, working={self.raw.shape}, "
@@ -765,7 +789,7 @@ def _features_with(ctx: _Ctx, detector: str) -> Registration:
     if why:
         return ctx.result(False, why, "features", Hw, **common)
     Hr, rho, info = ctx.refine_ecc(Hw)
-    tex = _tile_corr(ctx.raw_b, ctx.raw_f, Hr, ctx.roi_b)
+    tex = _texture_corr(ctx, Hr, ctx.roi_b)
     info = {**info, "texture_corr": tex}
     if np.isfinite(tex) and tex < lim["min_content_corr"]:
         return ctx.result(False, f"features agree but the aligned photos do not (texture "
@@ -846,7 +870,7 @@ def _marker(ctx: _Ctx) -> Registration:
     content = ctx.roi_b.copy() if ctx.roi_b is not None else np.ones(ctx.grey_b.shape, bool)
     for i in common:
         cv2.fillConvexPoly(content.view(np.uint8), np.round(mb[i]).astype(np.int32), 0)
-    rho_c = _tile_corr(ctx.raw_b, ctx.raw_f, Hr, content)
+    rho_c = _texture_corr(ctx, Hr, content)
     if not np.isfinite(rho_c) or rho_c < ctx.limits["min_marker_corr"]:
         return ctx.result(False, f"markers align but the photos do not (texture correlation "
                           f"{rho_c:.2f} < "

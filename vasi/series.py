@@ -17,6 +17,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pandas as pd
 
@@ -26,10 +27,10 @@ from .color import rgb_to_lab
 from .errors import InputError
 from .hand_units import FACE_HU
 from .patterns import patterns as _patterns
-from .register import register
+from .register import _shrink, _to_work, prepare, register
 from .roi import find_region
 from .segment import Segmentation, segment
-from .track import Tracking, envelope_masks, label_patches, track
+from .track import EnvelopeModel, Tracking, label_patches, track
 
 __all__ = ["SeriesResult", "track_series"]
 
@@ -211,6 +212,80 @@ def _segment(img, region, *, modality, mm_per_px, mask, segment_kwargs):
     return seg, None
 
 
+def _down_u8(mask, max_side):
+    """A full-resolution mask at working resolution as coverage 0-255 (uint8); same grid as
+    :func:`vasi.register.prepare` of a photo of that size."""
+    m = np.ascontiguousarray(mask, dtype=bool).view(np.uint8) * np.uint8(255)
+    return _shrink(m, max_side)[0]
+
+
+def _down(mask, max_side):
+    """A full-resolution mask at working resolution: pixels at least half covered."""
+    return _down_u8(mask, max_side) > 127
+
+
+def _upsample(small, s, shape, interpolation):
+    """Working-resolution image back onto the full-resolution grid ``shape`` (exact inverse
+    of the working-resolution pixel map; cv2's fast integer path when possible)."""
+    h, w = small.shape[:2]
+    if abs(s[0] - s[1]) < 1e-12 and abs(1.0 / s[0] - round(1.0 / s[0])) < 1e-9:
+        k = int(round(1.0 / s[0]))
+        out = small if k == 1 else cv2.resize(small, (w * k, h * k), interpolation=interpolation)
+        hh, ww = out.shape[:2]
+        if (hh, ww) != tuple(shape):  # rows / columns the integer reduction cropped
+            out = cv2.copyMakeBorder(out[:shape[0], :shape[1]], 0, max(0, shape[0] - hh), 0,
+                                     max(0, shape[1] - ww), cv2.BORDER_REPLICATE)
+        return out
+    M = np.array([[s[0], 0.0, 0.5 * s[0] - 0.5], [0.0, s[1], 0.5 * s[1] - 0.5]])
+    return cv2.warpAffine(small, M, (int(shape[1]), int(shape[0])),
+                          flags=cv2.WARP_INVERSE_MAP | interpolation,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def _up_masks(masks, s, shape):
+    """Working-resolution bool masks to full resolution (nearest), in one resize."""
+    packed = np.zeros(masks[0].shape, np.uint8)
+    for bit, m in enumerate(masks):
+        packed |= np.asarray(m, bool).view(np.uint8) << np.uint8(bit)
+    big = _upsample(packed, s, shape, cv2.INTER_NEAREST)
+    return [((big >> np.uint8(bit)) & np.uint8(1)).view(bool) for bit in range(len(masks))]
+
+
+def _up_labels(labels, s, shape):
+    lab = labels.astype(np.uint16) if labels.max(initial=0) < 65536 else labels.astype(np.float32)
+    return _upsample(lab, s, shape, cv2.INTER_NEAREST).astype(np.int32)
+
+
+def _region_to_followup(roi_w, Hw, pf, shape_f):
+    """The baseline region (working resolution) mapped into the full-resolution follow-up:
+    warped at working resolution, upsampled as coverage and thresholded at one half."""
+    hf, wf = pf.rgb.shape[:2]
+    cov = cv2.warpPerspective(roi_w.view(np.uint8) * np.uint8(255), Hw, (wf, hf),
+                              flags=cv2.INTER_LINEAR)
+    return _upsample(cov, pf.scale, shape_f, cv2.INTER_LINEAR) > 127
+
+
+def _full_px(n_work, fa):
+    """A working-resolution pixel count in full-resolution baseline pixels."""
+    return int(round(n_work * fa))
+
+
+def _px_to_full(tab, fa, s):
+    """Per-patch pixel columns (areas ``*_area_px``, lengths other ``*_px``) from working
+    to full-resolution baseline pixels, in place."""
+    if fa == 1.0:
+        return
+    for col in tab.columns:
+        if not col.endswith("_px"):
+            continue
+        v = tab[col].to_numpy(float)
+        if col.endswith("area_px"):
+            scaled = v * fa
+            tab[col] = np.rint(scaled).astype(int) if tab[col].dtype.kind in "iu" else scaled
+        else:
+            tab[col] = v / s
+
+
 def track_series(
     images,
     *,
@@ -337,13 +412,32 @@ def track_series(
     shape_b = roi_b.shape
     min_px = max(1, int(round(min_patch_area_mm2 / mm_b**2))) if mm_b else 20
     tol_px = max(1, int(round(tolerance_mm / mm_b))) if mm_b else 3
-    base_mask = base_seg.mask & roi_b
-    labels = label_patches(base_mask, min_area_px=min_px)
+
+    # 2. everything in baseline coordinates happens at the registration's working
+    # resolution (long side `max_side`, 1000 px by default): the baseline is prepared once
+    # (grey images, region, keypoints reused for every follow-up), follow-up photos and
+    # masks are warped at that size, and pixel counts are scaled back to full-resolution
+    # baseline pixels (`fa` full px per working px). Full-resolution work is left to
+    # find_region / segment, once per photo.
+    max_side = int(register_kwargs.pop("max_side", 1000))
+    register_kwargs.pop("roi", None)  # evidence comes from the regions above
+    pb = prepare(base_img, roi=roi_b, max_side=max_side)
+    sw = pb.scale
+    s_mean = 0.5 * (sw[0] + sw[1])
+    fa = 1.0 / (sw[0] * sw[1])
+    shape_w = pb.rgb.shape[:2]
+    mm_w = mm_b / s_mean if mm_b else None
+    min_w = max(1, int(round(min_px / fa)))
+    tol_w = max(1, int(round(tol_px * s_mean)))
+    roi_w = _down(roi_b, max_side)
+    base_mask = _down(base_seg.mask & roi_b, max_side) & roi_w
+    labels = label_patches(base_mask, min_area_px=min_w)
+    env_kw = dict(envelope_kwargs or {})
     if measure == "envelope":
         # one colour rule for baseline and follow-ups inside each patch envelope
-        env_kw = dict(envelope_kwargs or {})
-        env, env_base, _, deg_base, _, contrast = envelope_masks(
-            base_img, base_img, labels, roi=roi_b, mm_per_px=mm_b, return_degree=True, **env_kw)
+        env_b = EnvelopeModel(pb.rgb, labels, roi=roi_w, mm_per_px=mm_w, **env_kw)
+        env = env_b.env
+        env_base, deg_base, contrast = env_b.baseline()
         # drop faint candidates (shading, lighter skin): a patch must have at least
         # `min_contrast_ratio` of the contrast of the patient's main patches
         if contrast and min_contrast_ratio > 0:
@@ -360,6 +454,9 @@ def track_series(
                 env_base &= ~drop
         labels = np.where(env_base, env, 0).astype(np.int32)
         base_mask = (base_mask & (env == 0)) | env_base
+        # the follow-ups are measured inside these envelopes (baseline half computed once)
+        env_f = EnvelopeModel(pb.rgb, env, roi=roi_w, mm_per_px=mm_w,
+                              **{**env_kw, "margin_px": 0})
 
     rows, prow, segs = [], [], []
     out_masks, out_new, out_valid, out_regs = [], [], [], []
@@ -368,32 +465,38 @@ def track_series(
         if i == bi:
             reg, seg = None, base_seg
             deg_f = deg_base if measure == "envelope" else None
-            fmask, valid = base_mask, np.ones(shape_b, bool)
+            fmask, valid = base_mask, np.ones(shape_w, bool)
             row.update(registered=True, registration_reason="", reg_method="baseline")
         else:
-            reg = register(base_img, img, method=register_method, roi=(roi_b, regions[i]),
-                           mm_per_px=mm_b, **register_kwargs)
+            pf = prepare(img, roi=regions[i], max_side=max_side)
+            reg = register(pb, pf, method=register_method, mm_per_px=mm_b, max_side=max_side,
+                           **register_kwargs)
             q = reg.to_dict()
             row.update(registered=bool(reg), registration_reason=reg.reason,
                        reg_method=reg.method, reg_inliers=q["n_inliers"],
                        reg_inlier_ratio=q["inlier_ratio"], reg_residual_px=q["residual_px"],
                        reg_residual_mm=q["residual_mm"], reg_scale=q["scale"],
                        reg_rotation_deg=q["rotation_deg"])
+            Hw = _to_work(reg.transform, sw, pf.scale) if reg else None
             # the follow-up is assessed on the *baseline* region mapped into it (the same
             # skin at every visit), unless the user drew one for this visit
             region = regions[i]
             if reg and rois[i] is None and roi_from_baseline:
-                region = reg.warp_to_followup(roi_b)
+                region = _region_to_followup(roi_w, Hw, pf, img.shape[:2])
             seg, _ = _segment(img, region, modality=modality, mm_per_px=mpp[i],
-                                mask=masks[i], segment_kwargs=segment_kwargs)
+                              mask=masks[i], segment_kwargs=segment_kwargs)
             fmask = valid = deg_f = None
             if reg:
-                valid = reg.valid_mask()
-                fmask = reg.warp(seg.mask & seg.roi) & roi_b
+                size = (shape_w[1], shape_w[0])
+                inv = cv2.WARP_INVERSE_MAP
+                ones = np.ones(pf.rgb.shape[:2], np.uint8)
+                valid = cv2.warpPerspective(ones, Hw, size, flags=inv | cv2.INTER_NEAREST) > 0
+                own = _down_u8(seg.mask & seg.roi, max_side)
+                fmask = (cv2.warpPerspective(own, Hw, size, flags=inv | cv2.INTER_LINEAR)
+                         > 127) & roi_w
                 if measure == "envelope":
-                    _, _, inside, _, deg_f, _ = envelope_masks(
-                        base_img, reg.warp(img), env, valid=valid, roi=roi_b, mm_per_px=mm_b,
-                        return_degree=True, **{**env_kw, "margin_px": 0})
+                    warped = cv2.warpPerspective(pf.rgb, Hw, size, flags=inv | cv2.INTER_LINEAR)
+                    inside, deg_f = env_f.apply(warped, valid=valid)
                     fmask = (fmask & (env == 0)) | inside
         segs.append(seg)
         out_regs.append(reg)
@@ -409,27 +512,30 @@ def track_series(
             log.warning("week %s: registration failed (%s); visit kept unscored",
                         weeks[i], row["registration_reason"])
             continue
-        t: Tracking = track(base_mask, fmask, labels=labels, valid=valid, roi=roi_b,
-                            mm_per_px=mm_b, tolerance_px=tol_px)
-        assessed = int((roi_b & valid).sum())
-        depig = int((fmask & valid).sum())
-        frac = depig / assessed if assessed else np.nan
-        row.update(assessed_area_px=assessed, depigmented_area_px=depig,
+        t: Tracking = track(base_mask, fmask, labels=labels, valid=valid, roi=roi_w,
+                            mm_per_px=mm_w, tolerance_px=tol_w)
+        assessed_w = int(np.count_nonzero(roi_w & valid))
+        depig_w = int(np.count_nonzero(fmask & valid))
+        frac = depig_w / assessed_w if assessed_w else np.nan
+        new_px = _full_px(t.new_area_px, fa)
+        row.update(assessed_area_px=_full_px(assessed_w, fa),
+                   depigmented_area_px=_full_px(depig_w, fa),
                    depigmented_fraction=frac,
-                   baseline_patch_area_px=t.baseline_area_px,
-                   residual_area_px=t.residual_area_px,
-                   repigmented_area_px=t.repigmented_area_px,
+                   baseline_patch_area_px=_full_px(t.baseline_area_px, fa),
+                   residual_area_px=_full_px(t.residual_area_px, fa),
+                   repigmented_area_px=_full_px(t.baseline_area_px, fa)
+                   - _full_px(t.residual_area_px, fa),
                    repigmentation_pct=t.repigmentation_pct,
-                   new_depigmentation_px=t.new_area_px)
-        if assessed_hu and assessed:
+                   new_depigmentation_px=new_px)
+        if assessed_hu and assessed_w:
             row["depigmented_area_hu"] = assessed_hu * frac
-            row["new_depigmentation_hu"] = assessed_hu * t.new_area_px / assessed
+            row["new_depigmentation_hu"] = assessed_hu * t.new_area_px / assessed_w
         if mm_b:
-            row["depigmented_area_cm2"] = depig * mm_b**2 / 100.0
-            row["new_depigmentation_cm2"] = t.new_area_px * mm_b**2 / 100.0
-        if site == "face" and assessed:
+            row["depigmented_area_cm2"] = depig_w * mm_w**2 / 100.0
+            row["new_depigmentation_cm2"] = t.new_area_px * mm_w**2 / 100.0
+        if site == "face" and assessed_w:
             row["f_vasi"], row["f_vasi_clinical"] = _f_vasi_tracked(
-                t, fmask, valid, assessed, assessed_hu, weeks[bi])
+                t, fmask, valid, assessed_w, assessed_hu, weeks[bi])
         ptab = t.patches.copy()
         if measure == "envelope" and len(ptab):
             # second estimate from the degree mass (blur / partial darkening conserve it)
@@ -438,18 +544,21 @@ def track_series(
             row["repigmentation_pct_degree"] = overall
         if with_patterns and len(ptab):
             use_deg = measure == "envelope"
-            pat = _patterns(labels, t.residual_mask, valid=valid, mm_per_px=mm_b,
+            pat = _patterns(labels, t.residual_mask, valid=valid, mm_per_px=mm_w,
                             baseline_degree=deg_base if use_deg else None,
                             followup_degree=deg_f if use_deg else None)
             if i == bi:
                 pat["pattern"] = "none"
             ptab = ptab.merge(pat, on="patch_id", how="left")
+        _px_to_full(ptab, fa, s_mean)
         ptab.insert(0, "week", weeks[i])
         prow.append(ptab)
-        out_masks.append(fmask)
-        out_new.append(t.new_mask)
-        out_valid.append(valid)
+        full = _up_masks((fmask, t.new_mask, valid), sw, shape_b)
+        out_masks.append(full[0])
+        out_new.append(full[1])
+        out_valid.append(full[2])
         rows.append(row)
+    labels_full = _up_labels(labels, sw, shape_b)
 
     visits = pd.DataFrame(rows)
     for col in ("depigmented_area_hu", "new_depigmentation_hu", "depigmented_area_cm2",
@@ -482,8 +591,10 @@ def track_series(
         "measure": measure,
         "f_vasi_method": "per-patch baseline envelopes (relative HU), new depigmentation at level 1",
         "coordinates": "baseline",
+        "working_shape": tuple(int(v) for v in shape_w),
+        "working_scale": (float(sw[0]), float(sw[1])),
     }
-    return SeriesResult(visits, patches_df, labels, roi_b, tuple(out_masks), tuple(out_new),
+    return SeriesResult(visits, patches_df, labels_full, roi_b, tuple(out_masks), tuple(out_new),
                         tuple(out_valid), tuple(out_regs), tuple(segs), tuple(weeks), bi, prov)
 
 
