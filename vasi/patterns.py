@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage as ndi
 from scipy.stats import rankdata
+from skimage.morphology import h_minima
 
 from ._validate import check_mask, check_positive
 from .errors import InputError
@@ -97,6 +98,8 @@ def patterns(
     island_density: float | None = None,
     diffuse_darkening: float = 0.15,
     far_px: int = 3,
+    island_h: float = 2.0,
+    island_smooth_px: float = 0.5,
 ) -> pd.DataFrame:
     """Classify the repigmentation pattern of every baseline patch at one visit.
 
@@ -144,6 +147,14 @@ def patterns(
         above which the patch repigments diffusely.
     far_px : int
         Distance from repigmented pixels for the darkening measurement.
+    island_h : float
+        With degree maps, a pigmented dot is a regional minimum of the follow-up degree at
+        least ``island_h`` x the baseline lesion's noise (robust SD of ``t`` in the patch core)
+        deep; repigmented components holding several such minima (dots merged by blur) count
+        once per minimum, and such a dip away from all components counts as a faint island.
+        0 counts connected components only.
+    island_smooth_px : float
+        Gaussian smoothing (px) of the degree maps before looking for minima.
 
     Returns
     -------
@@ -211,9 +222,45 @@ def patterns(
         # distance to the patch's *outer* border (holes = pigment at baseline, not border)
         depth = ndi.distance_transform_edt(ndi.binary_fill_holes(P))
         core = (depth > edge_px) & P & V
-        # islands: repigmented components (as the truth of vasi.synth counts them)
+        # degree maps t (1 = baseline lesion colour, 0 = normal skin); without them (or where
+        # they are missing) the masks themselves: t = 1 residual, 0 repigmented
+        tb = np.where(P, 1.0, 0.0)
+        tf = np.where(R, 1.0, 0.0)
+        have_deg = False
+        if use_degree:
+            db, df_ = baseline_degree[box], followup_degree[box]
+            ok = P & V & np.isfinite(db) & np.isfinite(df_)
+            if ok.sum() >= 0.8 * area:
+                tb = np.where(ok, db, tb)
+                tf = np.where(ok, df_, tf)
+                have_deg = True
+        # pigmented dots as significant local minima of the follow-up degree: a dip deeper than
+        # `island_h` x the noise of the (uniform) baseline lesion, lightly smoothed
+        minima = None
+        if have_deg and island_h > 0 and core.sum() >= 10:
+            w = (P & V).astype(float)
+            tfs = _nconv(np.where(P & V, tf, 0.0), w, island_smooth_px)
+            tbs = _nconv(np.where(P & V, tb, 0.0), w, island_smooth_px)
+            tbc = tbs[core]
+            noise = 1.4826 * float(np.median(np.abs(tbc - np.median(tbc))))
+            if noise > 0:
+                minima = h_minima(np.where(P & V, tfs, tfs.max() + 1.0), island_h * noise) & P & V
+        # islands: repigmented components (as the truth of vasi.synth counts them); a component
+        # holding several significant minima (dots merged by blur) counts once per minimum,
+        # and a significant dip outside all components (a faint dot) counts as an island too
         comp, nc = ndi.label(G, structure=_EIGHT)
-        isl_n = isl_a = marg_a = int_n = int_a = marg_comp_a = 0
+        isl_n = isl_a = marg_a = int_n = int_a = marg_comp_a = n_faint = 0
+        per_comp = np.zeros(nc + 1, int)
+        if minima is not None:
+            mlab, nm = ndi.label(minima, structure=_EIGHT)
+            if nm:
+                midx = np.arange(1, nm + 1)
+                owner = ndi.maximum(comp, mlab, midx).astype(int)
+                per_comp = np.bincount(owner, minlength=nc + 1)
+                near_g = ndi.binary_dilation(G, _EIGHT)
+                n_faint = int(np.sum((owner == 0)
+                                     & ~ndi.maximum(near_g, mlab, midx).astype(bool)
+                                     & ndi.maximum(core, mlab, midx).astype(bool)))
         if nc:
             idx = np.arange(1, nc + 1)
             sizes = ndi.sum_labels(np.ones_like(comp), comp, idx)
@@ -221,10 +268,11 @@ def patterns(
             on_edge = ndi.maximum(depth < 1.5, comp, idx).astype(bool)  # reaches the outline
             in_core = ndi.sum_labels(core, comp, idx)
             deepest = ndi.maximum(depth, comp, idx)
-            for sz, t, e, k, dmax in zip(sizes, touches, on_edge, in_core, deepest, strict=True):
+            for j, (sz, t, e, k, dmax) in enumerate(
+                    zip(sizes, touches, on_edge, in_core, deepest, strict=True), start=1):
                 # a sliver only in the outermost pixel ring is registration wobble
                 if sz >= min_island_px and (dmax > 1.0 or not e):
-                    isl_n += 1
+                    isl_n += max(1, int(per_comp[j]))
                     isl_a += int(sz)
                     if not t:  # interior island, not connected to the border
                         int_n += 1
@@ -232,6 +280,7 @@ def patterns(
                 if t:
                     marg_a += int(k)  # border-connected, beyond the wobble band
                     marg_comp_a += int(sz)
+        isl_n += n_faint
         # border advance: median distance from the baseline border to remaining depigmentation
         border = (depth > 0) & (depth < 1.5) & P & V
         if R.any():
@@ -265,16 +314,6 @@ def patterns(
         Rv = R & V
         perim_r = int((Rv & ~ndi.binary_erosion(Rv, _EIGHT, border_value=1)).sum())
         res_radius = 2.0 * float(Rv.sum()) / perim_r if perim_r else 0.0
-        # -- continuous repigmentation r = t_baseline - t_followup (1 = lesion -> normal skin);
-        # without degree maps the masks themselves (t = 1 residual, 0 repigmented)
-        tb = np.where(P, 1.0, 0.0)
-        tf = np.where(R, 1.0, 0.0)
-        if use_degree:
-            db, df_ = baseline_degree[box], followup_degree[box]
-            ok = P & V & np.isfinite(db) & np.isfinite(df_)
-            if ok.sum() >= 0.8 * area:
-                tb = np.where(ok, db, tb)
-                tf = np.where(ok, df_, tf)
         inside = P & V
         rmap = np.where(inside, tb - tf, 0.0)
         f_deg = float(rmap[inside].mean())
