@@ -37,7 +37,7 @@ log = logging.getLogger("vasi")
 
 SITES = ("face", "body")
 #: Long side (px) of the working image the region is found on.
-WORK_SIDE = 400
+WORK_SIDE = 320
 
 
 def _small(arr: np.ndarray):
