@@ -291,8 +291,13 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None) -> np
     # depigmented skin: less melanin -- bluer relative to red (log B/R up) than the skin,
     # at any shading (ratios), not darker than shaded skin; and still skin-hued (pink,
     # not neutral white or grey)
-    if modality == "woods":  # fluorescent: clearly brighter than the skin
-        depig = (zy > 1.5) & (L > float(np.median(L[ref])) + 3)
+    if modality == "woods":  # fluorescent: clearly brighter than the skin and than the
+        # (non-fluorescent) background colours
+        zmin = 1.5
+        for c, s in zip(bc, bs):
+            if c[2] < 3.0:
+                zmin = max(zmin, float(c[2] + 2.0 * s[2]))
+        depig = (zy > zmin) & (L > float(np.median(L[ref])) + 3)
     else:
         mel = b_g - r_g
         mr = mel[ref]
