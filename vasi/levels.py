@@ -23,7 +23,7 @@ USE_TEXTURE = True
 #: The depigmented level is this percentile of the patch cores along the depigmentation
 #: axis: soft-edged patches have partially depigmented cores, the fully depigmented skin
 #: is their upper part.
-CORE_PERCENTILE = 80.0
+CORE_PERCENTILE = 90.0
 
 
 def _components_below(mask: np.ndarray, min_px: float) -> np.ndarray:
@@ -104,12 +104,16 @@ def _initial_reference(F, core):
     return core.copy()
 
 
-def _local_features(F, Fs, ref, user, size, sig, flat=False):
+def _local_features(F, Fs, ref, user, size, sig, flat=False, fine=False):
     """Standardised local features (h, w, 3): luminance residual, colour residual (both
-    local means over ``sig``) and smoothness (-log local s.d. of the colour residual)."""
+    local means over ``sig``) and smoothness (-log local s.d. of the colour residual).
+
+    With ``fine=True`` also returns the same features with the unsmoothed ``F`` in place of
+    the local means (same fields, centres and scales, so the same linear map applies to
+    both; only their noise differs), else None."""
     wts = ref.astype(np.float32)
     Fr = _ref.sample(Fs, ref)
-    out = []
+    out, out_fine = [], []
     for i in range(F.shape[2]):
         m_i = float(np.median(Fr[:, i]))
         if flat:
@@ -117,11 +121,15 @@ def _local_features(F, Fs, ref, user, size, sig, flat=False):
         else:
             fld = _ref.smooth_field(Fs[..., i], wts, (0.15 if i == 0 else 0.3) * size, fallback=m_i)
         out.append(np.ascontiguousarray(Fs[..., i] - fld, np.float32))
+        if fine:
+            out_fine.append(np.ascontiguousarray(F[..., i] - fld, np.float32))
         if i == F.shape[2] - 1:
             r = np.ascontiguousarray(F[..., i] - fld, np.float32)
             g = max(sig, 0.8)
             var = cv2.GaussianBlur(r * r, (0, 0), g) - cv2.GaussianBlur(r, (0, 0), g) ** 2
             out.append(-0.5 * np.log(np.maximum(var, 1e-6)))
+            if fine:
+                out_fine.append(out[-1])
     X = np.dstack(out).astype(np.float32)
     Xa = _ref.sample(X, user if user is not None else ref)
     Xr = _ref.sample(X, ref)
@@ -132,7 +140,12 @@ def _local_features(F, Fs, ref, user, size, sig, flat=False):
         scales[i] = max(_ref.robust_stats(Xr[:, i])[1], 1e-4)
     X -= centres.astype(np.float32)
     X /= scales.astype(np.float32)
-    return X, scales
+    if not fine:
+        return X, scales, None
+    Xf = np.dstack(out_fine).astype(np.float32)
+    Xf -= centres.astype(np.float32)
+    Xf /= scales.astype(np.float32)
+    return X, scales, Xf
 
 
 def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iters=6, min_dprime=MIN_DPRIME):

@@ -205,12 +205,15 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
     rim_k = np.ones((2 * rim_r + 1, 2 * rim_r + 1), np.uint8)
     rim = roi_s & ~cv2.erode(roi_s.astype(np.uint8), rim_k, borderType=cv2.BORDER_REPLICATE).astype(bool)
     model = None
+    fine = False
     mask_s = np.zeros((h, w), bool)
     for it in range(N_PASSES):
         if ref.sum() < 16:
             ref = core.copy()
         # first pass without illumination field: a field through unknown patches absorbs them
-        X, scales = _local_features(F, Fs, ref, user, size, sig, flat=(it == 0))
+        last = it == N_PASSES - 1
+        X, scales, Xf = _local_features(F, Fs, ref, user, size, sig, flat=(it == 0),
+                                        fine=last and Fs is not F)
         valid = roi_s & (X[..., 0] > -4.0) & ~clipped  # drop dark outliers: hair, nostrils, shadow
         model = _upper_mode(X, valid, ref, roi_s, prior, min_px_s, sensitivity, min_dprime=min_contrast,
                             start=model, iters=5 if model is None else 2)
@@ -220,6 +223,15 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
             mask_s[:] = False
         else:
             index = (_denoise(X @ model["w"]) - model["p0"]) / (model["p1"] - model["p0"])
+            if Xf is not None:
+                # the same index from the unsmoothed features keeps fine structure
+                # (perifollicular islands, lace-like residual patches) where its noise
+                # allows a pixel-level decision
+                fine_index = (_denoise(Xf @ model["w"]) - model["p0"]) / (model["p1"] - model["p0"])
+                noise = _ref.robust_stats(_ref.sample(fine_index, ref))[1]
+                fine = bool(0.5 >= FINE_Z * noise)
+                if fine:
+                    index = fine_index
             if clipped.any():
                 index = _fill_from_neighbours(index, clipped & roi_s)
             thr = _blend_index(lin_s, ref, model, scales, modality, 1.0 - sensitivity)
@@ -280,7 +292,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         "sensitivity": float(sensitivity),
         "direction": tuple(float(v) for v in model["w"]) if model else (),
         "depigmented_prior": float(model["pi1"]) if model else 0.0,
-        "smoothing_px": float(sig),
+        "smoothing_px": 0.0 if fine else float(sig),
         "min_area_px": float(min_px_s / (k * k)),
     }
     # full-resolution decision: the smooth index is upsampled, then thresholded
@@ -323,6 +335,9 @@ MIN_DELTA_E = 2.0
 #: Required significance of a patch (see ``_relative``): z = d' * sqrt(n footprints).
 SIGNIFICANCE_Z = 5.0
 N_PASSES = 2
+#: The unsmoothed index is used when the half-way border stands this many of its own
+#: noise standard deviations (on normal skin) above normal skin.
+FINE_Z = 3.0
 #: Long side, in pixels, of the working image of the region's bounding box: the region is
 #: analysed at about 0.3-0.5 mm per pixel on a face, whatever the camera's resolution.
 WORK_SIDE = 512
