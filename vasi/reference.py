@@ -135,7 +135,7 @@ def features(lin: np.ndarray, modality: str) -> np.ndarray:
 
 #: Pixels used for a robust statistic (median, MAD, covariance) of a set of pixels. An even
 #: spread of 20 000 pixels puts the median within ~0.01 standard deviations of the full set's.
-STATS_SAMPLE = 20_000
+STATS_SAMPLE = 5_000
 
 
 def sample(values: np.ndarray, mask: np.ndarray, max_n: int = STATS_SAMPLE) -> np.ndarray:
