@@ -147,3 +147,47 @@ def test_same_marker_different_content_is_refused():
     reg = register(a, b)  # auto: features fail, the shared marker must not rescue the pair
     assert not reg
     assert not register(a, b, method="marker")
+
+
+def test_prepared_baseline_gives_the_same_result(photo):
+    from vasi.register import prepare
+
+    H = _pose(photo.shape[:2], rot_deg=7, scale=1.05, shift=(4, -6))
+    follow = _follow(photo, H, gain=(1.1, 1.0, 0.9))
+    ref = prepare(photo)
+    a = register(photo, follow)
+    b, c = register(ref, follow), register(ref, prepare(follow))
+    assert a and b and c
+    np.testing.assert_array_equal(a.transform, b.transform)
+    np.testing.assert_array_equal(a.transform, c.transform)
+    roi = np.ones(photo.shape[:2], bool)
+    with pytest.raises(InputError, match="own region"):
+        register(prepare(photo, roi=roi), follow, roi=roi)
+    with pytest.raises(InputError, match="max_side"):
+        register(ref, follow, max_side=300)
+
+
+@pytest.mark.parametrize("detector", ["orb", "sift"])
+def test_each_detector_recovers_pose(photo, detector):
+    H = _pose(photo.shape[:2], rot_deg=-11, scale=0.92, shift=(-7, 5))
+    reg = register(photo, _follow(photo, H, offset=8), detector=detector)
+    assert reg, reg.reason
+    assert np.median(transform_error_px(reg.transform, H, photo.shape[:2], step=16)) < 0.5
+
+
+def test_working_resolution_pixel_map_is_exact():
+    """_shrink (integer box reduction, then a fractional resize) keeps the pixel-centre map
+    x_w = (x + 0.5) s - 0.5 that the homography conversions assume."""
+    from vasi.register import _shrink
+
+    for shape, side in [((1203, 1617), 400), ((900, 1200), 1000), ((3000, 4000), 1000)]:
+        yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
+        img = np.stack([xx, yy, xx], -1)
+        small, (sx, sy) = _shrink(img, side)
+        assert max(small.shape[:2]) <= side
+        h, w = small.shape[:2]
+        # interior pixels (away from the cropped border rows/columns)
+        xs = (np.arange(w)[2:-2] + 0.5) / sx - 0.5
+        ys = (np.arange(h)[2:-2] + 0.5) / sy - 0.5
+        np.testing.assert_allclose(small[h // 2, 2:-2, 0], xs, atol=0.1)  # box weights: +-0.07
+        np.testing.assert_allclose(small[2:-2, w // 2, 1], ys, atol=0.1)

@@ -177,3 +177,54 @@ def test_bad_arguments(series):
 
 def test_public_names():
     assert vasi.track_series is track_series and vasi.SeriesResult is SeriesResult
+
+
+@pytest.mark.parametrize("max_side", [210, 300])  # integer (2x) and fractional reduction
+def test_reduced_working_resolution_matches_full(series, result, max_side):
+    """Tracking at a working resolution below the photo's: same percentages, counts in
+    full-resolution baseline pixels, full-resolution masks and labels."""
+    images, truths, Hs, rois, base = series
+    res = track_series(images, weeks=[0, 12, 24], rois=rois, mm_per_px=0.25,
+                       masks=_own_masks(truths, Hs), with_patterns=False,
+                       register_kwargs={"max_side": max_side})
+    v, full = res.visits, result.visits
+    assert v["registered"].all()
+    assert max(res.provenance["working_shape"]) <= max_side
+    for k in (1, 2):
+        true_pct = 100 * (1 - (truths[k] & base).sum() / base.sum())
+        assert v.loc[k, "repigmentation_pct"] == pytest.approx(true_pct, abs=4.0)
+        assert v.loc[k, "depigmented_area_px"] == pytest.approx(
+            full.loc[k, "depigmented_area_px"], rel=0.08)
+        assert v.loc[k, "depigmented_area_cm2"] == pytest.approx(
+            full.loc[k, "depigmented_area_cm2"], rel=0.08)
+    assert res.labels.shape == SHAPE and res.labels.max() == 2
+    for m in (*res.masks, *res.new_masks, *res.valid_masks):
+        assert m.shape == SHAPE and m.dtype == bool
+    # the returned full-resolution masks hold the counted areas
+    assert int(res.masks[1].sum()) == pytest.approx(v.loc[1, "depigmented_area_px"], rel=0.03)
+    p = res.patches[res.patches["week"] == 24].set_index("patch_id")
+    q = result.patches[result.patches["week"] == 24].set_index("patch_id")
+    assert p["baseline_area_px"].to_numpy() == pytest.approx(q["baseline_area_px"].to_numpy(),
+                                                             rel=0.08)
+
+
+def test_series_registers_each_visit_once_against_prepared_baseline(series, monkeypatch):
+    """The baseline is prepared once per series and reused for every follow-up."""
+    from vasi.register import PreparedPhoto
+
+    images, truths, Hs, rois, _ = series
+    calls = []
+    orig = PreparedPhoto.features
+
+    def spy(self, detector):
+        calls.append((id(self), detector))
+        return orig(self, detector)
+
+    monkeypatch.setattr(PreparedPhoto, "features", spy)
+    res = track_series(images, weeks=[0, 12, 24], rois=rois, mm_per_px=0.25,
+                       masks=_own_masks(truths, Hs), with_patterns=False)
+    assert res.visits["registered"].all()
+    photos = {c[0] for c in calls}
+    assert len(photos) == 3  # baseline + two follow-ups, each prepared once
+    base_id = calls[0][0]
+    assert sum(c[0] == base_id for c in calls) == sum(c[0] != base_id for c in calls)

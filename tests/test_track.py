@@ -72,3 +72,31 @@ def test_bad_inputs():
         track(base, follow[:10])
     with pytest.raises(InputError, match="labels"):
         track(base, follow, labels=base.astype(float))
+
+
+def test_envelope_model_matches_envelope_masks_per_followup():
+    """The baseline half computed once gives what envelope_masks computes per call."""
+    from vasi.track import EnvelopeModel, envelope_masks
+
+    rng = np.random.default_rng(4)
+    base = np.clip(rng.normal((150, 100, 70), 6, (80, 90, 3)), 0, 255).astype(np.uint8)
+    base[20:45, 20:45] = (235, 215, 200)
+    base[55:70, 60:80] = (230, 205, 190)
+    lab = label_patches(np.all(base > (200, 180, 170), axis=-1))
+    model = EnvelopeModel(base, lab, margin_px=2)
+    for k in range(3):
+        follow = (base * (0.8 + 0.1 * k)).astype(np.uint8)
+        follow[20:45, 20:20 + 8 * k] = (150, 100, 70)
+        valid = np.ones(base.shape[:2], bool)
+        valid[:, 85 - 10 * k:] = False
+        env, bmask, fmask, deg_b, deg_f, contrast = envelope_masks(
+            base, follow, lab, valid=valid, margin_px=2, return_degree=True)
+        m_f, m_deg = model.apply(follow, valid=valid)
+        m_b, m_degb, m_c = model.baseline(valid=valid)
+        np.testing.assert_array_equal(env, model.env)
+        np.testing.assert_array_equal(fmask, m_f)
+        np.testing.assert_array_equal(bmask, m_b)
+        np.testing.assert_array_equal(deg_f, m_deg)
+        np.testing.assert_array_equal(deg_b, m_degb)
+        assert contrast == m_c
+        assert 0 < fmask.sum() < bmask.sum() or k == 0

@@ -437,7 +437,7 @@ class EnvelopeModel:
         bmask = np.zeros(shape, bool)
         deg_b = np.full(shape, np.nan, np.float32)
         contrast = {}
-        for pid, box, E, ring, d, dd, tb in self._patches:
+        for pid, box, E, ring, _d, dd, tb in self._patches:
             if valid is not None and (ring & valid[box]).sum() < 20:
                 continue
             contrast[pid] = float(np.sqrt(dd))
