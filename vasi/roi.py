@@ -323,7 +323,7 @@ def _join_patches(skin, depig, side):
     if n <= 1:
         return _open_close(skin, side)
     h, w = skin.shape
-    g = max(1, int(round(side / 100)))
+    g = max(1, int(round(side / 60)))
     grown = cv2.dilate(np.pad(skin.astype(np.uint8), 1), np.ones((2 * g + 1, 2 * g + 1), np.uint8))
     grown[0, :] = grown[-1, :] = grown[:, 0] = grown[:, -1] = 0  # the frame is not skin
     d8 = np.pad(depig.astype(np.uint8), 1)
@@ -513,27 +513,34 @@ def _mouth_row(blob, filled, cx, face_w, eye_r):
     return None if best is None else float(best[1])
 
 
-#: A face outline is accepted when the skin covers at least this fraction of it.
+#: A face outline is accepted when the skin covers at least ``FACE_COVER`` of it and is
+#: left-right symmetric (IoU with its mirror image) at least ``FACE_SYM``.
 FACE_COVER = 0.7
+FACE_SYM = 0.7
 
 
-def _coverage(blob, oval) -> float:
-    """How face-like the skin inside the outline is: the smaller of its coverage of the
-    outline and its left-right symmetry (IoU with its mirror image about the face's axis)."""
+def _mirror_window(blob, oval):
+    """Column slice symmetric about the face axis, or None."""
+    c0 = int(round(oval[0]))
+    hw = int(np.ceil(oval[2])) + 1
+    half = min(c0, blob.shape[1] - 1 - c0, hw)
+    if half < 2:
+        return None
+    return slice(c0 - half, c0 + half + 1)
+
+
+def _face_like(blob, oval) -> bool:
+    """Is the skin inside the outline face-like (coverage and left-right symmetry)?"""
     m = _outline_mask(blob.shape, oval)
     inside = blob & m
     cover = float(inside.sum()) / max(int(m.sum()), 1)
-    cx = oval[0]
-    hw = int(np.ceil(oval[2])) + 1
-    c0 = int(round(cx))
-    x0, x1 = max(0, c0 - hw), min(blob.shape[1], c0 + hw + 1)
-    half = min(c0 - x0, x1 - 1 - c0)
-    if half < 2:
-        return 0.0
-    win = inside[:, c0 - half: c0 + half + 1]
+    sl = _mirror_window(blob, oval)
+    if sl is None:
+        return False
+    win = inside[:, sl]
     mir = win[:, ::-1]
     sym = float((win & mir).sum()) / max(int((win | mir).sum()), 1)
-    return min(cover, sym)
+    return cover >= FACE_COVER and sym >= FACE_SYM
 
 
 def _outline_mask(shape, oval) -> np.ndarray:
@@ -557,7 +564,7 @@ def _eye_line(blob, filled, cx, face_w, top):
     com = cen[1:, ::-1]  # (row, col)
     keep = (area > (0.015 * face_w) ** 2) & (area < (0.25 * face_w) ** 2) & (com[:, 0] < top + 1.1 * face_w)
     cand = np.nonzero(keep)[0]
-    best = None
+    pairs = []
     for i in cand:
         for j in cand:
             if j <= i:
@@ -568,15 +575,20 @@ def _eye_line(blob, filled, cx, face_w, top):
                 continue
             mid = 0.5 * (com[i, 1] + com[j, 1])
             ratio = min(area[i], area[j]) / max(area[i], area[j])
-            cost = abs(mid - cx) / face_w + dy / face_w + (1 - ratio) * 0.3
             if ratio < 0.3:
                 continue
-            # eyes lie below brows: prefer the lower of two similar pairs
-            row = 0.5 * (com[i, 0] + com[j, 0])
-            if best is None or cost < best[0] - 0.05 or (abs(cost - best[0]) <= 0.05 and row > best[1]):
-                best = (cost, row, mid)
-    if best is None:
+            cost = abs(mid - cx) / face_w + dy / face_w + (1 - ratio) * 0.3
+            pairs.append((cost, 0.5 * (com[i, 0] + com[j, 0]), mid))
+    if not pairs:
         return None
+    # a pair with a mouth below it is a pair of eyes (brows, or holes in hair, have no
+    # mouth at the right distance); among those, and otherwise, the most symmetric pair,
+    # preferring the lower of two similar ones (eyes lie below brows)
+    with_mouth = [p for p in pairs if _mouth_row(blob, filled, p[2], face_w, p[1]) is not None]
+    best = None
+    for cost, row, mid in with_mouth or pairs:
+        if best is None or cost < best[0] - 0.05 or (abs(cost - best[0]) <= 0.05 and row > best[1]):
+            best = (cost, row, mid)
     return best[1], best[2]
 
 
@@ -642,7 +654,7 @@ def _face_small(srgb, lin, modality, cw, face=None):
     proportions when the features do not show."""
     blob = _largest(_skin_small(srgb, lin, modality, cw), cw)
     oval = _face_oval(blob) if blob.sum() >= 100 else None
-    if oval is not None and _coverage(blob, oval) < FACE_COVER:
+    if oval is not None and not _face_like(blob, oval):
         oval = None  # "eyes" in something that is not a face
     if oval is None and face is not None:
         r, c, size = face  # a frontal-face box: eyes ~12 % of its size above its centre
@@ -662,6 +674,14 @@ def _face_mask(blob, oval, modality):
             region = _hull(region)
         return region
     ax = oval[2]
+    if modality == "woods":
+        # a Wood's lamp lights the face from one side: the far side falls into shade that
+        # no colour test tells from the dark background. A face is left-right symmetric:
+        # take the skin on either side of its axis (features mirror onto features).
+        sl = _mirror_window(blob, oval)
+        if sl is not None:
+            blob = blob.copy()
+            blob[:, sl] |= blob[:, sl][:, ::-1]
     region = blob & _outline_mask(blob.shape, oval)
     # fill only tiny holes (pores, specks); eyes, brows, nostrils and lips stay out
     holes = _fill_holes(region) & ~region
