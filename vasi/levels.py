@@ -217,11 +217,12 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
             "dprime": float(dprime), "core_z": zc, "core": core}
 
 
-def _denoise(p: np.ndarray) -> np.ndarray:
-    """5x5 median (removes hairs, pores and specks) that keeps the corners of real shapes:
-    a pixel the median lowered keeps its own value where a 3x3 neighbour survived the median."""
+def _denoise(p: np.ndarray, ksize: int = 5) -> np.ndarray:
+    """``ksize`` x ``ksize`` median (removes hairs, pores and specks) that keeps the corners of
+    real shapes: a pixel the median lowered keeps its own value where a 3x3 neighbour
+    survived the median."""
     p = np.ascontiguousarray(p, np.float32)
-    med = cv2.medianBlur(p, 5)
+    med = cv2.medianBlur(p, ksize)
     return np.maximum(med, np.minimum(p, cv2.dilate(med, np.ones((3, 3), np.uint8))))
 
 

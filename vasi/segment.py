@@ -227,7 +227,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
                 # the same index from the unsmoothed features keeps fine structure
                 # (perifollicular islands, lace-like residual patches) where its noise
                 # allows a pixel-level decision
-                fine_index = (_denoise(Xf @ model["w"]) - model["p0"]) / (model["p1"] - model["p0"])
+                fine_index = (_denoise(Xf @ model["w"], FINE_MEDIAN) - model["p0"]) / (model["p1"] - model["p0"])
                 noise = _ref.robust_stats(_ref.sample(fine_index, ref))[1]
                 fine = bool(0.5 >= FINE_Z * noise)
                 if fine:
@@ -338,6 +338,9 @@ N_PASSES = 2
 #: The unsmoothed index is used when the half-way border stands this many of its own
 #: noise standard deviations (on normal skin) above normal skin.
 FINE_Z = 3.0
+#: Median size (working px) of the unsmoothed index: 3 removes hairs and pores (about a
+#: pixel wide) but keeps perifollicular islands (1-3 mm, several pixels).
+FINE_MEDIAN = 3
 #: Long side, in pixels, of the working image of the region's bounding box: the region is
 #: analysed at about 0.3-0.5 mm per pixel on a face, whatever the camera's resolution.
 WORK_SIDE = 512
