@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage as ndi
 from skimage.draw import disk
 
 from vasi.errors import InputError
@@ -118,3 +119,59 @@ def test_marginal_border_excess():
     row = patterns(lab, res).iloc[0]
     assert row["pattern"] == "marginal"
     assert row["border_excess"] == pytest.approx(1.0, abs=0.05)
+
+
+def _noisy_lesion(seed, sigma=0.05, shape=(120, 120)):
+    """Baseline and follow-up degree maps of an unchanged lesion (t = 1) with seeded noise."""
+    rng = np.random.default_rng(seed)
+    return 1.0 + rng.normal(0, sigma, shape), 1.0 + rng.normal(0, sigma, shape)
+
+
+def _dip(shape, centre, sigma, depth):
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    return depth * np.exp(-((yy - centre[0]) ** 2 + (xx - centre[1]) ** 2) / (2 * sigma**2))
+
+
+def test_dots_merged_by_blur_count_once_per_dot():
+    lab = _patch()
+    tb, tf = _noisy_lesion(1)
+    for c in ((60, 57), (60, 63)):  # two dots 6 px apart, blurred into one mask component
+        tf = tf - _dip(lab.shape, c, 2.0, 1.0)
+    res = (tf > 0.5) & (lab > 0)
+    assert ndi.label(~res & (lab > 0))[1] == 1
+    row = patterns(lab, res, baseline_degree=tb, followup_degree=tf).iloc[0]
+    assert row["island_count"] == 2
+    assert patterns(lab, res).iloc[0]["island_count"] == 1  # the mask alone sees one
+
+
+def test_faint_dot_counted_noise_is_not():
+    lab = _patch()
+    tb, tf = _noisy_lesion(2)
+    res = lab > 0
+    row = patterns(lab, res, baseline_degree=tb, followup_degree=tf).iloc[0]
+    assert row["island_count"] == 0 and np.isfinite(row["island_depth_k"])
+    tf2 = tf - _dip(lab.shape, (50, 70), 2.0, 0.45)  # darkens to ~0.55: below the mask level
+    row = patterns(lab, res, baseline_degree=tb, followup_degree=tf2).iloc[0]
+    assert row["island_count"] == 1
+
+
+def test_fine_scale_ratio_dots_vs_broad_darkening():
+    lab = _patch()
+    tb, tf = _noisy_lesion(3)
+    rng = np.random.default_rng(4)
+    dots = tf.copy()
+    centres = []
+    while len(centres) < 25:
+        c = rng.uniform(20, 100, 2)
+        if np.hypot(*(c - 60)) < 40 and all(np.hypot(*(c - d)) > 10 for d in centres):
+            centres.append(c)
+            dots -= _dip(lab.shape, c, 2.5, 1.5)
+    broad = tf - _dip(lab.shape, (60, 60), 14.0, 0.9)
+    rows = {}
+    for name, t in (("dots", dots), ("broad", broad)):
+        res = (t > 0.5) & (lab > 0)
+        rows[name] = patterns(lab, res, baseline_degree=tb, followup_degree=t).iloc[0]
+    assert rows["dots"]["pattern"] == "perifollicular"
+    assert rows["broad"]["pattern"] == "diffuse"
+    assert rows["dots"]["fine_scale_ratio"] > 0.65 > rows["broad"]["fine_scale_ratio"]
+    assert rows["dots"]["island_count"] == pytest.approx(25, abs=2)

@@ -98,8 +98,9 @@ def patterns(
     island_density: float | None = None,
     diffuse_darkening: float = 0.15,
     far_px: int = 3,
-    island_h: float = 2.0,
+    island_h=(2.0, 2.5, 3.0, 4.0, 5.0, 6.0),
     island_smooth_px: float = 0.5,
+    island_margin: float = 1.0,
 ) -> pd.DataFrame:
     """Classify the repigmentation pattern of every baseline patch at one visit.
 
@@ -147,14 +148,19 @@ def patterns(
         above which the patch repigments diffusely.
     far_px : int
         Distance from repigmented pixels for the darkening measurement.
-    island_h : float
+    island_h : sequence of float
         With degree maps, a pigmented dot is a regional minimum of the follow-up degree at
-        least ``island_h`` x the baseline lesion's noise (robust SD of ``t`` in the patch core)
-        deep; repigmented components holding several such minima (dots merged by blur) count
-        once per minimum, and such a dip away from all components counts as a faint island.
-        0 counts connected components only.
+        least ``k`` x the baseline lesion's noise (robust SD of ``t`` in the patch core) deep,
+        ``k`` the smallest value in ``island_h`` at which the baseline lesion itself (no
+        islands yet) shows no dip besides its deepest point in its core, plus
+        ``island_margin`` (``island_depth_k``, NaN when none qualifies); repigmented components holding several such minima (dots merged by
+        blur) count once per minimum, and such a dip away from all components (a faint dot)
+        counts as an island too. Empty: connected components only.
     island_smooth_px : float
         Gaussian smoothing (px) of the degree maps before looking for minima.
+    island_margin : float
+        Added to the calibrated ``k`` (in noise SDs): the baseline shows the false-alarm
+        level of one photo; the follow-up is another draw of the same noise.
 
     Returns
     -------
@@ -235,16 +241,26 @@ def patterns(
                 tf = np.where(ok, df_, tf)
                 have_deg = True
         # pigmented dots as significant local minima of the follow-up degree: a dip deeper than
-        # `island_h` x the noise of the (uniform) baseline lesion, lightly smoothed
+        # h = k x the noise of the (uniform) baseline lesion, lightly smoothed, where k is the
+        # smallest of `island_h` at which the baseline lesion itself (same skin and camera,
+        # no islands yet) shows no dip but its deepest point in its core (a false-alarm
+        # calibration), plus a margin for the follow-up being another draw of the noise
         minima = None
-        if have_deg and island_h > 0 and core.sum() >= 10:
+        island_k = np.nan
+        if have_deg and len(island_h) and core.sum() >= 10:
             w = (P & V).astype(float)
             tfs = _nconv(np.where(P & V, tf, 0.0), w, island_smooth_px)
             tbs = _nconv(np.where(P & V, tb, 0.0), w, island_smooth_px)
             tbc = tbs[core]
             noise = 1.4826 * float(np.median(np.abs(tbc - np.median(tbc))))
             if noise > 0:
-                minima = h_minima(np.where(P & V, tfs, tfs.max() + 1.0), island_h * noise) & P & V
+                img_b = np.where(P & V, tbs, tbs.max() + 1.0)
+                for k in sorted(island_h):
+                    if ndi.label(h_minima(img_b, k * noise) & core, structure=_EIGHT)[1] <= 1:
+                        island_k = float(k) + island_margin
+                        img_f = np.where(P & V, tfs, tfs.max() + 1.0)
+                        minima = h_minima(img_f, island_k * noise) & P & V
+                        break
         # islands: repigmented components (as the truth of vasi.synth counts them); a component
         # holding several significant minima (dots merged by blur) counts once per minimum,
         # and a significant dip outside all components (a faint dot) counts as an island too
@@ -257,10 +273,16 @@ def patterns(
                 midx = np.arange(1, nm + 1)
                 owner = ndi.maximum(comp, mlab, midx).astype(int)
                 per_comp = np.bincount(owner, minlength=nc + 1)
-                near_g = ndi.binary_dilation(G, _EIGHT)
-                n_faint = int(np.sum((owner == 0)
-                                     & ~ndi.maximum(near_g, mlab, midx).astype(bool)
-                                     & ndi.maximum(core, mlab, midx).astype(bool)))
+                # a faint dot: away from all components, in the core, and below the residual
+                # lesion's level by the same depth (the deepest noise point is not a dot)
+                rc = R & core
+                if rc.sum() >= 10:
+                    level = float(np.median(tfs[rc])) - island_k * noise
+                    near_g = ndi.binary_dilation(G, _EIGHT)
+                    n_faint = int(np.sum((owner == 0)
+                                         & ~ndi.maximum(near_g, mlab, midx).astype(bool)
+                                         & ndi.maximum(core, mlab, midx).astype(bool)
+                                         & (ndi.minimum(tfs, mlab, midx) <= level)))
         if nc:
             idx = np.arange(1, nc + 1)
             sizes = ndi.sum_labels(np.ones_like(comp), comp, idx)
@@ -360,7 +382,7 @@ def patterns(
             residual_radius_px=res_radius,
             repigmented_fraction=f_area, residual_darkening=dark,
             degree_repigmented_fraction=f_deg, degree_border_excess=excess_deg,
-            fine_scale_ratio=ratio,
+            fine_scale_ratio=ratio, island_depth_k=island_k,
         )
         if mm_per_px:
             cm2 = area * mm_per_px**2 / 100.0
@@ -374,7 +396,7 @@ def patterns(
             "residual_radius_px",
             "repigmented_fraction",
             "residual_darkening", "degree_repigmented_fraction", "degree_border_excess",
-            "fine_scale_ratio"]
+            "fine_scale_ratio", "island_depth_k"]
     if mm_per_px:
         cols += ["island_density_per_cm2", "island_mean_area_mm2", "border_advance_mm"]
     df = pd.DataFrame(rows, columns=cols)
