@@ -243,17 +243,13 @@ def _upsample(small, s, shape, interpolation):
 
 
 def _up_masks(masks, s, shape):
-    """Working-resolution bool masks to full resolution (nearest), in one resize."""
-    packed = np.zeros(masks[0].shape, np.uint8)
-    for bit, m in enumerate(masks):
-        packed |= np.asarray(m, bool).view(np.uint8) << np.uint8(bit)
-    big = _upsample(packed, s, shape, cv2.INTER_NEAREST)
-    return [((big >> np.uint8(bit)) & np.uint8(1)).view(bool) for bit in range(len(masks))]
+    """Working-resolution bool masks to full resolution (nearest; 0/1 bytes viewed as bool)."""
+    return [_upsample(np.ascontiguousarray(m, dtype=bool).view(np.uint8), s, shape,
+                      cv2.INTER_NEAREST).view(bool) for m in masks]
 
 
 def _up_labels(labels, s, shape):
-    lab = labels.astype(np.uint16) if labels.max(initial=0) < 65536 else labels.astype(np.float32)
-    return _upsample(lab, s, shape, cv2.INTER_NEAREST).astype(np.int32)
+    return _upsample(np.ascontiguousarray(labels, dtype=np.int32), s, shape, cv2.INTER_NEAREST)
 
 
 def _region_to_followup(roi_w, Hw, pf, shape_f):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import pandas as pd
 from scipy import ndimage as ndi
@@ -185,8 +186,9 @@ def track(
     repig = patch & ~f
     grown = labels > 0
     if tolerance_px > 0:
-        grown = ndi.binary_dilation(grown, structure=np.ones((3, 3), bool),
-                                    iterations=int(tolerance_px))
+        # = ndi.binary_dilation(3x3, iterations), several times faster
+        grown = cv2.dilate(grown.view(np.uint8), np.ones((3, 3), np.uint8),
+                           iterations=int(tolerance_px)).view(bool)
     new = f & ~grown & valid & roi
 
     n = int(labels.max()) if labels.size else 0
@@ -212,6 +214,17 @@ def track(
     overall = 100.0 * (1.0 - tot_r / tot_b) if tot_b else float("nan")
     return Tracking(table, residual, repig, new, valid, tot_b, tot_r, tot_b - tot_r,
                     int(new.sum()), float(overall), mm_per_px)
+
+
+def _edt(mask):
+    """Exact Euclidean distance of each True pixel to the nearest False one (cv2's
+    Felzenszwalb transform, ~5x faster than scipy's; out-of-image is not background)."""
+    m = np.ascontiguousarray(mask, dtype=bool)
+    if not m.size:
+        return np.zeros(m.shape, np.float32)
+    if m.all():
+        return np.full(m.shape, np.inf, np.float32)
+    return cv2.distanceTransform(m.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
 
 
 def _lin(image, sigma):
@@ -358,7 +371,7 @@ class EnvelopeModel:
         self.shape, self.level, self.sigma_px = shape, float(level), float(sigma_px)
         self.env = env
         ub = _lin(b, sigma_px)
-        near_any = ndi.distance_transform_edt(labels == 0) <= r_in
+        near_any = _edt(labels == 0) <= r_in
         self.baseline_mask = np.zeros(shape, bool)
         self.baseline_degree = np.full(shape, np.nan, np.float32)
         self.contrast = {}
@@ -375,12 +388,12 @@ class EnvelopeModel:
             box = (slice(r0, r1), slice(c0, c1))
             E = env[box] == pid
             P = labels[box] == pid
-            dist = ndi.distance_transform_edt(~P)
+            dist = _edt(~P)
             ring = (dist > r_in) & (dist <= r_out) & ~near_any[box] & roi[box]
             if ring.sum() < 20 or P.sum() < 5:
                 continue  # no local reference: leave the patch unmeasured (counted as no lesion)
             ref_b = np.maximum(np.median(ub[box][ring], axis=0), 1e-4)
-            core = P & (ndi.distance_transform_edt(P) > 1) if P.sum() > 30 else P
+            core = P & (_edt(P) > 1) if P.sum() > 30 else P
             if core.sum() < 5:  # thin patch: use all of it
                 core = P
             vb = ub[box] / ref_b - 1.0  # relative to the local normal skin: gains cancel
