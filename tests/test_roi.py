@@ -84,3 +84,72 @@ def test_shape_prior_drops_limbs_keeps_fingers():
     for y in (82, 97, 112, 127):
         hand[y:y + 8, 200:250] = True  # fingers: small appendages stay
     assert (_drop_limbs(hand) == hand).all()
+
+
+def _noisy(shape, colour, sd, rng):
+    return np.clip(np.asarray(colour, float) + rng.normal(0.0, sd, shape + (3,)), 0, 255).astype(np.uint8)
+
+
+def test_skin_coloured_background_does_not_leak_in():
+    # beige wall close to the skin's colour (within a few SDs of it): the frame's own
+    # background colour explains it better than the skin does
+    rng = np.random.default_rng(5)
+    img = _noisy((240, 320), (205, 170, 140), 3.0, rng)
+    img[60:180, :200] = _noisy((120, 200), (200, 145, 115), 3.0, rng)  # an arm entering from the left
+    truth = np.zeros((240, 320), bool)
+    truth[60:180, :200] = True
+    r = find_region(img, site="body")
+    assert _iou(r, truth) > 0.9
+
+
+def test_woods_patch_at_skin_edge_stays_and_garment_at_frame_stays_out():
+    rng = np.random.default_rng(6)
+    img = _noisy((240, 320), (14, 10, 24), 2.0, rng)  # dark room
+    img[40:200, 60:260] = _noisy((160, 200), (58, 44, 92), 3.0, rng)  # skin under UV
+    img[90:140, 220:260] = _noisy((50, 40), (175, 185, 235), 3.0, rng)  # fluorescent patch at the edge
+    img[200:240, 40:280] = _noisy((40, 240), (185, 190, 240), 3.0, rng)  # fluorescent garment at the frame
+    r = find_region(img, site="body", modality="woods")
+    assert r[95:135, 225:258].all()
+    assert r[200:240].mean() < 0.1
+    assert r[45:195, 65:255].mean() > 0.97
+
+
+def test_large_photo_gives_the_same_region_as_small():
+    import cv2
+
+    ph = make_photo(rng=404, skin_type="V", site="forearm", background="busy", shape=(300, 400))
+    big = cv2.resize(ph.image, (1600, 1200), interpolation=cv2.INTER_LINEAR)
+    r_small = find_region(ph.image, site="body")
+    r_big = find_region(big, site="body")
+    assert r_big.shape == (1200, 1600) and r_big.dtype == bool
+    down = cv2.resize(r_big.astype(np.uint8), (400, 300), interpolation=cv2.INTER_AREA) > 0
+    assert _iou(down, r_small) > 0.95
+    assert _iou(r_small, ph.truth.roi_mask) > 0.85
+
+
+def test_woods_face_keeps_border_patches():
+    # sample patient P003 (Wood's lamp, type V): fluorescent patches reach the face border
+    from pathlib import Path
+
+    import cv2
+
+    root = Path(__file__).resolve().parents[1] / "sample_images"
+    img = cv2.imread(str(root / "photos/P003/week00/face_woods.jpg"))[..., ::-1]
+    depig = cv2.imread(str(root / "truth/P003/week00/depig_mask.png"), cv2.IMREAD_GRAYSCALE) > 0
+    roi = cv2.imread(str(root / "truth/P003/week00/roi_mask.png"), cv2.IMREAD_GRAYSCALE) > 0
+    r = find_region(np.ascontiguousarray(img), site="face", modality="woods")
+    assert (depig & r).sum() >= 0.95 * depig.sum()
+    assert _iou(r, roi) > 0.72
+
+
+def test_astronaut_face_region_leaves_out_eyes_teeth_hair_and_neck():
+    from skimage.data import astronaut
+
+    r = find_region(astronaut(), site="face")
+    inside = {"forehead": (90, 225), "left cheek": (135, 200), "right cheek": (120, 252)}
+    outside = {"left eye": (100, 203), "right eye": (102, 247), "teeth": (145, 230),
+               "hair": (40, 225), "neck": (200, 225)}
+    for name, (y, x) in inside.items():
+        assert r[y - 2: y + 3, x - 2: x + 3].all(), name
+    for name, (y, x) in outside.items():
+        assert not r[y - 2: y + 3, x - 2: x + 3].any(), name

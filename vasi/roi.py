@@ -1,24 +1,34 @@
 """The assessed region: which pixels of a photo are the skin being scored.
 
-A user-supplied mask always wins. Otherwise:
+A user-supplied mask always wins. Otherwise everything is decided on a small working
+image (long side ``WORK_SIDE`` px) and the result is upsampled to full resolution.
 
-* **Skin** is found relative to the photo's own dominant skin colour, not with fixed colour
-  boxes: a loose prior (skin-like hue, some chroma) seeds the estimate, the dominant skin
-  colour is the robust centre of the seeds nearest the image centre, and a pixel is skin
-  when its chromaticity lies within a few robust standard deviations of it. Depigmented
-  skin is skin: pixels lighter and less yellow than the skin but still skin-hued (pink,
-  not neutral white) and touching it are added, so patches stay inside the region even
-  on a white background. Under a Wood's lamp skin is separated from the darker
-  background by its (log) luminance.
-* **Body sites**: the largest skin component (holes filled), with a shape prior: large
-  appendages much thinner than the site itself (arms and neck beside a trunk, skin-coloured
-  background joined through a narrow bridge) are cut off; small ones (fingers) stay.
-  Wood's lamp faces without a fittable oval take the skin blob's convex hull, so a
-  fluorescent patch at the face border is not cut out.
-* **Faces** (F-VASI area, SPEC.md section 1): the face oval is fitted to the head's skin
-  blob -- from the top of the skin (the hairline) down to the chin, where the blob narrows
-  into the neck, and across the cheeks below the ears -- so ears, neck and hair fall
-  outside. Inside the oval, non-skin features (eyes, brows, nostrils, lips) stay holes.
+* **Skin** is a two-class decision relative to the photo itself, with no fixed colour
+  boxes: the *skin colour* is the robust centre and spread of the skin-hued pixels near
+  the image centre (or a detected face); the *background colours* are clusters of the
+  frame's border (minus the ones that are the subject reaching the frame). Features are
+  log colour ratios R/G and B/G in linear light -- unchanged by shading and light
+  intensity -- and log luminance, with a wider tolerance on the dark (shaded) side. A
+  pixel is skin when it is near the skin colour and the skin explains it better than
+  every background colour, so a skin-coloured but distinct background does not leak in.
+* **Depigmented skin is skin**: pixels bluer relative to red (less melanin) than the skin
+  yet still pink, not neutral (visible light), or fluorescing brighter than both the skin
+  and the background (Wood's lamp), join the skin when their outline is mostly enclosed
+  by skin -- so patches at the border of a limb or face stay inside, even on a white
+  background, while a bright garment at the frame's edge does not come in.
+* **Body sites**: the skin component connected to the subject (centre-weighted), holes
+  filled, with a shape prior: large appendages much thinner than the site itself (arms
+  and neck beside a trunk, background joined through a narrow bridge) are cut off;
+  small ones (fingers) stay.
+* **Faces** (F-VASI area, SPEC.md section 1): two half-ellipses joined at the eye line --
+  up to the hairline and down to the chin (from the mouth's position, facial thirds) --
+  across the cheeks, so ears, neck and hair fall outside; inside, the non-skin features
+  (eyes, brows, nostrils, lips) stay holes with a small margin. The eyes are the most
+  symmetric pair of holes with a mouth below; the outline is accepted only when skin
+  covers it and is left-right symmetric. Otherwise a face detector (scikit-image's LBP
+  frontal-face cascade, offline) finds the face and the same is done on a crop around it.
+  Under a Wood's lamp, light from one side leaves the far side in shade indistinguishable
+  from the background: the face's skin is taken on both sides of its axis.
 """
 
 from __future__ import annotations
@@ -27,7 +37,6 @@ import logging
 
 import cv2
 import numpy as np
-from scipy import ndimage as ndi
 
 from ._validate import MODALITIES, check_choice, check_image, check_mask, to_float
 
@@ -260,11 +269,11 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None) -> np
 
     def model(m):
         c = np.array([np.median(f[m]) for f in feats], np.float32)
-        sp = np.array([1.4826 * np.median(np.abs(f[m] - ci)) for f, ci in zip(feats, c)], np.float32)
+        sp = np.array([1.4826 * np.median(np.abs(f[m] - ci)) for f, ci in zip(feats, c, strict=True)], np.float32)
         return c, np.maximum(sp, np.asarray(SPREAD_FLOOR, np.float32))
 
     def zs(c, sp):
-        return [(f - ci) * np.float32(1.0 / si) for f, ci, si in zip(feats, c, sp)]
+        return [(f - ci) * np.float32(1.0 / si) for f, ci, si in zip(feats, c, sp, strict=True)]
 
     centre, spread = model(sel)
     z = zs(centre, spread)
@@ -284,7 +293,7 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None) -> np
         zz = np.stack([zi.ravel()[idx] for zi in z], 1)
         d_skin = dist2.ravel()[idx]
         keep = np.ones(idx.size, bool)
-        for c, s in zip(bc, bs):
+        for c, s in zip(bc, bs, strict=True):
             zb = (zz - c) / s
             keep &= d_skin < (zb * zb).sum(1) + 2.0 * float(np.log(s).sum())
         skin.ravel()[idx[~keep]] = False
@@ -294,7 +303,7 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None) -> np
     if modality == "woods":  # fluorescent: clearly brighter than the skin and than the
         # (non-fluorescent) background colours
         zmin = 1.5
-        for c, s in zip(bc, bs):
+        for c, s in zip(bc, bs, strict=True):
             if c[2] < 3.0:
                 zmin = max(zmin, float(c[2] + 2.0 * s[2]))
         depig = (zy > zmin) & (L > float(np.median(L[ref])) + 3)
@@ -341,7 +350,7 @@ def _join_patches(skin, depig, side):
     return _open_close(skin | ok[lab_d], side)
 
 
-WOODS_LUM = True
+#: Skin colour seeds: prior pixels whose centre weight is above this fraction of the maximum.
 SEED_CENTRE = 0.8
 
 
