@@ -51,6 +51,16 @@ def test_mostly_depigmented_region_keeps_normal_skin_as_reference():
     assert seg.reference_lab[0] < 60
 
 
+@pytest.mark.parametrize("seed,skin_type", [(21, "IV"), (25, "IV")])
+def test_extensive_vitiligo_on_a_photo(seed, skin_type):
+    # more than half the face depigmented: normal skin is the minority colour mode
+    ph = make_photo(rng=seed, skin_type=skin_type, site="face", shape=(450, 600), extent=2.5 if seed == 21 else 2.0)
+    t = ph.truth
+    assert t.depig_mask.sum() > 0.5 * t.roi_mask.sum()
+    seg = segment(ph.image, roi=t.roi_mask)
+    assert _dice(seg.mask, t.depig_mask) > 0.9
+
+
 def test_no_depigmentation_is_empty_and_flagged():
     rng = np.random.default_rng(3)
     img = np.clip(np.full((120, 160, 3), (150, 105, 75)) + rng.normal(0, 3, (120, 160, 3)), 0, 255).astype(np.uint8)

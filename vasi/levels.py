@@ -24,6 +24,9 @@ USE_TEXTURE = True
 #: axis: soft-edged patches have partially depigmented cores, the fully depigmented skin
 #: is their upper part.
 CORE_PERCENTILE = 90.0
+#: Separation of the two colour modes (in pooled robust standard deviations) above which
+#: the region is taken to hold both normal and depigmented skin from the start.
+BIMODAL_SEPARATION = 4.0
 
 
 def _components_below(mask: np.ndarray, min_px: float) -> np.ndarray:
@@ -87,20 +90,23 @@ def _core_delta_e(srgb, ref, core) -> float:
 
 
 def _initial_reference(F, core):
-    """Normal-skin guess: the whole core, or its darker mode when clearly bimodal."""
-    nf = F.shape[2]
+    """Normal-skin guess: the whole core, or its more pigmented mode when the colour axis is
+    clearly bimodal (extensive vitiligo: most of the region may be depigmented).
+
+    The test uses the colour feature (melanin or fluorescence axis), which shading does not
+    change, and asks the two Otsu modes to stand ``BIMODAL_SEPARATION`` pooled robust
+    standard deviations apart (a single normal distribution split by Otsu gives ~2.7)."""
     Fc = _ref.sample(F, core)
-    med, sd = np.array([_ref.robust_stats(Fc[:, i]) for i in range(nf)]).T
-    s0 = ((F - med.astype(np.float32)) / np.maximum(sd, 1e-3).astype(np.float32)).sum(axis=2) / np.sqrt(nf)
-    vals = _ref.sample(s0, core)
-    if np.ptp(vals) > 0:
-        t = filters.threshold_otsu(vals)
-        lo, hi = vals[vals <= t], vals[vals > t]
-        if lo.size > 50 and hi.size > 50:
+    col = Fc[:, 1]
+    if np.ptp(col) > 0:
+        t = float(filters.threshold_otsu(col))
+        lo, hi = col[col <= t], col[col > t]
+        if min(lo.size, hi.size) > max(50, 0.05 * col.size):
             m_lo, s_lo = _ref.robust_stats(lo)
-            m_hi, _ = _ref.robust_stats(hi)
-            if m_hi - m_lo > 6.0 * max(s_lo, 1e-3):
-                return core & (s0 <= t)
+            m_hi, s_hi = _ref.robust_stats(hi)
+            pooled = np.sqrt(0.5 * (s_lo**2 + s_hi**2))
+            if m_hi - m_lo > BIMODAL_SEPARATION * max(pooled, 1e-3):
+                return core & (F[..., 1] <= t)
     return core.copy()
 
 
