@@ -23,7 +23,8 @@ image (long side ``WORK_SIDE`` px) and the result is upsampled to full resolutio
 * **Faces** (F-VASI area, SPEC.md section 1): two half-ellipses joined at the eye line --
   up to the hairline and down to the chin (from the mouth's position, facial thirds) --
   across the cheeks, so ears, neck and hair fall outside; inside, the non-skin features
-  (eyes, brows, nostrils, lips) stay holes with a small margin. The eyes are the most
+  (eyes, brows, nostrils, lips) stay holes with a small margin, and each eye opening
+  (white sclera included) is left out by anatomy (``EYE_SIZE``). The eyes are the most
   symmetric pair of holes with a mouth below; the outline is accepted only when skin
   covers it and is left-right symmetric. Otherwise a face detector (scikit-image's LBP
   frontal-face cascade, offline) finds the face and the same is done on a crop around it.
@@ -494,7 +495,7 @@ def _face_oval(blob: np.ndarray):
     eye = _eye_line(blob, filled, cx, face_w, top)
     if eye is None:  # no facial geometry to anchor an F-VASI outline on
         return None
-    eye_r, cx = eye
+    eye_r, cx, eye_dx = eye
     # the face's width at the cheeks: widest opened row within a band around the eyes
     band = widths[max(0, int(eye_r - 0.15 * face_w)): int(eye_r + 0.35 * face_w) + 1]
     if band.size and band.max() >= 8:
@@ -502,7 +503,7 @@ def _face_oval(blob: np.ndarray):
     mouth = _mouth_row(blob, filled, cx, face_w, eye_r)
     down = CHIN_PER_MOUTH * (mouth - eye_r) if mouth is not None else FACE_DOWN * face_w
     down = float(np.clip(down, 0.6 * face_w, 1.0 * face_w))
-    return cx, eye_r, 0.5 * FACE_SIDE * face_w, FACE_UP * face_w, down
+    return cx, eye_r, 0.5 * FACE_SIDE * face_w, FACE_UP * face_w, down, eye_dx
 
 
 def _mouth_row(blob, filled, cx, face_w, eye_r):
@@ -522,6 +523,8 @@ def _mouth_row(blob, filled, cx, face_w, eye_r):
     return None if best is None else float(best[1])
 
 
+#: Eye opening half-width and half-height as fractions of the face width.
+EYE_SIZE = (0.095, 0.035)
 #: A face outline is accepted when the skin covers at least ``FACE_COVER`` of it and is
 #: left-right symmetric (IoU with its mirror image) at least ``FACE_SYM``.
 FACE_COVER = 0.7
@@ -553,7 +556,7 @@ def _face_like(blob, oval) -> bool:
 
 
 def _outline_mask(shape, oval) -> np.ndarray:
-    cx, ey, hw, up, down = oval
+    cx, ey, hw, up, down = oval[:5]
     m = np.zeros(shape, np.uint8)
     c = (int(round(cx)), int(round(ey)))
     hw = max(1, int(round(hw)))
@@ -587,7 +590,7 @@ def _eye_line(blob, filled, cx, face_w, top):
             if ratio < 0.3:
                 continue
             cost = abs(mid - cx) / face_w + dy / face_w + (1 - ratio) * 0.3
-            pairs.append((cost, 0.5 * (com[i, 0] + com[j, 0]), mid))
+            pairs.append((cost, 0.5 * (com[i, 0] + com[j, 0]), mid, dx))
     if not pairs:
         return None
     # a pair with a mouth below it is a pair of eyes (brows, or holes in hair, have no
@@ -595,10 +598,10 @@ def _eye_line(blob, filled, cx, face_w, top):
     # preferring the lower of two similar ones (eyes lie below brows)
     with_mouth = [p for p in pairs if _mouth_row(blob, filled, p[2], face_w, p[1]) is not None]
     best = None
-    for cost, row, mid in with_mouth or pairs:
+    for cost, row, mid, dx in with_mouth or pairs:
         if best is None or cost < best[0] - 0.05 or (abs(cost - best[0]) <= 0.05 and row > best[1]):
-            best = (cost, row, mid)
-    return best[1], best[2]
+            best = (cost, row, mid, dx)
+    return best[1], best[2], best[3]
 
 
 def find_region(image, *, site: str = "face", mask=None, modality: str = "visible") -> np.ndarray:
@@ -667,7 +670,7 @@ def _face_small(srgb, lin, modality, cw, face=None):
         oval = None  # "eyes" in something that is not a face
     if oval is None and face is not None:
         r, c, size = face  # a frontal-face box: eyes ~12 % of its size above its centre
-        oval = (c, r - 0.12 * size, 0.5 * FACE_SIDE * size, FACE_UP * size, FACE_DOWN * size)
+        oval = (c, r - 0.12 * size, 0.5 * FACE_SIDE * size, FACE_UP * size, FACE_DOWN * size, 0.45 * size)
     return blob, oval
 
 
@@ -692,6 +695,15 @@ def _face_mask(blob, oval, modality):
             blob = blob.copy()
             blob[:, sl] |= blob[:, sl][:, ::-1]
     region = blob & _outline_mask(blob.shape, oval)
+    # the eye openings (sclera included: white, but not skin), by anatomy: a palpebral
+    # fissure ~30 x 10 mm on a ~145 mm wide face, centred on each eye
+    face_w = 2.0 * oval[2] / FACE_SIDE
+    eyes = np.zeros(blob.shape, np.uint8)
+    for sgn in (-1, 1):
+        c = (int(round(oval[0] + sgn * 0.5 * oval[5])), int(round(oval[1])))
+        cv2.ellipse(eyes, c, (max(1, int(round(EYE_SIZE[0] * face_w))), max(1, int(round(EYE_SIZE[1] * face_w)))),
+                    0, 0, 360, 1, -1)
+    region &= eyes == 0
     # fill only tiny holes (pores, specks); eyes, brows, nostrils and lips stay out
     holes = _fill_holes(region) & ~region
     n, lab_h, st, _ = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=8)
