@@ -62,7 +62,7 @@ def _small(arr: np.ndarray):
     if k < 1.0:
         size = (max(1, int(round(W * k))), max(1, int(round(H * k))))
         if k < 1.0 / 4.0:
-            mid = (size[0] * 3, size[1] * 3)
+            mid = (size[0] * 2, size[1] * 2)
             src = cv2.resize(src, mid, interpolation=cv2.INTER_NEAREST)
         small = cv2.resize(src, size, interpolation=cv2.INTER_AREA)
     else:
@@ -500,16 +500,22 @@ def _face_oval(blob: np.ndarray):
     band = widths[max(0, int(eye_r - 0.15 * face_w)): int(eye_r + 0.35 * face_w) + 1]
     if band.size and band.max() >= 8:
         face_w = float(band.max())
-    mouth = _mouth_row(blob, filled, cx, face_w, eye_r)
+    mouth = _mouth_row(_holes_cc(blob, filled), cx, face_w, eye_r)
     down = CHIN_PER_MOUTH * (mouth - eye_r) if mouth is not None else FACE_DOWN * face_w
     down = float(np.clip(down, 0.6 * face_w, 1.0 * face_w))
     return cx, eye_r, 0.5 * FACE_SIDE * face_w, FACE_UP * face_w, down, eye_dx
 
 
-def _mouth_row(blob, filled, cx, face_w, eye_r):
-    """Row of the mouth: the widest hole centred below the eyes, or None."""
-    holes = filled & ~blob
-    n, lab, st, cen = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=8)
+def _holes_cc(blob, filled):
+    """Connected components of the holes in the skin blob: ``(n, stats, centroids)``."""
+    n, _, st, cen = cv2.connectedComponentsWithStats((filled & ~blob).astype(np.uint8), connectivity=8)
+    return n, st, cen
+
+
+def _mouth_row(hcc, cx, face_w, eye_r):
+    """Row of the mouth: the widest hole (of ``hcc = _holes_cc(...)``) centred below the
+    eyes, or None."""
+    n, st, cen = hcc
     best = None
     for i in range(1, n):
         wi = st[i, cv2.CC_STAT_WIDTH]
@@ -567,8 +573,8 @@ def _outline_mask(shape, oval) -> np.ndarray:
 
 def _eye_line(blob, filled, cx, face_w, top):
     """(row, centre col) of the eyes: the most symmetric pair of holes of similar size."""
-    holes = filled & ~blob
-    n, _, st, cen = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=8)
+    hcc = _holes_cc(blob, filled)
+    n, st, cen = hcc
     n -= 1
     if n < 2:
         return None
@@ -596,7 +602,7 @@ def _eye_line(blob, filled, cx, face_w, top):
     # a pair with a mouth below it is a pair of eyes (brows, or holes in hair, have no
     # mouth at the right distance); among those, and otherwise, the most symmetric pair,
     # preferring the lower of two similar ones (eyes lie below brows)
-    with_mouth = [p for p in pairs if _mouth_row(blob, filled, p[2], face_w, p[1]) is not None]
+    with_mouth = [p for p in pairs if _mouth_row(hcc, p[2], face_w, p[1]) is not None]
     best = None
     for cost, row, mid, dx in with_mouth or pairs:
         if best is None or cost < best[0] - 0.05 or (abs(cost - best[0]) <= 0.05 and row > best[1]):
