@@ -179,7 +179,7 @@ def test_public_names():
     assert vasi.track_series is track_series and vasi.SeriesResult is SeriesResult
 
 
-@pytest.mark.parametrize("max_side", [210, 300])  # integer (2x) and fractional reduction
+@pytest.mark.parametrize("max_side", [210, 300])  # both reduce 420 px by 2 (integer factor)
 def test_reduced_working_resolution_matches_full(series, result, max_side):
     """Tracking at a working resolution below the photo's: same percentages, counts in
     full-resolution baseline pixels, full-resolution masks and labels."""

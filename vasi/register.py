@@ -20,6 +20,9 @@ Methods (``method=``):
     about 1000 px on the long side, Lowe ratio test, USAC-MAGSAC homography (seeded, so the
     same inputs give the same numbers), plausibility checks, then ECC refinement that is kept
     only when it improves the correlation and stays close to the feature estimate.
+    Keypoints are ORB (~10x cheaper than SIFT) when ORB finds a strongly supported
+    homography, SIFT otherwise (``detector=``). For a series, :func:`prepare` the baseline
+    once: its working images and keypoints are then reused for every follow-up.
 ``"ecc"``
     Coarse-to-fine intensity alignment (ECC) from the identity; small motions only.
 ``"marker"``
@@ -432,7 +435,15 @@ def _ecc(template, moving, H0, tmask, mmask=None, *, iterations=30, eps=1e-4, bl
          motion="homography"):
     """ECC refinement (masks for both images). Returns (H, rho) or (None, nan)."""
     warp_mode = cv2.MOTION_HOMOGRAPHY if motion == "homography" else cv2.MOTION_AFFINE
-    W = np.asarray(H0, np.float32).copy()
+    # only the template's masked box takes part: crop to it (ECC's cost is per template px)
+    T = np.eye(3)
+    if tmask is not None and tmask.any():
+        rows, cols = np.flatnonzero(tmask.any(axis=1)), np.flatnonzero(tmask.any(axis=0))
+        y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        if (y1 - y0) * (x1 - x0) < 0.9 * tmask.size:
+            template, tmask = template[y0:y1, x0:x1], tmask[y0:y1, x0:x1]
+            T[0, 2], T[1, 2] = x0, y0
+    W = (np.asarray(H0, np.float64) @ T).astype(np.float32)
     if motion != "homography":
         W = W[:2]
     crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, eps)
@@ -447,7 +458,7 @@ def _ecc(template, moving, H0, tmask, mmask=None, *, iterations=30, eps=1e-4, bl
         return None, float("nan")
     if motion != "homography":
         W = np.vstack([W, [0, 0, 1]])
-    W = W.astype(np.float64)
+    W = W.astype(np.float64) @ np.linalg.inv(T)
     return W / W[2, 2], float(rho)
 
 
@@ -534,6 +545,8 @@ def _texture_corr(ctx, Hw, mask):
 #: Feature detectors by name (``detector=`` of :func:`register`): keypoints per photo and the
 #: descriptor norm. ORB (binary) costs ~1/10 of SIFT; SIFT is the fallback of ``"auto"``.
 _ORB_N = 1500
+#: ECC refinement stages: (resolution divisor of the working image, iterations, blur px).
+_ECC_STAGES = ((1, 10, 5),)
 _DETECTORS = {
     "orb": (lambda: cv2.ORB_create(nfeatures=_ORB_N, scaleFactor=1.2, nlevels=8, edgeThreshold=21,
                                    patchSize=21, fastThreshold=5), cv2.NORM_HAMMING),
@@ -694,30 +707,45 @@ class _Ctx:
     def refine_ecc(self, Hw):
         """ECC refinement kept only when it improves correlation and stays near Hw.
 
-        Runs on half the working resolution when that is still >= 350 px (ECC and the
-        correlations cost ~4x less; the feature estimate is already within a pixel).
+        Runs the stages of ``_ECC_STAGES`` (resolution divisor, iterations, blur); the
+        default is one stage at the working resolution, at most 10 iterations, on the
+        template's region box only (a divisor 2 stage, 4x cheaper, left the ECC unkept on
+        half of the benchmark pairs and the median residual at 0.15 mm instead of 0.05 mm).
+        The correlations that decide whether to keep it are measured at the first stage's
+        resolution.
         """
         if not self.refine:
             return Hw, None, {"ecc_kept": False}
-        if max(self.raw_b.shape) >= 700 and max(self.raw_f.shape) >= 700:
-            (gb, mb), (gf, mf) = self.pb.half(), self.pf.half()
-            S = _scale_matrix(0.5)
-        else:
-            gb, mb, gf, mf, S = self.raw_b, self.roi_b, self.raw_f, self.roi_f, np.eye(3)
-        Si = np.linalg.inv(S)
-        Hl = S @ Hw @ Si
-        Hl /= Hl[2, 2]
-        # ECC on a mildly smoothed grey image, restricted to the baseline region
-        rho0 = _corr(gb, gf, Hl, mb)
-        H1l, _ = _ecc(gb, gf, Hl, mb, mf, iterations=20)
-        if H1l is None:
-            return Hw, rho0, {"ecc_kept": False, "ecc_reason": "did not converge"}
-        H1 = Si @ H1l @ S
-        H1 /= H1[2, 2]
+        big = max(self.raw_b.shape) >= 700 and max(self.raw_f.shape) >= 700
+        stages = [st for st in _ECC_STAGES if st[0] == 1 or big]
+        H1 = Hw
+        rho0 = rho1 = None
+        for k, (lev, iters, blur) in enumerate(stages):
+            if lev == 2:
+                (gb, mb), (gf, mf) = self.pb.half(), self.pf.half()
+            else:
+                gb, mb, gf, mf = self.raw_b, self.roi_b, self.raw_f, self.roi_f
+            S = _scale_matrix(1.0 / lev)
+            Si = np.linalg.inv(S)
+            Hl = S @ H1 @ Si
+            Hl /= Hl[2, 2]
+            if k == 0:
+                # ECC on a mildly smoothed grey image, restricted to the baseline region
+                rho0 = _corr(gb, gf, Hl, mb)
+                g0 = (gb, gf, mb, S)
+            H1l, _ = _ecc(gb, gf, Hl, mb, mf, iterations=iters, blur=blur)
+            if H1l is None:
+                if k == 0:
+                    return Hw, rho0, {"ecc_kept": False, "ecc_reason": "did not converge"}
+                break
+            H1 = Si @ H1l @ S
+            H1 /= H1[2, 2]
+        gb, gf, mb, S = g0
+        H1l = S @ H1 @ np.linalg.inv(S)
+        rho1 = _corr(gb, gf, H1l / H1l[2, 2], mb)
         hh, ww = self.grey_b.shape
         move = transform_error_px(H1, Hw, (hh, ww), mask=self.roi_b,
                                   step=max(8, max(hh, ww) // 40))
-        rho1 = _corr(gb, gf, H1l, mb)
         shift = float(np.nanmax(move)) if move.size else 0.0
         if np.isfinite(rho1) and (not np.isfinite(rho0) or rho1 >= rho0) and shift <= 4.0 \
                 and not self.plausible(H1):

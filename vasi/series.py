@@ -303,6 +303,7 @@ def track_series(
     measure: str = "envelope",
     envelope_kwargs: dict | None = None,
     min_contrast_ratio: float = 0.4,
+    max_side: int = 1200,
 ) -> SeriesResult:
     """Register, track and score a photo series of one site.
 
@@ -355,6 +356,14 @@ def track_series(
     roi_from_baseline : bool
         Assess each registered follow-up on the baseline region mapped into it (the same
         skin at every visit) instead of re-detecting it; user ``rois`` always win.
+    max_side : int
+        Working resolution (long side, px) of registration and tracking: photos larger than
+        this are reduced by the smallest integer factor that brings the baseline's long side
+        to at most ``max_side`` (a 12 MP photo of 4000 px to 1000 px; ``max_side`` in
+        ``register_kwargs`` wins) and are registered, warped and compared at that size;
+        areas are reported in full-resolution baseline pixels and the returned masks and
+        labels have the baseline photo's full size. Pixel-valued
+        ``envelope_kwargs`` (``margin_px``, ``sigma_px``) are at the working resolution.
 
     Returns
     -------
@@ -410,12 +419,15 @@ def track_series(
     tol_px = max(1, int(round(tolerance_mm / mm_b))) if mm_b else 3
 
     # 2. everything in baseline coordinates happens at the registration's working
-    # resolution (long side `max_side`, 1000 px by default): the baseline is prepared once
+    # resolution (long side `max_side`, 1200 px by default): the baseline is prepared once
     # (grey images, region, keypoints reused for every follow-up), follow-up photos and
     # masks are warped at that size, and pixel counts are scaled back to full-resolution
     # baseline pixels (`fa` full px per working px). Full-resolution work is left to
     # find_region / segment, once per photo.
-    max_side = int(register_kwargs.pop("max_side", 1000))
+    max_side = int(register_kwargs.pop("max_side", max_side))
+    long_b = max(base_img.shape[:2])
+    if long_b > max_side:  # an integer reduction (cv2's fast, exact box filter), <= max_side
+        max_side = max(64, long_b // int(np.ceil(long_b / max_side)))
     register_kwargs.pop("roi", None)  # evidence comes from the regions above
     pb = prepare(base_img, roi=roi_b, max_side=max_side)
     sw = pb.scale
@@ -588,6 +600,7 @@ def track_series(
         "f_vasi_method": "per-patch baseline envelopes (relative HU), new depigmentation at level 1",
         "coordinates": "baseline",
         "working_shape": tuple(int(v) for v in shape_w),
+        "working_max_side": max_side,
         "working_scale": (float(sw[0]), float(sw[1])),
     }
     return SeriesResult(visits, patches_df, labels_full, roi_b, tuple(out_masks), tuple(out_new),
