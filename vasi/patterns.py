@@ -92,15 +92,16 @@ def patterns(
     edge_px: int | None = None,
     min_island_px: int | None = None,
     min_signal: float = 0.05,
-    marginal_excess: float = 0.4,
-    dot_ratio: float = 0.65,
+    marginal_excess: float = 0.5,
+    dot_ratio: float = 0.6,
     scales_mm=(0.7, 2.0, 6.0),
+    scales_px=(2.0, 6.0, 18.0),
     island_density: float | None = None,
     diffuse_darkening: float = 0.15,
     far_px: int = 3,
     island_h=(2.0, 2.5, 3.0, 4.0, 5.0, 6.0),
     island_smooth_px: float = 0.5,
-    island_margin: float = 1.0,
+    island_margin: float = 0.5,
 ) -> pd.DataFrame:
     """Classify the repigmentation pattern of every baseline patch at one visit.
 
@@ -136,7 +137,9 @@ def patterns(
         perifollicular (dots) rather than diffuse.
     scales_mm : (float, float, float)
         Gaussian scales (mm) bounding the fine (dots) and coarse (broad areas) bands of
-        ``fine_scale_ratio``; without ``mm_per_px`` 2, 6 and 18 px.
+        ``fine_scale_ratio``.
+    scales_px : (float, float, float)
+        The same in px, used without ``mm_per_px``.
     island_density : float, optional
         Interior islands (repigmented components not connected to the border band), per area
         of the patch not taken by border-connected repigmentation, at or above which (with at
@@ -165,11 +168,19 @@ def patterns(
     Returns
     -------
     pandas.DataFrame
-        One row per patch: ``patch_id``, ``pattern``, ``island_count``, ``island_area_px``,
-        ``island_mean_area_px``, ``marginal_area_px``, ``border_advance_px``,
-        ``contrast_loss`` (0-1, NaN without colours), ``contrast_spread``,
-        ``island_fraction``, ``marginal_fraction``, ``diffuse_fraction``; with ``mm_per_px``
-        also ``island_density_per_cm2``, ``island_mean_area_mm2``, ``border_advance_mm``.
+        One row per patch: ``patch_id``, ``pattern``, ``island_count`` (islands, see
+        ``island_h``), ``island_area_px`` (repigmented area of the counted components, px),
+        ``island_mean_area_px`` (that area per island), ``marginal_area_px``
+        (border-connected repigmentation beyond the wobble band, px), ``border_advance_px``
+        (inward border advance, px), ``depth_auc``, ``border_excess`` (0 uniform .. 1 all in
+        the border band), ``interior_island_count``, ``interior_island_density`` (per cm², or
+        per 1000 px without a scale), ``repigmented_radius_px``, ``residual_radius_px`` (mean
+        half-widths, px), ``repigmented_fraction`` (of the patch, 0-1, from the masks),
+        ``residual_darkening`` (median drop of ``t``), ``degree_repigmented_fraction`` (mean
+        ``t`` drop over the patch), ``degree_border_excess``, ``fine_scale_ratio`` (0-1),
+        ``island_depth_k`` (dip depth used, in noise SDs); with ``mm_per_px`` also
+        ``island_density_per_cm2``, ``island_mean_area_mm2``, ``border_advance_mm``.
+        Without degree maps the masks stand in for ``t`` (``island_depth_k`` is NaN).
 
     Examples
     --------
@@ -198,7 +209,8 @@ def patterns(
         island_density = 2.5 if mm_per_px else 1.5
     if min_island_px is None:
         min_island_px = max(2, int(round(0.1 / mm_per_px**2))) if mm_per_px else 2
-    scales = tuple(float(x) / mm_per_px for x in scales_mm) if mm_per_px else (2.0, 6.0, 18.0)
+    scales = (tuple(float(x) / mm_per_px for x in scales_mm) if mm_per_px
+              else tuple(float(x) for x in scales_px))
     use_degree = baseline_degree is not None and followup_degree is not None
     if use_degree:
         baseline_degree = np.asarray(baseline_degree, float)
