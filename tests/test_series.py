@@ -202,6 +202,11 @@ def test_reduced_working_resolution_matches_full(series, result, max_side):
         assert m.shape == SHAPE and m.dtype == bool
     # the returned full-resolution masks hold the counted areas
     assert int(res.masks[1].sum()) == pytest.approx(v.loc[1, "depigmented_area_px"], rel=0.03)
+    import pickle
+
+    again = pickle.loads(pickle.dumps(res.masks))  # batch workers send results across
+    assert len(again) == 3
+    np.testing.assert_array_equal(again[1], res.masks[1])
     p = res.patches[res.patches["week"] == 24].set_index("patch_id")
     q = result.patches[result.patches["week"] == 24].set_index("patch_id")
     assert p["baseline_area_px"].to_numpy() == pytest.approx(q["baseline_area_px"].to_numpy(),

@@ -16,8 +16,8 @@ its ``warp`` refuses to run, so a series is never scored on a wrong alignment.
 Methods (``method=``):
 
 ``"features"``
-    SIFT keypoints on a contrast-normalised (CLAHE) grey image at a working resolution of
-    about 1000 px on the long side, Lowe ratio test, USAC-MAGSAC homography (seeded, so the
+    Keypoints (ORB or SIFT, see below) on a contrast-normalised (CLAHE) grey image at a
+    working resolution of about 1000 px on the long side, Lowe ratio test, USAC-MAGSAC homography (seeded, so the
     same inputs give the same numbers), plausibility checks, then ECC refinement that is kept
     only when it improves the correlation and stays close to the feature estimate.
     Keypoints are ORB (~10x cheaper than SIFT) when ORB finds a strongly supported

@@ -14,6 +14,7 @@ single-photo F-VASI (no alignment needed) is still reported as ``f_vasi_unregist
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from .roi import find_region
 from .segment import Segmentation, segment
 from .track import EnvelopeModel, Tracking, label_patches, track
 
-__all__ = ["SeriesResult", "track_series"]
+__all__ = ["SeriesResult", "FullResMasks", "track_series"]
 
 log = logging.getLogger("vasi")
 
@@ -71,12 +72,14 @@ class SeriesResult:
         Baseline patch labels (``patch_id`` values).
     roi : ndarray of bool, shape (Hb, Wb)
         Baseline assessed region.
-    masks : tuple of (ndarray of bool or None)
+    masks : sequence of (ndarray of bool, shape (Hb, Wb), or None)
         Depigmentation of each visit in baseline coordinates (None when registration failed).
-    new_masks : tuple of (ndarray of bool or None)
-        New depigmentation outside the baseline patches, per visit.
-    valid_masks : tuple of (ndarray of bool or None)
-        Baseline pixels each visit's photo covers.
+        A :class:`FullResMasks`: indexable like a tuple; each mask is brought from the
+        working resolution to the baseline's full size on first access.
+    new_masks : sequence of (ndarray of bool or None)
+        New depigmentation outside the baseline patches, per visit (:class:`FullResMasks`).
+    valid_masks : sequence of (ndarray of bool or None)
+        Baseline pixels each visit's photo covers (:class:`FullResMasks`).
     registrations : tuple of (Registration or None)
         Per visit (None for the baseline itself).
     segmentations : tuple of Segmentation
@@ -122,6 +125,49 @@ class SeriesResult:
         ['week']
         """
         return (self.patches if patches else self.visits).copy()
+
+
+class FullResMasks(Sequence):
+    """Per-visit masks kept at the working resolution, given at full resolution on access.
+
+    Indexing, ``len``, iteration and slicing work as for a tuple; element ``i`` is the
+    working-resolution mask upsampled (nearest, exact pixel map) to ``shape`` the first time
+    it is read, then cached. ``None`` entries stay ``None``.
+
+    Examples
+    --------
+    >>> m = np.zeros((2, 3), bool); m[0, 1] = True
+    >>> seq = FullResMasks([m, None], (0.5, 0.5), (4, 6))
+    >>> len(seq), seq[1] is None, seq[0].shape, int(seq[0].sum())
+    (2, True, (4, 6), 4)
+    """
+
+    def __init__(self, masks, scale, shape):
+        self._work = list(masks)
+        self._full = [None] * len(self._work)
+        self.scale = (float(scale[0]), float(scale[1]))
+        self.shape = tuple(int(v) for v in shape)
+
+    def __len__(self) -> int:
+        return len(self._work)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return tuple(self[k] for k in range(*i.indices(len(self))))
+        w = self._work[i]
+        if w is None:
+            return None
+        out = self._full[i]
+        if out is None:
+            out = _up_masks((w,), self.scale, self.shape)[0]
+            self._full[i] = out
+        return out
+
+    def __repr__(self) -> str:
+        return f"FullResMasks({len(self)} visits, shape={self.shape})"
+
+    def __reduce__(self):  # pickle the small masks only
+        return (FullResMasks, (self._work, self.scale, self.shape))
 
 
 # ------------------------------------------------------------------ helpers
@@ -254,11 +300,11 @@ def _up_labels(labels, s, shape):
 
 def _region_to_followup(roi_w, Hw, pf, shape_f):
     """The baseline region (working resolution) mapped into the full-resolution follow-up:
-    warped at working resolution, upsampled as coverage and thresholded at one half."""
+    warped at working resolution (coverage >= 1/2), then upsampled (nearest)."""
     hf, wf = pf.rgb.shape[:2]
     cov = cv2.warpPerspective(roi_w.view(np.uint8) * np.uint8(255), Hw, (wf, hf),
                               flags=cv2.INTER_LINEAR)
-    return _upsample(cov, pf.scale, shape_f, cv2.INTER_LINEAR) > 127
+    return _upsample((cov > 127).view(np.uint8), pf.scale, shape_f, cv2.INTER_NEAREST).view(bool)
 
 
 def _full_px(n_work, fa):
@@ -561,10 +607,9 @@ def track_series(
         _px_to_full(ptab, fa, s_mean)
         ptab.insert(0, "week", weeks[i])
         prow.append(ptab)
-        full = _up_masks((fmask, t.new_mask, valid), sw, shape_b)
-        out_masks.append(full[0])
-        out_new.append(full[1])
-        out_valid.append(full[2])
+        out_masks.append(fmask)
+        out_new.append(t.new_mask)
+        out_valid.append(valid)
         rows.append(row)
     labels_full = _up_labels(labels, sw, shape_b)
 
@@ -603,8 +648,9 @@ def track_series(
         "working_max_side": max_side,
         "working_scale": (float(sw[0]), float(sw[1])),
     }
-    return SeriesResult(visits, patches_df, labels_full, roi_b, tuple(out_masks), tuple(out_new),
-                        tuple(out_valid), tuple(out_regs), tuple(segs), tuple(weeks), bi, prov)
+    return SeriesResult(visits, patches_df, labels_full, roi_b,
+                        FullResMasks(out_masks, sw, shape_b), FullResMasks(out_new, sw, shape_b),
+                        FullResMasks(out_valid, sw, shape_b), tuple(out_regs), tuple(segs), tuple(weeks), bi, prov)
 
 
 def _endpoints(visits: pd.DataFrame, bi: int) -> None:
