@@ -627,12 +627,23 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
     Returns
     -------
     ndarray of bool, shape (H, W)
+        At the photo's full resolution (px). The region is found on a working image whose
+        long side is ``WORK_SIDE`` px and upsampled (bilinear, cut at half), so its outline
+        is smooth to about one working pixel (``max(H, W) / WORK_SIDE`` px).
 
     Examples
     --------
     >>> img = np.zeros((40, 40, 3), np.uint8); img[10:30, 10:30] = (200, 150, 120)
     >>> int(find_region(img, site="body").sum())
     400
+
+    A depigmented (pink-white) patch at the skin's edge stays in, on a white background:
+
+    >>> img = np.full((60, 80, 3), 245, np.uint8); img[10:50, 10:70] = (150, 105, 75)
+    >>> img[20:40, 50:70] = (240, 215, 205)
+    >>> r = find_region(img, site="body")
+    >>> bool(r[20:40, 50:70].all()), int(r.sum())
+    (True, 2400)
     """
     arr = check_image(image)
     check_choice(site, SITES, "site")
