@@ -60,16 +60,21 @@ def _nconv(x, w, sigma):
     return num / np.maximum(den, 1e-3)
 
 
-def _band_energies(t, inside, core, scales):
-    """Variance of ``t`` in two spatial bands, fine ``(s0, s1)`` and coarse ``(s1, s2)``.
+def _band_energies(images, inside, core, scales):
+    """Variance of each image in two spatial bands, fine ``(s0, s1)`` and coarse ``(s1, s2)``.
 
     Band-pass = difference of Gaussian means restricted to ``inside`` (the patch), so the
     patch border does not ring; the variance is taken over ``core`` (away from the border).
+    Returns one ``(fine, coarse)`` pair per image.
     """
     w = inside.astype(float)
-    x = np.where(inside, t, 0.0)
-    g = [_nconv(x, w, s) for s in scales]
-    return float(np.var((g[0] - g[1])[core])), float(np.var((g[1] - g[2])[core]))
+    dens = [np.maximum(ndi.gaussian_filter(w, s, mode="constant"), 1e-3) for s in scales]
+    out = []
+    for t in images:
+        x = np.where(inside, t, 0.0)
+        g = [ndi.gaussian_filter(x, s, mode="constant") / d for s, d in zip(scales, dens, strict=True)]
+        out.append((float(np.var((g[0] - g[1])[core])), float(np.var((g[1] - g[2])[core]))))
+    return out
 
 
 def _depth_auc(depth, residual, repig):
@@ -368,8 +373,7 @@ def patterns(
         ratio = np.nan
         core_s = inside & (depth > scales[0])
         if core_s.sum() >= 10:
-            ef, ec = _band_energies(tf, inside, core_s, scales)
-            nf, nc_ = _band_energies(tb, inside, core_s, scales)
+            (ef, ec), (nf, nc_) = _band_energies((tf, tb), inside, core_s, scales)
             fine, coarse = max(ef - nf, 0.0), max(ec - nc_, 0.0)
             if fine + coarse > 0:
                 ratio = fine / (fine + coarse)
