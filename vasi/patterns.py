@@ -27,8 +27,8 @@ visits (:func:`vasi.track.envelope_masks`):
   ``residual_darkening``, the median drop of the degree ``t`` (baseline minus follow-up) over
   residual pixels far from any repigmented pixel.
 
-Decision: repigmented fraction below ``min_signal`` -> ``"diffuse"`` if the residual darkened
-by ``diffuse_darkening`` or more, else ``"none"``; ``border_excess >= marginal_excess`` ->
+Decision: repigmented fraction (of the masks) and mean degree drop both below ``min_signal``
+-> ``"diffuse"`` if the residual darkened by ``diffuse_darkening`` or more, else ``"none"``; ``border_excess >= marginal_excess`` ->
 ``"marginal"``, or ``"mixed"`` when there are also interior islands (at least 3, at
 ``island_density`` or more, covering >= 10 % of the repigmented area);
 ``fine_scale_ratio >= dot_ratio`` -> ``"perifollicular"``; otherwise ``"diffuse"``.
@@ -131,7 +131,8 @@ def patterns(
     min_island_px : int, optional
         Smallest island counted; default 0.1 mm², or 2 px without a scale.
     min_signal : float
-        Repigmented fraction below which the pattern is ``"none"``.
+        Repigmented fraction below which the pattern is ``"none"`` (both the masks' fraction
+        and the mean drop of ``t`` must be below it).
     marginal_excess : float
         ``border_excess`` at or above which repigmentation is marginal: the share of the
         repigmented pixels lying in the outer band of the patch that holds as many pixels as
@@ -381,7 +382,7 @@ def patterns(
         dots = np.isfinite(ratio) and ratio >= dot_ratio
         islands = int_n >= 3 and dens >= island_density and int_a >= 0.1 * n_g
         darkened = np.isfinite(dark) and dark >= diffuse_darkening
-        if f_area < min_signal:
+        if max(f_area, f_deg) < min_signal:
             pattern = "diffuse" if darkened else "none"
         elif border_sig:
             pattern = "mixed" if islands else "marginal"
