@@ -2,16 +2,18 @@
 
 Method ``"relative"`` (default, visible light and Wood's lamp):
 
-1. Crop the photo to the region's bounding box and reduce it to the working resolution
-   (long side <= ``WORK_SIDE`` = 512 px) and compute
+1. Crop the photo to the region's bounding box, reduce the box to the working resolution
+   (long side <= ``WORK_SIDE`` = 512 px, whatever the camera's resolution) and compute
    illumination-robust features in log linear RGB (see :mod:`vasi.reference`): luminance and
    the melanin colour axis ``log B - log R`` (visible) or a fluorescence axis (Wood's lamp);
    local means over ~1 mm (taken in linear light) plus local smoothness (melanin texture).
 2. Normal reference skin: inside the region, away from its edge, away from depigmentation
    candidates and their borders (skin next to a patch is often lighter), without dark
    outliers (hair, nostrils, shadows) or specular highlights. When the region's colours are
-   clearly bimodal the darker mode is taken, so a mostly depigmented region still gets the
-   right reference; a user point or mask overrides it.
+   clearly bimodal on the colour axis (modes ``BIMODAL_SEPARATION`` = 4 pooled robust s.d.
+   apart) the more pigmented mode is taken, so a mostly depigmented region (extensive
+   vitiligo) still gets the right reference; a user point or mask overrides it. Medians and
+   spreads are taken on an even sample of at most 5 000 pixels.
 3. Smooth fields through the reference skin's features (normalised convolution) remove
    shading and illumination gradients; residuals are standardised by the reference skin's
    robust spread (MAD).
@@ -23,8 +25,11 @@ Method ``"relative"`` (default, visible light and Wood's lamp):
 5. Depigmentation index: 0 at normal skin, 1 at the depigmented level. The border is where a
    linear-light blend ``(1 - d*) normal + d* depigmented`` would lie, ``d* = 1 - sensitivity``
    (0.5: half-depigmented skin), evaluated exactly through the log features.
-6. Clean-up: a corner-preserving 5x5 median (hairs, pores), the region's rim follows its
-   interior (mixed skin/background pixels), patches below ``min_area_mm2`` or not
+6. Clean-up: a corner-preserving 5x5 median (hairs, pores) -- or, when the unsmoothed
+   features are quiet enough for a pixel-level decision (the border stands ``FINE_Z`` noise
+   s.d. above normal skin), the same index from them with a 3x3 median, which keeps
+   perifollicular islands; the region's rim follows its interior (mixed skin/background
+   pixels); patches below ``min_area_mm2`` or not
    statistically significant (``z = d' sqrt(n) >= 5``) are dropped. The smooth index is
    upsampled to full resolution and thresholded there, so areas are counted at full
    resolution.
@@ -73,7 +78,7 @@ class Segmentation:
     score : ndarray of float32, shape (H, W)
         Per-pixel depigmentation index (0 = the patient's normal skin, 1 = the level of
         the depigmented patch cores); ``mask`` is ``score > thresholds["score"]`` inside
-        ``roi`` after clean-up.
+        ``roi`` after clean-up. Outside the region's bounding box it is 0.
     reference_lab : tuple of float
         L*, a*, b* (D65) of the patient's normal reference skin.
     thresholds : dict
