@@ -199,8 +199,12 @@ def _init_worker():  # pragma: no cover - runs in worker processes
     import signal
 
     import cv2
+    from threadpoolctl import threadpool_limits
 
-    cv2.setNumThreads(1)  # one process per core: no oversubscription
+    # one process per core: no oversubscription (OpenCV's and the BLAS's own thread pools
+    # would otherwise fight over the cores; OpenBLAS threads spin while they wait)
+    cv2.setNumThreads(1)
+    threadpool_limits(1)
     # Ctrl-C is handled by the parent (it stops submitting and keeps what is committed)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
