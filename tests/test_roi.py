@@ -153,3 +153,25 @@ def test_astronaut_face_region_leaves_out_eyes_teeth_hair_and_neck():
         assert r[y - 2: y + 3, x - 2: x + 3].all(), name
     for name, (y, x) in outside.items():
         assert not r[y - 2: y + 3, x - 2: x + 3].any(), name
+
+
+def test_face_region_keeps_skin_around_features_and_leaves_hair_out():
+    # periocular (and peri-oral) depigmentation is assessed skin: only the eye openings,
+    # lips and nostrils themselves are left out; the dark hair above the forehead is not
+    # skin. Before the fix: 30 % of the depigmentation within ~10 px of the features fell
+    # outside, 9.5 % of the region lay above the hairline, IoU 0.77.
+    import cv2
+
+    from vasi.roi import _fill_holes
+
+    ph = make_photo(rng=305, skin_type="IV", site="face", shape=(450, 600))
+    roi, dep = ph.truth.roi_mask, ph.truth.depig_mask
+    r = find_region(ph.image, site="face")
+    holes = _fill_holes(roi) & ~roi  # eye openings, brows, nostrils, lips
+    ring = cv2.dilate(holes.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (21, 21))) > 0
+    near = ring & roi & dep
+    assert near.sum() > 300
+    assert (near & ~r).sum() < 0.12 * near.sum()
+    top = np.nonzero(roi.any(axis=1))[0][0]  # the hairline's highest point
+    assert r[:top].sum() < 0.02 * roi.sum()
+    assert _iou(r, roi) > 0.83

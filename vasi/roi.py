@@ -24,9 +24,15 @@ image (long side ``WORK_SIDE`` px) and the result is upsampled to full resolutio
   up to the hairline and down to the chin (from the mouth's position, facial thirds) --
   across the cheeks, so ears, neck and hair fall outside; inside, the non-skin features
   (eyes, brows, nostrils, lips) stay holes with a small margin, and each eye opening
-  (white sclera included) is left out by anatomy (``EYE_SIZE``). The eyes are the most
-  symmetric pair of holes with a mouth below; the outline is accepted only when skin
-  covers it and is left-right symmetric. Otherwise a face detector (scikit-image's LBP
+  (white sclera included) is left out by anatomy (``EYE_SIZE``), centred on that eye's
+  own hole and tilted with the eye line -- the skin around the eyes (periocular
+  vitiligo) stays in. In visible light, holes lighter than the face's skin (white or
+  repigmenting spots that failed the colour tests) are skin and are filled, except at
+  the eyes and mouth.
+  In visible light, hair reaching into the upper face is cut by its colour relative to
+  the face's own skin: much darker than the forehead (``HAIR_DY``) and reaching the
+  region's outer edge. The eyes are the most symmetric pair of holes with a mouth
+  below; the outline is accepted only when skin covers it and is left-right symmetric. Otherwise a face detector (scikit-image's LBP
   frontal-face cascade, offline) finds the face and the same is done on a crop around it.
   Under a Wood's lamp, light from one side leaves the far side in shade indistinguishable
   from the background: the face's skin is taken on both sides of its axis.
@@ -463,7 +469,8 @@ def _hull(m: np.ndarray) -> np.ndarray:
 
 
 def _face_oval(blob: np.ndarray):
-    """Face outline ``(cx, eye_row, half_width, up, down)`` from the head's skin blob, or None.
+    """Face outline ``(cx, eye_row, half_width, up, down, eye_dx, eyes)`` from the head's skin
+    blob (``eyes``: the two eye holes' centroids, row and col), or None.
 
     The outline is two half-ellipses joined at the eye line (the widest part of a face):
     ``up`` to the hairline and ``down`` to the chin. The eye line comes from the pair of
@@ -495,7 +502,7 @@ def _face_oval(blob: np.ndarray):
     eye = _eye_line(blob, filled, cx, face_w, top)
     if eye is None:  # no facial geometry to anchor an F-VASI outline on
         return None
-    eye_r, cx, eye_dx = eye
+    eye_r, cx, eye_dx, eyes = eye
     # the face's width at the cheeks: widest opened row within a band around the eyes
     band = widths[max(0, int(eye_r - 0.15 * face_w)): int(eye_r + 0.35 * face_w) + 1]
     if band.size and band.max() >= 8:
@@ -503,7 +510,7 @@ def _face_oval(blob: np.ndarray):
     mouth = _mouth_row(_holes_cc(blob, filled), cx, face_w, eye_r)
     down = CHIN_PER_MOUTH * (mouth - eye_r) if mouth is not None else FACE_DOWN * face_w
     down = float(np.clip(down, 0.6 * face_w, 1.0 * face_w))
-    return cx, eye_r, 0.5 * FACE_SIDE * face_w, FACE_UP * face_w, down, eye_dx
+    return cx, eye_r, 0.5 * FACE_SIDE * face_w, FACE_UP * face_w, down, eye_dx, eyes
 
 
 def _holes_cc(blob, filled):
@@ -529,8 +536,17 @@ def _mouth_row(hcc, cx, face_w, eye_r):
     return None if best is None else float(best[1])
 
 
-#: Eye opening half-width and half-height as fractions of the face width.
-EYE_SIZE = (0.095, 0.035)
+#: Eye opening half-width and half-height as fractions of the face width: a little inside
+#: the palpebral fissure (~30 x 10 mm on a ~150 mm face, i.e. 0.1 x 0.034); the eye's own
+#: hole, with its margin, covers the rest, so periocular skin is not cut.
+EYE_SIZE = (0.08, 0.027)
+#: Under a Wood's lamp the sclera is bright, like fluorescent skin, and the eye's hole is
+#: only the dark iris and lashes: the ellipse covers the whole fissure, centred lower.
+EYE_SIZE_WOODS = (0.095, 0.035)
+EYE_DROP_WOODS = 0.0
+#: Eye opening centre below the eye hole's centroid (the lashes pull the centroid up),
+#: as a fraction of the face width.
+EYE_DROP = 0.005
 #: A face outline is accepted when the skin covers at least ``FACE_COVER`` of it and is
 #: left-right symmetric (IoU with its mirror image) at least ``FACE_SYM``.
 FACE_COVER = 0.7
@@ -572,7 +588,8 @@ def _outline_mask(shape, oval) -> np.ndarray:
 
 
 def _eye_line(blob, filled, cx, face_w, top):
-    """(row, centre col) of the eyes: the most symmetric pair of holes of similar size."""
+    """``(row, centre col, eye distance, (eye 1, eye 2))`` of the eyes, each eye its hole's
+    centroid (row, col): the most symmetric pair of holes of similar size; or None."""
     hcc = _holes_cc(blob, filled)
     n, st, cen = hcc
     n -= 1
@@ -596,7 +613,7 @@ def _eye_line(blob, filled, cx, face_w, top):
             if ratio < 0.3:
                 continue
             cost = abs(mid - cx) / face_w + dy / face_w + (1 - ratio) * 0.3
-            pairs.append((cost, 0.5 * (com[i, 0] + com[j, 0]), mid, dx))
+            pairs.append((cost, 0.5 * (com[i, 0] + com[j, 0]), mid, dx, (com[i], com[j])))
     if not pairs:
         return None
     # a pair with a mouth below it is a pair of eyes (brows, or holes in hair, have no
@@ -604,10 +621,10 @@ def _eye_line(blob, filled, cx, face_w, top):
     # preferring the lower of two similar ones (eyes lie below brows)
     with_mouth = [p for p in pairs if _mouth_row(hcc, p[2], face_w, p[1]) is not None]
     best = None
-    for cost, row, mid, dx in with_mouth or pairs:
-        if best is None or cost < best[0] - 0.05 or (abs(cost - best[0]) <= 0.05 and row > best[1]):
-            best = (cost, row, mid, dx)
-    return best[1], best[2], best[3]
+    for p in with_mouth or pairs:
+        if best is None or p[0] < best[0] - 0.05 or (abs(p[0] - best[0]) <= 0.05 and p[1] > best[1]):
+            best = p
+    return best[1:]
 
 
 def find_region(image, *, site: str = "face", mask=None, modality: str = "visible") -> np.ndarray:
@@ -672,9 +689,9 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
             face_c = ((r - y0) * kc, (c - x0) * kc, size * kc)
             blob_c, oval_c = _face_small(srgb_c, lin_c, modality, _seed_weight(srgb_c.shape[:2], face_c), face_c)
             out = np.zeros((H, W), bool)
-            out[y0:y1, x0:x1] = _upsample_mask(_face_mask(blob_c, oval_c, modality), crop.shape[:2], kc)
+            out[y0:y1, x0:x1] = _upsample_mask(_face_mask(blob_c, oval_c, modality, lin_c), crop.shape[:2], kc)
             return out
-    return _upsample_mask(_face_mask(blob, oval, modality), arr.shape[:2], k)
+    return _upsample_mask(_face_mask(blob, oval, modality, lin), arr.shape[:2], k)
 
 
 def _face_small(srgb, lin, modality, cw, face=None):
@@ -687,11 +704,62 @@ def _face_small(srgb, lin, modality, cw, face=None):
         oval = None  # "eyes" in something that is not a face
     if oval is None and face is not None:
         r, c, size = face  # a frontal-face box: eyes ~12 % of its size above its centre
-        oval = (c, r - 0.12 * size, 0.5 * FACE_SIDE * size, FACE_UP * size, FACE_DOWN * size, 0.45 * size)
+        ey = r - 0.12 * size
+        oval = (c, ey, 0.5 * FACE_SIDE * size, FACE_UP * size, FACE_DOWN * size, 0.45 * size,
+                (np.array([ey, c - 0.225 * size]), np.array([ey, c + 0.225 * size])))
     return blob, oval
 
 
-def _face_mask(blob, oval, modality):
+def _logy(lin):
+    """Log luminance at working resolution, smoothed like the skin features."""
+    sigma = max(lin.shape[:2]) / 500.0
+    if sigma >= 0.5:
+        lin = cv2.GaussianBlur(lin, (0, 0), sigma)
+    return cv2.log(cv2.transform(lin, np.array([[0.2126, 0.7152, 0.0722]], np.float32)) + np.float32(_EPS))
+
+
+def _hair(region, oval, logy):
+    """Hair reaching into the upper face: pixels above the brows much darker (log
+    luminance below ``HAIR_DY``) than the forehead's own skin, in components that touch
+    the region's outer edge (a dark freckle inside the forehead stays)."""
+    h, w = region.shape
+    fw = 2.0 * oval[2] / FACE_SIDE
+    cx, ey = oval[0], oval[1]
+    y0 = max(0, int(ey - HAIR_REF[1] * fw))
+    y1 = max(y0 + 1, int(ey - HAIR_REF[0] * fw))
+    x0, x1 = max(0, int(cx - 0.2 * fw)), min(w, int(cx + 0.2 * fw) + 1)
+    ref = region[y0:y1, x0:x1]
+    if ref.sum() < 10:
+        return np.zeros_like(region)
+    y_ref = float(np.median(logy[y0:y1, x0:x1][ref]))
+    top = max(0, int(ey - HAIR_TOP * fw))
+    cand = np.zeros_like(region)
+    cand[:top] = region[:top] & (logy[:top] < np.float32(y_ref + HAIR_DY))
+    n, lab, _, _ = cv2.connectedComponentsWithStats(cand.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return cand
+    ext = cv2.dilate((~_fill_holes(region)).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    touch = np.bincount(lab[ext & cand], minlength=n) > 0
+    touch[0] = False
+    return touch[lab]
+
+
+#: Hair: darker than the forehead's skin by ``HAIR_DY`` (natural log of luminance),
+#: above ``HAIR_TOP`` x face width over the eye line; forehead reference band (from, to)
+#: face widths above the eye line.
+HAIR_DY = -1.0
+HAIR_TOP = 0.08
+HAIR_REF = (0.15, 0.32)
+HAIR_MODALITIES = ("visible",)
+#: Holes in the face region lighter than the skin's median log luminance by more than
+#: this are filled (depigmented spots, not features); None: never. Visible light only:
+#: under a Wood's lamp the sclera and teeth are bright too (and fluorescent patches join
+#: the skin by their own test).
+HOLE_LIGHT = 0.0
+HOLE_MODALITIES = ("visible",)
+
+
+def _face_mask(blob, oval, modality, lin=None):
     """The F-VASI area at working resolution: skin inside the face outline, facial
     features (eyes, brows, nostrils, lips) left out with a small margin."""
     if oval is None:
@@ -712,20 +780,41 @@ def _face_mask(blob, oval, modality):
             blob = blob.copy()
             blob[:, sl] |= blob[:, sl][:, ::-1]
     region = blob & _outline_mask(blob.shape, oval)
-    # the eye openings (sclera included: white, but not skin), by anatomy: a palpebral
-    # fissure ~30 x 10 mm on a ~145 mm wide face, centred on each eye
+    logy = _logy(lin) if lin is not None else None
+    if logy is not None and modality in HAIR_MODALITIES:
+        region &= ~_hair(region, oval, logy)
+    # the eye openings (sclera included: white, but not skin), by anatomy (EYE_SIZE),
+    # centred on each eye's own hole and tilted with the eye line (a head tilted by a few
+    # degrees puts one eye well above the other)
     face_w = 2.0 * oval[2] / FACE_SIDE
     eyes = np.zeros(blob.shape, np.uint8)
-    for sgn in (-1, 1):
-        c = (int(round(oval[0] + sgn * 0.5 * oval[5])), int(round(oval[1])))
-        cv2.ellipse(eyes, c, (max(1, int(round(EYE_SIZE[0] * face_w))), max(1, int(round(EYE_SIZE[1] * face_w)))),
-                    0, 0, 360, 1, -1)
+    (r0, c0), (r1, c1) = oval[6]
+    tilt = float(np.degrees(np.arctan2(r1 - r0, c1 - c0)))
+    if abs(tilt) > 90:
+        tilt -= 180.0 * np.sign(tilt)
+    S = 16  # sub-pixel drawing (cv2 shift=4)
+    size, drop = (EYE_SIZE_WOODS, EYE_DROP_WOODS) if modality == "woods" else (EYE_SIZE, EYE_DROP)
+    for rr, cc in oval[6]:
+        cv2.ellipse(eyes, (int(round(cc * S)), int(round((rr + drop * face_w) * S))),
+                    (int(round(size[0] * face_w * S)), int(round(size[1] * face_w * S))),
+                    tilt, 0, 360, 1, -1, cv2.LINE_8, 4)
     region &= eyes == 0
     # fill only tiny holes (pores, specks); eyes, brows, nostrils and lips stay out
     holes = _fill_holes(region) & ~region
-    n, lab_h, st, _ = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=8)
+    n, lab_h, st, cen = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=8)
     if n > 1:
         ok = st[:, cv2.CC_STAT_AREA] < 2e-4 * region.sum()
+        if logy is not None and HOLE_LIGHT is not None and modality in HOLE_MODALITIES:
+            # a hole lighter than the face's skin is skin that failed the colour tests (a
+            # white, repigmenting or confetti spot), not a feature: features are darker
+            # (brows, nostrils, lips); the eye openings and the mouth are kept out
+            area = np.maximum(st[:, cv2.CC_STAT_AREA], 1)
+            mean_y = np.bincount(lab_h.ravel(), weights=logy.ravel(), minlength=n) / area
+            at_eye = np.bincount(lab_h.ravel(), weights=(eyes.ravel() > 0), minlength=n) > 0
+            dx = np.abs(cen[:, 0] - oval[0])
+            dy = cen[:, 1] - oval[1]
+            at_mouth = (dx < 0.25 * face_w) & (dy > 0.25 * face_w) & (dy < 0.7 * face_w)
+            ok |= (mean_y > float(np.median(logy[region])) + HOLE_LIGHT) & ~at_eye & ~at_mouth
         ok[0] = False
         small = ok[lab_h]
         region |= small
