@@ -233,3 +233,16 @@ def test_series_registers_each_visit_once_against_prepared_baseline(series, monk
     assert len(photos) == 3  # baseline + two follow-ups, each prepared once
     base_id = calls[0][0]
     assert sum(c[0] == base_id for c in calls) == sum(c[0] != base_id for c in calls)
+
+
+def test_woods_series_uses_the_woods_region():
+    # the baseline's own (unregistered) score must be the single-photo score of that photo:
+    # the assessed region of a Wood's lamp photo is found with the Wood's lamp rules.
+    # (a follow-up is assessed on the baseline region mapped into it, so only the baseline
+    # is expected to match score_photo exactly)
+    ser = vasi.synth.make_series(rng=41, skin_type="IV", site="face", modality="woods",
+                                 shape=(450, 600), weeks=(0, 24), response=0.5)
+    res = track_series([v.image for v in ser.visits], weeks=list(ser.weeks), site="face",
+                       modality="woods")
+    single = vasi.score_photo(ser.visits[0].image, site="face", modality="woods").f_vasi
+    assert res.visits["f_vasi_unregistered"].iloc[0] == pytest.approx(single, abs=1e-9)

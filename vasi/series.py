@@ -454,7 +454,8 @@ def track_series(
     segment_kwargs = dict(segment_kwargs or {})
 
     # 1. assessed regions in each photo's own coordinates (evidence for registration)
-    regions = [find_region(img, site=site, mask=rois[i]) for i, (img, _) in enumerate(imgs_meta)]
+    regions = [find_region(img, site=site, mask=rois[i], modality=modality)
+               for i, (img, _) in enumerate(imgs_meta)]
     base_img = imgs_meta[bi][0]
     roi_b = regions[bi]
     base_seg, base_lab = _segment(base_img, roi_b, modality=modality, mm_per_px=mpp[bi],
