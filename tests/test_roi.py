@@ -1,5 +1,6 @@
 """Assessed region: user mask wins, body skin on dark/white backgrounds, face oval."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -175,3 +176,17 @@ def test_face_region_keeps_skin_around_features_and_leaves_hair_out():
     top = np.nonzero(roi.any(axis=1))[0][0]  # the hairline's highest point
     assert r[:top].sum() < 0.02 * roi.sum()
     assert _iou(r, roi) > 0.83
+
+
+def test_marker_card_on_the_skin_is_not_assessed():
+    # a calibration sticker on the skin beside a lesion: card and marker are not skin
+    d = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
+    img = np.full((400, 500, 3), (40, 40, 45), np.uint8)          # dark background
+    img[40:360, 40:460] = (188, 138, 108)                           # forearm skin
+    paper = np.array((236, 205, 192), np.uint8)                     # warm-lit white card
+    img[100:220, 200:320] = paper
+    bits = cv2.aruco.generateImageMarker(d, 3, 100) > 0
+    img[110:210, 210:310] = np.where(bits[..., None], paper, np.uint8(20))
+    region = find_region(img, site="body")
+    assert not region[100:220, 200:320].any()
+    assert region[40:360, 40:460].sum() == pytest.approx(320 * 420 - 120 * 120, rel=0.02)

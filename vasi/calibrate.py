@@ -27,7 +27,7 @@ import numpy as np
 from ._validate import check_image, check_positive, to_uint8
 from .errors import InputError
 
-__all__ = ["Scale", "find_scale", "SCALE_METHODS"]
+__all__ = ["Scale", "find_scale", "marker_boxes", "SCALE_METHODS"]
 
 log = logging.getLogger("vasi")
 
@@ -314,3 +314,83 @@ def find_scale(
     return _FINDERS[method](
         image, marker_mm=marker_mm, mm_per_px=mm_per_px, dictionary=dictionary, marker_id=marker_id
     )
+
+
+# --------------------------------------------------------------------------- marker cards
+#: Markers are looked for on a copy whose long side is at most this many px (a 20-mm
+#: marker in a face photo is then ~50 px wide, well above ArUco's ~20 px floor).
+MARKER_SEARCH_SIDE = 1000
+#: The white card around a marker is looked for up to this many marker sides beyond its
+#: outer black border (printed cards leave a margin of ~0.1-0.5 side).
+CARD_REACH = 0.6
+#: A card pixel is within this many robust SDs (and at least ``CARD_MIN_DE`` Lab units)
+#: of the paper colour, the median of the marker's own white modules.
+CARD_DIST = 4.0
+CARD_MIN_DE = 10.0
+
+
+def marker_boxes(image, *, dictionary: str = "DICT_4X4_50") -> list[tuple[slice, slice, np.ndarray]]:
+    """Where the ArUco marker cards in a photo are: one ``(rows, cols, mask)`` per marker.
+
+    A calibration marker is not skin, and its white card looks exactly like depigmented
+    skin; every marker found is returned with the card around it, so the assessed region
+    can leave them out. The card is the paper-coloured skin-free area connected to the
+    marker (within ``CARD_REACH`` marker sides of its border), the paper colour being the
+    marker's own white modules: any card width, lighting and Wood's lamp tint.
+
+    Returns
+    -------
+    list of (slice, slice, ndarray of bool)
+        Full-resolution row and column slices of each card's bounding box and the card's
+        mask inside it (px). Empty when there is no marker.
+
+    Examples
+    --------
+    >>> import cv2
+    >>> d = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
+    >>> img = np.full((300, 300, 3), (190, 140, 110), np.uint8)          # skin
+    >>> img[40:160, 90:210] = 250                                          # white card
+    >>> img[50:150, 100:200] = cv2.aruco.generateImageMarker(d, 7, 100)[..., None]
+    >>> (rows, cols, card), = marker_boxes(img)
+    >>> ys, xs = np.nonzero(card)           # the 120 x 120 card and one pixel of blur
+    >>> ys.min() + rows.start, ys.max() + rows.start, xs.min() + cols.start, xs.max() + cols.start
+    (np.int64(39), np.int64(160), np.int64(89), np.int64(210))
+    """
+    if dictionary not in _DICTS:
+        raise InputError(f"dictionary must be one of cv2.aruco's names, e.g. 'DICT_4X4_50'; got {dictionary!r}.")
+    arr = to_uint8(image)
+    H, W = arr.shape[:2]
+    s = max(1, int(np.ceil(max(H, W) / MARKER_SEARCH_SIDE)))
+    small = np.ascontiguousarray(arr[::s, ::s])  # decimation: cheap, and a marker is crisp
+    corners, ids = _aruco_detect(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), dictionary,
+                                 cv2.aruco.CORNER_REFINE_NONE)
+    if ids is None or len(ids) == 0:
+        return []
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
+    h, w = small.shape[:2]
+    out = []
+    for quad in corners:
+        q = quad.reshape(4, 2).astype(np.float32)
+        side = float(np.sqrt(max(_poly_area(q), 1.0)))
+        reach = CARD_REACH * side + 2
+        x0, y0 = np.maximum(np.floor(q.min(0) - reach), 0).astype(int)
+        x1, y1 = np.minimum(np.ceil(q.max(0) + reach) + 1, (w, h)).astype(int)
+        inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillConvexPoly(inside, np.round(q - (x0, y0)).astype(np.int32), 1)
+        sub = lab[y0:y1, x0:x1]
+        L = sub[..., 0][inside > 0]
+        white = inside.astype(bool) & (sub[..., 0] > 0.5 * (L.min() + L.max()))
+        paper = np.median(sub[white], axis=0)
+        sd = 1.4826 * np.median(np.abs(sub[white] - paper), axis=0)
+        tol = np.maximum(CARD_DIST * sd, CARD_MIN_DE / np.sqrt(3))
+        near = (np.abs(sub - paper) <= tol).all(axis=2) | (inside > 0)
+        # the card: paper-coloured pixels connected to the marker, one pixel of blur added
+        n, cc = cv2.connectedComponents(near.astype(np.uint8), connectivity=8)
+        ids_in = np.unique(cc[inside > 0])
+        card = np.isin(cc, ids_in[ids_in > 0]).astype(np.uint8)
+        card = cv2.dilate(card, np.ones((3, 3), np.uint8))
+        rows = slice(int(y0) * s, min(H, int(y1) * s))
+        cols = slice(int(x0) * s, min(W, int(x1) * s))
+        full = cv2.resize(card, ((x1 - x0) * s, (y1 - y0) * s), interpolation=cv2.INTER_NEAREST)
+        out.append((rows, cols, full[: rows.stop - rows.start, : cols.stop - cols.start] > 0))
+    return out

@@ -36,6 +36,9 @@ image (long side ``WORK_SIDE`` px) and the result is upsampled to full resolutio
   frontal-face cascade, offline) finds the face and the same is done on a crop around it.
   Under a Wood's lamp, light from one side leaves the far side in shade indistinguishable
   from the background: the face's skin is taken on both sides of its axis.
+* **Calibration markers** (ArUco) and the white card around them are never assessed
+  (:func:`vasi.calibrate.marker_boxes`): on the skin beside a lesion the card would be
+  taken for depigmentation.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ import cv2
 import numpy as np
 
 from ._validate import MODALITIES, check_choice, check_image, check_mask, to_float
+from .calibrate import marker_boxes
 
 __all__ = ["find_region", "skin_mask", "SITES"]
 
@@ -667,6 +671,15 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
     check_choice(modality, MODALITIES, "modality")
     if mask is not None:
         return check_mask(mask, arr.shape[:2], "mask").copy()
+    region = _auto_region(arr, site, modality)
+    # a calibration marker's white card looks like depigmented skin: never assessed
+    for rows, cols, card in marker_boxes(arr):
+        region[rows, cols] &= ~card
+    return region
+
+
+def _auto_region(arr, site, modality):
+    """The region of ``find_region`` without a user mask, before markers are removed."""
     srgb, lin, k = _small(arr)
     if site == "body":
         cw = _centre_weight(srgb.shape[:2])
