@@ -162,3 +162,25 @@ def test_track_failure_falls_back_honestly(study, tmp_path, monkeypatch):
     fb = res.errors[res.errors["stage"] == "track_series"]
     assert len(fb) == 3 and fb["message"].str.contains("registration exploded").all()
     assert len(res.visits) == 7
+
+
+def test_scale_measured_on_the_marker(tmp_path):
+    # the manifest's marker_mm, else run_batch's, is measured in each photo; mm_per_px wins
+    ser = vasi.synth.make_series(rng=5, site="face", skin_type="III", shape=(450, 600),
+                                 weeks=(0, 12, 24), marker=True)
+    side = ser.baseline.truth.marker["side_mm"]
+    for v in ser.visits:
+        (tmp_path / f"w{v.truth.week}.jpg").write_bytes(v.jpeg_bytes)
+    (tmp_path / "m.csv").write_text("patient_id,week,photo,marker_mm,mm_per_px\n"
+                                    f"P1,0,w0.jpg,{side},\nP1,12,w12.jpg,,\nP1,24,w24.jpg,,0.3\n")
+    res = run_batch(tmp_path / "m.csv", tmp_path / "out", marker_mm=side, reports=False,
+                    use_track=False)
+    vis = res.visits.set_index("week")
+    assert list(vis["scale_source"]) == ["aruco", "aruco", "given"]
+    for v in ser.visits[:2]:
+        assert vis.loc[v.truth.week, "mm_per_px"] == pytest.approx(v.truth.mm_per_px, rel=0.03)
+    assert vis.loc[24, "mm_per_px"] == 0.3
+    assert vis["depigmented_area_cm2"].notna().all()
+    # no marker size given: no scale, and the table says why
+    res = run_batch(tmp_path / "m.csv", tmp_path / "out2", reports=False, use_track=False)
+    assert res.visits.set_index("week").loc[12, "scale_source"].startswith("none:")

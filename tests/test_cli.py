@@ -77,3 +77,20 @@ def test_score_one_photo(study, tmp_path, capsys):
     ov = tmp_path / "o.png"
     assert main(["score", str(photo), "-o", str(ov), "--json"]) == 0
     assert '"f_vasi"' in capsys.readouterr().out and ov.is_file()
+
+
+def test_score_measures_scale_on_the_marker(tmp_path, capsys):
+    import json
+
+    import vasi
+
+    # (a pose with mild perspective: the marker's local scale is then the frame's)
+    sp = vasi.synth.make_photo(rng=11, site="face", shape=(450, 600), marker=True)
+    photo = tmp_path / "face.jpg"
+    photo.write_bytes(sp.jpeg_bytes)
+    side = str(sp.truth.marker["side_mm"])
+    assert main(["score", str(photo), "--marker-mm", side, "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["scale_source"] == "aruco"
+    assert row["mm_per_px"] == pytest.approx(sp.truth.mm_per_px, rel=0.03)
+    assert row["depigmented_area_cm2"] is not None

@@ -37,6 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import _atomic
+from ._validate import check_positive
 from ._version import __version__
 from .batch_series import ERROR_COLUMNS, SeriesTask, score_series
 from .batch_summary import endpoints_table, scores_table
@@ -117,9 +118,11 @@ def _tasks(manifest: Manifest, options: dict, overlays: bool, use_track: bool) -
         rows = []
         for r in g.to_dict("records"):
             r = {k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+            if r.get("marker_mm") is None:
+                r["marker_mm"] = options["marker_mm"]
             rows.append(r)
         state = [[r["photo_rel"], r["visit"], r["week"], r["date"], r["roi"], r["mm_per_px"],
-                  r["height_cm"], r["weight_kg"], r["arm"], _file_state(r["photo"]),
+                  r["marker_mm"], r["height_cm"], r["weight_kg"], r["arm"], _file_state(r["photo"]),
                   _file_state(r["roi"]) if r["roi"] else None] for r in rows]
         fp = _hash({"v": __version__, "options": options, "key": key, "rows": state})
         tasks.append(SeriesTask(key, tuple(rows), fp, overlays, use_track))
@@ -282,7 +285,7 @@ def _concat(frames) -> pd.DataFrame:
 
 def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root=None,
               default_site: str = "face", overlays: bool = True, reports: bool = True,
-              use_track: bool = True,
+              use_track: bool = True, marker_mm: float | None = None,
               progress: Callable[[int, int, dict], None] | None = None) -> BatchResult:
     """Score every photo series of ``input`` into the folder ``out``; resumable.
 
@@ -309,6 +312,11 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
         Write the HTML reports.
     use_track : bool
         Register and track series with :func:`vasi.track_series` (else photos one by one).
+    marker_mm : float, optional
+        Printed side (mm) of the ArUco marker -- or diameter of the round sticker -- in the
+        photos: the pixel size is measured on it (:func:`vasi.find_scale`) for photos with no
+        ``mm_per_px`` (manifest or metadata) and no ``marker_mm`` of their own. The visits
+        table's ``scale_source`` says where each photo's scale came from.
     progress : callable, optional
         ``progress(done, total, info)`` after each series; ``info`` has ``key``, ``photos``,
         ``errors`` and ``cached``.
@@ -337,7 +345,8 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
     manifest = load_input(input, root=root, default_site=default_site)
     out = Path(out)
     options = {"default_site": default_site, "overlays": bool(overlays),
-               "use_track": bool(use_track), "root": str(Path(root).resolve()) if root else None}
+               "use_track": bool(use_track), "root": str(Path(root).resolve()) if root else None,
+               "marker_mm": check_positive(marker_mm, "marker_mm", allow_none=True)}
     tasks = _tasks(manifest, options, overlays, use_track)
     run = {"format": _FORMAT, "vasi_version": __version__,
            "input": str(Path(manifest.source).resolve()), "options": options,

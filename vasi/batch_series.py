@@ -37,7 +37,7 @@ VISIT_COLUMNS = [
     "depigmented_area_hu", "depigmented_area_hu_physical", "baseline_patch_area_px",
     "residual_area_px", "repigmented_area_px", "repigmentation_pct", "new_depigmentation_px",
     "f_vasi", "f_vasi_clinical", "f_vasi_unregistered", "f_vasi_pct_change", "f_vasi50",
-    "f_vasi75", "f_vasi90", "mm_per_px", "quality_flags", "overlay", "repigmentation_map",
+    "f_vasi75", "f_vasi90", "mm_per_px", "scale_source", "quality_flags", "overlay", "repigmentation_map",
 ]
 ERROR_COLUMNS = ["patient_id", "site", "modality", "visit", "week", "photo", "stage",
                  "error_type", "message"]
@@ -171,9 +171,16 @@ def _read(row, errors):
         except Exception as exc:  # noqa: BLE001
             errors.append(_error(row, "read_roi", exc))
             return None
-    mm = row.get("mm_per_px")
-    mm = mm if mm is not None and not (isinstance(mm, float) and math.isnan(mm)) else None
-    return photo.image, roi, mm if mm is not None else photo.meta.mm_per_px
+    from .calibrate import resolve_scale
+
+    mm, source = resolve_scale(photo, mm_per_px=_given(row, "mm_per_px"),
+                               marker_mm=_given(row, "marker_mm"))
+    return photo.image, roi, mm, source
+
+
+def _given(row, key):
+    v = row.get(key)
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
 
 
 def _ident(row) -> dict:
@@ -210,7 +217,7 @@ def _score_each(task, loaded, site, errors, out_files, thumbs):
 
     rows = []
     for row, item in loaded:
-        img, roi, mm = item
+        img, roi, mm, source = item
         try:
             res = score_photo(img, site=site, modality=row["modality"], roi=roi, mm_per_px=mm)
         except Exception as exc:  # noqa: BLE001
@@ -219,7 +226,7 @@ def _score_each(task, loaded, site, errors, out_files, thumbs):
         d = res.to_dict()
         r = {**_ident(row), "method": "score_photo", "is_baseline": float(row["week"]) == 0.0,
              "registered": None, **{k: d[k] for k in d if k not in ("flags", "n_patches")},
-             "mm_per_px": mm, "quality_flags": d["flags"]}
+             "mm_per_px": mm, "scale_source": source, "quality_flags": d["flags"]}
         r["depigmented_area_hu_physical"] = _hu_physical(row, d["depigmented_area_cm2"])
         _visit_images(task, row, img, overlay(img, res.mask, roi=res.roi), r, out_files, thumbs)
         rows.append(r)
@@ -261,11 +268,11 @@ def _track(task, loaded, site, errors, out_files, thumbs):
     base_mask = res.masks[bi]
     by_index = {int(v["visit_index"]): v for v in res.visits.to_dict("records")}
     rows = []
-    for i, (row, (img, _, mm)) in enumerate(loaded):
+    for i, (row, (img, _, mm, source)) in enumerate(loaded):
         v = by_index[i]
         seg = res.segmentations[i]
         r = {**_ident(row), **{k: v[k] for k in v if k not in ("week", "visit_index")},
-             "method": "track_series", "mm_per_px": mm}
+             "method": "track_series", "mm_per_px": mm, "scale_source": source}
         flags = list(getattr(seg, "flags", ()))
         if not v.get("registered", True):
             flags.append("registration_failed")

@@ -27,7 +27,7 @@ import numpy as np
 from ._validate import check_image, check_positive, to_uint8
 from .errors import InputError
 
-__all__ = ["Scale", "find_scale", "marker_boxes", "SCALE_METHODS"]
+__all__ = ["Scale", "find_scale", "resolve_scale", "marker_boxes", "SCALE_METHODS"]
 
 log = logging.getLogger("vasi")
 
@@ -314,6 +314,44 @@ def find_scale(
     return _FINDERS[method](
         image, marker_mm=marker_mm, mm_per_px=mm_per_px, dictionary=dictionary, marker_id=marker_id
     )
+
+
+def resolve_scale(photo, *, mm_per_px: float | None = None,
+                  marker_mm: float | None = None) -> tuple[float | None, str]:
+    """Pixel size of a photo and where it came from, in order of precedence: the user's
+    ``mm_per_px``, the photo's metadata (:class:`vasi.io.Photo`), or measured on the marker
+    of printed size ``marker_mm`` in the frame (ArUco marker, else round sticker:
+    ``find_scale(method="auto")``).
+
+    Parameters
+    ----------
+    photo : vasi.io.Photo or ndarray, shape (H, W, 3)
+        The photo (an array has no metadata).
+    mm_per_px, marker_mm : float, optional, keyword-only
+        Known pixel size (mm); printed marker side or sticker diameter (mm).
+
+    Returns
+    -------
+    (float or None, str)
+        ``mm_per_px`` and its source: ``"given"``, ``"metadata"``, ``"aruco"``,
+        ``"sticker"``, or ``"none: <why>"`` with mm_per_px None.
+
+    Examples
+    --------
+    >>> resolve_scale(np.zeros((50, 50, 3), np.uint8), mm_per_px=0.1)
+    (0.1, 'given')
+    >>> resolve_scale(np.zeros((50, 50, 3), np.uint8))
+    (None, 'none: no mm_per_px or marker_mm given')
+    """
+    if mm_per_px is not None:
+        return check_positive(mm_per_px, "mm_per_px"), "given"
+    meta = getattr(getattr(photo, "meta", None), "mm_per_px", None)
+    if meta is not None:
+        return float(meta), "metadata"
+    if marker_mm is None:
+        return None, "none: no mm_per_px or marker_mm given"
+    s = find_scale(getattr(photo, "image", photo), method="auto", marker_mm=marker_mm)
+    return (s.mm_per_px, s.method) if s else (None, f"none: {s.reason}")
 
 
 # --------------------------------------------------------------------------- marker cards

@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--site", choices=("face", "body"), default="face")
     s.add_argument("--modality", choices=("visible", "woods"), default="visible")
     s.add_argument("--mm-per-px", type=float, default=None, help="pixel size in mm, if known")
+    s.add_argument("--marker-mm", type=float, default=None,
+                   help="printed side of the ArUco marker (or sticker diameter) in the photo, "
+                   "in mm: the pixel size is measured on it")
     s.add_argument("--roi", type=Path, default=None, help="PNG mask of the assessed region")
     s.add_argument("-o", "--overlay", type=Path, default=None,
                    help="overlay PNG path (default: PHOTO_overlay.png beside the photo)")
@@ -60,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--no-reports", action="store_true", help="skip the HTML reports")
     b.add_argument("--no-track", action="store_true",
                    help="score photos one by one (no registration to baseline)")
+    b.add_argument("--marker-mm", type=float, default=None,
+                   help="printed side of the ArUco marker (or sticker diameter) in the photos, "
+                   "in mm, for photos whose manifest row gives no mm_per_px or marker_mm")
     b.add_argument("--force", action="store_true",
                    help="discard previous results in OUT and score everything again")
     b.set_defaults(func=_cmd_batch)
@@ -189,18 +195,20 @@ def _clock(s: float) -> str:
 # ----------------------------------------------------------------------------- commands
 def _cmd_score(args) -> int:
     from .batch_series import read_mask
+    from .calibrate import resolve_scale
     from .io import read_photo, write_image
     from .overlay import overlay
     from .pipeline import score_photo
 
     photo = read_photo(args.photo)
     roi = read_mask(args.roi, photo.shape) if args.roi else None
-    mm = args.mm_per_px if args.mm_per_px is not None else photo.meta.mm_per_px
+    mm, source = resolve_scale(photo, mm_per_px=args.mm_per_px, marker_mm=args.marker_mm)
     result = score_photo(photo.image, site=args.site, modality=args.modality, roi=roi,
                          mm_per_px=mm)
     out = args.overlay or args.photo.with_name(args.photo.stem + "_overlay.png")
     write_image(out, overlay(photo.image, result.mask, roi=result.roi))
-    row = {"photo": str(args.photo), **result.to_dict(), "overlay": str(out)}
+    row = {"photo": str(args.photo), **result.to_dict(), "mm_per_px": mm,
+           "scale_source": source, "overlay": str(out)}
     if args.json:
         print(json.dumps(row, indent=2, default=str))
     else:
@@ -231,7 +239,7 @@ def _cmd_batch(args) -> int:
     res = run_batch(args.input, args.output, jobs=args.jobs, dask=dask, force=args.force,
                     root=args.root, default_site=args.site, overlays=not args.no_overlays,
                     reports=not args.no_reports, use_track=not args.no_track,
-                    progress=progress)
+                    marker_mm=args.marker_mm, progress=progress)
     n_photos = len(res.visits)
     if not args.quiet:
         print(f"vasi: {res.n_series} series ({res.n_cached} resumed, {res.n_scored} scored), "

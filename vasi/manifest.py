@@ -4,8 +4,9 @@ Two input shapes are accepted (:func:`load_input` picks one):
 
 * a **CSV manifest** -- one row per photo with ``patient_id``, a visit (``week``, ``date`` or
   ``visit`` holding either), ``site`` (or ``region``), ``modality`` and ``photo`` (path relative
-  to the manifest's folder); optional ``roi`` (mask image path), ``mm_per_px``, ``height_cm``,
-  ``weight_kg``, ``arm``. Columns starting with ``x_`` or ``note`` are carried along unread.
+  to the manifest's folder); optional ``roi`` (mask image path), ``mm_per_px``, ``marker_mm``
+  (printed side of the ArUco marker, or diameter of the round sticker, in the photo: the
+  scale is then measured on it), ``height_cm``, ``weight_kg``, ``arm``. Columns starting with ``x_`` or ``note`` are carried along unread.
 * a **folder** laid out ``PATIENT/VISIT/PHOTO`` where ``VISIT`` is a date (``2026-03-14``,
   ``20260314``), a week (``week12``, ``wk12``, ``w12``, ``12``) or ``baseline``, and the photo's
   name gives site and modality (``face_woods.jpg``, ``hands.png``; default site ``face``, modality
@@ -46,6 +47,7 @@ MANIFEST_COLUMNS = {
     "photo": ("photo", "path", "file", "image", "photo_path", "filename"),
     "roi": ("roi", "roi_mask", "mask", "roi_path"),
     "mm_per_px": ("mm_per_px", "mm_per_pixel"),
+    "marker_mm": ("marker_mm", "marker_size_mm", "marker_side_mm", "sticker_mm"),
     "height_cm": ("height_cm", "height"),
     "weight_kg": ("weight_kg", "weight"),
     "arm": ("arm", "treatment", "group"),
@@ -180,7 +182,7 @@ class Manifest:
     table : pandas.DataFrame
         One row per usable photo, sorted by patient, site, modality, week: ``patient_id``,
         ``visit``, ``week`` (float, baseline 0), ``date`` (ISO or ""), ``site``, ``modality``,
-        ``photo`` (absolute path), ``photo_rel``, ``roi``, ``mm_per_px``, ``height_cm``,
+        ``photo`` (absolute path), ``photo_rel``, ``roi``, ``mm_per_px``, ``marker_mm``, ``height_cm``,
         ``weight_kg``, ``arm``, ``series`` (safe key ``patient/site-modality``), ``line``.
     source : str
         The manifest file or folder.
@@ -308,7 +310,8 @@ def _build(records, *, source, root, default_site="face", check_files=True) -> M
         except ValueError as exc:
             problems.append(Problem(where, str(exc)))
         numbers = {}
-        for key, hi in (("mm_per_px", 100.0), ("height_cm", 300.0), ("weight_kg", 700.0)):
+        for key, hi in (("mm_per_px", 100.0), ("marker_mm", 1000.0), ("height_cm", 300.0),
+                        ("weight_kg", 700.0)):
             numbers[key], prob = _num(rec.get(key), key, where, hi=hi)
             if prob:
                 problems.append(prob)
@@ -352,7 +355,7 @@ def _build(records, *, source, root, default_site="face", check_files=True) -> M
 def _series_weeks(rows, problems) -> pd.DataFrame:
     """Weeks from dates (earliest = baseline), duplicates and missing baselines."""
     cols = ["patient_id", "visit", "week", "date", "site", "modality", "photo", "photo_rel",
-            "roi", "mm_per_px", "height_cm", "weight_kg", "arm", "series", "line"]
+            "roi", "mm_per_px", "marker_mm", "height_cm", "weight_kg", "arm", "series", "line"]
     if not rows:
         return pd.DataFrame(columns=cols)
     df = pd.DataFrame(rows)
