@@ -91,7 +91,8 @@ def main(argv=None) -> None:
             tdir.mkdir(parents=True, exist_ok=True)
             cv2.imwrite(str(tdir / "depig_mask.png"), t.depig_mask.astype(np.uint8) * 255, [cv2.IMWRITE_PNG_BILEVEL, 1])
             cv2.imwrite(str(tdir / "roi_mask.png"), t.roi_mask.astype(np.uint8) * 255, [cv2.IMWRITE_PNG_BILEVEL, 1])
-            manifest.append(dict(patient_id=pid, week=t.week, site=t.site, modality=t.modality, photo=rel.as_posix()))
+            manifest.append(dict(patient_id=pid, week=t.week, site=t.site, modality=t.modality, photo=rel.as_posix(),
+                                 marker_mm=f'{t.marker["side_mm"]:g}' if t.marker else None))
             row = dict(patient_id=pid, photo=rel.as_posix(), seed=seed, response=s.response, pattern=s.pattern)
             row.update(t.scalars())
             row["transform"] = ";".join(f"{x:.6g}" for x in t.transform.ravel())

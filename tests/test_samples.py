@@ -31,7 +31,7 @@ def _mask(pid, week, name):
 
 
 def test_manifest_lists_every_photo(manifest):
-    assert list(manifest.columns) == ["patient_id", "week", "site", "modality", "photo"]
+    assert list(manifest.columns) == ["patient_id", "week", "site", "modality", "photo", "marker_mm"]
     assert set(manifest["patient_id"]) == {"P001", "P002", "P003"}
     assert list(manifest.loc[manifest.patient_id == "P001", "week"]) == [0, 12, 24, 36, 52]
     assert set(manifest.loc[manifest.patient_id == "P003", "modality"]) == {"woods"}
