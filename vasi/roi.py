@@ -449,8 +449,11 @@ def _drop_limbs(blob: np.ndarray) -> np.ndarray:
 #: cheeks (ears excluded): eye line to hairline ``FACE_UP``, eye line to chin ``FACE_DOWN``
 #: (used when the mouth is not found); and the chin's distance from the eye line as a
 #: multiple of the eye-to-mouth distance, ``CHIN_PER_MOUTH`` (facial thirds: eye-mouth
-#: ~7 cm, mouth-chin ~5 cm).
+#: ~7 cm, mouth-chin ~5 cm). Under a Wood's lamp, where no colour tells hair from skin,
+#: the hairline is at most ``FACE_UP_WOODS`` above the eye line (trichion to glabella is a
+#: third of the face's height, ~0.5 face widths, from the eye line).
 FACE_UP = 0.62
+FACE_UP_WOODS = 0.53
 FACE_DOWN = 0.80
 CHIN_PER_MOUTH = 1.65
 #: Lateral margin of the face outline beyond the measured cheek width (fraction).
@@ -785,6 +788,9 @@ def _face_mask(blob, oval, modality, lin=None):
         return region
     ax = oval[2]
     if modality == "woods":
+        # no colour tells hair from skin under UV: the forehead ends at the hairline's
+        # typical height (facial thirds: ~0.5 face widths above the eye line)
+        oval = (*oval[:3], min(oval[3], FACE_UP_WOODS * 2.0 * ax / FACE_SIDE), *oval[4:])
         # a Wood's lamp lights the face from one side: the far side falls into shade that
         # no colour test tells from the dark background. A face is left-right symmetric:
         # take the skin on either side of its axis (features mirror onto features).
