@@ -441,6 +441,91 @@ def _drop_limbs(blob: np.ndarray) -> np.ndarray:
     return _largest(out)
 
 
+def _smooth(img: np.ndarray) -> np.ndarray:
+    """``img`` smoothed like the skin features (noise, hairs, pores)."""
+    sigma = max(img.shape[:2]) / 500.0
+    return cv2.GaussianBlur(img, (0, 0), sigma) if sigma >= 0.5 else img
+
+
+#: Nails (not skin, SPEC.md): a finger is an appendage of the site's core (see
+#: ``_drop_limbs``) at least ``NAIL_ELONG`` x its own radius long; its nail is the
+#: compact blob in its distal ``NAIL_DISTAL`` radii whose colour (CIELAB) differs from
+#: the finger's own proximal skin by more than ``NAIL_Z`` robust SDs (grown to ``NAIL_WEAK``),
+#: not darker than that skin, and set inside the finger: skin (the nail folds) on its sides,
+#: at most ``NAIL_EDGE`` of its outline on the finger's outline. A depigmented fingertip
+#: that reaches across the finger's width stays skin.
+NAIL_ELONG = 2.0
+NAIL_DISTAL = 3.5
+NAIL_Z = 3.0
+NAIL_WEAK = 2.0
+NAIL_EDGE = 0.35
+#: Floors of the finger skin's robust spread in CIELAB (L*, a*, b*).
+NAIL_SPREAD_FLOOR = (2.0, 1.5, 1.5)
+
+
+def _nails(blob: np.ndarray, lab: np.ndarray) -> np.ndarray:
+    """Nails at the distal ends of the fingers of a body site's region (working
+    resolution); see ``NAIL_*``. Colour is judged relative to each finger's own skin:
+    nails are lighter and pinker/more neutral than the skin on every skin type (and
+    fluoresce under a Wood's lamp), but so is depigmented skin -- the position (the tip of
+    a thin appendage) and the shape (inside the finger's outline) tell them apart."""
+    h, w = blob.shape
+    out = np.zeros_like(blob)
+    if blob.sum() < 100:
+        return out
+    dt = cv2.distanceTransform(np.pad(blob, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    r = int(round(LIMB_WIDTH * float(dt.max())))
+    if r < 3:
+        return out
+    core = _largest(_open_disk(blob, r), _centre_weight(blob.shape))
+    if not core.any():
+        return out
+    g = max(1, r // 3)
+    grown = cv2.dilate(core.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1)))
+    n, lab_f, st, _ = cv2.connectedComponentsWithStats((blob & (grown == 0)).astype(np.uint8), connectivity=4)
+    if n <= 1:
+        return out
+    dc = cv2.distanceTransform((~core).astype(np.uint8), cv2.DIST_L2, 5)  # distance from the core
+    edge = dt <= 1.5  # the outline's mixed pixels
+    ker = np.ones((3, 3), np.uint8)
+    for i in range(1, n):
+        x, y, bw, bh = st[i, :4]
+        if x == 0 or y == 0 or x + bw == w or y + bh == h:
+            continue  # cut by the frame: no fingertip in view
+        win = (slice(y, y + bh), slice(x, x + bw))
+        F = lab_f[win] == i
+        dtf, dcf = dt[win], dc[win]
+        rf = float(dtf[F].max())
+        dmax = float(dcf[F].max())
+        if rf < 2 or dmax < NAIL_ELONG * rf:
+            continue  # not a finger
+        distal = F & (dcf > dmax - NAIL_DISTAL * rf)
+        prox = F & ~distal & (dtf > 1.5)
+        if prox.sum() < 10:
+            continue
+        Lf = lab[win]
+        ref = Lf[prox]
+        c0 = np.median(ref, 0)
+        s0 = np.maximum(1.4826 * np.median(np.abs(ref - c0), 0), np.asarray(NAIL_SPREAD_FLOOR, np.float32))
+        z2 = (((Lf - c0) / s0) ** 2).sum(-1)
+        weak = distal & (z2 > NAIL_WEAK ** 2) & (Lf[..., 0] > c0[0] - s0[0]) & ~edge[win]
+        m, lab_c, _, _ = cv2.connectedComponentsWithStats(weak.astype(np.uint8), connectivity=8)
+        if m <= 1:
+            continue
+        strong = np.bincount(lab_c[weak & (z2 > NAIL_Z ** 2)], minlength=m)
+        strong[0] = 0
+        if strong.max() == 0:
+            continue
+        nail = lab_c == int(np.argmax(strong))
+        if nail.sum() > 0.7 * distal.sum():
+            continue
+        ring = cv2.dilate(nail.astype(np.uint8), ker).astype(bool) & ~nail
+        if (ring & edge[win]).sum() > NAIL_EDGE * ring.sum():
+            continue  # reaches across the finger: skin (e.g. a depigmented fingertip)
+        out[win] |= nail
+    return out
+
+
 #: F-VASI face proportions (frontal view), as fractions of the face width across the
 #: cheeks (ears excluded): eye line to hairline ``FACE_UP``, eye line to chin ``FACE_DOWN``
 #: (used when the mouth is not found); and the chin's distance from the eye line as a
@@ -670,8 +755,9 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
     srgb, lin, k = _small(arr)
     if site == "body":
         cw = _centre_weight(srgb.shape[:2])
-        blob = _fill_holes(_largest(_skin_small(srgb, lin, modality, cw), cw))
-        return _upsample_mask(_drop_limbs(blob), arr.shape[:2], k)
+        blob = _drop_limbs(_fill_holes(_largest(_skin_small(srgb, lin, modality, cw), cw)))
+        blob &= ~_nails(blob, _lab(_smooth(srgb)))
+        return _upsample_mask(blob, arr.shape[:2], k)
     # faces: seed the skin colour at the image centre; when that blob has no facial
     # geometry (eye pair), find the face with a detector (e.g. a portrait whose centre is
     # clothing, or a small face) and work on a crop around it, where the face is large
