@@ -229,7 +229,7 @@ def _background_model(z, e):
     return np.array(cs, np.float32).reshape(-1, 3), np.array(ss, np.float32).reshape(-1, 3)
 
 
-def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None) -> np.ndarray:
+def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_frame=False):
     """Skin (incl. depigmented skin) at working resolution, before geometry.
 
     Two-class decision relative to the photo itself: the skin colour (robust centre and
@@ -238,6 +238,8 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None) -> np
     explains it better (diagonal Gaussian log-likelihood) than every background colour.
     Features: log colour ratios R/G and B/G (unchanged by shading and light intensity)
     and log luminance; skin in shade is judged with a ``SHADE`` x wider luminance spread.
+    With ``at_frame``, returns ``(skin, frame_patches)``: the second the joined depigmented
+    components that touch the frame (included in the first).
     """
     h, w = srgb.shape[:2]
     side = max(h, w)
@@ -325,10 +327,10 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None) -> np
     r = max(1, int(round(side / 200)))  # thin bands of mixed pixels along the outline
     depig = cv2.morphologyEx((depig & ~skin).astype(np.uint8), cv2.MORPH_OPEN,
                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
-    return _join_patches(skin, depig.astype(bool), side)
+    return _join_patches(skin, depig.astype(bool), side, at_frame)
 
 
-def _join_patches(skin, depig, side):
+def _join_patches(skin, depig, side, frame_out=False):
     """Skin plus the depigmented components mostly enclosed by it (see ``DEPIG_CONTACT``).
 
     A soft patch border (halo) may be neither skin nor patch, so contact is measured with
@@ -337,7 +339,8 @@ def _join_patches(skin, depig, side):
     garment at the edge of the photo borders the skin on one side only."""
     n, lab_d, st, _ = cv2.connectedComponentsWithStats(depig.astype(np.uint8), connectivity=8)
     if n <= 1:
-        return _open_close(skin, side)
+        out = _open_close(skin, side)
+        return (out, np.zeros_like(out)) if frame_out else out
     h, w = skin.shape
     g = max(1, int(round(side / 60)))
     grown = cv2.dilate(np.pad(skin.astype(np.uint8), 1), np.ones((2 * g + 1, 2 * g + 1), np.uint8))
@@ -354,7 +357,8 @@ def _join_patches(skin, depig, side):
     at_frame = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
     ok = frac >= np.where(at_frame, DEPIG_CONTACT_FRAME, DEPIG_CONTACT)
     ok[0] = False
-    return _open_close(skin | ok[lab_d], side)
+    out = _open_close(skin | ok[lab_d], side)
+    return (out, out & (ok & at_frame)[lab_d]) if frame_out else out
 
 
 #: Skin colour seeds: prior pixels whose centre weight is above this fraction of the maximum.
@@ -439,6 +443,36 @@ def _drop_limbs(blob: np.ndarray) -> np.ndarray:
         ok[0] = False
         out |= ok[lab]
     return _largest(out)
+
+
+def _frame_patches_enclosed(blob, frame_p, side):
+    """The body site's region without the depigmented (fluorescent) components at the
+    frame that the *site's own* skin does not enclose on ``DEPIG_CONTACT_FRAME`` of their
+    outline.
+
+    ``_skin_small`` measures that contact against all skin, arms included: a garment at the
+    frame (underwear under a Wood's lamp) borders the trunk on one side and the arms on
+    two, so it passed. After the shape prior has dropped the arms, a garment below the
+    trunk borders the site on one side only; a patch crossing the frame's edge is still
+    enclosed by the site's skin."""
+    cand = frame_p & blob
+    if not cand.any():
+        return blob
+    n, lab_d, _, _ = cv2.connectedComponentsWithStats(cand.astype(np.uint8), connectivity=8)
+    g = max(1, int(round(side / 60)))
+    grown = cv2.dilate(np.pad((blob & ~frame_p).astype(np.uint8), 1), np.ones((2 * g + 1, 2 * g + 1), np.uint8))
+    grown[0, :] = grown[-1, :] = grown[:, 0] = grown[:, -1] = 0  # the frame is not skin
+    d8 = np.pad(cand.astype(np.uint8), 1)
+    ring = np.flatnonzero(cv2.dilate(d8, np.ones((3, 3), np.uint8)) > d8)
+    lab_p = np.pad(lab_d.astype(np.float32), 1)
+    ring_lab = cv2.dilate(lab_p, np.ones((3, 3), np.uint8)).ravel()[ring].astype(np.intp)
+    tot = np.bincount(ring_lab, minlength=n)
+    hit = np.bincount(ring_lab, weights=grown.ravel()[ring], minlength=n)
+    drop = hit / np.maximum(tot, 1) < DEPIG_CONTACT_FRAME
+    drop[0] = False
+    if not drop.any():
+        return blob
+    return _fill_holes(_largest(blob & ~drop[lab_d], _centre_weight(blob.shape)))
 
 
 def _smooth(img: np.ndarray) -> np.ndarray:
@@ -755,7 +789,9 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
     srgb, lin, k = _small(arr)
     if site == "body":
         cw = _centre_weight(srgb.shape[:2])
-        blob = _drop_limbs(_fill_holes(_largest(_skin_small(srgb, lin, modality, cw), cw)))
+        skin, frame_p = _skin_small(srgb, lin, modality, cw, at_frame=True)
+        blob = _drop_limbs(_fill_holes(_largest(skin, cw)))
+        blob = _frame_patches_enclosed(blob, frame_p, max(blob.shape))
         blob &= ~_nails(blob, _lab(_smooth(srgb)))
         return _upsample_mask(blob, arr.shape[:2], k)
     # faces: seed the skin colour at the image centre; when that blob has no facial
