@@ -19,7 +19,9 @@ image (long side ``WORK_SIDE`` px) and the result is upsampled to full resolutio
 * **Body sites**: the skin component connected to the subject (centre-weighted), holes
   filled, with a shape prior: large appendages much thinner than the site itself (arms
   and neck beside a trunk, background joined through a narrow bridge) are cut off;
-  small ones (fingers) stay.
+  small ones (fingers) stay. Nails are not skin: a compact blob at a finger's distal
+  end, unlike the finger's own skin and set inside its outline, is left out (``_nails``).
+  A patch at the frame stays only when the site's own skin (arms dropped) encloses it.
 * **Faces** (F-VASI area, SPEC.md section 1): two half-ellipses joined at the eye line --
   up to the hairline and down to the chin (from the mouth's position, facial thirds) --
   across the cheeks, so ears, neck and hair fall outside; inside, the non-skin features
