@@ -190,3 +190,40 @@ def test_marker_card_on_the_skin_is_not_assessed():
     region = find_region(img, site="body")
     assert not region[100:220, 200:320].any()
     assert region[40:360, 40:460].sum() == pytest.approx(320 * 420 - 120 * 120, rel=0.02)
+
+
+def _hand(nails=True):
+    """Forearm and hand entering from the left on a dark drape; four fingers, each with a
+    lighter, pinker nail inside its tip."""
+    img = np.full((240, 320, 3), 30, np.uint8)
+    skin = (150, 105, 80)
+    img[84:180, 0:170] = skin
+    nail_mask = np.zeros((240, 320), np.uint8)
+    for y in (98, 122, 146, 170):
+        img[y - 6:y + 7, 170:250] = skin
+        cv2.ellipse(img, (250, y), (6, 6), 0, 0, 360, skin, -1)
+        cv2.ellipse(nail_mask, (243, y), (6, 3), 0, 0, 360, 1, -1)
+    if nails:
+        img[nail_mask > 0] = (205, 160, 150)
+    return img, nail_mask > 0
+
+
+def test_body_region_leaves_out_nails_keeps_fingers():
+    img, nails = _hand()
+    r = find_region(img, site="body")
+    assert (r & nails).sum() <= 0.1 * nails.sum()  # nails are not skin (SPEC)
+    assert r[95:102, 185:225].mean() > 0.95 and r[119:126, 185:225].mean() > 0.95  # fingers stay
+    plain, _ = _hand(nails=False)
+    assert (find_region(plain, site="body") & nails).sum() == nails.sum()  # no nail, no hole
+
+
+def test_nails_of_a_synthetic_forearm_are_left_out():
+    ph = make_photo(rng=505, skin_type="IV", site="forearm", background="dark", shape=(450, 600))
+    r = find_region(ph.image, site="body")
+    roi = ph.truth.roi_mask
+    from vasi.roi import _fill_holes
+
+    nails = _fill_holes(roi) & ~roi
+    assert nails.sum() > 100
+    assert (r & nails).sum() < 0.7 * nails.sum()  # all of them before nails were looked for
+    assert _iou(r, roi) > 0.85

@@ -19,7 +19,9 @@ image (long side ``WORK_SIDE`` px) and the result is upsampled to full resolutio
 * **Body sites**: the skin component connected to the subject (centre-weighted), holes
   filled, with a shape prior: large appendages much thinner than the site itself (arms
   and neck beside a trunk, background joined through a narrow bridge) are cut off;
-  small ones (fingers) stay.
+  small ones (fingers) stay. Nails are not skin: a compact blob at a finger's distal
+  end, unlike the finger's own skin and set inside its outline, is left out (``_nails``).
+  A patch at the frame stays only when the site's own skin (arms dropped) encloses it.
 * **Faces** (F-VASI area, SPEC.md section 1): two half-ellipses joined at the eye line --
   up to the hairline and down to the chin (from the mouth's position, facial thirds) --
   across the cheeks, so ears, neck and hair fall outside; inside, the non-skin features
@@ -233,7 +235,7 @@ def _background_model(z, e):
     return np.array(cs, np.float32).reshape(-1, 3), np.array(ss, np.float32).reshape(-1, 3)
 
 
-def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None) -> np.ndarray:
+def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_frame=False):
     """Skin (incl. depigmented skin) at working resolution, before geometry.
 
     Two-class decision relative to the photo itself: the skin colour (robust centre and
@@ -242,6 +244,8 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None) -> np
     explains it better (diagonal Gaussian log-likelihood) than every background colour.
     Features: log colour ratios R/G and B/G (unchanged by shading and light intensity)
     and log luminance; skin in shade is judged with a ``SHADE`` x wider luminance spread.
+    With ``at_frame``, returns ``(skin, frame_patches)``: the second the joined depigmented
+    components that touch the frame (included in the first).
     """
     h, w = srgb.shape[:2]
     side = max(h, w)
@@ -329,10 +333,10 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None) -> np
     r = max(1, int(round(side / 200)))  # thin bands of mixed pixels along the outline
     depig = cv2.morphologyEx((depig & ~skin).astype(np.uint8), cv2.MORPH_OPEN,
                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
-    return _join_patches(skin, depig.astype(bool), side)
+    return _join_patches(skin, depig.astype(bool), side, at_frame)
 
 
-def _join_patches(skin, depig, side):
+def _join_patches(skin, depig, side, frame_out=False):
     """Skin plus the depigmented components mostly enclosed by it (see ``DEPIG_CONTACT``).
 
     A soft patch border (halo) may be neither skin nor patch, so contact is measured with
@@ -341,7 +345,8 @@ def _join_patches(skin, depig, side):
     garment at the edge of the photo borders the skin on one side only."""
     n, lab_d, st, _ = cv2.connectedComponentsWithStats(depig.astype(np.uint8), connectivity=8)
     if n <= 1:
-        return _open_close(skin, side)
+        out = _open_close(skin, side)
+        return (out, np.zeros_like(out)) if frame_out else out
     h, w = skin.shape
     g = max(1, int(round(side / 60)))
     grown = cv2.dilate(np.pad(skin.astype(np.uint8), 1), np.ones((2 * g + 1, 2 * g + 1), np.uint8))
@@ -358,7 +363,8 @@ def _join_patches(skin, depig, side):
     at_frame = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
     ok = frac >= np.where(at_frame, DEPIG_CONTACT_FRAME, DEPIG_CONTACT)
     ok[0] = False
-    return _open_close(skin | ok[lab_d], side)
+    out = _open_close(skin | ok[lab_d], side)
+    return (out, out & (ok & at_frame)[lab_d]) if frame_out else out
 
 
 #: Skin colour seeds: prior pixels whose centre weight is above this fraction of the maximum.
@@ -443,6 +449,121 @@ def _drop_limbs(blob: np.ndarray) -> np.ndarray:
         ok[0] = False
         out |= ok[lab]
     return _largest(out)
+
+
+def _frame_patches_enclosed(blob, frame_p, side):
+    """The body site's region without the depigmented (fluorescent) components at the
+    frame that the *site's own* skin does not enclose on ``DEPIG_CONTACT_FRAME`` of their
+    outline.
+
+    ``_skin_small`` measures that contact against all skin, arms included: a garment at the
+    frame (underwear under a Wood's lamp) borders the trunk on one side and the arms on
+    two, so it passed. After the shape prior has dropped the arms, a garment below the
+    trunk borders the site on one side only; a patch crossing the frame's edge is still
+    enclosed by the site's skin."""
+    cand = frame_p & blob
+    if not cand.any():
+        return blob
+    n, lab_d, _, _ = cv2.connectedComponentsWithStats(cand.astype(np.uint8), connectivity=8)
+    g = max(1, int(round(side / 60)))
+    grown = cv2.dilate(np.pad((blob & ~frame_p).astype(np.uint8), 1), np.ones((2 * g + 1, 2 * g + 1), np.uint8))
+    grown[0, :] = grown[-1, :] = grown[:, 0] = grown[:, -1] = 0  # the frame is not skin
+    d8 = np.pad(cand.astype(np.uint8), 1)
+    ring = np.flatnonzero(cv2.dilate(d8, np.ones((3, 3), np.uint8)) > d8)
+    lab_p = np.pad(lab_d.astype(np.float32), 1)
+    ring_lab = cv2.dilate(lab_p, np.ones((3, 3), np.uint8)).ravel()[ring].astype(np.intp)
+    tot = np.bincount(ring_lab, minlength=n)
+    hit = np.bincount(ring_lab, weights=grown.ravel()[ring], minlength=n)
+    drop = hit / np.maximum(tot, 1) < DEPIG_CONTACT_FRAME
+    drop[0] = False
+    if not drop.any():
+        return blob
+    return _fill_holes(_largest(blob & ~drop[lab_d], _centre_weight(blob.shape)))
+
+
+def _smooth(img: np.ndarray) -> np.ndarray:
+    """``img`` smoothed like the skin features (noise, hairs, pores)."""
+    sigma = max(img.shape[:2]) / 500.0
+    return cv2.GaussianBlur(img, (0, 0), sigma) if sigma >= 0.5 else img
+
+
+#: Nails (not skin, SPEC.md): a finger is an appendage of the site's core (see
+#: ``_drop_limbs``) at least ``NAIL_ELONG`` x its own radius long; its nail is the
+#: compact blob in its distal ``NAIL_DISTAL`` radii whose colour (CIELAB) differs from
+#: the finger's own proximal skin by more than ``NAIL_Z`` robust SDs (grown to ``NAIL_WEAK``),
+#: not darker than that skin, and set inside the finger: skin (the nail folds) on its sides,
+#: at most ``NAIL_EDGE`` of its outline on the finger's outline. A depigmented fingertip
+#: that reaches across the finger's width stays skin.
+NAIL_ELONG = 2.0
+NAIL_DISTAL = 3.5
+NAIL_Z = 3.0
+NAIL_WEAK = 2.0
+NAIL_EDGE = 0.35
+#: Floors of the finger skin's robust spread in CIELAB (L*, a*, b*).
+NAIL_SPREAD_FLOOR = (2.0, 1.5, 1.5)
+
+
+def _nails(blob: np.ndarray, lab: np.ndarray) -> np.ndarray:
+    """Nails at the distal ends of the fingers of a body site's region (working
+    resolution); see ``NAIL_*``. Colour is judged relative to each finger's own skin:
+    nails are lighter and pinker/more neutral than the skin on every skin type (and
+    fluoresce under a Wood's lamp), but so is depigmented skin -- the position (the tip of
+    a thin appendage) and the shape (inside the finger's outline) tell them apart."""
+    h, w = blob.shape
+    out = np.zeros_like(blob)
+    if blob.sum() < 100:
+        return out
+    dt = cv2.distanceTransform(np.pad(blob, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    r = int(round(LIMB_WIDTH * float(dt.max())))
+    if r < 3:
+        return out
+    core = _largest(_open_disk(blob, r), _centre_weight(blob.shape))
+    if not core.any():
+        return out
+    g = max(1, r // 3)
+    grown = cv2.dilate(core.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1)))
+    n, lab_f, st, _ = cv2.connectedComponentsWithStats((blob & (grown == 0)).astype(np.uint8), connectivity=4)
+    if n <= 1:
+        return out
+    dc = cv2.distanceTransform((~core).astype(np.uint8), cv2.DIST_L2, 5)  # distance from the core
+    edge = dt <= 1.5  # the outline's mixed pixels
+    ker = np.ones((3, 3), np.uint8)
+    for i in range(1, n):
+        x, y, bw, bh = st[i, :4]
+        if x == 0 or y == 0 or x + bw == w or y + bh == h:
+            continue  # cut by the frame: no fingertip in view
+        win = (slice(y, y + bh), slice(x, x + bw))
+        F = lab_f[win] == i
+        dtf, dcf = dt[win], dc[win]
+        rf = float(dtf[F].max())
+        dmax = float(dcf[F].max())
+        if rf < 2 or dmax < NAIL_ELONG * rf:
+            continue  # not a finger
+        distal = F & (dcf > dmax - NAIL_DISTAL * rf)
+        prox = F & ~distal & (dtf > 1.5)
+        if prox.sum() < 10:
+            continue
+        Lf = lab[win]
+        ref = Lf[prox]
+        c0 = np.median(ref, 0)
+        s0 = np.maximum(1.4826 * np.median(np.abs(ref - c0), 0), np.asarray(NAIL_SPREAD_FLOOR, np.float32))
+        z2 = (((Lf - c0) / s0) ** 2).sum(-1)
+        weak = distal & (z2 > NAIL_WEAK ** 2) & (Lf[..., 0] > c0[0] - s0[0]) & ~edge[win]
+        m, lab_c, _, _ = cv2.connectedComponentsWithStats(weak.astype(np.uint8), connectivity=8)
+        if m <= 1:
+            continue
+        strong = np.bincount(lab_c[weak & (z2 > NAIL_Z ** 2)], minlength=m)
+        strong[0] = 0
+        if strong.max() == 0:
+            continue
+        nail = lab_c == int(np.argmax(strong))
+        if nail.sum() > 0.7 * distal.sum():
+            continue
+        ring = cv2.dilate(nail.astype(np.uint8), ker).astype(bool) & ~nail
+        if (ring & edge[win]).sum() > NAIL_EDGE * ring.sum():
+            continue  # reaches across the finger: skin (e.g. a depigmented fingertip)
+        out[win] |= nail
+    return out
 
 
 #: F-VASI face proportions (frontal view), as fractions of the face width across the
@@ -686,8 +807,11 @@ def _auto_region(arr, site, modality):
     srgb, lin, k = _small(arr)
     if site == "body":
         cw = _centre_weight(srgb.shape[:2])
-        blob = _fill_holes(_largest(_skin_small(srgb, lin, modality, cw), cw))
-        return _upsample_mask(_drop_limbs(blob), arr.shape[:2], k)
+        skin, frame_p = _skin_small(srgb, lin, modality, cw, at_frame=True)
+        blob = _drop_limbs(_fill_holes(_largest(skin, cw)))
+        blob = _frame_patches_enclosed(blob, frame_p, max(blob.shape))
+        blob &= ~_nails(blob, _lab(_smooth(srgb)))
+        return _upsample_mask(blob, arr.shape[:2], k)
     # faces: seed the skin colour at the image centre; when that blob has no facial
     # geometry (eye pair), find the face with a detector (e.g. a portrait whose centre is
     # clothing, or a small face) and work on a crop around it, where the face is large
