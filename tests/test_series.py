@@ -246,18 +246,3 @@ def test_woods_series_uses_the_woods_region():
                        modality="woods")
     single = vasi.score_photo(ser.visits[0].image, site="face", modality="woods").f_vasi
     assert res.visits["f_vasi_unregistered"].iloc[0] == pytest.approx(single, abs=1e-9)
-
-
-def test_threads_do_not_change_the_results(series, result):
-    """The per-visit work runs in worker threads; one thread gives the very same numbers."""
-    images, truths, Hs, rois, _ = series
-    kw = dict(weeks=[0, 12, 24], rois=rois, mm_per_px=0.25, masks=_own_masks(truths, Hs))
-    one = track_series(images, n_jobs=1, **kw)
-    two = track_series(images, n_jobs=2, **kw)
-    for res in (one, two):
-        pd.testing.assert_frame_equal(res.visits, result.visits)
-        pd.testing.assert_frame_equal(res.patches, result.patches)
-        for a, b in zip(res.masks, result.masks, strict=True):
-            np.testing.assert_array_equal(a, b)
-    with pytest.raises(InputError, match="n_jobs"):
-        track_series(images, n_jobs=0, **kw)
