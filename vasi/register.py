@@ -462,23 +462,46 @@ def _ecc(template, moving, H0, tmask, mmask=None, *, iterations=30, eps=1e-4, bl
     return W / W[2, 2], float(rho)
 
 
-def _warp_valid(template, moving, H, mask):
-    """``moving`` warped onto ``template`` by H (float32) and the pixels it covers in ``mask``."""
+def _warp_valid(template, moving, H, mask, memo=None):
+    """``moving`` warped onto ``template`` by H (float32) and the pixels it covers in ``mask``.
+
+    ``memo`` (a dict kept for one pair) returns the same warp when the same images, mask and
+    homography come again (the ECC check and the texture check both warp by the result).
+    """
+    H = np.asarray(H, np.float64)
+    key = None
+    if memo is not None:
+        key = (id(template), id(moving), id(mask), H.tobytes())
+        hit = memo.get(key)
+        if hit is not None:
+            return hit[:2]
     warped = cv2.warpPerspective(moving.astype(np.float32), H, template.shape[::-1],
                                  flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
                                  borderMode=cv2.BORDER_CONSTANT, borderValue=-1.0)
     ok = warped >= 0
     if mask is not None:
         ok &= mask
+    if memo is not None:  # the inputs are kept alive with their warp, so their ids stay unique
+        memo[key] = (warped, ok, template, moving, mask)
     return warped, ok
 
 
-def _corr(template, moving, H, mask):
-    """Zero-mean normalised correlation of template and the moving image warped by H."""
-    warped, ok = _warp_valid(template, moving, H, mask)
+def _corr(template, moving, H, mask, cache=None, memo=None):
+    """Zero-mean normalised correlation of template and the moving image warped by H.
+
+    ``cache`` (a dict kept with the template) saves the template's smoothed image between
+    calls; ``memo`` is passed to :func:`_warp_valid`.
+    """
+    warped, ok = _warp_valid(template, moving, H, mask, memo)
     if ok.sum() < 100:
         return float("nan")
-    a = cv2.GaussianBlur(template.astype(np.float32), (5, 5), 0)[ok]
+    key = (id(template), "corr")
+    ta = None if cache is None else cache.get(key)
+    if ta is None:
+        ta = cv2.GaussianBlur(template.astype(np.float32), (5, 5), 0)
+        if cache is not None:
+            cache[key] = ta
+    a = ta[ok]
     b = cv2.GaussianBlur(warped, (5, 5), 0)[ok]
     a = a - a.mean()
     b = b - b.mean()
@@ -486,14 +509,16 @@ def _corr(template, moving, H, mask):
     return float((a * b).sum() / den) if den > 0 else float("nan")
 
 
-def _tile_corr(template, moving, H, mask, grid=6, bands=((1.0, 4.0), (3.0, 12.0)), cache=None):
+def _tile_corr(template, moving, H, mask, grid=6, bands=((1.0, 4.0), (3.0, 12.0)), cache=None,
+               memo=None):
     """Median over tiles of the correlation of band-passed texture after alignment.
 
     Texture (difference of Gaussians, 1-4 px) is what stays the same between visits; a
     median over tiles ignores the minority of tiles where lesions changed. ``cache`` (a
-    dict kept with the template) saves the template's band-passed images between calls.
+    dict kept with the template) saves the template's band-passed images between calls;
+    ``memo`` is passed to :func:`_warp_valid`.
     """
-    warped, ok = _warp_valid(template, moving, H, mask)
+    warped, ok = _warp_valid(template, moving, H, mask, memo)
     t = template.astype(np.float32)
     m_f = np.where(ok, warped, t)
     hh, ww = t.shape
@@ -530,8 +555,9 @@ def _texture_corr(ctx, Hw, mask):
     (1-4 px) at working resolution, the coarse band (3-12 px) at half of it (same band, a
     quarter of the pixels and kernel lengths), when the working images are large."""
     if max(ctx.raw_b.shape) < 700 or max(ctx.raw_f.shape) < 700:
-        return _tile_corr(ctx.raw_b, ctx.raw_f, Hw, mask, cache=ctx.pb._dog)
-    fine = _tile_corr(ctx.raw_b, ctx.raw_f, Hw, mask, bands=((1.0, 4.0),), cache=ctx.pb._dog)
+        return _tile_corr(ctx.raw_b, ctx.raw_f, Hw, mask, cache=ctx.pb._dog, memo=ctx.warps)
+    fine = _tile_corr(ctx.raw_b, ctx.raw_f, Hw, mask, bands=((1.0, 4.0),), cache=ctx.pb._dog,
+                      memo=ctx.warps)
     (gb, _), (gf, _) = ctx.pb.half(), ctx.pf.half()
     S = _scale_matrix(0.5)
     Hl = S @ Hw @ np.linalg.inv(S)
@@ -673,6 +699,7 @@ class _Ctx:
         self.aruco_dictionary = aruco_dictionary
         self.detector = detector
         self.area_b = float(self.roi_b.sum()) if self.roi_b is not None else float(self.grey_b.size)
+        self.warps = {}  # follow-up warps of this pair (see _warp_valid)
 
     def result(self, ok, reason, method, Hw=None, **kw):
         H = None if Hw is None else _to_full(Hw, self.sb, self.sf)
@@ -731,7 +758,7 @@ class _Ctx:
             Hl /= Hl[2, 2]
             if k == 0:
                 # ECC on a mildly smoothed grey image, restricted to the baseline region
-                rho0 = _corr(gb, gf, Hl, mb)
+                rho0 = _corr(gb, gf, Hl, mb, cache=self.pb._dog, memo=self.warps)
                 g0 = (gb, gf, mb, S)
             H1l, _ = _ecc(gb, gf, Hl, mb, mf, iterations=iters, blur=blur)
             if H1l is None:
@@ -742,7 +769,7 @@ class _Ctx:
             H1 /= H1[2, 2]
         gb, gf, mb, S = g0
         H1l = S @ H1 @ np.linalg.inv(S)
-        rho1 = _corr(gb, gf, H1l / H1l[2, 2], mb)
+        rho1 = _corr(gb, gf, H1l / H1l[2, 2], mb, cache=self.pb._dog, memo=self.warps)
         hh, ww = self.grey_b.shape
         move = transform_error_px(H1, Hw, (hh, ww), mask=self.roi_b,
                                   step=max(8, max(hh, ww) // 40))
