@@ -175,3 +175,31 @@ def test_fine_scale_ratio_dots_vs_broad_darkening():
     assert rows["broad"]["pattern"] == "diffuse"
     assert rows["dots"]["fine_scale_ratio"] > 0.65 > rows["broad"]["fine_scale_ratio"]
     assert rows["dots"]["island_count"] == pytest.approx(25, abs=2)
+
+
+def test_advance_along_part_of_the_border_is_marginal():
+    lab = _patch()
+    depth = ndi.distance_transform_edt(lab > 0)
+    yy = np.mgrid[:120, :120][0]
+    res = (lab > 0) & ~((depth <= 8) & (yy < 60))  # border moved in by 8 px on the top half only
+    row = patterns(lab, res).iloc[0]
+    assert 0.3 <= row["border_excess"] < 0.5  # not enough for the band criterion alone ...
+    assert row["depth_auc"] >= 0.75  # ... but repigmentation is strictly ordered by depth
+    assert row["pattern"] == "marginal"
+    assert patterns(lab, res, marginal_auc=1.01).iloc[0]["pattern"] != "marginal"
+
+
+def test_partial_border_order_with_interior_islands_is_not_marginal():
+    lab = _patch()
+    depth = ndi.distance_transform_edt(lab > 0)
+    yy = np.mgrid[:120, :120][0]
+    res = (lab > 0) & ~((depth <= 8) & (yy < 60))
+    for a in np.linspace(0, 2 * np.pi, 16, endpoint=False):  # 16 interior islands on a ring:
+        rr, cc = disk((60 + 36 * np.sin(a), 60 + 36 * np.cos(a)), 3, shape=lab.shape)
+        res[rr, cc] = False  # the weak border evidence does not hold
+    row = patterns(lab, res).iloc[0]
+    assert row["interior_island_count"] == 16 and row["border_excess"] < 0.5
+    assert row["depth_auc"] >= 0.75
+    assert row["pattern"] != "marginal"
+    # the same patch without an island population (density threshold out of reach): marginal
+    assert patterns(lab, res, island_density=1e9).iloc[0]["pattern"] == "marginal"

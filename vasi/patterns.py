@@ -28,7 +28,10 @@ visits (:func:`vasi.track.envelope_masks`):
   residual pixels far from any repigmented pixel.
 
 Decision: repigmented fraction (of the masks) and mean degree drop both below ``min_signal``
--> ``"diffuse"`` if the residual darkened by ``diffuse_darkening`` or more, else ``"none"``; ``border_excess >= marginal_excess`` ->
+-> ``"diffuse"`` if the residual darkened by ``diffuse_darkening`` or more, else ``"none"``;
+``border_excess >= marginal_excess``, or ``border_excess >= marginal_excess_min`` with
+``depth_auc >= marginal_auc`` (the border advancing along part of the outline: less
+concentrated in the band, but strictly ordered by depth) and no interior island population ->
 ``"marginal"``, or ``"mixed"`` when there are also interior islands (at least 3, at
 ``island_density`` or more, covering >= 10 % of the repigmented area);
 ``fine_scale_ratio >= dot_ratio`` -> ``"perifollicular"``; otherwise ``"diffuse"``.
@@ -98,6 +101,8 @@ def patterns(
     min_island_px: int | None = None,
     min_signal: float = 0.05,
     marginal_excess: float = 0.5,
+    marginal_auc: float = 0.75,
+    marginal_excess_min: float = 0.3,
     dot_ratio: float = 0.6,
     scales_mm=(0.7, 2.0, 6.0),
     scales_px=(2.0, 6.0, 18.0),
@@ -138,6 +143,11 @@ def patterns(
         repigmented pixels lying in the outer band of the patch that holds as many pixels as
         were repigmented (distance transform to the outer border), rescaled so that 0 is what
         uniform repigmentation gives and 1 is repigmentation entirely in that band.
+    marginal_auc, marginal_excess_min : float
+        Weaker border evidence that is also marginal (an advance along part of the outline):
+        ``depth_auc`` at or above ``marginal_auc`` (still-depigmented pixels lie deeper than
+        repigmented ones) with ``border_excess`` at or above ``marginal_excess_min``, when the
+        interior islands do not make a population (see ``island_density``).
     dot_ratio : float
         ``fine_scale_ratio`` (0-1) at or above which repigmentation without a border band is
         perifollicular (dots) rather than diffuse.
@@ -180,8 +190,8 @@ def patterns(
         (border-connected repigmentation beyond the wobble band, px), ``border_advance_px``
         (inward border advance, px), ``depth_auc``, ``border_excess`` (0 uniform .. 1 all in
         the border band), ``interior_island_count``, ``interior_island_density`` (per cm², or
-        per 1000 px without a scale), ``repigmented_radius_px``, ``residual_radius_px`` (mean
-        half-widths, px), ``repigmented_fraction`` (of the patch, 0-1, from the masks),
+        per 1000 px without a scale), ``interior_island_share`` (of the repigmented area),
+        ``repigmented_radius_px``, ``residual_radius_px`` (mean half-widths, px), ``repigmented_fraction`` (of the patch, 0-1, from the masks),
         ``residual_darkening`` (median drop of ``t``), ``degree_repigmented_fraction`` (mean
         ``t`` drop over the patch), ``degree_border_excess``, ``fine_scale_ratio`` (0-1),
         ``island_depth_k`` (dip depth used, in noise SDs); with ``mm_per_px`` also
@@ -378,9 +388,16 @@ def patterns(
             fine, coarse = max(ef - nf, 0.0), max(ec - nc_, 0.0)
             if fine + coarse > 0:
                 ratio = fine / (fine + coarse)
-        border_sig = np.isfinite(excess) and excess >= marginal_excess
-        dots = np.isfinite(ratio) and ratio >= dot_ratio
+        # repigmentation at the border: concentrated in the border band, or less so but
+        # strongly ordered by depth (the border band advancing inward along part of the
+        # outline) and not mainly made of interior islands
+        int_share = int_a / n_g if n_g else 0.0
         islands = int_n >= 3 and dens >= island_density and int_a >= 0.1 * n_g
+        border_sig = np.isfinite(excess) and (
+            excess >= marginal_excess
+            or (excess >= marginal_excess_min and np.isfinite(auc) and auc >= marginal_auc
+                and not islands))
+        dots = np.isfinite(ratio) and ratio >= dot_ratio
         darkened = np.isfinite(dark) and dark >= diffuse_darkening
         if max(f_area, f_deg) < min_signal:
             pattern = "diffuse" if darkened else "none"
@@ -395,7 +412,8 @@ def patterns(
             island_mean_area_px=(isl_a / isl_n) if isl_n else np.nan,
             marginal_area_px=marg_a, border_advance_px=adv, depth_auc=auc,
             border_excess=excess, interior_island_count=int_n,
-            interior_island_density=dens, repigmented_radius_px=radius,
+            interior_island_density=dens, interior_island_share=int_share,
+            repigmented_radius_px=radius,
             residual_radius_px=res_radius,
             repigmented_fraction=f_area, residual_darkening=dark,
             degree_repigmented_fraction=f_deg, degree_border_excess=excess_deg,
@@ -409,7 +427,8 @@ def patterns(
         rows.append(row)
     cols = ["patch_id", "pattern", "island_count", "island_area_px", "island_mean_area_px",
             "marginal_area_px", "border_advance_px", "depth_auc", "border_excess",
-            "interior_island_count", "interior_island_density", "repigmented_radius_px",
+            "interior_island_count", "interior_island_density", "interior_island_share",
+            "repigmented_radius_px",
             "residual_radius_px",
             "repigmented_fraction",
             "residual_darkening", "degree_repigmented_fraction", "degree_border_excess",
