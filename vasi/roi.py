@@ -420,6 +420,20 @@ LIMB_WIDTH = 0.35
 LIMB_AREA = 0.08
 
 
+def _site_core(blob: np.ndarray):
+    """``(dt, r, core)`` of a body site's blob: its distance transform (px), the opening
+    radius ``LIMB_WIDTH`` x its largest inscribed radius, and the largest (centre-weighted)
+    part left by that opening -- the site without its appendages; core None when the blob
+    is too small to have any."""
+    if blob.sum() < 100:
+        return None, 0, None
+    dt = cv2.distanceTransform(np.pad(blob, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    r = int(round(LIMB_WIDTH * float(dt.max())))
+    if r < 3:
+        return dt, r, None
+    return dt, r, _largest(_open_disk(blob, r), _centre_weight(blob.shape))
+
+
 def _drop_limbs(blob: np.ndarray) -> np.ndarray:
     """The body site's core with large thin appendages removed (shape prior).
 
@@ -428,15 +442,8 @@ def _drop_limbs(blob: np.ndarray) -> np.ndarray:
     slightly grown core). Small ones (fingers, boundary detail) stay; large ones -- limbs
     or the neck beside a trunk, background blobs joined through a thin bridge -- go.
     """
-    if blob.sum() < 100:
-        return blob
-    dt = cv2.distanceTransform(np.pad(blob, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
-    r = int(round(LIMB_WIDTH * float(dt.max())))
-    if r < 3:
-        return blob
-    core = _open_disk(blob, r)
-    core = _largest(core, _centre_weight(blob.shape))
-    if core.sum() < 0.3 * blob.sum():
+    dt, r, core = _site_core(blob)
+    if core is None or core.sum() < 0.3 * blob.sum():
         return blob
     g = max(1, r // 3)  # the opening rounds the core's corners: they are not appendages
     grown = cv2.dilate(core.astype(np.uint8), cv2.getStructuringElement(
@@ -511,14 +518,8 @@ def _nails(blob: np.ndarray, lab: np.ndarray) -> np.ndarray:
     a thin appendage) and the shape (inside the finger's outline) tell them apart."""
     h, w = blob.shape
     out = np.zeros_like(blob)
-    if blob.sum() < 100:
-        return out
-    dt = cv2.distanceTransform(np.pad(blob, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
-    r = int(round(LIMB_WIDTH * float(dt.max())))
-    if r < 3:
-        return out
-    core = _largest(_open_disk(blob, r), _centre_weight(blob.shape))
-    if not core.any():
+    dt, r, core = _site_core(blob)
+    if core is None or not core.any():
         return out
     g = max(1, r // 3)
     grown = cv2.dilate(core.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1)))
