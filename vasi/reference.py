@@ -208,15 +208,26 @@ def region_box(mask: np.ndarray, *, margin: float = 0.03, min_margin: int = 8) -
     return slice(max(0, r0 - m), min(H, r1 + m)), slice(max(0, c0 - m), min(W, c1 + m))
 
 
+_LUM_WEIGHTS = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Rec. 709 luminance
+
+
 def features(lin: np.ndarray, modality: str) -> np.ndarray:
     """Per-pixel features (h, w, n) float32 (see the module docstring)."""
-    lg = np.log(lin + _EPS)
-    lum = np.log(lin @ np.array([0.2126, 0.7152, 0.0722], np.float32) + _EPS)
+    out = np.empty(lin.shape[:-1] + (2,), np.float32)
+    lum = lin @ _LUM_WEIGHTS
+    lum += _EPS
+    np.log(lum, out=lum)
+    out[..., 0] = lum
+    # logs in place, of the channels needed only (visible light: blue and red)
+    lg = lin + _EPS if modality == "woods" else lin[..., ::2] + _EPS
+    np.log(lg, out=lg)
     if modality == "woods":
-        flu = lg[..., 1] - 0.5 * (lg[..., 0] + lg[..., 2])
-        return np.dstack([lum, flu]).astype(np.float32)
-    mel = lg[..., 2] - lg[..., 0]
-    return np.dstack([lum, mel]).astype(np.float32)
+        s = lg[..., 0] + lg[..., 2]
+        s *= 0.5
+        np.subtract(lg[..., 1], s, out=out[..., 1])
+    else:
+        np.subtract(lg[..., 1], lg[..., 0], out=out[..., 1])
+    return out
 
 
 #: Pixels used for a robust statistic (median, MAD, covariance) of a set of pixels. An even
