@@ -69,7 +69,8 @@ def working_image(image, roi=None, *, max_side: int):
         small = arr
     if small.dtype == np.uint8:
         lin = _lut8()[small]
-        srgb = small.astype(np.float32) / 255.0
+        srgb = small.astype(np.float32)
+        srgb /= 255.0
     else:
         srgb = to_float(small)
         lin = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4).astype(np.float32)

@@ -339,8 +339,14 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
     score = _ref.BoxMap(index, box, (H, W), cv2.INTER_LINEAR)
     mask = np.zeros((H, W), bool)
     if np.isfinite(thr):
-        above = cv2.compare(score.box_values(), float(thr), cv2.CMP_GT)  # 0 / 255
-        np.logical_and(above, roi_box, out=mask[box])
+        # straight into the mask's box (no 12-MP temporaries): 0/255, then 0/1 with the region
+        dst = mask[box].view(np.uint8)
+        out = cv2.compare(score.box_values(), float(thr), cv2.CMP_GT, dst=dst)
+        if out is not dst:  # OpenCV did not write in place
+            dst[...] = out
+        out = cv2.bitwise_and(dst, roi_box.view(np.uint8), dst=dst)
+        if out is not dst:
+            dst[...] = out
     reference_full = _ref.BoxMap(ref, box, (H, W), cv2.INTER_NEAREST, within=roi_box, fill=False)
     return dict(mask=mask, score=score, reference_lab=ref_lab, thresholds=thresholds, flags=flags,
                 reference=reference_full, depigmented_lab=dep_lab, contrast=contrast,
