@@ -105,7 +105,9 @@ class Segmentation:
     score : ndarray of float32, shape (H, W)
         Per-pixel depigmentation index (0 = the patient's normal skin, 1 = the level of
         the depigmented patch cores); ``mask`` is ``score > thresholds["score"]`` inside
-        ``roi`` after clean-up. Outside the region's bounding box it is 0.
+        ``roi`` after clean-up. Outside the region's bounding box it is 0. Built from the
+        working-resolution index on first access (then kept): scoring a photo does not
+        allocate a full-frame float map unless it is read.
     reference_lab : tuple of float
         L*, a*, b* (D65) of the patient's normal reference skin.
     thresholds : dict
@@ -117,7 +119,7 @@ class Segmentation:
     mm_per_px : float or None
         Pixel size used for the minimum patch size.
     reference : ndarray of bool, shape (H, W) or None
-        The normal reference skin the colours were compared with.
+        The normal reference skin the colours were compared with (built on first access).
     depigmented_lab : tuple of float
         L*, a*, b* of the depigmented patch cores (NaN when none were found).
     contrast : float
