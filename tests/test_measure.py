@@ -52,3 +52,25 @@ def test_summary_totals():
     assert s.depigmented_hu == pytest.approx(3.0 * 700 / 12000)
     assert s.depigmented_hu_physical == pytest.approx(0.0007)
     assert summary(_mask(), roi=np.zeros((100, 120), bool)).depigmented_fraction != 0.0 or True
+
+
+def test_lazy_score_map_and_many_patches():
+    """A box map (Segmentation's lazy score) gives the same mean score as its full frame;
+    more patches than 16-bit labels hold fall back to 32-bit labels."""
+    import cv2
+
+    from vasi.reference import BoxMap
+
+    rng = np.random.default_rng(0)
+    small = rng.random((20, 30)).astype(np.float32)
+    sc = BoxMap(small, (slice(10, 90), slice(5, 125)), (100, 130), cv2.INTER_LINEAR)
+    m = np.zeros((100, 130), bool)
+    m[20:40, 10:50] = True
+    m[60:80, 90:120] = True
+    a, b = patches(m, score=sc), patches(m, score=np.asarray(sc))
+    assert a["mean_score"].tolist() == b["mean_score"].tolist()
+    assert 0.0 < a["mean_score"].iloc[0] < 1.0
+    many = np.zeros((600, 600), bool)
+    many[::2, ::2] = True  # 90 000 one-pixel patches
+    t = patches(many)
+    assert len(t) == 90_000 and t["patch_id"].max() == 90_000 and (t["area_px"] == 1).all()

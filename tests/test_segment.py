@@ -146,3 +146,32 @@ def test_min_contrast_rejects_faint_classes():
     assert loose.mask.sum() >= strict.mask.sum()
     with pytest.raises(InputError, match="min_contrast"):
         segment(img, min_contrast=-1)
+
+
+def test_full_resolution_outputs_built_on_demand_match_the_box():
+    """score / reference are stored as a box map and built on first read: the frame is 0
+    (score) / False (reference) outside the region's box, the mask is the thresholded score
+    inside the region, and a pickled result rebuilds the same arrays."""
+    import pickle
+
+    from vasi.reference import BoxMap
+
+    img = np.full((900, 1200, 3), (150, 105, 75), np.uint8)
+    img[300:420, 500:640] = (235, 215, 205)
+    img = np.clip(img + np.random.default_rng(3).normal(0, 3, img.shape), 0, 255).astype(np.uint8)
+    roi = np.zeros((900, 1200), bool)
+    roi[200:600, 400:800] = True
+    seg = segment(img, roi=roi, work_side=128)
+    assert isinstance(seg._stored("score"), BoxMap)  # not built yet
+    copy = pickle.loads(pickle.dumps(seg))
+    score, ref = seg.score, seg.reference
+    assert isinstance(seg._stored("score"), np.ndarray) and seg.score is score  # built once
+    assert score.shape == roi.shape and score.dtype == np.float32
+    assert ref.shape == roi.shape and ref.dtype == bool and not (ref & ~roi).any()
+    assert not score[:100].any() and not score[:, :300].any()  # outside the box
+    assert np.array_equal(seg.mask, (score > seg.thresholds["score"]) & roi)
+    assert np.array_equal(copy.score, score) and np.array_equal(copy.reference, ref)
+    assert _dice(seg.mask, np.pad(np.ones((120, 140), bool), ((300, 480), (500, 560)))) > 0.95
+    # a result built from plain arrays keeps them
+    plain = Segmentation(seg.mask, roi, score, seg.reference_lab)
+    assert plain.score is score and plain.reference is None

@@ -131,9 +131,10 @@ def score_photo(
         assessed_hu = FACE_HU
     region = find_region(arr, site=site, mask=roi, modality=modality)
     seg = segment(arr, modality=modality, roi=region, mm_per_px=mm_per_px)
+    # the score is read over the patches only: the 12-MP score map is not built here
     table = measure.patches(seg.mask, roi=region, mm_per_px=mm_per_px, assessed_hu=assessed_hu,
-                           score=seg.score)
-    depig_px = int(np.count_nonzero(seg.mask))
+                           score=seg._stored("score"))
+    depig_px = int(table["area_px"].sum())  # the patches partition the mask's pixels
     roi_px = int(np.count_nonzero(region))
     area_cm2 = depig_px * mm_per_px**2 / 100.0 if mm_per_px else None
     area_hu = assessed_hu * depig_px / roi_px if (assessed_hu and roi_px) else None

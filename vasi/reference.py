@@ -22,7 +22,7 @@ import numpy as np
 
 from ._validate import check_image, check_mask, to_float
 
-__all__ = ["reference_skin", "region_box", "robust_stats", "sample", "smooth_field", "working_image"]
+__all__ = ["BoxMap", "reference_skin", "region_box", "robust_stats", "sample", "smooth_field", "working_image"]
 
 _EPS = 2e-3  # linear-light floor (about sRGB 10/255) so logs of black stay finite
 
@@ -69,7 +69,8 @@ def working_image(image, roi=None, *, max_side: int):
         small = arr
     if small.dtype == np.uint8:
         lin = _lut8()[small]
-        srgb = small.astype(np.float32) / 255.0
+        srgb = small.astype(np.float32)
+        srgb /= 255.0
     else:
         srgb = to_float(small)
         lin = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4).astype(np.float32)
@@ -79,12 +80,98 @@ def working_image(image, roi=None, *, max_side: int):
         if k < 1.0:
             # block average of the 0/1 mask, rounded: a working pixel is in the region when
             # at least half of its full-resolution pixels are
-            r8 = cv2.resize(np.ascontiguousarray(r).view(np.uint8), (srgb.shape[1], srgb.shape[0]),
+            # (a strided view of a larger mask is read in place: no copy of the box)
+            r8 = cv2.resize(r.view(np.uint8), (srgb.shape[1], srgb.shape[0]),
                             interpolation=cv2.INTER_AREA)
             roi_small = r8 >= 1
         else:
             roi_small = r.copy()
     return srgb, lin, roi_small, (srgb.shape[0] / H)
+
+
+class BoxMap:
+    """A full-resolution map that is zero (``fill``) outside a box and, inside it, a
+    working-resolution map resized to the box -- computed only when it is asked for.
+
+    Segmentation runs on a reduced copy of the region's bounding box; its per-pixel outputs
+    (score, reference skin) are needed at full resolution only by some callers. Resizing the
+    box is cheap, allocating and filling a 12-MP frame is not, so :class:`vasi.Segmentation`
+    keeps a ``BoxMap`` and builds the frame on first access; :meth:`crop` gives any part of
+    the frame inside the box without building it.
+
+    Parameters
+    ----------
+    small : ndarray, shape (h, w)
+        The map at working resolution (or already at the box's size).
+    box : (slice, slice)
+        Where the map lies in the full frame.
+    shape : (int, int)
+        Full frame shape.
+    interp : int
+        OpenCV interpolation used to resize ``small`` to the box.
+    within : ndarray of bool, shape of the box, optional
+        Only these pixels of the box keep their value (the others get ``fill``).
+    fill : scalar
+        Value outside the box (and outside ``within``).
+    box_values : ndarray, optional
+        ``small`` already resized to the box (kept, not recomputed).
+
+    Examples
+    --------
+    >>> m = BoxMap(np.ones((2, 2), np.float32), (slice(1, 5), slice(2, 6)), (6, 8), cv2.INTER_LINEAR)
+    >>> full = np.asarray(m)
+    >>> full.shape, full.dtype, float(full.sum()), float(m.crop((slice(1, 3), slice(2, 4))).sum())
+    ((6, 8), dtype('float32'), 16.0, 4.0)
+    """
+
+    def __init__(self, small, box, shape, interp, *, within=None, fill=0, box_values=None):
+        self.small = small
+        self.box = (slice(*box[0].indices(shape[0])[:2]), slice(*box[1].indices(shape[1])[:2]))
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.interp = int(interp)
+        self.within = within
+        self.fill = fill
+        self.dtype = np.dtype(small.dtype)
+        self._box_values = box_values
+
+    @property
+    def ndim(self) -> int:
+        return 2
+
+    def box_values(self) -> np.ndarray:
+        """The map over its box, at full resolution (computed once)."""
+        if self._box_values is None:
+            bh = self.box[0].stop - self.box[0].start
+            bw = self.box[1].stop - self.box[1].start
+            v = self.small
+            if v.shape != (bh, bw):
+                v = cv2.resize(v.view(np.uint8) if v.dtype == bool else v, (bw, bh),
+                               interpolation=self.interp)
+                v = v.view(bool) if self.dtype == bool else v
+            if self.within is not None:
+                v = np.where(self.within, v, np.asarray(self.fill, self.dtype))
+            self._box_values = v
+        return self._box_values
+
+    def crop(self, key) -> np.ndarray:
+        """``np.asarray(self)[key]`` for a pair of unit-step slices, without building the frame."""
+        rows, cols = (slice(*k.indices(n)) for k, n in zip(key, self.shape, strict=True))
+        b0, b1 = self.box
+        if (rows.step == 1 and cols.step == 1 and rows.start >= b0.start and rows.stop <= b0.stop
+                and cols.start >= b1.start and cols.stop <= b1.stop):
+            return self.box_values()[rows.start - b0.start:rows.stop - b0.start,
+                                     cols.start - b1.start:cols.stop - b1.start]
+        return self.full()[rows, cols]
+
+    def full(self) -> np.ndarray:
+        """The whole frame (a new array)."""
+        out = np.full(self.shape, self.fill, self.dtype) if self.fill else np.zeros(self.shape, self.dtype)
+        out[self.box] = self.box_values()
+        return out
+
+    def __array__(self, dtype=None, copy=None):
+        out = self.full()
+        return out if dtype is None else out.astype(dtype, copy=False)
 
 
 def region_box(mask: np.ndarray, *, margin: float = 0.03, min_margin: int = 8) -> tuple[slice, slice]:
@@ -122,15 +209,26 @@ def region_box(mask: np.ndarray, *, margin: float = 0.03, min_margin: int = 8) -
     return slice(max(0, r0 - m), min(H, r1 + m)), slice(max(0, c0 - m), min(W, c1 + m))
 
 
+_LUM_WEIGHTS = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Rec. 709 luminance
+
+
 def features(lin: np.ndarray, modality: str) -> np.ndarray:
     """Per-pixel features (h, w, n) float32 (see the module docstring)."""
-    lg = np.log(lin + _EPS)
-    lum = np.log(lin @ np.array([0.2126, 0.7152, 0.0722], np.float32) + _EPS)
+    out = np.empty(lin.shape[:-1] + (2,), np.float32)
+    lum = lin @ _LUM_WEIGHTS
+    lum += _EPS
+    np.log(lum, out=lum)
+    out[..., 0] = lum
+    # logs in place, of the channels needed only (visible light: blue and red)
+    lg = lin + _EPS if modality == "woods" else lin[..., ::2] + _EPS
+    np.log(lg, out=lg)
     if modality == "woods":
-        flu = lg[..., 1] - 0.5 * (lg[..., 0] + lg[..., 2])
-        return np.dstack([lum, flu]).astype(np.float32)
-    mel = lg[..., 2] - lg[..., 0]
-    return np.dstack([lum, mel]).astype(np.float32)
+        s = lg[..., 0] + lg[..., 2]
+        s *= 0.5
+        np.subtract(lg[..., 1], s, out=out[..., 1])
+    else:
+        np.subtract(lg[..., 1], lg[..., 0], out=out[..., 1])
+    return out
 
 
 #: Pixels used for a robust statistic (median, MAD, covariance) of a set of pixels. An even

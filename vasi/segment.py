@@ -37,6 +37,7 @@ Method ``"relative"`` (default, visible light and Wood's lamp):
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 
@@ -65,6 +66,32 @@ __all__ = ["Segmentation", "segment", "SEGMENT_METHODS"]
 log = logging.getLogger("vasi")
 
 
+class _FullFrame:
+    """Dataclass field descriptor: a full-resolution array that may be stored as a
+    :class:`vasi.reference.BoxMap` and is then built on first access (and kept)."""
+
+    def __init__(self, default=dataclasses.MISSING):
+        self.default = default
+
+    def __set_name__(self, owner, name):
+        self.name = name
+        self.slot = "_" + name
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            if self.default is dataclasses.MISSING:
+                raise AttributeError(self.name)  # no default for the dataclass
+            return self.default
+        v = obj.__dict__[self.slot]
+        if isinstance(v, _ref.BoxMap):
+            v = v.full()
+            obj.__dict__[self.slot] = v
+        return v
+
+    def __set__(self, obj, value):
+        obj.__dict__[self.slot] = value
+
+
 @dataclass(frozen=True)
 class Segmentation:
     """Result of :func:`segment`.
@@ -78,7 +105,9 @@ class Segmentation:
     score : ndarray of float32, shape (H, W)
         Per-pixel depigmentation index (0 = the patient's normal skin, 1 = the level of
         the depigmented patch cores); ``mask`` is ``score > thresholds["score"]`` inside
-        ``roi`` after clean-up. Outside the region's bounding box it is 0.
+        ``roi`` after clean-up. Outside the region's bounding box it is 0. Built from the
+        working-resolution index on first access (then kept): scoring a photo does not
+        allocate a full-frame float map unless it is read.
     reference_lab : tuple of float
         L*, a*, b* (D65) of the patient's normal reference skin.
     thresholds : dict
@@ -90,7 +119,7 @@ class Segmentation:
     mm_per_px : float or None
         Pixel size used for the minimum patch size.
     reference : ndarray of bool, shape (H, W) or None
-        The normal reference skin the colours were compared with.
+        The normal reference skin the colours were compared with (built on first access).
     depigmented_lab : tuple of float
         L*, a*, b* of the depigmented patch cores (NaN when none were found).
     contrast : float
@@ -101,14 +130,14 @@ class Segmentation:
 
     mask: np.ndarray
     roi: np.ndarray
-    score: np.ndarray
+    score: np.ndarray = _FullFrame()  # full-resolution maps are built when first read
     reference_lab: tuple
     thresholds: dict = field(default_factory=dict)
     flags: tuple = ()
     modality: str = "visible"
     method: str = "relative"
     mm_per_px: float | None = None
-    reference: np.ndarray | None = None
+    reference: np.ndarray | None = _FullFrame(None)
     depigmented_lab: tuple = (float("nan"),) * 3
     contrast: float = float("nan")
     working_shape: tuple = ()
@@ -123,6 +152,11 @@ class Segmentation:
     def area_px(self) -> int:
         """Depigmented area in full-resolution pixels."""
         return int(np.count_nonzero(self.mask))
+
+    def _stored(self, name: str):
+        """``score`` or ``reference`` as stored: an array or a lazy
+        :class:`vasi.reference.BoxMap` (whose ``crop`` avoids building the frame)."""
+        return self.__dict__["_" + name]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -300,20 +334,22 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         "smoothing_px": 0.0 if fine else float(sig),
         "min_area_px": float(min_px_s / (k * k)),
     }
-    # full-resolution decision: the smooth index is upsampled, then thresholded
+    # full-resolution decision: the smooth index is upsampled over the region's box only,
+    # then thresholded there; the full-frame score (0, the normal-skin level, outside the
+    # box) and reference are built only if a caller reads them
     index = index.astype(np.float32)
-    shape_box = roi_box.shape
-    score = np.zeros((H, W), np.float32)  # normal-skin level outside the region's box
+    score = _ref.BoxMap(index, box, (H, W), cv2.INTER_LINEAR)
     mask = np.zeros((H, W), bool)
-    reference_full = np.zeros((H, W), bool)
-    if k < 1.0:
-        score[box] = _resize(index, shape_box, cv2.INTER_LINEAR)
-        ref_box = _resize(ref.view(np.uint8), shape_box, cv2.INTER_NEAREST).view(bool)
-    else:
-        score[box], ref_box = index, ref
     if np.isfinite(thr):
-        mask[box] = (score[box] > thr) & roi_box
-    reference_full[box] = ref_box & roi_box
+        # straight into the mask's box (no 12-MP temporaries): 0/255, then 0/1 with the region
+        dst = mask[box].view(np.uint8)
+        out = cv2.compare(score.box_values(), float(thr), cv2.CMP_GT, dst=dst)
+        if out is not dst:  # OpenCV did not write in place
+            dst[...] = out
+        out = cv2.bitwise_and(dst, roi_box.view(np.uint8), dst=dst)
+        if out is not dst:
+            dst[...] = out
+    reference_full = _ref.BoxMap(ref, box, (H, W), cv2.INTER_NEAREST, within=roi_box, fill=False)
     return dict(mask=mask, score=score, reference_lab=ref_lab, thresholds=thresholds, flags=flags,
                 reference=reference_full, depigmented_lab=dep_lab, contrast=contrast,
                 working_shape=(h, w)), flags
