@@ -406,7 +406,10 @@ def marker_boxes(image, *, dictionary: str = "DICT_4X4_50") -> list[tuple[slice,
     arr = to_uint8(image)
     H, W = arr.shape[:2]
     s = max(1, int(np.ceil(max(H, W) / MARKER_SEARCH_SIDE)))
-    small = np.ascontiguousarray(arr[::s, ::s])  # decimation: cheap, and a marker is crisp
+    # decimation (every s-th pixel): a marker is crisp, and this is ~10x cheaper than a
+    # strided copy or an area average of a 12-MP photo
+    small = arr if s == 1 else cv2.resize(arr, None, fx=1.0 / s, fy=1.0 / s,
+                                          interpolation=cv2.INTER_NEAREST)
     corners, ids = _aruco_detect(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), dictionary,
                                  cv2.aruco.CORNER_REFINE_NONE, MARKER_WINDOWS)
     if ids is None or len(ids) == 0:
