@@ -766,8 +766,9 @@ A photo that is already well balanced (ΔE00 around 1) has little to gain: norma
 
 ## 3. Quality flags
 
-`Segmentation.flags` (and `PhotoScore.segmentation.flags`) is a tuple of warnings, empty when
-all is well. None of them stops the analysis; they tell you which numbers to look at twice:
+`Segmentation.flags` (and `PhotoScore.flags`, which adds the region's own warning) is a tuple
+of warnings, empty when all is well. None of them stops the analysis; they tell you which
+numbers to look at twice:
 
 | flag | meaning | what to do |
 |---|---|---|
@@ -777,6 +778,7 @@ all is well. None of them stops the analysis; they tell you which numbers to loo
 | `mostly depigmented: reference skin uncertain` | more than 75 % of the region is depigmented | check the reference; give one if needed |
 | `overexposed` | more than 2 % of the region is clipped white | retake the photo; clipped skin cannot be scored |
 | `empty region` | the assessed region is empty | pass a `roi=` |
+| `face outline not found` (`PhotoScore.flags`, batch `quality_flags`) | a face photo in which neither the eyes and mouth nor the face detector found the face: the region is the central skin, so the F-VASI area is a guess | check the overlay; pass a `roi=` drawn on the face |
 
 Examples, on the forearm sample (Fitzpatrick II) and on small synthetic faces:
 """),

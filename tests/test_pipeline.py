@@ -54,3 +54,16 @@ def test_input_untouched_and_dtypes_agree():
 def test_bad_site_names_choices():
     with pytest.raises(vasi.InputError, match="site"):
         vasi.score_photo(_drawn_face(), site="leg")
+
+
+def test_face_not_found_is_flagged():
+    # a face photo with no face in it: the region falls back to the central skin and the
+    # result says so (F-VASI of an unknown facial area is unreliable)
+    img = np.zeros((90, 120, 3), np.uint8)
+    img[20:70, 30:90] = (170, 120, 90)
+    res = vasi.score_photo(img, site="face")
+    assert res.provenance["region_method"] == "skin (no face outline)"
+    assert "face outline not found" in res.to_dict()["flags"]
+    body = vasi.score_photo(img, site="body")
+    assert body.provenance["region_method"] == "skin"
+    assert "face outline not found" not in body.flags

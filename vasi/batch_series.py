@@ -23,6 +23,7 @@ import pandas as pd
 
 from .errors import VasiError
 from .manifest import safe_slug
+from .roi import NO_FACE_OUTLINE
 
 __all__ = ["SeriesTask", "score_series", "read_mask", "repigmentation_map", "VISIT_COLUMNS", "ERROR_COLUMNS"]
 
@@ -274,6 +275,8 @@ def _track(task, loaded, site, errors, out_files, thumbs):
         r = {**_ident(row), **{k: v[k] for k in v if k not in ("week", "visit_index")},
              "method": "track_series", "mm_per_px": mm, "scale_source": source}
         flags = list(getattr(seg, "flags", ()))
+        if v.get("region_method") == NO_FACE_OUTLINE:
+            flags.append("face outline not found")
         if not v.get("registered", True):
             flags.append("registration_failed")
         r["quality_flags"] = ";".join(flags)

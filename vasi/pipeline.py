@@ -16,7 +16,7 @@ from . import measure
 from ._validate import check_choice, check_image, check_positive
 from ._version import __version__
 from .hand_units import FACE_HU
-from .roi import find_region
+from .roi import NO_FACE_OUTLINE, find_region
 from .segment import Segmentation, segment
 
 __all__ = ["PhotoScore", "score_photo"]
@@ -66,6 +66,13 @@ class PhotoScore:
         return self.segmentation.mask
 
     @property
+    def flags(self) -> tuple:
+        """Quality flags: the segmentation's (:attr:`Segmentation.flags`), and ``"face outline
+        not found"`` when a face photo's region is only its central skin (F-VASI unreliable)."""
+        face_lost = self.provenance.get("region_method") == NO_FACE_OUTLINE
+        return tuple(self.segmentation.flags) + (("face outline not found",) if face_lost else ())
+
+    @property
     def depigmented_fraction(self) -> float:
         """Depigmented / assessed area."""
         return self.segmentation.depigmented_fraction
@@ -81,7 +88,7 @@ class PhotoScore:
             "f_vasi": self.f_vasi,
             "f_vasi_clinical": self.f_vasi_clinical,
             "n_patches": len(self.patches),
-            "flags": ";".join(self.segmentation.flags),
+            "flags": ";".join(self.flags),
         }
 
 
@@ -129,7 +136,8 @@ def score_photo(
     mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
     if assessed_hu is None and site == "face":
         assessed_hu = FACE_HU
-    region = find_region(arr, site=site, mask=roi, modality=modality)
+    region, region_method = find_region(arr, site=site, mask=roi, modality=modality,
+                                        return_method=True)
     seg = segment(arr, modality=modality, roi=region, mm_per_px=mm_per_px)
     # the score is read over the patches only: the 12-MP score map is not built here
     table = measure.patches(seg.mask, roi=region, mm_per_px=mm_per_px, assessed_hu=assessed_hu,
@@ -148,6 +156,7 @@ def score_photo(
         "modality": modality,
         "site": site,
         "roi_source": "user" if roi is not None else "automatic",
+        "region_method": region_method,
         "hu_method": "relative",
         "assessed_hu": assessed_hu,
         "mm_per_px": mm_per_px,

@@ -53,11 +53,15 @@ import numpy as np
 from ._validate import MODALITIES, check_choice, check_image, check_mask, to_float
 from .calibrate import marker_boxes
 
-__all__ = ["find_region", "skin_mask", "SITES"]
+__all__ = ["find_region", "skin_mask", "SITES", "REGION_METHODS", "NO_FACE_OUTLINE"]
 
 log = logging.getLogger("vasi")
 
 SITES = ("face", "body")
+#: How ``find_region`` found a region (``return_method=True``); ``NO_FACE_OUTLINE``: a face
+#: photo in which neither the facial features nor the face detector found the face.
+NO_FACE_OUTLINE = "skin (no face outline)"
+REGION_METHODS = ("user", "skin", "face outline", "face detector", NO_FACE_OUTLINE)
 #: Long side (px) of the working image the region is found on.
 WORK_SIDE = 320
 
@@ -756,7 +760,8 @@ def _eye_line(blob, filled, cx, face_w, top):
     return best[1:]
 
 
-def find_region(image, *, site: str = "face", mask=None, modality: str = "visible") -> np.ndarray:
+def find_region(image, *, site: str = "face", mask=None, modality: str = "visible",
+                return_method: bool = False):
     """Boolean mask of the assessed skin in ``image``.
 
     Parameters
@@ -769,6 +774,11 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
         A user-drawn region; when given it is returned as-is (validated).
     modality : {"visible", "woods"}, keyword-only
         Visible-light or Wood's lamp photo.
+    return_method : bool, keyword-only
+        Also return how the region was found (one of ``REGION_METHODS``): ``"user"``,
+        ``"skin"`` (body sites), ``"face outline"`` (from the eyes and mouth), ``"face
+        detector"``, or ``NO_FACE_OUTLINE`` -- a face photo whose face was found neither
+        way, so the region is the central skin blob and the F-VASI area is unreliable.
 
     Returns
     -------
@@ -776,6 +786,7 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
         At the photo's full resolution (px). The region is found on a working image whose
         long side is ``WORK_SIDE`` px and upsampled (bilinear, cut at half), so its outline
         is smooth to about one working pixel (``max(H, W) / WORK_SIDE`` px).
+        With ``return_method``, the tuple ``(mask, method)``.
 
     Examples
     --------
@@ -790,21 +801,25 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
     >>> r = find_region(img, site="body")
     >>> bool(r[20:40, 50:70].all()), int(r.sum())
     (True, 2400)
+    >>> find_region(img, site="face", return_method=True)[1]   # no eyes in a rectangle
+    'skin (no face outline)'
     """
     arr = check_image(image)
     check_choice(site, SITES, "site")
     check_choice(modality, MODALITIES, "modality")
     if mask is not None:
-        return check_mask(mask, arr.shape[:2], "mask").copy()
-    region = _auto_region(arr, site, modality)
-    # a calibration marker's white card looks like depigmented skin: never assessed
-    for rows, cols, card in marker_boxes(arr):
-        region[rows, cols] &= ~card
-    return region
+        region, method = check_mask(mask, arr.shape[:2], "mask").copy(), "user"
+    else:
+        region, method = _auto_region(arr, site, modality)
+        # a calibration marker's white card looks like depigmented skin: never assessed
+        for rows, cols, card in marker_boxes(arr):
+            region[rows, cols] &= ~card
+    return (region, method) if return_method else region
 
 
 def _auto_region(arr, site, modality):
-    """The region of ``find_region`` without a user mask, before markers are removed."""
+    """The region of ``find_region`` without a user mask, before markers are removed, and
+    how it was found (one of ``REGION_METHODS``)."""
     srgb, lin, k = _small(arr)
     if site == "body":
         cw = _centre_weight(srgb.shape[:2])
@@ -812,7 +827,7 @@ def _auto_region(arr, site, modality):
         blob = _drop_limbs(_fill_holes(_largest(skin, cw)))
         blob = _frame_patches_enclosed(blob, frame_p, max(blob.shape))
         blob &= ~_nails(blob, _lab(_smooth(srgb)))
-        return _upsample_mask(blob, arr.shape[:2], k)
+        return _upsample_mask(blob, arr.shape[:2], k), "skin"
     # faces: seed the skin colour at the image centre; when that blob has no facial
     # geometry (eye pair), find the face with a detector (e.g. a portrait whose centre is
     # clothing, or a small face) and work on a crop around it, where the face is large
@@ -831,8 +846,9 @@ def _auto_region(arr, site, modality):
             blob_c, oval_c = _face_small(srgb_c, lin_c, modality, _seed_weight(srgb_c.shape[:2], face_c), face_c)
             out = np.zeros((H, W), bool)
             out[y0:y1, x0:x1] = _upsample_mask(_face_mask(blob_c, oval_c, modality, lin_c), crop.shape[:2], kc)
-            return out
-    return _upsample_mask(_face_mask(blob, oval, modality, lin), arr.shape[:2], k)
+            return out, "face detector"
+    return (_upsample_mask(_face_mask(blob, oval, modality, lin), arr.shape[:2], k),
+            "face outline" if oval is not None else NO_FACE_OUTLINE)
 
 
 def _face_small(srgb, lin, modality, cw, face=None):

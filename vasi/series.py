@@ -47,7 +47,8 @@ class SeriesResult:
     ----------
     visits : pandas.DataFrame
         One row per visit (baseline included), sorted by week: ``week``, ``is_baseline``,
-        ``registered``, ``registration_reason``, registration quality (``reg_method``,
+        ``region_method`` (how the photo's assessed region was found, see
+        :func:`vasi.find_region`), ``registered``, ``registration_reason``, registration quality (``reg_method``,
         ``reg_inliers``, ``reg_inlier_ratio``, ``reg_residual_px``, ``reg_residual_mm``,
         ``reg_scale``, ``reg_rotation_deg``), areas (``assessed_area_px``,
         ``depigmented_area_px``, ``depigmented_fraction``, ``depigmented_area_hu``,
@@ -454,8 +455,9 @@ def track_series(
     segment_kwargs = dict(segment_kwargs or {})
 
     # 1. assessed regions in each photo's own coordinates (evidence for registration)
-    regions = [find_region(img, site=site, mask=rois[i], modality=modality)
-               for i, (img, _) in enumerate(imgs_meta)]
+    found = [find_region(img, site=site, mask=rois[i], modality=modality, return_method=True)
+             for i, (img, _) in enumerate(imgs_meta)]
+    regions = [r for r, _ in found]
     base_img = imgs_meta[bi][0]
     roi_b = regions[bi]
     base_seg, base_lab = _segment(base_img, roi_b, modality=modality, mm_per_px=mpp[bi],
@@ -516,7 +518,8 @@ def track_series(
     rows, prow, segs = [], [], []
     out_masks, out_new, out_valid, out_regs = [], [], [], []
     for i, (img, _) in enumerate(imgs_meta):
-        row = {"week": weeks[i], "visit_index": i, "is_baseline": i == bi}
+        row = {"week": weeks[i], "visit_index": i, "is_baseline": i == bi,
+               "region_method": found[i][1]}
         if i == bi:
             reg, seg = None, base_seg
             deg_f = deg_base if measure == "envelope" else None
