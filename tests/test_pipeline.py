@@ -67,3 +67,16 @@ def test_face_not_found_is_flagged():
     body = vasi.score_photo(img, site="body")
     assert body.provenance["region_method"] == "skin"
     assert "face outline not found" not in body.flags
+
+
+@pytest.mark.parametrize("modality", ["visible", "woods"])
+@pytest.mark.parametrize("site", ["face", "body"])
+def test_blank_photos_are_scored_not_crashed(site, modality):
+    # a black frame (lens cap), a blown-out white one, flat grey: no skin colour to model
+    # (NaN features once crashed OpenCV's k-means and killed the process)
+    for value in (0, 255, 128):
+        res = vasi.score_photo(np.full((120, 160, 3), value, np.uint8), site=site,
+                               modality=modality)
+        assert res.depigmented_area_px == 0
+        if value == 0:
+            assert res.assessed_area_px == 0 and "empty region" in res.flags

@@ -222,6 +222,9 @@ def _background_model(z, e):
     ring = np.concatenate([z[:e].reshape(-1, 3), z[-e:].reshape(-1, 3),
                            z[e:-e, :e].reshape(-1, 3), z[e:-e, -e:].reshape(-1, 3)])
     ring = np.ascontiguousarray(ring[:: max(1, len(ring) // 1200)], np.float32)
+    ring = ring[np.isfinite(ring).all(axis=1)]  # no skin colour (a black frame): NaN features
+    if len(ring) < 2 * BG_CLUSTERS:  # (cv2.kmeans crashes on NaN)
+        return np.zeros((0, 3), np.float32), np.zeros((0, 3), np.float32)
     c, lab = _kmeans(ring, BG_CLUSTERS)
     cs, ss = [], []
     for j in range(len(c)):
@@ -279,8 +282,8 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
     sel = wts > SEED_CENTRE * wts.max() if wts.max() > 0 else prior
     if sel.sum() < 50:
         sel = prior
-    if modality == "woods":  # fluorescent patches are not the skin's colour: seed below them
-        Ls = L[sel]
+    if modality == "woods" and sel.any():  # fluorescent patches are not the skin's colour:
+        Ls = L[sel]  # seed below them
         lo = sel & (L <= np.percentile(Ls, 60))
         if Ls.size > 100 and np.ptp(Ls) > 0:  # the darker mode when bimodal (skin vs patches)
             lo = sel & (L <= min(_otsu(Ls), float(np.percentile(Ls, 60))))
