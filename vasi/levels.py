@@ -13,6 +13,7 @@ import numpy as np
 from skimage import filters
 
 from . import reference as _ref
+from ._cv import components_with_stats
 from .color import rgb_to_lab
 
 #: Minimum separation (in normal-skin standard deviations along the depigmentation axis)
@@ -31,11 +32,7 @@ BIMODAL_SEPARATION = 4.0
 
 def _components_below(mask: np.ndarray, min_px: float) -> np.ndarray:
     """Bool mask of the 8-connected components of ``mask`` smaller than ``min_px``."""
-    m = mask.astype(np.uint8)
-    try:  # 16-bit labels: OpenCV's faster sequential path; it raises on > 65 535 components
-        n, lab, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8, ltype=cv2.CV_16U)
-    except cv2.error:
-        n, lab, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+    n, lab, stats, _ = components_with_stats(mask.astype(np.uint8))
     if n <= 1:
         return np.zeros_like(mask)
     small = stats[:, cv2.CC_STAT_AREA] < min_px
