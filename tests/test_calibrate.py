@@ -70,3 +70,23 @@ def test_errors_name_parameter_and_choices():
     with pytest.raises(InputError, match="sticker"):
         find_scale(img, method="ruler")
     assert set(SCALE_METHODS) >= {"aruco", "sticker", "given"}
+
+
+def test_marker_card_found_at_full_resolution_up_to_the_frame_edge():
+    # a photo searched on a decimated copy (side not a multiple of the decimation) with
+    # the card flush against the bottom-right corner: every card pixel is covered
+    from vasi.calibrate import marker_boxes
+
+    d = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
+    img = np.full((1501, 2003, 3), (150, 105, 80), np.uint8)
+    paper = np.array((240, 238, 232), np.uint8)
+    img[1181:, 1683:] = paper                                   # 320 x 320 card
+    bits = cv2.aruco.generateImageMarker(d, 5, 240) > 0
+    img[1221:1461, 1723:1963] = np.where(bits[..., None], paper, np.uint8(15))
+    (rows, cols, card), = marker_boxes(img)
+    full = np.zeros(img.shape[:2], bool)
+    full[rows, cols] = card
+    true = np.zeros_like(full)
+    true[1181:, 1683:] = True
+    assert (true & ~full).sum() == 0                            # nothing of the card left
+    assert (full & ~true).sum() < 0.05 * true.sum()             # and little else

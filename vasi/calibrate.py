@@ -368,8 +368,9 @@ MARKER_WINDOWS = (5, 21, 16)
 #: The white card around a marker is looked for up to this many marker sides beyond its
 #: outer black border (printed cards leave a margin of ~0.1-0.5 side).
 CARD_REACH = 0.6
-#: A card pixel is within this many robust SDs (and at least ``CARD_MIN_DE`` Lab units)
-#: of the paper colour, the median of the marker's own white modules.
+#: A card pixel is within this many robust SDs of the paper colour (the median of the
+#: marker's own white modules) in each channel of OpenCV's 8-bit CIELAB (L* x 2.55, a*, b*),
+#: and at least within ``CARD_MIN_DE / sqrt(3)`` per channel.
 CARD_DIST = 4.0
 CARD_MIN_DE = 10.0
 
@@ -382,6 +383,13 @@ def marker_boxes(image, *, dictionary: str = "DICT_4X4_50") -> list[tuple[slice,
     can leave them out. The card is the paper-coloured skin-free area connected to the
     marker (within ``CARD_REACH`` marker sides of its border), the paper colour being the
     marker's own white modules: any card width, lighting and Wood's lamp tint.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W, 3)
+        RGB photo (uint8, uint16 or float in [0, 1]).
+    dictionary : str, keyword-only
+        ArUco dictionary name (``cv2.aruco.DICT_*``).
 
     Returns
     -------
@@ -437,8 +445,13 @@ def marker_boxes(image, *, dictionary: str = "DICT_4X4_50") -> list[tuple[slice,
         ids_in = np.unique(cc[inside > 0])
         card = np.isin(cc, ids_in[ids_in > 0]).astype(np.uint8)
         card = cv2.dilate(card, np.ones((3, 3), np.uint8))
-        rows = slice(int(y0) * s, min(H, int(y1) * s))
-        cols = slice(int(x0) * s, min(W, int(x1) * s))
+        # small pixel j covers full pixels [j s, (j + 1) s); the last row / column of the
+        # small image also covers the photo's remainder (H, W not multiples of s)
+        rows = slice(int(y0) * s, H if y1 == h else min(H, int(y1) * s))
+        cols = slice(int(x0) * s, W if x1 == w else min(W, int(x1) * s))
         full = cv2.resize(card, ((x1 - x0) * s, (y1 - y0) * s), interpolation=cv2.INTER_NEAREST)
-        out.append((rows, cols, full[: rows.stop - rows.start, : cols.stop - cols.start] > 0))
+        nh, nw = rows.stop - rows.start, cols.stop - cols.start
+        full = np.pad(full, ((0, max(0, nh - full.shape[0])), (0, max(0, nw - full.shape[1]))),
+                      mode="edge")
+        out.append((rows, cols, full[:nh, :nw] > 0))
     return out
