@@ -246,3 +246,24 @@ def test_woods_series_uses_the_woods_region():
                        modality="woods")
     single = vasi.score_photo(ser.visits[0].image, site="face", modality="woods").f_vasi
     assert res.visits["f_vasi_unregistered"].iloc[0] == pytest.approx(single, abs=1e-9)
+
+
+def test_followup_marker_card_on_the_skin_is_not_assessed():
+    # the marker stuck on the skin at a follow-up, where the baseline had none: the
+    # baseline region mapped into the follow-up must still leave the card out
+    import cv2
+
+    ser = vasi.synth.make_series(rng=3, site="forearm", skin_type="IV", shape=(450, 600),
+                                 weeks=(0, 12), response=0.5)
+    follow = ser.visits[1].image.copy()
+    ys, xs = np.nonzero(ser.visits[1].truth.roi_mask & ~ser.visits[1].truth.depig_mask)
+    y, x = int(np.median(ys)), int(np.median(xs))
+    paper = np.array((235, 232, 228), np.uint8)
+    card = np.s_[y - 30:y + 30, x - 30:x + 30]
+    follow[card] = paper
+    bits = cv2.aruco.generateImageMarker(
+        cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50), 7, 48) > 0
+    follow[y - 24:y + 24, x - 24:x + 24] = np.where(bits[..., None], paper, np.uint8(15))
+    res = track_series([ser.visits[0].image, follow], weeks=[0, 12], site="body")
+    assert res.visits["registered"].all()
+    assert res.segmentations[1].roi[card].sum() == 0

@@ -174,8 +174,12 @@ def _read(row, errors):
             return None
     from .calibrate import resolve_scale
 
-    mm, source = resolve_scale(photo, mm_per_px=_given(row, "mm_per_px"),
-                               marker_mm=_given(row, "marker_mm"))
+    try:
+        mm, source = resolve_scale(photo, mm_per_px=_given(row, "mm_per_px"),
+                                   marker_mm=_given(row, "marker_mm"))
+    except Exception as exc:  # noqa: BLE001 - the photo is still scored, without a scale
+        log.warning("%s: scale not measured (%s)", row["photo_rel"], exc)
+        mm, source = None, f"none: scale search failed: {type(exc).__name__}: {exc}"
     return photo.image, roi, mm, source
 
 

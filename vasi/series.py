@@ -24,6 +24,7 @@ import pandas as pd
 
 from ._validate import MODALITIES, check_choice, check_image, check_positive
 from ._version import __version__
+from .calibrate import marker_boxes
 from .color import rgb_to_lab
 from .errors import InputError
 from .hand_units import FACE_HU
@@ -541,6 +542,8 @@ def track_series(
             region = regions[i]
             if reg and rois[i] is None and roi_from_baseline:
                 region = _region_to_followup(roi_w, Hw, pf, img.shape[:2])
+                for r_sl, c_sl, card in marker_boxes(img):  # this visit's own marker card
+                    region[r_sl, c_sl] &= ~card
             seg, _ = _segment(img, region, modality=modality, mm_per_px=mpp[i],
                               mask=masks[i], segment_kwargs=segment_kwargs)
             fmask = valid = deg_f = None
