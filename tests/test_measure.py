@@ -51,7 +51,9 @@ def test_summary_totals():
     assert s.depigmented_cm2 == pytest.approx(0.07)
     assert s.depigmented_hu == pytest.approx(3.0 * 700 / 12000)
     assert s.depigmented_hu_physical == pytest.approx(0.0007)
-    assert summary(_mask(), roi=np.zeros((100, 120), bool)).depigmented_fraction != 0.0 or True
+    empty = summary(_mask(), roi=np.zeros((100, 120), bool))  # nothing assessed: no fraction
+    assert empty.assessed_px == 0 and empty.depigmented_px == 0
+    assert np.isnan(empty.depigmented_fraction)
 
 
 def test_lazy_score_map_and_many_patches():
