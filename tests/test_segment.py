@@ -162,10 +162,10 @@ def test_full_resolution_outputs_built_on_demand_match_the_box():
     roi = np.zeros((900, 1200), bool)
     roi[200:600, 400:800] = True
     seg = segment(img, roi=roi, work_side=128)
-    assert isinstance(seg._stored("score"), BoxMap)  # not built yet
+    assert isinstance(seg.score_map, BoxMap)  # not built yet
     copy = pickle.loads(pickle.dumps(seg))
     score, ref = seg.score, seg.reference
-    assert isinstance(seg._stored("score"), np.ndarray) and seg.score is score  # built once
+    assert isinstance(seg.score_map, np.ndarray) and seg.score is score  # built once
     assert score.shape == roi.shape and score.dtype == np.float32
     assert ref.shape == roi.shape and ref.dtype == bool and not (ref & ~roi).any()
     assert not score[:100].any() and not score[:, :300].any()  # outside the box

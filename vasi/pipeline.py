@@ -141,7 +141,7 @@ def score_photo(
     seg = segment(arr, modality=modality, roi=region, mm_per_px=mm_per_px)
     # the score is read over the patches only: the 12-MP score map is not built here
     table = measure.patches(seg.mask, roi=region, mm_per_px=mm_per_px, assessed_hu=assessed_hu,
-                           score=seg._stored("score"))
+                           score=seg.score_map)
     depig_px = int(table["area_px"].sum())  # the patches partition the mask's pixels
     roi_px = int(np.count_nonzero(region))
     area_cm2 = depig_px * mm_per_px**2 / 100.0 if mm_per_px else None

@@ -153,10 +153,12 @@ class Segmentation:
         """Depigmented area in full-resolution pixels."""
         return int(np.count_nonzero(self.mask))
 
-    def _stored(self, name: str):
-        """``score`` or ``reference`` as stored: an array or a lazy
-        :class:`vasi.reference.BoxMap` (whose ``crop`` avoids building the frame)."""
-        return self.__dict__["_" + name]
+    @property
+    def score_map(self):
+        """``score`` as stored, without building the full-resolution frame: an ndarray or a
+        lazy :class:`vasi.reference.BoxMap` (the working-resolution map and its box), which
+        :func:`vasi.measure.patches` reads over the patches only (``score=seg.score_map``)."""
+        return self.__dict__["_score"]
 
 
 # ----------------------------------------------------------------------------- helpers
