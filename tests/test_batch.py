@@ -164,7 +164,8 @@ def test_track_failure_falls_back_honestly(study, tmp_path, monkeypatch):
     assert len(res.visits) == 7
 
 
-def test_scale_measured_on_the_marker(tmp_path):
+@pytest.mark.parametrize("use_track", [False, True])
+def test_scale_measured_on_the_marker(tmp_path, use_track):
     # the manifest's marker_mm, else run_batch's, is measured in each photo; mm_per_px wins
     ser = vasi.synth.make_series(rng=5, site="face", skin_type="III", shape=(450, 600),
                                  weeks=(0, 12, 24), marker=True)
@@ -174,7 +175,8 @@ def test_scale_measured_on_the_marker(tmp_path):
     (tmp_path / "m.csv").write_text("patient_id,week,photo,marker_mm,mm_per_px\n"
                                     f"P1,0,w0.jpg,{side},\nP1,12,w12.jpg,,\nP1,24,w24.jpg,,0.3\n")
     res = run_batch(tmp_path / "m.csv", tmp_path / "out", marker_mm=side, reports=False,
-                    use_track=False)
+                    use_track=use_track)
+    assert set(res.visits["method"]) == {"track_series" if use_track else "score_photo"}
     vis = res.visits.set_index("week")
     assert list(vis["scale_source"]) == ["aruco", "aruco", "given"]
     for v in ser.visits[:2]:
@@ -182,5 +184,5 @@ def test_scale_measured_on_the_marker(tmp_path):
     assert vis.loc[24, "mm_per_px"] == 0.3
     assert vis["depigmented_area_cm2"].notna().all()
     # no marker size given: no scale, and the table says why
-    res = run_batch(tmp_path / "m.csv", tmp_path / "out2", reports=False, use_track=False)
+    res = run_batch(tmp_path / "m.csv", tmp_path / "out2", reports=False, use_track=use_track)
     assert res.visits.set_index("week").loc[12, "scale_source"].startswith("none:")
