@@ -288,6 +288,9 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
         if Ls.size > 100 and np.ptp(Ls) > 0:  # the darker mode when bimodal (skin vs patches)
             lo = sel & (L <= min(_otsu(Ls), float(np.percentile(Ls, 60))))
         sel = lo if lo.sum() >= 50 else sel
+    if not sel.any():  # no skin colour anywhere (a black frame): no skin
+        none = np.zeros((h, w), bool)
+        return (none, none) if at_frame else none
 
     def model(m):
         c = np.array([np.median(f[m]) for f in feats], np.float32)
