@@ -48,8 +48,8 @@ class SeriesResult:
     ----------
     visits : pandas.DataFrame
         One row per visit (baseline included), sorted by week: ``week``, ``is_baseline``,
-        ``region_method`` (how the photo's assessed region was found, see
-        :func:`vasi.find_region`), ``registered``, ``registration_reason``, registration quality (``reg_method``,
+        ``region_method`` (how the region the visit is assessed on was found, see
+        :func:`vasi.find_region`; for a registered follow-up the baseline's, mapped into it), ``registered``, ``registration_reason``, registration quality (``reg_method``,
         ``reg_inliers``, ``reg_inlier_ratio``, ``reg_residual_px``, ``reg_residual_mm``,
         ``reg_scale``, ``reg_rotation_deg``), areas (``assessed_area_px``,
         ``depigmented_area_px``, ``depigmented_fraction``, ``depigmented_area_hu``,
@@ -542,6 +542,7 @@ def track_series(
             region = regions[i]
             if reg and rois[i] is None and roi_from_baseline:
                 region = _region_to_followup(roi_w, Hw, pf, img.shape[:2])
+                row["region_method"] = found[bi][1]  # the baseline's region, mapped
                 for r_sl, c_sl, card in marker_boxes(img):  # this visit's own marker card
                     region[r_sl, c_sl] &= ~card
             seg, _ = _segment(img, region, modality=modality, mm_per_px=mpp[i],
