@@ -23,7 +23,7 @@ import pandas as pd
 
 from .errors import VasiError
 from .manifest import safe_slug
-from .roi import NO_FACE_OUTLINE
+from .roi import region_flags
 
 __all__ = ["SeriesTask", "score_series", "read_mask", "repigmentation_map", "VISIT_COLUMNS", "ERROR_COLUMNS"]
 
@@ -175,17 +175,12 @@ def _read(row, errors):
     from .calibrate import resolve_scale
 
     try:
-        mm, source = resolve_scale(photo, mm_per_px=_given(row, "mm_per_px"),
-                                   marker_mm=_given(row, "marker_mm"))
+        mm, source = resolve_scale(photo, mm_per_px=row.get("mm_per_px"),
+                                   marker_mm=row.get("marker_mm"))
     except Exception as exc:  # noqa: BLE001 - the photo is still scored, without a scale
         log.warning("%s: scale not measured (%s)", row["photo_rel"], exc)
         mm, source = None, f"none: scale search failed: {type(exc).__name__}: {exc}"
     return photo.image, roi, mm, source
-
-
-def _given(row, key):
-    v = row.get(key)
-    return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
 
 
 def _ident(row) -> dict:
@@ -278,9 +273,7 @@ def _track(task, loaded, site, errors, out_files, thumbs):
         seg = res.segmentations[i]
         r = {**_ident(row), **{k: v[k] for k in v if k not in ("week", "visit_index")},
              "method": "track_series", "mm_per_px": mm, "scale_source": source}
-        flags = list(getattr(seg, "flags", ()))
-        if v.get("region_method") == NO_FACE_OUTLINE:
-            flags.append("face outline not found")
+        flags = [*getattr(seg, "flags", ()), *region_flags(v.get("region_method"))]
         if not v.get("registered", True):
             flags.append("registration_failed")
         r["quality_flags"] = ";".join(flags)

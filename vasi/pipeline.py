@@ -16,7 +16,7 @@ from . import measure
 from ._validate import check_choice, check_image, check_positive
 from ._version import __version__
 from .hand_units import FACE_HU
-from .roi import NO_FACE_OUTLINE, find_region
+from .roi import find_region, region_flags
 from .segment import Segmentation, segment
 
 __all__ = ["PhotoScore", "score_photo"]
@@ -69,8 +69,7 @@ class PhotoScore:
     def flags(self) -> tuple:
         """Quality flags: the segmentation's (:attr:`Segmentation.flags`), and ``"face outline
         not found"`` when a face photo's region is only its central skin (F-VASI unreliable)."""
-        face_lost = self.provenance.get("region_method") == NO_FACE_OUTLINE
-        return tuple(self.segmentation.flags) + (("face outline not found",) if face_lost else ())
+        return tuple(self.segmentation.flags) + region_flags(self.provenance.get("region_method"))
 
     @property
     def depigmented_fraction(self) -> float:

@@ -53,7 +53,8 @@ import numpy as np
 from ._validate import MODALITIES, check_choice, check_image, check_mask, to_float
 from .calibrate import marker_boxes
 
-__all__ = ["find_region", "skin_mask", "SITES", "REGION_METHODS", "NO_FACE_OUTLINE"]
+__all__ = ["find_region", "region_flags", "skin_mask", "SITES", "REGION_METHODS",
+           "NO_FACE_OUTLINE"]
 
 log = logging.getLogger("vasi")
 
@@ -62,6 +63,16 @@ SITES = ("face", "body")
 #: photo in which neither the facial features nor the face detector found the face.
 NO_FACE_OUTLINE = "skin (no face outline)"
 REGION_METHODS = ("user", "skin", "face outline", "face detector", NO_FACE_OUTLINE)
+
+
+def region_flags(method: str) -> tuple[str, ...]:
+    """Quality flags of a region found by ``method`` (``find_region(return_method=True)``):
+    ``("face outline not found",)`` for ``NO_FACE_OUTLINE``, else none.
+
+    >>> region_flags(NO_FACE_OUTLINE), region_flags("face outline")
+    (('face outline not found',), ())
+    """
+    return ("face outline not found",) if method == NO_FACE_OUTLINE else ()
 #: Long side (px) of the working image the region is found on.
 WORK_SIDE = 320
 
@@ -94,6 +105,13 @@ def _small(arr: np.ndarray):
 
 _x8 = np.arange(256) / 255.0
 _LUT8 = np.where(_x8 <= 0.04045, _x8 / 12.92, ((_x8 + 0.055) / 1.055) ** 2.4).astype(np.float32).reshape(1, 256)
+
+
+def _smooth(img: np.ndarray) -> np.ndarray:
+    """``img`` smoothed like the skin features: over ``max(h, w) / 500`` px (noise, hairs,
+    pores; none on small, clean images)."""
+    sigma = max(img.shape[:2]) / 500.0
+    return cv2.GaussianBlur(img, (0, 0), sigma) if sigma >= 0.5 else img
 
 
 def _lab(srgb: np.ndarray) -> np.ndarray:
@@ -258,10 +276,7 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
     side = max(h, w)
     if cw is None:
         cw = _centre_weight((h, w))
-    sigma = side / 500.0  # noise, hairs, pores (none on small, clean images)
-    if sigma >= 0.5:
-        srgb = cv2.GaussianBlur(srgb, (0, 0), sigma)
-        lin = cv2.GaussianBlur(lin, (0, 0), sigma)
+    srgb, lin = _smooth(srgb), _smooth(lin)
     lab = _lab(srgb)
     L, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
     lg = cv2.log(lin + np.float32(_EPS))
@@ -431,17 +446,22 @@ LIMB_AREA = 0.08
 
 
 def _site_core(blob: np.ndarray):
-    """``(dt, r, core)`` of a body site's blob: its distance transform (px), the opening
-    radius ``LIMB_WIDTH`` x its largest inscribed radius, and the largest (centre-weighted)
-    part left by that opening -- the site without its appendages; core None when the blob
-    is too small to have any."""
+    """``(dt, core, grown)`` of a body site's blob: its distance transform (px); the
+    largest (centre-weighted) part left by an opening with a disc of ``LIMB_WIDTH`` x its
+    largest inscribed radius -- the site without its appendages; and that core grown by a
+    third of the disc (the opening rounds the core's corners: they are not appendages).
+    Core and grown core are None when the blob is too small to have any."""
     if blob.sum() < 100:
-        return None, 0, None
+        return None, None, None
     dt = cv2.distanceTransform(np.pad(blob, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
     r = int(round(LIMB_WIDTH * float(dt.max())))
     if r < 3:
-        return dt, r, None
-    return dt, r, _largest(_open_disk(blob, r), _centre_weight(blob.shape))
+        return dt, None, None
+    core = _largest(_open_disk(blob, r), _centre_weight(blob.shape))
+    g = max(1, r // 3)
+    grown = cv2.dilate(core.astype(np.uint8), cv2.getStructuringElement(
+        cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))).astype(bool)
+    return dt, core, grown
 
 
 def _drop_limbs(blob: np.ndarray) -> np.ndarray:
@@ -452,12 +472,9 @@ def _drop_limbs(blob: np.ndarray) -> np.ndarray:
     slightly grown core). Small ones (fingers, boundary detail) stay; large ones -- limbs
     or the neck beside a trunk, background blobs joined through a thin bridge -- go.
     """
-    dt, r, core = _site_core(blob)
+    _, core, grown = _site_core(blob)
     if core is None or core.sum() < 0.3 * blob.sum():
         return blob
-    g = max(1, r // 3)  # the opening rounds the core's corners: they are not appendages
-    grown = cv2.dilate(core.astype(np.uint8), cv2.getStructuringElement(
-        cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))).astype(bool)
     rest = blob & ~(grown & blob)
     n, lab, st, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
     out = blob & grown
@@ -498,12 +515,6 @@ def _frame_patches_enclosed(blob, frame_p, side):
     return _fill_holes(_largest(blob & ~drop[lab_d], _centre_weight(blob.shape)))
 
 
-def _smooth(img: np.ndarray) -> np.ndarray:
-    """``img`` smoothed like the skin features (noise, hairs, pores)."""
-    sigma = max(img.shape[:2]) / 500.0
-    return cv2.GaussianBlur(img, (0, 0), sigma) if sigma >= 0.5 else img
-
-
 #: Nails (not skin, SPEC.md): a finger is an appendage of the site's core (see
 #: ``_drop_limbs``) at least ``NAIL_ELONG`` x its own radius long; its nail is the
 #: compact blob in its distal ``NAIL_DISTAL`` radii whose colour (CIELAB) differs from
@@ -528,12 +539,10 @@ def _nails(blob: np.ndarray, lab: np.ndarray) -> np.ndarray:
     a thin appendage) and the shape (inside the finger's outline) tell them apart."""
     h, w = blob.shape
     out = np.zeros_like(blob)
-    dt, r, core = _site_core(blob)
+    dt, core, grown = _site_core(blob)
     if core is None or not core.any():
         return out
-    g = max(1, r // 3)
-    grown = cv2.dilate(core.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1)))
-    n, lab_f, st, _ = cv2.connectedComponentsWithStats((blob & (grown == 0)).astype(np.uint8), connectivity=4)
+    n, lab_f, st, _ = cv2.connectedComponentsWithStats((blob & ~grown).astype(np.uint8), connectivity=4)
     if n <= 1:
         return out
     dc = cv2.distanceTransform((~core).astype(np.uint8), cv2.DIST_L2, 5)  # distance from the core
@@ -875,9 +884,7 @@ def _face_small(srgb, lin, modality, cw, face=None):
 
 def _logy(lin):
     """Log luminance at working resolution, smoothed like the skin features."""
-    sigma = max(lin.shape[:2]) / 500.0
-    if sigma >= 0.5:
-        lin = cv2.GaussianBlur(lin, (0, 0), sigma)
+    lin = _smooth(lin)
     return cv2.log(cv2.transform(lin, np.array([[0.2126, 0.7152, 0.0722]], np.float32)) + np.float32(_EPS))
 
 
