@@ -175,3 +175,24 @@ def test_full_resolution_outputs_built_on_demand_match_the_box():
     # a result built from plain arrays keeps them
     plain = Segmentation(seg.mask, roi, score, seg.reference_lab)
     assert plain.score is score and plain.reference is None
+
+
+def test_light_background_does_not_leak_into_the_region_border():
+    # a skin block on a light wall, region = the block exactly, analysed at 1/4 resolution:
+    # the border pixels must not inherit the wall's "depigmented" look through upsampling
+    rng = np.random.default_rng(3)
+    img = np.empty((1202, 1602, 3), np.float64)
+    img[...] = (238, 236, 230)
+    roi = np.zeros(img.shape[:2], bool)
+    roi[201:1003, 199:1401] = True
+    img[roi] = (170, 120, 90)
+    truth = np.zeros_like(roi)
+    truth[500:700, 600:900] = True
+    img[truth] = (240, 222, 212)
+    img += rng.normal(0, 3.0, img.shape)
+    seg = segment(np.clip(img, 0, 255).astype(np.uint8), roi=roi)
+    assert seg.working_shape[0] < 400
+    inner = np.zeros_like(roi)
+    inner[205:999, 203:1397] = True
+    assert not (seg.mask & ~inner).any()  # no band along the region's edge
+    assert _dice(seg.mask, truth) > 0.97
