@@ -233,29 +233,10 @@ def _denoise(p: np.ndarray, ksize: int = 5) -> np.ndarray:
     return np.maximum(med, np.minimum(p, cv2.dilate(med, np.ones((3, 3), np.uint8))))
 
 
-def _extend_inside(values: np.ndarray, inside: np.ndarray) -> np.ndarray:
-    """``values`` with every pixel outside ``inside`` replaced by the value of the nearest
-    pixel inside (exact Euclidean nearest, via OpenCV's labelled distance transform).
-
-    The depigmentation index outside the assessed region describes the background (a light
-    wall looks "depigmented"); continuing the region's own values outward keeps the
-    upsampling to full resolution from blending it into the region's border pixels.
-
-    >>> v = np.array([[0.0, 1.0, 9.0]], np.float32)
-    >>> _extend_inside(v, np.array([[True, True, False]])).tolist()
-    [[0.0, 1.0, 1.0]]
-    """
-    if inside.all() or not inside.any():
-        return values
-    _, lab = cv2.distanceTransformWithLabels((~inside).astype(np.uint8), cv2.DIST_L2, 3,
-                                             labelType=cv2.DIST_LABEL_PIXEL)
-    # labels number the inside pixels in raster order, as boolean indexing lists them
-    lut = np.concatenate([values[:1, :1].ravel(), values[inside]]).astype(values.dtype)
-    return lut[lab]
-
-
 def _fill_from_neighbours(p: np.ndarray, holes: np.ndarray, sigma: float = 3.0) -> np.ndarray:
-    """Replace values under ``holes`` (clipped highlights) by the mean of their surroundings."""
+    """Replace values under ``holes`` (clipped highlights, the background next to the region)
+    by the Gaussian-weighted mean of their surroundings (``sigma`` px); holes farther than
+    about ``2.5 sigma`` from any surrounding pixel keep their values."""
     w = (~holes).astype(np.float32)
     num = cv2.GaussianBlur(p * w, (0, 0), sigma)
     den = cv2.GaussianBlur(w, (0, 0), sigma)

@@ -54,7 +54,6 @@ from .levels import (
     _components_below,
     _core_delta_e,
     _denoise,
-    _extend_inside,
     _fill_from_neighbours,
     _initial_reference,
     _local_features,
@@ -338,9 +337,9 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         "min_area_px": float(min_px_s / (k * k)),
     }
     # outside the region the index describes the background (a light wall looks
-    # "depigmented"): the region's own values are continued outward, so the upsampling
-    # below does not blend the background into the region's border pixels
-    index = _extend_inside(index, roi_s)
+    # "depigmented"): the region's own values are continued a few pixels outward, so the
+    # upsampling below does not blend the background into the region's border pixels
+    index = _fill_from_neighbours(index, ~roi_s, sigma=1.0)
     # full-resolution decision: the smooth index is upsampled over the region's box only,
     # then thresholded there; the full-frame score (0, the normal-skin level, outside the
     # box) and reference are built only if a caller reads them
