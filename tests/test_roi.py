@@ -227,3 +227,17 @@ def test_nails_of_a_synthetic_forearm_are_left_out():
     assert nails.sum() > 100
     assert (r & nails).sum() < 0.7 * nails.sum()  # all of them before nails were looked for
     assert _iou(r, roi) > 0.85
+
+
+def test_depigmented_patch_joined_to_a_pale_background_stays_in():
+    # a patch at the edge of a forearm touches a background fold of the same pale colour:
+    # together they are one component that the skin does not enclose; split at the neck,
+    # the patch (enclosed by skin) joins and the fold does not
+    img = np.full((150, 200, 3), (40, 90, 60), np.uint8)
+    img[50:110, :] = (170, 120, 90)  # a forearm across the frame
+    img[50:85, 20:70] = (235, 200, 190)  # depigmented patch at its upper edge
+    img[:50, 40:50] = (235, 200, 190)  # a pale fold of the background touching it
+    r = find_region(img, site="body")
+    assert r[52:83, 22:68].mean() > 0.95
+    assert r[50:110].mean() > 0.95
+    assert r[:45, 40:50].mean() < 0.05

@@ -367,15 +367,46 @@ def _join_patches(skin, depig, side, frame_out=False):
     A soft patch border (halo) may be neither skin nor patch, so contact is measured with
     the skin grown by a small gap. The frame counts as non-skin, and a component touching
     it must be enclosed by skin on most of its outline (``DEPIG_CONTACT_FRAME``): a bright
-    garment at the edge of the photo borders the skin on one side only."""
-    n, lab_d, st, _ = cv2.connectedComponentsWithStats(depig.astype(np.uint8), connectivity=8)
-    if n <= 1:
-        out = _open_close(skin, side)
-        return (out, np.zeros_like(out)) if frame_out else out
-    h, w = skin.shape
+    garment at the edge of the photo borders the skin on one side only.
+
+    A patch at the skin's edge may touch background of similar colour (a pale curtain
+    beside a depigmented forearm) and merge with it into one component that the skin does
+    not enclose. A component that fails is split at its necks (openings by discs of
+    ``DEPIG_NECK`` x the working side, in turn) and each part is judged on its own: the
+    patch, enclosed by skin, joins; the background beyond the neck does not."""
     g = max(1, int(round(side / 60)))
     grown = cv2.dilate(np.pad(skin.astype(np.uint8), 1), np.ones((2 * g + 1, 2 * g + 1), np.uint8))
     grown[0, :] = grown[-1, :] = grown[:, 0] = grown[:, -1] = 0  # the frame is not skin
+    join = np.zeros_like(skin)
+    join_frame = np.zeros_like(skin)
+    rest = depig
+    for rad in (0.0, *DEPIG_NECK):
+        part = _open_disk(rest, rad * side) if rad > 0 else rest
+        if not part.any():
+            break
+        # a part split off a component the skin did not enclose must be enclosed like a
+        # patch at the frame: background pieces beside the skin border it on one side
+        n, lab_d, ok, at_frame = _enclosed(part, grown, strict=rad > 0)
+        acc = ok[lab_d]
+        join |= acc
+        join_frame |= (ok & at_frame)[lab_d]
+        rest = rest & ~acc  # the failing components, split at necks next
+    out = _open_close(skin | join, side)
+    return (out, out & join_frame) if frame_out else out
+
+
+#: Necks (disc radii, fractions of the working image's long side) at which a depigmented
+#: component that the skin does not enclose is split before its parts are judged again.
+DEPIG_NECK = (0.01, 0.02, 0.04)
+
+
+def _enclosed(depig, grown, strict=False):
+    """Components of ``depig`` and which of them the (grown) skin encloses: ``(n, labels,
+    ok, at_frame)``; ``ok[0]`` is False."""
+    h, w = depig.shape
+    n, lab_d, st, _ = cv2.connectedComponentsWithStats(depig.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return n, lab_d, np.zeros(n, bool), np.zeros(n, bool)
     d8 = np.pad(depig.astype(np.uint8), 1)
     ring = np.flatnonzero(cv2.dilate(d8, np.ones((3, 3), np.uint8)) > d8)  # the outline ring
     # label the outline ring by its component (max label nearby)
@@ -386,10 +417,9 @@ def _join_patches(skin, depig, side, frame_out=False):
     frac = hit / np.maximum(tot, 1)
     x, y, bw, bh = (st[:, i] for i in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
     at_frame = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
-    ok = frac >= np.where(at_frame, DEPIG_CONTACT_FRAME, DEPIG_CONTACT)
+    ok = frac >= np.where(at_frame | strict, DEPIG_CONTACT_FRAME, DEPIG_CONTACT)
     ok[0] = False
-    out = _open_close(skin | ok[lab_d], side)
-    return (out, out & (ok & at_frame)[lab_d]) if frame_out else out
+    return n, lab_d, ok, at_frame
 
 
 #: Skin colour seeds: prior pixels whose centre weight is above this fraction of the maximum.
