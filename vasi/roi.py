@@ -677,18 +677,28 @@ def _face_oval(blob: np.ndarray):
     cols = np.arange(blob.shape[1])
     row = cols[opened[y_wide]]
     cx = 0.5 * (row.min() + row.max())
-    eye = _eye_line(blob, filled, cx, face_w, top)
-    if eye is None:  # no facial geometry to anchor an F-VASI outline on
-        return None
-    eye_r, cx, eye_dx, eyes = eye
-    # the face's width at the cheeks: widest opened row within a band around the eyes
-    band = widths[max(0, int(eye_r - 0.15 * face_w)): int(eye_r + 0.35 * face_w) + 1]
-    if band.size and band.max() >= 8:
-        face_w = float(band.max())
-    mouth = _mouth_row(_holes_cc(blob, filled), cx, face_w, eye_r)
-    down = CHIN_PER_MOUTH * (mouth - eye_r) if mouth is not None else FACE_DOWN * face_w
-    down = float(np.clip(down, 0.6 * face_w, 1.0 * face_w))
-    return cx, eye_r, 0.5 * FACE_SIDE * face_w, FACE_UP * face_w, down, eye_dx, eyes
+    w_top = face_w
+    hcc = _holes_cc(blob, filled)
+    # the eye pair is the most plausible pair of holes whose outline is face-like: in a
+    # ragged blob (hair under a Wood's lamp) the best-looking pair may be holes in the hair
+    for eye in _eye_pairs(hcc, cx, w_top, top)[:EYE_TRIES]:
+        eye_r, cx_e, eye_dx, eyes = eye
+        # the face's width at the cheeks: widest opened row within a band around the eyes
+        face_w = w_top
+        band = widths[max(0, int(eye_r - 0.15 * w_top)): int(eye_r + 0.35 * w_top) + 1]
+        if band.size and band.max() >= 8:
+            face_w = float(band.max())
+        mouth = _mouth_row(hcc, cx_e, face_w, eye_r)
+        down = CHIN_PER_MOUTH * (mouth - eye_r) if mouth is not None else FACE_DOWN * face_w
+        down = float(np.clip(down, 0.6 * face_w, 1.0 * face_w))
+        oval = (cx_e, eye_r, 0.5 * FACE_SIDE * face_w, FACE_UP * face_w, down, eye_dx, eyes)
+        if _face_like(blob, oval):
+            return oval
+    return None  # no facial geometry to anchor an F-VASI outline on
+
+
+#: Candidate eye pairs tried, most plausible first, until one gives a face-like outline.
+EYE_TRIES = 6
 
 
 def _holes_cc(blob, filled):
@@ -765,14 +775,14 @@ def _outline_mask(shape, oval) -> np.ndarray:
     return m.astype(bool)
 
 
-def _eye_line(blob, filled, cx, face_w, top):
-    """``(row, centre col, eye distance, (eye 1, eye 2))`` of the eyes, each eye its hole's
-    centroid (row, col): the most symmetric pair of holes of similar size; or None."""
-    hcc = _holes_cc(blob, filled)
+def _eye_pairs(hcc, cx, face_w, top):
+    """Candidate eyes, most plausible first: ``(row, centre col, eye distance, (eye 1,
+    eye 2))``, each eye its hole's centroid (row, col) -- symmetric pairs of holes
+    (``hcc = _holes_cc(...)``) of similar size."""
     n, st, cen = hcc
     n -= 1
     if n < 2:
-        return None
+        return []
     area = st[1:, cv2.CC_STAT_AREA].astype(float)
     com = cen[1:, ::-1]  # (row, col)
     keep = (area > (0.015 * face_w) ** 2) & (area < (0.25 * face_w) ** 2) & (com[:, 0] < top + 1.1 * face_w)
@@ -792,17 +802,22 @@ def _eye_line(blob, filled, cx, face_w, top):
                 continue
             cost = abs(mid - cx) / face_w + dy / face_w + (1 - ratio) * 0.3
             pairs.append((cost, 0.5 * (com[i, 0] + com[j, 0]), mid, dx, (com[i], com[j])))
-    if not pairs:
-        return None
     # a pair with a mouth below it is a pair of eyes (brows, or holes in hair, have no
-    # mouth at the right distance); among those, and otherwise, the most symmetric pair,
-    # preferring the lower of two similar ones (eyes lie below brows)
-    with_mouth = [p for p in pairs if _mouth_row(hcc, p[2], face_w, p[1]) is not None]
-    best = None
-    for p in with_mouth or pairs:
-        if best is None or p[0] < best[0] - 0.05 or (abs(p[0] - best[0]) <= 0.05 and p[1] > best[1]):
-            best = p
-    return best[1:]
+    # mouth at the right distance); among those, and then the others, the most symmetric
+    # pair first, preferring the lower of two similar ones (eyes lie below brows)
+    mouth = [_mouth_row(hcc, p[2], face_w, p[1]) is not None for p in pairs]
+    out = []
+    for group in ([p for p, m in zip(pairs, mouth, strict=True) if m],
+                  [p for p, m in zip(pairs, mouth, strict=True) if not m]):
+        group = list(group)
+        while group:
+            best = None
+            for p in group:
+                if best is None or p[0] < best[0] - 0.05 or (abs(p[0] - best[0]) <= 0.05 and p[1] > best[1]):
+                    best = p
+            out.append(best[1:])
+            group = [p for p in group if p is not best]
+    return out
 
 
 def find_region(image, *, site: str = "face", mask=None, modality: str = "visible",
@@ -901,9 +916,7 @@ def _face_small(srgb, lin, modality, cw, face=None):
     With a detected ``face`` box (row, col, size) the outline falls back to the box's
     proportions when the features do not show."""
     blob = _largest(_skin_small(srgb, lin, modality, cw), cw)
-    oval = _face_oval(blob) if blob.sum() >= 100 else None
-    if oval is not None and not _face_like(blob, oval):
-        oval = None  # "eyes" in something that is not a face
+    oval = _face_oval(blob) if blob.sum() >= 100 else None  # None: no face-like outline
     if oval is None and face is not None:
         r, c, size = face  # a frontal-face box: eyes ~12 % of its size above its centre
         ey = r - 0.12 * size
