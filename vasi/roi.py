@@ -157,15 +157,21 @@ def _detect_face(srgb: np.ndarray):
     g = cv2.cvtColor(np.ascontiguousarray((srgb * 255).astype(np.uint8)), cv2.COLOR_RGB2GRAY)
     if f < 1.0:
         g = cv2.resize(g, (max(1, round(g.shape[1] * f)), max(1, round(g.shape[0] * f))), interpolation=cv2.INTER_AREA)
-    g = cv2.equalizeHist(g).astype(np.float64) / 255.0
     side = min(g.shape)
-    try:
-        det = Cascade(lbp_frontal_face_cascade_filename()).detect_multi_scale(
-            img=g, scale_factor=1.2, step_ratio=1, min_size=(max(24, side // 10),) * 2,
-            max_size=(side, side), min_neighbor_number=3)
-    except Exception as exc:  # pragma: no cover - detector is optional help only
-        log.info("face detector failed: %s", exc)
-        return None
+    det = []
+    # contrast stretched over the whole photo, then, when that finds no face, locally
+    # (CLAHE): a dark face before a background of its own brightness (type VI skin under a
+    # Wood's lamp) keeps its features' contrast only locally
+    for norm in (cv2.equalizeHist, cv2.createCLAHE(2.0, (4, 4)).apply):
+        try:
+            det = Cascade(lbp_frontal_face_cascade_filename()).detect_multi_scale(
+                img=norm(g).astype(np.float64) / 255.0, scale_factor=1.2, step_ratio=1,
+                min_size=(max(24, side // 10),) * 2, max_size=(side, side), min_neighbor_number=3)
+        except Exception as exc:  # pragma: no cover - detector is optional help only
+            log.info("face detector failed: %s", exc)
+            return None
+        if det:
+            break
     if not det:
         return None
     d = max(det, key=lambda d: d["width"] * d["height"])
