@@ -227,3 +227,36 @@ def test_nails_of_a_synthetic_forearm_are_left_out():
     assert nails.sum() > 100
     assert (r & nails).sum() < 0.7 * nails.sum()  # all of them before nails were looked for
     assert _iou(r, roi) > 0.85
+
+
+def test_depigmented_patch_joined_to_a_pale_background_stays_in():
+    # a patch at the edge of a forearm touches a background fold of the same pale colour:
+    # together they are one component that the skin does not enclose; split at the neck,
+    # the patch (enclosed by skin) joins and the fold does not
+    img = np.full((150, 200, 3), (40, 90, 60), np.uint8)
+    img[50:110, :] = (170, 120, 90)  # a forearm across the frame
+    img[50:85, 20:70] = (235, 200, 190)  # depigmented patch at its upper edge
+    img[:50, 40:50] = (235, 200, 190)  # a pale fold of the background touching it
+    r = find_region(img, site="body")
+    assert r[52:83, 22:68].mean() > 0.95
+    assert r[50:110].mean() > 0.95
+    assert r[:45, 40:50].mean() < 0.05
+
+
+def test_face_outline_tries_the_next_eye_pair_when_the_first_is_not_face_like():
+    # under a Wood's lamp hair can be as bright as the skin: the head is one blob, and a
+    # perfectly symmetric pair of holes in the hair, with a gap below it, looks more like
+    # eyes than the real eyes; its outline is not face-like, the real eyes' one is
+    from vasi.roi import _face_oval
+
+    blob = np.zeros((240, 320), np.uint8)
+    cv2.ellipse(blob, (160, 120), (55, 100), 0, 0, 360, 1, -1)  # head: hair and face
+    cv2.rectangle(blob, (135, 200), (185, 239), 1, -1)  # neck
+    for c in (140, 180):
+        cv2.circle(blob, (c, 45), 4, 0, -1)  # holes in the hair
+    cv2.ellipse(blob, (160, 80), (12, 3), 0, 0, 360, 0, -1)  # a gap below them
+    cv2.ellipse(blob, (139, 115), (7, 3), 0, 0, 360, 0, -1)  # the eyes
+    cv2.ellipse(blob, (181, 116), (5, 2), 0, 0, 360, 0, -1)
+    cv2.ellipse(blob, (160, 160), (16, 4), 0, 0, 360, 0, -1)  # mouth
+    oval = _face_oval(blob.astype(bool))
+    assert oval is not None and 110 < oval[1] < 120 and abs(oval[0] - 160) < 3

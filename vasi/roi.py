@@ -157,15 +157,21 @@ def _detect_face(srgb: np.ndarray):
     g = cv2.cvtColor(np.ascontiguousarray((srgb * 255).astype(np.uint8)), cv2.COLOR_RGB2GRAY)
     if f < 1.0:
         g = cv2.resize(g, (max(1, round(g.shape[1] * f)), max(1, round(g.shape[0] * f))), interpolation=cv2.INTER_AREA)
-    g = cv2.equalizeHist(g).astype(np.float64) / 255.0
     side = min(g.shape)
-    try:
-        det = Cascade(lbp_frontal_face_cascade_filename()).detect_multi_scale(
-            img=g, scale_factor=1.2, step_ratio=1, min_size=(max(24, side // 10),) * 2,
-            max_size=(side, side), min_neighbor_number=3)
-    except Exception as exc:  # pragma: no cover - detector is optional help only
-        log.info("face detector failed: %s", exc)
-        return None
+    det = []
+    # contrast stretched over the whole photo, then, when that finds no face, locally
+    # (CLAHE): a dark face before a background of its own brightness (type VI skin under a
+    # Wood's lamp) keeps its features' contrast only locally
+    for norm in (cv2.equalizeHist, cv2.createCLAHE(2.0, (4, 4)).apply):
+        try:
+            det = Cascade(lbp_frontal_face_cascade_filename()).detect_multi_scale(
+                img=norm(g).astype(np.float64) / 255.0, scale_factor=1.2, step_ratio=1,
+                min_size=(max(24, side // 10),) * 2, max_size=(side, side), min_neighbor_number=3)
+        except Exception as exc:  # pragma: no cover - detector is optional help only
+            log.info("face detector failed: %s", exc)
+            return None
+        if det:
+            break
     if not det:
         return None
     d = max(det, key=lambda d: d["width"] * d["height"])
@@ -367,15 +373,46 @@ def _join_patches(skin, depig, side, frame_out=False):
     A soft patch border (halo) may be neither skin nor patch, so contact is measured with
     the skin grown by a small gap. The frame counts as non-skin, and a component touching
     it must be enclosed by skin on most of its outline (``DEPIG_CONTACT_FRAME``): a bright
-    garment at the edge of the photo borders the skin on one side only."""
-    n, lab_d, st, _ = cv2.connectedComponentsWithStats(depig.astype(np.uint8), connectivity=8)
-    if n <= 1:
-        out = _open_close(skin, side)
-        return (out, np.zeros_like(out)) if frame_out else out
-    h, w = skin.shape
+    garment at the edge of the photo borders the skin on one side only.
+
+    A patch at the skin's edge may touch background of similar colour (a pale curtain
+    beside a depigmented forearm) and merge with it into one component that the skin does
+    not enclose. A component that fails is split at its necks (openings by discs of
+    ``DEPIG_NECK`` x the working side, in turn) and each part is judged on its own: the
+    patch, enclosed by skin, joins; the background beyond the neck does not."""
     g = max(1, int(round(side / 60)))
     grown = cv2.dilate(np.pad(skin.astype(np.uint8), 1), np.ones((2 * g + 1, 2 * g + 1), np.uint8))
     grown[0, :] = grown[-1, :] = grown[:, 0] = grown[:, -1] = 0  # the frame is not skin
+    join = np.zeros_like(skin)
+    join_frame = np.zeros_like(skin)
+    rest = depig
+    for rad in (0.0, *DEPIG_NECK):
+        part = _open_disk(rest, rad * side) if rad > 0 else rest
+        if not part.any():
+            break
+        # a part split off a component the skin did not enclose must be enclosed like a
+        # patch at the frame: background pieces beside the skin border it on one side
+        n, lab_d, ok, at_frame = _enclosed(part, grown, strict=rad > 0)
+        acc = ok[lab_d]
+        join |= acc
+        join_frame |= (ok & at_frame)[lab_d]
+        rest = rest & ~acc  # the failing components, split at necks next
+    out = _open_close(skin | join, side)
+    return (out, out & join_frame) if frame_out else out
+
+
+#: Necks (disc radii, fractions of the working image's long side) at which a depigmented
+#: component that the skin does not enclose is split before its parts are judged again.
+DEPIG_NECK = (0.01, 0.02, 0.04)
+
+
+def _enclosed(depig, grown, strict=False):
+    """Components of ``depig`` and which of them the (grown) skin encloses: ``(n, labels,
+    ok, at_frame)``; ``ok[0]`` is False."""
+    h, w = depig.shape
+    n, lab_d, st, _ = cv2.connectedComponentsWithStats(depig.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return n, lab_d, np.zeros(n, bool), np.zeros(n, bool)
     d8 = np.pad(depig.astype(np.uint8), 1)
     ring = np.flatnonzero(cv2.dilate(d8, np.ones((3, 3), np.uint8)) > d8)  # the outline ring
     # label the outline ring by its component (max label nearby)
@@ -386,10 +423,9 @@ def _join_patches(skin, depig, side, frame_out=False):
     frac = hit / np.maximum(tot, 1)
     x, y, bw, bh = (st[:, i] for i in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
     at_frame = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
-    ok = frac >= np.where(at_frame, DEPIG_CONTACT_FRAME, DEPIG_CONTACT)
+    ok = frac >= np.where(at_frame | strict, DEPIG_CONTACT_FRAME, DEPIG_CONTACT)
     ok[0] = False
-    out = _open_close(skin | ok[lab_d], side)
-    return (out, out & (ok & at_frame)[lab_d]) if frame_out else out
+    return n, lab_d, ok, at_frame
 
 
 #: Skin colour seeds: prior pixels whose centre weight is above this fraction of the maximum.
@@ -647,18 +683,28 @@ def _face_oval(blob: np.ndarray):
     cols = np.arange(blob.shape[1])
     row = cols[opened[y_wide]]
     cx = 0.5 * (row.min() + row.max())
-    eye = _eye_line(blob, filled, cx, face_w, top)
-    if eye is None:  # no facial geometry to anchor an F-VASI outline on
-        return None
-    eye_r, cx, eye_dx, eyes = eye
-    # the face's width at the cheeks: widest opened row within a band around the eyes
-    band = widths[max(0, int(eye_r - 0.15 * face_w)): int(eye_r + 0.35 * face_w) + 1]
-    if band.size and band.max() >= 8:
-        face_w = float(band.max())
-    mouth = _mouth_row(_holes_cc(blob, filled), cx, face_w, eye_r)
-    down = CHIN_PER_MOUTH * (mouth - eye_r) if mouth is not None else FACE_DOWN * face_w
-    down = float(np.clip(down, 0.6 * face_w, 1.0 * face_w))
-    return cx, eye_r, 0.5 * FACE_SIDE * face_w, FACE_UP * face_w, down, eye_dx, eyes
+    w_top = face_w
+    hcc = _holes_cc(blob, filled)
+    # the eye pair is the most plausible pair of holes whose outline is face-like: in a
+    # ragged blob (hair under a Wood's lamp) the best-looking pair may be holes in the hair
+    for eye in _eye_pairs(hcc, cx, w_top, top)[:EYE_TRIES]:
+        eye_r, cx_e, eye_dx, eyes = eye
+        # the face's width at the cheeks: widest opened row within a band around the eyes
+        face_w = w_top
+        band = widths[max(0, int(eye_r - 0.15 * w_top)): int(eye_r + 0.35 * w_top) + 1]
+        if band.size and band.max() >= 8:
+            face_w = float(band.max())
+        mouth = _mouth_row(hcc, cx_e, face_w, eye_r)
+        down = CHIN_PER_MOUTH * (mouth - eye_r) if mouth is not None else FACE_DOWN * face_w
+        down = float(np.clip(down, 0.6 * face_w, 1.0 * face_w))
+        oval = (cx_e, eye_r, 0.5 * FACE_SIDE * face_w, FACE_UP * face_w, down, eye_dx, eyes)
+        if _face_like(blob, oval):
+            return oval
+    return None  # no facial geometry to anchor an F-VASI outline on
+
+
+#: Candidate eye pairs tried, most plausible first, until one gives a face-like outline.
+EYE_TRIES = 6
 
 
 def _holes_cc(blob, filled):
@@ -735,14 +781,14 @@ def _outline_mask(shape, oval) -> np.ndarray:
     return m.astype(bool)
 
 
-def _eye_line(blob, filled, cx, face_w, top):
-    """``(row, centre col, eye distance, (eye 1, eye 2))`` of the eyes, each eye its hole's
-    centroid (row, col): the most symmetric pair of holes of similar size; or None."""
-    hcc = _holes_cc(blob, filled)
+def _eye_pairs(hcc, cx, face_w, top):
+    """Candidate eyes, most plausible first: ``(row, centre col, eye distance, (eye 1,
+    eye 2))``, each eye its hole's centroid (row, col) -- symmetric pairs of holes
+    (``hcc = _holes_cc(...)``) of similar size."""
     n, st, cen = hcc
     n -= 1
     if n < 2:
-        return None
+        return []
     area = st[1:, cv2.CC_STAT_AREA].astype(float)
     com = cen[1:, ::-1]  # (row, col)
     keep = (area > (0.015 * face_w) ** 2) & (area < (0.25 * face_w) ** 2) & (com[:, 0] < top + 1.1 * face_w)
@@ -762,17 +808,22 @@ def _eye_line(blob, filled, cx, face_w, top):
                 continue
             cost = abs(mid - cx) / face_w + dy / face_w + (1 - ratio) * 0.3
             pairs.append((cost, 0.5 * (com[i, 0] + com[j, 0]), mid, dx, (com[i], com[j])))
-    if not pairs:
-        return None
     # a pair with a mouth below it is a pair of eyes (brows, or holes in hair, have no
-    # mouth at the right distance); among those, and otherwise, the most symmetric pair,
-    # preferring the lower of two similar ones (eyes lie below brows)
-    with_mouth = [p for p in pairs if _mouth_row(hcc, p[2], face_w, p[1]) is not None]
-    best = None
-    for p in with_mouth or pairs:
-        if best is None or p[0] < best[0] - 0.05 or (abs(p[0] - best[0]) <= 0.05 and p[1] > best[1]):
-            best = p
-    return best[1:]
+    # mouth at the right distance); among those, and then the others, the most symmetric
+    # pair first, preferring the lower of two similar ones (eyes lie below brows)
+    mouth = [_mouth_row(hcc, p[2], face_w, p[1]) is not None for p in pairs]
+    out = []
+    for group in ([p for p, m in zip(pairs, mouth, strict=True) if m],
+                  [p for p, m in zip(pairs, mouth, strict=True) if not m]):
+        group = list(group)
+        while group:
+            best = None
+            for p in group:
+                if best is None or p[0] < best[0] - 0.05 or (abs(p[0] - best[0]) <= 0.05 and p[1] > best[1]):
+                    best = p
+            out.append(best[1:])
+            group = [p for p in group if p is not best]
+    return out
 
 
 def find_region(image, *, site: str = "face", mask=None, modality: str = "visible",
@@ -871,9 +922,7 @@ def _face_small(srgb, lin, modality, cw, face=None):
     With a detected ``face`` box (row, col, size) the outline falls back to the box's
     proportions when the features do not show."""
     blob = _largest(_skin_small(srgb, lin, modality, cw), cw)
-    oval = _face_oval(blob) if blob.sum() >= 100 else None
-    if oval is not None and not _face_like(blob, oval):
-        oval = None  # "eyes" in something that is not a face
+    oval = _face_oval(blob) if blob.sum() >= 100 else None  # None: no face-like outline
     if oval is None and face is not None:
         r, c, size = face  # a frontal-face box: eyes ~12 % of its size above its centre
         ey = r - 0.12 * size
