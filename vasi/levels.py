@@ -206,6 +206,9 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
             w_new[2:] = 0.0
         if w_new[:2].sum() <= 0:
             return None
+        # texture supports the decision but cannot make it alone: depigmentation is seen
+        # in lightness and colour, so smoothness weighs at most as much as they do
+        w_new[2:] = np.minimum(w_new[2:], np.linalg.norm(w_new[:2]))
         w = w_new / np.linalg.norm(w_new)
         p = _denoise(X @ w.astype(np.float32))
         m0, s0 = _ref.robust_stats(_ref.sample(p, ref_l))
