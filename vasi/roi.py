@@ -242,8 +242,8 @@ def _kmeans(x: np.ndarray, k: int, iters: int = 6):
 def _background_model(z, e):
     """Background colours: robust clusters of the frame's border ring (``e`` px wide) in
     the skin-normalised feature space ``z`` (h, w, 3), dropping the ones that are the skin
-    itself (closer than ``BG_MIN_DIST``, darker ones judged with the skin's ``SHADE``
-    tolerance). Returns ``(centres, spreads)``, possibly empty."""
+    itself (closer than ``BG_MIN_DIST``, darker ones with the skin's ``SHADE`` tolerance,
+    and covering less than ``BG_SHARE`` of the ring). Returns ``(centres, spreads)``, possibly empty."""
     ring = np.concatenate([z[:e].reshape(-1, 3), z[-e:].reshape(-1, 3),
                            z[e:-e, :e].reshape(-1, 3), z[e:-e, -e:].reshape(-1, 3)])
     ring = np.ascontiguousarray(ring[:: max(1, len(ring) // 1200)], np.float32)
@@ -257,12 +257,13 @@ def _background_model(z, e):
         if len(zj) < 0.02 * len(ring):
             continue
         cj = np.median(zj, axis=0)
-        # distance to the skin colour as the skin test measures it: darker (shaded) skin
-        # with a ``SHADE`` x wider luminance spread -- a limb reaching the frame is often
-        # its shaded side, and is not a background colour
-        dj = float(np.sqrt(cj[0] ** 2 + cj[1] ** 2 + (cj[2] / SHADE if cj[2] < 0 else cj[2]) ** 2))
-        # the subject reaching the frame covers a small part of it; background most of it
-        if dj < BG_NEAR or (dj < BG_MIN_DIST and len(zj) < BG_SHARE * len(ring)):
+        dj = float(np.sqrt((cj ** 2).sum()))
+        # the subject reaching the frame covers a small part of it, background most of it;
+        # the subject is near the skin colour as the skin test measures it: darker (shaded)
+        # with a ``SHADE`` x wider luminance spread -- a limb reaches the frame with its
+        # shaded side as often as not
+        ds = float(np.sqrt(cj[0] ** 2 + cj[1] ** 2 + (cj[2] / SHADE if cj[2] < 0 else cj[2]) ** 2))
+        if dj < BG_NEAR or (ds < BG_MIN_DIST and len(zj) < BG_SHARE * len(ring)):
             continue
         sj = 1.4826 * np.median(np.abs(zj - cj), axis=0)
         cs.append(cj)
