@@ -365,14 +365,44 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
         ms = max(1.4826 * float(np.median(np.abs(mr - m0))), SPREAD_FLOOR[0])
         hue_ok = (a > 1.5) & (b > np.float32(np.tan(np.radians(-20))) * a)  # -20 .. 90 degrees
         depig = (mel > m0 + DEPIG_MEL * ms) & (zy > -SKIN_DIST * SHADE) & hue_ok & (chroma2 > 9.0)
+    cand = depig
     skin = _open_close(skin, side)
     r = max(1, int(round(side / 200)))  # thin bands of mixed pixels along the outline
     depig = cv2.morphologyEx((depig & ~skin).astype(np.uint8), cv2.MORPH_OPEN,
                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
-    return _join_patches(skin, depig.astype(bool), side, at_frame)
+    depig = depig.astype(bool)
+    return _join_patches(skin, depig, side, at_frame, _bg_like(z, bc, bs, depig, cand, e))
 
 
-def _join_patches(skin, depig, side, frame_out=False):
+def _bg_like(z, bc, bs, depig, cand, e):
+    """Which depigmented candidates (``depig``) a background colour explains: within
+    ``DEPIG_BG_DIST`` robust SDs of one of the colours ``bc`` (spreads ``bs``) of the
+    frame's border ring (``e`` px wide) -- only of colours that are not themselves mostly
+    depigmented-like there (``cand``: a patch crossing the frame is a border colour too).
+    None when no colour counts."""
+    if not len(bc) or not depig.any():
+        return None
+    h, w = depig.shape
+    ring = np.ones((h, w), bool)
+    ring[e:-e, e:-e] = False
+    zr = np.stack([zi[ring] for zi in z], 1)
+    cr = cand[ring]
+    keep = []
+    for c, s in zip(bc, bs, strict=True):
+        near = (((zr - c) / s) ** 2).sum(1) < DEPIG_BG_DIST ** 2
+        if near.any() and cr[near].mean() < 0.5:
+            keep.append((c, s))
+    if not keep:
+        return None
+    idx = np.flatnonzero(depig)
+    zz = np.stack([zi.ravel()[idx] for zi in z], 1)
+    db2 = np.min([(((zz - c) / s) ** 2).sum(1) for c, s in keep], axis=0)
+    out = np.zeros((h, w), bool)
+    out.ravel()[idx] = db2 < DEPIG_BG_DIST ** 2
+    return out
+
+
+def _join_patches(skin, depig, side, frame_out=False, bg_like=None):
     """Skin plus the depigmented components mostly enclosed by it (see ``DEPIG_CONTACT``).
 
     A soft patch border (halo) may be neither skin nor patch, so contact is measured with
@@ -384,13 +414,20 @@ def _join_patches(skin, depig, side, frame_out=False):
     beside a depigmented forearm) and merge with it into one component that the skin does
     not enclose. A component that fails is split at its necks (openings by discs of
     ``DEPIG_NECK`` x the working side, in turn) and each part is judged on its own: the
-    patch, enclosed by skin, joins; the background beyond the neck does not."""
+    patch, enclosed by skin, joins; the background beyond the neck does not.
+
+    Contact is geometry only: specks of a pale background beside the skin's outline, or
+    a pocket of it between two fingers, border the grown skin all round. A component (or
+    part) whose colour is mostly explained by a background colour (``bg_like``: within
+    ``DEPIG_BG_DIST`` robust SDs of one) is background, unless it is a hole in the skin
+    (skin on every side: a patch inside a limb that happens to match the background)."""
     g = max(1, int(round(side / 60)))
     grown = cv2.dilate(np.pad(skin.astype(np.uint8), 1), np.ones((2 * g + 1, 2 * g + 1), np.uint8))
     grown[0, :] = grown[-1, :] = grown[:, 0] = grown[:, -1] = 0  # the frame is not skin
     join = np.zeros_like(skin)
     join_frame = np.zeros_like(skin)
     rest = depig
+    outside = ~_fill_holes(skin) if bg_like is not None else None
     for rad in (0.0, *DEPIG_NECK):
         part = _open_disk(rest, rad * side) if rad > 0 else rest
         if not part.any():
@@ -398,6 +435,11 @@ def _join_patches(skin, depig, side, frame_out=False):
         # a part split off a component the skin did not enclose must be enclosed like a
         # patch at the frame: background pieces beside the skin border it on one side
         n, lab_d, ok, at_frame = _enclosed(part, grown, strict=rad > 0)
+        if bg_like is not None and ok.any():
+            area = np.maximum(np.bincount(lab_d.ravel(), minlength=n), 1)
+            bgf = np.bincount(lab_d.ravel(), weights=bg_like.ravel(), minlength=n) / area
+            hole = np.bincount(lab_d.ravel(), weights=outside.ravel(), minlength=n) == 0
+            ok &= (bgf < 0.5) | hole
         acc = ok[lab_d]
         join |= acc
         join_frame |= (ok & at_frame)[lab_d]
@@ -406,6 +448,10 @@ def _join_patches(skin, depig, side, frame_out=False):
     return (out, out & join_frame) if frame_out else out
 
 
+#: A depigmented candidate pixel within this many robust SDs of a background colour is
+#: explained by the background (as the subject's own colours at the frame are by the
+#: skin, ``BG_MIN_DIST``); a component mostly of such pixels joins only as a hole in the skin.
+DEPIG_BG_DIST = 3.0
 #: Necks (disc radii, fractions of the working image's long side) at which a depigmented
 #: component that the skin does not enclose is split before its parts are judged again.
 DEPIG_NECK = (0.01, 0.02, 0.04)
