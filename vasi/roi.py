@@ -239,11 +239,11 @@ def _kmeans(x: np.ndarray, k: int, iters: int = 6):
     return c, lab.ravel()
 
 
-def _background_model(z, e):
+def _background_model(z, e, shade=False):
     """Background colours: robust clusters of the frame's border ring (``e`` px wide) in
     the skin-normalised feature space ``z`` (h, w, 3), dropping the ones that are the skin
-    itself (closer than ``BG_MIN_DIST``, darker ones with the skin's ``SHADE`` tolerance,
-    and covering less than ``BG_SHARE`` of the ring). Returns ``(centres, spreads)``, possibly empty."""
+    itself (closer than ``BG_MIN_DIST`` and covering less than ``BG_SHARE`` of the ring;
+    with ``shade``, darker ones are judged with the skin's ``SHADE`` tolerance). Returns ``(centres, spreads)``, possibly empty."""
     ring = np.concatenate([z[:e].reshape(-1, 3), z[-e:].reshape(-1, 3),
                            z[e:-e, :e].reshape(-1, 3), z[e:-e, -e:].reshape(-1, 3)])
     ring = np.ascontiguousarray(ring[:: max(1, len(ring) // 1200)], np.float32)
@@ -262,7 +262,9 @@ def _background_model(z, e):
         # the subject is near the skin colour as the skin test measures it: darker (shaded)
         # with a ``SHADE`` x wider luminance spread -- a limb reaches the frame with its
         # shaded side as often as not
-        ds = float(np.sqrt(cj[0] ** 2 + cj[1] ** 2 + (cj[2] / SHADE if cj[2] < 0 else cj[2]) ** 2))
+        ds = dj
+        if shade and cj[2] < 0:
+            ds = float(np.sqrt(cj[0] ** 2 + cj[1] ** 2 + (cj[2] / SHADE) ** 2))
         if dj < BG_NEAR or (ds < BG_MIN_DIST and len(zj) < BG_SHARE * len(ring)):
             continue
         sj = 1.4826 * np.median(np.abs(zj - cj), axis=0)
@@ -271,7 +273,8 @@ def _background_model(z, e):
     return np.array(cs, np.float32).reshape(-1, 3), np.array(ss, np.float32).reshape(-1, 3)
 
 
-def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_frame=False):
+def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_frame=False,
+                body=False):
     """Skin (incl. depigmented skin) at working resolution, before geometry.
 
     Two-class decision relative to the photo itself: the skin colour (robust centre and
@@ -282,6 +285,10 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
     and log luminance; skin in shade is judged with a ``SHADE`` x wider luminance spread.
     With ``at_frame``, returns ``(skin, frame_patches)``: the second the joined depigmented
     components that touch the frame (included in the first).
+    With ``body`` (a body site: limbs reach the frame in shade, backgrounds fill the gaps
+    between fingers), a border colour near the skin's shaded side is the subject, not
+    background, and depigmented candidates a background colour explains join only as
+    holes in the skin (``_bg_like``).
     """
     h, w = srgb.shape[:2]
     side = max(h, w)
@@ -338,7 +345,7 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
     dist2 = z[0] * z[0] + z[1] * z[1] + zl * zl
     skin = dist2 < SKIN_DIST ** 2
     e = max(2, int(round(0.04 * min(h, w))))
-    bc, bs = _background_model(np.dstack(z), e)
+    bc, bs = _background_model(np.dstack(z), e, shade=body)
     if len(bc):  # Gaussian log-likelihood ratio, skin vs each background colour
         idx = np.flatnonzero(skin)
         zz = np.stack([zi.ravel()[idx] for zi in z], 1)
@@ -371,7 +378,8 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
     depig = cv2.morphologyEx((depig & ~skin).astype(np.uint8), cv2.MORPH_OPEN,
                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
     depig = depig.astype(bool)
-    return _join_patches(skin, depig, side, at_frame, _bg_like(z, bc, bs, depig, cand, e))
+    bg_like = _bg_like(z, bc, bs, depig, cand, e) if body else None
+    return _join_patches(skin, depig, side, at_frame, bg_like)
 
 
 def _bg_like(z, bc, bs, depig, cand, e):
@@ -940,7 +948,7 @@ def _auto_region(arr, site, modality):
     srgb, lin, k = _small(arr)
     if site == "body":
         cw = _centre_weight(srgb.shape[:2])
-        skin, frame_p = _skin_small(srgb, lin, modality, cw, at_frame=True)
+        skin, frame_p = _skin_small(srgb, lin, modality, cw, at_frame=True, body=True)
         blob = _drop_limbs(_fill_holes(_largest(skin, cw)))
         blob = _frame_patches_enclosed(blob, frame_p, max(blob.shape))
         blob &= ~_nails(blob, _lab(_smooth(srgb)))
