@@ -385,9 +385,9 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
 def _bg_like(z, bc, bs, depig, cand, e):
     """Which depigmented candidates (``depig``) a background colour explains: within
     ``DEPIG_BG_DIST`` robust SDs of one of the colours ``bc`` (spreads ``bs``) of the
-    frame's border ring (``e`` px wide) -- only of colours that are not themselves mostly
-    depigmented-like there (``cand``: a patch crossing the frame is a border colour too).
-    None when no colour counts."""
+    frame's border ring (``e`` px wide). A patch crossing the frame is a border colour
+    too: a colour mostly depigmented-like there (``cand``) on less than ``BG_SHARE`` of
+    the ring does not count. None when no colour counts."""
     if not len(bc) or not depig.any():
         return None
     h, w = depig.shape
@@ -398,7 +398,8 @@ def _bg_like(z, bc, bs, depig, cand, e):
     keep = []
     for c, s in zip(bc, bs, strict=True):
         near = (((zr - c) / s) ** 2).sum(1) < DEPIG_BG_DIST ** 2
-        if near.any() and cr[near].mean() < 0.5:
+        # a patch crossing the frame: depigmented-like, on a small part of the border
+        if near.any() and (cr[near].mean() < 0.5 or near.mean() >= BG_SHARE):
             keep.append((c, s))
     if not keep:
         return None
