@@ -79,7 +79,19 @@ def test_shape_prior_drops_limbs_keeps_fingers():
     torso[50:190, 60:80] = torso[50:190, 220:240] = True  # arms
     torso[45:60, 80:90] = torso[45:60, 210:220] = True  # shoulders joining them
     out = _drop_limbs(torso)
-    assert out[40:190, 90:210].all() and not out[:, :80].any() and not out[:, 220:].any()
+    assert not out[:, :80].any() and not out[:, 220:].any()
+    # the torso stays, but for a few px at its corners where the shoulders join: the
+    # dropped arm's stub is cut from the core's band there
+    assert out[70:190, 90:210].all() and out[40:190, 90:210].mean() > 0.99
+    # an arm hanging 4 px from the trunk's side leaves no sliver of itself along it
+    # (the core's band reaches across the gap; before, 3 px of each arm stayed)
+    torso[:] = False
+    torso[40:190, 90:210] = True
+    torso[50:190, 60:86] = torso[50:190, 214:240] = True
+    torso[45:60, 80:90] = torso[45:60, 210:220] = True
+    out = _drop_limbs(torso)
+    assert not out[:, :88].any() and not out[:, 212:].any()
+    assert out[40:190, 90:210].mean() > 0.98
     hand = np.zeros((200, 300), bool)
     hand[80:140, :200] = True
     for y in (82, 97, 112, 127):

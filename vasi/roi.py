@@ -568,7 +568,7 @@ def _drop_limbs(blob: np.ndarray) -> np.ndarray:
     slightly grown core). Small ones (fingers, boundary detail) stay; large ones -- limbs
     or the neck beside a trunk, background blobs joined through a thin bridge -- go.
     """
-    _, core, grown = _site_core(blob)
+    dt, core, grown = _site_core(blob)
     if core is None or core.sum() < 0.3 * blob.sum():
         return blob
     rest = blob & ~(grown & blob)
@@ -578,6 +578,17 @@ def _drop_limbs(blob: np.ndarray) -> np.ndarray:
         ok = st[:, cv2.CC_STAT_AREA] <= LIMB_AREA * core.sum()
         ok[0] = False
         out |= ok[lab]
+        drop = ~ok
+        drop[0] = False
+        if drop.any():
+            # the grown core's band (kept for the core's rounded corners) also holds the
+            # dropped limb's stub: an arm hanging against the trunk leaves a sliver of
+            # itself along the trunk's side. Band pixels as near a dropped limb as the
+            # band is wide go with it.
+            g = max(1, int(round(LIMB_WIDTH * float(dt.max()))) // 3)  # as in _site_core
+            near = cv2.dilate(drop[lab].astype(np.uint8), cv2.getStructuringElement(
+                cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))).astype(bool)
+            out &= ~(near & ~core)
     return _largest(out)
 
 
