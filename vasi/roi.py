@@ -624,13 +624,15 @@ def _frame_patches_enclosed(blob, frame_p, side):
 
 #: Nails (not skin, SPEC.md): a finger is an appendage of the site's core (see
 #: ``_drop_limbs``) at least ``NAIL_ELONG`` x its own radius long; its nail is the
-#: compact blob in its distal ``NAIL_DISTAL`` radii whose colour (CIELAB) differs from
+#: compact blob in its distal ``NAIL_DISTAL`` radii (at most ``NAIL_DISTAL_MAX`` of its length) whose colour (CIELAB) differs from
 #: the finger's own proximal skin by more than ``NAIL_Z`` robust SDs (grown to ``NAIL_WEAK``),
 #: not darker than that skin, and set inside the finger: skin (the nail folds) on its sides,
 #: at most ``NAIL_EDGE`` of its outline on the finger's outline. A depigmented fingertip
 #: that reaches across the finger's width stays skin.
 NAIL_ELONG = 2.0
 NAIL_DISTAL = 3.5
+#: ... and at most this fraction of the finger's length beyond the site's core.
+NAIL_DISTAL_MAX = 0.7
 NAIL_Z = 3.0
 NAIL_WEAK = 2.0
 NAIL_EDGE = 0.35
@@ -666,7 +668,8 @@ def _nails(blob: np.ndarray, lab: np.ndarray) -> np.ndarray:
         dmax = float(dcf[F].max())
         if rf < 2 or dmax < NAIL_ELONG * rf:
             continue  # not a finger
-        distal = F & (dcf > dmax - NAIL_DISTAL * rf)
+        # a short finger (a thumb beside the hand) keeps some proximal skin to compare with
+        distal = F & (dcf > dmax - min(NAIL_DISTAL * rf, NAIL_DISTAL_MAX * dmax))
         prox = F & ~distal & (dtf > 1.5)
         if prox.sum() < 10:
             continue
