@@ -243,7 +243,8 @@ def _background_model(z, e, shade=False):
     """Background colours: robust clusters of the frame's border ring (``e`` px wide) in
     the skin-normalised feature space ``z`` (h, w, 3), dropping the ones that are the skin
     itself (closer than ``BG_MIN_DIST`` and covering less than ``BG_SHARE`` of the ring;
-    with ``shade``, darker ones are judged with the skin's ``SHADE`` tolerance). Returns ``(centres, spreads)``, possibly empty."""
+    with ``shade``, darker ones are judged with the skin's ``SHADE`` tolerance).
+    Returns ``(centres, spreads)``, possibly empty."""
     ring = np.concatenate([z[:e].reshape(-1, 3), z[-e:].reshape(-1, 3),
                            z[e:-e, :e].reshape(-1, 3), z[e:-e, -e:].reshape(-1, 3)])
     ring = np.ascontiguousarray(ring[:: max(1, len(ring) // 1200)], np.float32)
@@ -624,8 +625,8 @@ def _frame_patches_enclosed(blob, frame_p, side):
 
 #: Nails (not skin, SPEC.md): a finger is an appendage of the site's core (see
 #: ``_drop_limbs``) at least ``NAIL_ELONG`` x its own radius long; its nail is the
-#: compact blob in its distal ``NAIL_DISTAL`` radii (at most ``NAIL_DISTAL_MAX`` of its length) whose colour (CIELAB) differs from
-#: the finger's own proximal skin by more than ``NAIL_Z`` robust SDs (grown to ``NAIL_WEAK``),
+#: compact blob in its distal ``NAIL_DISTAL`` radii (at most ``NAIL_DISTAL_MAX`` of its
+#: length) whose colour (CIELAB) differs from the finger's own proximal skin by more than ``NAIL_Z`` robust SDs (grown to ``NAIL_WEAK``),
 #: not darker than that skin, and set inside the finger: skin (the nail folds) on its sides,
 #: at most ``NAIL_EDGE`` of its outline on the finger's outline. A depigmented fingertip
 #: that reaches across the finger's width stays skin.
