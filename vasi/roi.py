@@ -626,8 +626,9 @@ def _frame_patches_enclosed(blob, frame_p, side):
 #: Nails (not skin, SPEC.md): a finger is an appendage of the site's core (see
 #: ``_drop_limbs``) at least ``NAIL_ELONG`` x its own radius long; its nail is the
 #: compact blob in its distal ``NAIL_DISTAL`` radii (at most ``NAIL_DISTAL_MAX`` of its
-#: length) whose colour (CIELAB) differs from the finger's own proximal skin by more than ``NAIL_Z`` robust SDs (grown to ``NAIL_WEAK``),
-#: not darker than that skin, and set inside the finger: skin (the nail folds) on its sides,
+#: length) whose colour (CIELAB) differs from the finger's own proximal skin by more than
+#: ``NAIL_Z`` robust SDs (grown to ``NAIL_WEAK``), not darker than that skin, and set
+#: inside the finger: skin (the nail folds) on its sides,
 #: at most ``NAIL_EDGE`` of its outline on the finger's outline. A depigmented fingertip
 #: that reaches across the finger's width stays skin.
 NAIL_ELONG = 2.0
