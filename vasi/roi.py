@@ -239,10 +239,12 @@ def _kmeans(x: np.ndarray, k: int, iters: int = 6):
     return c, lab.ravel()
 
 
-def _background_model(z, e):
+def _background_model(z, e, shade=False):
     """Background colours: robust clusters of the frame's border ring (``e`` px wide) in
     the skin-normalised feature space ``z`` (h, w, 3), dropping the ones that are the skin
-    itself (closer than ``BG_MIN_DIST``). Returns ``(centres, spreads)``, possibly empty."""
+    itself (closer than ``BG_MIN_DIST`` and covering less than ``BG_SHARE`` of the ring;
+    with ``shade``, darker ones are judged with the skin's ``SHADE`` tolerance).
+    Returns ``(centres, spreads)``, possibly empty."""
     ring = np.concatenate([z[:e].reshape(-1, 3), z[-e:].reshape(-1, 3),
                            z[e:-e, :e].reshape(-1, 3), z[e:-e, -e:].reshape(-1, 3)])
     ring = np.ascontiguousarray(ring[:: max(1, len(ring) // 1200)], np.float32)
@@ -257,8 +259,14 @@ def _background_model(z, e):
             continue
         cj = np.median(zj, axis=0)
         dj = float(np.sqrt((cj ** 2).sum()))
-        # the subject reaching the frame covers a small part of it; background most of it
-        if dj < BG_NEAR or (dj < BG_MIN_DIST and len(zj) < BG_SHARE * len(ring)):
+        # the subject reaching the frame covers a small part of it, background most of it;
+        # the subject is near the skin colour as the skin test measures it: darker (shaded)
+        # with a ``SHADE`` x wider luminance spread -- a limb reaches the frame with its
+        # shaded side as often as not
+        ds = dj
+        if shade and cj[2] < 0:
+            ds = float(np.sqrt(cj[0] ** 2 + cj[1] ** 2 + (cj[2] / SHADE) ** 2))
+        if dj < BG_NEAR or (ds < BG_MIN_DIST and len(zj) < BG_SHARE * len(ring)):
             continue
         sj = 1.4826 * np.median(np.abs(zj - cj), axis=0)
         cs.append(cj)
@@ -266,7 +274,8 @@ def _background_model(z, e):
     return np.array(cs, np.float32).reshape(-1, 3), np.array(ss, np.float32).reshape(-1, 3)
 
 
-def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_frame=False):
+def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_frame=False,
+                body=False):
     """Skin (incl. depigmented skin) at working resolution, before geometry.
 
     Two-class decision relative to the photo itself: the skin colour (robust centre and
@@ -277,6 +286,10 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
     and log luminance; skin in shade is judged with a ``SHADE`` x wider luminance spread.
     With ``at_frame``, returns ``(skin, frame_patches)``: the second the joined depigmented
     components that touch the frame (included in the first).
+    With ``body`` (a body site: limbs reach the frame in shade, backgrounds fill the gaps
+    between fingers), a border colour near the skin's shaded side is the subject, not
+    background, and depigmented candidates a background colour explains join only as
+    holes in the skin (``_bg_like``).
     """
     h, w = srgb.shape[:2]
     side = max(h, w)
@@ -333,7 +346,7 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
     dist2 = z[0] * z[0] + z[1] * z[1] + zl * zl
     skin = dist2 < SKIN_DIST ** 2
     e = max(2, int(round(0.04 * min(h, w))))
-    bc, bs = _background_model(np.dstack(z), e)
+    bc, bs = _background_model(np.dstack(z), e, shade=body)
     if len(bc):  # Gaussian log-likelihood ratio, skin vs each background colour
         idx = np.flatnonzero(skin)
         zz = np.stack([zi.ravel()[idx] for zi in z], 1)
@@ -360,14 +373,46 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
         ms = max(1.4826 * float(np.median(np.abs(mr - m0))), SPREAD_FLOOR[0])
         hue_ok = (a > 1.5) & (b > np.float32(np.tan(np.radians(-20))) * a)  # -20 .. 90 degrees
         depig = (mel > m0 + DEPIG_MEL * ms) & (zy > -SKIN_DIST * SHADE) & hue_ok & (chroma2 > 9.0)
+    cand = depig
     skin = _open_close(skin, side)
     r = max(1, int(round(side / 200)))  # thin bands of mixed pixels along the outline
     depig = cv2.morphologyEx((depig & ~skin).astype(np.uint8), cv2.MORPH_OPEN,
                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
-    return _join_patches(skin, depig.astype(bool), side, at_frame)
+    depig = depig.astype(bool)
+    bg_like = _bg_like(z, bc, bs, depig, cand, e) if body else None
+    return _join_patches(skin, depig, side, at_frame, bg_like)
 
 
-def _join_patches(skin, depig, side, frame_out=False):
+def _bg_like(z, bc, bs, depig, cand, e):
+    """Which depigmented candidates (``depig``) a background colour explains: within
+    ``DEPIG_BG_DIST`` robust SDs of one of the colours ``bc`` (spreads ``bs``) of the
+    frame's border ring (``e`` px wide). A patch crossing the frame is a border colour
+    too: a colour mostly depigmented-like there (``cand``) on less than ``BG_SHARE`` of
+    the ring does not count. None when no colour counts."""
+    if not len(bc) or not depig.any():
+        return None
+    h, w = depig.shape
+    ring = np.ones((h, w), bool)
+    ring[e:-e, e:-e] = False
+    zr = np.stack([zi[ring] for zi in z], 1)
+    cr = cand[ring]
+    keep = []
+    for c, s in zip(bc, bs, strict=True):
+        near = (((zr - c) / s) ** 2).sum(1) < DEPIG_BG_DIST ** 2
+        # a patch crossing the frame: depigmented-like, on a small part of the border
+        if near.any() and (cr[near].mean() < 0.5 or near.mean() >= BG_SHARE):
+            keep.append((c, s))
+    if not keep:
+        return None
+    idx = np.flatnonzero(depig)
+    zz = np.stack([zi.ravel()[idx] for zi in z], 1)
+    db2 = np.min([(((zz - c) / s) ** 2).sum(1) for c, s in keep], axis=0)
+    out = np.zeros((h, w), bool)
+    out.ravel()[idx] = db2 < DEPIG_BG_DIST ** 2
+    return out
+
+
+def _join_patches(skin, depig, side, frame_out=False, bg_like=None):
     """Skin plus the depigmented components mostly enclosed by it (see ``DEPIG_CONTACT``).
 
     A soft patch border (halo) may be neither skin nor patch, so contact is measured with
@@ -379,13 +424,20 @@ def _join_patches(skin, depig, side, frame_out=False):
     beside a depigmented forearm) and merge with it into one component that the skin does
     not enclose. A component that fails is split at its necks (openings by discs of
     ``DEPIG_NECK`` x the working side, in turn) and each part is judged on its own: the
-    patch, enclosed by skin, joins; the background beyond the neck does not."""
+    patch, enclosed by skin, joins; the background beyond the neck does not.
+
+    Contact is geometry only: specks of a pale background beside the skin's outline, or
+    a pocket of it between two fingers, border the grown skin all round. A component (or
+    part) whose colour is mostly explained by a background colour (``bg_like``: within
+    ``DEPIG_BG_DIST`` robust SDs of one) is background, unless it is a hole in the skin
+    (skin on every side: a patch inside a limb that happens to match the background)."""
     g = max(1, int(round(side / 60)))
     grown = cv2.dilate(np.pad(skin.astype(np.uint8), 1), np.ones((2 * g + 1, 2 * g + 1), np.uint8))
     grown[0, :] = grown[-1, :] = grown[:, 0] = grown[:, -1] = 0  # the frame is not skin
     join = np.zeros_like(skin)
     join_frame = np.zeros_like(skin)
     rest = depig
+    outside = ~_fill_holes(skin) if bg_like is not None else None
     for rad in (0.0, *DEPIG_NECK):
         part = _open_disk(rest, rad * side) if rad > 0 else rest
         if not part.any():
@@ -393,6 +445,11 @@ def _join_patches(skin, depig, side, frame_out=False):
         # a part split off a component the skin did not enclose must be enclosed like a
         # patch at the frame: background pieces beside the skin border it on one side
         n, lab_d, ok, at_frame = _enclosed(part, grown, strict=rad > 0)
+        if bg_like is not None and ok.any():
+            area = np.maximum(np.bincount(lab_d.ravel(), minlength=n), 1)
+            bgf = np.bincount(lab_d.ravel(), weights=bg_like.ravel(), minlength=n) / area
+            hole = np.bincount(lab_d.ravel(), weights=outside.ravel(), minlength=n) == 0
+            ok &= (bgf < 0.5) | hole
         acc = ok[lab_d]
         join |= acc
         join_frame |= (ok & at_frame)[lab_d]
@@ -401,6 +458,10 @@ def _join_patches(skin, depig, side, frame_out=False):
     return (out, out & join_frame) if frame_out else out
 
 
+#: A depigmented candidate pixel within this many robust SDs of a background colour is
+#: explained by the background (as the subject's own colours at the frame are by the
+#: skin, ``BG_MIN_DIST``); a component mostly of such pixels joins only as a hole in the skin.
+DEPIG_BG_DIST = 3.0
 #: Necks (disc radii, fractions of the working image's long side) at which a depigmented
 #: component that the skin does not enclose is split before its parts are judged again.
 DEPIG_NECK = (0.01, 0.02, 0.04)
@@ -508,7 +569,7 @@ def _drop_limbs(blob: np.ndarray) -> np.ndarray:
     slightly grown core). Small ones (fingers, boundary detail) stay; large ones -- limbs
     or the neck beside a trunk, background blobs joined through a thin bridge -- go.
     """
-    _, core, grown = _site_core(blob)
+    dt, core, grown = _site_core(blob)
     if core is None or core.sum() < 0.3 * blob.sum():
         return blob
     rest = blob & ~(grown & blob)
@@ -518,6 +579,17 @@ def _drop_limbs(blob: np.ndarray) -> np.ndarray:
         ok = st[:, cv2.CC_STAT_AREA] <= LIMB_AREA * core.sum()
         ok[0] = False
         out |= ok[lab]
+        drop = ~ok
+        drop[0] = False
+        if drop.any():
+            # the grown core's band (kept for the core's rounded corners) also holds the
+            # dropped limb's stub: an arm hanging against the trunk leaves a sliver of
+            # itself along the trunk's side. Band pixels as near a dropped limb as the
+            # band is wide go with it.
+            g = max(1, int(round(LIMB_WIDTH * float(dt.max()))) // 3)  # as in _site_core
+            near = cv2.dilate(drop[lab].astype(np.uint8), cv2.getStructuringElement(
+                cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))).astype(bool)
+            out &= ~(near & ~core)
     return _largest(out)
 
 
@@ -553,13 +625,16 @@ def _frame_patches_enclosed(blob, frame_p, side):
 
 #: Nails (not skin, SPEC.md): a finger is an appendage of the site's core (see
 #: ``_drop_limbs``) at least ``NAIL_ELONG`` x its own radius long; its nail is the
-#: compact blob in its distal ``NAIL_DISTAL`` radii whose colour (CIELAB) differs from
-#: the finger's own proximal skin by more than ``NAIL_Z`` robust SDs (grown to ``NAIL_WEAK``),
-#: not darker than that skin, and set inside the finger: skin (the nail folds) on its sides,
+#: compact blob in its distal ``NAIL_DISTAL`` radii (at most ``NAIL_DISTAL_MAX`` of its
+#: length) whose colour (CIELAB) differs from the finger's own proximal skin by more than
+#: ``NAIL_Z`` robust SDs (grown to ``NAIL_WEAK``), not darker than that skin, and set
+#: inside the finger: skin (the nail folds) on its sides,
 #: at most ``NAIL_EDGE`` of its outline on the finger's outline. A depigmented fingertip
 #: that reaches across the finger's width stays skin.
 NAIL_ELONG = 2.0
 NAIL_DISTAL = 3.5
+#: ... and at most this fraction of the finger's length beyond the site's core.
+NAIL_DISTAL_MAX = 0.7
 NAIL_Z = 3.0
 NAIL_WEAK = 2.0
 NAIL_EDGE = 0.35
@@ -595,7 +670,8 @@ def _nails(blob: np.ndarray, lab: np.ndarray) -> np.ndarray:
         dmax = float(dcf[F].max())
         if rf < 2 or dmax < NAIL_ELONG * rf:
             continue  # not a finger
-        distal = F & (dcf > dmax - NAIL_DISTAL * rf)
+        # a short finger (a thumb beside the hand) keeps some proximal skin to compare with
+        distal = F & (dcf > dmax - min(NAIL_DISTAL * rf, NAIL_DISTAL_MAX * dmax))
         prox = F & ~distal & (dtf > 1.5)
         if prox.sum() < 10:
             continue
@@ -889,7 +965,7 @@ def _auto_region(arr, site, modality):
     srgb, lin, k = _small(arr)
     if site == "body":
         cw = _centre_weight(srgb.shape[:2])
-        skin, frame_p = _skin_small(srgb, lin, modality, cw, at_frame=True)
+        skin, frame_p = _skin_small(srgb, lin, modality, cw, at_frame=True, body=True)
         blob = _drop_limbs(_fill_holes(_largest(skin, cw)))
         blob = _frame_patches_enclosed(blob, frame_p, max(blob.shape))
         blob &= ~_nails(blob, _lab(_smooth(srgb)))
