@@ -516,6 +516,7 @@ def track_series(
         env_f = EnvelopeModel(pb.rgb, env, roi=roi_w, mm_per_px=mm_w,
                               **{**env_kw, "margin_px": 0})
 
+    pat_cache: dict = {}  # the baseline's share of the pattern work, done once per patch
     rows, prow, segs = [], [], []
     out_masks, out_new, out_valid, out_regs = [], [], [], []
     for i, (img, _) in enumerate(imgs_meta):
@@ -563,7 +564,7 @@ def track_series(
         segs.append(seg)
         out_regs.append(reg)
         # single-photo score (no alignment needed)
-        own_px, own_roi = int(seg.mask.sum()), int(seg.roi.sum())
+        own_px, own_roi = np.count_nonzero(seg.mask), np.count_nonzero(seg.roi)
         row["f_vasi_unregistered"] = (_f_vasi_single(own_px, own_roi, assessed_hu)
                                       if site == "face" and own_roi else np.nan)
         if fmask is None:
@@ -608,7 +609,7 @@ def track_series(
             use_deg = measure == "envelope"
             pat = _patterns(labels, t.residual_mask, valid=valid, mm_per_px=mm_w,
                             baseline_degree=deg_base if use_deg else None,
-                            followup_degree=deg_f if use_deg else None)
+                            followup_degree=deg_f if use_deg else None, cache=pat_cache)
             if i == bi:
                 pat["pattern"] = "none"
             ptab = ptab.merge(pat, on="patch_id", how="left")
