@@ -212,7 +212,7 @@ def test_depth_auc_matches_rank_sum_formula_with_ties():
     from vasi.patterns import _depth_auc
 
     rng = np.random.default_rng(500_101)
-    for trial in range(20):
+    for _ in range(20):
         depth = rng.integers(0, 5, (25, 25)).astype(float) * 0.5  # many ties
         res = rng.random((25, 25)) < 0.5
         rep = ~res & (rng.random((25, 25)) < 0.6)

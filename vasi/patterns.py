@@ -74,19 +74,19 @@ def _key(parts):
                  for p in parts)
 
 
-def _memo(cache, tag, parts, fn):
-    """``fn()``, remembered in ``cache`` (a dict or None) under the *contents* of ``parts``.
+def _memo(cache, tag, parts, fn, *args):
+    """``fn(*args)``, remembered in ``cache`` (a dict or None) under the *contents* of ``parts``.
 
     A series measures every visit against the same baseline patches: the baseline's share of
     the work (patch depth, noise calibration, band energies) is then computed once. Keys are
     the full input contents, so a result is only reused for identical inputs.
     """
     if cache is None:
-        return fn()
+        return fn(*args)
     k = (tag, *_key(parts))
     hit = cache.get(k)
     if hit is None:
-        hit = fn()
+        hit = fn(*args)
         cache[k] = hit
     return hit
 
@@ -116,8 +116,7 @@ def _band_energies(images, inside, core, scales, cache=None):
         g = [_gauss(x, s) / d for s, d in zip(scales, dens, strict=True)]
         return (float(np.var((g[0] - g[1])[core])), float(np.var((g[1] - g[2])[core])))
 
-    return [_memo(cache, "band", (inside, core, t, scales), lambda t=t: energies(t))
-            for t in images]
+    return [_memo(cache, "band", (inside, core, t, scales), energies, t) for t in images]
 
 
 def _depth_auc(depth, residual, repig):
@@ -134,6 +133,11 @@ def _depth_auc(depth, residual, repig):
     upto = np.searchsorted(sg, dr, side="right")
     u = float(below.sum()) + 0.5 * float((upto - below).sum())
     return u / (dr.size * dg.size)
+
+
+def _depth(P):
+    """Distance of every patch pixel to the patch's outer border (holes filled)."""
+    return ndi.distance_transform_edt(ndi.binary_fill_holes(P))
 
 
 def _calibrate(P, V, tb, core, island_h, island_smooth_px):
@@ -323,8 +327,7 @@ def patterns(
             continue
         G = P & ~R & V  # repigmented
         # distance to the patch's *outer* border (holes = pigment at baseline, not border)
-        depth = _memo(cache, "depth", (P,),
-                      lambda: ndi.distance_transform_edt(ndi.binary_fill_holes(P)))
+        depth = _memo(cache, "depth", (P,), _depth, P)
         core = (depth > edge_px) & P & V
         # degree maps t (1 = baseline lesion colour, 0 = normal skin); without them (or where
         # they are missing) the masks themselves: t = 1 residual, 0 repigmented
@@ -348,7 +351,7 @@ def patterns(
         if have_deg and len(island_h) and core.sum() >= 10:
             noise, k = _memo(cache, "calib", (P, V, tb, core, tuple(island_h),
                                               float(island_smooth_px)),
-                             lambda: _calibrate(P, V, tb, core, island_h, island_smooth_px))
+                             _calibrate, P, V, tb, core, island_h, island_smooth_px)
             if k is not None:
                 island_k = k + island_margin
                 w = (P & V).astype(float)

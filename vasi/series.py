@@ -30,7 +30,7 @@ from .errors import InputError
 from .hand_units import FACE_HU
 from .patterns import patterns as _patterns
 from .register import _shrink, _to_work, prepare, register
-from .roi import find_region
+from .roi import _auto_region, find_region
 from .segment import Segmentation, segment
 from .track import EnvelopeModel, Tracking, label_patches, track
 
@@ -165,6 +165,10 @@ class FullResMasks(Sequence):
             self._full[i] = out
         return out
 
+    def working(self, i):
+        """Element ``i`` at the working resolution (as stored; ``None`` stays ``None``)."""
+        return self._work[i]
+
     def __repr__(self) -> str:
         return f"FullResMasks({len(self)} visits, shape={self.shape})"
 
@@ -243,6 +247,22 @@ def _degree_repig(env, deg_base, deg_f, valid, n, lo=-0.25, hi=1.25):
     tot_b = float(mb[mb > 0].sum())
     overall = 100.0 * (1.0 - float(mf[mb > 0].sum()) / tot_b) if tot_b > 0 else float("nan")
     return pct, overall
+
+
+def _find_region(img, *, site, mask, modality):
+    """:func:`vasi.find_region` (``return_method=True``) of one photo, and the photo's marker
+    cards (:func:`vasi.calibrate.marker_boxes`; None for a user region): the series needs
+    them again to keep the cards out of the baseline region mapped into a follow-up, and the
+    marker search is then done once per photo."""
+    if mask is not None:
+        region, method = find_region(img, site=site, mask=mask, modality=modality,
+                                     return_method=True)
+        return region, method, None
+    region, method = _auto_region(img, site, modality)  # find_region's own steps
+    cards = marker_boxes(img)
+    for rows, cols, card in cards:
+        region[rows, cols] &= ~card
+    return region, method, cards
 
 
 def _segment(img, region, *, modality, mm_per_px, mask, segment_kwargs):
@@ -456,9 +476,9 @@ def track_series(
     segment_kwargs = dict(segment_kwargs or {})
 
     # 1. assessed regions in each photo's own coordinates (evidence for registration)
-    found = [find_region(img, site=site, mask=rois[i], modality=modality, return_method=True)
+    found = [_find_region(img, site=site, mask=rois[i], modality=modality)
              for i, (img, _) in enumerate(imgs_meta)]
-    regions = [r for r, _ in found]
+    regions = [r for r, _, _ in found]
     base_img = imgs_meta[bi][0]
     roi_b = regions[bi]
     base_seg, base_lab = _segment(base_img, roi_b, modality=modality, mm_per_px=mpp[bi],
@@ -544,7 +564,7 @@ def track_series(
             if reg and rois[i] is None and roi_from_baseline:
                 region = _region_to_followup(roi_w, Hw, pf, img.shape[:2])
                 row["region_method"] = found[bi][1]  # the baseline's region, mapped
-                for r_sl, c_sl, card in marker_boxes(img):  # this visit's own marker card
+                for r_sl, c_sl, card in found[i][2]:  # this visit's own marker cards
                     region[r_sl, c_sl] &= ~card
             seg, _ = _segment(img, region, modality=modality, mm_per_px=mpp[i],
                               mask=masks[i], segment_kwargs=segment_kwargs)
