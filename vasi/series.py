@@ -205,7 +205,7 @@ def _f_vasi_single(depig_px, assessed_px, assessed_hu):
                         assessed_hu=assessed_hu).continuous)
 
 
-def _f_vasi_tracked(t: Tracking, fmask, valid, assessed_px, assessed_hu, week0):
+def _f_vasi_tracked(t: Tracking, depig_px, assessed_px, assessed_hu, week0):
     """Per-patch F-VASI of one visit (:func:`vasi.f_vasi` with a patches table).
 
     Extents are the baseline patch envelopes (relative hand units); each patch's level is its
@@ -219,7 +219,7 @@ def _f_vasi_tracked(t: Tracking, fmask, valid, assessed_px, assessed_hu, week0):
     area = p["baseline_area_px"].to_numpy(float)
     rows = [pd.DataFrame({"area_hu": area * hu_px,
                           "residual_fraction": p["residual_area_px"].to_numpy(float) / area})]
-    other = int((fmask & valid).sum()) - t.residual_area_px
+    other = int(depig_px) - t.residual_area_px
     if other > 0:  # new depigmentation and untracked specks, fully depigmented
         rows.append(pd.DataFrame({"area_hu": [other * hu_px], "residual_fraction": [1.0]}))
     tab = pd.concat(rows, ignore_index=True)
@@ -618,7 +618,7 @@ def track_series(
             row["new_depigmentation_cm2"] = t.new_area_px * mm_w**2 / 100.0
         if site == "face" and assessed_w:
             row["f_vasi"], row["f_vasi_clinical"] = _f_vasi_tracked(
-                t, fmask, valid, assessed_w, assessed_hu, weeks[bi])
+                t, depig_w, assessed_w, assessed_hu, weeks[bi])
         ptab = t.patches.copy()
         if measure == "envelope" and len(ptab):
             # second estimate from the degree mass (blur / partial darkening conserve it)
