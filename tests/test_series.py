@@ -299,3 +299,27 @@ def test_region_and_marker_cards_found_once_per_photo(monkeypatch):
     region, method, cards = series_mod._find_region(ph.image, site="face", mask=user,
                                                     modality="visible")
     assert np.array_equal(region, user) and method == "user" and cards is None
+
+
+def test_followups_ahead_in_a_thread_give_the_same_result():
+    # with more than one OpenCV thread the follow-ups' regions and registrations run in a
+    # background thread: the same numbers as in one thread, and errors still surface
+    ser = vasi.synth.make_series(rng=500_202, site="forearm", skin_type="IV", shape=(300, 400),
+                                 weeks=(0, 12, 24), response=0.6)
+    imgs = [v.image for v in ser.visits]
+    n_threads = cv2.getNumThreads()
+    out = {}
+    try:
+        for k in (1, 2):
+            cv2.setNumThreads(k)
+            out[k] = track_series(imgs, weeks=list(ser.weeks), site="body")
+            bad_roi = [None, np.ones((5, 5), bool), None]
+            with pytest.raises(InputError):
+                track_series(imgs, weeks=list(ser.weeks), site="body", rois=bad_roi)
+    finally:
+        cv2.setNumThreads(n_threads)
+    assert out[1].visits["registered"].all()
+    pd.testing.assert_frame_equal(out[1].visits, out[2].visits)
+    pd.testing.assert_frame_equal(out[1].patches, out[2].patches)
+    assert all(np.array_equal(a.transform, b.transform)
+               for a, b in zip(out[1].registrations[1:], out[2].registrations[1:], strict=True))
