@@ -6,6 +6,7 @@ import filecmp
 import json
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -186,3 +187,27 @@ def test_scale_measured_on_the_marker(tmp_path, use_track):
     # no marker size given: no scale, and the table says why
     res = run_batch(tmp_path / "m.csv", tmp_path / "out2", reports=False, use_track=use_track)
     assert res.visits.set_index("week").loc[12, "scale_source"].startswith("none:")
+
+
+def test_series_repigmentation_maps_match_the_full_size_masks():
+    # the batch draws the repigmentation map from the working-resolution masks: at full size
+    # it must be the map of the full-size masks, pixel for pixel
+    import vasi
+    from vasi.batch_series import _series_maps
+
+    ser = vasi.synth.make_series(rng=500_301, site="forearm", skin_type="III", shape=(300, 400),
+                                 weeks=(0, 12), response=0.6)
+    imgs = [v.image for v in ser.visits]
+    res = vasi.track_series(imgs, weeks=list(ser.weeks), site="body", with_patterns=False,
+                            max_side=200)
+    assert res.visits["registered"].all() and res.masks.working(0).shape != imgs[0].shape[:2]
+    full = _series_maps(res, imgs[0], full=True)[1]
+    b, m, v, n = res.masks[0], res.masks[1], res.valid_masks[1], res.new_masks[1]
+    ref = (imgs[0].astype(np.float32) * 0.55).astype(np.uint8)  # the former drawing
+    ref[~v] = (60, 60, 60)
+    ref[b & m & v] = (230, 40, 200)
+    ref[b & ~m & v] = (40, 200, 80)
+    ref[n & v] = (255, 150, 0)
+    assert np.array_equal(full, ref) and (b & ~m & v).any()
+    small = _series_maps(res, imgs[0], full=False)[1]
+    assert small.shape[:2] == res.masks.working(1).shape

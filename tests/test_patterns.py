@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import ndimage as ndi
 from skimage.draw import disk
@@ -203,3 +204,42 @@ def test_partial_border_order_with_interior_islands_is_not_marginal():
     assert row["pattern"] != "marginal"
     # the same patch without an island population (density threshold out of reach): marginal
     assert patterns(lab, res, island_density=1e9).iloc[0]["pattern"] == "marginal"
+
+
+def test_depth_auc_matches_rank_sum_formula_with_ties():
+    from scipy.stats import rankdata
+
+    from vasi.patterns import _depth_auc
+
+    rng = np.random.default_rng(500_101)
+    for _ in range(20):
+        depth = rng.integers(0, 5, (25, 25)).astype(float) * 0.5  # many ties
+        res = rng.random((25, 25)) < 0.5
+        rep = ~res & (rng.random((25, 25)) < 0.6)
+        dr, dg = depth[res], depth[rep]
+        ranks = rankdata(np.concatenate([dr, dg]))  # the former formula (average ranks)
+        old = (ranks[: dr.size].sum() - dr.size * (dr.size + 1) / 2) / (dr.size * dg.size)
+        assert _depth_auc(depth, res, rep) == pytest.approx(old, rel=1e-12, abs=1e-12)
+    lab = _patch()
+    assert np.isnan(_depth_auc(np.ones(lab.shape), lab > 0, np.zeros(lab.shape, bool)))
+
+
+def test_cache_shared_by_visits_gives_the_same_rows():
+    lab = _patch()
+    lab[100:115, 5:20] = 2
+    rng = np.random.default_rng(500_102)
+    deg_b = np.where(lab > 0, 1.0 + 0.05 * rng.standard_normal(lab.shape), np.nan)
+    cache = {}
+    for visit in range(3):
+        res = lab > 0
+        rr, cc = disk((60, 60), 50 - 8 * visit, shape=lab.shape)
+        ring = np.zeros_like(res)
+        ring[rr, cc] = True
+        res &= ring | (lab == 2)
+        deg_f = np.where(res, deg_b, 0.1 + 0.05 * rng.standard_normal(lab.shape))
+        deg_f[lab == 0] = np.nan
+        kw = dict(baseline_degree=deg_b, followup_degree=deg_f, mm_per_px=0.2)
+        plain = patterns(lab, res, **kw)
+        shared = patterns(lab, res, cache=cache, **kw)
+        pd.testing.assert_frame_equal(plain, shared)
+    assert {k[0] for k in cache} >= {"depth", "calib", "dens", "band"}  # baseline work stored

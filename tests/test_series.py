@@ -270,3 +270,56 @@ def test_followup_marker_card_on_the_skin_is_not_assessed():
     res = track_series([ser.visits[0].image, follow], weeks=[0, 12], site="body")
     assert res.visits["registered"].all()
     assert res.segmentations[1].roi[card].sum() == 0
+
+
+def test_region_and_marker_cards_found_once_per_photo(monkeypatch):
+    # track_series looks for each photo's marker cards once (find_region's own steps, the
+    # cards kept for the mapped region): the region must be exactly find_region's
+    from vasi import calibrate
+    from vasi import series as series_mod
+
+    ph = vasi.synth.make_photo(rng=500_201, site="face", skin_type="III", shape=(360, 480),
+                               marker=True)
+    calls = []
+    orig = calibrate.marker_boxes
+
+    def spy(img, **kw):
+        calls.append(1)
+        return orig(img, **kw)
+
+    monkeypatch.setattr(series_mod, "marker_boxes", spy)
+    region, method, cards = series_mod._find_region(ph.image, site="face", mask=None,
+                                                    modality="visible")
+    ref, ref_method = vasi.find_region(ph.image, site="face", return_method=True)
+    assert np.array_equal(region, ref) and method == ref_method
+    assert len(calls) == 1 and len(cards) >= 1
+    assert not any(region[r, c][card].any() for r, c, card in cards)
+    user = np.zeros(ph.image.shape[:2], bool)
+    user[10:50, 10:50] = True
+    region, method, cards = series_mod._find_region(ph.image, site="face", mask=user,
+                                                    modality="visible")
+    assert np.array_equal(region, user) and method == "user" and cards is None
+
+
+def test_followups_ahead_in_a_thread_give_the_same_result():
+    # with more than one OpenCV thread the follow-ups' regions and registrations run in a
+    # background thread: the same numbers as in one thread, and errors still surface
+    ser = vasi.synth.make_series(rng=500_202, site="forearm", skin_type="IV", shape=(300, 400),
+                                 weeks=(0, 12, 24), response=0.6)
+    imgs = [v.image for v in ser.visits]
+    n_threads = cv2.getNumThreads()
+    out = {}
+    try:
+        for k in (1, 2):
+            cv2.setNumThreads(k)
+            out[k] = track_series(imgs, weeks=list(ser.weeks), site="body")
+            bad_roi = [None, np.ones((5, 5), bool), None]
+            with pytest.raises(InputError):
+                track_series(imgs, weeks=list(ser.weeks), site="body", rois=bad_roi)
+    finally:
+        cv2.setNumThreads(n_threads)
+    assert out[1].visits["registered"].all()
+    pd.testing.assert_frame_equal(out[1].visits, out[2].visits)
+    pd.testing.assert_frame_equal(out[1].patches, out[2].patches)
+    assert all(np.array_equal(a.transform, b.transform)
+               for a, b in zip(out[1].registrations[1:], out[2].registrations[1:], strict=True))

@@ -100,3 +100,21 @@ def test_envelope_model_matches_envelope_masks_per_followup():
         np.testing.assert_array_equal(deg_b, m_degb)
         assert contrast == m_c
         assert 0 < fmask.sum() < bmask.sum() or k == 0
+
+
+def test_expand_labels_on_the_bounding_box_is_skimages():
+    from skimage.segmentation import expand_labels
+
+    from vasi.track import _expand_labels
+
+    rng = np.random.default_rng(500_401)
+    for trial in range(60):
+        h, w = rng.integers(20, 90, 2)
+        lab = np.zeros((h, w), np.int32)
+        for k in range(int(rng.integers(0, 6))):
+            y, x = rng.integers(0, h), rng.integers(0, w)
+            lab[y:y + int(rng.integers(1, 10)), x:x + int(rng.integers(1, 10))] = k + 1
+        if trial % 2:
+            lab[:, : w // 3] = 0  # labels away from the image border
+        d = int(rng.integers(1, 8))
+        assert np.array_equal(_expand_labels(lab, d), expand_labels(lab, d))

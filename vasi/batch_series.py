@@ -86,6 +86,35 @@ def _encode(image, ext, max_side=None, quality=88) -> bytes:
     return buf.tobytes()
 
 
+#: Colours of :func:`repigmentation_map` by class code (0 = baseline photo, dimmed).
+_REPIG_RGB = np.array([(0, 0, 0), (60, 60, 60), (230, 40, 200), (40, 200, 80), (255, 150, 0)],
+                      np.uint8)
+#: ``uint8(float32(v) * 0.55)``: the dimmed baseline, by table.
+_DIM = (np.arange(256, dtype=np.float32) * np.float32(0.55)).astype(np.uint8)
+
+
+def _repig_codes(baseline_mask, mask, valid=None, new=None) -> np.ndarray:
+    """Class of every pixel of :func:`repigmentation_map` (uint8): 0 baseline photo,
+    1 not covered, 2 residual, 3 repigmented, 4 new (later classes win, as drawn)."""
+    code = np.zeros(baseline_mask.shape, np.uint8)
+    valid = np.ones(baseline_mask.shape, bool) if valid is None else valid
+    code[~valid] = 1
+    code[baseline_mask & mask & valid] = 2
+    code[baseline_mask & ~mask & valid] = 3
+    if new is not None:
+        code[new & valid] = 4
+    return code
+
+
+def _paint(baseline, code) -> np.ndarray:
+    """The dimmed baseline with the classes of ``code`` painted on it."""
+    base = np.ascontiguousarray(baseline, dtype=np.uint8)
+    out = cv2.LUT(base, _DIM)
+    on = code > 0
+    out[on] = _REPIG_RGB[code[on]]
+    return out
+
+
 def repigmentation_map(baseline, baseline_mask, mask, *, valid=None, new=None) -> np.ndarray:
     """Colour map in baseline coordinates: residual (magenta), repigmented (green), new (orange).
 
@@ -105,16 +134,38 @@ def repigmentation_map(baseline, baseline_mask, mask, *, valid=None, new=None) -
     >>> b = np.zeros((4, 4), bool); b[:2] = True
     >>> m = np.zeros((4, 4), bool); m[0] = True
     >>> out = repigmentation_map(np.full((4, 4, 3), 128, np.uint8), b, m)
-    >>> out[0, 0].tolist(), out[1, 0].tolist()
-    ([230, 40, 200], [40, 200, 80])
+    >>> out[0, 0].tolist(), out[1, 0].tolist(), out[3, 0].tolist()
+    ([230, 40, 200], [40, 200, 80], [70, 70, 70])
     """
-    out = (np.asarray(baseline, np.float32) * 0.55).astype(np.uint8)
-    valid = np.ones(baseline_mask.shape, bool) if valid is None else valid
-    out[~valid] = (60, 60, 60)
-    out[baseline_mask & mask & valid] = (230, 40, 200)
-    out[baseline_mask & ~mask & valid] = (40, 200, 80)
-    if new is not None:
-        out[new & valid] = (255, 150, 0)
+    return _paint(baseline, _repig_codes(baseline_mask, mask, valid, new))
+
+
+def _series_maps(res, baseline, full: bool) -> dict:
+    """:func:`repigmentation_map` of every registered follow-up of a
+    :class:`vasi.series.SeriesResult`, from its working-resolution masks: at the baseline
+    photo's full size when ``full`` (identical to the map of the full-size masks, which are
+    the same nearest-neighbour upsampling of the same masks), else at the working resolution
+    (for thumbnails)."""
+    from .register import _shrink
+    from .series import _upsample
+
+    bi = res.baseline_index
+    masks, valid, new = res.masks, res.valid_masks, res.new_masks
+    base_w = masks.working(bi)
+    small = None if full else _shrink(np.asarray(baseline, np.uint8),
+                                      max(base_w.shape))[0]
+    out = {}
+    for i in range(len(masks)):
+        if i == bi or masks.working(i) is None:
+            continue
+        code = _repig_codes(base_w, masks.working(i), valid.working(i), new.working(i))
+        if full:
+            code = _upsample(code, masks.scale, masks.shape, cv2.INTER_NEAREST)
+            out[i] = _paint(baseline, code)
+        else:
+            if small.shape[:2] != code.shape:
+                small = cv2.resize(small, code.shape[::-1], interpolation=cv2.INTER_AREA)
+            out[i] = _paint(small, code)
     return out
 
 
@@ -212,7 +263,6 @@ def _endpoints(visits: pd.DataFrame) -> None:
 
 def _score_each(task, loaded, site, errors, out_files, thumbs):
     """Fallback: every photo on its own with score_photo."""
-    from .overlay import overlay
     from .pipeline import score_photo
 
     rows = []
@@ -228,7 +278,7 @@ def _score_each(task, loaded, site, errors, out_files, thumbs):
              "registered": None, **{k: d[k] for k in d if k not in ("flags", "n_patches")},
              "mm_per_px": mm, "scale_source": source, "quality_flags": d["flags"]}
         r["depigmented_area_hu_physical"] = _hu_physical(row, d["depigmented_area_cm2"])
-        _visit_images(task, row, img, overlay(img, res.mask, roi=res.roi), r, out_files, thumbs)
+        _visit_images(task, row, img, res.mask, res.roi, r, out_files, thumbs)
         rows.append(r)
         p = res.patches.copy()
         p.insert(0, "week", float(row["week"]))
@@ -239,13 +289,37 @@ def _score_each(task, loaded, site, errors, out_files, thumbs):
     return visits
 
 
-def _visit_images(task, row, img, over, r, out_files, thumbs, repig=None):
+def _thumb(img) -> np.ndarray:
+    """``img`` at the thumbnail size of :func:`_encode` (``THUMB_PX``; same resize)."""
+    img = np.asarray(img)
+    if max(img.shape[:2]) <= THUMB_PX:
+        return img
+    s = THUMB_PX / max(img.shape[:2])
+    return cv2.resize(img, (max(1, round(img.shape[1] * s)), max(1, round(img.shape[0] * s))),
+                      interpolation=cv2.INTER_AREA)
+
+
+def _visit_images(task, row, img, mask, roi, r, out_files, thumbs, repig=None):
+    """Overlay (PNG when ``task.overlays``) and thumbnails of one visit. Without overlay
+    files the overlay is drawn on the thumbnail-size photo only (the full-size drawing would
+    be thrown away)."""
+    from .overlay import overlay
+
     vslug = safe_slug(f"week{float(row['week']):g}")
     rel = f"overlays/{task.key}/{vslug}.png"
+    img_t = _thumb(img)
     if task.overlays:
+        over = overlay(img, mask, roi=roi)
         out_files[rel] = _encode(over, ".png")
         r["overlay"] = rel
-    t = {"photo": _encode(img, ".jpg", THUMB_PX), "overlay": _encode(over, ".jpg", THUMB_PX)}
+        over_t = _thumb(over)
+    else:
+        def small(m):
+            cov = _thumb(np.ascontiguousarray(m, dtype=bool).view(np.uint8) * np.uint8(255))
+            return cov[:img_t.shape[0], :img_t.shape[1]] > 127
+
+        over_t = overlay(img_t, small(mask), roi=None if roi is None else small(roi))
+    t = {"photo": _encode(img_t, ".jpg"), "overlay": _encode(over_t, ".jpg")}
     if repig is not None:
         rrel = f"overlays/{task.key}/{vslug}_repigmentation.png"
         if task.overlays:
@@ -258,14 +332,12 @@ def _visit_images(task, row, img, over, r, out_files, thumbs, repig=None):
 def _track(task, loaded, site, errors, out_files, thumbs):
     import vasi
 
-    from .overlay import overlay
-
     imgs = [it[0] for _, it in loaded]
     res = vasi.track_series(imgs, weeks=[float(r["week"]) for r, _ in loaded], site=site,
                             modality=loaded[0][0]["modality"], rois=[it[1] for _, it in loaded],
                             mm_per_px=[it[2] for _, it in loaded])
     bi = res.baseline_index
-    base_mask = res.masks[bi]
+    maps = _series_maps(res, imgs[bi], full=task.overlays)
     by_index = {int(v["visit_index"]): v for v in res.visits.to_dict("records")}
     rows = []
     for i, (row, (img, _, mm, source)) in enumerate(loaded):
@@ -278,12 +350,7 @@ def _track(task, loaded, site, errors, out_files, thumbs):
             flags.append("registration_failed")
         r["quality_flags"] = ";".join(flags)
         r["depigmented_area_hu_physical"] = _hu_physical(row, v.get("depigmented_area_cm2"))
-        repig = None
-        if res.masks[i] is not None and i != bi:
-            repig = repigmentation_map(imgs[bi], base_mask, res.masks[i],
-                                       valid=res.valid_masks[i], new=res.new_masks[i])
-        _visit_images(task, row, img, overlay(img, seg.mask, roi=seg.roi), r, out_files,
-                      thumbs, repig)
+        _visit_images(task, row, img, seg.mask, seg.roi, r, out_files, thumbs, maps.get(i))
         rows.append(r)
     if len(res.patches):
         thumbs.setdefault("_patches", []).append(res.patches.copy())

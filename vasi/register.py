@@ -537,7 +537,7 @@ def _tile_corr(template, moving, H, mask, grid=6, bands=((1.0, 4.0), (3.0, 12.0)
                 sl = (slice(r * hh // grid, (r + 1) * hh // grid),
                       slice(c * ww // grid, (c + 1) * ww // grid))
                 m = ok[sl]
-                if m.mean() < 0.5:
+                if 2 * np.count_nonzero(m) < m.size:  # less than half covered
                     continue
                 x, y = a[sl][m], b[sl][m]
                 x, y = x - x.mean(), y - y.mean()

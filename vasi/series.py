@@ -30,7 +30,7 @@ from .errors import InputError
 from .hand_units import FACE_HU
 from .patterns import patterns as _patterns
 from .register import _shrink, _to_work, prepare, register
-from .roi import find_region
+from .roi import _auto_region, find_region
 from .segment import Segmentation, segment
 from .track import EnvelopeModel, Tracking, label_patches, track
 
@@ -165,6 +165,10 @@ class FullResMasks(Sequence):
             self._full[i] = out
         return out
 
+    def working(self, i):
+        """Element ``i`` at the working resolution (as stored; ``None`` stays ``None``)."""
+        return self._work[i]
+
     def __repr__(self) -> str:
         return f"FullResMasks({len(self)} visits, shape={self.shape})"
 
@@ -201,7 +205,7 @@ def _f_vasi_single(depig_px, assessed_px, assessed_hu):
                         assessed_hu=assessed_hu).continuous)
 
 
-def _f_vasi_tracked(t: Tracking, fmask, valid, assessed_px, assessed_hu, week0):
+def _f_vasi_tracked(t: Tracking, depig_px, assessed_px, assessed_hu, week0):
     """Per-patch F-VASI of one visit (:func:`vasi.f_vasi` with a patches table).
 
     Extents are the baseline patch envelopes (relative hand units); each patch's level is its
@@ -215,7 +219,7 @@ def _f_vasi_tracked(t: Tracking, fmask, valid, assessed_px, assessed_hu, week0):
     area = p["baseline_area_px"].to_numpy(float)
     rows = [pd.DataFrame({"area_hu": area * hu_px,
                           "residual_fraction": p["residual_area_px"].to_numpy(float) / area})]
-    other = int((fmask & valid).sum()) - t.residual_area_px
+    other = int(depig_px) - t.residual_area_px
     if other > 0:  # new depigmentation and untracked specks, fully depigmented
         rows.append(pd.DataFrame({"area_hu": [other * hu_px], "residual_fraction": [1.0]}))
     tab = pd.concat(rows, ignore_index=True)
@@ -243,6 +247,45 @@ def _degree_repig(env, deg_base, deg_f, valid, n, lo=-0.25, hi=1.25):
     tot_b = float(mb[mb > 0].sum())
     overall = 100.0 * (1.0 - float(mf[mb > 0].sum()) / tot_b) if tot_b > 0 else float("nan")
     return pct, overall
+
+
+def _find_region(img, *, site, mask, modality):
+    """:func:`vasi.find_region` (``return_method=True``) of one photo, and the photo's marker
+    cards (:func:`vasi.calibrate.marker_boxes`; None for a user region): the series needs
+    them again to keep the cards out of the baseline region mapped into a follow-up, and the
+    marker search is then done once per photo."""
+    if mask is not None:
+        region, method = find_region(img, site=site, mask=mask, modality=modality,
+                                     return_method=True)
+        return region, method, None
+    region, method = _auto_region(img, site, modality)  # find_region's own steps
+    cards = marker_boxes(img)
+    for rows, cols, card in cards:
+        region[rows, cols] &= ~card
+    return region, method, cards
+
+
+class _Ahead:
+    """``fn(key)`` for every key: computed ahead, in order, in one background thread when
+    ``background`` (the caller meanwhile does other work), else on demand in the caller's
+    thread. Results (and exceptions, raised by :meth:`get`) are the same either way."""
+
+    def __init__(self, fn, keys, *, background):
+        self._fn = fn
+        self._pool = None
+        self._futures = {}
+        if background and keys:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="vasi-series")
+            self._futures = {k: self._pool.submit(fn, k) for k in keys}
+
+    def get(self, key):
+        return self._fn(key) if self._pool is None else self._futures[key].result()
+
+    def close(self):
+        if self._pool is not None:  # after an error: drop what has not started
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _segment(img, region, *, modality, mm_per_px, mask, segment_kwargs):
@@ -417,6 +460,13 @@ def track_series(
     -------
     SeriesResult
 
+    Notes
+    -----
+    When OpenCV may use more than one thread (``cv2.getNumThreads() > 1``; batch workers
+    set it to 1), the follow-ups' regions and registrations are computed in one background
+    thread while this one segments the baseline and measures the visits; the results are
+    the same as in one thread.
+
     Examples
     --------
     >>> import cv2
@@ -455,14 +505,10 @@ def track_series(
     register_kwargs = dict(register_kwargs or {})
     segment_kwargs = dict(segment_kwargs or {})
 
-    # 1. assessed regions in each photo's own coordinates (evidence for registration)
-    found = [find_region(img, site=site, mask=rois[i], modality=modality, return_method=True)
-             for i, (img, _) in enumerate(imgs_meta)]
-    regions = [r for r, _ in found]
+    # 1. the baseline's assessed region (its own coordinates; evidence for registration)
     base_img = imgs_meta[bi][0]
-    roi_b = regions[bi]
-    base_seg, base_lab = _segment(base_img, roi_b, modality=modality, mm_per_px=mpp[bi],
-                                  mask=masks[bi], segment_kwargs=segment_kwargs)
+    found_b = _find_region(base_img, site=site, mask=rois[bi], modality=modality)
+    roi_b = found_b[0]
     mm_b = mpp[bi]
     shape_b = roi_b.shape
     min_px = max(1, int(round(min_patch_area_mm2 / mm_b**2))) if mm_b else 20
@@ -478,187 +524,207 @@ def track_series(
     long_b = max(base_img.shape[:2])
     if long_b > max_side:  # an integer reduction (cv2's fast, exact box filter), <= max_side
         max_side = max(64, long_b // int(np.ceil(long_b / max_side)))
-    register_kwargs.pop("roi", None)  # evidence comes from the regions above
+    register_kwargs.pop("roi", None)  # evidence comes from the regions found here
     pb = prepare(base_img, roi=roi_b, max_side=max_side)
-    sw = pb.scale
-    s_mean = 0.5 * (sw[0] + sw[1])
-    fa = 1.0 / (sw[0] * sw[1])
-    shape_w = pb.rgb.shape[:2]
-    mm_w = mm_b / s_mean if mm_b else None
-    min_w = max(1, int(round(min_px / fa)))
-    tol_w = max(1, int(round(tol_px * s_mean)))
-    roi_w = _down(roi_b, max_side)
-    base_mask = _down(base_seg.mask & roi_b, max_side) & roi_w
-    labels = label_patches(base_mask, min_area_px=min_w)
-    env_kw = dict(envelope_kwargs or {})
-    if measure == "envelope":
-        # one colour rule for baseline and follow-ups inside each patch envelope
-        env_b = EnvelopeModel(pb.rgb, labels, roi=roi_w, mm_per_px=mm_w, **env_kw)
-        env = env_b.env
-        env_base, deg_base, contrast = env_b.baseline()
-        # drop faint candidates (shading, lighter skin): a patch must have at least
-        # `min_contrast_ratio` of the contrast of the patient's main patches
-        if contrast and min_contrast_ratio > 0:
-            ids = np.array(sorted(contrast))
-            c = np.array([contrast[i] for i in ids])
-            area = np.bincount(labels.ravel(), minlength=int(ids.max()) + 1)[ids]
-            order = np.argsort(-c)
-            cum = np.cumsum(area[order]) / max(area.sum(), 1)
-            ref_c = c[order][np.searchsorted(cum, 0.5)]  # area-weighted median contrast
-            faint = ids[c < min_contrast_ratio * ref_c]
-            if faint.size:
-                drop = np.isin(env, faint)
-                env = np.where(drop, 0, env)
-                env_base &= ~drop
-        labels = np.where(env_base, env, 0).astype(np.int32)
-        base_mask = (base_mask & (env == 0)) | env_base
-        # the follow-ups are measured inside these envelopes (baseline half computed once)
-        env_f = EnvelopeModel(pb.rgb, env, roi=roi_w, mm_per_px=mm_w,
-                              **{**env_kw, "margin_px": 0})
 
-    rows, prow, segs = [], [], []
-    out_masks, out_new, out_valid, out_regs = [], [], [], []
-    for i, (img, _) in enumerate(imgs_meta):
-        row = {"week": weeks[i], "visit_index": i, "is_baseline": i == bi,
-               "region_method": found[i][1]}
-        if i == bi:
-            reg, seg = None, base_seg
-            deg_f = deg_base if measure == "envelope" else None
-            fmask, valid = base_mask, np.ones(shape_w, bool)
-            row.update(registered=True, registration_reason="", reg_method="baseline")
-        else:
-            pf = prepare(img, roi=regions[i], max_side=max_side)
-            reg = register(pb, pf, method=register_method, mm_per_px=mm_b, max_side=max_side,
-                           **register_kwargs)
-            q = reg.to_dict()
-            row.update(registered=bool(reg), registration_reason=reg.reason,
-                       reg_method=reg.method, reg_inliers=q["n_inliers"],
-                       reg_inlier_ratio=q["inlier_ratio"], reg_residual_px=q["residual_px"],
-                       reg_residual_mm=q["residual_mm"], reg_scale=q["scale"],
-                       reg_rotation_deg=q["rotation_deg"])
-            Hw = _to_work(reg.transform, sw, pf.scale) if reg else None
-            # the follow-up is assessed on the *baseline* region mapped into it (the same
-            # skin at every visit), unless the user drew one for this visit
-            region = regions[i]
-            if reg and rois[i] is None and roi_from_baseline:
-                region = _region_to_followup(roi_w, Hw, pf, img.shape[:2])
-                row["region_method"] = found[bi][1]  # the baseline's region, mapped
-                for r_sl, c_sl, card in marker_boxes(img):  # this visit's own marker card
-                    region[r_sl, c_sl] &= ~card
-            seg, _ = _segment(img, region, modality=modality, mm_per_px=mpp[i],
-                              mask=masks[i], segment_kwargs=segment_kwargs)
-            fmask = valid = deg_f = None
-            if reg:
-                size = (shape_w[1], shape_w[0])
-                inv = cv2.WARP_INVERSE_MAP
-                ones = np.ones(pf.rgb.shape[:2], np.uint8)
-                valid = cv2.warpPerspective(ones, Hw, size, flags=inv | cv2.INTER_NEAREST) > 0
-                own = _down_u8(seg.mask & seg.roi, max_side)
-                fmask = (cv2.warpPerspective(own, Hw, size, flags=inv | cv2.INTER_LINEAR)
-                         > 127) & roi_w
-                if measure == "envelope":
-                    warped = cv2.warpPerspective(pf.rgb, Hw, size, flags=inv | cv2.INTER_LINEAR)
-                    inside, deg_f = env_f.apply(warped, valid=valid)
-                    fmask = (fmask & (env == 0)) | inside
-        segs.append(seg)
-        out_regs.append(reg)
-        # single-photo score (no alignment needed)
-        own_px, own_roi = int(seg.mask.sum()), int(seg.roi.sum())
-        row["f_vasi_unregistered"] = (_f_vasi_single(own_px, own_roi, assessed_hu)
-                                      if site == "face" and own_roi else np.nan)
-        if fmask is None:
-            out_masks.append(None)
-            out_new.append(None)
-            out_valid.append(None)
-            rows.append(row)
-            log.warning("week %s: registration failed (%s); visit kept unscored",
-                        weeks[i], row["registration_reason"])
-            continue
-        t: Tracking = track(base_mask, fmask, labels=labels, valid=valid, roi=roi_w,
-                            mm_per_px=mm_w, tolerance_px=tol_w)
-        assessed_w = int(np.count_nonzero(roi_w & valid))
-        depig_w = int(np.count_nonzero(fmask & valid))
-        frac = depig_w / assessed_w if assessed_w else np.nan
-        new_px = _full_px(t.new_area_px, fa)
-        row.update(assessed_area_px=_full_px(assessed_w, fa),
-                   depigmented_area_px=_full_px(depig_w, fa),
-                   depigmented_fraction=frac,
-                   baseline_patch_area_px=_full_px(t.baseline_area_px, fa),
-                   residual_area_px=_full_px(t.residual_area_px, fa),
-                   repigmented_area_px=_full_px(t.baseline_area_px, fa)
-                   - _full_px(t.residual_area_px, fa),
-                   repigmentation_pct=t.repigmentation_pct,
-                   new_depigmentation_px=new_px)
-        if assessed_hu and assessed_w:
-            row["depigmented_area_hu"] = assessed_hu * frac
-            row["new_depigmentation_hu"] = assessed_hu * t.new_area_px / assessed_w
-        if mm_b:
-            row["depigmented_area_cm2"] = depig_w * mm_w**2 / 100.0
-            row["new_depigmentation_cm2"] = t.new_area_px * mm_w**2 / 100.0
-        if site == "face" and assessed_w:
-            row["f_vasi"], row["f_vasi_clinical"] = _f_vasi_tracked(
-                t, fmask, valid, assessed_w, assessed_hu, weeks[bi])
-        ptab = t.patches.copy()
-        if measure == "envelope" and len(ptab):
-            # second estimate from the degree mass (blur / partial darkening conserve it)
-            pct, overall = _degree_repig(env, deg_base, deg_f, valid, len(ptab))
-            ptab["repigmentation_pct_degree"] = pct
-            row["repigmentation_pct_degree"] = overall
-        if with_patterns and len(ptab):
-            use_deg = measure == "envelope"
-            pat = _patterns(labels, t.residual_mask, valid=valid, mm_per_px=mm_w,
-                            baseline_degree=deg_base if use_deg else None,
-                            followup_degree=deg_f if use_deg else None)
+    def follow_up(i):
+        """A follow-up's own region (and marker cards), prepared photo and registration."""
+        img = imgs_meta[i][0]
+        region, method, cards = _find_region(img, site=site, mask=rois[i], modality=modality)
+        pf = prepare(img, roi=region, max_side=max_side)
+        reg = register(pb, pf, method=register_method, mm_per_px=mm_b, max_side=max_side,
+                       **register_kwargs)
+        return (region, method, cards), pf, reg
+
+    # 3. the follow-ups' regions and registrations need only the prepared baseline: with
+    # more than one thread allowed they run ahead in a second thread while this one segments
+    # the baseline and measures the visits (same results, in the same order)
+    ahead = _Ahead(follow_up, [i for i in range(n) if i != bi],
+                   background=cv2.getNumThreads() > 1)
+    try:
+        base_seg, base_lab = _segment(base_img, roi_b, modality=modality, mm_per_px=mpp[bi],
+                                      mask=masks[bi], segment_kwargs=segment_kwargs)
+        sw = pb.scale
+        s_mean = 0.5 * (sw[0] + sw[1])
+        fa = 1.0 / (sw[0] * sw[1])
+        shape_w = pb.rgb.shape[:2]
+        mm_w = mm_b / s_mean if mm_b else None
+        min_w = max(1, int(round(min_px / fa)))
+        tol_w = max(1, int(round(tol_px * s_mean)))
+        roi_w = _down(roi_b, max_side)
+        base_mask = _down(base_seg.mask & roi_b, max_side) & roi_w
+        labels = label_patches(base_mask, min_area_px=min_w)
+        env_kw = dict(envelope_kwargs or {})
+        if measure == "envelope":
+            # one colour rule for baseline and follow-ups inside each patch envelope
+            env_b = EnvelopeModel(pb.rgb, labels, roi=roi_w, mm_per_px=mm_w, **env_kw)
+            env = env_b.env
+            env_base, deg_base, contrast = env_b.baseline()
+            # drop faint candidates (shading, lighter skin): a patch must have at least
+            # `min_contrast_ratio` of the contrast of the patient's main patches
+            if contrast and min_contrast_ratio > 0:
+                ids = np.array(sorted(contrast))
+                c = np.array([contrast[i] for i in ids])
+                area = np.bincount(labels.ravel(), minlength=int(ids.max()) + 1)[ids]
+                order = np.argsort(-c)
+                cum = np.cumsum(area[order]) / max(area.sum(), 1)
+                ref_c = c[order][np.searchsorted(cum, 0.5)]  # area-weighted median contrast
+                faint = ids[c < min_contrast_ratio * ref_c]
+                if faint.size:
+                    drop = np.isin(env, faint)
+                    env = np.where(drop, 0, env)
+                    env_base &= ~drop
+            labels = np.where(env_base, env, 0).astype(np.int32)
+            base_mask = (base_mask & (env == 0)) | env_base
+            # the follow-ups are measured inside these envelopes (baseline half computed once)
+            env_f = EnvelopeModel(pb.rgb, env, roi=roi_w, mm_per_px=mm_w,
+                                  **{**env_kw, "margin_px": 0})
+
+        pat_cache: dict = {}  # the baseline's share of the pattern work, done once per patch
+        rows, prow, segs = [], [], []
+        out_masks, out_new, out_valid, out_regs = [], [], [], []
+        for i, (img, _) in enumerate(imgs_meta):
+            found, pf, reg = (found_b, pb, None) if i == bi else ahead.get(i)
+            row = {"week": weeks[i], "visit_index": i, "is_baseline": i == bi,
+                   "region_method": found[1]}
             if i == bi:
-                pat["pattern"] = "none"
-            ptab = ptab.merge(pat, on="patch_id", how="left")
-        _px_to_full(ptab, fa, s_mean)
-        ptab.insert(0, "week", weeks[i])
-        prow.append(ptab)
-        out_masks.append(fmask)
-        out_new.append(t.new_mask)
-        out_valid.append(valid)
-        rows.append(row)
-    labels_full = _up_labels(labels, sw, shape_b)
+                reg, seg = None, base_seg
+                deg_f = deg_base if measure == "envelope" else None
+                fmask, valid = base_mask, np.ones(shape_w, bool)
+                row.update(registered=True, registration_reason="", reg_method="baseline")
+            else:
+                q = reg.to_dict()
+                row.update(registered=bool(reg), registration_reason=reg.reason,
+                           reg_method=reg.method, reg_inliers=q["n_inliers"],
+                           reg_inlier_ratio=q["inlier_ratio"], reg_residual_px=q["residual_px"],
+                           reg_residual_mm=q["residual_mm"], reg_scale=q["scale"],
+                           reg_rotation_deg=q["rotation_deg"])
+                Hw = _to_work(reg.transform, sw, pf.scale) if reg else None
+                # the follow-up is assessed on the *baseline* region mapped into it (the same
+                # skin at every visit), unless the user drew one for this visit
+                region = found[0]
+                if reg and rois[i] is None and roi_from_baseline:
+                    region = _region_to_followup(roi_w, Hw, pf, img.shape[:2])
+                    row["region_method"] = found_b[1]  # the baseline's region, mapped
+                    for r_sl, c_sl, card in found[2]:  # this visit's own marker cards
+                        region[r_sl, c_sl] &= ~card
+                seg, _ = _segment(img, region, modality=modality, mm_per_px=mpp[i],
+                                  mask=masks[i], segment_kwargs=segment_kwargs)
+                fmask = valid = deg_f = None
+                if reg:
+                    size = (shape_w[1], shape_w[0])
+                    inv = cv2.WARP_INVERSE_MAP
+                    ones = np.ones(pf.rgb.shape[:2], np.uint8)
+                    valid = cv2.warpPerspective(ones, Hw, size, flags=inv | cv2.INTER_NEAREST) > 0
+                    own = _down_u8(seg.mask & seg.roi, max_side)
+                    fmask = (cv2.warpPerspective(own, Hw, size, flags=inv | cv2.INTER_LINEAR)
+                             > 127) & roi_w
+                    if measure == "envelope":
+                        warped = cv2.warpPerspective(pf.rgb, Hw, size, flags=inv | cv2.INTER_LINEAR)
+                        inside, deg_f = env_f.apply(warped, valid=valid)
+                        fmask = (fmask & (env == 0)) | inside
+            segs.append(seg)
+            out_regs.append(reg)
+            # single-photo score (no alignment needed)
+            own_px, own_roi = np.count_nonzero(seg.mask), np.count_nonzero(seg.roi)
+            row["f_vasi_unregistered"] = (_f_vasi_single(own_px, own_roi, assessed_hu)
+                                          if site == "face" and own_roi else np.nan)
+            if fmask is None:
+                out_masks.append(None)
+                out_new.append(None)
+                out_valid.append(None)
+                rows.append(row)
+                log.warning("week %s: registration failed (%s); visit kept unscored",
+                            weeks[i], row["registration_reason"])
+                continue
+            t: Tracking = track(base_mask, fmask, labels=labels, valid=valid, roi=roi_w,
+                                mm_per_px=mm_w, tolerance_px=tol_w)
+            assessed_w = int(np.count_nonzero(roi_w & valid))
+            depig_w = int(np.count_nonzero(fmask & valid))
+            frac = depig_w / assessed_w if assessed_w else np.nan
+            new_px = _full_px(t.new_area_px, fa)
+            row.update(assessed_area_px=_full_px(assessed_w, fa),
+                       depigmented_area_px=_full_px(depig_w, fa),
+                       depigmented_fraction=frac,
+                       baseline_patch_area_px=_full_px(t.baseline_area_px, fa),
+                       residual_area_px=_full_px(t.residual_area_px, fa),
+                       repigmented_area_px=_full_px(t.baseline_area_px, fa)
+                       - _full_px(t.residual_area_px, fa),
+                       repigmentation_pct=t.repigmentation_pct,
+                       new_depigmentation_px=new_px)
+            if assessed_hu and assessed_w:
+                row["depigmented_area_hu"] = assessed_hu * frac
+                row["new_depigmentation_hu"] = assessed_hu * t.new_area_px / assessed_w
+            if mm_b:
+                row["depigmented_area_cm2"] = depig_w * mm_w**2 / 100.0
+                row["new_depigmentation_cm2"] = t.new_area_px * mm_w**2 / 100.0
+            if site == "face" and assessed_w:
+                row["f_vasi"], row["f_vasi_clinical"] = _f_vasi_tracked(
+                    t, depig_w, assessed_w, assessed_hu, weeks[bi])
+            ptab = t.patches.copy()
+            if measure == "envelope" and len(ptab):
+                # second estimate from the degree mass (blur / partial darkening conserve it)
+                pct, overall = _degree_repig(env, deg_base, deg_f, valid, len(ptab))
+                ptab["repigmentation_pct_degree"] = pct
+                row["repigmentation_pct_degree"] = overall
+            if with_patterns and len(ptab):
+                use_deg = measure == "envelope"
+                pat = _patterns(labels, t.residual_mask, valid=valid, mm_per_px=mm_w,
+                                baseline_degree=deg_base if use_deg else None,
+                                followup_degree=deg_f if use_deg else None, cache=pat_cache)
+                if i == bi:
+                    pat["pattern"] = "none"
+                ptab = ptab.merge(pat, on="patch_id", how="left")
+            _px_to_full(ptab, fa, s_mean)
+            ptab.insert(0, "week", weeks[i])
+            prow.append(ptab)
+            out_masks.append(fmask)
+            out_new.append(t.new_mask)
+            out_valid.append(valid)
+            rows.append(row)
+        labels_full = _up_labels(labels, sw, shape_b)
 
-    visits = pd.DataFrame(rows)
-    for col in ("depigmented_area_hu", "new_depigmentation_hu", "depigmented_area_cm2",
-                "new_depigmentation_cm2", "f_vasi", "f_vasi_clinical", "repigmentation_pct",
-                "reg_residual_px", "reg_residual_mm"):
-        if col not in visits:
-            visits[col] = np.nan
-        visits[col] = visits[col].astype(float)
-    _endpoints(visits, bi)
-    visits = visits.sort_values(["week", "visit_index"], kind="stable").reset_index(drop=True)
-    patches_df = (pd.concat(prow, ignore_index=True) if prow else pd.DataFrame(
-        columns=["week", "patch_id", "baseline_area_px", "repigmentation_pct"]))
-    if len(patches_df):
-        patches_df = patches_df.sort_values(["week", "patch_id"], kind="stable").reset_index(
-            drop=True)
-    prov = {
-        "vasi_version": __version__,
-        "site": site,
-        "modality": modality,
-        "baseline_week": weeks[bi],
-        "baseline_index": bi,
-        "segmentation_method": base_seg.method,
-        "registration_method": register_method,
-        "hu_method": "relative",
-        "assessed_hu": assessed_hu,
-        "mm_per_px": mm_b,
-        "min_patch_area_px": min_px,
-        "tolerance_px": tol_px,
-        "roi_from_baseline": bool(roi_from_baseline),
-        "measure": measure,
-        "f_vasi_method": "per-patch baseline envelopes (relative HU), new depigmentation at level 1",
-        "coordinates": "baseline",
-        "working_shape": tuple(int(v) for v in shape_w),
-        "working_max_side": max_side,
-        "working_scale": (float(sw[0]), float(sw[1])),
-    }
-    return SeriesResult(visits, patches_df, labels_full, roi_b,
-                        FullResMasks(out_masks, sw, shape_b), FullResMasks(out_new, sw, shape_b),
-                        FullResMasks(out_valid, sw, shape_b), tuple(out_regs), tuple(segs), tuple(weeks), bi, prov)
+        visits = pd.DataFrame(rows)
+        for col in ("depigmented_area_hu", "new_depigmentation_hu", "depigmented_area_cm2",
+                    "new_depigmentation_cm2", "f_vasi", "f_vasi_clinical", "repigmentation_pct",
+                    "reg_residual_px", "reg_residual_mm"):
+            if col not in visits:
+                visits[col] = np.nan
+            visits[col] = visits[col].astype(float)
+        _endpoints(visits, bi)
+        visits = visits.sort_values(["week", "visit_index"], kind="stable").reset_index(drop=True)
+        patches_df = (pd.concat(prow, ignore_index=True) if prow else pd.DataFrame(
+            columns=["week", "patch_id", "baseline_area_px", "repigmentation_pct"]))
+        if len(patches_df):
+            patches_df = patches_df.sort_values(["week", "patch_id"], kind="stable").reset_index(
+                drop=True)
+        prov = {
+            "vasi_version": __version__,
+            "site": site,
+            "modality": modality,
+            "baseline_week": weeks[bi],
+            "baseline_index": bi,
+            "segmentation_method": base_seg.method,
+            "registration_method": register_method,
+            "hu_method": "relative",
+            "assessed_hu": assessed_hu,
+            "mm_per_px": mm_b,
+            "min_patch_area_px": min_px,
+            "tolerance_px": tol_px,
+            "roi_from_baseline": bool(roi_from_baseline),
+            "measure": measure,
+            "f_vasi_method": "per-patch baseline envelopes (relative HU), new depigmentation at level 1",
+            "coordinates": "baseline",
+            "working_shape": tuple(int(v) for v in shape_w),
+            "working_max_side": max_side,
+            "working_scale": (float(sw[0]), float(sw[1])),
+        }
+        return SeriesResult(visits, patches_df, labels_full, roi_b,
+                            FullResMasks(out_masks, sw, shape_b), FullResMasks(out_new, sw, shape_b),
+                            FullResMasks(out_valid, sw, shape_b), tuple(out_regs), tuple(segs), tuple(weeks), bi, prov)
+
+    finally:
+        ahead.close()
 
 
 def _endpoints(visits: pd.DataFrame, bi: int) -> None:

@@ -195,7 +195,7 @@ def track(
     lab_valid = np.where(valid, labels, 0).ravel()
     base_all = np.bincount(labels.ravel(), minlength=n + 1)[1:]
     base_cov = np.bincount(lab_valid, minlength=n + 1)[1:]
-    res = np.bincount(lab_valid, weights=f.ravel(), minlength=n + 1)[1:].astype(np.int64)
+    res = np.bincount(lab_valid[f.ravel()], minlength=n + 1)[1:].astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         pct = np.where(base_cov > 0, 100.0 * (1.0 - res / np.maximum(base_cov, 1)), np.nan)
         cov = np.where(base_all > 0, base_cov / np.maximum(base_all, 1), np.nan)
@@ -213,7 +213,7 @@ def track(
     tot_b, tot_r = int(base_cov.sum()), int(res.sum())
     overall = 100.0 * (1.0 - tot_r / tot_b) if tot_b else float("nan")
     return Tracking(table, residual, repig, new, valid, tot_b, tot_r, tot_b - tot_r,
-                    int(new.sum()), float(overall), mm_per_px)
+                    int(np.count_nonzero(new)), float(overall), mm_per_px)
 
 
 def _edt(mask):
@@ -225,6 +225,24 @@ def _edt(mask):
     if m.all():
         return np.full(m.shape, np.inf, np.float32)
     return cv2.distanceTransform(m.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+
+
+def _expand_labels(labels, distance):
+    """``skimage.segmentation.expand_labels`` on the labels' bounding box grown by
+    ``distance + 1`` only (the same result: every pixel that can change lies there, and every
+    label pixel it can take its label from)."""
+    from skimage.segmentation import expand_labels
+
+    nz = labels > 0
+    rows, cols = np.flatnonzero(nz.any(axis=1)), np.flatnonzero(nz.any(axis=0))
+    if not rows.size:
+        return labels.copy()
+    d = int(np.ceil(distance)) + 1
+    r0, r1 = max(rows[0] - d, 0), min(rows[-1] + d + 1, labels.shape[0])
+    c0, c1 = max(cols[0] - d, 0), min(cols[-1] + d + 1, labels.shape[1])
+    out = np.zeros_like(labels)
+    out[r0:r1, c0:c1] = expand_labels(labels[r0:r1, c0:c1], distance)
+    return out
 
 
 def _lin(image, sigma):
@@ -363,9 +381,7 @@ class EnvelopeModel:
             margin_px = max(2, int(round(0.75 / mm_per_px))) if mm_per_px else 2
         r_in, r_out = ((max(2, int(round(ring_mm[0] / mm_per_px))),
                         max(4, int(round(ring_mm[1] / mm_per_px)))) if mm_per_px else (10, 25))
-        from skimage.segmentation import expand_labels
-
-        env = (expand_labels(labels.astype(np.int32), margin_px) if margin_px > 0
+        env = (_expand_labels(labels.astype(np.int32), margin_px) if margin_px > 0
                else labels.astype(np.int32))
         env[~roi] = 0
         self.shape, self.level, self.sigma_px = shape, float(level), float(sigma_px)
