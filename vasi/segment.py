@@ -3,9 +3,7 @@
 Method ``"relative"`` (default, visible light and Wood's lamp):
 
 1. Crop the photo to the region's bounding box, reduce the box to the working resolution
-   (whatever the camera's resolution, the region gets about as many pixels as a face filling
-   ``REGION_FILL`` = 60 % of a ``WORK_SIDE`` = 512 px square box: an elongated forearm is
-   analysed as finely as a face; the box's long side stays within 512-1024 px) and compute
+   (long side <= ``WORK_SIDE`` = 512 px, whatever the camera's resolution) and compute
    illumination-robust features in log linear RGB (see :mod:`vasi.reference`): luminance and
    the melanin colour axis ``log B - log R`` (visible) or a fluorescence axis (Wood's lamp);
    local means over ~1 mm (taken in linear light) plus local smoothness (melanin texture).
@@ -194,22 +192,6 @@ def _empty(arr_shape, roi, modality, method, mm_per_px, flags):
                         method, mm_per_px, z.copy(), nan3, float("nan"), ())
 
 
-def _working_side(roi_box: np.ndarray, work_side: int) -> int:
-    """Long side (px) of the working image of the region's box: the region gets about as
-    many pixels as one filling ``REGION_FILL`` of a ``work_side`` square box (a face), so
-    an elongated region (a forearm and hand) keeps the resolution a face would have; at
-    least ``work_side``, at most twice it.
-
-    >>> face = np.ones((1000, 800), bool)
-    >>> limb = np.zeros((300, 3000), bool); limb[:, 200:] = True
-    >>> _working_side(face, 512), _working_side(limb, 512)
-    (512, 1024)
-    """
-    n = max(int(np.count_nonzero(roi_box)), 1)
-    side = max(roi_box.shape) * work_side * np.sqrt(REGION_FILL / n)
-    return int(np.clip(side, work_side, 2 * work_side))
-
-
 # ----------------------------------------------------------------------------- method: relative
 def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_area_mm2, work_side,
               min_contrast=2.5):
@@ -217,7 +199,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
     # only the region's box (and a little context) is analysed
     box = _ref.region_box(roi if reference is None else roi | reference)
     roi_box = roi[box]
-    srgb, lin, roi_s, k = _ref.working_image(image[box], roi_box, max_side=_working_side(roi_box, work_side))
+    srgb, lin, roi_s, k = _ref.working_image(image[box], roi_box, max_side=work_side)
     h, w = roi_s.shape
     flags: list[str] = []
     n_roi = int(roi_s.sum())
@@ -409,9 +391,6 @@ FINE_MEDIAN = 3
 #: Long side, in pixels, of the working image of the region's bounding box: the region is
 #: analysed at about 0.3-0.5 mm per pixel on a face, whatever the camera's resolution.
 WORK_SIDE = 512
-#: Fraction of a ``WORK_SIDE`` square box a face fills: the working resolution gives every
-#: region about ``REGION_FILL * WORK_SIDE**2`` pixels (see ``_working_side``).
-REGION_FILL = 0.6
 
 _METHODS = {"relative": _relative, "lightness-otsu": _lightness_otsu}
 #: Names accepted by ``segment(method=...)``.
@@ -455,10 +434,8 @@ def segment(
         Patches smaller than this are dropped (when ``mm_per_px`` is known; otherwise a
         small fraction of the region, 2e-5, is used).
     work_side : int, keyword-only
-        Working resolution: the analysis runs on the region's bounding box reduced so that
-        the region has about as many pixels as one filling ``REGION_FILL`` (60 %) of a
-        ``work_side`` square (long side between ``work_side`` and ``2 * work_side`` px);
-        the score is upsampled and thresholded at full resolution.
+        Long side in pixels of the working image of the region's bounding box (the
+        analysis runs there; the score is upsampled and thresholded at full resolution).
     min_contrast : float, keyword-only
         Minimum separation d' (in standard deviations of normal skin) of depigmented from
         normal skin for any patch to be reported. 2.5 finds low-contrast vitiligo on very
