@@ -196,3 +196,20 @@ def test_light_background_does_not_leak_into_the_region_border():
     inner[205:999, 203:1397] = True
     assert not (seg.mask & ~inner).any()  # no band along the region's edge
     assert _dice(seg.mask, truth) > 0.97
+
+
+def test_depigmentation_direction_never_rests_on_texture_alone():
+    # a block far smoother than normal skin but barely lighter: the learnt direction may use
+    # smoothness, but never more than lightness and colour together
+    from vasi.levels import _upper_mode
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(0.0, 1.0, (120, 160, 3)).astype(np.float32)
+    block = np.zeros((120, 160), bool)
+    block[40:80, 60:110] = True
+    X[block] += np.array([1.5, 1.5, 8.0], np.float32)
+    roi = np.ones_like(block)
+    model = _upper_mode(X, roi, ~block, roi, np.array([1.0, 1.0, 0.5]), 16, 0.5)
+    assert model is not None and model["core"][block].mean() > 0.5
+    w = model["w"].astype(float)
+    assert w[2] <= np.linalg.norm(w[:2]) + 1e-6
