@@ -275,11 +275,14 @@ def test_followup_marker_card_on_the_skin_is_not_assessed():
 def test_region_and_marker_cards_found_once_per_photo(monkeypatch):
     # track_series looks for each photo's marker cards once (find_region's own steps, the
     # cards kept for the mapped region): the region must be exactly find_region's
+    import importlib
+
     from vasi import calibrate
     from vasi import series as series_mod
 
     ph = vasi.synth.make_photo(rng=500_201, site="face", skin_type="III", shape=(360, 480),
                                marker=True)
+    ref, ref_method = vasi.find_region(ph.image, site="face", return_method=True)
     calls = []
     orig = calibrate.marker_boxes
 
@@ -287,10 +290,9 @@ def test_region_and_marker_cards_found_once_per_photo(monkeypatch):
         calls.append(1)
         return orig(img, **kw)
 
-    monkeypatch.setattr(series_mod, "marker_boxes", spy)
+    monkeypatch.setattr(importlib.import_module("vasi.roi"), "marker_boxes", spy)
     region, method, cards = series_mod._find_region(ph.image, site="face", mask=None,
                                                     modality="visible")
-    ref, ref_method = vasi.find_region(ph.image, site="face", return_method=True)
     assert np.array_equal(region, ref) and method == ref_method
     assert len(calls) == 1 and len(cards) >= 1
     assert not any(region[r, c][card].any() for r, c, card in cards)

@@ -74,11 +74,7 @@ class SeriesTask:
 
 
 def _encode(image, ext, max_side=None, quality=88) -> bytes:
-    img = np.asarray(image)
-    if max_side and max(img.shape[:2]) > max_side:
-        s = max_side / max(img.shape[:2])
-        img = cv2.resize(img, (max(1, round(img.shape[1] * s)), max(1, round(img.shape[0] * s))),
-                         interpolation=cv2.INTER_AREA)
+    img = _thumb(image, max_side) if max_side else np.asarray(image)
     params = [cv2.IMWRITE_JPEG_QUALITY, quality] if ext == ".jpg" else []
     ok, buf = cv2.imencode(ext, cv2.cvtColor(img, cv2.COLOR_RGB2BGR), params)
     if not ok:  # pragma: no cover - cv2 encodes any uint8 RGB
@@ -289,12 +285,12 @@ def _score_each(task, loaded, site, errors, out_files, thumbs):
     return visits
 
 
-def _thumb(img) -> np.ndarray:
-    """``img`` at the thumbnail size of :func:`_encode` (``THUMB_PX``; same resize)."""
+def _thumb(img, max_side=THUMB_PX) -> np.ndarray:
+    """``img`` reduced (area average) to a long side of at most ``max_side`` px."""
     img = np.asarray(img)
-    if max(img.shape[:2]) <= THUMB_PX:
+    if max(img.shape[:2]) <= max_side:
         return img
-    s = THUMB_PX / max(img.shape[:2])
+    s = max_side / max(img.shape[:2])
     return cv2.resize(img, (max(1, round(img.shape[1] * s)), max(1, round(img.shape[0] * s))),
                       interpolation=cv2.INTER_AREA)
 

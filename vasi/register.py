@@ -42,6 +42,7 @@ import numpy as np
 
 from ._validate import check_choice, check_image, check_mask, check_positive, to_uint8
 from .errors import InputError, VasiError
+from .reference import region_box
 
 __all__ = ["Registration", "register", "prepare", "PreparedPhoto", "REGISTRATION_METHODS",
            "transform_error_px"]
@@ -438,11 +439,10 @@ def _ecc(template, moving, H0, tmask, mmask=None, *, iterations=30, eps=1e-4, bl
     # only the template's masked box takes part: crop to it (ECC's cost is per template px)
     T = np.eye(3)
     if tmask is not None and tmask.any():
-        rows, cols = np.flatnonzero(tmask.any(axis=1)), np.flatnonzero(tmask.any(axis=0))
-        y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-        if (y1 - y0) * (x1 - x0) < 0.9 * tmask.size:
-            template, tmask = template[y0:y1, x0:x1], tmask[y0:y1, x0:x1]
-            T[0, 2], T[1, 2] = x0, y0
+        rows, cols = region_box(tmask, margin=0.0, min_margin=0)
+        if (rows.stop - rows.start) * (cols.stop - cols.start) < 0.9 * tmask.size:
+            template, tmask = template[rows, cols], tmask[rows, cols]
+            T[0, 2], T[1, 2] = cols.start, rows.start
     W = (np.asarray(H0, np.float64) @ T).astype(np.float32)
     if motion != "homography":
         W = W[:2]

@@ -952,11 +952,26 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
     if mask is not None:
         region, method = check_mask(mask, arr.shape[:2], "mask").copy(), "user"
     else:
-        region, method = _auto_region(arr, site, modality)
-        # a calibration marker's white card looks like depigmented skin: never assessed
-        for rows, cols, card in marker_boxes(arr):
-            region[rows, cols] &= ~card
+        region, method, _ = _auto_region_without_cards(arr, site, modality)
     return (region, method) if return_method else region
+
+
+def _cut_cards(region: np.ndarray, cards) -> np.ndarray:
+    """``region`` (modified in place and returned) without the marker cards ``cards`` of
+    :func:`vasi.calibrate.marker_boxes`: a calibration marker's white card looks like
+    depigmented skin and is never assessed."""
+    for rows, cols, card in cards:
+        region[rows, cols] &= ~card
+    return region
+
+
+def _auto_region_without_cards(arr, site, modality):
+    """:func:`find_region`'s automatic region, its method and the photo's marker cards
+    (``(region, method, cards)``; a series keeps the cards for the baseline region mapped
+    into this photo)."""
+    region, method = _auto_region(arr, site, modality)
+    cards = marker_boxes(arr)
+    return _cut_cards(region, cards), method, cards
 
 
 def _auto_region(arr, site, modality):

@@ -24,13 +24,12 @@ import pandas as pd
 
 from ._validate import MODALITIES, check_choice, check_image, check_positive
 from ._version import __version__
-from .calibrate import marker_boxes
 from .color import rgb_to_lab
 from .errors import InputError
 from .hand_units import FACE_HU
 from .patterns import patterns as _patterns
 from .register import _shrink, _to_work, prepare, register
-from .roi import _auto_region, find_region
+from .roi import _auto_region_without_cards, _cut_cards, find_region
 from .segment import Segmentation, segment
 from .track import EnvelopeModel, Tracking, label_patches, track
 
@@ -258,11 +257,7 @@ def _find_region(img, *, site, mask, modality):
         region, method = find_region(img, site=site, mask=mask, modality=modality,
                                      return_method=True)
         return region, method, None
-    region, method = _auto_region(img, site, modality)  # find_region's own steps
-    cards = marker_boxes(img)
-    for rows, cols, card in cards:
-        region[rows, cols] &= ~card
-    return region, method, cards
+    return _auto_region_without_cards(img, site, modality)  # find_region's own steps
 
 
 class _Ahead:
@@ -606,8 +601,7 @@ def track_series(
                 if reg and rois[i] is None and roi_from_baseline:
                     region = _region_to_followup(roi_w, Hw, pf, img.shape[:2])
                     row["region_method"] = found_b[1]  # the baseline's region, mapped
-                    for r_sl, c_sl, card in found[2]:  # this visit's own marker cards
-                        region[r_sl, c_sl] &= ~card
+                    _cut_cards(region, found[2])  # this visit's own marker cards
                 seg, _ = _segment(img, region, modality=modality, mm_per_px=mpp[i],
                                   mask=masks[i], segment_kwargs=segment_kwargs)
                 fmask = valid = deg_f = None

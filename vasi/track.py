@@ -27,6 +27,7 @@ from scipy import ndimage as ndi
 from ._validate import check_image, check_mask, check_positive, to_float
 from .color import srgb_to_linear
 from .errors import InputError
+from .reference import region_box
 
 __all__ = ["Tracking", "label_patches", "track", "envelope_masks", "EnvelopeModel"]
 
@@ -233,15 +234,9 @@ def _expand_labels(labels, distance):
     label pixel it can take its label from)."""
     from skimage.segmentation import expand_labels
 
-    nz = labels > 0
-    rows, cols = np.flatnonzero(nz.any(axis=1)), np.flatnonzero(nz.any(axis=0))
-    if not rows.size:
-        return labels.copy()
-    d = int(np.ceil(distance)) + 1
-    r0, r1 = max(rows[0] - d, 0), min(rows[-1] + d + 1, labels.shape[0])
-    c0, c1 = max(cols[0] - d, 0), min(cols[-1] + d + 1, labels.shape[1])
+    box = region_box(labels > 0, margin=0.0, min_margin=int(np.ceil(distance)) + 1)
     out = np.zeros_like(labels)
-    out[r0:r1, c0:c1] = expand_labels(labels[r0:r1, c0:c1], distance)
+    out[box] = expand_labels(labels[box], distance)
     return out
 
 
