@@ -118,3 +118,81 @@ def test_expand_labels_on_the_bounding_box_is_skimages():
             lab[:, : w // 3] = 0  # labels away from the image border
         d = int(rng.integers(1, 8))
         assert np.array_equal(_expand_labels(lab, d), expand_labels(lab, d))
+
+
+def _limb(shape=(140, 200), top=20, bottom=120, radius=30.0):
+    """A horizontal limb (rows top..bottom) lit from the front: it darkens to 45 % at its
+    outline like a cylinder (the synthetic generator's profile), on a dark drape."""
+    y = np.arange(shape[0], dtype=np.float64)[:, None]
+    n = np.clip(np.minimum(y - top, bottom - 1 - y) / radius, 0, 1)
+    shade = (0.45 + 0.55 * np.sqrt(1 - (1 - n) ** 2)) * np.ones((1, shape[1]))
+    roi = (y >= top) & (y < bottom) & np.ones((1, shape[1]), bool)
+    return roi, shade
+
+
+def _srgb(lin):
+    lin = np.clip(lin, 0, 1)
+    return np.round(255 * np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * lin ** (1 / 2.4) - 0.055)).astype(np.uint8)
+
+
+def test_envelope_measures_a_patch_whole_down_to_a_shaded_outline():
+    """Skin darkens towards a limb's outline at every visit; a patch reaching the outline is
+    still measured whole (one ring median per patch cannot follow the shading)."""
+    from vasi.track import EnvelopeModel
+
+    rng = np.random.default_rng(7)
+    roi, shade = _limb()
+    patch = np.zeros_like(roi)
+    patch[85:120, 60:150] = True  # reaches the lower outline
+    normal, lesion = np.array([0.30, 0.20, 0.13]), np.array([0.46, 0.36, 0.30])
+    lin = np.where(patch[..., None], lesion, normal) * shade[..., None]
+    lin = lin * (1 + rng.normal(0, 0.02, lin.shape[:2]))[..., None]
+    img = np.where(roi[..., None], _srgb(lin), 20).astype(np.uint8)
+    model = EnvelopeModel(img, label_patches(patch), roi=roi, margin_px=0)
+    bmask, _, _ = model.baseline()
+    found = bmask[patch].mean()
+    assert found > 0.95, f"only {found:.0%} of the patch found"
+    assert (bmask & ~patch).sum() < 0.02 * patch.sum()
+    follow = img.copy()  # the same photo half repigmented: the outline rows too
+    follow[patch & (np.arange(200) < 105)] = img[70, 100]
+    fmask, _ = model.apply(follow)
+    assert abs(fmask[patch].mean() - 0.5) < 0.05
+
+
+def test_envelope_degree_is_quiet_on_textured_skin():
+    """Brightness texture of the skin (relief, shading, pores: all channels together) does
+    not speckle the envelope's decision; the lesion differs in colour as well."""
+    from vasi.track import EnvelopeModel
+
+    rng = np.random.default_rng(8)
+    h, w = 90, 120
+    patch = np.zeros((h, w), bool)
+    patch[30:60, 40:80] = True
+    normal, lesion = np.array([0.30, 0.20, 0.13]), np.array([0.36, 0.25, 0.18])  # faint
+    tex = np.exp(rng.normal(0, 0.12, (h, w)))[..., None]  # +-12 % brightness per pixel
+    img = _srgb(np.where(patch[..., None], lesion, normal) * tex)
+    model = EnvelopeModel(img, label_patches(patch), margin_px=3)
+    bmask, _, _ = model.baseline()
+    wrong = (bmask ^ patch)[model.env > 0].mean()
+    assert wrong < 0.02, f"{wrong:.1%} of the envelope decided wrongly"
+
+
+
+def test_envelope_takes_a_linear_follow_up():
+    """A follow-up resampled in linear light is read as such (the same result as its sRGB);
+    an 8-bit image passed as linear is refused."""
+    from vasi.color import srgb_to_linear
+    from vasi.track import EnvelopeModel
+
+    roi, shade = _limb()
+    patch = np.zeros_like(roi)
+    patch[50:80, 60:120] = True
+    lin = np.where(patch[..., None], [0.46, 0.36, 0.30], [0.30, 0.20, 0.13]) * shade[..., None]
+    img = np.where(roi[..., None], _srgb(lin), 20).astype(np.uint8)
+    model = EnvelopeModel(img, label_patches(patch), roi=roi)
+    m8, d8 = model.apply(img)
+    ml, dl = model.apply(srgb_to_linear(img), linear=True)
+    np.testing.assert_array_equal(m8, ml)
+    np.testing.assert_allclose(d8, dl, atol=1e-6)
+    with pytest.raises(InputError, match="linear=True"):
+        model.apply(img, linear=True)

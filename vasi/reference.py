@@ -304,6 +304,84 @@ def smooth_field(values: np.ndarray, weights: np.ndarray, sigma_px: float, *, fa
     return cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
+#: Width of the band along a region's outline whose shading is modelled on its own, as a
+#: fraction of the region's size (square root of its area), and the number of distance
+#: bands it is split into (narrower near the outline, where shading changes fastest).
+OUTLINE_BAND = 0.1
+OUTLINE_BINS = 8
+
+
+def outline_distance(region: np.ndarray) -> np.ndarray:
+    """Distance (px, float32) of each region pixel to the region's outline; where the region
+    meets the frame is not an outline (the skin goes on beyond the photo)."""
+    pad = cv2.copyMakeBorder(np.ascontiguousarray(region, np.uint8), 1, 1, 1, 1, cv2.BORDER_REPLICATE)
+    return cv2.distanceTransform(pad, cv2.DIST_L2, 5)[1:-1, 1:-1]
+
+
+def _outline_profile(r, support, outline, size):
+    """The part of ``r`` that depends on the distance to the outline: ``r`` on ``support``
+    averaged in bands of equal distance, locally (over 0.15 of the region's size, so a thin
+    finger and a thick forearm in one photo each get their own), interpolated between the
+    bands' centres and falling to 0 at ``OUTLINE_BAND`` of the region's size."""
+    far = OUTLINE_BAND * size
+    edges = far * (np.arange(OUTLINE_BINS + 1) / OUTLINE_BINS) ** 1.5
+    centres = np.append(0.5 * (edges[:-1] + edges[1:]), far)
+    band = np.searchsorted(edges, outline, side="right") - 1
+    levels = np.zeros((OUTLINE_BINS + 1,) + r.shape, np.float32)  # beyond the band: 0
+    known = np.zeros(OUTLINE_BINS + 1, bool)
+    known[-1] = True
+    for i in range(OUTLINE_BINS):
+        w = support & (band == i)
+        if np.count_nonzero(w) >= 16:
+            levels[i] = smooth_field(r, w.astype(np.float32), 0.15 * size, fallback=float(np.median(r[w])))
+            known[i] = True
+    for i in range(OUTLINE_BINS - 1, -1, -1):  # a band without skin (the rim) takes the next
+        if not known[i]:
+            levels[i] = levels[i + 1]
+    d = np.minimum(outline, far)
+    j = np.clip(np.searchsorted(centres, d, side="right") - 1, 0, OUTLINE_BINS - 1)
+    t = np.clip((d - centres[j]) / (centres[j + 1] - centres[j]), 0.0, 1.0).astype(np.float32)
+    lo = np.take_along_axis(levels, j[None], 0)[0]
+    hi = np.take_along_axis(levels, (j + 1)[None], 0)[0]
+    return lo + t * (hi - lo)
+
+
+def shading(lin: np.ndarray, support: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """Multiplicative shading of the skin in a linear-light image (float32, median 1 on
+    ``support``): a smooth surface through the log luminance of ``support`` (normal skin)
+    over 0.15 of the region's size, plus the faster darkening near the region's outline
+    where a limb or a face turns away from the camera, learnt from the skin at each
+    distance from the outline. Dividing by it leaves colours and reflectance ratios.
+
+    Parameters
+    ----------
+    lin : ndarray of float, shape (h, w, 3)
+        Linear-light RGB.
+    support : ndarray of bool, shape (h, w)
+        Normal skin to learn from (no patches, inside ``region``).
+    region : ndarray of bool, shape (h, w)
+        The assessed region (its outline is where the shading falls).
+
+    Examples
+    --------
+    >>> region = np.zeros((60, 80), bool); region[10:50] = True
+    >>> rows = np.abs(np.arange(60) - 29.5)[:, None] * np.ones((1, 80))
+    >>> lin = np.repeat((0.3 * (1 - 0.5 * (rows / 20) ** 4))[..., None], 3, axis=2)
+    >>> s = shading(lin, region, region)
+    >>> bool(np.ptp((lin[..., 0] / s)[region]) < 0.25 * np.ptp(lin[..., 0][region]))
+    True
+    """
+    y = np.log(np.maximum(np.asarray(lin, np.float32) @ _LUM_WEIGHTS, _EPS))
+    n = int(np.count_nonzero(support))
+    if n < 16:
+        return np.ones(y.shape, np.float32)
+    size = float(np.sqrt(max(np.count_nonzero(region), 1)))
+    m = float(np.median(sample(y, support)))
+    fld = smooth_field(y, support.astype(np.float32), 0.15 * size, fallback=m)
+    fld += _outline_profile(y - fld, support, outline_distance(region), size)
+    return np.exp(fld - m).astype(np.float32)
+
+
 def disk(radius: float) -> np.ndarray:
     """Elliptical structuring element of the given radius (uint8)."""
     r = max(int(round(radius)), 1)

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ._validate import MODALITIES, check_choice, check_image, check_positive
 from ._version import __version__
-from .color import rgb_to_lab
+from .color import rgb_to_lab, srgb_to_linear
 from .errors import InputError
 from .hand_units import FACE_HU
 from .patterns import patterns as _patterns
@@ -614,8 +614,11 @@ def track_series(
                     fmask = (cv2.warpPerspective(own, Hw, size, flags=inv | cv2.INTER_LINEAR)
                              > 127) & roi_w
                     if measure == "envelope":
-                        warped = cv2.warpPerspective(pf.rgb, Hw, size, flags=inv | cv2.INTER_LINEAR)
-                        inside, deg_f = env_f.apply(warped, valid=valid)
+                        # resampled in linear light: a pixel on a border is then the
+                        # physical blend of the two sides that the envelope's degree reads
+                        warped = cv2.warpPerspective(srgb_to_linear(pf.rgb), Hw, size,
+                                                     flags=inv | cv2.INTER_LINEAR)
+                        inside, deg_f = env_f.apply(warped, valid=valid, linear=True)
                         fmask = (fmask & (env == 0)) | inside
             segs.append(seg)
             out_regs.append(reg)

@@ -27,7 +27,7 @@ from scipy import ndimage as ndi
 from ._validate import check_image, check_mask, check_positive, to_float
 from .color import srgb_to_linear
 from .errors import InputError
-from .reference import region_box
+from .reference import region_box, shading
 
 __all__ = ["Tracking", "label_patches", "track", "envelope_masks", "EnvelopeModel"]
 
@@ -240,9 +240,44 @@ def _expand_labels(labels, distance):
     return out
 
 
-def _lin(image, sigma):
+def _matched_projection(d, normal):
+    """Projection ``p`` with ``d . p = 1`` that weighs the colour channels by how little they
+    vary on normal skin (the matched filter ``Sigma^-1 d``, ridge ``RIDGE`` of the mean
+    variance): shading, relief and hair change mostly the brightness of all channels
+    together, depigmentation also the colour. Any such ``p`` maps a linear-light blend
+    ``(1 - a) normal + a lesion`` to ``a``, so the half-way border does not move; only the
+    noise about it falls. Falls back to ``d / d.d`` when ``normal`` is too small.
+
+    >>> d = np.array([0.3, 0.4, 0.6]); rng = np.random.default_rng(0)
+    >>> normal = rng.normal(size=(500, 1)) * [0.2, 0.2, 0.2] + rng.normal(size=(500, 3)) * 0.01
+    >>> p = _matched_projection(d, normal)
+    >>> round(float(d @ p), 6), bool(np.std(normal @ p) < 0.5 * np.std(normal @ (d / (d @ d))))
+    (1.0, True)
+    """
+    d = np.asarray(d, np.float64)
+    plain = d / (d @ d)
+    if len(normal) < 20:
+        return plain
+    cov = np.cov(np.asarray(normal, np.float64).T)
+    cov += RIDGE * max(np.trace(cov) / len(d), 1e-12) * np.eye(len(d))
+    w = np.linalg.solve(cov, d)
+    wd = float(w @ d)
+    return w / wd if wd > 0 else plain
+
+
+#: Ridge of the normal-skin colour covariance in :func:`_matched_projection`, as a
+#: fraction of its mean variance.
+RIDGE = 0.01
+
+
+def _lin(image, sigma, linear=False):
+    """Linear RGB (float32, a new array) of an sRGB image, or of a linear one with
+    ``linear=True``, denoised by a Gaussian of ``sigma`` px."""
     arr = np.asarray(image)
-    out = srgb_to_linear(arr if arr.dtype == np.uint8 else to_float(arr))
+    if linear:
+        out = arr.astype(np.float32)
+    else:
+        out = srgb_to_linear(arr if arr.dtype == np.uint8 else to_float(arr))
     if sigma > 0:
         out = ndi.gaussian_filter(out, (sigma, sigma, 0))
     return out
@@ -269,12 +304,17 @@ def envelope_masks(
     patches), as per-channel ratios in linear RGB -- so exposure and white-balance changes
     between visits cancel -- projected on the patch's baseline contrast direction:
 
-    .. math:: t(x) = \frac{v(x) \cdot d}{d \cdot d}, \quad v = \frac{u}{u_{ring}} - 1, \quad
-              d = \operatorname{median}_{patch}(v_0), \quad u = \text{linear RGB}
+    .. math:: t(x) = \frac{v(x) \cdot p}{d \cdot p}, \quad v = \frac{u}{u_{ring}} - 1, \quad
+              d = \operatorname{median}_{patch}(v_0), \quad p = \Sigma_{ring}^{-1} d
 
-    ``t`` is 0 on normal skin and 1 at the baseline lesion colour; a pixel is depigmented where
-    ``t > level`` (half-way by default, as the segmentation draws borders). Fine detail
-    (perifollicular islands of 1-2 mm) is kept, because nothing is median-filtered.
+    where ``u`` is linear RGB divided by the photo's shading (:func:`vasi.reference.shading`:
+    a limb darkens towards its outline, which one ring median cannot follow) and
+    ``Sigma_ring`` the covariance of ``v`` on the ring (the matched filter: brightness
+    texture and hair count less than colour). ``t`` is 0 on normal skin and 1 at the
+    baseline lesion colour, and a linear-light blend of the two maps to its fraction, so a
+    pixel is depigmented where ``t > level`` (half-way by default, as the segmentation draws
+    borders). Fine detail (perifollicular islands of 1-2 mm) is kept, because nothing is
+    median-filtered.
 
     Parameters
     ----------
@@ -381,12 +421,14 @@ class EnvelopeModel:
         env[~roi] = 0
         self.shape, self.level, self.sigma_px = shape, float(level), float(sigma_px)
         self.env = env
-        ub = _lin(b, sigma_px)
         near_any = _edt(labels == 0) <= r_in
+        self._skin = roi & ~near_any  # normal skin: the shading is learnt there
+        self._roi = roi
+        ub = self._flat(_lin(b, sigma_px), self._skin)
         self.baseline_mask = np.zeros(shape, bool)
         self.baseline_degree = np.full(shape, np.nan, np.float32)
         self.contrast = {}
-        self._patches = []  # (pid, box, E, ring, d, dd)
+        self._patches = []  # (pid, box, E, ring, projection, d.d, baseline degree)
         n = int(env.max()) if env.size else 0
         slices = ndi.find_objects(env)
         pad = r_out + 2
@@ -410,15 +452,24 @@ class EnvelopeModel:
             vb = ub[box] / ref_b - 1.0  # relative to the local normal skin: gains cancel
             d = np.median(vb[core], axis=0)
             dd = float(d @ d)
-            self._patches.append((pid, box, E, ring, d, dd, vb @ d / dd if dd >= 1e-4 else None))
+            proj = _matched_projection(d, vb[ring]) if dd >= 1e-4 else None
+            self._patches.append((pid, box, E, ring, proj, dd, vb @ proj if proj is not None else None))
 
-    def apply(self, followup, *, valid=None, return_degree: bool = True):
+    def _flat(self, lin, skin):
+        """Linear RGB without its shading (:func:`vasi.reference.shading`): the skin near a
+        limb's outline is darker at every visit, and a ring median cannot follow that."""
+        lin /= shading(lin, skin, self._roi)[..., None]
+        return lin
+
+    def apply(self, followup, *, valid=None, return_degree: bool = True, linear: bool = False):
         """Depigmented pixels of a (warped) follow-up inside the envelopes, and its degree.
 
         Parameters
         ----------
         followup : ndarray, shape (H, W, 3)
-            Follow-up photo in baseline coordinates (same shape as the baseline).
+            Follow-up photo in baseline coordinates (same shape as the baseline): sRGB, or
+            linear RGB in [0, 1] with ``linear=True`` (best resampled in linear light, so a
+            border pixel is the physical blend of its two sides).
         valid : ndarray of bool, shape (H, W), optional
             Pixels the follow-up covers.
         return_degree : bool
@@ -438,16 +489,19 @@ class EnvelopeModel:
             raise InputError(f"followup must be warped into baseline coordinates (shape "
                              f"{shape}); got {f.shape[:2]}. Use Registration.warp(followup).")
         valid = np.ones(shape, bool) if valid is None else check_mask(valid, shape, "valid")
-        uf = _lin(f, self.sigma_px)
+        if linear and f.dtype.kind != "f":
+            raise InputError(f"linear=True needs a float linear-RGB follow-up in [0, 1]; got "
+                             f"{f.dtype}. Pass linear=False for an sRGB photo.")
+        uf = self._flat(_lin(f, self.sigma_px, linear), self._skin & valid)
         fmask = np.zeros(shape, bool)
         deg_f = np.full(shape, np.nan, np.float32) if return_degree else None
-        for _pid, box, E, ring, d, dd, tb in self._patches:
+        for _pid, box, E, ring, proj, _dd, tb in self._patches:
             vb_ok = valid[box]
             ring_f = ring & vb_ok
             if tb is None or ring_f.sum() < 20:
                 continue
             ref_f = np.maximum(np.median(uf[box][ring_f], axis=0), 1e-4)
-            tf = (uf[box] / ref_f - 1.0) @ d / dd
+            tf = (uf[box] / ref_f - 1.0) @ proj
             fmask[box] |= E & (tf > self.level) & vb_ok
             if return_degree:
                 deg_f[box][E & vb_ok] = tf[E & vb_ok]
