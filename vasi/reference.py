@@ -346,7 +346,8 @@ def _outline_profile(r, support, outline, size):
     return lo + t * (hi - lo)
 
 
-def shading(lin: np.ndarray, support: np.ndarray, region: np.ndarray) -> np.ndarray:
+def shading(lin: np.ndarray, support: np.ndarray, region: np.ndarray, *,
+            max_side: int = 512) -> np.ndarray:
     """Multiplicative shading of the skin in a linear-light image (float32, median 1 on
     ``support``): a smooth surface through the log luminance of ``support`` (normal skin)
     over 0.15 of the region's size, plus the faster darkening near the region's outline
@@ -361,6 +362,10 @@ def shading(lin: np.ndarray, support: np.ndarray, region: np.ndarray) -> np.ndar
         Normal skin to learn from (no patches, inside ``region``).
     region : ndarray of bool, shape (h, w)
         The assessed region (its outline is where the shading falls).
+    max_side : int
+        Larger images are reduced by an integer factor to at most this long side, the
+        shading is found there and enlarged (bilinear): it is smooth, and the nearest
+        distance band is then still a few pixels wide.
 
     Examples
     --------
@@ -371,6 +376,14 @@ def shading(lin: np.ndarray, support: np.ndarray, region: np.ndarray) -> np.ndar
     >>> bool(np.ptp((lin[..., 0] / s)[region]) < 0.25 * np.ptp(lin[..., 0][region]))
     True
     """
+    h, w = support.shape
+    f = int(np.ceil(max(h, w) / max_side))
+    if f > 1:
+        small = (int(np.ceil(w / f)), int(np.ceil(h / f)))
+        down = [cv2.resize(np.asarray(a, np.float32), small, interpolation=cv2.INTER_AREA)
+                for a in (lin, support, region)]
+        s = shading(down[0], down[1] > 0.5, down[2] > 0.5, max_side=max_side)
+        return cv2.resize(s, (w, h), interpolation=cv2.INTER_LINEAR)
     y = np.log(np.maximum(np.asarray(lin, np.float32) @ _LUM_WEIGHTS, _EPS))
     n = int(np.count_nonzero(support))
     if n < 16:
