@@ -260,10 +260,15 @@ def _find_region(img, *, site, mask, modality):
     return _auto_region_without_cards(img, site, modality)  # find_region's own steps
 
 
+#: Background threads of :class:`_Ahead` (the follow-ups of a series, two at a time).
+AHEAD_THREADS = 2
+
+
 class _Ahead:
-    """``fn(key)`` for every key: computed ahead, in order, in one background thread when
-    ``background`` (the caller meanwhile does other work), else on demand in the caller's
-    thread. Results (and exceptions, raised by :meth:`get`) are the same either way."""
+    """``fn(key)`` for every key: computed ahead, in order, by ``AHEAD_THREADS`` background
+    threads when ``background`` (the caller meanwhile does other work), else on demand in
+    the caller's thread. Results (and exceptions, raised by :meth:`get`) are the same
+    either way (``fn`` of one key must not depend on another's)."""
 
     def __init__(self, fn, keys, *, background):
         self._fn = fn
@@ -272,7 +277,7 @@ class _Ahead:
         if background and keys:
             from concurrent.futures import ThreadPoolExecutor
 
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="vasi-series")
+            self._pool = ThreadPoolExecutor(AHEAD_THREADS, thread_name_prefix="vasi-series")
             self._futures = {k: self._pool.submit(fn, k) for k in keys}
 
     def get(self, key):
@@ -458,9 +463,9 @@ def track_series(
     Notes
     -----
     When OpenCV may use more than one thread (``cv2.getNumThreads() > 1``; batch workers
-    set it to 1), the follow-ups' regions and registrations are computed in one background
-    thread while this one segments the baseline and measures the visits; the results are
-    the same as in one thread.
+    set it to 1), the follow-ups' regions, registrations and segmentations are computed in
+    two background threads while this one segments the baseline and measures the visits;
+    the results are the same as in one thread.
 
     Examples
     --------
@@ -521,32 +526,43 @@ def track_series(
         max_side = max(64, long_b // int(np.ceil(long_b / max_side)))
     register_kwargs.pop("roi", None)  # evidence comes from the regions found here
     pb = prepare(base_img, roi=roi_b, max_side=max_side)
+    sw = pb.scale
+    roi_w = _down(roi_b, max_side)
 
     def follow_up(i):
-        """A follow-up's own region (and marker cards), prepared photo and registration."""
+        """A follow-up's own region (and marker cards), prepared photo, registration, the
+        region it is assessed on, its segmentation and that mask at working resolution."""
         img = imgs_meta[i][0]
-        region, method, cards = _find_region(img, site=site, mask=rois[i], modality=modality)
-        pf = prepare(img, roi=region, max_side=max_side)
+        found = _find_region(img, site=site, mask=rois[i], modality=modality)
+        pf = prepare(img, roi=found[0], max_side=max_side)
         reg = register(pb, pf, method=register_method, mm_per_px=mm_b, max_side=max_side,
                        **register_kwargs)
-        return (region, method, cards), pf, reg
+        Hw = _to_work(reg.transform, sw, pf.scale) if reg else None
+        # the follow-up is assessed on the *baseline* region mapped into it (the same skin
+        # at every visit), unless the user drew one for this visit
+        region, mapped = found[0], bool(reg) and rois[i] is None and roi_from_baseline
+        if mapped:
+            region = _region_to_followup(roi_w, Hw, pf, img.shape[:2])
+            _cut_cards(region, found[2])  # this visit's own marker cards
+        seg, _ = _segment(img, region, modality=modality, mm_per_px=mpp[i], mask=masks[i],
+                          segment_kwargs=segment_kwargs)
+        own = _down_u8(seg.mask & seg.roi, max_side) if reg else None
+        return found, pf, reg, Hw, mapped, seg, own
 
-    # 3. the follow-ups' regions and registrations need only the prepared baseline: with
-    # more than one thread allowed they run ahead in a second thread while this one segments
-    # the baseline and measures the visits (same results, in the same order)
+    # 3. the follow-ups' regions, registrations and segmentations need only the prepared
+    # baseline: with more than one thread allowed they run ahead in two other threads while
+    # this one segments the baseline and measures the visits (same results, same order)
     ahead = _Ahead(follow_up, [i for i in range(n) if i != bi],
                    background=cv2.getNumThreads() > 1)
     try:
         base_seg, base_lab = _segment(base_img, roi_b, modality=modality, mm_per_px=mpp[bi],
                                       mask=masks[bi], segment_kwargs=segment_kwargs)
-        sw = pb.scale
         s_mean = 0.5 * (sw[0] + sw[1])
         fa = 1.0 / (sw[0] * sw[1])
         shape_w = pb.rgb.shape[:2]
         mm_w = mm_b / s_mean if mm_b else None
         min_w = max(1, int(round(min_px / fa)))
         tol_w = max(1, int(round(tol_px * s_mean)))
-        roi_w = _down(roi_b, max_side)
         base_mask = _down(base_seg.mask & roi_b, max_side) & roi_w
         labels = label_patches(base_mask, min_area_px=min_w)
         env_kw = dict(envelope_kwargs or {})
@@ -578,10 +594,11 @@ def track_series(
         pat_cache: dict = {}  # the baseline's share of the pattern work, done once per patch
         rows, prow, segs = [], [], []
         out_masks, out_new, out_valid, out_regs = [], [], [], []
-        for i, (img, _) in enumerate(imgs_meta):
-            found, pf, reg = (found_b, pb, None) if i == bi else ahead.get(i)
+        for i in range(n):
+            if i != bi:
+                found, pf, reg, Hw, mapped, seg, own = ahead.get(i)
             row = {"week": weeks[i], "visit_index": i, "is_baseline": i == bi,
-                   "region_method": found[1]}
+                   "region_method": found_b[1] if i == bi or mapped else found[1]}
             if i == bi:
                 reg, seg = None, base_seg
                 deg_f = deg_base if measure == "envelope" else None
@@ -594,23 +611,12 @@ def track_series(
                            reg_inlier_ratio=q["inlier_ratio"], reg_residual_px=q["residual_px"],
                            reg_residual_mm=q["residual_mm"], reg_scale=q["scale"],
                            reg_rotation_deg=q["rotation_deg"])
-                Hw = _to_work(reg.transform, sw, pf.scale) if reg else None
-                # the follow-up is assessed on the *baseline* region mapped into it (the same
-                # skin at every visit), unless the user drew one for this visit
-                region = found[0]
-                if reg and rois[i] is None and roi_from_baseline:
-                    region = _region_to_followup(roi_w, Hw, pf, img.shape[:2])
-                    row["region_method"] = found_b[1]  # the baseline's region, mapped
-                    _cut_cards(region, found[2])  # this visit's own marker cards
-                seg, _ = _segment(img, region, modality=modality, mm_per_px=mpp[i],
-                                  mask=masks[i], segment_kwargs=segment_kwargs)
                 fmask = valid = deg_f = None
                 if reg:
                     size = (shape_w[1], shape_w[0])
                     inv = cv2.WARP_INVERSE_MAP
                     ones = np.ones(pf.rgb.shape[:2], np.uint8)
                     valid = cv2.warpPerspective(ones, Hw, size, flags=inv | cv2.INTER_NEAREST) > 0
-                    own = _down_u8(seg.mask & seg.roi, max_side)
                     fmask = (cv2.warpPerspective(own, Hw, size, flags=inv | cv2.INTER_LINEAR)
                              > 127) & roi_w
                     if measure == "envelope":
