@@ -145,18 +145,40 @@ def test_envelope_measures_a_patch_whole_down_to_a_shaded_outline():
     patch = np.zeros_like(roi)
     patch[85:120, 60:150] = True  # reaches the lower outline
     normal, lesion = np.array([0.30, 0.20, 0.13]), np.array([0.46, 0.36, 0.30])
-    lin = np.where(patch[..., None], lesion, normal) * shade[..., None]
-    lin = lin * (1 + rng.normal(0, 0.02, lin.shape[:2]))[..., None]
-    img = np.where(roi[..., None], _srgb(lin), 20).astype(np.uint8)
-    model = EnvelopeModel(img, label_patches(patch), roi=roi, margin_px=0)
+
+    def photo(lesion_mask):
+        lin = np.where(lesion_mask[..., None], lesion, normal) * shade[..., None]
+        lin = lin * (1 + rng.normal(0, 0.02, lin.shape[:2]))[..., None]
+        return np.where(roi[..., None], _srgb(lin), 20).astype(np.uint8)
+
+    model = EnvelopeModel(photo(patch), label_patches(patch), roi=roi, margin_px=0)
     bmask, _, _ = model.baseline()
     found = bmask[patch].mean()
-    assert found > 0.95, f"only {found:.0%} of the patch found"
-    assert (bmask & ~patch).sum() < 0.02 * patch.sum()
-    follow = img.copy()  # the same photo half repigmented: the outline rows too
-    follow[patch & (np.arange(200) < 105)] = img[70, 100]
-    fmask, _ = model.apply(follow)
-    assert abs(fmask[patch].mean() - 0.5) < 0.05
+    assert found > 0.99, f"only {found:.0%} of the patch found"
+    half = patch & (np.arange(200) >= 105)  # the left half repigments, outline rows too
+    fmask, _ = model.apply(photo(half))
+    assert abs(fmask[patch].mean() - 0.5) < 0.02
+    assert fmask[patch & ~half].mean() < 0.01
+
+
+def test_shading_follows_the_outline_but_not_the_frame_or_holes():
+    """The outline is where the skin turns away: not where it leaves the frame, nor around a
+    hole cut out of the region (a marker card); without an outline only the smooth field."""
+    from vasi.reference import outline_distance, shading
+
+    roi, shade = _limb()
+    lin = np.repeat((0.3 * shade)[..., None], 3, axis=2)
+    flat = (lin[..., 0] / shading(lin, roi, roi))[roi]
+    assert np.ptp(flat) < 0.2 * np.ptp(lin[..., 0][roi])
+    holed = roi.copy()
+    holed[55:85, 85:115] = False  # a card in the middle of the limb
+    assert np.isinf(outline_distance(np.ones((20, 30), bool))).all()
+    assert outline_distance(holed)[50, 100] == outline_distance(roi)[50, 100]
+    flat_holed = (lin[..., 0] / shading(lin, holed, holed))[holed]
+    assert np.ptp(flat_holed) < 0.2 * np.ptp(lin[..., 0][roi])
+    even = np.full((40, 60, 3), 0.25)
+    np.testing.assert_allclose(shading(even, np.ones((40, 60), bool), np.ones((40, 60), bool)), 1.0,
+                               atol=1e-5)
 
 
 def test_envelope_degree_is_quiet_on_textured_skin():

@@ -22,7 +22,8 @@ import numpy as np
 
 from ._validate import check_image, check_mask, to_float
 
-__all__ = ["BoxMap", "reference_skin", "region_box", "robust_stats", "sample", "smooth_field", "working_image"]
+__all__ = ["BoxMap", "edt", "outline_distance", "reference_skin", "region_box", "robust_stats", "sample",
+           "shading", "smooth_field", "working_image"]
 
 _EPS = 2e-3  # linear-light floor (about sRGB 10/255) so logs of black stay finite
 
@@ -311,11 +312,25 @@ OUTLINE_BAND = 0.1
 OUTLINE_BINS = 8
 
 
+def edt(mask: np.ndarray) -> np.ndarray:
+    """Exact Euclidean distance (px, float32) of each True pixel to the nearest False one
+    (cv2's Felzenszwalb transform, ~5x faster than scipy's); beyond the frame is not False,
+    and a mask without False pixels is ``inf`` everywhere."""
+    m = np.ascontiguousarray(mask, dtype=bool)
+    if not m.size:
+        return np.zeros(m.shape, np.float32)
+    if m.all():
+        return np.full(m.shape, np.inf, np.float32)
+    return cv2.distanceTransform(m.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+
+
 def outline_distance(region: np.ndarray) -> np.ndarray:
-    """Distance (px, float32) of each region pixel to the region's outline; where the region
-    meets the frame is not an outline (the skin goes on beyond the photo)."""
-    pad = cv2.copyMakeBorder(np.ascontiguousarray(region, np.uint8), 1, 1, 1, 1, cv2.BORDER_REPLICATE)
-    return cv2.distanceTransform(pad, cv2.DIST_L2, 5)[1:-1, 1:-1]
+    """Distance (px, float32) of each region pixel to the region's outer outline: where the
+    region meets the frame is no outline (the skin goes on beyond the photo), nor are its
+    holes (eyes, marker cards cut out); ``inf`` when the region has no outline."""
+    from scipy.ndimage import binary_fill_holes
+
+    return edt(binary_fill_holes(region))
 
 
 def _outline_profile(r, support, outline, size):
@@ -348,8 +363,8 @@ def _outline_profile(r, support, outline, size):
 
 def shading(lin: np.ndarray, support: np.ndarray, region: np.ndarray, *,
             max_side: int = 512) -> np.ndarray:
-    """Multiplicative shading of the skin in a linear-light image (float32, median 1 on
-    ``support``): a smooth surface through the log luminance of ``support`` (normal skin)
+    """Multiplicative shading of the skin in a linear-light image (float32, about 1 on
+    ``support``: relative to its median log luminance): a smooth surface through the log luminance of ``support`` (normal skin)
     over 0.15 of the region's size, plus the faster darkening near the region's outline
     where a limb or a face turns away from the camera, learnt from the skin at each
     distance from the outline. Dividing by it leaves colours and reflectance ratios.
@@ -373,7 +388,7 @@ def shading(lin: np.ndarray, support: np.ndarray, region: np.ndarray, *,
     >>> rows = np.abs(np.arange(60) - 29.5)[:, None] * np.ones((1, 80))
     >>> lin = np.repeat((0.3 * (1 - 0.5 * (rows / 20) ** 4))[..., None], 3, axis=2)
     >>> s = shading(lin, region, region)
-    >>> bool(np.ptp((lin[..., 0] / s)[region]) < 0.25 * np.ptp(lin[..., 0][region]))
+    >>> bool(np.ptp((lin[..., 0] / s)[region]) < 0.3 * np.ptp(lin[..., 0][region]))
     True
     """
     h, w = support.shape

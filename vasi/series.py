@@ -552,8 +552,12 @@ def track_series(
     # 3. the follow-ups' regions, registrations and segmentations need only the prepared
     # baseline: with more than one thread allowed they run ahead in two other threads while
     # this one segments the baseline and measures the visits (same results, same order)
-    ahead = _Ahead(follow_up, [i for i in range(n) if i != bi],
-                   background=cv2.getNumThreads() > 1)
+    background = cv2.getNumThreads() > 1
+    if background and register_method in ("auto", "features"):
+        # fill the baseline's caches first, or both threads would compute them
+        pb.features("orb")
+        pb.half()
+    ahead = _Ahead(follow_up, [i for i in range(n) if i != bi], background=background)
     try:
         base_seg, base_lab = _segment(base_img, roi_b, modality=modality, mm_per_px=mpp[bi],
                                       mask=masks[bi], segment_kwargs=segment_kwargs)

@@ -27,7 +27,7 @@ from scipy import ndimage as ndi
 from ._validate import check_image, check_mask, check_positive, to_float
 from .color import srgb_to_linear
 from .errors import InputError
-from .reference import region_box, shading
+from .reference import edt, region_box, shading
 
 __all__ = ["Tracking", "label_patches", "track", "envelope_masks", "EnvelopeModel"]
 
@@ -217,17 +217,6 @@ def track(
                     int(np.count_nonzero(new)), float(overall), mm_per_px)
 
 
-def _edt(mask):
-    """Exact Euclidean distance of each True pixel to the nearest False one (cv2's
-    Felzenszwalb transform, ~5x faster than scipy's; out-of-image is not background)."""
-    m = np.ascontiguousarray(mask, dtype=bool)
-    if not m.size:
-        return np.zeros(m.shape, np.float32)
-    if m.all():
-        return np.full(m.shape, np.inf, np.float32)
-    return cv2.distanceTransform(m.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-
-
 def _expand_labels(labels, distance):
     """``skimage.segmentation.expand_labels`` on the labels' bounding box grown by
     ``distance + 1`` only (the same result: every pixel that can change lies there, and every
@@ -309,8 +298,8 @@ def envelope_masks(
 
     where ``u`` is linear RGB divided by the photo's shading (:func:`vasi.reference.shading`:
     a limb darkens towards its outline, which one ring median cannot follow) and
-    ``Sigma_ring`` the covariance of ``v`` on the ring (the matched filter: brightness
-    texture and hair count less than colour). ``t`` is 0 on normal skin and 1 at the
+    ``Sigma_ring`` the covariance of ``v`` on the ring, with a ridge of 1 % of its mean
+    variance (the matched filter: brightness texture and hair count less than colour). ``t`` is 0 on normal skin and 1 at the
     baseline lesion colour, and a linear-light blend of the two maps to its fraction, so a
     pixel is depigmented where ``t > level`` (half-way by default, as the segmentation draws
     borders). Fine detail (perifollicular islands of 1-2 mm) is kept, because nothing is
@@ -421,7 +410,7 @@ class EnvelopeModel:
         env[~roi] = 0
         self.shape, self.level, self.sigma_px = shape, float(level), float(sigma_px)
         self.env = env
-        near_any = _edt(labels == 0) <= r_in
+        near_any = edt(labels == 0) <= r_in
         self._skin = roi & ~near_any  # normal skin: the shading is learnt there
         self._roi = roi
         ub = self._flat(_lin(b, sigma_px), self._skin)
@@ -441,12 +430,12 @@ class EnvelopeModel:
             box = (slice(r0, r1), slice(c0, c1))
             E = env[box] == pid
             P = labels[box] == pid
-            dist = _edt(~P)
+            dist = edt(~P)
             ring = (dist > r_in) & (dist <= r_out) & ~near_any[box] & roi[box]
             if ring.sum() < 20 or P.sum() < 5:
                 continue  # no local reference: leave the patch unmeasured (counted as no lesion)
             ref_b = np.maximum(np.median(ub[box][ring], axis=0), 1e-4)
-            core = P & (_edt(P) > 1) if P.sum() > 30 else P
+            core = P & (edt(P) > 1) if P.sum() > 30 else P
             if core.sum() < 5:  # thin patch: use all of it
                 core = P
             vb = ub[box] / ref_b - 1.0  # relative to the local normal skin: gains cancel
@@ -492,7 +481,9 @@ class EnvelopeModel:
         if linear and f.dtype.kind != "f":
             raise InputError(f"linear=True needs a float linear-RGB follow-up in [0, 1]; got "
                              f"{f.dtype}. Pass linear=False for an sRGB photo.")
-        uf = self._flat(_lin(f, self.sigma_px, linear), self._skin & valid)
+        # the follow-up's covered skin, less its 1-px rim (blended with the warp's border)
+        covered = cv2.erode(np.ascontiguousarray(valid).view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+        uf = self._flat(_lin(f, self.sigma_px, linear), self._skin & covered)
         fmask = np.zeros(shape, bool)
         deg_f = np.full(shape, np.nan, np.float32) if return_degree else None
         for _pid, box, E, ring, proj, _dd, tb in self._patches:
