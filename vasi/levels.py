@@ -137,22 +137,18 @@ def _local_features(F, Fs, ref, user, size, sig, flat=False, fine=False):
             out.append(-0.5 * np.log(np.maximum(var, 1e-6)))
             if fine:
                 out_fine.append(out[-1])
-    X = np.dstack(out).astype(np.float32)
-    Xa = _ref.sample(X, user if user is not None else ref)
-    Xr = _ref.sample(X, ref)
-    scales = np.empty(X.shape[2])
-    centres = np.empty(X.shape[2])
-    for i in range(X.shape[2]):
-        centres[i] = _ref.robust_stats(Xa[:, i])[0]
-        scales[i] = max(_ref.robust_stats(Xr[:, i])[1], 1e-4)
-    X -= centres.astype(np.float32)
-    X /= scales.astype(np.float32)
-    if not fine:
-        return X, scales, None
-    Xf = np.dstack(out_fine).astype(np.float32)
-    Xf -= centres.astype(np.float32)
-    Xf /= scales.astype(np.float32)
-    return X, scales, Xf
+    n = len(out)
+    scales = np.empty(n)
+    centres = np.empty(n)
+    for i in range(n):
+        centres[i] = _ref.robust_stats(_ref.sample(out[i], user if user is not None else ref))[0]
+        scales[i] = max(_ref.robust_stats(_ref.sample(out[i], ref))[1], 1e-4)
+    c32, s32 = centres.astype(np.float32), scales.astype(np.float32)
+
+    def standardised(planes):  # plane by plane, then interleaved (faster than broadcasting)
+        return cv2.merge([(np.asarray(q, np.float32) - c32[i]) / s32[i] for i, q in enumerate(planes)])
+
+    return standardised(out), scales, (standardised(out_fine) if fine else None)
 
 
 def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iters=6, min_dprime=MIN_DPRIME):
