@@ -140,9 +140,11 @@ def _local_features(F, Fs, ref, user, size, sig, flat=False, fine=False):
     n = len(out)
     scales = np.empty(n)
     centres = np.empty(n)
+    at_ref = _ref.sample_index(ref)
+    at_centre = at_ref if user is None else _ref.sample_index(user)
     for i in range(n):
-        centres[i] = _ref.robust_stats(_ref.sample(out[i], user if user is not None else ref))[0]
-        scales[i] = max(_ref.robust_stats(_ref.sample(out[i], ref))[1], 1e-4)
+        centres[i] = _ref.robust_stats(_ref.take(out[i], at_centre))[0]
+        scales[i] = max(_ref.robust_stats(_ref.take(out[i], at_ref))[1], 1e-4)
     c32, s32 = centres.astype(np.float32), scales.astype(np.float32)
 
     def standardised(planes):  # plane by plane, then interleaved (faster than broadcasting)
@@ -162,7 +164,8 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
     signs). Returns None when no core separates from normal skin.
     """
     d = X.shape[2]
-    refp = _ref.sample(X, ref).astype(np.float64)
+    at_ref = _ref.sample_index(ref)
+    refp = _ref.take(X, at_ref).astype(np.float64)
     if refp.shape[0] < 20:
         return None
     c0 = np.cov(refp.T) + 1e-3 * np.eye(d)
@@ -171,7 +174,7 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
         w[2:] = 0.0
         w /= np.linalg.norm(w)
     p = _denoise(X @ w.astype(np.float32))
-    m0, s0 = _ref.robust_stats(_ref.sample(p, ref))
+    m0, s0 = _ref.robust_stats(_ref.take(p, at_ref))
     t = m0 + 3.0 * s0
     pv = _ref.sample(p, valid)
     if np.ptp(pv) > 0:  # a large patch inflates the first spread estimate: Otsu seeds it
@@ -191,9 +194,10 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
         # which would inflate its spread and hide them)
         away = ref & ~cv2.dilate(cand.astype(np.uint8), _ref.disk(3)).astype(bool)
         ref_l = away if away.sum() >= max(20, 0.2 * ref.sum()) else ref
-        refp = _ref.sample(X, ref_l).astype(np.float64)
+        at_l, at_core = _ref.sample_index(ref_l), _ref.sample_index(core)
+        refp = _ref.take(X, at_l).astype(np.float64)
         c0 = np.cov(refp.T) + 1e-3 * np.eye(d)
-        zc = np.median(_ref.sample(X, core), axis=0).astype(np.float64)
+        zc = np.median(_ref.take(X, at_core), axis=0).astype(np.float64)
         diff = zc - np.median(refp, axis=0)
         w_new = np.linalg.solve(c0, diff)
         # expected signs: lighter, less melanin colour, smoother (no melanin texture)
@@ -207,8 +211,8 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
         w_new[2:] = np.minimum(w_new[2:], np.linalg.norm(w_new[:2]))
         w = w_new / np.linalg.norm(w_new)
         p = _denoise(X @ w.astype(np.float32))
-        m0, s0 = _ref.robust_stats(_ref.sample(p, ref_l))
-        p1 = float(np.percentile(_ref.sample(p, core), CORE_PERCENTILE))
+        m0, s0 = _ref.robust_stats(_ref.take(p, at_l))
+        p1 = float(np.percentile(_ref.take(p, at_core), CORE_PERCENTILE))
         t_new = m0 + max(0.5 * (p1 - m0), 2.0 * s0)
         if abs(t_new - t) < 1e-3 * max(s0, 1e-6):
             t = t_new

@@ -256,10 +256,22 @@ def sample(values: np.ndarray, mask: np.ndarray, max_n: int = STATS_SAMPLE) -> n
     >>> sample(v, m, max_n=10).tolist()
     [50.0, 55.0, 60.0, 65.0, 70.0, 75.0, 80.0, 85.0, 90.0, 95.0]
     """
+    return take(values, sample_index(mask, max_n))
+
+
+def sample_index(mask: np.ndarray, max_n: int = STATS_SAMPLE) -> np.ndarray:
+    """Flat indices of the pixels :func:`sample` takes from ``mask`` (compute once, then
+    :func:`take` from several images)."""
     idx = np.flatnonzero(mask)
     if idx.size > max_n:
         idx = idx[:: int(np.ceil(idx.size / max_n))]
-    flat = values.reshape(mask.size, -1) if values.ndim == mask.ndim + 1 else values.reshape(-1)
+    return idx
+
+
+def take(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``values`` (h, w) or (h, w, c) at flat pixel indices ``idx``: (n,) or (n, c)."""
+    h, w = values.shape[:2]
+    flat = values.reshape(h * w, -1) if values.ndim == 3 else values.reshape(-1)
     return flat[idx]
 
 
