@@ -374,7 +374,7 @@ def _outline_profile(r, support, outline, size):
 
 
 def shading(lin: np.ndarray, support: np.ndarray, region: np.ndarray, *,
-            max_side: int = 512) -> np.ndarray:
+            max_side: int = 256) -> np.ndarray:
     """Multiplicative shading of the skin in a linear-light image (float32, about 1 on
     ``support``: relative to its median log luminance): a smooth surface through the log luminance of ``support`` (normal skin)
     over 0.15 of the region's size, plus the faster darkening near the region's outline
