@@ -299,11 +299,11 @@ def envelope_masks(
     where ``u`` is linear RGB divided by the photo's shading (:func:`vasi.reference.shading`:
     a limb darkens towards its outline, which one ring median cannot follow) and
     ``Sigma_ring`` the covariance of ``v`` on the ring, with a ridge of 1 % of its mean
-    variance (the matched filter: brightness texture and hair count less than colour). ``t`` is 0 on normal skin and 1 at the
-    baseline lesion colour, and a linear-light blend of the two maps to its fraction, so a
-    pixel is depigmented where ``t > level`` (half-way by default, as the segmentation draws
-    borders). Fine detail (perifollicular islands of 1-2 mm) is kept, because nothing is
-    median-filtered.
+    variance (the matched filter: brightness texture and hair count less than colour).
+    ``t`` is 0 on normal skin and 1 at the baseline lesion colour, and a linear-light blend
+    of the two maps to its fraction, so a pixel is depigmented where ``t > level`` (half-way
+    by default, as the segmentation draws borders). Fine detail (perifollicular islands of
+    1-2 mm) is kept, because nothing is median-filtered.
 
     Parameters
     ----------
@@ -414,9 +414,6 @@ class EnvelopeModel:
         self._skin = roi & ~near_any  # normal skin: the shading is learnt there
         self._roi = roi
         ub = self._flat(_lin(b, sigma_px), self._skin)
-        self.baseline_mask = np.zeros(shape, bool)
-        self.baseline_degree = np.full(shape, np.nan, np.float32)
-        self.contrast = {}
         self._patches = []  # (pid, box, E, ring, projection, d.d, baseline degree)
         n = int(env.max()) if env.size else 0
         slices = ndi.find_objects(env)
