@@ -213,3 +213,26 @@ def test_depigmentation_direction_never_rests_on_texture_alone():
     assert model is not None and model["core"][block].mean() > 0.5
     w = model["w"].astype(float)
     assert w[2] <= np.linalg.norm(w[:2]) + 1e-6
+
+
+def test_woods_patch_far_from_the_lamp_is_found_whole():
+    # Under a Wood's lamp normal dark skin is nearly black, so the lamp's fall-off shows only
+    # on the fluorescent patches: a patch at 30 % of the light is still fully depigmented.
+    # (Without the local depigmented level 40 % of the far patch was found.)
+    rng = np.random.default_rng(7)
+    h, w = 240, 360
+    lin = np.empty((h, w, 3), np.float32)
+    lin[:] = (0.006, 0.004, 0.012)
+    truth = np.zeros((h, w), bool)
+    truth[60:180, 30:130] = True   # near the lamp
+    truth[80:160, 240:320] = True  # far from it
+    lin[truth] = (0.30, 0.40, 0.85)
+    lin *= np.linspace(1.0, 0.3, w, dtype=np.float32)[None, :, None]
+    lin *= rng.normal(1.0, 0.08, (h, w, 1)).astype(np.float32)
+    srgb = np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * np.clip(lin, 0, None) ** (1 / 2.4) - 0.055)
+    img = np.clip(srgb * 255 + rng.normal(0, 1.5, srgb.shape), 0, 255).astype(np.uint8)
+    seg = segment(img, modality="woods")
+    far = truth.copy()
+    far[:, :200] = False
+    assert (seg.mask & far).sum() / far.sum() > 0.95
+    assert (seg.mask & ~truth).sum() < 0.01 * truth.sum()

@@ -28,6 +28,9 @@ CORE_PERCENTILE = 90.0
 #: Separation of the two colour modes (in pooled robust standard deviations) above which
 #: the region is taken to hold both normal and depigmented skin from the start.
 BIMODAL_SEPARATION = 4.0
+#: Weight density of the overall depigmented level in :func:`_local_level` (0.05: as much as
+#: 5 % of a neighbourhood being patch cores).
+LEVEL_PRIOR = 0.05
 
 
 def _components_below(mask: np.ndarray, min_px: float) -> np.ndarray:
@@ -225,6 +228,18 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
         return None
     return {"w": w.astype(np.float32), "p0": float(m0), "p1": p1, "pi1": float(core.sum() / max(roi.sum(), 1)),
             "dprime": float(dprime), "core_z": zc, "core": core}
+
+
+def _local_level(p: np.ndarray, model: dict, sigma_px: float) -> np.ndarray:
+    """The depigmented level ``model["p1"]`` followed across the region (h, w) float32: the
+    local mean of the patch cores' projections ``p`` (a smooth field of ``sigma_px``) minus
+    their overall median, added to ``p1``. Where there are few cores (less than
+    ``LEVEL_PRIOR`` of a neighbourhood) the level is pulled back to ``p1``."""
+    core = model["core"]
+    mc = float(np.median(_ref.sample(p, core)))
+    shift = _ref.smooth_field(p - np.float32(mc), core.astype(np.float32), sigma_px, fallback=0.0,
+                              prior=LEVEL_PRIOR)
+    return shift + np.float32(model["p1"])
 
 
 def _denoise(p: np.ndarray, ksize: int = 5) -> np.ndarray:

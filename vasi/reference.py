@@ -293,11 +293,13 @@ def robust_stats(values: np.ndarray, max_n: int = 200_000) -> tuple[float, float
 
 
 def smooth_field(values: np.ndarray, weights: np.ndarray, sigma_px: float, *, fallback: float,
-                 grid: int = 96) -> np.ndarray:
+                 grid: int = 96, prior: float = 1e-3) -> np.ndarray:
     """Smooth surface through ``values`` where ``weights`` > 0 (normalised convolution).
 
     Computed on a coarse grid (long side ``grid``) for speed and upsampled bilinearly.
-    Far from any weighted pixel the field falls back to ``fallback``.
+    Far from any weighted pixel the field falls back to ``fallback``: it is the mean of the
+    weighted values and ``fallback`` counted with the weight ``prior`` (a weight density:
+    0.05 means as much as 5 % of the neighbourhood's pixels at full weight).
 
     >>> v = np.tile(np.linspace(0, 1, 100, dtype=np.float32), (50, 1)); w = np.ones_like(v)
     >>> f = smooth_field(v, w, 5.0, fallback=0.5)
@@ -312,8 +314,7 @@ def smooth_field(values: np.ndarray, weights: np.ndarray, sigma_px: float, *, fa
     s = max(sigma_px * g, 0.5)
     num = cv2.GaussianBlur(wv, (0, 0), s, borderType=cv2.BORDER_REPLICATE)
     den = cv2.GaussianBlur(ww, (0, 0), s, borderType=cv2.BORDER_REPLICATE)
-    eps = 1e-3
-    field = (num + eps * fallback) / (den + eps)
+    field = (num + np.float32(prior * fallback)) / (den + np.float32(prior))
     return cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR)
 
 

@@ -21,7 +21,9 @@ Method ``"relative"`` (default, visible light and Wood's lamp):
    candidate patches (a spatial isodata iteration, Otsu- or 3-sigma-seeded), the direction
    in feature space is the Fisher direction of cores against normal skin (signs clipped to
    "lighter, less melanin"). A class is accepted only when it separates (d' >= 2.5) and is
-   visible (CIEDE2000 >= 2 between cores and reference).
+   visible (CIEDE2000 >= 2 between cores and reference). Under a Wood's lamp normal skin is
+   nearly black and cannot show the lamp's fall-off, so the depigmented level is followed
+   across the region by a smooth field through the patch cores (``LEVEL_FIELD``).
 5. Depigmentation index: 0 at normal skin, 1 at the depigmented level. The border is where a
    linear-light blend ``(1 - d*) normal + d* depigmented`` would lie, ``d* = 1 - sensitivity``
    (0.5: half-depigmented skin), evaluated exactly through the log features.
@@ -57,6 +59,7 @@ from .levels import (
     _fill_from_neighbours,
     _initial_reference,
     _local_features,
+    _local_level,
     _min_area_px,
     _upper_mode,
 )
@@ -263,12 +266,16 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         if model is None:
             mask_s[:] = False
         else:
-            index = (_denoise(X @ model["w"]) - model["p0"]) / (model["p1"] - model["p0"])
+            proj = _denoise(X @ model["w"])
+            # under a Wood's lamp normal skin is nearly black and cannot show the lamp's
+            # fall-off or flare; the fluorescent patches do: their level is followed locally
+            p1 = _local_level(proj, model, LEVEL_FIELD * size) if modality == "woods" else model["p1"]
+            index = (proj - model["p0"]) / (p1 - model["p0"])
             if Xf is not None:
                 # the same index from the unsmoothed features keeps fine structure
                 # (perifollicular islands, lace-like residual patches) where its noise
                 # allows a pixel-level decision
-                fine_index = (_denoise(Xf @ model["w"], FINE_MEDIAN) - model["p0"]) / (model["p1"] - model["p0"])
+                fine_index = (_denoise(Xf @ model["w"], FINE_MEDIAN) - model["p0"]) / (p1 - model["p0"])
                 noise = _ref.robust_stats(_ref.sample(fine_index, ref))[1]
                 fine = bool(0.5 >= FINE_Z * noise)
                 if fine:
@@ -388,6 +395,10 @@ FINE_Z = 3.0
 #: Median size (working px) of the unsmoothed index: 3 removes hairs and pores (about a
 #: pixel wide) but keeps perifollicular islands (1-3 mm, several pixels).
 FINE_MEDIAN = 3
+#: Under a Wood's lamp, the depigmented level is followed across the region by a smooth
+#: field through the patch cores of this width (fraction of the region's size, the
+#: square root of its area), as the normal skin's illumination field is.
+LEVEL_FIELD = 0.15
 #: Long side, in pixels, of the working image of the region's bounding box: the region is
 #: analysed at about 0.3-0.5 mm per pixel on a face, whatever the camera's resolution.
 WORK_SIDE = 512
