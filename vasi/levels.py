@@ -234,12 +234,14 @@ def _local_level(p: np.ndarray, model: dict, sigma_px: float) -> np.ndarray:
     """The depigmented level ``model["p1"]`` followed across the region (h, w) float32: the
     local mean of the patch cores' projections ``p`` (a smooth field of ``sigma_px``) minus
     their overall median, added to ``p1``. Where there are few cores (less than
-    ``LEVEL_PRIOR`` of a neighbourhood) the level is pulled back to ``p1``."""
+    ``LEVEL_PRIOR`` of a neighbourhood) the level is pulled back to ``p1``. It never falls
+    below a quarter of the way from normal skin (``model["p0"]``) to ``p1``."""
     core = model["core"]
     mc = float(np.median(_ref.sample(p, core)))
     shift = _ref.smooth_field(p - np.float32(mc), core.astype(np.float32), sigma_px, fallback=0.0,
                               prior=LEVEL_PRIOR)
-    return shift + np.float32(model["p1"])
+    p0, p1 = model["p0"], model["p1"]
+    return np.maximum(shift + np.float32(p1), np.float32(p0 + 0.25 * (p1 - p0)))
 
 
 def _denoise(p: np.ndarray, ksize: int = 5) -> np.ndarray:
