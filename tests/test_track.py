@@ -41,6 +41,20 @@ def test_spreading_border_counts_as_new_unless_within_tolerance():
     assert track(base, grown, tolerance_px=1).new_area_px == 0
 
 
+def test_untracked_baseline_depigmentation_is_not_new():
+    # a 9 px speck below the tracked size is depigmented at baseline: when it is still there
+    # at a follow-up it is not new depigmentation (nor at the baseline visit itself)
+    base, follow = _masks()
+    base[30:33, 30:33] = True
+    labels = label_patches(base, min_area_px=50)
+    assert labels.max() == 2 and not labels[30:33, 30:33].any()
+    assert track(base, base, labels=labels).new_area_px == 0
+    t = track(base, follow, labels=labels)
+    assert t.new_area_px == 0 and t.repigmentation_pct == pytest.approx(100 * (1 - 200 / 500))
+    follow[50:53, 10:13] = True  # a macule where the baseline had nothing is new
+    assert track(base, follow, labels=labels).new_area_px == 9
+
+
 def test_uncovered_pixels_left_out():
     base, follow = _masks()
     valid = np.ones_like(base)

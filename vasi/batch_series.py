@@ -123,7 +123,7 @@ def repigmentation_map(baseline, baseline_mask, mask, *, valid=None, new=None) -
     valid : ndarray of bool, optional
         Baseline pixels the visit's photo covers (others are greyed).
     new : ndarray of bool, optional
-        New depigmentation outside the baseline patches.
+        New depigmentation, where the baseline had none.
 
     Examples
     --------

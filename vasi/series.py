@@ -78,7 +78,7 @@ class SeriesResult:
         A :class:`FullResMasks`: indexable like a tuple; each mask is brought from the
         working resolution to the baseline's full size on first access.
     new_masks : sequence of (ndarray of bool or None)
-        New depigmentation outside the baseline patches, per visit (:class:`FullResMasks`).
+        New depigmentation, where the baseline had none, per visit (:class:`FullResMasks`).
     valid_masks : sequence of (ndarray of bool or None)
         Baseline pixels each visit's photo covers (:class:`FullResMasks`).
     registrations : tuple of (Registration or None)
@@ -426,7 +426,7 @@ def track_series(
     min_patch_area_mm2 : float
         Baseline patches smaller than this are not tracked (20 px without a scale).
     tolerance_mm : float
-        Baseline patches are grown by this much before counting new depigmentation
+        Baseline depigmentation is grown by this much before counting new depigmentation
         (3 px without a scale).
     with_patterns : bool
         Classify the repigmentation pattern per patch (needs colour; a little slower).

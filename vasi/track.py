@@ -6,9 +6,10 @@ each baseline patch envelope, so patch identity is kept across visits by constru
 
 * residual depigmentation = follow-up depigmented & baseline patch;
 * repigmented area        = baseline patch & not follow-up depigmented;
-* new depigmentation      = follow-up depigmented outside the baseline patches (grown by
-  ``tolerance_px`` so a sub-pixel border wobble is not counted): spreading or new patches,
-  a sign of activity.
+* new depigmentation      = follow-up depigmented where the baseline was not (outside the
+  baseline patches and any other baseline depigmentation, e.g. specks too small to track,
+  grown by ``tolerance_px`` so a sub-pixel border wobble is not counted): spreading or new
+  patches, a sign of activity.
 
 Pixels the follow-up photo does not cover (``valid`` False) are left out of every ratio.
 
@@ -80,7 +81,7 @@ class Tracking:
         ``residual_area_mm2``.
     residual_mask, repigmented_mask, new_mask : ndarray of bool, shape (H, W)
         Residual depigmentation in baseline patches, repigmented baseline patch pixels, new
-        depigmentation outside the (grown) baseline patches.
+        depigmentation outside the (grown) baseline patches and baseline depigmentation.
     valid : ndarray of bool, shape (H, W)
         Pixels the follow-up covers.
     baseline_area_px, residual_area_px, repigmented_area_px, new_area_px : int
@@ -151,7 +152,8 @@ def track(
     mm_per_px : float, optional
         Baseline pixel size; adds mm² / cm² columns.
     tolerance_px : int, keyword-only
-        Grow the baseline patches by this many px before counting new depigmentation.
+        Grow the baseline patches (and the rest of ``baseline_mask``) by this many px before
+        counting new depigmentation.
 
     Returns
     -------
@@ -185,7 +187,10 @@ def track(
     patch = (labels > 0) & valid
     residual = f & patch
     repig = patch & ~f
-    grown = labels > 0
+    # new = not depigmented at baseline: neither a tracked patch nor baseline depigmentation
+    # left untracked (specks below the minimum size, faint candidates), which would
+    # otherwise be reported as new at every visit, baseline included
+    grown = (labels > 0) | b
     if tolerance_px > 0:
         # = ndi.binary_dilation(3x3, iterations), several times faster
         grown = cv2.dilate(grown.view(np.uint8), np.ones((3, 3), np.uint8),
