@@ -248,6 +248,9 @@ def tracking_metrics(cases, quick: bool = False) -> dict:
     * ``pattern_accuracy`` -- series with a single pattern, patches >= 10 % repigmented.
     * ``island_count_rel_err_median`` -- perifollicular patches with >= 3 true islands,
       |estimated - true| / true, true islands counted in the same envelope.
+    * ``new_depig_abs_err_pct_median`` -- per follow-up, |estimated - true| new depigmentation
+      area (where the baseline had none) in % of the true baseline depigmented area; these
+      series have none, so this is the false "activity" a follow-up reports.
     """
     from scipy import ndimage as ndi
 
@@ -259,6 +262,7 @@ def tracking_metrics(cases, quick: bool = False) -> dict:
     if not hasattr(vasi, "track_series"):
         return out
     reg_mm, overall, per_patch, pat_ok, isl_err, bad, true_failed, series = [], [], [], [], [], [], [], []
+    new_err = []
     for c in cases:
         spec = {k: v for k, v in c.items() if k != "seed"}
         s = synth.make_series(rng=c["seed"], **spec)
@@ -277,6 +281,7 @@ def tracking_metrics(cases, quick: bool = False) -> dict:
             row = res.visits[res.visits["visit_index"] == i].iloc[0]
             if not math.isnan(row["repigmentation_pct"]):
                 overall.append(abs(row["repigmentation_pct"] - v.truth.repigmentation_pct))
+            new_err.append(abs(_new_depigmentation(s, v, row)[0]))
             res_t = v.truth.depig_mask_baseline
             valid = res.valid_masks[i]
             p = res.patches[res.patches["week"] == float(v.truth.week)].set_index("patch_id")
@@ -311,9 +316,62 @@ def tracking_metrics(cases, quick: bool = False) -> dict:
         repig_overall_abs_err_median=_median(overall),
         pattern_accuracy=_mean([float(b) for b in pat_ok]),
         island_count_rel_err_median=_median(isl_err),
+        new_depig_abs_err_pct_median=_median(new_err),
         n_tracked_patches=len(per_patch), n_pattern_patches=len(pat_ok), n_bad_pairs=len(bad),
     )
     return out
+
+
+def _new_depigmentation(s, v, row) -> tuple[float, float]:
+    """(estimated - true, true) new depigmentation of visit ``v`` of series ``s`` (synthetic
+    truth, baseline coordinates, inside the baseline's assessed region), in % of the true
+    baseline depigmented area."""
+    base_t = s.baseline.truth.depig_mask_baseline
+    true_new = int((v.truth.depig_mask_baseline & ~base_t & s.baseline.truth.roi_mask).sum())
+    scale = 100.0 / max(int(base_t.sum()), 1)
+    return (float(row["new_depigmentation_px"]) - true_new) * scale, true_new * scale
+
+
+def progression_cases(quick: bool) -> list[dict]:
+    """Serial cases of progressing disease: new patches and confetti macules appear."""
+    shape = (600, 800) if quick else (900, 1200)
+    base = [
+        dict(seed=SEED0 + 6001, site="face", skin_type="III", modality="visible", response=0.3),
+        dict(seed=SEED0 + 6002, site="trunk", skin_type="V", modality="woods", response=0.2),
+    ]
+    weeks = (0, 24, 52) if quick else (0, 12, 24, 36, 52)
+    return [dict(c, shape=shape, weeks=weeks, marker=True, pattern="mixed", new_patches=True)
+            for c in (base[:1] if quick else base)]
+
+
+def progression_metrics(cases) -> dict:
+    """New depigmentation (a sign of activity) in series of progressing disease.
+
+    * ``new_depig_rel_err_median`` -- per registered follow-up with true new depigmentation of
+      at least 1 % of the baseline area: |estimated - true| / true.
+    * ``new_depig_found`` -- share of the true new depigmentation (pooled over those visits)
+      that the reported new-depigmentation masks cover.
+    """
+    rel, hit, tot = [], 0, 0
+    for c in cases:
+        spec = {k: v for k, v in c.items() if k != "seed"}
+        s = synth.make_series(rng=c["seed"], **spec)
+        res = vasi.track_series([v.image for v in s.visits], weeks=list(s.weeks),
+                                site=_pipeline_site(c["site"]), modality=c["modality"])
+        base_t = s.baseline.truth.depig_mask_baseline
+        for i, v in enumerate(s.visits[1:], start=1):
+            row = res.visits[res.visits["visit_index"] == i].iloc[0]
+            if not res.registrations[i] or math.isnan(row["new_depigmentation_px"]):
+                continue
+            diff, true_pct = _new_depigmentation(s, v, row)
+            if true_pct < 1.0:
+                continue
+            rel.append(abs(diff) / true_pct)
+            true_new = v.truth.depig_mask_baseline & ~base_t & s.baseline.truth.roi_mask
+            hit += int((true_new & np.asarray(res.new_masks[i])).sum())
+            tot += int(true_new.sum())
+    return {"new_depig_rel_err_median": _median(rel), "new_depig_found": hit / tot if tot else None,
+            "n_progression_visits": len(rel)}
 
 
 # --------------------------------------------------------------------------- output
@@ -344,6 +402,10 @@ def print_table(rows, res) -> None:
               f"% repig err per patch {f(res['repig_abs_err_median'], 2)} / per visit "
               f"{f(res['repig_overall_abs_err_median'], 2)} points, pattern accuracy "
               f"{f(res['pattern_accuracy'], 2)}, island count rel err {f(res['island_count_rel_err_median'], 2)}")
+    if res.get("new_depig_rel_err_median") is not None:
+        print(f"new depigmentation: without any, false {f(res['new_depig_abs_err_pct_median'], 2)} % of the "
+              f"baseline area (median visit); progressing disease ({res['n_progression_visits']} visits): "
+              f"area rel err {f(res['new_depig_rel_err_median'], 2)}, found {f(res['new_depig_found'], 2)}")
 
 
 def main(argv=None) -> dict:
@@ -361,6 +423,7 @@ def main(argv=None) -> dict:
         res.update(group(rows))
     res.update(series_metrics(series_cases(args.quick)))
     res.update(tracking_metrics(series_cases(args.quick), args.quick))
+    res.update(progression_metrics(progression_cases(args.quick)))
     res["wall_seconds"] = time.perf_counter() - t0
     res["vasi_version"] = vasi.__version__
     print_table(rows, res)
