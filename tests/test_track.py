@@ -55,6 +55,27 @@ def test_untracked_baseline_depigmentation_is_not_new():
     assert track(base, follow, labels=labels).new_area_px == 9
 
 
+def test_confirm_new_keeps_only_what_changed_between_the_photos():
+    from vasi.track import confirm_new
+
+    rng = np.random.default_rng(5)
+    skin = np.array([150, 100, 70], float)
+    base = np.tile(skin, (120, 160, 1))
+    base[20:40, 20:40] = (185, 145, 120)   # a faint patch (a segmentation may miss it)
+    follow = base * 0.9                     # the follow-up is darker overall
+    follow[70:90, 100:120] = (205, 175, 155)  # a new patch
+    base = np.clip(base + rng.normal(0, 2, base.shape), 0, 255).astype(np.uint8)
+    follow = np.clip(follow + rng.normal(0, 2, follow.shape), 0, 255).astype(np.uint8)
+    cand = np.zeros((120, 160), bool)
+    cand[20:40, 20:40] = True  # found at the follow-up only: not new, the skin did not change
+    cand[70:90, 100:120] = True
+    kept = confirm_new(base, follow, cand, mm_per_px=0.5)
+    assert not kept[20:40, 20:40].any()
+    assert kept[70:90, 100:120].mean() > 0.95
+    # a candidate with no normal skin around it to compare with stays new
+    assert confirm_new(base, follow, np.ones((120, 160), bool)).all()
+
+
 def test_uncovered_pixels_left_out():
     base, follow = _masks()
     valid = np.ones_like(base)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -31,7 +31,7 @@ from .patterns import patterns as _patterns
 from .register import _shrink, _to_work, prepare, register
 from .roi import _auto_region_without_cards, _cut_cards, find_region
 from .segment import Segmentation, segment
-from .track import EnvelopeModel, Tracking, label_patches, track
+from .track import EnvelopeModel, Tracking, confirm_new, label_patches, track
 
 __all__ = ["SeriesResult", "FullResMasks", "track_series"]
 
@@ -596,6 +596,7 @@ def track_series(
                                   **{**env_kw, "margin_px": 0})
 
         pat_cache: dict = {}  # the baseline's share of the pattern work, done once per patch
+        base_lin = None  # the baseline in linear light, when a follow-up's new depigmentation is checked
         rows, prow, segs = [], [], []
         out_masks, out_new, out_valid, out_regs = [], [], [], []
         for i in range(n):
@@ -646,6 +647,15 @@ def track_series(
                 continue
             t: Tracking = track(base_mask, fmask, labels=labels, valid=valid, roi=roi_w,
                                 mm_per_px=mm_w, tolerance_px=tol_w)
+            if measure == "envelope" and i != bi and t.new_area_px:
+                # new only where the skin changed between the two photos
+                if base_lin is None:
+                    base_lin = srgb_to_linear(pb.rgb)
+                known = cv2.dilate(((env > 0) | base_mask).view(np.uint8), np.ones((3, 3), np.uint8),
+                                   iterations=tol_w).view(bool)
+                new = confirm_new(base_lin, warped, t.new_mask, roi=roi_w & valid, exclude=known,
+                                  mm_per_px=mm_w, linear=True)
+                t = replace(t, new_mask=new, new_area_px=int(np.count_nonzero(new)))
             assessed_w = int(np.count_nonzero(roi_w & valid))
             depig_w = int(np.count_nonzero(fmask & valid))
             frac = depig_w / assessed_w if assessed_w else np.nan

@@ -9,7 +9,8 @@ each baseline patch envelope, so patch identity is kept across visits by constru
 * new depigmentation      = follow-up depigmented where the baseline was not (outside the
   baseline patches and any other baseline depigmentation, e.g. specks too small to track,
   grown by ``tolerance_px`` so a sub-pixel border wobble is not counted): spreading or new
-  patches, a sign of activity.
+  patches, a sign of activity. :func:`confirm_new` keeps only what the two photos confirm
+  (a faint patch that one segmentation missed is not new).
 
 Pixels the follow-up photo does not cover (``valid`` False) are left out of every ratio.
 
@@ -30,7 +31,7 @@ from .color import srgb_to_linear
 from .errors import InputError
 from .reference import edt, region_box, shading
 
-__all__ = ["Tracking", "label_patches", "track", "envelope_masks", "EnvelopeModel"]
+__all__ = ["Tracking", "label_patches", "track", "envelope_masks", "EnvelopeModel", "confirm_new"]
 
 
 def label_patches(baseline_mask, *, min_area_px: int = 0) -> np.ndarray:
@@ -222,6 +223,68 @@ def track(
                     int(np.count_nonzero(new)), float(overall), mm_per_px)
 
 
+def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_px=None,
+                level: float = 0.5, linear: bool = False) -> np.ndarray:
+    """New depigmentation that the two photos themselves confirm: the skin changed there.
+
+    ``new_mask`` comes from comparing two segmentations, and a faint patch that the baseline
+    segmentation missed but the follow-up's found looks new. Each component of
+    ``new_mask`` is measured like a patch envelope (:class:`EnvelopeModel`) on the
+    *follow-up*: its contrast direction against the follow-up's local normal skin (a ring
+    3-8 mm around it, outside ``exclude``). The baseline photo is projected on the same
+    direction against its own ring; a pixel stays new only where the baseline was less than
+    ``level`` (half-way) as depigmented as the follow-up is. Components without a reference
+    ring stay new.
+
+    Parameters
+    ----------
+    baseline, followup : ndarray, shape (H, W, 3)
+        The two photos in baseline coordinates (sRGB, or linear RGB with ``linear=True``).
+    new_mask : ndarray of bool, shape (H, W)
+        Candidate new depigmentation.
+    roi : ndarray of bool, shape (H, W), optional
+        Where the rings may lie (the assessed region the follow-up covers).
+    exclude : ndarray of bool, shape (H, W), optional
+        Depigmentation known at baseline (patch envelopes), kept out of the rings.
+    mm_per_px : float, optional
+        Pixel size (ring distances in mm).
+    level : float
+        Share of the follow-up's contrast the baseline must reach for a pixel not to be new.
+
+    Returns
+    -------
+    ndarray of bool, shape (H, W)
+        The confirmed part of ``new_mask``.
+
+    Examples
+    --------
+    >>> base = np.full((80, 80, 3), (150, 100, 70), np.uint8); base[10:20, 10:20] = (220, 190, 170)
+    >>> follow = base.copy(); follow[50:60, 50:60] = (220, 190, 170)   # one spot really new
+    >>> cand = np.zeros((80, 80), bool); cand[10:20, 10:20] = cand[50:60, 50:60] = True
+    >>> int(confirm_new(base, follow, cand).sum())
+    100
+    """
+    f = check_image(followup, "followup")
+    shape = f.shape[:2]
+    new = check_mask(new_mask, shape, "new_mask")
+    if not new.any():
+        return new.copy()
+    roi = np.ones(shape, bool) if roi is None else check_mask(roi, shape, "roi")
+    if exclude is not None:
+        roi = roi & ~check_mask(exclude, shape, "exclude")
+    # only the candidates and their rings take part (the rings are close: no shading model)
+    reach = int(np.ceil(8.0 / mm_per_px)) + 2 if mm_per_px else 27
+    box = region_box(new, margin=0.0, min_margin=reach)
+    cand = new[box]
+    _, comp = cv2.connectedComponents(cand.view(np.uint8), connectivity=8)
+    model = EnvelopeModel(f[box], comp.astype(np.int32), roi=roi[box] | cand, mm_per_px=mm_per_px,
+                          margin_px=0, level=level, linear=linear, flatten=False)
+    _, then = model.apply(np.asarray(baseline)[box], linear=linear)
+    out = np.zeros(shape, bool)
+    out[box] = cand & ~(np.nan_to_num(then, nan=0.0) > level)
+    return out
+
+
 def _expand_labels(labels, distance):
     """``skimage.segmentation.expand_labels`` on the labels' bounding box grown by
     ``distance + 1`` only (the same result: every pixel that can change lies there, and every
@@ -377,7 +440,9 @@ class EnvelopeModel:
     Everything that depends only on the baseline (envelopes, reference rings, cores, the
     per-patch contrast direction ``d``, the baseline degree ``t``) is computed here; each
     follow-up then costs one ring median and one projection per patch (:meth:`apply`).
-    Parameters as :func:`envelope_masks`.
+    Parameters as :func:`envelope_masks`; with ``linear=True`` the baseline is linear RGB in
+    [0, 1] (as :meth:`apply`'s); ``flatten=False`` leaves out the shading correction (small
+    patches, whose rings are close enough to share their shading).
 
     Attributes
     ----------
@@ -397,7 +462,7 @@ class EnvelopeModel:
     """
 
     def __init__(self, baseline, labels, *, roi=None, mm_per_px=None, margin_px=None,
-                 ring_mm=(3.0, 8.0), level=0.5, sigma_px=0.0):
+                 ring_mm=(3.0, 8.0), level=0.5, sigma_px=0.0, linear=False, flatten=True):
         b = check_image(baseline, "baseline")
         shape = b.shape[:2]
         labels = np.asarray(labels)
@@ -414,11 +479,12 @@ class EnvelopeModel:
                else labels.astype(np.int32))
         env[~roi] = 0
         self.shape, self.level, self.sigma_px = shape, float(level), float(sigma_px)
+        self._flatten = bool(flatten)
         self.env = env
         near_any = edt(labels == 0) <= r_in
         self._skin = roi & ~near_any  # normal skin: the shading is learnt there
         self._roi = roi
-        ub = self._flat(_lin(b, sigma_px), self._skin)
+        ub = self._flat(_lin(b, sigma_px, linear), self._skin)
         self._patches = []  # (pid, box, E, ring, projection, d.d, baseline degree)
         n = int(env.max()) if env.size else 0
         slices = ndi.find_objects(env)
@@ -449,7 +515,8 @@ class EnvelopeModel:
     def _flat(self, lin, skin):
         """Linear RGB without its shading (:func:`vasi.reference.shading`): the skin near a
         limb's outline is darker at every visit, and a ring median cannot follow that."""
-        lin /= shading(lin, skin, self._roi)[..., None]
+        if self._flatten:
+            lin /= shading(lin, skin, self._roi)[..., None]
         return lin
 
     def apply(self, followup, *, valid=None, return_degree: bool = True, linear: bool = False):
