@@ -223,6 +223,19 @@ def track(
                     int(np.count_nonzero(new)), float(overall), mm_per_px)
 
 
+#: Reference ring of a patch envelope: inner and outer distance from the patch (mm), and
+#: in px when the photo has no scale.
+RING_MM = (3.0, 8.0)
+RING_PX = (10, 25)
+
+
+def _ring_px(ring_mm, mm_per_px):
+    """Inner and outer ring distance in px (``RING_PX`` without a scale)."""
+    if not mm_per_px:
+        return RING_PX
+    return max(2, int(round(ring_mm[0] / mm_per_px))), max(4, int(round(ring_mm[1] / mm_per_px)))
+
+
 def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_px=None,
                 level: float = 0.5, linear: bool = False) -> np.ndarray:
     """New depigmentation that the two photos themselves confirm: the skin changed there.
@@ -273,8 +286,7 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
     if exclude is not None:
         roi = roi & ~check_mask(exclude, shape, "exclude")
     # only the candidates and their rings take part (the rings are close: no shading model)
-    reach = int(np.ceil(8.0 / mm_per_px)) + 2 if mm_per_px else 27
-    box = region_box(new, margin=0.0, min_margin=reach)
+    box = region_box(new, margin=0.0, min_margin=_ring_px(RING_MM, mm_per_px)[1] + 2)
     cand = new[box]
     _, comp = cv2.connectedComponents(cand.view(np.uint8), connectivity=8)
     model = EnvelopeModel(f[box], comp.astype(np.int32), roi=roi[box] | cand, mm_per_px=mm_per_px,
@@ -349,7 +361,7 @@ def envelope_masks(
     roi=None,
     mm_per_px: float | None = None,
     margin_px: int | None = None,
-    ring_mm=(3.0, 8.0),
+    ring_mm=RING_MM,
     level: float = 0.5,
     sigma_px: float = 0.0,
     return_degree: bool = False,
@@ -462,7 +474,7 @@ class EnvelopeModel:
     """
 
     def __init__(self, baseline, labels, *, roi=None, mm_per_px=None, margin_px=None,
-                 ring_mm=(3.0, 8.0), level=0.5, sigma_px=0.0, linear=False, flatten=True):
+                 ring_mm=RING_MM, level=0.5, sigma_px=0.0, linear=False, flatten=True):
         b = check_image(baseline, "baseline")
         shape = b.shape[:2]
         labels = np.asarray(labels)
@@ -473,8 +485,7 @@ class EnvelopeModel:
         mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
         if margin_px is None:
             margin_px = max(2, int(round(0.75 / mm_per_px))) if mm_per_px else 2
-        r_in, r_out = ((max(2, int(round(ring_mm[0] / mm_per_px))),
-                        max(4, int(round(ring_mm[1] / mm_per_px)))) if mm_per_px else (10, 25))
+        r_in, r_out = _ring_px(ring_mm, mm_per_px)
         env = (_expand_labels(labels.astype(np.int32), margin_px) if margin_px > 0
                else labels.astype(np.int32))
         env[~roi] = 0
