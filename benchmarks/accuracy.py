@@ -258,7 +258,8 @@ def tracking_metrics(cases, quick: bool = False) -> dict:
 
     out = {k: None for k in ("registration_residual_mm_median", "registration_bad_pairs_flagged",
                              "repig_overall_abs_err_median", "pattern_accuracy",
-                             "island_count_rel_err_median", "registration_true_pairs_failed")}
+                             "island_count_rel_err_median", "registration_true_pairs_failed",
+                             "new_depig_abs_err_pct_median")}
     if not hasattr(vasi, "track_series"):
         return out
     reg_mm, overall, per_patch, pat_ok, isl_err, bad, true_failed, series = [], [], [], [], [], [], [], []
@@ -281,7 +282,7 @@ def tracking_metrics(cases, quick: bool = False) -> dict:
             row = res.visits[res.visits["visit_index"] == i].iloc[0]
             if not math.isnan(row["repigmentation_pct"]):
                 overall.append(abs(row["repigmentation_pct"] - v.truth.repigmentation_pct))
-            new_err.append(abs(_new_depigmentation(s, v, row)[0]))
+            new_err.append(abs(_new_depigmentation(s, v, row, res.valid_masks[i])[0]))
             res_t = v.truth.depig_mask_baseline
             valid = res.valid_masks[i]
             p = res.patches[res.patches["week"] == float(v.truth.week)].set_index("patch_id")
@@ -322,14 +323,16 @@ def tracking_metrics(cases, quick: bool = False) -> dict:
     return out
 
 
-def _new_depigmentation(s, v, row) -> tuple[float, float]:
-    """(estimated - true, true) new depigmentation of visit ``v`` of series ``s`` (synthetic
-    truth, baseline coordinates, inside the baseline's assessed region), in % of the true
-    baseline depigmented area."""
+def _new_depigmentation(s, v, row, valid):
+    """``(estimated - true, true, true mask)`` new depigmentation of visit ``v`` of series
+    ``s``, the areas in % of the true baseline depigmented area; the truth (baseline
+    coordinates) is counted inside the baseline's assessed region where the visit's photo
+    covers it (``valid``), as the estimate is."""
     base_t = s.baseline.truth.depig_mask_baseline
-    true_new = int((v.truth.depig_mask_baseline & ~base_t & s.baseline.truth.roi_mask).sum())
+    true_new = v.truth.depig_mask_baseline & ~base_t & s.baseline.truth.roi_mask & np.asarray(valid, bool)
     scale = 100.0 / max(int(base_t.sum()), 1)
-    return (float(row["new_depigmentation_px"]) - true_new) * scale, true_new * scale
+    n = int(true_new.sum())
+    return (float(row["new_depigmentation_px"]) - n) * scale, n * scale, true_new
 
 
 def progression_cases(quick: bool) -> list[dict]:
@@ -352,26 +355,28 @@ def progression_metrics(cases) -> dict:
     * ``new_depig_found`` -- share of the true new depigmentation (pooled over those visits)
       that the reported new-depigmentation masks cover.
     """
+    out = {"new_depig_rel_err_median": None, "new_depig_found": None, "n_progression_visits": 0}
+    if not hasattr(vasi, "track_series"):
+        return out
     rel, hit, tot = [], 0, 0
     for c in cases:
         spec = {k: v for k, v in c.items() if k != "seed"}
         s = synth.make_series(rng=c["seed"], **spec)
         res = vasi.track_series([v.image for v in s.visits], weeks=list(s.weeks),
                                 site=_pipeline_site(c["site"]), modality=c["modality"])
-        base_t = s.baseline.truth.depig_mask_baseline
         for i, v in enumerate(s.visits[1:], start=1):
             row = res.visits[res.visits["visit_index"] == i].iloc[0]
             if not res.registrations[i] or math.isnan(row["new_depigmentation_px"]):
                 continue
-            diff, true_pct = _new_depigmentation(s, v, row)
+            diff, true_pct, true_new = _new_depigmentation(s, v, row, res.valid_masks[i])
             if true_pct < 1.0:
                 continue
             rel.append(abs(diff) / true_pct)
-            true_new = v.truth.depig_mask_baseline & ~base_t & s.baseline.truth.roi_mask
             hit += int((true_new & np.asarray(res.new_masks[i])).sum())
             tot += int(true_new.sum())
-    return {"new_depig_rel_err_median": _median(rel), "new_depig_found": hit / tot if tot else None,
-            "n_progression_visits": len(rel)}
+    out.update(new_depig_rel_err_median=_median(rel), new_depig_found=hit / tot if tot else None,
+               n_progression_visits=len(rel))
+    return out
 
 
 # --------------------------------------------------------------------------- output

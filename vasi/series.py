@@ -31,7 +31,7 @@ from .patterns import patterns as _patterns
 from .register import _shrink, _to_work, prepare, register
 from .roi import _auto_region_without_cards, _cut_cards, find_region
 from .segment import Segmentation, segment
-from .track import EnvelopeModel, Tracking, confirm_new, label_patches, track
+from .track import RING_MM, EnvelopeModel, Tracking, confirm_new, label_patches, track
 
 __all__ = ["SeriesResult", "FullResMasks", "track_series"]
 
@@ -78,7 +78,9 @@ class SeriesResult:
         A :class:`FullResMasks`: indexable like a tuple; each mask is brought from the
         working resolution to the baseline's full size on first access.
     new_masks : sequence of (ndarray of bool or None)
-        New depigmentation, where the baseline had none, per visit (:class:`FullResMasks`).
+        New depigmentation, where the baseline had none, per visit (:class:`FullResMasks`);
+        with ``measure="envelope"`` only where the two photos confirm the skin changed
+        (:func:`vasi.track.confirm_new`).
     valid_masks : sequence of (ndarray of bool or None)
         Baseline pixels each visit's photo covers (:class:`FullResMasks`).
     registrations : tuple of (Registration or None)
@@ -596,7 +598,7 @@ def track_series(
                                   **{**env_kw, "margin_px": 0})
 
         pat_cache: dict = {}  # the baseline's share of the pattern work, done once per patch
-        base_lin = None  # the baseline in linear light, when a follow-up's new depigmentation is checked
+        base_lin = known = None  # for checking a follow-up's new depigmentation (computed once)
         rows, prow, segs = [], [], []
         out_masks, out_new, out_valid, out_regs = [], [], [], []
         for i in range(n):
@@ -604,6 +606,7 @@ def track_series(
                 found, pf, reg, Hw, mapped, seg, own = ahead.get(i)
             row = {"week": weeks[i], "visit_index": i, "is_baseline": i == bi,
                    "region_method": found_b[1] if i == bi or mapped else found[1]}
+            warped = None  # the follow-up in baseline coordinates, linear light (envelope mode)
             if i == bi:
                 reg, seg = None, base_seg
                 deg_f = deg_base if measure == "envelope" else None
@@ -647,14 +650,14 @@ def track_series(
                 continue
             t: Tracking = track(base_mask, fmask, labels=labels, valid=valid, roi=roi_w,
                                 mm_per_px=mm_w, tolerance_px=tol_w)
-            if measure == "envelope" and i != bi and t.new_area_px:
+            if warped is not None and t.new_area_px:
                 # new only where the skin changed between the two photos
-                if base_lin is None:
+                if base_lin is None:  # once per series: the baseline and what it already had
                     base_lin = srgb_to_linear(pb.rgb)
-                known = cv2.dilate(((env > 0) | base_mask).view(np.uint8), np.ones((3, 3), np.uint8),
-                                   iterations=tol_w).view(bool)
+                    known = cv2.dilate(((env > 0) | base_mask).view(np.uint8),
+                                       np.ones((3, 3), np.uint8), iterations=tol_w).view(bool)
                 new = confirm_new(base_lin, warped, t.new_mask, roi=roi_w & valid, exclude=known,
-                                  mm_per_px=mm_w, linear=True)
+                                  mm_per_px=mm_w, ring_mm=env_kw.get("ring_mm", RING_MM), linear=True)
                 t = replace(t, new_mask=new, new_area_px=int(np.count_nonzero(new)))
             assessed_w = int(np.count_nonzero(roi_w & valid))
             depig_w = int(np.count_nonzero(fmask & valid))

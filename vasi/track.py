@@ -237,22 +237,24 @@ def _ring_px(ring_mm, mm_per_px):
 
 
 def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_px=None,
-                level: float = 0.5, linear: bool = False) -> np.ndarray:
+                ring_mm=RING_MM, level: float = 0.5, linear: bool = False) -> np.ndarray:
     """New depigmentation that the two photos themselves confirm: the skin changed there.
 
     ``new_mask`` comes from comparing two segmentations, and a faint patch that the baseline
     segmentation missed but the follow-up's found looks new. Each component of
     ``new_mask`` is measured like a patch envelope (:class:`EnvelopeModel`) on the
     *follow-up*: its contrast direction against the follow-up's local normal skin (a ring
-    3-8 mm around it, outside ``exclude``). The baseline photo is projected on the same
-    direction against its own ring; a pixel stays new only where the baseline was less than
-    ``level`` (half-way) as depigmented as the follow-up is. Components without a reference
-    ring stay new.
+    ``ring_mm`` around it, outside ``exclude``), scaled so that 1 is the component's median
+    contrast. The baseline photo is projected on the same direction against its own ring; a
+    pixel stays new only where the baseline's degree is at most ``level`` (half-way).
+    Components that cannot be checked stay new: without a reference ring, under 5 px, or
+    without contrast against their ring in the follow-up.
 
     Parameters
     ----------
     baseline, followup : ndarray, shape (H, W, 3)
-        The two photos in baseline coordinates (sRGB, or linear RGB with ``linear=True``).
+        The two photos in baseline coordinates (sRGB, or linear RGB floats in [0, 1] with
+        ``linear=True``).
     new_mask : ndarray of bool, shape (H, W)
         Candidate new depigmentation.
     roi : ndarray of bool, shape (H, W), optional
@@ -261,8 +263,11 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
         Depigmentation known at baseline (patch envelopes), kept out of the rings.
     mm_per_px : float, optional
         Pixel size (ring distances in mm).
+    ring_mm : (float, float)
+        Inner and outer distance of the reference ring from each component.
     level : float
-        Share of the follow-up's contrast the baseline must reach for a pixel not to be new.
+        Degree (share of the follow-up component's contrast) the baseline must exceed for a
+        pixel not to be new.
 
     Returns
     -------
@@ -278,7 +283,14 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
     100
     """
     f = check_image(followup, "followup")
+    b = check_image(baseline, "baseline")
     shape = f.shape[:2]
+    if b.shape[:2] != shape:
+        raise InputError(f"baseline and followup must have the same shape (the follow-up warped "
+                         f"into baseline coordinates); got {b.shape[:2]} and {shape}.")
+    if linear and (f.dtype.kind != "f" or b.dtype.kind != "f"):
+        raise InputError(f"linear=True needs float linear-RGB photos in [0, 1]; got {b.dtype} and "
+                         f"{f.dtype}. Pass linear=False for sRGB photos.")
     new = check_mask(new_mask, shape, "new_mask")
     if not new.any():
         return new.copy()
@@ -286,12 +298,12 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
     if exclude is not None:
         roi = roi & ~check_mask(exclude, shape, "exclude")
     # only the candidates and their rings take part (the rings are close: no shading model)
-    box = region_box(new, margin=0.0, min_margin=_ring_px(RING_MM, mm_per_px)[1] + 2)
+    box = region_box(new, margin=0.0, min_margin=_ring_px(ring_mm, mm_per_px)[1] + 2)
     cand = new[box]
     _, comp = cv2.connectedComponents(cand.view(np.uint8), connectivity=8)
     model = EnvelopeModel(f[box], comp.astype(np.int32), roi=roi[box] | cand, mm_per_px=mm_per_px,
-                          margin_px=0, level=level, linear=linear, flatten=False)
-    _, then = model.apply(np.asarray(baseline)[box], linear=linear)
+                          margin_px=0, ring_mm=ring_mm, level=level, linear=linear, flatten=False)
+    _, then = model.apply(b[box], linear=linear)
     out = np.zeros(shape, bool)
     out[box] = cand & ~(np.nan_to_num(then, nan=0.0) > level)
     return out
@@ -477,6 +489,9 @@ class EnvelopeModel:
                  ring_mm=RING_MM, level=0.5, sigma_px=0.0, linear=False, flatten=True):
         b = check_image(baseline, "baseline")
         shape = b.shape[:2]
+        if linear and b.dtype.kind != "f":
+            raise InputError(f"linear=True needs a float linear-RGB baseline in [0, 1]; got "
+                             f"{b.dtype}. Pass linear=False for an sRGB photo.")
         labels = np.asarray(labels)
         if labels.shape != shape or labels.dtype.kind not in "iu":
             raise InputError(f"labels must be an integer array of shape {shape}; got "
