@@ -74,7 +74,7 @@ def test_confirm_new_keeps_only_what_changed_between_the_photos():
     assert kept[70:90, 100:120].mean() > 0.95
     # a candidate with no normal skin around it to compare with stays new
     assert confirm_new(base, follow, np.ones((120, 160), bool)).all()
-    with pytest.raises(InputError, match="same shape"):
+    with pytest.raises(InputError, match="warped into baseline coordinates"):
         confirm_new(base[:100], follow, cand)
     with pytest.raises(InputError, match="linear=True"):
         confirm_new(base, follow, cand, linear=True)

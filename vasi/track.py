@@ -236,6 +236,16 @@ def _ring_px(ring_mm, mm_per_px):
     return max(2, int(round(ring_mm[0] / mm_per_px))), max(4, int(round(ring_mm[1] / mm_per_px)))
 
 
+def _photo_pair(baseline, followup):
+    """The two photos validated, the follow-up already in baseline coordinates (same shape)."""
+    b = check_image(baseline, "baseline")
+    f = check_image(followup, "followup")
+    if f.shape[:2] != b.shape[:2]:
+        raise InputError(f"followup must be warped into baseline coordinates (shape {b.shape[:2]}); "
+                         f"got {f.shape[:2]}. Use Registration.warp(followup).")
+    return b, f
+
+
 def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_px=None,
                 ring_mm=RING_MM, level: float = 0.5, linear: bool = False) -> np.ndarray:
     """New depigmentation that the two photos themselves confirm: the skin changed there.
@@ -282,12 +292,8 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
     >>> int(confirm_new(base, follow, cand).sum())
     100
     """
-    f = check_image(followup, "followup")
-    b = check_image(baseline, "baseline")
+    b, f = _photo_pair(baseline, followup)
     shape = f.shape[:2]
-    if b.shape[:2] != shape:
-        raise InputError(f"baseline and followup must have the same shape (the follow-up warped "
-                         f"into baseline coordinates); got {b.shape[:2]} and {shape}.")
     if linear and (f.dtype.kind != "f" or b.dtype.kind != "f"):
         raise InputError(f"linear=True needs float linear-RGB photos in [0, 1]; got {b.dtype} and "
                          f"{f.dtype}. Pass linear=False for sRGB photos.")
@@ -443,12 +449,7 @@ def envelope_masks(
     >>> int(b.sum()), int(f.sum())
     (400, 200)
     """
-    b = check_image(baseline, "baseline")
-    f = check_image(followup, "followup")
-    shape = b.shape[:2]
-    if f.shape[:2] != shape:
-        raise InputError(f"followup must be warped into baseline coordinates (shape {shape}); "
-                         f"got {f.shape[:2]}. Use Registration.warp(followup).")
+    b, f = _photo_pair(baseline, followup)
     model = EnvelopeModel(b, labels, roi=roi, mm_per_px=mm_per_px, margin_px=margin_px,
                           ring_mm=ring_mm, level=level, sigma_px=sigma_px)
     fmask, deg_f = model.apply(f, valid=valid, return_degree=return_degree)
