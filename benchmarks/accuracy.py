@@ -200,6 +200,22 @@ def segmentation_speed_metrics(rows) -> dict:
     return {"segment_12mp_seconds": min(seg_t), "segment_12mp_vs_jpeg_decode": min(seg_t) / min(dec_t)}
 
 
+_SERIES_RUNS: dict = {}
+
+
+def run_series(c):
+    """``(series, vasi.track_series result)`` of a serial case, generated and tracked once
+    (several metric groups read the same series)."""
+    key = json.dumps(c, sort_keys=True)
+    if key not in _SERIES_RUNS:
+        spec = {k: v for k, v in c.items() if k != "seed"}
+        s = synth.make_series(rng=c["seed"], **spec)
+        res = vasi.track_series([v.image for v in s.visits], weeks=list(s.weeks),
+                                site=_pipeline_site(c["site"]), modality=c["modality"])
+        _SERIES_RUNS[key] = (s, res)
+    return _SERIES_RUNS[key]
+
+
 def series_metrics(cases) -> dict:
     """Serial metrics: absolute error of % repigmentation (per visit after baseline) and
     registration corner error, when ``vasi.track_series`` exists; ``None`` otherwise."""
@@ -208,10 +224,7 @@ def series_metrics(cases) -> dict:
         return out
     rep_err, reg_err = [], []
     for c in cases:
-        spec = {k: v for k, v in c.items() if k != "seed"}
-        s = synth.make_series(rng=c["seed"], **spec)
-        res = vasi.track_series([v.image for v in s.visits], weeks=list(s.weeks), site=_pipeline_site(c["site"]),
-                                modality=c["modality"])
+        s, res = run_series(c)
         vis = res.visits.set_index("week")
         H, W = s.baseline.image.shape[:2]
         corners = np.array([[0, 0, 1], [W, 0, 1], [W, H, 1], [0, H, 1]], float)
@@ -265,11 +278,8 @@ def tracking_metrics(cases, quick: bool = False) -> dict:
     reg_mm, overall, per_patch, pat_ok, isl_err, bad, true_failed, series = [], [], [], [], [], [], [], []
     new_err = []
     for c in cases:
-        spec = {k: v for k, v in c.items() if k != "seed"}
-        s = synth.make_series(rng=c["seed"], **spec)
+        s, res = run_series(c)
         series.append(s)
-        res = vasi.track_series([v.image for v in s.visits], weeks=list(s.weeks),
-                                site=_pipeline_site(c["site"]), modality=c["modality"])
         base_t = s.baseline.truth.depig_mask_baseline
         roi0 = s.baseline.truth.roi_mask
         for i, v in enumerate(s.visits[1:], start=1):
@@ -360,10 +370,7 @@ def progression_metrics(cases) -> dict:
         return out
     rel, hit, tot = [], 0, 0
     for c in cases:
-        spec = {k: v for k, v in c.items() if k != "seed"}
-        s = synth.make_series(rng=c["seed"], **spec)
-        res = vasi.track_series([v.image for v in s.visits], weeks=list(s.weeks),
-                                site=_pipeline_site(c["site"]), modality=c["modality"])
+        s, res = run_series(c)
         for i, v in enumerate(s.visits[1:], start=1):
             row = res.visits[res.visits["visit_index"] == i].iloc[0]
             if not res.registrations[i] or math.isnan(row["new_depigmentation_px"]):

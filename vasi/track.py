@@ -246,6 +246,13 @@ def _photo_pair(baseline, followup):
     return b, f
 
 
+def _check_linear(image, name):
+    """``linear=True`` inputs are float linear RGB."""
+    if image.dtype.kind != "f":
+        raise InputError(f"linear=True needs {name} as float linear RGB in [0, 1]; got {image.dtype}. "
+                         f"Pass linear=False for an sRGB photo.")
+
+
 def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_px=None,
                 ring_mm=RING_MM, level: float = 0.5, linear: bool = False) -> np.ndarray:
     """New depigmentation that the two photos themselves confirm: the skin changed there.
@@ -294,9 +301,9 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
     """
     b, f = _photo_pair(baseline, followup)
     shape = f.shape[:2]
-    if linear and (f.dtype.kind != "f" or b.dtype.kind != "f"):
-        raise InputError(f"linear=True needs float linear-RGB photos in [0, 1]; got {b.dtype} and "
-                         f"{f.dtype}. Pass linear=False for sRGB photos.")
+    if linear:
+        _check_linear(b, "baseline")
+        _check_linear(f, "followup")
     new = check_mask(new_mask, shape, "new_mask")
     if not new.any():
         return new.copy()
@@ -490,9 +497,8 @@ class EnvelopeModel:
                  ring_mm=RING_MM, level=0.5, sigma_px=0.0, linear=False, flatten=True):
         b = check_image(baseline, "baseline")
         shape = b.shape[:2]
-        if linear and b.dtype.kind != "f":
-            raise InputError(f"linear=True needs a float linear-RGB baseline in [0, 1]; got "
-                             f"{b.dtype}. Pass linear=False for an sRGB photo.")
+        if linear:
+            _check_linear(b, "baseline")
         labels = np.asarray(labels)
         if labels.shape != shape or labels.dtype.kind not in "iu":
             raise InputError(f"labels must be an integer array of shape {shape}; got "
@@ -574,9 +580,8 @@ class EnvelopeModel:
             raise InputError(f"followup must be warped into baseline coordinates (shape "
                              f"{shape}); got {f.shape[:2]}. Use Registration.warp(followup).")
         valid = np.ones(shape, bool) if valid is None else check_mask(valid, shape, "valid")
-        if linear and f.dtype.kind != "f":
-            raise InputError(f"linear=True needs a float linear-RGB follow-up in [0, 1]; got "
-                             f"{f.dtype}. Pass linear=False for an sRGB photo.")
+        if linear:
+            _check_linear(f, "followup")
         # the follow-up's covered skin, less its 1-px rim (blended with the warp's border)
         covered = cv2.erode(np.ascontiguousarray(valid).view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
         uf = self._flat(_lin(f, self.sigma_px, linear), self._skin & covered)
