@@ -441,7 +441,8 @@ def track_series(
         segmentation is always used.
     envelope_kwargs : dict, optional
         Extra keyword arguments for :func:`vasi.track.envelope_masks` (``level``,
-        ``sigma_px``, ``ring_mm``, ``margin_px``).
+        ``sigma_px``, ``ring_mm``, ``margin_px``, ``normal_level``: ``"visit"`` by default
+        under a Wood's lamp, else ``"baseline"``).
     min_contrast_ratio : float
         With ``measure="envelope"``, baseline candidates whose colour contrast with their
         surroundings is below this fraction of the main patches' contrast are not tracked
@@ -571,7 +572,9 @@ def track_series(
         tol_w = max(1, int(round(tol_px * s_mean)))
         base_mask = _down(base_seg.mask & roi_b, max_side) & roi_w
         labels = label_patches(base_mask, min_area_px=min_w)
-        env_kw = dict(envelope_kwargs or {})
+        # under a Wood's lamp normal skin is nearly black: each visit's own ring is its level
+        env_kw = {"normal_level": "visit" if modality == "woods" else "baseline",
+                  **(envelope_kwargs or {})}
         if measure == "envelope":
             # one colour rule for baseline and follow-ups inside each patch envelope
             env_b = EnvelopeModel(pb.rgb, labels, roi=roi_w, mm_per_px=mm_w, **env_kw)

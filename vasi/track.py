@@ -26,10 +26,10 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage as ndi
 
-from ._validate import check_image, check_mask, check_positive, to_float
+from ._validate import check_choice, check_image, check_mask, check_positive, to_float
 from .color import srgb_to_linear
 from .errors import InputError
-from .reference import edt, region_box, shading
+from .reference import edt, region_box, sample, shading
 
 __all__ = ["Tracking", "label_patches", "track", "envelope_masks", "EnvelopeModel", "confirm_new"]
 
@@ -227,6 +227,12 @@ def track(
 #: in px when the photo has no scale.
 RING_MM = (3.0, 8.0)
 RING_PX = (10, 25)
+#: With ``normal_level="baseline"`` the change of light between two photos is measured on
+#: skin far from all patches within this distance of a patch's box (mm; px without a scale).
+LIGHT_MM = 25.0
+LIGHT_PX = 80
+#: How each follow-up's normal-skin level is set (see :class:`EnvelopeModel`).
+NORMAL_LEVELS = ("baseline", "visit")
 
 
 def _ring_px(ring_mm, mm_per_px):
@@ -315,7 +321,8 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
     cand = new[box]
     _, comp = cv2.connectedComponents(cand.view(np.uint8), connectivity=8)
     model = EnvelopeModel(f[box], comp.astype(np.int32), roi=roi[box] | cand, mm_per_px=mm_per_px,
-                          margin_px=0, ring_mm=ring_mm, level=level, linear=linear, flatten=False)
+                          margin_px=0, ring_mm=ring_mm, level=level, linear=linear, flatten=False,
+                          normal_level="visit")
     _, then = model.apply(b[box], linear=linear)
     out = np.zeros(shape, bool)
     out[box] = cand & ~(np.nan_to_num(then, nan=0.0) > level)
@@ -364,6 +371,11 @@ def _matched_projection(d, normal):
 RIDGE = 0.01
 
 
+def _median_ratio(u1, u0, mask):
+    """Per-channel median of ``u1 / u0`` over ``mask`` (an even sample of its pixels)."""
+    return np.median(sample(u1, mask) / np.maximum(sample(u0, mask), 1e-4), axis=0)
+
+
 def _lin(image, sigma, linear=False):
     """Linear RGB (float32, a new array) of an sRGB image, or of a linear one with
     ``linear=True``, denoised by a Gaussian of ``sigma`` px."""
@@ -389,6 +401,7 @@ def envelope_masks(
     ring_mm=RING_MM,
     level: float = 0.5,
     sigma_px: float = 0.0,
+    normal_level: str = "baseline",
     return_degree: bool = False,
 ):
     r"""Depigmented pixels inside each baseline patch envelope, at baseline and follow-up.
@@ -405,6 +418,13 @@ def envelope_masks(
     a limb darkens towards its outline, which one ring median cannot follow) and
     ``Sigma_ring`` the covariance of ``v`` on the ring, with a ridge of 1 % of its mean
     variance (the matched filter: brightness texture and hair count less than colour).
+    At a follow-up ``u_ring`` is the baseline ring's level times the change of light between
+    the two photos, measured on skin far from all patches near the patch
+    (``normal_level="baseline"``): the skin next to a patch (a lighter halo, the hypochromic
+    zone of trichrome vitiligo) moves with the border as the patch repigments, and a ring
+    re-measured at every visit would move the scale with it. ``normal_level="visit"`` takes
+    the ring's own median at every visit (Wood's lamp photos, where normal skin is nearly
+    black and its ratio between two photos measures noise and flare, not the light).
     ``t`` is 0 on normal skin and 1 at the baseline lesion colour, and a linear-light blend
     of the two maps to its fraction, so a pixel is depigmented where ``t > level`` (half-way
     by default, as the segmentation draws borders). Fine detail (perifollicular islands of
@@ -432,6 +452,9 @@ def envelope_masks(
     sigma_px : float
         Gaussian denoising of the linear image (px); 0 (default) keeps the smallest islands
         (any blur lowers their contrast below the half-way level).
+    normal_level : {"baseline", "visit"}
+        The follow-up's normal-skin level: the baseline ring carried over by the change of
+        light (default), or the ring re-measured at the follow-up (see above).
     return_degree : bool
         Also return the depigmentation degree maps ``t`` (float32, NaN outside envelopes).
 
@@ -458,7 +481,7 @@ def envelope_masks(
     """
     b, f = _photo_pair(baseline, followup)
     model = EnvelopeModel(b, labels, roi=roi, mm_per_px=mm_per_px, margin_px=margin_px,
-                          ring_mm=ring_mm, level=level, sigma_px=sigma_px)
+                          ring_mm=ring_mm, level=level, sigma_px=sigma_px, normal_level=normal_level)
     fmask, deg_f = model.apply(f, valid=valid, return_degree=return_degree)
     bmask, deg_b, contrast = model.baseline(valid=valid)
     if return_degree:
@@ -472,7 +495,8 @@ class EnvelopeModel:
     Everything that depends only on the baseline (envelopes, reference rings, cores, the
     per-patch contrast direction ``d``, the baseline degree ``t``) is computed here; each
     follow-up then costs one ring median and one projection per patch (:meth:`apply`).
-    Parameters as :func:`envelope_masks`; with ``linear=True`` the baseline is linear RGB in
+    Parameters as :func:`envelope_masks` (``normal_level`` too); with ``linear=True`` the
+    baseline is linear RGB in
     [0, 1] (as :meth:`apply`'s); ``flatten=False`` leaves out the shading correction (small
     patches, whose rings are close enough to share their shading).
 
@@ -494,7 +518,8 @@ class EnvelopeModel:
     """
 
     def __init__(self, baseline, labels, *, roi=None, mm_per_px=None, margin_px=None,
-                 ring_mm=RING_MM, level=0.5, sigma_px=0.0, linear=False, flatten=True):
+                 ring_mm=RING_MM, level=0.5, sigma_px=0.0, linear=False, flatten=True,
+                 normal_level="baseline"):
         b = check_image(baseline, "baseline")
         shape = b.shape[:2]
         if linear:
@@ -507,6 +532,7 @@ class EnvelopeModel:
         mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
         if margin_px is None:
             margin_px = max(2, int(round(0.75 / mm_per_px))) if mm_per_px else 2
+        check_choice(normal_level, NORMAL_LEVELS, "normal_level")
         r_in, r_out = _ring_px(ring_mm, mm_per_px)
         env = (_expand_labels(labels.astype(np.int32), margin_px) if margin_px > 0
                else labels.astype(np.int32))
@@ -514,11 +540,17 @@ class EnvelopeModel:
         self.shape, self.level, self.sigma_px = shape, float(level), float(sigma_px)
         self._flatten = bool(flatten)
         self.env = env
-        near_any = edt(labels == 0) <= r_in
+        dist = edt(labels == 0)
+        near_any = dist <= r_in
         self._skin = roi & ~near_any  # normal skin: the shading is learnt there
         self._roi = roi
         ub = self._flat(_lin(b, sigma_px, linear), self._skin)
-        self._patches = []  # (pid, box, E, ring, projection, d.d, baseline degree)
+        # skin beyond every ring (no halo, no trichrome rim) shows the change of light
+        self._far = roi & (dist > r_out) if normal_level == "baseline" else None
+        self._ub = ub if normal_level == "baseline" else None
+        self._light_pad = (max(r_out, int(round(LIGHT_MM / mm_per_px))) if mm_per_px
+                           else LIGHT_PX)
+        self._patches = []  # (pid, box, E, ring, ring level, projection, d.d, baseline degree)
         n = int(env.max()) if env.size else 0
         slices = ndi.find_objects(env)
         pad = r_out + 2
@@ -543,7 +575,22 @@ class EnvelopeModel:
             d = np.median(vb[core], axis=0)
             dd = float(d @ d)
             proj = _matched_projection(d, vb[ring]) if dd >= 1e-4 else None
-            self._patches.append((pid, box, E, ring, proj, dd, vb @ proj if proj is not None else None))
+            self._patches.append((pid, box, E, ring, ref_b, proj, dd,
+                                  vb @ proj if proj is not None else None))
+
+    def _light_change(self, uf, far, box, everywhere):
+        """Per-channel ratio follow-up / baseline over the skin ``far`` from all patches
+        within ``LIGHT_MM`` of ``box``, else over all of it (``everywhere``: a memo dict
+        for the whole photo's ratio); None when fewer than 100 such pixels."""
+        p = self._light_pad
+        near = (slice(max(box[0].start - p, 0), box[0].stop + p),
+                slice(max(box[1].start - p, 0), box[1].stop + p))
+        if np.count_nonzero(far[near]) >= 100:
+            return _median_ratio(uf[near], self._ub[near], far[near])
+        if "all" not in everywhere:
+            everywhere["all"] = (_median_ratio(uf, self._ub, far)
+                                 if np.count_nonzero(far) >= 100 else None)
+        return everywhere["all"]
 
     def _flat(self, lin, skin):
         """Linear RGB without its shading (:func:`vasi.reference.shading`): the skin near a
@@ -587,12 +634,18 @@ class EnvelopeModel:
         uf = self._flat(_lin(f, self.sigma_px, linear), self._skin & covered)
         fmask = np.zeros(shape, bool)
         deg_f = np.full(shape, np.nan, np.float32) if return_degree else None
-        for _pid, box, E, ring, proj, _dd, tb in self._patches:
+        far = None if self._far is None else self._far & covered
+        everywhere: dict = {}
+        for _pid, box, E, ring, ref_b, proj, _dd, tb in self._patches:
             vb_ok = valid[box]
             ring_f = ring & vb_ok
             if tb is None or ring_f.sum() < 20:
                 continue
-            ref_f = np.maximum(np.median(uf[box][ring_f], axis=0), 1e-4)
+            gain = None if far is None else self._light_change(uf, far, box, everywhere)
+            if gain is not None:  # the baseline ring's level in this photo's light
+                ref_f = np.maximum(ref_b * gain, 1e-4)
+            else:
+                ref_f = np.maximum(np.median(uf[box][ring_f], axis=0), 1e-4)
             tf = (uf[box] / ref_f - 1.0) @ proj
             fmask[box] |= E & (tf > self.level) & vb_ok
             if return_degree:
@@ -607,7 +660,7 @@ class EnvelopeModel:
         bmask = np.zeros(shape, bool)
         deg_b = np.full(shape, np.nan, np.float32)
         contrast = {}
-        for pid, box, E, ring, _d, dd, tb in self._patches:
+        for pid, box, E, ring, _r, _p, dd, tb in self._patches:
             if valid is not None and (ring & valid[box]).sum() < 20:
                 continue
             contrast[pid] = float(np.sqrt(dd))
