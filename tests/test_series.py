@@ -179,6 +179,21 @@ def test_public_names():
     assert vasi.track_series is track_series and vasi.SeriesResult is SeriesResult
 
 
+def test_normal_level_is_recorded_and_either_measures(series, result):
+    """The follow-ups' normal-skin level (baseline ring carried over in visible light) is in
+    the provenance; re-measuring each visit's ring measures this series as well."""
+    images, truths, Hs, rois, base = series
+    assert result.provenance["normal_level"] == "baseline"
+    res = track_series(images, weeks=[0, 12, 24], rois=rois, mm_per_px=0.25,
+                       masks=_own_masks(truths, Hs), with_patterns=False,
+                       envelope_kwargs={"normal_level": "visit"})
+    assert res.provenance["normal_level"] == "visit"
+    for k in (1, 2):
+        true_pct = 100 * (1 - (truths[k] & base).sum() / base.sum())
+        assert res.visits.loc[k, "repigmentation_pct"] == pytest.approx(true_pct, abs=4.0)
+        assert result.visits.loc[k, "repigmentation_pct"] == pytest.approx(true_pct, abs=4.0)
+
+
 @pytest.mark.parametrize("max_side", [210, 300])  # both reduce 420 px by 2 (integer factor)
 def test_reduced_working_resolution_matches_full(series, result, max_side):
     """Tracking at a working resolution below the photo's: same percentages, counts in

@@ -736,6 +736,7 @@ def track_series(
             "tolerance_px": tol_px,
             "roi_from_baseline": bool(roi_from_baseline),
             "measure": measure,
+            "normal_level": env_kw["normal_level"] if measure == "envelope" else None,
             "f_vasi_method": "per-patch baseline envelopes (relative HU), new depigmentation at level 1",
             "coordinates": "baseline",
             "working_shape": tuple(int(v) for v in shape_w),
