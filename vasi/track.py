@@ -494,11 +494,11 @@ class EnvelopeModel:
 
     Everything that depends only on the baseline (envelopes, reference rings, cores, the
     per-patch contrast direction ``d``, the baseline degree ``t``) is computed here; each
-    follow-up then costs one ring median and one projection per patch (:meth:`apply`).
-    Parameters as :func:`envelope_masks` (``normal_level`` too); with ``linear=True`` the
-    baseline is linear RGB in
-    [0, 1] (as :meth:`apply`'s); ``flatten=False`` leaves out the shading correction (small
-    patches, whose rings are close enough to share their shading).
+    follow-up then costs one median (of the change of light near the patch, or of its ring)
+    and one projection per patch (:meth:`apply`). Parameters as :func:`envelope_masks`
+    (``normal_level`` too); with ``linear=True`` the baseline is linear RGB in [0, 1] (as
+    :meth:`apply`'s); ``flatten=False`` leaves out the shading correction (small patches,
+    whose rings are close enough to share their shading).
 
     Attributes
     ----------
