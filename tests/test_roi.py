@@ -127,6 +127,22 @@ def test_woods_patch_at_skin_edge_stays_and_garment_at_frame_stays_out():
     assert r[45:195, 65:255].mean() > 0.97
 
 
+def test_woods_patch_merged_with_a_garment_keeps_its_part_inside_the_outline():
+    """A patch cut into the site's lower edge that touches a fluorescent garment along its
+    whole width (no neck between them) stays in, but for its last rows; the garment stays
+    out."""
+    rng = np.random.default_rng(7)
+    img = _noisy((240, 320), (14, 10, 24), 2.0, rng)  # dark room
+    img[40:200, 60:260] = _noisy((160, 200), (58, 44, 92), 3.0, rng)  # skin under UV
+    img[150:200, 150:190] = _noisy((50, 40), (175, 185, 235), 3.0, rng)  # patch at the lower edge
+    img[200:240, 40:280] = _noisy((40, 240), (185, 190, 240), 3.0, rng)  # garment at the frame
+    r = find_region(img, site="body", modality="woods")
+    assert r[150:200, 150:190].mean() > 0.8  # all but the rows at the garment's edge
+    assert r[152:188, 152:188].all()
+    assert r[205:240].mean() < 0.05
+    assert r[45:195, 65:255].mean() > 0.97
+
+
 def test_large_photo_gives_the_same_region_as_small():
     import cv2
 

@@ -454,6 +454,9 @@ def _join_patches(skin, depig, side, frame_out=False, bg_like=None):
         join |= acc
         join_frame |= (ok & at_frame)[lab_d]
         rest = rest & ~acc  # the failing components, split at necks next
+    notch, notch_frame = _notch_parts(rest, skin, grown, side, bg_like)
+    join |= notch
+    join_frame |= notch_frame
     out = _open_close(skin | join, side)
     return (out, out & join_frame) if frame_out else out
 
@@ -465,6 +468,29 @@ DEPIG_BG_DIST = 3.0
 #: Necks (disc radii, fractions of the working image's long side) at which a depigmented
 #: component that the skin does not enclose is split before its parts are judged again.
 DEPIG_NECK = (0.01, 0.02, 0.04)
+#: Radius (fraction of the working image's long side) of the disc that closes the skin's
+#: outline over a patch cut into it (see ``_notch_parts``).
+DEPIG_NOTCH = 0.09
+
+
+def _notch_parts(depig, skin, grown, side, bg_like=None):
+    """Parts of the components ``depig`` (which ``skin`` does not enclose) that lie inside the
+    skin's outline and that the skin encloses: ``(mask, mask of those at the frame)``.
+
+    A patch at the skin's edge can merge with a bright object beyond it (a fluorescent
+    garment under a Wood's lamp, a pale curtain) along a front as wide as itself, with no
+    neck to split them at. The skin closed by a disc of ``DEPIG_NOTCH`` x ``side`` fills the
+    notch the patch cuts into the outline; the patch's part inside it is judged like a part
+    split off at a neck (``grown``: the padded, grown skin of :func:`_enclosed`), and is not
+    explained by a background colour (``bg_like``)."""
+    part = depig & _close_disk(skin, DEPIG_NOTCH * side) if depig.any() else depig
+    if not part.any():
+        return part, part
+    n, lab, ok, at_frame = _enclosed(part, grown, strict=True)
+    if bg_like is not None and ok.any():
+        area = np.maximum(np.bincount(lab.ravel(), minlength=n), 1)
+        ok &= np.bincount(lab.ravel(), weights=bg_like.ravel(), minlength=n) / area < 0.5
+    return ok[lab], (ok & at_frame)[lab]
 
 
 def _enclosed(depig, grown, strict=False):
@@ -602,7 +628,10 @@ def _frame_patches_enclosed(blob, frame_p, side):
     frame (underwear under a Wood's lamp) borders the trunk on one side and the arms on
     two, so it passed. After the shape prior has dropped the arms, a garment below the
     trunk borders the site on one side only; a patch crossing the frame's edge is still
-    enclosed by the site's skin."""
+    enclosed by the site's skin.
+
+    Of a dropped component, the part inside the site's outline stays when the site's skin
+    encloses it (:func:`_notch_parts`)."""
     cand = frame_p & blob
     if not cand.any():
         return blob
@@ -620,7 +649,9 @@ def _frame_patches_enclosed(blob, frame_p, side):
     drop[0] = False
     if not drop.any():
         return blob
-    return _fill_holes(_largest(blob & ~drop[lab_d], _centre_weight(blob.shape)))
+    dropped = drop[lab_d]
+    dropped &= ~_notch_parts(dropped, blob & ~frame_p, grown, side)[0]
+    return _fill_holes(_largest(blob & ~dropped, _centre_weight(blob.shape)))
 
 
 #: Nails (not skin, SPEC.md): a finger is an appendage of the site's core (see
@@ -719,6 +750,16 @@ def _open_disk(m: np.ndarray, r: float) -> np.ndarray:
     ero = cv2.distanceTransform(m.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE) > r
     dil = cv2.distanceTransform((~ero).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE) <= r
     return dil & m.astype(bool)
+
+
+def _close_disk(m: np.ndarray, r: float) -> np.ndarray:
+    """Morphological closing by a disc of radius ``r`` px, by two distance transforms (the
+    frame is not part of ``m``: nothing is closed against it)."""
+    p = int(np.ceil(r)) + 1
+    mp = np.pad(m.astype(bool), p)
+    dil = cv2.distanceTransform((~mp).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE) <= r
+    out = cv2.distanceTransform(dil.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE) > r
+    return out[p:-p, p:-p]
 
 
 def _hull(m: np.ndarray) -> np.ndarray:
