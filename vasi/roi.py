@@ -15,7 +15,9 @@ image (long side ``WORK_SIDE`` px) and the result is upsampled to full resolutio
   yet still pink, not neutral (visible light), or fluorescing brighter than both the skin
   and the background (Wood's lamp), join the skin when their outline is mostly enclosed
   by skin -- so patches at the border of a limb or face stay inside, even on a white
-  background, while a bright garment at the frame's edge does not come in.
+  background, while a bright garment at the frame's edge does not come in. A patch merged
+  with such a garment along a front as wide as itself keeps its part inside the skin's
+  outline (``_notch_parts``).
 * **Body sites**: the skin component connected to the subject (centre-weighted), holes
   filled, with a shape prior: large appendages much thinner than the site itself (arms
   and neck beside a trunk, background joined through a narrow bridge) are cut off;
