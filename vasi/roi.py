@@ -756,7 +756,13 @@ def _open_disk(m: np.ndarray, r: float) -> np.ndarray:
 
 def _close_disk(m: np.ndarray, r: float) -> np.ndarray:
     """Morphological closing by a disc of radius ``r`` px, by two distance transforms (the
-    frame is not part of ``m``: nothing is closed against it)."""
+    frame is not part of ``m``: nothing is closed against it).
+
+    >>> m = np.zeros((20, 30), bool); m[5:15, 2:12] = m[5:15, 18:28] = m[5:7, 12:18] = True
+    >>> c = _close_disk(m, 4.0)   # the 6-px notch below the bridge is filled but for its mouth
+    >>> bool(c[10, 15]), bool(c[14, 15])
+    (True, False)
+    """
     p = int(np.ceil(r)) + 1
     mp = np.pad(m.astype(bool), p)
     dil = cv2.distanceTransform((~mp).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE) <= r
