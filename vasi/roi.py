@@ -448,10 +448,8 @@ def _join_patches(skin, depig, side, frame_out=False, bg_like=None):
         # patch at the frame: background pieces beside the skin border it on one side
         n, lab_d, ok, at_frame = _enclosed(part, grown, strict=rad > 0)
         if bg_like is not None and ok.any():
-            area = np.maximum(np.bincount(lab_d.ravel(), minlength=n), 1)
-            bgf = np.bincount(lab_d.ravel(), weights=bg_like.ravel(), minlength=n) / area
             hole = np.bincount(lab_d.ravel(), weights=outside.ravel(), minlength=n) == 0
-            ok &= (bgf < 0.5) | hole
+            ok &= _not_background(lab_d, n, bg_like) | hole
         acc = ok[lab_d]
         join |= acc
         join_frame |= (ok & at_frame)[lab_d]
@@ -490,9 +488,15 @@ def _notch_parts(depig, skin, grown, side, bg_like=None):
         return part, part
     n, lab, ok, at_frame = _enclosed(part, grown, strict=True)
     if bg_like is not None and ok.any():
-        area = np.maximum(np.bincount(lab.ravel(), minlength=n), 1)
-        ok &= np.bincount(lab.ravel(), weights=bg_like.ravel(), minlength=n) / area < 0.5
+        ok &= _not_background(lab, n, bg_like)
     return ok[lab], (ok & at_frame)[lab]
+
+
+def _not_background(lab, n, bg_like):
+    """Per label of ``lab`` (``n`` labels): True unless most of its pixels are explained by a
+    background colour (``bg_like``)."""
+    area = np.maximum(np.bincount(lab.ravel(), minlength=n), 1)
+    return np.bincount(lab.ravel(), weights=bg_like.ravel(), minlength=n) / area < 0.5
 
 
 def _enclosed(depig, grown, strict=False):
