@@ -236,3 +236,24 @@ def test_woods_patch_far_from_the_lamp_is_found_whole():
     far[:, :200] = False
     assert (seg.mask & far).sum() / far.sum() > 0.95
     assert (seg.mask & ~truth).sum() < 0.01 * truth.sum()
+
+
+@pytest.mark.parametrize("order,tol", [(0, None), (1, 0.04)])
+def test_illumination_field_continues_the_light_through_left_out_skin(order, tol):
+    # the normal skin's field is fitted where the reference is (weights) and read where it
+    # is not: inside patches and beyond the reference's edge. A light gradient must carry
+    # on there (a local plane); a local mean flattens it towards the nearer side.
+    from vasi.reference import smooth_field
+
+    ramp = np.tile(np.linspace(0.0, 1.0, 200), (100, 1)) + np.linspace(0.0, 0.5, 100)[:, None]
+    weights = np.ones_like(ramp)
+    weights[30:70, 60:140] = 0  # a patch left out of the reference
+    weights[:, 185:] = 0  # and skin past the reference's edge
+    field = smooth_field(ramp, weights, 10.0, fallback=0.5, order=order)
+    err = np.abs(field - ramp)
+    worst = max(err[30:70, 60:140].max(), err[:, 185:190].max())
+    if tol is None:  # the local mean (order 0) is the comparison: it cannot follow the light
+        assert worst > 0.06
+    else:
+        assert worst < tol
+        assert err[weights > 0].max() < tol

@@ -21,6 +21,11 @@ from .color import rgb_to_lab
 MIN_DPRIME = 2.5
 #: Use the local smoothness (melanin texture) as a third feature.
 USE_TEXTURE = True
+#: Order of the normal skin's illumination field (:func:`vasi.reference.smooth_field`): 1
+#: fits a local plane, so the field continues the light's gradient into the patches left
+#: out of the reference and over the region's edge (a lit forehead, a flash hot spot),
+#: where a local mean (0) stays at the darker neighbours' level.
+FIELD_ORDER = 1
 #: The depigmented level is this percentile of the patch cores along the depigmentation
 #: axis: soft-edged patches have partially depigmented cores, the fully depigmented skin
 #: is their upper part.
@@ -129,7 +134,8 @@ def _local_features(F, Fs, ref, user, size, sig, flat=False, fine=False):
         if flat:
             fld = np.float32(m_i)
         else:
-            fld = _ref.smooth_field(Fs[..., i], wts, (0.15 if i == 0 else 0.3) * size, fallback=m_i)
+            fld = _ref.smooth_field(Fs[..., i], wts, (0.15 if i == 0 else 0.3) * size, fallback=m_i,
+                                   order=FIELD_ORDER)
         out.append(np.ascontiguousarray(Fs[..., i] - fld, np.float32))
         if fine:
             out_fine.append(np.ascontiguousarray(F[..., i] - fld, np.float32))

@@ -293,7 +293,7 @@ def robust_stats(values: np.ndarray, max_n: int = 200_000) -> tuple[float, float
 
 
 def smooth_field(values: np.ndarray, weights: np.ndarray, sigma_px: float, *, fallback: float,
-                 grid: int = 96, prior: float = 1e-3) -> np.ndarray:
+                 grid: int = 96, prior: float = 1e-3, order: int = 0, ridge: float = 0.1) -> np.ndarray:
     """Smooth surface through ``values`` where ``weights`` > 0 (normalised convolution).
 
     Computed on a coarse grid (long side ``grid``) for speed and upsampled bilinearly.
@@ -301,10 +301,20 @@ def smooth_field(values: np.ndarray, weights: np.ndarray, sigma_px: float, *, fa
     weighted values and ``fallback`` counted with the weight ``prior`` (a weight density:
     0.05 means as much as 5 % of the neighbourhood's pixels at full weight).
 
+    ``order=0`` is that local (Gaussian-weighted) mean. ``order=1`` fits a local plane at
+    every point instead (first-order normalised convolution, Knutsson & Westin 1993), so a
+    gradient continues into gaps of the weights and past their edge (the slopes are
+    shrunk towards 0 by ``ridge``, a fraction of the local weight, where the data barely
+    constrain them).
+
     >>> v = np.tile(np.linspace(0, 1, 100, dtype=np.float32), (50, 1)); w = np.ones_like(v)
     >>> f = smooth_field(v, w, 5.0, fallback=0.5)
     >>> bool(abs(f[25, 50] - v[25, 50]) < 0.02)
     True
+    >>> w[:, 30:70] = 0                                  # a gap: the local mean flattens it,
+    >>> [round(float(smooth_field(v, w, 10.0, fallback=0.5, order=o)[25, 60] - v[25, 60]), 2)
+    ...  for o in (0, 1)]                                # the local plane follows the ramp
+    [0.15, 0.03]
     """
     h, w = values.shape
     g = min(1.0, grid / max(h, w))
@@ -312,10 +322,31 @@ def smooth_field(values: np.ndarray, weights: np.ndarray, sigma_px: float, *, fa
     wv = cv2.resize((values * weights).astype(np.float32), size, interpolation=cv2.INTER_AREA)
     ww = cv2.resize(weights.astype(np.float32), size, interpolation=cv2.INTER_AREA)
     s = max(sigma_px * g, 0.5)
-    num = cv2.GaussianBlur(wv, (0, 0), s, borderType=cv2.BORDER_REPLICATE)
-    den = cv2.GaussianBlur(ww, (0, 0), s, borderType=cv2.BORDER_REPLICATE)
-    field = (num + np.float32(prior * fallback)) / (den + np.float32(prior))
-    return cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR)
+
+    def blur(a):
+        return cv2.GaussianBlur(np.asarray(a, np.float32), (0, 0), s, borderType=cv2.BORDER_REPLICATE)
+
+    num, den = blur(wv), blur(ww)
+    if order == 0:
+        field = (num + np.float32(prior * fallback)) / (den + np.float32(prior))
+    else:
+        num, den = num.astype(np.float64), den.astype(np.float64)
+        # weighted moments about each grid point (x, y in units of sigma), then the 3 x 3
+        # normal equations of the local plane v = a + b dx + c dy; the field is its a
+        y, x = np.mgrid[0:size[1], 0:size[0]] / s
+        sx, sy = blur(ww * x).astype(np.float64), blur(ww * y).astype(np.float64)
+        sxx = blur(ww * x * x) - 2 * x * sx + x * x * den
+        syy = blur(ww * y * y) - 2 * y * sy + y * y * den
+        sxy = blur(ww * x * y) - x * sy - y * sx + x * y * den
+        svx, svy = blur(wv * x) - x * num, blur(wv * y) - y * num
+        sx, sy = sx - x * den, sy - y * den
+        s0 = den + prior
+        r = ridge * s0
+        normal = np.stack([np.stack([s0, sx, sy], -1), np.stack([sx, sxx + r, sxy], -1),
+                           np.stack([sy, sxy, syy + r], -1)], -2)
+        rhs = np.stack([num + prior * fallback, svx, svy], -1)[..., None]
+        field = np.linalg.solve(normal, rhs)[..., 0, 0]
+    return cv2.resize(field.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 #: Width of the band along a region's outline whose shading is modelled on its own, as a
