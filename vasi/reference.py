@@ -341,11 +341,10 @@ def smooth_field(values: np.ndarray, weights: np.ndarray, sigma_px: float, *, fa
         svx, svy = blur(wv * x) - x * num, blur(wv * y) - y * num
         sx, sy = sx - x * den, sy - y * den
         s0 = den + prior
-        r = ridge * s0
-        normal = np.stack([np.stack([s0, sx, sy], -1), np.stack([sx, sxx + r, sxy], -1),
-                           np.stack([sy, sxy, syy + r], -1)], -2)
-        rhs = np.stack([num + prior * fallback, svx, svy], -1)[..., None]
-        field = np.linalg.solve(normal, rhs)[..., 0, 0]
+        sxx, syy = sxx + ridge * s0, syy + ridge * s0
+        # Cramer's rule for the first unknown (the symmetric system is positive definite)
+        m0, m1, m2 = sxx * syy - sxy * sxy, sx * syy - sxy * sy, sx * sxy - sxx * sy
+        field = ((num + prior * fallback) * m0 - svx * m1 + svy * m2) / (s0 * m0 - sx * m1 + sy * m2)
     return cv2.resize(field.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
