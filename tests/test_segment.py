@@ -257,3 +257,10 @@ def test_illumination_field_continues_the_light_through_left_out_skin(order, tol
     else:
         assert worst < tol
         assert err[weights > 0].max() < tol
+
+
+def test_illumination_field_order_is_checked():
+    from vasi.reference import smooth_field
+
+    with pytest.raises(InputError, match="order"):
+        smooth_field(np.zeros((10, 10)), np.ones((10, 10)), 2.0, fallback=0.0, order=2)

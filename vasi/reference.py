@@ -20,7 +20,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ._validate import check_image, check_mask, to_float
+from ._validate import check_choice, check_image, check_mask, to_float
 
 __all__ = ["BoxMap", "edt", "outline_distance", "reference_skin", "region_box", "robust_stats", "sample",
            "shading", "smooth_field", "working_image"]
@@ -316,6 +316,7 @@ def smooth_field(values: np.ndarray, weights: np.ndarray, sigma_px: float, *, fa
     ...  for o in (0, 1)]                                # the local plane follows the ramp
     [0.15, 0.03]
     """
+    check_choice(order, (0, 1), "order")
     h, w = values.shape
     g = min(1.0, grid / max(h, w))
     size = (max(2, int(round(w * g))), max(2, int(round(h * g))))
