@@ -314,3 +314,22 @@ def test_pale_background_specks_between_fingers_stay_out():
     assert _iou(r, t) > 0.93
     assert (r & ~t).sum() < 0.05 * t.sum()
     assert (ph.truth.depig_mask & r).sum() >= 0.95 * ph.truth.depig_mask.sum()
+
+
+def test_face_found_by_the_detector_keeps_its_outline_when_the_skin_leaks():
+    # a dark face under a Wood's lamp in front of a fluorescent (light) wall: the skin blob
+    # runs into the wall and its "face outline" is nowhere near the face the detector found;
+    # the detected box's proportions are used instead of that outline
+    from vasi.roi import _same_face
+
+    ph = make_photo(rng=700071, skin_type="VI", modality="woods", site="face", shape=(900, 1200),
+                    background="light", marker=True)
+    r, method = find_region(ph.image, site="face", modality="woods", return_method=True)
+    assert method == "face detector"
+    assert _iou(r, ph.truth.roi_mask) > 0.5
+    assert (r & ~ph.truth.roi_mask).sum() < 0.5 * ph.truth.roi_mask.sum()
+    # the test itself: same centre, eye line and width within the tolerances
+    box = (100.0, 80.0, 60.0)
+    assert _same_face((105.0, 84.0, 0.5 * 1.04 * 66.0, 0, 0, 0, None), box)
+    assert not _same_face((140.0, 84.0, 0.5 * 1.04 * 66.0, 0, 0, 0, None), box)  # off centre
+    assert not _same_face((100.0, 80.0, 0.5 * 1.04 * 130.0, 0, 0, 0, None), box)  # twice as wide

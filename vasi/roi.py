@@ -1067,12 +1067,31 @@ def _face_small(srgb, lin, modality, cw, face=None):
     proportions when the features do not show."""
     blob = _largest(_skin_small(srgb, lin, modality, cw), cw)
     oval = _face_oval(blob) if blob.sum() >= 100 else None  # None: no face-like outline
-    if oval is None and face is not None:
+    if face is not None:
         r, c, size = face  # a frontal-face box: eyes ~12 % of its size above its centre
         ey = r - 0.12 * size
+        if oval is not None and not _same_face(oval, (c, ey, size)):
+            oval = None  # the blob's "face" is not the detected one (skin leaked to the background)
+    if oval is None and face is not None:
         oval = (c, ey, 0.5 * FACE_SIDE * size, FACE_UP * size, FACE_DOWN * size, 0.45 * size,
                 (np.array([ey, c - 0.225 * size]), np.array([ey, c + 0.225 * size])))
     return blob, oval
+
+
+#: An outline found in the skin blob and a detector's face box describe the same face when
+#: their centres (and eye lines) are within this fraction of the box's size and their
+#: widths within this factor of each other.
+SAME_FACE_SHIFT = 0.25
+SAME_FACE_SCALE = 1.5
+
+
+def _same_face(oval, box) -> bool:
+    """Whether the outline ``oval`` (of :func:`_face_oval`) agrees with a detected face
+    ``box`` given as (centre column, eye row, size), all in working px."""
+    c, ey, size = box
+    width = oval[2] / (0.5 * FACE_SIDE)
+    return (abs(oval[0] - c) <= SAME_FACE_SHIFT * size and abs(oval[1] - ey) <= SAME_FACE_SHIFT * size
+            and 1.0 / SAME_FACE_SCALE <= width / size <= SAME_FACE_SCALE)
 
 
 def _logy(lin):
