@@ -14,9 +14,10 @@ Method ``"relative"`` (default, visible light and Wood's lamp):
    apart) the more pigmented mode is taken, so a mostly depigmented region (extensive
    vitiligo) still gets the right reference; a user point or mask overrides it. Medians and
    spreads are taken on an even sample of at most 5 000 pixels.
-3. Smooth fields through the reference skin's features (normalised convolution) remove
-   shading and illumination gradients; residuals are standardised by the reference skin's
-   robust spread (MAD).
+3. Smooth fields through the reference skin's features remove shading and illumination
+   gradients: local planes (first-order normalised convolution, ``FIELD_ORDER``), which
+   carry the light's gradient on into the patches left out of the reference and past its
+   edge; residuals are standardised by the reference skin's robust spread (MAD).
 4. Two levels (:mod:`vasi.levels`): the depigmented level comes from the cores of
    candidate patches (a spatial isodata iteration, Otsu- or 3-sigma-seeded), the direction
    in feature space is the Fisher direction of cores against normal skin (signs clipped to
