@@ -264,3 +264,22 @@ def test_illumination_field_order_is_checked():
 
     with pytest.raises(InputError, match="order"):
         smooth_field(np.zeros((10, 10)), np.ones((10, 10)), 2.0, fallback=0.0, order=2)
+
+
+def test_very_light_skin_in_visible_light_is_flagged():
+    # ITA > 55 degrees ("very light", Fitzpatrick I): depigmentation barely shows without a
+    # Wood's lamp; the flag says so. Light-brown skin and Wood's lamp photos are not flagged.
+    from vasi.color import ita_degrees
+    from vasi.segment import VERY_LIGHT_FLAG
+
+    fair, _ = _drawn(skin=(236, 205, 188), patch=(244, 232, 226))
+    tan, _ = _drawn()
+    seg_fair = segment(fair, modality="visible")
+    assert ita_degrees(np.array(seg_fair.reference_lab)) > 55
+    assert VERY_LIGHT_FLAG in seg_fair.flags
+    assert VERY_LIGHT_FLAG not in segment(tan, modality="visible").flags
+    assert VERY_LIGHT_FLAG not in segment(fair, modality="woods").flags
+    # a washed-out photo of darker skin is flagged overexposed, not very light
+    washed = np.clip(tan.astype(float) * 1.9, 0, 255).astype(np.uint8)
+    flags = segment(washed, modality="visible").flags
+    assert "overexposed" in flags and VERY_LIGHT_FLAG not in flags
