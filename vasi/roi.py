@@ -1064,7 +1064,8 @@ def _auto_region(arr, site, modality):
 def _face_small(srgb, lin, modality, cw, face=None):
     """Skin blob and face outline at working resolution (outline None when not found).
     With a detected ``face`` box (row, col, size) the outline falls back to the box's
-    proportions when the features do not show."""
+    proportions when the features do not show, or when they give a different face
+    (:func:`_same_face`)."""
     blob = _largest(_skin_small(srgb, lin, modality, cw), cw)
     oval = _face_oval(blob) if blob.sum() >= 100 else None  # None: no face-like outline
     if face is not None:
