@@ -768,10 +768,7 @@ def _close_disk(m: np.ndarray, r: float) -> np.ndarray:
     (True, False)
     """
     p = int(np.ceil(r)) + 1
-    mp = np.pad(m.astype(bool), p)
-    dil = cv2.distanceTransform((~mp).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE) <= r
-    out = cv2.distanceTransform(dil.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE) > r
-    return out[p:-p, p:-p]
+    return ~_open_disk(~np.pad(m.astype(bool), p), r)[p:-p, p:-p]  # closing: the dual
 
 
 def _hull(m: np.ndarray) -> np.ndarray:
@@ -1071,11 +1068,10 @@ def _face_small(srgb, lin, modality, cw, face=None):
     if face is not None:
         r, c, size = face  # a frontal-face box: eyes ~12 % of its size above its centre
         ey = r - 0.12 * size
-        if oval is not None and not _same_face(oval, (c, ey, size)):
-            oval = None  # the blob's "face" is not the detected one (skin leaked to the background)
-    if oval is None and face is not None:
-        oval = (c, ey, 0.5 * FACE_SIDE * size, FACE_UP * size, FACE_DOWN * size, 0.45 * size,
-                (np.array([ey, c - 0.225 * size]), np.array([ey, c + 0.225 * size])))
+        # no outline, or the blob's "face" is not the detected one (skin leaked to the background)
+        if oval is None or not _same_face(oval, (c, ey, size)):
+            oval = (c, ey, 0.5 * FACE_SIDE * size, FACE_UP * size, FACE_DOWN * size, 0.45 * size,
+                    (np.array([ey, c - 0.225 * size]), np.array([ey, c + 0.225 * size])))
     return blob, oval
 
 

@@ -20,6 +20,7 @@ Pixels the follow-up photo does not cover (``valid`` False) are left out of ever
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -371,6 +372,19 @@ def _matched_projection(d, normal):
 RIDGE = 0.01
 
 
+class _Patch(NamedTuple):
+    """What :class:`EnvelopeModel` keeps of one baseline patch."""
+
+    pid: int
+    box: tuple  # (rows, cols) slices around the envelope and its ring
+    envelope: np.ndarray  # bool, in ``box``
+    ring: np.ndarray  # bool, in ``box``: the local normal skin
+    ring_level: np.ndarray  # (3,) the ring's median linear RGB at baseline
+    projection: np.ndarray | None  # matched filter; None when the patch has no contrast
+    contrast2: float  # d . d
+    degree: np.ndarray | None  # baseline degree t in ``box``
+
+
 def _median_ratio(u1, u0, mask):
     """Per-channel median of ``u1 / u0`` over ``mask`` (an even sample of its pixels)."""
     return np.median(sample(u1, mask) / np.maximum(sample(u0, mask), 1e-4), axis=0)
@@ -550,7 +564,7 @@ class EnvelopeModel:
         self._ub = ub if normal_level == "baseline" else None
         self._light_pad = (max(r_out, int(round(LIGHT_MM / mm_per_px))) if mm_per_px
                            else LIGHT_PX)
-        self._patches = []  # (pid, box, E, ring, ring level, projection, d.d, baseline degree)
+        self._patches: list[_Patch] = []
         n = int(env.max()) if env.size else 0
         slices = ndi.find_objects(env)
         pad = r_out + 2
@@ -575,8 +589,8 @@ class EnvelopeModel:
             d = np.median(vb[core], axis=0)
             dd = float(d @ d)
             proj = _matched_projection(d, vb[ring]) if dd >= 1e-4 else None
-            self._patches.append((pid, box, E, ring, ref_b, proj, dd,
-                                  vb @ proj if proj is not None else None))
+            self._patches.append(_Patch(pid, box, E, ring, ref_b, proj, dd,
+                                        vb @ proj if proj is not None else None))
 
     def _light_change(self, uf, far, box, everywhere):
         """Per-channel ratio follow-up / baseline over the skin ``far`` from all patches
@@ -636,17 +650,18 @@ class EnvelopeModel:
         deg_f = np.full(shape, np.nan, np.float32) if return_degree else None
         far = None if self._far is None else self._far & covered
         everywhere: dict = {}
-        for _pid, box, E, ring, ref_b, proj, _dd, tb in self._patches:
+        for p in self._patches:
+            box, E = p.box, p.envelope
             vb_ok = valid[box]
-            ring_f = ring & vb_ok
-            if tb is None or ring_f.sum() < 20:
+            ring_f = p.ring & vb_ok
+            if p.degree is None or ring_f.sum() < 20:
                 continue
             gain = None if far is None else self._light_change(uf, far, box, everywhere)
             if gain is not None:  # the baseline ring's level in this photo's light
-                ref_f = np.maximum(ref_b * gain, 1e-4)
+                ref_f = np.maximum(p.ring_level * gain, 1e-4)
             else:
                 ref_f = np.maximum(np.median(uf[box][ring_f], axis=0), 1e-4)
-            tf = (uf[box] / ref_f - 1.0) @ proj
+            tf = (uf[box] / ref_f - 1.0) @ p.projection
             fmask[box] |= E & (tf > self.level) & vb_ok
             if return_degree:
                 deg_f[box][E & vb_ok] = tf[E & vb_ok]
@@ -660,12 +675,13 @@ class EnvelopeModel:
         bmask = np.zeros(shape, bool)
         deg_b = np.full(shape, np.nan, np.float32)
         contrast = {}
-        for pid, box, E, ring, _r, _p, dd, tb in self._patches:
-            if valid is not None and (ring & valid[box]).sum() < 20:
+        for p in self._patches:
+            box, E = p.box, p.envelope
+            if valid is not None and (p.ring & valid[box]).sum() < 20:
                 continue
-            contrast[pid] = float(np.sqrt(dd))
-            if tb is None:
+            contrast[p.pid] = float(np.sqrt(p.contrast2))
+            if p.degree is None:
                 continue
-            bmask[box] |= E & (tb > self.level)
-            deg_b[box][E] = tb[E]
+            bmask[box] |= E & (p.degree > self.level)
+            deg_b[box][E] = p.degree[E]
         return bmask, deg_b, contrast
