@@ -333,3 +333,45 @@ def test_face_found_by_the_detector_keeps_its_outline_when_the_skin_leaks():
     assert _same_face((105.0, 84.0, 0.5 * 1.04 * 66.0, 0, 0, 0, None), box)
     assert not _same_face((140.0, 84.0, 0.5 * 1.04 * 66.0, 0, 0, 0, None), box)  # off centre
     assert not _same_face((100.0, 80.0, 0.5 * 1.04 * 130.0, 0, 0, 0, None), box)  # twice as wide
+
+
+def _limb_with_patch(skin_rgb, patch_axes, background=(22, 20, 24)):
+    """A limb-like skin ellipse on a plain background with a depigmented patch at the centre
+    of the frame (where the skin colour is seeded)."""
+    rng = np.random.default_rng(5)
+    img = np.empty((300, 400, 3), np.float32)
+    img[:] = background
+    skin = np.zeros((300, 400), np.uint8)
+    cv2.ellipse(skin, (200, 150), (190, 80), 0, 0, 360, 1, -1)
+    patch = np.zeros_like(skin)
+    cv2.ellipse(patch, (200, 150), patch_axes, 20, 0, 360, 1, -1)
+    skin, patch = skin.astype(bool), patch.astype(bool) & skin.astype(bool)
+    img[skin] = skin_rgb
+    img[patch] = (228, 184, 168)
+    img = cv2.GaussianBlur(img + rng.normal(0, 3, img.shape).astype(np.float32), (0, 0), 1.0)
+    return np.clip(img, 0, 255).astype(np.uint8), skin, patch
+
+
+@pytest.mark.parametrize("skin_rgb,patch_axes,background", [
+    ((118, 78, 58), (95, 60), (22, 20, 24)),     # a large patch: the centre is all patch
+    ((118, 78, 58), (40, 40), (140, 100, 70)),   # a small one, on a skin-hued (wood) background
+    ((70, 45, 35), (40, 40), (200, 200, 205)),   # darker skin, light background
+])
+def test_body_region_keeps_the_normal_skin_around_a_central_patch(skin_rgb, patch_axes, background):
+    # the skin colour is seeded at the centre of the frame: a depigmented patch there was
+    # taken for the skin, and the region was the patch alone (IoU 0.38 / 0.11 / 0.11)
+    img, skin, patch = _limb_with_patch(skin_rgb, patch_axes, background)
+    r = find_region(img, site="body")
+    assert _iou(r, skin) > 0.9
+    assert (r & patch).sum() > 0.98 * patch.sum()
+
+
+def test_body_region_seeds_the_skin_on_the_pigmented_mode():
+    # a type V forearm whose central seed pixels are half patch, half normal skin: the
+    # skin model spanned both and the region was the patch (IoU 0.27); the seed is now the
+    # more pigmented of two clearly separated modes
+    ph = make_photo(rng=700066, skin_type="V", site="forearm", modality="visible",
+                    background="dark", shape=(900, 1200), marker=False, chart=False, repigmented=0.0)
+    r = find_region(ph.image, site="body")
+    assert _iou(r, ph.truth.roi_mask) > 0.9
+    assert (r & ph.truth.depig_mask).sum() > 0.95 * ph.truth.depig_mask.sum()

@@ -321,25 +321,41 @@ def test_region_and_marker_cards_found_once_per_photo(monkeypatch):
     assert np.array_equal(region, user) and method == "user" and cards is None
 
 
-def test_followups_ahead_in_a_thread_give_the_same_result():
+def test_followups_ahead_in_a_thread_give_the_same_result(monkeypatch):
     # with more than one OpenCV thread the follow-ups' regions and registrations run in a
-    # background thread: the same numbers as in one thread, and errors still surface
+    # background thread: the same numbers as computed on demand in this thread, and errors
+    # still surface
+    import vasi.series as series_mod
+
+    class OnDemand(series_mod._Ahead):
+        def __init__(self, fn, keys, *, background):
+            super().__init__(fn, keys, background=False)
+
     ser = vasi.synth.make_series(rng=500_202, site="forearm", skin_type="IV", shape=(300, 400),
                                  weeks=(0, 12, 24), response=0.6)
     imgs = [v.image for v in ser.visits]
     n_threads = cv2.getNumThreads()
     out = {}
     try:
-        for k in (1, 2):
+        for k, how in ((2, "ahead"), (2, "on demand"), (1, "one thread")):
             cv2.setNumThreads(k)
-            out[k] = track_series(imgs, weeks=list(ser.weeks), site="body")
-            bad_roi = [None, np.ones((5, 5), bool), None]
-            with pytest.raises(InputError):
-                track_series(imgs, weeks=list(ser.weeks), site="body", rois=bad_roi)
+            with monkeypatch.context() as m:
+                if how == "on demand":
+                    m.setattr(series_mod, "_Ahead", OnDemand)
+                out[how] = track_series(imgs, weeks=list(ser.weeks), site="body")
+                bad_roi = [None, np.ones((5, 5), bool), None]
+                with pytest.raises(InputError):
+                    track_series(imgs, weeks=list(ser.weeks), site="body", rois=bad_roi)
     finally:
         cv2.setNumThreads(n_threads)
-    assert out[1].visits["registered"].all()
-    pd.testing.assert_frame_equal(out[1].visits, out[2].visits)
-    pd.testing.assert_frame_equal(out[1].patches, out[2].patches)
-    assert all(np.array_equal(a.transform, b.transform)
-               for a, b in zip(out[1].registrations[1:], out[2].registrations[1:], strict=True))
+    a, b = out["ahead"], out["on demand"]
+    assert a.visits["registered"].all()
+    pd.testing.assert_frame_equal(a.visits, b.visits, check_exact=True)
+    pd.testing.assert_frame_equal(a.patches, b.patches, check_exact=True)
+    assert all(np.array_equal(x.transform, y.transform)
+               for x, y in zip(a.registrations[1:], b.registrations[1:], strict=True))
+    # OpenCV's own thread count changes float32 rounding in the last bit only (degree maps
+    # within 1e-6): the percentages agree to well under a thousandth of a point
+    c = out["one thread"]
+    pd.testing.assert_frame_equal(a.visits, c.visits, check_exact=False, atol=1e-3, rtol=0)
+    pd.testing.assert_frame_equal(a.patches, c.patches, check_exact=False, atol=1e-3, rtol=0)

@@ -105,17 +105,9 @@ def _initial_reference(F, core):
     The test uses the colour feature (melanin or fluorescence axis), which shading does not
     change, and asks the two Otsu modes to stand ``BIMODAL_SEPARATION`` pooled robust
     standard deviations apart (a single normal distribution split by Otsu gives ~2.7)."""
-    Fc = _ref.sample(F, core)
-    col = Fc[:, 1]
-    if np.ptp(col) > 0:
-        t = float(filters.threshold_otsu(col))
-        lo, hi = col[col <= t], col[col > t]
-        if min(lo.size, hi.size) > max(50, 0.05 * col.size):
-            m_lo, s_lo = _ref.robust_stats(lo)
-            m_hi, s_hi = _ref.robust_stats(hi)
-            pooled = np.sqrt(0.5 * (s_lo**2 + s_hi**2))
-            if m_hi - m_lo > BIMODAL_SEPARATION * max(pooled, 1e-3):
-                return core & (F[..., 1] <= t)
+    t = _ref.bimodal_split(_ref.sample(F, core)[:, 1], BIMODAL_SEPARATION)
+    if t is not None:
+        return core & (F[..., 1] <= t)
     return core.copy()
 
 

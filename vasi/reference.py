@@ -22,7 +22,7 @@ import numpy as np
 
 from ._validate import check_choice, check_image, check_mask, to_float
 
-__all__ = ["BoxMap", "edt", "outline_distance", "reference_skin", "region_box", "robust_stats", "sample",
+__all__ = ["BoxMap", "edt", "outline_distance", "reference_skin", "region_box", "robust_stats", "bimodal_split", "sample",
            "shading", "smooth_field", "working_image"]
 
 _EPS = 2e-3  # linear-light floor (about sRGB 10/255) so logs of black stay finite
@@ -290,6 +290,34 @@ def robust_stats(values: np.ndarray, max_n: int = 200_000) -> tuple[float, float
     m = float(np.median(v))
     s = 1.4826 * float(np.median(np.abs(v - m)))
     return m, s
+
+
+def bimodal_split(values: np.ndarray, separation: float = 4.0, min_share: float = 0.05,
+                  min_n: int = 50) -> float | None:
+    """Otsu threshold of a 1-D sample when it is clearly bimodal, else None.
+
+    Clearly bimodal: the two Otsu classes each hold more than ``max(min_n, min_share x n)``
+    values and their medians stand ``separation`` pooled robust standard deviations
+    (:func:`robust_stats`) apart -- a single normal distribution split by Otsu gives ~2.7.
+
+    >>> rng = np.random.default_rng(0)
+    >>> two = np.r_[rng.normal(0.0, 1.0, 800), rng.normal(8.0, 1.0, 200)]
+    >>> 2.0 < bimodal_split(two) < 6.0, bimodal_split(rng.normal(0.0, 1.0, 1000))
+    (True, None)
+    """
+    from skimage.filters import threshold_otsu
+
+    v = np.asarray(values).ravel()
+    if v.size < 2 * min_n or np.ptp(v) <= 0:
+        return None
+    t = float(threshold_otsu(v))
+    lo, hi = v[v <= t], v[v > t]
+    if min(lo.size, hi.size) <= max(min_n, min_share * v.size):
+        return None
+    m_lo, s_lo = robust_stats(lo)
+    m_hi, s_hi = robust_stats(hi)
+    pooled = np.sqrt(0.5 * (s_lo**2 + s_hi**2))
+    return t if m_hi - m_lo > separation * max(pooled, 1e-3) else None
 
 
 def smooth_field(values: np.ndarray, weights: np.ndarray, sigma_px: float, *, fallback: float,

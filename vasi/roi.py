@@ -52,8 +52,10 @@ import logging
 import cv2
 import numpy as np
 
+from . import reference as _ref
 from ._validate import MODALITIES, check_choice, check_image, check_mask, to_float
 from .calibrate import marker_boxes
+from .levels import BIMODAL_SEPARATION
 
 __all__ = ["find_region", "region_flags", "skin_mask", "SITES", "REGION_METHODS",
            "NO_FACE_OUTLINE"]
@@ -219,6 +221,11 @@ DEPIG_CONTACT = 0.3
 DEPIG_CONTACT_FRAME = 0.6
 #: Depigmented skin is at least this many robust SDs bluer (log B/R) than the skin.
 DEPIG_MEL = 2.0
+#: Body sites: the centre's skin colour was a patch when at least ``SURROUND_SHARE`` of
+#: the band around its blob is clearly more pigmented skin-hued colour, and that colour
+#: covers less than ``SURROUND_FRAME`` of the frame's border (it is not the background).
+SURROUND_SHARE = 0.5
+SURROUND_FRAME = 0.25
 
 
 def _kmeans(x: np.ndarray, k: int, iters: int = 6):
@@ -336,17 +343,33 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
     def zs(c, sp):
         return [(f - ci) * np.float32(1.0 / si) for f, ci, si in zip(feats, c, sp, strict=True)]
 
-    centre, spread = model(sel)
-    z = zs(centre, spread)
-    near = sel & (z[0] * z[0] + z[1] * z[1] + z[2] * z[2] < 2.5 ** 2)
-    if near.sum() > 50:  # once more on the seeds close to the centre (drops background)
-        centre, spread = model(near)
+    def fit(sel):
+        centre, spread = model(sel)
         z = zs(centre, spread)
-    ref = near if near.sum() > 50 else sel
-    zy = z[2]
-    zl = np.where(zy < 0, zy * np.float32(1.0 / SHADE), zy)
-    dist2 = z[0] * z[0] + z[1] * z[1] + zl * zl
+        near = sel & (z[0] * z[0] + z[1] * z[1] + z[2] * z[2] < 2.5 ** 2)
+        if near.sum() > 50:  # once more on the seeds close to the centre (drops background)
+            centre, spread = model(near)
+            z = zs(centre, spread)
+        zl = np.where(z[2] < 0, z[2] * np.float32(1.0 / SHADE), z[2])
+        dist2 = z[0] * z[0] + z[1] * z[1] + zl * zl
+        return z, (near if near.sum() > 50 else sel), dist2
+
+    mel = b_g - r_g  # melanin axis: up = less melanin
+    if body and modality != "woods":  # a large patch in the centre (extensive vitiligo):
+        # the skin is the more pigmented mode when the seeds are clearly bimodal (faces
+        # are not split: lips and brows make their own mode)
+        ms_ = mel[sel]
+        t = _ref.bimodal_split(ms_[:: max(1, ms_.size // 20_000)], BIMODAL_SEPARATION)
+        if t is not None and (sel & (mel <= t)).sum() >= 50:
+            sel = sel & (mel <= t)
+    z, ref, dist2 = fit(sel)
     skin = dist2 < SKIN_DIST ** 2
+    if body and modality != "woods":
+        around = _pigmented_surround(skin, sel, prior, mel, ref, side)
+        if around is not None:  # the centre was a patch: the skin is what surrounds it
+            z, ref, dist2 = fit(around)
+            skin = dist2 < SKIN_DIST ** 2
+    zy = z[2]
     e = max(2, int(round(0.04 * min(h, w))))
     bc, bs = _background_model(np.dstack(z), e, shade=body)
     if len(bc):  # Gaussian log-likelihood ratio, skin vs each background colour
@@ -369,7 +392,6 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
                 zmin = max(zmin, float(c[2] + 2.0 * s[2]))
         depig = (zy > zmin) & (L > float(np.median(L[ref])) + 3)
     else:
-        mel = b_g - r_g
         mr = mel[ref]
         m0 = float(np.median(mr))
         ms = max(1.4826 * float(np.median(np.abs(mr - m0))), SPREAD_FLOOR[0])
@@ -383,6 +405,47 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
     depig = depig.astype(bool)
     bg_like = _bg_like(z, bc, bs, depig, cand, e) if body else None
     return _join_patches(skin, depig, side, at_frame, bg_like)
+
+
+def _pigmented_surround(skin, sel, prior, mel, ref, side):
+    """Seed pixels of the normal skin around a depigmented patch that filled the centre of
+    the frame, or None.
+
+    The skin colour is seeded at the centre of the frame; on a limb with extensive
+    vitiligo the centre may be one large patch, and the normal skin would then be taken
+    for something else. The seed was a patch when the skin-hued pixels just outside its
+    blob (a band ``side / 40`` px wide) are mostly clearly more pigmented than it (lower
+    on the melanin axis ``mel`` by ``DEPIG_MEL`` robust SDs, the depigmentation test
+    mirrored) and that colour is not the background (it covers less than
+    ``SURROUND_FRAME`` of the frame's border). Returns those pixels within ``side / 8`` px
+    of the blob.
+    """
+    lab_n, lab = cv2.connectedComponents(skin.astype(np.uint8), connectivity=8)
+    if lab_n <= 1:
+        return None
+    ids = np.bincount(lab[sel & skin], minlength=lab_n)
+    ids[0] = 0
+    if ids.max() == 0:
+        return None
+    blob = lab == int(np.argmax(ids))
+    mr = mel[ref]
+    m0 = float(np.median(mr))
+    ms = max(1.4826 * float(np.median(np.abs(mr - m0))), SPREAD_FLOOR[0])
+    pig = prior & ~skin & (mel < m0 - DEPIG_MEL * ms)
+    k = max(3, int(round(side / 40)))
+    band = cv2.dilate(blob.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1,) * 2)) > 0
+    band &= ~blob
+    if not band.any() or (pig & band).sum() < SURROUND_SHARE * band.sum():
+        return None
+    e = max(2, int(round(0.02 * side)))
+    frame = np.ones_like(skin)
+    frame[e:-e, e:-e] = False
+    if (pig & frame).sum() >= SURROUND_FRAME * frame.sum():
+        return None
+    k2 = max(k, int(round(side / 8)))
+    near = cv2.dilate(blob.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k2 + 1,) * 2)) > 0
+    out = pig & near
+    return out if out.sum() >= 50 else None
 
 
 def _bg_like(z, bc, bs, depig, cand, e):
