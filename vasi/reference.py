@@ -61,7 +61,7 @@ def working_image(image, roi=None, *, max_side: int):
     k = min(1.0, max_side / max(H, W))
     if k < 1.0:
         f = int(np.ceil(max(H, W) / max_side))
-        if f >= 3:  # an integer factor takes OpenCV's fast block-average path
+        if f >= 4:  # an integer factor takes OpenCV's fast block-average path
             k = 1.0 / f
         size = (max(1, int(round(W * k))), max(1, int(round(H * k))))
         src = arr if arr.dtype != np.float64 else arr.astype(np.float32)

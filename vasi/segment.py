@@ -3,7 +3,9 @@
 Method ``"relative"`` (default, visible light and Wood's lamp):
 
 1. Crop the photo to the region's bounding box, reduce the box to the working resolution
-   (long side <= ``WORK_SIDE`` = 512 px, whatever the camera's resolution) and compute
+   (long side <= ``WORK_SIDE`` = 512 px, whatever the camera's resolution; when the
+   result is "low contrast", once more at ``COARSE`` x that side, keeping the scale at
+   which depigmented and normal skin separate more) and compute
    illumination-robust features in log linear RGB (see :mod:`vasi.reference`): luminance and
    the melanin colour axis ``log B - log R`` (visible) or a fluorescence axis (Wood's lamp);
    local means over ~1 mm (taken in linear light) plus local smoothness (melanin texture).
@@ -318,7 +320,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
             index = np.where(removed, np.minimum(index, thr - 1e-3), index)
         if not mask_s.any():
             flags.append("no depigmentation found")
-    if model is not None and contrast < 4.0:
+    if model is not None and contrast < LOW_CONTRAST:
         flags.append("low contrast")
     if ref.sum() < max(64, 0.05 * n_roi):
         flags.append("reference skin too small")
@@ -397,6 +399,11 @@ MIN_DELTA_E = 2.0
 #: for the rest, 0.94 for type I under a Wood's lamp).
 VERY_LIGHT_ITA = 55.0
 VERY_LIGHT_FLAG = "very light skin: a Wood's lamp photo shows depigmentation better"
+#: A class separating from normal skin by less than this (d', normal skin's SDs) is flagged
+#: "low contrast", and the photo is analysed again on a working image ``COARSE`` x as
+#: large (the result with the larger separation is kept).
+LOW_CONTRAST = 4.0
+COARSE = 2.0 / 3.0
 #: Required significance of a patch (see ``_relative``): z = d' * sqrt(n footprints).
 SIGNIFICANCE_Z = 5.0
 N_PASSES = 2
@@ -458,6 +465,8 @@ def segment(
     work_side : int, keyword-only
         Long side in pixels of the working image of the region's bounding box (the
         analysis runs there; the score is upsampled and thresholded at full resolution).
+        A low-contrast result (d' < ``LOW_CONTRAST``) is computed again at ``COARSE`` x
+        this side and the one with the larger d' is kept (``working_shape`` tells which).
     min_contrast : float, keyword-only
         Minimum separation d' (in standard deviations of normal skin) of depigmented from
         normal skin for any patch to be reported. 2.5 finds low-contrast vitiligo on very
@@ -493,10 +502,18 @@ def segment(
     user_ref = _user_reference(reference, arr.shape[:2], roi)
     if not roi.any():
         return _empty(arr.shape[:2], roi, modality, method, mm_per_px, ["empty region"])
-    out, flags = _METHODS[method](arr, roi, modality=modality, mm_per_px=mm_per_px,
-                                  sensitivity=sensitivity, reference=user_ref,
-                                  min_area_mm2=min_area_mm2, work_side=int(work_side),
-                                  **({"min_contrast": float(min_contrast)} if method == "relative" else {}))
+    kw = dict(modality=modality, mm_per_px=mm_per_px, sensitivity=sensitivity,
+              reference=user_ref, min_area_mm2=min_area_mm2,
+              **({"min_contrast": float(min_contrast)} if method == "relative" else {}))
+    out, flags = _METHODS[method](arr, roi, work_side=int(work_side), **kw)
+    coarse_side = int(round(COARSE * work_side))
+    if (method == "relative" and out is not None and out["contrast"] < LOW_CONTRAST
+            and max(out["working_shape"]) > coarse_side):
+        # faint depigmentation: a coarser working image averages more noise away, and the
+        # scale at which the patches stand out more is kept
+        coarse, c_flags = _METHODS[method](arr, roi, work_side=coarse_side, **kw)
+        if coarse is not None and coarse["contrast"] > out["contrast"]:
+            out, flags = coarse, c_flags
     if out is None:
         return _empty(arr.shape[:2], roi, modality, method, mm_per_px, flags)
     for f in flags:
