@@ -358,8 +358,8 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
     if body and modality != "woods":  # a large patch in the centre (extensive vitiligo):
         # the skin is the more pigmented mode when the seeds are clearly bimodal (faces
         # are not split: lips and brows make their own mode)
-        ms_ = mel[sel]
-        t = _ref.bimodal_split(ms_[:: max(1, ms_.size // 20_000)], BIMODAL_SEPARATION)
+        seed_mel = mel[sel]
+        t = _ref.bimodal_split(seed_mel[:: max(1, seed_mel.size // 20_000)], BIMODAL_SEPARATION)
         if t is not None and (sel & (mel <= t)).sum() >= 50:
             sel = sel & (mel <= t)
     z, ref, dist2 = fit(sel)
@@ -392,9 +392,7 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
                 zmin = max(zmin, float(c[2] + 2.0 * s[2]))
         depig = (zy > zmin) & (L > float(np.median(L[ref])) + 3)
     else:
-        mr = mel[ref]
-        m0 = float(np.median(mr))
-        ms = max(1.4826 * float(np.median(np.abs(mr - m0))), SPREAD_FLOOR[0])
+        m0, ms = _mel_level(mel, ref)
         hue_ok = (a > 1.5) & (b > np.float32(np.tan(np.radians(-20))) * a)  # -20 .. 90 degrees
         depig = (mel > m0 + DEPIG_MEL * ms) & (zy > -SKIN_DIST * SHADE) & hue_ok & (chroma2 > 9.0)
     cand = depig
@@ -428,24 +426,32 @@ def _pigmented_surround(skin, sel, prior, mel, ref, side):
     if ids.max() == 0:
         return None
     blob = lab == int(np.argmax(ids))
-    mr = mel[ref]
-    m0 = float(np.median(mr))
-    ms = max(1.4826 * float(np.median(np.abs(mr - m0))), SPREAD_FLOOR[0])
+    m0, ms = _mel_level(mel, ref)
     pig = prior & ~skin & (mel < m0 - DEPIG_MEL * ms)
     k = max(3, int(round(side / 40)))
-    band = cv2.dilate(blob.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1,) * 2)) > 0
-    band &= ~blob
+    band = (cv2.dilate(blob.astype(np.uint8), _ref.disk(k)) > 0) & ~blob
     if not band.any() or (pig & band).sum() < SURROUND_SHARE * band.sum():
         return None
-    e = max(2, int(round(0.02 * side)))
-    frame = np.ones_like(skin)
-    frame[e:-e, e:-e] = False
+    frame = _frame_ring(skin.shape, max(2, int(round(0.02 * side))))
     if (pig & frame).sum() >= SURROUND_FRAME * frame.sum():
         return None
-    k2 = max(k, int(round(side / 8)))
-    near = cv2.dilate(blob.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k2 + 1,) * 2)) > 0
-    out = pig & near
+    out = pig & (cv2.dilate(blob.astype(np.uint8), _ref.disk(max(k, side / 8))) > 0)
     return out if out.sum() >= 50 else None
+
+
+def _mel_level(mel, ref):
+    """Median and robust SD (floored at ``SPREAD_FLOOR[0]``) of the melanin axis ``mel``
+    over the skin colour's seed pixels ``ref``."""
+    mr = mel[ref]
+    m0 = float(np.median(mr))
+    return m0, max(1.4826 * float(np.median(np.abs(mr - m0))), SPREAD_FLOOR[0])
+
+
+def _frame_ring(shape, e):
+    """Bool mask of the frame's border ring, ``e`` px wide."""
+    ring = np.ones(shape, bool)
+    ring[e:-e, e:-e] = False
+    return ring
 
 
 def _bg_like(z, bc, bs, depig, cand, e):
@@ -457,8 +463,7 @@ def _bg_like(z, bc, bs, depig, cand, e):
     if not len(bc) or not depig.any():
         return None
     h, w = depig.shape
-    ring = np.ones((h, w), bool)
-    ring[e:-e, e:-e] = False
+    ring = _frame_ring((h, w), e)
     zr = np.stack([zi[ring] for zi in z], 1)
     cr = cand[ring]
     keep = []
