@@ -33,7 +33,8 @@ Method ``"relative"`` (default, visible light and Wood's lamp):
 6. Clean-up: a corner-preserving 5x5 median (hairs, pores) -- or, when the unsmoothed
    features are quiet enough for a pixel-level decision (the border stands ``FINE_Z`` noise
    s.d. above normal skin), the same index from them with a 3x3 median, which keeps
-   perifollicular islands; the region's rim follows its interior (mixed skin/background
+   perifollicular islands, or with none when even the unfiltered index is that quiet
+   (islands of a pixel or two); the region's rim follows its interior (mixed skin/background
    pixels); patches below ``min_area_mm2`` or not
    statistically significant (``z = d' sqrt(n) >= 5``) are dropped. The smooth index is
    upsampled to full resolution and thresholded there, so areas are counted at full
@@ -279,11 +280,14 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
                 # the same index from the unsmoothed features keeps fine structure
                 # (perifollicular islands, lace-like residual patches) where its noise
                 # allows a pixel-level decision
-                fine_index = (_denoise(Xf @ model["w"], FINE_MEDIAN) - model["p0"]) / (p1 - model["p0"])
-                noise = _ref.robust_stats(_ref.sample(fine_index, ref))[1]
-                fine = bool(0.5 >= FINE_Z * noise)
-                if fine:
-                    index = fine_index
+                pf = Xf @ model["w"]
+                for med in (FINE_MEDIAN, 0):  # 0: no median at all when the noise allows
+                    cand = ((_denoise(pf, med) if med else pf) - model["p0"]) / (p1 - model["p0"])
+                    noise = _ref.robust_stats(_ref.sample(cand, ref))[1]
+                    if not 0.5 >= FINE_Z * noise:
+                        break
+                    fine = True
+                    index = cand
             if clipped.any():
                 index = _fill_from_neighbours(index, clipped & roi_s)
             thr = _blend_index(lin_s, ref, model, scales, modality, 1.0 - sensitivity)
@@ -411,7 +415,8 @@ N_PASSES = 2
 #: noise standard deviations (on normal skin) above normal skin.
 FINE_Z = 3.0
 #: Median size (working px) of the unsmoothed index: 3 removes hairs and pores (about a
-#: pixel wide) but keeps perifollicular islands (1-3 mm, several pixels).
+#: pixel wide) but keeps perifollicular islands (1-3 mm, several pixels). When the index
+#: without any median passes the ``FINE_Z`` test too, it is used as is.
 FINE_MEDIAN = 3
 #: Under a Wood's lamp, the depigmented level is followed across the region by a smooth
 #: field through the patch cores of this width (fraction of the region's size, the
