@@ -120,9 +120,8 @@ def series(folder: Path, repeat: int, shape) -> dict:
     images = [vasi.read_photo(p).image for p in paths]
     t_reg, regs = best_of(lambda: [vasi.register(images[0], im) for im in images[1:]], repeat)
 
-    def run():
-        ims = [vasi.read_photo(p).image for p in paths]
-        return vasi.track_series(ims, weeks=ser.weeks, site="face")
+    def run():  # from the files: track_series decodes each follow-up in its own thread
+        return vasi.track_series(paths, weeks=ser.weeks, site="face")
 
     t_series, result = best_of(run, repeat)
     return {

@@ -243,3 +243,17 @@ def test_cache_shared_by_visits_gives_the_same_rows():
         shared = patterns(lab, res, cache=cache, **kw)
         pd.testing.assert_frame_equal(plain, shared)
     assert {k[0] for k in cache} >= {"depth", "calib", "dens", "band"}  # baseline work stored
+
+
+def test_any_per_label_matches_the_labelled_maximum():
+    from scipy import ndimage as ndi
+
+    from vasi.patterns import _any_per_label
+
+    rng = np.random.default_rng(500_103)
+    for _ in range(10):
+        lab, n = ndi.label(rng.random((40, 50)) < 0.45)
+        flag = rng.random(lab.shape) < 0.05
+        at = lab > 0
+        ref = ndi.maximum(flag, lab, np.arange(1, n + 1)).astype(bool)
+        np.testing.assert_array_equal(_any_per_label(flag[at], lab[at], n), ref)

@@ -359,3 +359,25 @@ def test_followups_ahead_in_a_thread_give_the_same_result(monkeypatch):
     c = out["one thread"]
     pd.testing.assert_frame_equal(a.visits, c.visits, check_exact=False, atol=1e-3, rtol=0)
     pd.testing.assert_frame_equal(a.patches, c.patches, check_exact=False, atol=1e-3, rtol=0)
+
+
+def test_photo_files_give_the_same_result_as_arrays(tmp_path):
+    # follow-ups given as paths are decoded in the threads that register them; the pixel
+    # size comes from each file's metadata unless given, and a missing file still fails
+    ser = vasi.synth.make_series(rng=500_203, site="forearm", skin_type="III", shape=(300, 400),
+                                 weeks=(0, 12, 24), response=0.6)
+    paths = []
+    for i, v in enumerate(ser.visits):
+        paths.append(tmp_path / f"visit{i}.png")
+        cv2.imwrite(str(paths[-1]), cv2.cvtColor(v.image, cv2.COLOR_RGB2BGR))
+    weeks = list(ser.weeks)
+    a = track_series([v.image for v in ser.visits], weeks=weeks, site="body", mm_per_px=0.3)
+    b = track_series(paths, weeks=weeks, site="body", mm_per_px=0.3)
+    c = track_series([paths[0], ser.visits[1].image, str(paths[2])], weeks=weeks, site="body",
+                     mm_per_px=0.3)
+    for r in (b, c):
+        pd.testing.assert_frame_equal(a.visits, r.visits, check_exact=True)
+        pd.testing.assert_frame_equal(a.patches, r.patches, check_exact=True)
+    assert b.visits["depigmented_area_cm2"].notna().all()
+    with pytest.raises(vasi.PhotoError, match="visit9"):
+        track_series([paths[0], tmp_path / "visit9.png"], weeks=[0, 12], site="body")

@@ -135,6 +135,12 @@ def _depth_auc(depth, residual, repig):
     return u / (dr.size * dg.size)
 
 
+def _any_per_label(flag, lab, n):
+    """Per label ``1..n``: whether any of its pixels is flagged (``flag`` and ``lab`` are the
+    labelled pixels, flattened alike); ``ndi.maximum(flag, labels, 1..n)`` without its sort."""
+    return np.bincount(lab[flag], minlength=n + 1)[1:] > 0
+
+
 def _depth(P):
     """Distance of every patch pixel to the patch's outer border (holes filled)."""
     return ndi.distance_transform_edt(ndi.binary_fill_holes(P))
@@ -302,8 +308,9 @@ def patterns(
               else tuple(float(x) for x in scales_px))
     use_degree = baseline_degree is not None and followup_degree is not None
     if use_degree:
-        baseline_degree = np.asarray(baseline_degree, float)
-        followup_degree = np.asarray(followup_degree, float)
+        # float64 per patch box below (not the whole frame)
+        baseline_degree = np.asarray(baseline_degree)
+        followup_degree = np.asarray(followup_degree)
         if baseline_degree.shape != shape or followup_degree.shape != shape:
             raise InputError(f"baseline_degree and followup_degree must have shape {shape}.")
     rows = []
@@ -335,7 +342,8 @@ def patterns(
         tf = np.where(R, 1.0, 0.0)
         have_deg = False
         if use_degree:
-            db, df_ = baseline_degree[box], followup_degree[box]
+            db = np.asarray(baseline_degree[box], float)
+            df_ = np.asarray(followup_degree[box], float)
             ok = P & V & np.isfinite(db) & np.isfinite(df_)
             if ok.sum() >= 0.8 * area:
                 tb = np.where(ok, db, tb)
@@ -367,8 +375,11 @@ def patterns(
         if minima is not None:
             mlab, nm = ndi.label(minima, structure=_EIGHT)
             if nm:
-                midx = np.arange(1, nm + 1)
-                owner = ndi.maximum(comp, mlab, midx).astype(int)
+                at = mlab > 0
+                ml = mlab[at]
+                owner = np.zeros(nm + 1, int)  # the component holding each minimum
+                np.maximum.at(owner, ml, comp[at])
+                owner = owner[1:]
                 per_comp = np.bincount(owner, minlength=nc + 1)
                 # a faint dot: away from all components, in the core, and below the residual
                 # lesion's level by the same depth (the deepest noise point is not a dot)
@@ -376,21 +387,24 @@ def patterns(
                 if rc.sum() >= 10:
                     level = float(np.median(tfs[rc])) - island_k * noise
                     near_g = ndi.binary_dilation(G, _EIGHT)
+                    lowest = np.full(nm + 1, np.inf)
+                    np.minimum.at(lowest, ml, tfs[at])
                     n_faint = int(np.sum((owner == 0)
-                                         & ~ndi.maximum(near_g, mlab, midx).astype(bool)
-                                         & ndi.maximum(core, mlab, midx).astype(bool)
-                                         & (ndi.minimum(tfs, mlab, midx) <= level)))
+                                         & ~_any_per_label(near_g[at], ml, nm)
+                                         & _any_per_label(core[at], ml, nm)
+                                         & (lowest[1:] <= level)))
         if nc:
-            idx = np.arange(1, nc + 1)
-            sizes = ndi.sum_labels(np.ones_like(comp), comp, idx)
-            touches = ndi.maximum(~core & P, comp, idx).astype(bool)  # reaches the border band
-            on_edge = ndi.maximum(depth < 1.5, comp, idx).astype(bool)  # reaches the outline
-            in_core = ndi.sum_labels(core, comp, idx)
-            deepest = ndi.maximum(depth, comp, idx)
-            for j, (sz, t, e, k, dmax) in enumerate(
-                    zip(sizes, touches, on_edge, in_core, deepest, strict=True), start=1):
+            at = comp > 0
+            cl = comp[at]
+            sizes = np.bincount(cl, minlength=nc + 1)[1:]
+            touches = _any_per_label((~core & P)[at], cl, nc)  # reaches the border band
+            on_edge = _any_per_label(depth[at] < 1.5, cl, nc)  # reaches the outline
+            in_core = np.bincount(cl, core[at], minlength=nc + 1)[1:].astype(int)
+            deep = _any_per_label(depth[at] > 1.0, cl, nc)
+            for j, (sz, t, e, k, d) in enumerate(
+                    zip(sizes, touches, on_edge, in_core, deep, strict=True), start=1):
                 # a sliver only in the outermost pixel ring is registration wobble
-                if sz >= min_island_px and (dmax > 1.0 or not e):
+                if sz >= min_island_px and (d or not e):
                     isl_n += max(1, int(per_comp[j]))
                     isl_a += int(sz)
                     if not t:  # interior island, not connected to the border
@@ -422,7 +436,7 @@ def patterns(
         dens = int_n / free_px * (100.0 / mm_per_px**2 if mm_per_px else 1000.0)
         dark = np.nan
         if use_degree:
-            tb, tf = baseline_degree[box], followup_degree[box]
+            tb, tf = db, df_
             far = R & core & (ndi.distance_transform_edt(~G) > far_px) if G.any() else R & core
             far &= np.isfinite(tb) & np.isfinite(tf)
             if far.sum() >= 10:

@@ -305,16 +305,23 @@ def _segment(img, region, *, modality, mm_per_px, mask, segment_kwargs):
     return seg, None
 
 
-def _down_u8(mask, max_side):
-    """A full-resolution mask at working resolution as coverage 0-255 (uint8); same grid as
-    :func:`vasi.register.prepare` of a photo of that size."""
-    m = np.ascontiguousarray(mask, dtype=bool).view(np.uint8) * np.uint8(255)
+def _down_u8(mask, max_side, within=None):
+    """A full-resolution mask (``& within`` when given) at working resolution as coverage
+    0-255 (uint8); same grid as :func:`vasi.register.prepare` of a photo of that size. One
+    full-size temporary (a fresh 12 MP array costs more in page faults than to compute)."""
+    m = np.ascontiguousarray(mask, dtype=bool).view(np.uint8)
+    if within is None:
+        m = m * np.uint8(255)
+    else:
+        m = cv2.bitwise_and(m, np.ascontiguousarray(within, dtype=bool).view(np.uint8))
+        np.multiply(m, np.uint8(255), out=m)
     return _shrink(m, max_side)[0]
 
 
-def _down(mask, max_side):
-    """A full-resolution mask at working resolution: pixels at least half covered."""
-    return _down_u8(mask, max_side) > 127
+def _down(mask, max_side, within=None):
+    """A full-resolution mask (``& within``) at working resolution: pixels at least half
+    covered."""
+    return _down_u8(mask, max_side, within) > 127
 
 
 def _upsample(small, s, shape, interpolation):
@@ -483,8 +490,8 @@ def track_series(
     >>> res.visits[["week", "registered", "repigmentation_pct"]].round(1).values.tolist()
     [[0.0, True, 0.0], [24.0, True, 50.0]]
     """
-    imgs_meta = [_as_image(im, f"images[{i}]") for i, im in enumerate(images)]
-    n = len(imgs_meta)
+    items = list(images)
+    n = len(items)
     if n == 0:
         raise InputError("images is empty; pass at least the baseline photo.")
     weeks = [float(w) for w in _per_visit(weeks, n, "weeks")] if not np.isscalar(weeks) else None
@@ -500,19 +507,28 @@ def track_series(
     bi = int(baseline_index) % n
     rois = _per_visit(rois, n, "rois") if rois is not None else [None] * n
     masks = _per_visit(masks, n, "masks") if masks is not None else [None] * n
-    mpp = _per_visit(mm_per_px, n, "mm_per_px")
-    mpp = [check_positive(v if v is not None else meta, "mm_per_px", allow_none=True)
-           for v, (_, meta) in zip(mpp, imgs_meta, strict=True)]
+    mpp = [check_positive(v, "mm_per_px", allow_none=True)
+           for v in _per_visit(mm_per_px, n, "mm_per_px")]
+
+    def load(i):
+        """Visit ``i``'s image and pixel size (given, else from the photo's metadata)."""
+        img, meta = _as_image(items[i], f"images[{i}]")
+        mm = mpp[i] if mpp[i] is not None else check_positive(meta, "mm_per_px", allow_none=True)
+        return img, mm
+
+    # a follow-up given as a path is decoded where it is used: in the thread that registers it
+    # (below), alongside the baseline's work; arrays and photos are checked here, up front
+    later = [isinstance(it, (str, Path)) and i != bi for i, it in enumerate(items)]
+    loaded = [None if later[i] else load(i) for i in range(n)]
     if assessed_hu is None and site == "face":
         assessed_hu = FACE_HU
     register_kwargs = dict(register_kwargs or {})
     segment_kwargs = dict(segment_kwargs or {})
 
     # 1. the baseline's assessed region (its own coordinates; evidence for registration)
-    base_img = imgs_meta[bi][0]
+    base_img, mm_b = loaded[bi]
     found_b = _find_region(base_img, site=site, mask=rois[bi], modality=modality)
     roi_b = found_b[0]
-    mm_b = mpp[bi]
     shape_b = roi_b.shape
     min_px = max(1, int(round(min_patch_area_mm2 / mm_b**2))) if mm_b else 20
     tol_px = max(1, int(round(tolerance_mm / mm_b))) if mm_b else 3
@@ -535,7 +551,7 @@ def track_series(
     def follow_up(i):
         """A follow-up's own region (and marker cards), prepared photo, registration, the
         region it is assessed on, its segmentation and that mask at working resolution."""
-        img = imgs_meta[i][0]
+        img, mm_i = loaded[i] or load(i)
         found = _find_region(img, site=site, mask=rois[i], modality=modality)
         pf = prepare(img, roi=found[0], max_side=max_side)
         reg = register(pb, pf, method=register_method, mm_per_px=mm_b, max_side=max_side,
@@ -547,9 +563,9 @@ def track_series(
         if mapped:
             region = _region_to_followup(roi_w, Hw, pf, img.shape[:2])
             _cut_cards(region, found[2])  # this visit's own marker cards
-        seg, _ = _segment(img, region, modality=modality, mm_per_px=mpp[i], mask=masks[i],
+        seg, _ = _segment(img, region, modality=modality, mm_per_px=mm_i, mask=masks[i],
                           segment_kwargs=segment_kwargs)
-        own = _down_u8(seg.mask & seg.roi, max_side) if reg else None
+        own = _down_u8(seg.mask, max_side, seg.roi) if reg else None
         return found, pf, reg, Hw, mapped, seg, own
 
     # 3. the follow-ups' regions, registrations and segmentations need only the prepared
@@ -562,7 +578,7 @@ def track_series(
         pb.half()
     ahead = _Ahead(follow_up, [i for i in range(n) if i != bi], background=background)
     try:
-        base_seg, base_lab = _segment(base_img, roi_b, modality=modality, mm_per_px=mpp[bi],
+        base_seg, base_lab = _segment(base_img, roi_b, modality=modality, mm_per_px=mm_b,
                                       mask=masks[bi], segment_kwargs=segment_kwargs)
         s_mean = 0.5 * (sw[0] + sw[1])
         fa = 1.0 / (sw[0] * sw[1])
@@ -570,7 +586,7 @@ def track_series(
         mm_w = mm_b / s_mean if mm_b else None
         min_w = max(1, int(round(min_px / fa)))
         tol_w = max(1, int(round(tol_px * s_mean)))
-        base_mask = _down(base_seg.mask & roi_b, max_side) & roi_w
+        base_mask = _down(base_seg.mask, max_side, roi_b) & roi_w
         labels = label_patches(base_mask, min_area_px=min_w)
         # under a Wood's lamp normal skin is nearly black: each visit's own ring is its level
         env_kw = {"normal_level": "visit" if modality == "woods" else "baseline",
