@@ -362,8 +362,9 @@ def test_followups_ahead_in_a_thread_give_the_same_result(monkeypatch):
 
 
 def test_photo_files_give_the_same_result_as_arrays(tmp_path):
-    # follow-ups given as paths are decoded in the threads that register them; the pixel
-    # size comes from each file's metadata unless given, and a missing file still fails
+    # follow-ups given as paths are decoded in the threads that register them: the same
+    # tables as from the decoded arrays (also mixed with arrays), the given pixel size is
+    # used, and a missing follow-up file still fails with the photo error
     ser = vasi.synth.make_series(rng=500_203, site="forearm", skin_type="III", shape=(300, 400),
                                  weeks=(0, 12, 24), response=0.6)
     paths = []

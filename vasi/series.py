@@ -410,7 +410,9 @@ def track_series(
     Parameters
     ----------
     images : sequence of ndarray (H, W, 3), :class:`vasi.Photo` or paths
-        The visits' photos (any order; sizes may differ).
+        The visits' photos (any order; sizes may differ). A follow-up given as a path is
+        read in the thread that registers it, while the baseline is being analysed, and
+        not kept afterwards.
     weeks : sequence of float, keyword-only
         Week of each visit (same length as ``images``).
     site : {"face", "body"}
