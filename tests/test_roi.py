@@ -375,3 +375,35 @@ def test_body_region_seeds_the_skin_on_the_pigmented_mode():
     r = find_region(ph.image, site="body")
     assert _iou(r, ph.truth.roi_mask) > 0.9
     assert (r & ph.truth.depig_mask).sum() > 0.95 * ph.truth.depig_mask.sum()
+
+
+def test_marker_search_beside_the_skin_model_gives_the_same_region(monkeypatch):
+    # with more than one OpenCV thread the marker search runs in another thread while the
+    # skin model is built: the same region, method and cards as in one thread
+    import threading
+
+    import vasi.roi as roi_mod
+    from vasi.calibrate import marker_boxes
+
+    ph = make_photo(rng=500_301, site="face", skin_type="III", shape=(600, 800), marker=True)
+    ran_in = []
+
+    def recording(arr):
+        ran_in.append(threading.current_thread().name)
+        return marker_boxes(arr)
+
+    monkeypatch.setattr(roi_mod, "marker_boxes", recording)
+    n_threads = cv2.getNumThreads()
+    out = {}
+    try:
+        for k in (2, 1):
+            cv2.setNumThreads(k)
+            out[k] = roi_mod._auto_region_without_cards(ph.image, "face", "visible")
+    finally:
+        cv2.setNumThreads(n_threads)
+    assert ran_in[0].startswith("vasi-markers") and ran_in[1] == threading.current_thread().name
+    (r2, m2, c2), (r1, m1, c1) = out[2], out[1]
+    assert m2 == m1 and np.array_equal(r2, r1)
+    assert len(c2) == len(c1) >= 1  # the marker's card was found and cut out
+    for (rows2, cols2, card2), (rows1, cols1, card1) in zip(c2, c1, strict=True):
+        assert (rows2, cols2) == (rows1, cols1) and np.array_equal(card2, card1)

@@ -1087,8 +1087,18 @@ def _auto_region_without_cards(arr, site, modality):
     """:func:`find_region`'s automatic region, its method and the photo's marker cards
     (``(region, method, cards)``; a series keeps the cards for the baseline region mapped
     into this photo)."""
-    region, method = _auto_region(arr, site, modality)
-    cards = marker_boxes(arr)
+    if cv2.getNumThreads() > 1:
+        # the marker search (a 1000-px copy and OpenCV's detector) is independent of the
+        # skin model: it runs in another thread meanwhile (same results either way)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1, thread_name_prefix="vasi-markers") as pool:
+            found = pool.submit(marker_boxes, arr)
+            region, method = _auto_region(arr, site, modality)
+            cards = found.result()
+    else:
+        region, method = _auto_region(arr, site, modality)
+        cards = marker_boxes(arr)
     return _cut_cards(region, cards), method, cards
 
 
