@@ -53,6 +53,7 @@ import cv2
 import numpy as np
 
 from . import reference as _ref
+from ._ahead import Ahead
 from ._validate import MODALITIES, check_choice, check_image, check_mask, to_float
 from .calibrate import marker_boxes
 from .levels import BIMODAL_SEPARATION
@@ -1087,18 +1088,15 @@ def _auto_region_without_cards(arr, site, modality):
     """:func:`find_region`'s automatic region, its method and the photo's marker cards
     (``(region, method, cards)``; a series keeps the cards for the baseline region mapped
     into this photo)."""
-    if cv2.getNumThreads() > 1:
-        # the marker search (a 1000-px copy and OpenCV's detector) is independent of the
-        # skin model: it runs in another thread meanwhile (same results either way)
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(1, thread_name_prefix="vasi-markers") as pool:
-            found = pool.submit(marker_boxes, arr)
-            region, method = _auto_region(arr, site, modality)
-            cards = found.result()
-    else:
+    # the marker search (a 1000-px copy and OpenCV's detector) is independent of the skin
+    # model: with more than one thread allowed it runs in another thread meanwhile
+    markers = Ahead(lambda _: marker_boxes(arr), (0,), background=cv2.getNumThreads() > 1,
+                    name="vasi-markers")
+    try:
         region, method = _auto_region(arr, site, modality)
-        cards = marker_boxes(arr)
+        cards = markers.get(0)
+    finally:
+        markers.close()
     return _cut_cards(region, cards), method, cards
 
 

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from ._ahead import Ahead
 from ._validate import MODALITIES, check_choice, check_image, check_positive
 from ._version import __version__
 from .color import rgb_to_lab, srgb_to_linear
@@ -266,28 +267,12 @@ def _find_region(img, *, site, mask, modality):
 AHEAD_THREADS = 2
 
 
-class _Ahead:
-    """``fn(key)`` for every key: computed ahead, in order, by ``AHEAD_THREADS`` background
-    threads when ``background`` (the caller meanwhile does other work), else on demand in
-    the caller's thread. Results (and exceptions, raised by :meth:`get`) are the same
-    either way (``fn`` of one key must not depend on another's)."""
+class _Ahead(Ahead):
+    """:class:`vasi._ahead.Ahead` for the follow-ups of a series (``AHEAD_THREADS`` at a
+    time)."""
 
-    def __init__(self, fn, keys, *, background):
-        self._fn = fn
-        self._pool = None
-        self._futures = {}
-        if background and keys:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._pool = ThreadPoolExecutor(AHEAD_THREADS, thread_name_prefix="vasi-series")
-            self._futures = {k: self._pool.submit(fn, k) for k in keys}
-
-    def get(self, key):
-        return self._fn(key) if self._pool is None else self._futures[key].result()
-
-    def close(self):
-        if self._pool is not None:  # after an error: drop what has not started
-            self._pool.shutdown(wait=True, cancel_futures=True)
+    threads = AHEAD_THREADS
+    name = "vasi-series"
 
 
 def _segment(img, region, *, modality, mm_per_px, mask, segment_kwargs):
