@@ -337,3 +337,37 @@ def test_pixel_sized_pigmented_dots_survive_when_the_noise_allows():
     assert (dots & ~seg.mask).sum() > 0.9 * dots.sum()  # before: 0
     truth = patch & ~dots
     assert 2 * (seg.mask & truth).sum() / (seg.mask.sum() + truth.sum()) > 0.99
+
+
+def _srgb8(lin):
+    lin = np.clip(lin, 0, 1)
+    return (np.where(lin <= 0.0031308, lin * 12.92, 1.055 * lin ** (1 / 2.4) - 0.055) * 255 + 0.5).astype(np.uint8)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_specular_shine_is_not_depigmentation(seed):
+    # melanin-textured skin with a depigmented (pink) patch and a shine spot: white light
+    # added to the skin, as light and as far along the melanin colour axis as the patch,
+    # but with the skin's own hue
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:240, 0:320]
+    mel = cv2.GaussianBlur(rng.standard_normal((240, 320)).astype(np.float32), (0, 0), 1.5) * 0.6
+    lin = np.array([0.42, 0.27, 0.18], np.float32) * np.exp(-mel[..., None] * np.float32([0.55, 0.85, 1.2]))
+    patch = (yy - 120) ** 2 + (xx - 90) ** 2 < 35**2
+    lin[patch] = np.float32([0.66, 0.47, 0.42]) * (1 + 0.02 * rng.standard_normal((patch.sum(), 1)))
+    shine = np.exp(-(((yy - 120) / 14.0) ** 2 + ((xx - 230) / 22.0) ** 2))
+    lin += 0.22 * shine[..., None]
+    seg = segment(_srgb8(lin + 0.004 * rng.standard_normal(lin.shape)))
+    assert seg.mask[patch].mean() > 0.95
+    assert seg.mask[shine > 0.5].mean() < 0.05  # was 0.85 before the hue test
+    assert seg.thresholds["hue_shift"] < -1.0  # the patch cores turned pink
+
+
+def test_hue_test_is_skipped_when_depigmentation_keeps_the_hue():
+    # a patch that is only lighter (same hue) gives the hue nothing to tell: nothing removed
+    img, truth = _drawn(skin=(150, 105, 75), patch=(205, 143, 102), noise=2.0)
+    seg = segment(img)
+    assert abs(seg.thresholds["hue_shift"]) < 1.0
+    assert _dice(seg.mask, truth) > 0.95

@@ -1,9 +1,9 @@
 """The two-level model behind :func:`vasi.segment`: normal skin vs depigmented skin.
 
 Local standardised features relative to the reference skin, the depigmented level found
-from the patch cores (spatial isodata), the linear-light half-way index, and the small
-image operations the segmentation needs (denoising that keeps corners, filling clipped
-highlights, component size filters).
+from the patch cores (spatial isodata), the linear-light half-way index, the specular shine
+test (a white-invariant hue), and the small image operations the segmentation needs
+(denoising that keeps corners, filling clipped highlights, component size filters).
 """
 
 from __future__ import annotations
@@ -36,6 +36,55 @@ BIMODAL_SEPARATION = 4.0
 #: Weight density of the overall depigmented level in :func:`_local_level` (0.05: as much as
 #: 5 % of a neighbourhood being patch cores).
 LEVEL_PRIOR = 0.05
+#: Specular shine test (visible light): applied when the patch cores' white-invariant hue
+#: (:func:`_white_invariant_hue`) differs from normal skin's by at least this many of normal
+#: skin's robust standard deviations.
+HUE_SHIFT_MIN = 1.0
+
+
+def _white_invariant_hue(lin: np.ndarray) -> np.ndarray:
+    """``(G - B) / (R - B)`` of linear RGB (h, w, 3) float32: unchanged when white light is
+    added (specular reflection, dichromatic model) or the pixel is shaded; melanin loss
+    changes it (skin turns from brown towards the pink of blood).
+
+    >>> c = np.array([[[0.30, 0.18, 0.10]]], np.float32)
+    >>> [round(float(_white_invariant_hue(x)[0, 0]), 4) for x in (c, 0.5 * c + 0.2)]
+    [0.4, 0.4]
+    """
+    r, g, b = lin[..., 0], lin[..., 1], lin[..., 2]
+    return (g - b) / np.maximum(r - b, np.float32(1e-3))
+
+
+def _specular_components(mask, lin, ref, core, exclude=None):
+    """``(shine, shift)``: the components of ``mask`` (h, w) bool that are specular shine,
+    not depigmentation, and the patch cores' hue shift (normal-skin s.d.; NaN untested).
+
+    A depigmented patch shows the hue change of melanin loss that its cores show; shine
+    adds the light's colour, which white balance makes neutral, and leaves the
+    white-invariant hue of the skin under it. When the cores' hue moved by at least
+    ``HUE_SHIFT_MIN`` normal-skin s.d. from the reference skin ``ref``, a component whose
+    mean hue (z, clipped to +-5) did not move the same way is shine. Pixels under
+    ``exclude`` (clipped highlights) carry no hue and are left out of the means.
+    """
+    none = np.zeros_like(mask)
+    if not (mask.any() and ref.any() and core.any()):
+        return none, float("nan")
+    hue = _white_invariant_hue(lin)
+    m0, s0 = _ref.robust_stats(_ref.sample(hue, ref))
+    s0 = max(s0, 1e-6)
+    shift = (float(np.median(_ref.sample(hue, core))) - m0) / s0
+    if not abs(shift) >= HUE_SHIFT_MIN:
+        return none, shift
+    n, lab, _, _ = components_with_stats(mask.astype(np.uint8))
+    at = mask if exclude is None else mask & ~exclude
+    z = np.clip((hue[at] - m0) / s0, -5.0, 5.0)
+    lab_at = lab[at]
+    count = np.bincount(lab_at, minlength=n)
+    total = np.bincount(lab_at, weights=z, minlength=n)
+    moved = total * np.sign(shift) > 0  # mean hue on the cores' side of normal skin
+    shine = (count > 0) & ~moved
+    shine[0] = False
+    return (shine[lab] if shine.any() else none), shift
 
 
 def _components_below(mask: np.ndarray, min_px: float) -> np.ndarray:

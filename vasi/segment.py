@@ -39,6 +39,14 @@ Method ``"relative"`` (default, visible light and Wood's lamp):
    statistically significant (``z = d' sqrt(n) >= 5``) are dropped. The smooth index is
    upsampled to full resolution and thresholded there, so areas are counted at full
    resolution.
+7. Specular shine (visible light; before the upsampling of step 6): shine adds the light's
+   colour, which white balance makes neutral, so it makes skin lighter and less saturated
+   without changing the hue that adding white leaves alone, ``(G - B) / (R - B)`` in linear
+   RGB; melanin loss changes that hue. When the patch cores' hue differs from the reference
+   skin's by ``HUE_SHIFT_MIN`` = 1 normal-skin s.d. or more (``thresholds["hue_shift"]``), a
+   component whose mean hue did not move the cores' way is shine and is dropped (accuracy
+   benchmark: Dice of visible-light photos 0.738 -> 0.745; development photos: 27 better, 1
+   worse by more than 0.005).
 """
 
 from __future__ import annotations
@@ -65,6 +73,7 @@ from .levels import (
     _local_features,
     _local_level,
     _min_area_px,
+    _specular_components,
     _upper_mode,
 )
 
@@ -311,6 +320,11 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
                 new_ref = core & ~mask_s
             ref = new_ref
 
+    hue_shift = float("nan")
+    if model is not None and modality == "visible":
+        # specular shine is lighter but keeps the skin's hue; depigmentation changes it
+        shine, hue_shift = _specular_components(mask_s, lin, ref, model["core"], exclude=clipped)
+        mask_s &= ~shine
     if model is None:
         flags.append("no depigmentation found")
         p = X @ (prior / np.linalg.norm(prior))
@@ -353,6 +367,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         "depigmented_prior": float(model["pi1"]) if model else 0.0,
         "smoothing_px": 0.0 if fine else float(sig),
         "min_area_px": float(min_px_s / (k * k)),
+        "hue_shift": hue_shift,
     }
     # outside the region the index describes the background (a light wall looks
     # "depigmented"): the region's own values are continued a few pixels outward, so the
