@@ -1,9 +1,9 @@
 """The two-level model behind :func:`vasi.segment`: normal skin vs depigmented skin.
 
 Local standardised features relative to the reference skin, the depigmented level found
-from the patch cores (spatial isodata), the linear-light half-way index, the specular shine
-test (a white-invariant hue), and the small image operations the segmentation needs
-(denoising that keeps corners, filling clipped highlights, component size filters).
+from the patch cores (spatial isodata), the linear-light half-way index, and the small
+image operations the segmentation needs (denoising that keeps corners, filling clipped
+highlights, component size filters).
 """
 
 from __future__ import annotations
@@ -36,55 +36,6 @@ BIMODAL_SEPARATION = 4.0
 #: Weight density of the overall depigmented level in :func:`_local_level` (0.05: as much as
 #: 5 % of a neighbourhood being patch cores).
 LEVEL_PRIOR = 0.05
-#: Specular shine test (visible light): applied when the patch cores' white-invariant hue
-#: (:func:`_white_invariant_hue`) differs from normal skin's by at least this many of normal
-#: skin's robust standard deviations.
-HUE_SHIFT_MIN = 1.0
-
-
-def _white_invariant_hue(lin: np.ndarray) -> np.ndarray:
-    """``(G - B) / (R - B)`` of linear RGB (h, w, 3) float32: unchanged when white light is
-    added (specular reflection, dichromatic model) or the pixel is shaded; melanin loss
-    changes it (skin turns from brown towards the pink of blood).
-
-    >>> c = np.array([[[0.30, 0.18, 0.10]]], np.float32)
-    >>> [round(float(_white_invariant_hue(x)[0, 0]), 4) for x in (c, 0.5 * c + 0.2)]
-    [0.4, 0.4]
-    """
-    r, g, b = lin[..., 0], lin[..., 1], lin[..., 2]
-    return (g - b) / np.maximum(r - b, np.float32(1e-3))
-
-
-def _specular_components(mask, lin, ref, core, exclude=None):
-    """``(shine, shift)``: the components of ``mask`` (h, w) bool that are specular shine,
-    not depigmentation, and the patch cores' hue shift (normal-skin s.d.; NaN untested).
-
-    A depigmented patch shows the hue change of melanin loss that its cores show; shine
-    adds the light's colour, which white balance makes neutral, and leaves the
-    white-invariant hue of the skin under it. When the cores' hue moved by at least
-    ``HUE_SHIFT_MIN`` normal-skin s.d. from the reference skin ``ref``, a component whose
-    mean hue (z, clipped to +-5) did not move the same way is shine. Pixels under
-    ``exclude`` (clipped highlights) carry no hue and are left out of the means.
-    """
-    none = np.zeros_like(mask)
-    if not (mask.any() and ref.any() and core.any()):
-        return none, float("nan")
-    hue = _white_invariant_hue(lin)
-    m0, s0 = _ref.robust_stats(_ref.sample(hue, ref))
-    s0 = max(s0, 1e-6)
-    shift = (float(np.median(_ref.sample(hue, core))) - m0) / s0
-    if not abs(shift) >= HUE_SHIFT_MIN:
-        return none, shift
-    n, lab, _, _ = components_with_stats(mask.astype(np.uint8))
-    at = mask if exclude is None else mask & ~exclude
-    z = np.clip((hue[at] - m0) / s0, -5.0, 5.0)
-    lab_at = lab[at]
-    count = np.bincount(lab_at, minlength=n)
-    total = np.bincount(lab_at, weights=z, minlength=n)
-    moved = total * np.sign(shift) > 0  # mean hue on the cores' side of normal skin
-    shine = (count > 0) & ~moved
-    shine[0] = False
-    return (shine[lab] if shine.any() else none), shift
 
 
 def _components_below(mask: np.ndarray, min_px: float) -> np.ndarray:
@@ -161,8 +112,9 @@ def _initial_reference(F, core):
 
 
 def _local_features(F, Fs, ref, user, size, sig, flat=False, fine=False):
-    """Standardised local features (h, w, 3): luminance residual, colour residual (both
-    local means over ``sig``) and smoothness (-log local s.d. of the colour residual).
+    """Standardised local features (h, w, n + 1): the residuals of the ``n`` features of
+    ``F`` (luminance, colour axis, in visible light pink; local means over ``sig``) and,
+    last, smoothness (-log local s.d. of the colour axis' residual).
 
     With ``fine=True`` also returns the same features with the unsmoothed ``F`` in place of
     the local means (same fields, centres and scales, so the same linear map applies to
@@ -180,13 +132,14 @@ def _local_features(F, Fs, ref, user, size, sig, flat=False, fine=False):
         out.append(np.ascontiguousarray(Fs[..., i] - fld, np.float32))
         if fine:
             out_fine.append(np.ascontiguousarray(F[..., i] - fld, np.float32))
-        if i == F.shape[2] - 1:
+        if i == 1:  # texture of the colour axis (melanin or fluorescence), appended last
             r = np.ascontiguousarray(F[..., i] - fld, np.float32)
             g = max(sig, 0.8)
             var = cv2.GaussianBlur(r * r, (0, 0), g) - cv2.GaussianBlur(r, (0, 0), g) ** 2
-            out.append(-0.5 * np.log(np.maximum(var, 1e-6)))
-            if fine:
-                out_fine.append(out[-1])
+            texture = -0.5 * np.log(np.maximum(var, 1e-6))
+    out.append(texture)
+    if fine:
+        out_fine.append(texture)
     n = len(out)
     scales = np.empty(n)
     centres = np.empty(n)
@@ -221,7 +174,7 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
     c0 = np.cov(refp.T) + 1e-3 * np.eye(d)
     w = prior[:d] / np.linalg.norm(prior[:d]) if start is None else start["w"].astype(np.float64)
     if not USE_TEXTURE:
-        w[2:] = 0.0
+        w[-1] = 0.0
         w /= np.linalg.norm(w)
     p = _denoise(X @ w.astype(np.float32))
     m0, s0 = _ref.robust_stats(_ref.take(p, at_ref))
@@ -253,12 +206,13 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
         # expected signs: lighter, less melanin colour, smoother (no melanin texture)
         w_new = np.clip(w_new, 0, None)
         if not USE_TEXTURE:
-            w_new[2:] = 0.0
-        if w_new[:2].sum() <= 0:
+            w_new[-1] = 0.0
+        if w_new[:-1].sum() <= 0:
             return None
-        # texture supports the decision but cannot make it alone: depigmentation is seen
-        # in lightness and colour, so smoothness weighs at most as much as they do
-        w_new[2:] = np.minimum(w_new[2:], np.linalg.norm(w_new[:2]))
+        # texture (the last feature) supports the decision but cannot make it alone:
+        # depigmentation is seen in lightness and colour, so smoothness weighs at most as
+        # much as they do
+        w_new[-1] = min(w_new[-1], np.linalg.norm(w_new[:-1]))
         w = w_new / np.linalg.norm(w_new)
         p = _denoise(X @ w.astype(np.float32))
         m0, s0 = _ref.robust_stats(_ref.take(p, at_l))

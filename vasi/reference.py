@@ -11,6 +11,11 @@ Features (all in log linear RGB, so multiplicative illumination becomes additive
 * ``mel = log B - log R`` -- the melanin colour axis. Melanin absorbs short wavelengths far
   more than long ones, so removing it raises blue much more than red; the ratio is
   unchanged by the intensity of the light, so it is immune to shading.
+* (visible light) ``pink = -(G - B) / (R - B)`` -- the hue that neither shading nor added
+  white light (shine) changes (:func:`white_invariant_hue`, negated). Melanin makes skin
+  yellow-brown; without it the skin shows the pink of blood, so the hue moves from yellow
+  towards red. On light skin, where there is little melanin to lose, this is often the
+  clearer sign: light and the blue/red ratio change little, the hue more.
 * (Wood's lamp) ``flu = log G - (log R + log B) / 2`` -- blue-white fluorescence has far more
   green than the violet reflection of normal skin under UV.
 """
@@ -23,7 +28,7 @@ import numpy as np
 from ._validate import check_choice, check_image, check_mask, to_float
 
 __all__ = ["BoxMap", "edt", "outline_distance", "reference_skin", "region_box", "robust_stats", "bimodal_split", "sample",
-           "shading", "smooth_field", "working_image"]
+           "shading", "smooth_field", "white_invariant_hue", "working_image"]
 
 _EPS = 2e-3  # linear-light floor (about sRGB 10/255) so logs of black stay finite
 
@@ -213,22 +218,41 @@ def region_box(mask: np.ndarray, *, margin: float = 0.03, min_margin: int = 8) -
 _LUM_WEIGHTS = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Rec. 709 luminance
 
 
+def white_invariant_hue(lin: np.ndarray) -> np.ndarray:
+    """``(G - B) / (R - B)`` of linear RGB (h, w, 3) float32, with ``R - B`` floored at
+    ``_EPS`` and the result clipped to [-1, 2]: unchanged when the pixel is shaded or white
+    light is added (specular reflection, dichromatic model); melanin loss lowers it (skin
+    turns from yellow-brown towards the pink of blood).
+
+    >>> c = np.array([[[0.30, 0.18, 0.10]]], np.float32)
+    >>> [round(float(white_invariant_hue(x)[0, 0]), 4) for x in (c, 0.5 * c + 0.2)]
+    [0.4, 0.4]
+    """
+    r, g, b = lin[..., 0], lin[..., 1], lin[..., 2]
+    hue = g - b
+    hue /= np.maximum(r - b, np.float32(_EPS))
+    return np.clip(hue, -1.0, 2.0, out=hue)
+
+
 def features(lin: np.ndarray, modality: str) -> np.ndarray:
-    """Per-pixel features (h, w, n) float32 (see the module docstring)."""
-    out = np.empty(lin.shape[:-1] + (2,), np.float32)
+    """Per-pixel features (h, w, n) float32 (see the module docstring): ``lum``, the colour
+    axis (``mel`` or ``flu``) and, in visible light, ``pink``."""
+    woods = modality == "woods"
+    out = np.empty(lin.shape[:-1] + (2 if woods else 3,), np.float32)
     lum = lin @ _LUM_WEIGHTS
     lum += _EPS
     np.log(lum, out=lum)
     out[..., 0] = lum
     # logs in place, of the channels needed only (visible light: blue and red)
-    lg = lin + _EPS if modality == "woods" else lin[..., ::2] + _EPS
+    lg = lin + _EPS if woods else lin[..., ::2] + _EPS
     np.log(lg, out=lg)
-    if modality == "woods":
+    if woods:
         s = lg[..., 0] + lg[..., 2]
         s *= 0.5
         np.subtract(lg[..., 1], s, out=out[..., 1])
     else:
         np.subtract(lg[..., 1], lg[..., 0], out=out[..., 1])
+        np.negative(white_invariant_hue(lin), out=out[..., 2])
     return out
 
 

@@ -7,8 +7,10 @@ Method ``"relative"`` (default, visible light and Wood's lamp):
    result is "low contrast", once more at ``COARSE`` x that side, keeping the scale at
    which depigmented and normal skin separate more) and compute
    illumination-robust features in log linear RGB (see :mod:`vasi.reference`): luminance and
-   the melanin colour axis ``log B - log R`` (visible) or a fluorescence axis (Wood's lamp);
-   local means over ~1 mm (taken in linear light) plus local smoothness (melanin texture).
+   the melanin colour axis ``log B - log R`` plus the hue that shading and shine leave alone
+   (visible; melanin loss turns it from yellow-brown to pink), or a fluorescence axis (Wood's
+   lamp); local means over ~1 mm (taken in linear light) plus local smoothness (melanin
+   texture).
 2. Normal reference skin: inside the region, away from its edge, away from depigmentation
    candidates and their borders (skin next to a patch is often lighter), without dark
    outliers (hair, nostrils, shadows) or specular highlights. When the region's colours are
@@ -23,8 +25,8 @@ Method ``"relative"`` (default, visible light and Wood's lamp):
 4. Two levels (:mod:`vasi.levels`): the depigmented level comes from the cores of
    candidate patches (a spatial isodata iteration, Otsu- or 3-sigma-seeded), the direction
    in feature space is the Fisher direction of cores against normal skin (signs clipped to
-   "lighter, less melanin"). A class is accepted only when it separates (d' >= 2.5) and is
-   visible (CIEDE2000 >= 2 between cores and reference). Under a Wood's lamp normal skin is
+   "lighter, less melanin, pinker, smoother"). A class is accepted only when it separates
+   (d' >= 2.5) and is visible (CIEDE2000 >= 2 between cores and reference). Under a Wood's lamp normal skin is
    nearly black and cannot show the lamp's fall-off, so the depigmented level is followed
    across the region by a smooth field through the patch cores (``LEVEL_FIELD``).
 5. Depigmentation index: 0 at normal skin, 1 at the depigmented level. The border is where a
@@ -39,14 +41,6 @@ Method ``"relative"`` (default, visible light and Wood's lamp):
    statistically significant (``z = d' sqrt(n) >= 5``) are dropped. The smooth index is
    upsampled to full resolution and thresholded there, so areas are counted at full
    resolution.
-7. Specular shine (visible light; before the upsampling of step 6): shine adds the light's
-   colour, which white balance makes neutral, so it makes skin lighter and less saturated
-   without changing the hue that adding white leaves alone, ``(G - B) / (R - B)`` in linear
-   RGB; melanin loss changes that hue. When the patch cores' hue differs from the reference
-   skin's by ``HUE_SHIFT_MIN`` = 1 normal-skin s.d. or more (``thresholds["hue_shift"]``), a
-   component whose mean hue did not move the cores' way is shine and is dropped (accuracy
-   benchmark: Dice of visible-light photos 0.738 -> 0.745; development photos: 27 better, 1
-   worse by more than 0.005).
 """
 
 from __future__ import annotations
@@ -73,7 +67,6 @@ from .levels import (
     _local_features,
     _local_level,
     _min_area_px,
-    _specular_components,
     _upper_mode,
 )
 
@@ -258,7 +251,8 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
     ref = user.copy() if user is not None else _initial_reference(F, core)
     margin = _ref.disk(0.04 * size)
     min_px_s = _min_area_px(mm_per_px, n_roi / (k * k), min_area_mm2) * k * k
-    prior = np.array([1.0, 1.0, 0.5])
+    # first direction: lighter, less melanin (and pinker), smoother
+    prior = np.array([1.0] * F.shape[2] + [0.5])
     rim_r = int(round(2 * sig)) + 2
     rim_k = np.ones((2 * rim_r + 1, 2 * rim_r + 1), np.uint8)
     rim = roi_s & ~cv2.erode(roi_s.astype(np.uint8), rim_k, borderType=cv2.BORDER_REPLICATE).astype(bool)
@@ -320,11 +314,6 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
                 new_ref = core & ~mask_s
             ref = new_ref
 
-    hue_shift = float("nan")
-    if model is not None and modality == "visible":
-        # specular shine is lighter but keeps the skin's hue; depigmentation changes it
-        shine, hue_shift = _specular_components(mask_s, lin, ref, model["core"], exclude=clipped)
-        mask_s &= ~shine
     if model is None:
         flags.append("no depigmentation found")
         p = X @ (prior / np.linalg.norm(prior))
@@ -367,7 +356,6 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         "depigmented_prior": float(model["pi1"]) if model else 0.0,
         "smoothing_px": 0.0 if fine else float(sig),
         "min_area_px": float(min_px_s / (k * k)),
-        "hue_shift": hue_shift,
     }
     # outside the region the index describes the background (a light wall looks
     # "depigmented"): the region's own values are continued a few pixels outward, so the
@@ -413,9 +401,9 @@ def _lightness_otsu(image, roi, *, modality, **_):
 #: depigmented class to be accepted: about twice the just-noticeable difference.
 MIN_DELTA_E = 2.0
 #: Normal skin lighter than this individual typology angle (degrees; "very light", Chardon
-#: et al. 1991, Fitzpatrick I) is flagged in visible light: depigmentation barely shows
-#: there (accuracy benchmark, development photos: Dice 0.34 for such photos against 0.84
-#: for the rest, 0.94 for type I under a Wood's lamp).
+#: et al. 1991, Fitzpatrick I) is flagged in visible light: depigmentation shows mostly as
+#: a change of hue there (development photos, 3 x 72: mean Dice 0.63 for type I in visible
+#: light against 0.88 for the rest and 0.94 for type I under a Wood's lamp).
 VERY_LIGHT_ITA = 55.0
 VERY_LIGHT_FLAG = "very light skin: a Wood's lamp photo shows depigmentation better"
 #: A class separating from normal skin by less than this (d', normal skin's SDs) is flagged

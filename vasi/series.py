@@ -423,7 +423,8 @@ def track_series(
         Baseline patches smaller than this are not tracked (20 px without a scale).
     tolerance_mm : float
         Baseline depigmentation is grown by this much before counting new depigmentation
-        (3 px without a scale).
+        (3 px without a scale); parts of the baseline mask at most twice this apart are one
+        patch (:func:`vasi.track.label_patches` ``join_px``).
     with_patterns : bool
         Classify the repigmentation pattern per patch (needs colour; a little slower).
     measure : {"envelope", "segmentation"}
@@ -574,7 +575,7 @@ def track_series(
         min_w = max(1, int(round(min_px / fa)))
         tol_w = max(1, int(round(tol_px * s_mean)))
         base_mask = _down(base_seg.mask, max_side, roi_b) & roi_w
-        labels = label_patches(base_mask, min_area_px=min_w)
+        labels = label_patches(base_mask, min_area_px=min_w, join_px=tol_w)
         # under a Wood's lamp normal skin is nearly black: each visit's own ring is its level
         env_kw = {"normal_level": "visit" if modality == "woods" else "baseline",
                   **(envelope_kwargs or {})}
