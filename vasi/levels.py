@@ -203,7 +203,8 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
         zc = np.median(_ref.take(X, at_core), axis=0).astype(np.float64)
         diff = zc - np.median(refp, axis=0)
         w_new = np.linalg.solve(c0, diff)
-        # expected signs: lighter, less melanin colour, smoother (no melanin texture)
+        # expected signs: lighter, less melanin colour, pinker (visible light), smoother
+        # (no melanin texture)
         w_new = np.clip(w_new, 0, None)
         if not USE_TEXTURE:
             w_new[-1] = 0.0

@@ -26,9 +26,10 @@ Method ``"relative"`` (default, visible light and Wood's lamp):
    candidate patches (a spatial isodata iteration, Otsu- or 3-sigma-seeded), the direction
    in feature space is the Fisher direction of cores against normal skin (signs clipped to
    "lighter, less melanin, pinker, smoother"). A class is accepted only when it separates
-   (d' >= 2.5) and is visible (CIEDE2000 >= 2 between cores and reference). Under a Wood's lamp normal skin is
-   nearly black and cannot show the lamp's fall-off, so the depigmented level is followed
-   across the region by a smooth field through the patch cores (``LEVEL_FIELD``).
+   (d' >= 2.5) and is visible (CIEDE2000 >= 2 between cores and reference). Under a Wood's
+   lamp normal skin is nearly black and cannot show the lamp's fall-off, so the depigmented
+   level is followed across the region by a smooth field through the patch cores
+   (``LEVEL_FIELD``).
 5. Depigmentation index: 0 at normal skin, 1 at the depigmented level. The border is where a
    linear-light blend ``(1 - d*) normal + d* depigmented`` would lie, ``d* = 1 - sensitivity``
    (0.5: half-depigmented skin), evaluated exactly through the log features.
