@@ -383,3 +383,16 @@ def test_very_light_skin_depigmentation_is_seen_in_its_hue():
             p = make_photo(rng=seed, skin_type="I", modality="visible", site=site, shape=(480, 640))
             dice.append(_dice(segment(p.image, roi=p.truth.roi_mask).mask, p.truth.depig_mask))
     assert np.mean(dice) > 0.68
+
+
+def test_a_real_face_without_vitiligo_shows_little_depigmentation():
+    # skimage's astronaut: fair skin, shine on the forehead, no vitiligo. Shine keeps the
+    # skin's hue, so it is not taken for depigmentation (7.9 % of the face before the pink
+    # feature, 2.2 % with it: a small spot and the lighter skin under one eye)
+    from skimage.data import astronaut
+
+    from vasi import score_photo
+
+    r = score_photo(astronaut(), site="face")
+    assert r.assessed_area_px > 4000
+    assert r.depigmented_fraction < 0.04
