@@ -285,3 +285,16 @@ def test_follow_up_keeps_the_baseline_normal_level_when_the_halo_moves():
     assert visit[half].all()  # the follow-up's darker ring moved the scale
     with pytest.raises(InputError, match="normal_level"):
         EnvelopeModel(base, lab, normal_level="ring")
+
+
+def test_baseline_parts_within_twice_the_tolerance_are_one_patch():
+    # a patch the segmentation broke at a 2-px neck keeps one identity (and one pattern)
+    base = np.zeros((30, 40), bool)
+    base[5:25, 5:18] = True
+    base[5:25, 20:33] = True  # 2 px of "normal" skin between the halves
+    follow = base.copy()
+    follow[5:25, 5:10] = False  # the left half repigments from its edge
+    assert len(track(base, follow).patches) == 2
+    t = track(base, follow, tolerance_px=1)
+    assert len(t.patches) == 1
+    assert t.patches["repigmentation_pct"].iloc[0] == pytest.approx(100 * 100 / 520)

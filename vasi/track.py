@@ -168,7 +168,8 @@ def track(
         Baseline pixel size; adds mm² / cm² columns.
     tolerance_px : int, keyword-only
         Grow the baseline patches (and the rest of ``baseline_mask``) by this many px before
-        counting new depigmentation.
+        counting new depigmentation; labels computed here join baseline parts at most twice
+        this apart into one patch (as :func:`vasi.track_series` does).
 
     Returns
     -------
@@ -187,8 +188,10 @@ def track(
     shape = b.shape
     f = check_mask(followup_mask, shape, "followup_mask")
     mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
+    if int(tolerance_px) < 0:
+        raise InputError(f"tolerance_px must be >= 0; got {tolerance_px!r}.")
     if labels is None:
-        labels = label_patches(b)
+        labels = label_patches(b, join_px=int(tolerance_px))
     else:
         labels = np.asarray(labels)
         if labels.shape != shape or labels.dtype.kind not in "iu":
@@ -196,8 +199,6 @@ def track(
                              f"label_patches); got {labels.dtype} {labels.shape}.")
     valid = np.ones(shape, bool) if valid is None else check_mask(valid, shape, "valid")
     roi = np.ones(shape, bool) if roi is None else check_mask(roi, shape, "roi")
-    if int(tolerance_px) < 0:
-        raise InputError(f"tolerance_px must be >= 0; got {tolerance_px!r}.")
 
     patch = (labels > 0) & valid
     residual = f & patch
