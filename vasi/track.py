@@ -45,7 +45,7 @@ def label_patches(baseline_mask, *, min_area_px: int = 0, join_px: int = 0) -> n
     min_area_px : int, keyword-only
         Patches smaller than this are dropped (label 0).
     join_px : int, keyword-only
-        Parts of the mask less than about ``2 * join_px`` pixels apart are one patch (a
+        Parts of the mask at most about ``2 * join_px`` pixels apart are one patch (a
         patch the segmentation broke at a narrow neck, or a fragment beside it, keeps one
         identity, area and pattern). 0: connected components only.
 
