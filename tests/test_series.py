@@ -138,6 +138,18 @@ def test_patches_keep_identity_and_pattern(result):
     assert result.masks[1].shape == SHAPE and result.labels.max() == 2
 
 
+def test_nearly_repigmented_patch_keeps_the_pattern_its_course_showed(result):
+    # patch 1 repigments from its border: 46 % at week 12, 78 % at week 24, where little is
+    # left to show how; its pattern is then the one week 12 showed
+    from vasi.series import PATTERN_READABLE_MAX
+
+    p = result.patches[result.patches["week"] > 0].set_index(["patch_id", "week"])
+    assert p.loc[(1, 24.0), "repigmentation_pct"] >= PATTERN_READABLE_MAX
+    assert p.loc[(1, 24.0), "pattern"] == p.loc[(1, 12.0), "pattern_visit"] == "marginal"
+    below = p["repigmentation_pct"] < PATTERN_READABLE_MAX
+    assert (p.loc[below, "pattern"] == p.loc[below, "pattern_visit"]).all()
+
+
 def test_failed_registration_is_kept_unscored(series):
     images, truths, Hs, rois, _ = series
     stranger = _render(np.zeros(SHAPE, bool), np.random.default_rng(99), rois[0])

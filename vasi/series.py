@@ -67,9 +67,12 @@ class SeriesResult:
     patches : pandas.DataFrame
         One row per (visit, baseline patch): ``week``, ``patch_id``, ``baseline_area_px``,
         ``residual_area_px``, ``repigmented_area_px``, ``repigmentation_pct``,
-        ``repigmentation_pct_degree``, ``covered_fraction``, ``pattern``, ``island_count``,
-        ``island_density_per_cm2``, ``border_advance_px`` / ``_mm``, ``depth_auc``,
-        ``residual_darkening``, ... (see :func:`vasi.patterns.patterns`).
+        ``repigmentation_pct_degree``, ``covered_fraction``, ``pattern``, ``pattern_visit``,
+        ``island_count``, ``island_density_per_cm2``, ``border_advance_px`` / ``_mm``,
+        ``depth_auc``, ``residual_darkening``, ... (see :func:`vasi.patterns.patterns`).
+        ``pattern_visit`` is what the visit alone shows; ``pattern`` is the patch's course:
+        from ``PATTERN_READABLE_MAX`` % repigmented on, the pattern the patch showed before
+        (a patch almost fully repigmented has no islands or border band left to show it).
     labels : ndarray of int32, shape (Hb, Wb)
         Baseline patch labels (``patch_id`` values).
     roi : ndarray of bool, shape (Hb, Wb)
@@ -265,6 +268,10 @@ def _find_region(img, *, site, mask, modality):
 
 #: Background threads of :class:`_Ahead` (the follow-ups of a series, two at a time).
 AHEAD_THREADS = 2
+#: Repigmentation (%) from which a patch's remaining specks no longer show how it
+#: repigmented (islands have merged, the border band has reached the centre): its
+#: ``pattern`` is then the last one its course showed below this.
+PATTERN_READABLE_MAX = 75.0
 
 
 class _Ahead(Ahead):
@@ -725,6 +732,8 @@ def track_series(
         if len(patches_df):
             patches_df = patches_df.sort_values(["week", "patch_id"], kind="stable").reset_index(
                 drop=True)
+            if "pattern" in patches_df:
+                patches_df = _course_patterns(patches_df)
         prov = {
             "vasi_version": __version__,
             "site": site,
@@ -753,6 +762,30 @@ def track_series(
 
     finally:
         ahead.close()
+
+
+def _course_patterns(patches: pd.DataFrame) -> pd.DataFrame:
+    """``patches`` (sorted by week) with ``pattern_visit`` = each visit's own pattern and
+    ``pattern`` carried forward from the patch's last visit below ``PATTERN_READABLE_MAX`` %
+    repigmented (with a pattern other than ``"none"``) over its visits at or above it.
+
+    >>> p = pd.DataFrame({"week": [12, 24, 52], "patch_id": 1,
+    ...                   "repigmentation_pct": [30.0, 60.0, 95.0],
+    ...                   "pattern": ["perifollicular", "perifollicular", "diffuse"]})
+    >>> _course_patterns(p)[["pattern_visit", "pattern"]].values.tolist()[-1]
+    ['diffuse', 'perifollicular']
+    """
+    p = patches.copy()
+    p["pattern_visit"] = p["pattern"]
+    shown = {}  # patch id -> last readable pattern
+    for ix, pid, pct, pat in zip(p.index, p["patch_id"], p["repigmentation_pct"],
+                                 p["pattern_visit"], strict=True):
+        if pct >= PATTERN_READABLE_MAX:
+            if pid in shown:
+                p.at[ix, "pattern"] = shown[pid]
+        elif isinstance(pat, str) and pat != "none":
+            shown[pid] = pat
+    return p
 
 
 def _endpoints(visits: pd.DataFrame, bi: int) -> None:
