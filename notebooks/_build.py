@@ -415,8 +415,10 @@ md("""
 Per baseline patch and visit, `series.patches` gives the repigmented percentage, the number of
 pigment islands (perifollicular repigmentation starts as small dots around hair follicles), how far
 the border has advanced (marginal repigmentation creeps in from the edge) and the pattern that best
-describes the change (`diffuse` = the whole patch darkens evenly). Patches smaller than
-`min_patch_area_mm2` are not tracked.
+describes the change (`diffuse` = the whole patch darkens evenly). A patch 75 % or more
+repigmented has no islands or border band left to show how it got there: its `pattern` is the
+one its course showed before (`pattern_visit` is what that visit alone shows). Patches smaller
+than `min_patch_area_mm2` are not tracked.
 """),
 code('''
 pt = series.patches
