@@ -72,7 +72,7 @@ def test_trunk_region_leaves_out_the_arms_and_keeps_patches():
 
 
 def test_shape_prior_drops_limbs_keeps_fingers():
-    from vasi.roi import _drop_limbs
+    from vasi.roi_body import _drop_limbs
 
     torso = np.zeros((200, 300), bool)
     torso[40:190, 90:210] = True
@@ -191,7 +191,7 @@ def test_face_region_keeps_skin_around_features_and_leaves_hair_out():
     # outside, 9.5 % of the region lay above the hairline, IoU 0.77.
     import cv2
 
-    from vasi.roi import _fill_holes
+    from vasi.roi_ops import _fill_holes
 
     ph = make_photo(rng=305, skin_type="IV", site="face", shape=(450, 600))
     roi, dep = ph.truth.roi_mask, ph.truth.depig_mask
@@ -249,7 +249,7 @@ def test_nails_of_a_synthetic_forearm_are_left_out():
     ph = make_photo(rng=505, skin_type="IV", site="forearm", background="dark", shape=(450, 600))
     r = find_region(ph.image, site="body")
     roi = ph.truth.roi_mask
-    from vasi.roi import _fill_holes
+    from vasi.roi_ops import _fill_holes
 
     nails = _fill_holes(roi) & ~roi
     assert nails.sum() > 100
@@ -275,7 +275,7 @@ def test_face_outline_tries_the_next_eye_pair_when_the_first_is_not_face_like():
     # under a Wood's lamp hair can be as bright as the skin: the head is one blob, and a
     # perfectly symmetric pair of holes in the hair, with a gap below it, looks more like
     # eyes than the real eyes; its outline is not face-like, the real eyes' one is
-    from vasi.roi import _face_oval
+    from vasi.roi_face import _face_oval
 
     blob = np.zeros((240, 320), np.uint8)
     cv2.ellipse(blob, (160, 120), (55, 100), 0, 0, 360, 1, -1)  # head: hair and face
@@ -320,7 +320,7 @@ def test_face_found_by_the_detector_keeps_its_outline_when_the_skin_leaks():
     # a dark face under a Wood's lamp in front of a fluorescent (light) wall: the skin blob
     # runs into the wall and its "face outline" is nowhere near the face the detector found;
     # the detected box's proportions are used instead of that outline
-    from vasi.roi import _same_face
+    from vasi.roi_face import _same_face
 
     ph = make_photo(rng=700071, skin_type="VI", modality="woods", site="face", shape=(900, 1200),
                     background="light", marker=True)

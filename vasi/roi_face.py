@@ -1,0 +1,401 @@
+"""The F-VASI facial area (for :mod:`vasi.roi`, SPEC.md section 1).
+
+The face's outline is two half-ellipses joined at the eye line, found from the skin blob's
+eye holes, mouth and width (``_face_oval``) or, failing that, from a face detector's box
+(``_detect_face``, scikit-image's LBP cascade, offline); inside it, eyes, brows, nostrils,
+lips and (in visible light) hair reaching into the forehead are left out (``_face_mask``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import cv2
+import numpy as np
+
+from .roi_ops import _EPS, _centre_weight, _fill_holes, _hull, _largest, _open_disk, _smooth
+from .roi_skin import _skin_small
+
+log = logging.getLogger("vasi")
+
+
+def _detect_face(srgb: np.ndarray):
+    """Largest frontal face ``(row, col, size)`` found by scikit-image's LBP cascade (the
+    OpenCV frontal-face LBP model shipped with scikit-image, so no download), or None."""
+    from skimage.data import lbp_frontal_face_cascade_filename
+    from skimage.feature import Cascade
+
+    f = min(1.0, 200.0 / max(srgb.shape[:2]))  # the cascade is slow: run it on <= 200 px
+    g = cv2.cvtColor(np.ascontiguousarray((srgb * 255).astype(np.uint8)), cv2.COLOR_RGB2GRAY)
+    if f < 1.0:
+        g = cv2.resize(g, (max(1, round(g.shape[1] * f)), max(1, round(g.shape[0] * f))), interpolation=cv2.INTER_AREA)
+    side = min(g.shape)
+    det = []
+    # contrast stretched over the whole photo, then, when that finds no face, locally
+    # (CLAHE): a dark face before a background of its own brightness (type VI skin under a
+    # Wood's lamp) keeps its features' contrast only locally
+    for norm in (cv2.equalizeHist, cv2.createCLAHE(2.0, (4, 4)).apply):
+        try:
+            det = Cascade(lbp_frontal_face_cascade_filename()).detect_multi_scale(
+                img=norm(g).astype(np.float64) / 255.0, scale_factor=1.2, step_ratio=1,
+                min_size=(max(24, side // 10),) * 2, max_size=(side, side), min_neighbor_number=3)
+        except Exception as exc:  # pragma: no cover - detector is optional help only
+            log.info("face detector failed: %s", exc)
+            return None
+        if det:
+            break
+    if not det:
+        return None
+    d = max(det, key=lambda d: d["width"] * d["height"])
+    return (d["r"] + d["height"] / 2.0) / f, (d["c"] + d["width"] / 2.0) / f, float(d["width"]) / f
+
+
+def _seed_weight(shape, face) -> np.ndarray:
+    """Where the skin colour is sampled: around a detected face, else the image centre."""
+    if face is None:
+        return _centre_weight(shape)
+    h, w = shape
+    r, c, size = face
+    yy = ((np.arange(h, dtype=np.float32) - r) / (0.35 * size)) ** 2
+    xx = ((np.arange(w, dtype=np.float32) - c) / (0.35 * size)) ** 2
+    return np.exp(-(yy[:, None] + xx[None, :]))
+
+
+#: F-VASI face proportions (frontal view), as fractions of the face width across the
+#: cheeks (ears excluded): eye line to hairline ``FACE_UP``, eye line to chin ``FACE_DOWN``
+#: (used when the mouth is not found); and the chin's distance from the eye line as a
+#: multiple of the eye-to-mouth distance, ``CHIN_PER_MOUTH`` (facial thirds: eye-mouth
+#: ~7 cm, mouth-chin ~5 cm). Under a Wood's lamp, where no colour tells hair from skin,
+#: the hairline is at most ``FACE_UP_WOODS`` above the eye line (trichion to glabella is a
+#: third of the face's height, ~0.5 face widths, from the eye line).
+FACE_UP = 0.62
+FACE_UP_WOODS = 0.53
+FACE_DOWN = 0.80
+CHIN_PER_MOUTH = 1.65
+#: Lateral margin of the face outline beyond the measured cheek width (fraction).
+FACE_SIDE = 1.04
+
+
+def _face_oval(blob: np.ndarray):
+    """Face outline ``(cx, eye_row, half_width, up, down, eye_dx, eyes)`` from the head's skin
+    blob (``eyes``: the two eye holes' centroids, row and col), or None.
+
+    The outline is two half-ellipses joined at the eye line (the widest part of a face):
+    ``up`` to the hairline and ``down`` to the chin. The eye line comes from the pair of
+    symmetric holes (eyes) inside the blob; the width from the widest row near the eyes
+    after an opening that removes the ears; the chin from the mouth (the wide hole below
+    the eyes) or from the face's proportions.
+    """
+    ys, xs = np.nonzero(blob)
+    if ys.size < 100:
+        return None
+    filled = _fill_holes(blob)
+    w0 = float(filled.sum(axis=1).max())
+    r = max(1, int(0.12 * w0))
+    opened = _open_disk(filled, r)
+    if opened.sum() < 0.3 * filled.sum():
+        opened = filled
+    rows = np.nonzero(opened.any(axis=1))[0]
+    top, bottom = int(rows[0]), int(rows[-1])
+    ext = bottom - top + 1
+    widths = opened.sum(axis=1).astype(float)
+    upper = widths[top: top + max(2, int(0.6 * ext))]
+    face_w = float(upper.max())
+    if face_w < 8:
+        return None
+    y_wide = top + int(np.argmax(upper))
+    cols = np.arange(blob.shape[1])
+    row = cols[opened[y_wide]]
+    cx = 0.5 * (row.min() + row.max())
+    w_top = face_w
+    hcc = _holes_cc(blob, filled)
+    # the eye pair is the most plausible pair of holes whose outline is face-like: in a
+    # ragged blob (hair under a Wood's lamp) the best-looking pair may be holes in the hair
+    for eye in _eye_pairs(hcc, cx, w_top, top)[:EYE_TRIES]:
+        eye_r, cx_e, eye_dx, eyes = eye
+        # the face's width at the cheeks: widest opened row within a band around the eyes
+        face_w = w_top
+        band = widths[max(0, int(eye_r - 0.15 * w_top)): int(eye_r + 0.35 * w_top) + 1]
+        if band.size and band.max() >= 8:
+            face_w = float(band.max())
+        mouth = _mouth_row(hcc, cx_e, face_w, eye_r)
+        down = CHIN_PER_MOUTH * (mouth - eye_r) if mouth is not None else FACE_DOWN * face_w
+        down = float(np.clip(down, 0.6 * face_w, 1.0 * face_w))
+        oval = (cx_e, eye_r, 0.5 * FACE_SIDE * face_w, FACE_UP * face_w, down, eye_dx, eyes)
+        if _face_like(blob, oval):
+            return oval
+    return None  # no facial geometry to anchor an F-VASI outline on
+
+
+#: Candidate eye pairs tried, most plausible first, until one gives a face-like outline.
+EYE_TRIES = 6
+
+
+def _holes_cc(blob, filled):
+    """Connected components of the holes in the skin blob: ``(n, stats, centroids)``."""
+    n, _, st, cen = cv2.connectedComponentsWithStats((filled & ~blob).astype(np.uint8), connectivity=8)
+    return n, st, cen
+
+
+def _mouth_row(hcc, cx, face_w, eye_r):
+    """Row of the mouth: the widest hole (of ``hcc = _holes_cc(...)``) centred below the
+    eyes, or None."""
+    n, st, cen = hcc
+    best = None
+    for i in range(1, n):
+        wi = st[i, cv2.CC_STAT_WIDTH]
+        dy = cen[i, 1] - eye_r
+        if not (0.3 * face_w < dy < 0.65 * face_w) or abs(cen[i, 0] - cx) > 0.12 * face_w:
+            continue
+        if wi < 0.18 * face_w or wi > 0.6 * face_w:
+            continue
+        if best is None or wi > best[0]:
+            best = (wi, cen[i, 1])
+    return None if best is None else float(best[1])
+
+
+#: Eye opening half-width and half-height as fractions of the face width: a little inside
+#: the palpebral fissure (~30 x 10 mm on a ~150 mm face, i.e. 0.1 x 0.034); the eye's own
+#: hole, with its margin, covers the rest, so periocular skin is not cut.
+EYE_SIZE = (0.08, 0.027)
+#: Under a Wood's lamp the sclera is bright, like fluorescent skin, and the eye's hole is
+#: only the dark iris and lashes: the ellipse covers the whole fissure, centred lower.
+EYE_SIZE_WOODS = (0.095, 0.035)
+EYE_DROP_WOODS = 0.0
+#: Eye opening centre below the eye hole's centroid (the lashes pull the centroid up),
+#: as a fraction of the face width.
+EYE_DROP = 0.005
+#: A face outline is accepted when the skin covers at least ``FACE_COVER`` of it and is
+#: left-right symmetric (IoU with its mirror image) at least ``FACE_SYM``.
+FACE_COVER = 0.7
+FACE_SYM = 0.7
+
+
+def _mirror_window(blob, oval):
+    """Column slice symmetric about the face axis, or None."""
+    c0 = int(round(oval[0]))
+    hw = int(np.ceil(oval[2])) + 1
+    half = min(c0, blob.shape[1] - 1 - c0, hw)
+    if half < 2:
+        return None
+    return slice(c0 - half, c0 + half + 1)
+
+
+def _face_like(blob, oval) -> bool:
+    """Is the skin inside the outline face-like (coverage and left-right symmetry)?"""
+    m = _outline_mask(blob.shape, oval)
+    inside = blob & m
+    cover = float(inside.sum()) / max(int(m.sum()), 1)
+    sl = _mirror_window(blob, oval)
+    if sl is None:
+        return False
+    win = inside[:, sl]
+    mir = win[:, ::-1]
+    sym = float((win & mir).sum()) / max(int((win | mir).sum()), 1)
+    return cover >= FACE_COVER and sym >= FACE_SYM
+
+
+def _outline_mask(shape, oval) -> np.ndarray:
+    cx, ey, hw, up, down = oval[:5]
+    m = np.zeros(shape, np.uint8)
+    c = (int(round(cx)), int(round(ey)))
+    hw = max(1, int(round(hw)))
+    cv2.ellipse(m, c, (hw, max(1, int(round(down)))), 0, 0, 180, 1, -1)  # chin half (image y down)
+    cv2.ellipse(m, c, (hw, max(1, int(round(up)))), 0, 180, 360, 1, -1)
+    return m.astype(bool)
+
+
+def _eye_pairs(hcc, cx, face_w, top):
+    """Candidate eyes, most plausible first: ``(row, centre col, eye distance, (eye 1,
+    eye 2))``, each eye its hole's centroid (row, col) -- symmetric pairs of holes
+    (``hcc = _holes_cc(...)``) of similar size."""
+    n, st, cen = hcc
+    n -= 1
+    if n < 2:
+        return []
+    area = st[1:, cv2.CC_STAT_AREA].astype(float)
+    com = cen[1:, ::-1]  # (row, col)
+    keep = (area > (0.015 * face_w) ** 2) & (area < (0.25 * face_w) ** 2) & (com[:, 0] < top + 1.1 * face_w)
+    cand = np.nonzero(keep)[0]
+    pairs = []
+    for i in cand:
+        for j in cand:
+            if j <= i:
+                continue
+            dy = abs(com[i, 0] - com[j, 0])
+            dx = abs(com[i, 1] - com[j, 1])
+            if not (0.25 * face_w < dx < 0.65 * face_w) or dy > 0.1 * face_w:
+                continue
+            mid = 0.5 * (com[i, 1] + com[j, 1])
+            ratio = min(area[i], area[j]) / max(area[i], area[j])
+            if ratio < 0.3:
+                continue
+            cost = abs(mid - cx) / face_w + dy / face_w + (1 - ratio) * 0.3
+            pairs.append((cost, 0.5 * (com[i, 0] + com[j, 0]), mid, dx, (com[i], com[j])))
+    # a pair with a mouth below it is a pair of eyes (brows, or holes in hair, have no
+    # mouth at the right distance); among those, and then the others, the most symmetric
+    # pair first, preferring the lower of two similar ones (eyes lie below brows)
+    mouth = [_mouth_row(hcc, p[2], face_w, p[1]) is not None for p in pairs]
+    out = []
+    for group in ([p for p, m in zip(pairs, mouth, strict=True) if m],
+                  [p for p, m in zip(pairs, mouth, strict=True) if not m]):
+        group = list(group)
+        while group:
+            best = None
+            for p in group:
+                if best is None or p[0] < best[0] - 0.05 or (abs(p[0] - best[0]) <= 0.05 and p[1] > best[1]):
+                    best = p
+            out.append(best[1:])
+            group = [p for p in group if p is not best]
+    return out
+
+
+def _face_small(srgb, lin, modality, cw, face=None):
+    """Skin blob and face outline at working resolution (outline None when not found).
+    With a detected ``face`` box (row, col, size) the outline falls back to the box's
+    proportions when the features do not show, or when they give a different face
+    (:func:`_same_face`)."""
+    blob = _largest(_skin_small(srgb, lin, modality, cw), cw)
+    oval = _face_oval(blob) if blob.sum() >= 100 else None  # None: no face-like outline
+    if face is not None:
+        r, c, size = face  # a frontal-face box: eyes ~12 % of its size above its centre
+        ey = r - 0.12 * size
+        # no outline, or the blob's "face" is not the detected one (skin leaked to the background)
+        if oval is None or not _same_face(oval, (c, ey, size)):
+            oval = (c, ey, 0.5 * FACE_SIDE * size, FACE_UP * size, FACE_DOWN * size, 0.45 * size,
+                    (np.array([ey, c - 0.225 * size]), np.array([ey, c + 0.225 * size])))
+    return blob, oval
+
+
+#: An outline found in the skin blob and a detector's face box describe the same face when
+#: their centres (and eye lines) are within this fraction of the box's size and their
+#: widths within this factor of each other.
+SAME_FACE_SHIFT = 0.25
+SAME_FACE_SCALE = 1.5
+
+
+def _same_face(oval, box) -> bool:
+    """Whether the outline ``oval`` (of :func:`_face_oval`) agrees with a detected face
+    ``box`` given as (centre column, eye row, size), all in working px."""
+    c, ey, size = box
+    width = oval[2] / (0.5 * FACE_SIDE)
+    return (abs(oval[0] - c) <= SAME_FACE_SHIFT * size and abs(oval[1] - ey) <= SAME_FACE_SHIFT * size
+            and 1.0 / SAME_FACE_SCALE <= width / size <= SAME_FACE_SCALE)
+
+
+def _logy(lin):
+    """Log luminance at working resolution, smoothed like the skin features."""
+    lin = _smooth(lin)
+    return cv2.log(cv2.transform(lin, np.array([[0.2126, 0.7152, 0.0722]], np.float32)) + np.float32(_EPS))
+
+
+def _hair(region, oval, logy):
+    """Hair reaching into the upper face: pixels above the brows much darker (log
+    luminance below ``HAIR_DY``) than the forehead's own skin, in components that touch
+    the region's outer edge (a dark freckle inside the forehead stays)."""
+    h, w = region.shape
+    fw = 2.0 * oval[2] / FACE_SIDE
+    cx, ey = oval[0], oval[1]
+    y0 = max(0, int(ey - HAIR_REF[1] * fw))
+    y1 = max(y0 + 1, int(ey - HAIR_REF[0] * fw))
+    x0, x1 = max(0, int(cx - 0.2 * fw)), min(w, int(cx + 0.2 * fw) + 1)
+    ref = region[y0:y1, x0:x1]
+    if ref.sum() < 10:
+        return np.zeros_like(region)
+    y_ref = float(np.median(logy[y0:y1, x0:x1][ref]))
+    top = max(0, int(ey - HAIR_TOP * fw))
+    cand = np.zeros_like(region)
+    cand[:top] = region[:top] & (logy[:top] < np.float32(y_ref + HAIR_DY))
+    n, lab, _, _ = cv2.connectedComponentsWithStats(cand.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return cand
+    ext = cv2.dilate((~_fill_holes(region)).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    touch = np.bincount(lab[ext & cand], minlength=n) > 0
+    touch[0] = False
+    return touch[lab]
+
+
+#: Hair: darker than the forehead's skin by ``HAIR_DY`` (natural log of luminance),
+#: above ``HAIR_TOP`` x face width over the eye line; forehead reference band (from, to)
+#: face widths above the eye line.
+HAIR_DY = -1.0
+HAIR_TOP = 0.08
+HAIR_REF = (0.15, 0.32)
+HAIR_MODALITIES = ("visible",)
+#: Holes in the face region lighter than the skin's median log luminance by more than
+#: this are filled (depigmented spots, not features); None: never. Visible light only:
+#: under a Wood's lamp the sclera and teeth are bright too (and fluorescent patches join
+#: the skin by their own test).
+HOLE_LIGHT = 0.0
+HOLE_MODALITIES = ("visible",)
+
+
+def _face_mask(blob, oval, modality, lin=None):
+    """The F-VASI area at working resolution: skin inside the face outline, facial
+    features (eyes, brows, nostrils, lips) left out with a small margin."""
+    if oval is None:
+        region = _fill_holes(blob)
+        if modality == "woods" and region.any():
+            # under UV the skin is barely brighter than the background and the face's edges
+            # fall into shade: the blob's outline is unreliable there, and a fluorescent
+            # (depigmented) patch at the border may be cut. A face is convex: take the hull.
+            region = _hull(region)
+        return region
+    ax = oval[2]
+    if modality == "woods":
+        # no colour tells hair from skin under UV: the forehead ends at the hairline's
+        # typical height (facial thirds: ~0.5 face widths above the eye line)
+        oval = (*oval[:3], min(oval[3], FACE_UP_WOODS * 2.0 * ax / FACE_SIDE), *oval[4:])
+        # a Wood's lamp lights the face from one side: the far side falls into shade that
+        # no colour test tells from the dark background. A face is left-right symmetric:
+        # take the skin on either side of its axis (features mirror onto features).
+        sl = _mirror_window(blob, oval)
+        if sl is not None:
+            blob = blob.copy()
+            blob[:, sl] |= blob[:, sl][:, ::-1]
+    region = blob & _outline_mask(blob.shape, oval)
+    logy = _logy(lin) if lin is not None else None
+    if logy is not None and modality in HAIR_MODALITIES:
+        region &= ~_hair(region, oval, logy)
+    # the eye openings (sclera included: white, but not skin), by anatomy (EYE_SIZE),
+    # centred on each eye's own hole and tilted with the eye line (a head tilted by a few
+    # degrees puts one eye well above the other)
+    face_w = 2.0 * oval[2] / FACE_SIDE
+    eyes = np.zeros(blob.shape, np.uint8)
+    (r0, c0), (r1, c1) = oval[6]
+    tilt = float(np.degrees(np.arctan2(r1 - r0, c1 - c0)))
+    if abs(tilt) > 90:
+        tilt -= 180.0 * np.sign(tilt)
+    S = 16  # sub-pixel drawing (cv2 shift=4)
+    size, drop = (EYE_SIZE_WOODS, EYE_DROP_WOODS) if modality == "woods" else (EYE_SIZE, EYE_DROP)
+    for rr, cc in oval[6]:
+        cv2.ellipse(eyes, (int(round(cc * S)), int(round((rr + drop * face_w) * S))),
+                    (int(round(size[0] * face_w * S)), int(round(size[1] * face_w * S))),
+                    tilt, 0, 360, 1, -1, cv2.LINE_8, 4)
+    region &= eyes == 0
+    # fill only tiny holes (pores, specks); eyes, brows, nostrils and lips stay out
+    holes = _fill_holes(region) & ~region
+    n, lab_h, st, cen = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=8)
+    if n > 1:
+        ok = st[:, cv2.CC_STAT_AREA] < 2e-4 * region.sum()
+        if logy is not None and HOLE_LIGHT is not None and modality in HOLE_MODALITIES:
+            # a hole lighter than the face's skin is skin that failed the colour tests (a
+            # white, repigmenting or confetti spot), not a feature: features are darker
+            # (brows, nostrils, lips); the eye openings and the mouth are kept out
+            area = np.maximum(st[:, cv2.CC_STAT_AREA], 1)
+            mean_y = np.bincount(lab_h.ravel(), weights=logy.ravel(), minlength=n) / area
+            at_eye = np.bincount(lab_h.ravel(), weights=(eyes.ravel() > 0), minlength=n) > 0
+            dx = np.abs(cen[:, 0] - oval[0])
+            dy = cen[:, 1] - oval[1]
+            at_mouth = (dx < 0.25 * face_w) & (dy > 0.25 * face_w) & (dy < 0.7 * face_w)
+            ok |= (mean_y > float(np.median(logy[region])) + HOLE_LIGHT) & ~at_eye & ~at_mouth
+        ok[0] = False
+        small = ok[lab_h]
+        region |= small
+        # the features' own rims (sclera, lip and nostril edges) blend into the skin:
+        # keep a small margin around them (~1 % of the face width)
+        big = holes & ~small
+        r = max(1, int(round(0.01 * 2 * ax)))
+        ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        region &= ~cv2.dilate(big.astype(np.uint8), ker).astype(bool)
+    return _largest(region)

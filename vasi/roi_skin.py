@@ -1,0 +1,426 @@
+"""Which pixels of a photo are skin, depigmented skin included (for :mod:`vasi.roi`).
+
+A two-class decision relative to the photo itself, with no fixed colour boxes: the skin
+colour (robust centre and spread of the skin-hued pixels near the image centre) against
+the background colours (clusters of the frame's border); then depigmented candidates --
+less melanin but still pink (visible light) or fluorescent (Wood's lamp) -- join the skin
+when skin encloses them (``_join_patches``), and a patch merged with a bright garment keeps
+its part inside the skin's outline (``_notch_parts``).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from . import reference as _ref
+from .levels import BIMODAL_SEPARATION
+from .roi_ops import (
+    _EPS,
+    _centre_weight,
+    _close_disk,
+    _fill_holes,
+    _lab,
+    _open_close,
+    _open_disk,
+    _otsu,
+    _smooth,
+)
+
+#: Floors of the skin colour model's robust spread (log R/G, log B/G, log Y in linear
+#: light): below these the photo's own skin is more uniform than colour noise.
+SPREAD_FLOOR = (0.06, 0.06, 0.10)
+#: Shade: skin darker than its centre is judged with a ``SHADE`` x wider luminance spread
+#: (the sides of a face or limb turn away from the light; the colour ratios do not change).
+SHADE = 2.5
+#: A pixel is skin within ``SKIN_DIST`` robust standard deviations of the skin colour and
+#: when the skin model explains it better than every background colour.
+SKIN_DIST = 4.0
+#: Background colours closer than this (robust SDs) to the skin are the subject itself
+#: reaching the frame (an arm, the neck), not background.
+BG_MIN_DIST = 3.0
+#: Skin's CIELAB chroma stays below this on every skin type (melanin and haemoglobin give
+#: a* ~5-25, b* ~5-35); saturated orange or red objects are not skin seeds.
+SKIN_CHROMA_MAX = 45.0
+#: ... unless they cover at least ``BG_SHARE`` of the border and are at least ``BG_NEAR``
+#: SDs away: the subject reaches the frame on a small part of it, background fills most.
+BG_NEAR = 1.5
+BG_SHARE = 0.3
+#: Number of background colours (clusters of the frame's border).
+BG_CLUSTERS = 6
+#: A depigmented (or fluorescent) component joins the skin when at least this fraction
+#: of its outline borders skin: a patch is enclosed by skin (at least on its inner side).
+DEPIG_CONTACT = 0.3
+DEPIG_CONTACT_FRAME = 0.6
+#: Depigmented skin is at least this many robust SDs bluer (log B/R) than the skin.
+DEPIG_MEL = 2.0
+#: Body sites: the centre's skin colour was a patch when at least ``SURROUND_SHARE`` of
+#: the band around its blob is clearly more pigmented skin-hued colour, and that colour
+#: covers less than ``SURROUND_FRAME`` of the frame's border (it is not the background).
+SURROUND_SHARE = 0.5
+SURROUND_FRAME = 0.25
+
+
+def _kmeans(x: np.ndarray, k: int, iters: int = 6):
+    """k-means of the rows of ``x`` (float32) from a deterministic farthest-point start
+    (OpenCV's k-means with initial labels): centres, labels."""
+    c = [x[0]]
+    d = ((x - x[0]) ** 2).sum(1)
+    for _ in range(1, k):
+        i = int(np.argmax(d))
+        if d[i] <= 1e-9:
+            break
+        c.append(x[i])
+        d = np.minimum(d, ((x - x[i]) ** 2).sum(1))
+    c = np.array(c, np.float32)
+    lab = np.argmin(((x[:, None, :] - c[None]) ** 2).sum(2), axis=1).astype(np.int32).reshape(-1, 1)
+    if len(c) < 2:
+        return c, lab.ravel()
+    crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, iters, 1e-3)
+    _, lab, c = cv2.kmeans(x, len(c), lab, crit, 1, cv2.KMEANS_USE_INITIAL_LABELS)
+    return c, lab.ravel()
+
+
+def _background_model(z, e, shade=False):
+    """Background colours: robust clusters of the frame's border ring (``e`` px wide) in
+    the skin-normalised feature space ``z`` (h, w, 3), dropping the ones that are the skin
+    itself (closer than ``BG_MIN_DIST`` and covering less than ``BG_SHARE`` of the ring;
+    with ``shade``, darker ones are judged with the skin's ``SHADE`` tolerance).
+    Returns ``(centres, spreads)``, possibly empty."""
+    ring = np.concatenate([z[:e].reshape(-1, 3), z[-e:].reshape(-1, 3),
+                           z[e:-e, :e].reshape(-1, 3), z[e:-e, -e:].reshape(-1, 3)])
+    ring = np.ascontiguousarray(ring[:: max(1, len(ring) // 1200)], np.float32)
+    ring = ring[np.isfinite(ring).all(axis=1)]  # no skin colour (a black frame): NaN features
+    if len(ring) < 2 * BG_CLUSTERS:  # (cv2.kmeans crashes on NaN)
+        return np.zeros((0, 3), np.float32), np.zeros((0, 3), np.float32)
+    c, lab = _kmeans(ring, BG_CLUSTERS)
+    cs, ss = [], []
+    for j in range(len(c)):
+        zj = ring[lab == j]
+        if len(zj) < 0.02 * len(ring):
+            continue
+        cj = np.median(zj, axis=0)
+        dj = float(np.sqrt((cj ** 2).sum()))
+        # the subject reaching the frame covers a small part of it, background most of it;
+        # the subject is near the skin colour as the skin test measures it: darker (shaded)
+        # with a ``SHADE`` x wider luminance spread -- a limb reaches the frame with its
+        # shaded side as often as not
+        ds = dj
+        if shade and cj[2] < 0:
+            ds = float(np.sqrt(cj[0] ** 2 + cj[1] ** 2 + (cj[2] / SHADE) ** 2))
+        if dj < BG_NEAR or (ds < BG_MIN_DIST and len(zj) < BG_SHARE * len(ring)):
+            continue
+        sj = 1.4826 * np.median(np.abs(zj - cj), axis=0)
+        cs.append(cj)
+        ss.append(np.maximum(sj, 1.0))
+    return np.array(cs, np.float32).reshape(-1, 3), np.array(ss, np.float32).reshape(-1, 3)
+
+
+def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_frame=False,
+                body=False):
+    """Skin (incl. depigmented skin) at working resolution, before geometry.
+
+    Two-class decision relative to the photo itself: the skin colour (robust centre and
+    spread of the central skin-like pixels) against the background colours (clusters of
+    the frame's border). A pixel is skin when it is near the skin colour and the skin
+    explains it better (diagonal Gaussian log-likelihood) than every background colour.
+    Features: log colour ratios R/G and B/G (unchanged by shading and light intensity)
+    and log luminance; skin in shade is judged with a ``SHADE`` x wider luminance spread.
+    With ``at_frame``, returns ``(skin, frame_patches)``: the second the joined depigmented
+    components that touch the frame (included in the first).
+    With ``body`` (a body site: limbs reach the frame in shade, backgrounds fill the gaps
+    between fingers), a border colour near the skin's shaded side is the subject, not
+    background, and depigmented candidates a background colour explains join only as
+    holes in the skin (``_bg_like``).
+    """
+    h, w = srgb.shape[:2]
+    side = max(h, w)
+    if cw is None:
+        cw = _centre_weight((h, w))
+    srgb, lin = _smooth(srgb), _smooth(lin)
+    lab = _lab(srgb)
+    L, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
+    lg = cv2.log(lin + np.float32(_EPS))
+    r_g = lg[..., 0] - lg[..., 1]
+    b_g = lg[..., 2] - lg[..., 1]
+    logy = cv2.log(cv2.transform(lin, np.array([[0.2126, 0.7152, 0.0722]], np.float32)) + np.float32(_EPS))
+    feats = (r_g, b_g, logy)
+    chroma2 = a * a + b * b
+    # skin-hued: hue angle between 5 and 85 degrees (a > 0, b > 0)
+    hued = (b > np.float32(np.tan(np.radians(5))) * a) & (a > np.float32(np.tan(np.radians(5))) * b)
+    if modality == "woods":  # skin's colour under UV is whatever the lamp makes it
+        prior = (L > 2) & (L < 97)
+    else:
+        prior = (chroma2 > 36) & (chroma2 < SKIN_CHROMA_MAX ** 2) & hued & (L > 12) & (L < 97)
+    if prior.sum() < 50:
+        prior = L > 2
+    wts = cw * prior
+    sel = wts > SEED_CENTRE * wts.max() if wts.max() > 0 else prior
+    if sel.sum() < 50:
+        sel = prior
+    if modality == "woods" and sel.any():  # fluorescent patches are not the skin's colour:
+        Ls = L[sel]  # seed below them
+        lo = sel & (L <= np.percentile(Ls, 60))
+        if Ls.size > 100 and np.ptp(Ls) > 0:  # the darker mode when bimodal (skin vs patches)
+            lo = sel & (L <= min(_otsu(Ls), float(np.percentile(Ls, 60))))
+        sel = lo if lo.sum() >= 50 else sel
+    if not sel.any():  # no skin colour anywhere (a black frame): no skin
+        none = np.zeros((h, w), bool)
+        return (none, none) if at_frame else none
+
+    def model(m):
+        c = np.array([np.median(f[m]) for f in feats], np.float32)
+        sp = np.array([1.4826 * np.median(np.abs(f[m] - ci)) for f, ci in zip(feats, c, strict=True)], np.float32)
+        return c, np.maximum(sp, np.asarray(SPREAD_FLOOR, np.float32))
+
+    def zs(c, sp):
+        return [(f - ci) * np.float32(1.0 / si) for f, ci, si in zip(feats, c, sp, strict=True)]
+
+    def fit(sel):
+        centre, spread = model(sel)
+        z = zs(centre, spread)
+        near = sel & (z[0] * z[0] + z[1] * z[1] + z[2] * z[2] < 2.5 ** 2)
+        if near.sum() > 50:  # once more on the seeds close to the centre (drops background)
+            centre, spread = model(near)
+            z = zs(centre, spread)
+        zl = np.where(z[2] < 0, z[2] * np.float32(1.0 / SHADE), z[2])
+        dist2 = z[0] * z[0] + z[1] * z[1] + zl * zl
+        return z, (near if near.sum() > 50 else sel), dist2
+
+    mel = b_g - r_g  # melanin axis: up = less melanin
+    if body and modality != "woods":  # a large patch in the centre (extensive vitiligo):
+        # the skin is the more pigmented mode when the seeds are clearly bimodal (faces
+        # are not split: lips and brows make their own mode)
+        seed_mel = mel[sel]
+        t = _ref.bimodal_split(seed_mel[:: max(1, seed_mel.size // 20_000)], BIMODAL_SEPARATION)
+        if t is not None and (sel & (mel <= t)).sum() >= 50:
+            sel = sel & (mel <= t)
+    z, ref, dist2 = fit(sel)
+    skin = dist2 < SKIN_DIST ** 2
+    if body and modality != "woods":
+        around = _pigmented_surround(skin, sel, prior, mel, ref, side)
+        if around is not None:  # the centre was a patch: the skin is what surrounds it
+            z, ref, dist2 = fit(around)
+            skin = dist2 < SKIN_DIST ** 2
+    zy = z[2]
+    e = max(2, int(round(0.04 * min(h, w))))
+    bc, bs = _background_model(np.dstack(z), e, shade=body)
+    if len(bc):  # Gaussian log-likelihood ratio, skin vs each background colour
+        idx = np.flatnonzero(skin)
+        zz = np.stack([zi.ravel()[idx] for zi in z], 1)
+        d_skin = dist2.ravel()[idx]
+        keep = np.ones(idx.size, bool)
+        for c, s in zip(bc, bs, strict=True):
+            zb = (zz - c) / s
+            keep &= d_skin < (zb * zb).sum(1) + 2.0 * float(np.log(s).sum())
+        skin.ravel()[idx[~keep]] = False
+    # depigmented skin: less melanin -- bluer relative to red (log B/R up) than the skin,
+    # at any shading (ratios), not darker than shaded skin; and still skin-hued (pink,
+    # not neutral white or grey)
+    if modality == "woods":  # fluorescent: clearly brighter than the skin and than the
+        # (non-fluorescent) background colours
+        zmin = 1.5
+        for c, s in zip(bc, bs, strict=True):
+            if c[2] < 3.0:
+                zmin = max(zmin, float(c[2] + 2.0 * s[2]))
+        depig = (zy > zmin) & (L > float(np.median(L[ref])) + 3)
+    else:
+        m0, ms = _mel_level(mel, ref)
+        hue_ok = (a > 1.5) & (b > np.float32(np.tan(np.radians(-20))) * a)  # -20 .. 90 degrees
+        depig = (mel > m0 + DEPIG_MEL * ms) & (zy > -SKIN_DIST * SHADE) & hue_ok & (chroma2 > 9.0)
+    cand = depig
+    skin = _open_close(skin, side)
+    r = max(1, int(round(side / 200)))  # thin bands of mixed pixels along the outline
+    depig = cv2.morphologyEx((depig & ~skin).astype(np.uint8), cv2.MORPH_OPEN,
+                             cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    depig = depig.astype(bool)
+    bg_like = _bg_like(z, bc, bs, depig, cand, e) if body else None
+    return _join_patches(skin, depig, side, at_frame, bg_like)
+
+
+def _pigmented_surround(skin, sel, prior, mel, ref, side):
+    """Seed pixels of the normal skin around a depigmented patch that filled the centre of
+    the frame, or None.
+
+    The skin colour is seeded at the centre of the frame; on a limb with extensive
+    vitiligo the centre may be one large patch, and the normal skin would then be taken
+    for something else. The seed was a patch when the skin-hued pixels just outside its
+    blob (a band ``side / 40`` px wide) are mostly clearly more pigmented than it (lower
+    on the melanin axis ``mel`` by ``DEPIG_MEL`` robust SDs, the depigmentation test
+    mirrored) and that colour is not the background (it covers less than
+    ``SURROUND_FRAME`` of the frame's border). Returns those pixels within ``side / 8`` px
+    of the blob.
+    """
+    lab_n, lab = cv2.connectedComponents(skin.astype(np.uint8), connectivity=8)
+    if lab_n <= 1:
+        return None
+    ids = np.bincount(lab[sel & skin], minlength=lab_n)
+    ids[0] = 0
+    if ids.max() == 0:
+        return None
+    blob = lab == int(np.argmax(ids))
+    m0, ms = _mel_level(mel, ref)
+    pig = prior & ~skin & (mel < m0 - DEPIG_MEL * ms)
+    k = max(3, int(round(side / 40)))
+    band = (cv2.dilate(blob.astype(np.uint8), _ref.disk(k)) > 0) & ~blob
+    if not band.any() or (pig & band).sum() < SURROUND_SHARE * band.sum():
+        return None
+    frame = _frame_ring(skin.shape, max(2, int(round(0.02 * side))))
+    if (pig & frame).sum() >= SURROUND_FRAME * frame.sum():
+        return None
+    out = pig & (cv2.dilate(blob.astype(np.uint8), _ref.disk(max(k, side / 8))) > 0)
+    return out if out.sum() >= 50 else None
+
+
+def _mel_level(mel, ref):
+    """Median and robust SD (floored at ``SPREAD_FLOOR[0]``) of the melanin axis ``mel``
+    over the skin colour's seed pixels ``ref``."""
+    mr = mel[ref]
+    m0 = float(np.median(mr))
+    return m0, max(1.4826 * float(np.median(np.abs(mr - m0))), SPREAD_FLOOR[0])
+
+
+def _frame_ring(shape, e):
+    """Bool mask of the frame's border ring, ``e`` px wide."""
+    ring = np.ones(shape, bool)
+    ring[e:-e, e:-e] = False
+    return ring
+
+
+def _bg_like(z, bc, bs, depig, cand, e):
+    """Which depigmented candidates (``depig``) a background colour explains: within
+    ``DEPIG_BG_DIST`` robust SDs of one of the colours ``bc`` (spreads ``bs``) of the
+    frame's border ring (``e`` px wide). A patch crossing the frame is a border colour
+    too: a colour mostly depigmented-like there (``cand``) on less than ``BG_SHARE`` of
+    the ring does not count. None when no colour counts."""
+    if not len(bc) or not depig.any():
+        return None
+    h, w = depig.shape
+    ring = _frame_ring((h, w), e)
+    zr = np.stack([zi[ring] for zi in z], 1)
+    cr = cand[ring]
+    keep = []
+    for c, s in zip(bc, bs, strict=True):
+        near = (((zr - c) / s) ** 2).sum(1) < DEPIG_BG_DIST ** 2
+        # a patch crossing the frame: depigmented-like, on a small part of the border
+        if near.any() and (cr[near].mean() < 0.5 or near.mean() >= BG_SHARE):
+            keep.append((c, s))
+    if not keep:
+        return None
+    idx = np.flatnonzero(depig)
+    zz = np.stack([zi.ravel()[idx] for zi in z], 1)
+    db2 = np.min([(((zz - c) / s) ** 2).sum(1) for c, s in keep], axis=0)
+    out = np.zeros((h, w), bool)
+    out.ravel()[idx] = db2 < DEPIG_BG_DIST ** 2
+    return out
+
+
+def _join_patches(skin, depig, side, frame_out=False, bg_like=None):
+    """Skin plus the depigmented components mostly enclosed by it (see ``DEPIG_CONTACT``).
+
+    A soft patch border (halo) may be neither skin nor patch, so contact is measured with
+    the skin grown by a small gap. The frame counts as non-skin, and a component touching
+    it must be enclosed by skin on most of its outline (``DEPIG_CONTACT_FRAME``): a bright
+    garment at the edge of the photo borders the skin on one side only.
+
+    A patch at the skin's edge may touch background of similar colour (a pale curtain
+    beside a depigmented forearm) and merge with it into one component that the skin does
+    not enclose. A component that fails is split at its necks (openings by discs of
+    ``DEPIG_NECK`` x the working side, in turn) and each part is judged on its own: the
+    patch, enclosed by skin, joins; the background beyond the neck does not.
+
+    Contact is geometry only: specks of a pale background beside the skin's outline, or
+    a pocket of it between two fingers, border the grown skin all round. A component (or
+    part) whose colour is mostly explained by a background colour (``bg_like``: within
+    ``DEPIG_BG_DIST`` robust SDs of one) is background, unless it is a hole in the skin
+    (skin on every side: a patch inside a limb that happens to match the background)."""
+    g = max(1, int(round(side / 60)))
+    grown = cv2.dilate(np.pad(skin.astype(np.uint8), 1), np.ones((2 * g + 1, 2 * g + 1), np.uint8))
+    grown[0, :] = grown[-1, :] = grown[:, 0] = grown[:, -1] = 0  # the frame is not skin
+    join = np.zeros_like(skin)
+    join_frame = np.zeros_like(skin)
+    rest = depig
+    outside = ~_fill_holes(skin) if bg_like is not None else None
+    for rad in (0.0, *DEPIG_NECK):
+        part = _open_disk(rest, rad * side) if rad > 0 else rest
+        if not part.any():
+            break
+        # a part split off a component the skin did not enclose must be enclosed like a
+        # patch at the frame: background pieces beside the skin border it on one side
+        n, lab_d, ok, at_frame = _enclosed(part, grown, strict=rad > 0)
+        if bg_like is not None and ok.any():
+            hole = np.bincount(lab_d.ravel(), weights=outside.ravel(), minlength=n) == 0
+            ok &= _not_background(lab_d, n, bg_like) | hole
+        acc = ok[lab_d]
+        join |= acc
+        join_frame |= (ok & at_frame)[lab_d]
+        rest = rest & ~acc  # the failing components, split at necks next
+    notch, notch_frame = _notch_parts(rest, skin, grown, side, bg_like)
+    join |= notch
+    join_frame |= notch_frame
+    out = _open_close(skin | join, side)
+    return (out, out & join_frame) if frame_out else out
+
+
+#: A depigmented candidate pixel within this many robust SDs of a background colour is
+#: explained by the background (as the subject's own colours at the frame are by the
+#: skin, ``BG_MIN_DIST``); a component mostly of such pixels joins only as a hole in the skin.
+DEPIG_BG_DIST = 3.0
+#: Necks (disc radii, fractions of the working image's long side) at which a depigmented
+#: component that the skin does not enclose is split before its parts are judged again.
+DEPIG_NECK = (0.01, 0.02, 0.04)
+#: Radius (fraction of the working image's long side) of the disc that closes the skin's
+#: outline over a patch cut into it (see ``_notch_parts``).
+DEPIG_NOTCH = 0.09
+
+
+def _notch_parts(depig, skin, grown, side, bg_like=None):
+    """Parts of the components ``depig`` (which ``skin`` does not enclose) that lie inside the
+    skin's outline and that the skin encloses: ``(mask, mask of those at the frame)``.
+
+    A patch at the skin's edge can merge with a bright object beyond it (a fluorescent
+    garment under a Wood's lamp, a pale curtain) along a front as wide as itself, with no
+    neck to split them at. The skin closed by a disc of ``DEPIG_NOTCH`` x ``side`` fills the
+    notch the patch cuts into the outline; the patch's part inside it is judged like a part
+    split off at a neck (``grown``: the padded, grown skin of :func:`_enclosed`), and is not
+    explained by a background colour (``bg_like``)."""
+    part = depig & _close_disk(skin, DEPIG_NOTCH * side) if depig.any() else depig
+    if not part.any():
+        return part, part
+    n, lab, ok, at_frame = _enclosed(part, grown, strict=True)
+    if bg_like is not None and ok.any():
+        ok &= _not_background(lab, n, bg_like)
+    return ok[lab], (ok & at_frame)[lab]
+
+
+def _not_background(lab, n, bg_like):
+    """Per label of ``lab`` (``n`` labels): True unless most of its pixels are explained by a
+    background colour (``bg_like``)."""
+    area = np.maximum(np.bincount(lab.ravel(), minlength=n), 1)
+    return np.bincount(lab.ravel(), weights=bg_like.ravel(), minlength=n) / area < 0.5
+
+
+def _enclosed(depig, grown, strict=False):
+    """Components of ``depig`` and which of them the (grown) skin encloses: ``(n, labels,
+    ok, at_frame)``; ``ok[0]`` is False."""
+    h, w = depig.shape
+    n, lab_d, st, _ = cv2.connectedComponentsWithStats(depig.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return n, lab_d, np.zeros(n, bool), np.zeros(n, bool)
+    d8 = np.pad(depig.astype(np.uint8), 1)
+    ring = np.flatnonzero(cv2.dilate(d8, np.ones((3, 3), np.uint8)) > d8)  # the outline ring
+    # label the outline ring by its component (max label nearby)
+    lab_p = np.pad(lab_d.astype(np.float32), 1)
+    ring_lab = cv2.dilate(lab_p, np.ones((3, 3), np.uint8)).ravel()[ring].astype(np.intp)
+    tot = np.bincount(ring_lab, minlength=n)
+    hit = np.bincount(ring_lab, weights=grown.ravel()[ring], minlength=n)
+    frac = hit / np.maximum(tot, 1)
+    x, y, bw, bh = (st[:, i] for i in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
+    at_frame = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
+    ok = frac >= np.where(at_frame | strict, DEPIG_CONTACT_FRAME, DEPIG_CONTACT)
+    ok[0] = False
+    return n, lab_d, ok, at_frame
+
+
+#: Skin colour seeds: prior pixels whose centre weight is above this fraction of the maximum.
+SEED_CENTRE = 0.8
