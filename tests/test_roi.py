@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from vasi.errors import InputError
-from vasi.roi import find_region, skin_mask
+from vasi.roi import find_region, region_flags, skin_mask
 from vasi.synth import make_photo
 
 
@@ -325,7 +325,8 @@ def test_face_found_by_the_detector_keeps_its_outline_when_the_skin_leaks():
     ph = make_photo(rng=700071, skin_type="VI", modality="woods", site="face", shape=(900, 1200),
                     background="light", marker=True)
     r, method = find_region(ph.image, site="face", modality="woods", return_method=True)
-    assert method == "face detector"
+    assert method == "face detector box"
+    assert region_flags(method) == ("face outline from the detector's box",)
     assert _iou(r, ph.truth.roi_mask) > 0.5
     assert (r & ~ph.truth.roi_mask).sum() < 0.5 * ph.truth.roi_mask.sum()
     # the test itself: same centre, eye line and width within the tolerances

@@ -251,7 +251,9 @@ def _eye_pairs(hcc, cx, face_w, top):
 
 
 def _face_small(srgb, lin, modality, cw, face=None):
-    """Skin blob and face outline at working resolution (outline None when not found).
+    """Skin blob, face outline at working resolution (None when not found) and whether
+    that outline is only a detector box's proportions.
+
     With a detected ``face`` box (row, col, size) the outline falls back to the box's
     proportions when the features do not show, or when they give a different face
     (:func:`_same_face`)."""
@@ -264,7 +266,8 @@ def _face_small(srgb, lin, modality, cw, face=None):
         if oval is None or not _same_face(oval, (c, ey, size)):
             oval = (c, ey, 0.5 * FACE_SIDE * size, FACE_UP * size, FACE_DOWN * size, 0.45 * size,
                     (np.array([ey, c - 0.225 * size]), np.array([ey, c + 0.225 * size])))
-    return blob, oval
+            return blob, oval, True
+    return blob, oval, False
 
 
 #: An outline found in the skin blob and a detector's face box describe the same face when
