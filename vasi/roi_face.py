@@ -13,7 +13,7 @@ import logging
 import cv2
 import numpy as np
 
-from .roi_ops import _EPS, _centre_weight, _fill_holes, _hull, _largest, _open_disk, _smooth
+from .roi_ops import _centre_weight, _fill_holes, _hull, _largest, _log_luma, _open_disk, _smooth
 from .roi_skin import _skin_small
 
 log = logging.getLogger("vasi")
@@ -288,8 +288,7 @@ def _same_face(oval, box) -> bool:
 
 def _logy(lin):
     """Log luminance at working resolution, smoothed like the skin features."""
-    lin = _smooth(lin)
-    return cv2.log(cv2.transform(lin, np.array([[0.2126, 0.7152, 0.0722]], np.float32)) + np.float32(_EPS))
+    return _log_luma(_smooth(lin))
 
 
 def _hair(region, oval, logy):

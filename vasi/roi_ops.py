@@ -10,9 +10,13 @@ import cv2
 import numpy as np
 
 from ._validate import to_float
+from .reference import _LUM_WEIGHTS
 
 #: Long side (px) of the working image the region is found on.
 WORK_SIDE = 320
+#: Offset (linear light) added to the working image's colours before taking logs.
+_EPS = 2e-3
+_LUMA = _LUM_WEIGHTS[None, :]  # Rec. 709 luminance weights, one row for cv2.transform
 
 
 def _small(arr: np.ndarray):
@@ -43,6 +47,11 @@ def _small(arr: np.ndarray):
 
 _x8 = np.arange(256) / 255.0
 _LUT8 = np.where(_x8 <= 0.04045, _x8 / 12.92, ((_x8 + 0.055) / 1.055) ** 2.4).astype(np.float32).reshape(1, 256)
+
+
+def _log_luma(lin: np.ndarray) -> np.ndarray:
+    """Natural log of the luminance of linear RGB ``lin`` (plus ``_EPS``), float32 (h, w)."""
+    return cv2.log(cv2.transform(lin, _LUMA) + np.float32(_EPS))
 
 
 def _smooth(img: np.ndarray) -> np.ndarray:
@@ -82,7 +91,6 @@ def _fill_holes(m: np.ndarray) -> np.ndarray:
     ff = np.zeros((h + 4, w + 4), np.uint8)
     cv2.floodFill(pad, ff, (0, 0), 2, flags=4)
     return pad[1:-1, 1:-1] != 2
-_EPS = 2e-3
 
 
 def _otsu(v: np.ndarray) -> float:

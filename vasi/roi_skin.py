@@ -21,6 +21,7 @@ from .roi_ops import (
     _close_disk,
     _fill_holes,
     _lab,
+    _log_luma,
     _open_close,
     _open_disk,
     _otsu,
@@ -143,7 +144,7 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
     lg = cv2.log(lin + np.float32(_EPS))
     r_g = lg[..., 0] - lg[..., 1]
     b_g = lg[..., 2] - lg[..., 1]
-    logy = cv2.log(cv2.transform(lin, np.array([[0.2126, 0.7152, 0.0722]], np.float32)) + np.float32(_EPS))
+    logy = _log_luma(lin)
     feats = (r_g, b_g, logy)
     chroma2 = a * a + b * b
     # skin-hued: hue angle between 5 and 85 degrees (a > 0, b > 0)
