@@ -29,7 +29,8 @@ from .color import rgb_to_lab, srgb_to_linear
 from .errors import InputError
 from .hand_units import FACE_HU
 from .patterns import patterns as _patterns
-from .register import _shrink, _to_work, prepare, register
+from .register import prepare, register
+from .register_geometry import _shrink, _to_work
 from .roi import _auto_region_without_cards, _cut_cards, find_region
 from .segment import Segmentation, segment
 from .track import RING_MM, EnvelopeModel, Tracking, confirm_new, label_patches, track
