@@ -349,8 +349,9 @@ def test_pixel_sized_pigmented_dots_survive_when_the_noise_allows():
 
 
 def _srgb8(lin):
-    lin = np.clip(lin, 0, 1)
-    return (np.where(lin <= 0.0031308, lin * 12.92, 1.055 * lin ** (1 / 2.4) - 0.055) * 255 + 0.5).astype(np.uint8)
+    from vasi.color import linear_to_srgb
+
+    return (linear_to_srgb(lin) * 255 + 0.5).astype(np.uint8)
 
 
 @pytest.mark.parametrize("seed", [3, 4])

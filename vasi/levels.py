@@ -130,10 +130,11 @@ def _local_features(F, Fs, ref, user, size, sig, flat=False, fine=False):
             fld = _ref.smooth_field(Fs[..., i], wts, (0.15 if i == 0 else 0.3) * size, fallback=m_i,
                                    order=FIELD_ORDER)
         out.append(np.ascontiguousarray(Fs[..., i] - fld, np.float32))
-        if fine:
-            out_fine.append(np.ascontiguousarray(F[..., i] - fld, np.float32))
-        if i == 1:  # texture of the colour axis (melanin or fluorescence), appended last
+        if fine or i == 1:  # the unsmoothed residual
             r = np.ascontiguousarray(F[..., i] - fld, np.float32)
+            if fine:
+                out_fine.append(r)
+        if i == 1:  # texture of the colour axis (melanin or fluorescence), appended last
             g = max(sig, 0.8)
             var = cv2.GaussianBlur(r * r, (0, 0), g) - cv2.GaussianBlur(r, (0, 0), g) ** 2
             texture = -0.5 * np.log(np.maximum(var, 1e-6))

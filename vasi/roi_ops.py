@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from ._validate import to_float
+from .color import srgb_to_linear
 from .reference import _LUM_WEIGHTS
 
 #: Long side (px) of the working image the region is found on.
@@ -41,7 +42,7 @@ def _small(arr: np.ndarray):
         lin = cv2.LUT(small, _LUT8)
     else:
         srgb = to_float(small).astype(np.float32)
-        lin = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4).astype(np.float32)
+        lin = srgb_to_linear(srgb)
     return srgb, lin, small.shape[0] / H
 
 
