@@ -783,6 +783,7 @@ numbers to look at twice:
 | `empty region` | the assessed region is empty | pass a `roi=` |
 | `face outline not found` (`PhotoScore.flags`, batch `quality_flags`) | a face photo in which neither the eyes and mouth nor the face detector found the face: the region is the central skin, so the F-VASI area is a guess | check the overlay; pass a `roi=` drawn on the face |
 | `face outline from the detector's box` (`PhotoScore.flags`, batch `quality_flags`) | the face detector found the face but its eyes and mouth did not show (mostly dark skin under a Wood's lamp): the outline follows the box's proportions (development Wood's faces: region IoU 0.54 against 0.79-0.81 otherwise, 29 % of the depigmentation left outside) | check the overlay; pass a `roi=` drawn on the face |
+| `little skin in the photo` (`PhotoScore.flags`, batch `quality_flags`) | the automatic region covers less than 2 % of the frame (`vasi.roi.MIN_REGION_FRACTION`; a clinical photo frames the site): a photo without the site in it, or a site the skin model missed | check the photo and its overlay; pass a `roi=` |
 
 Examples, on the forearm sample (Fitzpatrick II) and on small synthetic faces:
 """),

@@ -80,3 +80,17 @@ def test_blank_photos_are_scored_not_crashed(site, modality):
         assert res.depigmented_area_px == 0
         if value == 0:
             assert res.assessed_area_px == 0 and "empty region" in res.flags
+
+
+def test_little_skin_in_the_photo_is_flagged():
+    # a frame with a small skin-coloured object in it (a photo without the site, or a site
+    # the skin model missed): scored, but flagged -- and a user's own small mask is not
+    img = np.full((400, 500, 3), 20, np.uint8)
+    img[190:210, 240:262] = (180, 130, 100)   # 440 px: 0.2 % of the frame
+    res = vasi.score_photo(img, site="body")
+    assert 0 < res.assessed_area_px < 0.02 * 400 * 500
+    assert "little skin in the photo" in res.flags
+    assert "little skin in the photo" not in vasi.score_photo(_drawn_face(), site="body").flags
+    roi = np.zeros(img.shape[:2], bool)
+    roi[190:210, 240:262] = True
+    assert "little skin in the photo" not in vasi.score_photo(img, site="body", roi=roi).flags

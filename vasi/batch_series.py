@@ -341,7 +341,9 @@ def _track(task, loaded, site, errors, out_files, thumbs):
         seg = res.segmentations[i]
         r = {**_ident(row), **{k: v[k] for k in v if k not in ("week", "visit_index")},
              "method": "track_series", "mm_per_px": mm, "scale_source": source}
-        flags = [*getattr(seg, "flags", ()), *region_flags(v.get("region_method"))]
+        own = getattr(seg, "roi", None)
+        fraction = np.count_nonzero(own) / own.size if own is not None and own.size else None
+        flags = [*getattr(seg, "flags", ()), *region_flags(v.get("region_method"), fraction)]
         if not v.get("registered", True):
             flags.append("registration_failed")
         r["quality_flags"] = ";".join(flags)

@@ -22,7 +22,6 @@ from .segment import Segmentation, segment
 __all__ = ["PhotoScore", "score_photo"]
 
 
-
 @dataclass(frozen=True)
 class PhotoScore:
     """Everything measured on one photo.
@@ -67,9 +66,12 @@ class PhotoScore:
 
     @property
     def flags(self) -> tuple:
-        """Quality flags: the segmentation's (:attr:`Segmentation.flags`), and ``"face outline
-        not found"`` when a face photo's region is only its central skin (F-VASI unreliable)."""
-        return tuple(self.segmentation.flags) + region_flags(self.provenance.get("region_method"))
+        """Quality flags: the segmentation's (:attr:`Segmentation.flags`) and the region's
+        (:func:`vasi.roi.region_flags`: e.g. ``"face outline not found"`` when a face photo's
+        region is only its central skin, F-VASI unreliable)."""
+        fraction = self.assessed_area_px / max(self.mask.size, 1)
+        return tuple(self.segmentation.flags) + region_flags(
+            self.provenance.get("region_method"), fraction)
 
     @property
     def depigmented_fraction(self) -> float:

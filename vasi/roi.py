@@ -76,17 +76,29 @@ FACE_BOX = "face detector box"
 REGION_METHODS = ("user", "skin", "face outline", "face detector", FACE_BOX, NO_FACE_OUTLINE)
 _METHOD_FLAGS = {NO_FACE_OUTLINE: ("face outline not found",),
                  FACE_BOX: ("face outline from the detector's box",)}
+#: An automatic region smaller than this fraction of the photo is flagged: a clinical
+#: photo frames the site (the synthetic photos' true regions cover 7-46 % of the frame), so
+#: a region this small is a photo without the site in it, or a site the skin model missed.
+MIN_REGION_FRACTION = 0.02
+LITTLE_SKIN = "little skin in the photo"
 
 
-def region_flags(method: str) -> tuple[str, ...]:
+def region_flags(method: str, fraction: float | None = None) -> tuple[str, ...]:
     """Quality flags of a region found by ``method`` (``find_region(return_method=True)``):
     ``("face outline not found",)`` for ``NO_FACE_OUTLINE``, ``("face outline from the
-    detector's box",)`` for ``FACE_BOX`` (check the region, or pass a mask), else none.
+    detector's box",)`` for ``FACE_BOX`` (check the region, or pass a mask); and ``"little
+    skin in the photo"`` when an automatic region covers less than ``MIN_REGION_FRACTION``
+    of the photo (``fraction``: region pixels / photo pixels; user masks are never flagged).
 
     >>> region_flags(NO_FACE_OUTLINE), region_flags(FACE_BOX), region_flags("face outline")
     (('face outline not found',), ("face outline from the detector's box",), ())
+    >>> region_flags("skin", 0.004), region_flags("user", 0.004)
+    (('little skin in the photo',), ())
     """
-    return _METHOD_FLAGS.get(method, ())
+    flags = _METHOD_FLAGS.get(method, ())
+    if fraction is not None and method != "user" and fraction < MIN_REGION_FRACTION:
+        flags += (LITTLE_SKIN,)
+    return flags
 
 
 def skin_mask(image, *, modality: str = "visible") -> np.ndarray:
