@@ -169,9 +169,14 @@ class Registration:
         ----------
         data : ndarray, shape (Hf, Wf) or (Hf, Wf, C)
             Follow-up image (any dtype cv2 can warp), bool mask, or integer labels.
-        interpolation : {"auto", "linear", "nearest"}, keyword-only
+        interpolation : {"auto", "linear", "cubic", "nearest"}, keyword-only
             ``"auto"``: bilinear for images and bool masks (re-thresholded at 0.5, so
             borders stay sub-pixel accurate), nearest for integer label images.
+            ``"cubic"``: bicubic for images (bilinear for bool masks), clipped to the
+            input's range; bilinear resampling at a fractional shift averages neighbours
+            and blurs details of 1-3 px (a 2-px pigmented island, already softened by the
+            optics, can rise above the half-way level), so measure a warped photo warped
+            with ``"cubic"`` (``track_series`` does, in linear light).
         fill : scalar, keyword-only
             Value outside the follow-up frame (``False`` for masks).
 

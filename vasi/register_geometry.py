@@ -13,6 +13,10 @@ from ._validate import check_choice
 from .errors import InputError
 
 
+#: ``interpolation`` of :meth:`vasi.register.Registration.warp`.
+INTERPOLATIONS = ("auto", "linear", "cubic", "nearest")
+
+
 def _warp(data, H, src_shape, dst_shape, *, inverse, interpolation, fill):
     arr = np.asarray(data)
     if arr.shape[:2] != tuple(src_shape):
@@ -20,7 +24,7 @@ def _warp(data, H, src_shape, dst_shape, *, inverse, interpolation, fill):
             f"data has shape {arr.shape}; expected height/width {tuple(src_shape)} "
             f"({'follow-up' if inverse else 'baseline'} photo). Pass an array of that photo's size."
         )
-    check_choice(interpolation, ("auto", "linear", "nearest"), "interpolation")
+    check_choice(interpolation, INTERPOLATIONS, "interpolation")
     flags = cv2.WARP_INVERSE_MAP if inverse else 0
     size = (int(dst_shape[1]), int(dst_shape[0]))
     M = np.asarray(H, np.float64)
@@ -43,7 +47,8 @@ def _warp(data, H, src_shape, dst_shape, *, inverse, interpolation, fill):
             work = arr.astype(np.float32)  # labels < 2**24 are exact in float32
     elif arr.dtype == np.float16:
         work = arr.astype(np.float32)
-    interp = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+    interp = (cv2.INTER_NEAREST if nearest else
+              cv2.INTER_CUBIC if interpolation == "cubic" else cv2.INTER_LINEAR)
     bval = fill if np.isscalar(fill) else tuple(fill)
     if np.isscalar(bval):
         bval = (float(bval),) * 4
@@ -57,6 +62,10 @@ def _warp(data, H, src_shape, dst_shape, *, inverse, interpolation, fill):
                                   borderMode=cv2.BORDER_CONSTANT, borderValue=bval)
     if work.ndim == 3 and out.ndim == 2:
         out = out[..., None]
+    if interp == cv2.INTER_CUBIC and out.dtype.kind == "f":
+        # the cubic's lobes overshoot at sharp edges: no new extremes (integers saturate)
+        fills = np.asarray(bval[:channels], np.float64)
+        np.clip(out, min(np.min(work), fills.min()), max(np.max(work), fills.max()), out=out)
     if out.dtype != arr.dtype:
         out = np.rint(out).astype(arr.dtype) if arr.dtype.kind in "iu" else out.astype(arr.dtype)
     return out

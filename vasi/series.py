@@ -30,7 +30,7 @@ from .errors import InputError
 from .hand_units import FACE_HU
 from .patterns import patterns as _patterns
 from .register import prepare, register
-from .register_geometry import _shrink, _to_work
+from .register_geometry import _shrink, _to_work, _warp
 from .roi import _auto_region_without_cards, _cut_cards, find_region
 from .segment import Segmentation, segment
 from .track import RING_MM, EnvelopeModel, Tracking, confirm_new, label_patches, track
@@ -644,9 +644,11 @@ def track_series(
                              > 127) & roi_w
                     if measure == "envelope":
                         # resampled in linear light: a pixel on a border is then the
-                        # physical blend of the two sides that the envelope's degree reads
-                        warped = cv2.warpPerspective(srgb_to_linear(pf.rgb), Hw, size,
-                                                     flags=inv | cv2.INTER_LINEAR)
+                        # physical blend of the two sides that the envelope's degree reads;
+                        # bicubic: bilinear blurs islands of 2-3 px above the half-way level
+                        # (development series: island count error 0.33-0.40 -> 0.28-0.33)
+                        warped = _warp(srgb_to_linear(pf.rgb), Hw, pf.rgb.shape[:2], shape_w,
+                                       inverse=True, interpolation="cubic", fill=0.0)
                         inside, deg_f = env_f.apply(warped, valid=valid, linear=True)
                         fmask = (fmask & (env == 0)) | inside
             segs.append(seg)
