@@ -12,7 +12,6 @@ import numpy as np
 from ._validate import check_choice
 from .errors import InputError
 
-
 #: ``interpolation`` of :meth:`vasi.register.Registration.warp`.
 INTERPOLATIONS = ("auto", "linear", "cubic", "nearest")
 
