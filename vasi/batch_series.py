@@ -24,6 +24,7 @@ import pandas as pd
 from .errors import VasiError
 from .manifest import safe_slug
 from .roi import region_flags
+from .series_measure import add_endpoints
 
 __all__ = ["SeriesTask", "score_series", "read_mask", "repigmentation_map", "VISIT_COLUMNS", "ERROR_COLUMNS"]
 
@@ -246,17 +247,6 @@ def _hu_physical(row, area_cm2):
     return float(area_cm2) / hand_unit_cm2(height_cm=float(h), weight_kg=float(w))
 
 
-def _endpoints(visits: pd.DataFrame) -> None:
-    """Per-visit % change and F-VASI50/75/90 against the baseline row (fallback path)."""
-    base = visits.loc[visits["is_baseline"], "f_vasi"]
-    f0 = float(base.iloc[0]) if len(base) and pd.notna(base.iloc[0]) else np.nan
-    f = visits["f_vasi"].astype(float)
-    change = 100.0 * (f - f0) / f0 if (np.isfinite(f0) and f0 > 0) else f * np.nan
-    visits["f_vasi_pct_change"] = change
-    for k in (50, 75, 90):
-        visits[f"f_vasi{k}"] = [bool(-c >= k - 1e-9) if np.isfinite(c) else None for c in change]
-
-
 def _score_each(task, loaded, site, errors, out_files, thumbs):
     """Fallback: every photo on its own with score_photo."""
     from .pipeline import score_photo
@@ -281,7 +271,7 @@ def _score_each(task, loaded, site, errors, out_files, thumbs):
         thumbs.setdefault("_patches", []).append(p)
     visits = pd.DataFrame(rows)
     if len(visits):
-        _endpoints(visits)
+        add_endpoints(visits)
     return visits
 
 

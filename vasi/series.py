@@ -6,6 +6,10 @@ For every visit: assessed region (:func:`vasi.find_region`) and depigmentation
 (:func:`vasi.track.track`), the repigmentation pattern of each patch
 (:func:`vasi.patterns.patterns`) and the per-visit F-VASI (faces).
 
+This module holds the API and the orchestration (regions, registrations and segmentations,
+the follow-ups' ahead in background threads, the working resolution); each visit is measured
+against the baseline's patches by :class:`vasi.series_measure.BaselinePatches`.
+
 A visit whose registration failed is kept: its row carries the reason and NaN for every
 measurement that needs the alignment (it is never scored on a wrong alignment). Its
 single-photo F-VASI (no alignment needed) is still reported as ``f_vasi_unregistered``.
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -25,20 +29,25 @@ import pandas as pd
 from ._ahead import Ahead
 from ._validate import MODALITIES, check_choice, check_image, check_positive
 from ._version import __version__
-from .color import rgb_to_lab, srgb_to_linear
+from .color import rgb_to_lab
 from .errors import InputError
 from .hand_units import FACE_HU
-from .patterns import patterns as _patterns
 from .register import prepare, register
-from .register_geometry import _shrink, _to_work, _warp
+from .register_geometry import _shrink, _to_work
 from .roi import _auto_region_without_cards, _cut_cards, find_region
 from .segment import Segmentation, segment
-from .track import RING_MM, EnvelopeModel, Tracking, confirm_new, label_patches, track
+from .series_measure import (
+    PATTERN_READABLE_MAX,
+    BaselinePatches,
+    WorkingGrid,
+    f_vasi_single,
+    patch_table,
+    visit_table,
+)
 
-__all__ = ["SeriesResult", "FullResMasks", "track_series"]
+__all__ = ["SeriesResult", "FullResMasks", "track_series", "PATTERN_READABLE_MAX"]
 
 log = logging.getLogger("vasi")
-
 
 
 @dataclass(frozen=True)
@@ -203,58 +212,6 @@ def _per_visit(value, n, name):
     return vals
 
 
-def _f_vasi_single(depig_px, assessed_px, assessed_hu):
-    """Continuous F-VASI of one photo by the relative method (:func:`vasi.f_vasi`)."""
-    from .scores import f_vasi
-
-    return float(f_vasi(depigmented_px=int(depig_px), assessed_px=int(assessed_px),
-                        assessed_hu=assessed_hu).continuous)
-
-
-def _f_vasi_tracked(t: Tracking, depig_px, assessed_px, assessed_hu, week0):
-    """Per-patch F-VASI of one visit (:func:`vasi.f_vasi` with a patches table).
-
-    Extents are the baseline patch envelopes (relative hand units); each patch's level is its
-    residual depigmentation. New depigmentation and depigmentation in untracked specks are
-    extra rows at level 1. ``continuous`` is therefore ``assessed_hu x depigmented fraction``.
-    """
-    from .scores import f_vasi
-
-    hu_px = assessed_hu / assessed_px
-    p = t.patches[t.patches["baseline_area_px"] > 0]
-    area = p["baseline_area_px"].to_numpy(float)
-    rows = [pd.DataFrame({"area_hu": area * hu_px,
-                          "residual_fraction": p["residual_area_px"].to_numpy(float) / area})]
-    other = int(depig_px) - t.residual_area_px
-    if other > 0:  # new depigmentation and untracked specks, fully depigmented
-        rows.append(pd.DataFrame({"area_hu": [other * hu_px], "residual_fraction": [1.0]}))
-    tab = pd.concat(rows, ignore_index=True)
-    if not len(tab):
-        tab = pd.DataFrame({"area_hu": [0.0], "residual_fraction": [0.0]})
-    s = f_vasi(tab, baseline=week0)
-    return float(s.continuous), float(s.clinical)
-
-
-def _degree_repig(env, deg_base, deg_f, valid, n, lo=-0.25, hi=1.25):
-    """Per-patch and overall % repigmentation from the depigmentation *degree* mass.
-
-    .. math:: 100 \\left(1 - \\frac{\\sum_E t_{visit}}{\\sum_E t_{baseline}}\\right)
-
-    over each envelope ``E`` (covered pixels). Blur, JPEG and partial (diffuse) darkening
-    conserve this mass, so tiny perifollicular islands that no pixel threshold can see still
-    count. ``t`` is clipped to [lo, hi] against outliers (hair, glare).
-    """
-    ok = (env > 0) & valid & np.isfinite(deg_base) & np.isfinite(deg_f)
-    lab = env[ok]
-    mb = np.bincount(lab, weights=np.clip(deg_base[ok], lo, hi), minlength=n + 1)[1:n + 1]
-    mf = np.bincount(lab, weights=np.clip(deg_f[ok], lo, hi), minlength=n + 1)[1:n + 1]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pct = np.where(mb > 0, 100.0 * (1.0 - mf / np.where(mb > 0, mb, 1.0)), np.nan)
-    tot_b = float(mb[mb > 0].sum())
-    overall = 100.0 * (1.0 - float(mf[mb > 0].sum()) / tot_b) if tot_b > 0 else float("nan")
-    return pct, overall
-
-
 def _find_region(img, *, site, mask, modality):
     """:func:`vasi.find_region` (``return_method=True``) of one photo, and the photo's marker
     cards (:func:`vasi.calibrate.marker_boxes`; None for a user region): the series needs
@@ -269,12 +226,6 @@ def _find_region(img, *, site, mask, modality):
 
 #: Background threads of :class:`_Ahead` (the follow-ups of a series, two at a time).
 AHEAD_THREADS = 2
-#: Repigmentation (%) from which a patch's remaining specks no longer show how it
-#: repigmented (islands have merged, the border band has reached the centre): its
-#: ``pattern`` is then the last one its course showed below this.
-PATTERN_READABLE_MAX = 75.0
-
-
 class _Ahead(Ahead):
     """:class:`vasi._ahead.Ahead` for the follow-ups of a series (``AHEAD_THREADS`` at a
     time)."""
@@ -352,27 +303,6 @@ def _region_to_followup(roi_w, Hw, pf, shape_f):
     cov = cv2.warpPerspective(roi_w.view(np.uint8) * np.uint8(255), Hw, (wf, hf),
                               flags=cv2.INTER_LINEAR)
     return _upsample((cov > 127).view(np.uint8), pf.scale, shape_f, cv2.INTER_NEAREST).view(bool)
-
-
-def _full_px(n_work, fa):
-    """A working-resolution pixel count in full-resolution baseline pixels."""
-    return int(round(n_work * fa))
-
-
-def _px_to_full(tab, fa, s):
-    """Per-patch pixel columns (areas ``*_area_px``, lengths other ``*_px``) from working
-    to full-resolution baseline pixels, in place."""
-    if fa == 1.0:
-        return
-    for col in tab.columns:
-        if not col.endswith("_px"):
-            continue
-        v = tab[col].to_numpy(float)
-        if col.endswith("area_px"):
-            scaled = v * fa
-            tab[col] = np.rint(scaled).astype(int) if tab[col].dtype.kind in "iu" else scaled
-        else:
-            tab[col] = v / s
 
 
 def track_series(
@@ -574,46 +504,16 @@ def track_series(
         pb.half()
     ahead = _Ahead(follow_up, [i for i in range(n) if i != bi], background=background)
     try:
-        base_seg, base_lab = _segment(base_img, roi_b, modality=modality, mm_per_px=mm_b,
-                                      mask=masks[bi], segment_kwargs=segment_kwargs)
-        s_mean = 0.5 * (sw[0] + sw[1])
-        fa = 1.0 / (sw[0] * sw[1])
-        shape_w = pb.rgb.shape[:2]
-        mm_w = mm_b / s_mean if mm_b else None
-        min_w = max(1, int(round(min_px / fa)))
-        tol_w = max(1, int(round(tol_px * s_mean)))
-        base_mask = _down(base_seg.mask, max_side, roi_b) & roi_w
-        labels = label_patches(base_mask, min_area_px=min_w, join_px=tol_w)
+        base_seg, _ = _segment(base_img, roi_b, modality=modality, mm_per_px=mm_b,
+                               mask=masks[bi], segment_kwargs=segment_kwargs)
+        grid = WorkingGrid(sw, pb.rgb.shape[:2], mm_b)
         # under a Wood's lamp normal skin is nearly black: each visit's own ring is its level
         env_kw = {"normal_level": "visit" if modality == "woods" else "baseline",
                   **(envelope_kwargs or {})}
-        if measure == "envelope":
-            # one colour rule for baseline and follow-ups inside each patch envelope
-            env_b = EnvelopeModel(pb.rgb, labels, roi=roi_w, mm_per_px=mm_w, **env_kw)
-            env = env_b.env
-            env_base, deg_base, contrast = env_b.baseline()
-            # drop faint candidates (shading, lighter skin): a patch must have at least
-            # `min_contrast_ratio` of the contrast of the patient's main patches
-            if contrast and min_contrast_ratio > 0:
-                ids = np.array(sorted(contrast))
-                c = np.array([contrast[i] for i in ids])
-                area = np.bincount(labels.ravel(), minlength=int(ids.max()) + 1)[ids]
-                order = np.argsort(-c)
-                cum = np.cumsum(area[order]) / max(area.sum(), 1)
-                ref_c = c[order][np.searchsorted(cum, 0.5)]  # area-weighted median contrast
-                faint = ids[c < min_contrast_ratio * ref_c]
-                if faint.size:
-                    drop = np.isin(env, faint)
-                    env = np.where(drop, 0, env)
-                    env_base &= ~drop
-            labels = np.where(env_base, env, 0).astype(np.int32)
-            base_mask = (base_mask & (env == 0)) | env_base
-            # the follow-ups are measured inside these envelopes (baseline half computed once)
-            env_f = EnvelopeModel(pb.rgb, env, roi=roi_w, mm_per_px=mm_w,
-                                  **{**env_kw, "margin_px": 0})
-
-        pat_cache: dict = {}  # the baseline's share of the pattern work, done once per patch
-        base_lin = known = None  # for checking a follow-up's new depigmentation (computed once)
+        base = BaselinePatches(pb.rgb, _down(base_seg.mask, max_side, roi_b) & roi_w, roi_w,
+                               grid=grid, min_area_px=min_px, tolerance_px=tol_px,
+                               measure=measure, envelope_kwargs=env_kw,
+                               min_contrast_ratio=min_contrast_ratio)
         rows, prow, segs = [], [], []
         out_masks, out_new, out_valid, out_regs = [], [], [], []
         for i in range(n):
@@ -621,41 +521,21 @@ def track_series(
                 found, pf, reg, Hw, mapped, seg, own = ahead.get(i)
             row = {"week": weeks[i], "visit_index": i, "is_baseline": i == bi,
                    "region_method": found_b[1] if i == bi or mapped else found[1]}
-            warped = None  # the follow-up in baseline coordinates, linear light (envelope mode)
+            linear = None  # the follow-up in baseline coordinates, linear light (envelope mode)
             if i == bi:
                 reg, seg = None, base_seg
-                deg_f = deg_base if measure == "envelope" else None
-                fmask, valid = base_mask, np.ones(shape_w, bool)
+                fmask, valid, degree = base.mask, np.ones(grid.shape, bool), base.degree
                 row.update(registered=True, registration_reason="", reg_method="baseline")
             else:
-                q = reg.to_dict()
-                row.update(registered=bool(reg), registration_reason=reg.reason,
-                           reg_method=reg.method, reg_inliers=q["n_inliers"],
-                           reg_inlier_ratio=q["inlier_ratio"], reg_residual_px=q["residual_px"],
-                           reg_residual_mm=q["residual_mm"], reg_scale=q["scale"],
-                           reg_rotation_deg=q["rotation_deg"])
-                fmask = valid = deg_f = None
+                row.update(_registration_columns(reg))
+                fmask = valid = degree = None
                 if reg:
-                    size = (shape_w[1], shape_w[0])
-                    inv = cv2.WARP_INVERSE_MAP
-                    ones = np.ones(pf.rgb.shape[:2], np.uint8)
-                    valid = cv2.warpPerspective(ones, Hw, size, flags=inv | cv2.INTER_NEAREST) > 0
-                    fmask = (cv2.warpPerspective(own, Hw, size, flags=inv | cv2.INTER_LINEAR)
-                             > 127) & roi_w
-                    if measure == "envelope":
-                        # resampled in linear light: a pixel on a border is then the
-                        # physical blend of the two sides that the envelope's degree reads;
-                        # bicubic: bilinear blurs islands of 2-3 px above the half-way level
-                        # (development series: island count error 0.33-0.40 -> 0.28-0.33)
-                        warped = _warp(srgb_to_linear(pf.rgb), Hw, pf.rgb.shape[:2], shape_w,
-                                       inverse=True, interpolation="cubic", fill=0.0)
-                        inside, deg_f = env_f.apply(warped, valid=valid, linear=True)
-                        fmask = (fmask & (env == 0)) | inside
+                    fmask, valid, linear, degree = base.followup(pf.rgb, Hw, own)
             segs.append(seg)
             out_regs.append(reg)
             # single-photo score (no alignment needed)
             own_px, own_roi = np.count_nonzero(seg.mask), np.count_nonzero(seg.roi)
-            row["f_vasi_unregistered"] = (_f_vasi_single(own_px, own_roi, assessed_hu)
+            row["f_vasi_unregistered"] = (f_vasi_single(own_px, own_roi, assessed_hu)
                                           if site == "face" and own_roi else np.nan)
             if fmask is None:
                 out_masks.append(None)
@@ -665,78 +545,15 @@ def track_series(
                 log.warning("week %s: registration failed (%s); visit kept unscored",
                             weeks[i], row["registration_reason"])
                 continue
-            t: Tracking = track(base_mask, fmask, labels=labels, valid=valid, roi=roi_w,
-                                mm_per_px=mm_w, tolerance_px=tol_w)
-            if warped is not None and t.new_area_px:
-                # new only where the skin changed between the two photos
-                if base_lin is None:  # once per series: the baseline and what it already had
-                    base_lin = srgb_to_linear(pb.rgb)
-                    known = cv2.dilate(((env > 0) | base_mask).view(np.uint8),
-                                       np.ones((3, 3), np.uint8), iterations=tol_w).view(bool)
-                new = confirm_new(base_lin, warped, t.new_mask, roi=roi_w & valid, exclude=known,
-                                  mm_per_px=mm_w, ring_mm=env_kw.get("ring_mm", RING_MM), linear=True)
-                t = replace(t, new_mask=new, new_area_px=int(np.count_nonzero(new)))
-            assessed_w = int(np.count_nonzero(roi_w & valid))
-            depig_w = int(np.count_nonzero(fmask & valid))
-            frac = depig_w / assessed_w if assessed_w else np.nan
-            new_px = _full_px(t.new_area_px, fa)
-            row.update(assessed_area_px=_full_px(assessed_w, fa),
-                       depigmented_area_px=_full_px(depig_w, fa),
-                       depigmented_fraction=frac,
-                       baseline_patch_area_px=_full_px(t.baseline_area_px, fa),
-                       residual_area_px=_full_px(t.residual_area_px, fa),
-                       repigmented_area_px=_full_px(t.baseline_area_px, fa)
-                       - _full_px(t.residual_area_px, fa),
-                       repigmentation_pct=t.repigmentation_pct,
-                       new_depigmentation_px=new_px)
-            if assessed_hu and assessed_w:
-                row["depigmented_area_hu"] = assessed_hu * frac
-                row["new_depigmentation_hu"] = assessed_hu * t.new_area_px / assessed_w
-            if mm_b:
-                row["depigmented_area_cm2"] = depig_w * mm_w**2 / 100.0
-                row["new_depigmentation_cm2"] = t.new_area_px * mm_w**2 / 100.0
-            if site == "face" and assessed_w:
-                row["f_vasi"], row["f_vasi_clinical"] = _f_vasi_tracked(
-                    t, depig_w, assessed_w, assessed_hu, weeks[bi])
-            ptab = t.patches.copy()
-            if measure == "envelope" and len(ptab):
-                # second estimate from the degree mass (blur / partial darkening conserve it)
-                pct, overall = _degree_repig(env, deg_base, deg_f, valid, len(ptab))
-                ptab["repigmentation_pct_degree"] = pct
-                row["repigmentation_pct_degree"] = overall
-            if with_patterns and len(ptab):
-                use_deg = measure == "envelope"
-                pat = _patterns(labels, t.residual_mask, valid=valid, mm_per_px=mm_w,
-                                baseline_degree=deg_base if use_deg else None,
-                                followup_degree=deg_f if use_deg else None, cache=pat_cache)
-                if i == bi:
-                    pat["pattern"] = "none"
-                ptab = ptab.merge(pat, on="patch_id", how="left")
-            _px_to_full(ptab, fa, s_mean)
-            ptab.insert(0, "week", weeks[i])
+            t, ptab = base.measure_visit(row, fmask, valid, linear=linear, degree=degree,
+                                         is_baseline=i == bi, week=weeks[i], site=site,
+                                         assessed_hu=assessed_hu, baseline_week=weeks[bi],
+                                         with_patterns=with_patterns)
             prow.append(ptab)
             out_masks.append(fmask)
             out_new.append(t.new_mask)
             out_valid.append(valid)
             rows.append(row)
-        labels_full = _up_labels(labels, sw, shape_b)
-
-        visits = pd.DataFrame(rows)
-        for col in ("depigmented_area_hu", "new_depigmentation_hu", "depigmented_area_cm2",
-                    "new_depigmentation_cm2", "f_vasi", "f_vasi_clinical", "repigmentation_pct",
-                    "reg_residual_px", "reg_residual_mm"):
-            if col not in visits:
-                visits[col] = np.nan
-            visits[col] = visits[col].astype(float)
-        _endpoints(visits, bi)
-        visits = visits.sort_values(["week", "visit_index"], kind="stable").reset_index(drop=True)
-        patches_df = (pd.concat(prow, ignore_index=True) if prow else pd.DataFrame(
-            columns=["week", "patch_id", "baseline_area_px", "repigmentation_pct"]))
-        if len(patches_df):
-            patches_df = patches_df.sort_values(["week", "patch_id"], kind="stable").reset_index(
-                drop=True)
-            if "pattern" in patches_df:
-                patches_df = _course_patterns(patches_df)
         prov = {
             "vasi_version": __version__,
             "site": site,
@@ -755,56 +572,24 @@ def track_series(
             "normal_level": env_kw["normal_level"] if measure == "envelope" else None,
             "f_vasi_method": "per-patch baseline envelopes (relative HU), new depigmentation at level 1",
             "coordinates": "baseline",
-            "working_shape": tuple(int(v) for v in shape_w),
+            "working_shape": tuple(int(v) for v in grid.shape),
             "working_max_side": max_side,
             "working_scale": (float(sw[0]), float(sw[1])),
         }
-        return SeriesResult(visits, patches_df, labels_full, roi_b,
+        return SeriesResult(visit_table(rows), patch_table(prow),
+                            _up_labels(base.labels, sw, shape_b), roi_b,
                             FullResMasks(out_masks, sw, shape_b), FullResMasks(out_new, sw, shape_b),
-                            FullResMasks(out_valid, sw, shape_b), tuple(out_regs), tuple(segs), tuple(weeks), bi, prov)
+                            FullResMasks(out_valid, sw, shape_b), tuple(out_regs), tuple(segs),
+                            tuple(weeks), bi, prov)
 
     finally:
         ahead.close()
 
 
-def _course_patterns(patches: pd.DataFrame) -> pd.DataFrame:
-    """``patches`` (sorted by week) with ``pattern_visit`` = each visit's own pattern and
-    ``pattern`` carried forward from the patch's last visit below ``PATTERN_READABLE_MAX`` %
-    repigmented (with a pattern other than ``"none"``) over its visits at or above it.
-
-    >>> p = pd.DataFrame({"week": [12, 24, 52], "patch_id": 1,
-    ...                   "repigmentation_pct": [30.0, 60.0, 95.0],
-    ...                   "pattern": ["perifollicular", "perifollicular", "diffuse"]})
-    >>> _course_patterns(p)[["pattern_visit", "pattern"]].values.tolist()[-1]
-    ['diffuse', 'perifollicular']
-    """
-    p = patches.copy()
-    p["pattern_visit"] = p["pattern"]
-    shown = {}  # patch id -> last readable pattern
-    for ix, pid, pct, pat in zip(p.index, p["patch_id"], p["repigmentation_pct"],
-                                 p["pattern_visit"], strict=True):
-        if pct >= PATTERN_READABLE_MAX:
-            if pid in shown:
-                p.at[ix, "pattern"] = shown[pid]
-        elif isinstance(pat, str) and pat != "none":
-            shown[pid] = pat
-    return p
-
-
-def _endpoints(visits: pd.DataFrame, bi: int) -> None:
-    """Percent change and F-VASI50/75/90 against the baseline row (in place), by
-    :func:`vasi.timeline.percent_change` / :func:`vasi.timeline.reached`; ``None`` where
-    undefined (failed registration, baseline F-VASI 0 or NaN)."""
-    from .timeline import percent_change, reached
-
-    f0 = visits.loc[visits["visit_index"] == bi, "f_vasi"]
-    f0 = float(f0.iloc[0]) if len(f0) else np.nan
-    f = visits["f_vasi"].to_numpy(float)
-    change = np.asarray(percent_change(f, f0), float).reshape(-1)
-    visits["f_vasi_pct_change"] = change
-    defined = np.isfinite(change)
-    for k in (50, 75, 90):
-        hit = np.asarray(reached(f, f0, k), bool).reshape(-1)
-        visits[f"f_vasi{k}"] = pd.Series([bool(h) if d else None for h, d in zip(hit, defined,
-                                                                                  strict=True)],
-                                         index=visits.index, dtype=object)
+def _registration_columns(reg) -> dict:
+    """A follow-up's registration outcome and quality as visit-table columns."""
+    q = reg.to_dict()
+    return dict(registered=bool(reg), registration_reason=reg.reason, reg_method=reg.method,
+                reg_inliers=q["n_inliers"], reg_inlier_ratio=q["inlier_ratio"],
+                reg_residual_px=q["residual_px"], reg_residual_mm=q["residual_mm"],
+                reg_scale=q["scale"], reg_rotation_deg=q["rotation_deg"])

@@ -1,0 +1,391 @@
+"""The measuring half of :func:`vasi.series.track_series`: every visit against the baseline.
+
+:class:`BaselinePatches` holds what the baseline gives at the series' working resolution
+(its patches, their envelopes and depigmentation degree, the envelope model the follow-ups
+are read with); :meth:`BaselinePatches.followup` brings a registered follow-up into
+baseline coordinates, and :meth:`BaselinePatches.measure` fills a visit's row and patch
+table (tracking, new depigmentation, F-VASI, degree-mass repigmentation, pattern). The
+per-visit and per-patch tables are finished by :func:`visit_table` and
+:func:`patch_table`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from .color import srgb_to_linear
+from .patterns import patterns as _patterns
+from .register_geometry import _warp
+from .track import RING_MM, EnvelopeModel, Tracking, confirm_new, label_patches, track
+
+#: Repigmentation (%) from which a patch's remaining specks no longer show how it
+#: repigmented (islands have merged, the border band has reached the centre): its
+#: ``pattern`` is then the last one its course showed below this.
+PATTERN_READABLE_MAX = 75.0
+
+#: Visit-table columns that are always present and float (NaN where not measured).
+FLOAT_COLUMNS = ("depigmented_area_hu", "new_depigmentation_hu", "depigmented_area_cm2",
+                 "new_depigmentation_cm2", "f_vasi", "f_vasi_clinical", "repigmentation_pct",
+                 "reg_residual_px", "reg_residual_mm")
+
+
+class WorkingGrid:
+    """The series' working resolution against the baseline photo's full resolution.
+
+    Parameters
+    ----------
+    scale : (float, float)
+        Working px per full-resolution px (x, y), as :func:`vasi.register.prepare` gives.
+    shape : (int, int)
+        Working shape (H, W).
+    mm_per_px : float or None
+        The baseline photo's full-resolution pixel size.
+
+    Examples
+    --------
+    >>> g = WorkingGrid((0.25, 0.25), (300, 400), 0.1)
+    >>> g.full_px(10), g.mm_per_px, g.px(2.0)
+    (160, 0.4, 1)
+    """
+
+    def __init__(self, scale, shape, mm_per_px):
+        self.scale = scale
+        self.shape = tuple(shape)
+        self.s_mean = 0.5 * (scale[0] + scale[1])
+        self.fa = 1.0 / (scale[0] * scale[1])  # full px per working px
+        self.mm_per_px = mm_per_px / self.s_mean if mm_per_px else None
+
+    def full_px(self, n_work) -> int:
+        """A working-resolution pixel count in full-resolution baseline pixels."""
+        return int(round(n_work * self.fa))
+
+    def px(self, full_px) -> int:
+        """A full-resolution length (px) in working px, at least 1."""
+        return max(1, int(round(full_px * self.s_mean)))
+
+    def area_px(self, full_area_px) -> int:
+        """A full-resolution area (px) in working px, at least 1."""
+        return max(1, int(round(full_area_px / self.fa)))
+
+    def to_full(self, tab: pd.DataFrame) -> None:
+        """Per-patch pixel columns (areas ``*_area_px``, lengths other ``*_px``) from working
+        to full-resolution baseline pixels, in place."""
+        if self.fa == 1.0:
+            return
+        for col in tab.columns:
+            if not col.endswith("_px"):
+                continue
+            v = tab[col].to_numpy(float)
+            if col.endswith("area_px"):
+                scaled = v * self.fa
+                tab[col] = np.rint(scaled).astype(int) if tab[col].dtype.kind in "iu" else scaled
+            else:
+                tab[col] = v / self.s_mean
+
+
+class BaselinePatches:
+    """The baseline's tracked patches at the working resolution, and each visit read
+    against them.
+
+    Parameters
+    ----------
+    rgb : ndarray (h, w, 3) uint8
+        The baseline photo at working resolution.
+    mask, roi : ndarray of bool (h, w)
+        The baseline's depigmentation and assessed region at working resolution.
+    grid : WorkingGrid
+    min_area_px, tolerance_px : int
+        Smallest tracked patch and the new-depigmentation tolerance, in full-resolution px.
+    measure : {"envelope", "segmentation"}
+        As :func:`vasi.series.track_series`.
+    envelope_kwargs : dict
+        :class:`vasi.track.EnvelopeModel` arguments (``normal_level`` included).
+    min_contrast_ratio : float
+        Baseline candidates with less than this fraction of the main patches' contrast are
+        not tracked (envelope measure only).
+
+    Attributes
+    ----------
+    labels : ndarray of int32
+        Tracked patch ids.
+    mask : ndarray of bool
+        The baseline's depigmentation (inside the envelopes: the envelope rule's).
+    env, degree : ndarray or None
+        Envelope labels and the baseline's depigmentation degree (envelope measure).
+    """
+
+    def __init__(self, rgb, mask, roi, *, grid: WorkingGrid, min_area_px, tolerance_px,
+                 measure, envelope_kwargs, min_contrast_ratio):
+        self.rgb, self.roi, self.grid, self.measure = rgb, roi, grid, measure
+        self.tol = grid.px(tolerance_px)
+        labels = label_patches(mask, min_area_px=grid.area_px(min_area_px), join_px=self.tol)
+        self.env = self.degree = self._model = None
+        self._ring_mm = envelope_kwargs.get("ring_mm", RING_MM)
+        if measure == "envelope":
+            # one colour rule for baseline and follow-ups inside each patch envelope
+            first = EnvelopeModel(rgb, labels, roi=roi, mm_per_px=grid.mm_per_px,
+                                  **envelope_kwargs)
+            env = first.env
+            env_base, self.degree, contrast = first.baseline()
+            faint = _faint(contrast, labels, min_contrast_ratio)
+            if faint.size:
+                drop = np.isin(env, faint)
+                env = np.where(drop, 0, env)
+                env_base &= ~drop
+            labels = np.where(env_base, env, 0).astype(np.int32)
+            mask = (mask & (env == 0)) | env_base
+            self.env = env
+            # the follow-ups are measured inside these envelopes (baseline half computed once)
+            self._model = EnvelopeModel(rgb, env, roi=roi, mm_per_px=grid.mm_per_px,
+                                        **{**envelope_kwargs, "margin_px": 0})
+        self.labels, self.mask = labels, mask
+        self._pattern_cache: dict = {}  # the baseline's share of the pattern work, once per patch
+        self._linear = self._known = None  # for confirming new depigmentation (computed once)
+
+    def followup(self, rgb, Hw, own):
+        """A registered follow-up in baseline coordinates (working resolution).
+
+        Parameters
+        ----------
+        rgb : ndarray (hf, wf, 3) uint8
+            The follow-up at its working resolution.
+        Hw : ndarray (3, 3)
+            Baseline -> follow-up homography at working resolution.
+        own : ndarray (hf, wf) uint8
+            The follow-up's own segmentation as coverage 0-255.
+
+        Returns
+        -------
+        mask, valid : ndarray of bool
+            Its depigmentation (inside the envelopes: the envelope rule's) and the baseline
+            pixels it covers.
+        linear : ndarray (h, w, 3) float32 or None
+            The follow-up in linear light (envelope measure).
+        degree : ndarray float32 or None
+            Its depigmentation degree inside the envelopes (envelope measure).
+        """
+        h, w = self.grid.shape
+        inv = cv2.WARP_INVERSE_MAP
+        ones = np.ones(rgb.shape[:2], np.uint8)
+        valid = cv2.warpPerspective(ones, Hw, (w, h), flags=inv | cv2.INTER_NEAREST) > 0
+        mask = (cv2.warpPerspective(own, Hw, (w, h), flags=inv | cv2.INTER_LINEAR) > 127) & self.roi
+        if self.measure != "envelope":
+            return mask, valid, None, None
+        # resampled in linear light: a pixel on a border is then the physical blend of the
+        # two sides that the envelope's degree reads; bicubic: bilinear blurs islands of
+        # 2-3 px above the half-way level (development series: island count error
+        # 0.33-0.40 -> 0.28-0.33)
+        linear = _warp(srgb_to_linear(rgb), Hw, rgb.shape[:2], (h, w), inverse=True,
+                       interpolation="cubic", fill=0.0)
+        inside, degree = self._model.apply(linear, valid=valid, linear=True)
+        return (mask & (self.env == 0)) | inside, valid, linear, degree
+
+    def measure_visit(self, row, mask, valid, *, linear=None, degree=None, is_baseline=False,
+                      week, site, assessed_hu, baseline_week, with_patterns):
+        """Track one visit against the baseline patches: fills ``row`` (areas, tracking,
+        F-VASI) in place and returns its :class:`vasi.track.Tracking` and patch table
+        (``week`` first, pixel columns in full-resolution baseline px)."""
+        g = self.grid
+        t: Tracking = track(self.mask, mask, labels=self.labels, valid=valid, roi=self.roi,
+                            mm_per_px=g.mm_per_px, tolerance_px=self.tol)
+        if linear is not None and t.new_area_px:
+            new = self._confirmed(linear, t.new_mask, valid)
+            t = replace(t, new_mask=new, new_area_px=int(np.count_nonzero(new)))
+        assessed = int(np.count_nonzero(self.roi & valid))
+        depig = int(np.count_nonzero(mask & valid))
+        frac = depig / assessed if assessed else np.nan
+        row.update(assessed_area_px=g.full_px(assessed),
+                   depigmented_area_px=g.full_px(depig),
+                   depigmented_fraction=frac,
+                   baseline_patch_area_px=g.full_px(t.baseline_area_px),
+                   residual_area_px=g.full_px(t.residual_area_px),
+                   repigmented_area_px=g.full_px(t.baseline_area_px)
+                   - g.full_px(t.residual_area_px),
+                   repigmentation_pct=t.repigmentation_pct,
+                   new_depigmentation_px=g.full_px(t.new_area_px))
+        if assessed_hu and assessed:
+            row["depigmented_area_hu"] = assessed_hu * frac
+            row["new_depigmentation_hu"] = assessed_hu * t.new_area_px / assessed
+        if g.mm_per_px:
+            row["depigmented_area_cm2"] = depig * g.mm_per_px**2 / 100.0
+            row["new_depigmentation_cm2"] = t.new_area_px * g.mm_per_px**2 / 100.0
+        if site == "face" and assessed:
+            row["f_vasi"], row["f_vasi_clinical"] = f_vasi_tracked(
+                t, depig, assessed, assessed_hu, baseline_week)
+        ptab = t.patches.copy()
+        envelope = self.measure == "envelope"
+        if envelope and len(ptab):
+            # second estimate from the degree mass (blur / partial darkening conserve it)
+            pct, overall = degree_repig(self.env, self.degree, degree, valid, len(ptab))
+            ptab["repigmentation_pct_degree"] = pct
+            row["repigmentation_pct_degree"] = overall
+        if with_patterns and len(ptab):
+            pat = _patterns(self.labels, t.residual_mask, valid=valid, mm_per_px=g.mm_per_px,
+                            baseline_degree=self.degree if envelope else None,
+                            followup_degree=degree if envelope else None,
+                            cache=self._pattern_cache)
+            if is_baseline:
+                pat["pattern"] = "none"
+            ptab = ptab.merge(pat, on="patch_id", how="left")
+        g.to_full(ptab)
+        ptab.insert(0, "week", week)
+        return t, ptab
+
+    def _confirmed(self, linear, new, valid):
+        """New depigmentation only where the skin changed between the two photos
+        (:func:`vasi.track.confirm_new`)."""
+        if self._linear is None:  # once per series: the baseline and what it already had
+            self._linear = srgb_to_linear(self.rgb)
+            self._known = cv2.dilate(((self.env > 0) | self.mask).view(np.uint8),
+                                     np.ones((3, 3), np.uint8), iterations=self.tol).view(bool)
+        return confirm_new(self._linear, linear, new, roi=self.roi & valid, exclude=self._known,
+                           mm_per_px=self.grid.mm_per_px, ring_mm=self._ring_mm, linear=True)
+
+
+def _faint(contrast: dict, labels, min_contrast_ratio) -> np.ndarray:
+    """Ids of the candidates whose contrast is below ``min_contrast_ratio`` of the patient's
+    main patches' (their area-weighted median contrast): shading, slightly lighter skin."""
+    if not contrast or min_contrast_ratio <= 0:
+        return np.array([], int)
+    ids = np.array(sorted(contrast))
+    c = np.array([contrast[i] for i in ids])
+    area = np.bincount(labels.ravel(), minlength=int(ids.max()) + 1)[ids]
+    order = np.argsort(-c)
+    cum = np.cumsum(area[order]) / max(area.sum(), 1)
+    ref_c = c[order][np.searchsorted(cum, 0.5)]  # area-weighted median contrast
+    return ids[c < min_contrast_ratio * ref_c]
+
+
+def f_vasi_single(depig_px, assessed_px, assessed_hu):
+    """Continuous F-VASI of one photo by the relative method (:func:`vasi.f_vasi`)."""
+    from .scores import f_vasi
+
+    return float(f_vasi(depigmented_px=int(depig_px), assessed_px=int(assessed_px),
+                        assessed_hu=assessed_hu).continuous)
+
+
+def f_vasi_tracked(t: Tracking, depig_px, assessed_px, assessed_hu, week0):
+    """Per-patch F-VASI of one visit (:func:`vasi.f_vasi` with a patches table).
+
+    Extents are the baseline patch envelopes (relative hand units); each patch's level is its
+    residual depigmentation. New depigmentation and depigmentation in untracked specks are
+    extra rows at level 1. ``continuous`` is therefore ``assessed_hu x depigmented fraction``.
+    """
+    from .scores import f_vasi
+
+    hu_px = assessed_hu / assessed_px
+    p = t.patches[t.patches["baseline_area_px"] > 0]
+    area = p["baseline_area_px"].to_numpy(float)
+    rows = [pd.DataFrame({"area_hu": area * hu_px,
+                          "residual_fraction": p["residual_area_px"].to_numpy(float) / area})]
+    other = int(depig_px) - t.residual_area_px
+    if other > 0:  # new depigmentation and untracked specks, fully depigmented
+        rows.append(pd.DataFrame({"area_hu": [other * hu_px], "residual_fraction": [1.0]}))
+    tab = pd.concat(rows, ignore_index=True)
+    if not len(tab):
+        tab = pd.DataFrame({"area_hu": [0.0], "residual_fraction": [0.0]})
+    s = f_vasi(tab, baseline=week0)
+    return float(s.continuous), float(s.clinical)
+
+
+def degree_repig(env, deg_base, deg_f, valid, n, lo=-0.25, hi=1.25):
+    """Per-patch and overall % repigmentation from the depigmentation *degree* mass.
+
+    .. math:: 100 \\left(1 - \\frac{\\sum_E t_{visit}}{\\sum_E t_{baseline}}\\right)
+
+    over each envelope ``E`` (covered pixels). Blur, JPEG and partial (diffuse) darkening
+    conserve this mass, so tiny perifollicular islands that no pixel threshold can see still
+    count. ``t`` is clipped to [lo, hi] against outliers (hair, glare).
+
+    >>> env = np.array([[1, 1, 0]]); base = np.array([[1.0, 1.0, 0.0]])
+    >>> pct, overall = degree_repig(env, base, np.array([[0.5, 0.0, 0.0]]), np.ones((1, 3), bool), 1)
+    >>> pct.round(1).tolist(), round(overall, 1)
+    ([75.0], 75.0)
+    """
+    ok = (env > 0) & valid & np.isfinite(deg_base) & np.isfinite(deg_f)
+    lab = env[ok]
+    mb = np.bincount(lab, weights=np.clip(deg_base[ok], lo, hi), minlength=n + 1)[1:n + 1]
+    mf = np.bincount(lab, weights=np.clip(deg_f[ok], lo, hi), minlength=n + 1)[1:n + 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pct = np.where(mb > 0, 100.0 * (1.0 - mf / np.where(mb > 0, mb, 1.0)), np.nan)
+    tot_b = float(mb[mb > 0].sum())
+    overall = 100.0 * (1.0 - float(mf[mb > 0].sum()) / tot_b) if tot_b > 0 else float("nan")
+    return pct, overall
+
+
+def visit_table(rows: list) -> pd.DataFrame:
+    """The per-visit table: ``FLOAT_COLUMNS`` always there, F-VASI endpoints against the
+    baseline row, sorted by week."""
+    visits = pd.DataFrame(rows)
+    for col in FLOAT_COLUMNS:
+        if col not in visits:
+            visits[col] = np.nan
+        visits[col] = visits[col].astype(float)
+    add_endpoints(visits)
+    return visits.sort_values(["week", "visit_index"], kind="stable").reset_index(drop=True)
+
+
+def patch_table(tables: list) -> pd.DataFrame:
+    """The per-(visit, patch) table, sorted by week and patch, with the patterns' course."""
+    if not tables:
+        return pd.DataFrame(columns=["week", "patch_id", "baseline_area_px",
+                                     "repigmentation_pct"])
+    patches = pd.concat(tables, ignore_index=True)
+    if len(patches):
+        patches = patches.sort_values(["week", "patch_id"], kind="stable").reset_index(drop=True)
+        if "pattern" in patches:
+            patches = _course_patterns(patches)
+    return patches
+
+
+def _course_patterns(patches: pd.DataFrame) -> pd.DataFrame:
+    """``patches`` (sorted by week) with ``pattern_visit`` = each visit's own pattern and
+    ``pattern`` carried forward from the patch's last visit below ``PATTERN_READABLE_MAX`` %
+    repigmented (with a pattern other than ``"none"``) over its visits at or above it.
+
+    >>> p = pd.DataFrame({"week": [12, 24, 52], "patch_id": 1,
+    ...                   "repigmentation_pct": [30.0, 60.0, 95.0],
+    ...                   "pattern": ["perifollicular", "perifollicular", "diffuse"]})
+    >>> _course_patterns(p)[["pattern_visit", "pattern"]].values.tolist()[-1]
+    ['diffuse', 'perifollicular']
+    """
+    p = patches.copy()
+    p["pattern_visit"] = p["pattern"]
+    shown = {}  # patch id -> last readable pattern
+    for ix, pid, pct, pat in zip(p.index, p["patch_id"], p["repigmentation_pct"],
+                                 p["pattern_visit"], strict=True):
+        if pct >= PATTERN_READABLE_MAX:
+            if pid in shown:
+                p.at[ix, "pattern"] = shown[pid]
+        elif isinstance(pat, str) and pat != "none":
+            shown[pid] = pat
+    return p
+
+
+def add_endpoints(visits: pd.DataFrame) -> None:
+    """Percent change and F-VASI50/75/90 of every visit against the (first) ``is_baseline``
+    row's ``f_vasi``, in place, by :func:`vasi.timeline.percent_change` /
+    :func:`vasi.timeline.reached`; ``None`` where undefined (failed registration, baseline
+    F-VASI 0 or NaN, no baseline row).
+
+    >>> v = pd.DataFrame({"is_baseline": [True, False, False], "f_vasi": [0.8, 0.2, np.nan]})
+    >>> add_endpoints(v); v[["f_vasi_pct_change", "f_vasi75", "f_vasi90"]].values.tolist()
+    [[0.0, False, False], [-75.0, True, False], [nan, None, None]]
+    """
+    from .timeline import percent_change, reached
+
+    f0 = visits.loc[visits["is_baseline"].astype(bool), "f_vasi"]
+    f0 = float(f0.iloc[0]) if len(f0) else np.nan
+    f = visits["f_vasi"].to_numpy(float)
+    change = np.asarray(percent_change(f, f0), float).reshape(-1)
+    visits["f_vasi_pct_change"] = change
+    defined = np.isfinite(change)
+    for k in (50, 75, 90):
+        hit = np.asarray(reached(f, f0, k), bool).reshape(-1)
+        visits[f"f_vasi{k}"] = pd.Series([bool(h) if d else None for h, d in zip(hit, defined,
+                                                                                  strict=True)],
+                                         index=visits.index, dtype=object)
