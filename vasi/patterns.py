@@ -162,6 +162,103 @@ def _calibrate(P, V, tb, core, island_h, island_smooth_px):
     return noise, None
 
 
+def _islands(G, R, P, V, core, depth, tb, tf, *, island_h, island_smooth_px, island_margin,
+             min_island_px, cache):
+    """Repigmented islands of one patch (box arrays; ``tf`` None without degree maps).
+
+    Islands are the repigmented components ``G`` (as the truth of :mod:`vasi.synth`
+    counts them), less slivers in the outermost pixel ring (registration wobble). With
+    degree maps, pigmented dots are also the significant local minima of the follow-up
+    degree: a dip deeper than ``h = k x`` the noise of the (uniform) baseline lesion,
+    lightly smoothed, where ``k`` is the smallest of ``island_h`` at which the baseline lesion
+    itself (same skin and camera, no islands yet) shows no dip but its deepest point in its
+    core (a false-alarm calibration), plus ``island_margin`` for the follow-up being another
+    draw of the noise. A component holding several such minima (dots merged by blur) counts
+    once per minimum, and a significant dip outside all components (a faint dot) counts too.
+
+    Returns a dict: ``n``, ``area`` (px of the counted components), ``interior_n``,
+    ``interior_area`` (components not reaching the border band), ``marginal_area`` (core px
+    of the border-connected ones), ``marginal_component_area`` (all their px) and
+    ``depth_k`` (NaN when not calibrated).
+    """
+    minima = None
+    island_k = noise = np.nan
+    if tf is not None and len(island_h) and core.sum() >= 10:
+        noise, k = _memo(cache, "calib", (P, V, tb, core, tuple(island_h),
+                                          float(island_smooth_px)),
+                         _calibrate, P, V, tb, core, island_h, island_smooth_px)
+        if k is not None:
+            island_k = k + island_margin
+            w = (P & V).astype(float)
+            tfs = _nconv(np.where(P & V, tf, 0.0), w, island_smooth_px)
+            img_f = np.where(P & V, tfs, tfs.max() + 1.0)
+            minima = h_minima(img_f, island_k * noise) & P & V
+    comp, nc = ndi.label(G, structure=_EIGHT)
+    out = dict(n=0, area=0, interior_n=0, interior_area=0, marginal_area=0,
+               marginal_component_area=0, depth_k=island_k)
+    per_comp = np.zeros(nc + 1, int)
+    n_faint = 0
+    if minima is not None:
+        mlab, nm = ndi.label(minima, structure=_EIGHT)
+        if nm:
+            at = mlab > 0
+            ml = mlab[at]
+            owner = np.zeros(nm + 1, int)  # the component holding each minimum
+            np.maximum.at(owner, ml, comp[at])
+            owner = owner[1:]
+            per_comp = np.bincount(owner, minlength=nc + 1)
+            # a faint dot: away from all components, in the core, and below the residual
+            # lesion's level by the same depth (the deepest noise point is not a dot)
+            rc = R & core
+            if rc.sum() >= 10:
+                level = float(np.median(tfs[rc])) - island_k * noise
+                near_g = ndi.binary_dilation(G, _EIGHT)
+                lowest = np.full(nm + 1, np.inf)
+                np.minimum.at(lowest, ml, tfs[at])
+                n_faint = int(np.sum((owner == 0)
+                                     & ~_any_per_label(near_g[at], ml, nm)
+                                     & _any_per_label(core[at], ml, nm)
+                                     & (lowest[1:] <= level)))
+    if nc:
+        at = comp > 0
+        cl = comp[at]
+        sizes = np.bincount(cl, minlength=nc + 1)[1:]
+        touches = _any_per_label((~core & P)[at], cl, nc)  # reaches the border band
+        on_edge = _any_per_label(depth[at] < 1.5, cl, nc)  # reaches the outline
+        in_core = np.bincount(cl, core[at], minlength=nc + 1)[1:].astype(int)
+        deep = _any_per_label(depth[at] > 1.0, cl, nc)
+        for j, (sz, t, e, k, d) in enumerate(
+                zip(sizes, touches, on_edge, in_core, deep, strict=True), start=1):
+            # a sliver only in the outermost pixel ring is registration wobble
+            if sz >= min_island_px and (d or not e):
+                out["n"] += max(1, int(per_comp[j]))
+                out["area"] += int(sz)
+                if not t:  # interior island, not connected to the border
+                    out["interior_n"] += 1
+                    out["interior_area"] += int(sz)
+            if t:
+                out["marginal_area"] += int(k)  # border-connected, beyond the wobble band
+                out["marginal_component_area"] += int(sz)
+    out["n"] += n_faint
+    return out
+
+
+def _decide(signal, border, islands, dots, darkened) -> str:
+    """The pattern from the tests of :func:`patterns`: too little repigmentation
+    (``signal`` False) -> ``"diffuse"`` when the residual darkened evenly, else ``"none"``;
+    repigmentation at the border -> ``"marginal"``, or ``"mixed"`` with an interior island
+    population; fine-scale dots -> ``"perifollicular"``; else ``"diffuse"``.
+
+    >>> _decide(True, True, True, False, False), _decide(True, False, False, True, False)
+    ('mixed', 'perifollicular')
+    """
+    if not signal:
+        return "diffuse" if darkened else "none"
+    if border:
+        return "mixed" if islands else "marginal"
+    return "perifollicular" if dots else "diffuse"
+
+
 def patterns(
     labels,
     residual_mask,
@@ -349,71 +446,10 @@ def patterns(
                 tb = np.where(ok, db, tb)
                 tf = np.where(ok, df_, tf)
                 have_deg = True
-        # pigmented dots as significant local minima of the follow-up degree: a dip deeper than
-        # h = k x the noise of the (uniform) baseline lesion, lightly smoothed, where k is the
-        # smallest of `island_h` at which the baseline lesion itself (same skin and camera,
-        # no islands yet) shows no dip but its deepest point in its core (a false-alarm
-        # calibration), plus a margin for the follow-up being another draw of the noise
-        minima = None
-        island_k = np.nan
-        if have_deg and len(island_h) and core.sum() >= 10:
-            noise, k = _memo(cache, "calib", (P, V, tb, core, tuple(island_h),
-                                              float(island_smooth_px)),
-                             _calibrate, P, V, tb, core, island_h, island_smooth_px)
-            if k is not None:
-                island_k = k + island_margin
-                w = (P & V).astype(float)
-                tfs = _nconv(np.where(P & V, tf, 0.0), w, island_smooth_px)
-                img_f = np.where(P & V, tfs, tfs.max() + 1.0)
-                minima = h_minima(img_f, island_k * noise) & P & V
-        # islands: repigmented components (as the truth of vasi.synth counts them); a component
-        # holding several significant minima (dots merged by blur) counts once per minimum,
-        # and a significant dip outside all components (a faint dot) counts as an island too
-        comp, nc = ndi.label(G, structure=_EIGHT)
-        isl_n = isl_a = marg_a = int_n = int_a = marg_comp_a = n_faint = 0
-        per_comp = np.zeros(nc + 1, int)
-        if minima is not None:
-            mlab, nm = ndi.label(minima, structure=_EIGHT)
-            if nm:
-                at = mlab > 0
-                ml = mlab[at]
-                owner = np.zeros(nm + 1, int)  # the component holding each minimum
-                np.maximum.at(owner, ml, comp[at])
-                owner = owner[1:]
-                per_comp = np.bincount(owner, minlength=nc + 1)
-                # a faint dot: away from all components, in the core, and below the residual
-                # lesion's level by the same depth (the deepest noise point is not a dot)
-                rc = R & core
-                if rc.sum() >= 10:
-                    level = float(np.median(tfs[rc])) - island_k * noise
-                    near_g = ndi.binary_dilation(G, _EIGHT)
-                    lowest = np.full(nm + 1, np.inf)
-                    np.minimum.at(lowest, ml, tfs[at])
-                    n_faint = int(np.sum((owner == 0)
-                                         & ~_any_per_label(near_g[at], ml, nm)
-                                         & _any_per_label(core[at], ml, nm)
-                                         & (lowest[1:] <= level)))
-        if nc:
-            at = comp > 0
-            cl = comp[at]
-            sizes = np.bincount(cl, minlength=nc + 1)[1:]
-            touches = _any_per_label((~core & P)[at], cl, nc)  # reaches the border band
-            on_edge = _any_per_label(depth[at] < 1.5, cl, nc)  # reaches the outline
-            in_core = np.bincount(cl, core[at], minlength=nc + 1)[1:].astype(int)
-            deep = _any_per_label(depth[at] > 1.0, cl, nc)
-            for j, (sz, t, e, k, d) in enumerate(
-                    zip(sizes, touches, on_edge, in_core, deep, strict=True), start=1):
-                # a sliver only in the outermost pixel ring is registration wobble
-                if sz >= min_island_px and (d or not e):
-                    isl_n += max(1, int(per_comp[j]))
-                    isl_a += int(sz)
-                    if not t:  # interior island, not connected to the border
-                        int_n += 1
-                        int_a += int(sz)
-                if t:
-                    marg_a += int(k)  # border-connected, beyond the wobble band
-                    marg_comp_a += int(sz)
-        isl_n += n_faint
+        isl = _islands(G, R, P, V, core, depth, tb, tf if have_deg else None,
+                       island_h=island_h, island_smooth_px=island_smooth_px,
+                       island_margin=island_margin, min_island_px=min_island_px, cache=cache)
+        isl_n, isl_a, int_n, int_a = isl["n"], isl["area"], isl["interior_n"], isl["interior_area"]
         # border advance: median distance from the baseline border to remaining depigmentation
         border = (depth > 0) & (depth < 1.5) & P & V
         if R.any():
@@ -432,7 +468,7 @@ def patterns(
             band = (depth <= np.quantile(d_in, f_area)) & P & V
             excess = (float((G & band).sum()) / n_g - f_area) / (1.0 - f_area)
         # interior island density, per area not taken by border-connected repigmentation
-        free_px = max(area - marg_comp_a, 1)
+        free_px = max(area - isl["marginal_component_area"], 1)
         dens = int_n / free_px * (100.0 / mm_per_px**2 if mm_per_px else 1000.0)
         dark = np.nan
         if use_degree:
@@ -480,27 +516,20 @@ def patterns(
             excess >= marginal_excess
             or (excess >= marginal_excess_min and np.isfinite(auc) and auc >= marginal_auc
                 and not islands))
-        dots = np.isfinite(ratio) and ratio >= dot_ratio
-        darkened = np.isfinite(dark) and dark >= diffuse_darkening
-        if max(f_area, f_deg) < min_signal:
-            pattern = "diffuse" if darkened else "none"
-        elif border_sig:
-            pattern = "mixed" if islands else "marginal"
-        elif dots:
-            pattern = "perifollicular"
-        else:
-            pattern = "diffuse"
+        pattern = _decide(max(f_area, f_deg) >= min_signal, border_sig, islands,
+                          np.isfinite(ratio) and ratio >= dot_ratio,
+                          np.isfinite(dark) and dark >= diffuse_darkening)
         row.update(
             pattern=pattern, island_count=isl_n, island_area_px=isl_a,
             island_mean_area_px=(isl_a / isl_n) if isl_n else np.nan,
-            marginal_area_px=marg_a, border_advance_px=adv, depth_auc=auc,
+            marginal_area_px=isl["marginal_area"], border_advance_px=adv, depth_auc=auc,
             border_excess=excess, interior_island_count=int_n,
             interior_island_density=dens, interior_island_share=int_share,
             repigmented_radius_px=radius,
             residual_radius_px=res_radius,
             repigmented_fraction=f_area, residual_darkening=dark,
             degree_repigmented_fraction=f_deg, degree_border_excess=excess_deg,
-            fine_scale_ratio=ratio, island_depth_k=island_k,
+            fine_scale_ratio=ratio, island_depth_k=isl["depth_k"],
         )
         if mm_per_px:
             cm2 = area * mm_per_px**2 / 100.0
