@@ -16,8 +16,11 @@ resolution. This module holds the API and the orchestration; the skin colour mod
   every background colour, so a skin-coloured but distinct background does not leak in.
 * **Depigmented skin is skin**: pixels bluer relative to red (less melanin) than the skin
   yet still pink, not neutral (visible light), or fluorescing brighter than both the skin
-  and the background (Wood's lamp), join the skin when their outline is mostly enclosed
-  by skin -- so patches at the border of a limb or face stay inside, even on a white
+  and the background (Wood's lamp), join the skin when skin borders enough of their
+  outline (about half in visible light, ``roi_skin.DEPIG_CONTACT_VISIBLE``: a patch at a
+  limb's outline borders skin on half of its own or more, a pale object hanging from the
+  outline less; less under a Wood's lamp, where dark skin beside a patch can look like the
+  background) -- so patches at the border of a limb or face stay inside, even on a white
   background, while a bright garment at the frame's edge does not come in. A patch merged
   with such a garment along a front as wide as itself keeps its part inside the skin's
   outline (``roi_skin._notch_parts``).

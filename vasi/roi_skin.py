@@ -51,7 +51,15 @@ BG_SHARE = 0.3
 BG_CLUSTERS = 6
 #: A depigmented (or fluorescent) component joins the skin when at least this fraction
 #: of its outline borders skin: a patch is enclosed by skin (at least on its inner side).
+#: Under a Wood's lamp dark skin next to a patch is often as dark as the background and
+#: not taken for skin, so the contact can be small.
 DEPIG_CONTACT = 0.3
+#: The same in visible light, where the skin around a patch is found reliably. A patch lies
+#: on the skin, inside the limb's outline: one at the outline borders skin on at least about
+#: half of its outline (a half-disc straddling the edge 61 %, a thin strip along it 50 %),
+#: while a pale object beyond the outline that touches the skin along one side borders it
+#: on less (a half-disc hanging from the outline by its chord 39 %).
+DEPIG_CONTACT_VISIBLE = 0.45
 DEPIG_CONTACT_FRAME = 0.6
 #: Depigmented skin is at least this many robust SDs bluer (log B/R) than the skin.
 DEPIG_MEL = 2.0
@@ -236,7 +244,8 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
     depig = depig.astype(bool)
     bg_like = _bg_like(z, bc, bs, depig, cand, e) if body else None
-    return _join_patches(skin, depig, side, at_frame, bg_like)
+    contact = DEPIG_CONTACT if modality == "woods" else DEPIG_CONTACT_VISIBLE
+    return _join_patches(skin, depig, side, at_frame, bg_like, contact)
 
 
 def _pigmented_surround(skin, sel, prior, mel, ref, side):
@@ -316,8 +325,9 @@ def _bg_like(z, bc, bs, depig, cand, e):
     return out
 
 
-def _join_patches(skin, depig, side, frame_out=False, bg_like=None):
-    """Skin plus the depigmented components mostly enclosed by it (see ``DEPIG_CONTACT``).
+def _join_patches(skin, depig, side, frame_out=False, bg_like=None, contact=DEPIG_CONTACT):
+    """Skin plus the depigmented components mostly enclosed by it (at least ``contact`` of
+    their outline borders skin: ``DEPIG_CONTACT``, ``DEPIG_CONTACT_VISIBLE``).
 
     A soft patch border (halo) may be neither skin nor patch, so contact is measured with
     the skin grown by a small gap. The frame counts as non-skin, and a component touching
@@ -348,7 +358,7 @@ def _join_patches(skin, depig, side, frame_out=False, bg_like=None):
             break
         # a part split off a component the skin did not enclose must be enclosed like a
         # patch at the frame: background pieces beside the skin border it on one side
-        n, lab_d, ok, at_frame = _enclosed(part, grown, strict=rad > 0)
+        n, lab_d, ok, at_frame = _enclosed(part, grown, strict=rad > 0, contact=contact)
         if bg_like is not None and ok.any():
             hole = np.bincount(lab_d.ravel(), weights=outside.ravel(), minlength=n) == 0
             ok &= _not_background(lab_d, n, bg_like) | hole
@@ -401,7 +411,7 @@ def _not_background(lab, n, bg_like):
     return np.bincount(lab.ravel(), weights=bg_like.ravel(), minlength=n) / area < 0.5
 
 
-def _enclosed(depig, grown, strict=False):
+def _enclosed(depig, grown, strict=False, contact=DEPIG_CONTACT):
     """Components of ``depig`` and which of them the (grown) skin encloses: ``(n, labels,
     ok, at_frame)``; ``ok[0]`` is False."""
     h, w = depig.shape
@@ -418,7 +428,7 @@ def _enclosed(depig, grown, strict=False):
     frac = hit / np.maximum(tot, 1)
     x, y, bw, bh = (st[:, i] for i in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
     at_frame = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
-    ok = frac >= np.where(at_frame | strict, DEPIG_CONTACT_FRAME, DEPIG_CONTACT)
+    ok = frac >= np.where(at_frame | strict, DEPIG_CONTACT_FRAME, contact)
     ok[0] = False
     return n, lab_d, ok, at_frame
 
