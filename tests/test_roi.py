@@ -315,6 +315,32 @@ def test_face_outline_tries_the_next_eye_pair_when_the_first_is_not_face_like():
     assert oval is not None and 110 < oval[1] < 120 and abs(oval[0] - 160) < 3
 
 
+def test_chin_from_a_mouth_split_by_a_highlight():
+    # under a Wood's lamp a highlight on the lips splits their hole in two, each too narrow
+    # to be the mouth: the holes on one row are the mouth, and the chin follows from it
+    # (CHIN_PER_MOUTH) instead of the generic face proportion (development Wood's faces:
+    # region IoU 0.825 -> 0.833, 700011 0.38 -> 0.88, 900047 0.23 -> 0.62)
+    from vasi.roi_face import CHIN_PER_MOUTH, _face_oval
+
+    def face(split):
+        blob = np.zeros((240, 320), np.uint8)
+        cv2.ellipse(blob, (160, 110), (50, 70), 0, 0, 360, 1, -1)  # face
+        cv2.rectangle(blob, (140, 170), (180, 239), 1, -1)  # neck
+        for c in (140, 180):
+            cv2.ellipse(blob, (c, 95), (7, 3), 0, 0, 360, 0, -1)  # eyes
+        if split:
+            for c in (151, 169):
+                cv2.ellipse(blob, (c, 140), (6, 3), 0, 0, 360, 0, -1)  # lips, two halves
+        else:
+            cv2.ellipse(blob, (160, 140), (15, 3), 0, 0, 360, 0, -1)  # lips
+        return _face_oval(blob.astype(bool))
+
+    whole, split = face(False), face(True)
+    assert whole is not None and split is not None
+    assert whole[4] == pytest.approx(CHIN_PER_MOUTH * (140 - whole[1]), abs=1.0)
+    assert split[4] == pytest.approx(whole[4], abs=1.0)
+
+
 def test_shaded_limb_reaching_the_frame_is_skin_not_background():
     # a forearm across the frame on a dark background, in shade towards the left edge: the
     # shaded part at the frame is a border colour near the skin's shaded side (within the

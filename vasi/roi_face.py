@@ -139,19 +139,35 @@ def _holes_cc(blob, filled):
 
 def _mouth_row(hcc, cx, face_w, eye_r):
     """Row of the mouth: the widest hole (of ``hcc = _holes_cc(...)``) centred below the
-    eyes, or None."""
+    eyes, or None. When no single hole qualifies, holes side by side on one row
+    (``MOUTH_ROW`` x the face width apart at most, vertically) are taken together: a
+    highlight on the lips (under a Wood's lamp, or a gloss) can split their hole in two."""
     n, st, cen = hcc
-    best = None
-    for i in range(1, n):
-        wi = st[i, cv2.CC_STAT_WIDTH]
-        dy = cen[i, 1] - eye_r
-        if not (0.3 * face_w < dy < 0.65 * face_w) or abs(cen[i, 0] - cx) > 0.12 * face_w:
-            continue
-        if wi < 0.18 * face_w or wi > 0.6 * face_w:
-            continue
-        if best is None or wi > best[0]:
-            best = (wi, cen[i, 1])
-    return None if best is None else float(best[1])
+    if n <= 1:
+        return None
+    left = st[1:, cv2.CC_STAT_LEFT].astype(float)
+    right = left + st[1:, cv2.CC_STAT_WIDTH]
+    area = st[1:, cv2.CC_STAT_AREA].astype(float)
+    cy = cen[1:, 1]
+    below = (cy - eye_r > 0.3 * face_w) & (cy - eye_r < 0.65 * face_w)
+    for rows in (np.eye(n - 1, dtype=bool), np.abs(cy[:, None] - cy[None]) <= MOUTH_ROW * face_w):
+        best = None
+        for i in np.flatnonzero(below):
+            row = rows[i]  # this hole alone, then the holes on its row
+            x0, x1 = float(left[row].min()), float(right[row].max())
+            wi = x1 - x0
+            if abs(0.5 * (x0 + x1) - cx) > 0.12 * face_w or not 0.18 * face_w <= wi <= 0.6 * face_w:
+                continue
+            if best is None or wi > best[0]:
+                best = (wi, float(np.average(cy[row], weights=area[row])))
+        if best is not None:
+            return best[1]
+    return None
+
+
+#: Holes whose centroids are at most this fraction of the face width apart vertically are
+#: one row of holes for :func:`_mouth_row` (lips ~15 mm tall on a ~150 mm face).
+MOUTH_ROW = 0.03
 
 
 #: Eye opening half-width and half-height as fractions of the face width: a little inside
