@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -298,3 +299,29 @@ def test_baseline_parts_within_twice_the_tolerance_are_one_patch():
     t = track(base, follow, tolerance_px=1)
     assert len(t.patches) == 1
     assert t.patches["repigmentation_pct"].iloc[0] == pytest.approx(100 * 100 / 520)
+
+
+def test_distances_are_exact_with_any_number_of_opencv_threads():
+    # cv2's precise distance transform differs in the last float32 places between one and
+    # two OpenCV threads (batch workers run one): the envelopes' rings and the shading then
+    # differed, and a batch run with --jobs 2 wrote other digits than with --jobs 1
+    from scipy import ndimage as ndi
+
+    from vasi.reference import edt, edt2
+
+    rng = np.random.default_rng(7)
+    mask = np.ones((300, 400), bool)
+    mask[rng.random(mask.shape) < 0.0005] = False
+    exact2 = np.rint(ndi.distance_transform_edt(mask) ** 2)
+    n_threads = cv2.getNumThreads()
+    try:
+        out = {}
+        for k in (1, 2):
+            cv2.setNumThreads(k)
+            out[k] = edt2(mask), edt(mask)
+    finally:
+        cv2.setNumThreads(n_threads)
+    np.testing.assert_array_equal(out[1][0], exact2)
+    np.testing.assert_array_equal(out[2][0], exact2)
+    np.testing.assert_array_equal(out[1][1], out[2][1])
+    assert edt2(np.ones((3, 3), bool)).min() == np.inf and edt2(np.zeros((0, 4), bool)).size == 0
