@@ -83,6 +83,7 @@ _METHOD_FLAGS = {NO_FACE_OUTLINE: ("face outline not found",),
 #: photo frames the site (the synthetic photos' true regions cover 7-46 % of the frame), so
 #: a region this small is a photo without the site in it, or a site the skin model missed.
 MIN_REGION_FRACTION = 0.02
+#: The flag :func:`region_flags` raises for such a region.
 LITTLE_SKIN = "little skin in the photo"
 
 

@@ -148,15 +148,15 @@ def _mouth_row(hcc, cx, face_w, eye_r):
     left = st[1:, cv2.CC_STAT_LEFT].astype(float)
     right = left + st[1:, cv2.CC_STAT_WIDTH]
     area = st[1:, cv2.CC_STAT_AREA].astype(float)
-    cy = cen[1:, 1]
+    cx_h, cy = cen[1:, 0], cen[1:, 1]
     below = (cy - eye_r > 0.3 * face_w) & (cy - eye_r < 0.65 * face_w)
     for rows in (np.eye(n - 1, dtype=bool), np.abs(cy[:, None] - cy[None]) <= MOUTH_ROW * face_w):
         best = None
         for i in np.flatnonzero(below):
             row = rows[i]  # this hole alone, then the holes on its row
-            x0, x1 = float(left[row].min()), float(right[row].max())
-            wi = x1 - x0
-            if abs(0.5 * (x0 + x1) - cx) > 0.12 * face_w or not 0.18 * face_w <= wi <= 0.6 * face_w:
+            wi = float(right[row].max() - left[row].min())
+            if (abs(np.average(cx_h[row], weights=area[row]) - cx) > 0.12 * face_w
+                    or not 0.18 * face_w <= wi <= 0.6 * face_w):
                 continue
             if best is None or wi > best[0]:
                 best = (wi, float(np.average(cy[row], weights=area[row])))
