@@ -226,6 +226,8 @@ def _find_region(img, *, site, mask, modality):
 
 #: Background threads of :class:`_Ahead` (the follow-ups of a series, two at a time).
 AHEAD_THREADS = 2
+
+
 class _Ahead(Ahead):
     """:class:`vasi._ahead.Ahead` for the follow-ups of a series (``AHEAD_THREADS`` at a
     time)."""
