@@ -315,6 +315,25 @@ def test_face_outline_tries_the_next_eye_pair_when_the_first_is_not_face_like():
     assert oval is not None and 110 < oval[1] < 120 and abs(oval[0] - 160) < 3
 
 
+def test_band_across_a_limb_stays_in_however_long():
+    # a patch wrapping a forearm (a wrist band) borders skin only where it crosses the limb
+    # and the background along the limb's outline: 2 W / (2 W + 2 L) of its outline, under
+    # DEPIG_CONTACT_VISIBLE once it is longer than about 1.2 limb widths; it joins two
+    # pieces of skin, so it needs only DEPIG_CONTACT
+    rng = np.random.default_rng(12)
+    for length in (45, 135, 180):
+        img = _noisy((240, 320), (225, 225, 230), 3.0, rng)  # light background
+        arm = np.zeros((240, 320), bool)
+        arm[75:165, :] = True  # 90 px wide
+        img[arm] = _noisy((240, 320), (175, 125, 95), 3.0, rng)[arm]
+        band = arm.copy()
+        band[:, :120] = band[:, 120 + length:] = False
+        img[band] = _noisy((240, 320), (235, 205, 205), 3.0, rng)[band]
+        r = find_region(img, site="body")
+        assert r[band].mean() > 0.97, length
+        assert r[arm].mean() > 0.97 and r[~arm].mean() < 0.02
+
+
 def test_chin_from_a_mouth_split_by_a_highlight():
     # under a Wood's lamp a highlight on the lips splits their hole in two, each too narrow
     # to be the mouth: the holes on one row are the mouth, and the chin follows from it

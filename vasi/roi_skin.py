@@ -58,7 +58,9 @@ DEPIG_CONTACT = 0.3
 #: on the skin, inside the limb's outline: one at the outline borders skin on at least about
 #: half of its outline (a half-disc straddling the edge 61 %, a thin strip along it 50 %),
 #: while a pale object beyond the outline that touches the skin along one side borders it
-#: on less (a half-disc hanging from the outline by its chord 39 %).
+#: on less (a half-disc hanging from the outline by its chord 39 %). A patch that borders
+#: two separate pieces of skin (a band across a limb, whatever its length) needs only
+#: ``DEPIG_CONTACT``.
 DEPIG_CONTACT_VISIBLE = 0.45
 DEPIG_CONTACT_FRAME = 0.6
 #: Depigmented skin is at least this many robust SDs bluer (log B/R) than the skin.
@@ -428,9 +430,23 @@ def _enclosed(depig, grown, strict=False, contact=DEPIG_CONTACT):
     frac = hit / np.maximum(tot, 1)
     x, y, bw, bh = (st[:, i] for i in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
     at_frame = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
-    ok = frac >= np.where(at_frame | strict, DEPIG_CONTACT_FRAME, contact)
+    need = np.full(n, float(contact))
+    if contact > DEPIG_CONTACT:  # a patch across a limb joins its two sides: DEPIG_CONTACT
+        need[_skin_sides(grown, ring, ring_lab, n) >= 2] = DEPIG_CONTACT
+    ok = frac >= np.where(at_frame | strict, DEPIG_CONTACT_FRAME, need)
     ok[0] = False
     return n, lab_d, ok, at_frame
+
+
+def _skin_sides(grown, ring, ring_lab, n):
+    """Per component (``n`` labels; ``ring``: its outline ring's flat indices in the padded
+    ``grown`` skin, ``ring_lab`` their component): how many separate pieces of skin it
+    borders. A band of depigmentation across a forearm borders the skin on either side of
+    it (two pieces) and the background along the limb's outline, however long it is."""
+    _, skin_lab = cv2.connectedComponents(np.ascontiguousarray(grown, np.uint8), connectivity=8)
+    on = skin_lab.ravel()[ring]
+    pairs = np.unique(np.stack([ring_lab[on > 0], on[on > 0]]), axis=1)
+    return np.bincount(pairs[0], minlength=n)
 
 
 #: Skin colour seeds: prior pixels whose centre weight is above this fraction of the maximum.
