@@ -3,7 +3,7 @@
 :class:`BaselinePatches` holds what the baseline gives at the series' working resolution
 (its patches, their envelopes and depigmentation degree, the envelope model the follow-ups
 are read with); :meth:`BaselinePatches.followup` brings a registered follow-up into
-baseline coordinates, and :meth:`BaselinePatches.measure` fills a visit's row and patch
+baseline coordinates, and :meth:`BaselinePatches.measure_visit` fills a visit's row and patch
 table (tracking, new depigmentation, F-VASI, degree-mass repigmentation, pattern). The
 per-visit and per-patch tables are finished by :func:`visit_table` and
 :func:`patch_table`.
@@ -116,6 +116,22 @@ class BaselinePatches:
         The baseline's depigmentation (inside the envelopes: the envelope rule's).
     env, degree : ndarray or None
         Envelope labels and the baseline's depigmentation degree (envelope measure).
+
+    Examples
+    --------
+    >>> base = np.full((60, 60, 3), (150, 100, 70), np.uint8); base[20:40, 20:40] = (235, 215, 200)
+    >>> mask = np.all(base == (235, 215, 200), axis=-1)
+    >>> bp = BaselinePatches(base, mask, np.ones((60, 60), bool), grid=WorkingGrid((1, 1), (60, 60), None),
+    ...                      min_area_px=20, tolerance_px=3, measure="envelope",
+    ...                      envelope_kwargs={}, min_contrast_ratio=0.4)
+    >>> follow = base.copy(); follow[20:40, 20:30] = (150, 100, 70)   # half repigmented
+    >>> own = (mask * 255).astype(np.uint8)   # its own segmentation (missed the change)
+    >>> fmask, valid, linear, degree = bp.followup(follow, np.eye(3), own)
+    >>> row = {}
+    >>> _ = bp.measure_visit(row, fmask, valid, linear=linear, degree=degree, week=24.0,
+    ...                      site="body", assessed_hu=None, baseline_week=0.0, with_patterns=False)
+    >>> round(row["repigmentation_pct"], 1), row["residual_area_px"]
+    (50.0, 200)
     """
 
     def __init__(self, rgb, mask, roi, *, grid: WorkingGrid, min_area_px, tolerance_px,
