@@ -431,7 +431,7 @@ def _enclosed(depig, grown, strict=False, contact=DEPIG_CONTACT):
     x, y, bw, bh = (st[:, i] for i in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
     at_frame = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
     need = np.full(n, float(contact))
-    if contact > DEPIG_CONTACT:  # a patch across a limb joins its two sides: DEPIG_CONTACT
+    if contact > DEPIG_CONTACT and not strict:  # a patch across a limb joins its two sides
         need[_skin_sides(grown, ring, ring_lab, n) >= 2] = DEPIG_CONTACT
     ok = frac >= np.where(at_frame | strict, DEPIG_CONTACT_FRAME, need)
     ok[0] = False

@@ -53,7 +53,6 @@ class WorkingGrid:
     """
 
     def __init__(self, scale, shape, mm_per_px):
-        self.scale = scale
         self.shape = tuple(shape)
         self.s_mean = 0.5 * (scale[0] + scale[1])
         self.fa = 1.0 / (scale[0] * scale[1])  # full px per working px
