@@ -27,7 +27,7 @@ import numpy as np
 
 from ._validate import check_choice, check_image, check_mask, to_float
 
-__all__ = ["BoxMap", "edt", "outline_distance", "reference_skin", "region_box", "robust_stats", "bimodal_split", "sample",
+__all__ = ["BoxMap", "edt", "edt2", "outline_distance", "reference_skin", "region_box", "robust_stats", "bimodal_split", "sample",
            "shading", "smooth_field", "white_invariant_hue", "working_image"]
 
 _EPS = 2e-3  # linear-light floor (about sRGB 10/255) so logs of black stay finite
