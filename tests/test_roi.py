@@ -296,6 +296,31 @@ def test_pale_object_hanging_from_the_outline_stays_out_edge_patches_stay_in():
     assert r[arm].mean() > 0.97
 
 
+def test_pale_magenta_object_along_the_outline_is_not_skin():
+    # a pale object of a magenta-leaning pink (CIELAB hue -1.5 degrees; a development
+    # face, 1100057, had a pink backdrop along its jaw, hue -0.4: it was joined and learnt
+    # as the depigmented colour, Dice 0) lying along a forearm's edge borders the skin on
+    # half its outline, as a patch along the edge does; depigmented skin is never that
+    # hue (SKIN_HUE_MIN), the same object in the pink of depigmented skin (hue 20) joins
+    from vasi.roi_skin import SKIN_HUE_MIN
+
+    rng = np.random.default_rng(13)
+    arm = np.zeros((240, 320), bool)
+    arm[60:150, :] = True
+    strip = np.zeros((240, 320), bool)
+    strip[150:160, 60:260] = True  # along the arm's lower edge, outside it
+    for colour, hue in (((230, 195, 205), -1.5), ((235, 205, 205), 20.2)):
+        img = _noisy((240, 320), (60, 110, 70), 3.0, rng)  # green background
+        img[arm] = _noisy((240, 320), (175, 125, 95), 3.0, rng)[arm]
+        img[strip] = _noisy((240, 320), colour, 3.0, rng)[strip]
+        r = find_region(img, site="body")
+        assert r[arm].mean() > 0.97
+        if hue < SKIN_HUE_MIN:
+            assert r[strip].mean() < 0.1, colour
+        else:
+            assert r[strip].mean() > 0.9, colour
+
+
 def test_face_outline_tries_the_next_eye_pair_when_the_first_is_not_face_like():
     # under a Wood's lamp hair can be as bright as the skin: the head is one blob, and a
     # perfectly symmetric pair of holes in the hair, with a gap below it, looks more like

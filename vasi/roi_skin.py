@@ -40,6 +40,10 @@ SKIN_DIST = 4.0
 #: Background colours closer than this (robust SDs) to the skin are the subject itself
 #: reaching the frame (an arm, the neck), not background.
 BG_MIN_DIST = 3.0
+#: Skin's CIELAB hue angle (degrees) is above this on every skin type, depigmented or
+#: not: carotenoids and blood keep its b* above about a twelfth of its a*. Pale objects of
+#: a pink that leans to magenta or lilac (b* <= 0) are not depigmented skin.
+SKIN_HUE_MIN = 5.0
 #: Skin's CIELAB chroma stays below this on every skin type (melanin and haemoglobin give
 #: a* ~5-25, b* ~5-35); saturated orange or red objects are not skin seeds.
 SKIN_CHROMA_MAX = 45.0
@@ -157,8 +161,9 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
     logy = _log_luma(lin)
     feats = (r_g, b_g, logy)
     chroma2 = a * a + b * b
-    # skin-hued: hue angle between 5 and 85 degrees (a > 0, b > 0)
-    hued = (b > np.float32(np.tan(np.radians(5))) * a) & (a > np.float32(np.tan(np.radians(5))) * b)
+    # skin-hued: hue angle between SKIN_HUE_MIN and 90 - SKIN_HUE_MIN degrees
+    tan_min = np.float32(np.tan(np.radians(SKIN_HUE_MIN)))
+    hued = (b > tan_min * a) & (a > tan_min * b)
     if modality == "woods":  # skin's colour under UV is whatever the lamp makes it
         prior = (L > 2) & (L < 97)
     else:
@@ -226,8 +231,8 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
             keep &= d_skin < (zb * zb).sum(1) + 2.0 * float(np.log(s).sum())
         skin.ravel()[idx[~keep]] = False
     # depigmented skin: less melanin -- bluer relative to red (log B/R up) than the skin,
-    # at any shading (ratios), not darker than shaded skin; and still skin-hued (pink,
-    # not neutral white or grey)
+    # at any shading (ratios), not darker than shaded skin; and still skin-hued (pink to
+    # yellowish: not neutral white or grey, nor magenta)
     if modality == "woods":  # fluorescent: clearly brighter than the skin and than the
         # (non-fluorescent) background colours
         zmin = 1.5
@@ -237,7 +242,7 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
         depig = (zy > zmin) & (L > float(np.median(L[ref])) + 3)
     else:
         m0, ms = _mel_level(mel, ref)
-        hue_ok = (a > 1.5) & (b > np.float32(np.tan(np.radians(-20))) * a)  # -20 .. 90 degrees
+        hue_ok = (a > 1.5) & (b > tan_min * a)  # SKIN_HUE_MIN .. 90 degrees
         depig = (mel > m0 + DEPIG_MEL * ms) & (zy > -SKIN_DIST * SHADE) & hue_ok & (chroma2 > 9.0)
     cand = depig
     skin = _open_close(skin, side)
