@@ -397,3 +397,32 @@ def test_a_real_face_without_vitiligo_shows_little_depigmentation():
     r = score_photo(astronaut(), site="face")
     assert r.assessed_area_px > 4000
     assert r.depigmented_fraction < 0.04
+
+
+def test_pink_supports_the_depigmentation_direction_but_does_not_lead_it():
+    # standardised features (lum, mel, pink, texture): a depigmented patch is lighter, has
+    # less melanin and is pinker still; a flushed area is only pinker. Left free, the learnt
+    # direction turns to pink and takes the flush for depigmentation (as the ears and
+    # flushed cheeks of development face 1100005 were: Dice 0.51); with the pink weight
+    # capped at that of lightness and melanin together (skin with melanin to lose) it does
+    # not. Very light skin keeps the pink free: see the type I forearm tests above
+    from vasi.levels import PINK_MAX_WEIGHT, _upper_mode
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(0, 1, (120, 160, 4)).astype(np.float32)
+    yy, xx = np.mgrid[:120, :160]
+    patch = (yy - 60) ** 2 + (xx - 40) ** 2 < 22 ** 2
+    flush = (yy - 60) ** 2 + (xx - 115) ** 2 < 25 ** 2
+    X[patch] += np.float32([2.0, 2.0, 3.0, 0.0])
+    X[flush] += np.float32([0.0, 0.0, 3.0, 0.0])
+    everywhere = np.ones((120, 160), bool)
+    found = {}
+    for cap in (None, PINK_MAX_WEIGHT):
+        m = _upper_mode(X, everywhere, everywhere, everywhere, np.array([1.0, 1.0, 1.0, 0.5]), 16, 0.5,
+                        pink_cap=cap)
+        above = X @ m["w"] > 0.5 * (m["p0"] + m["p1"])
+        found[cap] = (above[patch].mean(), above[flush].mean(), m["w"])
+    assert found[None][1] > 0.6  # free: the flush is taken
+    patch_frac, flush_frac, w = found[PINK_MAX_WEIGHT]
+    assert patch_frac > 0.9 and flush_frac < 0.3
+    assert w[2] <= PINK_MAX_WEIGHT * np.linalg.norm(w[:2]) + 1e-6

@@ -33,6 +33,13 @@ CORE_PERCENTILE = 90.0
 #: Separation of the two colour modes (in pooled robust standard deviations) above which
 #: the region is taken to hold both normal and depigmented skin from the start.
 BIMODAL_SEPARATION = 4.0
+#: In visible light the pink feature's weight in the depigmentation direction is at most
+#: this multiple of the norm of the lightness and melanin weights, on skin with melanin to
+#: lose: depigmentation is the loss of melanin, and the pink of blood showing through only
+#: supports it (flushed cheeks, the nose and the ears are pink without being depigmented).
+#: Very light skin has little melanin to lose and changes mostly in hue: there (reference
+#: skin's ITA above ``vasi.segment.VERY_LIGHT_ITA``) the pink may lead.
+PINK_MAX_WEIGHT = 1.0
 #: Weight density of the overall depigmented level in :func:`_local_level` (0.05: as much as
 #: 5 % of a neighbourhood being patch cores).
 LEVEL_PRIOR = 0.05
@@ -157,7 +164,8 @@ def _local_features(F, Fs, ref, user, size, sig, flat=False, fine=False):
     return standardised(out), scales, (standardised(out_fine) if fine else None)
 
 
-def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iters=6, min_dprime=MIN_DPRIME):
+def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iters=6, min_dprime=MIN_DPRIME,
+                pink_cap=None):
     """Levels of normal and depigmented skin along the depigmentation direction.
 
     Normal skin's level and spread come from the reference skin. The depigmented level is
@@ -165,7 +173,9 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
     components above the minimum size, erode them to their cores (away from borders) and
     take the median of the cores; the direction is re-learnt from the cores (Fisher
     direction against the reference covariance, clipped to the physically expected
-    signs). Returns None when no core separates from normal skin.
+    signs; in visible light, with ``pink_cap``, the pink weight at most ``pink_cap`` x the
+    norm of the lightness and melanin weights). Returns None when no core separates from
+    normal skin.
     """
     d = X.shape[2]
     at_ref = _ref.sample_index(ref)
@@ -215,6 +225,8 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
         # depigmentation is seen in lightness and colour, so smoothness weighs at most as
         # much as they do
         w_new[-1] = min(w_new[-1], np.linalg.norm(w_new[:-1]))
+        if pink_cap is not None and d == 4:  # visible light: lum, mel, pink, texture
+            w_new[2] = min(w_new[2], pink_cap * float(np.linalg.norm(w_new[:2])))
         w = w_new / np.linalg.norm(w_new)
         p = _denoise(X @ w.astype(np.float32))
         m0, s0 = _ref.robust_stats(_ref.take(p, at_l))

@@ -59,6 +59,7 @@ from ._validate import MODALITIES, check_choice, check_image, check_mask, check_
 from .color import ita_degrees, rgb_to_lab
 from .errors import InputError
 from .levels import (
+    PINK_MAX_WEIGHT,
     _blend_index,
     _components_below,
     _core_delta_e,
@@ -250,6 +251,11 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
 
     # 1. initial reference: the darker / more pigmented mode when the region is bimodal
     ref = user.copy() if user is not None else _initial_reference(F, core)
+    # skin with melanin to lose: the pink of blood may support the depigmentation
+    # direction but not lead it (PINK_MAX_WEIGHT); very light skin changes mostly in hue
+    pink_cap = None
+    if modality == "visible" and ref.any() and _ita(_median_lab(srgb, ref)) <= VERY_LIGHT_ITA:
+        pink_cap = PINK_MAX_WEIGHT
     margin = _ref.disk(0.04 * size)
     min_px_s = _min_area_px(mm_per_px, n_roi / (k * k), min_area_mm2) * k * k
     # first direction: lighter, less melanin (and pinker), smoother
@@ -269,7 +275,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
                                         fine=last and Fs is not F)
         valid = roi_s & (X[..., 0] > -4.0) & ~clipped  # drop dark outliers: hair, nostrils, shadow
         model = _upper_mode(X, valid, ref, roi_s, prior, min_px_s, sensitivity, min_dprime=min_contrast,
-                            start=model, iters=5 if model is None else 2)
+                            start=model, iters=5 if model is None else 2, pink_cap=pink_cap)
         if model is not None and _core_delta_e(srgb, ref, model["core"]) < MIN_DELTA_E:
             model = None  # a "patch" nobody could see: texture or noise, not depigmentation
         if model is None:
@@ -338,18 +344,14 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         flags.append("overexposed")
     nan3 = (float("nan"),) * 3
 
-    def _lab_of(m):  # Lab of the median colour of a set of pixels
-        c = np.median(_ref.sample(srgb, m), axis=0).astype(np.float32)[None, None]
-        return tuple(float(v) for v in rgb_to_lab(c)[0, 0])
-
-    ref_lab = _lab_of(ref) if ref.any() else nan3
+    ref_lab = _median_lab(srgb, ref) if ref.any() else nan3
     if (modality == "visible" and "overexposed" not in flags  # (washed out, not light skin)
-            and float(ita_degrees(np.array(ref_lab))) > VERY_LIGHT_ITA):
+            and _ita(ref_lab) > VERY_LIGHT_ITA):
         flags.append(VERY_LIGHT_FLAG)
     core_dep = cv2.erode(mask_s.astype(np.uint8), _ref.disk(2)).astype(bool)
     if not core_dep.any():
         core_dep = mask_s
-    dep_lab = _lab_of(core_dep) if core_dep.any() else nan3
+    dep_lab = _median_lab(srgb, core_dep) if core_dep.any() else nan3
     thresholds = {
         "score": float(thr),
         "sensitivity": float(sensitivity),
@@ -381,6 +383,16 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
     return dict(mask=mask, score=score, reference_lab=ref_lab, thresholds=thresholds, flags=flags,
                 reference=reference_full, depigmented_lab=dep_lab, contrast=contrast,
                 working_shape=(h, w)), flags
+
+
+def _median_lab(srgb, m) -> tuple:
+    """CIELAB of the median sRGB colour of the pixels ``m``."""
+    c = np.median(_ref.sample(srgb, m), axis=0).astype(np.float32)[None, None]
+    return tuple(float(v) for v in rgb_to_lab(c)[0, 0])
+
+
+def _ita(lab) -> float:
+    return float(ita_degrees(np.array(lab)))
 
 
 def _lightness_otsu(image, roi, *, modality, **_):
