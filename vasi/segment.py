@@ -301,7 +301,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
             if clipped.any():
                 index = _fill_from_neighbours(index, clipped & roi_s)
             thr = _blend_index(lin_s, ref, model, scales, modality, 1.0 - sensitivity)
-            mask_s = (index > thr) & roi_s
+            mask_s = (index > thr) & roi_s & (X[..., 0] > -MAX_DEPIG_DARKER)
             # the region's rim (and the rims of its holes: eyes, nostrils) mixes skin with
             # whatever lies outside; a rim pixel is depigmented only next to a depigmented
             # pixel further in
@@ -410,6 +410,12 @@ def _lightness_otsu(image, roi, *, modality, **_):
                 thresholds={"score": t}, flags=flags, reference=roi & (score <= t)), flags
 
 
+#: Depigmented skin is lighter than the normal skin around it. The illumination field is
+#: least sure at the region's edge, where shade puts a depigmented cheek that turns from
+#: the light a few normal-skin s.d. below it; a pixel darker by more than this many s.d.
+#: (log luminance) is never depigmented: background that the region's outline bridges
+#: (between fingers), a nostril, hair -- whose hue, near grey, means nothing.
+MAX_DEPIG_DARKER = 10.0
 #: Minimum colour difference (CIEDE2000) between patch cores and normal skin for a
 #: depigmented class to be accepted: about twice the just-noticeable difference.
 MIN_DELTA_E = 2.0
