@@ -337,7 +337,7 @@ def test_face_outline_tries_the_next_eye_pair_when_the_first_is_not_face_like():
     cv2.ellipse(blob, (181, 116), (5, 2), 0, 0, 360, 0, -1)
     cv2.ellipse(blob, (160, 160), (16, 4), 0, 0, 360, 0, -1)  # mouth
     oval = _face_oval(blob.astype(bool))
-    assert oval is not None and 110 < oval[1] < 120 and abs(oval[0] - 160) < 3
+    assert oval is not None and 110 < oval.eye_row < 120 and abs(oval.cx - 160) < 3
 
 
 def test_band_across_a_limb_stays_in_however_long():
@@ -381,8 +381,8 @@ def test_chin_from_a_mouth_split_by_a_highlight():
 
     whole, split = face(False), face(True)
     assert whole is not None and split is not None
-    assert whole[4] == pytest.approx(CHIN_PER_MOUTH * (140 - whole[1]), abs=1.0)
-    assert split[4] == pytest.approx(whole[4], abs=1.0)
+    assert whole.down == pytest.approx(CHIN_PER_MOUTH * (140 - whole.eye_row), abs=1.0)
+    assert split.down == pytest.approx(whole.down, abs=1.0)
 
 
 def test_shaded_limb_reaching_the_frame_is_skin_not_background():
@@ -415,7 +415,7 @@ def test_face_found_by_the_detector_keeps_its_outline_when_the_skin_leaks():
     # a dark face under a Wood's lamp in front of a fluorescent (light) wall: the skin blob
     # runs into the wall and its "face outline" is nowhere near the face the detector found;
     # the detected box's proportions are used instead of that outline
-    from vasi.roi_face import _same_face
+    from vasi.roi_face import FaceOval, _same_face
 
     ph = make_photo(rng=700071, skin_type="VI", modality="woods", site="face", shape=(900, 1200),
                     background="light", marker=True)
@@ -426,9 +426,9 @@ def test_face_found_by_the_detector_keeps_its_outline_when_the_skin_leaks():
     assert (r & ~ph.truth.roi_mask).sum() < 0.5 * ph.truth.roi_mask.sum()
     # the test itself: same centre, eye line and width within the tolerances
     box = (100.0, 80.0, 60.0)
-    assert _same_face((105.0, 84.0, 0.5 * 1.04 * 66.0, 0, 0, 0, None), box)
-    assert not _same_face((140.0, 84.0, 0.5 * 1.04 * 66.0, 0, 0, 0, None), box)  # off centre
-    assert not _same_face((100.0, 80.0, 0.5 * 1.04 * 130.0, 0, 0, 0, None), box)  # twice as wide
+    assert _same_face(FaceOval(105.0, 84.0, 0.5 * 1.04 * 66.0, 0, 0, 0, None), box)
+    assert not _same_face(FaceOval(140.0, 84.0, 0.5 * 1.04 * 66.0, 0, 0, 0, None), box)  # off centre
+    assert not _same_face(FaceOval(100.0, 80.0, 0.5 * 1.04 * 130.0, 0, 0, 0, None), box)  # twice as wide
 
 
 def _limb_with_patch(skin_rgb, patch_axes, background=(22, 20, 24)):

@@ -9,6 +9,7 @@ lips and (in visible light) hair reaching into the forehead are left out (``_fac
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -76,9 +77,27 @@ CHIN_PER_MOUTH = 1.65
 FACE_SIDE = 1.04
 
 
+class FaceOval(NamedTuple):
+    """A face's outline at working resolution (px): two half-ellipses joined at the eye
+    line, ``half_width`` wide, reaching ``up`` to the hairline and ``down`` to the chin."""
+
+    cx: float  # the face's axis (column)
+    eye_row: float
+    half_width: float  # FACE_SIDE x half the face width
+    up: float
+    down: float
+    eye_dx: float  # distance between the eyes
+    eyes: tuple  # the two eyes' (row, col)
+
+    @property
+    def face_w(self) -> float:
+        """The face's width across the cheeks (ears excluded)."""
+        return 2.0 * self.half_width / FACE_SIDE
+
+
 def _face_oval(blob: np.ndarray):
-    """Face outline ``(cx, eye_row, half_width, up, down, eye_dx, eyes)`` from the head's skin
-    blob (``eyes``: the two eye holes' centroids, row and col), or None.
+    """Face outline (:class:`FaceOval`) from the head's skin blob (``eyes``: the two eye
+    holes' centroids, row and col), or None.
 
     The outline is two half-ellipses joined at the eye line (the widest part of a face):
     ``up`` to the hairline and ``down`` to the chin. The eye line comes from the pair of
@@ -121,7 +140,7 @@ def _face_oval(blob: np.ndarray):
         mouth = _mouth_row(hcc, cx_e, face_w, eye_r)
         down = CHIN_PER_MOUTH * (mouth - eye_r) if mouth is not None else FACE_DOWN * face_w
         down = float(np.clip(down, 0.6 * face_w, 1.0 * face_w))
-        oval = (cx_e, eye_r, 0.5 * FACE_SIDE * face_w, FACE_UP * face_w, down, eye_dx, eyes)
+        oval = FaceOval(cx_e, eye_r, 0.5 * FACE_SIDE * face_w, FACE_UP * face_w, down, eye_dx, eyes)
         if _face_like(blob, oval):
             return oval
     return None  # no facial geometry to anchor an F-VASI outline on
@@ -189,8 +208,8 @@ FACE_SYM = 0.7
 
 def _mirror_window(blob, oval):
     """Column slice symmetric about the face axis, or None."""
-    c0 = int(round(oval[0]))
-    hw = int(np.ceil(oval[2])) + 1
+    c0 = int(round(oval.cx))
+    hw = int(np.ceil(oval.half_width)) + 1
     half = min(c0, blob.shape[1] - 1 - c0, hw)
     if half < 2:
         return None
@@ -212,12 +231,11 @@ def _face_like(blob, oval) -> bool:
 
 
 def _outline_mask(shape, oval) -> np.ndarray:
-    cx, ey, hw, up, down = oval[:5]
     m = np.zeros(shape, np.uint8)
-    c = (int(round(cx)), int(round(ey)))
-    hw = max(1, int(round(hw)))
-    cv2.ellipse(m, c, (hw, max(1, int(round(down)))), 0, 0, 180, 1, -1)  # chin half (image y down)
-    cv2.ellipse(m, c, (hw, max(1, int(round(up)))), 0, 180, 360, 1, -1)
+    c = (int(round(oval.cx)), int(round(oval.eye_row)))
+    hw = max(1, int(round(oval.half_width)))
+    cv2.ellipse(m, c, (hw, max(1, int(round(oval.down)))), 0, 0, 180, 1, -1)  # chin half (image y down)
+    cv2.ellipse(m, c, (hw, max(1, int(round(oval.up)))), 0, 180, 360, 1, -1)
     return m.astype(bool)
 
 
@@ -280,8 +298,8 @@ def _face_small(srgb, lin, modality, cw, face=None):
         ey = r - 0.12 * size
         # no outline, or the blob's "face" is not the detected one (skin leaked to the background)
         if oval is None or not _same_face(oval, (c, ey, size)):
-            oval = (c, ey, 0.5 * FACE_SIDE * size, FACE_UP * size, FACE_DOWN * size, 0.45 * size,
-                    (np.array([ey, c - 0.225 * size]), np.array([ey, c + 0.225 * size])))
+            oval = FaceOval(c, ey, 0.5 * FACE_SIDE * size, FACE_UP * size, FACE_DOWN * size, 0.45 * size,
+                            (np.array([ey, c - 0.225 * size]), np.array([ey, c + 0.225 * size])))
             return blob, oval, True
     return blob, oval, False
 
@@ -297,8 +315,8 @@ def _same_face(oval, box) -> bool:
     """Whether the outline ``oval`` (of :func:`_face_oval`) agrees with a detected face
     ``box`` given as (centre column, eye row, size), all in working px."""
     c, ey, size = box
-    width = oval[2] / (0.5 * FACE_SIDE)
-    return (abs(oval[0] - c) <= SAME_FACE_SHIFT * size and abs(oval[1] - ey) <= SAME_FACE_SHIFT * size
+    width = oval.half_width / (0.5 * FACE_SIDE)
+    return (abs(oval.cx - c) <= SAME_FACE_SHIFT * size and abs(oval.eye_row - ey) <= SAME_FACE_SHIFT * size
             and 1.0 / SAME_FACE_SCALE <= width / size <= SAME_FACE_SCALE)
 
 
@@ -312,8 +330,8 @@ def _hair(region, oval, logy):
     luminance below ``HAIR_DY``) than the forehead's own skin, in components that touch
     the region's outer edge (a dark freckle inside the forehead stays)."""
     h, w = region.shape
-    fw = 2.0 * oval[2] / FACE_SIDE
-    cx, ey = oval[0], oval[1]
+    fw = oval.face_w
+    cx, ey = oval.cx, oval.eye_row
     y0 = max(0, int(ey - HAIR_REF[1] * fw))
     y1 = max(y0 + 1, int(ey - HAIR_REF[0] * fw))
     x0, x1 = max(0, int(cx - 0.2 * fw)), min(w, int(cx + 0.2 * fw) + 1)
@@ -359,11 +377,10 @@ def _face_mask(blob, oval, modality, lin=None):
             # (depigmented) patch at the border may be cut. A face is convex: take the hull.
             region = _hull(region)
         return region
-    ax = oval[2]
     if modality == "woods":
         # no colour tells hair from skin under UV: the forehead ends at the hairline's
         # typical height (facial thirds: ~0.5 face widths above the eye line)
-        oval = (*oval[:3], min(oval[3], FACE_UP_WOODS * 2.0 * ax / FACE_SIDE), *oval[4:])
+        oval = oval._replace(up=min(oval.up, FACE_UP_WOODS * 2.0 * oval.half_width / FACE_SIDE))
         # a Wood's lamp lights the face from one side: the far side falls into shade that
         # no colour test tells from the dark background. A face is left-right symmetric:
         # take the skin on either side of its axis (features mirror onto features).
@@ -378,15 +395,15 @@ def _face_mask(blob, oval, modality, lin=None):
     # the eye openings (sclera included: white, but not skin), by anatomy (EYE_SIZE),
     # centred on each eye's own hole and tilted with the eye line (a head tilted by a few
     # degrees puts one eye well above the other)
-    face_w = 2.0 * oval[2] / FACE_SIDE
+    face_w = oval.face_w
     eyes = np.zeros(blob.shape, np.uint8)
-    (r0, c0), (r1, c1) = oval[6]
+    (r0, c0), (r1, c1) = oval.eyes
     tilt = float(np.degrees(np.arctan2(r1 - r0, c1 - c0)))
     if abs(tilt) > 90:
         tilt -= 180.0 * np.sign(tilt)
     S = 16  # sub-pixel drawing (cv2 shift=4)
     size, drop = (EYE_SIZE_WOODS, EYE_DROP_WOODS) if modality == "woods" else (EYE_SIZE, EYE_DROP)
-    for rr, cc in oval[6]:
+    for rr, cc in oval.eyes:
         cv2.ellipse(eyes, (int(round(cc * S)), int(round((rr + drop * face_w) * S))),
                     (int(round(size[0] * face_w * S)), int(round(size[1] * face_w * S))),
                     tilt, 0, 360, 1, -1, cv2.LINE_8, 4)
@@ -403,8 +420,8 @@ def _face_mask(blob, oval, modality, lin=None):
             area = np.maximum(st[:, cv2.CC_STAT_AREA], 1)
             mean_y = np.bincount(lab_h.ravel(), weights=logy.ravel(), minlength=n) / area
             at_eye = np.bincount(lab_h.ravel(), weights=(eyes.ravel() > 0), minlength=n) > 0
-            dx = np.abs(cen[:, 0] - oval[0])
-            dy = cen[:, 1] - oval[1]
+            dx = np.abs(cen[:, 0] - oval.cx)
+            dy = cen[:, 1] - oval.eye_row
             at_mouth = (dx < 0.25 * face_w) & (dy > 0.25 * face_w) & (dy < 0.7 * face_w)
             ok |= (mean_y > float(np.median(logy[region])) + HOLE_LIGHT) & ~at_eye & ~at_mouth
         ok[0] = False
@@ -413,7 +430,7 @@ def _face_mask(blob, oval, modality, lin=None):
         # the features' own rims (sclera, lip and nostril edges) blend into the skin:
         # keep a small margin around them (~1 % of the face width)
         big = holes & ~small
-        r = max(1, int(round(0.01 * 2 * ax)))
+        r = max(1, int(round(0.01 * 2 * oval.half_width)))
         ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
         region &= ~cv2.dilate(big.astype(np.uint8), ker).astype(bool)
     return _largest(region)
