@@ -422,13 +422,7 @@ def _face_mask(blob, oval, modality, lin=None):
             at_eye = np.bincount(lab_h.ravel(), weights=(eyes.ravel() > 0), minlength=n) > 0
             dx = np.abs(cen[:, 0] - oval.cx)
             dy = cen[:, 1] - oval.eye_row
-            # the mouth (lips, teeth) is the largest hole where a mouth lies; a lighter hole
-            # beside it is perioral depigmentation (as at the lips' corners), skin
-            near_mouth = (dx < 0.25 * face_w) & (dy > 0.25 * face_w) & (dy < 0.7 * face_w)
-            near_mouth[0] = False
-            at_mouth = np.zeros(n, bool)
-            if near_mouth.any():
-                at_mouth[int(np.argmax(np.where(near_mouth, st[:, cv2.CC_STAT_AREA], -1)))] = True
+            at_mouth = (dx < 0.25 * face_w) & (dy > 0.25 * face_w) & (dy < 0.7 * face_w)
             ok |= (mean_y > float(np.median(logy[region])) + HOLE_LIGHT) & ~at_eye & ~at_mouth
         ok[0] = False
         small = ok[lab_h]
