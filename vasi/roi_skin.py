@@ -41,7 +41,7 @@ SKIN_DIST = 4.0
 #: reaching the frame (an arm, the neck), not background.
 BG_MIN_DIST = 3.0
 #: Skin's CIELAB hue angle (degrees) is above this on every skin type, depigmented or
-#: not: carotenoids and blood keep its b* above about a twelfth of its a*. Pale objects of
+#: not: carotenoids and blood keep its b* above 0.09 of its a* (tan 5 deg). Pale objects of
 #: a pink that leans to magenta or lilac (b* <= 0) are not depigmented skin.
 SKIN_HUE_MIN = 5.0
 #: Skin's CIELAB chroma stays below this on every skin type (melanin and haemoglobin give

@@ -392,6 +392,7 @@ def _median_lab(srgb, m) -> tuple:
 
 
 def _ita(lab) -> float:
+    """Individual typology angle (degrees) of one CIELAB colour."""
     return float(ita_degrees(np.array(lab)))
 
 
