@@ -354,19 +354,26 @@ def _srgb8(lin):
     return (linear_to_srgb(lin) * 255 + 0.5).astype(np.uint8)
 
 
-@pytest.mark.parametrize("seed", [3, 4])
-def test_specular_shine_is_not_depigmentation(seed):
-    # melanin-textured skin with a depigmented (pink) patch and a shine spot: white light
-    # added to the skin, as light and as far along the melanin colour axis as the patch,
-    # but with the skin's own hue
+def _textured_skin_with_patch(rng):
+    """Melanin-textured skin (linear RGB, 240 x 320) with a depigmented (pink) disc:
+    ``(lin, yy, xx, patch)``."""
     import cv2
 
-    rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:240, 0:320]
     mel = cv2.GaussianBlur(rng.standard_normal((240, 320)).astype(np.float32), (0, 0), 1.5) * 0.6
     lin = np.array([0.42, 0.27, 0.18], np.float32) * np.exp(-mel[..., None] * np.float32([0.55, 0.85, 1.2]))
     patch = (yy - 120) ** 2 + (xx - 90) ** 2 < 35**2
     lin[patch] = np.float32([0.66, 0.47, 0.42]) * (1 + 0.02 * rng.standard_normal((patch.sum(), 1)))
+    return lin, yy, xx, patch
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_specular_shine_is_not_depigmentation(seed):
+    # melanin-textured skin with a depigmented (pink) patch and a shine spot: white light
+    # added to the skin, as light and as far along the melanin colour axis as the patch,
+    # but with the skin's own hue
+    rng = np.random.default_rng(seed)
+    lin, yy, xx, patch = _textured_skin_with_patch(rng)
     shine = np.exp(-(((yy - 120) / 14.0) ** 2 + ((xx - 230) / 22.0) ** 2))
     lin += 0.22 * shine[..., None]
     seg = segment(_srgb8(lin + 0.004 * rng.standard_normal(lin.shape)))
@@ -428,25 +435,17 @@ def test_pink_supports_the_depigmentation_direction_but_does_not_lead_it():
     assert w[2] <= PINK_MAX_WEIGHT * np.linalg.norm(w[:2]) + 1e-6
 
 
-def test_dark_background_inside_the_region_is_not_depigmentation():
+@pytest.mark.parametrize("seed", [3, 4])
+def test_dark_background_inside_the_region_is_not_depigmentation(seed):
     # a region's outline at working resolution bridges the gap between two fingers: the
     # dark background seen there is inside the region. Near grey, its hue (the pink
     # feature) is meaningless and huge, and it was called depigmented (a benchmark
     # forearm series: 1100 px of finger gaps that never "repigment", so the % repigmentation
     # was underestimated); depigmented skin is never that much darker than normal skin
-    import cv2
-
-    from vasi.color import linear_to_srgb
-
-    for seed in (3, 4):
-        rng = np.random.default_rng(seed)
-        yy, xx = np.mgrid[0:240, 0:320]
-        mel = cv2.GaussianBlur(rng.standard_normal((240, 320)).astype(np.float32), (0, 0), 1.5) * 0.6
-        lin = np.array([0.42, 0.27, 0.18], np.float32) * np.exp(-mel[..., None] * np.float32([0.55, 0.85, 1.2]))
-        patch = (yy - 120) ** 2 + (xx - 90) ** 2 < 35**2
-        lin[patch] = np.float32([0.66, 0.47, 0.42]) * (1 + 0.02 * rng.standard_normal((patch.sum(), 1)))
-        gap = (np.abs(yy - 120) < 4) & (xx > 220)
-        lin[gap] = np.float32([0.05, 0.05, 0.07])
-        seg = segment((linear_to_srgb(lin + 0.004 * rng.standard_normal(lin.shape)) * 255 + 0.5).astype(np.uint8))
-        assert seg.mask[patch].mean() > 0.95
-        assert seg.mask[gap].mean() < 0.05
+    rng = np.random.default_rng(seed)
+    lin, yy, xx, patch = _textured_skin_with_patch(rng)
+    gap = (np.abs(yy - 120) < 4) & (xx > 220)
+    lin[gap] = np.float32([0.05, 0.05, 0.07])
+    seg = segment(_srgb8(lin + 0.004 * rng.standard_normal(lin.shape)))
+    assert seg.mask[patch].mean() > 0.95
+    assert seg.mask[gap].mean() < 0.05
