@@ -93,15 +93,19 @@ def _blend_threshold(delta_log: float, d_star: float) -> float:
     return float(np.log(1.0 - d_star + d_star * np.exp(delta_log)) / delta_log)
 
 
+def _median_labs(srgb, *masks) -> np.ndarray:
+    """CIELAB (n, 3) float32 of the median sRGB colour of each set of pixels in ``masks``."""
+    c = np.stack([np.median(_ref.sample(srgb, m), axis=0) for m in masks]).astype(np.float32)
+    return rgb_to_lab(c[None])[0]
+
+
 def _core_delta_e(srgb, ref, core) -> float:
     """CIEDE2000 between the median colours of the reference skin and the patch cores."""
     from .color import delta_e
 
     if not ref.any() or not core.any():
         return 0.0
-    c = np.stack([np.median(_ref.sample(srgb, ref), axis=0),
-                  np.median(_ref.sample(srgb, core), axis=0)]).astype(np.float32)
-    lab = rgb_to_lab(c[None])[0]
+    lab = _median_labs(srgb, ref, core)
     return float(delta_e(lab[0], lab[1]))
 
 

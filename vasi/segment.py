@@ -68,6 +68,7 @@ from .levels import (
     _initial_reference,
     _local_features,
     _local_level,
+    _median_labs,
     _min_area_px,
     _upper_mode,
 )
@@ -254,7 +255,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
     # skin with melanin to lose: the pink of blood may support the depigmentation
     # direction but not lead it (PINK_MAX_WEIGHT); very light skin changes mostly in hue
     pink_cap = None
-    if modality == "visible" and ref.any() and _ita(_median_lab(srgb, ref)) <= VERY_LIGHT_ITA:
+    if modality == "visible" and ref.any() and _ita(_median_labs(srgb, ref)[0]) <= VERY_LIGHT_ITA:
         pink_cap = PINK_MAX_WEIGHT
     margin = _ref.disk(0.04 * size)
     min_px_s = _min_area_px(mm_per_px, n_roi / (k * k), min_area_mm2) * k * k
@@ -344,14 +345,14 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         flags.append("overexposed")
     nan3 = (float("nan"),) * 3
 
-    ref_lab = _median_lab(srgb, ref) if ref.any() else nan3
+    ref_lab = _lab_tuple(srgb, ref) if ref.any() else nan3
     if (modality == "visible" and "overexposed" not in flags  # (washed out, not light skin)
             and _ita(ref_lab) > VERY_LIGHT_ITA):
         flags.append(VERY_LIGHT_FLAG)
     core_dep = cv2.erode(mask_s.astype(np.uint8), _ref.disk(2)).astype(bool)
     if not core_dep.any():
         core_dep = mask_s
-    dep_lab = _median_lab(srgb, core_dep) if core_dep.any() else nan3
+    dep_lab = _lab_tuple(srgb, core_dep) if core_dep.any() else nan3
     thresholds = {
         "score": float(thr),
         "sensitivity": float(sensitivity),
@@ -385,10 +386,9 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
                 working_shape=(h, w)), flags
 
 
-def _median_lab(srgb, m) -> tuple:
-    """CIELAB of the median sRGB colour of the pixels ``m``."""
-    c = np.median(_ref.sample(srgb, m), axis=0).astype(np.float32)[None, None]
-    return tuple(float(v) for v in rgb_to_lab(c)[0, 0])
+def _lab_tuple(srgb, m) -> tuple:
+    """CIELAB of the median sRGB colour of the pixels ``m``, as floats."""
+    return tuple(float(v) for v in _median_labs(srgb, m)[0])
 
 
 def _ita(lab) -> float:
