@@ -259,6 +259,24 @@ def test_illumination_field_continues_the_light_through_left_out_skin(order, tol
         assert err[weights > 0].max() < tol
 
 
+@pytest.mark.parametrize("sigma", [3.0, 40.0, 90.0])
+def test_illumination_field_on_a_grid_that_follows_sigma_is_the_fine_grid_field(sigma, monkeypatch):
+    # a wide field is computed on a coarser grid (a few points per sigma, for speed); it
+    # must stay the field of the fine (long side ``grid``) one
+    import cv2
+
+    from vasi import reference
+
+    rng = np.random.default_rng(0)
+    values = cv2.GaussianBlur(rng.standard_normal((390, 360)).astype(np.float32), (0, 0), 25.0) * 20
+    weights = (rng.random(values.shape) < 0.7).astype(np.float32)
+    weights[100:220, 80:260] = 0  # a patch left out of the reference
+    field = reference.smooth_field(values, weights, sigma, fallback=0.0, order=1)
+    monkeypatch.setattr(reference, "GRID_PER_SIGMA", np.inf)
+    fine = reference.smooth_field(values, weights, sigma, fallback=0.0, order=1)
+    assert np.abs(field - fine).max() < 0.05 * float(fine.max() - fine.min())
+
+
 def test_illumination_field_order_is_checked():
     from vasi.reference import smooth_field
 
