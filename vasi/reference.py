@@ -26,22 +26,12 @@ import cv2
 import numpy as np
 
 from ._validate import check_choice, check_image, check_mask, to_float
+from .color import srgb_to_linear
 
 __all__ = ["BoxMap", "edt", "edt2", "outline_distance", "reference_skin", "region_box", "robust_stats", "bimodal_split", "sample",
            "shading", "smooth_field", "white_invariant_hue", "working_image"]
 
 _EPS = 2e-3  # linear-light floor (about sRGB 10/255) so logs of black stay finite
-
-_LUT8 = None
-
-
-def _lut8() -> np.ndarray:
-    global _LUT8
-    if _LUT8 is None:
-        x = np.arange(256, dtype=np.float64) / 255.0
-        lin = np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
-        _LUT8 = lin.astype(np.float32)
-    return _LUT8
 
 
 def working_image(image, roi=None, *, max_side: int):
@@ -74,12 +64,11 @@ def working_image(image, roi=None, *, max_side: int):
     else:
         small = arr
     if small.dtype == np.uint8:
-        lin = _lut8()[small]
         srgb = small.astype(np.float32)
         srgb /= 255.0
     else:
         srgb = to_float(small)
-        lin = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    lin = srgb_to_linear(small if small.dtype == np.uint8 else srgb)  # 8-bit: a table lookup
     roi_small = None
     if roi is not None:
         r = check_mask(roi, (H, W), "roi")

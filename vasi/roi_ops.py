@@ -39,15 +39,10 @@ def _small(arr: np.ndarray):
         small = src
     if small.dtype == np.uint8:
         srgb = small.astype(np.float32) * np.float32(1.0 / 255.0)
-        lin = cv2.LUT(small, _LUT8)
     else:
         srgb = to_float(small).astype(np.float32)
-        lin = srgb_to_linear(srgb)
+    lin = srgb_to_linear(small if small.dtype == np.uint8 else srgb)  # 8-bit: a table lookup
     return srgb, lin, small.shape[0] / H
-
-
-_x8 = np.arange(256) / 255.0
-_LUT8 = np.where(_x8 <= 0.04045, _x8 / 12.92, ((_x8 + 0.055) / 1.055) ** 2.4).astype(np.float32).reshape(1, 256)
 
 
 def _log_luma(lin: np.ndarray) -> np.ndarray:
