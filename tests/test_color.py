@@ -45,6 +45,18 @@ def test_linear_roundtrip():
     assert np.allclose(linear_to_srgb(srgb_to_linear(v)), v, atol=1e-5)
 
 
+@pytest.mark.parametrize("shape", [(7,), (5, 6), (5, 6, 3), (5, 6, 4), (2, 3, 5, 3)])
+def test_8bit_codes_convert_like_the_formula_in_any_shape(shape):
+    # 8-bit images take a table lookup (OpenCV's for images, numpy's otherwise); every shape
+    # must give the IEC 61966-2-1 formula's values (double precision, then float32)
+    codes = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    x = codes / 255.0
+    expected = np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    out = srgb_to_linear(codes)
+    assert out.dtype == np.float32 and out.shape == shape
+    np.testing.assert_array_equal(out, expected)
+
+
 def test_chart_normalisation_removes_cast():
     img = _chart_photo(cast=(1.1, 0.9, 0.7), gain=0.9)
     ch = find_chart(img)
