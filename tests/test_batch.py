@@ -70,6 +70,41 @@ def test_process_pool_gives_identical_tables(study, reference, tmp_path):
     _same_tables(reference.out, res.out)
 
 
+def test_a_worker_that_dies_costs_only_its_series(study, reference, tmp_path, monkeypatch):
+    import _worker_crash
+
+    from vasi import batch
+
+    out = tmp_path / "out"
+    monkeypatch.setattr(batch, "score_series", _worker_crash.crash_on_p002)
+    res = run_batch(study, out, jobs=2)
+    lost = res.errors[res.errors["stage"] == "worker"]
+    assert lost["patient_id"].tolist() == ["P002"] * 3  # one row per photo of the series
+    assert set(lost["error_type"]) == {"WorkerDied"} and "--jobs 1" in lost["message"].iloc[0]
+    assert sorted(set(res.visits["patient_id"])) == ["P001", "P003"]
+    # its patient still has a report page, which says what happened
+    assert "worker process scoring this series died" in (out / "reports" / "P002.html").read_text()
+    ref = reference.visits[reference.visits["patient_id"] != "P002"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(res.visits.drop(columns="overlay"),
+                                  ref.drop(columns="overlay"))
+    # the lost series is not committed: the same command retries it and completes the run
+    monkeypatch.undo()
+    again = run_batch(study, out, jobs=2, reports=False)
+    assert (again.n_cached, again.n_scored) == (2, 1)
+    _same_tables(reference.out, out)
+
+
+def test_workers_that_cannot_start_stop_the_run_with_the_fix(study, tmp_path, monkeypatch):
+    # e.g. run_batch(jobs=2) called from a script without the __main__ guard
+    import _worker_crash
+
+    from vasi import batch
+
+    monkeypatch.setattr(batch, "score_series", _worker_crash.always_crash)
+    with pytest.raises(vasi.VasiError, match="__name__ == .__main__.*jobs=1"):
+        run_batch(study, tmp_path / "out", jobs=2, reports=False)
+
+
 def test_interrupted_run_resumes_identically(study, reference, tmp_path):
     out = tmp_path / "out"
 

@@ -13,10 +13,12 @@ receives::
     OUT/.vasi/series/...               one result file per finished series (resume cache)
 
 Nothing is lost: every file is written atomically; a photo that fails is a row of the errors
-table; a finished series is committed to its own result file, so an interrupted run re-run with
-the same arguments skips it (``force=True`` redoes everything). ``OUT`` written for another
-input, another vasi version or other options is refused, never mixed. Tables are sorted by
-patient, site, modality and week, so the bytes do not depend on how the run was executed.
+table; a worker process that dies (out of memory, a crash in a native library) costs only the
+series it held (error rows, retried by a re-run); a finished series is committed to its own
+result file, so an interrupted run re-run with the same arguments skips it (``force=True``
+redoes everything). ``OUT`` written for another input, another vasi version or other options
+is refused, never mixed. Tables are sorted by patient, site, modality and week, so the bytes
+do not depend on how the run was executed.
 
 Cache files are pickles written by this library: only point ``OUT`` at folders you trust.
 """
@@ -39,7 +41,7 @@ import pandas as pd
 from . import _atomic
 from ._validate import check_positive
 from ._version import __version__
-from .batch_series import ERROR_COLUMNS, SeriesTask, score_series
+from .batch_series import ERROR_COLUMNS, SeriesTask, score_series, worker_died
 from .batch_summary import endpoints_table, scores_table
 from .errors import VasiError
 from .manifest import Manifest, load_input, safe_slug
@@ -217,7 +219,17 @@ def _run_serial(tasks, on_result):
         on_result(score_series(t))
 
 
-def _run_processes(tasks, jobs, on_result):
+#: Why a run stops when its worker processes die before scoring anything.
+WORKERS_DIED = (
+    "the worker processes died before scoring any series. If vasi.run_batch(..., jobs > 1) is "
+    "called from a script, the call must be under `if __name__ == \"__main__\":` (Python "
+    "starts each worker by importing the script); otherwise run with jobs=1 (--jobs 1) to see "
+    "what stops them. Series finished so far are kept: the same command resumes.")
+
+
+def _pool_results(tasks, jobs, fn):
+    """``fn(task)`` of each task, as they finish, from a fresh pool of ``jobs`` processes;
+    raises ``BrokenProcessPool`` when a worker dies."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -229,13 +241,53 @@ def _run_processes(tasks, jobs, on_result):
         ctx.set_forkserver_preload(["vasi.batch_series"])
     ex = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, mp_context=ctx)
     try:
-        futs = [ex.submit(score_series, t) for t in tasks]
+        futs = [ex.submit(fn, t) for t in tasks]
         for f in as_completed(futs):
-            on_result(f.result())
+            yield f.result()
     except BaseException:
         ex.shutdown(wait=False, cancel_futures=True)
         raise
     ex.shutdown(wait=True)
+
+
+def _run_processes(tasks, jobs, on_result, on_lost):
+    """Score ``tasks`` with :func:`score_series` in ``jobs`` worker processes.
+
+    A worker that dies (out of memory, a crash in a native library) breaks the pool, and
+    the series it held cannot be told from the others then in flight (the first ``jobs + 1``
+    unfinished ones). Those are scored again one per pool: a series whose worker dies alone
+    goes to ``on_lost``; the rest of the run goes on in a full pool. When every worker dies
+    before any series is scored, :class:`VasiError` (:data:`WORKERS_DIED`)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    left, suspects, scored = list(tasks), [], False
+    while left or suspects:
+        if suspects:
+            died = []
+            for t in suspects:
+                try:
+                    for res in _pool_results([t], 1, score_series):
+                        on_result(res)
+                        scored = True
+                except BrokenProcessPool:
+                    died.append(t)
+            if died and not scored:
+                raise VasiError(WORKERS_DIED)
+            for t in died:
+                log.warning("series %s: its worker process died; recorded as an error", t.key)
+                on_lost(t)
+            suspects = []
+            continue
+        done: set = set()
+        try:
+            for res in _pool_results(left, min(jobs, len(left)), score_series):
+                done.add(res["key"])
+                on_result(res)
+                scored = True
+            left = []
+        except BrokenProcessPool:
+            left = [t for t in left if t.key not in done]
+            suspects, left = left[:jobs + 1], left[jobs + 1:]
 
 
 def _run_dask(tasks, dask, jobs, on_result):
@@ -366,13 +418,18 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
     total = len(tasks)
     done = [n_cached]
 
-    def on_result(res):
-        res = _commit(out, res)
+    def record(res):
         results[res["key"]] = res
         done[0] += 1
         if progress:
             progress(done[0], total, {"key": res["key"], "photos": len(res["visits"]),
                                       "errors": len(res["errors"]), "cached": False})
+
+    def on_result(res):
+        record(_commit(out, res))
+
+    def on_lost(task):  # its worker died: error rows, not committed (a re-run retries it)
+        record(worker_died(task))
 
     if progress and n_cached:
         progress(n_cached, total, {"key": "", "photos": 0, "errors": 0, "cached": True})
@@ -380,7 +437,7 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
         if dask is not None:
             _run_dask(todo, dask, jobs, on_result)
         elif jobs > 1 and len(todo) > 1:
-            _run_processes(todo, min(jobs, len(todo)), on_result)
+            _run_processes(todo, min(jobs, len(todo)), on_result, on_lost)
         else:
             _run_serial(todo, on_result)
     stale = out / _CACHE

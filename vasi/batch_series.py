@@ -26,7 +26,7 @@ from .manifest import safe_slug
 from .roi import region_flags
 from .series_measure import add_endpoints
 
-__all__ = ["SeriesTask", "score_series", "read_mask", "repigmentation_map", "VISIT_COLUMNS", "ERROR_COLUMNS"]
+__all__ = ["SeriesTask", "score_series", "worker_died", "read_mask", "repigmentation_map", "VISIT_COLUMNS", "ERROR_COLUMNS"]
 
 log = logging.getLogger("vasi")
 
@@ -343,6 +343,24 @@ def _track(task, loaded, site, errors, out_files, thumbs):
     if len(res.patches):
         thumbs.setdefault("_patches", []).append(res.patches.copy())
     return pd.DataFrame(rows), res.provenance
+
+
+def worker_died(task: SeriesTask) -> dict:
+    """The result of a series whose worker process died while scoring it: an error row per
+    photo (stage ``"worker"``), nothing measured.
+
+    >>> row = dict(patient_id="P1", site="face", modality="visible", visit="week0", week=0.0,
+    ...            photo="/p.jpg", photo_rel="p.jpg")
+    >>> worker_died(SeriesTask("P1/face-visible", (row,)))["errors"]["stage"].tolist()
+    ['worker']
+    """
+    exc = VasiError("the worker process scoring this series died (out of memory, or a crash "
+                    "in a native library); nothing of the series was measured. The same "
+                    "command retries it; --jobs 1 shows what stops it")
+    errors = [{**_error(r, "worker", exc), "error_type": "WorkerDied"} for r in task.rows]
+    return {"key": task.key, "fingerprint": task.fingerprint, "visits": pd.DataFrame(),
+            "patches": pd.DataFrame(), "errors": pd.DataFrame(errors, columns=ERROR_COLUMNS),
+            "files": {}, "thumbs": {}, "provenance": {}}
 
 
 def score_series(task: SeriesTask) -> dict:

@@ -474,7 +474,8 @@ def write_reports(out, tables: dict, results, run: dict):
             k = (v["patient_id"].iloc[0], v["site"].iloc[0], v["modality"].iloc[0])
             images.setdefault(k[0], {})[k[1:]] = res["thumbs"]
             prov.setdefault(k[0], {})[f"{k[1]}/{k[2]}"] = res.get("provenance", {})
-    patients = sorted(set(visits["patient_id"]) if len(visits) else set()
+    # every patient with a visit or an error (one whose every photo failed has a page too)
+    patients = sorted((set(visits["patient_id"]) if len(visits) else set())
                       | (set(errors["patient_id"].dropna()) if len(errors) else set()))
     paths, links = [], {}
     for pid in patients:
