@@ -168,6 +168,26 @@ def test_dask_local_cluster_identical(study, reference, tmp_path):
     _same_tables(reference.out, res.out)
 
 
+def test_dask_worker_that_dies_costs_only_its_series(study, reference, tmp_path, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    import _worker_crash
+    import dask
+
+    from vasi import batch
+
+    monkeypatch.setattr(batch, "score_series", _worker_crash.crash_on_p002)
+    # Dask gives up on a task after this many dead workers (KilledWorker); 3 by default
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                     dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        res = run_batch(study, tmp_path / "out", dask=client, reports=False)
+    assert res.errors.loc[res.errors["stage"] == "worker", "patient_id"].tolist() == ["P002"] * 3
+    ref = reference.visits[reference.visits["patient_id"] != "P002"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(res.visits.drop(columns="overlay"),
+                                  ref.drop(columns="overlay"))
+
+
 def test_hostile_identifiers_stay_inside_out(tmp_path):
     src = make_study(tmp_path / "s", n_patients=1, weeks=(0, 12), shape=SHAPE, rng=5)
     table = pd.read_csv(src)

@@ -290,9 +290,11 @@ def _run_processes(tasks, jobs, on_result, on_lost):
             suspects, left = left[:jobs + 1], left[jobs + 1:]
 
 
-def _run_dask(tasks, dask, jobs, on_result):
+def _run_dask(tasks, dask, jobs, on_result, on_lost):
+    """Score ``tasks`` on Dask; a series whose workers keep dying (Dask's ``KilledWorker``,
+    after its own retries) goes to ``on_lost``."""
     try:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import Client, KilledWorker, LocalCluster, as_completed
     except ImportError:
         raise VasiError("running on Dask needs the optional dependency: "
                         "pip install 'vasi[dask]'") from None
@@ -312,10 +314,16 @@ def _run_dask(tasks, dask, jobs, on_result):
                             "address (tcp://host:8786) or use --dask local") from None
         own = [client]
     try:
-        futs = [client.submit(score_series, t, key=f"vasi-series-{t.fingerprint[:24]}",
-                              pure=False) for t in tasks]
-        for f in as_completed(futs):
-            on_result(f.result())
+        futs = {client.submit(score_series, t, key=f"vasi-series-{t.fingerprint[:24]}",
+                              pure=False): t for t in tasks}
+        for f in as_completed(list(futs)):
+            try:
+                res = f.result()
+            except KilledWorker:
+                log.warning("series %s: its Dask workers died; recorded as an error", futs[f].key)
+                on_lost(futs[f])
+            else:
+                on_result(res)
             f.release()
     finally:
         for obj in own:
@@ -435,7 +443,7 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
         progress(n_cached, total, {"key": "", "photos": 0, "errors": 0, "cached": True})
     if todo:
         if dask is not None:
-            _run_dask(todo, dask, jobs, on_result)
+            _run_dask(todo, dask, jobs, on_result, on_lost)
         elif jobs > 1 and len(todo) > 1:
             _run_processes(todo, min(jobs, len(todo)), on_result, on_lost)
         else:
