@@ -51,6 +51,12 @@ def test_input_untouched_and_dtypes_agree():
     assert a.depigmented_area_px == b.depigmented_area_px
 
 
+def test_a_region_of_the_wrong_shape_is_named_as_passed():
+    img = np.zeros((60, 80, 3), np.uint8)
+    with pytest.raises(vasi.InputError, match=r"^roi must have shape \(60, 80\)"):
+        vasi.score_photo(img, roi=np.ones((10, 10), bool))
+
+
 def test_bad_site_names_choices():
     with pytest.raises(vasi.InputError, match="site"):
         vasi.score_photo(_drawn_face(), site="leg")

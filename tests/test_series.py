@@ -181,6 +181,12 @@ def test_bad_arguments(series):
     images = series[0]
     with pytest.raises(InputError, match="weeks"):
         track_series(images, weeks=[0, 1])
+    with pytest.raises(InputError, match=r"weeks\[1\] must be a finite number"):
+        track_series(images, weeks=[0, "twelve", 24])
+    with pytest.raises(InputError, match="distinct.*images 0 and 2"):
+        track_series(images, weeks=[0, 12, 0])
+    with pytest.raises(InputError, match=r"^rois\[1\] must have shape"):
+        track_series(images, weeks=[0, 12, 24], rois=[None, np.ones((3, 3), bool), None])
     with pytest.raises(InputError, match="baseline_index"):
         track_series(images, weeks=[0, 1, 2], baseline_index=5)
     with pytest.raises(InputError, match="empty"):

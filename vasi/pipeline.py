@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import measure
-from ._validate import check_choice, check_image, check_positive
+from ._validate import check_choice, check_image, check_mask, check_positive
 from ._version import __version__
 from .hand_units import FACE_HU
 from .roi import find_region, region_flags
@@ -135,6 +135,8 @@ def score_photo(
     arr = check_image(image)
     check_choice(site, ("face", "body"), "site")
     mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
+    if roi is not None:
+        roi = check_mask(roi, arr.shape[:2], "roi")
     if assessed_hu is None and site == "face":
         assessed_hu = FACE_HU
     region, region_method = find_region(arr, site=site, mask=roi, modality=modality,

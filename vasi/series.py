@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ._ahead import Ahead
-from ._validate import MODALITIES, check_choice, check_image, check_positive
+from ._validate import MODALITIES, check_choice, check_image, check_mask, check_positive
 from ._version import __version__
 from .color import rgb_to_lab
 from .errors import InputError
@@ -212,12 +212,46 @@ def _per_visit(value, n, name):
     return vals
 
 
-def _find_region(img, *, site, mask, modality):
+def _visit_weeks(weeks, n) -> list[float]:
+    """``weeks`` checked: one finite, distinct number per image (a series has one photo per
+    visit).
+
+    >>> _visit_weeks([0, 12.5], 2)
+    [0.0, 12.5]
+    >>> _visit_weeks([0, 12, 12], 3)
+    Traceback (most recent call last):
+    ...
+    vasi.errors.InputError: weeks must be distinct (one photo per visit); week 12 is given for images 1 and 2.
+    """
+    if weeks is None or np.isscalar(weeks) or isinstance(weeks, str):
+        raise InputError(f"weeks must be a sequence with one week per image; got {weeks!r}.")
+    weeks = list(weeks)
+    if len(weeks) != n:
+        raise InputError(f"weeks must have one week per image ({n}); got {len(weeks)}.")
+    out = []
+    for i, w in enumerate(weeks):
+        try:
+            out.append(float(w))
+        except (TypeError, ValueError):
+            out.append(float("nan"))
+        if not np.isfinite(out[-1]):
+            raise InputError(f"weeks[{i}] must be a finite number of weeks; got {w!r}.")
+    first: dict = {}
+    for i, w in enumerate(out):
+        if w in first:
+            raise InputError(f"weeks must be distinct (one photo per visit); week {w:g} is given "
+                             f"for images {first[w]} and {i}.")
+        first[w] = i
+    return out
+
+
+def _find_region(img, *, site, mask, modality, name="mask"):
     """:func:`vasi.find_region` (``return_method=True``) of one photo, and the photo's marker
     cards (:func:`vasi.calibrate.marker_boxes`; None for a user region): the series needs
     them again to keep the cards out of the baseline region mapped into a follow-up, and the
     marker search is then done once per photo."""
     if mask is not None:
+        mask = check_mask(mask, img.shape[:2], name)
         region, method = find_region(img, site=site, mask=mask, modality=modality,
                                      return_method=True)
         return region, method, None
@@ -422,10 +456,7 @@ def track_series(
     n = len(items)
     if n == 0:
         raise InputError("images is empty; pass at least the baseline photo.")
-    weeks = [float(w) for w in _per_visit(weeks, n, "weeks")] if not np.isscalar(weeks) else None
-    if weeks is None:
-        raise InputError("weeks must be a sequence with one week per image; "
-                         f"got the scalar {weeks!r}.")
+    weeks = _visit_weeks(weeks, n)
     check_choice(site, ("face", "body"), "site")
     check_choice(modality, MODALITIES, "modality")
     check_choice(measure, ("envelope", "segmentation"), "measure")
@@ -455,7 +486,8 @@ def track_series(
 
     # 1. the baseline's assessed region (its own coordinates; evidence for registration)
     base_img, mm_b = loaded[bi]
-    found_b = _find_region(base_img, site=site, mask=rois[bi], modality=modality)
+    found_b = _find_region(base_img, site=site, mask=rois[bi], modality=modality,
+                           name=f"rois[{bi}]")
     roi_b = found_b[0]
     shape_b = roi_b.shape
     min_px = max(1, int(round(min_patch_area_mm2 / mm_b**2))) if mm_b else 20
@@ -480,7 +512,7 @@ def track_series(
         """A follow-up's own region (and marker cards), prepared photo, registration, the
         region it is assessed on, its segmentation and that mask at working resolution."""
         img, mm_i = loaded[i] or load(i)
-        found = _find_region(img, site=site, mask=rois[i], modality=modality)
+        found = _find_region(img, site=site, mask=rois[i], modality=modality, name=f"rois[{i}]")
         pf = prepare(img, roi=found[0], max_side=max_side)
         reg = register(pb, pf, method=register_method, mm_per_px=mm_b, max_side=max_side,
                        **register_kwargs)
