@@ -157,6 +157,13 @@ def test_foreign_output_refused(study, reference, tmp_path):
         run_batch(study, reference.out, overlays=False)
 
 
+def test_unwritable_output_folder_is_a_clear_error(study, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    with pytest.raises(vasi.VasiError, match="cannot write to the output folder .*a_file"):
+        run_batch(study, blocker / "out", reports=False)
+
+
 def test_dask_local_cluster_identical(study, reference, tmp_path):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,

@@ -198,6 +198,15 @@ def test_write_image_is_atomic_and_roundtrips(tmp_path, rgb):
     assert not any(x.name.endswith(".part") for x in p.parent.iterdir())
 
 
+def test_write_image_errors_name_the_file_and_the_fix(tmp_path, rgb):
+    with pytest.raises(vasi.InputError, match=r"suffix '\.xyz'; use \.png"):
+        vasi.write_image(tmp_path / "o.xyz", rgb)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    with pytest.raises(vasi.VasiError, match="cannot write image .*a_file.*folder you can write"):
+        vasi.write_image(blocker / "o.png", rgb)
+
+
 def test_photo_error_pickles():
     import pickle
 

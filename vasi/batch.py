@@ -165,7 +165,11 @@ def _prepare_out(out: Path, run: dict, force: bool) -> None:
         raise OutputConflictError(
             f"output folder {out} exists, is not empty and is not a vasi results folder (no "
             f"{RUN_FILE}); choose a new or empty folder so nothing of yours is overwritten.")
-    _atomic.write_text(run_file, json.dumps({**run, "status": "running"}, indent=2) + "\n")
+    try:
+        _atomic.write_text(run_file, json.dumps({**run, "status": "running"}, indent=2) + "\n")
+    except OSError as exc:
+        raise VasiError(f"cannot write to the output folder {out} ({exc.strerror or exc}); "
+                        "choose a folder you can create and write to.") from None
 
 
 def _cache_path(out: Path, key: str) -> Path:

@@ -18,7 +18,7 @@ from PIL import Image, UnidentifiedImageError
 
 from . import _atomic
 from ._validate import to_uint8
-from .errors import PhotoError
+from .errors import InputError, PhotoError, VasiError
 
 __all__ = ["Photo", "PhotoMeta", "read_photo", "write_image", "DEFAULT_MAX_PIXELS"]
 
@@ -359,7 +359,15 @@ def write_image(path, image, *, quality: int = 95) -> Path:
     bgr = cv2.cvtColor(to_uint8(image), cv2.COLOR_RGB2BGR)
     ext = path.suffix.lower() or ".png"
     params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)] if ext in (".jpg", ".jpeg") else []
-    ok, buf = cv2.imencode(ext, bgr, params)
+    try:
+        ok, buf = cv2.imencode(ext, bgr, params)
+    except cv2.error:
+        ok = False
     if not ok:
-        raise PhotoError(path, f"cannot encode an image as {ext}")
-    return _atomic.write_bytes(path, buf.tobytes())
+        raise InputError(f"cannot write image {str(path)!r}: no image format for the suffix "
+                         f"{ext!r}; use .png, .jpg or .tif.")
+    try:
+        return _atomic.write_bytes(path, buf.tobytes())
+    except OSError as exc:
+        raise VasiError(f"cannot write image {str(path)!r} ({exc.strerror or exc}); choose a "
+                        "folder you can write to.") from None
