@@ -65,6 +65,13 @@ def test_hand_unit_needs_exactly_one_source():
         hu.hand_unit_cm2(height_cm=170)
 
 
+@pytest.mark.parametrize("height_cm,weight_kg,unit", [(1700, 70, "millimetres"),
+                                                      (170, 70000, "grams")])
+def test_implausible_body_sizes_name_the_likely_unit(height_cm, weight_kg, unit):
+    with pytest.raises(InputError, match=unit):
+        hu.hand_unit_cm2(height_cm=height_cm, weight_kg=weight_kg)
+
+
 def test_rule_of_nines_and_caps():
     assert sum(hu.RULE_OF_NINES.values()) == 100
     assert hu.RULE_OF_NINES["head_neck"] == 9

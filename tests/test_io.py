@@ -207,6 +207,11 @@ def test_write_image_errors_name_the_file_and_the_fix(tmp_path, rgb):
         vasi.write_image(blocker / "o.png", rgb)
 
 
+def test_read_photo_of_a_non_path_says_what_to_pass(rgb):
+    with pytest.raises(vasi.InputError, match="file path .*got ndarray.*score_photo"):
+        vasi.read_photo(rgb)
+
+
 def test_photo_error_pickles():
     import pickle
 

@@ -163,3 +163,10 @@ def test_endpoint_algebra(b, frac):
     r = [reached(t, b, n) for n in (50, 75, 90)]
     assert r == sorted(r, reverse=True)
     assert reached(b * 0.25, b, 75)
+
+
+def test_scores_and_weeks_that_are_not_numbers_are_named():
+    with pytest.raises(InputError, match="scores must be numbers.*'x'"):
+        endpoints({0: 1.0, 24: "x"})
+    with pytest.raises(InputError, match=r"keys are the weeks .*\['y'\]"):
+        endpoints({0: 1.0, "y": 0.5})

@@ -120,6 +120,14 @@ def _hw(height_cm, weight_kg) -> tuple[float, float]:
         raise InputError(
             f"height_cm={h!r} looks like metres; pass centimetres (e.g. 170, not 1.70)."
         )
+    if h > 300.0:  # the tallest recorded person: 272 cm
+        raise InputError(
+            f"height_cm={h!r} is no human height in centimetres (millimetres?); pass e.g. 170."
+        )
+    if w > 700.0:  # the heaviest recorded person: ~635 kg
+        raise InputError(
+            f"weight_kg={w!r} is no human weight in kilograms (grams?); pass e.g. 70."
+        )
     return h, w
 
 

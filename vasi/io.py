@@ -9,6 +9,7 @@ naming the file and the problem -- for anything it cannot turn into a colour pho
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,6 +133,10 @@ def read_photo(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
     >>> read_photo(p).image.shape
     (20, 30, 3)
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputError(f"path must be a file path (str or os.PathLike); got "
+                         f"{type(path).__name__}. For an image already in memory, pass the "
+                         "array to vasi.score_photo directly.")
     path = Path(path)
     if not path.exists():
         raise PhotoError(path, "file does not exist")

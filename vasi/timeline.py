@@ -240,8 +240,12 @@ class Endpoints:
 
 def _visits_frame(visits, *, kind, score_col, week_col, date_col, baseline_date) -> tuple:
     if isinstance(visits, Mapping):
-        df = pd.DataFrame({"week": [float(w) for w in visits.keys()],
-                           "score": list(visits.values())})
+        keys = pd.Series(list(visits.keys()), dtype=object)
+        weeks = pd.to_numeric(keys, errors="coerce").astype(float)
+        if weeks.isna().any():
+            raise InputError("visits' keys are the weeks and must be numbers; got "
+                             f"{keys[weeks.isna()].tolist()}.")
+        df = pd.DataFrame({"week": weeks, "score": list(visits.values())})
         col = "score"
     elif isinstance(visits, pd.DataFrame):
         df = visits.copy()
@@ -269,7 +273,14 @@ def _visits_frame(visits, *, kind, score_col, week_col, date_col, baseline_date)
     else:
         raise InputError("visits must be a DataFrame (week or date, score) or a mapping "
                          f"week -> score; got {type(visits).__name__}.")
-    sc = df[col].map(lambda v: float(v) if v is not None else math.nan)
+    def number(v):  # a number, a VasiScore (its float) or None / NaN for a missing visit
+        try:
+            return math.nan if v is None else float(v)
+        except (TypeError, ValueError):
+            raise InputError(f"scores must be numbers (NaN or None marks a missing visit); "
+                             f"got {v!r}.") from None
+
+    sc = df[col].map(number)
     df = df.drop(columns=[c for c in ("score",) if c in df.columns and c != col])
     df["score"] = sc.astype(float)
     if df["week"].isna().any():
