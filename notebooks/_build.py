@@ -775,7 +775,7 @@ numbers to look at twice:
 | flag | meaning | what to do |
 |---|---|---|
 | `low contrast` | depigmented and normal skin separate by < 4 SD of normal skin (fair skin, soft light) | check the overlay; consider a Wood's lamp photo |
-| `very light skin: a Wood's lamp photo shows depigmentation better` | visible light, normal skin with ITA > 55° (Fitzpatrick I; not raised with `overexposed`): depigmentation barely shows (benchmark Dice about 0.35 there, 0.94 under the lamp) | take a Wood's lamp photo; treat the visible-light number as a rough guide |
+| `very light skin: a Wood's lamp photo shows depigmentation better` | visible light, normal skin with ITA > 55° (Fitzpatrick I; not raised with `overexposed`): depigmentation barely shows (Dice about 0.63 there on development photos, 0.94 under the lamp) | take a Wood's lamp photo; treat the visible-light number as a rough guide |
 | `no depigmentation found` | nothing passed the threshold | true for clear skin — but also what extensive disease can look like: check, and point at normal skin (`reference=`) |
 | `reference skin too small` | little normal skin to compare with | give `reference=` (a mask or a point) |
 | `mostly depigmented: reference skin uncertain` | more than 75 % of the region is depigmented | check the reference; give one if needed |
