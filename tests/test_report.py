@@ -53,6 +53,12 @@ def test_patient_report_self_contained_and_escaped():
     assert "cannot read photo: corrupt" in page
 
 
+def test_patient_report_says_when_there_is_nothing_to_flag():
+    v = _visits().iloc[:2].assign(quality_flags="", registration_reason="")
+    page = patient_report("P1", v, errors=None)
+    assert "no quality flags" in page and "no problems" in page
+
+
 def test_cohort_report_rates_and_links():
     ends = pd.DataFrame({"patient_id": ["a&b", "c"], "arm": ["cream", "vehicle"],
                          "f_vasi50_week24": [True, False], "f_vasi75_week24": [True, np.nan],

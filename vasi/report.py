@@ -33,7 +33,7 @@ h1{margin-bottom:0}h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-top
 table{border-collapse:collapse;margin:8px 0;font-size:13px}
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}th{background:#f4f4f4}
 td.l,th.l{text-align:left}
-.visit{display:flex;gap:10px;align-items:flex-start;margin:14px 0;padding:10px;
+.visit{display:flex;flex-wrap:wrap;gap:10px;align-items:flex-start;margin:14px 0;padding:10px;
 background:#fafafa;border:1px solid #eee;border-radius:6px}
 .visit figure{margin:0;text-align:center;font-size:12px;color:#555}
 .visit img{max-width:320px;max-height:260px;display:block;border-radius:3px}
@@ -83,9 +83,9 @@ def _digits(col: str) -> int:
     return 1 if ("pct" in col or "change" in col) else 3
 
 
-def _table(df: pd.DataFrame, cols, *, labels=None, left=()) -> str:
+def _table(df: pd.DataFrame, cols, *, labels=None, left=(), empty: str = "none") -> str:
     if df is None or df.empty:
-        return '<p class="sub">none</p>'
+        return f'<p class="sub">{_e(empty)}</p>'
     cols = [c for c in cols if c in df.columns]
     labels = labels or {}
     head = "".join(f'<th class="{"l" if c in left else ""}">{_e(labels.get(c, c))}</th>'
@@ -329,9 +329,11 @@ def patient_report(patient_id, visits: pd.DataFrame, *, endpoints=None, errors=N
                if "quality_flags" in visits else visits.iloc[:0])
     parts.append(_table(flagged, ["site", "modality", "week", "quality_flags",
                                   "registration_reason"],
-                        left=("site", "modality", "quality_flags", "registration_reason")))
+                        left=("site", "modality", "quality_flags", "registration_reason"),
+                        empty="no quality flags"))
     parts.append(_table(errors, ["site", "modality", "visit", "photo", "stage", "message"],
-                        left=("site", "modality", "visit", "photo", "stage", "message")))
+                        left=("site", "modality", "visit", "photo", "stage", "message"),
+                        empty="no problems"))
     if provenance:
         parts.append("<h2>Provenance</h2><pre style='font-size:12px;white-space:pre-wrap'>"
                      f"{_e(json.dumps(provenance, indent=1, sort_keys=True, default=str))}"
