@@ -82,8 +82,15 @@ def test_a_worker_that_dies_costs_only_its_series(study, reference, tmp_path, mo
     assert lost["patient_id"].tolist() == ["P002"] * 3  # one row per photo of the series
     assert set(lost["error_type"]) == {"WorkerDied"} and "--jobs 1" in lost["message"].iloc[0]
     assert sorted(set(res.visits["patient_id"])) == ["P001", "P003"]
-    # its patient still has a report page, which says what happened
+    # its patient still has a report page, which says what happened, and stays in the
+    # endpoints and the responder counts (a non-responder under imputation, not dropped)
     assert "worker process scoring this series died" in (out / "reports" / "P002.html").read_text()
+    lost_row = res.endpoints[res.endpoints["patient_id"] == "P002"].iloc[0]
+    assert lost_row["n_visits"] == 0 and "no photo of the series" in lost_row["reason"]
+    assert res.endpoints["patient_id"].tolist() == ["P001", "P002", "P003"]
+    index = (out / "index.html").read_text()
+    assert "0/3 (0 %)" in index  # responders at week 24: all three patients
+    assert '<td class="l">vehicle</td>' in index  # P002's arm in the per-week responder table
     ref = reference.visits[reference.visits["patient_id"] != "P002"].reset_index(drop=True)
     pd.testing.assert_frame_equal(res.visits.drop(columns="overlay"),
                                   ref.drop(columns="overlay"))

@@ -473,7 +473,7 @@ def _finish(out, manifest, results, run, reports, n_cached, n_scored, t0) -> Bat
     errors = _sorted(errors if len(errors) else pd.DataFrame(columns=ERROR_COLUMNS),
                      ["patient_id", "site", "modality", "week", "photo", "stage", "message"])
     scores = scores_table(visits)
-    endpoints = endpoints_table(visits)
+    endpoints = endpoints_table(visits, series=manifest.table)
     tables = {"visits": visits, "patches": patches, "scores": scores, "endpoints": endpoints,
               "errors": errors}
     files = {}

@@ -56,7 +56,7 @@ def scores_table(visits: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
 
 
-def endpoints_table(visits: pd.DataFrame) -> pd.DataFrame:
+def endpoints_table(visits: pd.DataFrame, series: pd.DataFrame | None = None) -> pd.DataFrame:
     """Endpoints per face series via :func:`vasi.endpoints` (SPEC.md §2).
 
     One row per (patient, face site, modality): baseline and last F-VASI, last % change,
@@ -64,6 +64,10 @@ def endpoints_table(visits: pd.DataFrame) -> pd.DataFrame:
     (non-responder imputation: no week-24 visit = not reached), first week each endpoint
     was reached, plateau, relapse (losing F-VASI75 after reaching it) and treated hand units
     vs the 10 HU label limit. Undefined results carry a ``reason``.
+
+    ``series`` (``patient_id``, ``arm``, ``site``, ``modality``: every series of the input)
+    adds a row for each face series with no visit in ``visits`` (none of its photos could be
+    scored), so that responder counts keep its patient, as a non-responder.
 
     Examples
     --------
@@ -78,10 +82,23 @@ def endpoints_table(visits: pd.DataFrame) -> pd.DataFrame:
     from .timeline import endpoints
 
     rows = []
-    if not len(visits):
-        return pd.DataFrame(columns=ENDPOINT_COLUMNS)
-    face = visits[visits["site"] == "face"]
-    for (pid, site, mod), g in face.groupby(["patient_id", "site", "modality"], sort=True):
+    if series is not None and len(series):
+        seen = (set(zip(visits["patient_id"], visits["site"], visits["modality"], strict=True))
+                if len(visits) else set())
+        face_series = series[series["site"] == "face"].drop_duplicates(
+            ["patient_id", "site", "modality"])
+        for r in face_series.to_dict("records"):
+            if (r["patient_id"], r["site"], r["modality"]) not in seen:
+                arm = r.get("arm", "")
+                rows.append({"patient_id": r["patient_id"],
+                             "arm": arm if isinstance(arm, str) else "", "site": r["site"],
+                             "modality": r["modality"], "score": "F-VASI", "n_visits": 0,
+                             "baseline_week": 0.0, "baseline_score": np.nan,
+                             "reason": "no photo of the series was scored (see the errors "
+                                       "table)"})
+    face = (visits[visits["site"] == "face"].groupby(["patient_id", "site", "modality"], sort=True)
+            if len(visits) else ())
+    for (pid, site, mod), g in face:
         g = g.sort_values("week")
         arm = g["arm"].iloc[0] if "arm" in g else ""
         row = {"patient_id": pid, "arm": arm if isinstance(arm, str) else "", "site": site,
@@ -122,4 +139,6 @@ def endpoints_table(visits: pd.DataFrame) -> pd.DataFrame:
             row[f"f_vasi{k}_week24"] = bool(np.isfinite(imp) and imp >= k - 1e-9)
         rows.append(row)
     cols = ENDPOINT_COLUMNS + sorted({k for r in rows for k in r} - set(ENDPOINT_COLUMNS))
-    return pd.DataFrame(rows, columns=cols)
+    return (pd.DataFrame(rows, columns=cols)
+            .sort_values(["patient_id", "site", "modality"], kind="stable")
+            .reset_index(drop=True))

@@ -379,7 +379,7 @@ def cohort_report(tables: dict, links: dict, run: dict | None = None) -> str:
             rows.append(row)
         parts.append("<h2>Responders at week 24 (non-responder imputation)</h2>")
         parts.append(_table(pd.DataFrame(rows), list(rows[0]), left=("group",)))
-    parts.extend(_responder_section(visits))
+    parts.extend(_responder_section(visits, ends))
     if visits is not None and len(visits) and "f_vasi_pct_change" in visits:
         parts.append("<h2>F-VASI change over time</h2>"
                      + _img(_png(_cohort_figure(visits)), "image/png", "cohort"))
@@ -429,7 +429,7 @@ def cohort_visits(visits: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["patient_id", "week"]).reset_index(drop=True)
 
 
-def _responder_section(visits) -> list:
+def _responder_section(visits, ends=None) -> list:
     try:
         from .cohort import responders
         from .plot import responder_curves
@@ -438,6 +438,16 @@ def _responder_section(visits) -> list:
     from .errors import VasiError
 
     data = cohort_visits(visits)
+    if ends is not None and len(ends):
+        # a face series (the endpoints table has only those) none of whose photos was
+        # scored: its patient stays in the denominator (non-responder imputation)
+        lost = ends[~ends["patient_id"].isin(data["patient_id"])].drop_duplicates("patient_id")
+        if len(lost):
+            data = pd.concat([data, pd.DataFrame({
+                "patient_id": lost["patient_id"].to_numpy(),
+                "arm": [a if isinstance(a, str) and a else "all"
+                        for a in (lost["arm"] if "arm" in lost else [""] * len(lost))],
+                "week": 0.0, "f_vasi": np.nan})], ignore_index=True)
     if data["patient_id"].nunique() < 2:
         return []
     try:
