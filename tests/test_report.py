@@ -71,6 +71,11 @@ def test_cohort_report_rates_and_links():
     assert "1/2 (50 %)" in page and "arm cream" in page
     assert 'href="reports/a_b-1.html">a&amp;b<' in page
     assert "/study/&lt;m&gt;.csv" in page
+    # a patient with a visible-light and a Wood's-lamp face series counts once (visible)
+    woods = ends.iloc[:1].assign(modality="woods", f_vasi50_week24=False)
+    two = pd.concat([ends.assign(modality="visible"), woods], ignore_index=True)
+    page = cohort_report({**tables, "endpoints": two}, {"a&b": "reports/a_b-1.html"})
+    assert "1/2 (50 %)" in page and "/3 (" not in page
 
 
 @pytest.mark.parametrize("with_f", [True, False])

@@ -367,9 +367,16 @@ def cohort_report(tables: dict, links: dict, run: dict | None = None) -> str:
                      f'{_e(run.get("series"))} series, {_e(run.get("photos"))} photos found</p>')
     if ends is not None and len(ends) and "f_vasi75_week24" in ends:
         rows = []
-        groups = [("all", ends)]
-        if "arm" in ends and any(isinstance(a, str) and a for a in ends["arm"]):
-            groups += [(f"arm {a}", g) for a, g in ends.groupby("arm", sort=True)]
+        # one face series per patient, as in the per-week table (:func:`cohort_visits`):
+        # the visible-light one when there are several
+        pp = ends
+        if "modality" in ends:
+            pp = (ends.assign(_pref=(ends["modality"] != "visible").astype(int))
+                  .sort_values(["patient_id", "_pref", "modality"], kind="stable")
+                  .drop_duplicates("patient_id"))
+        groups = [("all", pp)]
+        if "arm" in pp and any(isinstance(a, str) and a for a in pp["arm"]):
+            groups += [(f"arm {a}", g) for a, g in pp.groupby("arm", sort=True)]
         for name, g in groups:
             n = len(g)
             row = {"group": name, "n": n}
