@@ -15,6 +15,14 @@ def crash_on_p002(task):
     return score_series(task)
 
 
-def always_crash(task):
-    """A worker that dies on every series (as one that cannot start would)."""
+def die_at_start():
+    """A worker initializer that dies: workers that cannot start (e.g. a script without the
+    ``__main__`` guard, which each worker re-runs on import)."""
     os._exit(3)
+
+
+def crash_on_first_three(task):
+    """A worker that dies on patients P000-P002 (every series first in flight)."""
+    if task.key < "P003":
+        os._exit(3)
+    return score_series(task)

@@ -101,13 +101,32 @@ def test_a_worker_that_dies_costs_only_its_series(study, reference, tmp_path, mo
     _same_tables(reference.out, out)
 
 
+@pytest.mark.parametrize("crash,lost", [("crash_on_p002", ["P002"]),
+                                        ("crash_on_first_three", ["P000", "P001", "P002"])])
+def test_after_dead_workers_the_rest_of_the_run_goes_on(monkeypatch, crash, lost):
+    # 8 series, 2 workers: the series in flight when a worker dies are retried alone, the
+    # others go on in a full pool; when every first series dies, a trivial job shows that
+    # workers can start, so those series are lost, not the run
+    import _worker_crash
+
+    from vasi import batch
+    from vasi.batch_series import SeriesTask
+
+    tasks = [SeriesTask(f"P{i:03d}/face-visible", ()) for i in range(8)]
+    monkeypatch.setattr(batch, "score_series", getattr(_worker_crash, crash))
+    got, gone = [], []
+    batch._run_processes(tasks, 2, lambda r: got.append(r["key"]), lambda t: gone.append(t.key))
+    assert [k.split("/")[0] for k in sorted(gone)] == lost
+    assert sorted(got + gone) == [t.key for t in tasks]
+
+
 def test_workers_that_cannot_start_stop_the_run_with_the_fix(study, tmp_path, monkeypatch):
     # e.g. run_batch(jobs=2) called from a script without the __main__ guard
     import _worker_crash
 
     from vasi import batch
 
-    monkeypatch.setattr(batch, "score_series", _worker_crash.always_crash)
+    monkeypatch.setattr(batch, "_init_worker", _worker_crash.die_at_start)
     with pytest.raises(vasi.VasiError, match="__name__ == .__main__.*jobs=1"):
         run_batch(study, tmp_path / "out", jobs=2, reports=False)
 
@@ -162,6 +181,31 @@ def test_foreign_output_refused(study, reference, tmp_path):
         run_batch(study, out)
     with pytest.raises(OutputConflictError, match="options"):
         run_batch(study, reference.out, overlays=False)
+
+
+def test_a_run_where_no_photo_can_be_scored_still_reports_every_patient(tmp_path):
+    # P1: every photo unreadable; P2: every photo missing (fails validation); P3 scored
+    src = make_study(tmp_path / "s", n_patients=3, weeks=(0, 12), shape=SHAPE, rng=5)
+    table = pd.read_csv(src)
+    for rel in table.loc[table["patient_id"] == "P001", "photo"]:
+        (src.parent / rel).write_bytes(b"not a photo")
+    for rel in table.loc[table["patient_id"] == "P002", "photo"]:
+        (src.parent / rel).unlink()
+    res = run_batch(src, tmp_path / "out")
+    assert sorted(set(res.visits["patient_id"])) == ["P003"]
+    assert res.endpoints["patient_id"].tolist() == ["P001", "P002", "P003"]
+    assert res.endpoints["n_visits"].tolist() == [0, 0, 2]
+    assert {p.name for p in res.reports} == {"P001.html", "P002.html", "P003.html"}
+    assert "0/3 (0 %)" in (tmp_path / "out" / "index.html").read_text()
+    # endpoint flags with gaps stay booleans in Parquet (not the strings 'True' / 'False')
+    back = pd.read_parquet(tmp_path / "out" / "tables" / "endpoints.parquet")
+    assert str(back["f_vasi75_week24"].dtype) in ("bool", "boolean")
+    # and when not a single photo of the input can be scored, the reports are still written
+    for rel in table.loc[table["patient_id"] == "P003", "photo"]:
+        (src.parent / rel).write_bytes(b"not a photo")
+    res = run_batch(src, tmp_path / "out2")
+    assert res.visits.empty and len(res.reports) == 3
+    assert res.endpoints["n_visits"].tolist() == [0, 0, 0]
 
 
 def test_unwritable_output_folder_is_a_clear_error(study, tmp_path):

@@ -45,7 +45,8 @@ def test_linear_roundtrip():
     assert np.allclose(linear_to_srgb(srgb_to_linear(v)), v, atol=1e-5)
 
 
-@pytest.mark.parametrize("shape", [(7,), (5, 6), (5, 6, 3), (5, 6, 4), (2, 3, 5, 3)])
+@pytest.mark.parametrize("shape", [(7,), (5, 6), (5, 600), (5, 6, 1), (5, 6, 3), (5, 6, 4),
+                                   (2, 3, 5, 3)])
 def test_8bit_codes_convert_like_the_formula_in_any_shape(shape):
     # 8-bit images take a table lookup (OpenCV's for images, numpy's otherwise); every shape
     # must give the IEC 61966-2-1 formula's values (double precision, then float32)

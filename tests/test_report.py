@@ -76,6 +76,13 @@ def test_cohort_report_rates_and_links():
     two = pd.concat([ends.assign(modality="visible"), woods], ignore_index=True)
     page = cohort_report({**tables, "endpoints": two}, {"a&b": "reports/a_b-1.html"})
     assert "1/2 (50 %)" in page and "/3 (" not in page
+    # ... and when its visible-light series has no scored photo, the Wood's one is read
+    lost = ends.iloc[:1].assign(modality="visible", n_visits=0, f_vasi50_week24=False,
+                                f_vasi75_week24=False)
+    read = pd.concat([lost, ends.iloc[:1].assign(modality="woods", n_visits=3),
+                      ends.iloc[1:].assign(modality="visible", n_visits=3)], ignore_index=True)
+    page = cohort_report({**tables, "endpoints": read}, {"a&b": "reports/a_b-1.html"})
+    assert "1/2 (50 %)" in page and "0/2 (0 %)</td><td>0/2" not in page
 
 
 @pytest.mark.parametrize("with_f", [True, False])

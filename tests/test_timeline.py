@@ -170,3 +170,5 @@ def test_scores_and_weeks_that_are_not_numbers_are_named():
         endpoints({0: 1.0, 24: "x"})
     with pytest.raises(InputError, match=r"keys are the weeks .*\['y'\]"):
         endpoints({0: 1.0, "y": 0.5})
+    # pandas' missing value marks a missing visit, as None and NaN do
+    assert endpoints({0: 1.0, 12: pd.NA, 24: 0.2}).first_week["f_vasi75"] == 24.0

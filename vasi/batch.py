@@ -33,6 +33,7 @@ import pickle
 import shutil
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -254,6 +255,17 @@ def _pool_results(tasks, jobs, fn):
     ex.shutdown(wait=True)
 
 
+def _workers_start() -> bool:
+    """Whether a worker process can start and run a trivial job."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        with closing(_pool_results([0], 1, abs)) as results:
+            return list(results) == [0]
+    except BrokenProcessPool:
+        return False
+
+
 def _run_processes(tasks, jobs, on_result, on_lost):
     """Score ``tasks`` with :func:`score_series` in ``jobs`` worker processes.
 
@@ -261,7 +273,8 @@ def _run_processes(tasks, jobs, on_result, on_lost):
     the series it held cannot be told from the others then in flight (the first ``jobs + 1``
     unfinished ones). Those are scored again one per pool: a series whose worker dies alone
     goes to ``on_lost``; the rest of the run goes on in a full pool. When every worker dies
-    before any series is scored, :class:`VasiError` (:data:`WORKERS_DIED`)."""
+    before any series is scored and even a trivial job's worker dies,
+    :class:`VasiError` (:data:`WORKERS_DIED`)."""
     from concurrent.futures.process import BrokenProcessPool
 
     left, suspects, scored = list(tasks), [], False
@@ -270,12 +283,13 @@ def _run_processes(tasks, jobs, on_result, on_lost):
             died = []
             for t in suspects:
                 try:
-                    for res in _pool_results([t], 1, score_series):
-                        on_result(res)
-                        scored = True
+                    with closing(_pool_results([t], 1, score_series)) as results:
+                        for res in results:
+                            on_result(res)
+                            scored = True
                 except BrokenProcessPool:
                     died.append(t)
-            if died and not scored:
+            if died and not scored and not _workers_start():
                 raise VasiError(WORKERS_DIED)
             for t in died:
                 log.warning("series %s: its worker process died; recorded as an error", t.key)
@@ -284,10 +298,11 @@ def _run_processes(tasks, jobs, on_result, on_lost):
             continue
         done: set = set()
         try:
-            for res in _pool_results(left, min(jobs, len(left)), score_series):
-                done.add(res["key"])
-                on_result(res)
-                scored = True
+            with closing(_pool_results(left, min(jobs, len(left)), score_series)) as results:
+                for res in results:
+                    done.add(res["key"])
+                    on_result(res)
+                    scored = True
             left = []
         except BrokenProcessPool:
             left = [t for t in left if t.key not in done]
@@ -461,6 +476,19 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
                    len(todo), t0)
 
 
+def _input_series(manifest: Manifest) -> pd.DataFrame:
+    """Every series of the input (``patient_id``, ``arm``, ``site``, ``modality``), also
+    those whose photos all failed validation (they are not in the manifest's table)."""
+    cols = ["patient_id", "arm", "site", "modality"]
+    table = manifest.table.reindex(columns=cols).fillna("")
+    failed = pd.DataFrame([{"patient_id": p.patient_id, "arm": "", "site": p.site,
+                            "modality": p.modality}
+                           for p in manifest.problems if p.patient_id and p.site and p.modality],
+                          columns=cols)
+    return pd.concat([table, failed], ignore_index=True).drop_duplicates(
+        ["patient_id", "site", "modality"])
+
+
 def _finish(out, manifest, results, run, reports, n_cached, n_scored, t0) -> BatchResult:
     order = ["patient_id", "site", "modality", "week"]
     visits = _sorted(_concat(r["visits"] for r in results), order)
@@ -473,7 +501,7 @@ def _finish(out, manifest, results, run, reports, n_cached, n_scored, t0) -> Bat
     errors = _sorted(errors if len(errors) else pd.DataFrame(columns=ERROR_COLUMNS),
                      ["patient_id", "site", "modality", "week", "photo", "stage", "message"])
     scores = scores_table(visits)
-    endpoints = endpoints_table(visits, series=manifest.table)
+    endpoints = endpoints_table(visits, series=_input_series(manifest))
     tables = {"visits": visits, "patches": patches, "scores": scores, "endpoints": endpoints,
               "errors": errors}
     files = {}

@@ -78,7 +78,9 @@ def srgb_to_linear(rgb) -> np.ndarray:
     """
     x = np.asarray(rgb)
     if x.dtype == np.uint8:
-        if x.ndim in (2, 3) and x.shape[-1] <= 4 and x.size:  # OpenCV's LUT: ~8x numpy's indexing
+        # OpenCV's LUT (~8x numpy's indexing) for images: 2-D, or 2-4 channels (it would
+        # drop a single channel's axis)
+        if x.size and (x.ndim == 2 or (x.ndim == 3 and 2 <= x.shape[2] <= 4)):
             return cv2.LUT(x, _LINEAR_FROM_UINT8)
         return _LINEAR_FROM_UINT8[x]
     return _srgb_decode(x.astype(np.float32, copy=False))

@@ -123,6 +123,8 @@ def read_photo(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
     vasi.PhotoError
         Missing, empty, corrupt, truncated, non-image, greyscale or oversized files; the
         message names the file and the problem.
+    vasi.InputError
+        ``path`` is not a path (e.g. an image array: pass that to :func:`vasi.score_photo`).
 
     Examples
     --------
@@ -353,6 +355,13 @@ def write_image(path, image, *, quality: int = 95) -> Path:
     quality : int, keyword-only
         JPEG quality 1-100.
 
+    Raises
+    ------
+    vasi.InputError
+        A suffix with no image format.
+    vasi.VasiError
+        The file cannot be written (folder not writable, disk full).
+
     Examples
     --------
     >>> import tempfile, os, numpy as np
@@ -366,11 +375,12 @@ def write_image(path, image, *, quality: int = 95) -> Path:
     params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)] if ext in (".jpg", ".jpeg") else []
     try:
         ok, buf = cv2.imencode(ext, bgr, params)
-    except cv2.error:
-        ok = False
-    if not ok:
+    except cv2.error:  # OpenCV has no encoder for this suffix
         raise InputError(f"cannot write image {str(path)!r}: no image format for the suffix "
-                         f"{ext!r}; use .png, .jpg or .tif.")
+                         f"{ext!r}; use .png, .jpg or .tif.") from None
+    if not ok:
+        raise VasiError(f"cannot write image {str(path)!r}: the {ext} encoder failed for an "
+                        f"image of shape {bgr.shape}; try .png.")
     try:
         return _atomic.write_bytes(path, buf.tobytes())
     except OSError as exc:

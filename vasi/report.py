@@ -288,7 +288,8 @@ def patient_report(patient_id, visits: pd.DataFrame, *, endpoints=None, errors=N
                                     "first_week_f_vasi75": "first wk F-VASI75",
                                     "best_pct_change": "best % chg"},
                             left=("site", "modality", "reason")))
-    for (site, mod), g in visits.groupby(["site", "modality"], sort=True):
+    series = visits.groupby(["site", "modality"], sort=True) if len(visits) else ()
+    for (site, mod), g in series:
         parts.append(f"<h2>{_e(site)} / {_e(mod)}</h2>")
         parts.append('<p class="legend sub">Overlay: <span style="background:#ff00c8"></span>'
                      'depigmented <span style="background:#00dcff"></span>assessed region. '
@@ -367,13 +368,7 @@ def cohort_report(tables: dict, links: dict, run: dict | None = None) -> str:
                      f'{_e(run.get("series"))} series, {_e(run.get("photos"))} photos found</p>')
     if ends is not None and len(ends) and "f_vasi75_week24" in ends:
         rows = []
-        # one face series per patient, as in the per-week table (:func:`cohort_visits`):
-        # the visible-light one when there are several
-        pp = ends
-        if "modality" in ends:
-            pp = (ends.assign(_pref=(ends["modality"] != "visible").astype(int))
-                  .sort_values(["patient_id", "_pref", "modality"], kind="stable")
-                  .drop_duplicates("patient_id"))
+        pp = _one_series_per_patient(ends)
         groups = [("all", pp)]
         if "arm" in pp and any(isinstance(a, str) and a for a in pp["arm"]):
             groups += [(f"arm {a}", g) for a, g in pp.groupby("arm", sort=True)]
@@ -392,9 +387,10 @@ def cohort_report(tables: dict, links: dict, run: dict | None = None) -> str:
                      + _img(_png(_cohort_figure(visits)), "image/png", "cohort"))
     parts.append("<h2>Patients</h2>")
     rows = []
+    pp = _one_series_per_patient(ends) if ends is not None and len(ends) else None
     for pid in sorted(links):
         v = visits[visits["patient_id"] == pid] if len(visits) else visits
-        e = ends[ends["patient_id"] == pid] if ends is not None and len(ends) else None
+        e = pp[pp["patient_id"] == pid] if pp is not None else None
         n_err = int((errors["patient_id"] == pid).sum()) if len(errors) else 0
         last = e["last_pct_change"].iloc[0] if e is not None and len(e) else None
         rows.append(f'<tr><td class="l"><a href="{_e(links[pid])}">{_e(pid)}</a></td>'
@@ -410,6 +406,24 @@ def cohort_report(tables: dict, links: dict, run: dict | None = None) -> str:
     return _page("vasi cohort summary", "\n".join(parts))
 
 
+def _preferred_modality(face: pd.DataFrame, has_data=None) -> pd.Series:
+    """Per patient (index), the modality of the face series the cohort statistics read: one
+    with scored visits first (``has_data``, a bool Series over the rows), then the
+    visible-light one, then the first by name."""
+    nodata = 0 if has_data is None else (~has_data.astype(bool)).astype(int)
+    key = face.assign(_nodata=nodata, _pref=(face["modality"] != "visible").astype(int))
+    return key.sort_values(["patient_id", "_nodata", "_pref", "modality"],
+                           kind="stable").groupby("patient_id")["modality"].first()
+
+
+def _one_series_per_patient(ends: pd.DataFrame) -> pd.DataFrame:
+    """The endpoints rows of the series :func:`cohort_visits` reads, one per patient."""
+    if "modality" not in ends:
+        return ends.drop_duplicates("patient_id")
+    keep = _preferred_modality(ends, ends["n_visits"] > 0 if "n_visits" in ends else None)
+    return ends[ends["modality"] == ends["patient_id"].map(keep)].drop_duplicates("patient_id")
+
+
 def cohort_visits(visits: pd.DataFrame) -> pd.DataFrame:
     """One face F-VASI per (patient, week) for cohort statistics: the visible-light series
     when a patient has several face series, else the first modality (sorted).
@@ -422,11 +436,8 @@ def cohort_visits(visits: pd.DataFrame) -> pd.DataFrame:
     """
     if visits is None or not len(visits) or "f_vasi" not in visits:
         return pd.DataFrame(columns=["patient_id", "arm", "week", "f_vasi"])
-    face = visits[visits["site"] == "face"].copy()
-    face["_pref"] = (face["modality"] != "visible").astype(int)
-    keep = face.sort_values(["patient_id", "_pref", "modality"]).groupby("patient_id")[
-        "modality"].first()
-    face = face[face["modality"] == face["patient_id"].map(keep)]
+    face = visits[visits["site"] == "face"]
+    face = face[face["modality"] == face["patient_id"].map(_preferred_modality(face))]
     arm = face["arm"] if "arm" in face else ""
     out = pd.DataFrame({"patient_id": face["patient_id"].to_numpy(),
                         "arm": [a if isinstance(a, str) and a else "all" for a in arm],

@@ -223,7 +223,7 @@ def _visit_weeks(weeks, n) -> list[float]:
     ...
     vasi.errors.InputError: weeks must be distinct (one photo per visit); week 12 is given for images 1 and 2.
     """
-    if weeks is None or np.isscalar(weeks) or isinstance(weeks, str):
+    if weeks is None or np.ndim(weeks) == 0 or isinstance(weeks, str):
         raise InputError(f"weeks must be a sequence with one week per image; got {weeks!r}.")
     weeks = list(weeks)
     if len(weeks) != n:

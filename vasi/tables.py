@@ -10,6 +10,7 @@ import io
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import _atomic
@@ -33,14 +34,23 @@ def have_parquet() -> bool:
 
 
 def _parquet_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """Object columns holding mixed types become strings (Parquet needs one type)."""
+    """Object columns of booleans with gaps (NaN / None) become nullable booleans; other
+    object columns holding mixed types become strings (Parquet needs one type).
+
+    >>> t = _parquet_safe(pd.DataFrame({"a": [True, np.nan, False], "b": [1, "x", None]}))
+    >>> str(t["a"].dtype), t["a"].tolist(), t["b"].tolist()[:2]
+    ('boolean', [True, <NA>, False], ['1', 'x'])
+    """
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object or str(out[col].dtype) in ("str", "string"):
             vals = out[col]
             kinds = {type(v) for v in vals if v is not None and not (isinstance(v, float)
                                                                      and v != v)}
-            if len(kinds) > 1 or (kinds and not kinds <= {str}):
+            if kinds and kinds <= {bool, np.bool_}:  # a filter on them must stay boolean
+                out[col] = pd.array([None if (v is None or (isinstance(v, float) and v != v))
+                                     else bool(v) for v in vals], dtype="boolean")
+            elif len(kinds) > 1 or (kinds and not kinds <= {str}):
                 out[col] = [None if (v is None or (isinstance(v, float) and v != v)) else str(v)
                             for v in vals]
     return out

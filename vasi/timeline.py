@@ -243,7 +243,7 @@ def _visits_frame(visits, *, kind, score_col, week_col, date_col, baseline_date)
         keys = pd.Series(list(visits.keys()), dtype=object)
         weeks = pd.to_numeric(keys, errors="coerce").astype(float)
         if weeks.isna().any():
-            raise InputError("visits' keys are the weeks and must be numbers; got "
+            raise InputError("visits' keys are the weeks and must be finite numbers; got "
                              f"{keys[weeks.isna()].tolist()}.")
         df = pd.DataFrame({"week": weeks, "score": list(visits.values())})
         col = "score"
@@ -273,9 +273,9 @@ def _visits_frame(visits, *, kind, score_col, week_col, date_col, baseline_date)
     else:
         raise InputError("visits must be a DataFrame (week or date, score) or a mapping "
                          f"week -> score; got {type(visits).__name__}.")
-    def number(v):  # a number, a VasiScore (its float) or None / NaN for a missing visit
+    def number(v):  # a number, a VasiScore (its float) or None / NaN / NA: a missing visit
         try:
-            return math.nan if v is None else float(v)
+            return math.nan if v is None or v is pd.NA else float(v)
         except (TypeError, ValueError):
             raise InputError(f"scores must be numbers (NaN or None marks a missing visit); "
                              f"got {v!r}.") from None
