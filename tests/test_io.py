@@ -217,3 +217,13 @@ def test_photo_error_pickles():
 
     err = pickle.loads(pickle.dumps(vasi.PhotoError("/x.jpg", "empty")))
     assert err.path == "/x.jpg" and "empty" in str(err)
+    err = pickle.loads(pickle.dumps(vasi.PhotoError("/m.png", "empty", kind="region mask")))
+    assert str(err).startswith("cannot read region mask '/m.png'")
+
+
+def test_a_region_mask_of_another_size_says_both_sizes(tmp_path):
+    from vasi.batch_series import read_mask
+
+    cv2.imwrite(str(tmp_path / "m.png"), np.full((10, 20), 255, np.uint8))
+    with pytest.raises(vasi.PhotoError, match=r"region mask .*20 x 10 px, the photo 64 x 48"):
+        read_mask(tmp_path / "m.png", (48, 64))

@@ -179,11 +179,10 @@ def read_mask(path, shape) -> np.ndarray:
     >>> read_mask("/nonexistent.png", (4, 4))
     Traceback (most recent call last):
     ...
-    vasi.errors.PhotoError: cannot read photo '/nonexistent.png': mask file is missing or not an image
+    vasi.errors.PhotoError: cannot read region mask '/nonexistent.png': missing or not an image
     """
     from pathlib import Path
 
-    from ._validate import check_mask
     from .errors import PhotoError
 
     path = Path(path)
@@ -191,11 +190,12 @@ def read_mask(path, shape) -> np.ndarray:
     if path.is_file():
         m = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_GRAYSCALE)
     if m is None:
-        raise PhotoError(path, "mask file is missing or not an image")
-    try:
-        return check_mask(m > 0, tuple(shape), f"mask {path}")
-    except VasiError as exc:
-        raise PhotoError(path, str(exc)) from None
+        raise PhotoError(path, "missing or not an image", kind="region mask")
+    if m.shape != tuple(shape):
+        raise PhotoError(path, f"it is {m.shape[1]} x {m.shape[0]} px, the photo "
+                               f"{shape[1]} x {shape[0]}; draw the mask on the photo itself",
+                         kind="region mask")
+    return m > 0
 
 
 def _error(row, stage, exc) -> dict:

@@ -25,8 +25,8 @@ class InputError(VasiError):
 
 
 class PhotoError(VasiError):
-    """A photo file could not be read: missing, empty, corrupt, truncated, not an
-    image, greyscale, or too large.
+    """A photo file (or a region mask drawn for one) could not be read: missing, empty,
+    corrupt, truncated, not an image, greyscale, too large, or not the photo's size.
 
     Attributes
     ----------
@@ -34,12 +34,15 @@ class PhotoError(VasiError):
         The file that failed.
     problem : str
         A short description of what is wrong with it.
+    kind : str
+        What the file is: ``"photo"`` or ``"region mask"``.
     """
 
-    def __init__(self, path, problem: str):
+    def __init__(self, path, problem: str, kind: str = "photo"):
         self.path = str(path)
         self.problem = problem
-        super().__init__(f"cannot read photo {self.path!r}: {problem}")
+        self.kind = kind
+        super().__init__(f"cannot read {kind} {self.path!r}: {problem}")
 
     def __reduce__(self):  # keep picklable across processes (batch, dask)
-        return (type(self), (self.path, self.problem))
+        return (type(self), (self.path, self.problem, self.kind))
