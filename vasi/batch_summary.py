@@ -96,9 +96,11 @@ def endpoints_table(visits: pd.DataFrame, series: pd.DataFrame | None = None) ->
                              "baseline_week": 0.0, "baseline_score": np.nan,
                              "reason": "no photo of the series was scored (see the errors "
                                        "table)"})
-    face = (visits[visits["site"] == "face"].groupby(["patient_id", "site", "modality"], sort=True)
-            if len(visits) else ())
-    for (pid, site, mod), g in face:
+    by_series = ()
+    if len(visits):
+        face = visits[visits["site"] == "face"]
+        by_series = face.groupby(["patient_id", "site", "modality"], sort=True)
+    for (pid, site, mod), g in by_series:
         g = g.sort_values("week")
         arm = g["arm"].iloc[0] if "arm" in g else ""
         row = {"patient_id": pid, "arm": arm if isinstance(arm, str) else "", "site": site,

@@ -242,9 +242,10 @@ def _visits_frame(visits, *, kind, score_col, week_col, date_col, baseline_date)
     if isinstance(visits, Mapping):
         keys = pd.Series(list(visits.keys()), dtype=object)
         weeks = pd.to_numeric(keys, errors="coerce").astype(float)
-        if weeks.isna().any():
+        bad = ~np.isfinite(weeks)
+        if bad.any():
             raise InputError("visits' keys are the weeks and must be finite numbers; got "
-                             f"{keys[weeks.isna()].tolist()}.")
+                             f"{keys[bad].tolist()}.")
         df = pd.DataFrame({"week": weeks, "score": list(visits.values())})
         col = "score"
     elif isinstance(visits, pd.DataFrame):
