@@ -266,6 +266,19 @@ def _workers_start() -> bool:
         return False
 
 
+def _score_alone(task, on_result) -> bool:
+    """Score ``task`` in a worker process of its own; False when that worker dies."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        with closing(_pool_results([task], 1, score_series)) as results:
+            for res in results:
+                on_result(res)
+        return True
+    except BrokenProcessPool:
+        return False
+
+
 def _run_processes(tasks, jobs, on_result, on_lost):
     """Score ``tasks`` with :func:`score_series` in ``jobs`` worker processes.
 
@@ -277,25 +290,8 @@ def _run_processes(tasks, jobs, on_result, on_lost):
     :class:`VasiError` (:data:`WORKERS_DIED`)."""
     from concurrent.futures.process import BrokenProcessPool
 
-    left, suspects, scored = list(tasks), [], False
-    while left or suspects:
-        if suspects:
-            died = []
-            for t in suspects:
-                try:
-                    with closing(_pool_results([t], 1, score_series)) as results:
-                        for res in results:
-                            on_result(res)
-                            scored = True
-                except BrokenProcessPool:
-                    died.append(t)
-            if died and not scored and not _workers_start():
-                raise VasiError(WORKERS_DIED)
-            for t in died:
-                log.warning("series %s: its worker process died; recorded as an error", t.key)
-                on_lost(t)
-            suspects = []
-            continue
+    left, scored = list(tasks), False
+    while left:
         done: set = set()
         try:
             with closing(_pool_results(left, min(jobs, len(left)), score_series)) as results:
@@ -303,10 +299,17 @@ def _run_processes(tasks, jobs, on_result, on_lost):
                     done.add(res["key"])
                     on_result(res)
                     scored = True
-            left = []
+            return
         except BrokenProcessPool:
             left = [t for t in left if t.key not in done]
-            suspects, left = left[:jobs + 1], left[jobs + 1:]
+        suspects, left = left[:jobs + 1], left[jobs + 1:]
+        died = [t for t in suspects if not _score_alone(t, on_result)]
+        scored = scored or len(died) < len(suspects)
+        if died and not scored and not _workers_start():
+            raise VasiError(WORKERS_DIED)
+        for t in died:
+            log.warning("series %s: its worker process died; recorded as an error", t.key)
+            on_lost(t)
 
 
 def _run_dask(tasks, dask, jobs, on_result, on_lost):

@@ -20,8 +20,9 @@ resolution. This module holds the API and the orchestration; the skin colour mod
   outline (about half in visible light, ``roi_skin.DEPIG_CONTACT_VISIBLE``: a patch at a
   limb's outline borders skin on half of its own or more, a pale object hanging from the
   outline less; less for a patch that borders skin on two sides, a band across a limb, and
-  under a Wood's lamp, where dark skin beside a patch can look like the background) -- so patches at the border of a limb or face stay inside, even on a white
-  background, while a bright garment at the frame's edge does not come in. A patch merged
+  under a Wood's lamp, where dark skin beside a patch can look like the background) -- so
+  patches at the border of a limb or face stay inside, even on a white background, while a
+  bright garment at the frame's edge does not come in. A patch merged
   with such a garment along a front as wide as itself keeps its part inside the skin's
   outline (``roi_skin._notch_parts``).
 * **Body sites**: the skin component connected to the subject (centre-weighted), holes

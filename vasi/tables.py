@@ -41,18 +41,19 @@ def _parquet_safe(df: pd.DataFrame) -> pd.DataFrame:
     >>> str(t["a"].dtype), t["a"].tolist(), t["b"].tolist()[:2]
     ('boolean', [True, <NA>, False], ['1', 'x'])
     """
+    def missing(v):
+        return v is None or (isinstance(v, float) and v != v)
+
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object or str(out[col].dtype) in ("str", "string"):
             vals = out[col]
-            kinds = {type(v) for v in vals if v is not None and not (isinstance(v, float)
-                                                                     and v != v)}
+            kinds = {type(v) for v in vals if not missing(v)}
             if kinds and kinds <= {bool, np.bool_}:  # a filter on them must stay boolean
-                out[col] = pd.array([None if (v is None or (isinstance(v, float) and v != v))
-                                     else bool(v) for v in vals], dtype="boolean")
+                out[col] = pd.array([None if missing(v) else bool(v) for v in vals],
+                                    dtype="boolean")
             elif len(kinds) > 1 or (kinds and not kinds <= {str}):
-                out[col] = [None if (v is None or (isinstance(v, float) and v != v)) else str(v)
-                            for v in vals]
+                out[col] = [None if missing(v) else str(v) for v in vals]
     return out
 
 
