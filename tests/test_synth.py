@@ -186,3 +186,48 @@ def test_jpeg_optional_and_bad_input():
         synth.make_photo(rng=None)
     with pytest.raises(InputError):
         synth.make_series(rng=1, weeks=(0, 0))
+
+
+# ------------------------------------------------------------ painting onto a real photo
+def _astronaut_cheek():
+    from skimage.data import astronaut
+
+    img = astronaut()
+    cheek = np.zeros(img.shape[:2], bool)
+    cheek[104:136, 184:214] = True  # her right cheek, below the eye
+    return img, cheek
+
+
+def test_painted_patches_take_the_depigmented_colour_and_nothing_else_changes():
+    img, cheek = _astronaut_cheek()
+    out, truth = synth.paint_vitiligo(img, cheek, rng=5, mm_per_px=0.5, n_patches=2, radius_mm=(3.0, 5.0))
+    assert truth.any() and not (truth & ~cheek).any()
+    assert np.array_equal(out[~cheek], img[~cheek])  # outside the painted area: the same bytes
+    core = cv2.erode(truth.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    # each pixel moves by about the model's step from normal to depigmented skin (CIELAB)
+    normal = _median_lab(img, cheek)
+    step = np.median(rgb2lab(out)[core] - rgb2lab(img)[core], axis=0)
+    expected = synth.depigmented_lab(normal) - normal
+    assert step[0] > 1.5 and step[2] < -3.0  # lighter, less yellow
+    assert np.abs(step - expected).max() < 2.0
+    again, truth2 = synth.paint_vitiligo(img, cheek, rng=5, mm_per_px=0.5, n_patches=2, radius_mm=(3.0, 5.0))
+    assert np.array_equal(again, out) and np.array_equal(truth2, truth)
+
+
+@pytest.mark.parametrize("skin_type", ["II", "IV", "VI"])
+def test_painting_recolours_the_skin_to_the_requested_type(skin_type):
+    img, cheek = _astronaut_cheek()
+    out, truth = synth.paint_vitiligo(img, cheek, rng=1, mm_per_px=0.5, n_patches=0, ita=synth.FITZPATRICK_ITA[skin_type])
+    assert not truth.any()
+    ita = float(synth.ita_deg(_median_lab(out, cheek)))
+    assert abs(ita - synth.FITZPATRICK_ITA[skin_type]) < 2.0
+
+
+def test_painting_refuses_bad_input():
+    img, cheek = _astronaut_cheek()
+    with pytest.raises(InputError, match="uint8"):
+        synth.paint_vitiligo(img / 255.0, cheek, rng=1, mm_per_px=0.5)
+    with pytest.raises(InputError, match="where is empty"):
+        synth.paint_vitiligo(img, np.zeros_like(cheek), rng=1, mm_per_px=0.5)
+    with pytest.raises(InputError, match="mm_per_px"):
+        synth.paint_vitiligo(img, cheek, rng=1, mm_per_px=0.0)
