@@ -431,6 +431,47 @@ def test_face_found_by_the_detector_keeps_its_outline_when_the_skin_leaks():
     assert not _same_face(FaceOval(100.0, 80.0, 0.5 * 1.04 * 130.0, 0, 0, 0, None), box)  # twice as wide
 
 
+def test_a_face_with_a_fringe_gets_its_outline_from_its_features():
+    # skimage's astronaut framed on her head: her fringe hides the top of the forehead, so
+    # the skin covered too little of the outline's proportions and the detector's box was
+    # used (a looser outline); the outline is now accepted below the hairline once the
+    # detector agrees with it
+    from skimage.data import astronaut
+
+    up = 2
+    img = cv2.resize(astronaut()[0:300, 100:350], None, fx=up, fy=up, interpolation=cv2.INTER_CUBIC)
+    r, method = find_region(img, site="face", return_method=True)
+    assert method == "face outline"
+
+    def at(x, y):  # (x, y) in the 512-px photo
+        return r[y * up, (x - 100) * up]
+
+    assert all(at(*p) for p in [(225, 88), (198, 125), (252, 125), (225, 168)])  # forehead, cheeks, chin
+    assert not any(at(*p) for p in [(225, 50), (170, 100), (280, 100), (207, 101), (244, 101), (225, 195)])
+
+
+def test_the_detector_tries_each_face_it_finds():
+    # a face in the corner of a large frame: the centre has no face, so the detector finds
+    # it. A background pattern that passes the cascade with the face's size used to win
+    # when it came first; each detection is now tried until one's features show a face
+    from vasi import roi
+
+    ph = make_photo(rng=920000, site="face", shape=(360, 480))
+    big = np.full((720, 960, 3), 90, np.uint8)
+    big[:360, :480] = ph.image
+    truth = np.zeros(big.shape[:2], bool)
+    truth[:360, :480] = ph.truth.roi_mask
+    real = roi._detect_faces(roi._small(big)[0])
+    assert len(real) == 1
+    r0, c0, size = real[0]
+    bogus = (r0 + 60.0, c0 + 150.0, size)  # plain grey background, same size
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(roi, "_detect_faces", lambda srgb: [bogus] + real)
+        r, method = find_region(big, site="face", return_method=True)
+    assert method == "face detector"
+    assert _iou(r, truth) > 0.85
+
+
 def _limb_with_patch(skin_rgb, patch_axes, background=(22, 20, 24)):
     """A limb-like skin ellipse on a plain background with a depigmented patch at the centre
     of the frame (where the skin colour is seeded)."""

@@ -45,7 +45,10 @@ resolution. This module holds the API and the orchestration; the skin colour mod
   (``roi_face.HAIR_DY``) and reaching the region's outer edge. The eyes are the most
   symmetric pair of holes with a mouth below; the outline is accepted only when skin
   covers it and is left-right symmetric. Otherwise a face detector (scikit-image's LBP
-  frontal-face cascade, offline) finds the face and the same is done on a crop around it.
+  frontal-face cascade, offline) finds the face: when it agrees with the outline, skin
+  covering it only below the hairline is enough (a fringe hides the top of the
+  forehead); else the same is done on a crop around each detected face, largest first,
+  until one's features show (a background pattern can pass the cascade too).
   Under a Wood's lamp, light from one side leaves the far side in shade indistinguishable
   from the background: the face's skin is taken on both sides of its axis.
 * **Calibration markers** (ArUco) and the white card around them are never assessed
@@ -62,7 +65,7 @@ from ._ahead import Ahead
 from ._validate import MODALITIES, check_choice, check_image, check_mask
 from .calibrate import marker_boxes
 from .roi_body import _drop_limbs, _frame_patches_enclosed, _nails
-from .roi_face import _detect_face, _face_mask, _face_small, _seed_weight
+from .roi_face import _detect_faces, _face_mask, _face_small, _fringe_oval, _seed_weight
 from .roi_ops import _centre_weight, _fill_holes, _lab, _largest, _small, _smooth, _upsample_mask
 from .roi_skin import _skin_small
 
@@ -204,6 +207,23 @@ def _auto_region_without_cards(arr, site, modality):
     return _cut_cards(region, cards), method, cards
 
 
+def _detected_face_region(arr, face, k, modality):
+    """The face region around a detected ``face`` (row, col, size at working scale ``k``),
+    found on a crop around it where the face is large enough for its features to show;
+    and whether its outline is only the box's proportions (the features did not show)."""
+    r, c, size = (v / k for v in face)  # full-resolution px
+    H, W = arr.shape[:2]
+    y0, y1 = int(max(0, r - 1.6 * size)), int(min(H, r + 1.8 * size))
+    x0, x1 = int(max(0, c - 1.7 * size)), int(min(W, c + 1.7 * size))
+    crop = arr[y0:y1, x0:x1]
+    srgb_c, lin_c, kc = _small(crop)
+    face_c = ((r - y0) * kc, (c - x0) * kc, size * kc)
+    blob_c, oval_c, boxed = _face_small(srgb_c, lin_c, modality, _seed_weight(srgb_c.shape[:2], face_c), face_c)
+    out = np.zeros((H, W), bool)
+    out[y0:y1, x0:x1] = _upsample_mask(_face_mask(blob_c, oval_c, modality, lin_c), crop.shape[:2], kc)
+    return out, boxed
+
+
 def _auto_region(arr, site, modality):
     """The region of ``find_region`` without a user mask, before markers are removed, and
     how it was found (one of ``REGION_METHODS``)."""
@@ -221,19 +241,19 @@ def _auto_region(arr, site, modality):
     # enough for its features to show
     blob, oval, _ = _face_small(srgb, lin, modality, _centre_weight(srgb.shape[:2]))
     if oval is None:
-        face = _detect_face(srgb)
-        if face is not None:
-            r, c, size = (v / k for v in face)  # full-resolution px
-            H, W = arr.shape[:2]
-            y0, y1 = int(max(0, r - 1.6 * size)), int(min(H, r + 1.8 * size))
-            x0, x1 = int(max(0, c - 1.7 * size)), int(min(W, c + 1.7 * size))
-            crop = arr[y0:y1, x0:x1]
-            srgb_c, lin_c, kc = _small(crop)
-            face_c = ((r - y0) * kc, (c - x0) * kc, size * kc)
-            blob_c, oval_c, boxed = _face_small(srgb_c, lin_c, modality,
-                                                _seed_weight(srgb_c.shape[:2], face_c), face_c)
-            out = np.zeros((H, W), bool)
-            out[y0:y1, x0:x1] = _upsample_mask(_face_mask(blob_c, oval_c, modality, lin_c), crop.shape[:2], kc)
-            return out, FACE_BOX if boxed else "face detector"
+        faces = _detect_faces(srgb)
+        oval = _fringe_oval(blob, faces, modality)
+    if oval is None:
+        # each detected face, largest first, until one's features give its outline; else
+        # the largest box's proportions
+        boxed = None
+        for face in faces:
+            region, from_box = _detected_face_region(arr, face, k, modality)
+            if not from_box:
+                return region, "face detector"
+            if boxed is None:
+                boxed = region
+        if boxed is not None:
+            return boxed, FACE_BOX
     return (_upsample_mask(_face_mask(blob, oval, modality, lin), arr.shape[:2], k),
             "face outline" if oval is not None else NO_FACE_OUTLINE)

@@ -2,7 +2,7 @@
 
 The face's outline is two half-ellipses joined at the eye line, found from the skin blob's
 eye holes, mouth and width (``_face_oval``) or, failing that, from a face detector's box
-(``_detect_face``, scikit-image's LBP cascade, offline); inside it, eyes, brows, nostrils,
+(``_detect_faces``, scikit-image's LBP cascade, offline); inside it, eyes, brows, nostrils,
 lips and (in visible light) hair reaching into the forehead are left out (``_face_mask``).
 """
 
@@ -20,9 +20,10 @@ from .roi_skin import _skin_small
 log = logging.getLogger("vasi")
 
 
-def _detect_face(srgb: np.ndarray):
-    """Largest frontal face ``(row, col, size)`` found by scikit-image's LBP cascade (the
-    OpenCV frontal-face LBP model shipped with scikit-image, so no download), or None."""
+def _detect_faces(srgb: np.ndarray) -> list:
+    """Frontal faces ``(row, col, size)`` found by scikit-image's LBP cascade (the OpenCV
+    frontal-face LBP model shipped with scikit-image, so no download), largest first (at
+    most ``MAX_FACES``; boxes of one size keep the detector's order); empty when none."""
     from skimage.data import lbp_frontal_face_cascade_filename
     from skimage.feature import Cascade
 
@@ -42,13 +43,17 @@ def _detect_face(srgb: np.ndarray):
                 min_size=(max(24, side // 10),) * 2, max_size=(side, side), min_neighbor_number=3)
         except Exception as exc:  # pragma: no cover - detector is optional help only
             log.info("face detector failed: %s", exc)
-            return None
+            return []
         if det:
             break
-    if not det:
-        return None
-    d = max(det, key=lambda d: d["width"] * d["height"])
-    return (d["r"] + d["height"] / 2.0) / f, (d["c"] + d["width"] / 2.0) / f, float(d["width"]) / f
+    det = sorted(det, key=lambda d: -d["width"] * d["height"])[:MAX_FACES]
+    return [((d["r"] + d["height"] / 2.0) / f, (d["c"] + d["width"] / 2.0) / f, float(d["width"]) / f)
+            for d in det]
+
+
+#: Detected faces tried, largest first, for one whose features give the face's outline (a
+#: background pattern can pass the cascade with the size of the real face).
+MAX_FACES = 4
 
 
 def _seed_weight(shape, face) -> np.ndarray:
@@ -95,9 +100,10 @@ class FaceOval(NamedTuple):
         return 2.0 * self.half_width / FACE_SIDE
 
 
-def _face_oval(blob: np.ndarray):
+def _face_oval(blob: np.ndarray, hairline: bool = False):
     """Face outline (:class:`FaceOval`) from the head's skin blob (``eyes``: the two eye
-    holes' centroids, row and col), or None.
+    holes' centroids, row and col), or None. ``hairline``: the blob's top is the hairline
+    (visible light, where hair differs from skin by colour), see :func:`_face_like`.
 
     The outline is two half-ellipses joined at the eye line (the widest part of a face):
     ``up`` to the hairline and ``down`` to the chin. The eye line comes from the pair of
@@ -141,7 +147,7 @@ def _face_oval(blob: np.ndarray):
         down = CHIN_PER_MOUTH * (mouth - eye_r) if mouth is not None else FACE_DOWN * face_w
         down = float(np.clip(down, 0.6 * face_w, 1.0 * face_w))
         oval = FaceOval(cx_e, eye_r, 0.5 * FACE_SIDE * face_w, FACE_UP * face_w, down, eye_dx, eyes)
-        if _face_like(blob, oval):
+        if _face_like(blob, oval, hairline):
             return oval
     return None  # no facial geometry to anchor an F-VASI outline on
 
@@ -216,9 +222,21 @@ def _mirror_window(blob, oval):
     return slice(c0 - half, c0 + half + 1)
 
 
-def _face_like(blob, oval) -> bool:
-    """Is the skin inside the outline face-like (coverage and left-right symmetry)?"""
+def _face_like(blob, oval, hairline: bool = False) -> bool:
+    """Is the skin inside the outline face-like (coverage and left-right symmetry)?
+
+    With ``hairline`` (visible light) coverage is counted below the hairline -- the top of
+    the skin (holes filled) across the middle of the face -- so that hair low on the
+    forehead (a fringe) does not count against a face: the outline's proportions assume a
+    bare forehead. Under a Wood's lamp hair and skin look alike and the blob's top is not
+    the hairline."""
     m = _outline_mask(blob.shape, oval)
+    if hairline:
+        half = max(1, int(round(0.25 * oval.face_w)))
+        c0 = int(round(oval.cx))
+        band = _fill_holes(blob)[:, max(0, c0 - half): c0 + half + 1].any(axis=1)
+        if band.any():
+            m[: int(np.argmax(band))] = False
     inside = blob & m
     cover = float(inside.sum()) / max(int(m.sum()), 1)
     sl = _mirror_window(blob, oval)
@@ -292,16 +310,40 @@ def _face_small(srgb, lin, modality, cw, face=None):
     proportions when the features do not show, or when they give a different face
     (:func:`_same_face`)."""
     blob = _largest(_skin_small(srgb, lin, modality, cw), cw)
-    oval = _face_oval(blob) if blob.sum() >= 100 else None  # None: no face-like outline
+    # None: no face-like outline. With a detector's box to vouch for the face
+    # (:func:`_same_face`), hair low on the forehead is discounted (see _fringe_oval)
+    hairline = face is not None and modality in HAIR_MODALITIES
+    oval = _face_oval(blob, hairline) if blob.sum() >= 100 else None
     if face is not None:
-        r, c, size = face  # a frontal-face box: eyes ~12 % of its size above its centre
-        ey = r - 0.12 * size
+        c, ey, size = _box_eyes(face)
         # no outline, or the blob's "face" is not the detected one (skin leaked to the background)
-        if oval is None or not _same_face(oval, (c, ey, size)):
+        if oval is None or not _same_face(oval, _box_eyes(face)):
             oval = FaceOval(c, ey, 0.5 * FACE_SIDE * size, FACE_UP * size, FACE_DOWN * size, 0.45 * size,
                             (np.array([ey, c - 0.225 * size]), np.array([ey, c + 0.225 * size])))
             return blob, oval, True
     return blob, oval, False
+
+
+def _fringe_oval(blob, faces, modality):
+    """Face outline of a skin blob whose forehead is partly hidden by hair (a fringe), or
+    None: coverage is counted below the hairline (:func:`_face_like`), and the outline is
+    accepted only when one of the detected ``faces`` (row, col, size) agrees with it
+    (:func:`_same_face`) -- without a detector's word, holes in hair of the skin's own
+    colour could pass for the eyes of a face-like outline. Visible light only (under a
+    Wood's lamp the blob's top is not the hairline)."""
+    if not faces or modality not in HAIR_MODALITIES or blob.sum() < 100:
+        return None
+    oval = _face_oval(blob, hairline=True)
+    if oval is not None and any(_same_face(oval, _box_eyes(f)) for f in faces):
+        return oval
+    return None
+
+
+def _box_eyes(face):
+    """A detected frontal-face box (row, col, size) as (centre column, eye row, size): the
+    eyes lie ~12 % of the box's size above its centre."""
+    r, c, size = face
+    return c, r - 0.12 * size, size
 
 
 #: An outline found in the skin blob and a detector's face box describe the same face when
