@@ -12,8 +12,8 @@ linear RGB (melanin absorbs; removing it multiplies each channel's reflectance, 
 photo's own shading and texture are kept):
 
 * **skin type** (optional): the skin inside ``skin`` is recoloured from its measured median
-  CIELAB to :func:`~vasi.synth.skin.normal_skin_lab` of the requested ITA, keeping its
-  measured ``a*``;
+  CIELAB to :func:`~vasi.synth.skin.normal_skin_lab` of the requested ITA (its variations
+  -- redder cheeks, a darker brow -- keep their ratios to it);
 * **patches**: irregular patches (:func:`~vasi.synth.shapes.make_patch`) with soft borders
   0.4-2.5 mm wide take the gain from normal skin to
   :func:`~vasi.synth.skin.depigmented_lab`; the truth is where the depigmentation strength
@@ -112,9 +112,7 @@ def paint_vitiligo(
     normal = _median_lab(lin, where)
     w = None
     if ita is not None:
-        target = normal_skin_lab(float(ita))
-        target[1] = normal[1]
-        gain = lab_to_linear(target) / np.maximum(lab_to_linear(normal), 1e-6)
+        gain = lab_to_linear(normal_skin_lab(float(ita))) / np.maximum(lab_to_linear(normal), 1e-6)
         w = np.asarray(where if skin is None else skin, np.float64)[..., None]
         lin = lin * (1.0 + w * (gain - 1.0))
         normal = _median_lab(lin, where)
