@@ -451,7 +451,8 @@ def main(argv=None) -> dict:
     res.update(series_metrics(series_cases(args.quick, args.seed0)))
     res.update(tracking_metrics(series_cases(args.quick, args.seed0), args.quick))
     res.update(progression_metrics(progression_cases(args.quick, args.seed0)))
-    res.update(real_face.metrics(real_face.run(real_face.cases(args.quick))))
+    real_rows = real_face.run(real_face.cases(args.quick))
+    res.update(real_face.metrics(real_rows))
     res["wall_seconds"] = time.perf_counter() - t0
     res["vasi_version"] = vasi.__version__
     print_table(rows, res)
@@ -464,6 +465,7 @@ def main(argv=None) -> dict:
             c = r["case"]
             name = f"worst{k + 1}_{c['site']}_{c['modality']}_type{c['skin_type']}_seed{c['seed']}.png"
             save_overlay(args.overlays / name, r["photo"].image, r["photo"].truth.depig_mask, r["pred"], r["pred_roi"])
+        real_face.montage(real_rows, args.overlays / "real_face.png")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(res, indent=2, sort_keys=True))
