@@ -8,8 +8,8 @@ Generates cases with :mod:`vasi.synth` (seeds 900000+, disjoint from the tests a
 ``sample_images``; ``--seed0`` draws another set of the same design, e.g. to check a change
 on photos nobody has looked at): every Fitzpatrick type x visible / Wood's lamp x face / body site, with
 camera and light variation, dark / light / busy backgrounds, some partially repigmented
-patches; plus a few serial series; plus vitiligo painted onto a real face for every skin
-type (``benchmarks/real_face.py``, keys ``real_face_*``). Runs ``vasi.score_photo`` on each photo (and
+patches; plus a few serial series; plus vitiligo painted onto two real faces for every skin
+type (``benchmarks/real_face.py``, keys ``real_face_*``; ``--seed0`` moves its seeds too). Runs ``vasi.score_photo`` on each photo (and
 ``vasi.track_series`` on the series when it exists), prints a table and writes JSON with at
 least ``dice_mean, iou_mean, dice_by_type, dice_by_modality, dice_by_site,
 area_rel_err_median, fvasi_abs_err_median, repig_abs_err_median, n_cases, seconds_per_mp``.
@@ -451,7 +451,7 @@ def main(argv=None) -> dict:
     res.update(series_metrics(series_cases(args.quick, args.seed0)))
     res.update(tracking_metrics(series_cases(args.quick, args.seed0), args.quick))
     res.update(progression_metrics(progression_cases(args.quick, args.seed0)))
-    real_rows = real_face.run(real_face.cases(args.quick))
+    real_rows = real_face.run(real_face.cases(args.quick, real_face.SEED0 + (args.seed0 - SEED0)))
     res.update(real_face.metrics(real_rows))
     res["wall_seconds"] = time.perf_counter() - t0
     res["vasi_version"] = vasi.__version__

@@ -209,7 +209,7 @@ def montage(rows, path) -> None:
     lines = []
     for j, ph in enumerate(PHOTOS):
         x, y = np.asarray(ph.face).T
-        box = tuple(slice(int((lo - 15 - c.start) * ph.up), int((hi + 15 - c.start) * ph.up))
+        box = tuple(slice(max(0, int((lo - 15 - c.start) * ph.up)), int((hi + 15 - c.start) * ph.up))
                     for lo, hi, c in ((y.min(), y.max(), ph.crop[0]), (x.min(), x.max(), ph.crop[1])))
         tiles = []
         for t in TYPES:

@@ -450,13 +450,35 @@ def test_a_face_with_a_fringe_gets_its_outline_from_its_features():
     assert not any(at(*p) for p in [(225, 50), (170, 100), (280, 100), (207, 101), (244, 101), (225, 195)])
 
 
+def test_the_fringe_rule_needs_a_detected_face_that_agrees():
+    # counting the outline's coverage below the hairline alone would let holes in hair of
+    # the skin's colour pass for eyes: the outline is taken only when a detected face of the
+    # same place and size vouches for it, and only in visible light
+    from skimage.data import astronaut
+
+    from vasi import roi
+    from vasi.roi_face import _face_oval, _face_small, _fringe_oval
+
+    img = cv2.resize(astronaut()[0:300, 100:350], None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    srgb, lin, _ = roi._small(img)
+    blob, strict, _ = _face_small(srgb, lin, "visible", roi._centre_weight(srgb.shape[:2]))
+    assert strict is None and _face_oval(blob, hairline=True) is not None  # her fringe
+    faces = roi._detect_faces(srgb)
+    assert _fringe_oval(blob, faces, "visible") is not None
+    assert _fringe_oval(blob, [], "visible") is None
+    r, c, size = faces[0]
+    assert _fringe_oval(blob, [(r + size, c, size)], "visible") is None  # a box a face lower
+    assert _fringe_oval(blob, [(r, c, 2.5 * size)], "visible") is None  # a box far wider
+    assert _fringe_oval(blob, faces, "woods") is None
+
+
 def test_the_detector_tries_each_face_it_finds():
     # a face in the corner of a large frame: the centre has no face, so the detector finds
     # it. A background pattern that passes the cascade with the face's size used to win
     # when it came first; each detection is now tried until one's features show a face
     from vasi import roi
 
-    ph = make_photo(rng=920000, site="face", shape=(360, 480))
+    ph = make_photo(rng=620000, site="face", shape=(360, 480))
     big = np.full((720, 960, 3), 90, np.uint8)
     big[:360, :480] = ph.image
     truth = np.zeros(big.shape[:2], bool)

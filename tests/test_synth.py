@@ -223,6 +223,28 @@ def test_painting_recolours_the_skin_to_the_requested_type(skin_type):
     assert abs(ita - synth.FITZPATRICK_ITA[skin_type]) < 2.0
 
 
+def test_painting_a_recoloured_skin_takes_the_depigmented_colour_of_the_new_type():
+    # recolour a soft area wider than where patches may go, then paint: outside `where` the
+    # skin changes colour (the soft recolouring) but holds no patch; the patches step from
+    # the recoloured skin by the model's normal -> depigmented difference of type VI
+    img, cheek = _astronaut_cheek()
+    soft = cv2.GaussianBlur(cv2.dilate(cheek.astype(np.uint8), np.ones((21, 21), np.uint8)).astype(np.float32),
+                            (0, 0), 3.0)
+    out, truth = synth.paint_vitiligo(img, cheek, rng=5, mm_per_px=0.5, n_patches=2, radius_mm=(3.0, 5.0),
+                                      skin=soft, ita=synth.FITZPATRICK_ITA["VI"])
+    ring = (soft > 0.5) & ~cheek
+    assert ring.any() and not (truth & ring).any()
+    assert np.abs(out[ring].astype(int) - img[ring]).mean() > 20  # recoloured, no patch
+    recoloured, _ = synth.paint_vitiligo(img, cheek, rng=5, mm_per_px=0.5, n_patches=0, skin=soft,
+                                         ita=synth.FITZPATRICK_ITA["VI"])
+    core = cv2.erode(truth.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    normal = _median_lab(recoloured, cheek)
+    step = np.median(rgb2lab(out)[core] - rgb2lab(recoloured)[core], axis=0)
+    expected = synth.depigmented_lab(normal) - normal  # a large step on type VI: ~+29 L*
+    assert step[0] > 15.0
+    assert np.abs(step - expected).max() < 4.0
+
+
 def test_painting_refuses_bad_input():
     img, cheek = _astronaut_cheek()
     with pytest.raises(InputError, match="uint8"):
@@ -231,3 +253,23 @@ def test_painting_refuses_bad_input():
         synth.paint_vitiligo(img, np.zeros_like(cheek), rng=1, mm_per_px=0.5)
     with pytest.raises(InputError, match="mm_per_px"):
         synth.paint_vitiligo(img, cheek, rng=1, mm_per_px=0.0)
+    for bad in (-1, 2.5, True):
+        with pytest.raises(InputError, match="n_patches"):
+            synth.paint_vitiligo(img, cheek, rng=1, mm_per_px=0.5, n_patches=bad)
+    for bad in ((-5, -3), (0, 0), (6, 4), "big"):
+        with pytest.raises(InputError, match="radius_mm"):
+            synth.paint_vitiligo(img, cheek, rng=1, mm_per_px=0.5, radius_mm=bad)
+    for bad in (float("nan"), "VI"):
+        with pytest.raises(InputError, match="ita"):
+            synth.paint_vitiligo(img, cheek, rng=1, mm_per_px=0.5, ita=bad)
+    with pytest.raises(InputError, match="pass ita"):
+        synth.paint_vitiligo(img, cheek, rng=1, mm_per_px=0.5, skin=cheek)
+    with pytest.raises(InputError, match="within"):
+        synth.paint_vitiligo(img, cheek, rng=1, mm_per_px=0.5, skin=cheek * 2.0, ita=40.0)
+    with pytest.raises(InputError, match="skin must have shape"):
+        synth.paint_vitiligo(img, cheek, rng=1, mm_per_px=0.5, skin=np.ones((4, 4)), ita=40.0)
+    # a 0/255 mask is a mask, not weights of 255
+    a, _ = synth.paint_vitiligo(img, cheek, rng=1, mm_per_px=0.5, n_patches=0, skin=cheek.astype(np.uint8) * 255,
+                                ita=40.0)
+    b, _ = synth.paint_vitiligo(img, cheek, rng=1, mm_per_px=0.5, n_patches=0, skin=cheek, ita=40.0)
+    assert np.array_equal(a, b)

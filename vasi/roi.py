@@ -47,8 +47,9 @@ resolution. This module holds the API and the orchestration; the skin colour mod
   covers it and is left-right symmetric. Otherwise a face detector (scikit-image's LBP
   frontal-face cascade, offline) finds the face: when it agrees with the outline, skin
   covering it only below the hairline is enough (a fringe hides the top of the
-  forehead); else the same is done on a crop around each detected face, largest first,
-  until one's features show (a background pattern can pass the cascade too).
+  forehead); else the same is done on a crop around each detected face, largest first
+  (down to 0.6 of its width), until one's features show (a background pattern can pass the
+  cascade too).
   Under a Wood's lamp, light from one side leaves the far side in shade indistinguishable
   from the background: the face's skin is taken on both sides of its axis.
 * **Calibration markers** (ArUco) and the white card around them are never assessed
@@ -207,10 +208,11 @@ def _auto_region_without_cards(arr, site, modality):
     return _cut_cards(region, cards), method, cards
 
 
-def _detected_face_region(arr, face, k, modality):
-    """The face region around a detected ``face`` (row, col, size at working scale ``k``),
-    found on a crop around it where the face is large enough for its features to show;
-    and whether its outline is only the box's proportions (the features did not show)."""
+def _detected_face(arr, face, k, modality):
+    """The outline of a detected ``face`` (row, col, size at working scale ``k``), found on
+    a crop around it where the face is large enough for its features to show: whether that
+    outline is only the box's proportions (the features did not show), and a function
+    returning the face's region at full resolution."""
     r, c, size = (v / k for v in face)  # full-resolution px
     H, W = arr.shape[:2]
     y0, y1 = int(max(0, r - 1.6 * size)), int(min(H, r + 1.8 * size))
@@ -219,9 +221,13 @@ def _detected_face_region(arr, face, k, modality):
     srgb_c, lin_c, kc = _small(crop)
     face_c = ((r - y0) * kc, (c - x0) * kc, size * kc)
     blob_c, oval_c, boxed = _face_small(srgb_c, lin_c, modality, _seed_weight(srgb_c.shape[:2], face_c), face_c)
-    out = np.zeros((H, W), bool)
-    out[y0:y1, x0:x1] = _upsample_mask(_face_mask(blob_c, oval_c, modality, lin_c), crop.shape[:2], kc)
-    return out, boxed
+
+    def region():
+        out = np.zeros((H, W), bool)
+        out[y0:y1, x0:x1] = _upsample_mask(_face_mask(blob_c, oval_c, modality, lin_c), crop.shape[:2], kc)
+        return out
+
+    return boxed, region
 
 
 def _auto_region(arr, site, modality):
@@ -240,20 +246,19 @@ def _auto_region(arr, site, modality):
     # clothing, or a small face) and work on a crop around it, where the face is large
     # enough for its features to show
     blob, oval, _ = _face_small(srgb, lin, modality, _centre_weight(srgb.shape[:2]))
+    faces = [] if oval is not None else _detect_faces(srgb)
     if oval is None:
-        faces = _detect_faces(srgb)
         oval = _fringe_oval(blob, faces, modality)
     if oval is None:
         # each detected face, largest first, until one's features give its outline; else
         # the largest box's proportions
-        boxed = None
+        first = None
         for face in faces:
-            region, from_box = _detected_face_region(arr, face, k, modality)
+            from_box, region = _detected_face(arr, face, k, modality)
             if not from_box:
-                return region, "face detector"
-            if boxed is None:
-                boxed = region
-        if boxed is not None:
-            return boxed, FACE_BOX
+                return region(), "face detector"
+            first = first or region
+        if first is not None:
+            return first(), FACE_BOX
     return (_upsample_mask(_face_mask(blob, oval, modality, lin), arr.shape[:2], k),
             "face outline" if oval is not None else NO_FACE_OUTLINE)

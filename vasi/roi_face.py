@@ -46,14 +46,18 @@ def _detect_faces(srgb: np.ndarray) -> list:
             return []
         if det:
             break
-    det = sorted(det, key=lambda d: -d["width"] * d["height"])[:MAX_FACES]
+    det = sorted(det, key=lambda d: -d["width"] * d["height"])
+    det = [d for d in det if d["width"] >= MIN_FACE_SHARE * det[0]["width"]][:MAX_FACES]
     return [((d["r"] + d["height"] / 2.0) / f, (d["c"] + d["width"] / 2.0) / f, float(d["width"]) / f)
             for d in det]
 
 
 #: Detected faces tried, largest first, for one whose features give the face's outline (a
-#: background pattern can pass the cascade with the size of the real face).
+#: background pattern can pass the cascade with the size of the real face): at most
+#: ``MAX_FACES``, each at least ``MIN_FACE_SHARE`` of the largest one's width (a smaller face
+#: in the background -- a clinician, a mirror -- is not the patient).
 MAX_FACES = 4
+MIN_FACE_SHARE = 0.6
 
 
 def _seed_weight(shape, face) -> np.ndarray:
@@ -235,8 +239,8 @@ def _face_like(blob, oval, hairline: bool = False) -> bool:
         half = max(1, int(round(0.25 * oval.face_w)))
         c0 = int(round(oval.cx))
         band = _fill_holes(blob)[:, max(0, c0 - half): c0 + half + 1].any(axis=1)
-        if band.any():
-            m[: int(np.argmax(band))] = False
+        if band.any():  # a fringe ends above the brows
+            m[: min(int(np.argmax(band)), int(oval.eye_row - FRINGE_ABOVE_EYES * oval.face_w))] = False
     inside = blob & m
     cover = float(inside.sum()) / max(int(m.sum()), 1)
     sl = _mirror_window(blob, oval)
@@ -322,6 +326,10 @@ def _face_small(srgb, lin, modality, cw, face=None):
                             (np.array([ey, c - 0.225 * size]), np.array([ey, c + 0.225 * size])))
             return blob, oval, True
     return blob, oval, False
+
+
+#: The lowest a fringe reaches, above the eye line (face widths): the brows are ~0.15 above it.
+FRINGE_ABOVE_EYES = 0.15
 
 
 def _fringe_oval(blob, faces, modality):

@@ -4,8 +4,8 @@ The synthetic photos of :func:`~vasi.synth.make_photo` are drawn by this package
 renderer, so an algorithm tuned on them may learn the renderer's habits. Painting patches
 onto a *real* photo keeps the real skin's texture, pores, shine, shadows, hair and camera
 processing, and changes only the colour where the patches are -- a check on real skin
-statistics with a known answer (``benchmarks/accuracy.py`` does it on scikit-image's
-astronaut for every skin type).
+statistics with a known answer (``benchmarks/real_face.py`` does it on two real portraits
+for every skin type).
 
 The colour model is the one of :mod:`vasi.synth.skin`, applied as per-channel gains in
 linear RGB (melanin absorbs; removing it multiplies each channel's reflectance, so the
@@ -43,8 +43,9 @@ from .skin import (
 __all__ = ["paint_vitiligo"]
 
 
-def _median_lab(lin: np.ndarray, where: np.ndarray) -> np.ndarray:
-    return linear_to_lab(np.median(lin[where], axis=0))
+def _median_lab(lin: np.ndarray) -> np.ndarray:
+    """CIELAB of the median linear RGB of pixels ``lin`` (n, 3)."""
+    return linear_to_lab(np.median(lin, axis=0))
 
 
 def paint_vitiligo(
@@ -76,7 +77,7 @@ def paint_vitiligo(
     radius_mm : (float, float)
         Range of the patches' mean radii (mm), drawn uniformly.
     skin : ndarray of bool or float (H, W), optional
-        All the skin to recolour for ``ita`` (a float mask in [0, 1] blends softly);
+        With ``ita``: all the skin to recolour (float weights in [0, 1] blend softly);
         default ``where``.
     ita : float, optional
         Individual typology angle (degrees) to give the skin before painting, e.g.
@@ -103,36 +104,75 @@ def paint_vitiligo(
     if image.dtype != np.uint8:
         raise InputError(f"image must be 8-bit (uint8) sRGB; got {image.dtype}. Convert it, e.g. "
                          "with skimage.util.img_as_ubyte.")
-    where = check_mask(where, image.shape[:2], "where")
+    shape = image.shape[:2]
+    where = check_mask(where, shape, "where")
     if not where.any():
         raise InputError("where is empty: mark the skin where patches may be painted.")
     rng = check_rng(rng)
     mm_per_px = check_positive(mm_per_px, "mm_per_px")
-    lin = srgb_to_linear(image / 255.0)
-    normal = _median_lab(lin, where)
+    if isinstance(n_patches, bool) or not isinstance(n_patches, (int, np.integer)) or n_patches < 0:
+        raise InputError(f"n_patches must be a whole number >= 0; got {n_patches!r}.")
+    try:
+        lo, hi = (float(v) for v in radius_mm)
+    except (TypeError, ValueError):
+        raise InputError(f"radius_mm must be two numbers (smallest, largest) in mm; got {radius_mm!r}.") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and 0 < lo <= hi):
+        raise InputError(f"radius_mm must satisfy 0 < smallest <= largest (mm); got {radius_mm!r}.")
     w = None
     if ita is not None:
-        gain = lab_to_linear(normal_skin_lab(float(ita))) / np.maximum(lab_to_linear(normal), 1e-6)
-        w = np.asarray(where if skin is None else skin, np.float64)[..., None]
-        lin = lin * (1.0 + w * (gain - 1.0))
-        normal = _median_lab(lin, where)
-    gain = lab_to_linear(depigmented_lab(normal)) / np.maximum(lab_to_linear(normal), 1e-6)
-    d = np.zeros(image.shape[:2], np.float32)
-    truth = np.zeros(image.shape[:2], bool)
+        try:
+            ita = float(ita)
+        except (TypeError, ValueError):
+            raise InputError(f"ita must be a number of degrees, e.g. FITZPATRICK_ITA['VI']; got {ita!r}.") from None
+        if not np.isfinite(ita):
+            raise InputError(f"ita must be finite; got {ita!r}.")
+        w = where.astype(np.float64) if skin is None else _skin_weight(skin, shape)
+    elif skin is not None:
+        raise InputError("skin is the skin recoloured to ita: pass ita as well, or leave skin out.")
+
+    # the patches' depigmentation strength (>= 0.5 exactly on the truth), cut to `where`
+    d = np.zeros(shape, np.float32)
+    truth = np.zeros(shape, bool)
     ys, xs = np.nonzero(where)
     for _ in range(int(n_patches)):
         i = int(rng.integers(ys.size))
-        radius = float(rng.uniform(*radius_mm)) / mm_per_px
-        p = make_patch(image.shape[:2], (ys[i], xs[i]), radius, rng=rng, mm_per_px=mm_per_px,
+        radius = float(rng.uniform(lo, hi)) / mm_per_px
+        p = make_patch(shape, (ys[i], xs[i]), radius, rng=rng, mm_per_px=mm_per_px,
                        elongation=float(rng.uniform(1.0, 1.6)), angle_deg=float(rng.uniform(0, 180)))
         if p is None:
             continue
         sl = p.slices
         d[sl] = np.maximum(d[sl], soft_step(p.sd, p.border_px))
         truth[sl] |= p.inside
-    d = np.where(where, d, 0.0)
-    changed = d > 0 if w is None else (d > 0) | (w[..., 0] > 0)
-    lin = lin[changed] * (1.0 + d[changed][:, None] * (gain - 1.0))
-    painted = image.copy()  # pixels neither painted nor recoloured keep their exact values
+    d[~where] = 0.0
+    # gains in linear RGB, from the median colour of `where` (after the recolouring)
+    lin_where = srgb_to_linear(image[where] / 255.0)
+    normal = _median_lab(lin_where)
+    type_gain = None
+    if w is not None:
+        type_gain = lab_to_linear(normal_skin_lab(ita)) / np.maximum(lab_to_linear(normal), 1e-6)
+        normal = _median_lab(lin_where * (1.0 + w[where][:, None] * (type_gain - 1.0)))
+    gain = lab_to_linear(depigmented_lab(normal)) / np.maximum(lab_to_linear(normal), 1e-6)
+    # only the pixels that change are converted; the others keep their exact bytes
+    changed = d > 0 if w is None else (d > 0) | (w > 0)
+    lin = srgb_to_linear(image[changed] / 255.0)
+    if type_gain is not None:
+        lin *= 1.0 + w[changed][:, None] * (type_gain - 1.0)
+    lin *= 1.0 + d[changed][:, None] * (gain - 1.0)
+    painted = image.copy()
     painted[changed] = linear_to_srgb8_float(lin.astype(np.float32)).astype(np.uint8)  # LUT: whole 0..255
     return painted, truth & where
+
+
+def _skin_weight(skin, shape) -> np.ndarray:
+    """``skin`` as float64 weights in [0, 1] of the image's shape (a bool or 0/1 mask, or
+    soft weights)."""
+    arr = np.asarray(skin)
+    if arr.dtype == bool or arr.dtype.kind in "iu":
+        return check_mask(arr, shape, "skin").astype(np.float64)
+    if arr.shape != tuple(shape):
+        raise InputError(f"skin must have shape {tuple(shape)} (the image's height and width); got {arr.shape}.")
+    arr = arr.astype(np.float64)
+    if not np.isfinite(arr).all() or arr.min() < 0.0 or arr.max() > 1.0:
+        raise InputError("skin must hold weights within [0, 1] (1: recoloured fully); scale it, e.g. mask / 255.")
+    return arr
