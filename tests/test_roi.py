@@ -472,6 +472,19 @@ def test_the_fringe_rule_needs_a_detected_face_that_agrees():
     assert _fringe_oval(blob, faces, "woods") is None
 
 
+def test_the_fringe_discount_never_reaches_below_the_brows():
+    # coverage below the hairline: the cut is at most 0.15 face widths above the eye line,
+    # and never a negative row (which would cut from the bottom of the outline instead)
+    from vasi.roi_face import FaceOval, _face_like
+
+    blob = np.zeros((40, 60), bool)
+    blob[30:40, 10:50] = True  # skin only at the outline's bottom (the chin): not a face
+    oval = FaceOval(30.0, 3.0, 0.5 * 1.04 * 40.0, 0.62 * 40.0, 36.0, 18.0,
+                    (np.array([3.0, 21.0]), np.array([3.0, 39.0])))
+    assert not _face_like(blob, oval, hairline=False)
+    assert not _face_like(blob, oval, hairline=True)
+
+
 def test_the_detector_tries_each_face_it_finds():
     # a face in the corner of a large frame: the centre has no face, so the detector finds
     # it. A background pattern that passes the cascade with the face's size used to win

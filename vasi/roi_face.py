@@ -240,7 +240,7 @@ def _face_like(blob, oval, hairline: bool = False) -> bool:
         c0 = int(round(oval.cx))
         band = _fill_holes(blob)[:, max(0, c0 - half): c0 + half + 1].any(axis=1)
         if band.any():  # a fringe ends above the brows
-            m[: min(int(np.argmax(band)), int(oval.eye_row - FRINGE_ABOVE_EYES * oval.face_w))] = False
+            m[: max(0, min(int(np.argmax(band)), int(oval.eye_row - FRINGE_ABOVE_EYES * oval.face_w)))] = False
     inside = blob & m
     cover = float(inside.sum()) / max(int(m.sum()), 1)
     sl = _mirror_window(blob, oval)
