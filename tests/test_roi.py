@@ -472,6 +472,33 @@ def test_the_fringe_rule_needs_a_detected_face_that_agrees():
     assert _fringe_oval(blob, faces, "woods") is None
 
 
+def test_detected_faces_largest_first_without_small_ones(monkeypatch):
+    # a smaller face in the background (a clinician, a mirror) is not the patient: only
+    # detections at least MIN_FACE_SHARE of the largest one's width are returned, at most
+    # MAX_FACES, largest first
+    import skimage.feature
+
+    from vasi import roi_face
+
+    widths = [50, 100, 70, 30, 62]
+    boxes = [{"r": 5 * i, "c": 7 * i, "width": w, "height": w} for i, w in enumerate(widths)]
+
+    class FakeCascade:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def detect_multi_scale(self, **kwargs):
+            return list(boxes)
+
+    monkeypatch.setattr(skimage.feature, "Cascade", FakeCascade)
+    faces = roi_face._detect_faces(np.zeros((200, 200, 3), np.float32))
+    got = [size for _, _, size in faces]
+    assert got == [100.0, 70.0, 62.0]  # 50 and 30 are below 0.6 of 100
+    assert faces[0] == (5 + 50.0, 7 + 50.0, 100.0)  # (row, col) of the box's centre
+    boxes[:] = [{"r": i, "c": i, "width": 100 - i, "height": 100 - i} for i in range(8)]
+    assert len(roi_face._detect_faces(np.zeros((200, 200, 3), np.float32))) == roi_face.MAX_FACES
+
+
 def test_the_fringe_discount_never_reaches_below_the_brows():
     # coverage below the hairline: the cut is at most 0.15 face widths above the eye line,
     # and never a negative row (which would cut from the bottom of the outline instead)
