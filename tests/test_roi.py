@@ -499,6 +499,38 @@ def test_detected_faces_largest_first_without_small_ones(monkeypatch):
     assert len(roi_face._detect_faces(np.zeros((200, 200, 3), np.float32))) == roi_face.MAX_FACES
 
 
+def test_an_outline_without_a_mouth_must_not_be_contradicted_by_the_detector():
+    # in visible light two holes in hair of the skin's colour can pass for eyes, with no
+    # mouth below them (the full 512-px astronaut recoloured to type IV or V: a region twice
+    # her face). An outline found without a mouth is kept unless the face detector finds
+    # faces and none agrees with it
+    from vasi import roi
+    from vasi.roi_face import _box_eyes, _same_face
+
+    ph = make_photo(rng=620010, site="face", shape=(360, 480))
+    real_small = roi._face_small
+
+    def mouthless(*args, **kwargs):
+        blob, oval, boxed = real_small(*args, **kwargs)
+        return blob, (None if oval is None else oval._replace(mouth=False)), boxed
+
+    _, method0 = find_region(ph.image, site="face", return_method=True)
+    assert method0 == "face outline"
+    srgb = roi._small(ph.image)[0]
+    oval = real_small(srgb, roi._small(ph.image)[1], "visible", roi._centre_weight(srgb.shape[:2]))[1]
+    here = (oval.eye_row + 0.12 * 2 * oval.half_width / 1.04, oval.cx, 2 * oval.half_width / 1.04)
+    assert _same_face(oval, _box_eyes(here))
+    elsewhere = (here[0], here[1] + 1.5 * here[2], here[2])
+    found = {}
+    for name, faces in (("none", []), ("agrees", [here]), ("elsewhere", [elsewhere])):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(roi, "_face_small", mouthless)
+            mp.setattr(roi, "_detect_faces", lambda srgb, faces=faces: list(faces))
+            found[name] = find_region(ph.image, site="face", return_method=True)[1]
+    assert found["none"] == found["agrees"] == "face outline"
+    assert found["elsewhere"] != "face outline"
+
+
 def test_the_fringe_discount_never_reaches_below_the_brows():
     # coverage below the hairline: the cut is at most 0.15 face widths above the eye line,
     # and never a negative row (which would cut from the bottom of the outline instead)

@@ -44,7 +44,9 @@ resolution. This module holds the API and the orchestration; the skin colour mod
   colour relative to the face's own skin: much darker than the forehead
   (``roi_face.HAIR_DY``) and reaching the region's outer edge. The eyes are the most
   symmetric pair of holes with a mouth below; the outline is accepted only when skin
-  covers it and is left-right symmetric. Otherwise a face detector (scikit-image's LBP
+  covers it and is left-right symmetric (and, in visible light, when no mouth shows below
+  the eyes, only if the face detector does not find the face elsewhere: holes in hair of
+  the skin's colour can pass for eyes). Otherwise a face detector (scikit-image's LBP
   frontal-face cascade, offline) finds the face: when it agrees with the outline, skin
   covering it only below the hairline is enough (a fringe hides the top of the
   forehead); else the same is done on a crop around each detected face, largest first
@@ -66,7 +68,15 @@ from ._ahead import Ahead
 from ._validate import MODALITIES, check_choice, check_image, check_mask
 from .calibrate import marker_boxes
 from .roi_body import _drop_limbs, _frame_patches_enclosed, _nails
-from .roi_face import _detect_faces, _face_mask, _face_small, _fringe_oval, _seed_weight
+from .roi_face import (
+    HAIR_MODALITIES,
+    _detect_faces,
+    _disowned,
+    _face_mask,
+    _face_small,
+    _fringe_oval,
+    _seed_weight,
+)
 from .roi_ops import _centre_weight, _fill_holes, _lab, _largest, _small, _smooth, _upsample_mask
 from .roi_skin import _skin_small
 
@@ -246,7 +256,11 @@ def _auto_region(arr, site, modality):
     # clothing, or a small face) and work on a crop around it, where the face is large
     # enough for its features to show
     blob, oval, _ = _face_small(srgb, lin, modality, _centre_weight(srgb.shape[:2]))
-    faces = [] if oval is not None else _detect_faces(srgb)
+    # the detector runs when the features found no outline, or one without a mouth (in
+    # visible light: which holes in hair can pass for, and which it must then confirm)
+    faces = _detect_faces(srgb) if oval is None or (not oval.mouth and modality in HAIR_MODALITIES) else []
+    if _disowned(oval, faces, modality):
+        oval = None
     if oval is None:
         oval = _fringe_oval(blob, faces, modality)
     if oval is None:

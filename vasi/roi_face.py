@@ -97,6 +97,7 @@ class FaceOval(NamedTuple):
     down: float
     eye_dx: float  # distance between the eyes
     eyes: tuple  # the two eyes' (row, col)
+    mouth: bool = True  # the chin placed from the mouth's hole (False: from the proportions)
 
     @property
     def face_w(self) -> float:
@@ -150,7 +151,8 @@ def _face_oval(blob: np.ndarray, hairline: bool = False):
         mouth = _mouth_row(hcc, cx_e, face_w, eye_r)
         down = CHIN_PER_MOUTH * (mouth - eye_r) if mouth is not None else FACE_DOWN * face_w
         down = float(np.clip(down, 0.6 * face_w, 1.0 * face_w))
-        oval = FaceOval(cx_e, eye_r, 0.5 * FACE_SIDE * face_w, FACE_UP * face_w, down, eye_dx, eyes)
+        oval = FaceOval(cx_e, eye_r, 0.5 * FACE_SIDE * face_w, FACE_UP * face_w, down, eye_dx, eyes,
+                        mouth is not None)
         if _face_like(blob, oval, hairline):
             return oval
     return None  # no facial geometry to anchor an F-VASI outline on
@@ -319,9 +321,10 @@ def _face_small(srgb, lin, modality, cw, face=None):
     hairline = face is not None and modality in HAIR_MODALITIES
     oval = _face_oval(blob, hairline) if blob.sum() >= 100 else None
     if face is not None:
-        c, ey, size = _box_eyes(face)
+        box = _box_eyes(face)
+        c, ey, size = box
         # no outline, or the blob's "face" is not the detected one (skin leaked to the background)
-        if oval is None or not _same_face(oval, _box_eyes(face)):
+        if oval is None or not _same_face(oval, box):
             oval = FaceOval(c, ey, 0.5 * FACE_SIDE * size, FACE_UP * size, FACE_DOWN * size, 0.45 * size,
                             (np.array([ey, c - 0.225 * size]), np.array([ey, c + 0.225 * size])))
             return blob, oval, True
@@ -345,6 +348,15 @@ def _fringe_oval(blob, faces, modality):
     if oval is not None and any(_same_face(oval, _box_eyes(f)) for f in faces):
         return oval
     return None
+
+
+def _disowned(oval, faces, modality) -> bool:
+    """Whether an outline found without a mouth (its chin from the proportions) is
+    contradicted by the detected ``faces``: in visible light, hair of the skin's colour can
+    hold two holes that pass for eyes, with no mouth below them; when the detector finds
+    faces and none agrees (:func:`_same_face`), the outline is not the face."""
+    return (oval is not None and not oval.mouth and modality in HAIR_MODALITIES and bool(faces)
+            and not any(_same_face(oval, _box_eyes(f)) for f in faces))
 
 
 def _box_eyes(face):
