@@ -9,7 +9,8 @@ Generates cases with :mod:`vasi.synth` (seeds 900000+, disjoint from the tests a
 on photos nobody has looked at): every Fitzpatrick type x visible / Wood's lamp x face / body site, with
 camera and light variation, dark / light / busy backgrounds, some partially repigmented
 patches; plus a few serial series; plus vitiligo painted onto two real faces for every skin
-type (``benchmarks/real_face.py``, keys ``real_face_*``; ``--seed0`` moves its seeds too). Runs ``vasi.score_photo`` on each photo (and
+type (``benchmarks/real_face.py``, keys ``real_face_*``; ``--seed0`` moves its seeds too).
+Runs ``vasi.score_photo`` on each photo (and
 ``vasi.track_series`` on the series when it exists), prints a table and writes JSON with at
 least ``dice_mean, iou_mean, dice_by_type, dice_by_modality, dice_by_site,
 area_rel_err_median, fvasi_abs_err_median, repig_abs_err_median, n_cases, seconds_per_mp``.

@@ -20,8 +20,8 @@ answer is known exactly.
   hand-drawn outline of the head and neck: skin and hair; the background, white hair,
   the whites of the eyes, the teeth and dark clothes keep their colour.
 
-Per photo and skin type: ``n`` photos with 3 patches each (4 to 12 mm mean radius) and one
-without any (its depigmented fraction is a false alarm). Reported: Dice of the
+Per photo and skin type: 3 photos (1 with ``--quick``) with 3 patches each (4 to 12 mm mean
+radius) and one without any (its depigmented fraction is a false alarm). Reported: Dice of the
 depigmentation mask, the relative area error, the false-alarm fraction, and the share of
 the painted area that the automatic region covers (region recall), by type and by photo;
 and, to tell the region's errors from the segmentation's, Dice and false alarm of
@@ -263,6 +263,7 @@ def main(argv=None) -> dict:
     if args.png:
         montage(rows, args.png)
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(res, indent=2, sort_keys=True))
     return res
 

@@ -516,9 +516,9 @@ def test_an_outline_without_a_mouth_must_not_be_contradicted_by_the_detector():
 
     _, method0 = find_region(ph.image, site="face", return_method=True)
     assert method0 == "face outline"
-    srgb = roi._small(ph.image)[0]
-    oval = real_small(srgb, roi._small(ph.image)[1], "visible", roi._centre_weight(srgb.shape[:2]))[1]
-    here = (oval.eye_row + 0.12 * 2 * oval.half_width / 1.04, oval.cx, 2 * oval.half_width / 1.04)
+    srgb, lin, _ = roi._small(ph.image)
+    oval = real_small(srgb, lin, "visible", roi._centre_weight(srgb.shape[:2]))[1]
+    here = (oval.eye_row + 0.12 * oval.face_w, oval.cx, oval.face_w)  # a box on the outline's face
     assert _same_face(oval, _box_eyes(here))
     elsewhere = (here[0], here[1] + 1.5 * here[2], here[2])
     found = {}
