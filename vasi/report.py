@@ -424,6 +424,12 @@ def _one_series_per_patient(ends: pd.DataFrame) -> pd.DataFrame:
     return ends[ends["modality"] == ends["patient_id"].map(keep)].drop_duplicates("patient_id")
 
 
+def _arm_labels(df: pd.DataFrame) -> list:
+    """Each row's arm for cohort statistics: its ``arm``, or ``"all"`` where it has none."""
+    arms = df["arm"] if "arm" in df else [""] * len(df)
+    return [a if isinstance(a, str) and a else "all" for a in arms]
+
+
 def cohort_visits(visits: pd.DataFrame) -> pd.DataFrame:
     """One face F-VASI per (patient, week) for cohort statistics: the visible-light series
     when a patient has several face series, else the first modality (sorted).
@@ -438,9 +444,8 @@ def cohort_visits(visits: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["patient_id", "arm", "week", "f_vasi"])
     face = visits[visits["site"] == "face"]
     face = face[face["modality"] == face["patient_id"].map(_preferred_modality(face))]
-    arm = face["arm"] if "arm" in face else ""
     out = pd.DataFrame({"patient_id": face["patient_id"].to_numpy(),
-                        "arm": [a if isinstance(a, str) and a else "all" for a in arm],
+                        "arm": _arm_labels(face),
                         "week": face["week"].astype(float).to_numpy(),
                         "f_vasi": pd.to_numeric(face["f_vasi"], errors="coerce")
                         .astype(float).to_numpy()})
@@ -463,8 +468,7 @@ def _responder_section(visits, ends=None) -> list:
         if len(lost):
             data = pd.concat([data, pd.DataFrame({
                 "patient_id": lost["patient_id"].to_numpy(),
-                "arm": [a if isinstance(a, str) and a else "all"
-                        for a in (lost["arm"] if "arm" in lost else [""] * len(lost))],
+                "arm": _arm_labels(lost),
                 "week": 0.0, "f_vasi": np.nan})], ignore_index=True)
     if data["patient_id"].nunique() < 2:
         return []
