@@ -638,3 +638,33 @@ def test_marker_search_beside_the_skin_model_gives_the_same_region(monkeypatch):
     assert len(c2) == len(c1) >= 1  # the marker's card was found and cut out
     for (rows2, cols2, card2), (rows1, cols1, card1) in zip(c2, c1, strict=True):
         assert (rows2, cols2) == (rows1, cols1) and np.array_equal(card2, card1)
+
+
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_a_turned_face_photo_gets_the_upright_photos_region(turns):
+    # a face photo whose orientation tag was lost (on its side, or upside down): the
+    # features and the frontal-face detector answer only for an upright face, so the photo
+    # is tried turned, and the region comes back in the photo's own orientation
+    from vasi.roi import FACE_TURNED
+
+    ph = make_photo(rng=7001, skin_type="II", site="face", shape=(450, 600))
+    upright, method = find_region(ph.image, site="face", return_method=True)
+    assert method == "face outline"
+    turned, method = find_region(np.ascontiguousarray(np.rot90(ph.image, turns)), site="face",
+                                 return_method=True)
+    assert method == FACE_TURNED
+    assert _iou(turned, np.rot90(ph.truth.roi_mask, turns)) > 0.8
+    assert _iou(turned, np.rot90(upright, turns)) > 0.9
+    assert region_flags(FACE_TURNED) == ("face found with the photo turned: check its orientation",)
+
+
+def test_a_turned_real_portrait_gets_its_upright_region():
+    # matplotlib's Grace Hopper: upright, her outline comes from her features below a
+    # hairline the detector vouches for; turned, from the same features in the turned photo
+    import matplotlib.cbook as cbook
+
+    path = cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+    img = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+    upright = find_region(img, site="face")
+    turned = find_region(np.ascontiguousarray(np.rot90(img)), site="face")
+    assert _iou(turned, np.rot90(upright)) > 0.95

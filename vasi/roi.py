@@ -54,6 +54,9 @@ resolution. This module holds the API and the orchestration; the skin colour mod
   cascade too).
   Under a Wood's lamp, light from one side leaves the far side in shade indistinguishable
   from the background: the face's skin is taken on both sides of its axis.
+* **Turned face photos** (an orientation tag lost): when no outline is trusted upright, the
+  working image is tried turned by a quarter turn each way, then upside down; a turned
+  outline counts only when the face detector confirms it there (``FACE_TURNED``).
 * **Calibration markers** (ArUco) and the white card around them are never assessed
   (:func:`vasi.calibrate.marker_boxes`): on the skin beside a lesion the card would be
   taken for depigmentation.
@@ -70,18 +73,20 @@ from .calibrate import marker_boxes
 from .roi_body import _drop_limbs, _frame_patches_enclosed, _nails
 from .roi_face import (
     HAIR_MODALITIES,
+    _box_eyes,
     _detect_faces,
     _disowned,
     _face_mask,
     _face_small,
     _fringe_oval,
+    _same_face,
     _seed_weight,
 )
 from .roi_ops import _centre_weight, _fill_holes, _lab, _largest, _small, _smooth, _upsample_mask
 from .roi_skin import _skin_small
 
 __all__ = ["find_region", "region_flags", "skin_mask", "SITES", "REGION_METHODS",
-           "NO_FACE_OUTLINE", "FACE_BOX"]
+           "NO_FACE_OUTLINE", "FACE_BOX", "FACE_TURNED"]
 
 SITES = ("face", "body")
 #: How ``find_region`` found a region (``return_method=True``); ``NO_FACE_OUTLINE``: a face
@@ -91,9 +96,14 @@ SITES = ("face", "body")
 #: against 0.81 with the features' outline).
 NO_FACE_OUTLINE = "skin (no face outline)"
 FACE_BOX = "face detector box"
-REGION_METHODS = ("user", "skin", "face outline", "face detector", FACE_BOX, NO_FACE_OUTLINE)
+#: ``FACE_TURNED``: the face's outline found with the photo turned by a quarter or half turn
+#: (a photo whose orientation tag was lost); the region is returned in the photo's own
+#: orientation.
+FACE_TURNED = "face outline (photo turned)"
+REGION_METHODS = ("user", "skin", "face outline", "face detector", FACE_BOX, NO_FACE_OUTLINE, FACE_TURNED)
 _METHOD_FLAGS = {NO_FACE_OUTLINE: ("face outline not found",),
-                 FACE_BOX: ("face outline from the detector's box",)}
+                 FACE_BOX: ("face outline from the detector's box",),
+                 FACE_TURNED: ("face found with the photo turned: check its orientation",)}
 #: An automatic region smaller than this fraction of the photo is flagged: a clinical
 #: photo frames the site (the synthetic photos' true regions cover 7-46 % of the frame), so
 #: a region this small is a photo without the site in it, or a site the skin model missed.
@@ -157,7 +167,8 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
         detector"`` (the same on a crop around a detected face), ``FACE_BOX`` (a detected
         face whose features do not show: the outline follows the box's proportions), or
         ``NO_FACE_OUTLINE`` -- a face photo whose face was found neither way, so the
-        region is the central skin blob and the F-VASI area is unreliable.
+        region is the central skin blob and the F-VASI area is unreliable -- or
+        ``FACE_TURNED`` (the face found only with the photo turned).
 
     Returns
     -------
@@ -251,10 +262,23 @@ def _auto_region(arr, site, modality):
         blob = _frame_patches_enclosed(blob, frame_p, max(blob.shape))
         blob &= ~_nails(blob, _lab(_smooth(srgb)))
         return _upsample_mask(blob, arr.shape[:2], k), "skin"
-    # faces: seed the skin colour at the image centre; when that blob has no facial
-    # geometry (eye pair), find the face with a detector (e.g. a portrait whose centre is
-    # clothing, or a small face) and work on a crop around it, where the face is large
-    # enough for its features to show
+    region, method, upright = _face_region(arr, srgb, lin, k, modality)
+    if not upright:
+        turned = _turned_face(srgb, lin, modality)
+        if turned is not None:
+            return _upsample_mask(turned, arr.shape[:2], k), FACE_TURNED
+    return region(), method
+
+
+def _face_region(arr, srgb, lin, k, modality):
+    """The facial region of an upright photo: a function returning it at full resolution,
+    how it was found (one of ``REGION_METHODS``) and whether the face's features gave an
+    outline that is trusted upright (eyes with a mouth below them; under a Wood's lamp, eyes
+    alone)."""
+    # seed the skin colour at the image centre; when that blob has no facial geometry (eye
+    # pair), find the face with a detector (e.g. a portrait whose centre is clothing, or a
+    # small face) and work on a crop around it, where the face is large enough for its
+    # features to show
     blob, oval, _ = _face_small(srgb, lin, modality, _centre_weight(srgb.shape[:2]))
     # the detector runs when the features found no outline, or one without a mouth (in
     # visible light: which holes in hair can pass for, and which it must then confirm)
@@ -270,9 +294,41 @@ def _auto_region(arr, site, modality):
         for face in faces:
             from_box, region = _detected_face(arr, face, k, modality)
             if not from_box:
-                return region(), "face detector"
+                return region, "face detector", False
             first = first or region
         if first is not None:
-            return first(), FACE_BOX
-    return (_upsample_mask(_face_mask(blob, oval, modality, lin), arr.shape[:2], k),
-            "face outline" if oval is not None else NO_FACE_OUTLINE)
+            return first, FACE_BOX, False
+
+    def region():
+        return _upsample_mask(_face_mask(blob, oval, modality, lin), arr.shape[:2], k)
+
+    # an outline without a mouth is trusted upright only where hair cannot fake its eyes
+    upright = oval is not None and (oval.mouth or modality not in HAIR_MODALITIES)
+    return region, "face outline" if oval is not None else NO_FACE_OUTLINE, upright
+
+
+#: Quarter turns tried, in this order, for a face photo whose features do not show upright
+#: (a photo whose orientation tag was lost: on its side, then upside down).
+TURNS = (1, 3, 2)
+
+
+def _turned_face(srgb, lin, modality):
+    """The facial region (working resolution, the photo's own orientation) of a face photo
+    turned by a quarter or half turn, or None. In a turned orientation the features must
+    give an outline (in the frame, or below a hairline) that the face detector confirms (a
+    frontal-face detector answers mostly for an upright face); an outline with a mouth
+    below its eyes wins over one without (an upside-down face can pass the detector, its
+    mouth above the eyes)."""
+    found = None
+    for turns in TURNS:
+        srgb_t, lin_t = (np.ascontiguousarray(np.rot90(a, turns)) for a in (srgb, lin))
+        blob, oval, _ = _face_small(srgb_t, lin_t, modality, _centre_weight(srgb_t.shape[:2]))
+        faces = _detect_faces(srgb_t)
+        oval = oval or _fringe_oval(blob, faces, modality)
+        if oval is None or not any(_same_face(oval, _box_eyes(f)) for f in faces):
+            continue
+        if found is None or oval.mouth:
+            found = np.ascontiguousarray(np.rot90(_face_mask(blob, oval, modality, lin_t), -turns))
+        if oval.mouth:
+            break
+    return found
