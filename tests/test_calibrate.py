@@ -1,5 +1,7 @@
 """Physical scale: ArUco (tilt, rotation), sticker, given, falsy when nothing is found."""
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -90,3 +92,35 @@ def test_marker_card_found_at_full_resolution_up_to_the_frame_edge():
     true[1181:, 1683:] = True
     assert (true & ~full).sum() == 0                            # nothing of the card left
     assert (full & ~true).sum() < 0.05 * true.sum()             # and little else
+
+
+@pytest.mark.parametrize("side", [14, 24, 30])
+def test_a_square_with_soft_corners_is_not_a_round_sticker(side):
+    # a colour chart's patch, its corners softened by the lens and JPEG, has nearly an
+    # ellipse's area and no concavity: without the roundness test it passed for a sticker
+    # and gave areas 5-25x too large
+    m = np.zeros((600, 800), np.float32)
+    cv2.rectangle(m, (300, 200), (300 + side, 200 + side), 1, -1)
+    m = cv2.GaussianBlur(m, (0, 0), 1.5)[..., None]
+    img = (np.float32([180, 130, 100]) * (1 - m) + np.float32([40, 160, 230]) * m).astype(np.uint8)
+    s = find_scale(img, method="auto", marker_mm=30)
+    assert not s and "sticker" in s.reason
+
+
+def test_a_photo_whose_marker_left_the_frame_has_no_scale():
+    # the bundled baseline photo cropped so that its ArUco marker is out of the frame: a
+    # chart patch (or a blob of the dark background's noise) passed for a round sticker
+    path = Path(__file__).resolve().parents[1] / "sample_images" / "photos" / "P001" / "week00" / "face_visible.jpg"
+    img = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+    assert find_scale(img, method="auto", marker_mm=30).method == "aruco"
+    s = find_scale(np.ascontiguousarray(img[:, 300:]), method="auto", marker_mm=30)
+    assert not s and s.mm_per_px is None
+
+
+@pytest.mark.parametrize("radius", [10, 15, 40])
+def test_small_and_large_round_stickers_are_found(radius):
+    img = np.full((600, 800, 3), (180, 130, 100), np.uint8)
+    cv2.circle(img, (400, 300), radius, (40, 160, 230), -1, lineType=cv2.LINE_AA)
+    s = find_scale(img, method="sticker", marker_mm=12.0)
+    assert s.mm_per_px == pytest.approx(12.0 / (2 * radius), rel=0.1)
+

@@ -9,7 +9,9 @@ Three finders behind one dispatcher, :func:`find_scale`:
   shrinks the projected area exactly as it shrinks the skin around it).
 * ``"sticker"`` -- a round sticker of known diameter (``marker_mm``): the most circular
   high-contrast blob is fitted with an ellipse and ``mm_per_px = marker_mm / sqrt(a * b)``
-  (``a``, ``b`` the full axis lengths; again area-equivalent under tilt).
+  (``a``, ``b`` the full axis lengths; again area-equivalent under tilt). The blob must
+  follow its ellipse all round (a colour chart's patch does not), stand out from the ring
+  around it (a blob of background noise does not) and be at least ``STICKER_MIN_PX`` across.
 * ``"given"`` -- the user's own ``mm_per_px`` (e.g. from a fixed camera rig).
 
 ``"auto"`` tries the ArUco marker, then the sticker. A finder that finds nothing returns a
@@ -201,6 +203,55 @@ def _refine_quad(gray: np.ndarray, quad: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- sticker
+#: A sticker's outline may stray from its fitted ellipse by this fraction of the radius
+#: (90th percentile of the contour's points), plus 0.6 px of quantisation: a drawn disc of
+#: radius 5 / 8 / 15 px strays 12 / 6 / 3 %, a square 15 % (its corners), a square with
+#: corners rounded by blur 11-13 %.
+STICKER_ROUNDNESS = 0.03
+
+
+#: A sticker's mean (in the channel it was found in) must stand this many pooled standard
+#: deviations from the ring around it.
+STICKER_CONTRAST = 4.0
+#: Smallest sticker diameter (full-resolution px): below it a pixel of the outline is more
+#: than 5 % of the scale, and noise blobs pass for discs.
+STICKER_MIN_PX = 20.0
+
+
+def _blob_contrast(chan, contour, diameter) -> float:
+    """``|mean inside - mean around| / pooled s.d.`` of ``chan`` for the blob ``contour``
+    (around: a ring from 2 px to ~0.3 diameters outside it)."""
+    x, y, w, h = cv2.boundingRect(contour)
+    pad = int(round(0.3 * diameter)) + 3
+    y0, x0 = max(y - pad, 0), max(x - pad, 0)
+    box = chan[y0:y + h + pad, x0:x + w + pad].astype(np.float32)
+    inside = np.zeros(box.shape, np.uint8)
+    cv2.drawContours(inside, [contour - [x0, y0]], -1, 1, -1)
+    near = cv2.dilate(inside, np.ones((5, 5), np.uint8)).astype(bool)
+    ring = cv2.dilate(inside, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pad - 5,) * 2)).astype(bool) & ~near
+    a, b = box[inside.astype(bool)], box[ring]
+    if a.size < 4 or b.size < 4:
+        return 0.0
+    return float(abs(a.mean() - b.mean()) / max(np.sqrt(0.5 * (a.var() + b.var())), 1.0))
+
+
+def _ellipse_deviation(contour, centre, axes, angle_deg) -> float:
+    """90th percentile of ``|r - 1|`` over the points of ``contour``, ``r`` their radius in
+    the frame of the ellipse ``(centre, axes, angle_deg)`` of ``cv2.fitEllipse`` (1 on it).
+
+    >>> t = np.linspace(0, 2 * np.pi, 200)
+    >>> c = np.stack([50 + 20 * np.cos(t), 40 + 10 * np.sin(t)], 1)
+    >>> round(_ellipse_deviation(c, (50, 40), (40, 20), 0.0), 6)
+    0.0
+    """
+    p = np.asarray(contour, np.float64).reshape(-1, 2) - np.asarray(centre, np.float64)
+    a = np.radians(angle_deg)
+    u = p[:, 0] * np.cos(a) + p[:, 1] * np.sin(a)
+    v = -p[:, 0] * np.sin(a) + p[:, 1] * np.cos(a)
+    r = np.hypot(u / (0.5 * axes[0]), v / (0.5 * axes[1]))
+    return float(np.percentile(np.abs(r - 1.0), 90))
+
+
 def _find_sticker(image, *, marker_mm=None, **_):
     if marker_mm is None:
         raise InputError("marker_mm is required for method='sticker': pass the sticker's diameter in mm, e.g. marker_mm=10.")
@@ -211,7 +262,7 @@ def _find_sticker(image, *, marker_mm=None, **_):
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2Lab)
     hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
     short = min(small.shape[:2])
-    min_d, max_d = max(8.0, 0.01 * short), 0.35 * short
+    min_d, max_d = max(STICKER_MIN_PX * k, 0.01 * short), 0.35 * short
     best = None
     for chan in (lab[..., 0], hsv[..., 1], lab[..., 1], lab[..., 2]):
         t, _ = cv2.threshold(chan, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -231,6 +282,14 @@ def _find_sticker(image, *, marker_mm=None, **_):
                 ell = np.pi * ma * mi / 4
                 hull = cv2.contourArea(cv2.convexHull(c))
                 misfit = abs(area - ell) / ell + (1 - area / max(hull, 1e-9))
+                # a square (a colour chart's patch) has nearly an ellipse's area: its
+                # outline must also follow the ellipse, within a pixel of quantisation
+                if _ellipse_deviation(c, (cx, cy), (ma, mi), ang) > STICKER_ROUNDNESS + 0.6 / (0.5 * min(ma, mi)):
+                    continue
+                # a printed sticker stands out from what surrounds it; a blob of noise in
+                # a dark background or a shadow does not
+                if _blob_contrast(chan, c, 0.5 * (ma + mi)) < STICKER_CONTRAST:
+                    continue
                 if best is None or misfit < best[0]:
                     best = (misfit, (cx, cy), (ma, mi), ang, c)
     if best is None or best[0] > 0.06:
