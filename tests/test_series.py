@@ -177,6 +177,22 @@ def test_baseline_index_and_to_frame(series):
     assert isinstance(res.to_frame(patches=True), pd.DataFrame)
 
 
+def test_photos_in_any_order_take_the_earliest_visit_as_baseline(series, result):
+    # photos listed as a folder listing gives them (week 12 first): the baseline is the
+    # earliest week, not the first photo, so the series is scored as when sorted
+    images, truths, Hs, rois, _ = series
+    own = _own_masks(truths, Hs)
+    order = [1, 2, 0]
+    res = track_series([images[i] for i in order], weeks=[[0, 12, 24][i] for i in order],
+                       rois=[rois[i] for i in order], mm_per_px=0.25, masks=[own[i] for i in order])
+    assert res.baseline_index == 2
+    got = res.to_frame().set_index("week")
+    want = result.to_frame().set_index("week")
+    assert got.loc[0.0, "is_baseline"] and not got.loc[12.0, "is_baseline"]
+    for col in ("repigmentation_pct", "depigmented_area_px", "new_depigmentation_px"):
+        assert got[col].to_numpy() == pytest.approx(want[col].to_numpy(), nan_ok=True, abs=1e-6)
+
+
 def test_bad_arguments(series):
     images = series[0]
     with pytest.raises(InputError, match="weeks"):

@@ -349,7 +349,7 @@ def track_series(
     modality: str = "visible",
     rois=None,
     mm_per_px=None,
-    baseline_index: int = 0,
+    baseline_index: int | None = None,
     masks=None,
     register_method: str = "auto",
     register_kwargs: dict | None = None,
@@ -382,8 +382,9 @@ def track_series(
     mm_per_px : float or sequence of float, optional
         Pixel size (one value, or one per visit); taken from :class:`vasi.Photo` metadata
         when available. The baseline's value is used for baseline-space areas.
-    baseline_index : int
-        Which image (input order) is the baseline; default the first.
+    baseline_index : int, optional
+        Which image (input order) is the baseline; default the earliest visit (smallest
+        week; the first of them on a tie), so the photos may come in any order.
     masks : sequence of (ndarray of bool or None), optional
         Precomputed depigmentation masks per visit (each in its own photo's coordinates);
         segmentation is skipped where given.
@@ -460,6 +461,8 @@ def track_series(
     check_choice(site, ("face", "body"), "site")
     check_choice(modality, MODALITIES, "modality")
     check_choice(measure, ("envelope", "segmentation"), "measure")
+    if baseline_index is None:
+        baseline_index = int(np.argmin(weeks))
     if not (isinstance(baseline_index, (int, np.integer)) and -n <= baseline_index < n):
         raise InputError(f"baseline_index must be an integer in [0, {n - 1}]; got "
                          f"{baseline_index!r}.")
