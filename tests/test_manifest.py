@@ -118,6 +118,36 @@ def test_folder_layout(tmp_path):
     assert load_input(root).table.equals(t)
 
 
+def test_folder_site_comes_from_a_site_word_of_the_name(tmp_path):
+    # a camera's file name (PXL_...) or a description used to become the site ("pxl",
+    # "with"), which scored a face as a body site and split one patient's visits
+    root = tmp_path / "study"
+    _touch(root / "P1" / "week0" / "PXL_20240101_101010.jpg")
+    _touch(root / "P1" / "week12" / "with space é ü.jpg")
+    for week in ("week0", "week12"):
+        _touch(root / "P1" / week / "left_cheek_woods.jpg")
+        _touch(root / "P1" / week / "Right Forearm 2.jpg")
+    t = scan_folder(root, default_site="face").table
+    assert sorted(map(tuple, t[["week", "site", "modality"]].values.tolist())) == [
+        (0.0, "face", "visible"), (0.0, "face", "woods"), (0.0, "right-forearm", "visible"),
+        (12.0, "face", "visible"), (12.0, "face", "woods"), (12.0, "right-forearm", "visible")]
+
+
+def test_a_series_without_baseline_names_where_the_baseline_went(tmp_path):
+    root = tmp_path / "study"
+    _touch(root / "P1" / "week0" / "cheek_visible.jpg")
+    _touch(root / "P1" / "week12" / "forearm_visible.jpg")
+    with pytest.raises(ManifestError, match=r"week-0 photos are in series face/visible \(P1/week0/cheek"):
+        scan_folder(root)
+
+
+def test_manifest_site_typo_is_a_problem(tmp_path):
+    text = "patient_id,week,site,photo\nP1,0,fcae,a.jpg\nP1,0,sacrum,b.jpg\nP1,12,sacrum,c.jpg\n"
+    with pytest.raises(ManifestError, match="did you mean 'face'") as info:
+        read_manifest(_csv(tmp_path, text), check_files=False)
+    assert len(info.value.problems) == 1  # 'sacrum' is a body site of its own
+
+
 def test_folder_problems(tmp_path):
     root = tmp_path / "study"
     _touch(root / "P1" / "someday" / "face.jpg")

@@ -56,6 +56,19 @@ REQUIRED = ("patient_id", "photo")
 _MODALITY_ALIASES = {"visible": "visible", "vis": "visible", "white": "visible", "rgb": "visible",
                      "woods": "woods", "wood": "woods", "uv": "woods", "woods_lamp": "woods",
                      "wood's": "woods", "uva": "woods"}
+#: Words of a photo's file name that name the face (F-VASI is scored for site ``face``).
+FACE_WORDS = frozenset({"face", "facial", "cheek", "cheeks", "forehead", "chin", "perioral",
+                        "periorbital", "periocular", "nose", "temple", "temples", "jaw"})
+#: Words of a photo's file name that name a body site (scored as ``body``; the site keeps
+#: its name in the tables, with ``left`` / ``right`` from the name in front).
+BODY_SITE_WORDS = frozenset({
+    "body", "neck", "scalp", "lips", "lip", "trunk", "torso", "chest", "breast", "abdomen",
+    "belly", "back", "flank", "shoulder", "shoulders", "axilla", "axillae", "arm", "arms",
+    "upperarm", "forearm", "forearms", "elbow", "elbows", "wrist", "wrists", "hand", "hands",
+    "palm", "palms", "finger", "fingers", "knuckles", "genital", "genitals", "groin", "buttock",
+    "buttocks", "hip", "hips", "thigh", "thighs", "knee", "knees", "leg", "legs", "shin", "shins",
+    "calf", "ankle", "ankles", "foot", "feet", "toe", "toes", "sole", "soles"})
+_SIDE_WORDS = ("left", "right")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".dcm", ".bmp", ".webp")
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
              *(f"LPT{i}" for i in range(10))}
@@ -271,12 +284,34 @@ def _site_modality(row, where, default_site, problems):
         problems.append(Problem(where, f"site {row.get('site')!r} is not a simple name "
                                 "(letters, digits, _ or -; e.g. face, hands, trunk)"))
         site = None
+    elif (typo := _site_typo(site)) is not None:
+        problems.append(Problem(where, f"site {row.get('site')!r} is not a known site; did you "
+                                f"mean {typo!r}? (only 'face' is scored as a face; other names "
+                                "are body sites)"))
+        site = None
     mod_raw = str(row.get("modality") or "visible").strip().lower()
     modality = _MODALITY_ALIASES.get(mod_raw)
     if modality is None:
         problems.append(Problem(where, f"modality {row.get('modality')!r} is not 'visible' or "
                                 "'woods'"))
     return site, modality
+
+
+def _site_typo(site: str) -> str | None:
+    """The known site word a manifest's unknown ``site`` is a near miss of (``fcae`` ->
+    ``face``), else None: unknown names that resemble no known site are body sites.
+
+    >>> _site_typo("fcae"), _site_typo("left-forarm"), _site_typo("sacrum"), _site_typo("hands")
+    ('face', 'forearm', None, None)
+    """
+    import difflib
+
+    word = re.sub(r"^(left|right)[_-]", "", site)
+    known = FACE_WORDS | BODY_SITE_WORDS
+    if word in known:
+        return None
+    close = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def _build(records, *, source, root, default_site="face", check_files=True) -> Manifest:
@@ -383,9 +418,16 @@ def _series_weeks(rows, problems) -> pd.DataFrame:
                                     "per patient, site, modality and visit"))
             continue
         if not (g["week"] == 0).any():
+            # the baseline photo may be there under another site or modality (its name)
+            elsewhere = df[(df["patient_id"] == g["patient_id"].iloc[0]) & (df["series"] != _key)
+                           & (df["week"] == 0)]
+            hint = ("" if elsewhere.empty else
+                    "; this patient's week-0 photos are in series " + ", ".join(
+                        f"{r.site}/{r.modality} ({r.photo_rel or r.photo})" for r in elsewhere.itertuples())
+                    + ": name a site's photos alike at every visit")
             problems.append(Problem(", ".join(g["line"]), f"series {who} has no baseline: the "
                                     f"earliest visit is week {g['week'].min():g}; add the "
-                                    "week-0 photo or number weeks from baseline"))
+                                    "week-0 photo or number weeks from baseline" + hint))
             continue
         out.append(g)
     if not out:
@@ -491,13 +533,34 @@ def read_manifest(path, *, root=None, default_site: str = "face",
     return m
 
 
+def _name_tokens(stem: str) -> list[str]:
+    """Lower-case words of a file name (split on ``_``, ``-``, ``.`` and spaces)."""
+    return [t for t in re.split(r"[_\-. ]+", stem.lower()) if t]
+
+
+def _name_site(stem: str, default_site: str) -> str:
+    """The site a photo's file name gives (see :func:`scan_folder`)."""
+    toks = _name_tokens(stem)
+    for t in toks:
+        if t in FACE_WORDS:
+            return "face"
+        if t in BODY_SITE_WORDS:
+            side = next((w for w in toks if w in _SIDE_WORDS), None)
+            return f"{side}-{t}" if side else t
+    return default_site
+
+
 def scan_folder(path, *, default_site: str = "face") -> Manifest:
     """Discover photos laid out ``PATIENT/VISIT/PHOTO`` under ``path`` and validate them.
 
     The photo file name gives site and modality: tokens split on ``_``, ``-``, ``.`` or
     spaces; a modality token (``visible``, ``woods``, ``uv``) sets the modality, the first
-    other token the site (``default_site`` when the name has only a modality or a camera
-    number such as ``IMG``). Files that are not images, and hidden files, are ignored.
+    token naming a site the site: a word of the face (``FACE_WORDS``: ``face``, ``cheek``,
+    ...) gives ``face``, a body site (``BODY_SITE_WORDS``: ``forearm``, ``hands``, ...)
+    itself, after ``left-`` / ``right-`` when the name holds that side. Other words (a
+    camera's ``PXL`` or ``IMG``, a description) are ignored, and a name without a site word
+    gets ``default_site`` -- name other sites in a CSV manifest. Files that are not images,
+    and hidden files, are ignored.
 
     Examples
     --------
@@ -508,6 +571,8 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
     ...     _ = (d / "P7" / v / "face_woods.jpg").write_bytes(b"x")
     >>> scan_folder(d).table[["patient_id", "week", "site", "modality"]].values.tolist()
     [['P7', 0.0, 'face', 'woods'], ['P7', 12.0, 'face', 'woods']]
+    >>> [_name_site(n, "face") for n in ("PXL_20240101_1010", "left_cheek_woods", "Right Forearm 2")]
+    ['face', 'face', 'right-forearm']
     """
     root = Path(path)
     if not root.is_dir():
@@ -524,12 +589,10 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
             for f in sorted(vdir.iterdir()):
                 if f.name.startswith(".") or f.suffix.lower() not in IMAGE_SUFFIXES:
                     continue
-                toks = [t for t in re.split(r"[_\-. ]+", f.stem.lower()) if t]
+                toks = _name_tokens(f.stem)
                 mods = [_MODALITY_ALIASES[t] for t in toks if t in _MODALITY_ALIASES]
-                sites = [t for t in toks if t not in _MODALITY_ALIASES and t.isalpha()
-                         and t not in ("img", "dsc", "photo", "image", "pic")]
                 records.append({"patient_id": pdir.name, "visit": vdir.name,
-                                "site": sites[0] if sites else default_site,
+                                "site": _name_site(f.stem, default_site),
                                 "modality": mods[0] if mods else "visible",
                                 "photo": f.relative_to(root).as_posix(),
                                 "where": f.relative_to(root).as_posix()})
