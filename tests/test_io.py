@@ -198,6 +198,24 @@ def test_write_image_is_atomic_and_roundtrips(tmp_path, rgb):
     assert not any(x.name.endswith(".part") for x in p.parent.iterdir())
 
 
+def test_written_files_follow_the_umask_like_any_new_file(tmp_path, rgb):
+    # results in a shared study folder must be readable by colleagues: the atomic writes
+    # used tempfile's private mode 0600 whatever the umask
+    import os
+
+    from vasi._atomic import write_text
+
+    old = os.umask(0o022)
+    try:
+        write_text(tmp_path / "t.csv", "a,b\n")
+        vasi.write_image(tmp_path / "o.png", rgb)
+    finally:
+        os.umask(old)
+    for name in ("t.csv", "o.png"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644
+    assert not list(tmp_path.glob(".*.part"))
+
+
 def test_write_image_errors_name_the_file_and_the_fix(tmp_path, rgb):
     with pytest.raises(vasi.InputError, match=r"suffix '\.xyz'; use \.png"):
         vasi.write_image(tmp_path / "o.xyz", rgb)

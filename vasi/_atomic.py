@@ -7,7 +7,7 @@ file or the new one, never a truncated mix.
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,9 +27,15 @@ def atomic_path(path):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
+    # created like any new file (mode 0666 less the umask: readable by colleagues where the
+    # umask allows), not tempfile's private 0600
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.part"
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            break
+        except FileExistsError:  # pragma: no cover - 48 random bits
+            continue
     try:
         yield tmp
         os.replace(tmp, path)
