@@ -213,6 +213,24 @@ def test_unwritable_output_folder_is_a_clear_error(study, tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(vasi.VasiError, match="cannot write to the output folder .*a_file"):
         run_batch(study, blocker / "out", reports=False)
+    # the output given as an existing file, and --force that cannot remove earlier results:
+    # clear errors, not a NotADirectoryError / PermissionError traceback
+    with pytest.raises(OutputConflictError, match="a_file is a file; the output must be a folder"):
+        run_batch(study, blocker, reports=False)
+
+
+def test_force_that_cannot_remove_old_results_says_so(study, reference, tmp_path, monkeypatch):
+    import vasi.batch as batch_mod
+
+    out = tmp_path / "o"
+    shutil.copytree(reference.out, out)
+
+    def refuse(path, *a, **k):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(batch_mod.shutil, "rmtree", refuse)
+    with pytest.raises(vasi.VasiError, match="--force cannot remove the earlier results .*Permission denied"):
+        run_batch(study, out, force=True, reports=False)
 
 
 def test_dask_local_cluster_identical(study, reference, tmp_path):

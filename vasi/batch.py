@@ -135,13 +135,20 @@ def _tasks(manifest: Manifest, options: dict, overlays: bool, use_track: bool) -
 # ----------------------------------------------------------------------------- output folder
 def _prepare_out(out: Path, run: dict, force: bool) -> None:
     run_file = out / RUN_FILE
+    if out.exists() and not out.is_dir():
+        raise OutputConflictError(f"output {out} is a file; the output must be a folder (new or "
+                                  "empty, or one with earlier vasi results).")
     if force:
         for name in _OURS:
             p = out / name
-            if p.is_dir():
-                shutil.rmtree(p)
-            elif p.exists():
-                p.unlink()
+            try:
+                if p.is_dir():
+                    shutil.rmtree(p)
+                elif p.exists():
+                    p.unlink()
+            except OSError as exc:
+                raise VasiError(f"--force cannot remove the earlier results {p} ({exc.strerror or exc}); "
+                                "make the output folder writable, or choose a new one.") from None
     if run_file.exists():
         try:
             old = json.loads(run_file.read_text())
