@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
 
 from vasi.cli import Progress, main
@@ -77,6 +78,20 @@ def test_score_one_photo(study, tmp_path, capsys):
     ov = tmp_path / "o.png"
     assert main(["score", str(photo), "-o", str(ov), "--json"]) == 0
     assert '"f_vasi"' in capsys.readouterr().out and ov.is_file()
+
+
+def test_score_of_a_photo_with_nothing_to_assess_is_strict_json_and_fails(tmp_path, capsys):
+    import json
+
+    import cv2
+
+    photo = tmp_path / "black.jpg"
+    cv2.imwrite(str(photo), np.zeros((120, 160, 3), np.uint8))
+    assert main(["score", str(photo), "-o", str(tmp_path / "o.png"), "--json"]) == 1
+    captured = capsys.readouterr()
+    row = json.loads(captured.out, parse_constant=lambda c: pytest.fail(f"not strict JSON: {c}"))
+    assert row["f_vasi"] is None and row["scored"] is False
+    assert "not scored: nothing to assess (empty region)" in captured.err
 
 
 def test_score_measures_scale_on_the_marker(tmp_path, capsys):

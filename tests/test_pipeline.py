@@ -86,6 +86,14 @@ def test_blank_photos_are_scored_not_crashed(site, modality):
         assert res.depigmented_area_px == 0
         if value == 0:
             assert res.assessed_area_px == 0 and "empty region" in res.flags
+            # nothing was assessed: a falsy result with the reason, as the README promises
+            assert not res and "empty region" in res.reason
+
+
+def test_a_scored_photo_is_truthy():
+    ph = vasi.synth.make_photo(rng=3, site="forearm", shape=(240, 320))
+    res = vasi.score_photo(ph.image, site="body")
+    assert res and res.reason == ""
 
 
 def test_little_skin_in_the_photo_is_flagged():

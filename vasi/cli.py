@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 import time
@@ -208,14 +209,19 @@ def _cmd_score(args) -> int:
     out = args.overlay or args.photo.with_name(args.photo.stem + "_overlay.png")
     write_image(out, overlay(photo.image, result.mask, roi=result.roi))
     row = {"photo": str(args.photo), **result.to_dict(), "mm_per_px": mm,
-           "scale_source": source, "overlay": str(out)}
+           "scale_source": source, "overlay": str(out), "scored": bool(result)}
     if args.json:
-        print(json.dumps(row, indent=2, default=str))
+        # strict JSON: a value that could not be measured is null, not NaN
+        row = {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in row.items()}
+        print(json.dumps(row, indent=2, default=str, allow_nan=False))
     else:
         width = max(len(k) for k in row)
         for k, v in row.items():
             v = f"{v:.4f}" if isinstance(v, float) else v
             print(f"{k:<{width}}  {v}")
+    if not result:
+        print(f"vasi: {args.photo}: not scored: {result.reason}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -22,6 +22,10 @@ from .segment import Segmentation, segment
 __all__ = ["PhotoScore", "score_photo"]
 
 
+#: Segmentation flags of a photo with nothing to assess (its :class:`PhotoScore` is falsy).
+UNSCORED_FLAGS = ("empty region", "region too small")
+
+
 @dataclass(frozen=True)
 class PhotoScore:
     """Everything measured on one photo.
@@ -42,6 +46,9 @@ class PhotoScore:
         Continuous and ladder-snapped F-VASI (faces only, 0-3).
     provenance : dict
         Library version, methods and parameters.
+
+    A photo with nothing to assess (an empty or tiny region: flags in ``UNSCORED_FLAGS``)
+    gives a *falsy* result whose :attr:`reason` says why; its F-VASI is NaN, not 0.
     """
 
     segmentation: Segmentation
@@ -53,6 +60,16 @@ class PhotoScore:
     f_vasi: float | None
     f_vasi_clinical: float | None
     provenance: dict = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return not self.reason
+
+    @property
+    def reason(self) -> str:
+        """Why the photo could not be scored (empty when it was)."""
+        bad = [f for f in self.segmentation.flags if f in UNSCORED_FLAGS]
+        return (f"nothing to assess ({'; '.join(bad)}): check the region (overlay) or pass a mask"
+                if bad else "")
 
     @property
     def roi(self) -> np.ndarray:
