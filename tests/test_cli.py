@@ -80,6 +80,31 @@ def test_score_one_photo(study, tmp_path, capsys):
     assert '"f_vasi"' in capsys.readouterr().out and ov.is_file()
 
 
+def test_score_reads_site_and_modality_from_the_name_and_prints_before_the_overlay(
+        study, tmp_path, capsys, monkeypatch):
+    import json
+
+    import vasi.io
+
+    src = study.parent / "photos" / "P001" / "week00" / "face_visible.jpg"
+    photo = tmp_path / "left_forearm_uv.jpg"
+    photo.write_bytes(src.read_bytes())
+    assert main(["score", str(photo), "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert (row["site"], row["modality"]) == ("body", "woods")
+    assert (tmp_path / "left_forearm_uv_overlay.png").is_file()
+
+    # a folder the overlay cannot be written to: the numbers are printed first, and the
+    # error says how to put the overlay elsewhere
+    def refuse(path, image, **kw):
+        raise vasi.VasiError(f"cannot write image {str(path)!r} (Permission denied)")
+
+    monkeypatch.setattr(vasi.io, "write_image", refuse)
+    assert main(["score", str(src), "--site", "face", "--modality", "visible", "--json"]) != 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["site"] == "face" and "with -o PATH" in err
+
+
 def test_score_of_a_photo_with_nothing_to_assess_is_strict_json_and_fails(tmp_path, capsys):
     import json
 

@@ -133,6 +133,14 @@ def test_folder_site_comes_from_a_site_word_of_the_name(tmp_path):
         (12.0, "face", "visible"), (12.0, "face", "woods"), (12.0, "right-forearm", "visible")]
 
 
+def test_folder_skips_the_overlays_vasi_score_wrote_beside_the_photos(tmp_path):
+    root = tmp_path / "study"
+    for week in ("week0", "week12"):
+        _touch(root / "P1" / week / "face_woods.jpg")
+        _touch(root / "P1" / week / "face_woods_overlay.png")
+    assert scan_folder(root).table["photo"].str.endswith(".jpg").all()
+
+
 def test_a_series_without_baseline_names_where_the_baseline_went(tmp_path):
     root = tmp_path / "study"
     _touch(root / "P1" / "week0" / "cheek_visible.jpg")

@@ -36,8 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("score", help="score one photo and write an overlay PNG")
     s.add_argument("photo", type=Path)
-    s.add_argument("--site", choices=("face", "body"), default="face")
-    s.add_argument("--modality", choices=("visible", "woods"), default="visible")
+    s.add_argument("--site", choices=("face", "body"), default=None,
+                   help="default: from the file name as in a batch (a body site's word, e.g. "
+                   "forearm_woods.jpg -> body), else face")
+    s.add_argument("--modality", choices=("visible", "woods"), default=None,
+                   help="default: from the file name as in a batch (woods or uv -> woods), "
+                   "else visible")
     s.add_argument("--mm-per-px", type=float, default=None, help="pixel size in mm, if known")
     s.add_argument("--marker-mm", type=float, default=None,
                    help="printed side of the ArUco marker (or sticker diameter) in the photo, "
@@ -198,18 +202,20 @@ def _cmd_score(args) -> int:
     from .batch_series import read_mask
     from .calibrate import resolve_scale
     from .io import read_photo, write_image
+    from .manifest import OVERLAY_SUFFIX, name_site_modality
     from .overlay import overlay
     from .pipeline import score_photo
 
     photo = read_photo(args.photo)
     roi = read_mask(args.roi, photo.shape) if args.roi else None
     mm, source = resolve_scale(photo, mm_per_px=args.mm_per_px, marker_mm=args.marker_mm)
-    result = score_photo(photo.image, site=args.site, modality=args.modality, roi=roi,
-                         mm_per_px=mm)
-    out = args.overlay or args.photo.with_name(args.photo.stem + "_overlay.png")
-    write_image(out, overlay(photo.image, result.mask, roi=result.roi))
-    row = {"photo": str(args.photo), **result.to_dict(), "mm_per_px": mm,
-           "scale_source": source, "overlay": str(out), "scored": bool(result)}
+    site, modality = name_site_modality(args.photo.stem)
+    site = args.site or ("face" if site == "face" else "body")
+    modality = args.modality or modality
+    result = score_photo(photo.image, site=site, modality=modality, roi=roi, mm_per_px=mm)
+    out = args.overlay or args.photo.with_name(args.photo.stem + OVERLAY_SUFFIX + ".png")
+    row = {"photo": str(args.photo), "site": site, "modality": modality, **result.to_dict(),
+           "mm_per_px": mm, "scale_source": source, "overlay": str(out), "scored": bool(result)}
     if args.json:
         # strict JSON: a value that could not be measured is null, not NaN
         row = {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in row.items()}
@@ -219,6 +225,11 @@ def _cmd_score(args) -> int:
         for k, v in row.items():
             v = f"{v:.4f}" if isinstance(v, float) else v
             print(f"{k:<{width}}  {v}")
+    sys.stdout.flush()  # the numbers are out before the overlay is written
+    try:
+        write_image(out, overlay(photo.image, result.mask, roi=result.roi))
+    except VasiError as exc:
+        raise VasiError(f"{exc}; choose where the overlay goes with -o PATH") from None
     if not result:
         print(f"vasi: {args.photo}: not scored: {result.reason}", file=sys.stderr)
         return 1

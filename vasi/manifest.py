@@ -34,7 +34,7 @@ import pandas as pd
 from .errors import InputError
 
 __all__ = ["Manifest", "ManifestError", "Problem", "load_input", "read_manifest",
-           "scan_folder", "safe_slug", "parse_visit", "MANIFEST_COLUMNS"]
+           "scan_folder", "safe_slug", "parse_visit", "name_site_modality", "MANIFEST_COLUMNS"]
 
 #: Canonical manifest columns and the spellings accepted for each.
 MANIFEST_COLUMNS = {
@@ -69,6 +69,8 @@ BODY_SITE_WORDS = frozenset({
     "buttocks", "hip", "hips", "thigh", "thighs", "knee", "knees", "leg", "legs", "shin", "shins",
     "calf", "ankle", "ankles", "foot", "feet", "toe", "toes", "sole", "soles"})
 _SIDE_WORDS = ("left", "right")
+#: ``vasi score`` writes ``PHOTO_overlay.png`` beside a photo; a photo folder skips such files.
+OVERLAY_SUFFIX = "_overlay"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".dcm", ".bmp", ".webp")
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
              *(f"LPT{i}" for i in range(10))}
@@ -538,16 +540,25 @@ def _name_tokens(stem: str) -> list[str]:
     return [t for t in re.split(r"[_\-. ]+", stem.lower()) if t]
 
 
-def _name_site(stem: str, default_site: str) -> str:
-    """The site a photo's file name gives (see :func:`scan_folder`)."""
+def name_site_modality(stem: str, default_site: str = "face") -> tuple[str, str]:
+    """Site and modality a photo's file name (without suffix) gives, as in a photo folder
+    (:func:`scan_folder`): ``default_site`` and ``"visible"`` when it names none.
+
+    >>> [name_site_modality(n) for n in ("PXL_20240101_1010", "left_cheek_uv", "Right Forearm 2")]
+    [('face', 'visible'), ('face', 'woods'), ('right-forearm', 'visible')]
+    """
     toks = _name_tokens(stem)
+    mods = [_MODALITY_ALIASES[t] for t in toks if t in _MODALITY_ALIASES]
+    site = default_site
     for t in toks:
         if t in FACE_WORDS:
-            return "face"
+            site = "face"
+            break
         if t in BODY_SITE_WORDS:
             side = next((w for w in toks if w in _SIDE_WORDS), None)
-            return f"{side}-{t}" if side else t
-    return default_site
+            site = f"{side}-{t}" if side else t
+            break
+    return site, mods[0] if mods else "visible"
 
 
 def scan_folder(path, *, default_site: str = "face") -> Manifest:
@@ -560,7 +571,7 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
     itself, after ``left-`` / ``right-`` when the name holds that side. Other words (a
     camera's ``PXL`` or ``IMG``, a description) are ignored, and a name without a site word
     gets ``default_site`` -- name other sites in a CSV manifest. Files that are not images,
-    and hidden files, are ignored.
+    hidden files and the overlays of ``vasi score`` (``*_overlay.png``) are ignored.
 
     Examples
     --------
@@ -571,8 +582,6 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
     ...     _ = (d / "P7" / v / "face_woods.jpg").write_bytes(b"x")
     >>> scan_folder(d).table[["patient_id", "week", "site", "modality"]].values.tolist()
     [['P7', 0.0, 'face', 'woods'], ['P7', 12.0, 'face', 'woods']]
-    >>> [_name_site(n, "face") for n in ("PXL_20240101_1010", "left_cheek_woods", "Right Forearm 2")]
-    ['face', 'face', 'right-forearm']
     """
     root = Path(path)
     if not root.is_dir():
@@ -589,11 +598,11 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
             for f in sorted(vdir.iterdir()):
                 if f.name.startswith(".") or f.suffix.lower() not in IMAGE_SUFFIXES:
                     continue
-                toks = _name_tokens(f.stem)
-                mods = [_MODALITY_ALIASES[t] for t in toks if t in _MODALITY_ALIASES]
+                if f.stem.endswith(OVERLAY_SUFFIX):
+                    continue  # an overlay `vasi score` wrote beside the photo
+                site, modality = name_site_modality(f.stem, default_site)
                 records.append({"patient_id": pdir.name, "visit": vdir.name,
-                                "site": _name_site(f.stem, default_site),
-                                "modality": mods[0] if mods else "visible",
+                                "site": site, "modality": modality,
                                 "photo": f.relative_to(root).as_posix(),
                                 "where": f.relative_to(root).as_posix()})
     if not records and not problems:
