@@ -90,6 +90,19 @@ def test_blank_photos_are_scored_not_crashed(site, modality):
             assert not res and "empty region" in res.reason
 
 
+def test_an_implausible_scale_is_flagged_and_does_not_move_f_vasi():
+    # F-VASI is a ratio of areas: a wrong mm_per_px (a typo, the wrong marker size) changed
+    # it through the segmentation's millimetre-based smoothing and minimum patch size
+    ph = vasi.synth.make_photo(rng=21, site="face", shape=(450, 600))
+    right = vasi.score_photo(ph.image, site="face", mm_per_px=ph.truth.mm_per_px)
+    free = vasi.score_photo(ph.image, site="face")
+    assert not any(f.startswith("implausible scale") for f in right.flags)
+    for wrong in (0.01, 40.0):
+        res = vasi.score_photo(ph.image, site="face", mm_per_px=wrong)
+        assert any(f.startswith("implausible scale") for f in res.flags)
+        assert res.f_vasi == pytest.approx(free.f_vasi, abs=1e-9)
+
+
 def test_a_scored_photo_is_truthy():
     ph = vasi.synth.make_photo(rng=3, site="forearm", shape=(240, 320))
     res = vasi.score_photo(ph.image, site="body")

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from .calibrate import scale_flags
 from .errors import VasiError
 from .manifest import safe_slug
 from .roi import region_flags
@@ -333,7 +334,8 @@ def _track(task, loaded, site, errors, out_files, thumbs):
              "method": "track_series", "mm_per_px": mm, "scale_source": source}
         own = getattr(seg, "roi", None)
         fraction = np.count_nonzero(own) / own.size if own is not None and own.size else None
-        flags = [*getattr(seg, "flags", ()), *region_flags(v.get("region_method"), fraction)]
+        flags = [*getattr(seg, "flags", ()), *region_flags(v.get("region_method"), fraction),
+                 *scale_flags(site, mm, np.count_nonzero(own) if own is not None else 0)]
         if not v.get("registered", True):
             flags.append("registration_failed")
         r["quality_flags"] = ";".join(flags)

@@ -416,6 +416,35 @@ def resolve_scale(photo, *, mm_per_px: float | None = None,
     return (s.mm_per_px, s.method) if s else (None, f"none: {s.reason}")
 
 
+# --------------------------------------------------------------------------- plausibility
+#: Plausible size of an assessed region, ``sqrt(area)`` in mm: a face's F-VASI area (a
+#: child's to an adult's, ~70-180 mm) and a body site (a finger to a whole trunk), with room.
+PLAUSIBLE_REGION_MM = {"face": (40.0, 400.0), "body": (10.0, 2500.0)}
+
+
+def scale_flags(site: str, mm_per_px: float | None, assessed_px: int) -> tuple[str, ...]:
+    """``("implausible scale: ...",)`` when at ``mm_per_px`` the assessed region of
+    ``assessed_px`` pixels would be implausibly large or small for ``site`` (``"face"`` or a
+    body site; ``PLAUSIBLE_REGION_MM``): a wrong ``mm_per_px`` or marker size; else ``()``.
+
+    >>> scale_flags("face", 0.1, 1_500_000), scale_flags("face", None, 1_500_000)
+    ((), ())
+    >>> scale_flags("face", 40.0, 60_000)
+    ('implausible scale: at 40 mm per px the face region would be 980 cm across; check mm_per_px or the marker size',)
+    """
+    if not mm_per_px or assessed_px <= 0:
+        return ()
+    lo, hi = PLAUSIBLE_REGION_MM["face" if site == "face" else "body"]
+    size_mm = float(np.sqrt(assessed_px)) * mm_per_px
+    if lo <= size_mm <= hi:
+        return ()
+    cm = size_mm / 10.0
+    across = f"{cm:.0f}" if cm >= 10 else f"{cm:.2g}"
+    what = "face" if site == "face" else "body"
+    return (f"implausible scale: at {mm_per_px:g} mm per px the {what} region would be {across} cm "
+            "across; check mm_per_px or the marker size",)
+
+
 # --------------------------------------------------------------------------- marker cards
 #: Markers are looked for on a copy whose long side is at most this many px (a 20-mm
 #: marker in a face photo is then ~50 px wide, well above ArUco's ~20 px floor).

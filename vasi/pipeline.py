@@ -15,6 +15,7 @@ import pandas as pd
 from . import measure
 from ._validate import check_choice, check_image, check_mask, check_positive
 from ._version import __version__
+from .calibrate import scale_flags
 from .hand_units import FACE_HU
 from .roi import find_region, region_flags
 from .segment import Segmentation, segment
@@ -85,10 +86,12 @@ class PhotoScore:
     def flags(self) -> tuple:
         """Quality flags: the segmentation's (:attr:`Segmentation.flags`) and the region's
         (:func:`vasi.roi.region_flags`: e.g. ``"face outline not found"`` when a face photo's
-        region is only its central skin, F-VASI unreliable)."""
+        region is only its central skin, F-VASI unreliable) and the scale's
+        (:func:`vasi.calibrate.scale_flags`: ``"implausible scale: ..."``, the segmentation then
+        ran without it)."""
         fraction = self.assessed_area_px / max(self.mask.size, 1)
-        return tuple(self.segmentation.flags) + region_flags(
-            self.provenance.get("region_method"), fraction)
+        return (tuple(self.segmentation.flags) + region_flags(self.provenance.get("region_method"), fraction)
+                + tuple(self.provenance.get("scale_flags", ())))
 
     @property
     def depigmented_fraction(self) -> float:
@@ -158,12 +161,16 @@ def score_photo(
         assessed_hu = FACE_HU
     region, region_method = find_region(arr, site=site, mask=roi, modality=modality,
                                         return_method=True)
-    seg = segment(arr, modality=modality, roi=region, mm_per_px=mm_per_px)
+    roi_px = int(np.count_nonzero(region))
+    # a scale that makes the region a metre wide (or a few mm) is wrong: the segmentation's
+    # millimetre-based smoothing and minimum patch size would follow it, so it runs
+    # scale-free then (F-VASI needs no scale) and the photo is flagged
+    bad_scale = scale_flags(site, mm_per_px, roi_px)
+    seg = segment(arr, modality=modality, roi=region, mm_per_px=None if bad_scale else mm_per_px)
     # the score is read over the patches only: the 12-MP score map is not built here
     table = measure.patches(seg.mask, roi=region, mm_per_px=mm_per_px, assessed_hu=assessed_hu,
                            score=seg.score_map)
     depig_px = int(table["area_px"].sum())  # the patches partition the mask's pixels
-    roi_px = int(np.count_nonzero(region))
     area_cm2 = depig_px * mm_per_px**2 / 100.0 if mm_per_px else None
     area_hu = assessed_hu * depig_px / roi_px if (assessed_hu and roi_px) else None
     fv = fv_clin = None
@@ -182,6 +189,7 @@ def score_photo(
         "mm_per_px": mm_per_px,
         "segmentation_thresholds": dict(seg.thresholds),
         "segmentation_flags": list(seg.flags),
+        "scale_flags": list(bad_scale),
         "reference_lab": list(seg.reference_lab),
     }
     return PhotoScore(seg, table, depig_px, roi_px, area_cm2, area_hu, fv, fv_clin, provenance)
