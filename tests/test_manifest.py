@@ -57,18 +57,34 @@ def test_every_problem_reported_at_once(tmp_path):
             "P2,4,face,visible,ok.jpg,\n"                            # no baseline
             "P3,zz,face,visible,ok.jpg,\n"                           # unparseable week
             "P4,0,face,infrared,ok.jpg,\n"                           # unknown modality
-            "P5,0,face,visible,/etc/passwd,\n"                       # absolute path
+            "P5,0,face,visible,/etc/passwd,\n"                       # absolute, outside
             "P6,0,face,visible,../../secret.jpg,\n")                 # escapes root
     with pytest.raises(ManifestError) as info:
         read_manifest(_csv(tmp_path, text))
     msgs = [p.message for p in info.value.problems]
     text = str(info.value)
     for needle in ("unknown column 'colour'", "duplicate visit", "no baseline",
-                   "cannot read visit 'zz'", "modality 'infrared'", "is absolute",
+                   "cannot read visit 'zz'", "modality 'infrared'", "'/etc/passwd' is outside",
                    "contains '..'"):
         assert any(needle in m for m in msgs), (needle, msgs)
         assert needle in text
     assert "line 3" in text and "line 8" in text
+
+
+def test_absolute_photo_paths_inside_the_root_are_read(tmp_path):
+    # manifests exported from a database hold absolute paths: accepted where they lie
+    # inside the root (the manifest's folder, or --root)
+    photos = tmp_path / "data" / "photos"
+    _touch(photos / "a.jpg")
+    _touch(photos / "b.jpg")
+    text = f"patient_id,week,photo\nP1,0,{photos / 'a.jpg'}\nP1,12,{photos / 'b.jpg'}\n"
+    m = read_manifest(_csv(tmp_path / "data", text))
+    assert m.table["photo"].tolist() == [str(photos / "a.jpg"), str(photos / "b.jpg")]
+    elsewhere = tmp_path / "manifests"
+    elsewhere.mkdir()
+    with pytest.raises(ManifestError, match="is outside .*pass --root with a folder that holds it"):
+        read_manifest(_csv(elsewhere, text))
+    assert len(read_manifest(_csv(elsewhere, text), root=tmp_path).table) == 2
 
 
 def test_bad_dates_and_mixed_visits(tmp_path):

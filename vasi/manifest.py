@@ -4,7 +4,7 @@ Two input shapes are accepted (:func:`load_input` picks one):
 
 * a **CSV manifest** -- one row per photo with ``patient_id``, a visit (``week``, ``date`` or
   ``visit`` holding either), ``site`` (or ``region``), ``modality`` and ``photo`` (path relative
-  to the manifest's folder); optional ``roi`` (mask image path), ``mm_per_px``, ``marker_mm``
+  to the manifest's folder or ``root``, or absolute inside it); optional ``roi`` (mask image path), ``mm_per_px``, ``marker_mm``
   (printed side of the ArUco marker, or diameter of the round sticker, in the photo: the
   scale is then measured on it), ``height_cm``, ``weight_kg``, ``arm``. Columns starting with ``x_`` or ``note`` are carried along unread.
 * a **folder** laid out ``PATIENT/VISIT/PHOTO`` where ``VISIT`` is a date (``2026-03-14``,
@@ -249,13 +249,21 @@ def _canonical_columns(columns, where):
 
 
 def _inside(root: Path, rel: str, where: str, what: str):
-    """Resolve ``rel`` under ``root``; refuse absolute paths and escapes."""
+    """Resolve ``rel`` under ``root``; an absolute path must lie inside ``root`` too, and
+    no path may escape it."""
     if not rel:
         return None, Problem(where, f"empty {what} path")
+    if Path(rel).is_absolute():  # an absolute path of this system, e.g. from a database export
+        try:
+            Path(rel).resolve().relative_to(root.resolve())
+        except ValueError:
+            return None, Problem(where, f"{what} path {rel!r} is outside {root}; give it relative "
+                                 f"to {root}, or pass --root with a folder that holds it")
+        return Path(rel), None
     if (PurePosixPath(rel).is_absolute() or PureWindowsPath(rel).is_absolute()
             or PureWindowsPath(rel).drive):
-        return None, Problem(where, f"{what} path {rel!r} is absolute; give it relative to "
-                             f"{root} (or pass --root)")
+        return None, Problem(where, f"{what} path {rel!r} is absolute on another system; give "
+                             f"it relative to {root}")
     parts = PurePosixPath(rel.replace("\\", "/")).parts
     if ".." in parts:
         return None, Problem(where, f"{what} path {rel!r} contains '..'; paths must stay "
