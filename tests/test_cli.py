@@ -37,7 +37,7 @@ def test_batch_bad_input_lists_every_problem(tmp_path, capsys):
     assert main(["batch", str(m), "-o", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "4 problems" in err
-    for needle in ("unknown column 'bogus'", "cannot read visit 'x'", "is absolute",
+    for needle in ("unknown column 'bogus'", "cannot read visit 'x'", "'/abs.jpg' is outside",
                    "no baseline"):
         assert needle in err
     assert not (tmp_path / "out").exists()
