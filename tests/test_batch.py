@@ -219,6 +219,24 @@ def test_unwritable_output_folder_is_a_clear_error(study, tmp_path):
         run_batch(study, blocker, reports=False)
 
 
+def test_a_patient_removed_from_the_input_leaves_no_outputs_behind(tmp_path):
+    # a corrected patient ID or a withdrawn consent: the re-run's tables no longer list the
+    # patient, and neither may its report, overlays and cached results stay in the folder
+    src = make_study(tmp_path / "s", n_patients=2, weeks=(0, 12), shape=SHAPE, rng=4)
+    out = tmp_path / "out"
+    run_batch(src, out)
+    assert (out / "reports" / "P002.html").is_file() and (out / "overlays" / "P002").is_dir()
+    (out / "overlays" / "P001" / ".week0.png.1a2b3c.part").write_bytes(b"half")  # a killed run
+    table = pd.read_csv(src)
+    table[table["patient_id"] != "P002"].to_csv(src, index=False)
+    res = run_batch(src, out)
+    assert res.n_cached == 1 and res.n_scored == 0
+    assert not (out / "reports" / "P002.html").exists() and not (out / "overlays" / "P002").exists()
+    assert not [p for p in (out / ".vasi").rglob("*.pkl") if "P002" in p.as_posix()]
+    assert not list(out.rglob("*.part"))
+    assert (out / "reports" / "P001.html").is_file() and any((out / "overlays" / "P001").rglob("*.png"))
+
+
 def test_force_that_cannot_remove_old_results_says_so(study, reference, tmp_path, monkeypatch):
     import vasi.batch as batch_mod
 

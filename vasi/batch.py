@@ -477,13 +477,35 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
             _run_processes(todo, min(jobs, len(todo)), on_result, on_lost)
         else:
             _run_serial(todo, on_result)
-    stale = out / _CACHE
-    keys = {t.key for t in tasks}
-    for p in sorted(stale.rglob("*.pkl")) if stale.exists() else ():
-        if p.relative_to(stale).as_posix()[:-4] not in keys:
+    res = _finish(out, manifest, [results[t.key] for t in tasks], run, reports, n_cached,
+                  len(todo), t0)
+    _prune(out, {t.key for t in tasks}, res.reports if reports else None)
+    return res
+
+
+def _prune(out: Path, keys: set, reports) -> None:
+    """Remove what earlier runs wrote for series no longer in the input (a corrected
+    patient ID, a withdrawn consent): their cached results, overlays and reports (``reports``:
+    this run's report paths; None when reports were not written), and temporary ``.part``
+    files an interrupted run left."""
+    cache = out / _CACHE
+    for p in sorted(cache.rglob("*.pkl")) if cache.exists() else ():
+        if p.relative_to(cache).as_posix()[:-4] not in keys:
             p.unlink()
-    return _finish(out, manifest, [results[t.key] for t in tasks], run, reports, n_cached,
-                   len(todo), t0)
+    overlays = out / "overlays"
+    for d in sorted(overlays.glob("*/*")) if overlays.exists() else ():
+        if d.is_dir() and d.relative_to(overlays).as_posix() not in keys:
+            shutil.rmtree(d)
+    for d in sorted(overlays.glob("*")) if overlays.exists() else ():
+        if d.is_dir() and not any(d.iterdir()):
+            d.rmdir()
+    if reports is not None and (out / "reports").exists():
+        keep = {Path(p).name for p in reports}
+        for p in sorted((out / "reports").glob("*.html")):
+            if p.name not in keep:
+                p.unlink()
+    for p in sorted(out.rglob(".*.part")):
+        p.unlink()
 
 
 def _input_series(manifest: Manifest) -> pd.DataFrame:
