@@ -103,6 +103,26 @@ def test_an_implausible_scale_is_flagged_and_does_not_move_f_vasi():
         assert res.f_vasi == pytest.approx(free.f_vasi, abs=1e-9)
 
 
+def test_a_photo_file_or_photo_object_scores_like_its_array(tmp_path):
+    # score_photo(read_photo(...)) and score_photo("x.jpg") used to fail with "image must
+    # be an RGB array of shape (H, W, 3); got shape ()"
+    import dataclasses
+
+    ph = vasi.synth.make_photo(rng=5, site="forearm", shape=(240, 320))
+    path = tmp_path / "forearm.jpg"
+    path.write_bytes(ph.jpeg_bytes)
+    photo = vasi.read_photo(path)
+    want = vasi.score_photo(photo.image, site="body")
+    for given in (path, str(path), photo):
+        got = vasi.score_photo(given, site="body")
+        assert got.depigmented_area_px == want.depigmented_area_px and got.depigmented_area_cm2 is None
+    # the pixel size of the photo's metadata is used unless one is given
+    sized = dataclasses.replace(photo, meta=dataclasses.replace(photo.meta, mm_per_px=0.25))
+    scaled = vasi.score_photo(photo.image, site="body", mm_per_px=0.25)
+    assert vasi.score_photo(sized, site="body").depigmented_area_cm2 == scaled.depigmented_area_cm2
+    assert vasi.score_photo(sized, site="body", mm_per_px=0.5).provenance["mm_per_px"] == 0.5
+
+
 def test_a_scored_photo_is_truthy():
     ph = vasi.synth.make_photo(rng=3, site="forearm", shape=(240, 320))
     res = vasi.score_photo(ph.image, site="body")

@@ -18,10 +18,10 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from . import _atomic
-from ._validate import to_uint8
+from ._validate import check_image, to_uint8
 from .errors import InputError, PhotoError, VasiError
 
-__all__ = ["Photo", "PhotoMeta", "read_photo", "write_image", "DEFAULT_MAX_PIXELS"]
+__all__ = ["Photo", "PhotoMeta", "read_photo", "write_image", "image_and_scale", "DEFAULT_MAX_PIXELS"]
 
 #: Largest photo accepted, in pixels (width x height). 150 MP is above any clinical camera
 #: (a 100 MP medium-format back is 11656 x 8742) yet stops decompression bombs before any
@@ -386,3 +386,19 @@ def write_image(path, image, *, quality: int = 95) -> Path:
     except OSError as exc:
         raise VasiError(f"cannot write image {str(path)!r} ({exc.strerror or exc}); choose a "
                         "folder you can write to.") from None
+
+
+def image_and_scale(item, name: str = "image"):
+    """A photo given as an array, a :class:`Photo` or a path, as ``(image, mm_per_px)``: the
+    checked RGB array and the pixel size from the photo's metadata (None for an array or
+    without one).
+
+    >>> img, mm = image_and_scale(np.zeros((4, 6, 3), np.uint8))
+    >>> img.shape, mm
+    ((4, 6, 3), None)
+    """
+    if isinstance(item, (str, os.PathLike)):
+        item = read_photo(item)
+    if hasattr(item, "image") and hasattr(item, "meta"):
+        return check_image(item.image, name), getattr(item.meta, "mm_per_px", None)
+    return check_image(item, name), None

@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 
 from . import measure
-from ._validate import check_choice, check_image, check_mask, check_positive
+from ._validate import check_choice, check_mask, check_positive
 from ._version import __version__
 from .calibrate import scale_flags
 from .hand_units import FACE_HU
+from .io import image_and_scale
 from .roi import find_region, region_flags
 from .segment import Segmentation, segment
 
@@ -126,15 +127,17 @@ def score_photo(
 
     Parameters
     ----------
-    image : ndarray, shape (H, W, 3)
-        RGB photo (uint8, uint16 or float in [0, 1]).
+    image : ndarray (H, W, 3), :class:`vasi.Photo` or path
+        RGB photo (uint8, uint16 or float in [0, 1]; RGB order, not OpenCV's BGR), or a
+        photo file (read with :func:`vasi.read_photo`).
     site : {"face", "body"}, keyword-only
         F-VASI is computed for faces only.
     modality : {"visible", "woods"}, keyword-only
     roi : ndarray of bool, shape (H, W), optional
         User-drawn assessed region; takes precedence over automatic detection.
     mm_per_px : float, optional
-        Pixel size, for physical areas.
+        Pixel size, for physical areas; default the photo's metadata (a :class:`vasi.Photo`
+        or a file with a known pixel size).
     assessed_hu : float, optional
         Hand units of the assessed region for the relative method (default 3 for a face).
 
@@ -152,9 +155,9 @@ def score_photo(
     """
     from .scores import f_vasi
 
-    arr = check_image(image)
+    arr, meta_mm = image_and_scale(image)
     check_choice(site, ("face", "body"), "site")
-    mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
+    mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True) or meta_mm
     if roi is not None:
         roi = check_mask(roi, arr.shape[:2], "roi")
     if assessed_hu is None and site == "face":

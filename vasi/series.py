@@ -27,11 +27,12 @@ import numpy as np
 import pandas as pd
 
 from ._ahead import Ahead
-from ._validate import MODALITIES, check_choice, check_image, check_mask, check_positive
+from ._validate import MODALITIES, check_choice, check_mask, check_positive
 from ._version import __version__
 from .color import rgb_to_lab
 from .errors import InputError
 from .hand_units import FACE_HU
+from .io import image_and_scale
 from .register import prepare, register
 from .register_geometry import _shrink, _to_work
 from .roi import _auto_region_without_cards, _cut_cards, find_region
@@ -192,17 +193,6 @@ class FullResMasks(Sequence):
 
 
 # ------------------------------------------------------------------ helpers
-def _as_image(item, name):
-    """Array, Photo, or path -> (image, mm_per_px from metadata or None)."""
-    if isinstance(item, (str, Path)):
-        from .io import read_photo
-
-        item = read_photo(item)
-    if hasattr(item, "image") and hasattr(item, "meta"):
-        return check_image(item.image, name), getattr(item.meta, "mm_per_px", None)
-    return check_image(item, name), None
-
-
 def _per_visit(value, n, name):
     if value is None or np.isscalar(value):
         return [value] * n
@@ -474,7 +464,7 @@ def track_series(
 
     def load(i):
         """Visit ``i``'s image and pixel size (given, else from the photo's metadata)."""
-        img, meta = _as_image(items[i], f"images[{i}]")
+        img, meta = image_and_scale(items[i], f"images[{i}]")
         mm = mpp[i] if mpp[i] is not None else check_positive(meta, "mm_per_px", allow_none=True)
         return img, mm
 
