@@ -73,6 +73,29 @@ def test_demo_prints_table_and_report(study, tmp_path, capsys):
     assert main(["demo", "--samples", str(tmp_path / "none"), "-o", str(out)]) == 1
 
 
+def test_demo_of_an_installed_package_scores_a_synthetic_study(tmp_path, capsys, monkeypatch):
+    # a wheel carries no sample_images/: the demo used to fail pointing at site-packages
+    import vasi.cli
+
+    monkeypatch.setattr(vasi.cli, "_default_samples", lambda: None)
+    out = tmp_path / "demo"
+    assert main(["demo", "-o", str(out), "-q", "-j", "1"]) == 0
+    assert "a synthetic study was written to" in capsys.readouterr().out
+    assert (out / "samples" / "manifest.csv").is_file() and (out / "results" / "index.html").is_file()
+
+
+def test_score_options_as_a_user_types_them(study, tmp_path, capsys):
+    photo = study.parent / "photos" / "P001" / "week00" / "face_visible.jpg"
+    ov = str(tmp_path / "o.png")
+    # -v after the command, a body site's own name (as in a manifest) for --site
+    assert main(["score", str(photo), "-o", ov, "--site", "forearm", "-v", "--json"]) == 0
+    assert '"site": "body"' in capsys.readouterr().out
+    # a pixel size and a marker to measure it on contradict each other
+    with pytest.raises(SystemExit):
+        main(["score", str(photo), "-o", ov, "--mm-per-px", "0.2", "--marker-mm", "30"])
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
 def test_score_one_photo(study, tmp_path, capsys):
     photo = study.parent / "photos" / "P001" / "week00" / "face_visible.jpg"
     ov = tmp_path / "o.png"

@@ -32,20 +32,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vasi", description="Measure vitiligo from photographs.")
     p.add_argument("--version", action="version", version=f"vasi {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    # -v also after the command (vasi score x.jpg -v); SUPPRESS keeps the one given before it
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                         help="log progress details")
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("score", help="score one photo and write an overlay PNG")
+    s = sub.add_parser("score", help="score one photo and write an overlay PNG", parents=[verbose])
     s.add_argument("photo", type=Path)
-    s.add_argument("--site", choices=("face", "body"), default=None,
-                   help="default: from the file name as in a batch (a body site's word, e.g. "
-                   "forearm_woods.jpg -> body), else face")
+    s.add_argument("--site", default=None,
+                   help="face, or a body site (forearm, hands, body, ...: scored as a body site); "
+                   "default: from the file name as in a batch, else face")
     s.add_argument("--modality", choices=("visible", "woods"), default=None,
                    help="default: from the file name as in a batch (woods or uv -> woods), "
                    "else visible")
-    s.add_argument("--mm-per-px", type=float, default=None, help="pixel size in mm, if known")
-    s.add_argument("--marker-mm", type=float, default=None,
-                   help="printed side of the ArUco marker (or sticker diameter) in the photo, "
-                   "in mm: the pixel size is measured on it")
+    scale = s.add_mutually_exclusive_group()
+    scale.add_argument("--mm-per-px", type=float, default=None, help="pixel size in mm, if known")
+    scale.add_argument("--marker-mm", type=float, default=None,
+                       help="printed side of the ArUco marker (or sticker diameter) in the photo, "
+                       "in mm: the pixel size is measured on it")
     s.add_argument("--roi", type=Path, default=None, help="PNG mask of the assessed region")
     s.add_argument("-o", "--overlay", type=Path, default=None,
                    help="overlay PNG path (default: PHOTO_overlay.png beside the photo)")
@@ -56,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         "batch", help="score a study: folder PATIENT/VISIT/PHOTO or CSV manifest",
         description="Score every photo series of INPUT into OUT: tables (CSV/Parquet), "
         "overlays, one HTML report per patient and a cohort page. Re-run the same command "
-        "after an interruption to resume.")
+        "after an interruption to resume.", parents=[verbose])
     b.add_argument("input", type=Path, help="photo folder (PATIENT/VISIT/PHOTO), a folder with "
                    "manifest.csv, or a CSV manifest")
     b.add_argument("-o", "--output", type=Path, required=True, help="results folder")
@@ -75,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="discard previous results in OUT and score everything again")
     b.set_defaults(func=_cmd_batch)
 
-    d = sub.add_parser("demo", help="batch-score the bundled sample series into vasi-demo/")
+    d = sub.add_parser("demo", help="batch-score the bundled sample series into vasi-demo/",
+                       parents=[verbose])
     d.add_argument("--output", "-o", type=Path, default=Path("vasi-demo"))
     d.add_argument("--samples", type=Path, default=None,
                    help="sample folder (default: the repository's sample_images/)")
@@ -210,7 +216,7 @@ def _cmd_score(args) -> int:
     roi = read_mask(args.roi, photo.shape) if args.roi else None
     mm, source = resolve_scale(photo, mm_per_px=args.mm_per_px, marker_mm=args.marker_mm)
     site, modality = name_site_modality(args.photo.stem)
-    site = args.site or ("face" if site == "face" else "body")
+    site = "face" if (args.site or site).strip().lower() == "face" else "body"
     modality = args.modality or modality
     result = score_photo(photo.image, site=site, modality=modality, roi=roi, mm_per_px=mm)
     out = args.overlay or args.photo.with_name(args.photo.stem + OVERLAY_SUFFIX + ".png")
@@ -271,8 +277,11 @@ def _cmd_batch(args) -> int:
     return 0
 
 
-def _default_samples() -> Path:
-    return Path(__file__).resolve().parent.parent / "sample_images"
+def _default_samples() -> Path | None:
+    """The repository's ``sample_images/`` beside the package (an editable install or a
+    checkout), else None."""
+    path = Path(__file__).resolve().parent.parent / "sample_images"
+    return path if (path / "manifest.csv").is_file() else None
 
 
 def _cmd_demo(args) -> int:

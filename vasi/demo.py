@@ -134,17 +134,26 @@ def demo_table(visits: pd.DataFrame) -> pd.DataFrame:
 def run_demo(samples, output, *, jobs: int = 1, quiet: bool = False, echo=print,
              progress=None) -> int:
     """Run the batch on ``samples`` (its ``manifest.csv``) into ``output``; print a table.
+    With ``samples`` None (an installed package has no ``sample_images/``) a synthetic study
+    (:func:`make_study`) is written to ``output/samples`` and scored into ``output/results``.
 
     Returns the process exit code: 0 when every photo was scored, 1 otherwise.
     """
     from .batch import run_batch
     from .errors import VasiError
 
-    samples = Path(samples)
-    manifest = samples / "manifest.csv"
-    if not manifest.is_file():
-        raise VasiError(f"no sample manifest at {manifest}; run `make samples` to regenerate "
-                        "sample_images/")
+    samples = Path(samples) if samples is not None else None
+    if samples is None:
+        # an installed package carries no sample_images/: a small synthetic study instead
+        manifest = make_study(Path(output) / "samples", n_patients=3, rng=0)
+        echo(f"no sample_images/ beside the package: a synthetic study was written to "
+             f"{manifest.parent}")
+        output = Path(output) / "results"
+    else:
+        manifest = samples / "manifest.csv"
+        if not manifest.is_file():
+            raise VasiError(f"no sample manifest at {manifest}; run `make samples` to regenerate "
+                            "sample_images/, or leave --samples out to use a synthetic study")
     res = run_batch(manifest, output, jobs=jobs, progress=progress)
     table = demo_table(res.visits)
     echo(table.to_string(index=False))
