@@ -24,6 +24,9 @@ def test_accepted_dtypes_map_to_same_float(dtype, scale):
         (np.full((8, 8, 3), 2.0), "outside [0, 1]"),
         (np.full((8, 8, 3), np.nan), "NaN"),
         (np.zeros((0, 5, 3), np.uint8), "empty"),
+        # 8-bit values in a 16-bit array read as nearly black (an empty region, F-VASI NaN)
+        (np.full((8, 8, 3), 200, np.uint16), "8-bit data in a 16-bit array"),
+        ([[[200, 150, 120]] * 4] * 4, "np.asarray(image, dtype=np.uint8)"),
     ],
 )
 def test_refused_with_reason(bad, words):

@@ -40,7 +40,13 @@ def check_image(image, name: str = "image") -> np.ndarray:
         )
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise InputError(f"{name} is empty: shape {arr.shape}; pass an image with pixels.")
-    if arr.dtype == np.uint8 or arr.dtype == np.uint16:
+    if arr.dtype == np.uint8:
+        return arr
+    if arr.dtype == np.uint16:
+        if 0 < int(arr.max()) <= 255:
+            raise InputError(f"{name} is uint16 with values only up to {int(arr.max())}: 8-bit data "
+                             "in a 16-bit array reads as nearly black. Convert it with "
+                             "image.astype(np.uint8) (or scale 16-bit data to the full 0-65535).")
         return arr
     if arr.dtype.kind == "f":
         if not np.isfinite(arr).all():
@@ -54,7 +60,7 @@ def check_image(image, name: str = "image") -> np.ndarray:
         return arr
     raise InputError(
         f"{name} has dtype {arr.dtype}; expected uint8, uint16 or float in [0, 1]. "
-        "Convert it, e.g. image.astype(np.uint8) for 0-255 integers."
+        "Convert it, e.g. np.asarray(image, dtype=np.uint8) for 0-255 integers."
     )
 
 
