@@ -123,6 +123,12 @@ def test_a_photo_file_or_photo_object_scores_like_its_array(tmp_path):
     assert vasi.score_photo(sized, site="body", mm_per_px=0.5).provenance["mm_per_px"] == 0.5
 
 
+def test_a_photo_too_small_to_assess_has_no_f_vasi():
+    # a 1x1 photo used to score F-VASI 0.0, which reads as "no vitiligo"
+    res = vasi.score_photo(np.full((1, 1, 3), (190, 140, 110), np.uint8), site="face")
+    assert not res and np.isnan(res.f_vasi) and "region too small" in res.reason
+
+
 def test_a_scored_photo_is_truthy():
     ph = vasi.synth.make_photo(rng=3, site="forearm", shape=(240, 320))
     res = vasi.score_photo(ph.image, site="body")

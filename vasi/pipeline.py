@@ -180,6 +180,8 @@ def score_photo(
     if site == "face":
         score = f_vasi(depigmented_px=depig_px, assessed_px=roi_px, assessed_hu=assessed_hu)
         fv, fv_clin = score.continuous, score.clinical
+        if any(f in UNSCORED_FLAGS for f in seg.flags):  # nothing measured is not "no vitiligo"
+            fv = fv_clin = float("nan")
     provenance = {
         "vasi_version": __version__,
         "segmentation_method": seg.method,
