@@ -87,6 +87,16 @@ def test_absolute_photo_paths_inside_the_root_are_read(tmp_path):
     assert len(read_manifest(_csv(elsewhere, text), root=tmp_path).table) == 2
 
 
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_a_semicolon_or_tab_separated_manifest_is_read(tmp_path, sep):
+    # a spreadsheet's "CSV" in many locales: it gave six problems and no hint
+    _touch(tmp_path / "a.jpg")
+    _touch(tmp_path / "b.jpg")
+    rows = [["patient_id", "week", "site", "photo"], ["P1", "0", "face", "a.jpg"], ["P1", "12", "face", "b.jpg"]]
+    m = read_manifest(_csv(tmp_path, "".join(sep.join(r) + "\n" for r in rows)))
+    assert m.table[["patient_id", "week", "photo_rel"]].values.tolist() == [["P1", 0.0, "a.jpg"], ["P1", 12.0, "b.jpg"]]
+
+
 def test_bad_dates_and_mixed_visits(tmp_path):
     _touch(tmp_path / "a.jpg")
     with pytest.raises(ManifestError, match="not a valid one"):

@@ -506,8 +506,12 @@ def read_manifest(path, *, root=None, default_site: str = "face",
     import csv
     import io
 
+    # spreadsheets in many locales save "CSV" with semicolons (or tabs): a header without a
+    # comma is split on the one it has
+    first = text.lstrip().splitlines()[0]
+    delimiter = "," if "," in first else next((d for d in (";", "\t") if d in first), ",")
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
         header = next(reader)
         body = []
         for i, r in enumerate(reader):
