@@ -179,7 +179,7 @@ def test_foreign_output_refused(study, reference, tmp_path):
     (out / RUN_FILE).write_text(json.dumps({**run, "vasi_version": "0.0.1"}))
     with pytest.raises(OutputConflictError, match="written by vasi '0.0.1'"):
         run_batch(study, out)
-    with pytest.raises(OutputConflictError, match="options"):
+    with pytest.raises(OutputConflictError, match=r"other options \(overlays True then, False now\)"):
         run_batch(study, reference.out, overlays=False)
 
 
@@ -235,6 +235,15 @@ def test_a_patient_removed_from_the_input_leaves_no_outputs_behind(tmp_path):
     assert not [p for p in (out / ".vasi").rglob("*.pkl") if "P002" in p.as_posix()]
     assert not list(out.rglob("*.part"))
     assert (out / "reports" / "P001.html").is_file() and any((out / "overlays" / "P001").rglob("*.png"))
+
+
+def test_dask_without_distributed_fails_before_writing_anything(study, tmp_path, monkeypatch):
+    import vasi.batch as batch_mod
+
+    monkeypatch.setattr(batch_mod, "_has_distributed", lambda: False)
+    with pytest.raises(vasi.VasiError, match="pip install 'vasi\\[dask\\]'"):
+        run_batch(study, tmp_path / "out", dask="local")
+    assert not (tmp_path / "out").exists()
 
 
 def test_force_that_cannot_remove_old_results_says_so(study, reference, tmp_path, monkeypatch):

@@ -161,7 +161,10 @@ def _prepare_out(out: Path, run: dict, force: bool) -> None:
         if old.get("input") != run["input"]:
             why.append(f"it holds results for input {old.get('input')!r}, not {run['input']!r}")
         if old.get("options") != run["options"]:
-            why.append(f"it was run with options {old.get('options')}, now {run['options']}")
+            was, now = old.get("options") or {}, run["options"]
+            why.append("it was run with other options (" + ", ".join(
+                f"{k} {was.get(k)!r} then, {now.get(k)!r} now" for k in sorted(set(was) | set(now))
+                if was.get(k) != now.get(k)) + ")")
         if why:
             raise OutputConflictError(
                 f"output folder {out} is not from this run: {'; '.join(why)}. Use another "
@@ -319,6 +322,12 @@ def _run_processes(tasks, jobs, on_result, on_lost):
             on_lost(t)
 
 
+def _has_distributed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("distributed") is not None
+
+
 def _run_dask(tasks, dask, jobs, on_result, on_lost):
     """Score ``tasks`` on Dask; a series whose workers keep dying (Dask's ``KilledWorker``,
     after its own retries) goes to ``on_lost``."""
@@ -431,6 +440,8 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
     [['P1', 'validate']]
     """
     t0 = time.perf_counter()
+    if dask is not None and not _has_distributed():  # before anything is written
+        raise VasiError("running on Dask needs the optional dependency: pip install 'vasi[dask]'")
     manifest = load_input(input, root=root, default_site=default_site)
     out = Path(out)
     options = {"default_site": default_site, "overlays": bool(overlays),
