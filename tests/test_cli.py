@@ -90,6 +90,11 @@ def test_score_options_as_a_user_types_them(study, tmp_path, capsys):
     # -v after the command, a body site's own name (as in a manifest) for --site
     assert main(["score", str(photo), "-o", ov, "--site", "forearm", "-v", "--json"]) == 0
     assert '"site": "body"' in capsys.readouterr().out
+    # a face's word is the face; a near miss of 'face' is refused, not scored as a body site
+    assert main(["score", str(photo), "-o", ov, "--site", "cheek", "--json"]) == 0
+    assert '"site": "face"' in capsys.readouterr().out
+    assert main(["score", str(photo), "-o", ov, "--site", "fcae"]) == 2
+    assert "did you mean 'face'" in capsys.readouterr().err
     # a pixel size and a marker to measure it on contradict each other
     with pytest.raises(SystemExit):
         main(["score", str(photo), "-o", ov, "--mm-per-px", "0.2", "--marker-mm", "30"])

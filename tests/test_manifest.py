@@ -149,14 +149,20 @@ def test_folder_site_comes_from_a_site_word_of_the_name(tmp_path):
     # "with"), which scored a face as a body site and split one patient's visits
     root = tmp_path / "study"
     _touch(root / "P1" / "week0" / "PXL_20240101_101010.jpg")
-    _touch(root / "P1" / "week12" / "with space é ü.jpg")
+    _touch(root / "P1" / "week12" / "IMG 20240312 ü.jpg")
     for week in ("week0", "week12"):
         _touch(root / "P1" / week / "left_cheek_woods.jpg")
         _touch(root / "P1" / week / "Right Forearm 2.jpg")
+        # a body site the vocabulary does not know stays a body site of its own, and
+        # upper / lower keep two sites of one limb apart
+        _touch(root / "P1" / week / "sacrum_uv.jpg")
+        _touch(root / "P1" / week / "upper_leg.jpg")
+        _touch(root / "P1" / week / "lower_leg.jpg")
     t = scan_folder(root, default_site="face").table
-    assert sorted(map(tuple, t[["week", "site", "modality"]].values.tolist())) == [
-        (0.0, "face", "visible"), (0.0, "face", "woods"), (0.0, "right-forearm", "visible"),
-        (12.0, "face", "visible"), (12.0, "face", "woods"), (12.0, "right-forearm", "visible")]
+    sites = sorted(map(tuple, t[["week", "site", "modality"]].values.tolist()))
+    assert sites == [(w, s, m) for w in (0.0, 12.0) for s, m in (
+        ("face", "visible"), ("face", "woods"), ("lower-leg", "visible"), ("right-forearm", "visible"),
+        ("sacrum", "woods"), ("upper-leg", "visible"))]
 
 
 def test_folder_skips_the_overlays_vasi_score_wrote_beside_the_photos(tmp_path):
@@ -164,7 +170,10 @@ def test_folder_skips_the_overlays_vasi_score_wrote_beside_the_photos(tmp_path):
     for week in ("week0", "week12"):
         _touch(root / "P1" / week / "face_woods.jpg")
         _touch(root / "P1" / week / "face_woods_overlay.png")
-    assert scan_folder(root).table["photo"].str.endswith(".jpg").all()
+        _touch(root / "P1" / week / "hands_overlay.jpg")  # a user's photo, not our overlay
+    t = scan_folder(root).table
+    assert sorted(p.rsplit("/", 1)[1] for p in t["photo_rel"]) == ["face_woods.jpg", "face_woods.jpg",
+                                                                   "hands_overlay.jpg", "hands_overlay.jpg"]
 
 
 def test_a_series_without_baseline_names_where_the_baseline_went(tmp_path):
@@ -175,11 +184,18 @@ def test_a_series_without_baseline_names_where_the_baseline_went(tmp_path):
         scan_folder(root)
 
 
-def test_manifest_site_typo_is_a_problem(tmp_path):
-    text = "patient_id,week,site,photo\nP1,0,fcae,a.jpg\nP1,0,sacrum,b.jpg\nP1,12,sacrum,c.jpg\n"
+def test_manifest_site_typo_of_face_is_a_problem_other_names_are_body_sites(tmp_path):
+    # a near miss of 'face' would score a face as a body site; any other name is a body site
+    # of its own (the typo check once refused upper-arm, perianal, genitalia, ...)
+    rows = ["P1,0,fcae,a.jpg"] + [f"P{i},{w},{site},x{i}{w}.jpg" for i, site in enumerate(
+        ("sacrum", "upper-arm", "perianal", "genitalia", "ears", "Cheek"), start=2) for w in (0, 12)]
+    text = "patient_id,week,site,photo\n" + "\n".join(rows) + "\n"
     with pytest.raises(ManifestError, match="did you mean 'face'") as info:
         read_manifest(_csv(tmp_path, text), check_files=False)
-    assert len(info.value.problems) == 1  # 'sacrum' is a body site of its own
+    assert len(info.value.problems) == 1
+    ok = read_manifest(_csv(tmp_path, "patient_id,week,site,photo\n" + "\n".join(rows[1:]) + "\n"),
+                       check_files=False)
+    assert sorted(set(ok.table["site"])) == ["ears", "face", "genitalia", "perianal", "sacrum", "upper-arm"]
 
 
 def test_folder_problems(tmp_path):

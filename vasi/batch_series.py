@@ -23,7 +23,7 @@ import pandas as pd
 
 from .calibrate import scale_flags
 from .errors import VasiError
-from .manifest import safe_slug
+from .manifest import safe_slug, scored_site
 from .roi import region_flags
 from .series_measure import add_endpoints
 
@@ -391,7 +391,7 @@ def score_series(task: SeriesTask) -> dict:
     provenance: dict = {"vasi_version": vasi.__version__}
     visits = pd.DataFrame()
     rows = list(task.rows)
-    site = "face" if rows and rows[0]["site"] == "face" else "body"
+    site = scored_site(rows[0]["site"]) if rows else "body"
     try:
         loaded = [(row, item) for row in rows if (item := _read(row, errors)) is not None]
         base_ok = any(float(r["week"]) == 0.0 for r, _ in loaded)

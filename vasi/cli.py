@@ -41,8 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("score", help="score one photo and write an overlay PNG", parents=[verbose])
     s.add_argument("photo", type=Path)
     s.add_argument("--site", default=None,
-                   help="face, or a body site (forearm, hands, body, ...: scored as a body site); "
-                   "default: from the file name as in a batch, else face")
+                   help="face (or a word of it: cheek, forehead, ...), or a body site (forearm, "
+                   "hands, body, ...: scored as a body site); default: from the file name as in "
+                   "a batch, else face")
     s.add_argument("--modality", choices=("visible", "woods"), default=None,
                    help="default: from the file name as in a batch (woods or uv -> woods), "
                    "else visible")
@@ -208,7 +209,7 @@ def _cmd_score(args) -> int:
     from .batch_series import read_mask
     from .calibrate import resolve_scale
     from .io import read_photo, write_image
-    from .manifest import OVERLAY_SUFFIX, name_site_modality
+    from .manifest import OVERLAY_SUFFIX, name_site_modality, scored_site
     from .overlay import overlay
     from .pipeline import score_photo
 
@@ -216,7 +217,7 @@ def _cmd_score(args) -> int:
     roi = read_mask(args.roi, photo.shape) if args.roi else None
     mm, source = resolve_scale(photo, mm_per_px=args.mm_per_px, marker_mm=args.marker_mm)
     site, modality = name_site_modality(args.photo.stem)
-    site = "face" if (args.site or site).strip().lower() == "face" else "body"
+    site = scored_site(args.site or site)
     modality = args.modality or modality
     result = score_photo(photo.image, site=site, modality=modality, roi=roi, mm_per_px=mm)
     out = args.overlay or args.photo.with_name(args.photo.stem + OVERLAY_SUFFIX + ".png")

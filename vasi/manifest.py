@@ -34,7 +34,8 @@ import pandas as pd
 from .errors import InputError
 
 __all__ = ["Manifest", "ManifestError", "Problem", "load_input", "read_manifest",
-           "scan_folder", "safe_slug", "parse_visit", "name_site_modality", "MANIFEST_COLUMNS"]
+           "scan_folder", "safe_slug", "parse_visit", "name_site_modality", "site_name",
+           "scored_site", "MANIFEST_COLUMNS"]
 
 #: Canonical manifest columns and the spellings accepted for each.
 MANIFEST_COLUMNS = {
@@ -56,11 +57,12 @@ REQUIRED = ("patient_id", "photo")
 _MODALITY_ALIASES = {"visible": "visible", "vis": "visible", "white": "visible", "rgb": "visible",
                      "woods": "woods", "wood": "woods", "uv": "woods", "woods_lamp": "woods",
                      "wood's": "woods", "uva": "woods"}
-#: Words of a photo's file name that name the face (F-VASI is scored for site ``face``).
+#: Site names that mean the face (F-VASI is scored for site ``face``; they become ``face``).
 FACE_WORDS = frozenset({"face", "facial", "cheek", "cheeks", "forehead", "chin", "perioral",
                         "periorbital", "periocular", "nose", "temple", "temples", "jaw"})
 #: Words of a photo's file name that name a body site (scored as ``body``; the site keeps
-#: its name in the tables, with ``left`` / ``right`` from the name in front).
+#: its name in the tables). A name's other words become the site too unless they are
+#: ``_NOT_SITES`` (a camera's prefix, a description).
 BODY_SITE_WORDS = frozenset({
     "body", "neck", "scalp", "lips", "lip", "trunk", "torso", "chest", "breast", "abdomen",
     "belly", "back", "flank", "shoulder", "shoulders", "axilla", "axillae", "arm", "arms",
@@ -68,7 +70,16 @@ BODY_SITE_WORDS = frozenset({
     "palm", "palms", "finger", "fingers", "knuckles", "genital", "genitals", "groin", "buttock",
     "buttocks", "hip", "hips", "thigh", "thighs", "knee", "knees", "leg", "legs", "shin", "shins",
     "calf", "ankle", "ankles", "foot", "feet", "toe", "toes", "sole", "soles"})
-_SIDE_WORDS = ("left", "right")
+#: Words put in front of a file name's site word (``left_upper_arm`` -> ``left-upper-arm``).
+_QUALIFIERS = ("left", "right", "upper", "lower")
+#: Words of a file name that never name a site: cameras' and apps' prefixes, descriptions.
+_NOT_SITES = frozenset({
+    "img", "image", "images", "dsc", "dscn", "dscf", "dcim", "pxl", "mvimg", "pano", "vid",
+    "photo", "photos", "picture", "pic", "scan", "screenshot", "whatsapp", "signal", "edited",
+    "copy", "final", "new", "old", "raw", "visit", "week", "wk", "baseline", "follow", "up",
+    "followup", "patient", "pt", "before", "after", "close", "closeup", "view", "front",
+    "frontal", "lateral", "profile", "side", "with", "and", "the", "of", "on", "in", "at",
+    "for", "from", "to", "by"})
 #: ``vasi score`` writes ``PHOTO_overlay.png`` beside a photo; a photo folder skips such files.
 OVERLAY_SUFFIX = "_overlay"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".dcm", ".bmp", ".webp")
@@ -289,15 +300,10 @@ def _num(value, name, where, lo=0.0, hi=np.inf):
 
 
 def _site_modality(row, where, default_site, problems):
-    site = str(row.get("site") or default_site).strip().lower()
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", site):
-        problems.append(Problem(where, f"site {row.get('site')!r} is not a simple name "
-                                "(letters, digits, _ or -; e.g. face, hands, trunk)"))
-        site = None
-    elif (typo := _site_typo(site)) is not None:
-        problems.append(Problem(where, f"site {row.get('site')!r} is not a known site; did you "
-                                f"mean {typo!r}? (only 'face' is scored as a face; other names "
-                                "are body sites)"))
+    try:
+        site = site_name(row.get("site") or default_site)
+    except InputError as exc:
+        problems.append(Problem(where, str(exc)))
         site = None
     mod_raw = str(row.get("modality") or "visible").strip().lower()
     modality = _MODALITY_ALIASES.get(mod_raw)
@@ -307,21 +313,40 @@ def _site_modality(row, where, default_site, problems):
     return site, modality
 
 
-def _site_typo(site: str) -> str | None:
-    """The known site word a manifest's unknown ``site`` is a near miss of (``fcae`` ->
-    ``face``), else None: unknown names that resemble no known site are body sites.
+def site_name(site) -> str:
+    """A site as the tables name it: lower case; the face's words (``FACE_WORDS``: cheek,
+    forehead, ...) are ``face``, other names are body sites. A name that is a near miss of
+    ``face`` (a typo would score a face as a body site) or not a simple name is an
+    :class:`~vasi.errors.InputError`.
 
-    >>> _site_typo("fcae"), _site_typo("left-forarm"), _site_typo("sacrum"), _site_typo("hands")
-    ('face', 'forearm', None, None)
+    >>> site_name("Cheek"), site_name("left-forearm"), site_name("sacrum")
+    ('face', 'left-forearm', 'sacrum')
+    >>> site_name("fcae")
+    Traceback (most recent call last):
+    ...
+    vasi.errors.InputError: site 'fcae' is not a known site; did you mean 'face'? (only the face's names are scored as a face; other names are body sites)
     """
     import difflib
 
-    word = re.sub(r"^(left|right)[_-]", "", site)
-    known = FACE_WORDS | BODY_SITE_WORDS
-    if word in known:
-        return None
-    close = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.75)
-    return close[0] if close else None
+    word = str(site).strip().lower()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", word):
+        raise InputError(f"site {site!r} is not a simple name (letters, digits, _ or -; e.g. "
+                         "face, hands, trunk)")
+    if word in FACE_WORDS:
+        return "face"
+    if difflib.get_close_matches(word, ["face", "facial"], n=1, cutoff=0.75):
+        raise InputError(f"site {site!r} is not a known site; did you mean 'face'? (only the "
+                         "face's names are scored as a face; other names are body sites)")
+    return word
+
+
+def scored_site(site) -> str:
+    """How a site is scored: ``"face"`` (F-VASI) for the face's names, else ``"body"``.
+
+    >>> scored_site("cheek"), scored_site("forearm")
+    ('face', 'body')
+    """
+    return "face" if site_name(site) == "face" else "body"
 
 
 def _build(records, *, source, root, default_site="face", check_files=True) -> Manifest:
@@ -556,21 +581,25 @@ def name_site_modality(stem: str, default_site: str = "face") -> tuple[str, str]
     """Site and modality a photo's file name (without suffix) gives, as in a photo folder
     (:func:`scan_folder`): ``default_site`` and ``"visible"`` when it names none.
 
-    >>> [name_site_modality(n) for n in ("PXL_20240101_1010", "left_cheek_uv", "Right Forearm 2")]
-    [('face', 'visible'), ('face', 'woods'), ('right-forearm', 'visible')]
+    >>> [name_site_modality(n)[0] for n in ("PXL_20240101_1010", "left_cheek_uv", "Right Forearm 2",
+    ...                                      "lower_leg", "sacrum_uv", "back_of_hand")]
+    ['face', 'face', 'right-forearm', 'lower-leg', 'sacrum', 'back-of-hand']
     """
     toks = _name_tokens(stem)
     mods = [_MODALITY_ALIASES[t] for t in toks if t in _MODALITY_ALIASES]
-    site = default_site
-    for t in toks:
-        if t in FACE_WORDS:
-            site = "face"
-            break
-        if t in BODY_SITE_WORDS:
-            side = next((w for w in toks if w in _SIDE_WORDS), None)
-            site = f"{side}-{t}" if side else t
-            break
-    return site, mods[0] if mods else "visible"
+    known = [i for i, t in enumerate(toks) if t in FACE_WORDS or t in BODY_SITE_WORDS]
+    other = [i for i, t in enumerate(toks) if t.isalpha() and len(t) >= 3 and t not in _NOT_SITES
+             and t not in _QUALIFIERS and t not in _MODALITY_ALIASES and i not in known]
+    if not known and not other:
+        return default_site, mods[0] if mods else "visible"
+    i = (known or other)[0]
+    if toks[i] in FACE_WORDS:
+        return "face", mods[0] if mods else "visible"
+    word = toks[i]
+    if i + 2 < len(toks) and toks[i + 1] == "of" and toks[i + 2] in BODY_SITE_WORDS:
+        word = f"{word}-of-{toks[i + 2]}"  # back_of_hand
+    quals = [t for t in _QUALIFIERS if t in toks]
+    return "-".join([*quals, word]), mods[0] if mods else "visible"
 
 
 def scan_folder(path, *, default_site: str = "face") -> Manifest:
@@ -580,10 +609,12 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
     spaces; a modality token (``visible``, ``woods``, ``uv``) sets the modality, the first
     token naming a site the site: a word of the face (``FACE_WORDS``: ``face``, ``cheek``,
     ...) gives ``face``, a body site (``BODY_SITE_WORDS``: ``forearm``, ``hands``, ...)
-    itself, after ``left-`` / ``right-`` when the name holds that side. Other words (a
-    camera's ``PXL`` or ``IMG``, a description) are ignored, and a name without a site word
-    gets ``default_site`` -- name other sites in a CSV manifest. Files that are not images,
-    hidden files and the overlays of ``vasi score`` (``*_overlay.png``) are ignored.
+    itself, after ``left`` / ``right`` / ``upper`` / ``lower`` when the name holds them
+    anywhere;
+    without one of those, another word of three letters or more is the (body) site, except
+    a camera's prefix or a description (``PXL``, ``IMG``, ``photo``: ``_NOT_SITES``). A name
+    with no such word gets ``default_site``. Files that are not images, hidden files and
+    the overlays of ``vasi score`` (``*_overlay.png``) are ignored.
 
     Examples
     --------
@@ -610,7 +641,7 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
             for f in sorted(vdir.iterdir()):
                 if f.name.startswith(".") or f.suffix.lower() not in IMAGE_SUFFIXES:
                     continue
-                if f.stem.endswith(OVERLAY_SUFFIX):
+                if f.stem.endswith(OVERLAY_SUFFIX) and f.suffix.lower() == ".png":
                     continue  # an overlay `vasi score` wrote beside the photo
                 site, modality = name_site_modality(f.stem, default_site)
                 records.append({"patient_id": pdir.name, "visit": vdir.name,
