@@ -101,6 +101,12 @@ def test_an_implausible_scale_is_flagged_and_does_not_move_f_vasi():
         res = vasi.score_photo(ph.image, site="face", mm_per_px=wrong)
         assert any(f.startswith("implausible scale") for f in res.flags)
         assert res.f_vasi == pytest.approx(free.f_vasi, abs=1e-9)
+        assert res.depigmented_area_cm2 is None  # the scale is not used
+    # a region the user drew may be one lesion: a small region is not judged implausible
+    small = np.zeros(ph.image.shape[:2], bool)
+    small[200:230, 300:330] = True
+    res = vasi.score_photo(ph.image, site="face", roi=small, mm_per_px=ph.truth.mm_per_px)
+    assert not any(f.startswith("implausible scale") for f in res.flags)
 
 
 def test_a_photo_file_or_photo_object_scores_like_its_array(tmp_path):

@@ -193,6 +193,20 @@ def test_photos_in_any_order_take_the_earliest_visit_as_baseline(series, result)
         assert got[col].to_numpy() == pytest.approx(want[col].to_numpy(), nan_ok=True, abs=1e-6)
 
 
+def test_an_implausible_scale_does_not_move_the_series_f_vasi():
+    # at 0.01 mm per px the face would be a few cm wide: the segmentation's millimetre-based
+    # smoothing and minimum patch size followed it and every visit scored F-VASI 0.0
+    from vasi import synth
+
+    s = synth.make_series(rng=41, site="face", skin_type="IV", shape=(450, 600), weeks=(0, 24))
+    images = [v.image for v in s.visits]
+    free = track_series(images, weeks=[0, 24], with_patterns=False)
+    wrong = track_series(images, weeks=[0, 24], with_patterns=False, mm_per_px=0.01)
+    assert free.visits["f_vasi"].min() > 0.05
+    np.testing.assert_allclose(wrong.visits["f_vasi"], free.visits["f_vasi"])
+    assert wrong.provenance["mm_per_px"] is None
+
+
 def test_bad_arguments(series):
     images = series[0]
     with pytest.raises(InputError, match="weeks"):

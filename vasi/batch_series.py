@@ -335,7 +335,8 @@ def _track(task, loaded, site, errors, out_files, thumbs):
         own = getattr(seg, "roi", None)
         fraction = np.count_nonzero(own) / own.size if own is not None and own.size else None
         flags = [*getattr(seg, "flags", ()), *region_flags(v.get("region_method"), fraction),
-                 *scale_flags(site, mm, np.count_nonzero(own) if own is not None else 0)]
+                 *scale_flags(site, mm, np.count_nonzero(own) if own is not None else 0,
+                              user_region=bool(row.get("roi")))]
         if not v.get("registered", True):
             flags.append("registration_failed")
         r["quality_flags"] = ";".join(flags)

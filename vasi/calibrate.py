@@ -419,30 +419,48 @@ def resolve_scale(photo, *, mm_per_px: float | None = None,
 # --------------------------------------------------------------------------- plausibility
 #: Plausible size of an assessed region, ``sqrt(area)`` in mm: a face's F-VASI area (a
 #: child's to an adult's, ~70-180 mm) and a body site (a finger to a whole trunk), with room.
+#: A region the user drew may be as small as one lesion: only its upper bound applies.
 PLAUSIBLE_REGION_MM = {"face": (40.0, 400.0), "body": (10.0, 2500.0)}
 
 
-def scale_flags(site: str, mm_per_px: float | None, assessed_px: int) -> tuple[str, ...]:
+def scale_flags(site: str, mm_per_px: float | None, assessed_px: int, *,
+                user_region: bool = False) -> tuple[str, ...]:
     """``("implausible scale: ...",)`` when at ``mm_per_px`` the assessed region of
-    ``assessed_px`` pixels would be implausibly large or small for ``site`` (``"face"`` or a
-    body site; ``PLAUSIBLE_REGION_MM``): a wrong ``mm_per_px`` or marker size; else ``()``.
+    ``assessed_px`` pixels would be implausibly large or small for ``site`` (``"face"``,
+    else a body site; ``PLAUSIBLE_REGION_MM``; a ``user_region`` is only checked for being
+    too large): a wrong ``mm_per_px`` or marker size. Else ``()``.
 
     >>> scale_flags("face", 0.1, 1_500_000), scale_flags("face", None, 1_500_000)
     ((), ())
     >>> scale_flags("face", 40.0, 60_000)
     ('implausible scale: at 40 mm per px the face region would be 980 cm across; check mm_per_px or the marker size',)
+    >>> scale_flags("face", 0.01, 100_000, user_region=True)
+    ()
     """
     if not mm_per_px or assessed_px <= 0:
         return ()
-    lo, hi = PLAUSIBLE_REGION_MM["face" if site == "face" else "body"]
+    what = "face" if site == "face" else "body"
+    lo, hi = PLAUSIBLE_REGION_MM[what]
     size_mm = float(np.sqrt(assessed_px)) * mm_per_px
-    if lo <= size_mm <= hi:
+    if (user_region or lo <= size_mm) and size_mm <= hi:
         return ()
     cm = size_mm / 10.0
     across = f"{cm:.0f}" if cm >= 10 else f"{cm:.2g}"
-    what = "face" if site == "face" else "body"
     return (f"implausible scale: at {mm_per_px:g} mm per px the {what} region would be {across} cm "
             "across; check mm_per_px or the marker size",)
+
+
+def usable_scale(site: str, mm_per_px: float | None, assessed_px: int, *,
+                 user_region: bool = False) -> tuple[float | None, tuple[str, ...]]:
+    """``(mm_per_px, ())``, or ``(None, flags)`` when :func:`scale_flags` finds the scale
+    implausible: the analysis then runs without it (the segmentation's millimetre-based
+    smoothing and minimum patch size would follow a wrong scale; F-VASI needs none).
+
+    >>> usable_scale("face", 0.1, 1_500_000), usable_scale("face", 40.0, 60_000)[0]
+    ((0.1, ()), None)
+    """
+    flags = scale_flags(site, mm_per_px, assessed_px, user_region=user_region)
+    return (None if flags else mm_per_px), flags
 
 
 # --------------------------------------------------------------------------- marker cards

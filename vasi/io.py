@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from . import _atomic
-from ._validate import check_image, to_uint8
+from ._validate import check_image, check_positive, to_uint8
 from .errors import InputError, PhotoError, VasiError
 
 __all__ = ["Photo", "PhotoMeta", "read_photo", "write_image", "image_and_scale", "DEFAULT_MAX_PIXELS"]
@@ -400,5 +400,7 @@ def image_and_scale(item, name: str = "image"):
     if isinstance(item, (str, os.PathLike)):
         item = read_photo(item)
     if hasattr(item, "image") and hasattr(item, "meta"):
-        return check_image(item.image, name), getattr(item.meta, "mm_per_px", None)
+        mm = check_positive(getattr(item.meta, "mm_per_px", None), f"{name}'s metadata mm_per_px",
+                            allow_none=True)
+        return check_image(item.image, name), mm
     return check_image(item, name), None

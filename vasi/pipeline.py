@@ -15,7 +15,7 @@ import pandas as pd
 from . import measure
 from ._validate import check_choice, check_mask, check_positive
 from ._version import __version__
-from .calibrate import scale_flags
+from .calibrate import usable_scale
 from .hand_units import FACE_HU
 from .io import image_and_scale
 from .roi import find_region, region_flags
@@ -88,8 +88,8 @@ class PhotoScore:
         """Quality flags: the segmentation's (:attr:`Segmentation.flags`) and the region's
         (:func:`vasi.roi.region_flags`: e.g. ``"face outline not found"`` when a face photo's
         region is only its central skin, F-VASI unreliable) and the scale's
-        (:func:`vasi.calibrate.scale_flags`: ``"implausible scale: ..."``, the segmentation then
-        ran without it)."""
+        (:func:`vasi.calibrate.scale_flags`: ``"implausible scale: ..."``, the scale then not
+        used: no physical areas)."""
         fraction = self.assessed_area_px / max(self.mask.size, 1)
         return (tuple(self.segmentation.flags) + region_flags(self.provenance.get("region_method"), fraction)
                 + tuple(self.provenance.get("scale_flags", ())))
@@ -165,11 +165,9 @@ def score_photo(
     region, region_method = find_region(arr, site=site, mask=roi, modality=modality,
                                         return_method=True)
     roi_px = int(np.count_nonzero(region))
-    # a scale that makes the region a metre wide (or a few mm) is wrong: the segmentation's
-    # millimetre-based smoothing and minimum patch size would follow it, so it runs
-    # scale-free then (F-VASI needs no scale) and the photo is flagged
-    bad_scale = scale_flags(site, mm_per_px, roi_px)
-    seg = segment(arr, modality=modality, roi=region, mm_per_px=None if bad_scale else mm_per_px)
+    # a scale that makes the region a metre wide (or a few mm) is wrong: not used, flagged
+    mm_per_px, bad_scale = usable_scale(site, mm_per_px, roi_px, user_region=roi is not None)
+    seg = segment(arr, modality=modality, roi=region, mm_per_px=mm_per_px)
     # the score is read over the patches only: the 12-MP score map is not built here
     table = measure.patches(seg.mask, roi=region, mm_per_px=mm_per_px, assessed_hu=assessed_hu,
                            score=seg.score_map)

@@ -29,6 +29,7 @@ import pandas as pd
 from ._ahead import Ahead
 from ._validate import MODALITIES, check_choice, check_mask, check_positive
 from ._version import __version__
+from .calibrate import usable_scale
 from .color import rgb_to_lab
 from .errors import InputError
 from .hand_units import FACE_HU
@@ -465,8 +466,7 @@ def track_series(
     def load(i):
         """Visit ``i``'s image and pixel size (given, else from the photo's metadata)."""
         img, meta = image_and_scale(items[i], f"images[{i}]")
-        mm = mpp[i] if mpp[i] is not None else check_positive(meta, "mm_per_px", allow_none=True)
-        return img, mm
+        return img, mpp[i] if mpp[i] is not None else meta
 
     # a follow-up given as a path is decoded where it is used: in the thread that registers it
     # (below), alongside the baseline's work; arrays and photos are checked here, up front
@@ -483,6 +483,8 @@ def track_series(
                            name=f"rois[{bi}]")
     roi_b = found_b[0]
     shape_b = roi_b.shape
+    # a scale that makes the region implausible is not used (calibrate.usable_scale)
+    mm_b = usable_scale(site, mm_b, np.count_nonzero(roi_b), user_region=rois[bi] is not None)[0]
     min_px = max(1, int(round(min_patch_area_mm2 / mm_b**2))) if mm_b else 20
     tol_px = max(1, int(round(tolerance_mm / mm_b))) if mm_b else 3
 
@@ -516,6 +518,7 @@ def track_series(
         if mapped:
             region = _region_to_followup(roi_w, Hw, pf, img.shape[:2])
             _cut_cards(region, found[2])  # this visit's own marker cards
+        mm_i = usable_scale(site, mm_i, np.count_nonzero(region), user_region=rois[i] is not None)[0]
         seg, _ = _segment(img, region, modality=modality, mm_per_px=mm_i, mask=masks[i],
                           segment_kwargs=segment_kwargs)
         own = _down_u8(seg.mask, max_side, seg.roi) if reg else None
