@@ -237,6 +237,24 @@ def test_a_patient_removed_from_the_input_leaves_no_outputs_behind(tmp_path):
     assert (out / "reports" / "P001.html").is_file() and any((out / "overlays" / "P001").rglob("*.png"))
 
 
+def test_pruning_keeps_series_that_failed_validation_and_follows_no_reports(tmp_path):
+    src = make_study(tmp_path / "s", n_patients=3, weeks=(0, 12), shape=SHAPE, rng=4)
+    out = tmp_path / "out"
+    run_batch(src, out)
+    table = pd.read_csv(src)
+    # P002's photos are away (a share not mounted): the series is still in the input, its
+    # earlier outputs stay
+    for rel in table.loc[table["patient_id"] == "P002", "photo"]:
+        (src.parent / rel).unlink()
+    res = run_batch(src, out)
+    assert "P002" in set(res.errors["patient_id"]) and (out / "overlays" / "P002").is_dir()
+    # P003 withdrawn, re-run without reports: its report goes, and the cohort page listing it
+    table[table["patient_id"] != "P003"].to_csv(src, index=False)
+    run_batch(src, out, reports=False)
+    assert not (out / "reports" / "P003.html").exists() and not (out / "index.html").exists()
+    assert (out / "reports" / "P001.html").is_file() and not (out / "overlays" / "P003").exists()
+
+
 def test_dask_without_distributed_fails_before_writing_anything(study, tmp_path, monkeypatch):
     import vasi.batch as batch_mod
 

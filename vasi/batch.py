@@ -490,31 +490,36 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
             _run_serial(todo, on_result)
     res = _finish(out, manifest, [results[t.key] for t in tasks], run, reports, n_cached,
                   len(todo), t0)
-    _prune(out, {t.key for t in tasks}, res.reports if reports else None)
+    _prune(out, _input_series(manifest), wrote_reports=reports)
     return res
 
 
-def _prune(out: Path, keys: set, reports) -> None:
+def _prune(out: Path, series: pd.DataFrame, *, wrote_reports: bool) -> None:
     """Remove what earlier runs wrote for series no longer in the input (a corrected
-    patient ID, a withdrawn consent): their cached results, overlays and reports (``reports``:
-    this run's report paths; None when reports were not written), and temporary ``.part``
-    files an interrupted run left."""
+    patient ID, a withdrawn consent): their cached results, overlays and reports, and
+    temporary ``.part`` files an interrupted run left. ``series``: every series of the input
+    (:func:`_input_series`, also those whose photos all failed validation: they are kept).
+    Names are compared case-insensitively, so a case-insensitive file system never loses
+    what this run wrote; when reports were not written this run but a removed patient's
+    was, the cohort page (which lists them) goes too."""
+    keys = {series_slug(r.patient_id, r.site, r.modality).casefold() for r in series.itertuples()}
+    patients = {f"{safe_slug(p)}.html".casefold() for p in series["patient_id"]}
     cache = out / _CACHE
     for p in sorted(cache.rglob("*.pkl")) if cache.exists() else ():
-        if p.relative_to(cache).as_posix()[:-4] not in keys:
+        if p.relative_to(cache).as_posix()[:-4].casefold() not in keys:
             p.unlink()
     overlays = out / "overlays"
     for d in sorted(overlays.glob("*/*")) if overlays.exists() else ():
-        if d.is_dir() and d.relative_to(overlays).as_posix() not in keys:
+        if d.is_dir() and d.relative_to(overlays).as_posix().casefold() not in keys:
             shutil.rmtree(d)
     for d in sorted(overlays.glob("*")) if overlays.exists() else ():
         if d.is_dir() and not any(d.iterdir()):
             d.rmdir()
-    if reports is not None and (out / "reports").exists():
-        keep = {Path(p).name for p in reports}
-        for p in sorted((out / "reports").glob("*.html")):
-            if p.name not in keep:
-                p.unlink()
+    removed = [p for p in sorted((out / "reports").glob("*.html")) if p.name.casefold() not in patients]
+    for p in removed:
+        p.unlink()
+    if removed and not wrote_reports and (out / "index.html").exists():
+        (out / "index.html").unlink()
     for p in sorted(out.rglob(".*.part")):
         p.unlink()
 
