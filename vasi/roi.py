@@ -232,8 +232,8 @@ def _auto_region_without_cards(arr, site, modality):
 def _detected_face(arr, face, k, modality):
     """The outline of a detected ``face`` (row, col, size at working scale ``k``), found on
     a crop around it where the face is large enough for its features to show: whether that
-    outline is only the box's proportions (the features did not show), and a function
-    returning the face's region at full resolution."""
+    outline is only the box's proportions (the features did not show), a function returning
+    the face's region at full resolution, and whether the features showed a mouth."""
     r, c, size = (v / k for v in face)  # full-resolution px
     H, W = arr.shape[:2]
     y0, y1 = int(max(0, r - 1.6 * size)), int(min(H, r + 1.8 * size))
@@ -248,7 +248,7 @@ def _detected_face(arr, face, k, modality):
         out[y0:y1, x0:x1] = _upsample_mask(_face_mask(blob_c, oval_c, modality, lin_c), crop.shape[:2], kc)
         return out
 
-    return boxed, region
+    return boxed, region, oval_c.mouth
 
 
 def _auto_region(arr, site, modality):
@@ -262,9 +262,9 @@ def _auto_region(arr, site, modality):
         blob = _frame_patches_enclosed(blob, frame_p, max(blob.shape))
         blob &= ~_nails(blob, _lab(_smooth(srgb)))
         return _upsample_mask(blob, arr.shape[:2], k), "skin"
-    region, method, upright = _face_region(arr, srgb, lin, k, modality)
-    if not upright:
-        turned = _turned_face(srgb, lin, modality)
+    region, method, trust = _face_region(arr, srgb, lin, k, modality)
+    if trust != UPRIGHT:
+        turned = _turned_face(srgb, lin, modality, need_mouth=trust == EYES)
         if turned is not None:
             return _upsample_mask(turned, arr.shape[:2], k), FACE_TURNED
     return region(), method
@@ -272,9 +272,10 @@ def _auto_region(arr, site, modality):
 
 def _face_region(arr, srgb, lin, k, modality):
     """The facial region of an upright photo: a function returning it at full resolution,
-    how it was found (one of ``REGION_METHODS``) and whether the face's features gave an
-    outline that is trusted upright (eyes with a mouth below them; under a Wood's lamp, eyes
-    alone)."""
+    how it was found (one of ``REGION_METHODS``) and how far its outline is trusted upright:
+    ``UPRIGHT`` (eyes with a mouth below them; under a Wood's lamp eyes alone), ``EYES``
+    (eyes without a mouth: an upside-down face can show that, even to the detector) or
+    ``NOT_FOUND``."""
     # seed the skin colour at the image centre; when that blob has no facial geometry (eye
     # pair), find the face with a detector (e.g. a portrait whose centre is clothing, or a
     # small face) and work on a crop around it, where the face is large enough for its
@@ -286,43 +287,49 @@ def _face_region(arr, srgb, lin, k, modality):
     if _disowned(oval, faces, modality):
         oval = None
     if oval is None:
-        oval = _fringe_oval(blob, faces, modality)
+        oval = _fringe_oval(blob, faces, modality)  # confirmed by the detector
     if oval is None:
         # each detected face, largest first, until one's features give its outline; else
         # the largest box's proportions
         first = None
         for face in faces:
-            from_box, region = _detected_face(arr, face, k, modality)
+            from_box, region, mouth = _detected_face(arr, face, k, modality)
             if not from_box:
-                return region, "face detector", False
+                return region, "face detector", UPRIGHT if mouth else EYES
             first = first or region
         if first is not None:
-            return first, FACE_BOX, False
+            return first, FACE_BOX, NOT_FOUND
 
     def region():
         return _upsample_mask(_face_mask(blob, oval, modality, lin), arr.shape[:2], k)
 
-    # an outline without a mouth is trusted upright only where hair cannot fake its eyes
-    upright = oval is not None and (oval.mouth or modality not in HAIR_MODALITIES)
-    return region, "face outline" if oval is not None else NO_FACE_OUTLINE, upright
+    # under a Wood's lamp hair does not fake eyes: eyes alone are trusted there
+    trust = (NOT_FOUND if oval is None else
+             UPRIGHT if oval.mouth or modality not in HAIR_MODALITIES else EYES)
+    return region, "face outline" if oval is not None else NO_FACE_OUTLINE, trust
 
 
 #: Quarter turns tried, in this order, for a face photo whose features do not show upright
 #: (a photo whose orientation tag was lost: on its side, then upside down).
 TURNS = (1, 3, 2)
+#: How far :func:`_face_region`'s outline is trusted upright.
+UPRIGHT, EYES, NOT_FOUND = "upright", "eyes", "not found"
 
 
-def _turned_face(srgb, lin, modality):
+def _turned_face(srgb, lin, modality, need_mouth: bool = False):
     """The facial region (working resolution, the photo's own orientation) of a face photo
     turned by a quarter or half turn, or None. In a turned orientation the features must
     give an outline (in the frame, or below a hairline) that the face detector confirms (a
     frontal-face detector answers mostly for an upright face); an outline with a mouth
     below its eyes wins over one without (an upside-down face can pass the detector, its
-    mouth above the eyes)."""
+    mouth above the eyes), and with ``need_mouth`` (the upright photo already showed eyes)
+    only such an outline counts."""
     found = None
     for turns in TURNS:
         srgb_t, lin_t = (np.ascontiguousarray(np.rot90(a, turns)) for a in (srgb, lin))
         blob, oval, _ = _face_small(srgb_t, lin_t, modality, _centre_weight(srgb_t.shape[:2]))
+        if need_mouth and (oval is None or not oval.mouth):
+            continue  # (no detector run: only an outline with a mouth could win)
         faces = _detect_faces(srgb_t)
         oval = oval or _fringe_oval(blob, faces, modality)
         if oval is None or not any(_same_face(oval, _box_eyes(f)) for f in faces):
