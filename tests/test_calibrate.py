@@ -117,6 +117,22 @@ def test_a_photo_whose_marker_left_the_frame_has_no_scale():
     assert not s and s.mm_per_px is None
 
 
+def test_each_sticker_guard_on_its_own():
+    from vasi.calibrate import STICKER_MIN_PX, _blob_contrast
+
+    # size: a clean, round, high-contrast disc below STICKER_MIN_PX across is refused
+    img = np.full((600, 800, 3), (180, 130, 100), np.uint8)
+    cv2.circle(img, (400, 300), int(STICKER_MIN_PX / 2) - 2, (40, 160, 230), -1, lineType=cv2.LINE_AA)
+    assert not find_scale(img, method="sticker", marker_mm=12.0)
+    # contrast: the same outline drawn around a disc of ink, and around plain noise
+    rng = np.random.default_rng(0)
+    chan = np.clip(rng.normal(60, 12, (200, 200)), 0, 255).astype(np.uint8)
+    contour = cv2.ellipse2Poly((100, 100), (20, 20), 0, 0, 360, 5).reshape(-1, 1, 2)
+    assert _blob_contrast(chan, contour, 40.0) < 1.0
+    cv2.circle(chan, (100, 100), 20, 200, -1)
+    assert _blob_contrast(chan, contour, 40.0) > 4.0
+
+
 @pytest.mark.parametrize("radius", [10, 15, 40])
 def test_small_and_large_round_stickers_are_found(radius):
     img = np.full((600, 800, 3), (180, 130, 100), np.uint8)

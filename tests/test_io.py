@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import cv2
 import numpy as np
@@ -198,11 +199,10 @@ def test_write_image_is_atomic_and_roundtrips(tmp_path, rgb):
     assert not any(x.name.endswith(".part") for x in p.parent.iterdir())
 
 
+@pytest.mark.skipif(os.name == "nt", reason="POSIX file modes")
 def test_written_files_follow_the_umask_like_any_new_file(tmp_path, rgb):
     # results in a shared study folder must be readable by colleagues: the atomic writes
     # used tempfile's private mode 0600 whatever the umask
-    import os
-
     from vasi._atomic import write_text
 
     old = os.umask(0o022)

@@ -92,9 +92,11 @@ def test_a_semicolon_or_tab_separated_manifest_is_read(tmp_path, sep):
     # a spreadsheet's "CSV" in many locales: it gave six problems and no hint
     _touch(tmp_path / "a.jpg")
     _touch(tmp_path / "b.jpg")
-    rows = [["patient_id", "week", "site", "photo"], ["P1", "0", "face", "a.jpg"], ["P1", "12", "face", "b.jpg"]]
+    rows = [["patient_id", "week", "site", "photo", "mm_per_px"], ["P1", "0", "face", "a.jpg", "0,25"],
+            ["P1", "12", "face", "b.jpg", "0.25"]]
     m = read_manifest(_csv(tmp_path, "".join(sep.join(r) + "\n" for r in rows)))
     assert m.table[["patient_id", "week", "photo_rel"]].values.tolist() == [["P1", 0.0, "a.jpg"], ["P1", 12.0, "b.jpg"]]
+    assert m.table["mm_per_px"].tolist() == [0.25, 0.25]  # the decimal comma of those locales
 
 
 def test_bad_dates_and_mixed_visits(tmp_path):

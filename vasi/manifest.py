@@ -290,8 +290,11 @@ def _inside(root: Path, rel: str, where: str, what: str):
 def _num(value, name, where, lo=0.0, hi=np.inf):
     if value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == "":
         return None, None
+    text = str(value).strip()
+    if re.fullmatch(r"[+-]?\d+,\d+", text):  # a decimal comma (a semicolon-separated sheet)
+        text = text.replace(",", ".")
     try:
-        v = float(value)
+        v = float(text)
     except (TypeError, ValueError):
         return None, Problem(where, f"{name} {value!r} is not a number")
     if not (np.isfinite(v) and lo < v < hi):

@@ -375,7 +375,8 @@ def track_series(
         when available. The baseline's value is used for baseline-space areas.
     baseline_index : int, optional
         Which image (input order) is the baseline; default the earliest visit (smallest
-        week; the first of them on a tie), so the photos may come in any order.
+        week), so the photos may come in any order (earlier versions took the first
+        image: pass ``baseline_index=0`` for that).
     masks : sequence of (ndarray of bool or None), optional
         Precomputed depigmentation masks per visit (each in its own photo's coordinates);
         segmentation is skipped where given.
