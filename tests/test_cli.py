@@ -54,6 +54,19 @@ def test_batch_failed_photos_exit_1_and_conflict_exit_2(study, tmp_path, capsys)
     assert main(["batch", str(study), "-o", str(out), "-j", "0"]) == 2
 
 
+def test_batch_counts_lost_photos_apart_from_problems(tmp_path, capsys):
+    # an unreadable baseline: the follow-ups are scored on their own, yet listed as problems
+    # too (registration to the baseline was impossible); only the baseline is lost
+    import pandas as pd
+
+    src = make_study(tmp_path / "s", n_patients=1, weeks=(0, 12, 24), shape=SHAPE, rng=2)
+    table = pd.read_csv(src)
+    (src.parent / table.loc[table["week"] == 0, "photo"].iloc[0]).write_bytes(b"not a photo")
+    assert main(["batch", str(src), "-o", str(tmp_path / "out"), "--no-reports", "-q"]) == 1
+    out = capsys.readouterr().out
+    assert "1 photo(s) not scored" in out and "problem(s)" in out
+
+
 def test_progress_bar_on_terminal():
     buf = io.StringIO()
     p = Progress(buf, tty=True, width=10)

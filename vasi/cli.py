@@ -273,7 +273,11 @@ def _cmd_batch(args) -> int:
     if res.index:
         print(f"summary: {res.index}")
     if len(res.errors):
-        print(f"{len(res.errors)} photo(s) not scored: see {res.out / 'tables' / 'errors.csv'}")
+        # a problem is not always a lost photo (a follow-up scored on its own when its
+        # baseline could not be read is listed too)
+        lost = set(res.errors["photo"].dropna()) - set(res.visits.get("photo", ()))
+        print(f"{len(lost)} photo(s) not scored, {len(res.errors)} problem(s): see "
+              f"{res.out / 'tables' / 'errors.csv'}")
         return 1
     return 0
 
