@@ -11,6 +11,7 @@ import pytest
 from scipy import stats
 
 from vasi import cohort
+from vasi.cohort import patient_visits, responders
 from vasi.errors import InputError
 
 
@@ -175,3 +176,29 @@ def test_dropout_nri_lower_than_observed():
     obs = cohort.responders(d, thresholds=[75], weeks=[24], missing="observed").set_index("arm")
     assert (nri.proportion <= obs.proportion).all()
     assert (nri.n_missing > 0).all()
+
+
+def test_visits_near_the_reported_week_count_and_a_week_nobody_reached_is_an_error():
+    # weeks from dates fall a day either side of 24: they used to count as missing, so as
+    # non-responders under NRI (1/3 instead of 3/3)
+    d = pd.DataFrame({"patient_id": [1, 1, 2, 2, 3, 3], "arm": "a",
+                      "week": [0, 24.0, 0, 23.86, 0, 24.14], "f_vasi": [1.0, 0.2] * 3})
+    r = responders(d, thresholds=[75], weeks=[24])
+    assert r[["responders", "n"]].values.tolist() == [[3, 3]]
+    with pytest.raises(InputError, match="no visit within 2 weeks of week"):
+        responders(d, thresholds=[75], weeks=[30])
+    with pytest.raises(InputError, match="no visit at baseline_week=-2"):
+        responders(d, thresholds=[75], weeks=[24], baseline_week=-2)
+
+
+def test_cohort_scores_and_thresholds_are_checked():
+    d = pd.DataFrame({"patient_id": [1, 1], "week": [0, 24], "f_vasi": [1.0, -0.5]})
+    with pytest.raises(InputError, match=r"must lie in \[0, 3\]"):
+        patient_visits(d)  # -0.5 was a 150 % improvement, a responder
+    d["f_vasi"] = ["1,0", "0,25"]  # a decimal comma is a number, not a missing visit
+    assert patient_visits(d)["f_vasi75"].tolist() == [False, True]
+    d["f_vasi"] = [1.0, "n/a"]
+    with pytest.raises(InputError, match="scores must be numbers"):
+        patient_visits(d)
+    with pytest.raises(InputError, match="not 0.75"):
+        responders(d.assign(f_vasi=[1.0, 0.25]), thresholds=[0.75])

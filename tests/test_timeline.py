@@ -137,8 +137,14 @@ def test_inputs_and_errors():
         endpoints(pd.DataFrame({"week": [0, 0], "score": [1.0, 0.5]}))
     with pytest.raises(InputError, match="baseline_week"):
         endpoints({0: 1.0, 24: 0.5}, baseline_week=4)
-    with pytest.raises(InputError, match=">= 0"):
+    with pytest.raises(InputError, match=r"must lie in \[0, 3\]"):
         endpoints({0: 1.0, 24: -0.5})
+    # out of range above too (an F-VASI of 5), and a threshold given as a fraction (0.75
+    # would be an endpoint of 0.75 % improvement)
+    with pytest.raises(InputError, match=r"f_vasi scores must lie in \[0, 3\].*got \[4.0, 5.0\]"):
+        endpoints({0: 5.0, 24: 4.0})
+    with pytest.raises(InputError, match="pass 75 for f_vasi75, not 0.75"):
+        endpoints({0: 1.0, 24: 0.25}, thresholds=[0.75])
     e = endpoints({-4: 1.2, 0: 1.0, 24: 0.25}, baseline_week=0)
     assert math.isnan(e.visits.loc[0, "pct_change"]) and e.first_week["f_vasi75"] == 24.0
     df = pd.DataFrame({"week": [24, 0], "f_vasi": [0.3, 1.0]})

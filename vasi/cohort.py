@@ -30,7 +30,7 @@ from scipy.special import ndtri  # the normal quantile (scipy.stats costs ~1 s o
 from ._validate import check_rng
 from ._version import __version__
 from .errors import InputError
-from .timeline import PCT_TOL, THRESHOLDS, improvement_pct
+from .timeline import PCT_TOL, THRESHOLDS, check_scores, endpoint_thresholds, improvement_pct
 
 __all__ = [
     "wilson_interval",
@@ -229,19 +229,25 @@ def patient_visits(
         if c not in data.columns:
             raise InputError(f"data needs a {c!r} column; got {list(data.columns)}.")
     col = _score_col(data, k, score_col)
-    ths = tuple(THRESHOLDS[k] if thresholds is None else thresholds)
+    ths = endpoint_thresholds(thresholds, k)
     df = pd.DataFrame({
         "patient_id": data["patient_id"].to_numpy(),
         "arm": data[arm_col].to_numpy() if arm_col in data.columns else "all",
         "week": pd.to_numeric(data["week"], errors="coerce").astype(float).to_numpy(),
-        "score": pd.to_numeric(data[col], errors="coerce").astype(float).to_numpy(),
+        "score": check_scores(data[col].to_numpy(), k),  # (a typo is an error, not a NaN)
     })
     if df["week"].isna().any():
-        raise InputError("data has rows without a numeric week; every visit needs one.")
+        bad = data["week"][df["week"].isna().to_numpy()].tolist()[:5]
+        raise InputError(f"data has rows without a numeric week ({bad}); every visit needs one, "
+                         "e.g. data.week.str.extract(r'(\\d+)').astype(float).")
     if df.duplicated(["patient_id", "week"]).any():
         raise InputError("data has several rows for the same (patient_id, week); give one "
                          "score per visit.")
-    base = df[np.isclose(df["week"], baseline_week)].set_index("patient_id")["score"]
+    at_base = np.isclose(df["week"], baseline_week)
+    if not at_base.any():
+        raise InputError(f"no visit at baseline_week={baseline_week:g}; the weeks in data are "
+                         f"{sorted(df['week'].unique().tolist())[:8]}.")
+    base = df[at_base].set_index("patient_id")["score"]
     df["baseline_score"] = df["patient_id"].map(base).astype(float)
     df["baseline_defined"] = df["baseline_score"].gt(0).to_numpy()
     df["improvement_pct"] = improvement_pct(df["score"].to_numpy(), df["baseline_score"].to_numpy())
@@ -271,6 +277,7 @@ def responders(
     baseline_week: float = 0.0,
     confidence: float = 0.95,
     arm_col: str = "arm",
+    window_weeks: float = 2.0,
 ) -> pd.DataFrame:
     """Proportion of patients reaching each endpoint by arm and week, with Wilson intervals.
 
@@ -284,6 +291,10 @@ def responders(
         As in :func:`patient_visits`.
     weeks : sequence of float, keyword-only
         Weeks to report (default: every visit week after baseline in the data).
+    window_weeks : float, keyword-only
+        Each patient's visit nearest to a reported week within this many weeks counts for it
+        (default 2, as :func:`vasi.endpoints`' week-24 check); a week with no visit of any
+        patient in its window is an error, not 0 %.
     missing : {"nri", "observed"}, keyword-only
         Non-responder imputation (denominator = every patient of the arm) or observed cases.
     confidence : float, keyword-only
@@ -310,15 +321,24 @@ def responders(
     k = _kind(kind)
     pv = patient_visits(data, kind=k, score_col=score_col, thresholds=thresholds,
                         baseline_week=baseline_week, arm_col=arm_col)
-    ths = tuple(THRESHOLDS[k] if thresholds is None else thresholds)
+    ths = endpoint_thresholds(thresholds, k)
     if weeks is None:
         weeks = sorted(w for w in pv["week"].unique() if w > baseline_week)
+    weeks = [float(w) for w in np.atleast_1d(weeks)]
+    near = {w: pv[(pv["week"] - w).abs() <= window_weeks + 1e-9] for w in weeks}
+    empty = [w for w in weeks if near[w].empty]
+    if empty:
+        raise InputError(f"no visit within {window_weeks:g} weeks of week(s) {empty}; the weeks in "
+                         f"data are {sorted(pv['week'].unique().tolist())[:8]}.")
     rows = []
     for arm, sub in pv.groupby("arm", sort=True):
         patients = sub["patient_id"].unique()
         n_all = len(patients)
         for w in weeks:
-            at = sub[np.isclose(sub["week"], float(w))]
+            # each patient's visit nearest to week w within the window (a visit window)
+            cand = near[w][near[w]["arm"] == arm]
+            at = cand.iloc[np.argsort((cand["week"] - w).abs().to_numpy(), kind="stable")]
+            at = at.drop_duplicates("patient_id")
             obs = at[at["score"].notna() & at["baseline_defined"]]
             for t in ths:
                 name = f"{k}{t:g}"

@@ -48,6 +48,55 @@ MEANINGFUL_PCT = {"f_vasi": 50.0, "t_vasi": 30.0}
 #: Tolerance (percentage points) in threshold comparisons, against floating-point error only.
 PCT_TOL = 1e-9
 
+#: Range of each score (SPEC.md §1): F-VASI 0-3 (a whole face is 3 HU), T-VASI 0-100.
+SCORE_RANGE = {"f_vasi": (0.0, 3.0), "t_vasi": (0.0, 100.0)}
+
+
+def endpoint_thresholds(thresholds, kind: str) -> tuple:
+    """The endpoint thresholds (% improvement) of ``kind`` (default :data:`THRESHOLDS`),
+    checked: numbers in [1, 100] -- a fraction (0.75) is refused, it would make an endpoint of
+    0.75 % improvement.
+
+    >>> endpoint_thresholds(None, "t_vasi"), endpoint_thresholds([75], "f_vasi")
+    ((50, 75), (75,))
+    """
+    ths = tuple(THRESHOLDS[kind] if thresholds is None else np.atleast_1d(thresholds).tolist())
+    for t in ths:
+        if not (isinstance(t, (int, float, np.integer, np.floating)) and 0 < t <= 100):
+            raise InputError(f"thresholds must be percentages in (0, 100]; got {thresholds!r}.")
+        if t < 1:
+            raise InputError(f"thresholds are percentages: pass 75 for {kind}75, not 0.75; got "
+                             f"{thresholds!r}.")
+    return ths
+
+
+def check_scores(scores, kind: str) -> np.ndarray:
+    """``scores`` as float (NaN = a missing visit), checked against :data:`SCORE_RANGE`: a
+    value that is not a number, or out of the score's range (an F-VASI of 5, or -0.5) is an
+    :class:`~vasi.errors.InputError` naming the values.
+
+    >>> check_scores([1.0, None, "0,25"], "f_vasi").tolist()
+    [1.0, nan, 0.25]
+    """
+    def number(v):  # a number, a VasiScore (its float), a decimal comma, or None / NaN / NA
+        if v is None or v is pd.NA:
+            return math.nan
+        if isinstance(v, str) and v.strip().replace(",", ".", 1).replace(".", "", 1).strip("+-").isdigit():
+            v = v.replace(",", ".", 1)
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            raise InputError(f"scores must be numbers (NaN or None marks a missing visit); "
+                             f"got {v!r}.") from None
+
+    out = np.array([number(v) for v in np.asarray(scores, dtype=object).ravel()], float)
+    lo, hi = SCORE_RANGE[kind]
+    bad = out[np.isfinite(out) & ((out < lo) | (out > hi))].tolist() + out[np.isinf(out)].tolist()
+    if bad:
+        raise InputError(f"{kind} scores must lie in [{lo:g}, {hi:g}] (NaN marks a missing visit); "
+                         f"got {sorted(bad)[:5]}.")
+    return out
+
 
 def _kind(kind: str) -> str:
     k = str(kind).lower().replace("-", "_")
@@ -274,25 +323,15 @@ def _visits_frame(visits, *, kind, score_col, week_col, date_col, baseline_date)
     else:
         raise InputError("visits must be a DataFrame (week or date, score) or a mapping "
                          f"week -> score; got {type(visits).__name__}.")
-    def number(v):  # a number, a VasiScore (its float) or None / NaN / NA: a missing visit
-        try:
-            return math.nan if v is None or v is pd.NA else float(v)
-        except (TypeError, ValueError):
-            raise InputError(f"scores must be numbers (NaN or None marks a missing visit); "
-                             f"got {v!r}.") from None
-
-    sc = df[col].map(number)
+    sc = check_scores(df[col].to_numpy(), kind)
     df = df.drop(columns=[c for c in ("score",) if c in df.columns and c != col])
-    df["score"] = sc.astype(float)
+    df["score"] = sc
     if df["week"].isna().any():
         raise InputError("visits has visits without a week/date; every visit needs one.")
     if df["week"].duplicated().any():
         dup = sorted(df.loc[df["week"].duplicated(), "week"].tolist())
         raise InputError(f"visits has duplicate weeks {dup}; give one score per visit "
                          "(aggregate photos of the same visit first).")
-    bad = df["score"].dropna()
-    if (bad < 0).any() or np.isinf(bad).any():
-        raise InputError("scores must be finite and >= 0 (NaN marks a missing visit).")
     return df.sort_values("week").reset_index(drop=True), col
 
 
@@ -369,10 +408,7 @@ def endpoints(
     15.0
     """
     k = _kind(kind)
-    ths = tuple(THRESHOLDS[k] if thresholds is None else thresholds)
-    for t in ths:
-        if not (isinstance(t, (int, float, np.integer, np.floating)) and 0 < t <= 100):
-            raise InputError(f"thresholds must be percentages in (0, 100]; got {thresholds!r}.")
+    ths = endpoint_thresholds(thresholds, k)
     mean_pct = MEANINGFUL_PCT[k] if meaningful_pct is None else float(meaningful_pct)
     df, col = _visits_frame(visits, kind=k, score_col=score_col, week_col=week_col,
                             date_col=date_col, baseline_date=baseline_date)
