@@ -127,3 +127,10 @@ def test_bsa_properties(h, w):
 def test_top_level_names():
     for name in ("bsa", "hand_unit_cm2", "relative_hu", "physical_hu", "cream_g", "dosing"):
         assert callable(getattr(vasi, name))
+
+
+@pytest.mark.parametrize("kw,words", [(dict(bsa_m2=18000), r"\(cm²\?\)"), (dict(palm_cm2=1.5), r"dm² or mm²\?")])
+def test_hand_unit_in_the_wrong_unit_is_refused(kw, words):
+    # a BSA in cm² made the hand unit 10^4 too large, so F-VASI ~0, without a word
+    with pytest.raises(InputError, match=words):
+        hu.hand_unit_cm2(**kw)

@@ -178,3 +178,15 @@ def test_scores_and_weeks_that_are_not_numbers_are_named():
         endpoints({0: 1.0, "y": 0.5})
     # pandas' missing value marks a missing visit, as None and NaN do
     assert endpoints({0: 1.0, 12: pd.NA, 24: 0.2}).first_week["f_vasi75"] == 24.0
+
+
+def test_dates_that_read_either_way_need_dayfirst():
+    # 01/02/2025 -> 01/08/2025 was read month-first (0.86 weeks) where a UK/EU clinic means
+    # 1 February -> 1 August (26 weeks)
+    from vasi.timeline import weeks_from_dates
+
+    with pytest.raises(InputError, match="pass dayfirst=True"):
+        weeks_from_dates(["01/02/2025", "01/08/2025"])
+    assert weeks_from_dates(["01/02/2025", "01/08/2025"], dayfirst=True).round(1).tolist() == [0.0, 25.9]
+    assert weeks_from_dates(["01/02/2025", "01/08/2025"], dayfirst=False).round(2).tolist() == [0.0, 0.86]
+    assert weeks_from_dates(["2025-02-01", "2025-08-01"]).round(1).tolist() == [0.0, 25.9]

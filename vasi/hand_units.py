@@ -240,7 +240,11 @@ def hand_unit_cm2(
             f"palm_cm2={palm_cm2!r}."
         )
     if palm_cm2 is not None:
-        return _positive(palm_cm2, "palm_cm2", "Pass the measured palm+digits area in cm².")
+        p = _positive(palm_cm2, "palm_cm2", "Pass the measured palm+digits area in cm².")
+        if not 10.0 <= p <= 1000.0:  # an infant's hand to a large adult's, with room
+            raise InputError(f"palm_cm2={p!r} is no hand's palm + digits area in cm² (an adult's "
+                             "is ~100-250); dm² or mm²? Pass e.g. palm_cm2=150.")
+        return p
     f = _positive(hu_fraction, "hu_fraction", "Use 0.01 (the VASI convention).")
     if f > 0.05:
         raise InputError(
@@ -254,6 +258,9 @@ def hand_unit_cm2(
             )
         bsa_m2 = bsa(height_cm, weight_kg, method=method)
     b = _positive(bsa_m2, "bsa_m2", "Pass the body surface area in m², e.g. 1.8.")
+    if not 0.1 <= b <= 5.0:  # a newborn's ~0.2 m² to the largest adults'
+        raise InputError(f"bsa_m2={b!r} is no body surface area in m² (cm²?); pass e.g. "
+                         "bsa_m2=1.8.")
     return b * 1e4 * f
 
 

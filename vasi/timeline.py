@@ -18,6 +18,7 @@ against the 10-hand-unit label limit with the cream it implies (fingertip-unit r
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -182,7 +183,10 @@ def reached(score, baseline, threshold: float):
     return bool(out) if out.ndim == 0 else out
 
 
-def weeks_from_dates(dates, *, baseline_date=None) -> np.ndarray:
+_SLASHED = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\s*$")
+
+
+def weeks_from_dates(dates, *, baseline_date=None, dayfirst: bool | None = None) -> np.ndarray:
     """Weeks since the baseline date (days / 7).
 
     Parameters
@@ -191,6 +195,10 @@ def weeks_from_dates(dates, *, baseline_date=None) -> np.ndarray:
         Visit dates (strings, ``datetime``, ``numpy.datetime64``...).
     baseline_date : date-like, keyword-only
         Default: the earliest of ``dates``.
+    dayfirst : bool, keyword-only
+        How to read dates like ``01/02/2025``: day first (True: 1 February) or month first
+        (False: 2 January). Required when such a date could be read either way (both numbers
+        up to 12); ISO dates (``2025-02-01``) never need it.
 
     Returns
     -------
@@ -200,10 +208,20 @@ def weeks_from_dates(dates, *, baseline_date=None) -> np.ndarray:
     --------
     >>> weeks_from_dates(["2025-01-06", "2025-03-31", "2025-06-23"]).tolist()
     [0.0, 12.0, 24.0]
+    >>> weeks_from_dates(["01/02/2025", "02/08/2025"], dayfirst=True).round(2).tolist()
+    [0.0, 26.0]
     """
+    dates = list(dates)
+    if dayfirst is None:
+        ambiguous = [v for v in dates if isinstance(v, str) and (m := _SLASHED.match(v))
+                     and int(m.group(1)) <= 12 and int(m.group(2)) <= 12 and m.group(1) != m.group(2)]
+        if ambiguous:
+            raise InputError(f"dates {ambiguous[:3]} read as day/month or month/day give different "
+                             "weeks: pass dayfirst=True (01/02/2025 = 1 February) or False, or "
+                             "ISO dates (2025-02-01).")
     try:
-        d = pd.to_datetime(pd.Series(list(dates)))
-        b = d.min() if baseline_date is None else pd.to_datetime(baseline_date)
+        d = pd.to_datetime(pd.Series(dates), dayfirst=bool(dayfirst))
+        b = d.min() if baseline_date is None else pd.to_datetime(baseline_date, dayfirst=bool(dayfirst))
     except (ValueError, TypeError) as exc:
         raise InputError(f"dates must be parseable dates (e.g. '2025-01-06'); {exc}") from None
     return ((d - b).dt.total_seconds() / (7 * 86400.0)).to_numpy(dtype=float)
