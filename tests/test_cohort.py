@@ -202,3 +202,10 @@ def test_cohort_scores_and_thresholds_are_checked():
         patient_visits(d)
     with pytest.raises(InputError, match="not 0.75"):
         responders(d.assign(f_vasi=[1.0, 0.25]), thresholds=[0.75])
+
+
+def test_a_patient_in_two_arms_is_refused():
+    d = pd.DataFrame({"patient_id": [1, 1, 2, 2], "arm": ["a", "b", "a", "a"], "week": [0, 24] * 2,
+                      "f_vasi": [1.0, 0.2, 1.0, 0.9]})
+    with pytest.raises(InputError, match=r"patients \[1\] are in more than one arm"):
+        responders(d, thresholds=[75], weeks=[24])

@@ -134,3 +134,8 @@ def test_hand_unit_in_the_wrong_unit_is_refused(kw, words):
     # a BSA in cm² made the hand unit 10^4 too large, so F-VASI ~0, without a word
     with pytest.raises(InputError, match=words):
         hu.hand_unit_cm2(**kw)
+
+
+def test_relative_hu_refuses_more_depigmented_than_assessed():
+    with pytest.raises(InputError, match="exceeds the assessed area"):
+        hu.relative_hu(2000, 1600)

@@ -251,3 +251,9 @@ def test_t_vasi_additive_over_regions(d):
 def test_top_level_names():
     assert vasi.f_vasi is f_vasi and vasi.t_vasi is t_vasi
     assert vasi.snap_to_ladder is snap_to_ladder
+
+
+def test_t_vasi_of_no_region_is_undefined_not_zero():
+    s = vasi.t_vasi({})
+    assert math.isnan(s.continuous) and s.reason == "no region given"
+    assert vasi.t_vasi({"trunk": 2.0}).continuous == 2.0

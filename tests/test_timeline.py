@@ -190,3 +190,10 @@ def test_dates_that_read_either_way_need_dayfirst():
     assert weeks_from_dates(["01/02/2025", "01/08/2025"], dayfirst=True).round(1).tolist() == [0.0, 25.9]
     assert weeks_from_dates(["01/02/2025", "01/08/2025"], dayfirst=False).round(2).tolist() == [0.0, 0.86]
     assert weeks_from_dates(["2025-02-01", "2025-08-01"]).round(1).tolist() == [0.0, 25.9]
+
+
+def test_empty_visits_are_named():
+    with pytest.raises(InputError, match="visits is empty"):
+        endpoints({})
+    with pytest.raises(InputError, match="visits is empty"):
+        endpoints(pd.DataFrame({"week": [], "f_vasi": []}))

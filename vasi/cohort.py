@@ -243,6 +243,10 @@ def patient_visits(
     if df.duplicated(["patient_id", "week"]).any():
         raise InputError("data has several rows for the same (patient_id, week); give one "
                          "score per visit.")
+    arms = df.groupby("patient_id")["arm"].nunique(dropna=False)
+    if (arms > 1).any():
+        raise InputError(f"patients {arms[arms > 1].index.tolist()[:5]} are in more than one arm; "
+                         "give each patient one arm (randomisation is per patient).")
     at_base = np.isclose(df["week"], baseline_week)
     if not at_base.any():
         raise InputError(f"no visit at baseline_week={baseline_week:g}; the weeks in data are "

@@ -291,6 +291,9 @@ def relative_hu(depigmented, assessed, *, assessed_hu: float = FACE_HU):
     a = np.asarray(assessed, dtype=float)
     if np.any(d < 0) or np.any(a < 0):
         raise InputError("depigmented and assessed areas must be >= 0; got negative values.")
+    if np.any(d > a):
+        raise InputError("the depigmented area exceeds the assessed area it lies in; pass both "
+                         "in the same unit (pixels of the same photo, mm², ...).")
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(a > 0, a_hu * d / np.where(a > 0, a, 1.0), np.nan)
     return float(out) if out.ndim == 0 else out

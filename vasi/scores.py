@@ -605,7 +605,10 @@ def t_vasi(
                     ladder=ladder, flags=flags, reason="", prov=prov)
     if missing:
         fl = out.flags + ("regions_not_given:" + ",".join(missing),)
-        out = VasiScore(out.continuous, out.clinical, out.score, out.extent_hu, out.hu_method,
-                        out.region_set, fl, out.reason, out.components, out.by_region,
-                        out.provenance)
+        # no region measured at all is no score (NaN with the reason), not a T-VASI of 0
+        none = len(rows) == 0
+        out = VasiScore(math.nan if none else out.continuous, math.nan if none else out.clinical,
+                        out.score, out.extent_hu, out.hu_method, out.region_set, fl,
+                        "no region given" if none else out.reason, out.components,
+                        out.by_region, out.provenance)
     return out

@@ -315,6 +315,8 @@ def _visits_frame(visits, *, kind, score_col, week_col, date_col, baseline_date)
                              f"{keys[bad].tolist()}.")
         df = pd.DataFrame({"week": weeks, "score": list(visits.values())})
         col = "score"
+        if df.empty:
+            raise InputError("visits is empty: pass one score per visit, e.g. {0: 1.2, 24: 0.3}.")
     elif isinstance(visits, pd.DataFrame):
         df = visits.copy()
         if score_col is not None:
@@ -341,11 +343,14 @@ def _visits_frame(visits, *, kind, score_col, week_col, date_col, baseline_date)
     else:
         raise InputError("visits must be a DataFrame (week or date, score) or a mapping "
                          f"week -> score; got {type(visits).__name__}.")
+    if df.empty:
+        raise InputError("visits is empty: pass one row per visit (week or date, score).")
     sc = check_scores(df[col].to_numpy(), kind)
     df = df.drop(columns=[c for c in ("score",) if c in df.columns and c != col])
     df["score"] = sc
     if df["week"].isna().any():
-        raise InputError("visits has visits without a week/date; every visit needs one.")
+        raise InputError("visits has visits without a numeric week or date; every visit needs "
+                         "one (e.g. visits.week.str.extract(r'(\\d+)').astype(float) for 'week 24').")
     if df["week"].duplicated().any():
         dup = sorted(df.loc[df["week"].duplicated(), "week"].tolist())
         raise InputError(f"visits has duplicate weeks {dup}; give one score per visit "
