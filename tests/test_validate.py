@@ -50,3 +50,13 @@ def test_mask_shape_mismatch_names_shapes():
 def test_rng_refuses_none():
     with pytest.raises(InputError, match="default_rng"):
         check_rng(None)
+
+
+def test_one_number_expected_says_so_for_a_column():
+    # vasi.bsa(df.height_cm, df.weight_kg) said "must be a positive number; got <Series>"
+    import pandas as pd
+
+    import vasi
+
+    with pytest.raises(InputError, match="height_cm must be one number; got 2 values"):
+        vasi.bsa(pd.Series([170.0, 160.0]), pd.Series([70.0, 60.0]))

@@ -135,6 +135,9 @@ def check_positive(value, name: str, *, allow_none: bool = False, fix: str = "")
     if value is None and allow_none:
         return None
     hint = f" {fix}" if fix else ""
+    if not isinstance(value, str) and np.ndim(value) > 0 and np.size(value) != 1:
+        raise InputError(f"{name} must be one number; got {np.size(value)} values. Call once per "
+                         "value, e.g. table.apply(lambda r: ..., axis=1).")
     try:
         v = float(value)
     except (TypeError, ValueError):
