@@ -98,6 +98,9 @@ def test_plateau_detection():
     assert not endpoints({0: 1.0, 12: 0.3, 24: 0.3, 36: 0.1}).plateau
     # window not covered by later visits -> no plateau claimed
     assert not endpoints({0: 1.0, 12: 0.5, 16: 0.5}).plateau
+    # no response at all is not a plateau of response
+    assert not endpoints({0: 1.0, 4: 1.0, 8: 1.0, 24: 1.0}).plateau
+    assert not endpoints({0: 1.0, 4: 1.1, 8: 1.1, 24: 1.1}).plateau
 
 
 def test_dates_to_weeks():

@@ -402,9 +402,10 @@ def endpoints(
     check_week, check_tolerance_weeks : float, keyword-only
         Early-response check at week 24 using the nearest visit within +-2 weeks.
     plateau_weeks, plateau_min_gain_pct : float, keyword-only
-        Plateau from visit ``w`` (the first such visit after baseline): no later visit
-        improves by ``plateau_min_gain_pct`` percentage points (default 5) or more over ``w``,
-        and follow-up continues at least ``plateau_weeks`` (default 12) beyond ``w``.
+        Plateau from visit ``w`` (the first such visit after baseline, with some improvement:
+        no response at all is not a plateau): no later visit improves by
+        ``plateau_min_gain_pct`` percentage points (default 5) or more over ``w``, and
+        follow-up continues at least ``plateau_weeks`` (default 12) beyond ``w``.
     relapse_threshold : float, keyword-only
         Relapse = losing this endpoint after reaching it (75: the trials' definition).
     treated_hu : float, keyword-only
@@ -489,6 +490,8 @@ def endpoints(
     for i in range(len(w)):
         later = w > w[i]
         if not later.any() or w.max() < w[i] + plateau_weeks - 1e-9:
+            continue
+        if not imp[i] > PCT_TOL:  # a plateau of response: a flat course at 0 % is no response
             continue
         if imp[later].max() - imp[i] < plateau_min_gain_pct:
             plateau, plateau_week = True, float(w[i])
