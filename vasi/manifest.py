@@ -4,9 +4,12 @@ Two input shapes are accepted (:func:`load_input` picks one):
 
 * a **CSV manifest** -- one row per photo with ``patient_id``, a visit (``week``, ``date`` or
   ``visit`` holding either), ``site`` (or ``region``), ``modality`` and ``photo`` (path relative
-  to the manifest's folder or ``root``, or absolute inside it); optional ``roi`` (mask image path), ``mm_per_px``, ``marker_mm``
-  (printed side of the ArUco marker, or diameter of the round sticker, in the photo: the
-  scale is then measured on it), ``height_cm``, ``weight_kg``, ``arm``. Columns starting with ``x_`` or ``note`` are carried along unread.
+  to the manifest's folder or ``root``, or absolute inside it); optional ``roi`` (mask image
+  path), ``mm_per_px``, ``marker_mm`` (printed side of the ArUco marker, or diameter of the
+  round sticker, in the photo: the scale is then measured on it), ``height_cm``,
+  ``weight_kg``, ``arm``. Columns starting with ``x_`` or ``note`` are carried along unread.
+  Commas, semicolons or tabs separate the columns (the header's separator); a decimal comma
+  is read.
 * a **folder** laid out ``PATIENT/VISIT/PHOTO`` where ``VISIT`` is a date (``2026-03-14``,
   ``20260314``), a week (``week12``, ``wk12``, ``w12``, ``12``) or ``baseline``, and the photo's
   name gives site and modality (``face_woods.jpg``, ``hands.png``; default site ``face``, modality
@@ -613,10 +616,9 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
     token naming a site the site: a word of the face (``FACE_WORDS``: ``face``, ``cheek``,
     ...) gives ``face``, a body site (``BODY_SITE_WORDS``: ``forearm``, ``hands``, ...)
     itself, after ``left`` / ``right`` / ``upper`` / ``lower`` when the name holds them
-    anywhere;
-    without one of those, another word of three letters or more is the (body) site, except
-    a camera's prefix or a description (``PXL``, ``IMG``, ``photo``: ``_NOT_SITES``). A name
-    with no such word gets ``default_site``. Files that are not images, hidden files and
+    anywhere; without one of those, another word of three letters or more is the (body)
+    site, except a camera's prefix or a description (``PXL``, ``IMG``, ``photo``:
+    ``_NOT_SITES``). A name with no such word gets ``default_site``. Files that are not images, hidden files and
     the overlays of ``vasi score`` (``*_overlay.png``) are ignored.
 
     Examples
@@ -644,7 +646,7 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
             for f in sorted(vdir.iterdir()):
                 if f.name.startswith(".") or f.suffix.lower() not in IMAGE_SUFFIXES:
                     continue
-                if f.stem.endswith(OVERLAY_SUFFIX) and f.suffix.lower() == ".png":
+                if f.stem.lower().endswith(OVERLAY_SUFFIX) and f.suffix.lower() == ".png":
                     continue  # an overlay `vasi score` wrote beside the photo
                 site, modality = name_site_modality(f.stem, default_site)
                 records.append({"patient_id": pdir.name, "visit": vdir.name,
