@@ -92,3 +92,12 @@ def test_timeline_figure(with_f):
         v["f_vasi"] = np.nan
     fig = timeline_figure(v, title="P1")
     assert len(fig.axes) == 2 and len(fig.axes[1].lines) == 1
+
+
+def test_a_patient_with_body_sites_only_gets_no_empty_f_vasi_panel():
+    from vasi.report import _score_figures
+
+    v = pd.DataFrame({"site": ["forearm"] * 2, "modality": ["visible"] * 2, "week": [0.0, 24.0],
+                      "f_vasi": [np.nan, np.nan], "repigmentation_pct": [0.0, 30.0]})
+    (fig, _), = _score_figures(v)
+    assert len(fig.axes) == 1 and "repigmentation" in fig.axes[0].get_title()

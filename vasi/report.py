@@ -190,7 +190,10 @@ def _score_figures(visits: pd.DataFrame):
                                           figsize=(8.0, 5.0)), "score timeline"))
         except VasiError:
             continue
-    figs.append((timeline_figure(visits, score=not figs),
+    # the combined figure's F-VASI panel only where no F-VASI figure came before and some
+    # F-VASI exists (a patient with body sites only got an empty F-VASI panel)
+    has_fvasi = "f_vasi" in visits and pd.to_numeric(visits["f_vasi"], errors="coerce").notna().any()
+    figs.append((timeline_figure(visits, score=not figs and bool(has_fvasi)),
                  "score timeline" if not figs else "repigmentation"))
     return figs
 
