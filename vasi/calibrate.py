@@ -220,7 +220,7 @@ STICKER_MIN_PX = 20.0
 
 def _blob_contrast(chan, contour, diameter) -> float:
     """``|mean inside - mean around| / pooled s.d.`` of ``chan`` for the blob ``contour``
-    (around: a ring from 2 px to ~0.3 diameters outside it)."""
+    (around: a ring from 2 px to 0.3 diameters + 3 px outside it, never empty)."""
     x, y, w, h = cv2.boundingRect(contour)
     pad = int(round(0.3 * diameter)) + 3
     y0, x0 = max(y - pad, 0), max(x - pad, 0)
@@ -228,7 +228,7 @@ def _blob_contrast(chan, contour, diameter) -> float:
     inside = np.zeros(box.shape, np.uint8)
     cv2.drawContours(inside, [contour - [x0, y0]], -1, 1, -1)
     near = cv2.dilate(inside, np.ones((5, 5), np.uint8)).astype(bool)
-    ring = cv2.dilate(inside, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pad - 5,) * 2)).astype(bool) & ~near
+    ring = cv2.dilate(inside, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pad + 1,) * 2)).astype(bool) & ~near
     a, b = box[inside.astype(bool)], box[ring]
     if a.size < 4 or b.size < 4:
         return 0.0
