@@ -200,3 +200,9 @@ def test_empty_visits_are_named():
         endpoints({})
     with pytest.raises(InputError, match="visits is empty"):
         endpoints(pd.DataFrame({"week": [], "f_vasi": []}))
+
+
+def test_a_series_of_scores_by_week_is_a_mapping():
+    e = endpoints(pd.Series({0: 1.0, 24: 0.25}))
+    assert e.first_week["f_vasi75"] == 24.0
+    assert vasi.t_vasi(pd.Series({"trunk": 2.0})).continuous == 2.0

@@ -522,7 +522,7 @@ def t_vasi(
 
     Parameters
     ----------
-    regions : pandas.DataFrame or mapping
+    regions : pandas.DataFrame, mapping or pandas.Series
         DataFrame with ``region``, ``area_hu`` (or ``area_cm2`` with ``hand_unit_cm2``) and
         optionally ``residual_fraction``; or a mapping ``region -> area_hu`` (float or a list
         of floats, one per photo) of fully depigmented hand units; or ``region ->``
@@ -565,6 +565,8 @@ def t_vasi(
     tcap = float(_num(total_cap, "total_cap")[0])
     prov: dict = {"caps_pct": {r: caps.get(r) for r in names}, "total_cap": tcap,
                   "baseline": baseline}
+    if isinstance(regions, pd.Series):  # region -> area_hu, as a mapping
+        regions = regions.to_dict()
     if isinstance(regions, pd.DataFrame):
         rows = _table_rows(regions, name="regions", residual_col=residual_col,
                            hand_unit_cm2=hand_unit_cm2, default_region=None, prov=prov)

@@ -306,6 +306,8 @@ class Endpoints:
 
 
 def _visits_frame(visits, *, kind, score_col, week_col, date_col, baseline_date) -> tuple:
+    if isinstance(visits, pd.Series):  # week -> score, as a mapping
+        visits = visits.to_dict()
     if isinstance(visits, Mapping):
         keys = pd.Series(list(visits.keys()), dtype=object)
         weeks = pd.to_numeric(keys, errors="coerce").astype(float)
@@ -382,10 +384,10 @@ def endpoints(
 
     Parameters
     ----------
-    visits : pandas.DataFrame or mapping
+    visits : pandas.DataFrame, mapping or pandas.Series
         One row per visit with a ``week`` (or ``date``) column and the score column
         (``f_vasi`` / ``t_vasi`` / ``score`` or ``score_col``); NaN score = missing visit.
-        Or a mapping ``week -> score``.
+        Or a mapping (or a Series) ``week -> score``.
     kind : {"f_vasi", "t_vasi"}, keyword-only
         Sets the default endpoints (F-VASI50/75/90 or T-VASI50/75) and the meaningful change.
     score_col, week_col, date_col : str, keyword-only
