@@ -1,8 +1,10 @@
 """Charts of scores and endpoints: one patient's timeline, cohort responder curves, Kaplan-Meier.
 
 Every function returns a :class:`matplotlib.figure.Figure` built with the object-oriented API
-(no pyplot, so no global figure state and no window): save it with ``fig.savefig(path)``.
-Image overlays (masks on photos) live in :mod:`vasi.overlay`.
+(no pyplot, so no global figure state and no window): save it with ``fig.savefig(path)``,
+or show it in a notebook by leaving it as a cell's last value (or ``display(fig)``);
+``fig.show()`` needs a pyplot figure and does not apply. Image overlays (masks on photos)
+live in :mod:`vasi.overlay`.
 """
 
 from __future__ import annotations
