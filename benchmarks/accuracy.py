@@ -38,6 +38,7 @@ import real_face  # noqa: E402  (benchmarks/real_face.py)
 
 import vasi  # noqa: E402
 from vasi import synth  # noqa: E402
+from vasi._atomic import write_text  # noqa: E402
 
 TYPES = ("I", "II", "III", "IV", "V", "VI")
 MODALITIES = ("visible", "woods")
@@ -468,8 +469,7 @@ def main(argv=None) -> dict:
             save_overlay(args.overlays / name, r["photo"].image, r["photo"].truth.depig_mask, r["pred"], r["pred_roi"])
         real_face.montage(real_rows, args.overlays / "real_face.png")
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(res, indent=2, sort_keys=True))
+        write_text(args.json, json.dumps(res, indent=2, sort_keys=True))  # (atomic; makes the folder)
     return res
 
 

@@ -44,6 +44,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import vasi  # noqa: E402
+from vasi._atomic import write_text  # noqa: E402
 from vasi.synth import FITZPATRICK_ITA, paint_vitiligo  # noqa: E402
 
 
@@ -263,8 +264,7 @@ def main(argv=None) -> dict:
     if args.png:
         montage(rows, args.png)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(res, indent=2, sort_keys=True))
+        write_text(args.json, json.dumps(res, indent=2, sort_keys=True))  # (atomic; makes the folder)
     return res
 
 

@@ -42,6 +42,7 @@ import numpy as np
 
 import vasi
 from vasi import measure
+from vasi._atomic import write_text
 from vasi.color import normalize
 
 SEED = 90_210  # disjoint from tests, samples and the accuracy benchmark
@@ -278,8 +279,7 @@ def main(argv=None) -> int:
           f"batch_speedup_2_jobs {res['batch_speedup_2_jobs']:.2f} (target >= 1.7)")
     print(f"benchmark wall time {res['benchmark_wall_s']:.0f} s")
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(res, indent=2, sort_keys=True))
+        write_text(args.json, json.dumps(res, indent=2, sort_keys=True))  # (atomic; makes the folder)
     return 0
 
 

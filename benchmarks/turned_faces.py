@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from vasi import synth
+from vasi._atomic import write_text
 from vasi.roi import FACE_TURNED, find_region
 
 SEED0 = 7_000
@@ -79,8 +80,7 @@ def main(argv=None) -> dict:
     res = metrics(run(args.n, args.seed0))
     print_table(res)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(res, indent=2, sort_keys=True))
+        write_text(args.json, json.dumps(res, indent=2, sort_keys=True))  # (atomic; makes the folder)
     return res
 
 

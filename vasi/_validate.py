@@ -7,6 +7,8 @@ received, and the fix. Nothing is rescaled silently.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .errors import InputError
@@ -124,6 +126,17 @@ def check_choice(value, choices, name: str) -> str:
     if value not in choices:
         raise InputError(f"{name} must be one of {list(choices)}; got {value!r}.")
     return value
+
+
+def decimal_point(text: str) -> str:
+    """``text`` stripped, with a decimal comma (``0,25``, as spreadsheets write in many
+    locales) made a point; other text unchanged.
+
+    >>> decimal_point(" 0,25 "), decimal_point("1.5"), decimal_point("1,5,3")
+    ('0.25', '1.5', '1,5,3')
+    """
+    text = text.strip()
+    return text.replace(",", ".") if re.fullmatch(r"[+-]?\d+,\d+", text) else text
 
 
 def check_positive(value, name: str, *, allow_none: bool = False, fix: str = ""):

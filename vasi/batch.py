@@ -488,9 +488,10 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
             _run_processes(todo, min(jobs, len(todo)), on_result, on_lost)
         else:
             _run_serial(todo, on_result)
-    res = _finish(out, manifest, [results[t.key] for t in tasks], run, reports, n_cached,
+    series = _input_series(manifest)
+    res = _finish(out, manifest, series, [results[t.key] for t in tasks], run, reports, n_cached,
                   len(todo), t0)
-    _prune(out, _input_series(manifest), wrote_reports=reports)
+    _prune(out, series, wrote_reports=reports)
     return res
 
 
@@ -537,7 +538,7 @@ def _input_series(manifest: Manifest) -> pd.DataFrame:
         ["patient_id", "site", "modality"])
 
 
-def _finish(out, manifest, results, run, reports, n_cached, n_scored, t0) -> BatchResult:
+def _finish(out, manifest, series, results, run, reports, n_cached, n_scored, t0) -> BatchResult:
     order = ["patient_id", "site", "modality", "week"]
     visits = _sorted(_concat(r["visits"] for r in results), order)
     patches = _sorted(_concat(r["patches"] for r in results), order + ["patch_id"])
@@ -549,7 +550,7 @@ def _finish(out, manifest, results, run, reports, n_cached, n_scored, t0) -> Bat
     errors = _sorted(errors if len(errors) else pd.DataFrame(columns=ERROR_COLUMNS),
                      ["patient_id", "site", "modality", "week", "photo", "stage", "message"])
     scores = scores_table(visits)
-    endpoints = endpoints_table(visits, series=_input_series(manifest))
+    endpoints = endpoints_table(visits, series=series)
     tables = {"visits": visits, "patches": patches, "scores": scores, "endpoints": endpoints,
               "errors": errors}
     files = {}

@@ -34,6 +34,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 import numpy as np
 import pandas as pd
 
+from ._validate import decimal_point
 from .errors import InputError
 
 __all__ = ["Manifest", "ManifestError", "Problem", "load_input", "read_manifest",
@@ -293,11 +294,8 @@ def _inside(root: Path, rel: str, where: str, what: str):
 def _num(value, name, where, lo=0.0, hi=np.inf):
     if value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == "":
         return None, None
-    text = str(value).strip()
-    if re.fullmatch(r"[+-]?\d+,\d+", text):  # a decimal comma (a semicolon-separated sheet)
-        text = text.replace(",", ".")
     try:
-        v = float(text)
+        v = float(decimal_point(str(value)))  # (a semicolon-separated sheet's decimal comma)
     except (TypeError, ValueError):
         return None, Problem(where, f"{name} {value!r} is not a number")
     if not (np.isfinite(v) and lo < v < hi):

@@ -28,6 +28,11 @@ __all__ = ["PhotoScore", "score_photo"]
 UNSCORED_FLAGS = ("empty region", "region too small")
 
 
+def _unscored(flags) -> list:
+    """The flags among ``flags`` that mean nothing could be assessed."""
+    return [f for f in flags if f in UNSCORED_FLAGS]
+
+
 @dataclass(frozen=True)
 class PhotoScore:
     """Everything measured on one photo.
@@ -69,7 +74,7 @@ class PhotoScore:
     @property
     def reason(self) -> str:
         """Why the photo could not be scored (empty when it was)."""
-        bad = [f for f in self.segmentation.flags if f in UNSCORED_FLAGS]
+        bad = _unscored(self.segmentation.flags)
         return (f"nothing to assess ({'; '.join(bad)}): check the region (overlay) or pass a mask"
                 if bad else "")
 
@@ -178,7 +183,7 @@ def score_photo(
     if site == "face":
         score = f_vasi(depigmented_px=depig_px, assessed_px=roi_px, assessed_hu=assessed_hu)
         fv, fv_clin = score.continuous, score.clinical
-        if any(f in UNSCORED_FLAGS for f in seg.flags):  # nothing measured is not "no vitiligo"
+        if _unscored(seg.flags):  # nothing measured is not "no vitiligo"
             fv = fv_clin = float("nan")
     provenance = {
         "vasi_version": __version__,

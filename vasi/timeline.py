@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._validate import decimal_point
 from ._version import __version__
 from .errors import InputError
 from .hand_units import Dosing, dosing
@@ -82,8 +83,8 @@ def check_scores(scores, kind: str) -> np.ndarray:
     def number(v):  # a number, a VasiScore (its float), a decimal comma, or None / NaN / NA
         if v is None or v is pd.NA:
             return math.nan
-        if isinstance(v, str) and v.strip().replace(",", ".", 1).replace(".", "", 1).strip("+-").isdigit():
-            v = v.replace(",", ".", 1)
+        if isinstance(v, str):
+            v = decimal_point(v)
         try:
             return float(v)
         except (TypeError, ValueError):
