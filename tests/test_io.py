@@ -140,10 +140,23 @@ def test_corrupt_body(tmp_path, rgb):
     _expect_photo_error(p, ["corrupt", "truncated"])
 
 
-def test_greyscale_refused(tmp_path, rgb):
-    p = _save_pil(tmp_path / "g.png", rgb[..., 0])
-    err = _expect_photo_error(p, ["greyscale"])
-    assert "colour" in err.problem
+@pytest.mark.parametrize("mode", ["L", "LA", "I;16"])
+def test_greyscale_file_is_read_as_equal_channels(tmp_path, rgb, mode):
+    # a black-and-white file (a Wood's lamp photo often is one) is read; segment() decides
+    # whether it can be scored (tests/test_segment.py)
+    g = rgb[..., 0]
+    im = Image.fromarray(g)
+    if mode == "LA":
+        im = im.convert("LA")
+    elif mode == "I;16":
+        im = Image.fromarray(g.astype(np.uint16) * 257)
+    p = tmp_path / "g.png"
+    im.save(p)
+    photo = vasi.read_photo(p)
+    assert photo.image.shape == (*g.shape, 3) and photo.image.dtype == np.uint8
+    for c in range(3):
+        np.testing.assert_array_equal(photo.image[..., c], g)
+    assert photo.meta.source_channels in (1, 2, 4)  # OpenCV may give grey + alpha as BGRA
 
 
 def test_decompression_bomb_refused_before_decoding(tmp_path):

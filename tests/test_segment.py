@@ -132,6 +132,23 @@ def test_errors():
     assert "relative" in SEGMENT_METHODS
 
 
+def test_greyscale_photo_scored_under_woods_lamp_only():
+    ph = make_photo(rng=32, skin_type="III", site="forearm", modality="woods", shape=(300, 400))
+    t = ph.truth
+    grey = np.dstack([ph.image.mean(axis=2).round().astype(np.uint8)] * 3)
+    seg = segment(grey, modality="woods", roi=t.roi_mask, mm_per_px=t.mm_per_px)
+    assert _dice(seg.mask, t.depig_mask) > 0.75
+    # in visible light the colour is what is measured: a black-and-white photo is refused,
+    # also when it is stored as RGB (with JPEG's rounding) or as 16-bit or float
+    img, _ = _drawn()
+    bw = np.dstack([img.mean(axis=2)] * 3)
+    bw[::2, ::3, 0] += 2.0
+    for arr in (bw.astype(np.uint8), (bw * 257).astype(np.uint16), bw / 255.0):
+        with pytest.raises(InputError, match="greyscale.*modality='woods'"):
+            segment(arr, modality="visible")
+    segment(img, modality="visible")  # the colour original is scored
+
+
 def test_empty_region():
     img, _ = _drawn()
     seg = segment(img, roi=np.zeros(img.shape[:2], bool))

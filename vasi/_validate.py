@@ -26,12 +26,13 @@ def check_image(image, name: str = "image") -> np.ndarray:
     >>> check_image(np.zeros((4, 5), np.uint8))
     Traceback (most recent call last):
     ...
-    vasi.errors.InputError: image must be an RGB array of shape (H, W, 3); got shape (4, 5). Greyscale photos cannot be scored (colour is needed): pass the colour photo.
+    vasi.errors.InputError: image must be an RGB array of shape (H, W, 3); got shape (4, 5). A greyscale photo can be scored only under a Wood's lamp: pass np.dstack([image] * 3) with modality='woods'; in visible light pass the colour photo.
     """
     arr = np.asarray(image)
     if arr.ndim != 3 or arr.shape[2] != 3:
         hint = (
-            " Greyscale photos cannot be scored (colour is needed): pass the colour photo."
+            " A greyscale photo can be scored only under a Wood's lamp: pass "
+            "np.dstack([image] * 3) with modality='woods'; in visible light pass the colour photo."
             if arr.ndim == 2
             else " For RGBA drop the alpha channel: image[..., :3]."
             if arr.ndim == 3 and arr.shape[2] == 4
@@ -51,6 +52,9 @@ def check_image(image, name: str = "image") -> np.ndarray:
                              "image.astype(np.uint8) (or scale 16-bit data to the full 0-65535).")
         return arr
     if arr.dtype.kind == "f":
+        if arr.dtype not in (np.float32, np.float64):
+            raise InputError(f"{name} has dtype {arr.dtype}; float images must be float32 or "
+                             "float64 in [0, 1]: convert with image.astype(np.float32).")
         if not np.isfinite(arr).all():
             raise InputError(f"{name} contains NaN or infinite values; replace them before scoring.")
         lo, hi = float(arr.min()), float(arr.max())
@@ -92,6 +96,52 @@ def to_uint8(image, name: str = "image") -> np.ndarray:
     if arr.dtype == np.uint16:
         return ((arr.astype(np.uint32) + 128) // 257).astype(np.uint8)
     return np.clip(np.rint(arr * 255.0), 0, 255).astype(np.uint8)
+
+
+#: A photo is greyscale when its channels differ by at most this many 8-bit levels (JPEG
+#: rounding) in 99.9 % of the pixels sampled (a small coloured object makes it a colour
+#: photo), and it is not flat (a blank frame is left to the region's own checks).
+GREY_SPREAD = 3.0
+
+
+def is_greyscale(image) -> bool:
+    """Whether an RGB image carries no colour (R = G = B up to JPEG rounding): a
+    black-and-white photo saved as RGB. Sampled on a grid of at most ~65 000 pixels.
+
+    >>> g = np.random.default_rng(0).integers(0, 256, (50, 60), np.uint8)
+    >>> is_greyscale(np.dstack([g] * 3)), is_greyscale(np.dstack([g, g // 2, g // 3]))
+    (True, False)
+    >>> is_greyscale(np.full((50, 60, 3), 128, np.uint8))   # flat: not a photo of anything
+    False
+    """
+    arr = np.asarray(image)
+    step = max(1, int(np.ceil(np.sqrt(arr.shape[0] * arr.shape[1] / 65_000))))
+    s = arr[::step, ::step].astype(np.float32)
+    if arr.dtype == np.uint16:
+        s /= 257.0
+    elif arr.dtype.kind == "f":
+        s *= 255.0
+    spread = s.max(axis=2) - s.min(axis=2)
+    return bool(np.percentile(spread, 99.9) <= GREY_SPREAD and s[..., 1].std() > 1.0)
+
+
+def check_colour(image, modality: str, name: str = "image") -> None:
+    """Refuse a greyscale photo (:func:`is_greyscale`) in visible light, where
+    depigmentation is measured by its colour (melanin's brown, blood's pink); under a
+    Wood's lamp the fluorescence's brightness carries it and a greyscale photo is scored.
+
+    >>> g = np.dstack([np.arange(3000, dtype=np.uint8).reshape(50, 60)] * 3)
+    >>> check_colour(g, "woods")
+    >>> check_colour(g, "visible")
+    Traceback (most recent call last):
+    ...
+    vasi.errors.InputError: image is greyscale (R = G = B): visible-light depigmentation is measured by its colour, so a black-and-white photo would give wrong numbers. Pass the colour original, or modality='woods' if it is a Wood's lamp photo.
+    """
+    if modality == "visible" and is_greyscale(image):
+        raise InputError(f"{name} is greyscale (R = G = B): visible-light depigmentation is "
+                         "measured by its colour, so a black-and-white photo would give wrong "
+                         "numbers. Pass the colour original, or modality='woods' if it is a "
+                         "Wood's lamp photo.")
 
 
 def check_mask(mask, shape: tuple[int, int], name: str = "mask") -> np.ndarray:

@@ -26,7 +26,7 @@ class InputError(VasiError):
 
 class PhotoError(VasiError):
     """A photo file (or a region mask drawn for one) could not be read: missing, empty,
-    corrupt, truncated, not an image, greyscale, too large, or not the photo's size.
+    corrupt, truncated, not an image, too large, or not the photo's size.
 
     Attributes
     ----------

@@ -58,7 +58,8 @@ class PhotoMeta:
     source_dtype : str
         Sample type in the file (``"uint8"`` or ``"uint16"``).
     source_channels : int
-        Channels in the file (3 = RGB, 4 = RGBA with alpha dropped).
+        Channels in the file (3 = RGB, 4 = RGBA with alpha dropped; 1 = greyscale, 2 = with
+        alpha, read as R = G = B).
     format : str
         File format as detected from content (``"JPEG"``, ``"PNG"``, ``"TIFF"``, ``"DICOM"``).
     """
@@ -81,7 +82,7 @@ class PhotoMeta:
 
 @dataclass(frozen=True)
 class Photo:
-    """A colour photo ready for analysis.
+    """A photo ready for analysis.
 
     Attributes
     ----------
@@ -121,8 +122,9 @@ def read_photo(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
     Raises
     ------
     vasi.PhotoError
-        Missing, empty, corrupt, truncated, non-image, greyscale or oversized files; the
-        message names the file and the problem.
+        Missing, empty, corrupt, truncated, non-image or oversized files; the message
+        names the file and the problem. A greyscale file is read (as R = G = B): it can be
+        scored under a Wood's lamp, and :func:`vasi.segment` refuses it in visible light.
     vasi.InputError
         ``path`` is not a path (e.g. an image array: pass that to :func:`vasi.score_photo`).
 
@@ -174,18 +176,19 @@ def _decode_bytes(data: bytes, path: Path, max_pixels: int) -> Photo:
         raise PhotoError(path, f"corrupt or unsupported {header['format']} data ({msg})") from None
     if arr is None:
         raise PhotoError(path, f"corrupt or truncated {header['format']} data (decoder failed)")
-    if arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (1, 2)):
-        raise PhotoError(
-            path, "greyscale image: colour is needed to measure depigmentation; use the colour photo"
-        )
-    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.ndim != 3 or arr.shape[2] not in (1, 2, 3, 4):
         raise PhotoError(path, f"unsupported pixel layout {arr.shape}")
     channels = arr.shape[2]
-    code = cv2.COLOR_BGRA2RGB if channels == 4 else cv2.COLOR_BGR2RGB
     source_dtype = str(arr.dtype)
     if arr.dtype not in (np.uint8, np.uint16):
         raise PhotoError(path, f"unsupported sample type {arr.dtype}; save as 8- or 16-bit")
-    rgb = arr if rgb_jpeg else to_uint8(cv2.cvtColor(arr, code))
+    if channels <= 2:  # greyscale (with alpha): scored under a Wood's lamp only (segment)
+        rgb = to_uint8(cv2.cvtColor(np.ascontiguousarray(arr[..., 0]), cv2.COLOR_GRAY2RGB))
+    else:
+        code = cv2.COLOR_BGRA2RGB if channels == 4 else cv2.COLOR_BGR2RGB
+        rgb = arr if rgb_jpeg else to_uint8(cv2.cvtColor(arr, code))
     rgb = np.ascontiguousarray(_apply_orientation(rgb, header["orientation"]))
     meta = PhotoMeta(
         path=str(path),
@@ -315,10 +318,12 @@ def _read_dicom(path: Path, max_pixels: int) -> Photo:
         raise
     except Exception as exc:
         raise PhotoError(path, f"corrupt DICOM ({type(exc).__name__}: {exc})") from None
+    channels = 1 if arr.ndim == 2 else int(arr.shape[-1])
+    if arr.ndim == 2:  # greyscale: scored under a Wood's lamp only (segment)
+        arr = np.repeat(arr[..., None], 3, axis=2)
     if arr.ndim != 3 or arr.shape[-1] not in (3, 4):
-        raise PhotoError(
-            path, "greyscale DICOM: colour is needed to measure depigmentation (need RGB photo)"
-        )
+        raise PhotoError(path, f"unsupported DICOM pixel layout {arr.shape} (a multi-frame "
+                         "series?); export one frame as an RGB photo")
     if str(getattr(ds, "PhotometricInterpretation", "RGB")).startswith("YBR"):
         from pydicom.pixels import convert_color_space
 
@@ -337,7 +342,7 @@ def _read_dicom(path: Path, max_pixels: int) -> Photo:
         capture_date=date,
         mm_per_px=float(spacing[0]) if spacing else None,
         source_dtype=str(arr.dtype),
-        source_channels=int(arr.shape[-1]),
+        source_channels=channels,
         format="DICOM",
     )
     return Photo(image=rgb, meta=meta)

@@ -68,7 +68,7 @@ import cv2
 import numpy as np
 
 from ._ahead import Ahead
-from ._validate import MODALITIES, check_choice, check_image, check_mask
+from ._validate import MODALITIES, check_choice, check_colour, check_image, check_mask
 from .calibrate import marker_boxes
 from .roi_body import _drop_limbs, _frame_patches_enclosed, _nails
 from .roi_face import (
@@ -141,6 +141,7 @@ def skin_mask(image, *, modality: str = "visible") -> np.ndarray:
     """
     arr = check_image(image)
     check_choice(modality, MODALITIES, "modality")
+    check_colour(arr, modality)
     srgb, lin, k = _small(arr)
     cw = _centre_weight(srgb.shape[:2])
     skin = _fill_holes(_largest(_skin_small(srgb, lin, modality, cw), cw))
@@ -200,6 +201,7 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
     if mask is not None:
         region, method = check_mask(mask, arr.shape[:2], "mask").copy(), "user"
     else:
+        check_colour(arr, modality)
         region, method, _ = _auto_region_without_cards(arr, site, modality)
     return (region, method) if return_method else region
 

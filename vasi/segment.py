@@ -55,7 +55,14 @@ import numpy as np
 from skimage import filters
 
 from . import reference as _ref
-from ._validate import MODALITIES, check_choice, check_image, check_mask, check_positive
+from ._validate import (
+    MODALITIES,
+    check_choice,
+    check_colour,
+    check_image,
+    check_mask,
+    check_positive,
+)
 from .color import ita_degrees, rgb_to_lab
 from .errors import InputError
 from .levels import (
@@ -472,7 +479,8 @@ def segment(
     Parameters
     ----------
     image : ndarray, shape (H, W, 3)
-        RGB photo (uint8, uint16 or float in [0, 1]).
+        RGB photo (uint8, uint16 or float in [0, 1]); a greyscale one (R = G = B) only
+        under a Wood's lamp.
     modality : {"visible", "woods"}, keyword-only
         Visible-light or Wood's lamp photo.
     roi : ndarray of bool, shape (H, W), optional
@@ -514,6 +522,7 @@ def segment(
     """
     arr = check_image(image)
     check_choice(modality, MODALITIES, "modality")
+    check_colour(arr, modality)
     if method not in _METHODS:
         raise InputError(f"method must be one of {list(_METHODS)}; got {method!r}.")
     mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
