@@ -67,6 +67,33 @@ def test_exif_orientation_applied(tmp_path, rgb, orientation):
     np.testing.assert_array_equal(photo.image, rgb)
 
 
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_photo_in_memory_read_as_its_file(tmp_path, rgb, orientation):
+    # an upload's bytes or a file object: same pixels, EXIF orientation and checks as the file
+    inverse = {1: 1, 6: 8}[orientation]
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    p = _save_pil(tmp_path / "o.png", np.ascontiguousarray(_apply_orientation(rgb, inverse)),
+                  exif=exif.tobytes())
+    import io
+
+    with open(p, "rb") as stream:
+        for src in (p.read_bytes(), bytearray(p.read_bytes()), io.BytesIO(p.read_bytes()), stream):
+            photo = vasi.read_photo(src)
+            np.testing.assert_array_equal(photo.image, rgb)
+            assert photo.meta.orientation == orientation and photo.meta.path is None
+    r = vasi.score_photo(p.read_bytes(), site="body")
+    assert r.segmentation.mask.shape == rgb.shape[:2]
+    with pytest.raises(vasi.PhotoError, match="<bytes>.*not an image"):
+        vasi.read_photo(b"hello, not a photo")
+    with pytest.raises(vasi.PhotoError, match="<bytes>.*0 bytes"):
+        vasi.read_photo(b"")
+    with pytest.raises(vasi.PhotoError, match="max_pixels"):
+        vasi.read_photo(p.read_bytes(), max_pixels=100)
+    with open(p, encoding="latin-1") as text, pytest.raises(vasi.InputError, match="binary mode"):
+        vasi.read_photo(text)
+
+
 def test_exif_capture_date(tmp_path, rgb):
     exif = Image.Exif()
     exif.get_ifd(0x8769)[0x9003] = "2026:03:14 09:26:53"

@@ -156,6 +156,45 @@ def test_marker_method():
     assert not register(img, np.full_like(img, 128), method="marker")
 
 
+def test_one_marker_similarity_and_the_callers_opencv_rng_untouched(photo):
+    # one marker in frame: a similarity from its four corners (least squares, no sampling);
+    # registering must not reseed OpenCV's random generator under the caller (it did:
+    # cv2.setRNGSeed(12345) on every call)
+    img = photo.copy()
+    d = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
+    img[110:250, 110:250] = 255  # with its white quiet zone
+    img[130:230, 130:230] = cv2.aruco.generateImageMarker(d, 3, 100)[..., None]
+    H = _pose(img.shape[:2], rot_deg=6, scale=1.08, shift=(7, -5))
+    follow = cv2.warpPerspective(img, H, img.shape[1::-1], borderValue=(255, 255, 255))
+    draws = []
+    for call in (False, True):
+        cv2.setRNGSeed(2024)
+        first = cv2.randu(np.zeros(4), 0, 1).copy()
+        if call:
+            reg = register(img, follow, method="marker")
+            assert reg and reg.method == "marker", reg.reason
+            assert np.median(transform_error_px(reg.transform, H, img.shape[:2])) < 1.0
+        draws.append(np.concatenate([first, cv2.randu(np.zeros(4), 0, 1)]))
+    np.testing.assert_array_equal(draws[0], draws[1])
+
+
+def test_photo_files_and_bytes_are_accepted_where_arrays_are(photo, tmp_path):
+    # an embedding app holds a path, a vasi.Photo or an upload's bytes: every entry point
+    # takes them as score_photo does (they failed with 'got shape ()')
+    H = _pose(photo.shape[:2], rot_deg=5, scale=1.0, shift=(4, 4))
+    follow = _follow(photo, H)
+    pb, pf = tmp_path / "b.png", tmp_path / "f.png"
+    vasi.write_image(pb, photo)
+    vasi.write_image(pf, follow)
+    ref = register(photo, follow).transform
+    with open(pf, "rb") as stream:
+        for b, f in ((pb, pf), (str(pb), vasi.read_photo(pf)), (pb.read_bytes(), stream)):
+            np.testing.assert_array_equal(register(b, f).transform, ref)
+    seg = vasi.segment(photo, modality="visible")
+    np.testing.assert_array_equal(vasi.segment(pb).mask, seg.mask)
+    np.testing.assert_array_equal(vasi.find_region(pb.read_bytes()), vasi.find_region(photo))
+
+
 def test_bad_arguments(photo):
     with pytest.raises(InputError, match="features"):
         register(photo, photo, method="sift++")

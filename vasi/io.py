@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -106,9 +106,10 @@ def read_photo(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
 
     Parameters
     ----------
-    path : str or os.PathLike
+    path : str, os.PathLike, bytes or binary file object
         JPEG, PNG or TIFF (8- or 16-bit; RGBA has its alpha dropped), or DICOM with the
-        ``dicom`` extra installed.
+        ``dicom`` extra installed: a file, or its content already in memory (an upload's
+        bytes, ``io.BytesIO``, an open file) with the same checks and EXIF orientation.
     max_pixels : int, keyword-only
         Refuse images with more pixels than this (decompression-bomb guard), checked from
         the header before decoding.
@@ -126,7 +127,8 @@ def read_photo(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
         names the file and the problem. A greyscale file is read (as R = G = B): it can be
         scored under a Wood's lamp, and :func:`vasi.segment` refuses it in visible light.
     vasi.InputError
-        ``path`` is not a path (e.g. an image array: pass that to :func:`vasi.score_photo`).
+        ``path`` is neither a path nor bytes (e.g. an image array: pass that to
+        :func:`vasi.score_photo`).
 
     Examples
     --------
@@ -136,11 +138,16 @@ def read_photo(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
     >>> Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(p)
     >>> read_photo(p).image.shape
     (20, 30, 3)
+    >>> with open(p, "rb") as f:
+    ...     read_photo(f.read()).meta.path is None   # bytes in memory
+    True
     """
+    if _in_memory(path):
+        return _read_memory(path, max_pixels)
     if not isinstance(path, (str, os.PathLike)):
-        raise InputError(f"path must be a file path (str or os.PathLike); got "
-                         f"{type(path).__name__}. For an image already in memory, pass the "
-                         "array to vasi.score_photo directly.")
+        raise InputError(f"path must be a file path (str or os.PathLike) or the file's bytes; "
+                         f"got {type(path).__name__}. For an image array already decoded, pass "
+                         "it to vasi.score_photo directly.")
     path = Path(path)
     if not path.exists():
         raise PhotoError(path, "file does not exist")
@@ -157,7 +164,35 @@ def read_photo(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
     return _decode_bytes(data, path, max_pixels)
 
 
-def _decode_bytes(data: bytes, path: Path, max_pixels: int) -> Photo:
+def _in_memory(source) -> bool:
+    """Whether ``source`` is a file's content in memory: bytes or a binary file object."""
+    return isinstance(source, (bytes, bytearray, memoryview)) or callable(getattr(source, "read", None))
+
+
+def _read_memory(source, max_pixels: int) -> Photo:
+    """:func:`read_photo` of a file's content in memory: bytes, or a binary file object
+    (named in errors by its ``name``, else ``<bytes>`` / ``<stream>``)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data, name = bytes(source), "<bytes>"
+    else:
+        name = str(getattr(source, "name", "<stream>"))
+        try:
+            data = source.read()
+        except OSError as exc:
+            raise PhotoError(name, f"cannot read the stream ({exc})") from None
+        if not isinstance(data, (bytes, bytearray)):
+            raise InputError(f"the file object {name!r} gave {type(data).__name__}, not bytes: "
+                             "open it in binary mode ('rb').")
+        data = bytes(data)
+    if len(data) == 0:
+        raise PhotoError(name, "no data (0 bytes)")
+    if len(data) > 132 and data[128:132] == b"DICM":
+        raise PhotoError(name, "DICOM from memory is not supported; pass the file's path")
+    photo = _decode_bytes(data, name, max_pixels)
+    return Photo(photo.image, replace(photo.meta, path=None))
+
+
+def _decode_bytes(data: bytes, path, max_pixels: int) -> Photo:
     header = _read_header(data, path, max_pixels)
     if header["format"] == "JPEG" and len(data) < header["pixels"] * _MIN_JPEG_BYTES_PER_PX:
         raise PhotoError(
@@ -394,7 +429,8 @@ def write_image(path, image, *, quality: int = 95) -> Path:
 
 
 def image_and_scale(item, name: str = "image"):
-    """A photo given as an array, a :class:`Photo` or a path, as ``(image, mm_per_px)``: the
+    """A photo given as an array, a :class:`Photo`, a path or a file's bytes (see
+    :func:`read_photo`), as ``(image, mm_per_px)``: the
     checked RGB array and the pixel size from the photo's metadata (None for an array or
     without one).
 
@@ -402,7 +438,7 @@ def image_and_scale(item, name: str = "image"):
     >>> img.shape, mm
     ((4, 6, 3), None)
     """
-    if isinstance(item, (str, os.PathLike)):
+    if isinstance(item, (str, os.PathLike)) or _in_memory(item):
         item = read_photo(item)
     if hasattr(item, "image") and hasattr(item, "meta"):
         mm = check_positive(getattr(item.meta, "mm_per_px", None), f"{name}'s metadata mm_per_px",

@@ -43,9 +43,11 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+from skimage.transform import SimilarityTransform
 
-from ._validate import check_choice, check_image, check_mask, check_positive, to_uint8
+from ._validate import check_choice, check_mask, check_positive, to_uint8
 from .errors import InputError, VasiError
+from .io import image_and_scale
 from .register_geometry import (
     _apply,
     _convex_cover,
@@ -335,8 +337,9 @@ def prepare(image, *, roi=None, max_side: int = 1000) -> PreparedPhoto:
 
     Parameters
     ----------
-    image : ndarray, shape (H, W, 3)
-        RGB photo (uint8, uint16 or float in [0, 1]).
+    image : ndarray, shape (H, W, 3), vasi.Photo, path or bytes
+        RGB photo (uint8, uint16 or float in [0, 1]) or a photo file (see
+        :func:`vasi.read_photo`).
     roi : ndarray of bool, shape (H, W), keyword-only, optional
         Where to look for evidence (the assessed skin); ``None`` = everywhere.
     max_side : int, keyword-only
@@ -358,7 +361,7 @@ def prepare(image, *, roi=None, max_side: int = 1000) -> PreparedPhoto:
     """
     if isinstance(image, PreparedPhoto):
         return image
-    img = check_image(image, "image")
+    img = image_and_scale(image)[0]
     if int(max_side) < 64:
         raise InputError(f"max_side must be at least 64 px; got {max_side!r}.")
     rgb = img if img.dtype == np.uint8 else to_uint8(img)
@@ -596,8 +599,9 @@ def _marker(ctx: _Ctx) -> Registration:
     src = np.concatenate([mb[i] for i in common]).astype(np.float32)
     dst = np.concatenate([mf[i] for i in common]).astype(np.float32)
     if len(common) == 1:
-        A, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.LMEDS)
-        Hw = None if A is None else np.vstack([A, [0, 0, 1]])
+        # one marker's four corners: a similarity, least squares (Umeyama; no random sampling)
+        fit = SimilarityTransform.from_estimate(src.astype(np.float64), dst.astype(np.float64))
+        Hw = np.asarray(fit.params, np.float64) if fit else None
     else:
         Hw, _ = cv2.findHomography(src, dst, 0)
     why = ctx.plausible(Hw)
@@ -679,8 +683,9 @@ def register(
 
     Parameters
     ----------
-    baseline, followup : ndarray, shape (H, W, 3), or PreparedPhoto
-        RGB photos (uint8, uint16 or float in [0, 1]); sizes may differ. A
+    baseline, followup : ndarray, shape (H, W, 3), vasi.Photo, path, bytes or PreparedPhoto
+        RGB photos (uint8, uint16 or float in [0, 1]) or photo files (see
+        :func:`vasi.read_photo`); sizes may differ. A
         :class:`PreparedPhoto` from :func:`prepare` (with its region) is reused as is: prepare
         the baseline once to register many follow-ups to it.
     method : {"auto", "features", "ecc", "marker"}, keyword-only
@@ -743,15 +748,15 @@ def register(
     lim = {**DEFAULT_LIMITS, **limits}
     if int(max_side) < 64:
         raise InputError(f"max_side must be at least 64 px; got {max_side!r}.")
-    shape_b = baseline.shape if isinstance(baseline, PreparedPhoto) else \
-        check_image(baseline, "baseline").shape[:2]
-    shape_f = followup.shape if isinstance(followup, PreparedPhoto) else \
-        check_image(followup, "followup").shape[:2]
+    if not isinstance(baseline, PreparedPhoto):
+        baseline = image_and_scale(baseline, "baseline")[0]
+    if not isinstance(followup, PreparedPhoto):
+        followup = image_and_scale(followup, "followup")[0]
+    shape_b, shape_f = baseline.shape[:2], followup.shape[:2]
     rb, rf = _roi_pair(roi, shape_b[:2], shape_f[:2])
     pb = _prepared(baseline, rb, int(max_side), "baseline")
     pf = _prepared(followup, rf, int(max_side), "followup")
     ctx = _Ctx(pb, pf, mm_per_px, lim, bool(refine), aruco_dictionary, detector)
-    cv2.setRNGSeed(12345)
     reg = REGISTRATION_METHODS[method](ctx)
     if not reg:
         log.info("registration failed: %s", reg.reason)

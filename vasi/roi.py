@@ -70,6 +70,7 @@ import numpy as np
 from ._ahead import Ahead
 from ._validate import MODALITIES, check_choice, check_colour, check_image, check_mask
 from .calibrate import marker_boxes
+from .io import image_and_scale
 from .roi_body import _drop_limbs, _frame_patches_enclosed, _nails
 from .roi_face import (
     HAIR_MODALITIES,
@@ -154,8 +155,9 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
 
     Parameters
     ----------
-    image : ndarray, shape (H, W, 3)
-        RGB photo (uint8, uint16 or float in [0, 1]).
+    image : ndarray, shape (H, W, 3), vasi.Photo, path or bytes
+        RGB photo (uint8, uint16 or float in [0, 1]), or a photo file (see
+        :func:`vasi.read_photo`).
     site : {"face", "body"}, keyword-only
         What is being assessed: the F-VASI facial area or the skin of a body site.
     mask : ndarray, shape (H, W), optional
@@ -195,7 +197,7 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
     >>> find_region(img, site="face", return_method=True)[1]   # no eyes in a rectangle
     'skin (no face outline)'
     """
-    arr = check_image(image)
+    arr = image_and_scale(image)[0]
     check_choice(site, SITES, "site")
     check_choice(modality, MODALITIES, "modality")
     if mask is not None:

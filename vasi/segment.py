@@ -59,12 +59,12 @@ from ._validate import (
     MODALITIES,
     check_choice,
     check_colour,
-    check_image,
     check_mask,
     check_positive,
 )
 from .color import ita_degrees, rgb_to_lab
 from .errors import InputError
+from .io import image_and_scale
 from .levels import (
     PINK_MAX_WEIGHT,
     _blend_index,
@@ -478,15 +478,16 @@ def segment(
 
     Parameters
     ----------
-    image : ndarray, shape (H, W, 3)
-        RGB photo (uint8, uint16 or float in [0, 1]); a greyscale one (R = G = B) only
-        under a Wood's lamp.
+    image : ndarray, shape (H, W, 3), vasi.Photo, path or bytes
+        RGB photo (uint8, uint16 or float in [0, 1]), or a photo file (see
+        :func:`vasi.read_photo`); a greyscale one (R = G = B) only under a Wood's lamp.
     modality : {"visible", "woods"}, keyword-only
         Visible-light or Wood's lamp photo.
     roi : ndarray of bool, shape (H, W), optional
         Assessed region; the whole image when None.
     mm_per_px : float, optional
-        Pixel size in mm; enables ``min_area_mm2``.
+        Pixel size in mm (default: the photo file's own, if it states one); enables
+        ``min_area_mm2``.
     method : {"relative", "lightness-otsu"}, keyword-only
         Segmentation method (see the module docstring; ``"lightness-otsu"`` is a simple
         baseline kept for comparison).
@@ -520,12 +521,12 @@ def segment(
     >>> int(seg.mask.sum()), seg.flags
     (100, ())
     """
-    arr = check_image(image)
+    arr, meta_mm = image_and_scale(image)
     check_choice(modality, MODALITIES, "modality")
     check_colour(arr, modality)
     if method not in _METHODS:
         raise InputError(f"method must be one of {list(_METHODS)}; got {method!r}.")
-    mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
+    mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True) or meta_mm
     try:
         sensitivity = float(sensitivity)
     except (TypeError, ValueError):
