@@ -60,6 +60,8 @@ def test_a_region_of_the_wrong_shape_is_named_as_passed():
 def test_bad_site_names_choices():
     with pytest.raises(vasi.InputError, match="site"):
         vasi.score_photo(_drawn_face(), site="leg")
+    with pytest.raises(vasi.InputError, match="assessed_hu must be a positive number"):
+        vasi.score_photo(_drawn_face(), assessed_hu="x")  # (a numpy TypeError deep inside)
 
 
 def test_face_not_found_is_flagged():

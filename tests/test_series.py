@@ -221,6 +221,15 @@ def test_bad_arguments(series):
         track_series(images, weeks=[0, 1, 2], baseline_index=5)
     with pytest.raises(InputError, match="empty"):
         track_series([], weeks=[])
+    # options passed on are checked up front, by name (a typo was a bare TypeError)
+    with pytest.raises(InputError, match=r"segment_kwargs has unknown option\(s\) \['sensitivty'\]"):
+        track_series(images, weeks=[0, 12, 24], segment_kwargs={"sensitivty": 0.6})
+    with pytest.raises(InputError, match=r"segment_kwargs .*\['roi'\]"):  # the series sets it
+        track_series(images, weeks=[0, 12, 24], segment_kwargs={"roi": None})
+    with pytest.raises(InputError, match="envelope_kwargs .*ring_mm"):
+        track_series(images, weeks=[0, 12, 24], envelope_kwargs={"ring": (3, 8)})
+    with pytest.raises(InputError, match="assessed_hu"):
+        track_series(images, weeks=[0, 12, 24], assessed_hu="three")
 
 
 def test_public_names():

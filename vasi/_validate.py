@@ -210,6 +210,32 @@ def check_positive(value, name: str, *, allow_none: bool = False, fix: str = "")
     return v
 
 
+def check_options(options, func, name: str, *, reserved=()) -> dict:
+    """``options`` (a dict of keyword arguments passed on to ``func``) as a dict, every key
+    one of ``func``'s keyword parameters other than ``reserved`` (those the caller sets).
+
+    >>> def f(image, *, sensitivity=0.5, roi=None): ...
+    >>> check_options({"sensitivity": 0.6}, f, "segment_kwargs", reserved=("image", "roi"))
+    {'sensitivity': 0.6}
+    >>> check_options({"sensitivty": 0.6}, f, "segment_kwargs", reserved=("image", "roi"))
+    Traceback (most recent call last):
+    ...
+    vasi.errors.InputError: segment_kwargs has unknown option(s) ['sensitivty']; valid: ['sensitivity'].
+    """
+    import inspect
+
+    options = {} if options is None else options
+    if not isinstance(options, dict):
+        raise InputError(f"{name} must be a dict of options; got {type(options).__name__}.")
+    params = inspect.signature(func).parameters.values()
+    valid = sorted(p.name for p in params
+                   if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in reserved)
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise InputError(f"{name} has unknown option(s) {unknown}; valid: {valid}.")
+    return dict(options)
+
+
 def check_rng(rng) -> np.random.Generator:
     """Accept a seeded ``numpy.random.Generator`` or an int seed; refuse ``None``/legacy state.
 

@@ -165,6 +165,7 @@ def score_photo(
     mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True) or meta_mm
     if roi is not None:
         roi = check_mask(roi, arr.shape[:2], "roi")
+    assessed_hu = check_positive(assessed_hu, "assessed_hu", allow_none=True)
     if assessed_hu is None and site == "face":
         assessed_hu = FACE_HU
     region, region_method = find_region(arr, site=site, mask=roi, modality=modality,

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ._ahead import Ahead
-from ._validate import MODALITIES, check_choice, check_mask, check_positive
+from ._validate import MODALITIES, check_choice, check_mask, check_options, check_positive
 from ._version import __version__
 from .calibrate import usable_scale
 from .color import rgb_to_lab
@@ -46,6 +46,7 @@ from .series_measure import (
     patch_table,
     visit_table,
 )
+from .track import EnvelopeModel
 
 __all__ = ["SeriesResult", "FullResMasks", "track_series", "PATTERN_READABLE_MAX"]
 
@@ -473,10 +474,14 @@ def track_series(
     # (below), alongside the baseline's work; arrays and photos are checked here, up front
     later = [isinstance(it, (str, Path)) and i != bi for i, it in enumerate(items)]
     loaded = [None if later[i] else load(i) for i in range(n)]
+    assessed_hu = check_positive(assessed_hu, "assessed_hu", allow_none=True)
     if assessed_hu is None and site == "face":
         assessed_hu = FACE_HU
     register_kwargs = dict(register_kwargs or {})
-    segment_kwargs = dict(segment_kwargs or {})
+    segment_kwargs = check_options(segment_kwargs, segment, "segment_kwargs",
+                                   reserved=("image", "modality", "roi", "mm_per_px"))
+    envelope_kwargs = check_options(envelope_kwargs, EnvelopeModel.__init__, "envelope_kwargs",
+                                    reserved=("self", "baseline", "labels", "roi", "mm_per_px"))
 
     # 1. the baseline's assessed region (its own coordinates; evidence for registration)
     base_img, mm_b = loaded[bi]
@@ -540,7 +545,7 @@ def track_series(
         grid = WorkingGrid(sw, pb.rgb.shape[:2], mm_b)
         # under a Wood's lamp normal skin is nearly black: each visit's own ring is its level
         env_kw = {"normal_level": "visit" if modality == "woods" else "baseline",
-                  **(envelope_kwargs or {})}
+                  **envelope_kwargs}
         base = BaselinePatches(pb.rgb, _down(base_seg.mask, max_side, roi_b) & roi_w, roi_w,
                                grid=grid, min_area_px=min_px, tolerance_px=tol_px,
                                measure=measure, envelope_kwargs=env_kw,
