@@ -155,3 +155,36 @@ def test_little_skin_in_the_photo_is_flagged():
     roi = np.zeros(img.shape[:2], bool)
     roi[190:210, 240:262] = True
     assert "little skin in the photo" not in vasi.score_photo(img, site="body", roi=roi).flags
+
+
+def test_needs_review_names_a_doubtful_region_and_a_clean_face_has_none():
+    # an app that records scores unattended must tell "no vitiligo" from "no face here":
+    # both used to be truthy with F-VASI 0.0, only free-text flags differing
+    noise = np.random.default_rng(0).integers(0, 256, (300, 400, 3)).astype(np.uint8)
+    blank = np.full((300, 400, 3), 128, np.uint8)
+    for img in (noise, blank):
+        r = vasi.score_photo(img, site="face")
+        assert "face outline not found" in r.needs_review
+        assert set(r.needs_review) <= set(r.flags)
+    face = vasi.synth.make_photo(rng=4, skin_type="III", site="face", shape=(300, 400))
+    r = vasi.score_photo(face.image, site="face")
+    assert r and r.needs_review == ()
+    assert "little skin in the photo" in vasi.score_photo(noise, site="body").needs_review
+
+
+def test_to_json_is_strict_and_complete():
+    import json
+
+    unscored = vasi.score_photo(np.zeros((64, 64, 3), np.uint8), site="face")
+    scored = vasi.score_photo(_drawn_face(), site="body", mm_per_px=0.5)
+    for r in (unscored, scored):
+        d = json.loads(r.to_json())  # json.loads accepts NaN: check for it explicitly
+        assert "NaN" not in r.to_json()
+        assert d["scored"] is bool(r) and d["reason"] == r.reason
+        assert d["provenance"]["site"] == r.provenance["site"]
+        assert set(d["provenance"]["library_versions"]) >= {"vasi", "numpy", "opencv"}
+        assert len(d["patches"]) == len(r.patches)
+    assert json.loads(unscored.to_json())["f_vasi"] is None
+    assert json.loads(scored.to_json())["depigmented_area_cm2"] == pytest.approx(scored.depigmented_area_cm2)
+    seg = json.loads(json.dumps(scored.segmentation.to_dict(), allow_nan=False))
+    assert seg["area_px"] == scored.depigmented_area_px and seg["flags"] == list(scored.segmentation.flags)

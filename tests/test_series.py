@@ -439,3 +439,13 @@ def test_photo_files_give_the_same_result_as_arrays(tmp_path):
     assert b.visits["depigmented_area_cm2"].notna().all()
     with pytest.raises(vasi.PhotoError, match="visit9"):
         track_series([paths[0], tmp_path / "visit9.png"], weeks=[0, 12], site="body")
+
+
+def test_to_dict_is_strict_json(result):
+    import json
+
+    d = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert d["weeks"] == list(result.weeks) and len(d["visits"]) == len(result.visits)
+    assert d["registrations"][result.baseline_index] is None
+    assert d["registrations"][1]["ok"] is bool(result.registrations[1])
+    assert len(d["patches"]) == len(result.patches)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import os
 import sys
 import time
 from pathlib import Path
 
+from ._json import plain
 from ._version import __version__
 from .errors import InputError, VasiError
 
@@ -225,8 +225,7 @@ def _cmd_score(args) -> int:
            "mm_per_px": mm, "scale_source": source, "overlay": str(out), "scored": bool(result)}
     if args.json:
         # strict JSON: a value that could not be measured is null, not NaN
-        row = {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in row.items()}
-        print(json.dumps(row, indent=2, default=str, allow_nan=False))
+        print(json.dumps(plain(row), indent=2, allow_nan=False))
     else:
         width = max(len(k) for k in row)
         for k, v in row.items():

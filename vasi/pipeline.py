@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import measure
+from ._json import library_versions
 from ._validate import check_choice, check_mask, check_positive
 from ._version import __version__
 from .calibrate import usable_scale
@@ -26,6 +27,14 @@ __all__ = ["PhotoScore", "score_photo"]
 
 #: Segmentation flags of a photo with nothing to assess (its :class:`PhotoScore` is falsy).
 UNSCORED_FLAGS = ("empty region", "region too small")
+#: Flags (or flag prefixes) after which a score must be checked by eye before it is used:
+#: the assessed region or the reference skin is in doubt (see :attr:`PhotoScore.needs_review`).
+#: Not among them: ``"low contrast"``, ``"no depigmentation found"`` and very light skin,
+#: which describe the skin, not a failure.
+REVIEW_FLAGS = ("face outline not found", "face outline from the detector's box",
+                "face found with the photo turned", "little skin in the photo",
+                "reference skin too small", "mostly depigmented: reference skin uncertain",
+                "overexposed", "implausible scale")
 
 
 def _unscored(flags) -> list:
@@ -55,7 +64,10 @@ class PhotoScore:
         Library version, methods and parameters.
 
     A photo with nothing to assess (an empty or tiny region: flags in ``UNSCORED_FLAGS``)
-    gives a *falsy* result whose :attr:`reason` says why; its F-VASI is NaN, not 0.
+    gives a *falsy* result whose :attr:`reason` says why; its F-VASI is NaN, not 0. A
+    scored result whose region or reference skin is in doubt lists why in
+    :attr:`needs_review` (a photo without the face in it, a blank frame): its numbers should
+    be checked on the overlay before they are used.
     """
 
     segmentation: Segmentation
@@ -77,6 +89,14 @@ class PhotoScore:
         bad = _unscored(self.segmentation.flags)
         return (f"nothing to assess ({'; '.join(bad)}): check the region (overlay) or pass a mask"
                 if bad else "")
+
+    @property
+    def needs_review(self) -> tuple:
+        """The flags (among ``REVIEW_FLAGS``) that put this score in doubt; empty when the
+        region and the reference skin were found as expected. An application that records
+        scores unattended should hold back those with a non-empty ``needs_review`` (and
+        the falsy ones) for a look at the overlay."""
+        return tuple(f for f in self.flags if f.startswith(REVIEW_FLAGS))
 
     @property
     def roi(self) -> np.ndarray:
@@ -117,6 +137,28 @@ class PhotoScore:
             "n_patches": len(self.patches),
             "flags": ";".join(self.flags),
         }
+
+    def to_json(self, **dumps_kwargs) -> str:
+        """The whole record as strict JSON (NaN as ``null``), for an application to store or
+        send: :meth:`to_dict`'s numbers, whether it was ``scored`` and the ``reason`` if not,
+        ``needs_review``, ``flags`` as a list, the ``patches`` table and the ``provenance``
+        (site, modality, methods, parameters, library versions). ``dumps_kwargs`` go to
+        :func:`json.dumps` (e.g. ``indent=2``).
+
+        >>> import json, numpy as np
+        >>> r = score_photo(np.zeros((64, 64, 3), np.uint8), site="face")
+        >>> d = json.loads(r.to_json())
+        >>> d["scored"], d["f_vasi"], d["reason"][:18]
+        (False, None, 'nothing to assess ')
+        """
+        import json
+
+        from ._json import plain
+
+        record = {**self.to_dict(), "scored": bool(self), "reason": self.reason,
+                  "needs_review": list(self.needs_review), "flags": list(self.flags),
+                  "patches": self.patches, "provenance": self.provenance}
+        return json.dumps(plain(record), allow_nan=False, **dumps_kwargs)
 
 
 def score_photo(
@@ -188,6 +230,7 @@ def score_photo(
             fv = fv_clin = float("nan")
     provenance = {
         "vasi_version": __version__,
+        "library_versions": library_versions(),
         "segmentation_method": seg.method,
         "modality": modality,
         "site": site,

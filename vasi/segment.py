@@ -173,6 +173,26 @@ class Segmentation:
         """Depigmented area in full-resolution pixels."""
         return int(np.count_nonzero(self.mask))
 
+    def to_dict(self) -> dict:
+        """The segmentation's numbers as JSON values (no images; NaN as None): areas,
+        reference and depigmented colours, contrast, thresholds, flags, how it was made.
+
+        >>> img = np.full((40, 40, 3), (150, 110, 80), np.uint8); img[10:20, 10:20] = 235
+        >>> d = segment(img).to_dict()
+        >>> d["area_px"], d["assessed_area_px"], d["flags"]
+        (100, 1600, [])
+        """
+        from ._json import plain
+
+        return plain({
+            "area_px": self.area_px, "assessed_area_px": int(np.count_nonzero(self.roi)),
+            "depigmented_fraction": self.depigmented_fraction,
+            "reference_lab": self.reference_lab, "depigmented_lab": self.depigmented_lab,
+            "contrast": self.contrast, "thresholds": self.thresholds, "flags": self.flags,
+            "modality": self.modality, "method": self.method, "mm_per_px": self.mm_per_px,
+            "working_shape": self.working_shape,
+        })
+
     @property
     def score_map(self):
         """``score`` as stored, without building the full-resolution frame: an ndarray or a

@@ -134,6 +134,26 @@ class SeriesResult:
         v = self.visits
         return v.loc[~v["registered"], ["week", "registration_reason"]]
 
+    def to_dict(self) -> dict:
+        """The series' numbers as JSON values (no images; NaN as None): ``weeks``,
+        ``baseline_index``, the ``visits`` and ``patches`` tables as lists of rows, each
+        follow-up's ``registrations`` (None for the baseline) and the ``provenance``.
+
+        >>> import json, numpy as np
+        >>> r = SeriesResult(pd.DataFrame({"week": [0], "repigmentation_pct": [np.nan]}),
+        ...                  pd.DataFrame(), np.zeros((8, 8), int), np.ones((8, 8), bool),
+        ...                  (None,), (None,), (None,), (None,), (None,), (0.0,))
+        >>> json.dumps(r.to_dict(), allow_nan=False)[:89]
+        '{"weeks": [0.0], "baseline_index": 0, "visits": [{"week": 0, "repigmentation_pct": null}]'
+        """
+        from ._json import plain
+
+        return plain({"weeks": self.weeks, "baseline_index": self.baseline_index,
+                      "visits": self.visits, "patches": self.patches,
+                      "registrations": [r.to_dict() if r is not None else None
+                                        for r in self.registrations],
+                      "provenance": self.provenance})
+
     def to_frame(self, *, patches: bool = False) -> pd.DataFrame:
         """Tidy table: the per-visit rows (or per-patch rows with ``patches=True``).
 

@@ -1,0 +1,67 @@
+"""Results as plain JSON values: what an application stores or sends.
+
+:func:`plain` turns the values inside ``vasi`` results (numpy scalars and small arrays,
+pandas tables, tuples, dates, NaN) into JSON types, NaN and infinities as ``null`` -- so
+``json.dumps(plain(x), allow_nan=False)`` always works and other languages can read it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["plain", "library_versions"]
+
+
+def plain(value):
+    """``value`` with every part a JSON type: dict (str keys), list, str, int, float, bool
+    or None. NaN and infinities become None; a DataFrame becomes a list of row dicts; numpy
+    arrays become nested lists (keep them small).
+
+    >>> plain({"a": np.float32(0.5), "b": (1, float("nan")), "c": np.bool_(True)})
+    {'a': 0.5, 'b': [1, None], 'c': True}
+    >>> plain(pd.DataFrame({"week": [0, 12], "pct": [float("nan"), 40.0]}))
+    [{'week': 0, 'pct': None}, {'week': 12, 'pct': 40.0}]
+    """
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, pd.DataFrame):
+        return [plain(r) for r in value.to_dict(orient="records")]
+    if isinstance(value, pd.Series):
+        return plain(value.to_dict())
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return plain(value.item())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, (_dt.datetime, _dt.date, pd.Timestamp)):
+        return value.isoformat()
+    return str(value)
+
+
+def library_versions() -> dict:
+    """Versions of ``vasi`` and of the libraries its numbers depend on, for provenance.
+
+    >>> sorted(library_versions())
+    ['numpy', 'opencv', 'scikit-image', 'scipy', 'vasi']
+    """
+    import cv2
+    import scipy
+    import skimage
+
+    from ._version import __version__
+
+    return {"vasi": __version__, "numpy": np.__version__, "opencv": cv2.__version__,
+            "scikit-image": skimage.__version__, "scipy": scipy.__version__}
