@@ -285,3 +285,16 @@ def test_a_region_mask_of_another_size_says_both_sizes(tmp_path):
     cv2.imwrite(str(tmp_path / "m.png"), np.full((10, 20), 255, np.uint8))
     with pytest.raises(vasi.PhotoError, match=r"region mask .*20 x 10 px, the photo 64 x 48"):
         read_mask(tmp_path / "m.png", (48, 64))
+
+
+def test_concurrent_reads_leave_the_applications_warning_filters_alone(tmp_path):
+    # warnings.catch_warnings is not thread-safe: photos read from several threads at once
+    # left Pillow's DecompressionBombWarning 'ignore' filter in the app's filter list
+    import warnings
+    from concurrent.futures import ThreadPoolExecutor
+
+    p = _save_pil(tmp_path / "tiny.png", np.zeros((8, 8, 3), np.uint8))
+    before = list(warnings.filters)
+    with ThreadPoolExecutor(4) as ex:
+        list(ex.map(lambda _: vasi.read_photo(p), range(4000)))
+    assert warnings.filters == before

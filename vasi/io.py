@@ -8,8 +8,11 @@ naming the file and the problem -- for anything it cannot turn into a colour pho
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
+import threading
+import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -237,15 +240,27 @@ def _decode_bytes(data: bytes, path, max_pixels: int) -> Photo:
     return Photo(image=rgb, meta=meta)
 
 
+#: ``warnings.catch_warnings`` saves and restores the process-wide filter list, which is not
+#: thread-safe: two threads reading photos at once could leave a filter behind in the
+#: application. vasi's own readers take turns (a header takes milliseconds).
+_WARNINGS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _no_bomb_warning():
+    """Silence Pillow's DecompressionBombWarning (``max_pixels`` is checked here instead)."""
+    with _WARNINGS_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        yield
+
+
 def _read_header(data: bytes, path: Path, max_pixels: int) -> dict:
     """Identify the format and read size, EXIF orientation/date and resolution, without
     decoding pixels."""
     import io as _io
-    import warnings
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with _no_bomb_warning():
             im = Image.open(_io.BytesIO(data))
             fmt = im.format or "unknown"
             width, height = im.size
@@ -268,8 +283,7 @@ def _read_header(data: bytes, path: Path, max_pixels: int) -> dict:
             "pass a larger max_pixels if the photo is genuine",
         )
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with _no_bomb_warning():
             exif = im.getexif()  # PNG may scan past IDAT to find eXIf
             tags = getattr(im, "tag_v2", None)
     except Exception as exc:
