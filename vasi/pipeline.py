@@ -191,6 +191,16 @@ def score_photo(
     Returns
     -------
     PhotoScore
+        Falsy, with ``.reason``, when there was nothing to assess; ``.needs_review`` names
+        what to check when the region or the reference skin is in doubt.
+
+    Raises
+    ------
+    vasi.InputError
+        A bad argument (shape, dtype, range, option name), or a greyscale photo in visible
+        light; the message names the argument and the fix.
+    vasi.PhotoError
+        A photo given as a file that cannot be read.
 
     Examples
     --------

@@ -599,9 +599,7 @@ def _marker(ctx: _Ctx) -> Registration:
     src = np.concatenate([mb[i] for i in common]).astype(np.float32)
     dst = np.concatenate([mf[i] for i in common]).astype(np.float32)
     if len(common) == 1:
-        # one marker's four corners: a similarity, least squares (Umeyama; no random sampling)
-        fit = SimilarityTransform.from_estimate(src.astype(np.float64), dst.astype(np.float64))
-        Hw = np.asarray(fit.params, np.float64) if fit else None
+        Hw = _similarity(src, dst)
     else:
         Hw, _ = cv2.findHomography(src, dst, 0)
     why = ctx.plausible(Hw)
@@ -666,6 +664,18 @@ def _prepared(item, roi, max_side, name):
     return prepare(item, roi=roi, max_side=max_side)
 
 
+def _similarity(src, dst):
+    """Least-squares similarity (Umeyama, no random sampling) mapping ``src`` to ``dst``
+    points, as a 3 x 3 matrix, or None when it cannot be estimated (e.g. one marker's four
+    corners)."""
+    src, dst = np.asarray(src, np.float64), np.asarray(dst, np.float64)
+    if hasattr(SimilarityTransform, "from_estimate"):  # scikit-image >= 0.26
+        fit = SimilarityTransform.from_estimate(src, dst)
+        return np.asarray(fit.params, np.float64) if fit else None
+    fit = SimilarityTransform()
+    return np.asarray(fit.params, np.float64) if fit.estimate(src, dst) else None
+
+
 def register(
     baseline,
     followup,
@@ -722,6 +732,13 @@ def register(
     Registration
         Truthy with the homography (baseline px -> follow-up px) and quality; falsy with
         ``.reason`` when the pair cannot be aligned trustworthily. Never raises for a bad pair.
+
+    Raises
+    ------
+    vasi.InputError
+        A bad argument (shape, dtype, option name).
+    vasi.PhotoError
+        A photo given as a file that cannot be read.
 
     Examples
     --------

@@ -181,6 +181,14 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
         outline is smooth to about one working pixel (``max(H, W) / roi_ops.WORK_SIDE`` px).
         With ``return_method``, the tuple ``(mask, method)``.
 
+    Raises
+    ------
+    vasi.InputError
+        A bad argument (shape, dtype, range, option name), or a greyscale photo in visible
+        light; the message names the argument and the fix.
+    vasi.PhotoError
+        A photo given as a file that cannot be read.
+
     Examples
     --------
     >>> img = np.zeros((40, 40, 3), np.uint8); img[10:30, 10:30] = (200, 150, 120)

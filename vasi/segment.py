@@ -534,6 +534,14 @@ def segment(
     -------
     Segmentation
 
+    Raises
+    ------
+    vasi.InputError
+        A bad argument (shape, dtype, range, option name), or a greyscale photo in visible
+        light; the message names the argument and the fix.
+    vasi.PhotoError
+        A photo given as a file that cannot be read.
+
     Examples
     --------
     >>> img = np.full((40, 40, 3), (150, 110, 80), np.uint8); img[10:20, 10:20] = 235

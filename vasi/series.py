@@ -445,6 +445,15 @@ def track_series(
     Returns
     -------
     SeriesResult
+        A follow-up that cannot be registered keeps its row, with the reason and NaN.
+
+    Raises
+    ------
+    vasi.InputError
+        A bad argument (shape, dtype, range, option name), or a greyscale photo in visible
+        light; the message names the argument and the fix.
+    vasi.PhotoError
+        A photo given as a file that cannot be read.
 
     Notes
     -----
