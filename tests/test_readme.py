@@ -34,3 +34,18 @@ def test_series_example_runs(tmp_path, monkeypatch):
     visits = ns["series"].visits
     assert list(visits["week"]) == [0, 12, 24, 36, 52]
     assert np.isfinite(visits["f_vasi"]).all()
+
+
+def test_application_example_runs():
+    import json
+
+    import vasi
+
+    block = _python_blocks()[2]
+    assert "upload_bytes" in block
+    photo = ROOT / "sample_images" / "photos" / "P001" / "week00" / "face_visible.jpg"
+    ns = {"upload_bytes": photo.read_bytes(), "vasi": vasi}
+    exec(compile(block, "README.md", "exec"), ns)
+    record = json.loads(ns["record"])
+    assert record["scored"] and record["needs_review"] == []
+    assert record["f_vasi"] == vasi.score_photo(photo, site="face").f_vasi
