@@ -484,3 +484,15 @@ def test_dark_background_inside_the_region_is_not_depigmentation(seed):
     seg = segment(_srgb8(lin + 0.004 * rng.standard_normal(lin.shape)))
     assert seg.mask[patch].mean() > 0.95
     assert seg.mask[gap].mean() < 0.05
+
+
+def test_result_masks_are_read_only():
+    # a result cannot contradict itself: writing into seg.mask changed depigmented_fraction
+    # (computed when read) but not the areas stored from it
+    img, _ = _drawn()
+    seg = segment(img)
+    for a in (seg.mask, seg.roi):
+        with pytest.raises(ValueError, match="read-only"):
+            a[0, 0] = True
+    edited = seg.mask & ~seg.mask  # a copy is edited instead
+    assert edited.flags.writeable and not edited.any()

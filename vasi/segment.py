@@ -118,9 +118,10 @@ class Segmentation:
     Attributes
     ----------
     mask : ndarray of bool, shape (H, W)
-        Depigmented pixels, at the input's resolution, inside ``roi``.
+        Depigmented pixels, at the input's resolution, inside ``roi`` (read-only: edit a
+        copy, e.g. ``seg.mask & ~eraser``).
     roi : ndarray of bool, shape (H, W)
-        Assessed region the segmentation was restricted to.
+        Assessed region the segmentation was restricted to (read-only).
     score : ndarray of float32, shape (H, W)
         Per-pixel depigmentation index (0 = the patient's normal skin, 1 = the level of
         the depigmented patch cores); ``mask`` is ``score > thresholds["score"]`` inside
@@ -161,6 +162,13 @@ class Segmentation:
     depigmented_lab: tuple = (float("nan"),) * 3
     contrast: float = float("nan")
     working_shape: tuple = ()
+
+    def __post_init__(self):
+        # a result cannot contradict itself: the masks are read-only (edit a copy, e.g.
+        # ``seg.mask & ~eraser``, and measure that); areas stored elsewhere were taken from them
+        for a in (self.mask, self.roi):
+            if isinstance(a, np.ndarray):
+                a.flags.writeable = False
 
     @property
     def depigmented_fraction(self) -> float:
