@@ -298,3 +298,33 @@ def test_concurrent_reads_leave_the_applications_warning_filters_alone(tmp_path)
     with ThreadPoolExecutor(4) as ex:
         list(ex.map(lambda _: vasi.read_photo(p), range(4000)))
     assert warnings.filters == before
+
+
+def _heic(path, arr, orientation=1):
+    pillow_heif = pytest.importorskip("pillow_heif")  # the 'heif' extra (installed by 'dev')
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    heif = pillow_heif.from_bytes(mode="RGB", size=(arr.shape[1], arr.shape[0]), data=arr.tobytes())
+    heif.save(path, quality=-1, exif=exif.tobytes())  # quality -1: lossless
+    return path
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_heic_photo_read_with_its_orientation(tmp_path, orientation):
+    # an iPhone's default format; libheif turns the pixels, the EXIF tag must not turn them again
+    img = np.zeros((48, 64, 3), np.uint8)
+    img[:8, :16] = (255, 0, 0)
+    img[40:, 50:] = (0, 0, 255)
+    p = _heic(tmp_path / "face_visible.heic", img, orientation)
+    photo = vasi.read_photo(p)
+    assert photo.meta.format == "HEIF" and photo.meta.orientation == orientation
+    want = img if orientation == 1 else np.rot90(img, -1)  # 6: turned 90 degrees clockwise
+    assert photo.image.shape == want.shape
+    assert np.abs(photo.image.astype(int) - want).mean() < 12  # (HEVC's chroma subsampling)
+    np.testing.assert_array_equal(vasi.read_photo(p.read_bytes()).image, photo.image)
+
+
+def test_heic_without_the_decoder_names_the_extra(tmp_path, monkeypatch):
+    p = _heic(tmp_path / "a.heic", np.zeros((16, 16, 3), np.uint8))
+    monkeypatch.setitem(__import__("sys").modules, "pillow_heif", None)  # not installed
+    _expect_photo_error(p, ["vasi[heif]"])

@@ -137,7 +137,7 @@ def test_folder_layout(tmp_path):
     _touch(root / "P1" / "week0" / "hands-uv.png")
     _touch(root / "P1" / "week0" / "notes.txt")
     _touch(root / "P2" / "2026-03-14" / "IMG_0001.jpg")
-    _touch(root / "P2" / "2026-04-11" / "IMG_0002.jpg")
+    _touch(root / "P2" / "2026-04-11" / "IMG_0002.HEIC")  # an iPhone photo
     t = scan_folder(root).table
     assert t[["patient_id", "week", "site", "modality"]].values.tolist() == [
         ["P1", 0.0, "face", "visible"], ["P1", 12.0, "face", "visible"],

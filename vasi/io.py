@@ -64,7 +64,8 @@ class PhotoMeta:
         Channels in the file (3 = RGB, 4 = RGBA with alpha dropped; 1 = greyscale, 2 = with
         alpha, read as R = G = B).
     format : str
-        File format as detected from content (``"JPEG"``, ``"PNG"``, ``"TIFF"``, ``"DICOM"``).
+        File format as detected from content (``"JPEG"``, ``"PNG"``, ``"TIFF"``, ``"HEIF"``,
+        ``"DICOM"``).
     """
 
     path: str | None = None
@@ -110,9 +111,10 @@ def read_photo(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
     Parameters
     ----------
     path : str, os.PathLike, bytes or binary file object
-        JPEG, PNG or TIFF (8- or 16-bit; RGBA has its alpha dropped), or DICOM with the
-        ``dicom`` extra installed: a file, or its content already in memory (an upload's
-        bytes, ``io.BytesIO``, an open file) with the same checks and EXIF orientation.
+        JPEG, PNG or TIFF (8- or 16-bit; RGBA has its alpha dropped), HEIC/HEIF with the
+        ``heif`` extra, or DICOM with the ``dicom`` extra: a file, or its content already
+        in memory (an upload's bytes, ``io.BytesIO``, an open file) with the same checks and
+        EXIF orientation.
     max_pixels : int, keyword-only
         Refuse images with more pixels than this (decompression-bomb guard), checked from
         the header before decoding.
@@ -195,7 +197,59 @@ def _read_memory(source, max_pixels: int) -> Photo:
     return Photo(photo.image, replace(photo.meta, path=None))
 
 
+#: ISO base-media brands of HEIF still images (HEIC is the iPhone camera's default).
+_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+
+
+def _is_heif(data: bytes) -> bool:
+    return len(data) >= 12 and data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS
+
+
+def _decode_heif(data: bytes, path, max_pixels: int) -> Photo:
+    """A HEIF/HEIC photo, decoded by the optional ``pillow-heif`` (``vasi[heif]``); libheif
+    applies the container's rotation and mirroring, so the EXIF orientation is not applied
+    again (it is recorded as applied)."""
+    import io as _io
+
+    try:
+        import pillow_heif
+    except ImportError:
+        raise PhotoError(path, "HEIC/HEIF photo (an iPhone's default format) needs the optional "
+                         "decoder: pip install 'vasi[heif]', or export the photo as JPEG") from None
+    try:
+        heif = pillow_heif.open_heif(_io.BytesIO(data))
+        width, height = heif.size
+        if width * height > max_pixels:
+            raise PhotoError(path, f"image is {width}x{height}, more than max_pixels={max_pixels}")
+        arr = np.asarray(heif)
+    except PhotoError:
+        raise
+    except Exception as exc:  # libheif's errors on damaged files
+        raise PhotoError(path, f"corrupt HEIF data ({type(exc).__name__}: {exc})") from None
+    exif = Image.Exif()
+    if heif.info.get("exif"):
+        try:
+            exif.load(heif.info["exif"])
+        except Exception:  # damaged EXIF: the date and orientation are optional
+            exif = Image.Exif()
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    channels = int(arr.shape[2])
+    rgb = arr[..., :1].repeat(3, axis=2) if channels <= 2 else arr[..., :3]
+    meta = PhotoMeta(
+        path=str(path),
+        capture_date=_exif_date(exif),
+        orientation=int(exif.get(_EXIF_ORIENTATION, 1) or 1),
+        source_dtype=str(arr.dtype),
+        source_channels=channels,
+        format="HEIF",
+    )
+    return Photo(image=np.ascontiguousarray(to_uint8(rgb)), meta=meta)
+
+
 def _decode_bytes(data: bytes, path, max_pixels: int) -> Photo:
+    if _is_heif(data):
+        return _decode_heif(data, path, max_pixels)
     header = _read_header(data, path, max_pixels)
     if header["format"] == "JPEG" and len(data) < header["pixels"] * _MIN_JPEG_BYTES_PER_PX:
         raise PhotoError(

@@ -86,7 +86,7 @@ _NOT_SITES = frozenset({
     "for", "from", "to", "by"})
 #: ``vasi score`` writes ``PHOTO_overlay.png`` beside a photo; a photo folder skips such files.
 OVERLAY_SUFFIX = "_overlay"
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".dcm", ".bmp", ".webp")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif", ".dcm", ".bmp", ".webp")
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
              *(f"LPT{i}" for i in range(10))}
 _MAX_ROWS = 1_000_000
