@@ -189,6 +189,21 @@ def test_visits_near_the_reported_week_count_and_a_week_nobody_reached_is_an_err
         responders(d, thresholds=[75], weeks=[30])
     with pytest.raises(InputError, match="no visit at baseline_week=-2"):
         responders(d, thresholds=[75], weeks=[24], baseline_week=-2)
+    with pytest.raises(InputError, match="window_weeks must be a number of weeks >= 0"):
+        responders(d, thresholds=[75], weeks=[24], window_weeks=-1)
+    # the comparison and its table count the same visits (the table kept only weeks present
+    # exactly, and came back empty for week 24 here)
+    d2 = d.assign(week=d.week.replace(24.0, 24.5))  # no visit exactly at week 24
+    d2 = pd.concat([d2, d2.assign(patient_id=d.patient_id + 3, arm="b", f_vasi=[1.0, 0.9] * 3)])
+    c = cohort.compare_arms(d2, treatment="a", control="b", weeks=[24], endpoints=["f_vasi75"])
+    t = cohort.endpoint_table(d2, treatment="a", control="b", weeks=[24, 52])
+    assert t.week.tolist() == [24.0] * 3  # week 52: no visit within 2 weeks, left out
+    row = t.set_index("endpoint").loc["F-VASI75"]
+    assert (row.responders_t, row.n_t, row.responders_c) == (3, 3, 0) == tuple(
+        c.loc[0, ["responders_t", "n_t", "responders_c"]])
+    exact = cohort.compare_arms(d2, treatment="a", control="b", weeks=[24.14],
+                                endpoints=["f_vasi75"], window_weeks=0)
+    assert exact.loc[0, ["responders_t", "n_t"]].tolist() == [1, 3]  # NRI: 2 not seen then
 
 
 def test_cohort_scores_and_thresholds_are_checked():

@@ -190,6 +190,9 @@ def test_photo_files_and_bytes_are_accepted_where_arrays_are(photo, tmp_path):
     with open(pf, "rb") as stream:
         for b, f in ((pb, pf), (str(pb), vasi.read_photo(pf)), (pb.read_bytes(), stream)):
             np.testing.assert_array_equal(register(b, f).transform, ref)
+    # a Photo's own pixel size gives residual_mm, as it gives segment and score_photo areas
+    reg = register(vasi.Photo(photo, vasi.PhotoMeta(mm_per_px=0.2)), follow)
+    assert reg.residual_mm == pytest.approx(0.2 * reg.residual_px)
     seg = vasi.segment(photo, modality="visible")
     np.testing.assert_array_equal(vasi.segment(pb).mask, seg.mask)
     np.testing.assert_array_equal(vasi.find_region(pb.read_bytes()), vasi.find_region(photo))

@@ -45,6 +45,7 @@ def test_baseline_zero_is_nan_with_reason():
     assert e.visits["pct_change"].isna().all()
     assert e.visits["f_vasi75"].isna().all()
     assert "baseline score is 0" in e.reason
+    assert not e and endpoints({0: 1.0, 24: 0.2})  # falsy with a reason, as other results
     assert e.meaningful_at_check is None
     assert all(math.isnan(v) for v in e.first_week.values())
 

@@ -6,6 +6,10 @@ endpoints (F-VASI50/75/90, T-VASI50/75) for one patient or a cohort.
 
 Importing ``vasi`` has no side effects: no printing, no global state, logging only via
 ``logging.getLogger("vasi")``.
+
+``vasi.register``, ``vasi.segment`` and ``vasi.overlay`` are the functions (their modules'
+other public names are exported here too: ``vasi.prepare``, ``vasi.PreparedPhoto``,
+``vasi.SEGMENT_METHODS``).
 """
 
 import logging as _logging
@@ -22,10 +26,10 @@ from .manifest import load_input
 from .overlay import overlay
 from .pipeline import PhotoScore, score_photo
 from .reference import reference_skin
-from .register import Registration, register
+from .register import PreparedPhoto, Registration, prepare, register
 from .roi import find_region, skin_mask
 from .scores import VasiScore, f_vasi, snap_to_ladder, t_vasi
-from .segment import Segmentation, segment
+from .segment import SEGMENT_METHODS, Segmentation, segment
 from .series import SeriesResult, track_series
 from .timeline import Endpoints, endpoints
 
@@ -45,6 +49,7 @@ __all__ = [
     "skin_mask",
     "segment",
     "Segmentation",
+    "SEGMENT_METHODS",
     "reference_skin",
     "calibrate",
     "find_scale",
@@ -60,6 +65,8 @@ __all__ = [
     "PhotoScore",
     "register",
     "Registration",
+    "prepare",
+    "PreparedPhoto",
     "track_series",
     "SeriesResult",
     "scores",

@@ -260,6 +260,18 @@ def patient_visits(
     return df.sort_values(["arm", "patient_id", "week"]).reset_index(drop=True)
 
 
+def _window(window_weeks) -> float:
+    """``window_weeks`` checked: a number of weeks >= 0 (0 = the exact week only)."""
+    try:
+        w = float(window_weeks)
+    except (TypeError, ValueError):
+        w = float("nan")
+    if not w >= 0:
+        raise InputError(f"window_weeks must be a number of weeks >= 0 (0 = the exact week); "
+                         f"got {window_weeks!r}.")
+    return w
+
+
 def _endpoint_threshold(endpoint: str, kind: str) -> float:
     if not endpoint.startswith(kind):
         raise InputError(f"endpoint={endpoint!r} does not match kind={kind!r}; use e.g. "
@@ -322,6 +334,7 @@ def responders(
     """
     if missing not in MISSING:
         raise InputError(f"missing must be one of {list(MISSING)} (never LOCF); got {missing!r}.")
+    window_weeks = _window(window_weeks)
     k = _kind(kind)
     pv = patient_visits(data, kind=k, score_col=score_col, thresholds=thresholds,
                         baseline_week=baseline_week, arm_col=arm_col)
@@ -483,6 +496,7 @@ def compare_arms(
     baseline_week: float = 0.0,
     confidence: float = 0.95,
     arm_col: str = "arm",
+    window_weeks: float = 2.0,
 ) -> pd.DataFrame:
     """Compare two arms: responder rates, difference (Newcombe) and risk ratio (Katz).
 
@@ -496,7 +510,7 @@ def compare_arms(
         Weeks to compare (default ``(24,)``).
     endpoints : sequence of str, keyword-only
         Default every endpoint of ``kind`` (e.g. f_vasi50, f_vasi75, f_vasi90).
-    kind, score_col, missing, baseline_week, confidence, arm_col : keyword-only
+    kind, score_col, missing, baseline_week, confidence, arm_col, window_weeks : keyword-only
         As in :func:`responders`.
 
     Returns
@@ -524,7 +538,7 @@ def compare_arms(
                              f"{sorted(map(str, arms))}.")
     r = responders(data, kind=k, score_col=score_col, thresholds=ths, weeks=weeks,
                    missing=missing, baseline_week=baseline_week, confidence=confidence,
-                   arm_col=arm_col)
+                   arm_col=arm_col, window_weeks=window_weeks)
     rows = []
     for (ep, w), sub in r.groupby(["endpoint", "week"], sort=False):
         t = sub[sub["arm"] == treatment].iloc[0]
@@ -554,6 +568,7 @@ def endpoint_table(
     weeks=(24.0, 52.0),
     kind: str = "f_vasi",
     missing: str = "nri",
+    window_weeks: float = 2.0,
     **kwargs,
 ) -> pd.DataFrame:
     """A SPEC.md §3-style table: ``endpoint, week`` rows with "x % vs y %" and intervals.
@@ -565,9 +580,11 @@ def endpoint_table(
     treatment, control : keyword-only
         Arm labels.
     weeks : sequence of float, keyword-only
-        Default (24, 52); weeks without data in the table are left out.
-    kind, missing : keyword-only
-        As in :func:`responders`; other keywords go to :func:`compare_arms`.
+        Default (24, 52); a week no visit in the table comes within ``window_weeks`` of is
+        left out.
+    kind, missing, window_weeks : keyword-only
+        As in :func:`responders` (each patient's visit nearest to a week, within
+        ``window_weeks``, counts for it); other keywords go to :func:`compare_arms`.
 
     Returns
     -------
@@ -582,10 +599,11 @@ def endpoint_table(
     >>> endpoint_table(d, treatment="cream", control="vehicle", weeks=[24]).columns[:3].tolist()
     ['endpoint', 'week', 'result']
     """
-    present = set(pd.to_numeric(data["week"]).astype(float))
-    weeks = [float(w) for w in weeks if float(w) in present]
+    visited = pd.to_numeric(data["week"]).astype(float).to_numpy()
+    window_weeks = _window(window_weeks)
+    weeks = [float(w) for w in weeks if (np.abs(visited - float(w)) <= window_weeks + 1e-9).any()]
     c = compare_arms(data, treatment=treatment, control=control, weeks=weeks, kind=kind,
-                     missing=missing, **kwargs)
+                     missing=missing, window_weeks=window_weeks, **kwargs)
     if c.empty:
         return c
     label = c["endpoint"].str.replace(r"^(f|t)_vasi", lambda m: m.group(1).upper() + "-VASI",

@@ -544,7 +544,9 @@ def _features_with(ctx: _Ctx, detector: str) -> Registration:
     res_w = float(np.median(err_w))
     res_px = res_w / _mean_scale(ctx.sf)
     if res_w > lim["max_residual_px"]:
-        return ctx.result(False, f"residual {res_w:.2f} px too high (max {lim['max_residual_px']})",
+        return ctx.result(False, f"residual {res_w:.2f} working px too high (max_residual_px "
+                          f"{lim['max_residual_px']}, at the working resolution; {res_px:.2f} "
+                          "px in the photo)",
                           "features", Hr, residual_px=res_px, ecc=rho, details=info, **common)
     return ctx.result(True, "", "features", Hr, residual_px=res_px, ecc=rho, details=info,
                       **common)
@@ -705,7 +707,8 @@ def register(
         A single mask applies to the baseline. The coverage check is relative to it. A
         prepared photo already carries its region (give ``None`` for its side).
     mm_per_px : float, optional
-        Baseline pixel size, for ``residual_mm``.
+        Baseline pixel size, for ``residual_mm`` (default: the baseline photo file's own,
+        if it states one).
     max_side : int, keyword-only
         Working resolution (long side, px) for feature detection and ECC.
     refine : bool, keyword-only
@@ -766,7 +769,8 @@ def register(
     if int(max_side) < 64:
         raise InputError(f"max_side must be at least 64 px; got {max_side!r}.")
     if not isinstance(baseline, PreparedPhoto):
-        baseline = image_and_scale(baseline, "baseline")[0]
+        baseline, meta_mm = image_and_scale(baseline, "baseline")
+        mm_per_px = mm_per_px or meta_mm  # the file's own, as segment and score_photo do
     if not isinstance(followup, PreparedPhoto):
         followup = image_and_scale(followup, "followup")[0]
     shape_b, shape_f = baseline.shape[:2], followup.shape[:2]

@@ -256,7 +256,8 @@ class Endpoints:
     dosing : vasi.hand_units.Dosing
         Treated hand units vs the label limit and cream per day / month.
     reason : str
-        Why percent changes are undefined (empty when defined).
+        Why percent changes are undefined (empty when defined); the object is then falsy,
+        as other results that could not be computed are.
     provenance : dict
     """
 
@@ -276,6 +277,9 @@ class Endpoints:
     dosing: Dosing
     reason: str = ""
     provenance: dict = field(default_factory=dict, repr=False)
+
+    def __bool__(self) -> bool:
+        return not self.reason
 
     def to_frame(self) -> pd.DataFrame:
         """The per-visit table."""
