@@ -57,9 +57,18 @@ def test_a_region_of_the_wrong_shape_is_named_as_passed():
         vasi.score_photo(img, roi=np.ones((10, 10), bool))
 
 
-def test_bad_site_names_choices():
-    with pytest.raises(vasi.InputError, match="site"):
-        vasi.score_photo(_drawn_face(), site="leg")
+def test_site_names_as_manifests_use_them_and_a_typo_of_face_refused():
+    # one site vocabulary (vasi.sites) for the library, manifests, folders and the CLI: a
+    # body site's own name is scored as 'body' (it was refused: only 'face' / 'body')
+    body = vasi.score_photo(_drawn_face(), site="body")
+    leg = vasi.score_photo(_drawn_face(), site="Left-Leg")
+    assert leg.provenance["site"] == "body" and leg.provenance["site_name"] == "left-leg"
+    assert leg.depigmented_area_px == body.depigmented_area_px and leg.f_vasi is None
+    assert vasi.score_photo(_drawn_face(), site="cheek").provenance["site"] == "face"
+    with pytest.raises(vasi.InputError, match="did you mean 'face'"):
+        vasi.score_photo(_drawn_face(), site="fcae")
+    with pytest.raises(vasi.InputError, match="not a simple name"):
+        vasi.find_region(_drawn_face(), site="left leg?")
     with pytest.raises(vasi.InputError, match="assessed_hu must be a positive number"):
         vasi.score_photo(_drawn_face(), assessed_hu="x")  # (a numpy TypeError deep inside)
 

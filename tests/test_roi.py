@@ -60,8 +60,9 @@ def test_skin_mask_and_bad_site():
     img = np.full((40, 50, 3), 20, np.uint8)
     img[10:30, 10:40] = (190, 140, 110)
     assert skin_mask(img).sum() == 600
-    with pytest.raises(InputError, match="site"):
-        find_region(img, site="leg")
+    with pytest.raises(InputError, match="site 'facee'.*did you mean 'face'"):
+        find_region(img, site="facee")
+    np.testing.assert_array_equal(find_region(img, site="leg"), find_region(img, site="body"))
 
 
 def test_trunk_region_leaves_out_the_arms_and_keeps_patches():

@@ -23,9 +23,10 @@ import pandas as pd
 
 from .calibrate import scale_flags
 from .errors import VasiError
-from .manifest import safe_slug, scored_site
+from .manifest import safe_slug
 from .roi import region_flags
 from .series_measure import add_endpoints
+from .sites import scored_site
 
 __all__ = ["SeriesTask", "score_series", "worker_died", "read_mask", "repigmentation_map", "VISIT_COLUMNS", "ERROR_COLUMNS"]
 

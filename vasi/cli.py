@@ -209,9 +209,10 @@ def _cmd_score(args) -> int:
     from .batch_series import read_mask
     from .calibrate import resolve_scale
     from .io import read_photo, write_image
-    from .manifest import OVERLAY_SUFFIX, name_site_modality, scored_site
+    from .manifest import OVERLAY_SUFFIX, name_site_modality
     from .overlay import overlay
     from .pipeline import score_photo
+    from .sites import scored_site
 
     photo = read_photo(args.photo)
     roi = read_mask(args.roi, photo.shape) if args.roi else None

@@ -36,10 +36,10 @@ import pandas as pd
 
 from ._validate import decimal_point
 from .errors import InputError
+from .sites import FACE_WORDS, site_name
 
 __all__ = ["Manifest", "ManifestError", "Problem", "load_input", "read_manifest",
-           "scan_folder", "safe_slug", "parse_visit", "name_site_modality", "site_name",
-           "scored_site", "MANIFEST_COLUMNS"]
+           "scan_folder", "safe_slug", "parse_visit", "name_site_modality", "MANIFEST_COLUMNS"]
 
 #: Canonical manifest columns and the spellings accepted for each.
 MANIFEST_COLUMNS = {
@@ -61,9 +61,6 @@ REQUIRED = ("patient_id", "photo")
 _MODALITY_ALIASES = {"visible": "visible", "vis": "visible", "white": "visible", "rgb": "visible",
                      "woods": "woods", "wood": "woods", "uv": "woods", "woods_lamp": "woods",
                      "wood's": "woods", "uva": "woods"}
-#: Site names that mean the face (F-VASI is scored for site ``face``; they become ``face``).
-FACE_WORDS = frozenset({"face", "facial", "cheek", "cheeks", "forehead", "chin", "perioral",
-                        "periorbital", "periocular", "nose", "temple", "temples", "jaw"})
 #: Words of a photo's file name that name a body site (scored as ``body``; the site keeps
 #: its name in the tables). A name's other words become the site too unless they are
 #: ``_NOT_SITES`` (a camera's prefix, a description).
@@ -315,42 +312,6 @@ def _site_modality(row, where, default_site, problems):
         problems.append(Problem(where, f"modality {row.get('modality')!r} is not 'visible' or "
                                 "'woods'"))
     return site, modality
-
-
-def site_name(site) -> str:
-    """A site as the tables name it: lower case; the face's words (``FACE_WORDS``: cheek,
-    forehead, ...) are ``face``, other names are body sites. A name that is a near miss of
-    ``face`` (a typo would score a face as a body site) or not a simple name is an
-    :class:`~vasi.errors.InputError`.
-
-    >>> site_name("Cheek"), site_name("left-forearm"), site_name("sacrum")
-    ('face', 'left-forearm', 'sacrum')
-    >>> site_name("fcae")
-    Traceback (most recent call last):
-    ...
-    vasi.errors.InputError: site 'fcae' is not a known site; did you mean 'face'? (only the face's names are scored as a face; other names are body sites)
-    """
-    import difflib
-
-    word = str(site).strip().lower()
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", word):
-        raise InputError(f"site {site!r} is not a simple name (letters, digits, _ or -; e.g. "
-                         "face, hands, trunk)")
-    if word in FACE_WORDS:
-        return "face"
-    if difflib.get_close_matches(word, ["face", "facial"], n=1, cutoff=0.75):
-        raise InputError(f"site {site!r} is not a known site; did you mean 'face'? (only the "
-                         "face's names are scored as a face; other names are body sites)")
-    return word
-
-
-def scored_site(site) -> str:
-    """How a site is scored: ``"face"`` (F-VASI) for the face's names, else ``"body"``.
-
-    >>> scored_site("cheek"), scored_site("forearm")
-    ('face', 'body')
-    """
-    return "face" if site_name(site) == "face" else "body"
 
 
 def _build(records, *, source, root, default_site="face", check_files=True) -> Manifest:

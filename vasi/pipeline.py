@@ -14,13 +14,14 @@ import pandas as pd
 
 from . import measure
 from ._json import library_versions
-from ._validate import check_choice, check_mask, check_positive
+from ._validate import check_mask, check_positive
 from ._version import __version__
 from .calibrate import usable_scale
 from .hand_units import FACE_HU
 from .io import image_and_scale
 from .roi import find_region, region_flags
 from .segment import Segmentation, segment
+from .sites import scored_site, site_name
 
 __all__ = ["PhotoScore", "score_photo"]
 
@@ -178,7 +179,10 @@ def score_photo(
     image : ndarray (H, W, 3), :class:`vasi.Photo` or path
         RGB photo (uint8, uint16 or float in [0, 1]; RGB order, not OpenCV's BGR), or a
         photo file (read with :func:`vasi.read_photo`).
-    site : {"face", "body"}, keyword-only
+    site : str, keyword-only
+        ``"face"`` (or a word of it: cheek, forehead, ...; see :mod:`vasi.sites`) for the
+        F-VASI facial area, any other name (``"body"``, ``"forearm"``, ``"hands"``, ...) for
+        the skin of a body site.
         F-VASI is computed for faces only.
     modality : {"visible", "woods"}, keyword-only
     roi : ndarray of bool, shape (H, W), optional
@@ -214,7 +218,7 @@ def score_photo(
     from .scores import f_vasi
 
     arr, meta_mm = image_and_scale(image)
-    check_choice(site, ("face", "body"), "site")
+    site_label, site = site_name(site), scored_site(site)
     mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True) or meta_mm
     if roi is not None:
         roi = check_mask(roi, arr.shape[:2], "roi")
@@ -245,6 +249,7 @@ def score_photo(
         "segmentation_method": seg.method,
         "modality": modality,
         "site": site,
+        "site_name": site_label,
         "roi_source": "user" if roi is not None else "automatic",
         "region_method": region_method,
         "hu_method": "relative",

@@ -85,10 +85,12 @@ from .roi_face import (
 )
 from .roi_ops import _centre_weight, _fill_holes, _lab, _largest, _small, _smooth, _upsample_mask
 from .roi_skin import _skin_small
+from .sites import scored_site
 
 __all__ = ["find_region", "region_flags", "skin_mask", "SITES", "REGION_METHODS",
            "NO_FACE_OUTLINE", "FACE_BOX", "FACE_TURNED"]
 
+#: How a site is scored (any site name maps to one of these: :func:`vasi.sites.scored_site`).
 SITES = ("face", "body")
 #: How ``find_region`` found a region (``return_method=True``); ``NO_FACE_OUTLINE``: a face
 #: photo in which neither the facial features nor the face detector found the face;
@@ -158,8 +160,10 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
     image : ndarray, shape (H, W, 3), vasi.Photo, path or bytes
         RGB photo (uint8, uint16 or float in [0, 1]), or a photo file (see
         :func:`vasi.read_photo`).
-    site : {"face", "body"}, keyword-only
-        What is being assessed: the F-VASI facial area or the skin of a body site.
+    site : str, keyword-only
+        ``"face"`` (or a word of it: cheek, forehead, ...; see :mod:`vasi.sites`) for the
+        F-VASI facial area, any other name (``"body"``, ``"forearm"``, ``"hands"``, ...) for
+        the skin of a body site.
     mask : ndarray, shape (H, W), optional
         A user-drawn region; when given it is returned as-is (validated).
     modality : {"visible", "woods"}, keyword-only
@@ -206,7 +210,7 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
     'skin (no face outline)'
     """
     arr = image_and_scale(image)[0]
-    check_choice(site, SITES, "site")
+    site = scored_site(site)
     check_choice(modality, MODALITIES, "modality")
     if mask is not None:
         region, method = check_mask(mask, arr.shape[:2], "mask").copy(), "user"

@@ -46,6 +46,7 @@ from .series_measure import (
     patch_table,
     visit_table,
 )
+from .sites import scored_site
 from .track import EnvelopeModel
 
 __all__ = ["SeriesResult", "FullResMasks", "track_series", "PATTERN_READABLE_MAX"]
@@ -386,7 +387,10 @@ def track_series(
         not kept afterwards.
     weeks : sequence of float, keyword-only
         Week of each visit (same length as ``images``).
-    site : {"face", "body"}
+    site : str, keyword-only
+        ``"face"`` (or a word of it: cheek, forehead, ...; see :mod:`vasi.sites`) for the
+        F-VASI facial area, any other name (``"body"``, ``"forearm"``, ``"hands"``, ...) for
+        the skin of a body site.
         F-VASI columns are filled for faces.
     modality : {"visible", "woods"}
     rois : sequence of (ndarray of bool or None), optional
@@ -480,7 +484,7 @@ def track_series(
     if n == 0:
         raise InputError("images is empty; pass at least the baseline photo.")
     weeks = _visit_weeks(weeks, n)
-    check_choice(site, ("face", "body"), "site")
+    site = scored_site(site)
     check_choice(modality, MODALITIES, "modality")
     check_choice(measure, ("envelope", "segmentation"), "measure")
     if baseline_index is None:
