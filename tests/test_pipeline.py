@@ -197,3 +197,20 @@ def test_to_json_is_strict_and_complete():
     assert json.loads(scored.to_json())["depigmented_area_cm2"] == pytest.approx(scored.depigmented_area_cm2)
     seg = json.loads(json.dumps(scored.segmentation.to_dict(), allow_nan=False))
     assert seg["area_px"] == scored.depigmented_area_px and seg["flags"] == list(scored.segmentation.flags)
+
+
+def test_marker_scale_and_segment_options_as_the_cli_and_track_series_take_them():
+    ph = vasi.synth.make_photo(rng=11, skin_type="IV", site="forearm", marker=True, shape=(450, 600))
+    side = ph.truth.marker["side_mm"]
+    r = vasi.score_photo(ph.image, site="forearm", marker_mm=side)
+    assert r.provenance["scale_source"] == "aruco"
+    assert r.provenance["mm_per_px"] == pytest.approx(ph.truth.mm_per_px, rel=0.03)
+    assert r.depigmented_area_cm2 is not None
+    given = vasi.score_photo(ph.image, site="forearm", mm_per_px=0.3, marker_mm=side)
+    assert given.provenance["scale_source"] == "given"  # the user's pixel size wins
+    assert vasi.score_photo(ph.image, site="forearm").provenance["scale_source"].startswith("none")
+    low = vasi.score_photo(ph.image, site="forearm", segment_kwargs={"sensitivity": 0.2})
+    high = vasi.score_photo(ph.image, site="forearm", segment_kwargs={"sensitivity": 0.8})
+    assert low.depigmented_area_px < high.depigmented_area_px
+    with pytest.raises(vasi.InputError, match=r"segment_kwargs .*\['roi'\]"):
+        vasi.score_photo(ph.image, site="forearm", segment_kwargs={"roi": None})

@@ -17,8 +17,13 @@ def test_user_mask_wins():
     img = np.zeros((20, 30, 3), np.uint8)
     m = np.zeros((20, 30), bool)
     m[2:5, 3:9] = True
-    out = find_region(img, site="face", mask=m)
+    out = find_region(img, site="face", roi=m)
     assert (out == m).all() and out is not m
+    # roi= as in segment and score_photo; the old name still works, with a warning
+    with pytest.warns(DeprecationWarning, match="mask= is now called roi="):
+        np.testing.assert_array_equal(find_region(img, site="face", mask=m), m)
+    with pytest.raises(InputError, match="give roi= only"):
+        find_region(img, roi=m, mask=m)
 
 
 def test_depigmented_skin_stays_inside_on_white_background():

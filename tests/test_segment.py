@@ -178,7 +178,7 @@ def test_full_resolution_outputs_built_on_demand_match_the_box():
     img = np.clip(img + np.random.default_rng(3).normal(0, 3, img.shape), 0, 255).astype(np.uint8)
     roi = np.zeros((900, 1200), bool)
     roi[200:600, 400:800] = True
-    seg = segment(img, roi=roi, work_side=128)
+    seg = segment(img, roi=roi, max_side=128)
     assert isinstance(seg.score_map, BoxMap)  # not built yet
     copy = pickle.loads(pickle.dumps(seg))
     score, ref = seg.score, seg.reference
@@ -348,7 +348,7 @@ def test_faint_depigmentation_is_analysed_at_the_scale_where_it_stands_out(seed,
     fine = segment(ph.image, roi=ph.truth.roi_mask)
     assert _dice(fine.mask, t) > 0.8
     assert max(fine.working_shape) == 512 and fine.contrast > seg_mod.LOW_CONTRAST
-    coarse = segment(ph.image, roi=ph.truth.roi_mask, work_side=round(seg_mod.COARSE * 512))
+    coarse = segment(ph.image, roi=ph.truth.roi_mask, max_side=round(seg_mod.COARSE * 512))
     monkeypatch.setattr(seg_mod, "LOW_CONTRAST", 1e3)
     kept = segment(ph.image, roi=ph.truth.roi_mask)
     assert coarse.contrast > fine.contrast
@@ -496,3 +496,12 @@ def test_result_masks_are_read_only():
             a[0, 0] = True
     edited = seg.mask & ~seg.mask  # a copy is edited instead
     assert edited.flags.writeable and not edited.any()
+
+
+def test_working_size_is_max_side_as_in_register_and_the_old_name_warns():
+    img, _ = _drawn()
+    small = segment(img, max_side=128)
+    assert max(small.working_shape) <= 128
+    with pytest.warns(DeprecationWarning, match="work_side= is now called max_side="):
+        old = segment(img, work_side=128)
+    np.testing.assert_array_equal(old.mask, small.mask)

@@ -207,3 +207,13 @@ def test_a_series_of_scores_by_week_is_a_mapping():
     e = endpoints(pd.Series({0: 1.0, 24: 0.25}))
     assert e.first_week["f_vasi75"] == 24.0
     assert vasi.t_vasi(pd.Series({"trunk": 2.0})).continuous == 2.0
+
+
+def test_check_window_has_the_cohorts_name_and_the_old_one_warns():
+    visits = {0: 1.0, 21: 0.3}  # the check visit 3 weeks from week 24
+    assert endpoints(visits).meaningful_at_check is None  # outside the default 2 weeks
+    e = endpoints(visits, window_weeks=3)
+    assert e.check_visit_week == 21.0 and e.meaningful_at_check is True
+    assert e.provenance["window_weeks"] == 3.0
+    with pytest.warns(DeprecationWarning, match="check_tolerance_weeks= is now called window_weeks="):
+        assert endpoints(visits, check_tolerance_weeks=3).check_visit_week == 21.0

@@ -236,6 +236,29 @@ def check_options(options, func, name: str, *, reserved=()) -> dict:
     return dict(options)
 
 
+def renamed(value, old_value, *, old: str, new: str, default=None):
+    """The value of an option renamed from ``old`` to ``new`` (one vocabulary across the
+    library): ``old_value`` still works, with a DeprecationWarning, unless both are given.
+
+    >>> renamed(3, None, old="work_side", new="max_side")
+    3
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     renamed(512, 256, old="work_side", new="max_side", default=512), w[0].category.__name__
+    (256, 'DeprecationWarning')
+    """
+    if old_value is None:
+        return value
+    if value is not default:
+        raise InputError(f"give {new}= only ({old}= is its old name).")
+    import warnings
+
+    warnings.warn(f"{old}= is now called {new}= (as elsewhere in vasi); the old name will be "
+                  "removed in a later version.", DeprecationWarning, stacklevel=3)
+    return old_value
+
+
 def check_rng(rng) -> np.random.Generator:
     """Accept a seeded ``numpy.random.Generator`` or an int seed; refuse ``None``/legacy state.
 

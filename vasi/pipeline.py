@@ -14,11 +14,11 @@ import pandas as pd
 
 from . import measure
 from ._json import library_versions
-from ._validate import check_mask, check_positive
+from ._validate import check_mask, check_options, check_positive
 from ._version import __version__
-from .calibrate import usable_scale
+from .calibrate import resolve_scale, usable_scale
 from .hand_units import FACE_HU
-from .io import image_and_scale
+from .io import Photo, PhotoMeta, image_and_scale
 from .roi import find_region, region_flags
 from .segment import Segmentation, segment
 from .sites import scored_site, site_name
@@ -171,6 +171,8 @@ def score_photo(
     roi=None,
     mm_per_px: float | None = None,
     assessed_hu: float | None = None,
+    marker_mm: float | None = None,
+    segment_kwargs: dict | None = None,
 ) -> PhotoScore:
     """Score one photo: find the assessed region, segment, measure, F-VASI.
 
@@ -192,6 +194,13 @@ def score_photo(
         or a file with a known pixel size).
     assessed_hu : float, optional
         Hand units of the assessed region for the relative method (default 3 for a face).
+    marker_mm : float, optional, keyword-only
+        Printed side (mm) of an ArUco marker, or a round sticker's diameter, in the frame:
+        the pixel size is measured on it when neither ``mm_per_px`` nor the file gives one
+        (:func:`vasi.calibrate.resolve_scale`; ``provenance["scale_source"]`` says which).
+    segment_kwargs : dict, optional, keyword-only
+        Options for :func:`vasi.segment` (e.g. ``{"sensitivity": 0.6}``), as in
+        :func:`vasi.track_series`.
 
     Returns
     -------
@@ -219,18 +228,21 @@ def score_photo(
 
     arr, meta_mm = image_and_scale(image)
     site_label, site = site_name(site), scored_site(site)
-    mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True) or meta_mm
+    segment_kwargs = check_options(segment_kwargs, segment, "segment_kwargs",
+                                   reserved=("image", "modality", "roi", "mm_per_px"))
+    mm_per_px, scale_source = resolve_scale(Photo(arr, PhotoMeta(mm_per_px=meta_mm)),
+                                            mm_per_px=mm_per_px, marker_mm=marker_mm)
     if roi is not None:
         roi = check_mask(roi, arr.shape[:2], "roi")
     assessed_hu = check_positive(assessed_hu, "assessed_hu", allow_none=True)
     if assessed_hu is None and site == "face":
         assessed_hu = FACE_HU
-    region, region_method = find_region(arr, site=site, mask=roi, modality=modality,
+    region, region_method = find_region(arr, site=site, roi=roi, modality=modality,
                                         return_method=True)
     roi_px = int(np.count_nonzero(region))
     # a scale that makes the region a metre wide (or a few mm) is wrong: not used, flagged
     mm_per_px, bad_scale = usable_scale(site, mm_per_px, roi_px, user_region=roi is not None)
-    seg = segment(arr, modality=modality, roi=region, mm_per_px=mm_per_px)
+    seg = segment(arr, modality=modality, roi=region, mm_per_px=mm_per_px, **segment_kwargs)
     # the score is read over the patches only: the 12-MP score map is not built here
     table = measure.patches(seg.mask, roi=region, mm_per_px=mm_per_px, assessed_hu=assessed_hu,
                            score=seg.score_map)
@@ -255,6 +267,7 @@ def score_photo(
         "hu_method": "relative",
         "assessed_hu": assessed_hu,
         "mm_per_px": mm_per_px,
+        "scale_source": scale_source,
         "segmentation_thresholds": dict(seg.thresholds),
         "segmentation_flags": list(seg.flags),
         "scale_flags": list(bad_scale),

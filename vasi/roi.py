@@ -68,7 +68,7 @@ import cv2
 import numpy as np
 
 from ._ahead import Ahead
-from ._validate import MODALITIES, check_choice, check_colour, check_image, check_mask
+from ._validate import MODALITIES, check_choice, check_colour, check_image, check_mask, renamed
 from .calibrate import marker_boxes
 from .io import image_and_scale
 from .roi_body import _drop_limbs, _frame_patches_enclosed, _nails
@@ -151,8 +151,8 @@ def skin_mask(image, *, modality: str = "visible") -> np.ndarray:
     return _upsample_mask(skin, arr.shape[:2], k)
 
 
-def find_region(image, *, site: str = "face", mask=None, modality: str = "visible",
-                return_method: bool = False):
+def find_region(image, *, site: str = "face", roi=None, modality: str = "visible",
+                return_method: bool = False, mask=None):
     """Boolean mask of the assessed skin in ``image``.
 
     Parameters
@@ -164,7 +164,7 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
         ``"face"`` (or a word of it: cheek, forehead, ...; see :mod:`vasi.sites`) for the
         F-VASI facial area, any other name (``"body"``, ``"forearm"``, ``"hands"``, ...) for
         the skin of a body site.
-    mask : ndarray, shape (H, W), optional
+    roi : ndarray, shape (H, W), optional
         A user-drawn region; when given it is returned as-is (validated).
     modality : {"visible", "woods"}, keyword-only
         Visible-light or Wood's lamp photo.
@@ -176,6 +176,8 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
         ``NO_FACE_OUTLINE`` -- a face photo whose face was found neither way, so the
         region is the central skin blob and the F-VASI area is unreliable -- or
         ``FACE_TURNED`` (the face found only with the photo turned).
+    mask : ndarray, keyword-only
+        Deprecated: the old name of ``roi``.
 
     Returns
     -------
@@ -212,8 +214,9 @@ def find_region(image, *, site: str = "face", mask=None, modality: str = "visibl
     arr = image_and_scale(image)[0]
     site = scored_site(site)
     check_choice(modality, MODALITIES, "modality")
-    if mask is not None:
-        region, method = check_mask(mask, arr.shape[:2], "mask").copy(), "user"
+    roi = renamed(roi, mask, old="mask", new="roi")
+    if roi is not None:
+        region, method = check_mask(roi, arr.shape[:2], "roi").copy(), "user"
     else:
         check_colour(arr, modality)
         region, method, _ = _auto_region_without_cards(arr, site, modality)

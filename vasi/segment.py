@@ -61,6 +61,7 @@ from ._validate import (
     check_colour,
     check_mask,
     check_positive,
+    renamed,
 )
 from .color import ita_degrees, rgb_to_lab
 from .errors import InputError
@@ -241,13 +242,13 @@ def _empty(arr_shape, roi, modality, method, mm_per_px, flags):
 
 
 # ----------------------------------------------------------------------------- method: relative
-def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_area_mm2, work_side,
+def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_area_mm2, max_side,
               min_contrast=2.5):
     H, W = image.shape[:2]
     # only the region's box (and a little context) is analysed
     box = _ref.region_box(roi if reference is None else roi | reference)
     roi_box = roi[box]
-    srgb, lin, roi_s, k = _ref.working_image(image[box], roi_box, max_side=work_side)
+    srgb, lin, roi_s, k = _ref.working_image(image[box], roi_box, max_side=max_side)
     h, w = roi_s.shape
     flags: list[str] = []
     n_roi = int(roi_s.sum())
@@ -499,8 +500,9 @@ def segment(
     sensitivity: float = 0.5,
     reference=None,
     min_area_mm2: float | None = 2.0,
-    work_side: int = WORK_SIDE,
+    max_side: int = WORK_SIDE,
     min_contrast: float = 2.5,
+    work_side: int | None = None,
 ) -> Segmentation:
     """Segment depigmented skin relative to the patient's own normal skin.
 
@@ -527,7 +529,7 @@ def segment(
     min_area_mm2 : float or None, keyword-only
         Patches smaller than this are dropped (when ``mm_per_px`` is known; otherwise a
         small fraction of the region, 2e-5, is used).
-    work_side : int, keyword-only
+    max_side : int, keyword-only
         Long side in pixels of the working image of the region's bounding box (the
         analysis runs there; the score is upsampled and thresholded at full resolution).
         A low-contrast result (d' < ``LOW_CONTRAST``) is computed again at ``COARSE`` x
@@ -537,6 +539,8 @@ def segment(
         normal skin for any patch to be reported. 2.5 finds low-contrast vitiligo on very
         fair skin (flagged "low contrast"); 3.0 is safer against shine and highlights on
         faces without vitiligo (a normal frontal portrait reaches about 2.9).
+    work_side : int, keyword-only
+        Deprecated: the old name of ``max_side``.
 
     Returns
     -------
@@ -563,6 +567,7 @@ def segment(
     if method not in _METHODS:
         raise InputError(f"method must be one of {list(_METHODS)}; got {method!r}.")
     mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True) or meta_mm
+    max_side = renamed(max_side, work_side, old="work_side", new="max_side", default=WORK_SIDE)
     try:
         sensitivity = float(sensitivity)
     except (TypeError, ValueError):
@@ -579,13 +584,13 @@ def segment(
     kw = dict(modality=modality, mm_per_px=mm_per_px, sensitivity=sensitivity,
               reference=user_ref, min_area_mm2=min_area_mm2,
               **({"min_contrast": float(min_contrast)} if method == "relative" else {}))
-    out, flags = _METHODS[method](arr, roi, work_side=int(work_side), **kw)
-    coarse_side = int(round(COARSE * work_side))
+    out, flags = _METHODS[method](arr, roi, max_side=int(max_side), **kw)
+    coarse_side = int(round(COARSE * max_side))
     if (method == "relative" and out is not None and out["contrast"] < LOW_CONTRAST
             and max(out["working_shape"]) > coarse_side):
         # faint depigmentation: a coarser working image averages more noise away, and the
         # scale at which the patches stand out more is kept
-        coarse, c_flags = _METHODS[method](arr, roi, work_side=coarse_side, **kw)
+        coarse, c_flags = _METHODS[method](arr, roi, max_side=coarse_side, **kw)
         if coarse is not None and coarse["contrast"] > out["contrast"]:
             out, flags = coarse, c_flags
     if out is None:

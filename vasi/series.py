@@ -265,7 +265,7 @@ def _find_region(img, *, site, mask, modality, name="mask"):
     marker search is then done once per photo."""
     if mask is not None:
         mask = check_mask(mask, img.shape[:2], name)
-        region, method = find_region(img, site=site, mask=mask, modality=modality,
+        region, method = find_region(img, site=site, roi=mask, modality=modality,
                                      return_method=True)
         return region, method, None
     return _auto_region_without_cards(img, site, modality)  # find_region's own steps

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._validate import decimal_point
+from ._validate import decimal_point, renamed
 from ._version import __version__
 from .errors import InputError
 from .hand_units import Dosing, dosing
@@ -377,13 +377,14 @@ def endpoints(
     thresholds=None,
     meaningful_pct: float | None = None,
     check_week: float = 24.0,
-    check_tolerance_weeks: float = 2.0,
+    window_weeks: float = 2.0,
     plateau_weeks: float = 12.0,
     plateau_min_gain_pct: float = 5.0,
     relapse_threshold: float = 75.0,
     treated_hu: float | None = None,
     label_limit_hu: float = 10.0,
     days_per_month: float = 30.0,
+    check_tolerance_weeks: float | None = None,
 ) -> Endpoints:
     """Endpoints of one patient's visits: percent change, VASI50/75/90, checks and dosing.
 
@@ -406,8 +407,9 @@ def endpoints(
         Endpoint thresholds in % (default :data:`THRESHOLDS` of ``kind``).
     meaningful_pct : float, keyword-only
         Meaningful improvement for the check (default 50 for F-VASI, 30 for T-VASI; SPEC §2).
-    check_week, check_tolerance_weeks : float, keyword-only
-        Early-response check at week 24 using the nearest visit within +-2 weeks.
+    check_week, window_weeks : float, keyword-only
+        Early-response check at week 24 using the nearest visit within +-2 weeks (the
+        same window as :func:`vasi.cohort.responders`).
     plateau_weeks, plateau_min_gain_pct : float, keyword-only
         Plateau from visit ``w`` (the first such visit after baseline, with some improvement:
         no response at all is not a plateau): no later visit improves by
@@ -423,6 +425,8 @@ def endpoints(
         Flag treated areas above this (default 10 HU = 10 % BSA, ruxolitinib cream label).
     days_per_month : float, keyword-only
         Days in a month for the cream estimate (default 30).
+    check_tolerance_weeks : float, keyword-only
+        Deprecated: the old name of ``window_weeks``.
 
     Returns
     -------
@@ -438,6 +442,8 @@ def endpoints(
     >>> e.dosing.g_per_month
     15.0
     """
+    window_weeks = renamed(window_weeks, check_tolerance_weeks, old="check_tolerance_weeks",
+                           new="window_weeks", default=2.0)
     k = _kind(kind)
     ths = endpoint_thresholds(thresholds, k)
     mean_pct = MEANINGFUL_PCT[k] if meaningful_pct is None else float(meaningful_pct)
@@ -485,7 +491,7 @@ def endpoints(
     chk_week, chk_imp, meaningful = math.nan, math.nan, None
     if not reason and len(after):
         dist = (after["week"] - float(check_week)).abs()
-        if dist.min() <= float(check_tolerance_weeks):
+        if dist.min() <= float(window_weeks):
             row = after.loc[dist.idxmin()]
             chk_week, chk_imp = float(row["week"]), float(row["improvement_pct"])
             meaningful = bool(chk_imp >= mean_pct - PCT_TOL)
@@ -534,7 +540,7 @@ def endpoints(
         "thresholds": ths,
         "meaningful_pct": mean_pct,
         "check_week": float(check_week),
-        "check_tolerance_weeks": float(check_tolerance_weeks),
+        "window_weeks": float(window_weeks),
         "plateau_weeks": float(plateau_weeks),
         "plateau_min_gain_pct": float(plateau_min_gain_pct),
         "relapse_endpoint": rel,
