@@ -213,10 +213,15 @@ def test_cohort_scores_and_thresholds_are_checked():
     d["f_vasi"] = ["1,0", "0,25"]  # a decimal comma is a number, not a missing visit
     assert patient_visits(d)["f_vasi75"].tolist() == [False, True]
     d["f_vasi"] = [1.0, "n/a"]
-    with pytest.raises(InputError, match="scores must be numbers"):
+    with pytest.raises(InputError, match=r"data\['f_vasi'\] must be numbers"):
         patient_visits(d)
     with pytest.raises(InputError, match="not 0.75"):
         responders(d.assign(f_vasi=[1.0, 0.25]), thresholds=[0.75])
+    twice = pd.DataFrame({"patient_id": [1, 1, 1], "week": [0, 24, 24], "f_vasi": [1.0, 0.2, 0.3]})
+    with pytest.raises(InputError, match=r"same \(patient_id, week\): \[\(1, 24\.0\)\]"):
+        patient_visits(twice)  # (the message named no visit)
+    with pytest.raises(InputError, match=r"k=\[5\.0\], n=\[3\.0\]"):
+        cohort.wilson_interval([5], [3])  # (it printed array(...))
 
 
 def test_a_patient_in_two_arms_is_refused():

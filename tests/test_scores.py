@@ -257,3 +257,8 @@ def test_t_vasi_of_no_region_is_undefined_not_zero():
     s = vasi.t_vasi({})
     assert math.isnan(s.continuous) and s.reason == "no region given"
     assert vasi.t_vasi({"trunk": 2.0}).continuous == 2.0
+
+
+def test_one_number_passed_as_the_patch_table_names_the_keyword():
+    with pytest.raises(InputError, match=r"got float\. For one number.*depigmented_fraction="):
+        f_vasi(0.2)

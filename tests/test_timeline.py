@@ -176,7 +176,7 @@ def test_endpoint_algebra(b, frac):
 
 
 def test_scores_and_weeks_that_are_not_numbers_are_named():
-    with pytest.raises(InputError, match="scores must be numbers.*'x'"):
+    with pytest.raises(InputError, match=r"visits\['score'\] must be numbers.*'x'"):
         endpoints({0: 1.0, 24: "x"})
     with pytest.raises(InputError, match=r"keys are the weeks .*\['y'\]"):
         endpoints({0: 1.0, "y": 0.5})

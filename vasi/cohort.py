@@ -82,7 +82,8 @@ def wilson_interval(k, n, *, confidence: float = 0.95):
     k = np.asarray(k, dtype=float)
     n = np.asarray(n, dtype=float)
     if np.any(k < 0) or np.any(k > n):
-        raise InputError(f"need 0 <= k <= n; got k={k!r}, n={n!r}.")
+        raise InputError(f"need 0 <= k <= n (responders, patients); got k={k.tolist()}, "
+                         f"n={n.tolist()}.")
     ok = n > 0
     nn = np.where(ok, n, 1.0)
     p = k / nn
@@ -234,15 +235,17 @@ def patient_visits(
         "patient_id": data["patient_id"].to_numpy(),
         "arm": data[arm_col].to_numpy() if arm_col in data.columns else "all",
         "week": pd.to_numeric(data["week"], errors="coerce").astype(float).to_numpy(),
-        "score": check_scores(data[col].to_numpy(), k),  # (a typo is an error, not a NaN)
+        "score": check_scores(data[col].to_numpy(), k, f"data[{col!r}]"),  # (a typo: an error)
     })
     if df["week"].isna().any():
         bad = data["week"][df["week"].isna().to_numpy()].tolist()[:5]
         raise InputError(f"data has rows without a numeric week ({bad}); every visit needs one, "
                          "e.g. data.week.str.extract(r'(\\d+)').astype(float).")
-    if df.duplicated(["patient_id", "week"]).any():
-        raise InputError("data has several rows for the same (patient_id, week); give one "
-                         "score per visit.")
+    dup = df.duplicated(["patient_id", "week"], keep=False)
+    if dup.any():
+        pairs = list(dict.fromkeys(zip(df["patient_id"][dup], df["week"][dup], strict=True)))[:5]
+        raise InputError(f"data has several rows for the same (patient_id, week): {pairs}; give "
+                         "one score per visit.")
     arms = df.groupby("patient_id")["arm"].nunique(dropna=False)
     if (arms > 1).any():
         raise InputError(f"patients {arms[arms > 1].index.tolist()[:5]} are in more than one arm; "

@@ -183,9 +183,10 @@ def responder_curves(
     else:
         kind = endpoint.rstrip("0123456789")
         r = responders(data, kind=kind, missing=missing, **responder_kwargs)
+    have = sorted(set(r["endpoint"]))
     r = r[r["endpoint"] == endpoint]
     if r.empty:
-        raise InputError(f"endpoint={endpoint!r} is not in the table; pass one of its endpoints.")
+        raise InputError(f"endpoint={endpoint!r} is not in the table; it has {have}.")
     fig, (ax,) = _figure(figsize)
     arms = list(dict.fromkeys(r["arm"]))
     offsets = np.linspace(-0.4, 0.4, len(arms)) if len(arms) > 1 else [0.0]

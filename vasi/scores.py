@@ -263,7 +263,10 @@ def _assemble(rows: pd.DataFrame, *, score: str, region_set: str, regions: tuple
 def _table_rows(table: pd.DataFrame, *, name: str, residual_col: str | None,
                 hand_unit_cm2, default_region: str | None, prov: dict) -> pd.DataFrame:
     if not isinstance(table, pd.DataFrame):
-        raise InputError(f"{name} must be a pandas DataFrame; got {type(table).__name__}.")
+        hint = (" For one number, use a keyword: f_vasi(depigmented_fraction=...) for a share of "
+                "the face, or area_hu= / area_cm2= for an area." if name == "patches"
+                and isinstance(table, (int, float, np.number)) else "")
+        raise InputError(f"{name} must be a pandas DataFrame; got {type(table).__name__}.{hint}")
     if "area_hu" in table.columns:
         ext = _num(table["area_hu"].to_numpy(), f"{name}['area_hu']", fix="Hand units are >= 0.")
         method = "given"

@@ -72,7 +72,7 @@ def endpoint_thresholds(thresholds, kind: str) -> tuple:
     return ths
 
 
-def check_scores(scores, kind: str) -> np.ndarray:
+def check_scores(scores, kind: str, name: str = "scores") -> np.ndarray:
     """``scores`` as float (NaN = a missing visit), checked against :data:`SCORE_RANGE`: a
     value that is not a number, or out of the score's range (an F-VASI of 5, or -0.5) is an
     :class:`~vasi.errors.InputError` naming the values.
@@ -88,7 +88,7 @@ def check_scores(scores, kind: str) -> np.ndarray:
         try:
             return float(v)
         except (TypeError, ValueError):
-            raise InputError(f"scores must be numbers (NaN or None marks a missing visit); "
+            raise InputError(f"{name} must be numbers (NaN or None marks a missing visit); "
                              f"got {v!r}.") from None
 
     out = np.array([number(v) for v in np.asarray(scores, dtype=object).ravel()], float)
@@ -352,7 +352,7 @@ def _visits_frame(visits, *, kind, score_col, week_col, date_col, baseline_date)
                          f"week -> score; got {type(visits).__name__}.")
     if df.empty:
         raise InputError("visits is empty: pass one row per visit (week or date, score).")
-    sc = check_scores(df[col].to_numpy(), kind)
+    sc = check_scores(df[col].to_numpy(), kind, f"visits[{col!r}]")
     df = df.drop(columns=[c for c in ("score",) if c in df.columns and c != col])
     df["score"] = sc
     if df["week"].isna().any():
