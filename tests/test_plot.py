@@ -67,8 +67,11 @@ def test_responder_curves(trial):
     r = cohort.responders(trial, missing="observed")
     fig = plot.responder_curves(r, endpoint="f_vasi50")
     assert "observed" in fig.axes[0].get_title()
-    with pytest.raises(InputError, match="endpoint"):
+    with pytest.raises(InputError, match=r"endpoint.*it has \['f_vasi50', 'f_vasi75', 'f_vasi90'\]"):
         plot.responder_curves(r, endpoint="f_vasi60")
+    # the title gives the intervals' own level (it said 95 % whatever was computed)
+    assert "95 % Wilson" in ax.get_title()
+    assert "80 % Wilson" in plot.responder_curves(trial, confidence=0.8).axes[0].get_title()
 
 
 def test_km_curves(trial):
@@ -80,3 +83,4 @@ def test_km_curves(trial):
     assert nums[0] == 60  # everyone at risk at week 0
     fig = plot.km_curves(cohort.kaplan_meier(trial), at_risk=False)
     assert len(fig.axes) == 1
+    assert "90 % CI" in plot.km_curves(cohort.kaplan_meier(trial, confidence=0.9)).axes[0].get_title()

@@ -31,6 +31,12 @@ def _figure(figsize, nrows=1, height_ratios=None, sharex=True):
     return fig, axes[:, 0]
 
 
+def _ci(table: pd.DataFrame) -> str:
+    """The confidence level of a cohort table's intervals, as "95 %" (its provenance)."""
+    level = table.attrs.get("provenance", {}).get("confidence", 0.95)
+    return f"{100 * float(level):g} %"
+
+
 def _label(kind: str) -> str:
     return kind.replace("_", "-").upper()
 
@@ -150,7 +156,8 @@ def responder_curves(
     figsize=(7.0, 4.5),
     **responder_kwargs,
 ):
-    """Proportion of responders by week and arm with 95 % Wilson intervals.
+    """Proportion of responders by week and arm with Wilson intervals (95 % unless
+    ``confidence`` is passed on to :func:`vasi.cohort.responders`).
 
     Parameters
     ----------
@@ -209,7 +216,7 @@ def responder_curves(
     ax.legend(loc="upper left", frameon=False, fontsize=9)
     miss = r["missing"].iloc[0] if "missing" in r.columns else missing
     how = {"nri": "non-responder imputation", "observed": "observed cases"}.get(miss, miss)
-    ax.set_title(title or f"{label} responders by arm ({how}; 95 % Wilson CI)", fontsize=11)
+    ax.set_title(title or f"{label} responders by arm ({how}; {_ci(r)} Wilson CI)", fontsize=11)
     return fig
 
 
@@ -224,7 +231,8 @@ def km_curves(
 ):
     """Kaplan-Meier curves of the cumulative proportion reaching an endpoint, by arm.
 
-    Step curves of ``1 - S(t)`` with shaded 95 % log(-log) intervals, ``+`` ticks where
+    Step curves of ``1 - S(t)`` with shaded log(-log) intervals (95 % unless ``confidence``
+    is passed on to :func:`vasi.cohort.kaplan_meier`), ``+`` ticks where
     patients are censored, and a number-at-risk table under the plot.
 
     Parameters
@@ -278,7 +286,7 @@ def km_curves(
     ax.set_xlim(0, tmax * 1.02 if tmax > 0 else 1)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", frameon=False, fontsize=9)
-    ax.set_title(title or f"Time to {label} (Kaplan-Meier, 95 % CI; + censored)", fontsize=11)
+    ax.set_title(title or f"Time to {label} (Kaplan-Meier, {_ci(km)} CI; + censored)", fontsize=11)
     if at_risk:
         ticks = [t for t in ax.get_xticks() if 0 <= t <= tmax]
         tab.set_xlim(ax.get_xlim())
