@@ -16,11 +16,11 @@ import logging as _logging
 
 from . import calibrate, cohort, color, hand_units, measure, plot, scores, synth, timeline
 from ._version import __version__
-from .batch import BatchResult, run_batch
+from .batch import BatchResult, OutputConflictError, run_batch
 from .calibrate import Scale, find_scale
 from .color import Chart, Normalization, find_chart, normalize
 from .errors import InputError, PhotoError, VasiError
-from .hand_units import bsa, cream_g, dosing, hand_unit_cm2, physical_hu, relative_hu
+from .hand_units import Dosing, bsa, cream_g, dosing, hand_unit_cm2, physical_hu, relative_hu
 from .io import Photo, PhotoMeta, read_photo, write_image
 from .manifest import load_input
 from .overlay import overlay
@@ -81,6 +81,7 @@ __all__ = [
     "physical_hu",
     "cream_g",
     "dosing",
+    "Dosing",
     "timeline",
     "cohort",
     "endpoints",
@@ -88,5 +89,6 @@ __all__ = [
     "plot",
     "run_batch",
     "BatchResult",
+    "OutputConflictError",
     "load_input",
 ]

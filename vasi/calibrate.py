@@ -29,7 +29,8 @@ import numpy as np
 from ._validate import check_image, check_positive, to_uint8
 from .errors import InputError
 
-__all__ = ["Scale", "find_scale", "resolve_scale", "marker_boxes", "SCALE_METHODS"]
+__all__ = ["Scale", "find_scale", "resolve_scale", "marker_boxes", "scale_flags", "usable_scale",
+           "SCALE_METHODS"]
 
 log = logging.getLogger("vasi")
 

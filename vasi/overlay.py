@@ -27,6 +27,8 @@ def overlay(image, mask, *, roi=None, alpha: float = 0.35, color=DEPIG_RGB) -> n
         Assessed region, drawn as an outline.
     alpha : float, keyword-only
         Fill opacity in [0, 1].
+    color : (int, int, int), keyword-only
+        RGB (0-255) of the mask's fill and outline (default ``DEPIG_RGB``).
 
     Returns
     -------

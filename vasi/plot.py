@@ -169,6 +169,9 @@ def responder_curves(
     missing : {"nri", "observed"}, keyword-only
     title : str, keyword-only
     figsize : (float, float), keyword-only
+        Figure size in inches.
+    **responder_kwargs
+        Passed on to :func:`vasi.cohort.responders` (e.g. ``confidence``, ``weeks``).
 
     Returns
     -------
@@ -245,6 +248,9 @@ def km_curves(
     at_risk : bool, keyword-only
         Draw the number-at-risk table.
     figsize : (float, float), keyword-only
+        Figure size in inches.
+    **km_kwargs
+        Passed on to :func:`vasi.cohort.kaplan_meier` (e.g. ``confidence``).
 
     Returns
     -------

@@ -427,9 +427,10 @@ def track_series(
         :func:`vasi.segment` mask. Outside the patches (new depigmentation) the follow-up's
         segmentation is always used.
     envelope_kwargs : dict, optional
-        Extra keyword arguments for :func:`vasi.track.envelope_masks` (``level``,
-        ``sigma_px``, ``ring_mm``, ``margin_px``, ``normal_level``: ``"visit"`` by default
-        under a Wood's lamp, else ``"baseline"``).
+        Options of the patch envelopes' colour rule, :class:`vasi.track.EnvelopeModel`
+        (as :func:`vasi.track.envelope_masks`: ``level``, ``sigma_px``, ``ring_mm``,
+        ``margin_px``, ``linear``, ``flatten``, ``normal_level``: ``"visit"`` by default
+        under a Wood's lamp, else ``"baseline"``); an unknown name is an error.
     min_contrast_ratio : float
         With ``measure="envelope"``, baseline candidates whose colour contrast with their
         surroundings is below this fraction of the main patches' contrast are not tracked

@@ -68,7 +68,7 @@ def make_series(*, rng, weeks=(0, 12, 24, 36, 52), response=0.8, pattern="mixed"
         Pigment is lost again after week 36.
     new_patches : bool
         Progressing disease: new patches and confetti macules appear.
-    skin_type, ita, site, modality, shape, mm_per_px, background, marker, chart, jpeg_quality
+    skin_type, ita, site, modality, shape, mm_per_px, background, marker, chart, jpeg_quality, n_patches, extent
         As :func:`vasi.synth.make_photo`.
     camera : bool
         Per-visit pose (rotation <= 15 deg, scale <= 15 %, shift, tilt), light and camera
