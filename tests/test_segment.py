@@ -138,6 +138,8 @@ def test_greyscale_photo_scored_under_woods_lamp_only():
     grey = np.dstack([ph.image.mean(axis=2).round().astype(np.uint8)] * 3)
     seg = segment(grey, modality="woods", roi=t.roi_mask, mm_per_px=t.mm_per_px)
     assert _dice(seg.mask, t.depig_mask) > 0.75
+    assert "greyscale photo" in seg.flags
+    assert "greyscale photo" not in segment(ph.image, modality="woods", roi=t.roi_mask).flags
     # in visible light the colour is what is measured: a black-and-white photo is refused,
     # also when it is stored as RGB (with JPEG's rounding) or as 16-bit or float
     img, _ = _drawn()

@@ -116,32 +116,38 @@ def is_greyscale(image) -> bool:
     """
     arr = np.asarray(image)
     step = max(1, int(np.ceil(np.sqrt(arr.shape[0] * arr.shape[1] / 65_000))))
-    s = arr[::step, ::step].astype(np.float32)
-    if arr.dtype == np.uint16:
-        s /= 257.0
-    elif arr.dtype.kind == "f":
-        s *= 255.0
-    spread = s.max(axis=2) - s.min(axis=2)
-    return bool(np.percentile(spread, 99.9) <= GREY_SPREAD and s[..., 1].std() > 1.0)
+    s = arr[::step, ::step]
+    if arr.dtype == np.uint8:
+        s = s.astype(np.int16)
+    else:
+        s = s.astype(np.float32) * np.float32(1 / 257.0 if arr.dtype == np.uint16 else 255.0)
+    r, g, b = s[..., 0], s[..., 1], s[..., 2]
+    spread = np.maximum(np.abs(r - g), np.abs(g - b))  # (channel pairs: no axis reduction)
+    coloured = np.count_nonzero(spread > GREY_SPREAD)
+    return bool(coloured <= 0.001 * spread.size and g.std() > 1.0)
 
 
-def check_colour(image, modality: str, name: str = "image") -> None:
+def check_colour(image, modality: str, name: str = "image") -> bool:
     """Refuse a greyscale photo (:func:`is_greyscale`) in visible light, where
     depigmentation is measured by its colour (melanin's brown, blood's pink); under a
     Wood's lamp the fluorescence's brightness carries it and a greyscale photo is scored.
+    Returns whether the (Wood's lamp) photo is greyscale.
 
     >>> g = np.dstack([np.arange(3000, dtype=np.uint8).reshape(50, 60)] * 3)
     >>> check_colour(g, "woods")
+    True
     >>> check_colour(g, "visible")
     Traceback (most recent call last):
     ...
     vasi.errors.InputError: image is greyscale (R = G = B): visible-light depigmentation is measured by its colour, so a black-and-white photo would give wrong numbers. Pass the colour original, or modality='woods' if it is a Wood's lamp photo.
     """
-    if modality == "visible" and is_greyscale(image):
+    grey = is_greyscale(image)
+    if modality == "visible" and grey:
         raise InputError(f"{name} is greyscale (R = G = B): visible-light depigmentation is "
                          "measured by its colour, so a black-and-white photo would give wrong "
                          "numbers. Pass the colour original, or modality='woods' if it is a "
                          "Wood's lamp photo.")
+    return grey
 
 
 def check_mask(mask, shape: tuple[int, int], name: str = "mask") -> np.ndarray:

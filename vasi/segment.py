@@ -462,6 +462,9 @@ MIN_DELTA_E = 2.0
 #: light against 0.88 for the rest and 0.94 for type I under a Wood's lamp).
 VERY_LIGHT_ITA = 55.0
 VERY_LIGHT_FLAG = "very light skin: a Wood's lamp photo shows depigmentation better"
+#: Flag of a greyscale Wood's lamp photo (scored from its brightness; the fluorescence's
+#: colour, which tells it from a white reflection, is not there to use).
+GREYSCALE_FLAG = "greyscale photo"
 #: A class separating from normal skin by less than this (d', normal skin's SDs) is flagged
 #: "low contrast", and the photo is analysed again on a working image ``COARSE`` x as
 #: large (the result with the larger separation is kept).
@@ -563,7 +566,7 @@ def segment(
     """
     arr, meta_mm = image_and_scale(image)
     check_choice(modality, MODALITIES, "modality")
-    check_colour(arr, modality)
+    grey = check_colour(arr, modality)
     if method not in _METHODS:
         raise InputError(f"method must be one of {list(_METHODS)}; got {method!r}.")
     mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True) or meta_mm
@@ -593,6 +596,10 @@ def segment(
         coarse, c_flags = _METHODS[method](arr, roi, max_side=coarse_side, **kw)
         if coarse is not None and coarse["contrast"] > out["contrast"]:
             out, flags = coarse, c_flags
+    if grey:  # (under a Wood's lamp: scored from the brightness alone)
+        flags = [*flags, GREYSCALE_FLAG]
+        if out is not None:
+            out["flags"] = flags
     if out is None:
         return _empty(arr.shape[:2], roi, modality, method, mm_per_px, flags)
     for f in flags:
