@@ -387,3 +387,20 @@ def test_series_repigmentation_maps_match_the_full_size_masks():
     assert np.array_equal(full, ref) and (b & ~m & v).any()
     small = _series_maps(res, imgs[0], full=False)[1]
     assert small.shape[:2] == res.masks.working(1).shape
+
+
+@pytest.mark.parametrize("use_track", [True, False])
+def test_visits_table_says_which_scores_to_check(tmp_path, use_track, monkeypatch):
+    # a clinician batch-scoring unattended needs one column saying which numbers to look at:
+    # a follow-up that is a blank frame (no face: 'face outline not found') is named there
+    src = make_study(tmp_path / "s", n_patients=1, weeks=(0, 12), shape=SHAPE, rng=5)
+    table = pd.read_csv(src)
+    vasi.write_image(src.parent / table.loc[1, "photo"], np.full((*SHAPE, 3), 128, np.uint8))
+    if not use_track:  # each photo scored on its own
+        monkeypatch.setattr(vasi, "track_series", lambda *a, **k: 1 / 0, raising=False)
+    res = run_batch(src, tmp_path / "out", reports=False, overlays=False)
+    assert set(res.visits["method"]) == {"track_series" if use_track else "score_photo"}
+    v = res.visits.set_index("week")
+    assert "face outline not found" in v.loc[12.0, "needs_review"]
+    assert set(v.loc[12.0, "needs_review"].split(";")) <= set(v.loc[12.0, "quality_flags"].split(";"))
+    assert v.loc[0.0, "needs_review"] in ("", None) or pd.isna(v.loc[0.0, "needs_review"])

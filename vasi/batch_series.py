@@ -24,6 +24,7 @@ import pandas as pd
 from .calibrate import scale_flags
 from .errors import VasiError
 from .manifest import safe_slug
+from .pipeline import review_flags
 from .roi import region_flags
 from .series_measure import add_endpoints
 from .sites import scored_site
@@ -41,7 +42,8 @@ VISIT_COLUMNS = [
     "depigmented_area_hu", "depigmented_area_hu_physical", "baseline_patch_area_px",
     "residual_area_px", "repigmented_area_px", "repigmentation_pct", "new_depigmentation_px",
     "f_vasi", "f_vasi_clinical", "f_vasi_unregistered", "f_vasi_pct_change", "f_vasi50",
-    "f_vasi75", "f_vasi90", "mm_per_px", "scale_source", "quality_flags", "overlay", "repigmentation_map",
+    "f_vasi75", "f_vasi90", "mm_per_px", "scale_source", "quality_flags", "needs_review", "overlay",
+    "repigmentation_map",
 ]
 ERROR_COLUMNS = ["patient_id", "site", "modality", "visit", "week", "photo", "stage",
                  "error_type", "message"]
@@ -264,7 +266,8 @@ def _score_each(task, loaded, site, errors, out_files, thumbs):
         d = res.to_dict()
         r = {**_ident(row), "method": "score_photo", "is_baseline": float(row["week"]) == 0.0,
              "registered": None, **{k: d[k] for k in d if k not in ("flags", "n_patches")},
-             "mm_per_px": mm, "scale_source": source, "quality_flags": d["flags"]}
+             "mm_per_px": mm, "scale_source": source, "quality_flags": d["flags"],
+             "needs_review": ";".join(res.needs_review)}
         r["depigmented_area_hu_physical"] = _hu_physical(row, d["depigmented_area_cm2"])
         _visit_images(task, row, img, res.mask, res.roi, r, out_files, thumbs)
         rows.append(r)
@@ -341,6 +344,7 @@ def _track(task, loaded, site, errors, out_files, thumbs):
         if not v.get("registered", True):
             flags.append("registration_failed")
         r["quality_flags"] = ";".join(flags)
+        r["needs_review"] = ";".join(review_flags(flags))
         r["depigmented_area_hu_physical"] = _hu_physical(row, v.get("depigmented_area_cm2"))
         _visit_images(task, row, img, seg.mask, seg.roi, r, out_files, thumbs, maps.get(i))
         rows.append(r)

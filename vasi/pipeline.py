@@ -23,7 +23,7 @@ from .roi import find_region, region_flags
 from .segment import Segmentation, segment
 from .sites import scored_site, site_name
 
-__all__ = ["PhotoScore", "score_photo"]
+__all__ = ["PhotoScore", "score_photo", "review_flags", "REVIEW_FLAGS", "UNSCORED_FLAGS"]
 
 
 #: Segmentation flags of a photo with nothing to assess (its :class:`PhotoScore` is falsy).
@@ -37,6 +37,15 @@ REVIEW_FLAGS = ("face outline not found", "face outline from the detector's box"
                 "face found with the photo turned", "little skin in the photo",
                 "reference skin too small", "mostly depigmented: reference skin uncertain",
                 "implausible scale")
+
+
+def review_flags(flags) -> tuple:
+    """The flags among ``flags`` that put a score in doubt (``REVIEW_FLAGS``), in order.
+
+    >>> review_flags(("low contrast", "face outline not found"))
+    ('face outline not found',)
+    """
+    return tuple(f for f in flags if f.startswith(REVIEW_FLAGS))
 
 
 def _unscored(flags) -> list:
@@ -98,7 +107,7 @@ class PhotoScore:
         region and the reference skin were found as expected. An application that records
         scores unattended should hold back those with a non-empty ``needs_review`` (and
         the falsy ones) for a look at the overlay."""
-        return tuple(f for f in self.flags if f.startswith(REVIEW_FLAGS))
+        return review_flags(self.flags)
 
     @property
     def roi(self) -> np.ndarray:
