@@ -404,3 +404,37 @@ def test_visits_table_says_which_scores_to_check(tmp_path, use_track, monkeypatc
     assert "face outline not found" in v.loc[12.0, "needs_review"]
     assert set(v.loc[12.0, "needs_review"].split(";")) <= set(v.loc[12.0, "quality_flags"].split(";"))
     assert v.loc[0.0, "needs_review"] in ("", None) or pd.isna(v.loc[0.0, "needs_review"])
+
+
+def test_a_greyscale_visit_in_visible_light_costs_only_that_visit(tmp_path):
+    # greyscale files are read (a Wood's lamp photo may be one); in visible light the batch
+    # must refuse that one photo at reading, as before, not lose the series' tracking (and,
+    # for a body site, every photo: the fallback crashed on F-VASI None)
+    from PIL import Image
+
+    s = vasi.synth.make_series(rng=3, weeks=(0, 12, 24), site="forearm", shape=(240, 320))
+    for w, v in zip((0, 12, 24), s.visits, strict=True):
+        d = tmp_path / "in" / "P1" / f"week{w:02d}"
+        d.mkdir(parents=True)
+        if w == 24:
+            Image.fromarray(v.image.mean(axis=2).astype(np.uint8)).save(d / "forearm_visible.png")
+        else:
+            vasi.write_image(d / "forearm_visible.png", v.image)
+    res = run_batch(tmp_path / "in", tmp_path / "out", reports=False, overlays=False)
+    assert res.visits["week"].tolist() == [0.0, 12.0]
+    assert set(res.visits["method"]) == {"track_series"}
+    err = res.errors.set_index("week").loc[24.0]
+    assert err["stage"] == "read" and "greyscale" in err["message"]
+
+
+def test_a_body_site_scored_photo_by_photo_keeps_every_photo(tmp_path, monkeypatch):
+    s = vasi.synth.make_series(rng=4, weeks=(0, 12), site="forearm", shape=(240, 320))
+    for w, v in zip((0, 12), s.visits, strict=True):
+        d = tmp_path / "in" / "P1" / f"week{w:02d}"
+        d.mkdir(parents=True)
+        vasi.write_image(d / "forearm_visible.png", v.image)
+    monkeypatch.setattr(vasi, "track_series", lambda *a, **k: 1 / 0, raising=False)
+    res = run_batch(tmp_path / "in", tmp_path / "out", reports=False, overlays=False)
+    # (add_endpoints took float(None) for a body site's F-VASI: every photo was lost)
+    assert res.visits["week"].tolist() == [0.0, 12.0]
+    assert set(res.visits["method"]) == {"score_photo"}

@@ -210,10 +210,12 @@ def _error(row, stage, exc) -> dict:
 
 
 def _read(row, errors):
+    from ._validate import check_colour
     from .io import read_photo
 
     try:
         photo = read_photo(row["photo"])
+        check_colour(photo.image, row["modality"])  # a greyscale photo in visible light
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, the run goes on
         errors.append(_error(row, "read", exc))
         return None

@@ -393,9 +393,10 @@ def add_endpoints(visits: pd.DataFrame) -> None:
     """
     from .timeline import percent_change, reached
 
-    f0 = visits.loc[visits["is_baseline"].astype(bool), "f_vasi"]
+    fv = pd.to_numeric(visits["f_vasi"], errors="coerce")  # (None for a body site: NaN)
+    f0 = fv[visits["is_baseline"].astype(bool)]
     f0 = float(f0.iloc[0]) if len(f0) else np.nan
-    f = visits["f_vasi"].to_numpy(float)
+    f = fv.to_numpy(float)
     change = np.asarray(percent_change(f, f0), float).reshape(-1)
     visits["f_vasi_pct_change"] = change
     defined = np.isfinite(change)
