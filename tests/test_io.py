@@ -231,6 +231,45 @@ def test_dicom_rgb(tmp_path, rgb):
     np.testing.assert_array_equal(photo.image, rgb)
     assert photo.meta.mm_per_px == 0.25
     assert photo.meta.capture_date == dt.datetime(2026, 3, 14)
+    # from memory too (it was refused), with the same metadata
+    mem = vasi.read_photo((tmp_path / "x.dcm").read_bytes())
+    np.testing.assert_array_equal(mem.image, rgb)
+    assert mem.meta.mm_per_px == 0.25 and mem.meta.path is None
+    # a greyscale DICOM is refused: its rescaling and display LUT are not applied here
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, 12, 11
+    del ds.PlanarConfiguration
+    ds.PixelData = (rgb[..., 0].astype(np.uint16) * 16).tobytes()
+    ds.save_as(tmp_path / "g.dcm", enforce_file_format=True)
+    _expect_photo_error(tmp_path / "g.dcm", ["greyscale DICOM"])
+
+
+def test_a_stream_not_at_its_start_says_so(tmp_path, rgb):
+    import io
+
+    stream = io.BytesIO(_save_pil(tmp_path / "a.png", rgb).read_bytes())
+    stream.seek(10)
+    with pytest.raises(vasi.PhotoError, match=r"position 10: seek\(0\)"):
+        vasi.read_photo(stream)
+    stream.seek(0, 2)
+    with pytest.raises(vasi.PhotoError, match=r"0 bytes.*seek\(0\)"):
+        vasi.read_photo(stream)
+    stream.seek(0)
+    np.testing.assert_array_equal(vasi.read_photo(stream).image, rgb)
+
+
+def test_avif_is_not_taken_for_heic():
+    from vasi.io import _is_heif
+
+    def ftyp(major, *compatible):
+        body = major + b"\0\0\0\0" + b"".join(compatible)
+        return (8 + len(body)).to_bytes(4, "big") + b"ftyp" + body + b"\0" * 16
+
+    assert _is_heif(ftyp(b"heic", b"mif1", b"heic"))
+    assert _is_heif(ftyp(b"mif1", b"mif1", b"heic"))
+    assert not _is_heif(ftyp(b"mif1", b"mif1", b"avif"))  # an AVIF with the generic brand
+    assert not _is_heif(ftyp(b"avif", b"mif1"))
+    assert not _is_heif(ftyp(b"isom", b"mp42"))  # an MP4 video
 
 
 def test_write_image_is_atomic_and_roundtrips(tmp_path, rgb):
@@ -295,8 +334,16 @@ def test_concurrent_reads_leave_the_applications_warning_filters_alone(tmp_path)
 
     p = _save_pil(tmp_path / "tiny.png", np.zeros((8, 8, 3), np.uint8))
     before = list(warnings.filters)
+
+    def app():  # one thread of the application, with its own warnings context
+        for _ in range(1000):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+
     with ThreadPoolExecutor(4) as ex:
-        list(ex.map(lambda _: vasi.read_photo(p), range(4000)))
+        done = ex.submit(app)
+        list(ex.map(lambda _: vasi.read_photo(p), range(3000)))
+        done.result()
     assert warnings.filters == before
 
 

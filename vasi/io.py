@@ -1,18 +1,18 @@
 """Reading and writing photos.
 
-:func:`read_photo` is the one entry point for photo files: JPEG, PNG and TIFF (8 or 16 bit,
-RGB or RGBA) and, with the ``dicom`` extra, DICOM. It applies the EXIF orientation, returns
-an RGB uint8 image and the metadata it could find, and raises :class:`vasi.PhotoError` --
-naming the file and the problem -- for anything it cannot turn into a colour photo.
+:func:`read_photo` is the one entry point for photo files, from a path or from their bytes
+in memory: JPEG, PNG and TIFF (8 or 16 bit, RGB or RGBA, or greyscale read as equal
+channels), HEIC with the ``heif`` extra and RGB DICOM with the ``dicom`` extra. It applies the
+EXIF orientation, returns an RGB uint8 image and the metadata it could find, and raises
+:class:`vasi.PhotoError` -- naming the file and the problem -- for anything it cannot turn
+into such an image. Whether a greyscale photo can be scored is :func:`vasi.segment`'s call
+(under a Wood's lamp only).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import os
-import threading
-import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -164,8 +164,6 @@ def read_photo(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
         raise PhotoError(path, f"cannot open file ({exc.strerror or exc})") from exc
     if len(data) == 0:
         raise PhotoError(path, "file is empty (0 bytes)")
-    if len(data) > 132 and data[128:132] == b"DICM":
-        return _read_dicom(path, max_pixels)
     return _decode_bytes(data, path, max_pixels)
 
 
@@ -176,12 +174,15 @@ def _in_memory(source) -> bool:
 
 def _read_memory(source, max_pixels: int) -> Photo:
     """:func:`read_photo` of a file's content in memory: bytes, or a binary file object
-    (named in errors by its ``name``, else ``<bytes>`` / ``<stream>``)."""
+    (named in errors by its ``name``, else ``<bytes>`` / ``<stream>``) read from where it
+    stands."""
+    hint = ""
     if isinstance(source, (bytes, bytearray, memoryview)):
         data, name = bytes(source), "<bytes>"
     else:
         name = str(getattr(source, "name", "<stream>"))
         try:
+            pos = source.tell() if callable(getattr(source, "tell", None)) else 0
             data = source.read()
         except OSError as exc:
             raise PhotoError(name, f"cannot read the stream ({exc})") from None
@@ -189,11 +190,16 @@ def _read_memory(source, max_pixels: int) -> Photo:
             raise InputError(f"the file object {name!r} gave {type(data).__name__}, not bytes: "
                              "open it in binary mode ('rb').")
         data = bytes(data)
+        if pos:
+            hint = f" (the stream was read from position {pos}: seek(0) before passing it)"
     if len(data) == 0:
-        raise PhotoError(name, "no data (0 bytes)")
-    if len(data) > 132 and data[128:132] == b"DICM":
-        raise PhotoError(name, "DICOM from memory is not supported; pass the file's path")
-    photo = _decode_bytes(data, name, max_pixels)
+        raise PhotoError(name, f"no data (0 bytes){hint}")
+    try:
+        photo = _decode_bytes(data, name, max_pixels)
+    except PhotoError as exc:
+        if not hint:
+            raise
+        raise PhotoError(name, exc.problem + hint) from None
     return Photo(photo.image, replace(photo.meta, path=None))
 
 
@@ -202,7 +208,32 @@ _HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b
 
 
 def _is_heif(data: bytes) -> bool:
-    return len(data) >= 12 and data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS
+    """An ISO base-media file whose major brand is a HEIF still image's and that does not
+    declare itself AVIF (AVIF files may use the generic 'mif1' brand too)."""
+    if len(data) < 16 or data[4:8] != b"ftyp" or data[8:12] not in _HEIF_BRANDS:
+        return False
+    size = int.from_bytes(data[0:4], "big")
+    brands = data[16:min(max(size, 16), len(data), 256)]
+    return not any(brands[i:i + 4] in (b"avif", b"avis") for i in range(0, len(brands) - 3, 4))
+
+
+def _is_dicom(data: bytes) -> bool:
+    return len(data) > 132 and data[128:132] == b"DICM"
+
+
+def _as_rgb(arr: np.ndarray, *, bgr: bool) -> tuple[np.ndarray, int]:
+    """A decoded image as RGB uint8 and its channel count in the file: greyscale (with
+    alpha) to equal channels, OpenCV's BGR(A) or RGB(A) to RGB, 16 bits rounded to 8."""
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    channels = int(arr.shape[2])
+    if channels <= 2:  # greyscale (with alpha): scored under a Wood's lamp only (segment)
+        rgb = cv2.cvtColor(np.ascontiguousarray(arr[..., 0]), cv2.COLOR_GRAY2RGB)
+    elif bgr:
+        rgb = cv2.cvtColor(arr, cv2.COLOR_BGRA2RGB if channels == 4 else cv2.COLOR_BGR2RGB)
+    else:
+        rgb = arr[..., :3]
+    return np.ascontiguousarray(to_uint8(rgb)), channels
 
 
 def _decode_heif(data: bytes, path, max_pixels: int) -> Photo:
@@ -232,10 +263,7 @@ def _decode_heif(data: bytes, path, max_pixels: int) -> Photo:
             exif.load(heif.info["exif"])
         except Exception:  # damaged EXIF: the date and orientation are optional
             exif = Image.Exif()
-    if arr.ndim == 2:
-        arr = arr[..., None]
-    channels = int(arr.shape[2])
-    rgb = arr[..., :1].repeat(3, axis=2) if channels <= 2 else arr[..., :3]
+    rgb, channels = _as_rgb(arr, bgr=False)
     meta = PhotoMeta(
         path=str(path),
         capture_date=_exif_date(exif),
@@ -244,10 +272,13 @@ def _decode_heif(data: bytes, path, max_pixels: int) -> Photo:
         source_channels=channels,
         format="HEIF",
     )
-    return Photo(image=np.ascontiguousarray(to_uint8(rgb)), meta=meta)
+    return Photo(image=rgb, meta=meta)
 
 
 def _decode_bytes(data: bytes, path, max_pixels: int) -> Photo:
+    """A photo file's content decoded (``path`` names it in errors), by its format."""
+    if _is_dicom(data):
+        return _read_dicom(data, path, max_pixels)
     if _is_heif(data):
         return _decode_heif(data, path, max_pixels)
     header = _read_header(data, path, max_pixels)
@@ -268,19 +299,15 @@ def _decode_bytes(data: bytes, path, max_pixels: int) -> Photo:
         raise PhotoError(path, f"corrupt or unsupported {header['format']} data ({msg})") from None
     if arr is None:
         raise PhotoError(path, f"corrupt or truncated {header['format']} data (decoder failed)")
-    if arr.ndim == 2:
-        arr = arr[..., None]
-    if arr.ndim != 3 or arr.shape[2] not in (1, 2, 3, 4):
+    if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (1, 2, 3, 4))):
         raise PhotoError(path, f"unsupported pixel layout {arr.shape}")
-    channels = arr.shape[2]
     source_dtype = str(arr.dtype)
     if arr.dtype not in (np.uint8, np.uint16):
         raise PhotoError(path, f"unsupported sample type {arr.dtype}; save as 8- or 16-bit")
-    if channels <= 2:  # greyscale (with alpha): scored under a Wood's lamp only (segment)
-        rgb = to_uint8(cv2.cvtColor(np.ascontiguousarray(arr[..., 0]), cv2.COLOR_GRAY2RGB))
+    if rgb_jpeg:
+        rgb, channels = arr, 3
     else:
-        code = cv2.COLOR_BGRA2RGB if channels == 4 else cv2.COLOR_BGR2RGB
-        rgb = arr if rgb_jpeg else to_uint8(cv2.cvtColor(arr, code))
+        rgb, channels = _as_rgb(arr, bgr=True)
     rgb = np.ascontiguousarray(_apply_orientation(rgb, header["orientation"]))
     meta = PhotoMeta(
         path=str(path),
@@ -294,31 +321,19 @@ def _decode_bytes(data: bytes, path, max_pixels: int) -> Photo:
     return Photo(image=rgb, meta=meta)
 
 
-#: ``warnings.catch_warnings`` saves and restores the process-wide filter list, which is not
-#: thread-safe: two threads reading photos at once could leave a filter behind in the
-#: application. vasi's own readers take turns (a header takes milliseconds).
-_WARNINGS_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def _no_bomb_warning():
-    """Silence Pillow's DecompressionBombWarning (``max_pixels`` is checked here instead)."""
-    with _WARNINGS_LOCK, warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        yield
-
-
 def _read_header(data: bytes, path: Path, max_pixels: int) -> dict:
     """Identify the format and read size, EXIF orientation/date and resolution, without
     decoding pixels."""
     import io as _io
 
+    # (Pillow's DecompressionBombWarning for photos over ~89 MP is left to the application's
+    # own warning filters: silencing it would change the process-wide filter list, which is
+    # not thread-safe; max_pixels below is the guard that refuses)
     try:
-        with _no_bomb_warning():
-            im = Image.open(_io.BytesIO(data))
-            fmt = im.format or "unknown"
-            width, height = im.size
-            mode = im.mode
+        im = Image.open(_io.BytesIO(data))
+        fmt = im.format or "unknown"
+        width, height = im.size
+        mode = im.mode
     except UnidentifiedImageError:
         raise PhotoError(path, "not an image file (unrecognised format)") from None
     except Image.DecompressionBombError as exc:
@@ -337,9 +352,8 @@ def _read_header(data: bytes, path: Path, max_pixels: int) -> dict:
             "pass a larger max_pixels if the photo is genuine",
         )
     try:
-        with _no_bomb_warning():
-            exif = im.getexif()  # PNG may scan past IDAT to find eXIf
-            tags = getattr(im, "tag_v2", None)
+        exif = im.getexif()  # PNG may scan past IDAT to find eXIf
+        tags = getattr(im, "tag_v2", None)
     except Exception as exc:
         raise PhotoError(path, f"corrupt or truncated {fmt} data ({type(exc).__name__}: {exc})") from None
     orientation = int(exif.get(_EXIF_ORIENTATION, 1) or 1)
@@ -404,7 +418,9 @@ def _apply_orientation(image: np.ndarray, orientation: int) -> np.ndarray:
     return ops[orientation](image)
 
 
-def _read_dicom(path: Path, max_pixels: int) -> Photo:
+def _read_dicom(data: bytes, path, max_pixels: int) -> Photo:
+    import io as _io
+
     try:
         import pydicom
     except ImportError:
@@ -412,7 +428,7 @@ def _read_dicom(path: Path, max_pixels: int) -> Photo:
             path, "DICOM files need the optional dependency: pip install 'vasi[dicom]'"
         ) from None
     try:
-        ds = pydicom.dcmread(str(path))
+        ds = pydicom.dcmread(_io.BytesIO(data))
         rows, cols = int(ds.Rows), int(ds.Columns)
         if rows * cols > max_pixels:
             raise PhotoError(path, f"image is {cols}x{rows}, more than max_pixels={max_pixels}")
@@ -421,12 +437,13 @@ def _read_dicom(path: Path, max_pixels: int) -> Photo:
         raise
     except Exception as exc:
         raise PhotoError(path, f"corrupt DICOM ({type(exc).__name__}: {exc})") from None
-    channels = 1 if arr.ndim == 2 else int(arr.shape[-1])
-    if arr.ndim == 2:  # greyscale: scored under a Wood's lamp only (segment)
-        arr = np.repeat(arr[..., None], 3, axis=2)
+    if arr.ndim == 2:  # (its rescaling, display LUT and MONOCHROME1 inversion not applied)
+        raise PhotoError(path, "greyscale DICOM: export it as a PNG or JPEG (a greyscale photo "
+                         "can be scored under a Wood's lamp)")
     if arr.ndim != 3 or arr.shape[-1] not in (3, 4):
         raise PhotoError(path, f"unsupported DICOM pixel layout {arr.shape} (a multi-frame "
                          "series?); export one frame as an RGB photo")
+    channels = int(arr.shape[-1])
     if str(getattr(ds, "PhotometricInterpretation", "RGB")).startswith("YBR"):
         from pydicom.pixels import convert_color_space
 
