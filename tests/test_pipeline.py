@@ -113,6 +113,8 @@ def test_an_implausible_scale_is_flagged_and_does_not_move_f_vasi():
         assert any(f.startswith("implausible scale") for f in res.flags)
         assert res.f_vasi == pytest.approx(free.f_vasi, abs=1e-9)
         assert res.depigmented_area_cm2 is None  # the scale is not used
+        assert res.provenance["mm_per_px"] is None
+        assert res.provenance["scale_source"] == "none: implausible given scale, not used"
     # a region the user drew may be one lesion: a small region is not judged implausible
     small = np.zeros(ph.image.shape[:2], bool)
     small[200:230, 300:330] = True
@@ -179,6 +181,8 @@ def test_needs_review_names_a_doubtful_region_and_a_clean_face_has_none():
     r = vasi.score_photo(face.image, site="face")
     assert r and r.needs_review == ()
     assert "little skin in the photo" in vasi.score_photo(noise, site="body").needs_review
+    grey = np.dstack([face.image.mean(axis=2).astype(np.uint8)] * 3)
+    assert "greyscale photo" in vasi.score_photo(grey, site="face", modality="woods").needs_review
 
 
 def test_to_json_is_strict_and_complete():

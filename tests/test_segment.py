@@ -498,6 +498,16 @@ def test_result_masks_are_read_only():
             a[0, 0] = True
     edited = seg.mask & ~seg.mask  # a copy is edited instead
     assert edited.flags.writeable and not edited.any()
+    import copy
+    import pickle
+
+    for back in (pickle.loads(pickle.dumps(seg)), copy.deepcopy(seg)):
+        assert not back.mask.flags.writeable and not back.roi.flags.writeable
+        np.testing.assert_array_equal(back.mask, seg.mask)
+    # the arrays a result is built from stay the caller's to write
+    m, r = np.zeros((4, 4), bool), np.ones((4, 4), bool)
+    Segmentation(m, r, np.zeros((4, 4), np.float32), (0.0, 0.0, 0.0))
+    m[0, 0] = r[0, 0] = True
 
 
 def test_working_size_is_max_side_as_in_register_and_the_old_name_warns():
@@ -507,3 +517,9 @@ def test_working_size_is_max_side_as_in_register_and_the_old_name_warns():
     with pytest.warns(DeprecationWarning, match="work_side= is now called max_side="):
         old = segment(img, work_side=128)
     np.testing.assert_array_equal(old.mask, small.mask)
+
+
+def test_old_and_new_option_names_together_are_refused_even_at_the_default():
+    img, _ = _drawn()
+    with pytest.raises(InputError, match="give max_side= only"):
+        segment(img, max_side=512, work_side=128)  # (512 is the default: it was dropped)

@@ -228,6 +228,8 @@ def test_bad_arguments(series):
         track_series(images, weeks=[0, 12, 24], segment_kwargs={"roi": None})
     with pytest.raises(InputError, match="envelope_kwargs .*ring_mm"):
         track_series(images, weeks=[0, 12, 24], envelope_kwargs={"ring": (3, 8)})
+    with pytest.raises(InputError, match=r"envelope_kwargs .*\['linear'\]"):  # the series gives sRGB
+        track_series(images, weeks=[0, 12, 24], envelope_kwargs={"linear": True})
     with pytest.raises(InputError, match="assessed_hu"):
         track_series(images, weeks=[0, 12, 24], assessed_hu="three")
 

@@ -8,6 +8,7 @@ pandas tables, tuples, dates, NaN) into JSON types, NaN and infinities as ``null
 from __future__ import annotations
 
 import datetime as _dt
+import decimal
 import math
 
 import numpy as np
@@ -18,13 +19,16 @@ __all__ = ["plain", "library_versions"]
 
 def plain(value):
     """``value`` with every part a JSON type: dict (str keys), list, str, int, float, bool
-    or None. NaN and infinities become None; a DataFrame becomes a list of row dicts; numpy
-    arrays become nested lists (keep them small).
+    or None. NaN, NaT and infinities become None; dates ISO strings, durations seconds,
+    decimals floats; a DataFrame becomes a list of row dicts; numpy arrays become nested
+    lists (keep them small).
 
     >>> plain({"a": np.float32(0.5), "b": (1, float("nan")), "c": np.bool_(True)})
     {'a': 0.5, 'b': [1, None], 'c': True}
     >>> plain(pd.DataFrame({"week": [0, 12], "pct": [float("nan"), 40.0]}))
     [{'week': 0, 'pct': None}, {'week': 12, 'pct': 40.0}]
+    >>> plain([np.datetime64("2026-03-14T00:00:00.000000000"), np.datetime64("NaT"), decimal.Decimal("NaN")])
+    ['2026-03-14T00:00:00.000000000', None, None]
     """
     if value is None or isinstance(value, (str, bool)):
         return value
@@ -37,9 +41,16 @@ def plain(value):
     if isinstance(value, pd.Series):
         return plain(value.to_dict())
     if isinstance(value, np.ndarray):
-        return plain(value.tolist())
+        return [plain(v) for v in value] if value.dtype.kind in "mMO" or value.ndim > 1 \
+            else plain(value.tolist())
     if isinstance(value, (list, tuple, set, frozenset)):
         return [plain(v) for v in value]
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else str(value)
+    if isinstance(value, np.timedelta64):
+        return None if np.isnat(value) else value / np.timedelta64(1, "s")  # seconds
+    if isinstance(value, decimal.Decimal):
+        return plain(float(value))
     if isinstance(value, np.generic):
         return plain(value.item())
     if isinstance(value, float):

@@ -244,19 +244,23 @@ def check_options(options, func, name: str, *, reserved=()) -> dict:
 
 def renamed(value, old_value, *, old: str, new: str, default=None):
     """The value of an option renamed from ``old`` to ``new`` (one vocabulary across the
-    library): ``old_value`` still works, with a DeprecationWarning, unless both are given.
+    library). The new name's parameter defaults to None (given or not, without ambiguity);
+    ``old_value`` still works, with a DeprecationWarning, unless both are given. Returns
+    ``default`` when neither is.
 
-    >>> renamed(3, None, old="work_side", new="max_side")
+    >>> renamed(None, None, old="work_side", new="max_side", default=512)
+    512
+    >>> renamed(3, None, old="work_side", new="max_side", default=512)
     3
     >>> import warnings
     >>> with warnings.catch_warnings(record=True) as w:
     ...     warnings.simplefilter("always")
-    ...     renamed(512, 256, old="work_side", new="max_side", default=512), w[0].category.__name__
+    ...     renamed(None, 256, old="work_side", new="max_side", default=512), w[0].category.__name__
     (256, 'DeprecationWarning')
     """
     if old_value is None:
-        return value
-    if value is not default:
+        return default if value is None else value
+    if value is not None:
         raise InputError(f"give {new}= only ({old}= is its old name).")
     import warnings
 

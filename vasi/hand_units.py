@@ -34,6 +34,7 @@ __all__ = [
     "RULE_OF_NINES",
     "LUND_BROWDER_ADULT",
     "FACE_HU",
+    "assessed_hu_of",
     "REGION_SETS",
     "REGION_CAPS_PCT",
     "bsa",
@@ -75,6 +76,17 @@ LUND_BROWDER_ADULT = {"both_hands": 5.0, "both_feet": 7.0, "face": 3.5, "buttock
 
 #: Hand units of a whole face by convention (face ~3 % BSA; a fully depigmented face = F-VASI 3).
 FACE_HU = 3.0
+
+
+def assessed_hu_of(site: str, assessed_hu=None) -> float | None:
+    """Hand units of a photo's assessed region: ``assessed_hu`` when given (checked), else
+    ``FACE_HU`` for a face (``site`` as scored: ``"face"`` / ``"body"``), else None.
+
+    >>> assessed_hu_of("face"), assessed_hu_of("body"), assessed_hu_of("body", 2)
+    (3.0, None, 2.0)
+    """
+    assessed_hu = check_positive(assessed_hu, "assessed_hu", allow_none=True)
+    return FACE_HU if assessed_hu is None and site == "face" else assessed_hu
 
 #: Mutually exclusive T-VASI regions of each region set (SPEC.md §1).
 REGION_SETS = {

@@ -321,16 +321,28 @@ def _decode_bytes(data: bytes, path, max_pixels: int) -> Photo:
     return Photo(image=rgb, meta=meta)
 
 
+def _unless_bomb_warning(call):
+    """``call()``; when Pillow's DecompressionBombWarning (a photo over ~89 MP) is raised as
+    an error because the process turns warnings into errors, ``call()`` again with that
+    warning silenced: ``max_pixels`` is the guard here. The usual path leaves the
+    process-wide warning filters alone (changing them is not thread-safe)."""
+    import warnings
+
+    try:
+        return call()
+    except Image.DecompressionBombWarning:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return call()
+
+
 def _read_header(data: bytes, path: Path, max_pixels: int) -> dict:
     """Identify the format and read size, EXIF orientation/date and resolution, without
     decoding pixels."""
     import io as _io
 
-    # (Pillow's DecompressionBombWarning for photos over ~89 MP is left to the application's
-    # own warning filters: silencing it would change the process-wide filter list, which is
-    # not thread-safe; max_pixels below is the guard that refuses)
     try:
-        im = Image.open(_io.BytesIO(data))
+        im = _unless_bomb_warning(lambda: Image.open(_io.BytesIO(data)))
         fmt = im.format or "unknown"
         width, height = im.size
         mode = im.mode
@@ -352,7 +364,7 @@ def _read_header(data: bytes, path: Path, max_pixels: int) -> dict:
             "pass a larger max_pixels if the photo is genuine",
         )
     try:
-        exif = im.getexif()  # PNG may scan past IDAT to find eXIf
+        exif = _unless_bomb_warning(im.getexif)  # PNG may scan past IDAT to find eXIf
         tags = getattr(im, "tag_v2", None)
     except Exception as exc:
         raise PhotoError(path, f"corrupt or truncated {fmt} data ({type(exc).__name__}: {exc})") from None

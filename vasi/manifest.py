@@ -36,10 +36,11 @@ import pandas as pd
 
 from ._validate import decimal_point
 from .errors import InputError
-from .sites import FACE_WORDS, site_name
+from .sites import FACE_WORDS, scored_site, site_name  # (scored_site: re-exported, as before)
 
 __all__ = ["Manifest", "ManifestError", "Problem", "load_input", "read_manifest",
-           "scan_folder", "safe_slug", "parse_visit", "name_site_modality", "MANIFEST_COLUMNS"]
+           "scan_folder", "safe_slug", "parse_visit", "name_site_modality", "site_name",
+           "scored_site", "MANIFEST_COLUMNS"]
 
 #: Canonical manifest columns and the spellings accepted for each.
 MANIFEST_COLUMNS = {

@@ -14,13 +14,13 @@ import pandas as pd
 
 from . import measure
 from ._json import library_versions
-from ._validate import check_mask, check_options, check_positive
+from ._validate import check_mask
 from ._version import __version__
 from .calibrate import resolve_scale, usable_scale
-from .hand_units import FACE_HU
+from .hand_units import assessed_hu_of
 from .io import Photo, PhotoMeta, image_and_scale
 from .roi import find_region, region_flags
-from .segment import Segmentation, segment
+from .segment import Segmentation, segment, segment_options
 from .sites import scored_site, site_name
 
 __all__ = ["PhotoScore", "score_photo", "review_flags", "REVIEW_FLAGS", "UNSCORED_FLAGS"]
@@ -29,14 +29,16 @@ __all__ = ["PhotoScore", "score_photo", "review_flags", "REVIEW_FLAGS", "UNSCORE
 #: Segmentation flags of a photo with nothing to assess (its :class:`PhotoScore` is falsy).
 UNSCORED_FLAGS = ("empty region", "region too small")
 #: Flags (or flag prefixes) after which a score must be checked by eye before it is used:
-#: the assessed region or the reference skin is in doubt (see :attr:`PhotoScore.needs_review`).
+#: the assessed region or the reference skin is in doubt, or a Wood's lamp photo came in
+#: greyscale (one development trunk: Dice 0.97 in colour, 0.25 in grey; see
+#: :attr:`PhotoScore.needs_review`).
 #: Not among them: ``"low contrast"``, ``"no depigmentation found"`` and very light skin,
 #: which describe the skin, not a failure, and ``"overexposed"`` (under a Wood's lamp the
 #: fluorescent patches often clip: 3 of 36 development Wood's photos, Dice 0.90-0.99).
 REVIEW_FLAGS = ("face outline not found", "face outline from the detector's box",
                 "face found with the photo turned", "little skin in the photo",
                 "reference skin too small", "mostly depigmented: reference skin uncertain",
-                "implausible scale")
+                "implausible scale", "greyscale photo")
 
 
 def review_flags(flags) -> tuple:
@@ -237,20 +239,19 @@ def score_photo(
 
     arr, meta_mm = image_and_scale(image)
     site_label, site = site_name(site), scored_site(site)
-    segment_kwargs = check_options(segment_kwargs, segment, "segment_kwargs",
-                                   reserved=("image", "modality", "roi", "mm_per_px"))
+    segment_kwargs = segment_options(segment_kwargs)
     mm_per_px, scale_source = resolve_scale(Photo(arr, PhotoMeta(mm_per_px=meta_mm)),
                                             mm_per_px=mm_per_px, marker_mm=marker_mm)
     if roi is not None:
         roi = check_mask(roi, arr.shape[:2], "roi")
-    assessed_hu = check_positive(assessed_hu, "assessed_hu", allow_none=True)
-    if assessed_hu is None and site == "face":
-        assessed_hu = FACE_HU
+    assessed_hu = assessed_hu_of(site, assessed_hu)
     region, region_method = find_region(arr, site=site, roi=roi, modality=modality,
                                         return_method=True)
     roi_px = int(np.count_nonzero(region))
     # a scale that makes the region a metre wide (or a few mm) is wrong: not used, flagged
     mm_per_px, bad_scale = usable_scale(site, mm_per_px, roi_px, user_region=roi is not None)
+    if bad_scale:
+        scale_source = f"none: implausible {scale_source} scale, not used"
     seg = segment(arr, modality=modality, roi=region, mm_per_px=mm_per_px, **segment_kwargs)
     # the score is read over the patches only: the 12-MP score map is not built here
     table = measure.patches(seg.mask, roi=region, mm_per_px=mm_per_px, assessed_hu=assessed_hu,

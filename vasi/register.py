@@ -668,8 +668,8 @@ def _prepared(item, roi, max_side, name):
 
 def _similarity(src, dst):
     """Least-squares similarity (Umeyama, no random sampling) mapping ``src`` to ``dst``
-    points, as a 3 x 3 matrix, or None when it cannot be estimated (e.g. one marker's four
-    corners)."""
+    points (e.g. one marker's four corners), as a 3 x 3 matrix; None when the points do not
+    determine one (all in one place)."""
     src, dst = np.asarray(src, np.float64), np.asarray(dst, np.float64)
     if hasattr(SimilarityTransform, "from_estimate"):  # scikit-image >= 0.26
         fit = SimilarityTransform.from_estimate(src, dst)

@@ -60,6 +60,7 @@ from ._validate import (
     check_choice,
     check_colour,
     check_mask,
+    check_options,
     check_positive,
     renamed,
 )
@@ -165,11 +166,19 @@ class Segmentation:
     working_shape: tuple = ()
 
     def __post_init__(self):
-        # a result cannot contradict itself: the masks are read-only (edit a copy, e.g.
-        # ``seg.mask & ~eraser``, and measure that); areas stored elsewhere were taken from them
-        for a in (self.mask, self.roi):
-            if isinstance(a, np.ndarray):
+        # a result cannot contradict itself: its masks are read-only views (edit a copy, e.g.
+        # ``seg.mask & ~eraser``, and measure that); the arrays it was built from stay as they
+        # were, and a pickled or copied result keeps the rule (__setstate__)
+        for name in ("mask", "roi"):
+            a = getattr(self, name)
+            if isinstance(a, np.ndarray) and a.flags.writeable:
+                a = a.view()
                 a.flags.writeable = False
+                object.__setattr__(self, name, a)
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.__post_init__()
 
     @property
     def depigmented_fraction(self) -> float:
@@ -211,6 +220,18 @@ class Segmentation:
 
 
 # ----------------------------------------------------------------------------- helpers
+def segment_options(options) -> dict:
+    """``segment_kwargs`` of :func:`vasi.score_photo` / :func:`vasi.track_series` checked:
+    options of :func:`segment` other than those the caller sets (image, modality, roi,
+    mm_per_px).
+
+    >>> segment_options({"sensitivity": 0.6})
+    {'sensitivity': 0.6}
+    """
+    return check_options(options, segment, "segment_kwargs",
+                         reserved=("image", "modality", "roi", "mm_per_px"))
+
+
 def _resize(a: np.ndarray, shape, interp=cv2.INTER_LINEAR) -> np.ndarray:
     return cv2.resize(a, (int(shape[1]), int(shape[0])), interpolation=interp)
 
@@ -503,7 +524,7 @@ def segment(
     sensitivity: float = 0.5,
     reference=None,
     min_area_mm2: float | None = 2.0,
-    max_side: int = WORK_SIDE,
+    max_side: int | None = None,
     min_contrast: float = 2.5,
     work_side: int | None = None,
 ) -> Segmentation:
@@ -533,7 +554,8 @@ def segment(
         Patches smaller than this are dropped (when ``mm_per_px`` is known; otherwise a
         small fraction of the region, 2e-5, is used).
     max_side : int, keyword-only
-        Long side in pixels of the working image of the region's bounding box (the
+        Long side in pixels (default ``WORK_SIDE``, 512) of the working image of the
+        region's bounding box (the
         analysis runs there; the score is upsampled and thresholded at full resolution).
         A low-contrast result (d' < ``LOW_CONTRAST``) is computed again at ``COARSE`` x
         this side and the one with the larger d' is kept (``working_shape`` tells which).

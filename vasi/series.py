@@ -32,12 +32,12 @@ from ._version import __version__
 from .calibrate import usable_scale
 from .color import rgb_to_lab
 from .errors import InputError
-from .hand_units import FACE_HU
+from .hand_units import assessed_hu_of
 from .io import image_and_scale
 from .register import prepare, register
 from .register_geometry import _shrink, _to_work
 from .roi import _auto_region_without_cards, _cut_cards, find_region
-from .segment import Segmentation, segment
+from .segment import Segmentation, segment, segment_options
 from .series_measure import (
     PATTERN_READABLE_MAX,
     BaselinePatches,
@@ -429,7 +429,7 @@ def track_series(
     envelope_kwargs : dict, optional
         Options of the patch envelopes' colour rule, :class:`vasi.track.EnvelopeModel`
         (as :func:`vasi.track.envelope_masks`: ``level``, ``sigma_px``, ``ring_mm``,
-        ``margin_px``, ``linear``, ``flatten``, ``normal_level``: ``"visit"`` by default
+        ``margin_px``, ``flatten``, ``normal_level``: ``"visit"`` by default
         under a Wood's lamp, else ``"baseline"``); an unknown name is an error.
     min_contrast_ratio : float
         With ``measure="envelope"``, baseline candidates whose colour contrast with their
@@ -508,14 +508,12 @@ def track_series(
     # (below), alongside the baseline's work; arrays and photos are checked here, up front
     later = [isinstance(it, (str, Path)) and i != bi for i, it in enumerate(items)]
     loaded = [None if later[i] else load(i) for i in range(n)]
-    assessed_hu = check_positive(assessed_hu, "assessed_hu", allow_none=True)
-    if assessed_hu is None and site == "face":
-        assessed_hu = FACE_HU
+    assessed_hu = assessed_hu_of(site, assessed_hu)
     register_kwargs = dict(register_kwargs or {})
-    segment_kwargs = check_options(segment_kwargs, segment, "segment_kwargs",
-                                   reserved=("image", "modality", "roi", "mm_per_px"))
+    segment_kwargs = segment_options(segment_kwargs)
     envelope_kwargs = check_options(envelope_kwargs, EnvelopeModel.__init__, "envelope_kwargs",
-                                    reserved=("self", "baseline", "labels", "roi", "mm_per_px"))
+                                    reserved=("self", "baseline", "labels", "roi", "mm_per_px",
+                                              "linear"))  # (the series passes sRGB)
 
     # 1. the baseline's assessed region (its own coordinates; evidence for registration)
     base_img, mm_b = loaded[bi]

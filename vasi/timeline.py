@@ -377,7 +377,7 @@ def endpoints(
     thresholds=None,
     meaningful_pct: float | None = None,
     check_week: float = 24.0,
-    window_weeks: float = 2.0,
+    window_weeks: float | None = None,
     plateau_weeks: float = 12.0,
     plateau_min_gain_pct: float = 5.0,
     relapse_threshold: float = 75.0,
@@ -408,8 +408,8 @@ def endpoints(
     meaningful_pct : float, keyword-only
         Meaningful improvement for the check (default 50 for F-VASI, 30 for T-VASI; SPEC §2).
     check_week, window_weeks : float, keyword-only
-        Early-response check at week 24 using the nearest visit within +-2 weeks (the
-        same window as :func:`vasi.cohort.responders`).
+        Early-response check at week ``check_week`` (24) using the nearest visit within
+        ``window_weeks`` (default 2; the same window as :func:`vasi.cohort.responders`).
     plateau_weeks, plateau_min_gain_pct : float, keyword-only
         Plateau from visit ``w`` (the first such visit after baseline, with some improvement:
         no response at all is not a plateau): no later visit improves by
