@@ -158,6 +158,11 @@ def test_score_of_a_photo_with_nothing_to_assess_is_strict_json_and_fails(tmp_pa
     row = json.loads(captured.out, parse_constant=lambda c: pytest.fail(f"not strict JSON: {c}"))
     assert row["f_vasi"] is None and row["scored"] is False
     assert "not scored: nothing to assess (empty region)" in captured.err
+    # a grey frame: scored, but its numbers are to be checked (no face in it)
+    grey = tmp_path / "face_grey.jpg"
+    cv2.imwrite(str(grey), np.full((120, 160, 3), 128, np.uint8))
+    assert main(["score", str(grey), "-o", str(tmp_path / "o.png"), "--json"]) == 0
+    assert "face outline not found" in json.loads(capsys.readouterr().out)["needs_review"]
 
 
 def test_score_measures_scale_on_the_marker(tmp_path, capsys):

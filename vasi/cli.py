@@ -223,7 +223,8 @@ def _cmd_score(args) -> int:
     result = score_photo(photo.image, site=site, modality=modality, roi=roi, mm_per_px=mm)
     out = args.overlay or args.photo.with_name(args.photo.stem + OVERLAY_SUFFIX + ".png")
     row = {"photo": str(args.photo), "site": site, "modality": modality, **result.to_dict(),
-           "mm_per_px": mm, "scale_source": source, "overlay": str(out), "scored": bool(result)}
+           "mm_per_px": mm, "scale_source": source, "overlay": str(out), "scored": bool(result),
+           "needs_review": ";".join(result.needs_review)}
     if args.json:
         # strict JSON: a value that could not be measured is null, not NaN
         print(json.dumps(plain(row), indent=2, allow_nan=False))

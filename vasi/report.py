@@ -331,9 +331,11 @@ def patient_report(patient_id, visits: pd.DataFrame, *, endpoints=None, errors=N
     parts.append("<h2>Quality flags and problems</h2>")
     flagged = (visits[[isinstance(f, str) and f != "" for f in visits["quality_flags"]]]
                if "quality_flags" in visits else visits.iloc[:0])
-    parts.append(_table(flagged, ["site", "modality", "week", "quality_flags",
+    parts.append(_table(flagged, ["site", "modality", "week", "needs_review", "quality_flags",
                                   "registration_reason"],
-                        left=("site", "modality", "quality_flags", "registration_reason"),
+                        labels={"needs_review": "check before use"},
+                        left=("site", "modality", "needs_review", "quality_flags",
+                              "registration_reason"),
                         empty="no quality flags"))
     parts.append(_table(errors, ["site", "modality", "visit", "photo", "stage", "message"],
                         left=("site", "modality", "visit", "photo", "stage", "message"),
