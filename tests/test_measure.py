@@ -46,13 +46,18 @@ def test_mean_score_column():
 
 def test_summary_totals():
     s = summary(_mask(), mm_per_px=0.1, assessed_hu=3.0, hand_unit_cm2=100.0)
-    assert (s.n_patches, s.depigmented_px, s.assessed_px) == (2, 700, 12000)
+    assert (s.n_patches, s.depigmented_area_px, s.assessed_area_px) == (2, 700, 12000)
     assert s.depigmented_fraction == pytest.approx(700 / 12000)
-    assert s.depigmented_cm2 == pytest.approx(0.07)
-    assert s.depigmented_hu == pytest.approx(3.0 * 700 / 12000)
-    assert s.depigmented_hu_physical == pytest.approx(0.0007)
+    assert s.depigmented_area_cm2 == pytest.approx(0.07)
+    assert s.depigmented_area_hu == pytest.approx(3.0 * 700 / 12000)
+    assert s.depigmented_area_hu_physical == pytest.approx(0.0007)
+    # the names PhotoScore and the visits table use; the old ones warn
+    with pytest.warns(DeprecationWarning, match="Summary.depigmented_cm2 is now Summary.depigmented_area_cm2"):
+        assert s.depigmented_cm2 == s.depigmented_area_cm2
+    with pytest.raises(AttributeError):
+        s.depigmented_area  # noqa: B018
     empty = summary(_mask(), roi=np.zeros((100, 120), bool))  # nothing assessed: no fraction
-    assert empty.assessed_px == 0 and empty.depigmented_px == 0
+    assert empty.assessed_area_px == 0 and empty.depigmented_area_px == 0
     assert np.isnan(empty.depigmented_fraction)
 
 

@@ -138,36 +138,55 @@ def patches(
 
 @dataclass(frozen=True)
 class Summary:
-    """Totals of a depigmentation mask in its assessed region.
+    """Totals of a depigmentation mask in its assessed region (the names of
+    :class:`vasi.PhotoScore` and the batch's visits table).
 
     Attributes
     ----------
     n_patches : int
-    depigmented_px, assessed_px : int
+    depigmented_area_px, assessed_area_px : int
         Pixel counts (full resolution).
     depigmented_fraction : float
-        ``depigmented_px / assessed_px`` (NaN for an empty region).
-    depigmented_mm2, depigmented_cm2, assessed_cm2 : float or None
+        ``depigmented_area_px / assessed_area_px`` (NaN for an empty region).
+    depigmented_area_mm2, depigmented_area_cm2, assessed_area_cm2 : float or None
         Physical areas when ``mm_per_px`` is known.
-    depigmented_hu : float or None
+    depigmented_area_hu : float or None
         Relative method: ``assessed_hu * fraction``.
-    depigmented_hu_physical : float or None
-        Physical method: ``depigmented_cm2 / hand_unit_cm2``.
+    depigmented_area_hu_physical : float or None
+        Physical method: ``depigmented_area_cm2 / hand_unit_cm2``.
     """
 
     n_patches: int
-    depigmented_px: int
-    assessed_px: int
+    depigmented_area_px: int
+    assessed_area_px: int
     depigmented_fraction: float
-    depigmented_mm2: float | None = None
-    depigmented_cm2: float | None = None
-    assessed_cm2: float | None = None
-    depigmented_hu: float | None = None
-    depigmented_hu_physical: float | None = None
+    depigmented_area_mm2: float | None = None
+    depigmented_area_cm2: float | None = None
+    assessed_area_cm2: float | None = None
+    depigmented_area_hu: float | None = None
+    depigmented_area_hu_physical: float | None = None
+
+    def __getattr__(self, name):  # the names before the seventeenth session, deprecated
+        new = _OLD_SUMMARY_NAMES.get(name)
+        if new is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        import warnings
+
+        warnings.warn(f"Summary.{name} is now Summary.{new} (as in PhotoScore and the visits "
+                      "table); the old name will be removed in a later version.",
+                      DeprecationWarning, stacklevel=2)
+        return getattr(self, new)
 
     def to_dict(self) -> dict:
         """Fields as a flat dict."""
         return dict(self.__dict__)
+
+
+_OLD_SUMMARY_NAMES = {"depigmented_px": "depigmented_area_px", "assessed_px": "assessed_area_px",
+                      "depigmented_mm2": "depigmented_area_mm2",
+                      "depigmented_cm2": "depigmented_area_cm2", "assessed_cm2": "assessed_area_cm2",
+                      "depigmented_hu": "depigmented_area_hu",
+                      "depigmented_hu_physical": "depigmented_area_hu_physical"}
 
 
 def summary(
@@ -186,7 +205,7 @@ def summary(
     --------
     >>> m = np.zeros((10, 10), bool); m[:5, :2] = True
     >>> s = summary(m, mm_per_px=1.0, assessed_hu=3.0)
-    >>> s.n_patches, s.depigmented_fraction, s.depigmented_cm2, s.depigmented_hu
+    >>> s.n_patches, s.depigmented_fraction, s.depigmented_area_cm2, s.depigmented_area_hu
     (1, 0.1, 0.1, 0.3)
     """
     m, _, _, stats, _ = _labels(mask)
