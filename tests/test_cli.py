@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pandas as pd
 import pytest
 
+import vasi
 from vasi.cli import Progress, main
 from vasi.demo import make_study
 
@@ -180,3 +182,22 @@ def test_score_measures_scale_on_the_marker(tmp_path, capsys):
     assert row["scale_source"] == "aruco"
     assert row["mm_per_px"] == pytest.approx(sp.truth.mm_per_px, rel=0.03)
     assert row["depigmented_area_cm2"] is not None
+
+
+@pytest.mark.parametrize("flag", ["--default-site", "--site"])
+def test_batch_default_site_fills_in_names_without_a_site(tmp_path, flag):
+    # in 'vasi batch' the site option only fills in for photo names that give none (in
+    # 'vasi score' --site overrides the name): its name says so, the old one still works
+    from vasi.synth import make_photo
+
+    ph = make_photo(rng=6, site="forearm", shape=(120, 160))
+    for w in (0, 12):
+        d = tmp_path / "in" / "P1" / f"week{w:02d}"
+        d.mkdir(parents=True)
+        vasi.write_image(d / "IMG_0001.png", ph.image)
+        vasi.write_image(d / "face_visible.png", ph.image)
+    out = tmp_path / "out"
+    assert main(["batch", str(tmp_path / "in"), "-o", str(out), "--no-reports", "--no-overlays",
+                 flag, "forearm", "-q"]) == 0
+    v = pd.read_csv(out / "tables" / "visits.csv")
+    assert sorted(set(v["site"])) == ["face", "forearm"]

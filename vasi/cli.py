@@ -69,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     _run_options(b)
     b.add_argument("--root", type=Path, default=None,
                    help="folder manifest photo paths are relative to (default: its folder)")
-    b.add_argument("--site", default="face", help="site for photos that name none")
+    b.add_argument("--default-site", "--site", dest="default_site", default="face",
+                   help="site for photos whose name gives none (default face; in 'vasi score' "
+                        "--site overrides the name, here it only fills in)")
     b.add_argument("--no-overlays", action="store_true", help="skip full-size overlay PNGs")
     b.add_argument("--no-reports", action="store_true", help="skip the HTML reports")
     b.add_argument("--no-track", action="store_true",
@@ -262,7 +264,7 @@ def _cmd_batch(args) -> int:
     dask = args.dask_scheduler or args.dask
     progress = None if args.quiet else Progress()
     res = run_batch(args.input, args.output, jobs=args.jobs, dask=dask, force=args.force,
-                    root=args.root, default_site=args.site, overlays=not args.no_overlays,
+                    root=args.root, default_site=args.default_site, overlays=not args.no_overlays,
                     reports=not args.no_reports, use_track=not args.no_track,
                     marker_mm=args.marker_mm, progress=progress)
     n_photos = len(res.visits)
