@@ -438,3 +438,63 @@ def test_a_body_site_scored_photo_by_photo_keeps_every_photo(tmp_path, monkeypat
     # (add_endpoints took float(None) for a body site's F-VASI: every photo was lost)
     assert res.visits["week"].tolist() == [0.0, 12.0]
     assert set(res.visits["method"]) == {"score_photo"}
+
+
+def test_a_photo_replaced_by_another_of_the_same_size_and_time_is_rescored(tmp_path):
+    # a core lab must trace each number to a file's content: size and modification time
+    # alone let a swapped photo (a copy that keeps time stamps) keep the old results
+    import os
+
+    src = make_study(tmp_path / "s", n_patients=2, weeks=(0, 12), shape=SHAPE, rng=5)
+    table = pd.read_csv(src)
+    out = tmp_path / "out"
+    first = run_batch(src, out, reports=False, overlays=False)
+    digests = dict(zip(first.visits["photo"], first.visits["photo_sha256"], strict=True))
+    target = src.parent / table.loc[1, "photo"]  # P001 week 12
+    donor = (src.parent / table.loc[3, "photo"]).read_bytes()  # P002's photo
+    st = target.stat()
+    data = donor[: st.st_size] + b"\0" * max(0, st.st_size - len(donor))
+    target.write_bytes(data)
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert target.stat().st_size == st.st_size and target.stat().st_mtime_ns == st.st_mtime_ns
+    again = run_batch(src, out, reports=False, overlays=False)
+    assert (again.n_cached, again.n_scored) == (1, 1)
+    changed = again.visits.set_index("photo")["photo_sha256"]
+    assert changed[table.loc[1, "photo"]] != digests[table.loc[1, "photo"]]
+    assert changed[table.loc[0, "photo"]] == digests[table.loc[0, "photo"]]
+
+
+def test_other_code_rescores_everything_and_the_run_record_says_what_ran(tmp_path, monkeypatch):
+    import vasi.batch as batch
+
+    src = make_study(tmp_path / "s", n_patients=2, weeks=(0, 12), shape=SHAPE, rng=5)
+    out = tmp_path / "out"
+    run_batch(src, out, reports=False, overlays=False)
+    run = json.loads((out / RUN_FILE).read_text())
+    assert len(run["vasi_source_sha256"]) == 64 and "opencv" in run["library_versions"]
+    assert run["started"] <= run["finished"] and run["status"] == "complete"
+    assert (run["resumed_series"], run["scored_series"]) == (0, 2)
+    real = batch._code_fingerprint()
+    monkeypatch.setattr(batch, "_code_fingerprint",
+                        lambda: {**real, "vasi_source_sha256": "0" * 64})  # edited code
+    res = run_batch(src, out, reports=False, overlays=False)
+    assert (res.n_cached, res.n_scored) == (0, 2)  # nothing resumed from the other code
+
+
+def test_a_wrong_patients_photo_at_week_24_is_held_for_review_and_its_endpoint_says_why(tmp_path):
+    # P003's week-24 photo filed under P001: registration refuses it, so the visit has no
+    # F-VASI; the data manager needs it in needs_review and the endpoint's reason (it was a
+    # silent non-responder with an empty reason)
+    import shutil as sh
+
+    src = make_study(tmp_path / "s", n_patients=3, weeks=(0, 12, 24), shape=(240, 320), rng=1)
+    t = pd.read_csv(src)
+    p1 = t[(t.patient_id == "P001") & (t.week == 24)].photo.iloc[0]
+    p2 = t[(t.patient_id == "P003") & (t.week == 24)].photo.iloc[0]
+    sh.copyfile(src.parent / p2, src.parent / p1)
+    res = run_batch(src, tmp_path / "out", reports=False, overlays=False)
+    v = res.visits.set_index(["patient_id", "week"]).loc[("P001", 24.0)]
+    assert not v["registered"] and "registration_failed" in v["needs_review"]
+    e = res.endpoints.set_index("patient_id").loc["P001"]
+    assert not e["f_vasi75_week24"] and "week-24 visit not evaluable" in e["reason"]
+    assert e["reason"].endswith("(imputed)")

@@ -25,11 +25,13 @@ Cache files are pickles written by this library: only point ``OUT`` at folders y
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import json
 import logging
 import os
 import pickle
+import platform
 import shutil
 import time
 from collections.abc import Callable
@@ -40,6 +42,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import _atomic
+from ._json import library_versions
 from ._validate import check_positive
 from ._version import __version__
 from .batch_series import ERROR_COLUMNS, SeriesTask, score_series, worker_died
@@ -108,14 +111,32 @@ def _hash(obj) -> str:
 
 
 def _file_state(path: str):
+    """``[size, sha256 of the content]`` of a file (None when it cannot be read): a photo
+    replaced by another of the same size and time stamp is still noticed, and each number
+    of the tables can be traced to the exact file content (visits' ``photo_sha256``)."""
     try:
-        st = os.stat(path)
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        return [os.path.getsize(path), h.hexdigest()]
     except OSError:
         return None
-    return [st.st_size, st.st_mtime_ns]
 
 
-def _tasks(manifest: Manifest, options: dict, overlays: bool, use_track: bool) -> list:
+def _code_fingerprint() -> dict:
+    """What the numbers depend on besides the input: vasi's own source (its version string
+    alone is not bumped by every change) and the libraries' versions. A series scored by
+    other code is scored again, never mixed into a resumed run."""
+    h = hashlib.sha256()
+    pkg = Path(__file__).resolve().parent
+    for f in sorted(pkg.rglob("*.py")):
+        h.update(f.relative_to(pkg).as_posix().encode() + b"\0" + f.read_bytes())
+    return {"vasi_source_sha256": h.hexdigest(), "library_versions": library_versions()}
+
+
+def _tasks(manifest: Manifest, options: dict, overlays: bool, use_track: bool,
+           code: dict) -> list:
     tasks = []
     for key, g in manifest.series():
         rows = []
@@ -123,11 +144,15 @@ def _tasks(manifest: Manifest, options: dict, overlays: bool, use_track: bool) -
             r = {k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
             if r.get("marker_mm") is None:
                 r["marker_mm"] = options["marker_mm"]
+            state = _file_state(r["photo"])
+            r["photo_sha256"] = state[1] if state else None
+            r["_state"] = [state, _file_state(r["roi"]) if r["roi"] else None]
             rows.append(r)
         state = [[r["photo_rel"], r["visit"], r["week"], r["date"], r["roi"], r["mm_per_px"],
-                  r["marker_mm"], r["height_cm"], r["weight_kg"], r["arm"], _file_state(r["photo"]),
-                  _file_state(r["roi"]) if r["roi"] else None] for r in rows]
-        fp = _hash({"v": __version__, "options": options, "key": key, "rows": state})
+                  r["marker_mm"], r["height_cm"], r["weight_kg"], r["arm"], *r.pop("_state")]
+                 for r in rows]
+        fp = _hash({"v": __version__, "code": code, "options": options, "key": key,
+                    "rows": state})
         tasks.append(SeriesTask(key, tuple(rows), fp, overlays, use_track))
     return tasks
 
@@ -447,8 +472,11 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
     options = {"default_site": default_site, "overlays": bool(overlays),
                "use_track": bool(use_track), "root": str(Path(root).resolve()) if root else None,
                "marker_mm": check_positive(marker_mm, "marker_mm", allow_none=True)}
-    tasks = _tasks(manifest, options, overlays, use_track)
-    run = {"format": _FORMAT, "vasi_version": __version__,
+    code = _code_fingerprint()
+    tasks = _tasks(manifest, options, overlays, use_track, code)
+    run = {"format": _FORMAT, "vasi_version": __version__, **code,
+           "python": platform.python_version(),
+           "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
            "input": str(Path(manifest.source).resolve()), "options": options,
            "input_fingerprint": _hash([t.fingerprint for t in tasks]
                                       + [str(p) for p in manifest.problems]),
@@ -563,7 +591,10 @@ def _finish(out, manifest, series, results, run, reports, n_cached, n_scored, t0
         report_paths, index = write_reports(out, tables, results, run)
     elapsed = time.perf_counter() - t0
     _atomic.write_text(out / RUN_FILE, json.dumps(
-        {**run, "status": "complete", "errors": int(len(errors))}, indent=2) + "\n")
+        {**run, "status": "complete", "errors": int(len(errors)), "resumed_series": n_cached,
+         "scored_series": n_scored,
+         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")},
+        indent=2) + "\n")
     return BatchResult(out, visits, patches, scores, endpoints, errors, tuple(report_paths),
                        index, len(results), n_cached, n_scored, elapsed, files)
 

@@ -35,7 +35,8 @@ log = logging.getLogger("vasi")
 
 #: Columns of the visits table, in order (extra columns from the scorer follow, sorted).
 VISIT_COLUMNS = [
-    "patient_id", "arm", "site", "modality", "visit", "week", "date", "photo", "is_baseline",
+    "patient_id", "arm", "site", "modality", "visit", "week", "date", "photo", "photo_sha256",
+    "is_baseline",
     "method", "registered", "registration_reason", "reg_method", "reg_inliers",
     "reg_inlier_ratio", "reg_residual_px", "reg_residual_mm", "assessed_area_px",
     "depigmented_area_px", "depigmented_fraction", "depigmented_area_cm2",
@@ -240,7 +241,8 @@ def _read(row, errors):
 def _ident(row) -> dict:
     return {"patient_id": row["patient_id"], "arm": row.get("arm", ""), "site": row["site"],
             "modality": row["modality"], "visit": row["visit"], "week": float(row["week"]),
-            "date": row.get("date", ""), "photo": row["photo_rel"]}
+            "date": row.get("date", ""), "photo": row["photo_rel"],
+            "photo_sha256": row.get("photo_sha256")}
 
 
 def _hu_physical(row, area_cm2):

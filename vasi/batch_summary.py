@@ -56,6 +56,18 @@ def scores_table(visits: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
 
 
+def _week24_reason(g: pd.DataFrame) -> str:
+    """Why a series' week-24 endpoints could not be evaluated (they count as not reached:
+    non-responder imputation)."""
+    near = g[(g["week"].astype(float) - 24.0).abs() <= 2.0 + 1e-9]
+    if not len(near):
+        return "no visit within 2 weeks of week 24: week-24 endpoints not reached (imputed)"
+    why = [str(r) for r in near.get("registration_reason", pd.Series(dtype=object)).dropna()
+           if str(r)] or ["not scored"]
+    return (f"week-24 visit not evaluable ({'; '.join(why)}): week-24 endpoints not reached "
+            "(imputed)")
+
+
 def endpoints_table(visits: pd.DataFrame, series: pd.DataFrame | None = None) -> pd.DataFrame:
     """Endpoints per face series via :func:`vasi.endpoints` (SPEC.md §2).
 
@@ -137,6 +149,8 @@ def endpoints_table(visits: pd.DataFrame, series: pd.DataFrame | None = None) ->
             row["best_pct_change"] = float(ch.min())
         imp = e.check_improvement_pct
         row["week24_pct_change"] = -imp if np.isfinite(imp) else np.nan
+        if not np.isfinite(imp) and not row["reason"]:
+            row["reason"] = _week24_reason(g)
         for k in (50, 75, 90):
             row[f"f_vasi{k}_week24"] = bool(np.isfinite(imp) and imp >= k - 1e-9)
         rows.append(row)
