@@ -498,3 +498,22 @@ def test_a_wrong_patients_photo_at_week_24_is_held_for_review_and_its_endpoint_s
     e = res.endpoints.set_index("patient_id").loc["P001"]
     assert not e["f_vasi75_week24"] and "week-24 visit not evaluable" in e["reason"]
     assert e["reason"].endswith("(imputed)")
+
+
+def test_blind_run_shows_no_treatment_arm_anywhere(tmp_path):
+    src = make_study(tmp_path / "s", n_patients=2, weeks=(0, 12), shape=SHAPE, rng=5)
+    assert set(pd.read_csv(src)["arm"]) == {"cream", "vehicle"}
+    out = tmp_path / "out"
+    res = run_batch(src, out, blind=True)
+    for name in TABLES:
+        path = out / "tables" / f"{name}.csv"
+        if not path.read_text().strip():  # (an empty errors table)
+            continue
+        cells = pd.read_csv(path, dtype=str).fillna("").to_numpy()
+        assert not ({"cream", "vehicle"} & set(cells.ravel())), name
+    for page in [*res.reports, res.index]:
+        text = page.read_text()
+        assert "vehicle" not in text and "arm cream" not in text, page
+    # an unblinded run into the same folder is refused (the two never mix)
+    with pytest.raises(OutputConflictError, match="blind True then"):
+        run_batch(src, out)

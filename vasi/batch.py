@@ -25,6 +25,7 @@ Cache files are pickles written by this library: only point ``OUT`` at folders y
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import hashlib
 import json
@@ -408,7 +409,7 @@ def _concat(frames) -> pd.DataFrame:
 
 def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root=None,
               default_site: str = "face", overlays: bool = True, reports: bool = True,
-              use_track: bool = True, marker_mm: float | None = None,
+              use_track: bool = True, marker_mm: float | None = None, blind: bool = False,
               progress: Callable[[int, int, dict], None] | None = None) -> BatchResult:
     """Score every photo series of ``input`` into the folder ``out``; resumable.
 
@@ -440,6 +441,10 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
         photos: the pixel size is measured on it (:func:`vasi.find_scale`) for photos with no
         ``mm_per_px`` (manifest or metadata) and no ``marker_mm`` of their own. The visits
         table's ``scale_source`` says where each photo's scale came from.
+    blind : bool, keyword-only
+        For blinded readers: the input's treatment arms are left out of every table and
+        report (the cohort page then counts responders over all patients). Run unblinded
+        into another folder for the analysis.
     progress : callable, optional
         ``progress(done, total, info)`` after each series; ``info`` has ``key``, ``photos``,
         ``errors`` and ``cached``.
@@ -468,10 +473,14 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
     if dask is not None and not _has_distributed():  # before anything is written
         raise VasiError("running on Dask needs the optional dependency: pip install 'vasi[dask]'")
     manifest = load_input(input, root=root, default_site=default_site)
+    if blind:  # (a frozen Manifest: a copy with the arms emptied)
+        manifest = dataclasses.replace(manifest, table=manifest.table.assign(arm=""))
     out = Path(out)
     options = {"default_site": default_site, "overlays": bool(overlays),
                "use_track": bool(use_track), "root": str(Path(root).resolve()) if root else None,
                "marker_mm": check_positive(marker_mm, "marker_mm", allow_none=True)}
+    if blind:  # (only when set: folders written before the option existed still resume)
+        options["blind"] = True
     code = _code_fingerprint()
     tasks = _tasks(manifest, options, overlays, use_track, code)
     run = {"format": _FORMAT, "vasi_version": __version__, **code,

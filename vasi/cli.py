@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--default-site", "--site", dest="default_site", default="face",
                    help="site for photos whose name gives none (default face; in 'vasi score' "
                         "--site overrides the name, here it only fills in)")
+    b.add_argument("--blind", action="store_true",
+                   help="leave the treatment arms out of every table and report (blinded reading)")
     b.add_argument("--no-overlays", action="store_true", help="skip full-size overlay PNGs")
     b.add_argument("--no-reports", action="store_true", help="skip the HTML reports")
     b.add_argument("--no-track", action="store_true",
@@ -266,7 +268,7 @@ def _cmd_batch(args) -> int:
     res = run_batch(args.input, args.output, jobs=args.jobs, dask=dask, force=args.force,
                     root=args.root, default_site=args.default_site, overlays=not args.no_overlays,
                     reports=not args.no_reports, use_track=not args.no_track,
-                    marker_mm=args.marker_mm, progress=progress)
+                    marker_mm=args.marker_mm, blind=args.blind, progress=progress)
     n_photos = len(res.visits)
     if not args.quiet:
         print(f"vasi: {res.n_series} series ({res.n_cached} resumed, {res.n_scored} scored), "
