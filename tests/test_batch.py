@@ -517,3 +517,18 @@ def test_blind_run_shows_no_treatment_arm_anywhere(tmp_path):
     # an unblinded run into the same folder is refused (the two never mix)
     with pytest.raises(OutputConflictError, match="blind True then"):
         run_batch(src, out)
+
+
+def test_a_site_word_outside_the_vocabulary_is_named(tmp_path, caplog):
+    # a folder takes an unknown word of a file name as a body site (sacrum): a person's name
+    # there made a face photo a body site without a word; now the run says so
+    ph = vasi.synth.make_photo(rng=6, site="face", shape=(120, 160))
+    for w in (0, 12):
+        d = tmp_path / "in" / "S01-004" / f"week{w:02d}"
+        d.mkdir(parents=True)
+        vasi.write_image(d / "IMG_20240103_JaneDoe.png", ph.image)
+    with caplog.at_level("WARNING", logger="vasi"):
+        run_batch(tmp_path / "in", tmp_path / "out", reports=False, overlays=False)
+    assert "'janedoe' (2 photos)" in caplog.text and "manifest" in caplog.text
+    run = json.loads((tmp_path / "out" / RUN_FILE).read_text())
+    assert run["unlisted_sites"] == {"janedoe": 2}

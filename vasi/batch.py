@@ -49,7 +49,7 @@ from ._version import __version__
 from .batch_series import ERROR_COLUMNS, SeriesTask, score_series, worker_died
 from .batch_summary import endpoints_table, scores_table
 from .errors import VasiError
-from .manifest import Manifest, load_input, safe_slug
+from .manifest import Manifest, load_input, safe_slug, unlisted_sites
 from .tables import write_table
 
 __all__ = ["run_batch", "BatchResult", "OutputConflictError", "RUN_FILE"]
@@ -489,7 +489,14 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
            "input": str(Path(manifest.source).resolve()), "options": options,
            "input_fingerprint": _hash([t.fingerprint for t in tasks]
                                       + [str(p) for p in manifest.problems]),
-           "series": len(tasks), "photos": int(len(manifest.table))}
+           "series": len(tasks), "photos": int(len(manifest.table)),
+           "unlisted_sites": unlisted_sites(manifest.table)}
+    if run["unlisted_sites"]:
+        log.warning("site name(s) outside vasi's site vocabulary, scored as body sites: %s; "
+                    "if a photo name holds something else (a person's name), rename the photos "
+                    "(face_visible.jpg, left_forearm_uv.jpg) or give sites in a manifest",
+                    ", ".join(f"{k!r} ({n} photo{'s' * (n != 1)})"
+                              for k, n in run["unlisted_sites"].items()))
     _prepare_out(out, run, force)
     results: dict = {}
     todo = []

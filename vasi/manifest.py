@@ -39,7 +39,8 @@ from .errors import InputError
 from .sites import FACE_WORDS, scored_site, site_name  # (scored_site: re-exported, as before)
 
 __all__ = ["Manifest", "ManifestError", "Problem", "load_input", "read_manifest",
-           "scan_folder", "safe_slug", "parse_visit", "name_site_modality", "site_name",
+           "scan_folder", "safe_slug", "parse_visit", "name_site_modality", "unlisted_sites",
+           "site_name",
            "scored_site", "MANIFEST_COLUMNS"]
 
 #: Canonical manifest columns and the spellings accepted for each.
@@ -566,6 +567,21 @@ def name_site_modality(stem: str, default_site: str = "face") -> tuple[str, str]
         word = f"{word}-of-{toks[i + 2]}"  # back_of_hand
     quals = [t for t in _QUALIFIERS if t in toks]
     return "-".join([*quals, word]), mods[0] if mods else "visible"
+
+
+def unlisted_sites(table: pd.DataFrame) -> dict:
+    """Sites of a manifest table whose words are not in vasi's site vocabulary (the face's
+    words, ``BODY_SITE_WORDS``, left/right/upper/lower), with their photo counts: a photo
+    folder takes an unknown word of a file name as a body site (``sacrum``), which may be
+    something else (a person's name: the face then scored as a body site).
+
+    >>> unlisted_sites(pd.DataFrame({"site": ["face", "left-forearm", "janedoe", "janedoe"]}))
+    {'janedoe': 2}
+    """
+    vocab = FACE_WORDS | BODY_SITE_WORDS | set(_QUALIFIERS) | {"of"}
+    counts = table["site"].astype(str).value_counts() if len(table) else pd.Series(dtype=int)
+    return {site: int(n) for site, n in sorted(counts.items())
+            if not set(site.split("-")) <= vocab}
 
 
 def scan_folder(path, *, default_site: str = "face") -> Manifest:
