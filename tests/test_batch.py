@@ -532,3 +532,43 @@ def test_a_site_word_outside_the_vocabulary_is_named(tmp_path, caplog):
     assert "'janedoe' (2 photos)" in caplog.text and "manifest" in caplog.text
     run = json.loads((tmp_path / "out" / RUN_FILE).read_text())
     assert run["unlisted_sites"] == {"janedoe": 2}
+
+
+def test_files_left_out_are_listed_and_error_messages_name_the_photo_as_the_tables_do(
+        tmp_path, reference):
+    ph = vasi.synth.make_photo(rng=6, site="face", shape=(120, 160))
+    d = tmp_path / "in" / "P1" / "week00"
+    d.mkdir(parents=True)
+    vasi.write_image(d / "face_visible.jpg", ph.image)
+    (d / "face_visible.jpg").rename(d / "face_visible.jfif")  # a JPEG by another name
+    (d / "notes.txt").write_text("seen by Dr X")
+    res = run_batch(tmp_path / "in", tmp_path / "out", reports=False, overlays=False)
+    assert res.visits["photo"].tolist() == ["P1/week00/face_visible.jfif"]
+    run = json.loads((tmp_path / "out" / RUN_FILE).read_text())
+    assert run["skipped_files"] == ["P1/week00/notes.txt"]
+    # the errors table does not depend on where (or how) the input was given
+    msgs = reference.errors["message"].tolist()
+    assert msgs and not any(str(reference.out.parent.parent) in m for m in msgs)
+    assert any("photos/P002/week24/face_visible.jpg" in m for m in msgs)
+
+
+def test_a_full_disk_is_a_clear_error_and_the_run_resumes(tmp_path, monkeypatch):
+    import errno
+
+    import vasi._atomic as atomic
+
+    src = make_study(tmp_path / "s", n_patients=2, weeks=(0, 12), shape=SHAPE, rng=5)
+    real, calls = atomic.write_bytes, [0]
+
+    def fills_up(path, data, *a, **k):  # the disk fills up after the first series' files
+        calls[0] += 1
+        if calls[0] > 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(path, data, *a, **k)
+
+    monkeypatch.setattr(atomic, "write_bytes", fills_up)
+    with pytest.raises(vasi.VasiError, match="No space left on device.*run the same command again"):
+        run_batch(src, tmp_path / "out", reports=False)
+    monkeypatch.setattr(atomic, "write_bytes", real)
+    res = run_batch(src, tmp_path / "out", reports=False)
+    assert res.n_scored + res.n_cached == 2 and len(res.visits) == 4

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import errno
 import hashlib
 import json
 import logging
@@ -490,7 +491,12 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
            "input_fingerprint": _hash([t.fingerprint for t in tasks]
                                       + [str(p) for p in manifest.problems]),
            "series": len(tasks), "photos": int(len(manifest.table)),
-           "unlisted_sites": unlisted_sites(manifest.table)}
+           "unlisted_sites": unlisted_sites(manifest.table),
+           "skipped_files": list(manifest.skipped)}
+    if manifest.skipped:
+        log.warning("%d file(s) of the photo folder are not photos by their suffix and were not "
+                    "scored (listed in %s): %s", len(manifest.skipped), RUN_FILE,
+                    ", ".join(manifest.skipped[:5]) + (" ..." if len(manifest.skipped) > 5 else ""))
     if run["unlisted_sites"]:
         log.warning("site name(s) outside vasi's site vocabulary, scored as body sites: %s; "
                     "if a photo name holds something else (a person's name), rename the photos "
@@ -525,18 +531,29 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
 
     if progress and n_cached:
         progress(n_cached, total, {"key": "", "photos": 0, "errors": 0, "cached": True})
-    if todo:
-        if dask is not None:
-            _run_dask(todo, dask, jobs, on_result, on_lost)
-        elif jobs > 1 and len(todo) > 1:
-            _run_processes(todo, min(jobs, len(todo)), on_result, on_lost)
-        else:
-            _run_serial(todo, on_result)
-    series = _input_series(manifest)
-    res = _finish(out, manifest, series, [results[t.key] for t in tasks], run, reports, n_cached,
-                  len(todo), t0)
-    _prune(out, series, wrote_reports=reports)
+    try:
+        if todo:
+            if dask is not None:
+                _run_dask(todo, dask, jobs, on_result, on_lost)
+            elif jobs > 1 and len(todo) > 1:
+                _run_processes(todo, min(jobs, len(todo)), on_result, on_lost)
+            else:
+                _run_serial(todo, on_result)
+        series = _input_series(manifest)
+        res = _finish(out, manifest, series, [results[t.key] for t in tasks], run, reports,
+                      n_cached, len(todo), t0)
+        _prune(out, series, wrote_reports=reports)
+    except OSError as exc:
+        if exc.errno not in _WRITE_ERRNOS:
+            raise
+        raise VasiError(f"cannot write the results to {out} ({exc.strerror or exc}): free some "
+                        "space or make it writable, then run the same command again -- the "
+                        "series already written are kept and resumed.") from None
     return res
+
+
+#: Errors of writing the output that the user fixes (space, quota, permissions).
+_WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
 
 
 def _prune(out: Path, series: pd.DataFrame, *, wrote_reports: bool) -> None:

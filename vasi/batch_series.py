@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -205,6 +206,11 @@ def read_mask(path, shape) -> np.ndarray:
 
 def _error(row, stage, exc) -> dict:
     msg = str(exc) if isinstance(exc, VasiError) else f"unexpected {type(exc).__name__}: {exc}"
+    # the photo as the tables name it (relative to the input), not as this machine's path:
+    # the same input gives the same errors table wherever and however it is given
+    for spelled in sorted({str(row["photo"]), str(Path(row["photo"]).resolve())}, key=len,
+                          reverse=True):  # (the longer first: the other may be part of it)
+        msg = msg.replace(spelled, row["photo_rel"])
     return {"patient_id": row["patient_id"], "site": row["site"], "modality": row["modality"],
             "visit": row["visit"], "week": float(row["week"]), "photo": row["photo_rel"],
             "stage": stage, "error_type": type(exc).__name__, "message": msg}

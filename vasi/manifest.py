@@ -25,6 +25,7 @@ file-name-safe slugs, and photo paths must stay inside the input root.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import hashlib
 import re
@@ -85,7 +86,8 @@ _NOT_SITES = frozenset({
     "for", "from", "to", "by"})
 #: ``vasi score`` writes ``PHOTO_overlay.png`` beside a photo; a photo folder skips such files.
 OVERLAY_SUFFIX = "_overlay"
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif", ".dcm", ".bmp", ".webp")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".jfif", ".jpe", ".png", ".tif", ".tiff", ".heic", ".heif", ".dcm",
+                  ".bmp", ".webp")
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
              *(f"LPT{i}" for i in range(10))}
 _MAX_ROWS = 1_000_000
@@ -219,12 +221,16 @@ class Manifest:
         Folder photo paths are relative to.
     problems : tuple of Problem
         Non-fatal problems (photos that will be skipped and listed as errors).
+    skipped : tuple of str
+        Files of a photo folder that are not photos by their suffix (notes, videos, ...),
+        relative to it: not scored, listed so nothing is left out unseen.
     """
 
     table: pd.DataFrame
     source: str
     root: str
     problems: tuple = ()
+    skipped: tuple = ()
 
     def series(self):
         """``[(series_key, rows DataFrame), ...]`` in sorted, deterministic order."""
@@ -610,7 +616,7 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
     root = Path(path)
     if not root.is_dir():
         raise ManifestError([Problem(str(root), "input folder does not exist")], root)
-    records, problems = [], []
+    records, problems, skipped = [], [], []
     for pdir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         for vdir in sorted(v for v in pdir.iterdir() if not v.name.startswith(".")):
             if not vdir.is_dir():
@@ -620,7 +626,10 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
                                             "(PATIENT/VISIT/PHOTO)"))
                 continue
             for f in sorted(vdir.iterdir()):
-                if f.name.startswith(".") or f.suffix.lower() not in IMAGE_SUFFIXES:
+                if f.name.startswith("."):
+                    continue
+                if f.suffix.lower() not in IMAGE_SUFFIXES:
+                    skipped.append(f.relative_to(root).as_posix())  # listed in the run record
                     continue
                 if f.stem.lower().endswith(OVERLAY_SUFFIX) and f.suffix.lower() == ".png":
                     continue  # an overlay `vasi score` wrote beside the photo
@@ -639,7 +648,7 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
         raise ManifestError(problems + list(exc.problems), root) from None
     if problems:
         raise ManifestError(problems, root)
-    return m
+    return dataclasses.replace(m, skipped=tuple(skipped))
 
 
 def load_input(path, *, root=None, default_site: str = "face") -> Manifest:
