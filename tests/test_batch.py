@@ -572,3 +572,19 @@ def test_a_full_disk_is_a_clear_error_and_the_run_resumes(tmp_path, monkeypatch)
     monkeypatch.setattr(atomic, "write_bytes", real)
     res = run_batch(src, tmp_path / "out", reports=False)
     assert res.n_scored + res.n_cached == 2 and len(res.visits) == 4
+
+
+def test_every_column_of_the_tables_is_in_the_data_dictionary(study, reference, tmp_path):
+    dd = pd.read_csv(reference.out / "tables" / "data_dictionary.csv", keep_default_na=False)
+    loose = run_batch(study, tmp_path / "loose", reports=False, overlays=False, use_track=False)
+    for res in (reference, loose):
+        for name in TABLES:
+            cols = set(getattr(res, name).columns)
+            documented = set(dd.loc[(dd.table == name) & (dd.description != ""), "column"])
+            if res is loose:
+                from vasi.dictionary import COLUMNS
+
+                documented = {c for c, (_, text) in COLUMNS[name].items() if text}
+            assert cols <= documented, (name, sorted(cols - documented))
+    rules = dict(zip(dd.loc[dd.table == "rules", "column"], dd.loc[dd.table == "rules", "description"], strict=True))
+    assert "within 2 weeks" in rules["week-24 check"] and "imputation" in rules["missing week 24"]

@@ -7,6 +7,7 @@ receives::
 
     OUT/vasi-run.json                  run manifest: version, input, options, fingerprint, status
     OUT/tables/{visits,patches,scores,endpoints,errors}.csv (+ .parquet with pyarrow)
+    OUT/tables/data_dictionary.csv     every column's unit and meaning, and the endpoint rules
     OUT/overlays/PATIENT/SITE-MODALITY/weekN.png (+ weekN_repigmentation.png)
     OUT/reports/PATIENT.html           self-contained (images inlined, no network)
     OUT/index.html                     cohort summary and links (several patients)
@@ -49,6 +50,7 @@ from ._validate import check_positive
 from ._version import __version__
 from .batch_series import ERROR_COLUMNS, SeriesTask, score_series, worker_died
 from .batch_summary import endpoints_table, scores_table
+from .dictionary import data_dictionary
 from .errors import VasiError
 from .manifest import Manifest, load_input, safe_slug, unlisted_sites
 from .tables import write_table
@@ -617,6 +619,8 @@ def _finish(out, manifest, series, results, run, reports, n_cached, n_scored, t0
     files = {}
     for name, df in tables.items():
         files[name] = write_table(df, out / "tables" / name)
+    files["data_dictionary"] = write_table(data_dictionary(tables), out / "tables" /
+                                           "data_dictionary", parquet=False)
     report_paths, index = [], None
     if reports:
         from .report import write_reports
