@@ -161,7 +161,7 @@ def run_demo(samples, output, *, jobs: int = 1, quiet: bool = False, echo=print,
     if len(res.errors):
         echo(f"{len(res.errors)} photo(s) could not be scored; see {output}/tables/errors.csv")
     idx = Path(output) / "index.html"
-    echo(f"tables:  {Path(output) / 'tables'}/ (visits, patches, scores, endpoints, errors)")
+    echo(f"tables:  {Path(output) / 'tables'}/ (visits, patches, scores, endpoints, errors; data_dictionary.csv explains them)")
     if res.reports:
         echo(f"reports: {res.reports[0]}" + (f" ... ({len(res.reports)} patients)"
                                              if len(res.reports) > 1 else ""))
