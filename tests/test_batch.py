@@ -5,6 +5,7 @@ from __future__ import annotations
 import filecmp
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -558,20 +559,22 @@ def test_a_full_disk_is_a_clear_error_and_the_run_resumes(tmp_path, monkeypatch)
     import vasi._atomic as atomic
 
     src = make_study(tmp_path / "s", n_patients=2, weeks=(0, 12), shape=SHAPE, rng=5)
-    real, calls = atomic.write_bytes, [0]
+    real, committed = atomic.write_bytes, []
 
-    def fills_up(path, data, *a, **k):  # the disk fills up after the first series' files
-        calls[0] += 1
-        if calls[0] > 3:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real(path, data, *a, **k)
+    def fills_up(path, data, *a, **k):  # the disk fills up once the first series is committed
+        if committed:
+            raise OSError(errno.ENOSPC, "No space left on device")  # (as write() gives it)
+        out = real(path, data, *a, **k)
+        if str(path).endswith(".pkl"):
+            committed.append(path)
+        return out
 
     monkeypatch.setattr(atomic, "write_bytes", fills_up)
     with pytest.raises(vasi.VasiError, match="No space left on device.*run the same command again"):
         run_batch(src, tmp_path / "out", reports=False)
     monkeypatch.setattr(atomic, "write_bytes", real)
     res = run_batch(src, tmp_path / "out", reports=False)
-    assert res.n_scored + res.n_cached == 2 and len(res.visits) == 4
+    assert (res.n_cached, res.n_scored) == (1, 1) and len(res.visits) == 4
 
 
 def test_every_column_of_the_tables_is_in_the_data_dictionary(study, reference, tmp_path):
@@ -586,5 +589,38 @@ def test_every_column_of_the_tables_is_in_the_data_dictionary(study, reference, 
 
                 documented = {c for c, (_, text) in COLUMNS[name].items() if text}
             assert cols <= documented, (name, sorted(cols - documented))
+    # the values a column takes are the ones its description names
+    text = {(t, c): d for t, c, d in zip(dd.table, dd.column, dd.description, strict=True)}
+    for res in (reference, loose):
+        for table, col in (("visits", "reg_method"), ("visits", "region_method"),
+                           ("visits", "method"), ("scores", "hu_method"), ("errors", "stage")):
+            df = getattr(res, table)
+            for value in (set(df[col].dropna()) - {""}) if col in df else ():
+                assert f"{value}" in text[(table, col)], (table, col, value)
     rules = dict(zip(dd.loc[dd.table == "rules", "column"], dd.loc[dd.table == "rules", "description"], strict=True))
     assert "within 2 weeks" in rules["week-24 check"] and "imputation" in rules["missing week 24"]
+
+
+def test_the_code_fingerprint_follows_the_source_and_ignores_stray_files(tmp_path):
+    import vasi.batch as batch
+
+    pkg = tmp_path / "vasi"
+    shutil.copytree(Path(batch.__file__).parent, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    first = batch._code_fingerprint(pkg)["vasi_source_sha256"]
+    (pkg / ".#batch.py").symlink_to(tmp_path / "nowhere")  # an editor's lock file
+    (pkg / ".ipynb_checkpoints").mkdir()
+    (pkg / ".ipynb_checkpoints" / "x.py").write_text("scratch")
+    assert batch._code_fingerprint(pkg)["vasi_source_sha256"] == first
+    (pkg / "scores.py").write_text((pkg / "scores.py").read_text() + "\n# edited\n")
+    assert batch._code_fingerprint(pkg)["vasi_source_sha256"] != first
+
+
+def test_week24_reason_tells_an_ongoing_series_and_an_unreadable_photo_apart():
+    from vasi.batch_summary import endpoints_table
+
+    v = pd.DataFrame({"patient_id": ["P1"] * 2, "arm": [""] * 2, "site": ["face"] * 2,
+                      "modality": ["visible"] * 2, "week": [0.0, 12.0], "f_vasi": [1.0, 0.2]})
+    assert "follow-up ends at week 12" in endpoints_table(v).loc[0, "reason"]
+    lost = pd.DataFrame({"patient_id": ["P1"], "site": ["face"], "modality": ["visible"],
+                         "week": [24.0]})
+    assert "week-24 photo could not be scored" in endpoints_table(v, errors=lost).loc[0, "reason"]

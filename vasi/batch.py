@@ -114,33 +114,49 @@ def _hash(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _file_state(path: str):
+def _file_state(path: str, digests: dict | None = None):
     """``[size, sha256 of the content]`` of a file (None when it cannot be read): a photo
     replaced by another of the same size and time stamp is still noticed, and each number
-    of the tables can be traced to the exact file content (visits' ``photo_sha256``)."""
+    of the tables can be traced to the exact file content (visits' ``photo_sha256``).
+    ``digests`` (kept in the output folder) remembers each digest by the file's identity,
+    size and modification and change times, so a re-run reads only new or changed files
+    (a change time cannot be set back, as a modification time can)."""
     try:
+        st = os.stat(path)
+        key = f"{os.path.abspath(path)}|{st.st_ino}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}"
+        if digests is not None and key in digests:
+            return [st.st_size, digests[key]]
         h = hashlib.sha256()
         with open(path, "rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
-        return [os.path.getsize(path), h.hexdigest()]
     except OSError:
         return None
+    if digests is not None:
+        digests[key] = h.hexdigest()
+    return [st.st_size, h.hexdigest()]
 
 
-def _code_fingerprint() -> dict:
+def _code_fingerprint(package: Path | None = None) -> dict:
     """What the numbers depend on besides the input: vasi's own source (its version string
-    alone is not bumped by every change) and the libraries' versions. A series scored by
-    other code is scored again, never mixed into a resumed run."""
+    alone is not bumped by every change; the ``.py`` files of the package, hidden files and
+    folders left out) and the libraries' versions. A series scored by other code is scored
+    again, never mixed into a resumed run."""
     h = hashlib.sha256()
-    pkg = Path(__file__).resolve().parent
+    pkg = package or Path(__file__).resolve().parent
     for f in sorted(pkg.rglob("*.py")):
-        h.update(f.relative_to(pkg).as_posix().encode() + b"\0" + f.read_bytes())
+        rel = f.relative_to(pkg)
+        if any(part.startswith(".") for part in rel.parts) or "__pycache__" in rel.parts:
+            continue  # (editor lock files, checkpoints)
+        try:
+            h.update(rel.as_posix().encode() + b"\0" + f.read_bytes())
+        except OSError:
+            continue  # (a dangling link)
     return {"vasi_source_sha256": h.hexdigest(), "library_versions": library_versions()}
 
 
 def _tasks(manifest: Manifest, options: dict, overlays: bool, use_track: bool,
-           code: dict) -> list:
+           code: dict, digests: dict | None = None) -> list:
     tasks = []
     for key, g in manifest.series():
         rows = []
@@ -148,9 +164,9 @@ def _tasks(manifest: Manifest, options: dict, overlays: bool, use_track: bool,
             r = {k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
             if r.get("marker_mm") is None:
                 r["marker_mm"] = options["marker_mm"]
-            state = _file_state(r["photo"])
+            state = _file_state(r["photo"], digests)
             r["photo_sha256"] = state[1] if state else None
-            r["_state"] = [state, _file_state(r["roi"]) if r["roi"] else None]
+            r["_state"] = [state, _file_state(r["roi"], digests) if r["roi"] else None]
             rows.append(r)
         state = [[r["photo_rel"], r["visit"], r["week"], r["date"], r["roi"], r["mm_per_px"],
                   r["marker_mm"], r["height_cm"], r["weight_kg"], r["arm"], *r.pop("_state")]
@@ -210,6 +226,18 @@ def _prepare_out(out: Path, run: dict, force: bool) -> None:
     except OSError as exc:
         raise VasiError(f"cannot write to the output folder {out} ({exc.strerror or exc}); "
                         "choose a folder you can create and write to.") from None
+
+
+_DIGESTS = Path(".vasi") / "digests.json"
+
+
+def _load_digests(out: Path) -> dict:
+    """The photo digests an earlier run into ``out`` computed (see :func:`_file_state`)."""
+    try:
+        d = json.loads((out / _DIGESTS).read_text())
+        return d if isinstance(d, dict) else {}
+    except (OSError, ValueError):
+        return {}
 
 
 def _cache_path(out: Path, key: str) -> Path:
@@ -485,7 +513,8 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
     if blind:  # (only when set: folders written before the option existed still resume)
         options["blind"] = True
     code = _code_fingerprint()
-    tasks = _tasks(manifest, options, overlays, use_track, code)
+    digests = _load_digests(out)
+    tasks = _tasks(manifest, options, overlays, use_track, code, digests)
     run = {"format": _FORMAT, "vasi_version": __version__, **code,
            "python": platform.python_version(),
            "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -506,6 +535,9 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
                     ", ".join(f"{k!r} ({n} photo{'s' * (n != 1)})"
                               for k, n in run["unlisted_sites"].items()))
     _prepare_out(out, run, force)
+    inputs = {os.path.abspath(r[k]) for t in tasks for r in t.rows for k in ("photo", "roi") if r[k]}
+    _atomic.write_text(out / _DIGESTS, json.dumps(  # (only this input's files)
+        {k: v for k, v in sorted(digests.items()) if k.rsplit("|", 4)[0] in inputs}) + "\n")
     results: dict = {}
     todo = []
     for t in tasks:
@@ -546,7 +578,9 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
                       n_cached, len(todo), t0)
         _prune(out, series, wrote_reports=reports)
     except OSError as exc:
-        if exc.errno not in _WRITE_ERRNOS:
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)  # (a write() error names no file)
+        denied = exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) and _inside(exc.filename, out)
+        if not (full or denied):
             raise
         raise VasiError(f"cannot write the results to {out} ({exc.strerror or exc}): free some "
                         "space or make it writable, then run the same command again -- the "
@@ -554,8 +588,15 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
     return res
 
 
-#: Errors of writing the output that the user fixes (space, quota, permissions).
-_WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+def _inside(path, folder: Path) -> bool:
+    """Whether ``path`` (an OSError's file name; None when it has none) lies in ``folder``."""
+    if path is None:
+        return False
+    try:
+        Path(os.path.abspath(path)).relative_to(os.path.abspath(folder))
+        return True
+    except ValueError:
+        return False
 
 
 def _prune(out: Path, series: pd.DataFrame, *, wrote_reports: bool) -> None:
@@ -613,7 +654,7 @@ def _finish(out, manifest, series, results, run, reports, n_cached, n_scored, t0
     errors = _sorted(errors if len(errors) else pd.DataFrame(columns=ERROR_COLUMNS),
                      ["patient_id", "site", "modality", "week", "photo", "stage", "message"])
     scores = scores_table(visits)
-    endpoints = endpoints_table(visits, series=series)
+    endpoints = endpoints_table(visits, series=series, errors=errors)
     tables = {"visits": visits, "patches": patches, "scores": scores, "endpoints": endpoints,
               "errors": errors}
     files = {}

@@ -56,19 +56,28 @@ def scores_table(visits: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
 
 
-def _week24_reason(g: pd.DataFrame) -> str:
-    """Why a series' week-24 endpoints could not be evaluated (they count as not reached:
-    non-responder imputation)."""
-    near = g[(g["week"].astype(float) - 24.0).abs() <= 2.0 + 1e-9]
+def _week24_reason(g: pd.DataFrame, e, lost: pd.DataFrame) -> str:
+    """Why a series' week-24 endpoints could not be evaluated (``e``: its
+    :class:`vasi.Endpoints`, for the check's week and window; ``lost``: the series' rows of
+    the errors table). They count as not reached: non-responder imputation."""
+    week, window = e.check_week, e.provenance.get("window_weeks", 2.0)
+    tail = f"week-{week:g} endpoints not reached (imputed)"
+    weeks = g["week"].astype(float)
+    near = g[(weeks - week).abs() <= window + 1e-9]
+    if len(lost) and ((lost["week"].astype(float) - week).abs() <= window + 1e-9).any():
+        return f"the week-{week:g} photo could not be scored (see the errors table): {tail}"
+    if not len(near) and weeks.max() < week - window:
+        return (f"follow-up ends at week {weeks.max():g}, before the week-{week:g} window "
+                f"(+-{window:g}): not yet evaluable; {tail}")
     if not len(near):
-        return "no visit within 2 weeks of week 24: week-24 endpoints not reached (imputed)"
+        return f"no visit within {window:g} weeks of week {week:g}: {tail}"
     why = [str(r) for r in near.get("registration_reason", pd.Series(dtype=object)).dropna()
            if str(r)] or ["not scored"]
-    return (f"week-24 visit not evaluable ({'; '.join(why)}): week-24 endpoints not reached "
-            "(imputed)")
+    return f"week-{week:g} visit not evaluable ({'; '.join(why)}): {tail}"
 
 
-def endpoints_table(visits: pd.DataFrame, series: pd.DataFrame | None = None) -> pd.DataFrame:
+def endpoints_table(visits: pd.DataFrame, series: pd.DataFrame | None = None,
+                    errors: pd.DataFrame | None = None) -> pd.DataFrame:
     """Endpoints per face series via :func:`vasi.endpoints` (SPEC.md §2).
 
     One row per (patient, face site, modality): baseline and last F-VASI, last % change,
@@ -80,6 +89,8 @@ def endpoints_table(visits: pd.DataFrame, series: pd.DataFrame | None = None) ->
     ``series`` (``patient_id``, ``arm``, ``site``, ``modality``: every series of the input)
     adds a row for each face series with no visit in ``visits`` (none of its photos could be
     scored), so that responder counts keep its patient, as a non-responder.
+    ``errors`` (the batch's errors table) tells a week-24 photo that could not be scored
+    from one that is missing, in the ``reason``.
 
     Examples
     --------
@@ -150,7 +161,10 @@ def endpoints_table(visits: pd.DataFrame, series: pd.DataFrame | None = None) ->
         imp = e.check_improvement_pct
         row["week24_pct_change"] = -imp if np.isfinite(imp) else np.nan
         if not np.isfinite(imp) and not row["reason"]:
-            row["reason"] = _week24_reason(g)
+            lost = (errors[(errors["patient_id"] == pid) & (errors["site"] == site)
+                           & (errors["modality"] == mod) & errors["week"].notna()]
+                    if errors is not None and len(errors) else pd.DataFrame(columns=["week"]))
+            row["reason"] = _week24_reason(g, e, lost)
         for k in (50, 75, 90):
             row[f"f_vasi{k}_week24"] = bool(np.isfinite(imp) and imp >= k - 1e-9)
         rows.append(row)

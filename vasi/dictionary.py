@@ -21,8 +21,8 @@ _ID = {
     "site": ("", "site as scored: 'face' (F-VASI) or a body site's name"),
     "modality": ("", "'visible' light or 'woods' (Wood's lamp, UV)"),
     "visit": ("", "visit label from the input (folder name or manifest)"),
-    "week": ("weeks", "weeks since baseline (week 0); from dates: days since the earliest "
-                      "photo of the patient / 7"),
+    "week": ("weeks", "weeks since baseline (week 0); from dates: days since the series' "
+                      "earliest photo date (patient x site x modality) / 7"),
 }
 
 #: ``{table: {column: (unit, description)}}``; columns of several tables share entries.
@@ -37,17 +37,21 @@ COLUMNS = {
                        "photo on its own, when the series could not be tracked)"),
         "registered": ("bool", "the follow-up was aligned to the baseline photo"),
         "registration_reason": ("", "why the registration failed (empty when it did not)"),
-        "reg_method": ("", "how it was aligned: features, ecc or marker"),
+        "reg_method": ("", "how it was aligned: features, ecc or marker ('baseline' for "
+                           "the baseline)"),
         "reg_inliers": ("count", "feature matches consistent with the alignment"),
         "reg_inlier_ratio": ("0-1", "inliers / putative matches"),
         "reg_residual_px": ("px", "median alignment residual of the inliers, photo pixels"),
         "reg_residual_mm": ("mm", "the same in millimetres (when the scale is known)"),
         "reg_scale": ("ratio", "scale of the follow-up relative to the baseline"),
         "reg_rotation_deg": ("degrees", "rotation of the follow-up relative to the baseline"),
-        "region_method": ("", "how the assessed region was found (face outline, face "
-                              "detector, skin, user)"),
+        "region_method": ("", "how the assessed region was found: 'face outline', 'face "
+                              "detector', 'face detector box', 'face outline (photo turned)', "
+                              "'skin (no face outline)', 'skin' (body sites) or 'user'"),
         "assessed_area_px": ("px", "assessed region (the F-VASI face area or the site's skin)"),
-        "depigmented_area_px": ("px", "depigmented skin inside the assessed region"),
+        "depigmented_area_px": ("px", "depigmented skin inside the assessed region (a "
+                                      "tracked follow-up: in baseline pixels, as are its "
+                                      "other areas, and cm² at the baseline's scale)"),
         "depigmented_fraction": ("0-1", "depigmented_area_px / assessed_area_px"),
         "depigmented_area_cm2": ("cm²", "depigmented area (needs a scale)"),
         "depigmented_area_hu": ("hand units", "relative hand units: the face is 3 HU, so "
@@ -96,8 +100,9 @@ COLUMNS = {
         "repigmentation_pct": ("%", "100 x repigmented / baseline area"),
         "repigmentation_pct_degree": ("%", "the same from the depigmentation-degree mass"),
         "covered_fraction": ("0-1", "share of the patch the follow-up photo covers"),
-        "pattern": ("", "repigmentation pattern over the patch's course: perifollicular, "
-                        "marginal, diffuse, mixed or none"),
+        "pattern": ("", "repigmentation pattern: perifollicular, marginal, diffuse, mixed "
+                        "or none; the visit's own (pattern_visit), carried forward once the "
+                        "patch is almost fully repigmented and no longer shows one"),
         "pattern_visit": ("", "the pattern this visit alone shows"),
         "island_count": ("count", "repigmented islands inside the patch"),
         "island_area_px": ("px", "their total area"),
@@ -106,9 +111,10 @@ COLUMNS = {
         "border_advance_px": ("px", "median inward advance of the border"),
         "depth_auc": ("0-1", "P(a still-depigmented pixel lies deeper in the patch than a "
                              "repigmented one); 0.5 = no order, 1 = marginal"),
-        "border_excess": ("0-1", "concentration of repigmentation in the outer band (0 = "
-                                 "uniform, 1 = all at the border)"),
-        "degree_border_excess": ("0-1", "the same on the depigmentation degree"),
+        "border_excess": ("<= 1", "concentration of repigmentation in the outer band (0 = "
+                                  "uniform, 1 = all at the border, negative = less there than "
+                                  "uniform)"),
+        "degree_border_excess": ("<= 1", "the same on the depigmentation degree"),
         "interior_island_count": ("count", "islands not connected to the border"),
         "interior_island_density": ("per cm²", "their density (per 1000 px without a scale)"),
         "interior_island_share": ("0-1", "their share of the repigmented area"),
@@ -137,10 +143,13 @@ COLUMNS = {
     },
     "scores": {
         **_ID,
-        "score": ("", "which score: F-VASI"),
-        "continuous": ("score units", "the score, continuous"),
-        "clinical": ("score units", "the score with levels snapped to the VASI ladder"),
-        "hu_method": ("", "how extents were measured: relative, physical or unregistered"),
+        "score": ("", "'F-VASI' (faces) or 'VASI-<site>' (a body site: its depigmented "
+                      "hand units from the patient's height and weight)"),
+        "continuous": ("F-VASI (0-3) or hand units", "the score, continuous"),
+        "clinical": ("F-VASI (0-3)", "F-VASI with levels snapped to the VASI ladder (empty "
+                                     "for body sites)"),
+        "hu_method": ("", "'relative' (the face's 3 HU), 'unregistered' (the photo on its "
+                          "own, registration failed) or 'physical' (cm² / hand unit)"),
         "method": ("", "as in the visits table"),
         "registered": ("bool", "as in the visits table"),
     },
@@ -172,7 +181,8 @@ COLUMNS = {
         "plateau": ("bool", "no further gain of 5 points over 12 weeks after some response"),
         "plateau_week": ("weeks", "the visit the plateau starts from"),
         "treated_hu": ("hand units", "treated area for the cream estimate: the baseline "
-                                     "depigmented_area_hu"),
+                                     "depigmented_area_hu (else the baseline F-VASI, a lower "
+                                     "bound)"),
         "label_limit_hu": ("hand units", "the cream label's limit (10 HU, ruxolitinib)"),
         "above_label_limit": ("bool", "treated_hu above the label limit"),
         "cream_g_per_day": ("g/day", "cream for treated_hu, twice daily (1 fingertip unit "
@@ -182,8 +192,9 @@ COLUMNS = {
     "errors": {
         **_ID,
         "photo": ("", "photo file, relative to the input"),
-        "stage": ("", "where it failed: validate, read, read_roi, score, track_series, "
-                      "worker"),
+        "stage": ("", "where it failed: validate (the input), read, read_roi, baseline, "
+                      "track_series or series (tracking; the photos then scored on their "
+                      "own), score, worker (a worker process died)"),
         "error_type": ("", "the error's type"),
         "message": ("", "what is wrong and how to fix it"),
     },
@@ -201,7 +212,8 @@ ENDPOINT_RULES = (
     ("missing week 24", "no scored visit within 2 weeks of week 24 (none, unreadable, or "
                         "not registered) -> not reached: non-responder imputation, said in "
                         "'reason'"),
-    ("weeks from dates", "(visit date - the patient's earliest photo date) / 7 days"),
+    ("weeks from dates", "(visit date - the series' earliest photo date) / 7 days, per "
+                         "patient x site x modality"),
     ("relapse", "F-VASI75 reached, then lost at a later visit"),
 )
 

@@ -581,13 +581,14 @@ def unlisted_sites(table: pd.DataFrame) -> dict:
     folder takes an unknown word of a file name as a body site (``sacrum``), which may be
     something else (a person's name: the face then scored as a body site).
 
-    >>> unlisted_sites(pd.DataFrame({"site": ["face", "left-forearm", "janedoe", "janedoe"]}))
+    >>> unlisted_sites(pd.DataFrame({"site": ["face", "left-forearm", "left_upper_arm", "janedoe",
+    ...                                       "janedoe"]}))
     {'janedoe': 2}
     """
     vocab = FACE_WORDS | BODY_SITE_WORDS | set(_QUALIFIERS) | {"of"}
     counts = table["site"].astype(str).value_counts() if len(table) else pd.Series(dtype=int)
     return {site: int(n) for site, n in sorted(counts.items())
-            if not set(site.split("-")) <= vocab}
+            if not set(re.split(r"[-_]", site)) <= vocab}
 
 
 def scan_folder(path, *, default_site: str = "face") -> Manifest:
@@ -616,7 +617,9 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
     root = Path(path)
     if not root.is_dir():
         raise ManifestError([Problem(str(root), "input folder does not exist")], root)
-    records, problems, skipped = [], [], []
+    records, problems = [], []
+    skipped = [f.name for f in sorted(root.iterdir())  # (a manifest.csv makes it a manifest)
+               if f.is_file() and not f.name.startswith(".")]
     for pdir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         for vdir in sorted(v for v in pdir.iterdir() if not v.name.startswith(".")):
             if not vdir.is_dir():
@@ -624,6 +627,8 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
                     problems.append(Problem(str(vdir.relative_to(root)), "photo directly in a "
                                             "patient folder; put it in a visit folder "
                                             "(PATIENT/VISIT/PHOTO)"))
+                else:
+                    skipped.append(vdir.relative_to(root).as_posix())
                 continue
             for f in sorted(vdir.iterdir()):
                 if f.name.startswith("."):
@@ -648,7 +653,7 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
         raise ManifestError(problems + list(exc.problems), root) from None
     if problems:
         raise ManifestError(problems, root)
-    return dataclasses.replace(m, skipped=tuple(skipped))
+    return dataclasses.replace(m, skipped=tuple(sorted(skipped)))
 
 
 def load_input(path, *, root=None, default_site: str = "face") -> Manifest:
