@@ -376,12 +376,13 @@ def _build(records, *, source, root, default_site="face", check_files=True) -> M
                           (f"week{week:g}" if week is not None else ""))
         ident = dict(patient_id=pid, visit=visit_label, site=site, modality=modality,
                      photo=photo_rel)
-        missing = [(p, what) for p, what in ((photo, "photo"), (roi, "roi mask"))
+        missing = [(p, rel, what) for p, rel, what in ((photo, photo_rel, "photo"),
+                                                      (roi, roi_rel, "roi mask"))
                    if usable and p is not None and check_files and not p.is_file()]
-        for p, what in missing:
-            problems.append(Problem(where, f"{what} file {p} does not exist" if not p.exists()
-                                    else f"{what} {p} is not a file", fatal=False, **ident))
-        if any(what == "photo" for _, what in missing):
+        for p, rel, what in missing:  # (named as written: the same on any machine)
+            problems.append(Problem(where, f"{what} file {rel} does not exist" if not p.exists()
+                                    else f"{what} {rel} is not a file", fatal=False, **ident))
+        if any(what == "photo" for _, _, what in missing):
             usable = False
         # rows with a missing file still count for the series checks (baseline, duplicates)
         rows.append(dict(patient_id=pid, visit=visit_label, week=week, date=date, site=site,
