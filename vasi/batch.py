@@ -45,9 +45,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import _atomic
-from ._json import library_versions
 from ._validate import check_positive
-from ._version import __version__
+from ._version import __version__, library_versions
 from .batch_series import ERROR_COLUMNS, SeriesTask, score_series, worker_died
 from .batch_summary import endpoints_table, scores_table
 from .dictionary import data_dictionary
@@ -159,18 +158,17 @@ def _tasks(manifest: Manifest, options: dict, overlays: bool, use_track: bool,
            code: dict, digests: dict | None = None) -> list:
     tasks = []
     for key, g in manifest.series():
-        rows = []
+        rows, state = [], []
         for r in g.to_dict("records"):
             r = {k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
             if r.get("marker_mm") is None:
                 r["marker_mm"] = options["marker_mm"]
-            state = _file_state(r["photo"], digests)
-            r["photo_sha256"] = state[1] if state else None
-            r["_state"] = [state, _file_state(r["roi"], digests) if r["roi"] else None]
+            photo = _file_state(r["photo"], digests)
+            r["photo_sha256"] = photo[1] if photo else None
             rows.append(r)
-        state = [[r["photo_rel"], r["visit"], r["week"], r["date"], r["roi"], r["mm_per_px"],
-                  r["marker_mm"], r["height_cm"], r["weight_kg"], r["arm"], *r.pop("_state")]
-                 for r in rows]
+            state.append([r["photo_rel"], r["visit"], r["week"], r["date"], r["roi"],
+                          r["mm_per_px"], r["marker_mm"], r["height_cm"], r["weight_kg"],
+                          r["arm"], photo, _file_state(r["roi"], digests) if r["roi"] else None])
         fp = _hash({"v": __version__, "code": code, "options": options, "key": key,
                     "rows": state})
         tasks.append(SeriesTask(key, tuple(rows), fp, overlays, use_track))

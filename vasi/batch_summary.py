@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .timeline import near_week
+
 __all__ = ["scores_table", "endpoints_table"]
 
 SCORE_COLUMNS = ["patient_id", "arm", "site", "modality", "week", "score", "continuous",
@@ -63,8 +65,8 @@ def _week24_reason(g: pd.DataFrame, e, lost: pd.DataFrame) -> str:
     week, window = e.check_week, e.provenance.get("window_weeks", 2.0)
     tail = f"week-{week:g} endpoints not reached (imputed)"
     weeks = g["week"].astype(float)
-    near = g[(weeks - week).abs() <= window + 1e-9]
-    if len(lost) and ((lost["week"].astype(float) - week).abs() <= window + 1e-9).any():
+    near = g[near_week(weeks, week, window)]
+    if len(lost) and near_week(lost["week"], week, window).any():
         return f"the week-{week:g} photo could not be scored (see the errors table): {tail}"
     if not len(near) and weeks.max() < week - window:
         return (f"follow-up ends at week {weeks.max():g}, before the week-{week:g} window "

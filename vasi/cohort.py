@@ -30,7 +30,14 @@ from scipy.special import ndtri  # the normal quantile (scipy.stats costs ~1 s o
 from ._validate import check_rng
 from ._version import __version__
 from .errors import InputError
-from .timeline import PCT_TOL, THRESHOLDS, check_scores, endpoint_thresholds, improvement_pct
+from .timeline import (
+    PCT_TOL,
+    THRESHOLDS,
+    check_scores,
+    endpoint_thresholds,
+    improvement_pct,
+    near_week,
+)
 
 __all__ = [
     "wilson_interval",
@@ -345,7 +352,7 @@ def responders(
     if weeks is None:
         weeks = sorted(w for w in pv["week"].unique() if w > baseline_week)
     weeks = [float(w) for w in np.atleast_1d(weeks)]
-    near = {w: pv[(pv["week"] - w).abs() <= window_weeks + 1e-9] for w in weeks}
+    near = {w: pv[near_week(pv["week"], w, window_weeks)] for w in weeks}
     empty = [w for w in weeks if near[w].empty]
     if empty:
         raise InputError(f"no visit within {window_weeks:g} weeks of week(s) {empty}; the weeks in "
@@ -604,7 +611,7 @@ def endpoint_table(
     """
     visited = pd.to_numeric(data["week"]).astype(float).to_numpy()
     window_weeks = _window(window_weeks)
-    weeks = [float(w) for w in weeks if (np.abs(visited - float(w)) <= window_weeks + 1e-9).any()]
+    weeks = [float(w) for w in weeks if near_week(visited, w, window_weeks).any()]
     c = compare_arms(data, treatment=treatment, control=control, weeks=weeks, kind=kind,
                      missing=missing, window_weeks=window_weeks, **kwargs)
     if c.empty:

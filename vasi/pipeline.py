@@ -13,9 +13,8 @@ import numpy as np
 import pandas as pd
 
 from . import measure
-from ._json import library_versions
 from ._validate import check_mask
-from ._version import __version__
+from ._version import __version__, library_versions
 from .calibrate import resolve_scale, usable_scale
 from .hand_units import assessed_hu_of
 from .io import Photo, PhotoMeta, image_and_scale

@@ -50,6 +50,16 @@ MEANINGFUL_PCT = {"f_vasi": 50.0, "t_vasi": 30.0}
 #: Tolerance (percentage points) in threshold comparisons, against floating-point error only.
 PCT_TOL = 1e-9
 
+
+def near_week(weeks, week: float, window_weeks: float) -> np.ndarray:
+    """Which of ``weeks`` lie within ``window_weeks`` of ``week`` (1e-9 weeks of floating-point
+    slack): the visits that may count for a reported week.
+
+    >>> near_week([22.0, 23.86, 26.5], 24, 2).tolist()
+    [True, True, False]
+    """
+    return np.abs(np.asarray(weeks, dtype=float) - float(week)) <= float(window_weeks) + 1e-9
+
 #: Range of each score (SPEC.md §1): F-VASI 0-3 (a whole face is 3 HU), T-VASI 0-100.
 SCORE_RANGE = {"f_vasi": (0.0, 3.0), "t_vasi": (0.0, 100.0)}
 
