@@ -270,3 +270,47 @@ def test_working_resolution_pixel_map_is_exact():
         ys = (np.arange(h)[2:-2] + 0.5) / sy - 0.5
         np.testing.assert_allclose(small[h // 2, 2:-2, 0], xs, atol=0.1)  # box weights: +-0.07
         np.testing.assert_allclose(small[2:-2, w // 2, 1], ys, atol=0.1)
+
+
+def test_guided_needs_a_prior_and_finds_the_pose_near_it(photo):
+    H = _pose(photo.shape[:2], rot_deg=5, scale=1.05, shift=(9, -7))
+    follow = cv2.warpPerspective(photo, H, photo.shape[1::-1])
+    near = H @ np.array([[1.0, 0, 4], [0, 1, -3], [0, 0, 1]])  # a prior a few px off
+    reg = register(photo, follow, method="guided", initial=near)
+    assert reg and reg.method == "guided", reg.reason
+    assert np.median(transform_error_px(reg.transform, H, photo.shape[:2])) < 1.0
+    with pytest.raises(InputError, match="needs initial"):
+        register(photo, follow, method="guided")
+    with pytest.raises(InputError, match="initial= is used by method='guided' only"):
+        register(photo, follow, initial=near)
+    with pytest.raises(InputError, match="invertible 3 x 3"):
+        register(photo, follow, method="guided", initial=np.zeros((3, 3)))
+
+
+def test_register_via_refuses_a_failed_link_and_a_failed_registration(photo):
+    from vasi.register import register_via
+
+    H = _pose(photo.shape[:2], rot_deg=3, scale=1.0, shift=(5, 2))
+    mid = cv2.warpPerspective(photo, H, photo.shape[1::-1])
+    flat = np.full_like(photo, 128)
+    reg = register_via(photo, mid, flat, register(photo, mid))
+    assert not reg and reg.method == "guided" and "intermediate visit" in reg.reason
+    with pytest.raises(InputError, match="successful Registration"):
+        register_via(photo, mid, mid, register(photo, flat))
+
+
+@pytest.mark.parametrize("shape", [(450, 600), (600, 800)])
+def test_one_marker_without_support_from_the_skin_is_refused(shape):
+    # Wood's lamp, the lesions changed: features fail, and one marker's pose from its four
+    # corners alone put the trunk 3-15 mm off (it was accepted: 5.1 mm / 2.5 mm here)
+    s = vasi.synth.make_series(rng=(710_017, 710_019)[shape == (600, 800)],
+                               site=("trunk", "forearm")[shape == (600, 800)],
+                               skin_type=("III", "IV")[shape == (600, 800)], modality="woods",
+                               response=0.8, pattern=("marginal", "diffuse")[shape == (600, 800)],
+                               shape=shape, weeks=(0, 52), marker=True)
+    a, b = s.baseline.image, s.visits[1].image
+    rois = tuple(vasi.find_region(im, site="body", modality="woods") for im in (a, b))
+    reg = register(a, b, method="marker", roi=rois)
+    assert not reg and "single marker" in reg.reason, reg
+    # refined by nothing, the marker alone is what the caller asked for
+    assert register(a, b, method="marker", roi=rois, refine=False)

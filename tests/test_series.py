@@ -328,6 +328,31 @@ def test_woods_series_uses_the_woods_region():
     assert (v["region_method"] == v["region_method"].iloc[0]).all()
 
 
+def test_a_late_visit_too_changed_for_the_baseline_is_aligned_through_an_earlier_one():
+    # Wood's lamp, strong repigmentation: weeks 24 and 36 share too few features with the
+    # baseline (they were left unregistered) but many with the visit before them
+    from vasi.register import transform_error_px
+
+    ser = vasi.synth.make_series(rng=710_007, site="forearm", skin_type="IV", modality="woods",
+                                 response=0.8, pattern="mixed", shape=(450, 600),
+                                 weeks=(0, 12, 24, 36))
+    res = track_series([v.image for v in ser.visits], weeks=list(ser.weeks), site="forearm",
+                       modality="woods", with_patterns=False)
+    v = res.visits
+    assert v["registered"].all(), v["registration_reason"].tolist()
+    assert v["reg_method"].tolist() == ["baseline", "features", "guided", "guided"]
+    np.testing.assert_array_equal(v["reg_via_week"], [np.nan, np.nan, 12, 24])
+    roi = ser.baseline.truth.roi_mask
+    for reg, visit in zip(res.registrations[2:], ser.visits[2:], strict=True):
+        err = transform_error_px(reg.transform, visit.truth.transform, roi.shape, mask=roi)
+        assert np.median(err) * visit.truth.mm_per_px < 1.5
+    assert v["repigmentation_pct"].iloc[1:].notna().all()
+    # only "auto" and "features" go through another visit
+    ecc = track_series([v.image for v in ser.visits[:3]], weeks=[0, 12, 24], site="forearm",
+                       modality="woods", with_patterns=False, register_method="ecc")
+    assert "guided" not in set(ecc.visits["reg_method"])
+
+
 def test_followup_marker_card_on_the_skin_is_not_assessed():
     # the marker stuck on the skin at a follow-up, where the baseline had none: the
     # baseline region mapped into the follow-up must still leave the card out

@@ -38,7 +38,7 @@ log = logging.getLogger("vasi")
 VISIT_COLUMNS = [
     "patient_id", "arm", "site", "modality", "visit", "week", "date", "photo", "photo_sha256",
     "is_baseline",
-    "method", "registered", "registration_reason", "reg_method", "reg_inliers",
+    "method", "registered", "registration_reason", "reg_method", "reg_via_week", "reg_inliers",
     "reg_inlier_ratio", "reg_residual_px", "reg_residual_mm", "assessed_area_px",
     "depigmented_area_px", "depigmented_fraction", "depigmented_area_cm2",
     "depigmented_area_hu", "depigmented_area_hu_physical", "baseline_patch_area_px",

@@ -37,8 +37,11 @@ COLUMNS = {
                        "photo on its own, when the series could not be tracked)"),
         "registered": ("bool", "the follow-up was aligned to the baseline photo"),
         "registration_reason": ("", "why the registration failed (empty when it did not)"),
-        "reg_method": ("", "how it was aligned: features, ecc or marker ('baseline' for "
-                           "the baseline)"),
+        "reg_method": ("", "how it was aligned: features, ecc, marker, or guided (features "
+                           "matched near the alignment through another visit, see reg_via_week; "
+                           "'baseline' for the baseline)"),
+        "reg_via_week": ("weeks", "for a 'guided' alignment, the week of the visit it went "
+                                  "through (blank when aligned directly)"),
         "reg_inliers": ("count", "feature matches consistent with the alignment"),
         "reg_inlier_ratio": ("0-1", "inliers / putative matches"),
         "reg_residual_px": ("px", "median alignment residual of the inliers, photo pixels"),

@@ -27,7 +27,16 @@ Methods (``method=``):
     Coarse-to-fine intensity alignment (ECC) from the identity; small motions only.
 ``"marker"``
     ArUco markers found in both photos (matched by id); their corners give the homography
-    (a similarity when only one marker is shared), then ECC refinement.
+    (a similarity when only one marker is shared). A marker's pose is exact at the marker
+    only, so it is the prior of a guided alignment (below) when that passes the checks, else
+    refined by ECC.
+``"guided"``
+    Needs ``initial=``, a prior baseline -> follow-up homography (e.g. through an
+    intermediate visit, :func:`register_via`): SIFT keypoints of the baseline are matched
+    among the follow-up keypoints within ``guided_radius`` (3 % of the working long side)
+    of where the prior puts them, with the ratio test among those candidates only, then the
+    homography and every check of ``"features"``. Repeated look-alikes far away (other
+    islands, other patches) no longer hide the true match.
 ``"auto"`` (default)
     ``"features"``; when that fails and both photos show a common ArUco marker, ``"marker"``.
 
@@ -39,10 +48,11 @@ refinement and the correlations that accept or reject an alignment in
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
+from scipy.spatial import cKDTree
 from skimage.transform import SimilarityTransform
 
 from ._validate import check_choice, check_mask, check_positive, to_uint8
@@ -57,14 +67,15 @@ from .register_geometry import (
     _scale_matrix,
     _shrink,
     _to_full,
+    _to_work,
     _usac_params,
     _warp,
     transform_error_px,
 )
 from .register_quality import _corr, _ecc, _texture_corr
 
-__all__ = ["Registration", "register", "prepare", "PreparedPhoto", "REGISTRATION_METHODS",
-           "transform_error_px"]
+__all__ = ["Registration", "register", "register_via", "prepare", "PreparedPhoto",
+           "REGISTRATION_METHODS", "transform_error_px"]
 
 log = logging.getLogger("vasi")
 
@@ -79,6 +90,7 @@ DEFAULT_LIMITS = {
     "max_residual_px": 3.0,
     "min_marker_corr": 0.3,
     "min_content_corr": 0.3,
+    "guided_radius": 0.03,
 }
 
 
@@ -100,7 +112,8 @@ class Registration:
     reason : str
         Why it failed ("" when ``ok``).
     method : str
-        Method that produced the transform (``"features"``, ``"ecc"``, ``"marker"``).
+        Method that produced the transform (``"features"``, ``"ecc"``, ``"marker"``,
+        ``"guided"``).
     n_matches, n_inliers : int
         Putative correspondences and RANSAC inliers (marker corners for ``"marker"``).
     inlier_ratio : float
@@ -483,6 +496,32 @@ def _match(ctx: _Ctx, detector: str):
     return (pb[q].reshape(-1, 2), pf[t].reshape(-1, 2)), (len(pb), len(pf))
 
 
+def _guided_match(ctx: _Ctx, Hw0, radius: float):
+    """Matches of baseline SIFT keypoints among the follow-up ones within ``radius`` working
+    px of where the working homography ``Hw0`` puts them, with the ratio test among those
+    candidates only: (src, dst) working px, or None. A prior estimate removes the far-away
+    look-alikes (other islands, other patches) that fail the global ratio test."""
+    pb, db = ctx.pb.features("sift")
+    pf, df = ctx.pf.features("sift")
+    if db is None or df is None or len(pb) < 8 or len(pf) < 8:
+        return None, (len(pb), len(pf))
+    near = cKDTree(pf).query_ball_point(_apply(Hw0, pb), float(radius))
+    src, dst = [], []
+    for a, cand in enumerate(near):
+        if not cand:
+            continue
+        cand = np.asarray(cand)
+        d = np.linalg.norm(df[cand] - db[a], axis=1)
+        o = np.argsort(d, kind="stable")
+        if len(o) > 1 and d[o[0]] >= 0.8 * d[o[1]]:
+            continue
+        src.append(pb[a])
+        dst.append(pf[cand[o[0]]])
+    if not src:
+        return None, (len(pb), len(pf))
+    return (np.float32(src).reshape(-1, 2), np.float32(dst).reshape(-1, 2)), (len(pb), len(pf))
+
+
 #: ``detector="auto"`` trusts an ORB alignment only with this much support (inliers, inlier
 #: ratio); weaker ones are redone with SIFT. True pairs of skin photos give ORB 100-1000
 #: inliers at ratios 0.5-0.95; look-alike photos of *different* people (same synthetic
@@ -501,19 +540,31 @@ def _features(ctx: _Ctx) -> Registration:
 
 
 def _features_with(ctx: _Ctx, detector: str) -> Registration:
-    lim = ctx.limits
     pairs, (nb, nf) = _match(ctx, detector)
+    return _verified(ctx, pairs, nb, nf, "features")
+
+
+def _guided(ctx: _Ctx, Hw0, method: str, details=None) -> Registration:
+    """SIFT matches near the prior ``Hw0`` (working px), then the checks of ``"features"``."""
+    radius = ctx.limits["guided_radius"] * max(ctx.grey_b.shape)
+    pairs, (nb, nf) = _guided_match(ctx, Hw0, radius)
+    return _verified(ctx, pairs, nb, nf, method, {**(details or {}), "guided_radius_px": radius})
+
+
+def _verified(ctx: _Ctx, pairs, nb: int, nf: int, method: str, extra=None) -> Registration:
+    """Homography from putative matches and every check a feature alignment must pass."""
+    lim = ctx.limits
     if pairs is None:
         return ctx.result(False, f"too few keypoints ({nb} baseline, {nf} follow-up): "
-                          "photo too smooth, blurred or dark", "features")
+                          "photo too smooth, blurred or dark", method)
     src, dst = pairs
     n = len(src)
     if n < lim["min_inliers"]:
         return ctx.result(False, f"too few feature matches ({n} < {lim['min_inliers']}): "
-                          "not the same site, or too different", "features", n_matches=n)
+                          "not the same site, or too different", method, n_matches=n)
     Hw, inl = cv2.findHomography(src, dst, _usac_params(lim["max_residual_px"]))
     if Hw is None or inl is None:
-        return ctx.result(False, "no consistent homography among the matches", "features",
+        return ctx.result(False, "no consistent homography among the matches", method,
                           n_matches=n)
     inl = inl.ravel().astype(bool)
     n_in = int(inl.sum())
@@ -522,24 +573,24 @@ def _features_with(ctx: _Ctx, detector: str) -> Registration:
     common = {"n_matches": n, "n_inliers": n_in, "inlier_ratio": ratio, "coverage": cover}
     if n_in < lim["min_inliers"]:
         return ctx.result(False, f"too few inliers ({n_in} < {lim['min_inliers']}): not the same "
-                          "site, or too different", "features", Hw, **common)
+                          "site, or too different", method, Hw, **common)
     if ratio < lim["min_inlier_ratio"]:
         return ctx.result(False, f"inlier ratio {ratio:.2f} below {lim['min_inlier_ratio']}",
-                          "features", Hw, **common)
+                          method, Hw, **common)
     if cover < lim["min_coverage"]:
         return ctx.result(False, f"inliers cover only {100 * cover:.1f} % of the region "
                           f"(min {100 * lim['min_coverage']:.0f} %): alignment unsupported",
-                          "features", Hw, **common)
+                          method, Hw, **common)
     why = ctx.plausible(Hw)
     if why:
-        return ctx.result(False, why, "features", Hw, **common)
+        return ctx.result(False, why, method, Hw, **common)
     Hr, rho, info = ctx.refine_ecc(Hw)
     tex = _texture_corr(ctx, Hr, ctx.roi_b)
-    info = {**info, "texture_corr": tex}
+    info = {**info, "texture_corr": tex, **(extra or {})}
     if np.isfinite(tex) and tex < lim["min_content_corr"]:
         return ctx.result(False, f"features agree but the aligned photos do not (texture "
                           f"correlation {tex:.2f} < {lim['min_content_corr']}): not the same site",
-                          "features", Hr, ecc=rho, details=info, **common)
+                          method, Hr, ecc=rho, details=info, **common)
     err_w = np.linalg.norm(_apply(Hr, src[inl]) - dst[inl], axis=1)
     res_w = float(np.median(err_w))
     res_px = res_w / _mean_scale(ctx.sf)
@@ -547,8 +598,8 @@ def _features_with(ctx: _Ctx, detector: str) -> Registration:
         return ctx.result(False, f"residual {res_w:.2f} working px too high (max_residual_px "
                           f"{lim['max_residual_px']}, at the working resolution; {res_px:.2f} "
                           "px in the photo)",
-                          "features", Hr, residual_px=res_px, ecc=rho, details=info, **common)
-    return ctx.result(True, "", "features", Hr, residual_px=res_px, ecc=rho, details=info,
+                          method, Hr, residual_px=res_px, ecc=rho, details=info, **common)
+    return ctx.result(True, "", method, Hr, residual_px=res_px, ecc=rho, details=info,
                       **common)
 
 
@@ -608,6 +659,11 @@ def _marker(ctx: _Ctx) -> Registration:
     n = len(src)
     if why:
         return ctx.result(False, why, "marker", Hw, n_matches=n, n_inliers=n, inlier_ratio=1.0)
+    # the marker is exact at the marker only (its pose from four close corners tilts the
+    # plane far from it by millimetres): features matched near where it puts them refine it
+    guided = _guided(ctx, Hw, "marker", {"markers": common})
+    if guided:
+        return guided
     Hr, rho, info = ctx.refine_ecc(Hw)
     err = np.linalg.norm(_apply(Hr, src) - dst, axis=1)
     res_px = float(np.median(err)) / _mean_scale(ctx.sf)
@@ -622,6 +678,13 @@ def _marker(ctx: _Ctx) -> Registration:
                           f"{rho_c:.2f} < "
                           f"{ctx.limits['min_marker_corr']}): not the same site", "marker", Hr,
                           n_matches=n, n_inliers=n, inlier_ratio=1.0, ecc=rho_c)
+    if len(common) == 1 and ctx.refine and not info["ecc_kept"]:
+        # four corners a few mm apart fix the skin a hand-width away only roughly: 0.9-11.5
+        # mm median error over the region on 24 development pairs (seeds 720000-720011)
+        return ctx.result(False, f"one marker aligns but neither features ({guided.reason}) "
+                          "nor ECC confirm it over the skin: a single marker's pose is exact "
+                          "at the marker only", "marker", Hr, n_matches=n, n_inliers=n,
+                          inlier_ratio=1.0, ecc=rho, details={**info, "markers": common})
     return ctx.result(True, "", "marker", Hr, n_matches=n, n_inliers=n, inlier_ratio=1.0,
                       residual_px=res_px, ecc=rho, coverage=cover,
                       details={**info, "markers": common})
@@ -638,7 +701,8 @@ def _auto(ctx: _Ctx) -> Registration:
 
 
 #: Registration methods by name (``method=`` of :func:`register`).
-REGISTRATION_METHODS = {"auto": _auto, "features": _features, "ecc": _ecc_only, "marker": _marker}
+REGISTRATION_METHODS = {"auto": _auto, "features": _features, "ecc": _ecc_only, "marker": _marker,
+                        "guided": lambda ctx: _guided(ctx, ctx.initial, "guided")}
 
 
 def _roi_pair(roi, shape_b, shape_f):
@@ -689,6 +753,7 @@ def register(
     refine: bool = True,
     aruco_dictionary: str = "DICT_4X4_50",
     detector: str = "auto",
+    initial=None,
     **limits,
 ) -> Registration:
     """Align a follow-up photo to the baseline photo of the same site.
@@ -700,7 +765,7 @@ def register(
         :func:`vasi.read_photo`); sizes may differ. A
         :class:`PreparedPhoto` from :func:`prepare` (with its region) is reused as is: prepare
         the baseline once to register many follow-ups to it.
-    method : {"auto", "features", "ecc", "marker"}, keyword-only
+    method : {"auto", "features", "ecc", "marker", "guided"}, keyword-only
         See the module docstring.
     roi : ndarray of bool, or (baseline_roi, followup_roi), keyword-only, optional
         Where to look for evidence (the assessed skin plus a margin); ``None`` = everywhere.
@@ -719,6 +784,9 @@ def register(
         Keypoints for ``method="features"`` / ``"auto"``: ``"auto"`` trusts ORB (fast) when
         it is strongly supported (>= 60 inliers at an inlier ratio >= 0.35) and otherwise
         decides with SIFT (slower, better localised, the reference method).
+    initial : ndarray, shape (3, 3), keyword-only, optional
+        Prior baseline -> follow-up homography (full-resolution px) for ``method="guided"``
+        (and only for it).
     **limits
         Override plausibility limits: ``min_inliers`` (25), ``min_inlier_ratio`` (0.10),
         ``min_coverage`` (0.04, fraction of the region spanned by the inliers' hull),
@@ -728,7 +796,8 @@ def register(
         marker alignment must reach outside the markers, so a marker seen in two different
         patients' photos is not trusted; true pairs score 0.6-1, other skin about 0),
         ``min_content_corr`` (0.3: the same check for feature alignments -- look-alike
-        photos of different people can share a few consistent features).
+        photos of different people can share a few consistent features), ``guided_radius``
+        (0.03: search radius of ``"guided"`` matching, a fraction of the working long side).
 
     Returns
     -------
@@ -766,6 +835,16 @@ def register(
         raise InputError(f"unknown registration option(s) {sorted(unknown)}; valid: "
                          f"{sorted(DEFAULT_LIMITS)}.")
     lim = {**DEFAULT_LIMITS, **limits}
+    if (initial is None) != (method != "guided"):
+        raise InputError("method='guided' needs initial= (a baseline -> follow-up homography, "
+                         "e.g. from a registration through an intermediate visit), and "
+                         f"initial= is used by method='guided' only; got method={method!r}.")
+    if initial is not None:
+        H0 = np.asarray(initial, dtype=float)
+        if H0.shape != (3, 3) or not np.all(np.isfinite(H0)) or abs(np.linalg.det(H0)) < 1e-12:
+            raise InputError(f"initial must be a finite, invertible 3 x 3 homography (baseline "
+                             f"px -> follow-up px, e.g. Registration.transform); got shape "
+                             f"{H0.shape}.")
     if int(max_side) < 64:
         raise InputError(f"max_side must be at least 64 px; got {max_side!r}.")
     if not isinstance(baseline, PreparedPhoto):
@@ -778,7 +857,79 @@ def register(
     pb = _prepared(baseline, rb, int(max_side), "baseline")
     pf = _prepared(followup, rf, int(max_side), "followup")
     ctx = _Ctx(pb, pf, mm_per_px, lim, bool(refine), aruco_dictionary, detector)
+    if initial is not None:
+        ctx.initial = _to_work(H0, pb.scale, pf.scale)
     reg = REGISTRATION_METHODS[method](ctx)
     if not reg:
         log.info("registration failed: %s", reg.reason)
     return reg
+
+
+def register_via(
+    baseline,
+    intermediate,
+    followup,
+    to_intermediate: Registration,
+    *,
+    mm_per_px: float | None = None,
+    max_side: int = 1000,
+    detector: str = "auto",
+    **limits,
+) -> Registration:
+    """Align a follow-up to the baseline through a visit already aligned to it.
+
+    When the lesions change a lot between the baseline and a late follow-up (strong
+    repigmentation, a Wood's lamp photo where the lesions are most of what is seen), the two
+    share too few features, but consecutive visits still share many. The follow-up is
+    registered to the ``intermediate`` photo, that transform is composed with
+    ``to_intermediate`` (baseline -> intermediate), and the composition serves only as a prior:
+    baseline features are matched among the follow-up features near where it puts them, and
+    the alignment passes every check of a direct one against the *baseline* (method
+    ``"guided"``), so the errors of the links do not add up along a chain of visits.
+
+    Parameters
+    ----------
+    baseline, intermediate, followup : ndarray, vasi.Photo, path, bytes or PreparedPhoto
+        The three photos (see :func:`register`); prepared photos carry their regions.
+    to_intermediate : Registration
+        A successful baseline -> intermediate registration.
+    mm_per_px, max_side, detector, **limits
+        As for :func:`register`.
+
+    Returns
+    -------
+    Registration
+        Method ``"guided"`` (``details["link_inliers"]``: inliers of the intermediate ->
+        follow-up link); falsy with the reason when the link or the verification fails.
+
+    Raises
+    ------
+    vasi.InputError
+        ``to_intermediate`` is not a successful registration, or a bad argument.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> import cv2
+    >>> base = cv2.GaussianBlur((rng.random((240, 320, 3)) * 255).astype(np.uint8), (5, 5), 0)
+    >>> move = lambda dx: np.array([[1.0, 0, dx], [0, 1.0, 0], [0, 0, 1]])
+    >>> mid, late = (cv2.warpPerspective(base, move(d), (320, 240)) for d in (2.0, 5.0))
+    >>> reg = register_via(base, mid, late, register(base, mid))
+    >>> reg.method, np.round(reg.transform[:2, 2]).tolist()
+    ('guided', [5.0, 0.0])
+    """
+    if not isinstance(to_intermediate, Registration) or not to_intermediate:
+        raise InputError("to_intermediate must be a successful Registration of the baseline "
+                         "to the intermediate photo (register(baseline, intermediate)); got "
+                         f"{to_intermediate!r}.")
+    kw = dict(max_side=max_side, detector=detector, **limits)
+    pb = _prepared(baseline, None, int(max_side), "baseline")
+    pf = _prepared(followup, None, int(max_side), "followup")
+    link = register(intermediate, pf, **kw)
+    if not link:
+        return Registration(None, pb.shape, pf.shape, False,
+                            f"no alignment to the intermediate visit either ({link.reason})",
+                            "guided")
+    reg = register(pb, pf, method="guided", initial=link.transform @ to_intermediate.transform,
+                   mm_per_px=mm_per_px, **kw)
+    return replace(reg, details={**reg.details, "link_inliers": int(link.n_inliers)})

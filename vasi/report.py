@@ -305,6 +305,9 @@ def patient_report(patient_id, visits: pd.DataFrame, *, endpoints=None, errors=N
             im = ims.get(float(r["week"]), {})
             meta = "".join(f"<div><b>{_e(lab)}</b>{_fmt(r.get(k), _digits(k))}</div>"
                            for k, lab in _VISIT_FIELDS if k in r)
+            via = pd.to_numeric(r.get("reg_via_week"), errors="coerce")
+            if np.isfinite(via):  # aligned through another visit (register_via)
+                meta += f"<div><b>aligned via</b>week {via:g}</div>"
             reason = r.get("registration_reason")
             if isinstance(reason, str) and reason:
                 meta += f'<div class="flag">registration: {_e(reason)}</div>'

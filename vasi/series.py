@@ -34,7 +34,7 @@ from .color import rgb_to_lab
 from .errors import InputError
 from .hand_units import assessed_hu_of
 from .io import image_and_scale
-from .register import prepare, register
+from .register import prepare, register, register_via
 from .register_geometry import _shrink, _to_work
 from .roi import _auto_region_without_cards, _cut_cards, find_region
 from .segment import Segmentation, segment, segment_options
@@ -63,7 +63,9 @@ class SeriesResult:
     visits : pandas.DataFrame
         One row per visit (baseline included), sorted by week: ``week``, ``is_baseline``,
         ``region_method`` (how the region the visit is assessed on was found, see
-        :func:`vasi.find_region`; for a registered follow-up the baseline's, mapped into it), ``registered``, ``registration_reason``, registration quality (``reg_method``,
+        :func:`vasi.find_region`; for a registered follow-up the baseline's, mapped into
+        it), ``registered``, ``registration_reason``, registration quality (``reg_method``,
+        ``reg_via_week`` -- the visit a ``"guided"`` alignment went through, see below --,
         ``reg_inliers``, ``reg_inlier_ratio``, ``reg_residual_px``, ``reg_residual_mm``,
         ``reg_scale``, ``reg_rotation_deg``), areas (``assessed_area_px``,
         ``depigmented_area_px``, ``depigmented_fraction``, ``depigmented_area_hu``,
@@ -406,7 +408,11 @@ def track_series(
         Precomputed depigmentation masks per visit (each in its own photo's coordinates);
         segmentation is skipped where given.
     register_method : str
-        ``method=`` of :func:`vasi.register`.
+        ``method=`` of :func:`vasi.register`. With ``"auto"`` or ``"features"``, a follow-up
+        that does not align to the baseline is aligned through one of the two visits
+        nearest to it in weeks that did (:func:`vasi.register.register_via`, method
+        ``"guided"``; visits are taken in input order): the lesions can change too much
+        between the baseline and a late visit, above all under a Wood's lamp.
     register_kwargs, segment_kwargs : dict, optional
         Extra keyword arguments for :func:`vasi.register` / :func:`vasi.segment`.
     assessed_hu : float, optional
@@ -549,6 +555,11 @@ def track_series(
         pf = prepare(img, roi=found[0], max_side=max_side)
         reg = register(pb, pf, method=register_method, mm_per_px=mm_b, max_side=max_side,
                        **register_kwargs)
+        return (found, pf, reg, *assess(img, mm_i, i, found, pf, reg))
+
+    def assess(img, mm_i, i, found, pf, reg):
+        """The region a follow-up is assessed on, its segmentation and that mask at working
+        resolution, given its registration."""
         Hw = _to_work(reg.transform, sw, pf.scale) if reg else None
         # the follow-up is assessed on the *baseline* region mapped into it (the same skin
         # at every visit), unless the user drew one for this visit
@@ -560,7 +571,19 @@ def track_series(
         seg, _ = _segment(img, region, modality=modality, mm_per_px=mm_i, mask=masks[i],
                           segment_kwargs=segment_kwargs)
         own = _down_u8(seg.mask, max_side, seg.roi) if reg else None
-        return found, pf, reg, Hw, mapped, seg, own
+        return Hw, mapped, seg, own
+
+    def via_earlier(i, pf, done):
+        """A follow-up that does not align to the baseline, aligned through one of the two
+        nearest (in weeks) visits already aligned (:func:`vasi.register.register_via`):
+        consecutive visits share more than the baseline and a late one. ``done``:
+        {visit: (prepared photo, registration)}. ``(registration, its week)`` or None."""
+        for j in sorted(done, key=lambda j: (abs(weeks[j] - weeks[i]), j))[:2]:
+            reg = register_via(pb, done[j][0], pf, done[j][1], mm_per_px=mm_b,
+                               max_side=max_side, **register_kwargs)
+            if reg:
+                return reg, weeks[j]
+        return None
 
     # 3. the follow-ups' regions, registrations and segmentations need only the prepared
     # baseline: with more than one thread allowed they run ahead in two other threads while
@@ -584,9 +607,19 @@ def track_series(
                                min_contrast_ratio=min_contrast_ratio)
         rows, prow, segs = [], [], []
         out_masks, out_new, out_valid, out_regs = [], [], [], []
+        done = {}  # follow-ups aligned so far: {visit: (prepared photo, registration)}
         for i in range(n):
+            via_week = np.nan
             if i != bi:
                 found, pf, reg, Hw, mapped, seg, own = ahead.get(i)
+                chained = (via_earlier(i, pf, done) if not reg and done and
+                           register_method in ("auto", "features") else None)
+                if chained:
+                    reg, via_week = chained
+                    img, mm_i = loaded[i] or load(i)
+                    Hw, mapped, seg, own = assess(img, mm_i, i, found, pf, reg)
+                if reg:
+                    done[i] = (pf, reg)
             row = {"week": weeks[i], "visit_index": i, "is_baseline": i == bi,
                    "region_method": found_b[1] if i == bi or mapped else found[1]}
             linear = None  # the follow-up in baseline coordinates, linear light (envelope mode)
@@ -595,7 +628,7 @@ def track_series(
                 fmask, valid, degree = base.mask, np.ones(grid.shape, bool), base.degree
                 row.update(registered=True, registration_reason="", reg_method="baseline")
             else:
-                row.update(_registration_columns(reg))
+                row.update(_registration_columns(reg), reg_via_week=via_week)
                 fmask = valid = degree = None
                 if reg:
                     fmask, valid, linear, degree = base.followup(pf.rgb, Hw, own)

@@ -30,7 +30,7 @@ PATTERN_READABLE_MAX = 75.0
 #: Visit-table columns that are always present and float (NaN where not measured).
 FLOAT_COLUMNS = ("depigmented_area_hu", "new_depigmentation_hu", "depigmented_area_cm2",
                  "new_depigmentation_cm2", "f_vasi", "f_vasi_clinical", "repigmentation_pct",
-                 "reg_residual_px", "reg_residual_mm")
+                 "reg_residual_px", "reg_residual_mm", "reg_via_week")
 
 
 class WorkingGrid:
