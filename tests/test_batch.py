@@ -57,7 +57,12 @@ def test_outputs_and_errors_table(reference):
         assert (out / rel).is_file()
     assert {p.name for p in res.reports} == {"P001.html", "P002.html", "P003.html"}
     assert (out / "index.html").is_file()
+    # the pages name the input, not this machine's folders (the run record keeps the path)
     run = json.loads((out / RUN_FILE).read_text())
+    parent = str(Path(run["input"]).parent)
+    for page in [*res.reports, out / "index.html"]:
+        text = page.read_text()
+        assert parent not in text and Path(run["input"]).name in text, page
     assert run["status"] == "complete" and run["vasi_version"] == vasi.__version__
     assert set(res.endpoints["patient_id"]) == {"P001", "P002", "P003"}
     assert set(res.scores["score"]) == {"F-VASI"}

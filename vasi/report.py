@@ -51,6 +51,17 @@ def _e(value) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+def input_name(run: dict) -> str:
+    """The input folder's or manifest's name, as a report shows it: the absolute path stays
+    in the output folder's run record, out of pages that leave the machine (it names this
+    machine's folders, often a user's and a study's).
+
+    >>> input_name({"input": "/home/ana/trials/VIT-204/photos"})
+    'photos'
+    """
+    return Path(str(run.get("input") or "")).name
+
+
 def _fmt(value, digits=3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -372,7 +383,7 @@ def cohort_report(tables: dict, links: dict, run: dict | None = None) -> str:
     visits, ends, errors = tables["visits"], tables["endpoints"], tables["errors"]
     parts = ["<h1>vasi batch: cohort summary</h1>"]
     if run:
-        parts.append(f'<p class="sub">input {_e(run.get("input"))} &middot; '
+        parts.append(f'<p class="sub">input {_e(input_name(run))} &middot; '
                      f'{_e(run.get("series"))} series, {_e(run.get("photos"))} photos found</p>')
     if ends is not None and len(ends) and "f_vasi75_week24" in ends:
         rows = []
@@ -524,8 +535,9 @@ def write_reports(out, tables: dict, results, run: dict):
         def sel(df, p=pid):
             return df[df["patient_id"] == p] if df is not None and len(df) else df
 
-        run_prov = {"run": {k: run.get(k) for k in ("vasi_version", "input", "options",
-                                                    "input_fingerprint")},
+        run_prov = {"run": {"input": input_name(run),
+                            **{k: run.get(k) for k in ("vasi_version", "options",
+                                                       "input_fingerprint")}},
                     "series": prov.get(pid, {})}
         page = patient_report(pid, sel(visits) if len(visits) else visits,
                               endpoints=sel(ends), errors=sel(errors),
