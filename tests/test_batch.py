@@ -500,7 +500,7 @@ def test_a_wrong_patients_photo_at_week_24_is_held_for_review_and_its_endpoint_s
     sh.copyfile(src.parent / p2, src.parent / p1)
     res = run_batch(src, tmp_path / "out", reports=False, overlays=False)
     v = res.visits.set_index(["patient_id", "week"]).loc[("P001", 24.0)]
-    assert not v["registered"] and "registration_failed" in v["needs_review"]
+    assert not v["registered"] and "registration failed" in v["needs_review"]
     e = res.endpoints.set_index("patient_id").loc["P001"]
     assert not e["f_vasi75_week24"] and "week-24 visit not evaluable" in e["reason"]
     assert e["reason"].endswith("(imputed)")

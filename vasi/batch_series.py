@@ -352,7 +352,7 @@ def _track(task, loaded, site, errors, out_files, thumbs):
                  *scale_flags(site, mm, np.count_nonzero(own) if own is not None else 0,
                               user_region=bool(row.get("roi")))]
         if not v.get("registered", True):
-            flags.append("registration_failed")
+            flags.append("registration failed")
         r["quality_flags"] = ";".join(flags)
         r["needs_review"] = ";".join(review_flags(flags))
         r["depigmented_area_hu_physical"] = _hu_physical(row, v.get("depigmented_area_cm2"))

@@ -38,7 +38,7 @@ UNSCORED_FLAGS = ("empty region", "region too small")
 REVIEW_FLAGS = ("face outline not found", "face outline from the detector's box",
                 "face found with the photo turned", "little skin in the photo",
                 "reference skin too small", "mostly depigmented: reference skin uncertain",
-                "implausible scale", "greyscale photo", "registration_failed")
+                "implausible scale", "greyscale photo", "registration failed")
 
 
 def review_flags(flags) -> tuple:
