@@ -470,6 +470,35 @@ def test_a_photo_replaced_by_another_of_the_same_size_and_time_is_rescored(tmp_p
     assert changed[table.loc[0, "photo"]] == digests[table.loc[0, "photo"]]
 
 
+def test_a_photo_replaced_while_the_run_goes_on_is_recorded_as_scored(tmp_path, monkeypatch):
+    # a sync client swaps a photo after the run has listed and hashed the input: the tables
+    # name the content that was scored, and the next run scores that series again
+    import hashlib
+
+    import vasi.batch as batch
+
+    src = make_study(tmp_path / "s", n_patients=2, weeks=(0, 12), shape=SHAPE, rng=5)
+    table = pd.read_csv(src)
+    target = src.parent / table.loc[1, "photo"]  # P001 week 12
+    donor = (src.parent / table.loc[3, "photo"]).read_bytes()  # P002 week 12
+    listed = batch._tasks
+
+    def swap_after_listing(*args, **kwargs):
+        tasks = listed(*args, **kwargs)
+        target.write_bytes(donor)
+        return tasks
+
+    monkeypatch.setattr(batch, "_tasks", swap_after_listing)
+    out = tmp_path / "out"
+    first = run_batch(src, out, reports=False, overlays=False)
+    monkeypatch.setattr(batch, "_tasks", listed)
+    scored = first.visits.set_index("photo")["photo_sha256"]
+    assert scored[table.loc[1, "photo"]] == hashlib.sha256(donor).hexdigest()
+    again = run_batch(src, out, reports=False, overlays=False)
+    assert (again.n_cached, again.n_scored) == (1, 1)
+    assert again.visits.set_index("photo")["photo_sha256"].equals(scored)
+
+
 def test_other_code_rescores_everything_and_the_run_record_says_what_ran(tmp_path, monkeypatch):
     import vasi.batch as batch
 

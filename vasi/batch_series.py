@@ -218,14 +218,18 @@ def _error(row, stage, exc) -> dict:
 
 def _read(row, errors):
     from ._validate import check_colour
-    from .io import read_photo
+    from .io import _read_with_digest
 
     try:
-        photo = read_photo(row["photo"])
+        photo, digest = _read_with_digest(row["photo"])
         check_colour(photo.image, row["modality"])  # a greyscale photo in visible light
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, the run goes on
         errors.append(_error(row, "read", exc))
         return None
+    if row.get("photo_sha256") not in (None, digest):  # replaced since the run started
+        log.warning("%s changed after the run started; the tables record the content scored "
+                    "(the next run scores the series again)", row["photo_rel"])
+    row["photo_sha256"] = digest
     roi = None
     if row.get("roi"):
         try:
@@ -406,7 +410,7 @@ def score_series(task: SeriesTask) -> dict:
     thumbs: dict = {}
     provenance: dict = {"vasi_version": vasi.__version__}
     visits = pd.DataFrame()
-    rows = list(task.rows)
+    rows = [dict(r) for r in task.rows]  # (a row learns its photo's digest as read)
     site = scored_site(rows[0]["site"]) if rows else "body"
     try:
         loaded = [(row, item) for row in rows if (item := _read(row, errors)) is not None]

@@ -12,6 +12,7 @@ into such an image. Whether a greyscale photo can be scored is :func:`vasi.segme
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -153,6 +154,12 @@ def read_photo(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
         raise InputError(f"path must be a file path (str or os.PathLike) or the file's bytes; "
                          f"got {type(path).__name__}. For an image array already decoded, pass "
                          "it to vasi.score_photo directly.")
+    path, data = _file_bytes(path)
+    return _decode_bytes(data, path, max_pixels)
+
+
+def _file_bytes(path) -> tuple[Path, bytes]:
+    """A photo file's path and whole content, or the :class:`PhotoError` naming the problem."""
     path = Path(path)
     if not path.exists():
         raise PhotoError(path, "file does not exist")
@@ -164,7 +171,14 @@ def read_photo(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
         raise PhotoError(path, f"cannot open file ({exc.strerror or exc})") from exc
     if len(data) == 0:
         raise PhotoError(path, "file is empty (0 bytes)")
-    return _decode_bytes(data, path, max_pixels)
+    return path, data
+
+
+def _read_with_digest(path, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[Photo, str]:
+    """:func:`read_photo` of a file and the SHA-256 (hex) of the very bytes decoded: what a
+    table says was scored, even if the file is replaced while a run goes on."""
+    path, data = _file_bytes(path)
+    return _decode_bytes(data, path, max_pixels), hashlib.sha256(data).hexdigest()
 
 
 def _in_memory(source) -> bool:
