@@ -470,6 +470,15 @@ def test_a_photo_replaced_by_another_of_the_same_size_and_time_is_rescored(tmp_p
     assert changed[table.loc[0, "photo"]] == digests[table.loc[0, "photo"]]
 
 
+def test_pages_do_not_name_the_root_folder_either(tmp_path):
+    src = make_study(tmp_path / "study_of_ana", n_patients=1, weeks=(0, 12), shape=SHAPE, rng=5)
+    res = run_batch(src, tmp_path / "out", root=src.parent, overlays=False)
+    for page in [*res.reports, tmp_path / "out" / "index.html"]:
+        text = page.read_text()
+        assert str(tmp_path) not in text and src.name in text, page
+    assert "study_of_ana" in res.reports[0].read_text()  # the root option, by its name only
+
+
 def test_a_photo_replaced_while_the_run_goes_on_is_recorded_as_scored(tmp_path, monkeypatch):
     # a sync client swaps a photo after the run has listed and hashed the input: the tables
     # name the content that was scored, and the next run scores that series again
@@ -480,6 +489,7 @@ def test_a_photo_replaced_while_the_run_goes_on_is_recorded_as_scored(tmp_path, 
     src = make_study(tmp_path / "s", n_patients=2, weeks=(0, 12), shape=SHAPE, rng=5)
     table = pd.read_csv(src)
     target = src.parent / table.loc[1, "photo"]  # P001 week 12
+    first_content = target.read_bytes()
     donor = (src.parent / table.loc[3, "photo"]).read_bytes()  # P002 week 12
     listed = batch._tasks
 
@@ -497,6 +507,16 @@ def test_a_photo_replaced_while_the_run_goes_on_is_recorded_as_scored(tmp_path, 
     again = run_batch(src, out, reports=False, overlays=False)
     assert (again.n_cached, again.n_scored) == (1, 1)
     assert again.visits.set_index("photo")["photo_sha256"].equals(scored)
+    # and if the first content comes back, the results of the other are not taken for it
+    monkeypatch.setattr(batch, "_tasks", swap_after_listing)
+    target.write_bytes(first_content)
+    run_batch(src, tmp_path / "out2", reports=False, overlays=False)  # (swapped again)
+    monkeypatch.setattr(batch, "_tasks", listed)
+    target.write_bytes(first_content)
+    back = run_batch(src, tmp_path / "out2", reports=False, overlays=False)
+    assert back.n_scored == 1
+    assert (back.visits.set_index("photo")["photo_sha256"][table.loc[1, "photo"]]
+            == hashlib.sha256(first_content).hexdigest())
 
 
 def test_other_code_rescores_everything_and_the_run_record_says_what_ran(tmp_path, monkeypatch):

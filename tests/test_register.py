@@ -208,7 +208,9 @@ def test_bad_arguments(photo):
 
 
 def test_public_name():
-    assert vasi.register is register
+    from vasi.register import register_via
+
+    assert vasi.register is register and vasi.register_via is register_via
 
 
 def test_same_marker_different_content_is_refused():
@@ -279,30 +281,56 @@ def test_guided_needs_a_prior_and_finds_the_pose_near_it(photo):
     reg = register(photo, follow, method="guided", initial=near)
     assert reg and reg.method == "guided", reg.reason
     assert np.median(transform_error_px(reg.transform, H, photo.shape[:2])) < 1.0
+    assert register(photo, follow, method="guided", initial=near * 1e-5)  # any scale
     with pytest.raises(InputError, match="needs initial"):
         register(photo, follow, method="guided")
     with pytest.raises(InputError, match="initial= is used by method='guided' only"):
         register(photo, follow, initial=near)
-    with pytest.raises(InputError, match="invertible 3 x 3"):
-        register(photo, follow, method="guided", initial=np.zeros((3, 3)))
+    with pytest.raises(InputError, match="singular"):
+        register(photo, follow, method="guided", initial=np.diag([1.0, 0.0, 1.0]))
+    with pytest.raises(InputError, match="NaN"):
+        register(photo, follow, method="guided", initial=np.full((3, 3), np.nan))
+    with pytest.raises(InputError, match="3 x 3"):
+        register(photo, follow, method="guided", initial=np.eye(2))
 
 
-def test_register_via_refuses_a_failed_link_and_a_failed_registration(photo):
+def test_register_via_refuses_a_failed_link_and_bad_arguments(photo):
     from vasi.register import register_via
 
     H = _pose(photo.shape[:2], rot_deg=3, scale=1.0, shift=(5, 2))
     mid = cv2.warpPerspective(photo, H, photo.shape[1::-1])
     flat = np.full_like(photo, 128)
-    reg = register_via(photo, mid, flat, register(photo, mid))
+    to_mid = register(photo, mid)
+    reg = register_via(photo, mid, flat, to_mid)
     assert not reg and reg.method == "guided" and "intermediate visit" in reg.reason
     with pytest.raises(InputError, match="successful Registration"):
         register_via(photo, mid, mid, register(photo, flat))
+    small = cv2.resize(mid, None, fx=0.5, fy=0.5)
+    with pytest.raises(InputError, match="pass the registration of these two photos"):
+        register_via(photo, small, mid, to_mid)
+    with pytest.raises(InputError, match="the intermediate -> follow-up link"):
+        register_via(photo, mid, mid, to_mid, method="guided")
+    with pytest.raises(InputError, match="unknown registration option"):
+        register_via(photo, mid, mid, to_mid, min_inlier=3)
+
+
+def test_guided_matching_does_not_make_another_photo_match(photo):
+    # a prior makes candidates near any pair: a keypoint needs two of them and the ratio
+    # test, and each follow-up keypoint matches once, so another photo stays unmatched
+    rng = np.random.default_rng(7)
+    other = cv2.GaussianBlur((rng.random(photo.shape) * 255).astype(np.uint8), (5, 5), 0)
+    for prior in (np.eye(3), _pose(photo.shape[:2], rot_deg=4, scale=1.0, shift=(3, 3))):
+        reg = register(photo, other, method="guided", initial=prior)
+        assert not reg, reg
+    skin = vasi.synth.make_photo(rng=31, site="trunk", skin_type="III", shape=(450, 600))
+    skin2 = vasi.synth.make_photo(rng=32, site="trunk", skin_type="III", shape=(450, 600))
+    assert not register(skin.image, skin2.image, method="guided", initial=np.eye(3))
 
 
 @pytest.mark.parametrize("shape", [(450, 600), (600, 800)])
 def test_one_marker_without_support_from_the_skin_is_refused(shape):
     # Wood's lamp, the lesions changed: features fail, and one marker's pose from its four
-    # corners alone put the trunk 3-15 mm off (it was accepted: 5.1 mm / 2.5 mm here)
+    # corners alone put the skin mm off (it was accepted: 5.1 mm / 2.5 mm here)
     s = vasi.synth.make_series(rng=(710_017, 710_019)[shape == (600, 800)],
                                site=("trunk", "forearm")[shape == (600, 800)],
                                skin_type=("III", "IV")[shape == (600, 800)], modality="woods",
@@ -312,5 +340,4 @@ def test_one_marker_without_support_from_the_skin_is_refused(shape):
     rois = tuple(vasi.find_region(im, site="body", modality="woods") for im in (a, b))
     reg = register(a, b, method="marker", roi=rois)
     assert not reg and "single marker" in reg.reason, reg
-    # refined by nothing, the marker alone is what the caller asked for
-    assert register(a, b, method="marker", roi=rois, refine=False)
+    assert not register(a, b, method="marker", roi=rois, refine=False)  # nor without ECC

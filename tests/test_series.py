@@ -10,6 +10,7 @@ from skimage.draw import disk, ellipse
 
 import vasi
 from vasi.errors import InputError
+from vasi.register import Registration
 from vasi.series import SeriesResult, track_series
 
 SKIN = np.array([120.0, 78.0, 52.0])  # type V skin, high contrast
@@ -347,10 +348,44 @@ def test_a_late_visit_too_changed_for_the_baseline_is_aligned_through_an_earlier
         err = transform_error_px(reg.transform, visit.truth.transform, roi.shape, mask=roi)
         assert np.median(err) * visit.truth.mm_per_px < 1.5
     assert v["repigmentation_pct"].iloc[1:].notna().all()
-    # only "auto" and "features" go through another visit
-    ecc = track_series([v.image for v in ser.visits[:3]], weeks=[0, 12, 24], site="forearm",
-                       modality="woods", with_patterns=False, register_method="ecc")
-    assert "guided" not in set(ecc.visits["reg_method"])
+    # whatever order the photos come in (the chain grows out from the baseline)
+    images = [v.image for v in ser.visits]
+    for order in ([3, 2, 1, 0], [2, 3, 0, 1]):
+        shuffled = track_series([images[k] for k in order], weeks=[ser.weeks[k] for k in order],
+                                site="forearm", modality="woods", with_patterns=False)
+        pd.testing.assert_frame_equal(shuffled.visits.drop(columns="visit_index"),
+                                      v.drop(columns="visit_index"))
+    with pytest.raises(InputError, match="already align a visit"):
+        track_series(images, weeks=list(ser.weeks), site="forearm", register_method="guided")
+
+
+def test_only_auto_and_features_go_through_another_visit(monkeypatch):
+    import vasi.series as series
+
+    ser = vasi.synth.make_series(rng=710_007, site="forearm", skin_type="IV", modality="woods",
+                                 response=0.8, pattern="mixed", shape=(450, 600),
+                                 weeks=(0, 12, 24))
+    images = [v.image for v in ser.visits]
+    images[2] = cv2.resize(images[2], (560, 420))  # (sizes may differ) to know it below
+    real, calls = series.register, []
+
+    def week24_fails(pb, pf, **kw):  # whatever the method
+        reg = real(pb, pf, **kw)
+        return reg if pf.shape != (420, 560) else Registration(None, pb.shape, pf.shape, False,
+                                                                "refused here", reg.method)
+
+    monkeypatch.setattr(series, "register", week24_fails)
+    monkeypatch.setattr(series, "register_via", lambda *a, **k: calls.append(k) or
+                        Registration(None, (1, 1), (1, 1), False, "not this time", "guided"))
+    for method in ("ecc", "features"):
+        res = track_series(images, weeks=[0, 12, 24], site="forearm", modality="woods",
+                           with_patterns=False, register_method=method)
+        assert res.visits["registered"].tolist() == [True, True, False]
+        assert bool(calls) == (method == "features")
+    assert calls[0]["method"] == "features"
+    # a visit that fails through the others too says what was tried
+    assert res.visits["registration_reason"].iloc[2] == (
+        "refused here; through week 12: not this time")
 
 
 def test_followup_marker_card_on_the_skin_is_not_assessed():

@@ -26,7 +26,7 @@ from .manifest import load_input
 from .overlay import overlay
 from .pipeline import PhotoScore, score_photo
 from .reference import reference_skin
-from .register import PreparedPhoto, Registration, prepare, register
+from .register import PreparedPhoto, Registration, prepare, register, register_via
 from .roi import find_region, skin_mask
 from .scores import VasiScore, f_vasi, snap_to_ladder, t_vasi
 from .segment import SEGMENT_METHODS, Segmentation, segment
@@ -64,6 +64,7 @@ __all__ = [
     "score_photo",
     "PhotoScore",
     "register",
+    "register_via",
     "Registration",
     "prepare",
     "PreparedPhoto",

@@ -451,6 +451,11 @@ def score_series(task: SeriesTask) -> dict:
                 visits[c] = None
         extra = sorted(c for c in visits.columns if c not in VISIT_COLUMNS)
         visits = visits[VISIT_COLUMNS + extra]
-    return {"key": task.key, "fingerprint": task.fingerprint, "visits": visits,
+    # a photo replaced after the run listed it: these results are not those of the listed
+    # content, so no later run may take them for it (an empty fingerprint matches nothing)
+    swapped = any(t.get("photo_sha256") not in (None, r.get("photo_sha256"))
+                  for t, r in zip(task.rows, rows, strict=True))
+    return {"key": task.key, "fingerprint": "" if swapped else task.fingerprint,
+            "visits": visits,
             "patches": patches, "errors": pd.DataFrame(errors, columns=ERROR_COLUMNS),
             "files": out_files, "thumbs": thumbs, "provenance": provenance}

@@ -28,8 +28,9 @@ Methods (``method=``):
 ``"marker"``
     ArUco markers found in both photos (matched by id); their corners give the homography
     (a similarity when only one marker is shared). A marker's pose is exact at the marker
-    only, so it is the prior of a guided alignment (below) when that passes the checks, else
-    refined by ECC.
+    only, so it is the prior of a guided alignment (below; keypoints on the marker cards left
+    out) when that passes the checks, else refined by ECC; one shared marker that neither
+    confirms is refused (its four corners put skin a hand-width away 1-12 mm off).
 ``"guided"``
     Needs ``initial=``, a prior baseline -> follow-up homography (e.g. through an
     intermediate visit, :func:`register_via`): SIFT keypoints of the baseline are matched
@@ -115,7 +116,8 @@ class Registration:
         Method that produced the transform (``"features"``, ``"ecc"``, ``"marker"``,
         ``"guided"``).
     n_matches, n_inliers : int
-        Putative correspondences and RANSAC inliers (marker corners for ``"marker"``).
+        Putative correspondences and RANSAC inliers (marker corners for an alignment on
+        markers alone).
     inlier_ratio : float
         ``n_inliers / n_matches``.
     residual_px : float
@@ -403,6 +405,7 @@ class _Ctx:
         self.detector = detector
         self.area_b = float(self.roi_b.sum()) if self.roi_b is not None else float(self.grey_b.size)
         self.warps = {}  # follow-up warps of this pair (see _warp_valid)
+        self.initial = None  # prior working homography of method "guided"
 
     def result(self, ok, reason, method, Hw=None, **kw):
         H = None if Hw is None else _to_full(Hw, self.sb, self.sf)
@@ -496,30 +499,51 @@ def _match(ctx: _Ctx, detector: str):
     return (pb[q].reshape(-1, 2), pf[t].reshape(-1, 2)), (len(pb), len(pf))
 
 
-def _guided_match(ctx: _Ctx, Hw0, radius: float):
+def _guided_match(ctx: _Ctx, Hw0, radius: float, exclude=(None, None)):
     """Matches of baseline SIFT keypoints among the follow-up ones within ``radius`` working
-    px of where the working homography ``Hw0`` puts them, with the ratio test among those
-    candidates only: (src, dst) working px, or None. A prior estimate removes the far-away
-    look-alikes (other islands, other patches) that fail the global ratio test."""
+    px of where the working homography ``Hw0`` puts them: (src, dst) working px, or None.
+
+    A prior removes the far-away look-alikes (other islands, other patches) that fail the
+    global ratio test; but it also makes any pair look matched, so the evidence is kept as
+    strict as the global matching's: a keypoint counts only when it has at least two
+    candidates and passes the ratio test among them (a lone candidate says nothing), each
+    follow-up keypoint is matched at most once (its best match), and keypoints inside the
+    ``exclude`` masks (baseline, follow-up; e.g. marker cards, identical in every photo)
+    are left out."""
     pb, db = ctx.pb.features("sift")
     pf, df = ctx.pf.features("sift")
     if db is None or df is None or len(pb) < 8 or len(pf) < 8:
         return None, (len(pb), len(pf))
+    keep_b, keep_f = (_outside(pts, m) for pts, m in zip((pb, pf), exclude, strict=True))
     near = cKDTree(pf).query_ball_point(_apply(Hw0, pb), float(radius))
-    src, dst = [], []
+    best = {}  # follow-up keypoint -> (descriptor distance, baseline keypoint)
     for a, cand in enumerate(near):
-        if not cand:
+        cand = [c for c in cand if keep_f[c]]
+        if len(cand) < 2 or not keep_b[a]:
             continue
-        cand = np.asarray(cand)
         d = np.linalg.norm(df[cand] - db[a], axis=1)
         o = np.argsort(d, kind="stable")
-        if len(o) > 1 and d[o[0]] >= 0.8 * d[o[1]]:
+        if d[o[0]] >= 0.8 * d[o[1]]:
             continue
-        src.append(pb[a])
-        dst.append(pf[cand[o[0]]])
-    if not src:
+        t = cand[o[0]]
+        if t not in best or d[o[0]] < best[t][0]:
+            best[t] = (float(d[o[0]]), a)
+    if not best:
         return None, (len(pb), len(pf))
-    return (np.float32(src).reshape(-1, 2), np.float32(dst).reshape(-1, 2)), (len(pb), len(pf))
+    pairs = sorted((a, t) for t, (_, a) in best.items())
+    src = np.float32([pb[a] for a, _ in pairs]).reshape(-1, 2)
+    dst = np.float32([pf[t] for _, t in pairs]).reshape(-1, 2)
+    return (src, dst), (len(pb), len(pf))
+
+
+def _outside(pts, mask) -> np.ndarray:
+    """Which of the (n, 2) working-px points lie outside ``mask`` (all when it is None)."""
+    if mask is None:
+        return np.ones(len(pts), bool)
+    h, w = mask.shape
+    x = np.clip(np.round(pts[:, 0]).astype(int), 0, w - 1)
+    y = np.clip(np.round(pts[:, 1]).astype(int), 0, h - 1)
+    return ~mask[y, x]
 
 
 #: ``detector="auto"`` trusts an ORB alignment only with this much support (inliers, inlier
@@ -544,11 +568,22 @@ def _features_with(ctx: _Ctx, detector: str) -> Registration:
     return _verified(ctx, pairs, nb, nf, "features")
 
 
-def _guided(ctx: _Ctx, Hw0, method: str, details=None) -> Registration:
-    """SIFT matches near the prior ``Hw0`` (working px), then the checks of ``"features"``."""
-    radius = ctx.limits["guided_radius"] * max(ctx.grey_b.shape)
-    pairs, (nb, nf) = _guided_match(ctx, Hw0, radius)
+def _guided(ctx: _Ctx, Hw0, method: str, details=None, exclude=(None, None)) -> Registration:
+    """SIFT matches near the prior ``Hw0`` (working px; the radius is ``guided_radius`` of
+    the follow-up's working long side), then the checks of ``"features"``."""
+    radius = ctx.limits["guided_radius"] * max(ctx.grey_f.shape)
+    pairs, (nb, nf) = _guided_match(ctx, Hw0, radius, exclude)
     return _verified(ctx, pairs, nb, nf, method, {**(details or {}), "guided_radius_px": radius})
+
+
+def _cards(shape, quads) -> np.ndarray:
+    """Mask of marker quads (working px) grown to twice their size about their centres:
+    the marker and the card around it."""
+    out = np.zeros(shape, np.uint8)
+    for q in quads:
+        c = q.mean(0)
+        cv2.fillConvexPoly(out, np.round(c + 2.0 * (q - c)).astype(np.int32), 1)
+    return out.astype(bool)
 
 
 def _verified(ctx: _Ctx, pairs, nb: int, nf: int, method: str, extra=None) -> Registration:
@@ -661,7 +696,9 @@ def _marker(ctx: _Ctx) -> Registration:
         return ctx.result(False, why, "marker", Hw, n_matches=n, n_inliers=n, inlier_ratio=1.0)
     # the marker is exact at the marker only (its pose from four close corners tilts the
     # plane far from it by millimetres): features matched near where it puts them refine it
-    guided = _guided(ctx, Hw, "marker", {"markers": common})
+    guided = _guided(ctx, Hw, "marker", {"markers": common},
+                     exclude=(_cards(ctx.grey_b.shape, [mb[i] for i in common]),
+                              _cards(ctx.grey_f.shape, [mf[i] for i in common])))
     if guided:
         return guided
     Hr, rho, info = ctx.refine_ecc(Hw)
@@ -678,9 +715,9 @@ def _marker(ctx: _Ctx) -> Registration:
                           f"{rho_c:.2f} < "
                           f"{ctx.limits['min_marker_corr']}): not the same site", "marker", Hr,
                           n_matches=n, n_inliers=n, inlier_ratio=1.0, ecc=rho_c)
-    if len(common) == 1 and ctx.refine and not info["ecc_kept"]:
-        # four corners a few mm apart fix the skin a hand-width away only roughly: 0.9-11.5
-        # mm median error over the region on 24 development pairs (seeds 720000-720011)
+    if len(common) == 1 and not info["ecc_kept"]:
+        # four corners a few mm apart fix the skin a hand-width away only roughly: 1.1-11.5
+        # (median 3.1) mm error over the region on 24 development pairs (seeds 720000-720011)
         return ctx.result(False, f"one marker aligns but neither features ({guided.reason}) "
                           "nor ECC confirm it over the skin: a single marker's pose is exact "
                           "at the marker only", "marker", Hr, n_matches=n, n_inliers=n,
@@ -724,10 +761,24 @@ def _prepared(item, roi, max_side, name):
             raise InputError(f"{name} is a PreparedPhoto with its own region; pass its roi to "
                              "prepare() and None here.")
         if item.max_side != max_side:
-            raise InputError(f"{name} was prepared with max_side={item.max_side}; register was "
-                             f"called with max_side={max_side}. Use the same value.")
+            raise InputError(f"{name} was prepared with max_side={item.max_side} but is used "
+                             f"with max_side={max_side}. Use the same value.")
         return item
     return prepare(item, roi=roi, max_side=max_side)
+
+
+def _check_homography(H, name: str) -> np.ndarray:
+    """``H`` as a 3 x 3 float homography scaled to ``H[2, 2] == 1``, or the InputError that
+    names what is wrong with it."""
+    H = np.asarray(H, dtype=float)
+    if H.shape != (3, 3):
+        raise InputError(f"{name} must be a 3 x 3 homography (baseline px -> follow-up px, "
+                         f"e.g. Registration.transform); got shape {H.shape}.")
+    if not np.all(np.isfinite(H)):
+        raise InputError(f"{name} has NaN or infinite entries.")
+    if abs(H[2, 2]) < 1e-12 or abs(np.linalg.det(H / H[2, 2])) < 1e-12:
+        raise InputError(f"{name} is singular (it maps the image onto a line or a point).")
+    return H / H[2, 2]
 
 
 def _similarity(src, dst):
@@ -777,7 +828,8 @@ def register(
     max_side : int, keyword-only
         Working resolution (long side, px) for feature detection and ECC.
     refine : bool, keyword-only
-        Refine the feature/marker homography by ECC (kept only if it improves).
+        Refine the feature/marker homography by ECC (kept only if it improves). Without
+        it one shared marker is confirmed by guided features or not at all.
     aruco_dictionary : str, keyword-only
         ``cv2.aruco`` dictionary name for ``method="marker"`` / ``"auto"``.
     detector : {"auto", "orb", "sift"}, keyword-only
@@ -835,16 +887,13 @@ def register(
         raise InputError(f"unknown registration option(s) {sorted(unknown)}; valid: "
                          f"{sorted(DEFAULT_LIMITS)}.")
     lim = {**DEFAULT_LIMITS, **limits}
-    if (initial is None) != (method != "guided"):
-        raise InputError("method='guided' needs initial= (a baseline -> follow-up homography, "
-                         "e.g. from a registration through an intermediate visit), and "
-                         f"initial= is used by method='guided' only; got method={method!r}.")
+    if method == "guided" and initial is None:
+        raise InputError("method='guided' needs initial=, a prior baseline -> follow-up "
+                         "homography (e.g. through an intermediate visit: register_via).")
+    if initial is not None and method != "guided":
+        raise InputError(f"initial= is used by method='guided' only; got method={method!r}.")
     if initial is not None:
-        H0 = np.asarray(initial, dtype=float)
-        if H0.shape != (3, 3) or not np.all(np.isfinite(H0)) or abs(np.linalg.det(H0)) < 1e-12:
-            raise InputError(f"initial must be a finite, invertible 3 x 3 homography (baseline "
-                             f"px -> follow-up px, e.g. Registration.transform); got shape "
-                             f"{H0.shape}.")
+        initial = _check_homography(initial, "initial")
     if int(max_side) < 64:
         raise InputError(f"max_side must be at least 64 px; got {max_side!r}.")
     if not isinstance(baseline, PreparedPhoto):
@@ -858,7 +907,7 @@ def register(
     pf = _prepared(followup, rf, int(max_side), "followup")
     ctx = _Ctx(pb, pf, mm_per_px, lim, bool(refine), aruco_dictionary, detector)
     if initial is not None:
-        ctx.initial = _to_work(H0, pb.scale, pf.scale)
+        ctx.initial = _to_work(initial, pb.scale, pf.scale)
     reg = REGISTRATION_METHODS[method](ctx)
     if not reg:
         log.info("registration failed: %s", reg.reason)
@@ -871,8 +920,10 @@ def register_via(
     followup,
     to_intermediate: Registration,
     *,
+    method: str = "auto",
     mm_per_px: float | None = None,
     max_side: int = 1000,
+    refine: bool = True,
     detector: str = "auto",
     **limits,
 ) -> Registration:
@@ -880,7 +931,7 @@ def register_via(
 
     When the lesions change a lot between the baseline and a late follow-up (strong
     repigmentation, a Wood's lamp photo where the lesions are most of what is seen), the two
-    share too few features, but consecutive visits still share many. The follow-up is
+    share too few features, but visits close in time still share many. The follow-up is
     registered to the ``intermediate`` photo, that transform is composed with
     ``to_intermediate`` (baseline -> intermediate), and the composition serves only as a prior:
     baseline features are matched among the follow-up features near where it puts them, and
@@ -890,11 +941,16 @@ def register_via(
     Parameters
     ----------
     baseline, intermediate, followup : ndarray, vasi.Photo, path, bytes or PreparedPhoto
-        The three photos (see :func:`register`); prepared photos carry their regions.
+        The three photos (see :func:`register`). To look for evidence in the assessed skin
+        only, pass them through :func:`prepare` with their regions.
     to_intermediate : Registration
-        A successful baseline -> intermediate registration.
-    mm_per_px, max_side, detector, **limits
-        As for :func:`register`.
+        A successful registration of ``baseline`` to ``intermediate`` (their sizes).
+    method : {"auto", "features", "ecc", "marker"}, keyword-only
+        How the follow-up is registered to the intermediate photo (the step against the
+        baseline is always ``"guided"``).
+    mm_per_px, max_side, refine, detector, **limits
+        As for :func:`register` (``detector`` applies to the link; guided matching uses
+        SIFT).
 
     Returns
     -------
@@ -905,7 +961,8 @@ def register_via(
     Raises
     ------
     vasi.InputError
-        ``to_intermediate`` is not a successful registration, or a bad argument.
+        ``to_intermediate`` is not a successful registration of photos of these sizes, or
+        a bad argument.
 
     Examples
     --------
@@ -922,10 +979,23 @@ def register_via(
         raise InputError("to_intermediate must be a successful Registration of the baseline "
                          "to the intermediate photo (register(baseline, intermediate)); got "
                          f"{to_intermediate!r}.")
-    kw = dict(max_side=max_side, detector=detector, **limits)
+    if method == "guided" or method not in REGISTRATION_METHODS:
+        raise InputError(f"method (the intermediate -> follow-up link) must be one of "
+                         f"{sorted(set(REGISTRATION_METHODS) - {'guided'})}; got {method!r}.")
+    if not isinstance(baseline, PreparedPhoto):
+        baseline, meta_mm = image_and_scale(baseline, "baseline")
+        mm_per_px = mm_per_px or meta_mm  # the file's own, as register does
+    kw = dict(max_side=int(max_side), refine=refine, detector=detector, **limits)
     pb = _prepared(baseline, None, int(max_side), "baseline")
+    pm = _prepared(intermediate, None, int(max_side), "intermediate")
     pf = _prepared(followup, None, int(max_side), "followup")
-    link = register(intermediate, pf, **kw)
+    if (tuple(to_intermediate.baseline_shape), tuple(to_intermediate.followup_shape)) != \
+            (pb.shape, pm.shape):
+        raise InputError(f"to_intermediate registers a {to_intermediate.baseline_shape} photo "
+                         f"to a {to_intermediate.followup_shape} one, but the baseline is "
+                         f"{pb.shape} and the intermediate {pm.shape}: pass the registration "
+                         "of these two photos.")
+    link = register(pm, pf, method=method, **kw)
     if not link:
         return Registration(None, pb.shape, pf.shape, False,
                             f"no alignment to the intermediate visit either ({link.reason})",

@@ -52,9 +52,9 @@ def _e(value) -> str:
 
 
 def input_name(run: dict) -> str:
-    """The input folder's or manifest's name, as a report shows it: the absolute path stays
-    in the output folder's run record, out of pages that leave the machine (it names this
-    machine's folders, often a user's and a study's).
+    """The input folder's or manifest's name, as a report shows it (and the ``root`` option
+    likewise): the absolute path stays in the output folder's run record, out of pages that
+    leave the machine (it names this machine's folders, often a user's and a study's).
 
     >>> input_name({"input": "/home/ana/trials/VIT-204/photos"})
     'photos'
@@ -317,7 +317,7 @@ def patient_report(patient_id, visits: pd.DataFrame, *, endpoints=None, errors=N
             meta = "".join(f"<div><b>{_e(lab)}</b>{_fmt(r.get(k), _digits(k))}</div>"
                            for k, lab in _VISIT_FIELDS if k in r)
             via = pd.to_numeric(r.get("reg_via_week"), errors="coerce")
-            if np.isfinite(via):  # aligned through another visit (register_via)
+            if np.isfinite(via) and r.get("registered", True):  # through another (register_via)
                 meta += f"<div><b>aligned via</b>week {via:g}</div>"
             reason = r.get("registration_reason")
             if isinstance(reason, str) and reason:
@@ -535,9 +535,11 @@ def write_reports(out, tables: dict, results, run: dict):
         def sel(df, p=pid):
             return df[df["patient_id"] == p] if df is not None and len(df) else df
 
-        run_prov = {"run": {"input": input_name(run),
-                            **{k: run.get(k) for k in ("vasi_version", "options",
-                                                       "input_fingerprint")}},
+        options = dict(run.get("options") or {})
+        if options.get("root"):  # (a folder of this machine, as the input)
+            options["root"] = input_name({"input": options["root"]})
+        run_prov = {"run": {"input": input_name(run), "options": options,
+                            **{k: run.get(k) for k in ("vasi_version", "input_fingerprint")}},
                     "series": prov.get(pid, {})}
         page = patient_report(pid, sel(visits) if len(visits) else visits,
                               endpoints=sel(ends), errors=sel(errors),

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -34,7 +34,7 @@ from .color import rgb_to_lab
 from .errors import InputError
 from .hand_units import assessed_hu_of
 from .io import image_and_scale
-from .register import prepare, register, register_via
+from .register import REGISTRATION_METHODS, prepare, register, register_via
 from .register_geometry import _shrink, _to_work
 from .roi import _auto_region_without_cards, _cut_cards, find_region
 from .segment import Segmentation, segment, segment_options
@@ -65,7 +65,8 @@ class SeriesResult:
         ``region_method`` (how the region the visit is assessed on was found, see
         :func:`vasi.find_region`; for a registered follow-up the baseline's, mapped into
         it), ``registered``, ``registration_reason``, registration quality (``reg_method``,
-        ``reg_via_week`` -- the visit a ``"guided"`` alignment went through, see below --,
+        ``reg_via_week`` -- the week of the visit a ``"guided"`` alignment went through, see
+        :func:`track_series` ``register_method`` --,
         ``reg_inliers``, ``reg_inlier_ratio``, ``reg_residual_px``, ``reg_residual_mm``,
         ``reg_scale``, ``reg_rotation_deg``), areas (``assessed_area_px``,
         ``depigmented_area_px``, ``depigmented_fraction``, ``depigmented_area_hu``,
@@ -410,9 +411,11 @@ def track_series(
     register_method : str
         ``method=`` of :func:`vasi.register`. With ``"auto"`` or ``"features"``, a follow-up
         that does not align to the baseline is aligned through one of the two visits
-        nearest to it in weeks that did (:func:`vasi.register.register_via`, method
-        ``"guided"``; visits are taken in input order): the lesions can change too much
-        between the baseline and a late visit, above all under a Wood's lamp.
+        nearest to it in weeks that did, once every direct alignment is known
+        (:func:`vasi.register_via`, method ``"guided"``; visits nearest to the
+        baseline first, so a chain can grow outwards): the lesions can change too much
+        between the baseline and a late visit, above all under a Wood's lamp. The
+        registration reason of a visit that fails says what was tried.
     register_kwargs, segment_kwargs : dict, optional
         Extra keyword arguments for :func:`vasi.register` / :func:`vasi.segment`.
     assessed_hu : float, optional
@@ -494,6 +497,11 @@ def track_series(
     site = scored_site(site)
     check_choice(modality, MODALITIES, "modality")
     check_choice(measure, ("envelope", "segmentation"), "measure")
+    if register_method == "guided":
+        raise InputError("register_method='guided' needs a prior per visit; 'auto' and "
+                         "'features' already align a visit that does not align directly "
+                         "through another visit that did (register_via).")
+    check_choice(register_method, tuple(REGISTRATION_METHODS), "register_method")
     if baseline_index is None:
         baseline_index = int(np.argmin(weeks))
     if not (isinstance(baseline_index, (int, np.integer)) and -n <= baseline_index < n):
@@ -573,17 +581,19 @@ def track_series(
         own = _down_u8(seg.mask, max_side, seg.roi) if reg else None
         return Hw, mapped, seg, own
 
-    def via_earlier(i, pf, done):
+    def via_other(i, pf, done):
         """A follow-up that does not align to the baseline, aligned through one of the two
-        nearest (in weeks) visits already aligned (:func:`vasi.register.register_via`):
-        consecutive visits share more than the baseline and a late one. ``done``:
-        {visit: (prepared photo, registration)}. ``(registration, its week)`` or None."""
+        visits nearest to it in weeks that did (:func:`vasi.register_via`): visits
+        close in time share more than the baseline and a late one. ``done``: {visit:
+        (prepared photo, registration)}. ``(registration or None, its week, why not)``."""
+        why = []
         for j in sorted(done, key=lambda j: (abs(weeks[j] - weeks[i]), j))[:2]:
-            reg = register_via(pb, done[j][0], pf, done[j][1], mm_per_px=mm_b,
-                               max_side=max_side, **register_kwargs)
+            reg = register_via(pb, done[j][0], pf, done[j][1], method=register_method,
+                               mm_per_px=mm_b, max_side=max_side, **register_kwargs)
             if reg:
-                return reg, weeks[j]
-        return None
+                return reg, weeks[j], ""
+            why.append(f"through week {weeks[j]:g}: {reg.reason}")
+        return None, np.nan, "; ".join(why)
 
     # 3. the follow-ups' regions, registrations and segmentations need only the prepared
     # baseline: with more than one thread allowed they run ahead in two other threads while
@@ -605,26 +615,15 @@ def track_series(
                                grid=grid, min_area_px=min_px, tolerance_px=tol_px,
                                measure=measure, envelope_kwargs=env_kw,
                                min_contrast_ratio=min_contrast_ratio)
-        rows, prow, segs = [], [], []
-        out_masks, out_new, out_valid, out_regs = [], [], [], []
-        done = {}  # follow-ups aligned so far: {visit: (prepared photo, registration)}
-        for i in range(n):
-            via_week = np.nan
-            if i != bi:
-                found, pf, reg, Hw, mapped, seg, own = ahead.get(i)
-                chained = (via_earlier(i, pf, done) if not reg and done and
-                           register_method in ("auto", "features") else None)
-                if chained:
-                    reg, via_week = chained
-                    img, mm_i = loaded[i] or load(i)
-                    Hw, mapped, seg, own = assess(img, mm_i, i, found, pf, reg)
-                if reg:
-                    done[i] = (pf, reg)
+        rows, prow = [], []
+        segs, out_regs, out_masks, out_new, out_valid = ([None] * n for _ in range(5))
+
+        def record(i, found, pf, reg, Hw, mapped, seg, own, via_week=np.nan):
+            """Visit ``i``'s row (and patch rows), masks and registration, in place."""
             row = {"week": weeks[i], "visit_index": i, "is_baseline": i == bi,
                    "region_method": found_b[1] if i == bi or mapped else found[1]}
-            linear = None  # the follow-up in baseline coordinates, linear light (envelope mode)
+            linear = None  # the follow-up in baseline coordinates, linear light (envelope)
             if i == bi:
-                reg, seg = None, base_seg
                 fmask, valid, degree = base.mask, np.ones(grid.shape, bool), base.degree
                 row.update(registered=True, registration_reason="", reg_method="baseline")
             else:
@@ -632,29 +631,49 @@ def track_series(
                 fmask = valid = degree = None
                 if reg:
                     fmask, valid, linear, degree = base.followup(pf.rgb, Hw, own)
-            segs.append(seg)
-            out_regs.append(reg)
+            segs[i], out_regs[i] = seg, reg
             # single-photo score (no alignment needed)
             own_px, own_roi = np.count_nonzero(seg.mask), np.count_nonzero(seg.roi)
             row["f_vasi_unregistered"] = (f_vasi_single(own_px, own_roi, assessed_hu)
                                           if site == "face" and own_roi else np.nan)
+            rows.append(row)
             if fmask is None:
-                out_masks.append(None)
-                out_new.append(None)
-                out_valid.append(None)
-                rows.append(row)
                 log.warning("week %s: registration failed (%s); visit kept unscored",
                             weeks[i], row["registration_reason"])
-                continue
+                return
             t, ptab = base.measure_visit(row, fmask, valid, linear=linear, degree=degree,
                                          is_baseline=i == bi, week=weeks[i], site=site,
                                          assessed_hu=assessed_hu, baseline_week=weeks[bi],
                                          with_patterns=with_patterns)
             prow.append(ptab)
-            out_masks.append(fmask)
-            out_new.append(t.new_mask)
-            out_valid.append(valid)
-            rows.append(row)
+            out_masks[i], out_new[i], out_valid[i] = fmask, t.new_mask, valid
+
+        # follow-ups that align directly are measured as they come; the others wait until
+        # every direct alignment is known, then go through the aligned visits nearest to them
+        # (nearest to the baseline first, so a chain can grow outwards)
+        done, waiting = {}, []  # done: {visit: (prepared photo, registration)}
+        chain = register_method in ("auto", "features")
+        for i in range(n):
+            if i == bi:
+                record(i, None, None, None, None, True, base_seg, None)
+                continue
+            got = ahead.get(i)
+            if not got[2] and chain:
+                waiting.append((i, got))
+                continue
+            if got[2]:
+                done[i] = (got[1], got[2])
+            record(i, *got)
+        for i, (found, pf, reg, Hw, mapped, seg, own) in sorted(
+                waiting, key=lambda w: (abs(weeks[w[0]] - weeks[bi]), w[0])):
+            via, via_week, why = via_other(i, pf, done)
+            if via:
+                img, mm_i = loaded[i] or load(i)
+                reg, (Hw, mapped, seg, own) = via, assess(img, mm_i, i, found, pf, via)
+                done[i] = (pf, reg)
+            elif why:
+                reg = replace(reg, reason=f"{reg.reason}; {why}")
+            record(i, found, pf, reg, Hw, mapped, seg, own, via_week)
         prov = {
             "vasi_version": __version__,
             "site": site,

@@ -334,8 +334,9 @@ def degree_repig(env, deg_base, deg_f, valid, n, lo=-0.25, hi=1.25):
 
 def visit_table(rows: list) -> pd.DataFrame:
     """The per-visit table: ``FLOAT_COLUMNS`` always there, F-VASI endpoints against the
-    baseline row, sorted by week."""
-    visits = pd.DataFrame(rows)
+    baseline row, sorted by week (the rows are, first, so the columns come in the same
+    order whatever order the visits were measured in)."""
+    visits = pd.DataFrame(sorted(rows, key=lambda r: (r["week"], r["visit_index"])))
     for col in FLOAT_COLUMNS:
         if col not in visits:
             visits[col] = np.nan
