@@ -483,6 +483,33 @@ by a visit (compare the "measured" and "truth" lines printed above). When a pati
 an endpoint, look at the maps and at the per-patch table before trusting the yes/no — that is
 what they are for.
 """),
+md("""
+## 5. A Wood's lamp series: a visit aligned through another
+
+Under a Wood's lamp the patches are most of what the photo shows, and they change as they
+repigment: a late visit can share too few features with the baseline to be aligned, while it
+still shares many with the visit before it. `track_series` then aligns it through the nearest
+visit that did align (`vasi.register_via`): the composed transform is only a prior, and the
+features matched near where it puts them must pass every check against the baseline itself
+(`reg_method` "guided", `reg_via_week` the visit it went through). A visit that fails that way
+too stays unscored, with the reasons of every attempt.
+
+The measured repigmentation runs below the truth in this series, and not because of the
+alignment: the fingernails glow under the lamp and are taken as five small depigmented patches
+that never repigment (a known limit of the Wood's lamp region on hands: the rule that leaves
+nails out in visible light cannot tell them from a depigmented fingertip at the region's
+working resolution). `wr.patches` shows them; a user-drawn region (`rois=`) leaves them out.
+"""),
+code('''
+w = vasi.synth.make_series(rng=710_007, site="forearm", skin_type="IV", modality="woods",
+                           response=0.8, pattern="mixed", shape=(450, 600), weeks=(0, 12, 24, 36))
+wr = vasi.track_series([v.image for v in w.visits], weeks=list(w.weeks), site="forearm",
+                       modality="woods")
+wv = wr.visits[["week", "registered", "reg_method", "reg_via_week", "reg_inliers",
+                "repigmentation_pct"]].copy()
+wv["repigmentation_pct_truth"] = [v.truth.repigmentation_pct for v in w.visits]
+wv.round(1)
+'''),
 ]
 
 # ----------------------------------------------------------------------------------------------
