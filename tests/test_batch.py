@@ -517,6 +517,22 @@ def test_a_photo_replaced_while_the_run_goes_on_is_recorded_as_scored(tmp_path, 
     assert back.n_scored == 1
     assert (back.visits.set_index("photo")["photo_sha256"][table.loc[1, "photo"]]
             == hashlib.sha256(first_content).hexdigest())
+    # a photo caught half-written (or gone) fails to read: that error is not kept for the
+    # listed content either
+    for k, damage in enumerate((lambda: target.write_bytes(first_content[:200]), target.unlink)):
+        def damaged_after_listing(*args, damage=damage, **kwargs):
+            tasks = listed(*args, **kwargs)
+            damage()
+            return tasks
+
+        monkeypatch.setattr(batch, "_tasks", damaged_after_listing)
+        out3 = tmp_path / f"out3_{k}"
+        failed = run_batch(src, out3, reports=False, overlays=False)
+        assert failed.errors["stage"].tolist() == ["read"]
+        monkeypatch.setattr(batch, "_tasks", listed)
+        target.write_bytes(first_content)
+        fine = run_batch(src, out3, reports=False, overlays=False)
+        assert fine.n_scored == 1 and fine.errors.empty
 
 
 def test_other_code_rescores_everything_and_the_run_record_says_what_ran(tmp_path, monkeypatch):

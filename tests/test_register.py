@@ -302,7 +302,7 @@ def test_register_via_refuses_a_failed_link_and_bad_arguments(photo):
     flat = np.full_like(photo, 128)
     to_mid = register(photo, mid)
     reg = register_via(photo, mid, flat, to_mid)
-    assert not reg and reg.method == "guided" and "intermediate visit" in reg.reason
+    assert not reg and reg.method == "guided" and "intermediate photo" in reg.reason
     with pytest.raises(InputError, match="successful Registration"):
         register_via(photo, mid, mid, register(photo, flat))
     small = cv2.resize(mid, None, fx=0.5, fy=0.5)
@@ -325,6 +325,40 @@ def test_guided_matching_does_not_make_another_photo_match(photo):
     skin = vasi.synth.make_photo(rng=31, site="trunk", skin_type="III", shape=(450, 600))
     skin2 = vasi.synth.make_photo(rng=32, site="trunk", skin_type="III", shape=(450, 600))
     assert not register(skin.image, skin2.image, method="guided", initial=np.eye(3))
+    with pytest.raises(InputError, match="takes no roi="):
+        vasi.register_via(photo, photo, other, register(photo, photo), roi=np.ones(photo.shape[:2], bool))
+
+
+def test_guided_match_needs_two_candidates_and_matches_each_keypoint_once():
+    from types import SimpleNamespace
+
+    from vasi.register import _guided_match
+
+    def photo_with(pts, desc):
+        return SimpleNamespace(features=lambda det: (np.float32(pts), np.float32(desc)))
+
+    base = [[10, 10], [50, 50], [52, 50], [90, 90]] + [[200 + 9 * k, 200] for k in range(5)]
+    bdesc = np.eye(9, 8)[:, :8] * 10.0
+    # (10, 10): one candidate only; (50, 50) and (52, 50): the same best match; (90, 90):
+    # two candidates, the first clearly nearer in descriptor space
+    follow = [[10, 11], [50, 51], [58, 58], [90, 91], [93, 91]] + [[600, 600]] * 4
+    fdesc = np.zeros((9, 8))
+    fdesc[0], fdesc[1], fdesc[2] = bdesc[0], bdesc[1], 50.0
+    fdesc[3], fdesc[4] = bdesc[3], 30.0
+    bdesc[2] = bdesc[1] + 1.0  # a look-alike of (50, 50)
+    ctx = SimpleNamespace(pb=photo_with(base, bdesc), pf=photo_with(follow, fdesc))
+    (src, dst), _ = _guided_match(ctx, np.eye(3), 12.0)
+    assert src.tolist() == [[50, 50], [90, 90]] and dst.tolist() == [[50, 51], [90, 91]]
+
+
+def test_marker_cards_are_left_out_of_guided_matching():
+    from vasi.register import _cards, _outside
+
+    quad = np.float32([[40, 40], [60, 40], [60, 60], [40, 60]])
+    cards = _cards((100, 100), [quad])
+    pts = np.float32([[50, 50], [33, 50], [25, 50], [80, 80]])
+    assert _outside(pts, cards).tolist() == [False, False, True, True]  # card: twice the quad
+    assert _outside(pts, None).all()
 
 
 @pytest.mark.parametrize("shape", [(450, 600), (600, 800)])

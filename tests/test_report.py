@@ -76,7 +76,7 @@ def test_cohort_report_rates_and_links():
                          {"input": "/study/<m>.csv", "series": 2, "photos": 6})
     assert "1/2 (50 %)" in page and "arm cream" in page
     assert 'href="reports/a_b-1.html">a&amp;b<' in page
-    assert "input &lt;m&gt;.csv" in page and "/study/" not in page  # escaped, no folders
+    assert "input study/&lt;m&gt;.csv" in page and "/study/" not in page  # escaped, no folders
     # a patient with a visible-light and a Wood's-lamp face series counts once (visible)
     woods = ends.iloc[:1].assign(modality="woods", f_vasi50_week24=False)
     two = pd.concat([ends.assign(modality="visible"), woods], ignore_index=True)

@@ -13,6 +13,7 @@ baseline coordinates). If it fails for a series, every photo is scored on its ow
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 from dataclasses import dataclass, field
@@ -217,19 +218,26 @@ def _error(row, stage, exc) -> dict:
 
 
 def _read(row, errors):
+    """A visit's photo, region, scale and scale source, or None with the error recorded.
+    ``row["photo_sha256"]`` becomes the digest of the bytes read (None when none could be):
+    a photo replaced, truncated or removed after the run listed it is told from the listed
+    one, whether or not it decodes."""
     from ._validate import check_colour
-    from .io import _read_with_digest
+    from .io import DEFAULT_MAX_PIXELS, _decode_bytes, _file_bytes
 
+    listed, row["photo_sha256"] = row.get("photo_sha256"), None
     try:
-        photo, digest = _read_with_digest(row["photo"])
+        path, data = _file_bytes(row["photo"])
+        row["photo_sha256"] = hashlib.sha256(data).hexdigest()
+        photo = _decode_bytes(data, path, DEFAULT_MAX_PIXELS)
         check_colour(photo.image, row["modality"])  # a greyscale photo in visible light
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, the run goes on
         errors.append(_error(row, "read", exc))
         return None
-    if row.get("photo_sha256") not in (None, digest):  # replaced since the run started
-        log.warning("%s changed after the run started; the tables record the content scored "
-                    "(the next run scores the series again)", row["photo_rel"])
-    row["photo_sha256"] = digest
+    finally:
+        if listed is not None and row["photo_sha256"] != listed:
+            log.warning("%s changed after the run started; the tables record the content "
+                        "read (the next run scores the series again)", row["photo_rel"])
     roi = None
     if row.get("roi"):
         try:
@@ -452,10 +460,10 @@ def score_series(task: SeriesTask) -> dict:
         extra = sorted(c for c in visits.columns if c not in VISIT_COLUMNS)
         visits = visits[VISIT_COLUMNS + extra]
     # a photo replaced after the run listed it: these results are not those of the listed
-    # content, so no later run may take them for it (an empty fingerprint matches nothing)
-    swapped = any(t.get("photo_sha256") not in (None, r.get("photo_sha256"))
-                  for t, r in zip(task.rows, rows, strict=True))
-    return {"key": task.key, "fingerprint": "" if swapped else task.fingerprint,
+    # content, so no later run may take them for it (no fingerprint matches None)
+    swapped = any(t.get("photo_sha256") is not None and r["photo_sha256"] != t["photo_sha256"]
+                  for t, r in zip(task.rows, rows, strict=True) if "photo_sha256" in r)
+    return {"key": task.key, "fingerprint": None if swapped else task.fingerprint,
             "visits": visits,
             "patches": patches, "errors": pd.DataFrame(errors, columns=ERROR_COLUMNS),
             "files": out_files, "thumbs": thumbs, "provenance": provenance}

@@ -12,7 +12,6 @@ into such an image. Whether a greyscale photo can be scored is :func:`vasi.segme
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -172,13 +171,6 @@ def _file_bytes(path) -> tuple[Path, bytes]:
     if len(data) == 0:
         raise PhotoError(path, "file is empty (0 bytes)")
     return path, data
-
-
-def _read_with_digest(path, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[Photo, str]:
-    """:func:`read_photo` of a file and the SHA-256 (hex) of the very bytes decoded: what a
-    table says was scored, even if the file is replaced while a run goes on."""
-    path, data = _file_bytes(path)
-    return _decode_bytes(data, path, max_pixels), hashlib.sha256(data).hexdigest()
 
 
 def _in_memory(source) -> bool:

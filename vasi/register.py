@@ -768,17 +768,19 @@ def _prepared(item, roi, max_side, name):
 
 
 def _check_homography(H, name: str) -> np.ndarray:
-    """``H`` as a 3 x 3 float homography scaled to ``H[2, 2] == 1``, or the InputError that
-    names what is wrong with it."""
+    """``H`` as a 3 x 3 float homography (scaled to ``H[2, 2] == 1`` when it can be), or the
+    InputError that names what is wrong with it."""
     H = np.asarray(H, dtype=float)
+    fix = "pass the .transform of a successful Registration (baseline px -> follow-up px)"
     if H.shape != (3, 3):
-        raise InputError(f"{name} must be a 3 x 3 homography (baseline px -> follow-up px, "
-                         f"e.g. Registration.transform); got shape {H.shape}.")
+        raise InputError(f"{name} must be a 3 x 3 homography; got shape {H.shape}: {fix}.")
     if not np.all(np.isfinite(H)):
-        raise InputError(f"{name} has NaN or infinite entries.")
-    if abs(H[2, 2]) < 1e-12 or abs(np.linalg.det(H / H[2, 2])) < 1e-12:
-        raise InputError(f"{name} is singular (it maps the image onto a line or a point).")
-    return H / H[2, 2]
+        raise InputError(f"{name} has NaN or infinite entries: {fix}.")
+    n = float(np.linalg.norm(H))
+    if n == 0 or abs(np.linalg.det(H / n)) < 1e-12:
+        raise InputError(f"{name} is singular (it maps the image onto a line or a point): "
+                         f"{fix}.")
+    return H / H[2, 2] if abs(H[2, 2]) > 1e-12 * n else H / n
 
 
 def _similarity(src, dst):
@@ -936,7 +938,9 @@ def register_via(
     ``to_intermediate`` (baseline -> intermediate), and the composition serves only as a prior:
     baseline features are matched among the follow-up features near where it puts them, and
     the alignment passes every check of a direct one against the *baseline* (method
-    ``"guided"``), so the errors of the links do not add up along a chain of visits.
+    ``"guided"``): that check bounds, but does not remove, an error carried along a chain
+    of visits (one development trunk at 1 mm per pixel, aligned through a visit that was
+    itself aligned through another, came out 2.1 mm off).
 
     Parameters
     ----------
@@ -979,6 +983,11 @@ def register_via(
         raise InputError("to_intermediate must be a successful Registration of the baseline "
                          "to the intermediate photo (register(baseline, intermediate)); got "
                          f"{to_intermediate!r}.")
+    for name in ("roi", "initial"):
+        if name in limits:
+            raise InputError(f"register_via takes no {name}=: pass the photos through "
+                             "prepare(photo, roi=region) to look for evidence in a region; "
+                             "the prior is made from the two registrations.")
     if method == "guided" or method not in REGISTRATION_METHODS:
         raise InputError(f"method (the intermediate -> follow-up link) must be one of "
                          f"{sorted(set(REGISTRATION_METHODS) - {'guided'})}; got {method!r}.")
@@ -998,8 +1007,8 @@ def register_via(
     link = register(pm, pf, method=method, **kw)
     if not link:
         return Registration(None, pb.shape, pf.shape, False,
-                            f"no alignment to the intermediate visit either ({link.reason})",
-                            "guided")
+                            f"the follow-up does not align to the intermediate photo "
+                            f"({link.reason})", "guided")
     reg = register(pb, pf, method="guided", initial=link.transform @ to_intermediate.transform,
                    mm_per_px=mm_per_px, **kw)
     return replace(reg, details={**reg.details, "link_inliers": int(link.n_inliers)})

@@ -51,15 +51,19 @@ def _e(value) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def input_name(run: dict) -> str:
-    """The input folder's or manifest's name, as a report shows it (and the ``root`` option
-    likewise): the absolute path stays in the output folder's run record, out of pages that
-    leave the machine (it names this machine's folders, often a user's and a study's).
+def input_name(path) -> str:
+    """How a report names the input (a folder or a manifest) and the ``root`` option: the
+    last two parts of the path, so a manifest is told by its study folder, without this
+    machine's folders above them (often a user's and a study's); the absolute path stays in
+    the output folder's run record.
 
-    >>> input_name({"input": "/home/ana/trials/VIT-204/photos"})
-    'photos'
+    >>> input_name("/home/ana/trials/VIT-204/photos")
+    'VIT-204/photos'
+    >>> input_name("/home/ana/trials/VIT-204/manifest.csv")
+    'VIT-204/manifest.csv'
     """
-    return Path(str(run.get("input") or "")).name
+    parts = Path(str(path or "")).parts
+    return "/".join(p for p in parts[-2:] if p not in ("/", "\\"))
 
 
 def _fmt(value, digits=3) -> str:
@@ -383,7 +387,7 @@ def cohort_report(tables: dict, links: dict, run: dict | None = None) -> str:
     visits, ends, errors = tables["visits"], tables["endpoints"], tables["errors"]
     parts = ["<h1>vasi batch: cohort summary</h1>"]
     if run:
-        parts.append(f'<p class="sub">input {_e(input_name(run))} &middot; '
+        parts.append(f'<p class="sub">input {_e(input_name(run.get("input")))} &middot; '
                      f'{_e(run.get("series"))} series, {_e(run.get("photos"))} photos found</p>')
     if ends is not None and len(ends) and "f_vasi75_week24" in ends:
         rows = []
@@ -537,8 +541,8 @@ def write_reports(out, tables: dict, results, run: dict):
 
         options = dict(run.get("options") or {})
         if options.get("root"):  # (a folder of this machine, as the input)
-            options["root"] = input_name({"input": options["root"]})
-        run_prov = {"run": {"input": input_name(run), "options": options,
+            options["root"] = input_name(options["root"])
+        run_prov = {"run": {"input": input_name(run.get("input")), "options": options,
                             **{k: run.get(k) for k in ("vasi_version", "input_fingerprint")}},
                     "series": prov.get(pid, {})}
         page = patient_report(pid, sel(visits) if len(visits) else visits,

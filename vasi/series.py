@@ -501,7 +501,8 @@ def track_series(
         raise InputError("register_method='guided' needs a prior per visit; 'auto' and "
                          "'features' already align a visit that does not align directly "
                          "through another visit that did (register_via).")
-    check_choice(register_method, tuple(REGISTRATION_METHODS), "register_method")
+    check_choice(register_method, tuple(m for m in REGISTRATION_METHODS if m != "guided"),
+                 "register_method")
     if baseline_index is None:
         baseline_index = int(np.argmin(weeks))
     if not (isinstance(baseline_index, (int, np.integer)) and -n <= baseline_index < n):
@@ -587,19 +588,22 @@ def track_series(
         close in time share more than the baseline and a late one. ``done``: {visit:
         (prepared photo, registration)}. ``(registration or None, its week, why not)``."""
         why = []
-        for j in sorted(done, key=lambda j: (abs(weeks[j] - weeks[i]), j))[:2]:
+        near = sorted(done, key=lambda j: (abs(weeks[j] - weeks[i]),
+                                           abs(weeks[j] - weeks[bi]), weeks[j], j))
+        for j in near[:2]:  # (ties: the visit nearer the baseline, then the earlier)
             reg = register_via(pb, done[j][0], pf, done[j][1], method=register_method,
                                mm_per_px=mm_b, max_side=max_side, **register_kwargs)
             if reg:
                 return reg, weeks[j], ""
             why.append(f"through week {weeks[j]:g}: {reg.reason}")
-        return None, np.nan, "; ".join(why)
+        return None, np.nan, "; ".join(why) or "no other visit aligned to go through"
 
     # 3. the follow-ups' regions, registrations and segmentations need only the prepared
     # baseline: with more than one thread allowed they run ahead in two other threads while
     # this one segments the baseline and measures the visits (same results, same order)
     background = cv2.getNumThreads() > 1
-    if background and register_method in ("auto", "features"):
+    chain = register_method in ("auto", "features")  # (they align through other visits too)
+    if background and chain:
         # fill the baseline's caches first, or both threads would compute them
         pb.features("orb")
         pb.half()
@@ -652,7 +656,6 @@ def track_series(
         # every direct alignment is known, then go through the aligned visits nearest to them
         # (nearest to the baseline first, so a chain can grow outwards)
         done, waiting = {}, []  # done: {visit: (prepared photo, registration)}
-        chain = register_method in ("auto", "features")
         for i in range(n):
             if i == bi:
                 record(i, None, None, None, None, True, base_seg, None)
@@ -665,13 +668,13 @@ def track_series(
                 done[i] = (got[1], got[2])
             record(i, *got)
         for i, (found, pf, reg, Hw, mapped, seg, own) in sorted(
-                waiting, key=lambda w: (abs(weeks[w[0]] - weeks[bi]), w[0])):
+                waiting, key=lambda w: (abs(weeks[w[0]] - weeks[bi]), weeks[w[0]], w[0])):
             via, via_week, why = via_other(i, pf, done)
             if via:
                 img, mm_i = loaded[i] or load(i)
                 reg, (Hw, mapped, seg, own) = via, assess(img, mm_i, i, found, pf, via)
                 done[i] = (pf, reg)
-            elif why:
+            else:
                 reg = replace(reg, reason=f"{reg.reason}; {why}")
             record(i, found, pf, reg, Hw, mapped, seg, own, via_week)
         prov = {
