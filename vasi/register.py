@@ -34,10 +34,11 @@ Methods (``method=``):
 ``"guided"``
     Needs ``initial=``, a prior baseline -> follow-up homography (e.g. through an
     intermediate visit, :func:`register_via`): SIFT keypoints of the baseline are matched
-    among the follow-up keypoints within ``guided_radius`` (3 % of the working long side)
-    of where the prior puts them, with the ratio test among those candidates only, then the
-    homography and every check of ``"features"``. Repeated look-alikes far away (other
-    islands, other patches) no longer hide the true match.
+    among the follow-up keypoints within ``guided_radius`` (3 % of the follow-up's working
+    long side) of where the prior puts them -- a keypoint with at least two candidates
+    there and passing the ratio test among them, each follow-up keypoint matched once --
+    then the homography and every check of ``"features"``. Repeated look-alikes far away
+    (other islands, other patches) no longer hide the true match.
 ``"auto"`` (default)
     ``"features"``; when that fails and both photos show a common ArUco marker, ``"marker"``.
 
@@ -851,7 +852,8 @@ def register(
         patients' photos is not trusted; true pairs score 0.6-1, other skin about 0),
         ``min_content_corr`` (0.3: the same check for feature alignments -- look-alike
         photos of different people can share a few consistent features), ``guided_radius``
-        (0.03: search radius of ``"guided"`` matching, a fraction of the working long side).
+        (0.03: search radius of ``"guided"`` matching, a fraction of the follow-up's
+        working long side).
 
     Returns
     -------
