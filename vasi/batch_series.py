@@ -225,7 +225,7 @@ def _read(row, errors):
     from ._validate import check_colour
     from .io import DEFAULT_MAX_PIXELS, _decode_bytes, _file_bytes
 
-    listed, row["photo_sha256"] = row.get("photo_sha256"), None
+    row["photo_sha256"] = None
     try:
         path, data = _file_bytes(row["photo"])
         row["photo_sha256"] = hashlib.sha256(data).hexdigest()
@@ -234,10 +234,6 @@ def _read(row, errors):
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, the run goes on
         errors.append(_error(row, "read", exc))
         return None
-    finally:
-        if listed is not None and row["photo_sha256"] != listed:
-            log.warning("%s changed after the run started; the tables record the content "
-                        "read (the next run scores the series again)", row["photo_rel"])
     roi = None
     if row.get("roi"):
         try:
@@ -461,8 +457,11 @@ def score_series(task: SeriesTask) -> dict:
         visits = visits[VISIT_COLUMNS + extra]
     # a photo replaced after the run listed it: these results are not those of the listed
     # content, so no later run may take them for it (no fingerprint matches None)
-    swapped = any(t.get("photo_sha256") is not None and r["photo_sha256"] != t["photo_sha256"]
-                  for t, r in zip(task.rows, rows, strict=True) if "photo_sha256" in r)
+    swapped = [r["photo_rel"] for t, r in zip(task.rows, rows, strict=True)
+               if t.get("photo_sha256") is not None and r.get("photo_sha256") != t["photo_sha256"]]
+    for rel in swapped:
+        log.warning("%s changed after the run started; the tables record the content read "
+                    "(the next run scores the series again)", rel)
     return {"key": task.key, "fingerprint": None if swapped else task.fingerprint,
             "visits": visits,
             "patches": patches, "errors": pd.DataFrame(errors, columns=ERROR_COLUMNS),
