@@ -226,29 +226,65 @@ def test_marker_card_on_the_skin_is_not_assessed():
     assert region[40:360, 40:460].sum() == pytest.approx(320 * 420 - 120 * 120, rel=0.02)
 
 
-def _hand(nails=True):
-    """Forearm and hand entering from the left on a dark drape; four fingers, each with a
-    lighter, pinker nail inside its tip."""
-    img = np.full((240, 320, 3), 30, np.uint8)
-    skin = (150, 105, 80)
-    img[84:180, 0:170] = skin
-    nail_mask = np.zeros((240, 320), np.uint8)
+#: Colours (RGB) of the drawn hand: drape, skin, nail, depigmented skin.
+HAND_VISIBLE = dict(drape=(30, 30, 30), skin=(150, 105, 80), nail=(205, 160, 150), depig=(225, 190, 175))
+#: Under a Wood's lamp: a dark drape, dark violet skin, nails and depigmented skin glowing.
+HAND_WOODS = dict(drape=(14, 12, 26), skin=(62, 50, 98), nail=(150, 150, 205), depig=(170, 180, 235))
+
+
+def _hand(nails=True, scale=1, colours=HAND_VISIBLE, tips=False, rng=None, canvas=(240, 320), at=(0, 0)):
+    """Forearm (from the left edge) and hand on a dark drape, drawn ``scale`` x on a
+    ``canvas`` (rows, cols) with the 240 x 320 drawing's corner ``at``; four fingers, each
+    with a lighter nail inside its tip (``nails``) and/or depigmented from its tip to its
+    outline (``tips``, acral vitiligo); sensor noise of 3 levels with ``rng``. Returns the
+    image, the nails and the depigmented tips (bool masks)."""
+    f, (y0, x0) = scale, at
+    img = np.zeros(canvas + (3,), np.uint8)
+    img[:] = colours["drape"]
+    hand = np.zeros(canvas, np.uint8)
+    hand[y0 + 84 * f:y0 + 180 * f, 0:x0 + 170 * f] = 1
+    nail_mask = np.zeros_like(hand)
     for y in (98, 122, 146, 170):
-        img[y - 6:y + 7, 170:250] = skin
-        cv2.ellipse(img, (250, y), (6, 6), 0, 0, 360, skin, -1)
-        cv2.ellipse(nail_mask, (243, y), (6, 3), 0, 0, 360, 1, -1)
+        hand[y0 + (y - 6) * f:y0 + (y + 7) * f, x0 + 170 * f:x0 + 250 * f] = 1
+        cv2.ellipse(hand, (x0 + 250 * f, y0 + y * f), (6 * f, 6 * f), 0, 0, 360, 1, -1)
+        cv2.ellipse(nail_mask, (x0 + 243 * f, y0 + y * f), (6 * f, 3 * f), 0, 0, 360, 1, -1)
+    img[hand > 0] = colours["skin"]
+    tip_mask = (hand > 0) & (np.arange(canvas[1]) >= x0 + 232 * f)[None, :]
+    if tips:
+        img[tip_mask] = colours["depig"]
     if nails:
-        img[nail_mask > 0] = (205, 160, 150)
-    return img, nail_mask > 0
+        img[nail_mask > 0] = colours["nail"]
+    if rng is not None:
+        img = np.clip(img + rng.normal(0.0, 3.0, img.shape), 0, 255).astype(np.uint8)
+    return img, nail_mask > 0, tip_mask
 
 
 def test_body_region_leaves_out_nails_keeps_fingers():
-    img, nails = _hand()
+    img, nails, _ = _hand()
     r = find_region(img, site="body")
     assert (r & nails).sum() <= 0.1 * nails.sum()  # nails are not skin (SPEC)
     assert r[95:102, 185:225].mean() > 0.95 and r[119:126, 185:225].mean() > 0.95  # fingers stay
-    plain, _ = _hand(nails=False)
+    plain, _, _ = _hand(nails=False)
     assert (find_region(plain, site="body") & nails).sum() == nails.sum()  # no nail, no hole
+
+
+@pytest.mark.parametrize("modality", ["visible", "woods"])
+def test_nails_out_at_every_resolution(modality):
+    # thin fingers in a large photo: at the working resolution a nail's rim of skin is
+    # under two pixels wide, so the nail test reads each finger at a finer resolution
+    colours = HAND_WOODS if modality == "woods" else HAND_VISIBLE
+    photo, nails, _ = _hand(scale=2, colours=colours, rng=np.random.default_rng(3), canvas=(480, 1280), at=(0, 640))
+    r = find_region(photo, site="body", modality=modality)
+    assert (r & nails).sum() <= 0.15 * nails.sum()
+    assert r[190:200, 1000:1080].mean() > 0.95  # the fingers stay
+
+
+def test_depigmented_fingertips_under_a_woods_lamp_are_skin():
+    # acral vitiligo: a fingertip glowing to its outline is not a nail
+    photo, _, tips = _hand(nails=False, scale=2, colours=HAND_WOODS, tips=True, rng=np.random.default_rng(4),
+                           canvas=(480, 1280), at=(0, 640))
+    r = find_region(photo, site="body", modality="woods")
+    assert r[tips].mean() > 0.9
 
 
 def test_nails_of_a_synthetic_forearm_are_left_out():
@@ -261,6 +297,19 @@ def test_nails_of_a_synthetic_forearm_are_left_out():
     assert nails.sum() > 100
     assert (r & nails).sum() < 0.7 * nails.sum()  # all of them before nails were looked for
     assert _iou(r, roi) > 0.85
+
+
+def test_nails_of_a_synthetic_forearm_under_a_woods_lamp_are_left_out():
+    # the nails glow like depigmented skin; at the working resolution their rim of skin
+    # mixes with the finger's outline (all of them were kept before the finer reading)
+    ph = make_photo(rng=606, skin_type="IV", site="forearm", modality="woods", background="dark", shape=(900, 1200))
+    r = find_region(ph.image, site="body", modality="woods")
+    from vasi.roi_ops import _fill_holes
+
+    nails = _fill_holes(ph.truth.roi_mask) & ~ph.truth.roi_mask
+    assert nails.sum() > 1000
+    assert (r & nails).sum() < 0.3 * nails.sum()
+    assert (r & ph.truth.depig_mask).sum() > 0.97 * ph.truth.depig_mask.sum()
 
 
 def test_depigmented_patch_joined_to_a_pale_background_stays_in():
@@ -639,7 +688,7 @@ def test_marker_search_beside_the_skin_model_gives_the_same_region(monkeypatch):
     finally:
         cv2.setNumThreads(n_threads)
     assert ran_in[0].startswith("vasi-markers") and ran_in[1] == threading.current_thread().name
-    (r2, m2, c2), (r1, m1, c1) = out[2], out[1]
+    (r2, m2, c2, _), (r1, m1, c1, _) = out[2], out[1]
     assert m2 == m1 and np.array_equal(r2, r1)
     assert len(c2) == len(c1) >= 1  # the marker's card was found and cut out
     for (rows2, cols2, card2), (rows1, cols1, card1) in zip(c2, c1, strict=True):

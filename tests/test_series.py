@@ -428,16 +428,16 @@ def test_region_and_marker_cards_found_once_per_photo(monkeypatch):
         return orig(img, **kw)
 
     monkeypatch.setattr(importlib.import_module("vasi.roi"), "marker_boxes", spy)
-    region, method, cards = series_mod._find_region(ph.image, site="face", mask=None,
-                                                    modality="visible")
+    region, method, cards, _ = series_mod._find_region(ph.image, site="face", mask=None,
+                                                       modality="visible")
     assert np.array_equal(region, ref) and method == ref_method
     assert len(calls) == 1 and len(cards) >= 1
     assert not any(region[r, c][card].any() for r, c, card in cards)
     user = np.zeros(ph.image.shape[:2], bool)
     user[10:50, 10:50] = True
-    region, method, cards = series_mod._find_region(ph.image, site="face", mask=user,
-                                                    modality="visible")
-    assert np.array_equal(region, user) and method == "user" and cards is None
+    region, method, cards, nails = series_mod._find_region(ph.image, site="face", mask=user,
+                                                           modality="visible")
+    assert np.array_equal(region, user) and method == "user" and cards is None and not nails
 
 
 def test_followups_ahead_in_a_thread_give_the_same_result(monkeypatch):

@@ -29,9 +29,11 @@ resolution. This module holds the API and the orchestration; the skin colour mod
   filled, with a shape prior: large appendages much thinner than the site itself (arms
   and neck beside a trunk, background joined through a narrow bridge) are cut off;
   small ones (fingers) stay. Nails are not skin: a compact blob at a finger's distal
-  end, unlike the finger's own skin and set inside its outline, is left out
-  (``roi_body._nails``). A patch at the frame stays only when the site's own skin (arms
-  dropped) encloses it.
+  end, unlike the finger's own skin and set inside its outline (skin around it, not the
+  background), is left out (``roi_body._nails``; each finger read at 12 px per finger
+  radius, finer than the working resolution, where a nail's rim of skin is a pixel); a
+  fingertip depigmented to its outline stays. A patch at the frame stays only when the
+  site's own skin (arms dropped) encloses it.
 * **Faces** (F-VASI area, SPEC.md section 1): two half-ellipses joined at the eye line --
   up to the hairline and down to the chin (from the mouth's position, facial thirds) --
   across the cheeks, so ears, neck and hair fall outside; inside, the non-skin features
@@ -83,7 +85,7 @@ from .roi_face import (
     _same_face,
     _seed_weight,
 )
-from .roi_ops import _centre_weight, _fill_holes, _lab, _largest, _small, _smooth, _upsample_mask
+from .roi_ops import _centre_weight, _fill_holes, _largest, _small, _upsample_mask
 from .roi_skin import _skin_small
 from .sites import scored_site
 
@@ -219,7 +221,7 @@ def find_region(image, *, site: str = "face", roi=None, modality: str = "visible
         region, method = check_mask(roi, arr.shape[:2], "roi").copy(), "user"
     else:
         check_colour(arr, modality)
-        region, method, _ = _auto_region_without_cards(arr, site, modality)
+        region, method = _auto_region_without_cards(arr, site, modality)[:2]
     return (region, method) if return_method else region
 
 
@@ -233,19 +235,33 @@ def _cut_cards(region: np.ndarray, cards) -> np.ndarray:
 
 
 def _auto_region_without_cards(arr, site, modality):
-    """:func:`find_region`'s automatic region, its method and the photo's marker cards
-    (``(region, method, cards)``; a series keeps the cards for the baseline region mapped
-    into this photo)."""
+    """:func:`find_region`'s automatic region, its method, the photo's marker cards and the
+    nails left out of it (``(region, method, cards, nails)``; a series keeps the cards for
+    the baseline region mapped into this photo, and registers on the region with its nails,
+    see :func:`_with_nails`)."""
     # the marker search (a 1000-px copy and OpenCV's detector) is independent of the skin
     # model: with more than one thread allowed it runs in another thread meanwhile
     markers = Ahead(lambda _: marker_boxes(arr), (0,), background=cv2.getNumThreads() > 1,
                     name="vasi-markers")
     try:
-        region, method = _auto_region(arr, site, modality)
+        region, method, nails = _auto_region(arr, site, modality)
         cards = markers.get(0)
     finally:
         markers.close()
-    return _cut_cards(region, cards), method, cards
+    return _cut_cards(region, cards), method, cards, nails
+
+
+def _with_nails(region: np.ndarray, nails) -> np.ndarray:
+    """``region`` with the ``nails`` of a body site's automatic region put back (a copy;
+    ``(window, mask)`` pairs at full resolution, ``roi_body._nails``): nails are not
+    assessed, but they are fixed to the bones and, under a Wood's lamp, the brightest
+    features that stay the same from visit to visit -- evidence for registration."""
+    if not nails:
+        return region
+    out = region.copy()
+    for win, nail in nails:
+        out[win] |= nail
+    return out
 
 
 def _detected_face(arr, face, k, modality):
@@ -271,22 +287,26 @@ def _detected_face(arr, face, k, modality):
 
 
 def _auto_region(arr, site, modality):
-    """The region of ``find_region`` without a user mask, before markers are removed, and
-    how it was found (one of ``REGION_METHODS``)."""
+    """The region of ``find_region`` without a user mask, before markers are removed, how
+    it was found (one of ``REGION_METHODS``) and the nails left out of it (body sites;
+    ``(window, mask)`` pairs at full resolution)."""
     srgb, lin, k = _small(arr)
     if site == "body":
         cw = _centre_weight(srgb.shape[:2])
         skin, frame_p = _skin_small(srgb, lin, modality, cw, at_frame=True, body=True)
         blob = _drop_limbs(_fill_holes(_largest(skin, cw)))
         blob = _frame_patches_enclosed(blob, frame_p, max(blob.shape))
-        blob &= ~_nails(blob, _lab(_smooth(srgb)))
-        return _upsample_mask(blob, arr.shape[:2], k), "skin"
+        region = _upsample_mask(blob, arr.shape[:2], k)
+        nails = _nails(blob, arr, k)
+        for win, nail in nails:
+            region[win] &= ~nail
+        return region, "skin", nails
     region, method, trust = _face_region(arr, srgb, lin, k, modality)
     if trust != UPRIGHT:
         turned = _turned_face(srgb, lin, modality, need_mouth=trust == EYES)
         if turned is not None:
-            return _upsample_mask(turned, arr.shape[:2], k), FACE_TURNED
-    return region(), method
+            return _upsample_mask(turned, arr.shape[:2], k), FACE_TURNED, []
+    return region(), method, []
 
 
 def _face_region(arr, srgb, lin, k, modality):

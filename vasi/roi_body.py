@@ -9,8 +9,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .roi_ops import _centre_weight, _fill_holes, _largest, _open_disk
-from .roi_skin import DEPIG_CONTACT_FRAME, _notch_parts
+from ._validate import to_float
+from .roi_ops import _centre_weight, _fill_holes, _lab, _largest, _open_disk, _upsample_mask
+from .roi_skin import DEPIG_CONTACT_FRAME, _kmeans, _notch_parts
 
 #: Body sites: an appendage (a limb or the neck attached to a trunk, or skin-coloured
 #: background leaking in through a narrow bridge) is narrower than ``LIMB_WIDTH`` x the
@@ -110,9 +111,9 @@ def _frame_patches_enclosed(blob, frame_p, side):
 #: compact blob in its distal ``NAIL_DISTAL`` radii (at most ``NAIL_DISTAL_MAX`` of its
 #: length) whose colour (CIELAB) differs from the finger's own proximal skin by more than
 #: ``NAIL_Z`` robust SDs (grown to ``NAIL_WEAK``), not darker than that skin, and set
-#: inside the finger: skin (the nail folds) on its sides,
-#: at most ``NAIL_EDGE`` of its outline on the finger's outline. A depigmented fingertip
-#: that reaches across the finger's width stays skin.
+#: inside the finger: at most ``NAIL_EDGE`` of the pixels around it are not the finger's
+#: skin (background, or the outline's mix of skin and background) -- the nail folds are
+#: skin. A depigmented fingertip that reaches the finger's outline stays skin.
 NAIL_ELONG = 2.0
 NAIL_DISTAL = 3.5
 #: ... and at most this fraction of the finger's length beyond the site's core.
@@ -122,16 +123,27 @@ NAIL_WEAK = 2.0
 NAIL_EDGE = 0.35
 #: Floors of the finger skin's robust spread in CIELAB (L*, a*, b*).
 NAIL_SPREAD_FLOOR = (2.0, 1.5, 1.5)
+#: The nail test runs on each finger at a resolution where the finger's radius is at
+#: least this many px (up to the photo's own): at the working resolution a nail's rim of
+#: skin is a pixel wide and mixes with the outline.
+NAIL_FINGER_PX = 12.0
+#: The background beside a finger: up to this many colours (a busy background).
+NAIL_BG_COLOURS = 3
 
 
-def _nails(blob: np.ndarray, lab: np.ndarray) -> np.ndarray:
-    """Nails at the distal ends of the fingers of a body site's region (working
-    resolution); see ``NAIL_*``. Colour is judged relative to each finger's own skin:
-    nails are lighter and pinker/more neutral than the skin on every skin type (and
-    fluoresce under a Wood's lamp), but so is depigmented skin -- the position (the tip of
-    a thin appendage) and the shape (inside the finger's outline) tell them apart."""
+def _nails(blob: np.ndarray, arr: np.ndarray, k: float) -> list:
+    """Nails at the distal ends of the fingers of a body site's region, as a list of
+    ``(window, mask)`` at full resolution (``window`` a pair of slices of ``arr``);
+    ``blob`` is the region at the working resolution (``k`` x the photo's). See ``NAIL_*``.
+
+    Colour is judged relative to each finger's own skin: nails are lighter and
+    pinker/more neutral than the skin on every skin type (and fluoresce under a Wood's
+    lamp), but so is depigmented skin -- the position (the tip of a thin appendage) and
+    the setting (skin all around it) tell them apart. Fingers are found at the working
+    resolution; each one's colours are read at ``NAIL_FINGER_PX`` px per finger radius
+    (:func:`_finger_nail`)."""
     h, w = blob.shape
-    out = np.zeros_like(blob)
+    out = []
     dt, core, grown = _site_core(blob)
     if core is None or not core.any():
         return out
@@ -139,13 +151,13 @@ def _nails(blob: np.ndarray, lab: np.ndarray) -> np.ndarray:
     if n <= 1:
         return out
     dc = cv2.distanceTransform((~core).astype(np.uint8), cv2.DIST_L2, 5)  # distance from the core
-    edge = dt <= 1.5  # the outline's mixed pixels
-    ker = np.ones((3, 3), np.uint8)
     for i in range(1, n):
         x, y, bw, bh = st[i, :4]
         if x == 0 or y == 0 or x + bw == w or y + bh == h:
             continue  # cut by the frame: no fingertip in view
-        win = (slice(y, y + bh), slice(x, x + bw))
+        # the finger's window with a margin of a quarter of its length
+        p = int(np.ceil(max(bw, bh) / 4))
+        win = (slice(max(0, y - p), min(h, y + bh + p)), slice(max(0, x - p), min(w, x + bw + p)))
         F = lab_f[win] == i
         dtf, dcf = dt[win], dc[win]
         rf = float(dtf[F].max())
@@ -155,26 +167,96 @@ def _nails(blob: np.ndarray, lab: np.ndarray) -> np.ndarray:
         # a short finger (a thumb beside the hand) keeps some proximal skin to compare with
         distal = F & (dcf > dmax - min(NAIL_DISTAL * rf, NAIL_DISTAL_MAX * dmax))
         prox = F & ~distal & (dtf > 1.5)
-        if prox.sum() < 10:
+        if prox.sum() >= 10:
+            nail = _finger_nail(arr, k, win, blob[win], F, distal, prox, rf)
+            if nail is not None:
+                out.append(nail)
+    return out
+
+
+def _finger_nail(arr, k, win, around, F, distal, prox, rf):
+    """The nail of one finger, ``(window, mask)`` at full resolution, or None. ``win`` is
+    the finger's window at the working resolution (``k`` x the photo ``arr``), ``around``
+    the region there, ``F``, ``distal`` and ``prox`` the finger, its distal part and its
+    proximal skin, ``rf`` its radius (working px); the test runs at ``NAIL_FINGER_PX`` px
+    per finger radius (up to the photo's own resolution)."""
+    H, W = arr.shape[:2]
+    (y0, y1), (x0, x1) = (win[0].start, win[0].stop), (win[1].start, win[1].stop)
+    full = (slice(int(y0 / k), min(H, int(np.ceil(y1 / k)))), slice(int(x0 / k), min(W, int(np.ceil(x1 / k)))))
+    s = float(np.clip(NAIL_FINGER_PX / rf, 1.0, 1.0 / k))
+    size = (max(1, int(round((y1 - y0) * s))), max(1, int(round((x1 - x0) * s))))
+    lab = _fine_lab(arr[full], size, s)
+    # (unblurred: a finger is a few working px wide)
+    Ff, distal_f, prox_f, around_f = (_upsample_mask(m, size, 1.0 / s, sigma=0) for m in (F, distal, prox, around))
+    if prox_f.sum() < 10:
+        return None
+    g = max(1, int(round(s)))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))
+    dom = cv2.dilate(Ff.astype(np.uint8), disc).astype(bool)  # the finger, a working px wider
+    bg = ~cv2.dilate(around_f.astype(np.uint8), disc).astype(bool)
+    if bg.sum() < 20:
+        return None  # nothing but skin around the finger: no outline to tell a nail by
+    ref = lab[prox_f]
+    c0 = np.median(ref, 0)
+    s0 = np.maximum(1.4826 * np.median(np.abs(ref - c0), 0), np.asarray(NAIL_SPREAD_FLOOR, np.float32))
+    # the background's colours; one that takes in the skin's colour (by the skin's spread
+    # or its own) is the outline's mix of skin and background
+    bgc = [(c, sc) for c, sc in _colour_clusters(lab[bg], NAIL_BG_COLOURS)
+           if min((((c - c0) / s0) ** 2).sum(), (((c - c0) / sc) ** 2).sum()) > NAIL_Z ** 2]
+    if not bgc:
+        return None  # the finger's skin is the colour of the background beside it
+    zl = (lab - c0) / s0
+    z2 = (zl ** 2).sum(-1)
+    # nail, depigmented skin or a pale background: unlike the skin and not darker
+    material = (z2 > NAIL_WEAK ** 2) & (zl[..., 0] > -1.0)
+    # the background reaching into the (upsampled, approximate) finger: pixels of a
+    # background colour connected to it
+    bg_like = np.any([(((lab - c) / sc) ** 2).sum(-1) < NAIL_Z ** 2 for c, sc in bgc], axis=0)
+    _, lab_b = cv2.connectedComponents(bg_like.astype(np.uint8), connectivity=8)
+    reach = np.isin(lab_b, np.unique(lab_b[bg_like & ~Ff])) & bg_like
+    weak = cv2.dilate(distal_f.astype(np.uint8), disc).astype(bool) & Ff & material & ~reach
+    m, lab_c, _, _ = cv2.connectedComponentsWithStats(weak.astype(np.uint8), connectivity=8)
+    if m <= 1:
+        return None
+    strong = np.bincount(lab_c[weak & (z2 > NAIL_Z ** 2)], minlength=m)
+    strong[0] = 0
+    if strong.max() == 0:
+        return None
+    nail = lab_c == int(np.argmax(strong))
+    if nail.sum() > 0.7 * distal_f.sum():
+        return None
+    ring = cv2.dilate(nail.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~nail
+    # around a nail: skin (the nail folds). Background, and the outline's pixels that mix
+    # skin and background, are nearer a background colour than the skin's (CIELAB), or
+    # outside the finger; pale pixels there are the same material going on to the outline
+    d_bg = np.min([np.linalg.norm(lab - c, axis=-1) for c, _ in bgc], axis=0)
+    toward_bg = d_bg < np.linalg.norm(lab - c0, axis=-1)
+    not_skin = ring & (toward_bg | ~dom | material)
+    if not_skin.sum() > NAIL_EDGE * ring.sum():
+        return None  # reaches the finger's outline: skin (e.g. a depigmented fingertip)
+    return full, _upsample_mask(nail, (full[0].stop - full[0].start, full[1].stop - full[1].start), k * s, sigma=0)
+
+
+def _fine_lab(crop: np.ndarray, shape, s: float) -> np.ndarray:
+    """CIELAB of a full-resolution ``crop`` resized to ``shape`` (rows, cols), ``s`` px
+    per working pixel, smoothed over a quarter of a working pixel against noise."""
+    small = cv2.resize(crop, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+    srgb = small.astype(np.float32) * np.float32(1.0 / 255.0) if small.dtype == np.uint8 else to_float(small).astype(np.float32)
+    if s >= 2.0:
+        srgb = cv2.GaussianBlur(srgb, (0, 0), 0.25 * s)
+    return _lab(srgb)
+
+
+def _colour_clusters(x: np.ndarray, k: int) -> list:
+    """Robust centres and spreads (CIELAB, spreads floored at ``NAIL_SPREAD_FLOOR``) of up
+    to ``k`` clusters of the colours ``x`` (n, 3); clusters of under 5 % are left out."""
+    x = np.ascontiguousarray(x[:: max(1, len(x) // 2000)], np.float32)
+    c, lab = _kmeans(x, min(k, len(x)))
+    out = []
+    for j in range(len(c)):
+        xj = x[lab == j]
+        if len(xj) < max(5, 0.05 * len(x)):
             continue
-        Lf = lab[win]
-        ref = Lf[prox]
-        c0 = np.median(ref, 0)
-        s0 = np.maximum(1.4826 * np.median(np.abs(ref - c0), 0), np.asarray(NAIL_SPREAD_FLOOR, np.float32))
-        z2 = (((Lf - c0) / s0) ** 2).sum(-1)
-        weak = distal & (z2 > NAIL_WEAK ** 2) & (Lf[..., 0] > c0[0] - s0[0]) & ~edge[win]
-        m, lab_c, _, _ = cv2.connectedComponentsWithStats(weak.astype(np.uint8), connectivity=8)
-        if m <= 1:
-            continue
-        strong = np.bincount(lab_c[weak & (z2 > NAIL_Z ** 2)], minlength=m)
-        strong[0] = 0
-        if strong.max() == 0:
-            continue
-        nail = lab_c == int(np.argmax(strong))
-        if nail.sum() > 0.7 * distal.sum():
-            continue
-        ring = cv2.dilate(nail.astype(np.uint8), ker).astype(bool) & ~nail
-        if (ring & edge[win]).sum() > NAIL_EDGE * ring.sum():
-            continue  # reaches across the finger: skin (e.g. a depigmented fingertip)
-        out[win] |= nail
+        cj = np.median(xj, 0)
+        out.append((cj, np.maximum(1.4826 * np.median(np.abs(xj - cj), 0), np.asarray(NAIL_SPREAD_FLOOR, np.float32))))
     return out

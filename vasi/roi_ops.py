@@ -104,12 +104,15 @@ def _open_close(m: np.ndarray, side: int) -> np.ndarray:
     return cv2.morphologyEx(m, cv2.MORPH_CLOSE, k).astype(bool)
 
 
-def _upsample_mask(m: np.ndarray, shape, k: float) -> np.ndarray:
-    """Full-resolution bool mask from a working-resolution one: a slightly blurred uint8
-    mask, upsampled bilinearly and cut at half (smooth outline, no float full-res array)."""
+def _upsample_mask(m: np.ndarray, shape, k: float, sigma: float = 0.7) -> np.ndarray:
+    """Full-resolution bool mask from a working-resolution one (``k`` x its size): a uint8
+    mask blurred over ``sigma`` working px, upsampled bilinearly and cut at half (smooth
+    outline, no float full-res array)."""
     if k >= 1.0 and m.shape == tuple(shape):
         return m.copy()
-    f = cv2.GaussianBlur(m.astype(np.uint8) * np.uint8(255), (0, 0), 0.7)
+    f = m.astype(np.uint8) * np.uint8(255)
+    if sigma > 0:
+        f = cv2.GaussianBlur(f, (0, 0), sigma)
     up = cv2.resize(f, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
     return up >= 128
 

@@ -36,7 +36,7 @@ from .hand_units import assessed_hu_of
 from .io import image_and_scale
 from .register import REGISTRATION_METHODS, prepare, register, register_via
 from .register_geometry import _shrink, _to_work
-from .roi import _auto_region_without_cards, _cut_cards, find_region
+from .roi import _auto_region_without_cards, _cut_cards, _with_nails, find_region
 from .segment import Segmentation, segment, segment_options
 from .series_measure import (
     PATTERN_READABLE_MAX,
@@ -262,15 +262,16 @@ def _visit_weeks(weeks, n) -> list[float]:
 
 
 def _find_region(img, *, site, mask, modality, name="mask"):
-    """:func:`vasi.find_region` (``return_method=True``) of one photo, and the photo's marker
-    cards (:func:`vasi.calibrate.marker_boxes`; None for a user region): the series needs
-    them again to keep the cards out of the baseline region mapped into a follow-up, and the
-    marker search is then done once per photo."""
+    """:func:`vasi.find_region` (``return_method=True``) of one photo, the photo's marker
+    cards (:func:`vasi.calibrate.marker_boxes`; None for a user region) and the nails left
+    out of the region (registration's evidence includes them, :func:`vasi.roi._with_nails`):
+    the series needs the cards again to keep them out of the baseline region mapped into a
+    follow-up, and the marker search is then done once per photo."""
     if mask is not None:
         mask = check_mask(mask, img.shape[:2], name)
         region, method = find_region(img, site=site, roi=mask, modality=modality,
                                      return_method=True)
-        return region, method, None
+        return region, method, None, []
     return _auto_region_without_cards(img, site, modality)  # find_region's own steps
 
 
@@ -552,7 +553,7 @@ def track_series(
     if long_b > max_side:  # an integer reduction (cv2's fast, exact box filter), <= max_side
         max_side = max(64, long_b // int(np.ceil(long_b / max_side)))
     register_kwargs.pop("roi", None)  # evidence comes from the regions found here
-    pb = prepare(base_img, roi=roi_b, max_side=max_side)
+    pb = prepare(base_img, roi=_with_nails(roi_b, found_b[3]), max_side=max_side)
     sw = pb.scale
     roi_w = _down(roi_b, max_side)
 
@@ -561,7 +562,7 @@ def track_series(
         region it is assessed on, its segmentation and that mask at working resolution."""
         img, mm_i = loaded[i] or load(i)
         found = _find_region(img, site=site, mask=rois[i], modality=modality, name=f"rois[{i}]")
-        pf = prepare(img, roi=found[0], max_side=max_side)
+        pf = prepare(img, roi=_with_nails(found[0], found[3]), max_side=max_side)
         reg = register(pb, pf, method=register_method, mm_per_px=mm_b, max_side=max_side,
                        **register_kwargs)
         return (found, pf, reg, *assess(img, mm_i, i, found, pf, reg))
