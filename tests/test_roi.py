@@ -232,12 +232,14 @@ HAND_VISIBLE = dict(drape=(30, 30, 30), skin=(150, 105, 80), nail=(205, 160, 150
 HAND_WOODS = dict(drape=(14, 12, 26), skin=(62, 50, 98), nail=(150, 150, 205), depig=(170, 180, 235))
 
 
-def _hand(nails=True, scale=1, colours=HAND_VISIBLE, tips=False, rng=None, canvas=(240, 320), at=(0, 0)):
+def _hand(nails=True, scale=1, colours=HAND_VISIBLE, tips=False, rng=None, canvas=(240, 320), at=(0, 0),
+          tip_from=232):
     """Forearm (from the left edge) and hand on a dark drape, drawn ``scale`` x on a
-    ``canvas`` (rows, cols) with the 240 x 320 drawing's corner ``at``; four fingers, each
-    with a lighter nail inside its tip (``nails``) and/or depigmented from its tip to its
-    outline (``tips``, acral vitiligo); sensor noise of 3 levels with ``rng``. Returns the
-    image, the nails and the depigmented tips (bool masks)."""
+    ``canvas`` (rows, cols) with the 240 x 320 drawing's corner ``at``; four fingers (tips
+    at drawing column 256), each with a lighter nail inside its tip (``nails``) and/or
+    depigmented from drawing column ``tip_from`` to its outline (``tips``, acral
+    vitiligo); sensor noise of 3 levels with ``rng``. Returns the image, the nails and the
+    depigmented tips (bool masks)."""
     f, (y0, x0) = scale, at
     img = np.zeros(canvas + (3,), np.uint8)
     img[:] = colours["drape"]
@@ -249,7 +251,7 @@ def _hand(nails=True, scale=1, colours=HAND_VISIBLE, tips=False, rng=None, canva
         cv2.ellipse(hand, (x0 + 250 * f, y0 + y * f), (6 * f, 6 * f), 0, 0, 360, 1, -1)
         cv2.ellipse(nail_mask, (x0 + 243 * f, y0 + y * f), (6 * f, 3 * f), 0, 0, 360, 1, -1)
     img[hand > 0] = colours["skin"]
-    tip_mask = (hand > 0) & (np.arange(canvas[1]) >= x0 + 232 * f)[None, :]
+    tip_mask = (hand > 0) & (np.arange(canvas[1]) >= x0 + tip_from * f)[None, :]
     if tips:
         img[tip_mask] = colours["depig"]
     if nails:
@@ -279,12 +281,26 @@ def test_nails_out_at_every_resolution(modality):
     assert r[190:200, 1000:1080].mean() > 0.95  # the fingers stay
 
 
-def test_depigmented_fingertips_under_a_woods_lamp_are_skin():
-    # acral vitiligo: a fingertip glowing to its outline is not a nail
+@pytest.mark.parametrize("tip_from", [232, 242])
+def test_depigmented_fingertips_under_a_woods_lamp_are_skin(tip_from):
+    # acral vitiligo: a fingertip glowing to its outline is not a nail, however short
+    # (from column 242 the glow is nail-sized; the skin around it decides)
     photo, _, tips = _hand(nails=False, scale=2, colours=HAND_WOODS, tips=True, rng=np.random.default_rng(4),
-                           canvas=(480, 1280), at=(0, 640))
+                           canvas=(480, 1280), at=(0, 640), tip_from=tip_from)
     r = find_region(photo, site="body", modality="woods")
     assert r[tips].mean() > 0.9
+
+
+def test_registration_evidence_puts_the_nails_back():
+    from vasi.roi import _with_nails
+
+    region = np.ones((6, 8), bool)
+    region[2:4, 5:7] = False  # a nail left out
+    assert _with_nails(region, []) is region
+    nail = np.zeros((3, 3), bool)
+    nail[1:3, 1:3] = True
+    ev = _with_nails(region, [((slice(1, 4), slice(4, 7)), nail)])
+    assert ev.all() and not region[2:4, 5:7].any()  # a copy; the region is untouched
 
 
 def test_nails_of_a_synthetic_forearm_are_left_out():
@@ -301,14 +317,15 @@ def test_nails_of_a_synthetic_forearm_are_left_out():
 
 def test_nails_of_a_synthetic_forearm_under_a_woods_lamp_are_left_out():
     # the nails glow like depigmented skin; at the working resolution their rim of skin
-    # mixes with the finger's outline (all of them were kept before the finer reading)
-    ph = make_photo(rng=606, skin_type="IV", site="forearm", modality="woods", background="dark", shape=(900, 1200))
+    # mixes with the finger's outline (39 % of them were kept with the test run there,
+    # all of them before the test looked at the colours around a nail)
+    ph = make_photo(rng=613, skin_type="V", site="forearm", modality="woods", background="dark", shape=(900, 1200))
     r = find_region(ph.image, site="body", modality="woods")
     from vasi.roi_ops import _fill_holes
 
     nails = _fill_holes(ph.truth.roi_mask) & ~ph.truth.roi_mask
     assert nails.sum() > 1000
-    assert (r & nails).sum() < 0.3 * nails.sum()
+    assert (r & nails).sum() < 0.2 * nails.sum()
     assert (r & ph.truth.depig_mask).sum() > 0.97 * ph.truth.depig_mask.sum()
 
 

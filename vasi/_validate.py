@@ -76,7 +76,13 @@ def to_float(image, name: str = "image") -> np.ndarray:
     >>> to_float(np.full((8, 8, 3), 255, np.uint8)).max()
     np.float32(1.0)
     """
-    arr = check_image(image, name)
+    return _unit_float(check_image(image, name))
+
+
+def _unit_float(arr: np.ndarray) -> np.ndarray:
+    """An already validated image (or a crop of one) as float32 in ``[0, 1]``: 8- and
+    16-bit by their full ranges, floats as they are. No checks: a dim crop of a valid
+    16-bit photo is not an error."""
     if arr.dtype == np.uint8:
         return arr.astype(np.float32) / np.float32(255.0)
     if arr.dtype == np.uint16:

@@ -30,9 +30,10 @@ resolution. This module holds the API and the orchestration; the skin colour mod
   and neck beside a trunk, background joined through a narrow bridge) are cut off;
   small ones (fingers) stay. Nails are not skin: a compact blob at a finger's distal
   end, unlike the finger's own skin and set inside its outline (skin around it, not the
-  background), is left out (``roi_body._nails``; each finger read at 12 px per finger
-  radius, finer than the working resolution, where a nail's rim of skin is a pixel); a
-  fingertip depigmented to its outline stays. A patch at the frame stays only when the
+  background), is left out (``roi_body._nails``; each finger read at
+  ``roi_body.NAIL_FINGER_PX`` px per finger radius, finer than the working resolution,
+  where a nail's rim of skin is about a pixel); a fingertip depigmented to its outline
+  stays. A patch at the frame stays only when the
   site's own skin (arms dropped) encloses it.
 * **Faces** (F-VASI area, SPEC.md section 1): two half-ellipses joined at the eye line --
   up to the hairline and down to the chin (from the mouth's position, facial thirds) --
@@ -297,7 +298,7 @@ def _auto_region(arr, site, modality):
         blob = _drop_limbs(_fill_holes(_largest(skin, cw)))
         blob = _frame_patches_enclosed(blob, frame_p, max(blob.shape))
         region = _upsample_mask(blob, arr.shape[:2], k)
-        nails = _nails(blob, arr, k)
+        nails = _nails(blob, arr)
         for win, nail in nails:
             region[win] &= ~nail
         return region, "skin", nails

@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ._validate import to_float
+from ._validate import _unit_float
 from .roi_ops import _centre_weight, _fill_holes, _lab, _largest, _open_disk, _upsample_mask
 from .roi_skin import DEPIG_CONTACT_FRAME, _kmeans, _notch_parts
 
@@ -131,10 +131,10 @@ NAIL_FINGER_PX = 12.0
 NAIL_BG_COLOURS = 3
 
 
-def _nails(blob: np.ndarray, arr: np.ndarray, k: float) -> list:
+def _nails(blob: np.ndarray, arr: np.ndarray) -> list:
     """Nails at the distal ends of the fingers of a body site's region, as a list of
-    ``(window, mask)`` at full resolution (``window`` a pair of slices of ``arr``);
-    ``blob`` is the region at the working resolution (``k`` x the photo's). See ``NAIL_*``.
+    ``(window, mask)`` at full resolution (``window`` a pair of slices of the photo
+    ``arr``); ``blob`` is the region at the working resolution. See ``NAIL_*``.
 
     Colour is judged relative to each finger's own skin: nails are lighter and
     pinker/more neutral than the skin on every skin type (and fluoresce under a Wood's
@@ -151,6 +151,7 @@ def _nails(blob: np.ndarray, arr: np.ndarray, k: float) -> list:
     if n <= 1:
         return out
     dc = cv2.distanceTransform((~core).astype(np.uint8), cv2.DIST_L2, 5)  # distance from the core
+    scale = (h / arr.shape[0], w / arr.shape[1])  # working px per photo px (rows, columns)
     for i in range(1, n):
         x, y, bw, bh = st[i, :4]
         if x == 0 or y == 0 or x + bw == w or y + bh == h:
@@ -168,22 +169,24 @@ def _nails(blob: np.ndarray, arr: np.ndarray, k: float) -> list:
         distal = F & (dcf > dmax - min(NAIL_DISTAL * rf, NAIL_DISTAL_MAX * dmax))
         prox = F & ~distal & (dtf > 1.5)
         if prox.sum() >= 10:
-            nail = _finger_nail(arr, k, win, blob[win], F, distal, prox, rf)
+            nail = _finger_nail(arr, scale, win, blob[win], F, distal, prox, rf)
             if nail is not None:
                 out.append(nail)
     return out
 
 
-def _finger_nail(arr, k, win, around, F, distal, prox, rf):
+def _finger_nail(arr, scale, win, around, F, distal, prox, rf):
     """The nail of one finger, ``(window, mask)`` at full resolution, or None. ``win`` is
-    the finger's window at the working resolution (``k`` x the photo ``arr``), ``around``
-    the region there, ``F``, ``distal`` and ``prox`` the finger, its distal part and its
-    proximal skin, ``rf`` its radius (working px); the test runs at ``NAIL_FINGER_PX`` px
-    per finger radius (up to the photo's own resolution)."""
+    the finger's window at the working resolution (``scale`` = working px per photo px,
+    rows and columns, of the photo ``arr``), ``around`` the region there, ``F``,
+    ``distal`` and ``prox`` the finger, its distal part and its proximal skin, ``rf`` its
+    radius (working px). The test runs on the window read at ``s`` = ``NAIL_FINGER_PX`` /
+    ``rf`` fine px per working px (at most the photo's own resolution); ``g``, ``dom`` and
+    the masks ending in ``_f`` are in fine px."""
     H, W = arr.shape[:2]
-    (y0, y1), (x0, x1) = (win[0].start, win[0].stop), (win[1].start, win[1].stop)
-    full = (slice(int(y0 / k), min(H, int(np.ceil(y1 / k)))), slice(int(x0 / k), min(W, int(np.ceil(x1 / k)))))
-    s = float(np.clip(NAIL_FINGER_PX / rf, 1.0, 1.0 / k))
+    (ky, kx), (y0, y1), (x0, x1) = scale, (win[0].start, win[0].stop), (win[1].start, win[1].stop)
+    full = (slice(int(y0 / ky), min(H, int(np.ceil(y1 / ky)))), slice(int(x0 / kx), min(W, int(np.ceil(x1 / kx)))))
+    s = float(np.clip(NAIL_FINGER_PX / rf, 1.0, 1.0 / max(ky, kx)))
     size = (max(1, int(round((y1 - y0) * s))), max(1, int(round((x1 - x0) * s))))
     lab = _fine_lab(arr[full], size, s)
     # (unblurred: a finger is a few working px wide)
@@ -234,14 +237,13 @@ def _finger_nail(arr, k, win, around, F, distal, prox, rf):
     not_skin = ring & (toward_bg | ~dom | material)
     if not_skin.sum() > NAIL_EDGE * ring.sum():
         return None  # reaches the finger's outline: skin (e.g. a depigmented fingertip)
-    return full, _upsample_mask(nail, (full[0].stop - full[0].start, full[1].stop - full[1].start), k * s, sigma=0)
+    return full, _upsample_mask(nail, (full[0].stop - full[0].start, full[1].stop - full[1].start), max(ky, kx) * s, sigma=0)
 
 
 def _fine_lab(crop: np.ndarray, shape, s: float) -> np.ndarray:
     """CIELAB of a full-resolution ``crop`` resized to ``shape`` (rows, cols), ``s`` px
     per working pixel, smoothed over a quarter of a working pixel against noise."""
-    small = cv2.resize(crop, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
-    srgb = small.astype(np.float32) * np.float32(1.0 / 255.0) if small.dtype == np.uint8 else to_float(small).astype(np.float32)
+    srgb = _unit_float(cv2.resize(crop, (shape[1], shape[0]), interpolation=cv2.INTER_AREA))
     if s >= 2.0:
         srgb = cv2.GaussianBlur(srgb, (0, 0), 0.25 * s)
     return _lab(srgb)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ._validate import to_float
+from ._validate import _unit_float
 from .color import srgb_to_linear
 from .reference import _LUM_WEIGHTS, edt2
 
@@ -40,7 +40,7 @@ def _small(arr: np.ndarray):
     if small.dtype == np.uint8:
         srgb = small.astype(np.float32) * np.float32(1.0 / 255.0)
     else:
-        srgb = to_float(small).astype(np.float32)
+        srgb = _unit_float(small)
     lin = srgb_to_linear(small if small.dtype == np.uint8 else srgb)  # 8-bit: a table lookup
     return srgb, lin, small.shape[0] / H
 
