@@ -494,11 +494,10 @@ features matched near where it puts them must pass every check against the basel
 (`reg_method` "guided", `reg_via_week` the visit it went through). A visit that fails that way
 too stays unscored, with the reasons of every attempt.
 
-The measured repigmentation runs below the truth in this series, and not because of the
-alignment: the fingernails glow under the lamp and are taken as five small depigmented patches
-that never repigment (a known limit of the Wood's lamp region on hands: the rule that leaves
-nails out in visible light cannot tell them from a depigmented fingertip at the region's
-working resolution). `wr.patches` shows them; a user-drawn region (`rois=`) leaves them out.
+The fingernails glow under the lamp like depigmented skin. They are not skin and stay out of
+the assessed region: each finger is read at a finer resolution than the region, where the
+nail's rim of skin shows, while a fingertip depigmented to its outline stays in. Nails are
+still used to align the visits (they stay the same from visit to visit).
 """),
 code('''
 w = vasi.synth.make_series(rng=710_007, site="forearm", skin_type="IV", modality="woods",
