@@ -24,11 +24,7 @@ resolution. This module holds the API and the orchestration; the skin colour mod
   patches at the border of a limb or face stay inside, even on a white background, while a
   bright garment at the frame's edge does not come in. A patch merged
   with such a garment along a front as wide as itself keeps its part inside the skin's
-  outline (``roi_skin._notch_parts``). A depigmented fingertip (acral vitiligo) borders
-  skin only where it meets its finger; it joins as the end of a thin appendage: the skin
-  near it spreads along that contact no wider than the contact itself
-  (``roi_skin._caps``), where skin near a pale object hanging from a limb's side runs on
-  past both ends.
+  outline (``roi_skin._notch_parts``).
 * **Body sites**: the skin component connected to the subject (centre-weighted), holes
   filled, with a shape prior: large appendages much thinner than the site itself (arms
   and neck beside a trunk, background joined through a narrow bridge) are cut off;

@@ -374,7 +374,7 @@ def _join_patches(skin, depig, side, frame_out=False, bg_like=None, contact=DEPI
         join_frame |= (ok & at_frame)[lab_d]
         rest = rest & ~acc  # the failing components, split at necks next
     notch, notch_frame = _notch_parts(rest, skin, grown, side, bg_like)
-    join |= notch | _caps(rest & ~notch, skin, bg_like)
+    join |= notch
     join_frame |= notch_frame
     out = _open_close(skin | join, side)
     return (out, out & join_frame) if frame_out else out
@@ -409,53 +409,6 @@ def _notch_parts(depig, skin, grown, side, bg_like=None):
     if bg_like is not None and ok.any():
         ok &= _not_background(lab, n, bg_like)
     return ok[lab], (ok & at_frame)[lab]
-
-
-#: A depigmented fingertip (acral vitiligo) borders the skin only where it meets the rest
-#: of its finger: it joins when that contact is at least ``DEPIG_CAP_CONTACT`` of its
-#: outline and the skin near it (within half the contact's length) spreads along the
-#: contact no more than ``DEPIG_CAP_SPREAD`` x the contact's length -- it ends a thin
-#: appendage. A pale object hanging from the side of a limb touches skin that runs on
-#: beyond the contact at both ends (a half-disc hanging by its chord: about 2 x).
-DEPIG_CAP_CONTACT = 0.15
-DEPIG_CAP_SPREAD = 1.5
-
-
-def _caps(depig, skin, bg_like=None):
-    """Components of ``depig`` that end a thin appendage of the ``skin``, see
-    ``DEPIG_CAP_*``; not at the frame, and not mostly of a background colour
-    (``bg_like``). Contact is with the skin grown by a pixel (a halo's width at the working
-    resolution), not by :func:`_join_patches`' wider gap, which wraps round a fingertip."""
-    grown = cv2.dilate(skin.astype(np.uint8), np.ones((3, 3), np.uint8))
-    out = np.zeros_like(depig)
-    h, w = depig.shape
-    n, lab_d, st, _ = cv2.connectedComponentsWithStats(depig.astype(np.uint8), connectivity=8)
-    for i in range(1, n):
-        x, y, bw, bh = st[i, :4]
-        if x == 0 or y == 0 or x + bw == w or y + bh == h:
-            continue
-        p = max(bw, bh)  # the window: the component with a margin of its size
-        win = (slice(max(0, y - p), min(h, y + bh + p)), slice(max(0, x - p), min(w, x + bw + p)))
-        comp = lab_d[win] == i
-        ring = cv2.dilate(comp.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~comp
-        touch = ring & grown[win].astype(bool)
-        if touch.sum() < max(3, DEPIG_CAP_CONTACT * ring.sum()):
-            continue
-        yx = np.argwhere(touch).astype(np.float64)
-        evals, evecs = np.linalg.eigh(np.cov(yx.T))
-        along = evecs[:, int(np.argmax(evals))]  # the contact's direction (row, column)
-        t = yx @ along
-        length = float(t.max() - t.min()) + 1.0
-        r = max(1, int(round(length / 2)))
-        near_comp = cv2.dilate(comp.astype(np.uint8), cv2.getStructuringElement(
-            cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))).astype(bool)
-        near = np.argwhere(near_comp & grown[win].astype(bool) & ~comp) @ along
-        if float(near.max() - near.min()) + 1.0 > DEPIG_CAP_SPREAD * length:
-            continue
-        if bg_like is not None and bg_like[win][comp].mean() >= 0.5:
-            continue
-        out[win] |= comp
-    return out
 
 
 def _not_background(lab, n, bg_like):
