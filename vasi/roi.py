@@ -32,9 +32,9 @@ resolution. This module holds the API and the orchestration; the skin colour mod
   end, unlike the finger's own skin and set inside its outline (skin around it, not the
   background), is left out (``roi_body._nails``; each finger read at
   ``roi_body.NAIL_FINGER_PX`` px per finger radius, finer than the working resolution,
-  where a nail's rim of skin is about a pixel); a fingertip depigmented to its outline
-  stays. A patch at the frame stays only when the
-  site's own skin (arms dropped) encloses it.
+  where a nail's rim of skin is about a pixel); a fingertip depigmented to its outline is
+  not taken for a nail. A patch at the frame stays only when the site's own skin (arms
+  dropped) encloses it.
 * **Faces** (F-VASI area, SPEC.md section 1): two half-ellipses joined at the eye line --
   up to the hairline and down to the chin (from the mouth's position, facial thirds) --
   across the cheeks, so ears, neck and hair fall outside; inside, the non-skin features
@@ -253,10 +253,11 @@ def _auto_region_without_cards(arr, site, modality):
 
 
 def _with_nails(region: np.ndarray, nails) -> np.ndarray:
-    """``region`` with the ``nails`` of a body site's automatic region put back (a copy;
-    ``(window, mask)`` pairs at full resolution, ``roi_body._nails``): nails are not
-    assessed, but they are fixed to the bones and, under a Wood's lamp, the brightest
-    features that stay the same from visit to visit -- evidence for registration."""
+    """``region`` with the ``nails`` of a body site's automatic region put back (a copy
+    when there are any; ``(window, mask)`` pairs at full resolution, ``roi_body._nails``):
+    nails are not assessed, but they are fixed to the bones and, under a Wood's lamp, the
+    brightest features that stay the same from visit to visit -- evidence for
+    registration."""
     if not nails:
         return region
     out = region.copy()

@@ -199,9 +199,7 @@ def _finger_nail(arr, scale, win, around, F, distal, prox, rf):
     bg = ~cv2.dilate(around_f.astype(np.uint8), disc).astype(bool)
     if bg.sum() < 20:
         return None  # nothing but skin around the finger: no outline to tell a nail by
-    ref = lab[prox_f]
-    c0 = np.median(ref, 0)
-    s0 = np.maximum(1.4826 * np.median(np.abs(ref - c0), 0), np.asarray(NAIL_SPREAD_FLOOR, np.float32))
+    c0, s0 = _robust_colour(lab[prox_f])
     # the background's colours; one that takes in the skin's colour (by the skin's spread
     # or its own) is the outline's mix of skin and background
     bgc = [(c, sc) for c, sc in _colour_clusters(lab[bg], NAIL_BG_COLOURS)
@@ -259,6 +257,12 @@ def _colour_clusters(x: np.ndarray, k: int) -> list:
         xj = x[lab == j]
         if len(xj) < max(5, 0.05 * len(x)):
             continue
-        cj = np.median(xj, 0)
-        out.append((cj, np.maximum(1.4826 * np.median(np.abs(xj - cj), 0), np.asarray(NAIL_SPREAD_FLOOR, np.float32))))
+        out.append(_robust_colour(xj))
     return out
+
+
+def _robust_colour(x: np.ndarray):
+    """Median and robust spread (1.4826 x MAD, floored at ``NAIL_SPREAD_FLOOR``) of the
+    CIELAB colours ``x`` (n, 3)."""
+    c = np.median(x, 0)
+    return c, np.maximum(1.4826 * np.median(np.abs(x - c), 0), np.asarray(NAIL_SPREAD_FLOOR, np.float32))
