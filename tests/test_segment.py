@@ -523,3 +523,22 @@ def test_old_and_new_option_names_together_are_refused_even_at_the_default():
     img, _ = _drawn()
     with pytest.raises(InputError, match="give max_side= only"):
         segment(img, max_side=512, work_side=128)  # (512 is the default: it was dropped)
+
+
+def test_cores_that_differ_in_pink_alone_give_no_direction():
+    # visible light: the pink weight is capped by the lightness and melanin weights; cores
+    # that differ from the reference skin in pink alone leave no new direction (the
+    # weights were all zero and the direction 0 / 0): the direction so far stands, and
+    # before any was learnt there is none
+    from vasi.levels import _upper_mode
+
+    rng = np.random.default_rng(0)
+    X = np.zeros((80, 80, 4), np.float32)
+    X[..., 2] = rng.normal(0.0, 1.0, (80, 80))
+    patch = np.zeros((80, 80), bool)
+    patch[25:55, 25:55] = True
+    X[patch, 2] += 8.0
+    everywhere = np.ones((80, 80), bool)
+    out = _upper_mode(X, everywhere, ~patch, everywhere, np.array([1.0, 1.0, 1.0, 0.2]), 10, 1.0,
+                      pink_cap=0.5)
+    assert out is None

@@ -231,6 +231,8 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
         w_new[-1] = min(w_new[-1], np.linalg.norm(w_new[:-1]))
         if pink_cap is not None and d == 4:  # visible light: lum, mel, pink, texture
             w_new[2] = min(w_new[2], pink_cap * float(np.linalg.norm(w_new[:2])))
+            if not w_new[:-1].any():  # the cores differ in pink alone: keep the last direction
+                break
         w = w_new / np.linalg.norm(w_new)
         p = _denoise(X @ w.astype(np.float32))
         m0, s0 = _ref.robust_stats(_ref.take(p, at_l))
