@@ -67,6 +67,8 @@ resolution. This module holds the API and the orchestration; the skin colour mod
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import cv2
 import numpy as np
 
@@ -235,11 +237,26 @@ def _cut_cards(region: np.ndarray, cards) -> np.ndarray:
     return region
 
 
-def _auto_region_without_cards(arr, site, modality):
+class _Found(NamedTuple):
+    """A photo's assessed region as a series needs it: the region (bool, full resolution),
+    how it was found, the photo's marker cards (:func:`vasi.calibrate.marker_boxes`; None
+    for a user region) and the nails left out of it (``(window, mask)`` pairs)."""
+
+    region: np.ndarray
+    method: str
+    cards: list | None
+    nails: list
+
+    def evidence(self) -> np.ndarray:
+        """The region registration takes its keypoints from: with the nails
+        (:func:`_with_nails`)."""
+        return _with_nails(self.region, self.nails)
+
+
+def _auto_region_without_cards(arr, site, modality) -> _Found:
     """:func:`find_region`'s automatic region, its method, the photo's marker cards and the
-    nails left out of it (``(region, method, cards, nails)``; a series keeps the cards for
-    the baseline region mapped into this photo, and registers on the region with its nails,
-    see :func:`_with_nails`)."""
+    nails left out of it (a series keeps the cards for the baseline region mapped into this
+    photo, and registers on the region with its nails)."""
     # the marker search (a 1000-px copy and OpenCV's detector) is independent of the skin
     # model: with more than one thread allowed it runs in another thread meanwhile
     markers = Ahead(lambda _: marker_boxes(arr), (0,), background=cv2.getNumThreads() > 1,
@@ -249,7 +266,7 @@ def _auto_region_without_cards(arr, site, modality):
         cards = markers.get(0)
     finally:
         markers.close()
-    return _cut_cards(region, cards), method, cards, nails
+    return _Found(_cut_cards(region, cards), method, cards, nails)
 
 
 def _with_nails(region: np.ndarray, nails) -> np.ndarray:

@@ -36,7 +36,7 @@ from .hand_units import assessed_hu_of
 from .io import image_and_scale
 from .register import REGISTRATION_METHODS, prepare, register, register_via
 from .register_geometry import _shrink, _to_work
-from .roi import _auto_region_without_cards, _cut_cards, _with_nails, find_region
+from .roi import _auto_region_without_cards, _cut_cards, _Found, find_region
 from .segment import Segmentation, segment, segment_options
 from .series_measure import (
     PATTERN_READABLE_MAX,
@@ -261,17 +261,17 @@ def _visit_weeks(weeks, n) -> list[float]:
     return out
 
 
-def _find_region(img, *, site, mask, modality, name="mask"):
+def _find_region(img, *, site, mask, modality, name="mask") -> _Found:
     """:func:`vasi.find_region` (``return_method=True``) of one photo, the photo's marker
     cards (:func:`vasi.calibrate.marker_boxes`; None for a user region) and the nails left
-    out of the region (registration's evidence includes them, :func:`vasi.roi._with_nails`):
+    out of the region (registration's evidence includes them, ``_Found.evidence``):
     the series needs the cards again to keep them out of the baseline region mapped into a
     follow-up, and the marker search is then done once per photo."""
     if mask is not None:
         mask = check_mask(mask, img.shape[:2], name)
         region, method = find_region(img, site=site, roi=mask, modality=modality,
                                      return_method=True)
-        return region, method, None, []
+        return _Found(region, method, None, [])
     return _auto_region_without_cards(img, site, modality)  # find_region's own steps
 
 
@@ -535,7 +535,7 @@ def track_series(
     base_img, mm_b = loaded[bi]
     found_b = _find_region(base_img, site=site, mask=rois[bi], modality=modality,
                            name=f"rois[{bi}]")
-    roi_b = found_b[0]
+    roi_b = found_b.region
     shape_b = roi_b.shape
     # a scale that makes the region implausible is not used (calibrate.usable_scale)
     mm_b = usable_scale(site, mm_b, np.count_nonzero(roi_b), user_region=rois[bi] is not None)[0]
@@ -553,7 +553,7 @@ def track_series(
     if long_b > max_side:  # an integer reduction (cv2's fast, exact box filter), <= max_side
         max_side = max(64, long_b // int(np.ceil(long_b / max_side)))
     register_kwargs.pop("roi", None)  # evidence comes from the regions found here
-    pb = prepare(base_img, roi=_with_nails(roi_b, found_b[3]), max_side=max_side)
+    pb = prepare(base_img, roi=found_b.evidence(), max_side=max_side)
     sw = pb.scale
     roi_w = _down(roi_b, max_side)
 
@@ -562,7 +562,7 @@ def track_series(
         region it is assessed on, its segmentation and that mask at working resolution."""
         img, mm_i = loaded[i] or load(i)
         found = _find_region(img, site=site, mask=rois[i], modality=modality, name=f"rois[{i}]")
-        pf = prepare(img, roi=_with_nails(found[0], found[3]), max_side=max_side)
+        pf = prepare(img, roi=found.evidence(), max_side=max_side)
         reg = register(pb, pf, method=register_method, mm_per_px=mm_b, max_side=max_side,
                        **register_kwargs)
         return (found, pf, reg, *assess(img, mm_i, i, found, pf, reg))
@@ -573,10 +573,10 @@ def track_series(
         Hw = _to_work(reg.transform, sw, pf.scale) if reg else None
         # the follow-up is assessed on the *baseline* region mapped into it (the same skin
         # at every visit), unless the user drew one for this visit
-        region, mapped = found[0], bool(reg) and rois[i] is None and roi_from_baseline
+        region, mapped = found.region, bool(reg) and rois[i] is None and roi_from_baseline
         if mapped:
             region = _region_to_followup(roi_w, Hw, pf, img.shape[:2])
-            _cut_cards(region, found[2])  # this visit's own marker cards
+            _cut_cards(region, found.cards)  # this visit's own marker cards
         mm_i = usable_scale(site, mm_i, np.count_nonzero(region), user_region=rois[i] is not None)[0]
         seg, _ = _segment(img, region, modality=modality, mm_per_px=mm_i, mask=masks[i],
                           segment_kwargs=segment_kwargs)
@@ -626,7 +626,7 @@ def track_series(
         def record(i, found, pf, reg, Hw, mapped, seg, own, via_week=np.nan):
             """Visit ``i``'s row (and patch rows), masks and registration, in place."""
             row = {"week": weeks[i], "visit_index": i, "is_baseline": i == bi,
-                   "region_method": found_b[1] if i == bi or mapped else found[1]}
+                   "region_method": found_b.method if i == bi or mapped else found.method}
             linear = None  # the follow-up in baseline coordinates, linear light (envelope)
             if i == bi:
                 fmask, valid, degree = base.mask, np.ones(grid.shape, bool), base.degree
