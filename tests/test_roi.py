@@ -616,6 +616,27 @@ def test_the_fringe_discount_never_reaches_below_the_brows():
     assert not _face_like(blob, oval, hairline=True)
 
 
+def test_skin_that_a_dark_band_cuts_off_inside_the_face_outline_stays():
+    # an old face's folds and wrinkles in shade, or a glasses rim, can cut the facial skin
+    # in two inside the outline (the skin still joins around it, beyond the outline): both
+    # pieces are the face, not only the larger one
+    from vasi.roi_face import FACE_SIDE, FaceOval, _face_mask, _outline_mask
+
+    fw = 100.0
+    oval = FaceOval(100.0, 80.0, 0.5 * FACE_SIDE * fw, 0.6 * fw, 0.9 * fw, 45.0,
+                    (np.array([80.0, 78.0]), np.array([80.0, 122.0])))
+    blob = np.ones((200, 200), bool)
+    blob[72:88, 68:88] = blob[72:88, 112:132] = False  # eyes
+    blob[140:150, 80:120] = False  # mouth
+    outline = _outline_mask(blob.shape, oval)
+    rows = np.arange(200)[:, None]
+    band = (rows >= 105) & (rows < 113)
+    blob &= ~(band & outline)
+    region = _face_mask(blob, oval, "visible")
+    assert region[outline & (rows < 60)].mean() > 0.9  # forehead
+    assert region[outline & (rows > 125)].mean() > 0.8  # cheeks, mouth, chin below the band
+
+
 def test_the_detector_tries_each_face_it_finds():
     # a face in the corner of a large frame: the centre has no face, so the detector finds
     # it. A background pattern that passes the cascade with the face's size used to win

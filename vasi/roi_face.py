@@ -426,11 +426,16 @@ HAIR_MODALITIES = ("visible",)
 #: the skin by their own test).
 HOLE_LIGHT = 0.0
 HOLE_MODALITIES = ("visible",)
+#: Pieces of skin inside the face's outline, cut off the largest one (by a fold's shadow,
+#: deep wrinkles, a glasses rim), stay in the region when at least this fraction of the
+#: largest piece's area; smaller ones (slivers at the ears and the hairline) are dropped.
+FACE_PART_MIN = 0.1
 
 
 def _face_mask(blob, oval, modality, lin=None):
-    """The F-VASI area at working resolution: skin inside the face outline, facial
-    features (eyes, brows, nostrils, lips) left out with a small margin."""
+    """The F-VASI area at working resolution: skin inside the face outline (every piece of
+    at least ``FACE_PART_MIN`` of the largest), facial features (eyes, brows, nostrils,
+    lips) left out with a small margin."""
     if oval is None:
         region = _fill_holes(blob)
         if modality == "woods" and region.any():
@@ -495,4 +500,12 @@ def _face_mask(blob, oval, modality, lin=None):
         r = max(1, int(round(0.01 * 2 * oval.half_width)))
         ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
         region &= ~cv2.dilate(big.astype(np.uint8), ker).astype(bool)
-    return _largest(region)
+    # the facial skin is one area, but a fold's shadow, deep wrinkles or a glasses rim can
+    # cut it into pieces inside the outline: every piece of a fair size stays
+    n, lab, st, _ = cv2.connectedComponentsWithStats(region.astype(np.uint8), connectivity=8)
+    if n <= 2:
+        return region
+    area = st[:, cv2.CC_STAT_AREA]
+    keep = area >= FACE_PART_MIN * area[1:].max()
+    keep[0] = False
+    return keep[lab]
