@@ -804,6 +804,7 @@ numbers to look at twice:
 |---|---|---|
 | `low contrast` | depigmented and normal skin separate by < 4 SD of normal skin (fair skin, soft light) | check the overlay; consider a Wood's lamp photo |
 | `very light skin: a Wood's lamp photo shows depigmentation better` | visible light, normal skin with ITA > 55° (Fitzpatrick I; not raised with `overexposed`): depigmentation barely shows (Dice about 0.63 there on development photos, 0.94 under the lamp) | take a Wood's lamp photo; treat the visible-light number as a rough guide |
+| `colour cast: the normal skin is not skin-coloured; ...` (a review flag) | visible light, normal skin with a* < 2 or b* < 8 in CIELAB: grey, bluish or greenish, which no skin type is -- the camera's white balance was set for a warmer light than the scene's (or the reference is not skin). The region's skin colours and the depigmentation's hue assume a balanced photo: in `benchmarks/robustness.py` a blue cast takes the visible-light Dice from 0.87 to 0.42 (14 of 18 such photos flagged; a warm cast does no harm) | white-balance the photo (a colour chart in the frame and `vasi.normalize`) and score it again |
 | `no depigmentation found` | nothing passed the threshold | true for clear skin — but also what extensive disease can look like: check, and point at normal skin (`reference=`) |
 | `reference skin too small` | little normal skin to compare with | give `reference=` (a mask or a point) |
 | `mostly depigmented: reference skin uncertain` | more than 75 % of the region is depigmented | check the reference; give one if needed |

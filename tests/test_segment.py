@@ -322,6 +322,33 @@ def test_very_light_skin_in_visible_light_is_flagged():
     assert "overexposed" in flags and VERY_LIGHT_FLAG not in flags
 
 
+@pytest.mark.parametrize("skin", [(225, 190, 170), (80, 58, 45)])
+def test_a_colour_cast_is_flagged_and_a_warm_one_or_a_balanced_photo_is_not(skin):
+    # a camera set for warmer light than the scene's (a blue cast: linear gains 0.75 /
+    # 0.95 / 1.25) leaves fair (b* 15) and dark (b* 12) skin grey-blue (b* 0 and 6), which
+    # no skin type is; the flag says so (and not "very light skin", which only the cast's
+    # low b* suggests). Skin of b* 20 and more keeps 9 or more under it: not flagged.
+    from vasi.color import linear_to_srgb, srgb_to_linear
+    from vasi.segment import COLOUR_CAST_FLAG, VERY_LIGHT_FLAG
+
+    patch = tuple(min(255, int(c * 1.15 + 40)) for c in skin)
+    img, truth = _drawn(skin=skin, patch=patch)
+
+    def cast(gains):
+        lin = srgb_to_linear(img.astype(np.float32) / 255.0) * np.asarray(gains, np.float32)
+        return np.round(255.0 * linear_to_srgb(np.clip(lin, 0.0, 1.0))).astype(np.uint8)
+
+    cool = segment(cast((0.75, 0.95, 1.25)))
+    assert COLOUR_CAST_FLAG in cool.flags and VERY_LIGHT_FLAG not in cool.flags
+    assert cool.reference_lab[2] < 8.0
+    for ok in (img, cast((1.2, 1.0, 0.65))):
+        assert COLOUR_CAST_FLAG not in segment(ok).flags
+    assert COLOUR_CAST_FLAG not in segment(cast((0.75, 0.95, 1.25)), modality="woods").flags
+    from vasi.pipeline import review_flags
+
+    assert review_flags(cool.flags) == (COLOUR_CAST_FLAG,)
+
+
 def test_working_image_keeps_the_full_working_resolution_of_a_small_photo():
     # an integer decimation factor is OpenCV's fast path, but for a box of 1025-1536 px it
     # cost up to a third of the working resolution (1200 px -> 400, not 512): lace-like

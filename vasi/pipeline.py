@@ -28,17 +28,18 @@ __all__ = ["PhotoScore", "score_photo", "review_flags", "REVIEW_FLAGS", "UNSCORE
 #: Segmentation flags of a photo with nothing to assess (its :class:`PhotoScore` is falsy).
 UNSCORED_FLAGS = ("empty region", "region too small")
 #: Flags (or flag prefixes) after which a score must be checked by eye before it is used:
-#: the assessed region or the reference skin is in doubt, or a Wood's lamp photo came in
-#: greyscale (one development trunk: Dice 0.97 in colour, 0.25 in grey), or a series'
-#: follow-up could not be registered to its baseline (a wrong patient's photo: no F-VASI;
-#: see :attr:`PhotoScore.needs_review`).
+#: the assessed region or the reference skin is in doubt, a visible-light photo has a
+#: colour cast (``vasi.segment.COLOUR_CAST_FLAG``: the skin colours the region assumes are
+#: not there), a Wood's lamp photo came in greyscale (one development trunk: Dice 0.97 in
+#: colour, 0.25 in grey), or a series' follow-up could not be registered to its baseline
+#: (a wrong patient's photo: no F-VASI; see :attr:`PhotoScore.needs_review`).
 #: Not among them: ``"low contrast"``, ``"no depigmentation found"`` and very light skin,
 #: which describe the skin, not a failure, and ``"overexposed"`` (under a Wood's lamp the
 #: fluorescent patches often clip: 3 of 36 development Wood's photos, Dice 0.90-0.99).
 REVIEW_FLAGS = ("face outline not found", "face outline from the detector's box",
                 "face found with the photo turned", "little skin in the photo",
                 "reference skin too small", "mostly depigmented: reference skin uncertain",
-                "implausible scale", "greyscale photo", "registration failed")
+                "implausible scale", "greyscale photo", "registration failed", "colour cast")
 
 
 def review_flags(flags) -> tuple:

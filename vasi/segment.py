@@ -135,8 +135,9 @@ class Segmentation:
     thresholds : dict
         Thresholds and levels used, by name.
     flags : tuple of str
-        Quality warnings (e.g. ``"low contrast"``, or ``VERY_LIGHT_FLAG`` for very light
-        skin in visible light); empty when none.
+        Quality warnings (e.g. ``"low contrast"``, ``VERY_LIGHT_FLAG`` for very light skin
+        in visible light, ``COLOUR_CAST_FLAG`` for normal skin that no white-balanced photo
+        shows); empty when none.
     modality, method : str
         What was segmented and how.
     mm_per_px : float or None
@@ -403,7 +404,9 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
     nan3 = (float("nan"),) * 3
 
     ref_lab = _lab_tuple(srgb, ref) if ref.any() else nan3
-    if (modality == "visible" and "overexposed" not in flags  # (washed out, not light skin)
+    if modality == "visible" and (ref_lab[1] < CAST_MIN_A or ref_lab[2] < CAST_MIN_B):
+        flags.append(COLOUR_CAST_FLAG)  # (its ITA means nothing: not "very light")
+    elif (modality == "visible" and "overexposed" not in flags  # (washed out, not light skin)
             and _ita(ref_lab) > VERY_LIGHT_ITA):
         flags.append(VERY_LIGHT_FLAG)
     core_dep = cv2.erode(mask_s.astype(np.uint8), _ref.disk(2)).astype(bool)
@@ -483,6 +486,18 @@ MIN_DELTA_E = 2.0
 #: light against 0.88 for the rest and 0.94 for type I under a Wood's lamp).
 VERY_LIGHT_ITA = 55.0
 VERY_LIGHT_FLAG = "very light skin: a Wood's lamp photo shows depigmentation better"
+#: Normal skin's colour in a white-balanced photo: blood keeps its a* above about 4 and
+#: melanin and carotenoids its b* above about 10 on every skin type (the chromameter
+#: surveys behind the ITA classes, Chardon et al. 1991, Del Bino et al. 2006; the synthetic
+#: types I-VI: a* 7-12, b* 12-19; the real faces' recoloured skin: b* 11-18). Normal skin found with an a*
+#: below ``CAST_MIN_A`` or a b* below ``CAST_MIN_B`` is grey, bluish or greenish: the photo
+#: has a colour cast (a camera white balance set for a warmer light, a blue shade), which
+#: the region's skin colours and the depigmentation's hue assume away, or the reference is
+#: not skin. Visible light only.
+CAST_MIN_A = 2.0
+CAST_MIN_B = 8.0
+COLOUR_CAST_FLAG = ("colour cast: the normal skin is not skin-coloured; white-balance the photo "
+                    "(a colour chart in the frame and vasi.normalize) and check the region")
 #: Flag of a greyscale Wood's lamp photo (scored from its brightness; the fluorescence's
 #: colour, which tells it from a white reflection, is not there to use).
 GREYSCALE_FLAG = "greyscale photo"
