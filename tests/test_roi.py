@@ -637,6 +637,25 @@ def test_skin_that_a_dark_band_cuts_off_inside_the_face_outline_stays():
     assert region[outline & (rows > 125)].mean() > 0.8  # cheeks, mouth, chin below the band
 
 
+def test_a_brighter_exposure_keeps_the_woods_lamp_trunk_region():
+    # +0.85 EV on a type-VI trunk under a Wood's lamp: a colour of the frame's border (the
+    # neck with a fluorescent patch's halo) came out 3.02 skin SDs from the skin with a
+    # spread of 3.8 SDs in luminance -- a mix of skin and halo, not background -- and took
+    # a third of the trunk (region recall 0.67). A border colour is judged in its own
+    # spread where that is the wider one.
+    from vasi.color import linear_to_srgb, srgb_to_linear
+
+    ph = make_photo(rng=2000036, site="trunk", skin_type="VI", modality="woods", shape=(900, 1200),
+                    background="dark")
+    lin = srgb_to_linear(ph.image.astype(np.float32) / 255.0)
+    bright = np.round(255.0 * linear_to_srgb(np.clip(1.8 * lin, 0.0, 1.0))).astype(np.uint8)
+    truth = ph.truth.roi_mask
+    for img in (ph.image, bright):
+        region = find_region(img, site="body", modality="woods")
+        assert (region & truth).sum() > 0.9 * truth.sum()
+        assert (region & ~truth).sum() < 0.15 * truth.sum()
+
+
 def test_the_detector_tries_each_face_it_finds():
     # a face in the corner of a large frame: the centre has no face, so the detector finds
     # it. A background pattern that passes the cascade with the face's size used to win

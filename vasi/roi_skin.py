@@ -37,8 +37,9 @@ SHADE = 2.5
 #: A pixel is skin within ``SKIN_DIST`` robust standard deviations of the skin colour and
 #: when the skin model explains it better than every background colour.
 SKIN_DIST = 4.0
-#: Background colours closer than this (robust SDs) to the skin are the subject itself
-#: reaching the frame (an arm, the neck), not background.
+#: Background colours closer than this (robust SDs: the skin's, or the colour's own where
+#: wider) to the skin are the subject itself reaching the frame (an arm, the neck), not
+#: background.
 BG_MIN_DIST = 3.0
 #: Skin's CIELAB hue angle (degrees) is above this on every skin type, depigmented or
 #: not: carotenoids and blood keep its b* above 0.09 of its a* (tan 5 deg). Pale objects of
@@ -99,8 +100,9 @@ def _kmeans(x: np.ndarray, k: int, iters: int = 6):
 def _background_model(z, e, shade=False):
     """Background colours: robust clusters of the frame's border ring (``e`` px wide) in
     the skin-normalised feature space ``z`` (h, w, 3), dropping the ones that are the skin
-    itself (closer than ``BG_MIN_DIST`` and covering less than ``BG_SHARE`` of the ring;
-    with ``shade``, darker ones are judged with the skin's ``SHADE`` tolerance).
+    itself (the skin colour closer than ``BG_MIN_DIST`` of the cluster's robust SDs, where
+    wider than the skin's, and covering less than ``BG_SHARE`` of the ring; with ``shade``,
+    darker ones are judged with the skin's ``SHADE`` tolerance).
     Returns ``(centres, spreads)``, possibly empty."""
     ring = np.concatenate([z[:e].reshape(-1, 3), z[-e:].reshape(-1, 3),
                            z[e:-e, :e].reshape(-1, 3), z[e:-e, -e:].reshape(-1, 3)])
@@ -119,15 +121,18 @@ def _background_model(z, e, shade=False):
         # the subject reaching the frame covers a small part of it, background most of it;
         # the subject is near the skin colour as the skin test measures it: darker (shaded)
         # with a ``SHADE`` x wider luminance spread -- a limb reaches the frame with its
-        # shaded side as often as not
-        ds = dj
+        # shaded side as often as not -- and measured in the colour's own spread where that
+        # is wider than the skin's (a wide cluster that reaches the skin colour mixes skin
+        # with something else, a neck in the halo of a fluorescent patch: not a background)
+        sj = np.maximum(1.4826 * np.median(np.abs(zj - cj), axis=0), 1.0)
+        dc = cj / sj
         if shade and cj[2] < 0:
-            ds = float(np.sqrt(cj[0] ** 2 + cj[1] ** 2 + (cj[2] / SHADE) ** 2))
+            dc[2] /= SHADE
+        ds = float(np.sqrt((dc ** 2).sum()))
         if dj < BG_NEAR or (ds < BG_MIN_DIST and len(zj) < BG_SHARE * len(ring)):
             continue
-        sj = 1.4826 * np.median(np.abs(zj - cj), axis=0)
         cs.append(cj)
-        ss.append(np.maximum(sj, 1.0))
+        ss.append(sj)
     return np.array(cs, np.float32).reshape(-1, 3), np.array(ss, np.float32).reshape(-1, 3)
 
 
