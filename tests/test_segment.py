@@ -349,6 +349,17 @@ def test_a_colour_cast_is_flagged_and_a_warm_one_or_a_balanced_photo_is_not(skin
     assert review_flags(cool.flags) == (COLOUR_CAST_FLAG,)
 
 
+def test_skin_washed_out_by_overexposure_is_not_called_a_colour_cast():
+    # normal skin clipped at the sensor's ceiling is grey because its colour is lost, not
+    # because the light was blue: "overexposed" says so, the cast flag does not
+    from vasi.segment import COLOUR_CAST_FLAG
+
+    tan, _ = _drawn(skin=(190, 140, 115), patch=(245, 230, 220))
+    washed = segment(np.clip(tan.astype(float) * 1.9, 0, 255).astype(np.uint8))
+    assert washed.reference_lab[1] < 2.0  # as grey as a cast would make it
+    assert "overexposed" in washed.flags and COLOUR_CAST_FLAG not in washed.flags
+
+
 def test_working_image_keeps_the_full_working_resolution_of_a_small_photo():
     # an integer decimation factor is OpenCV's fast path, but for a box of 1025-1536 px it
     # cost up to a third of the working resolution (1200 px -> 400, not 512): lace-like

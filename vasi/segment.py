@@ -64,7 +64,7 @@ from ._validate import (
     check_positive,
     renamed,
 )
-from .color import ita_degrees, rgb_to_lab
+from .color import ita_degrees, lab_to_rgb, rgb_to_lab
 from .errors import InputError
 from .io import image_and_scale
 from .levels import (
@@ -278,7 +278,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         return None, ["region too small"]
     size = float(np.sqrt(n_roi))  # characteristic size of the region, working px
     F = _ref.features(lin, modality)
-    clipped_all = np.maximum(np.maximum(srgb[..., 0], srgb[..., 1]), srgb[..., 2]) >= 0.985
+    clipped_all = np.maximum(np.maximum(srgb[..., 0], srgb[..., 1]), srgb[..., 2]) >= CLIPPED
     # specular highlights are small clipped spots; a large clipped area is overexposed skin
     # (possibly a whole depigmented patch) and is kept for analysis
     clipped = clipped_all & _components_below(clipped_all & roi_s, max(0.002 * n_roi, 16))
@@ -404,7 +404,9 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
     nan3 = (float("nan"),) * 3
 
     ref_lab = _lab_tuple(srgb, ref) if ref.any() else nan3
-    if modality == "visible" and (ref_lab[1] < CAST_MIN_A or ref_lab[2] < CAST_MIN_B):
+    # normal skin at the sensor's ceiling has lost its colour to clipping, not to a cast
+    skin_clipped = bool(ref.any()) and float(lab_to_rgb(np.asarray(ref_lab)).max()) >= CLIPPED
+    if modality == "visible" and not skin_clipped and (ref_lab[1] < CAST_MIN_A or ref_lab[2] < CAST_MIN_B):
         flags.append(COLOUR_CAST_FLAG)  # (its ITA means nothing: not "very light")
     elif (modality == "visible" and "overexposed" not in flags  # (washed out, not light skin)
             and _ita(ref_lab) > VERY_LIGHT_ITA):
@@ -486,14 +488,17 @@ MIN_DELTA_E = 2.0
 #: light against 0.88 for the rest and 0.94 for type I under a Wood's lamp).
 VERY_LIGHT_ITA = 55.0
 VERY_LIGHT_FLAG = "very light skin: a Wood's lamp photo shows depigmentation better"
+#: A channel at or above this (sRGB, 0-1) is clipped: the sensor's ceiling.
+CLIPPED = 0.985
 #: Normal skin's colour in a white-balanced photo: blood keeps its a* above about 4 and
 #: melanin and carotenoids its b* above about 10 on every skin type (the chromameter
 #: surveys behind the ITA classes, Chardon et al. 1991, Del Bino et al. 2006; the synthetic
-#: types I-VI: a* 7-12, b* 12-19; the real faces' recoloured skin: b* 11-18). Normal skin found with an a*
-#: below ``CAST_MIN_A`` or a b* below ``CAST_MIN_B`` is grey, bluish or greenish: the photo
-#: has a colour cast (a camera white balance set for a warmer light, a blue shade), which
-#: the region's skin colours and the depigmentation's hue assume away, or the reference is
-#: not skin. Visible light only.
+#: types I-VI: a* 7-12, b* 12-19; the real faces' recoloured skin: b* 11-18). Normal skin
+#: found with an a* below ``CAST_MIN_A`` or a b* below ``CAST_MIN_B`` is grey, bluish or
+#: greenish: the photo has a colour cast (a camera white balance set for a warmer light, a
+#: blue shade), which the region's skin colours and the depigmentation's hue assume away,
+#: or the reference is not skin. Visible light only, and not when the normal skin itself is
+#: clipped (its colour washed out by overexposure).
 CAST_MIN_A = 2.0
 CAST_MIN_B = 8.0
 COLOUR_CAST_FLAG = ("colour cast: the normal skin is not skin-coloured; white-balance the photo "
