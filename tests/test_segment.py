@@ -322,42 +322,65 @@ def test_very_light_skin_in_visible_light_is_flagged():
     assert "overexposed" in flags and VERY_LIGHT_FLAG not in flags
 
 
-@pytest.mark.parametrize("skin", [(225, 190, 170), (80, 58, 45)])
+def _gained(img, gains):
+    """``img`` (uint8 sRGB) with linear-light ``gains`` per channel, clipped."""
+    from vasi.color import linear_to_srgb, srgb_to_linear
+
+    lin = srgb_to_linear(img.astype(np.float32) / 255.0) * np.asarray(gains, np.float32)
+    return np.round(255.0 * linear_to_srgb(np.clip(lin, 0.0, 1.0))).astype(np.uint8)
+
+
+@pytest.mark.parametrize("skin", [(225, 190, 170), (200, 160, 140)])
 def test_a_colour_cast_is_flagged_and_a_warm_one_or_a_balanced_photo_is_not(skin):
     # a camera set for warmer light than the scene's (a blue cast: linear gains 0.75 /
-    # 0.95 / 1.25) leaves fair (b* 15) and dark (b* 12) skin grey-blue (b* 0 and 6), which
-    # no skin type is; the flag says so (and not "very light skin", which only the cast's
-    # low b* suggests). Skin of b* 20 and more keeps 9 or more under it: not flagged.
-    from vasi.color import linear_to_srgb, srgb_to_linear
-    from vasi.segment import COLOUR_CAST_FLAG, VERY_LIGHT_FLAG
-
-    patch = tuple(min(255, int(c * 1.15 + 40)) for c in skin)
-    img, truth = _drawn(skin=skin, patch=patch)
-
-    def cast(gains):
-        lin = srgb_to_linear(img.astype(np.float32) / 255.0) * np.asarray(gains, np.float32)
-        return np.round(255.0 * linear_to_srgb(np.clip(lin, 0.0, 1.0))).astype(np.uint8)
-
-    cool = segment(cast((0.75, 0.95, 1.25)))
-    assert COLOUR_CAST_FLAG in cool.flags and VERY_LIGHT_FLAG not in cool.flags
-    assert cool.reference_lab[2] < 8.0
-    for ok in (img, cast((1.2, 1.0, 0.65))):
-        assert COLOUR_CAST_FLAG not in segment(ok).flags
-    assert COLOUR_CAST_FLAG not in segment(cast((0.75, 0.95, 1.25)), modality="woods").flags
+    # 0.95 / 1.25) leaves light skin grey-blue (b* 0-3 at L* 66-76), which no skin type
+    # is; the flag says so (and not "very light skin", which only the cast's low b*
+    # suggests), and it is a review flag
     from vasi.pipeline import review_flags
+    from vasi.segment import CAST_MIN_B, COLOUR_CAST_FLAG, VERY_LIGHT_FLAG
 
+    img, _ = _drawn(skin=skin, patch=(240, 224, 214))  # a patch the cast does not clip
+    cool = segment(_gained(img, (0.75, 0.95, 1.25)))
+    assert "overexposed" not in cool.flags  # (which would keep "very light" out too)
+    assert COLOUR_CAST_FLAG in cool.flags and VERY_LIGHT_FLAG not in cool.flags
+    L, _, b = cool.reference_lab
+    assert b / (L + 16.0) < CAST_MIN_B
     assert review_flags(cool.flags) == (COLOUR_CAST_FLAG,)
+    for ok in (img, _gained(img, (1.2, 1.0, 0.65))):
+        assert COLOUR_CAST_FLAG not in segment(ok).flags
+    assert COLOUR_CAST_FLAG not in segment(_gained(img, (0.75, 0.95, 1.25)), modality="woods").flags
 
 
-def test_skin_washed_out_by_overexposure_is_not_called_a_colour_cast():
-    # normal skin clipped at the sensor's ceiling is grey because its colour is lost, not
-    # because the light was blue: "overexposed" says so, the cast flag does not
+@pytest.mark.parametrize("skin", [(225, 190, 170), (80, 58, 45)])
+def test_exposure_alone_never_raises_the_colour_cast_flag(skin):
+    # the test reads a* and b* per unit of L* + 16, which exposure leaves unchanged: dark
+    # skin photographed 2 stops under (b* 12 -> 7) is not "cast"; and normal skin
+    # clipped at the sensor's ceiling is grey because its colour is lost, not because the
+    # light was blue: "overexposed" says so, the cast flag does not
     from vasi.segment import COLOUR_CAST_FLAG
 
-    tan, _ = _drawn(skin=(190, 140, 115), patch=(245, 230, 220))
-    washed = segment(np.clip(tan.astype(float) * 1.9, 0, 255).astype(np.uint8))
-    assert washed.reference_lab[1] < 2.0  # as grey as a cast would make it
+    patch = tuple(min(255, int(c * 1.15 + 40)) for c in skin)
+    img, _ = _drawn(skin=skin, patch=patch)
+    assert COLOUR_CAST_FLAG not in segment(_gained(img, (0.25, 0.25, 0.25))).flags
+    washed = segment(np.clip(img.astype(float) * (1.9 if skin[0] > 200 else 4.0), 0, 255).astype(np.uint8))
     assert "overexposed" in washed.flags and COLOUR_CAST_FLAG not in washed.flags
+
+
+def test_no_flag_holds_the_separator_of_flag_lists():
+    # tables and PhotoScore.to_dict() join flags with ";" (the data dictionary's
+    # "quality_flags"): a flag holding one would read back as two
+    import importlib
+
+    import vasi.pipeline as pipeline
+    import vasi.roi as roi
+
+    seg = importlib.import_module("vasi.segment")  # (the package's "segment" is the function)
+
+    texts = [getattr(m, k) for m in (seg, pipeline) for k in dir(m) if k.endswith("_FLAG")]
+    texts += list(pipeline.REVIEW_FLAGS) + list(pipeline.UNSCORED_FLAGS) + [roi.LITTLE_SKIN]
+    texts += [f for fl in roi._METHOD_FLAGS.values() for f in fl]
+    assert seg.COLOUR_CAST_FLAG in texts and len(texts) > 10
+    assert not [t for t in texts if ";" in t]
 
 
 def test_working_image_keeps_the_full_working_resolution_of_a_small_photo():

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from .levels import _components_below
 from .roi_ops import _centre_weight, _fill_holes, _hull, _largest, _log_luma, _open_disk, _smooth
 from .roi_skin import _skin_small
 
@@ -502,10 +503,4 @@ def _face_mask(blob, oval, modality, lin=None):
         region &= ~cv2.dilate(big.astype(np.uint8), ker).astype(bool)
     # the facial skin is one area, but a fold's shadow, deep wrinkles or a glasses rim can
     # cut it into pieces inside the outline: every piece of a fair size stays
-    n, lab, st, _ = cv2.connectedComponentsWithStats(region.astype(np.uint8), connectivity=8)
-    if n <= 2:
-        return region
-    area = st[:, cv2.CC_STAT_AREA]
-    keep = area >= FACE_PART_MIN * area[1:].max()
-    keep[0] = False
-    return keep[lab]
+    return region & ~_components_below(region, FACE_PART_MIN * float(_largest(region).sum()))

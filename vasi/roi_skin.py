@@ -127,7 +127,7 @@ def _background_model(z, e, shade=False):
         sj = np.maximum(1.4826 * np.median(np.abs(zj - cj), axis=0), 1.0)
         dc = cj / sj
         if shade and cj[2] < 0:
-            dc[2] /= SHADE
+            dc[2] = cj[2] / max(float(sj[2]), SHADE)
         ds = float(np.sqrt((dc ** 2).sum()))
         if dj < BG_NEAR or (ds < BG_MIN_DIST and len(zj) < BG_SHARE * len(ring)):
             continue

@@ -64,7 +64,7 @@ from ._validate import (
     check_positive,
     renamed,
 )
-from .color import ita_degrees, lab_to_rgb, rgb_to_lab
+from .color import ita_degrees, rgb_to_lab
 from .errors import InputError
 from .io import image_and_scale
 from .levels import (
@@ -404,9 +404,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
     nan3 = (float("nan"),) * 3
 
     ref_lab = _lab_tuple(srgb, ref) if ref.any() else nan3
-    # normal skin at the sensor's ceiling has lost its colour to clipping, not to a cast
-    skin_clipped = bool(ref.any()) and float(lab_to_rgb(np.asarray(ref_lab)).max()) >= CLIPPED
-    if modality == "visible" and not skin_clipped and (ref_lab[1] < CAST_MIN_A or ref_lab[2] < CAST_MIN_B):
+    if modality == "visible" and ref.any() and _colour_cast(srgb, ref, ref_lab):
         flags.append(COLOUR_CAST_FLAG)  # (its ITA means nothing: not "very light")
     elif (modality == "visible" and "overexposed" not in flags  # (washed out, not light skin)
             and _ita(ref_lab) > VERY_LIGHT_ITA):
@@ -453,6 +451,16 @@ def _lab_tuple(srgb, m) -> tuple:
     return tuple(float(v) for v in _median_labs(srgb, m)[0])
 
 
+def _colour_cast(srgb, ref, ref_lab) -> bool:
+    """Whether the normal skin ``ref`` (CIELAB ``ref_lab``) is greyer or bluer than skin
+    (``CAST_MIN_A``, ``CAST_MIN_B``), unless it is clipped (its median colour at the sensor's
+    ceiling, ``CLIPPED``: washed out by overexposure, not cast)."""
+    if float(np.median(_ref.sample(srgb, ref), axis=0).max()) >= CLIPPED:
+        return False
+    per_l = 1.0 / (ref_lab[0] + 16.0)
+    return ref_lab[1] * per_l < CAST_MIN_A or ref_lab[2] * per_l < CAST_MIN_B
+
+
 def _ita(lab) -> float:
     """Individual typology angle (degrees) of one CIELAB colour."""
     return float(ita_degrees(np.array(lab)))
@@ -490,19 +498,23 @@ VERY_LIGHT_ITA = 55.0
 VERY_LIGHT_FLAG = "very light skin: a Wood's lamp photo shows depigmentation better"
 #: A channel at or above this (sRGB, 0-1) is clipped: the sensor's ceiling.
 CLIPPED = 0.985
-#: Normal skin's colour in a white-balanced photo: blood keeps its a* above about 4 and
-#: melanin and carotenoids its b* above about 10 on every skin type (the chromameter
-#: surveys behind the ITA classes, Chardon et al. 1991, Del Bino et al. 2006; the synthetic
-#: types I-VI: a* 7-12, b* 12-19; the real faces' recoloured skin: b* 11-18). Normal skin
-#: found with an a* below ``CAST_MIN_A`` or a b* below ``CAST_MIN_B`` is grey, bluish or
-#: greenish: the photo has a colour cast (a camera white balance set for a warmer light, a
-#: blue shade), which the region's skin colours and the depigmentation's hue assume away,
-#: or the reference is not skin. Visible light only, and not when the normal skin itself is
-#: clipped (its colour washed out by overexposure).
-CAST_MIN_A = 2.0
-CAST_MIN_B = 8.0
-COLOUR_CAST_FLAG = ("colour cast: the normal skin is not skin-coloured; white-balance the photo "
-                    "(a colour chart in the frame and vasi.normalize) and check the region")
+#: Normal skin's colour in a white-balanced photo: blood and melanin keep its a* and b*
+#: well above grey on every skin type (the chromameter surveys behind the ITA classes,
+#: Chardon et al. 1991, Del Bino et al. 2006). Measured per unit of ``L* + 16`` -- which
+#: leaves a colour's a* and b* unchanged by exposure (CIELAB's cube roots) -- normal skin's
+#: a* is above ~0.045 and its b* above ~0.13 (the synthetic types I-VI under any exposure
+#: of the robustness benchmark, the real faces' recoloured skin; light skin has the lowest
+#: b*, dark skin about 0.2 and more). Normal skin found below ``CAST_MIN_A`` or ``CAST_MIN_B`` is
+#: grey, bluish or greenish: the photo has a colour cast (a camera white balance set for a
+#: warmer light, a blue shade), which the region's skin colours and the depigmentation's hue
+#: assume away, or the reference is not skin. A cast on dark skin leaves b* near light
+#: skin's and is not told from it by colour. Visible light only, and not when the normal
+#: skin itself is clipped (its colour washed out by overexposure).
+CAST_MIN_A = 0.02
+CAST_MIN_B = 0.11
+COLOUR_CAST_FLAG = ("colour cast: the normal skin is greyer or bluer than skin (a colour cast, or a "
+                    "reference that is not normal skin): white-balance the photo (a colour chart in "
+                    "the frame and vasi.normalize) and check the region and the reference")
 #: Flag of a greyscale Wood's lamp photo (scored from its brightness; the fluorescence's
 #: colour, which tells it from a white reflection, is not there to use).
 GREYSCALE_FLAG = "greyscale photo"
