@@ -504,12 +504,12 @@ CLIPPED = 0.985
 #: leaves a colour's a* and b* unchanged by exposure (CIELAB's cube roots) -- normal skin's
 #: a* is above ~0.045 and its b* above ~0.13 (the synthetic types I-VI under any exposure
 #: of the robustness benchmark, the real faces' recoloured skin; light skin has the lowest
-#: b*, dark skin about 0.2 and more). Normal skin found below ``CAST_MIN_A`` or ``CAST_MIN_B`` is
-#: grey, bluish or greenish: the photo has a colour cast (a camera white balance set for a
-#: warmer light, a blue shade), which the region's skin colours and the depigmentation's hue
-#: assume away, or the reference is not skin. A cast on dark skin leaves b* near light
-#: skin's and is not told from it by colour. Visible light only, and not when the normal
-#: skin itself is clipped (its colour washed out by overexposure).
+#: b*, dark skin about 0.2 and more). Normal skin found below ``CAST_MIN_A`` or
+#: ``CAST_MIN_B`` is grey, bluish or greenish: the photo has a colour cast (a camera white
+#: balance set for a warmer light, a blue shade), which the region's skin colours and the
+#: depigmentation's hue assume away, or the reference is not skin. A cast on dark skin
+#: leaves b* near light skin's and is not told from it by colour. Visible light only, and
+#: not when the normal skin itself is clipped (its colour washed out by overexposure).
 CAST_MIN_A = 0.02
 CAST_MIN_B = 0.11
 COLOUR_CAST_FLAG = ("colour cast: the normal skin is greyer or bluer than skin (a colour cast, or a "
