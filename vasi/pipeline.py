@@ -19,7 +19,7 @@ from .calibrate import resolve_scale, usable_scale
 from .hand_units import assessed_hu_of
 from .io import Photo, PhotoMeta, image_and_scale
 from .roi import find_region, region_flags
-from .segment import Segmentation, segment, segment_options
+from .segment import COLOUR_CAST_FLAG, Segmentation, segment, segment_options
 from .sites import scored_site, site_name
 
 __all__ = ["PhotoScore", "score_photo", "review_flags", "REVIEW_FLAGS", "UNSCORED_FLAGS"]
@@ -39,7 +39,7 @@ UNSCORED_FLAGS = ("empty region", "region too small")
 REVIEW_FLAGS = ("face outline not found", "face outline from the detector's box",
                 "face found with the photo turned", "little skin in the photo",
                 "reference skin too small", "mostly depigmented: reference skin uncertain",
-                "implausible scale", "greyscale photo", "registration failed", "colour cast")
+                "implausible scale", "greyscale photo", "registration failed", COLOUR_CAST_FLAG)
 
 
 def review_flags(flags) -> tuple:

@@ -403,8 +403,9 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         flags.append("overexposed")
     nan3 = (float("nan"),) * 3
 
-    ref_lab = _lab_tuple(srgb, ref) if ref.any() else nan3
-    if modality == "visible" and ref.any() and _colour_cast(srgb, ref, ref_lab):
+    ref_rgb = _median_rgb(srgb, ref) if ref.any() else None
+    ref_lab = _rgb_lab(ref_rgb) if ref_rgb is not None else nan3
+    if modality == "visible" and ref_rgb is not None and _colour_cast(ref_rgb, ref_lab):
         flags.append(COLOUR_CAST_FLAG)  # (its ITA means nothing: not "very light")
     elif (modality == "visible" and "overexposed" not in flags  # (washed out, not light skin)
             and _ita(ref_lab) > VERY_LIGHT_ITA):
@@ -448,14 +449,24 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
 
 def _lab_tuple(srgb, m) -> tuple:
     """CIELAB of the median sRGB colour of the pixels ``m``, as floats."""
-    return tuple(float(v) for v in _median_labs(srgb, m)[0])
+    return _rgb_lab(_median_rgb(srgb, m))
 
 
-def _colour_cast(srgb, ref, ref_lab) -> bool:
-    """Whether the normal skin ``ref`` (CIELAB ``ref_lab``) is greyer or bluer than skin
-    (``CAST_MIN_A``, ``CAST_MIN_B``), unless it is clipped (its median colour at the sensor's
-    ceiling, ``CLIPPED``: washed out by overexposure, not cast)."""
-    if float(np.median(_ref.sample(srgb, ref), axis=0).max()) >= CLIPPED:
+def _median_rgb(srgb, m) -> np.ndarray:
+    """Median sRGB colour (3,) float32 of the pixels ``m``."""
+    return np.median(_ref.sample(srgb, m), axis=0).astype(np.float32)
+
+
+def _rgb_lab(rgb) -> tuple:
+    """CIELAB of one sRGB colour (3,), as floats."""
+    return tuple(float(v) for v in rgb_to_lab(np.asarray(rgb, np.float32)[None, None])[0, 0])
+
+
+def _colour_cast(ref_rgb, ref_lab) -> bool:
+    """Whether normal skin of median sRGB ``ref_rgb`` (CIELAB ``ref_lab``) is greyer or bluer
+    than skin (``CAST_MIN_A``, ``CAST_MIN_B``), unless it is clipped (at the sensor's ceiling,
+    ``CLIPPED``: washed out by overexposure, not cast)."""
+    if float(ref_rgb.max()) >= CLIPPED:
         return False
     per_l = 1.0 / (ref_lab[0] + 16.0)
     return ref_lab[1] * per_l < CAST_MIN_A or ref_lab[2] * per_l < CAST_MIN_B
