@@ -16,17 +16,20 @@ generated and after each of these changes, made to the finished 8-bit photo:
   clips the light parts);
 * ``warm`` / ``cool`` -- a colour cast, linear gains (1.2, 1.0, 0.65) / (0.75, 0.95, 1.25):
   the camera's white balance set for a cooler / warmer light than the scene's (visible
-  light only; under a Wood's lamp the colour is the lamp's).
+  light only; under a Wood's lamp the colour is the lamp's);
+* ``green`` -- a green cast, gains (0.92, 1.08, 0.95): fluorescent tubes under a daylight
+  white balance (visible light only).
 
 Per change: mean Dice of the depigmentation mask (``vasi.score_photo``, region found
 automatically) over all photos and by modality; the photos scored below Dice 0.5
 (failures, clean photos failing included) and how many of them no review flag warns of
-(``PhotoScore.needs_review`` empty: *unflagged*); and the share of visible-light photos
-flagged ``colour cast`` (``vasi.segment.COLOUR_CAST_FLAG``). ``--json`` writes
-``dice_by_change``, ``dice_by_change_modality``, ``failures_by_change``,
-``silent_failures_by_change``, ``cast_flagged_by_change``, ``n_photos``, ``seed0``, ``quick``
-and ``vasi_version``. About a minute (``--quick``,
-18 photos: 30 s).
+(``PhotoScore.needs_review`` empty: *unflagged*); and the shares of visible-light photos
+left flagged ``colour cast`` (``vasi.segment.COLOUR_CAST_FLAG``) and scored after the cast
+was removed (``vasi.pipeline.CAST_CORRECTED_FLAG``; ``--colour-cast flag`` scores without
+that correction, ``score_photo(colour_cast="flag")``). ``--json`` writes ``dice_by_change``,
+``dice_by_change_modality``, ``failures_by_change``, ``silent_failures_by_change``,
+``cast_flagged_by_change``, ``cast_corrected_by_change``, ``n_photos``, ``seed0``, ``quick``,
+``colour_cast`` and ``vasi_version``. About a minute (``--quick``, 18 photos: 30 s).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ import vasi  # noqa: E402
 from vasi import synth  # noqa: E402
 from vasi._atomic import write_text  # noqa: E402
 from vasi.color import linear_to_srgb, srgb_to_linear  # noqa: E402
+from vasi.pipeline import COLOUR_CAST_CHOICES  # noqa: E402
 from vasi.segment import COLOUR_CAST_FLAG  # noqa: E402
 
 SEED0 = 2_000_000
@@ -54,8 +58,10 @@ MODALITIES = ("visible", "woods")
 BACKGROUNDS = ("dark", "light", "busy")
 #: Changes made to the finished photo, and the modalities they apply to.
 CHANGES = {"clean": MODALITIES, "jpeg50": MODALITIES, "noise": MODALITIES, "blur": MODALITIES,
-           "under": MODALITIES, "over": MODALITIES, "warm": ("visible",), "cool": ("visible",)}
-GAINS = {"under": (0.35,) * 3, "over": (1.8,) * 3, "warm": (1.2, 1.0, 0.65), "cool": (0.75, 0.95, 1.25)}
+           "under": MODALITIES, "over": MODALITIES, "warm": ("visible",), "cool": ("visible",),
+           "green": ("visible",)}
+GAINS = {"under": (0.35,) * 3, "over": (1.8,) * 3, "warm": (1.2, 1.0, 0.65), "cool": (0.75, 0.95, 1.25),
+         "green": (0.92, 1.08, 0.95)}
 
 
 def change(image: np.ndarray, name: str, rng: np.random.Generator) -> np.ndarray:
@@ -88,7 +94,7 @@ def cases(quick: bool, seed0: int = SEED0) -> list[dict]:
     return [c for c in out if c["skin_type"] in ("I", "IV", "VI")] if quick else out
 
 
-def run(cases_) -> list[dict]:
+def run(cases_, colour_cast: str = "correct") -> list[dict]:
     """Score each photo after each change; one row per (photo, change)."""
     rows = []
     for c in cases_:
@@ -99,10 +105,12 @@ def run(cases_) -> list[dict]:
             if c["modality"] not in modalities:
                 continue
             img = change(ph.image, name, np.random.default_rng(c["seed"]))
-            res = vasi.score_photo(img, site="face" if c["site"] == "face" else "body", modality=c["modality"])
+            res = vasi.score_photo(img, site="face" if c["site"] == "face" else "body", modality=c["modality"],
+                                   colour_cast=colour_cast)
             pred = np.asarray(res.segmentation.mask, bool)
             dice = 2.0 * int((pred & truth).sum()) / max(int(pred.sum()) + int(truth.sum()), 1)
             rows.append(dict(case=c, change=name, dice=dice, cast_flag=COLOUR_CAST_FLAG in res.flags,
+                             corrected=res.provenance.get("colour_cast", {}).get("corrected", False),
                              review=bool(res.needs_review)))
     return rows
 
@@ -112,7 +120,7 @@ def metrics(rows) -> dict:
         return float(np.mean(xs)) if xs else None
 
     out = {"dice_by_change": {}, "dice_by_change_modality": {}, "failures_by_change": {},
-           "silent_failures_by_change": {}, "cast_flagged_by_change": {}}
+           "silent_failures_by_change": {}, "cast_flagged_by_change": {}, "cast_corrected_by_change": {}}
     for name in CHANGES:
         rs = [r for r in rows if r["change"] == name]
         out["dice_by_change"][name] = mean([r["dice"] for r in rs])
@@ -124,20 +132,22 @@ def metrics(rows) -> dict:
         out["silent_failures_by_change"][name] = sum(r["dice"] < 0.5 and not r["review"] for r in rs)
         vis = [r for r in rs if r["case"]["modality"] == "visible"]
         out["cast_flagged_by_change"][name] = mean([float(r["cast_flag"]) for r in vis])
+        out["cast_corrected_by_change"][name] = mean([float(r["corrected"]) for r in vis])
     out["n_photos"] = len({r["case"]["seed"] for r in rows})
     return out
 
 
 def print_table(res) -> None:
     print(f"vasi {vasi.__version__} robustness benchmark: {res['n_photos']} photos, each changed as below")
-    print(f"{'change':<8}{'dice':>7}{'visible':>9}{'woods':>7}{'failures':>10}{'unflagged':>11}{'cast flag':>11}")
+    print(f"{'change':<8}{'dice':>7}{'visible':>9}{'woods':>7}{'failures':>10}{'unflagged':>11}{'cast flag':>11}"
+          f"{'corrected':>11}")
     for name in CHANGES:
         by_m = res["dice_by_change_modality"][name]
         wood = by_m.get("woods")
         print(f"{name:<8}{res['dice_by_change'][name]:>7.3f}{by_m['visible']:>9.3f}"
               f"{'-' if wood is None else f'{wood:.3f}':>7}{len(res['failures_by_change'][name]):>10}"
               f"{res['silent_failures_by_change'][name]:>11}"
-              f"{res['cast_flagged_by_change'][name]:>11.2f}")
+              f"{res['cast_flagged_by_change'][name]:>11.2f}{res['cast_corrected_by_change'][name]:>11.2f}")
 
 
 def main(argv=None) -> dict:
@@ -145,9 +155,11 @@ def main(argv=None) -> dict:
     ap.add_argument("--quick", action="store_true", help="types I, IV and VI only (18 photos)")
     ap.add_argument("--json", type=Path, help="write the numbers to this JSON file")
     ap.add_argument("--seed0", type=int, default=SEED0)
+    ap.add_argument("--colour-cast", choices=COLOUR_CAST_CHOICES, default="correct",
+                    help="score_photo's colour_cast: remove a cast found on the skin (default) or only flag it")
     args = ap.parse_args(argv)
-    res = metrics(run(cases(args.quick, args.seed0)))
-    res.update(seed0=args.seed0, quick=args.quick, vasi_version=vasi.__version__)
+    res = metrics(run(cases(args.quick, args.seed0), args.colour_cast))
+    res.update(seed0=args.seed0, quick=args.quick, colour_cast=args.colour_cast, vasi_version=vasi.__version__)
     print_table(res)
     if args.json:
         write_text(args.json, json.dumps(res, indent=1, sort_keys=True) + "\n")

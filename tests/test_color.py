@@ -93,8 +93,28 @@ def test_skin_anchor_maps_reference_to_target():
     target = (65.0, 12.0, 18.0)
     out = normalize(img, method="skin", reference=ref, target_lab=target).image
     assert delta_e(rgb_to_lab(out[:1, :1])[0, 0], np.array(target)) < 1.0
-    with pytest.raises(InputError, match="target_lab"):
-        normalize(img, method="skin")
+
+
+def test_skin_without_a_target_removes_a_cast_and_leaves_skin_colours_alone(gained):
+    # without target_lab the normal skin goes to the nearest colour normal skin has: a blue
+    # cast on skin is undone as far as skin tells (b* per L* + 16 back up to SKIN_MIN_B),
+    # the lightness kept; skin of a skin colour is not changed
+    from vasi.color import SKIN_MIN_B, skin_colour
+
+    skin = np.zeros((30, 30, 3), np.uint8)
+    skin[...] = (200, 160, 140)
+    ref = np.ones((30, 30), bool)
+    assert not normalize(skin, method="skin", reference=ref)
+    cast = gained(skin, (0.75, 0.95, 1.25))
+    L, a, b = (float(v) for v in rgb_to_lab(cast)[0, 0])
+    assert b < 0.5 * SKIN_MIN_B * (L + 16)
+    res = normalize(cast, method="skin", reference=ref)
+    assert res and "cast" in res.reason
+    out = rgb_to_lab(res.image)[0, 0]
+    assert delta_e(out, np.array(skin_colour((L, a, b)))) < 1.0
+    assert abs(out[0] - L) < 0.5 and out[2] >= SKIN_MIN_B * (L + 16) - 0.2
+    assert np.diag(res.matrix)[2] < 0.9  # less blue: the cast's gain undone
+    assert skin_colour((60.0, 12.0, 18.0)) == (60.0, 12.0, 18.0)
 
 
 def test_unknown_method_lists_choices():

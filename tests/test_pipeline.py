@@ -218,3 +218,37 @@ def test_marker_scale_and_segment_options_as_the_cli_and_track_series_take_them(
     assert low.depigmented_area_px < high.depigmented_area_px
     with pytest.raises(vasi.InputError, match=r"segment_kwargs .*\['roi'\]"):
         vasi.score_photo(ph.image, site="forearm", segment_kwargs={"roi": None})
+
+
+def _dice(a, b) -> float:
+    return 2.0 * int((a & b).sum()) / max(int(a.sum()) + int(b.sum()), 1)
+
+
+def test_a_colour_cast_is_removed_from_the_skin_and_the_photo_scored_again(gained):
+    # a camera set for warmer light than the scene's (linear gains 0.75 / 0.95 / 1.25)
+    # leaves fair skin grey-blue: the pink-to-yellow hue that tells depigmented from normal
+    # skin is lost (Dice 0.85 -> 0.42 on this forearm). The skin's colour is the probe of
+    # the light: the photo is white-balanced from it and scored again, and says so
+    from vasi.pipeline import CAST_CORRECTED_FLAG
+    from vasi.segment import COLOUR_CAST_FLAG
+
+    ph = vasi.synth.make_photo(rng=5, skin_type="I", site="forearm", shape=(300, 400))
+    truth = ph.truth.depig_mask
+    cool = gained(ph.image, (0.75, 0.95, 1.25))
+    flagged = vasi.score_photo(cool, site="body", colour_cast="flag")
+    assert COLOUR_CAST_FLAG in flagged.needs_review and "colour_cast" not in flagged.provenance
+    fixed = vasi.score_photo(cool, site="body")
+    assert _dice(fixed.mask, truth) > _dice(flagged.mask, truth) + 0.2
+    assert _dice(fixed.mask, truth) > 0.9 * _dice(vasi.score_photo(ph.image, site="body").mask, truth)
+    cast = fixed.provenance["colour_cast"]
+    assert cast["corrected"] and cast["gains"][0] > 1.0 > cast["gains"][2]
+    assert COLOUR_CAST_FLAG not in fixed.flags
+    (note,) = [f for f in fixed.needs_review if f.startswith(CAST_CORRECTED_FLAG)]
+    assert "gains" in note and ";" not in note
+    assert fixed.to_json()  # the record stays strict JSON
+    # a photo without a cast is scored once, the same either way
+    a = vasi.score_photo(ph.image, site="body")
+    b = vasi.score_photo(ph.image, site="body", colour_cast="flag")
+    assert np.array_equal(a.mask, b.mask) and "colour_cast" not in a.provenance
+    with pytest.raises(vasi.InputError, match="colour_cast"):
+        vasi.score_photo(ph.image, site="body", colour_cast="fix")

@@ -780,3 +780,15 @@ def test_a_turned_real_portrait_gets_its_upright_region():
     upright = find_region(img, site="face")
     turned = find_region(np.ascontiguousarray(np.rot90(img)), site="face")
     assert _iou(turned, np.rot90(upright)) > 0.95
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_a_green_cast_does_not_send_the_face_region_to_the_hair(seed, gained):
+    # fluorescent light under a daylight white balance (linear gains 0.92 / 1.08 / 0.95)
+    # takes fair skin's a* below 0, out of the skin hue window, while brown hair stays in
+    # it: the skin colour was sampled on the hair (region IoU with the balanced photo's
+    # 0.05 and 0.00). Where the face's centre has no skin hue, the seeds' window widens
+    ph = make_photo(rng=seed, skin_type="I", site="face", shape=(300, 400), background="light")
+    clean = find_region(ph.image, site="face")
+    green = find_region(gained(ph.image, (0.92, 1.08, 0.95)), site="face")
+    assert (clean & green).sum() / (clean | green).sum() > 0.85

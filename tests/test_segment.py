@@ -322,16 +322,8 @@ def test_very_light_skin_in_visible_light_is_flagged():
     assert "overexposed" in flags and VERY_LIGHT_FLAG not in flags
 
 
-def _gained(img, gains):
-    """``img`` (uint8 sRGB) with linear-light ``gains`` per channel, clipped."""
-    from vasi.color import linear_to_srgb, srgb_to_linear
-
-    lin = srgb_to_linear(img.astype(np.float32) / 255.0) * np.asarray(gains, np.float32)
-    return np.round(255.0 * linear_to_srgb(np.clip(lin, 0.0, 1.0))).astype(np.uint8)
-
-
 @pytest.mark.parametrize("skin", [(225, 190, 170), (200, 160, 140)])
-def test_a_colour_cast_is_flagged_and_a_warm_one_or_a_balanced_photo_is_not(skin):
+def test_a_colour_cast_is_flagged_and_a_warm_one_or_a_balanced_photo_is_not(skin, gained):
     # a camera set for warmer light than the scene's (a blue cast: linear gains 0.75 /
     # 0.95 / 1.25) leaves light skin grey-blue (b* 0-3 at L* 66-76), which no skin type
     # is; the flag says so (and not "very light skin", which only the cast's low b*
@@ -340,19 +332,19 @@ def test_a_colour_cast_is_flagged_and_a_warm_one_or_a_balanced_photo_is_not(skin
     from vasi.segment import CAST_MIN_B, COLOUR_CAST_FLAG, VERY_LIGHT_FLAG
 
     img, _ = _drawn(skin=skin, patch=(240, 224, 214))  # a patch the cast does not clip
-    cool = segment(_gained(img, (0.75, 0.95, 1.25)))
+    cool = segment(gained(img, (0.75, 0.95, 1.25)))
     assert "overexposed" not in cool.flags  # (which would keep "very light" out too)
     assert COLOUR_CAST_FLAG in cool.flags and VERY_LIGHT_FLAG not in cool.flags
     L, _, b = cool.reference_lab
     assert b / (L + 16.0) < CAST_MIN_B
     assert review_flags(cool.flags) == (COLOUR_CAST_FLAG,)
-    for ok in (img, _gained(img, (1.2, 1.0, 0.65))):
+    for ok in (img, gained(img, (1.2, 1.0, 0.65))):
         assert COLOUR_CAST_FLAG not in segment(ok).flags
-    assert COLOUR_CAST_FLAG not in segment(_gained(img, (0.75, 0.95, 1.25)), modality="woods").flags
+    assert COLOUR_CAST_FLAG not in segment(gained(img, (0.75, 0.95, 1.25)), modality="woods").flags
 
 
 @pytest.mark.parametrize("skin", [(225, 190, 170), (80, 58, 45)])
-def test_exposure_alone_never_raises_the_colour_cast_flag(skin):
+def test_exposure_alone_never_raises_the_colour_cast_flag(skin, gained):
     # the test reads a* and b* per unit of L* + 16, which exposure leaves unchanged: dark
     # skin photographed 2 stops under (b* 12 -> 7) is not "cast"; and normal skin
     # clipped at the sensor's ceiling is grey because its colour is lost, not because the
@@ -361,7 +353,7 @@ def test_exposure_alone_never_raises_the_colour_cast_flag(skin):
 
     patch = tuple(min(255, int(c * 1.15 + 40)) for c in skin)
     img, _ = _drawn(skin=skin, patch=patch)
-    assert COLOUR_CAST_FLAG not in segment(_gained(img, (0.25, 0.25, 0.25))).flags
+    assert COLOUR_CAST_FLAG not in segment(gained(img, (0.25, 0.25, 0.25))).flags
     washed = segment(np.clip(img.astype(float) * (1.9 if skin[0] > 200 else 4.0), 0, 255).astype(np.uint8))
     assert "overexposed" in washed.flags and COLOUR_CAST_FLAG not in washed.flags
 

@@ -13,24 +13,35 @@ import numpy as np
 import pandas as pd
 
 from . import measure
-from ._validate import check_mask
+from ._validate import check_choice, check_mask, to_uint8
 from ._version import __version__, library_versions
 from .calibrate import resolve_scale, usable_scale
+from .color import normalize
 from .hand_units import assessed_hu_of
 from .io import Photo, PhotoMeta, image_and_scale
 from .roi import find_region, region_flags
 from .segment import COLOUR_CAST_FLAG, Segmentation, segment, segment_options
 from .sites import scored_site, site_name
 
-__all__ = ["PhotoScore", "score_photo", "review_flags", "REVIEW_FLAGS", "UNSCORED_FLAGS"]
+__all__ = ["PhotoScore", "score_photo", "review_flags", "REVIEW_FLAGS", "UNSCORED_FLAGS", "COLOUR_CAST_CHOICES",
+           "CAST_CORRECTED_FLAG"]
 
 
 #: Segmentation flags of a photo with nothing to assess (its :class:`PhotoScore` is falsy).
 UNSCORED_FLAGS = ("empty region", "region too small")
+#: What :func:`score_photo` does when a visible-light photo's normal skin has a colour no
+#: skin has (``vasi.segment.COLOUR_CAST_FLAG``): ``"correct"`` -- white-balance the photo
+#: from that skin (:func:`vasi.normalize` ``method="skin"``: it is moved to the nearest
+#: normal skin colour) and score it again, keeping the second score when its skin is a skin
+#: colour (flagged ``CAST_CORRECTED_FLAG``) -- or ``"flag"`` only.
+COLOUR_CAST_CHOICES = ("correct", "flag")
+#: Start of the flag of a photo scored after its colour cast was removed (the gains follow).
+CAST_CORRECTED_FLAG = "colour cast corrected from the normal skin"
 #: Flags (or flag prefixes) after which a score must be checked by eye before it is used:
 #: the assessed region or the reference skin is in doubt, a visible-light photo has a
 #: colour cast (``vasi.segment.COLOUR_CAST_FLAG``: the skin colours the region assumes are
-#: not there), a Wood's lamp photo came in greyscale (one development trunk: Dice 0.97 in
+#: not there; ``CAST_CORRECTED_FLAG``: the cast was removed with the skin's colour as the
+#: probe, which a region taken on the wrong pixels would mislead), a Wood's lamp photo came in greyscale (one development trunk: Dice 0.97 in
 #: colour, 0.25 in grey), or a series' follow-up could not be registered to its baseline
 #: (a wrong patient's photo: no F-VASI; see :attr:`PhotoScore.needs_review`).
 #: Not among them: ``"low contrast"``, ``"no depigmentation found"`` and very light skin,
@@ -39,7 +50,8 @@ UNSCORED_FLAGS = ("empty region", "region too small")
 REVIEW_FLAGS = ("face outline not found", "face outline from the detector's box",
                 "face found with the photo turned", "little skin in the photo",
                 "reference skin too small", "mostly depigmented: reference skin uncertain",
-                "implausible scale", "greyscale photo", "registration failed", COLOUR_CAST_FLAG)
+                "implausible scale", "greyscale photo", "registration failed", COLOUR_CAST_FLAG,
+                CAST_CORRECTED_FLAG)
 
 
 def review_flags(flags) -> tuple:
@@ -128,10 +140,10 @@ class PhotoScore:
         (:func:`vasi.roi.region_flags`: e.g. ``"face outline not found"`` when a face photo's
         region is only its central skin, F-VASI unreliable) and the scale's
         (:func:`vasi.calibrate.scale_flags`: ``"implausible scale: ..."``, the scale then not
-        used: no physical areas)."""
+        used: no physical areas) and the colour's (``CAST_CORRECTED_FLAG``)."""
         fraction = self.assessed_area_px / max(self.mask.size, 1)
         return (tuple(self.segmentation.flags) + region_flags(self.provenance.get("region_method"), fraction)
-                + tuple(self.provenance.get("scale_flags", ())))
+                + tuple(self.provenance.get("scale_flags", ())) + tuple(self.provenance.get("colour_flags", ())))
 
     @property
     def depigmented_fraction(self) -> float:
@@ -185,6 +197,7 @@ def score_photo(
     assessed_hu: float | None = None,
     marker_mm: float | None = None,
     segment_kwargs: dict | None = None,
+    colour_cast: str = "correct",
 ) -> PhotoScore:
     """Score one photo: find the assessed region, segment, measure, F-VASI.
 
@@ -213,6 +226,12 @@ def score_photo(
     segment_kwargs : dict, optional, keyword-only
         Options for :func:`vasi.segment` (e.g. ``{"sensitivity": 0.6}``), as in
         :func:`vasi.track_series`.
+    colour_cast : {"correct", "flag"}, keyword-only
+        A visible-light photo whose normal skin has a colour no skin has (a blue, green or
+        grey cast; ``vasi.segment.COLOUR_CAST_FLAG``) is white-balanced from that skin and
+        scored again (``"correct"``; flagged ``CAST_CORRECTED_FLAG`` with the gains, in
+        ``provenance["colour_cast"]`` too), or only flagged (``"flag"``). A photo without
+        a cast is scored once, the same either way.
 
     Returns
     -------
@@ -236,16 +255,48 @@ def score_photo(
     >>> s.depigmented_area_px, s.assessed_area_px, round(s.f_vasi, 4)
     (100, 1600, 0.1875)
     """
-    from .scores import f_vasi
-
     arr, meta_mm = image_and_scale(image)
     site_label, site = site_name(site), scored_site(site)
     segment_kwargs = segment_options(segment_kwargs)
+    colour_cast = check_choice(colour_cast, COLOUR_CAST_CHOICES, "colour_cast")
     mm_per_px, scale_source = resolve_scale(Photo(arr, PhotoMeta(mm_per_px=meta_mm)),
                                             mm_per_px=mm_per_px, marker_mm=marker_mm)
     if roi is not None:
         roi = check_mask(roi, arr.shape[:2], "roi")
     assessed_hu = assessed_hu_of(site, assessed_hu)
+    kw = dict(site=site, site_label=site_label, modality=modality, roi=roi, mm_per_px=mm_per_px,
+              scale_source=scale_source, assessed_hu=assessed_hu, segment_kwargs=segment_kwargs)
+    res = _score(arr, **kw)
+    if colour_cast == "correct" and COLOUR_CAST_FLAG in res.segmentation.flags:
+        res = _without_cast(arr, res, kw)
+    return res
+
+
+def _without_cast(arr, res: PhotoScore, kw: dict) -> PhotoScore:
+    """``res`` scored again on the photo white-balanced from its normal skin, when the skin
+    of that score is a skin colour (else ``res``, flagged as it was)."""
+    before = res.segmentation.reference_lab
+    norm = normalize(arr, method="skin", reference=res.segmentation.reference)
+    if not norm:
+        return res
+    again = _score(to_uint8(norm.image) if arr.dtype == np.uint8 else norm.image, **kw)
+    gains = [round(float(g), 3) for g in np.diag(norm.matrix)]
+    if COLOUR_CAST_FLAG in again.segmentation.flags:
+        res.provenance["colour_cast"] = {"corrected": False, "gains": gains, "reference_lab_before": list(before),
+                                         "reason": "the skin was not a skin colour after the correction"}
+        return res
+    again.provenance["colour_cast"] = {"corrected": True, "gains": gains, "reference_lab_before": list(before)}
+    again.provenance["colour_flags"] = [
+        f"{CAST_CORRECTED_FLAG} (linear gains R {gains[0]:.2f}, G {gains[1]:.2f}, B {gains[2]:.2f}): "
+        "check the region and the reference"]
+    return again
+
+
+def _score(arr, *, site, site_label, modality, roi, mm_per_px, scale_source, assessed_hu,
+           segment_kwargs) -> PhotoScore:
+    """:func:`score_photo` on a validated photo with its scale resolved."""
+    from .scores import f_vasi
+
     region, region_method = find_region(arr, site=site, roi=roi, modality=modality,
                                         return_method=True)
     roi_px = int(np.count_nonzero(region))

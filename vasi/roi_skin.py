@@ -48,6 +48,17 @@ SKIN_HUE_MIN = 5.0
 #: Skin's CIELAB chroma stays below this on every skin type (melanin and haemoglobin give
 #: a* ~5-25, b* ~5-35); saturated orange or red objects are not skin seeds.
 SKIN_CHROMA_MAX = 45.0
+#: A colour cast can take the skin out of that hue window (a green cast: light skin's a*
+#: below 0). When less than ``CAST_COVER`` of the pixels where the skin colour is sampled
+#: (the centre, or around a detected face) is skin-hued, but at least ``1 - CAST_COVER`` of
+#: them is within a hue window widened to ``CAST_HUE`` degrees with a chroma floor of
+#: ``CAST_CHROMA`` -- still no blue, green or grey -- the wider window picks the seeds (the
+#: seeds only: the skin model itself is relative to them). A subject under a cast fills
+#: the wider window (0.93-1.0 of those pixels on fair faces under a green cast), a photo of
+#: random colours does not (0.37).
+CAST_COVER = 0.3
+CAST_HUE = (-30.0, 120.0)
+CAST_CHROMA = 3.0
 #: ... unless they cover at least ``BG_SHARE`` of the border and are at least ``BG_NEAR``
 #: SDs away: the subject reaches the frame on a small part of it, background fills most.
 BG_NEAR = 1.5
@@ -173,6 +184,13 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
         prior = (L > 2) & (L < 97)
     else:
         prior = (chroma2 > 36) & (chroma2 < SKIN_CHROMA_MAX ** 2) & hued & (L > 12) & (L < 97)
+        seeds_at = cw > SEED_CENTRE * cw.max()
+        if seeds_at.any() and prior[seeds_at].mean() < CAST_COVER:  # a cast moved the skin's hue?
+            hue = cv2.phase(a, b, angleInDegrees=True)  # atan2(b*, a*), 0..360 degrees
+            wide = ((chroma2 > CAST_CHROMA ** 2) & (chroma2 < SKIN_CHROMA_MAX ** 2)
+                    & ((hue < CAST_HUE[1]) | (hue > 360.0 + CAST_HUE[0])) & (L > 12) & (L < 97))
+            if wide[seeds_at].mean() >= 1.0 - CAST_COVER:  # one colour there: the cast skin
+                prior = wide
     if prior.sum() < 50:
         prior = L > 2
     wts = cw * prior
