@@ -511,3 +511,30 @@ def test_to_dict_is_strict_json(result):
     assert d["registrations"][result.baseline_index] is None
     assert d["registrations"][1]["ok"] is bool(result.registrations[1])
     assert len(d["patches"]) == len(result.patches)
+
+
+def test_a_baseline_with_a_colour_cast_is_white_balanced_from_its_skin_and_tracked_again(gained):
+    # the baseline defines the region and the patches every visit is measured against: a
+    # blue cast on it (linear gains 0.75 / 0.95 / 1.25) halved the repigmentation read at
+    # weeks 24 and 52 on this fair forearm. As in score_photo, the cast photo is balanced
+    # from its normal skin and the series tracked again, the visit flagged for review
+    from vasi.pipeline import CAST_CORRECTED_FLAG
+    from vasi.segment import COLOUR_CAST_FLAG
+
+    s = vasi.synth.make_series(rng=5, weeks=(0, 24, 52), skin_type="I", site="forearm", shape=(450, 600))
+    imgs = [v.image for v in s.visits]
+    cast = [gained(imgs[0], (0.75, 0.95, 1.25)), *imgs[1:]]
+    clean = track_series(imgs, weeks=[0, 24, 52], site="forearm")
+    flagged = track_series(cast, weeks=[0, 24, 52], site="forearm", colour_cast="flag")
+    fixed = track_series(cast, weeks=[0, 24, 52], site="forearm")
+    pct = [r.visits["repigmentation_pct"].to_numpy()[1:] for r in (clean, flagged, fixed)]
+    assert np.all(np.abs(pct[1] - pct[0]) > 10) and np.all(np.abs(pct[2] - pct[0]) < 3)
+    assert COLOUR_CAST_FLAG in flagged.segmentations[0].flags
+    assert COLOUR_CAST_FLAG not in fixed.segmentations[0].flags
+    assert any(f.startswith(CAST_CORRECTED_FLAG) for f in fixed.segmentations[0].flags)
+    g = fixed.provenance["colour_cast"]["visits"]["0"]["gains"]
+    assert fixed.provenance["colour_cast"]["corrected"] and g[0] > 1.0 > g[2]
+    assert "colour_cast" not in clean.provenance and not any(
+        f.startswith(CAST_CORRECTED_FLAG) for seg in clean.segmentations for f in seg.flags)
+    with pytest.raises(InputError, match="colour_cast"):
+        track_series(imgs, weeks=[0, 24, 52], colour_cast="fix")

@@ -275,21 +275,40 @@ def score_photo(
 def _without_cast(arr, res: PhotoScore, kw: dict) -> PhotoScore:
     """``res`` scored again on the photo white-balanced from its normal skin, when the skin
     of that score is a skin colour (else ``res``, flagged as it was)."""
-    before = res.segmentation.reference_lab
-    norm = normalize(arr, method="skin", reference=res.segmentation.reference)
-    if not norm:
+    removed = _cast_removed(arr, res.segmentation)
+    if removed is None:
         return res
-    again = _score(to_uint8(norm.image) if arr.dtype == np.uint8 else norm.image, **kw)
-    gains = [round(float(g), 3) for g in np.diag(norm.matrix)]
+    again = _score(removed[0], **kw)
+    record = {"gains": removed[1], "reference_lab_before": list(res.segmentation.reference_lab)}
     if COLOUR_CAST_FLAG in again.segmentation.flags:
-        res.provenance["colour_cast"] = {"corrected": False, "gains": gains, "reference_lab_before": list(before),
+        res.provenance["colour_cast"] = {"corrected": False, **record,
                                          "reason": "the skin was not a skin colour after the correction"}
         return res
-    again.provenance["colour_cast"] = {"corrected": True, "gains": gains, "reference_lab_before": list(before)}
-    again.provenance["colour_flags"] = [
-        f"{CAST_CORRECTED_FLAG} (linear gains R {gains[0]:.2f}, G {gains[1]:.2f}, B {gains[2]:.2f}): "
-        "check the region and the reference"]
+    again.provenance["colour_cast"] = {"corrected": True, **record}
+    again.provenance["colour_flags"] = [_cast_corrected_flag(removed[1])]
     return again
+
+
+def _cast_removed(image: np.ndarray, seg: Segmentation):
+    """``image`` white-balanced from the normal skin of its segmentation ``seg``
+    (:func:`vasi.normalize` ``method="skin"``: that skin moved to the nearest normal skin
+    colour; uint8 stays uint8) and the linear gains (R, G, B), or None when the skin has a
+    skin colour already."""
+    norm = normalize(image, method="skin", reference=seg.reference)
+    if not norm:
+        return None
+    out = to_uint8(norm.image) if image.dtype == np.uint8 else norm.image
+    return out, [round(float(g), 3) for g in np.diag(norm.matrix)]
+
+
+def _cast_corrected_flag(gains) -> str:
+    """The review flag of a photo scored after :func:`_cast_removed` with ``gains``.
+
+    >>> _cast_corrected_flag([1.2, 0.97, 0.75])
+    'colour cast corrected from the normal skin (linear gains R 1.20, G 0.97, B 0.75): check the region and the reference'
+    """
+    return (f"{CAST_CORRECTED_FLAG} (linear gains R {gains[0]:.2f}, G {gains[1]:.2f}, B {gains[2]:.2f}): "
+            "check the region and the reference")
 
 
 def _score(arr, *, site, site_label, modality, roi, mm_per_px, scale_source, assessed_hu,

@@ -34,10 +34,11 @@ from .color import rgb_to_lab
 from .errors import InputError
 from .hand_units import assessed_hu_of
 from .io import image_and_scale
+from .pipeline import COLOUR_CAST_CHOICES, _cast_corrected_flag, _cast_removed
 from .register import REGISTRATION_METHODS, prepare, register, register_via
 from .register_geometry import _shrink, _to_work
 from .roi import _auto_region_without_cards, _cut_cards, _Found, find_region
-from .segment import Segmentation, segment, segment_options
+from .segment import COLOUR_CAST_FLAG, Segmentation, segment, segment_options
 from .series_measure import (
     PATTERN_READABLE_MAX,
     BaselinePatches,
@@ -287,6 +288,37 @@ class _Ahead(Ahead):
     name = "vasi-series"
 
 
+def _series_without_cast(res: SeriesResult, params: dict) -> SeriesResult:
+    """``res`` tracked again (``params`` of :func:`track_series`) with the visits whose
+    normal skin has a colour no skin has white-balanced from that skin, when every such
+    visit's skin then has a skin colour; else ``res``."""
+    items = params["images"]
+    cast = [i for i, seg in enumerate(res.segmentations) if COLOUR_CAST_FLAG in seg.flags]
+    if not cast:
+        return res
+    mpp = list(_per_visit(params["mm_per_px"], len(items), "mm_per_px"))
+    fixed, gains = list(items), {}
+    for i in cast:
+        img, meta = image_and_scale(items[i], f"images[{i}]")
+        removed = _cast_removed(img, res.segmentations[i])
+        if removed is not None:
+            fixed[i], gains[i] = removed
+            mpp[i] = meta if mpp[i] is None else mpp[i]  # (a path's pixel size from its metadata)
+    if not gains:
+        return res
+    record = {f"{res.weeks[i]:g}": {"gains": g, "reference_lab_before": list(res.segmentations[i].reference_lab)}
+              for i, g in gains.items()}
+    again = track_series(**{**params, "images": fixed, "mm_per_px": mpp, "colour_cast": "flag"})
+    if any(COLOUR_CAST_FLAG in again.segmentations[i].flags for i in gains):
+        return replace(res, provenance={**res.provenance, "colour_cast": {
+            "corrected": False, "visits": record, "reason": "a visit's skin was not a skin colour after the correction"}})
+    segs = list(again.segmentations)
+    for i, g in gains.items():
+        segs[i] = replace(segs[i], flags=(*segs[i].flags, _cast_corrected_flag(g)))
+    return replace(again, segmentations=tuple(segs),
+                   provenance={**again.provenance, "colour_cast": {"corrected": True, "visits": record}})
+
+
 def _segment(img, region, *, modality, mm_per_px, mask, segment_kwargs):
     """Segmentation of one visit in its own coordinates (or the given mask)."""
     if mask is not None:
@@ -380,6 +412,7 @@ def track_series(
     envelope_kwargs: dict | None = None,
     min_contrast_ratio: float = 0.4,
     max_side: int = 1200,
+    colour_cast: str = "correct",
 ) -> SeriesResult:
     """Register, track and score a photo series of one site.
 
@@ -456,6 +489,13 @@ def track_series(
         areas are reported in full-resolution baseline pixels and the returned masks and
         labels have the baseline photo's full size. Pixel-valued
         ``envelope_kwargs`` (``margin_px``, ``sigma_px``) are at the working resolution.
+    colour_cast : {"correct", "flag"}
+        As in :func:`vasi.score_photo`: when a visible-light visit's normal skin has a
+        colour no skin has (``vasi.segment.COLOUR_CAST_FLAG``), that photo is white-balanced
+        from its skin and the series tracked again with it (``"correct"``), kept when every
+        such visit's skin then has a skin colour: its segmentation is flagged
+        ``vasi.pipeline.CAST_CORRECTED_FLAG`` with the gains, ``provenance["colour_cast"]``
+        has them by week. ``"flag"``: only flagged. A series without a cast is tracked once.
 
     Returns
     -------
@@ -490,10 +530,13 @@ def track_series(
     >>> res.visits[["week", "registered", "repigmentation_pct"]].round(1).values.tolist()
     [[0.0, True, 0.0], [24.0, True, 50.0]]
     """
-    items = list(images)
+    params = dict(locals())  # (for a second run without a colour cast)
+    items = params["images"] = list(images)
     n = len(items)
     if n == 0:
         raise InputError("images is empty; pass at least the baseline photo.")
+    if check_choice(colour_cast, COLOUR_CAST_CHOICES, "colour_cast") == "correct" and modality == "visible":
+        return _series_without_cast(track_series(**{**params, "colour_cast": "flag"}), params)
     weeks = _visit_weeks(weeks, n)
     site = scored_site(site)
     check_choice(modality, MODALITIES, "modality")
