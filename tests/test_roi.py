@@ -792,3 +792,14 @@ def test_a_green_cast_does_not_send_the_face_region_to_the_hair(seed, gained):
     clean = find_region(ph.image, site="face")
     green = find_region(gained(ph.image, (0.92, 1.08, 0.95)), site="face")
     assert (clean & green).sum() / (clean | green).sum() > 0.85
+
+
+def test_a_lighter_redder_object_behind_the_hand_is_not_taken_for_its_skin():
+    # a body site's skin-colour seeds are split when they hold two colours, and the more
+    # pigmented one (lower log B/R) is taken as the skin around a large central patch. An
+    # orange block of a busy background behind a type-VI hand is redder still, but lighter:
+    # melanin darkens skin as it reddens it, so that mode is not the skin (region IoU 0.02)
+    ph = make_photo(rng=2000023, skin_type="VI", site="forearm", shape=(900, 1200), background="busy")
+    region = find_region(ph.image, site="body")
+    truth = ph.truth.roi_mask
+    assert (region & truth).sum() / (region | truth).sum() > 0.85

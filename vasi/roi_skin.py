@@ -229,11 +229,14 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
     mel = b_g - r_g  # melanin axis: up = less melanin
     if body and modality != "woods":  # a large patch in the centre (extensive vitiligo):
         # the skin is the more pigmented mode when the seeds are clearly bimodal (faces
-        # are not split: lips and brows make their own mode)
+        # are not split: lips and brows make their own mode) -- and darker: melanin takes
+        # light as it takes blue, so a mode that is redder but lighter (an orange object
+        # behind the hand) is not the skin around a patch
         seed_mel = mel[sel]
         t = _ref.bimodal_split(seed_mel[:: max(1, seed_mel.size // 20_000)], BIMODAL_SEPARATION)
-        if t is not None and (sel & (mel <= t)).sum() >= 50:
-            sel = sel & (mel <= t)
+        pig = sel & (mel <= t) if t is not None else None
+        if pig is not None and pig.sum() >= 50 and np.median(logy[pig]) < np.median(logy[sel & ~pig]):
+            sel = pig
     z, ref, dist2 = fit(sel)
     skin = dist2 < SKIN_DIST ** 2
     if body and modality != "woods":
