@@ -25,7 +25,7 @@ automatically) over all photos and by modality; the photos scored below Dice 0.5
 (failures, clean photos failing included) and how many of them no review flag warns of
 (``PhotoScore.needs_review`` empty: *unflagged*); and the shares of visible-light photos
 left flagged ``colour cast`` (``vasi.segment.COLOUR_CAST_FLAG``) and scored after the cast
-was removed (``vasi.pipeline.CAST_CORRECTED_FLAG``; ``--colour-cast flag`` scores without
+was removed (``vasi.pipeline.COLOUR_CAST_CORRECTED_FLAG``; ``--colour-cast flag`` scores without
 that correction, ``score_photo(colour_cast="flag")``). ``--json`` writes ``dice_by_change``,
 ``dice_by_change_modality``, ``failures_by_change``, ``silent_failures_by_change``,
 ``cast_flagged_by_change``, ``cast_corrected_by_change``, ``n_photos``, ``seed0``, ``quick``,

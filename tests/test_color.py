@@ -104,7 +104,8 @@ def test_skin_without_a_target_removes_a_cast_and_leaves_skin_colours_alone(gain
     skin = np.zeros((30, 30, 3), np.uint8)
     skin[...] = (200, 160, 140)
     ref = np.ones((30, 30), bool)
-    assert not normalize(skin, method="skin", reference=ref)
+    for balanced in ((200, 160, 140), (225, 190, 170), (235, 205, 190), (80, 58, 45)):  # fair to dark
+        assert not normalize(np.full((8, 8, 3), balanced, np.uint8), method="skin")
     cast = gained(skin, (0.75, 0.95, 1.25))
     L, a, b = (float(v) for v in rgb_to_lab(cast)[0, 0])
     assert b < 0.5 * SKIN_MIN_B * (L + 16)
@@ -115,6 +116,10 @@ def test_skin_without_a_target_removes_a_cast_and_leaves_skin_colours_alone(gain
     assert abs(out[0] - L) < 0.5 and out[2] >= SKIN_MIN_B * (L + 16) - 0.2
     assert np.diag(res.matrix)[2] < 0.9  # less blue: the cast's gain undone
     assert skin_colour((60.0, 12.0, 18.0)) == (60.0, 12.0, 18.0)
+    # a "reference" too dark to show a colour (background) balances nothing
+    dark = gained(np.full((8, 8, 3), (30, 30, 34), np.uint8), (1.0, 1.0, 1.0))
+    res = normalize(dark, method="skin")
+    assert not res and "too dark" in res.reason
 
 
 def test_unknown_method_lists_choices():

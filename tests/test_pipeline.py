@@ -229,7 +229,7 @@ def test_a_colour_cast_is_removed_from_the_skin_and_the_photo_scored_again(gaine
     # leaves fair skin grey-blue: the pink-to-yellow hue that tells depigmented from normal
     # skin is lost (Dice 0.85 -> 0.42 on this forearm). The skin's colour is the probe of
     # the light: the photo is white-balanced from it and scored again, and says so
-    from vasi.pipeline import CAST_CORRECTED_FLAG
+    from vasi.pipeline import COLOUR_CAST_CORRECTED_FLAG
     from vasi.segment import COLOUR_CAST_FLAG
 
     ph = vasi.synth.make_photo(rng=5, skin_type="I", site="forearm", shape=(300, 400))
@@ -243,7 +243,7 @@ def test_a_colour_cast_is_removed_from_the_skin_and_the_photo_scored_again(gaine
     cast = fixed.provenance["colour_cast"]
     assert cast["corrected"] and cast["gains"][0] > 1.0 > cast["gains"][2]
     assert COLOUR_CAST_FLAG not in fixed.flags
-    (note,) = [f for f in fixed.needs_review if f.startswith(CAST_CORRECTED_FLAG)]
+    (note,) = [f for f in fixed.needs_review if f.startswith(COLOUR_CAST_CORRECTED_FLAG)]
     assert "gains" in note and ";" not in note
     assert fixed.to_json()  # the record stays strict JSON
     # a photo without a cast is scored once, the same either way

@@ -328,8 +328,9 @@ def test_a_colour_cast_is_flagged_and_a_warm_one_or_a_balanced_photo_is_not(skin
     # 0.95 / 1.25) leaves light skin grey-blue (b* 0-3 at L* 66-76), which no skin type
     # is; the flag says so (and not "very light skin", which only the cast's low b*
     # suggests), and it is a review flag
+    from vasi.color import CAST_MIN_B
     from vasi.pipeline import review_flags
-    from vasi.segment import CAST_MIN_B, COLOUR_CAST_FLAG, VERY_LIGHT_FLAG
+    from vasi.segment import COLOUR_CAST_FLAG, VERY_LIGHT_FLAG
 
     img, _ = _drawn(skin=skin, patch=(240, 224, 214))  # a patch the cast does not clip
     cool = segment(gained(img, (0.75, 0.95, 1.25)))

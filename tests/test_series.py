@@ -518,7 +518,7 @@ def test_a_baseline_with_a_colour_cast_is_white_balanced_from_its_skin_and_track
     # blue cast on it (linear gains 0.75 / 0.95 / 1.25) halved the repigmentation read at
     # weeks 24 and 52 on this fair forearm. As in score_photo, the cast photo is balanced
     # from its normal skin and the series tracked again, the visit flagged for review
-    from vasi.pipeline import CAST_CORRECTED_FLAG
+    from vasi.pipeline import COLOUR_CAST_CORRECTED_FLAG
     from vasi.segment import COLOUR_CAST_FLAG
 
     s = vasi.synth.make_series(rng=5, weeks=(0, 24, 52), skin_type="I", site="forearm", shape=(450, 600))
@@ -531,10 +531,15 @@ def test_a_baseline_with_a_colour_cast_is_white_balanced_from_its_skin_and_track
     assert np.all(np.abs(pct[1] - pct[0]) > 10) and np.all(np.abs(pct[2] - pct[0]) < 3)
     assert COLOUR_CAST_FLAG in flagged.segmentations[0].flags
     assert COLOUR_CAST_FLAG not in fixed.segmentations[0].flags
-    assert any(f.startswith(CAST_CORRECTED_FLAG) for f in fixed.segmentations[0].flags)
-    g = fixed.provenance["colour_cast"]["visits"]["0"]["gains"]
-    assert fixed.provenance["colour_cast"]["corrected"] and g[0] > 1.0 > g[2]
+    assert any(f.startswith(COLOUR_CAST_CORRECTED_FLAG) for f in fixed.segmentations[0].flags)
+    (visit,) = fixed.provenance["colour_cast"]["visits"]
+    assert fixed.provenance["colour_cast"]["corrected"] and visit["week"] == 0 and visit["visit_index"] == 0
+    assert visit["gains"][0] > 1.0 > visit["gains"][2]
+    # per-visit arguments may be iterators: the second run gets them as lists
+    again = track_series(iter(cast), weeks=[0, 24, 52], site="forearm", rois=iter([None] * 3),
+                         mm_per_px=(v for v in [None] * 3))
+    assert np.allclose(again.visits["repigmentation_pct"], fixed.visits["repigmentation_pct"])
     assert "colour_cast" not in clean.provenance and not any(
-        f.startswith(CAST_CORRECTED_FLAG) for seg in clean.segmentations for f in seg.flags)
+        f.startswith(COLOUR_CAST_CORRECTED_FLAG) for seg in clean.segmentations for f in seg.flags)
     with pytest.raises(InputError, match="colour_cast"):
         track_series(imgs, weeks=[0, 24, 52], colour_cast="fix")

@@ -38,6 +38,7 @@ __all__ = [
     "normalize",
     "Normalization",
     "skin_colour",
+    "colour_cast",
     "COLORCHECKER_SRGB",
     "NORMALIZE_METHODS",
 ]
@@ -304,14 +305,49 @@ def _white_patch(image, *, roi=None, percentile: float = 99.0, **_):
     return _gains(f, top, [float(top.max())] * 3, "white-patch", f"{percentile:g}th percentile made neutral")
 
 
-#: About the palest normal skin in a white-balanced photo: CIELAB a* (the red of blood)
-#: and b* (the yellow-brown of melanin and carotenoids) per unit of L* + 16, ratios that
-#: exposure leaves unchanged. Skin redder and yellower than this is left as it is; a skin
-#: colour below it (a blue, green or grey cast) is moved up to it by :func:`skin_colour`.
-#: (Fair skin of ITA 60 degrees is about 0.09 / 0.15; ``vasi.segment.COLOUR_CAST_FLAG`` is
-#: raised below 0.02 / 0.11, so a corrected photo's skin clears it with a margin. On the
-#: robustness benchmark's blue-cast photos 0.06 / 0.14 left 7 of 18 failing, 0.07 / 0.16 to
-#: 0.10 / 0.22 five.)
+#: A channel at or above this (sRGB, 0-1) is clipped: the sensor's ceiling.
+CLIPPED = 0.985
+#: Normal skin's colour in a white-balanced photo: blood and melanin keep its a* and b*
+#: well above grey on every skin type (the chromameter surveys behind the ITA classes,
+#: Chardon et al. 1991, Del Bino et al. 2006). Measured per unit of ``L* + 16`` -- which
+#: leaves a colour's a* and b* unchanged by exposure (CIELAB's cube roots) -- normal skin's
+#: a* is above ~0.045 and its b* above ~0.13 (the synthetic types I-VI under any exposure
+#: of the robustness benchmark, the real faces' recoloured skin; light skin has the lowest
+#: b*, dark skin about 0.2 and more). Normal skin found below ``CAST_MIN_A`` or
+#: ``CAST_MIN_B`` is grey, bluish or greenish: the photo has a colour cast (a camera white
+#: balance set for a warmer light, a blue shade), which the region's skin colours and the
+#: depigmentation's hue assume away, or the reference is not skin. A cast on dark skin
+#: leaves b* near light skin's and is not told from it by colour. Visible light only, and
+#: not when the normal skin itself is clipped (its colour washed out by overexposure).
+CAST_MIN_A = 0.02
+CAST_MIN_B = 0.11
+#: Skin darker than this L* shows too little colour to white-balance a photo from (a
+#: "reference" that dark is more likely background than skin).
+SKIN_MIN_L = 15.0
+
+
+def colour_cast(rgb) -> bool:
+    """Whether normal skin of sRGB colour ``rgb`` (3 floats in [0, 1]) is greyer or bluer
+    than any skin in a white-balanced photo: CIELAB a* or b* per unit of L* + 16 below
+    ``CAST_MIN_A`` / ``CAST_MIN_B`` -- unless a channel is clipped (``CLIPPED``: washed out
+    by overexposure, not cast).
+
+    >>> colour_cast((0.80, 0.62, 0.52)), colour_cast((0.62, 0.62, 0.70))
+    (False, True)
+    """
+    rgb = np.asarray(rgb, np.float32)
+    if float(rgb.max()) >= CLIPPED:
+        return False
+    L, a, b = (float(v) for v in rgb_to_lab(rgb[None, None])[0, 0])
+    return a < CAST_MIN_A * (L + 16.0) or b < CAST_MIN_B * (L + 16.0)
+
+
+#: Where :func:`skin_colour` takes skin with a colour cast: CIELAB a* (the red of blood)
+#: and b* (the yellow-brown of melanin and carotenoids) per unit of L* + 16 raised to at
+#: least these -- about the palest normal skin (fair skin of ITA 60 degrees is about 0.09 /
+#: 0.15), well clear of ``CAST_MIN_A`` / ``CAST_MIN_B``. (Robustness benchmark, blue-cast
+#: photos of two seed sets: 0.06 / 0.14 left 7 and 6 of 18 failing, 0.07 / 0.16 to 0.10 /
+#: 0.22 five and four, before the region's seed window asked for one coherent colour.)
 SKIN_MIN_A = 0.07
 SKIN_MIN_B = 0.16
 
@@ -319,8 +355,8 @@ SKIN_MIN_B = 0.16
 def skin_colour(lab) -> tuple:
     """The colour of normal skin nearest to ``lab`` (L*, a*, b*) at the same lightness:
     a* and b* raised to at least ``SKIN_MIN_A`` / ``SKIN_MIN_B`` x (L* + 16), never lowered.
-    The target :func:`normalize` ``(method="skin")`` maps a photo's normal skin to when no
-    ``target_lab`` is given.
+    The target :func:`normalize` ``(method="skin")`` maps a photo's normal skin to when it
+    has a colour cast (:func:`colour_cast`) and no ``target_lab`` is given.
 
     >>> skin_colour((60.0, 1.0, 5.0))  # a blue-grey cast on skin
     (60.0, 5.32, 12.16)
@@ -344,11 +380,15 @@ def _skin(image, *, roi=None, reference=None, target_lab=None, **_):
     src = np.median(srgb_to_linear(f)[ref], axis=0)
     reason = "normal skin mapped to target_lab"
     if target_lab is None:
-        src_lab = rgb_to_lab(linear_to_srgb(src.astype(np.float32))[None, None])[0, 0]
-        target_lab = skin_colour(src_lab)
-        if np.allclose(target_lab, src_lab, atol=1e-3):
-            return Normalization(f, "skin", np.eye(3), reason="normal skin is a skin colour already; unchanged",
+        src_rgb = linear_to_srgb(src.astype(np.float32))
+        src_lab = rgb_to_lab(src_rgb[None, None])[0, 0]
+        if not colour_cast(src_rgb):
+            return Normalization(f, "skin", np.eye(3), reason="normal skin has a skin colour; unchanged",
                                  applied=False)
+        if src_lab[0] < SKIN_MIN_L:
+            return Normalization(f, "skin", np.eye(3), applied=False,
+                                 reason=f"normal skin too dark (L* {src_lab[0]:.0f}) to balance the photo from")
+        target_lab = skin_colour(src_lab)
         reason = "normal skin moved to the nearest normal skin colour (a colour cast removed)"
     dst = srgb_to_linear(lab_to_rgb(np.asarray(target_lab, np.float64)))
     return _gains(f, src, dst, "skin", reason)
@@ -400,9 +440,10 @@ def normalize(
     reference : ndarray of bool, shape (H, W), optional
         Normal-skin pixels for ``"skin"`` (default: estimated inside ``roi``).
     target_lab : sequence of 3 floats, optional
-        L*, a*, b* the normal skin is mapped to (``"skin"``; default the nearest normal skin
-        colour, :func:`skin_colour`: a colour cast removed, skin of any colour otherwise
-        left as it is).
+        L*, a*, b* the normal skin is mapped to (``"skin"``). Default: when the normal skin
+        has a colour cast (:func:`colour_cast`), the nearest normal skin colour
+        (:func:`skin_colour`); else (or when the skin is darker than ``SKIN_MIN_L``) the
+        image is left as it is.
     chart : Chart, optional
         A chart already found with :func:`find_chart`.
 

@@ -7,6 +7,7 @@ every stage is also public on its own (:func:`vasi.find_region`, :func:`vasi.seg
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,23 +25,25 @@ from .segment import COLOUR_CAST_FLAG, Segmentation, segment, segment_options
 from .sites import scored_site, site_name
 
 __all__ = ["PhotoScore", "score_photo", "review_flags", "REVIEW_FLAGS", "UNSCORED_FLAGS", "COLOUR_CAST_CHOICES",
-           "CAST_CORRECTED_FLAG"]
+           "COLOUR_CAST_CORRECTED_FLAG"]
 
 
 #: Segmentation flags of a photo with nothing to assess (its :class:`PhotoScore` is falsy).
 UNSCORED_FLAGS = ("empty region", "region too small")
-#: What :func:`score_photo` does when a visible-light photo's normal skin has a colour no
-#: skin has (``vasi.segment.COLOUR_CAST_FLAG``): ``"correct"`` -- white-balance the photo
-#: from that skin (:func:`vasi.normalize` ``method="skin"``: it is moved to the nearest
-#: normal skin colour) and score it again, keeping the second score when its skin is a skin
-#: colour (flagged ``CAST_CORRECTED_FLAG``) -- or ``"flag"`` only.
+#: What :func:`score_photo` and :func:`vasi.track_series` do when a visible-light photo's
+#: normal skin has a colour no skin has (``vasi.segment.COLOUR_CAST_FLAG``): ``"correct"``
+#: -- white-balance the photo from that skin (:func:`vasi.normalize` ``method="skin"``: it
+#: is moved to the nearest normal skin colour) and score it again, keeping the second score
+#: when it is scored and its skin has a skin colour (its segmentation flagged
+#: ``COLOUR_CAST_CORRECTED_FLAG``) -- or ``"flag"`` only. (Either way the assessed region
+#: samples a cast face's skin colour in a wider hue window, :mod:`vasi.roi_skin`.)
 COLOUR_CAST_CHOICES = ("correct", "flag")
 #: Start of the flag of a photo scored after its colour cast was removed (the gains follow).
-CAST_CORRECTED_FLAG = "colour cast corrected from the normal skin"
+COLOUR_CAST_CORRECTED_FLAG = "colour cast corrected from the normal skin"
 #: Flags (or flag prefixes) after which a score must be checked by eye before it is used:
 #: the assessed region or the reference skin is in doubt, a visible-light photo has a
 #: colour cast (``vasi.segment.COLOUR_CAST_FLAG``: the skin colours the region assumes are
-#: not there; ``CAST_CORRECTED_FLAG``: the cast was removed with the skin's colour as the
+#: not there; ``COLOUR_CAST_CORRECTED_FLAG``: the cast was removed with the skin's colour as the
 #: probe, which a region taken on the wrong pixels would mislead), a Wood's lamp photo came in greyscale (one development trunk: Dice 0.97 in
 #: colour, 0.25 in grey), or a series' follow-up could not be registered to its baseline
 #: (a wrong patient's photo: no F-VASI; see :attr:`PhotoScore.needs_review`).
@@ -51,7 +54,7 @@ REVIEW_FLAGS = ("face outline not found", "face outline from the detector's box"
                 "face found with the photo turned", "little skin in the photo",
                 "reference skin too small", "mostly depigmented: reference skin uncertain",
                 "implausible scale", "greyscale photo", "registration failed", COLOUR_CAST_FLAG,
-                CAST_CORRECTED_FLAG)
+                COLOUR_CAST_CORRECTED_FLAG)
 
 
 def review_flags(flags) -> tuple:
@@ -140,10 +143,10 @@ class PhotoScore:
         (:func:`vasi.roi.region_flags`: e.g. ``"face outline not found"`` when a face photo's
         region is only its central skin, F-VASI unreliable) and the scale's
         (:func:`vasi.calibrate.scale_flags`: ``"implausible scale: ..."``, the scale then not
-        used: no physical areas) and the colour's (``CAST_CORRECTED_FLAG``)."""
+        used: no physical areas)."""
         fraction = self.assessed_area_px / max(self.mask.size, 1)
         return (tuple(self.segmentation.flags) + region_flags(self.provenance.get("region_method"), fraction)
-                + tuple(self.provenance.get("scale_flags", ())) + tuple(self.provenance.get("colour_flags", ())))
+                + tuple(self.provenance.get("scale_flags", ())))
 
     @property
     def depigmented_fraction(self) -> float:
@@ -229,9 +232,9 @@ def score_photo(
     colour_cast : {"correct", "flag"}, keyword-only
         A visible-light photo whose normal skin has a colour no skin has (a blue, green or
         grey cast; ``vasi.segment.COLOUR_CAST_FLAG``) is white-balanced from that skin and
-        scored again (``"correct"``; flagged ``CAST_CORRECTED_FLAG`` with the gains, in
-        ``provenance["colour_cast"]`` too), or only flagged (``"flag"``). A photo without
-        a cast is scored once, the same either way.
+        scored again (``"correct"``; flagged ``COLOUR_CAST_CORRECTED_FLAG`` with the gains,
+        ``provenance["colour_cast"]`` has them), or only flagged (``"flag"``); see
+        ``COLOUR_CAST_CHOICES``. A photo without a cast is scored once, the same either way.
 
     Returns
     -------
@@ -273,32 +276,42 @@ def score_photo(
 
 
 def _without_cast(arr, res: PhotoScore, kw: dict) -> PhotoScore:
-    """``res`` scored again on the photo white-balanced from its normal skin, when the skin
-    of that score is a skin colour (else ``res``, flagged as it was)."""
+    """``res`` scored again on the photo white-balanced from its normal skin, when that
+    score is scored and its skin has a skin colour (else ``res``, flagged as it was)."""
     removed = _cast_removed(arr, res.segmentation)
     if removed is None:
         return res
     again = _score(removed[0], **kw)
-    record = {"gains": removed[1], "reference_lab_before": list(res.segmentation.reference_lab)}
-    if COLOUR_CAST_FLAG in again.segmentation.flags:
-        res.provenance["colour_cast"] = {"corrected": False, **record,
-                                         "reason": "the skin was not a skin colour after the correction"}
+    if not _cast_gone(again.segmentation):
+        res.provenance["colour_cast"] = _cast_record(res.segmentation, removed[1], False)
         return res
-    again.provenance["colour_cast"] = {"corrected": True, **record}
-    again.provenance["colour_flags"] = [_cast_corrected_flag(removed[1])]
-    return again
+    seg = again.segmentation.with_flags(_cast_corrected_flag(removed[1]))
+    provenance = {**again.provenance, "segmentation_flags": list(seg.flags),
+                  "colour_cast": _cast_record(res.segmentation, removed[1], True)}
+    return dataclasses.replace(again, segmentation=seg, provenance=provenance)
 
 
 def _cast_removed(image: np.ndarray, seg: Segmentation):
     """``image`` white-balanced from the normal skin of its segmentation ``seg``
-    (:func:`vasi.normalize` ``method="skin"``: that skin moved to the nearest normal skin
-    colour; uint8 stays uint8) and the linear gains (R, G, B), or None when the skin has a
-    skin colour already."""
+    (:func:`vasi.normalize` ``method="skin"``: a cast skin moved to the nearest normal skin
+    colour; uint8 stays uint8) and the linear gains (R, G, B), or None when the skin has no
+    cast (or is too dark to balance from)."""
     norm = normalize(image, method="skin", reference=seg.reference)
     if not norm:
         return None
     out = to_uint8(norm.image) if image.dtype == np.uint8 else norm.image
     return out, [round(float(g), 3) for g in np.diag(norm.matrix)]
+
+
+def _cast_gone(seg: Segmentation) -> bool:
+    """Whether the score of a photo white-balanced by :func:`_cast_removed` is kept: it was
+    scored and its normal skin has a skin colour."""
+    return not _unscored(seg.flags) and COLOUR_CAST_FLAG not in seg.flags
+
+
+def _cast_record(seg: Segmentation, gains, corrected: bool) -> dict:
+    """``provenance["colour_cast"]`` of a photo whose cast was (or was not) removed."""
+    return {"corrected": corrected, "gains": list(gains), "reference_lab_before": list(seg.reference_lab)}
 
 
 def _cast_corrected_flag(gains) -> str:
@@ -307,7 +320,7 @@ def _cast_corrected_flag(gains) -> str:
     >>> _cast_corrected_flag([1.2, 0.97, 0.75])
     'colour cast corrected from the normal skin (linear gains R 1.20, G 0.97, B 0.75): check the region and the reference'
     """
-    return (f"{CAST_CORRECTED_FLAG} (linear gains R {gains[0]:.2f}, G {gains[1]:.2f}, B {gains[2]:.2f}): "
+    return (f"{COLOUR_CAST_CORRECTED_FLAG} (linear gains R {gains[0]:.2f}, G {gains[1]:.2f}, B {gains[2]:.2f}): "
             "check the region and the reference")
 
 

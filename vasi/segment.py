@@ -64,7 +64,7 @@ from ._validate import (
     check_positive,
     renamed,
 )
-from .color import ita_degrees, rgb_to_lab
+from .color import CLIPPED, colour_cast, ita_degrees, rgb_to_lab
 from .errors import InputError
 from .io import image_and_scale
 from .levels import (
@@ -180,6 +180,17 @@ class Segmentation:
     def __setstate__(self, state):
         self.__dict__.update(state)
         self.__post_init__()
+
+    def with_flags(self, *flags: str) -> Segmentation:
+        """The same segmentation with ``flags`` added (its full-resolution maps are not
+        built: they stay as stored).
+
+        >>> seg = segment(np.full((20, 20, 3), 150, np.uint8), modality="woods")
+        >>> seg.with_flags("checked").flags[-1]
+        'checked'
+        """
+        return dataclasses.replace(self, flags=(*self.flags, *flags), score=self.__dict__["_score"],
+                                   reference=self.__dict__["_reference"])
 
     @property
     def depigmented_fraction(self) -> float:
@@ -405,7 +416,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
 
     ref_rgb = _median_rgb(srgb, ref) if ref.any() else None
     ref_lab = _rgb_lab(ref_rgb) if ref_rgb is not None else nan3
-    if modality == "visible" and ref_rgb is not None and _colour_cast(ref_rgb, ref_lab):
+    if modality == "visible" and ref_rgb is not None and colour_cast(ref_rgb):
         flags.append(COLOUR_CAST_FLAG)  # (its ITA means nothing: not "very light")
     elif (modality == "visible" and "overexposed" not in flags  # (washed out, not light skin)
             and _ita(ref_lab) > VERY_LIGHT_ITA):
@@ -462,16 +473,6 @@ def _rgb_lab(rgb) -> tuple:
     return tuple(float(v) for v in rgb_to_lab(np.asarray(rgb, np.float32)[None, None])[0, 0])
 
 
-def _colour_cast(ref_rgb, ref_lab) -> bool:
-    """Whether normal skin of median sRGB ``ref_rgb`` (CIELAB ``ref_lab``) is greyer or bluer
-    than skin (``CAST_MIN_A``, ``CAST_MIN_B``), unless it is clipped (at the sensor's ceiling,
-    ``CLIPPED``: washed out by overexposure, not cast)."""
-    if float(ref_rgb.max()) >= CLIPPED:
-        return False
-    per_l = 1.0 / (ref_lab[0] + 16.0)
-    return ref_lab[1] * per_l < CAST_MIN_A or ref_lab[2] * per_l < CAST_MIN_B
-
-
 def _ita(lab) -> float:
     """Individual typology angle (degrees) of one CIELAB colour."""
     return float(ita_degrees(np.array(lab)))
@@ -507,22 +508,8 @@ MIN_DELTA_E = 2.0
 #: light against 0.88 for the rest and 0.94 for type I under a Wood's lamp).
 VERY_LIGHT_ITA = 55.0
 VERY_LIGHT_FLAG = "very light skin: a Wood's lamp photo shows depigmentation better"
-#: A channel at or above this (sRGB, 0-1) is clipped: the sensor's ceiling.
-CLIPPED = 0.985
-#: Normal skin's colour in a white-balanced photo: blood and melanin keep its a* and b*
-#: well above grey on every skin type (the chromameter surveys behind the ITA classes,
-#: Chardon et al. 1991, Del Bino et al. 2006). Measured per unit of ``L* + 16`` -- which
-#: leaves a colour's a* and b* unchanged by exposure (CIELAB's cube roots) -- normal skin's
-#: a* is above ~0.045 and its b* above ~0.13 (the synthetic types I-VI under any exposure
-#: of the robustness benchmark, the real faces' recoloured skin; light skin has the lowest
-#: b*, dark skin about 0.2 and more). Normal skin found below ``CAST_MIN_A`` or
-#: ``CAST_MIN_B`` is grey, bluish or greenish: the photo has a colour cast (a camera white
-#: balance set for a warmer light, a blue shade), which the region's skin colours and the
-#: depigmentation's hue assume away, or the reference is not skin. A cast on dark skin
-#: leaves b* near light skin's and is not told from it by colour. Visible light only, and
-#: not when the normal skin itself is clipped (its colour washed out by overexposure).
-CAST_MIN_A = 0.02
-CAST_MIN_B = 0.11
+#: Visible light: the normal skin has a colour no skin has in a white-balanced photo
+#: (:func:`vasi.color.colour_cast`).
 COLOUR_CAST_FLAG = ("colour cast: the normal skin is greyer or bluer than skin (a colour cast, or a "
                     "reference that is not normal skin): white-balance the photo (a colour chart in "
                     "the frame and vasi.normalize) and check the region and the reference")

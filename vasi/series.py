@@ -34,7 +34,13 @@ from .color import rgb_to_lab
 from .errors import InputError
 from .hand_units import assessed_hu_of
 from .io import image_and_scale
-from .pipeline import COLOUR_CAST_CHOICES, _cast_corrected_flag, _cast_removed
+from .pipeline import (
+    COLOUR_CAST_CHOICES,
+    _cast_corrected_flag,
+    _cast_gone,
+    _cast_record,
+    _cast_removed,
+)
 from .register import REGISTRATION_METHODS, prepare, register, register_via
 from .register_geometry import _shrink, _to_work
 from .roi import _auto_region_without_cards, _cut_cards, _Found, find_region
@@ -289,34 +295,35 @@ class _Ahead(Ahead):
 
 
 def _series_without_cast(res: SeriesResult, params: dict) -> SeriesResult:
-    """``res`` tracked again (``params`` of :func:`track_series`) with the visits whose
-    normal skin has a colour no skin has white-balanced from that skin, when every such
-    visit's skin then has a skin colour; else ``res``."""
-    items = params["images"]
-    cast = [i for i, seg in enumerate(res.segmentations) if COLOUR_CAST_FLAG in seg.flags]
-    if not cast:
-        return res
-    mpp = list(_per_visit(params["mm_per_px"], len(items), "mm_per_px"))
+    """``res`` tracked again (``params`` of :func:`track_series`, per-visit ones as lists)
+    with the visits whose normal skin has a colour no skin has white-balanced from that
+    skin, when every such visit is then scored and its skin has a skin colour; else
+    ``res``."""
+    items, mpp = params["images"], list(params["mm_per_px"])
     fixed, gains = list(items), {}
-    for i in cast:
+    for i, seg in enumerate(res.segmentations):
+        if COLOUR_CAST_FLAG not in seg.flags:
+            continue
         img, meta = image_and_scale(items[i], f"images[{i}]")
-        removed = _cast_removed(img, res.segmentations[i])
+        removed = _cast_removed(img, seg)
         if removed is not None:
             fixed[i], gains[i] = removed
             mpp[i] = meta if mpp[i] is None else mpp[i]  # (a path's pixel size from its metadata)
     if not gains:
         return res
-    record = {f"{res.weeks[i]:g}": {"gains": g, "reference_lab_before": list(res.segmentations[i].reference_lab)}
-              for i, g in gains.items()}
+
+    def record(corrected):
+        return {"corrected": corrected, "visits": [
+            {"visit_index": i, "week": res.weeks[i], **_cast_record(res.segmentations[i], g, corrected)}
+            for i, g in gains.items()]}
+
     again = track_series(**{**params, "images": fixed, "mm_per_px": mpp, "colour_cast": "flag"})
-    if any(COLOUR_CAST_FLAG in again.segmentations[i].flags for i in gains):
-        return replace(res, provenance={**res.provenance, "colour_cast": {
-            "corrected": False, "visits": record, "reason": "a visit's skin was not a skin colour after the correction"}})
+    if not all(_cast_gone(again.segmentations[i]) for i in gains):
+        return replace(res, provenance={**res.provenance, "colour_cast": record(False)})
     segs = list(again.segmentations)
     for i, g in gains.items():
-        segs[i] = replace(segs[i], flags=(*segs[i].flags, _cast_corrected_flag(g)))
-    return replace(again, segmentations=tuple(segs),
-                   provenance={**again.provenance, "colour_cast": {"corrected": True, "visits": record}})
+        segs[i] = segs[i].with_flags(_cast_corrected_flag(g))
+    return replace(again, segmentations=tuple(segs), provenance={**again.provenance, "colour_cast": record(True)})
 
 
 def _segment(img, region, *, modality, mm_per_px, mask, segment_kwargs):
@@ -494,7 +501,7 @@ def track_series(
         colour no skin has (``vasi.segment.COLOUR_CAST_FLAG``), that photo is white-balanced
         from its skin and the series tracked again with it (``"correct"``), kept when every
         such visit's skin then has a skin colour: its segmentation is flagged
-        ``vasi.pipeline.CAST_CORRECTED_FLAG`` with the gains, ``provenance["colour_cast"]``
+        ``vasi.pipeline.COLOUR_CAST_CORRECTED_FLAG`` with the gains, ``provenance["colour_cast"]``
         has them by week. ``"flag"``: only flagged. A series without a cast is tracked once.
 
     Returns
@@ -530,13 +537,11 @@ def track_series(
     >>> res.visits[["week", "registered", "repigmentation_pct"]].round(1).values.tolist()
     [[0.0, True, 0.0], [24.0, True, 50.0]]
     """
-    params = dict(locals())  # (for a second run without a colour cast)
-    items = params["images"] = list(images)
+    params = dict(locals())  # (first statement: the arguments, for a run without a colour cast)
+    items = list(images)
     n = len(items)
     if n == 0:
         raise InputError("images is empty; pass at least the baseline photo.")
-    if check_choice(colour_cast, COLOUR_CAST_CHOICES, "colour_cast") == "correct" and modality == "visible":
-        return _series_without_cast(track_series(**{**params, "colour_cast": "flag"}), params)
     weeks = _visit_weeks(weeks, n)
     site = scored_site(site)
     check_choice(modality, MODALITIES, "modality")
@@ -557,6 +562,10 @@ def track_series(
     masks = _per_visit(masks, n, "masks") if masks is not None else [None] * n
     mpp = [check_positive(v, "mm_per_px", allow_none=True)
            for v in _per_visit(mm_per_px, n, "mm_per_px")]
+    if check_choice(colour_cast, COLOUR_CAST_CHOICES, "colour_cast") == "correct" and modality == "visible":
+        # (per-visit arguments as lists: an iterator would be spent by the first run)
+        params.update(images=items, weeks=list(weeks), rois=rois, masks=masks, mm_per_px=mpp)
+        return _series_without_cast(track_series(**{**params, "colour_cast": "flag"}), params)
 
     def load(i):
         """Visit ``i``'s image and pixel size (given, else from the photo's metadata)."""
