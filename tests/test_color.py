@@ -117,8 +117,7 @@ def test_skin_without_a_target_removes_a_cast_and_leaves_skin_colours_alone(gain
     assert np.diag(res.matrix)[2] < 0.9  # less blue: the cast's gain undone
     assert skin_colour((60.0, 12.0, 18.0)) == (60.0, 12.0, 18.0)
     # a "reference" too dark to show a colour (background) balances nothing
-    dark = gained(np.full((8, 8, 3), (30, 30, 34), np.uint8), (1.0, 1.0, 1.0))
-    res = normalize(dark, method="skin")
+    res = normalize(np.full((8, 8, 3), (30, 30, 34), np.uint8), method="skin")
     assert not res and "too dark" in res.reason
 
 

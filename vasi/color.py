@@ -7,11 +7,12 @@ to the chart's published sRGB values and the residual mean CIEDE2000 is reported
 a chart, robust estimates are available: ``"grey-world"``, ``"white-patch"`` (a high
 percentile, not the maximum), and ``"skin"`` (the patient's own normal skin is mapped to a
 target colour, e.g. the baseline visit's reference skin -- the most useful anchor between
-visits of one patient -- or, without a target, to the nearest colour normal skin has
-(:func:`skin_colour`): a colour cast removed with the skin as the probe of the light, as
-faces are in Bianco & Schettini, "Color constancy using faces", CVPR 2012). ``"auto"`` uses the chart when one is found and otherwise leaves the
-image unchanged (saying so), because on a clinical photo grey-world and white-patch assume
-things about the scene that often do not hold.
+visits of one patient -- or, without a target and when that skin has a colour cast
+(:func:`colour_cast`), to the nearest colour normal skin has (:func:`skin_colour`): the
+cast removed with the skin as the probe of the light, as faces are in Bianco & Schettini,
+"Color constancy using faces", CVPR 2012). ``"auto"`` uses the chart when one is found and
+otherwise leaves the image unchanged (saying so), because on a clinical photo grey-world
+and white-patch assume things about the scene that often do not hold.
 """
 
 from __future__ import annotations
@@ -317,8 +318,9 @@ CLIPPED = 0.985
 #: ``CAST_MIN_B`` is grey, bluish or greenish: the photo has a colour cast (a camera white
 #: balance set for a warmer light, a blue shade), which the region's skin colours and the
 #: depigmentation's hue assume away, or the reference is not skin. A cast on dark skin
-#: leaves b* near light skin's and is not told from it by colour. Visible light only, and
-#: not when the normal skin itself is clipped (its colour washed out by overexposure).
+#: leaves b* near light skin's and is not told from it by colour. Not judged when the
+#: normal skin itself is clipped (its colour washed out by overexposure); the segmentation
+#: raises ``vasi.segment.COLOUR_CAST_FLAG`` in visible light only.
 CAST_MIN_A = 0.02
 CAST_MIN_B = 0.11
 #: Skin darker than this L* shows too little colour to white-balance a photo from (a

@@ -43,10 +43,11 @@ COLOUR_CAST_CORRECTED_FLAG = "colour cast corrected from the normal skin"
 #: Flags (or flag prefixes) after which a score must be checked by eye before it is used:
 #: the assessed region or the reference skin is in doubt, a visible-light photo has a
 #: colour cast (``vasi.segment.COLOUR_CAST_FLAG``: the skin colours the region assumes are
-#: not there; ``COLOUR_CAST_CORRECTED_FLAG``: the cast was removed with the skin's colour as the
-#: probe, which a region taken on the wrong pixels would mislead), a Wood's lamp photo came in greyscale (one development trunk: Dice 0.97 in
-#: colour, 0.25 in grey), or a series' follow-up could not be registered to its baseline
-#: (a wrong patient's photo: no F-VASI; see :attr:`PhotoScore.needs_review`).
+#: not there; ``COLOUR_CAST_CORRECTED_FLAG``: the cast was removed with the skin's colour
+#: as the probe, which a region taken on the wrong pixels would mislead), a Wood's lamp
+#: photo came in greyscale (one development trunk: Dice 0.97 in colour, 0.25 in grey), or a
+#: series' follow-up could not be registered to its baseline (a wrong patient's photo: no
+#: F-VASI; see :attr:`PhotoScore.needs_review`).
 #: Not among them: ``"low contrast"``, ``"no depigmentation found"`` and very light skin,
 #: which describe the skin, not a failure, and ``"overexposed"`` (under a Wood's lamp the
 #: fluorescent patches often clip: 3 of 36 development Wood's photos, Dice 0.90-0.99).
@@ -317,8 +318,8 @@ def _cast_record(seg: Segmentation, gains, corrected: bool) -> dict:
 def _cast_corrected_flag(gains) -> str:
     """The review flag of a photo scored after :func:`_cast_removed` with ``gains``.
 
-    >>> _cast_corrected_flag([1.2, 0.97, 0.75])
-    'colour cast corrected from the normal skin (linear gains R 1.20, G 0.97, B 0.75): check the region and the reference'
+    >>> _cast_corrected_flag([1.2, 0.97, 0.75]).split(": ")[0]
+    'colour cast corrected from the normal skin (linear gains R 1.20, G 0.97, B 0.75)'
     """
     return (f"{COLOUR_CAST_CORRECTED_FLAG} (linear gains R {gains[0]:.2f}, G {gains[1]:.2f}, B {gains[2]:.2f}): "
             "check the region and the reference")

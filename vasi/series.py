@@ -500,9 +500,10 @@ def track_series(
         As in :func:`vasi.score_photo`: when a visible-light visit's normal skin has a
         colour no skin has (``vasi.segment.COLOUR_CAST_FLAG``), that photo is white-balanced
         from its skin and the series tracked again with it (``"correct"``), kept when every
-        such visit's skin then has a skin colour: its segmentation is flagged
-        ``vasi.pipeline.COLOUR_CAST_CORRECTED_FLAG`` with the gains, ``provenance["colour_cast"]``
-        has them by week. ``"flag"``: only flagged. A series without a cast is tracked once.
+        such visit is then scored and its skin has a skin colour: its segmentation is
+        flagged ``vasi.pipeline.COLOUR_CAST_CORRECTED_FLAG`` with the gains, and
+        ``provenance["colour_cast"]["visits"]`` has them per visit (week, visit index).
+        ``"flag"``: only flagged. A series without a cast is tracked once.
 
     Returns
     -------
