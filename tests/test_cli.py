@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pandas as pd
@@ -201,3 +202,30 @@ def test_batch_default_site_fills_in_names_without_a_site(tmp_path, flag):
                  flag, "forearm", "-q"]) == 0
     v = pd.read_csv(out / "tables" / "visits.csv")
     assert sorted(set(v["site"])) == ["face", "forearm"]
+
+
+def test_colour_cast_correction_can_be_switched_off_in_score_and_batch(tmp_path, capsys, gained):
+    # the automatic white balance of a cast photo (from its normal skin) is the default of
+    # both commands; --colour-cast flag only flags it, and the batch records the option
+    from vasi.pipeline import COLOUR_CAST_CORRECTED_FLAG
+    from vasi.segment import COLOUR_CAST_FLAG
+    from vasi.synth import make_photo
+
+    ph = make_photo(rng=5, skin_type="I", site="forearm", shape=(300, 400))
+    photo = tmp_path / "in" / "P1" / "week00" / "forearm_visible.png"
+    photo.parent.mkdir(parents=True)
+    vasi.write_image(photo, gained(ph.image, (0.75, 0.95, 1.25)))
+    flags = {}
+    for mode in ("correct", "flag"):
+        capsys.readouterr()
+        assert main(["score", str(photo), "--json", "--colour-cast", mode, "-o", str(tmp_path / "o.png")]) == 0
+        flags[mode] = json.loads(capsys.readouterr().out)["needs_review"]
+        out = tmp_path / f"out-{mode}"
+        assert main(["batch", str(tmp_path / "in"), "-o", str(out), "--no-reports", "--no-overlays", "-q",
+                     "--colour-cast", mode]) == 0
+        review = pd.read_csv(out / "tables" / "visits.csv")["needs_review"].iloc[0]
+        assert (COLOUR_CAST_CORRECTED_FLAG in review) == (mode == "correct")
+        assert (COLOUR_CAST_FLAG in review) == (mode == "flag")
+        options = json.loads((out / "vasi-run.json").read_text())["options"]
+        assert options.get("colour_cast", "correct") == mode
+    assert COLOUR_CAST_CORRECTED_FLAG in flags["correct"] and COLOUR_CAST_FLAG in flags["flag"]

@@ -45,13 +45,14 @@ from pathlib import Path
 import pandas as pd
 
 from . import _atomic
-from ._validate import check_positive
+from ._validate import check_choice, check_positive
 from ._version import __version__, library_versions
 from .batch_series import ERROR_COLUMNS, SeriesTask, score_series, worker_died
 from .batch_summary import endpoints_table, scores_table
 from .dictionary import data_dictionary
 from .errors import VasiError
 from .manifest import Manifest, load_input, safe_slug, unlisted_sites
+from .pipeline import COLOUR_CAST_CHOICES
 from .tables import write_table
 
 __all__ = ["run_batch", "BatchResult", "OutputConflictError", "RUN_FILE"]
@@ -171,7 +172,8 @@ def _tasks(manifest: Manifest, options: dict, overlays: bool, use_track: bool,
                           r["arm"], photo, _file_state(r["roi"], digests) if r["roi"] else None])
         fp = _hash({"v": __version__, "code": code, "options": options, "key": key,
                     "rows": state})
-        tasks.append(SeriesTask(key, tuple(rows), fp, overlays, use_track))
+        tasks.append(SeriesTask(key, tuple(rows), fp, overlays, use_track,
+                                {"colour_cast": options.get("colour_cast", "correct")}))
     return tasks
 
 
@@ -439,6 +441,7 @@ def _concat(frames) -> pd.DataFrame:
 def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root=None,
               default_site: str = "face", overlays: bool = True, reports: bool = True,
               use_track: bool = True, marker_mm: float | None = None, blind: bool = False,
+              colour_cast: str = "correct",
               progress: Callable[[int, int, dict], None] | None = None) -> BatchResult:
     """Score every photo series of ``input`` into the folder ``out``; resumable.
 
@@ -474,6 +477,10 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
         For blinded readers: the input's treatment arms are left out of every table and
         report (the cohort page then counts responders over all patients). Run unblinded
         into another folder for the analysis.
+    colour_cast : {"correct", "flag"}, keyword-only
+        A visible-light photo whose normal skin has a colour no skin has is white-balanced
+        from that skin and scored again, flagged for review (``"correct"``), or only flagged
+        (``"flag"``); see :func:`vasi.score_photo`.
     progress : callable, optional
         ``progress(done, total, info)`` after each series; ``info`` has ``key``, ``photos``,
         ``errors`` and ``cached``.
@@ -510,6 +517,8 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
                "marker_mm": check_positive(marker_mm, "marker_mm", allow_none=True)}
     if blind:  # (only when set: folders written before the option existed still resume)
         options["blind"] = True
+    if check_choice(colour_cast, COLOUR_CAST_CHOICES, "colour_cast") != "correct":  # (the same)
+        options["colour_cast"] = colour_cast
     code = _code_fingerprint()
     digests = _load_digests(out)
     tasks = _tasks(manifest, options, overlays, use_track, code, digests)

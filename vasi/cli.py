@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="printed side of the ArUco marker (or sticker diameter) in the photo, "
                        "in mm: the pixel size is measured on it")
     s.add_argument("--roi", type=Path, default=None, help="PNG mask of the assessed region")
+    _colour_cast_option(s)
     s.add_argument("-o", "--overlay", type=Path, default=None,
                    help="overlay PNG path (default: PHOTO_overlay.png beside the photo)")
     s.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--marker-mm", type=float, default=None,
                    help="printed side of the ArUco marker (or sticker diameter) in the photos, "
                    "in mm, for photos whose manifest row gives no mm_per_px or marker_mm")
+    _colour_cast_option(b)
     b.add_argument("--force", action="store_true",
                    help="discard previous results in OUT and score everything again")
     b.set_defaults(func=_cmd_batch)
@@ -93,6 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
     _run_options(d, dask=False, jobs=max(1, min(2, os.cpu_count() or 1)))
     d.set_defaults(func=_cmd_demo)
     return p
+
+
+def _colour_cast_option(p) -> None:
+    p.add_argument("--colour-cast", choices=("correct", "flag"), default="correct",
+                   help="a visible-light photo whose normal skin has a colour no skin has (a blue, "
+                   "green or grey cast): white-balance it from that skin and score it again, "
+                   "flagged for review (correct, the default), or only flag it")
 
 
 def _run_options(p, dask: bool = True, jobs: int = 1) -> None:
@@ -224,7 +233,8 @@ def _cmd_score(args) -> int:
     site, modality = name_site_modality(args.photo.stem)
     site = scored_site(args.site or site)
     modality = args.modality or modality
-    result = score_photo(photo.image, site=site, modality=modality, roi=roi, mm_per_px=mm)
+    result = score_photo(photo.image, site=site, modality=modality, roi=roi, mm_per_px=mm,
+                         colour_cast=args.colour_cast)
     out = args.overlay or args.photo.with_name(args.photo.stem + OVERLAY_SUFFIX + ".png")
     row = {"photo": str(args.photo), "site": site, "modality": modality, **result.to_dict(),
            "mm_per_px": mm, "scale_source": source, "overlay": str(out), "scored": bool(result),
@@ -268,7 +278,8 @@ def _cmd_batch(args) -> int:
     res = run_batch(args.input, args.output, jobs=args.jobs, dask=dask, force=args.force,
                     root=args.root, default_site=args.default_site, overlays=not args.no_overlays,
                     reports=not args.no_reports, use_track=not args.no_track,
-                    marker_mm=args.marker_mm, blind=args.blind, progress=progress)
+                    marker_mm=args.marker_mm, blind=args.blind, colour_cast=args.colour_cast,
+                    progress=progress)
     n_photos = len(res.visits)
     if not args.quiet:
         print(f"vasi: {res.n_series} series ({res.n_cached} resumed, {res.n_scored} scored), "
