@@ -81,6 +81,13 @@ DEPIG_CONTACT_VISIBLE = 0.45
 DEPIG_CONTACT_FRAME = 0.6
 #: Depigmented skin is at least this many robust SDs bluer (log B/R) than the skin.
 DEPIG_MEL = 2.0
+#: ... and keeps the blood's red: its CIELAB a* is above ``DEPIG_A_MIN`` -- or, where the
+#: normal skin is itself little red (fair skin; a green or blue cast lowers every a*), not
+#: more than ``DEPIG_A_BELOW`` below the normal skin's (on balanced photos a patch's a* is
+#: within 2 of its skin's; under a green cast a type-VI face's skin a* 3.0, its patch 0.5,
+#: which left a forehead patch out of the region).
+DEPIG_A_MIN = 1.5
+DEPIG_A_BELOW = 5.0
 #: Body sites: the centre's skin colour was a patch when at least ``SURROUND_SHARE`` of
 #: the band around its blob is clearly more pigmented skin-hued colour, and that colour
 #: covers less than ``SURROUND_FRAME`` of the frame's border (it is not the background).
@@ -268,7 +275,8 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
         depig = (zy > zmin) & (L > float(np.median(L[ref])) + 3)
     else:
         m0, ms = _mel_level(mel, ref)
-        hue_ok = (a > 1.5) & (b > tan_min * a)  # SKIN_HUE_MIN .. 90 degrees
+        a_min = min(DEPIG_A_MIN, float(np.median(a[ref])) - DEPIG_A_BELOW)
+        hue_ok = (a > a_min) & (b > tan_min * a)  # SKIN_HUE_MIN .. 90 degrees
         depig = (mel > m0 + DEPIG_MEL * ms) & (zy > -SKIN_DIST * SHADE) & hue_ok & (chroma2 > 9.0)
     cand = depig
     skin = _open_close(skin, side)
