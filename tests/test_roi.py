@@ -814,3 +814,14 @@ def test_a_green_cast_keeps_a_dark_faces_patch_in_the_region(gained):
     region = find_region(gained(ph.image, (0.92, 1.08, 0.95)), site="face")
     patch = ph.truth.depig_mask
     assert (region & patch).sum() / patch.sum() > 0.9
+
+
+def test_a_blue_cast_keeps_dark_skins_patches_in_the_region(gained):
+    # depigmented skin is not magenta (b* > tan 5 deg x a*); a blue cast takes every b*
+    # down, a type-V trunk's patches below 0 (8 below the skin's): 95 % of them fell
+    # outside the region. Where the skin's own b* is low, a patch's b* may be up to
+    # DEPIG_B_BELOW below it
+    ph = make_photo(rng=2000033, skin_type="V", site="trunk", shape=(450, 600), background="dark")
+    region = find_region(gained(ph.image, (0.75, 0.95, 1.25)), site="body")
+    patch = ph.truth.depig_mask
+    assert (region & patch).sum() / patch.sum() > 0.9

@@ -85,9 +85,14 @@ DEPIG_MEL = 2.0
 #: normal skin is itself little red (fair skin; a green or blue cast lowers every a*), not
 #: more than ``DEPIG_A_BELOW`` below the normal skin's (on balanced photos a patch's a* is
 #: within 2 of its skin's; under a green cast a type-VI face's skin a* 3.0, its patch 0.5,
-#: which left a forehead patch out of the region).
+#: which left a forehead patch out of the region). Likewise it is not magenta: b* above
+#: ``tan(SKIN_HUE_MIN)`` x a* -- or not more than ``DEPIG_B_BELOW`` below the skin's b*
+#: where that is lower (on balanced photos a patch's b* is 3.5-5.5 below its skin's; a blue
+#: cast takes both down, the patch's below 0: 7.6-8.5 below the skin's on dark skin, whose
+#: patches were then left out of the region; at 12 a few balanced real faces changed).
 DEPIG_A_MIN = 1.5
 DEPIG_A_BELOW = 5.0
+DEPIG_B_BELOW = 10.0
 #: Body sites: the centre's skin colour was a patch when at least ``SURROUND_SHARE`` of
 #: the band around its blob is clearly more pigmented skin-hued colour, and that colour
 #: covers less than ``SURROUND_FRAME`` of the frame's border (it is not the background).
@@ -276,7 +281,8 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
     else:
         m0, ms = _mel_level(mel, ref)
         a_min = min(DEPIG_A_MIN, float(np.median(a[ref])) - DEPIG_A_BELOW)
-        hue_ok = (a > a_min) & (b > tan_min * a)  # SKIN_HUE_MIN .. 90 degrees
+        b_min = np.minimum(tan_min * a, float(np.median(b[ref])) - DEPIG_B_BELOW)
+        hue_ok = (a > a_min) & (b > b_min)  # SKIN_HUE_MIN .. 90 degrees, or near the skin's
         depig = (mel > m0 + DEPIG_MEL * ms) & (zy > -SKIN_DIST * SHADE) & hue_ok & (chroma2 > 9.0)
     cand = depig
     skin = _open_close(skin, side)
