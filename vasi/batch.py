@@ -173,7 +173,7 @@ def _tasks(manifest: Manifest, options: dict, overlays: bool, use_track: bool,
         fp = _hash({"v": __version__, "code": code, "options": options, "key": key,
                     "rows": state})
         tasks.append(SeriesTask(key, tuple(rows), fp, overlays, use_track,
-                                {"colour_cast": options.get("colour_cast", "correct")}))
+                                {k: options[k] for k in ("colour_cast",) if k in options}))
     return tasks
 
 

@@ -72,8 +72,8 @@ class SeriesTask:
     use_track : bool
         Use :func:`vasi.track_series` when available.
     options : dict
-        Scoring options: ``colour_cast`` (``"correct"`` by default, see
-        :data:`vasi.pipeline.COLOUR_CAST_CHOICES`).
+        Keyword options of :func:`vasi.score_photo` and :func:`vasi.track_series` that the
+        run sets (``colour_cast``); the functions' defaults otherwise.
     """
 
     key: str
@@ -281,7 +281,7 @@ def _score_each(task, loaded, site, errors, out_files, thumbs):
         img, roi, mm, source = item
         try:
             res = score_photo(img, site=site, modality=row["modality"], roi=roi, mm_per_px=mm,
-                              colour_cast=task.options.get("colour_cast", "correct"))
+                              **task.options)
         except Exception as exc:  # noqa: BLE001
             errors.append(_error(row, "score", exc))
             continue
@@ -348,8 +348,7 @@ def _track(task, loaded, site, errors, out_files, thumbs):
     imgs = [it[0] for _, it in loaded]
     res = vasi.track_series(imgs, weeks=[float(r["week"]) for r, _ in loaded], site=site,
                             modality=loaded[0][0]["modality"], rois=[it[1] for _, it in loaded],
-                            mm_per_px=[it[2] for _, it in loaded],
-                            colour_cast=task.options.get("colour_cast", "correct"))
+                            mm_per_px=[it[2] for _, it in loaded], **task.options)
     bi = res.baseline_index
     maps = _series_maps(res, imgs[bi], full=task.overlays)
     by_index = {int(v["visit_index"]): v for v in res.visits.to_dict("records")}

@@ -284,8 +284,8 @@ def _without_cast(arr, res: PhotoScore, kw: dict) -> PhotoScore:
         return res
     again = _score(removed[0], **kw)
     if not _cast_gone(again.segmentation):
-        res.provenance["colour_cast"] = _cast_record(res.segmentation, removed[1], False)
-        return res
+        return dataclasses.replace(res, provenance={
+            **res.provenance, "colour_cast": _cast_record(res.segmentation, removed[1], False)})
     seg = again.segmentation.with_flags(_cast_corrected_flag(removed[1]))
     provenance = {**again.provenance, "segmentation_flags": list(seg.flags),
                   "colour_cast": _cast_record(res.segmentation, removed[1], True)}
