@@ -137,12 +137,16 @@ def run_photos(cases):
         dt = time.perf_counter() - t0
         pred = np.asarray(res.segmentation.mask, bool)
         tr = ph.truth
+        # the same pipeline given the true assessed region: what the segmentation alone loses
+        given = np.asarray(vasi.score_photo(ph.image, site=_pipeline_site(c["site"]), modality=c["modality"],
+                                            roi=tr.roi_mask).segmentation.mask, bool)
         true_a = tr.depig_area_px
         pred_a = int(res.depigmented_area_px)
         rows.append(dict(
             case=c, photo=ph, pred=pred, pred_roi=np.asarray(res.roi, bool),
             dice=_dice(pred, tr.depig_mask), iou=_iou(pred, tr.depig_mask),
             dice_in_roi=_dice(pred & tr.roi_mask, tr.depig_mask),
+            dice_given_region=_dice(given, tr.depig_mask),
             roi_iou=_iou(np.asarray(res.roi, bool), tr.roi_mask),
             area_rel_err=abs(pred_a - true_a) / true_a if true_a else None,
             fvasi_abs_err=(abs(float(res.f_vasi) - tr.f_vasi) if (tr.f_vasi is not None and res.f_vasi is not None) else None),
@@ -162,8 +166,26 @@ def segmentation_metrics(rows) -> dict:
         "dice_by_modality": {m: _mean([r["dice"] for r in rows if r["case"]["modality"] == m]) for m in MODALITIES},
         "dice_by_site": {s: _mean([r["dice"] for r in rows if r["case"]["site"] == s]) for s in ("face", "forearm", "trunk")},
         "dice_by_background": {b: _mean([r["dice"] for r in rows if r["case"]["background"] == b]) for b in ("dark", "light", "busy")},
+        "dice_by_repigmented": _by_repigmented(rows, "dice"),
+        "dice_given_region_mean": _mean([r["dice_given_region"] for r in rows]),
+        "dice_given_region_by_type": {t: _mean([r["dice_given_region"] for r in rows if r["case"]["skin_type"] == t]) for t in TYPES},
+        "dice_given_region_by_modality": {m: _mean([r["dice_given_region"] for r in rows if r["case"]["modality"] == m]) for m in MODALITIES},
+        "dice_given_region_by_repigmented": _by_repigmented(rows, "dice_given_region"),
     }
     return out
+
+
+def _by_repigmented(rows, key) -> dict:
+    """Mean of ``key`` by the cases' repigmented fraction (``"0.0"``, ``"0.3"``, ``"0.6"``)."""
+    fracs = sorted({r["case"]["repigmented"] for r in rows})
+    return {str(f): _mean([r[key] for r in rows if r["case"]["repigmented"] == f]) for f in fracs}
+
+
+def case_metrics(rows) -> dict:
+    """One row per photo (``cases``): its spec and scores, to compare two runs case by case."""
+    keys = ("seed", "skin_type", "modality", "site", "background", "repigmented")
+    return {"cases": [dict({k: r["case"][k] for k in keys}, dice=r["dice"], dice_given_region=r["dice_given_region"],
+                           roi_iou=r["roi_iou"], area_rel_err=r["area_rel_err"]) for r in rows]}
 
 
 def area_metrics(rows) -> dict:
@@ -403,16 +425,19 @@ def print_table(rows, res) -> None:
         return "  -  " if x is None else f"{x:.{p}f}"
 
     print(f"vasi {vasi.__version__} accuracy benchmark: {res['n_cases']} photos, {res.get('n_series', 0)} series")
-    print(f"{'group':<14}{'n':>4}{'dice':>8}{'iou':>8}{'area_err':>10}{'fvasi_err':>11}")
+    print(f"{'group':<16}{'n':>4}{'dice':>8}{'iou':>8}{'area_err':>10}{'fvasi_err':>11}{'dice_given_region':>19}")
     groups = [("all", rows)]
     groups += [(f"type {t}", [r for r in rows if r['case']['skin_type'] == t]) for t in TYPES]
     groups += [(m, [r for r in rows if r['case']['modality'] == m]) for m in MODALITIES]
     groups += [(s, [r for r in rows if r['case']['site'] == s]) for s in ("face", "forearm", "trunk")]
+    groups += [(f"repigmented {q:.1f}", [r for r in rows if r['case']['repigmented'] == q])
+               for q in sorted({r['case']['repigmented'] for r in rows})]
     for name, rs in groups:
         if not rs:
             continue
-        print(f"{name:<14}{len(rs):>4}{f(_mean([r['dice'] for r in rs])):>8}{f(_mean([r['iou'] for r in rs])):>8}"
-              f"{f(_median([r['area_rel_err'] for r in rs])):>10}{f(_median([r['fvasi_abs_err'] for r in rs])):>11}")
+        print(f"{name:<16}{len(rs):>4}{f(_mean([r['dice'] for r in rs])):>8}{f(_mean([r['iou'] for r in rs])):>8}"
+              f"{f(_median([r['area_rel_err'] for r in rs])):>10}{f(_median([r['fvasi_abs_err'] for r in rs])):>11}"
+              f"{f(_mean([r['dice_given_region'] for r in rs])):>19}")
     print(f"seconds per MP (score_photo): {f(res['seconds_per_mp'])}")
     if res.get("segment_12mp_seconds") is not None:
         print(f"segment at 12 MP (1 thread): {f(res['segment_12mp_seconds'])} s = "
@@ -448,7 +473,7 @@ def main(argv=None) -> dict:
     t0 = time.perf_counter()
     rows = run_photos(photo_cases(args.quick, args.seed0))
     res = {"n_cases": len(rows), "quick": bool(args.quick), "seed0": args.seed0}
-    for group in (segmentation_metrics, area_metrics, speed_metrics, segmentation_speed_metrics):
+    for group in (segmentation_metrics, area_metrics, speed_metrics, segmentation_speed_metrics, case_metrics):
         res.update(group(rows))
     res.update(series_metrics(series_cases(args.quick, args.seed0)))
     res.update(tracking_metrics(series_cases(args.quick, args.seed0), args.quick))
