@@ -105,6 +105,22 @@ def test_shape_prior_drops_limbs_keeps_fingers():
     assert (_drop_limbs(hand) == hand).all()
 
 
+def test_a_trunk_region_ends_at_its_flanks_beside_hanging_arms():
+    from vasi.roi_body import _drop_limbs, _without_shoulders
+
+    body = np.zeros((260, 300), bool)
+    body[40:220, 90:210] = True  # trunk
+    body[40:95, 54:246] = True  # shoulders: arms and trunk merged
+    body[95:250, 54:84] = body[95:250, 216:246] = True  # arms, 6 px from the flanks
+    body[10:40, 132:168] = True  # neck
+    out, limbs = _drop_limbs(body, return_limbs=True)
+    assert len(limbs) == 2 and out[:, :86].sum() > 1000  # the shape prior keeps the shoulders
+    cut = _without_shoulders(out, limbs)
+    assert not cut[:, :86].any() and not cut[:, 214:].any()  # the trunk ends at its flanks
+    assert cut[40:220, 92:208].all() and cut[10:40, 132:168].all()  # the rest stays, the neck too
+    assert (_without_shoulders(out, []) == out).all()
+
+
 def _noisy(shape, colour, sd, rng):
     return np.clip(np.asarray(colour, float) + rng.normal(0.0, sd, shape + (3,)), 0, 255).astype(np.uint8)
 
@@ -825,3 +841,17 @@ def test_a_blue_cast_keeps_dark_skins_patches_in_the_region(gained):
     region = find_region(gained(ph.image, (0.75, 0.95, 1.25)), site="body")
     patch = ph.truth.depig_mask
     assert (region & patch).sum() / patch.sum() > 0.9
+
+
+@pytest.mark.parametrize("modality", ["visible", "woods"])
+@pytest.mark.parametrize("seed", [21, 22])
+def test_a_trunk_ends_at_its_flanks_not_at_the_shoulders(seed, modality):
+    # arms hanging beside a trunk are cut off by the shape prior below the armpits, but
+    # above them arm and trunk merge into the shoulders, which the opening kept: 11-14 %
+    # of the trunk's region was the shoulders (VASI's upper extremities). The trunk ends
+    # at its flank continued up to the shoulder
+    ph = make_photo(rng=seed, skin_type="III", site="trunk", modality=modality, shape=(450, 600))
+    region = find_region(ph.image, site="body", modality=modality)
+    truth = ph.truth.roi_mask
+    assert (region & ~truth).sum() / region.sum() < 0.05
+    assert (region & truth).sum() / truth.sum() > 0.88

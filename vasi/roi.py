@@ -76,7 +76,7 @@ from ._ahead import Ahead
 from ._validate import MODALITIES, check_choice, check_colour, check_image, check_mask, renamed
 from .calibrate import marker_boxes
 from .io import image_and_scale
-from .roi_body import _drop_limbs, _frame_patches_enclosed, _nails
+from .roi_body import _drop_limbs, _frame_patches_enclosed, _nails, _without_shoulders
 from .roi_face import (
     HAIR_MODALITIES,
     _box_eyes,
@@ -313,8 +313,9 @@ def _auto_region(arr, site, modality):
     if site == "body":
         cw = _centre_weight(srgb.shape[:2])
         skin, frame_p = _skin_small(srgb, lin, modality, cw, at_frame=True, body=True)
-        blob = _drop_limbs(_fill_holes(_largest(skin, cw)))
+        blob, limbs = _drop_limbs(_fill_holes(_largest(skin, cw)), return_limbs=True)
         blob = _frame_patches_enclosed(blob, frame_p, max(blob.shape))
+        blob = _without_shoulders(blob, limbs)
         region = _upsample_mask(blob, arr.shape[:2], k)
         nails = _nails(blob, arr)
         for win, nail in nails:

@@ -1,7 +1,8 @@
 """The shape of a body site's region (for :mod:`vasi.roi`): appendages much thinner than
 the site (arms beside a trunk, background joined through a narrow bridge) are cut off
 (``_drop_limbs``), a patch at the frame stays only when the site's own skin encloses it
-(``_frame_patches_enclosed``), and nails are not skin (``_nails``).
+(``_frame_patches_enclosed``), the site ends at its flanks beside a dropped limb, not at
+the shoulders (``_without_shoulders``), and nails are not skin (``_nails``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import cv2
 import numpy as np
 
 from ._validate import _unit_float
+from .reference import robust_stats
 from .roi_ops import _centre_weight, _fill_holes, _lab, _largest, _open_disk, _upsample_mask
 from .roi_skin import DEPIG_CONTACT_FRAME, _kmeans, _notch_parts
 
@@ -39,17 +41,20 @@ def _site_core(blob: np.ndarray):
     return dt, core, grown
 
 
-def _drop_limbs(blob: np.ndarray) -> np.ndarray:
+def _drop_limbs(blob: np.ndarray, return_limbs: bool = False):
     """The body site's core with large thin appendages removed (shape prior).
 
     The core is the blob opened with a disc of ``LIMB_WIDTH`` x its largest inscribed
     radius; what the opening removes splits into appendages (components outside a
     slightly grown core). Small ones (fingers, boundary detail) stay; large ones -- limbs
     or the neck beside a trunk, background blobs joined through a thin bridge -- go.
+    With ``return_limbs``, also returns the dropped appendages as ``(mask, body)`` pairs
+    (``body``: what each was cut from; for :func:`_without_shoulders`).
     """
     dt, core, grown = _site_core(blob)
+    limbs: list = []
     if core is None or core.sum() < 0.3 * blob.sum():
-        return blob
+        return (blob, limbs) if return_limbs else blob
     rest = blob & ~(grown & blob)
     n, lab, st, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
     out = blob & grown
@@ -68,7 +73,86 @@ def _drop_limbs(blob: np.ndarray) -> np.ndarray:
             near = cv2.dilate(drop[lab].astype(np.uint8), cv2.getStructuringElement(
                 cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))).astype(bool)
             out &= ~(near & ~core)
+            limbs = [(lab == i, grown & blob) for i in np.flatnonzero(drop)]
+    out = _largest(out)
+    return (out, limbs) if return_limbs else out
+
+
+def _without_shoulders(site: np.ndarray, limbs) -> np.ndarray:
+    """``site`` less what lies beyond its flanks beside the dropped ``limbs`` (as
+    :func:`_drop_limbs` returns them; see :func:`_beyond_flank`)."""
+    if not limbs:
+        return site
+    out = site.copy()
+    for limb, body in limbs:
+        out &= ~_beyond_flank(out, limb, body)
     return _largest(out)
+
+
+#: A dropped limb hanging beside the site (an arm beside the trunk) faces the site's flank
+#: across a gap -- edge pixels whose nearest limb pixel lies within ``FLANK_ANGLE``
+#: degrees of square to the limb's axis -- on at least ``FLANK_MIN`` x the limb's width...
+FLANK_MIN = 1.5
+FLANK_ANGLE = 20.0
+#: ... and that edge is a clean line: its robust spread about a straight line is at most
+#: ``FLANK_ROUGH`` x the limb's width (under a Wood's lamp, dark skin's outline against a
+#: dark background is ragged and does not show where the flank is).
+FLANK_ROUGH = 0.15
+
+
+def _beyond_flank(site: np.ndarray, limb: np.ndarray, body: np.ndarray) -> np.ndarray:
+    """Pixels of ``site`` beyond its flank, on the side of a ``limb`` that hangs beside it
+    (``limb`` was cut from ``body`` by the shape prior: it is attached where it borders it).
+
+    Below the armpit an arm hanging beside the trunk is parted from it by a gap; above
+    the armpit they merge into the shoulder, which the shape prior keeps with the trunk
+    (its opening is rounded there). The shoulder belongs to the arm (VASI's upper
+    extremities): the trunk ends at its flank continued to the shoulder. The flank is
+    where the site's edge faces the limb across the gap (the nearest limb pixel lies
+    across the limb's axis, not along it), taken parallel to the limb's axis through the
+    facing edge's quarter nearest the limb's attachment. Pixels more than 1.5 px beyond
+    it on the limb's side, from the limb's free end on past its attachment (the
+    shoulder's top), are returned; none when the limb does not face the site that way
+    (``FLANK_MIN``, ``FLANK_ANGLE``: the neck above a trunk faces it across no gap) or
+    the facing edge is ragged (``FLANK_ROUGH``).
+    """
+    out = np.zeros_like(site)
+    src = (~limb).astype(np.uint8)
+    d_limb, near = cv2.distanceTransformWithLabels(src, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)
+    width = 2.0 * float(cv2.distanceTransform(np.pad(limb, 1).astype(np.uint8), cv2.DIST_L2, 3).max())
+    ly, lx = np.nonzero(limb)  # raster order: label k is the k-th limb pixel
+    if width < 2.0 or ly.size < 10:
+        return out
+    _, vec = np.linalg.eigh(np.cov(np.stack([lx, ly]).astype(np.float64)))
+    ax = vec[:, -1]  # the limb's long axis (x, y)
+    edge = site & ~cv2.erode(site.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    ys, xs = np.nonzero(edge & (d_limb > 1.5) & (d_limb < width))
+    k = near[ys, xs] - 1
+    dx, dy = lx[k] - xs, ly[k] - ys
+    across = np.abs(dx * ax[0] + dy * ax[1]) < np.cos(np.radians(90.0 - FLANK_ANGLE)) * np.hypot(dx, dy)
+    ys, xs = ys[across], xs[across]
+    cy, cx = np.nonzero(limb & cv2.dilate(body.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool))
+    if ys.size < FLANK_MIN * width or cy.size == 0:
+        return out
+    u_att = float(np.mean(cx * ax[0] + cy * ax[1]))
+    u = xs * ax[0] + ys * ax[1]
+    v = xs * -ax[1] + ys * ax[0]
+    res = v - np.polyval(np.polyfit(u, v, 1), u)
+    if robust_stats(res)[1] > FLANK_ROUGH * width:
+        return out  # a ragged outline (dark skin against a dark background under UV)
+    top = np.abs(u - u_att) <= np.percentile(np.abs(u - u_att), 25)
+    v_flank = float(np.median(v[top]))
+    sgn = np.sign(float(np.median(lx * -ax[1] + ly * ax[0])) - v_flank)
+    H, W = site.shape
+    yy, xx = np.mgrid[0:H, 0:W]
+    uu = xx * ax[0] + yy * ax[1]
+    u_limb = lx * ax[0] + ly * ax[1]
+    # from the limb's free end (less 1.5 widths) on past its attachment: the shoulder's top
+    if u_att >= float(np.median(u_limb)):
+        span = uu > u_limb.min() - 1.5 * width
+    else:
+        span = uu < u_limb.max() + 1.5 * width
+    return site & (sgn * (xx * -ax[1] + yy * ax[0] - v_flank) > 1.5) & span
 
 
 def _frame_patches_enclosed(blob, frame_p, side):
