@@ -240,47 +240,64 @@ def _cut_cards(region: np.ndarray, cards) -> np.ndarray:
 class _Found(NamedTuple):
     """A photo's assessed region as a series needs it: the region (bool, full resolution),
     how it was found, the photo's marker cards (:func:`vasi.calibrate.marker_boxes`; None
-    for a user region) and the nails left out of it (``(window, mask)`` pairs)."""
+    for a user region) and the site's skin left out of it (nails, a trunk's shoulders;
+    ``(window, mask)`` pairs)."""
 
     region: np.ndarray
     method: str
     cards: list | None
-    nails: list
+    left_out: list
 
     def evidence(self) -> np.ndarray:
-        """The region registration takes its keypoints from: with the nails
-        (:func:`_with_nails`)."""
-        return _with_nails(self.region, self.nails)
+        """The region registration takes its keypoints from: with the skin left out of it
+        (:func:`_with_left_out`)."""
+        return _with_left_out(self.region, self.left_out)
 
 
 def _auto_region_without_cards(arr, site, modality) -> _Found:
     """:func:`find_region`'s automatic region, its method, the photo's marker cards and the
-    nails left out of it (a series keeps the cards for the baseline region mapped into this
-    photo, and registers on the region with its nails)."""
+    skin left out of it (a series keeps the cards for the baseline region mapped into this
+    photo, and registers on the region with that skin)."""
     # the marker search (a 1000-px copy and OpenCV's detector) is independent of the skin
     # model: with more than one thread allowed it runs in another thread meanwhile
     markers = Ahead(lambda _: marker_boxes(arr), (0,), background=cv2.getNumThreads() > 1,
                     name="vasi-markers")
     try:
-        region, method, nails = _auto_region(arr, site, modality)
+        region, method, left_out = _auto_region(arr, site, modality)
         cards = markers.get(0)
     finally:
         markers.close()
-    return _Found(_cut_cards(region, cards), method, cards, nails)
+    return _Found(_cut_cards(region, cards), method, cards, left_out)
 
 
-def _with_nails(region: np.ndarray, nails) -> np.ndarray:
-    """``region`` with the ``nails`` of a body site's automatic region put back (a copy
-    when there are any; ``(window, mask)`` pairs at full resolution, ``roi_body._nails``):
-    nails are not assessed, but they are fixed to the bones and, under a Wood's lamp, the
-    brightest features that stay the same from visit to visit -- evidence for
-    registration."""
-    if not nails:
+def _with_left_out(region: np.ndarray, left_out) -> np.ndarray:
+    """``region`` with the skin ``left_out`` of a body site's automatic region put back (a
+    copy when there is any; ``(window, mask)`` pairs at full resolution): nails
+    (``roi_body._nails``) are not assessed, but they are fixed to the bones and, under a
+    Wood's lamp, the brightest features that stay the same from visit to visit; a trunk's
+    shoulders (``roi_body._without_shoulders``) are the arms', but move with the trunk --
+    evidence for registration."""
+    if not left_out:
         return region
     out = region.copy()
-    for win, nail in nails:
-        out[win] |= nail
+    for win, piece in left_out:
+        out[win] |= piece
     return out
+
+
+def _pieces(small: np.ndarray, shape, k: float) -> list:
+    """A working-resolution mask (``k`` x the full resolution ``shape``) as ``(window,
+    mask)`` pairs at full resolution: one window, its bounding box (to within a pixel:
+    registration evidence), upsampled alone; none when it is empty."""
+    ys, xs = np.nonzero(small.any(axis=1))[0], np.nonzero(small.any(axis=0))[0]
+    if ys.size == 0:
+        return []
+    h, w = small.shape
+    y0, y1, x0, x1 = max(0, ys[0] - 2), min(h, ys[-1] + 3), max(0, xs[0] - 2), min(w, xs[-1] + 3)
+    win = (slice(int(round(y0 / k)), min(shape[0], int(round(y1 / k)))),
+           slice(int(round(x0 / k)), min(shape[1], int(round(x1 / k)))))
+    size = (win[0].stop - win[0].start, win[1].stop - win[1].start)
+    return [(win, _upsample_mask(small[y0:y1, x0:x1], size, k))]
 
 
 def _detected_face(arr, face, k, modality):
@@ -307,20 +324,20 @@ def _detected_face(arr, face, k, modality):
 
 def _auto_region(arr, site, modality):
     """The region of ``find_region`` without a user mask, before markers are removed, how
-    it was found (one of ``REGION_METHODS``) and the nails left out of it (body sites;
-    ``(window, mask)`` pairs at full resolution)."""
+    it was found (one of ``REGION_METHODS``) and the site's skin left out of it (body
+    sites: nails, a trunk's shoulders; ``(window, mask)`` pairs at full resolution)."""
     srgb, lin, k = _small(arr)
     if site == "body":
         cw = _centre_weight(srgb.shape[:2])
         skin, frame_p = _skin_small(srgb, lin, modality, cw, at_frame=True, body=True)
         blob, limbs = _drop_limbs(_fill_holes(_largest(skin, cw)), return_limbs=True)
-        blob = _frame_patches_enclosed(blob, frame_p, max(blob.shape))
-        blob = _without_shoulders(blob, limbs)
+        with_shoulders = _frame_patches_enclosed(blob, frame_p, max(blob.shape))
+        blob = _without_shoulders(with_shoulders, limbs)
         region = _upsample_mask(blob, arr.shape[:2], k)
         nails = _nails(blob, arr)
         for win, nail in nails:
             region[win] &= ~nail
-        return region, "skin", nails
+        return region, "skin", nails + _pieces(with_shoulders & ~blob, arr.shape[:2], k)
     region, method, trust = _face_region(arr, srgb, lin, k, modality)
     if trust != UPRIGHT:
         turned = _turned_face(srgb, lin, modality, need_mouth=trust == EYES)

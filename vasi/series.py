@@ -270,8 +270,9 @@ def _visit_weeks(weeks, n) -> list[float]:
 
 def _find_region(img, *, site, mask, modality, name="mask") -> _Found:
     """:func:`vasi.find_region` (``return_method=True``) of one photo, the photo's marker
-    cards (:func:`vasi.calibrate.marker_boxes`; None for a user region) and the nails left
-    out of the region (registration's evidence includes them, ``_Found.evidence``):
+    cards (:func:`vasi.calibrate.marker_boxes`; None for a user region) and the site's skin
+    left out of the region (nails, shoulders: registration's evidence includes them,
+    ``_Found.evidence``):
     the series needs the cards again to keep them out of the baseline region mapped into a
     follow-up, and the marker search is then done once per photo."""
     if mask is not None:
