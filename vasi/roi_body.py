@@ -73,20 +73,25 @@ def _drop_limbs(blob: np.ndarray, return_limbs: bool = False):
             near = cv2.dilate(drop[lab].astype(np.uint8), cv2.getStructuringElement(
                 cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))).astype(bool)
             out &= ~(near & ~core)
-            limbs = [(lab == i, grown & blob) for i in np.flatnonzero(drop)]
+            body = grown & blob
+            limbs = [(lab == i, body) for i in np.flatnonzero(drop)]
     out = _largest(out)
     return (out, limbs) if return_limbs else out
 
 
 def _without_shoulders(site: np.ndarray, limbs) -> np.ndarray:
     """``site`` less what lies beyond its flanks beside the dropped ``limbs`` (as
-    :func:`_drop_limbs` returns them; see :func:`_beyond_flank`)."""
+    :func:`_drop_limbs` returns them; see :func:`_beyond_flank`), each cut at most
+    ``FLANK_MAX_CUT`` of the site."""
     if not limbs:
         return site
     out = site.copy()
+    n = float(site.sum())
     for limb, body in limbs:
-        out &= ~_beyond_flank(out, limb, body)
-    return _largest(out)
+        cut = _beyond_flank(out, limb, body)
+        if cut.sum() <= FLANK_MAX_CUT * n:
+            out &= ~cut
+    return _largest(out, _centre_weight(out.shape))
 
 
 #: A dropped limb hanging beside the site (an arm beside the trunk) faces the site's flank
@@ -98,6 +103,10 @@ FLANK_ANGLE = 20.0
 #: ``FLANK_ROUGH`` x the limb's width (under a Wood's lamp, dark skin's outline against a
 #: dark background is ragged and does not show where the flank is).
 FLANK_ROUGH = 0.15
+#: A cut beyond a flank takes at most this share of the site: a trunk's shoulders are
+#: 0.11-0.15 of it; a larger cut means the dropped piece was no arm beside a trunk (a
+#: background blob or a finger beside a forearm: up to 0.6 of it went).
+FLANK_MAX_CUT = 0.2
 
 
 def _beyond_flank(site: np.ndarray, limb: np.ndarray, body: np.ndarray) -> np.ndarray:
@@ -111,18 +120,21 @@ def _beyond_flank(site: np.ndarray, limb: np.ndarray, body: np.ndarray) -> np.nd
     where the site's edge faces the limb across the gap (the nearest limb pixel lies
     across the limb's axis, not along it), taken parallel to the limb's axis through the
     facing edge's quarter nearest the limb's attachment. Pixels more than 1.5 px beyond
-    it on the limb's side, from the limb's free end on past its attachment (the
-    shoulder's top), are returned; none when the limb does not face the site that way
-    (``FLANK_MIN``, ``FLANK_ANGLE``: the neck above a trunk faces it across no gap) or
-    the facing edge is ragged (``FLANK_ROUGH``).
+    it on the limb's side are returned, from 1.5 limb widths past the limb's free end on,
+    past its attachment, to the site's end (the shoulder's top); none when the limb does
+    not face the site that way (``FLANK_MIN``, ``FLANK_ANGLE``: the neck above a trunk
+    faces it across no gap) or the facing edge is ragged (``FLANK_ROUGH``).
+    :func:`_without_shoulders` caps the cut (``FLANK_MAX_CUT``).
     """
     out = np.zeros_like(site)
+    ly, lx = np.nonzero(limb)  # raster order: label k is the k-th limb pixel
+    if ly.size < 10:
+        return out
+    width = 2.0 * float(cv2.distanceTransform(np.pad(limb, 1).astype(np.uint8), cv2.DIST_L2, 3).max())
+    if width < 2.0:
+        return out
     src = (~limb).astype(np.uint8)
     d_limb, near = cv2.distanceTransformWithLabels(src, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)
-    width = 2.0 * float(cv2.distanceTransform(np.pad(limb, 1).astype(np.uint8), cv2.DIST_L2, 3).max())
-    ly, lx = np.nonzero(limb)  # raster order: label k is the k-th limb pixel
-    if width < 2.0 or ly.size < 10:
-        return out
     _, vec = np.linalg.eigh(np.cov(np.stack([lx, ly]).astype(np.float64)))
     ax = vec[:, -1]  # the limb's long axis (x, y)
     edge = site & ~cv2.erode(site.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
@@ -137,6 +149,8 @@ def _beyond_flank(site: np.ndarray, limb: np.ndarray, body: np.ndarray) -> np.nd
     u_att = float(np.mean(cx * ax[0] + cy * ax[1]))
     u = xs * ax[0] + ys * ax[1]
     v = xs * -ax[1] + ys * ax[0]
+    if np.ptp(u) < 2.0:
+        return out
     res = v - np.polyval(np.polyfit(u, v, 1), u)
     if robust_stats(res)[1] > FLANK_ROUGH * width:
         return out  # a ragged outline (dark skin against a dark background under UV)
@@ -147,7 +161,7 @@ def _beyond_flank(site: np.ndarray, limb: np.ndarray, body: np.ndarray) -> np.nd
     yy, xx = np.mgrid[0:H, 0:W]
     uu = xx * ax[0] + yy * ax[1]
     u_limb = lx * ax[0] + ly * ax[1]
-    # from the limb's free end (less 1.5 widths) on past its attachment: the shoulder's top
+    # from 1.5 widths past the limb's free end on, past its attachment: the shoulder's top
     if u_att >= float(np.median(u_limb)):
         span = uu > u_limb.min() - 1.5 * width
     else:
