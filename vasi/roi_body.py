@@ -55,9 +55,9 @@ def _drop_limbs(blob: np.ndarray, return_limbs: bool = False):
     limbs: list = []
     if core is None or core.sum() < 0.3 * blob.sum():
         return (blob, limbs) if return_limbs else blob
-    rest = blob & ~(grown & blob)
-    n, lab, st, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
-    out = blob & grown
+    body = grown & blob
+    n, lab, st, _ = cv2.connectedComponentsWithStats((blob & ~body).astype(np.uint8), connectivity=8)
+    out = body.copy()
     if n > 1:
         ok = st[:, cv2.CC_STAT_AREA] <= LIMB_AREA * core.sum()
         ok[0] = False
@@ -73,7 +73,6 @@ def _drop_limbs(blob: np.ndarray, return_limbs: bool = False):
             near = cv2.dilate(drop[lab].astype(np.uint8), cv2.getStructuringElement(
                 cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))).astype(bool)
             out &= ~(near & ~core)
-            body = grown & blob
             limbs = [(lab == i, body) for i in np.flatnonzero(drop)]
     out = _largest(out)
     return (out, limbs) if return_limbs else out
