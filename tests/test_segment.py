@@ -596,3 +596,25 @@ def test_cores_that_differ_in_pink_alone_give_no_direction():
     out = _upper_mode(X, everywhere, ~patch, everywhere, np.array([1.0, 1.0, 1.0, 0.2]), 10, 1.0,
                       pink_cap=0.5)
     assert out is None
+
+
+def test_half_way_border_does_not_depend_on_where_the_light_falls():
+    """The border (a linear-light blend half-way between normal and depigmented skin) is
+    found from the two colours under the same light: a patch in shade is not a darker one.
+    Before, the threshold followed the light's fall-off across the photo (0.638-0.661)."""
+    rng = np.random.default_rng(0)
+    normal, depig = np.float32([0.55, 0.30, 0.19]), np.float32([0.80, 0.61, 0.52])
+    d = np.zeros((300, 400), np.float32)
+    d[50:125, 50:150] = 1.0
+    d[175:250, 225:325] = 1.0
+    lin = depig * d[..., None] + normal * (1 - d[..., None])
+    lin *= 1 + 0.04 * rng.standard_normal((300, 400, 1)).astype(np.float32)
+    roi = np.zeros((300, 400), bool)
+    roi[25:275, 25:375] = True
+    thr = {}
+    for fall in (-0.3, 0.0, 0.3):  # log light across the width: 0.74-1.35x
+        lit = lin * np.exp(np.float32(fall) * np.linspace(-1, 1, 400, dtype=np.float32))[None, :, None]
+        seg = segment(_srgb8(np.clip(lit, 0, 1)), roi=roi)
+        assert _dice(seg.mask, d > 0.5) > 0.97
+        thr[fall] = seg.thresholds["score"]
+    assert max(thr.values()) - min(thr.values()) < 0.005, thr

@@ -55,16 +55,24 @@ def _components_below(mask: np.ndarray, min_px: float) -> np.ndarray:
     return small[lab]
 
 
-def _blend_index(lin_s, ref, model, scales, modality, d_star):
+def _blend_index(lin_s, X, ref, model, scales, modality, d_star):
     """Depigmentation index of a linear-light blend ``(1 - d*) normal + d* depigmented``.
 
     The features are logs, so half-depigmented skin (half-way in light) is not half-way in
     the index; this evaluates the features of the blended colour exactly (texture assumed
-    linear in the blend).
+    linear in the blend). The two colours are compared under the same light: each pixel's
+    luminance is replaced by its residual from the illumination field (``X[..., 0]``), so a
+    patch in shade (a chin under the jaw) is not taken for one darker than normal skin.
     """
     core = model["core"]
-    c0 = np.median(_ref.sample(lin_s, ref), axis=0)
-    c1 = np.median(_ref.sample(lin_s, core), axis=0)
+    lum_w = _ref._LUM_WEIGHTS.astype(np.float32)
+
+    def unshaded(m):
+        c = _ref.sample(lin_s, m).astype(np.float64)
+        lum = c @ lum_w + _ref._EPS
+        return np.median(c / lum[:, None] * np.exp(_ref.sample(X[..., 0], m) * scales[0])[:, None], axis=0)
+
+    c0, c1 = unshaded(ref), unshaded(core)
     cols = np.stack([c0, (1 - d_star) * c0 + d_star * c1, c1])[None].astype(np.float32)
     f = _ref.features(cols, modality)[0]
     w = model["w"].astype(np.float64)

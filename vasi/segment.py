@@ -32,7 +32,9 @@ Method ``"relative"`` (default, visible light and Wood's lamp):
    (``LEVEL_FIELD``).
 5. Depigmentation index: 0 at normal skin, 1 at the depigmented level. The border is where a
    linear-light blend ``(1 - d*) normal + d* depigmented`` would lie, ``d* = 1 - sensitivity``
-   (0.5: half-depigmented skin), evaluated exactly through the log features.
+   (0.5: half-depigmented skin), evaluated exactly through the log features, with both
+   colours taken under the same light (their luminance residuals from the illumination
+   field), so a patch in shade is not taken for a darker one.
 6. Clean-up: a corner-preserving 5x5 median (hairs, pores) -- or, when the unsmoothed
    features are quiet enough for a pixel-level decision (the border stands ``FINE_Z`` noise
    s.d. above normal skin), the same index from them with a 3x3 median, which keeps
@@ -370,7 +372,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
                     index = cand
             if clipped.any():
                 index = _fill_from_neighbours(index, clipped & roi_s)
-            thr = _blend_index(lin_s, ref, model, scales, modality, 1.0 - sensitivity)
+            thr = _blend_index(lin_s, X, ref, model, scales, modality, 1.0 - sensitivity)
             mask_s = (index > thr) & roi_s & (X[..., 0] > -MAX_DEPIG_DARKER)
             # the region's rim (and the rims of its holes: eyes, nostrils) mixes skin with
             # whatever lies outside; a rim pixel is depigmented only next to a depigmented
