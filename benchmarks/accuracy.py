@@ -6,13 +6,14 @@ Usage::
 
 Generates cases with :mod:`vasi.synth` (seeds 900000+, disjoint from the tests and from
 ``sample_images``; ``--seed0`` draws another set of the same design, e.g. to check a change
-on photos nobody has looked at): every Fitzpatrick type x visible / Wood's lamp x face / body site, with
+on photos nobody has looked at): every Fitzpatrick type x visible / Wood's lamp x face / body site
+(forearms and trunks alternate within each modality), with
 camera and light variation, dark / light / busy backgrounds, some partially repigmented
 patches; plus a few serial series; plus vitiligo painted onto two real faces for every skin
 type (``benchmarks/real_face.py``, keys ``real_face_*``; ``--seed0`` moves its seeds too).
 Runs ``vasi.score_photo`` on each photo (and
 ``vasi.track_series`` on the series when it exists), prints a table and writes JSON with at
-least ``dice_mean, iou_mean, dice_by_type, dice_by_modality, dice_by_site,
+least ``dice_mean, iou_mean, dice_by_type, dice_by_modality, dice_by_site, dice_by_site_modality,
 area_rel_err_median, fvasi_abs_err_median, repig_abs_err_median, n_cases, seconds_per_mp``.
 
 Each metric group is one function ``<group>_metrics(...) -> dict``; ``main`` merges their
@@ -42,6 +43,7 @@ from vasi._atomic import write_text  # noqa: E402
 
 TYPES = ("I", "II", "III", "IV", "V", "VI")
 MODALITIES = ("visible", "woods")
+SITES = ("face", "forearm", "trunk")
 SEED0 = 900_000
 
 
@@ -53,15 +55,16 @@ def photo_cases(quick: bool, seed0: int | None = None) -> list[dict]:
     reps = 1 if quick else 3
     shape = (600, 800) if quick else (900, 1200)
     cases = []
-    i = nb = 0
+    i = 0
+    nb = dict.fromkeys(MODALITIES, 0)  # body sites alternate within each modality
     for _rep in range(reps):
         for st in TYPES:
             for mod in MODALITIES:
                 for group in ("face", "body"):
                     site = "face"
                     if group == "body":
-                        site = ("forearm", "trunk")[nb % 2]
-                        nb += 1
+                        site = ("forearm", "trunk")[nb[mod] % 2]
+                        nb[mod] += 1
                     cases.append(dict(
                         seed=seed0 + 1 + i, skin_type=st, modality=mod, site=site, shape=shape,
                         background=str(rng.choice(["dark", "light", "busy"], p=[0.6, 0.2, 0.2])),
@@ -164,7 +167,9 @@ def segmentation_metrics(rows) -> dict:
         "roi_iou_mean": _mean([r["roi_iou"] for r in rows]),
         "dice_by_type": {t: _mean([r["dice"] for r in rows if r["case"]["skin_type"] == t]) for t in TYPES},
         "dice_by_modality": {m: _mean([r["dice"] for r in rows if r["case"]["modality"] == m]) for m in MODALITIES},
-        "dice_by_site": {s: _mean([r["dice"] for r in rows if r["case"]["site"] == s]) for s in ("face", "forearm", "trunk")},
+        "dice_by_site": {s: _mean([r["dice"] for r in rows if r["case"]["site"] == s]) for s in SITES},
+        "dice_by_site_modality": {f"{s} {m}": _mean([r["dice"] for r in rows if (r["case"]["site"], r["case"]["modality"]) == (s, m)])
+                                  for s in SITES for m in MODALITIES},
         "dice_by_background": {b: _mean([r["dice"] for r in rows if r["case"]["background"] == b]) for b in ("dark", "light", "busy")},
         "dice_by_repigmented": _by_repigmented(rows, "dice"),
         "dice_given_region_mean": _mean([r["dice_given_region"] for r in rows]),
@@ -429,7 +434,9 @@ def print_table(rows, res) -> None:
     groups = [("all", rows)]
     groups += [(f"type {t}", [r for r in rows if r['case']['skin_type'] == t]) for t in TYPES]
     groups += [(m, [r for r in rows if r['case']['modality'] == m]) for m in MODALITIES]
-    groups += [(s, [r for r in rows if r['case']['site'] == s]) for s in ("face", "forearm", "trunk")]
+    groups += [(s, [r for r in rows if r['case']['site'] == s]) for s in SITES]
+    groups += [(f"{s} {m}", [r for r in rows if (r['case']['site'], r['case']['modality']) == (s, m)])
+               for s in SITES for m in MODALITIES]
     groups += [(f"repigmented {q:.1f}", [r for r in rows if r['case']['repigmented'] == q])
                for q in sorted({r['case']['repigmented'] for r in rows})]
     for name, rs in groups:
