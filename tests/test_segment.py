@@ -618,3 +618,20 @@ def test_half_way_border_does_not_depend_on_where_the_light_falls():
         assert _dice(seg.mask, d > 0.5) > 0.97
         thr[fall] = seg.thresholds["score"]
     assert max(thr.values()) - min(thr.values()) < 0.005, thr
+
+
+def test_a_faint_patch_in_shade_is_still_seen():
+    """The "could anyone see it" check (CIEDE2000 >= 2 between the patch and normal skin)
+    compares the two under the same light: a patch of Delta E 6 where the light is 0.8x
+    that on the skin around it was taken for one of Delta E 1.9 and dropped (Dice 0)."""
+    rng = np.random.default_rng(0)
+    normal, depig = np.float32([0.55, 0.30, 0.19]), np.float32([0.68, 0.40, 0.27])
+    d = np.zeros((300, 400), np.float32)
+    d[100:200, 35:115] = 1.0
+    lin = depig * d[..., None] + normal * (1 - d[..., None])
+    lin *= 1 + 0.02 * rng.standard_normal((300, 400, 1)).astype(np.float32)
+    lin *= np.exp(np.float32(0.4) * np.linspace(-1, 1, 400, dtype=np.float32))[None, :, None]
+    roi = np.zeros((300, 400), bool)
+    roi[25:275, 25:375] = True
+    seg = segment(_srgb8(np.clip(lin, 0, 1)), roi=roi)
+    assert _dice(seg.mask, d > 0.5) > 0.97, seg.flags

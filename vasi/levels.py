@@ -55,24 +55,40 @@ def _components_below(mask: np.ndarray, min_px: float) -> np.ndarray:
     return small[lab]
 
 
+def _same_light(lin_s, X, scales, ref, *masks) -> np.ndarray:
+    """Median linear RGB (1 + len(masks), 3) float64 of the reference skin ``ref`` and of each
+    of ``masks``, every pixel seen under the same light: divided by the illumination field
+    fitted through the reference skin, then all scaled back to the reference's own median
+    luminance (where the features' ``_EPS`` floor sits). ``X`` (h, w, n + 1) and ``scales``
+    are :func:`_local_features`' standardised features of the smoothed ``lin_s``: ``X[...,
+    0] * scales[0]`` is a pixel's log-luminance residual from that field, so a patch in
+    shade (a chin under the jaw) is not taken for one darker than normal skin.
+
+    >>> lin = np.full((4, 8, 3), 0.2, np.float32); lin[:, 4:] *= 0.5  # the right half in shade
+    >>> X = np.zeros((4, 8, 1), np.float32); half = np.zeros((4, 8), bool); half[:, 4:] = True
+    >>> _same_light(lin, X, np.ones(1), ~half, half).round(3).tolist()
+    [[0.2, 0.2, 0.2], [0.2, 0.2, 0.2]]
+    """
+    out = []
+    for m in (ref, *masks):
+        at = _ref.sample_index(m)
+        c = _ref.take(lin_s, at).astype(np.float64)
+        lum = c @ _ref._LUM_WEIGHTS + _ref._EPS
+        light = lum * np.exp(-_ref.take(X[..., 0], at).astype(np.float64) * scales[0])
+        out.append(np.median(c / light[:, None], axis=0))
+        if len(out) == 1:  # the reference's luminance level
+            level = float(np.median(lum)) / max(float(out[0] @ _ref._LUM_WEIGHTS), 1e-12)
+    return np.stack(out) * level
+
+
 def _blend_index(lin_s, X, ref, model, scales, modality, d_star):
     """Depigmentation index of a linear-light blend ``(1 - d*) normal + d* depigmented``.
 
     The features are logs, so half-depigmented skin (half-way in light) is not half-way in
     the index; this evaluates the features of the blended colour exactly (texture assumed
-    linear in the blend). The two colours are compared under the same light: each pixel's
-    luminance is replaced by its residual from the illumination field (``X[..., 0]``), so a
-    patch in shade (a chin under the jaw) is not taken for one darker than normal skin.
+    linear in the blend), with both colours under the same light (:func:`_same_light`).
     """
-    core = model["core"]
-    lum_w = _ref._LUM_WEIGHTS.astype(np.float32)
-
-    def unshaded(m):
-        c = _ref.sample(lin_s, m).astype(np.float64)
-        lum = c @ lum_w + _ref._EPS
-        return np.median(c / lum[:, None] * np.exp(_ref.sample(X[..., 0], m) * scales[0])[:, None], axis=0)
-
-    c0, c1 = unshaded(ref), unshaded(core)
+    c0, c1 = _same_light(lin_s, X, scales, ref, model["core"])
     cols = np.stack([c0, (1 - d_star) * c0 + d_star * c1, c1])[None].astype(np.float32)
     f = _ref.features(cols, modality)[0]
     w = model["w"].astype(np.float64)
@@ -107,13 +123,14 @@ def _median_labs(srgb, *masks) -> np.ndarray:
     return rgb_to_lab(c[None])[0]
 
 
-def _core_delta_e(srgb, ref, core) -> float:
-    """CIEDE2000 between the median colours of the reference skin and the patch cores."""
-    from .color import delta_e
+def _core_delta_e(lin_s, X, scales, ref, core) -> float:
+    """CIEDE2000 between the median colours of the reference skin and the patch cores, both
+    under the same light (:func:`_same_light`)."""
+    from .color import delta_e, linear_to_srgb
 
     if not ref.any() or not core.any():
         return 0.0
-    lab = _median_labs(srgb, ref, core)
+    lab = rgb_to_lab(linear_to_srgb(_same_light(lin_s, X, scales, ref, core))[None])[0]
     return float(delta_e(lab[0], lab[1]))
 
 

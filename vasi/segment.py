@@ -348,7 +348,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         valid = roi_s & (X[..., 0] > -4.0) & ~clipped  # drop dark outliers: hair, nostrils, shadow
         model = _upper_mode(X, valid, ref, roi_s, prior, min_px_s, sensitivity, min_dprime=min_contrast,
                             start=model, iters=5 if model is None else 2, pink_cap=pink_cap)
-        if model is not None and _core_delta_e(srgb, ref, model["core"]) < MIN_DELTA_E:
+        if model is not None and _core_delta_e(lin_s, X, scales, ref, model["core"]) < MIN_DELTA_E:
             model = None  # a "patch" nobody could see: texture or noise, not depigmentation
         if model is None:
             mask_s[:] = False
