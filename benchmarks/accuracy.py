@@ -7,7 +7,7 @@ Usage::
 Generates cases with :mod:`vasi.synth` (seeds 900000+, disjoint from the tests and from
 ``sample_images``; ``--seed0`` draws another set of the same design, e.g. to check a change
 on photos nobody has looked at): every Fitzpatrick type x visible / Wood's lamp x face / body site
-(forearms and trunks alternate within each modality), with
+(forearms and trunks alternate over types, modalities and repetitions), with
 camera and light variation, dark / light / busy backgrounds, some partially repigmented
 patches; plus a few serial series; plus vitiligo painted onto two real faces for every skin
 type (``benchmarks/real_face.py``, keys ``real_face_*``; ``--seed0`` moves its seeds too).
@@ -56,15 +56,14 @@ def photo_cases(quick: bool, seed0: int | None = None) -> list[dict]:
     shape = (600, 800) if quick else (900, 1200)
     cases = []
     i = 0
-    nb = dict.fromkeys(MODALITIES, 0)  # body sites alternate within each modality
     for _rep in range(reps):
         for st in TYPES:
             for mod in MODALITIES:
                 for group in ("face", "body"):
                     site = "face"
                     if group == "body":
-                        site = ("forearm", "trunk")[nb[mod] % 2]
-                        nb[mod] += 1
+                        # each modality and each type gets both (not in step with either)
+                        site = ("forearm", "trunk")[(TYPES.index(st) + MODALITIES.index(mod) + _rep) % 2]
                     cases.append(dict(
                         seed=seed0 + 1 + i, skin_type=st, modality=mod, site=site, shape=shape,
                         background=str(rng.choice(["dark", "light", "busy"], p=[0.6, 0.2, 0.2])),

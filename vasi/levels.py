@@ -57,36 +57,57 @@ def _components_below(mask: np.ndarray, min_px: float) -> np.ndarray:
 
 def _same_light(lin_s, X, scales, ref, *masks) -> np.ndarray:
     """Median linear RGB (1 + len(masks), 3) float64 of the reference skin ``ref`` and of each
-    of ``masks``, every pixel seen under the same light: divided by the illumination field
-    fitted through the reference skin, then all scaled back to the reference's own median
-    luminance (where the features' ``_EPS`` floor sits). ``X`` (h, w, n + 1) and ``scales``
-    are :func:`_local_features`' standardised features of the smoothed ``lin_s``: ``X[...,
-    0] * scales[0]`` is a pixel's log-luminance residual from that field, so a patch in
-    shade (a chin under the jaw) is not taken for one darker than normal skin.
+    of ``masks`` (bool (h, w), none empty), every pixel seen under the reference skin's light.
 
-    >>> lin = np.full((4, 8, 3), 0.2, np.float32); lin[:, 4:] *= 0.5  # the right half in shade
-    >>> X = np.zeros((4, 8, 1), np.float32); half = np.zeros((4, 8), bool); half[:, 4:] = True
-    >>> _same_light(lin, X, np.ones(1), ~half, half).round(3).tolist()
-    [[0.2, 0.2, 0.2], [0.2, 0.2, 0.2]]
+    ``X`` (h, w, n + 1) and ``scales`` (n + 1,) are :func:`_local_features`' standardised
+    features of the smoothed linear RGB ``lin_s`` (h, w, 3): ``X[..., 0] * scales[0]`` is a
+    pixel's log luminance, ``log(lum + _EPS)``, less the illumination field fitted through
+    the reference skin and less the reference's median of that difference. Each pixel is
+    divided by its light (``lum + _EPS`` over the exponential of that residual), and all the
+    medians are then scaled to the reference's median luminance, where the features'
+    ``_EPS`` floor sits. So a patch in shade (a chin under the jaw) is not taken for one
+    darker than normal skin. Where the field is flat (the first pass of
+    :func:`vasi.segment`) nothing is corrected.
+
+    >>> lin = np.full((4, 8, 3), 0.5, np.float32); lin[:, 4:] *= 0.5  # the right half in shade
+    >>> X = np.zeros((4, 8, 1), np.float32)  # the field follows the shade: no residual
+    >>> shade = np.zeros((4, 8), bool); shade[:, 4:] = True
+    >>> _same_light(lin, X, np.ones(1), ~shade, shade).round(3).tolist()  # (0.498: _EPS)
+    [[0.5, 0.5, 0.5], [0.498, 0.498, 0.498]]
     """
-    out = []
-    for m in (ref, *masks):
+    def unlit(m):
         at = _ref.sample_index(m)
         c = _ref.take(lin_s, at).astype(np.float64)
-        lum = c @ _ref._LUM_WEIGHTS + _ref._EPS
-        light = lum * np.exp(-_ref.take(X[..., 0], at).astype(np.float64) * scales[0])
-        out.append(np.median(c / light[:, None], axis=0))
-        if len(out) == 1:  # the reference's luminance level
-            level = float(np.median(lum)) / max(float(out[0] @ _ref._LUM_WEIGHTS), 1e-12)
-    return np.stack(out) * level
+        lum = c @ _ref._LUM_WEIGHTS
+        light = (lum + _ref._EPS) * np.exp(-_ref.take(X[..., 0], at).astype(np.float64) * scales[0])
+        return np.median(c / light[:, None], axis=0), float(np.median(lum))
+
+    (c0, lum0), *rest = [unlit(m) for m in (ref, *masks)]
+    cols = np.stack([c0, *(c for c, _ in rest)])
+    return cols * (lum0 / max(float(c0 @ _ref._LUM_WEIGHTS), 1e-12))
 
 
 def _blend_index(lin_s, X, ref, model, scales, modality, d_star):
-    """Depigmentation index of a linear-light blend ``(1 - d*) normal + d* depigmented``.
+    """Depigmentation index (0 = normal skin, 1 = the depigmented level of ``model``; clipped
+    to 0.05-0.95) of a linear-light blend ``(1 - d*) normal + d* depigmented``.
 
     The features are logs, so half-depigmented skin (half-way in light) is not half-way in
     the index; this evaluates the features of the blended colour exactly (texture assumed
-    linear in the blend), with both colours under the same light (:func:`_same_light`).
+    linear in the blend), normal skin (``ref``) and the patch cores (``model["core"]``) both
+    under the same light (:func:`_same_light`, with the standardised features ``X`` and their
+    ``scales``). ``lin_s``: the smoothed linear RGB (h, w, 3); ``d_star``: ``1 -
+    sensitivity``.
+
+    Twice as light, along luminance alone: about ``log(1.5) / log(2)`` = 0.585 (the
+    ``_EPS`` floor of the log features takes a little off):
+
+    >>> lin = np.full((20, 20, 3), 0.2, np.float32)
+    >>> core = np.zeros((20, 20), bool); core[5:15, 5:15] = True
+    >>> lin[core] = 0.4
+    >>> X = np.dstack([_ref.features(lin, "visible"), np.zeros((20, 20))])
+    >>> model = {"core": core, "w": np.float32([1, 0, 0, 0]), "core_z": np.zeros(4)}
+    >>> round(_blend_index(lin, X, ~core, model, np.ones(4), "visible", 0.5), 3)
+    0.584
     """
     c0, c1 = _same_light(lin_s, X, scales, ref, model["core"])
     cols = np.stack([c0, (1 - d_star) * c0 + d_star * c1, c1])[None].astype(np.float32)
@@ -101,20 +122,6 @@ def _blend_index(lin_s, X, ref, model, scales, modality, d_star):
     if not np.isfinite(num / den) or den <= 0:
         return float(d_star)
     return float(np.clip(num / den, 0.05, 0.95))
-
-
-def _blend_threshold(delta_log: float, d_star: float) -> float:
-    """Index (0 = normal, 1 = depigmented level, linear in the log features) of a linear-light
-    blend ``(1 - d_star) * normal + d_star * depigmented``, given the log-luminance step
-    ``delta_log`` between the two: ``log(1 - d* + d* e^delta) / delta``. Half-depigmented
-    skin is half-way in light, not in log light (the latter would overestimate areas).
-
-    >>> round(_blend_threshold(1e-9, 0.5), 3), round(_blend_threshold(np.log(10), 0.5), 3)
-    (0.5, 0.74)
-    """
-    if not np.isfinite(delta_log) or delta_log < 1e-6:
-        return float(d_star)
-    return float(np.log(1.0 - d_star + d_star * np.exp(delta_log)) / delta_log)
 
 
 def _median_labs(srgb, *masks) -> np.ndarray:
