@@ -75,6 +75,7 @@ def _same_light(lin_s, X, scales, ref, *masks) -> np.ndarray:
     >>> _same_light(lin, X, np.ones(1), ~shade, shade).round(3).tolist()  # (0.498: _EPS)
     [[0.5, 0.5, 0.5], [0.498, 0.498, 0.498]]
     """
+
     def unlit(m):
         at = _ref.sample_index(m)
         c = _ref.take(lin_s, at).astype(np.float64)
