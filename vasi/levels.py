@@ -14,7 +14,7 @@ from skimage import filters
 
 from . import reference as _ref
 from ._cv import components_with_stats
-from .color import rgb_to_lab
+from .color import delta_e, linear_to_srgb, rgb_to_lab
 
 #: Minimum separation (in normal-skin standard deviations along the depigmentation axis)
 #: of the patch cores from normal skin for a depigmented class to exist.
@@ -88,16 +88,15 @@ def _same_light(lin_s, X, scales, ref, *masks) -> np.ndarray:
     return cols * (lum0 / max(float(c0 @ _ref._LUM_WEIGHTS), 1e-12))
 
 
-def _blend_index(lin_s, X, ref, model, scales, modality, d_star):
+def _blend_index(cols, model, scales, modality, d_star):
     """Depigmentation index (0 = normal skin, 1 = the depigmented level of ``model``; clipped
     to 0.05-0.95) of a linear-light blend ``(1 - d*) normal + d* depigmented``.
 
     The features are logs, so half-depigmented skin (half-way in light) is not half-way in
     the index; this evaluates the features of the blended colour exactly (texture assumed
-    linear in the blend), normal skin (``ref``) and the patch cores (``model["core"]``) both
-    under the same light (:func:`_same_light`, with the standardised features ``X`` and their
-    ``scales``). ``lin_s``: the smoothed linear RGB (h, w, 3); ``d_star``: ``1 -
-    sensitivity``.
+    linear in the blend). ``cols``: linear RGB (2, 3) of normal skin and of the patch cores
+    under the same light (:func:`_same_light` of the reference skin and ``model["core"]``);
+    ``scales``: the standardised features' scales; ``d_star``: ``1 - sensitivity``.
 
     Twice as light, along luminance alone: about ``log(1.5) / log(2)`` = 0.585 (the
     ``_EPS`` floor of the log features takes a little off):
@@ -107,10 +106,11 @@ def _blend_index(lin_s, X, ref, model, scales, modality, d_star):
     >>> lin[core] = 0.4
     >>> X = np.dstack([_ref.features(lin, "visible"), np.zeros((20, 20))])
     >>> model = {"core": core, "w": np.float32([1, 0, 0, 0]), "core_z": np.zeros(4)}
-    >>> round(_blend_index(lin, X, ~core, model, np.ones(4), "visible", 0.5), 3)
+    >>> cols = _same_light(lin, X, np.ones(4), ~core, core)
+    >>> round(_blend_index(cols, model, np.ones(4), "visible", 0.5), 3)
     0.584
     """
-    c0, c1 = _same_light(lin_s, X, scales, ref, model["core"])
+    c0, c1 = cols
     cols = np.stack([c0, (1 - d_star) * c0 + d_star * c1, c1])[None].astype(np.float32)
     f = _ref.features(cols, modality)[0]
     w = model["w"].astype(np.float64)
@@ -131,14 +131,10 @@ def _median_labs(srgb, *masks) -> np.ndarray:
     return rgb_to_lab(c[None])[0]
 
 
-def _core_delta_e(lin_s, X, scales, ref, core) -> float:
-    """CIEDE2000 between the median colours of the reference skin and the patch cores, both
-    under the same light (:func:`_same_light`)."""
-    from .color import delta_e, linear_to_srgb
-
-    if not ref.any() or not core.any():
-        return 0.0
-    lab = rgb_to_lab(linear_to_srgb(_same_light(lin_s, X, scales, ref, core))[None])[0]
+def _core_delta_e(cols) -> float:
+    """CIEDE2000 between the reference skin's and the patch cores' median colours, both under
+    the same light (``cols``: linear RGB (2, 3), :func:`_same_light`)."""
+    lab = rgb_to_lab(linear_to_srgb(cols)[None])[0]
     return float(delta_e(lab[0], lab[1]))
 
 

@@ -81,6 +81,7 @@ from .levels import (
     _local_level,
     _median_labs,
     _min_area_px,
+    _same_light,
     _upper_mode,
 )
 
@@ -348,7 +349,10 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         valid = roi_s & (X[..., 0] > -4.0) & ~clipped  # drop dark outliers: hair, nostrils, shadow
         model = _upper_mode(X, valid, ref, roi_s, prior, min_px_s, sensitivity, min_dprime=min_contrast,
                             start=model, iters=5 if model is None else 2, pink_cap=pink_cap)
-        if model is not None and _core_delta_e(lin_s, X, scales, ref, model["core"]) < MIN_DELTA_E:
+        # normal skin and the patch cores under the same light: for the visibility check
+        # and the half-way border
+        cols = _same_light(lin_s, X, scales, ref, model["core"]) if model is not None else None
+        if cols is not None and _core_delta_e(cols) < MIN_DELTA_E:
             model = None  # a "patch" nobody could see: texture or noise, not depigmentation
         if model is None:
             mask_s[:] = False
@@ -372,7 +376,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
                     index = cand
             if clipped.any():
                 index = _fill_from_neighbours(index, clipped & roi_s)
-            thr = _blend_index(lin_s, X, ref, model, scales, modality, 1.0 - sensitivity)
+            thr = _blend_index(cols, model, scales, modality, 1.0 - sensitivity)
             mask_s = (index > thr) & roi_s & (X[..., 0] > -MAX_DEPIG_DARKER)
             # the region's rim (and the rims of its holes: eyes, nostrils) mixes skin with
             # whatever lies outside; a rim pixel is depigmented only next to a depigmented
