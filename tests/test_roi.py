@@ -165,6 +165,31 @@ def test_woods_patch_merged_with_a_garment_keeps_its_part_inside_the_outline():
     assert r[45:195, 65:255].mean() > 0.97
 
 
+def test_a_close_up_with_moles_is_all_skin():
+    """The skin fills the frame: moles inside it are not the skin around a depigmented
+    patch (the region was the largest mole, 0.7 % of the frame), nor are the ones cut by
+    the frame."""
+    rng = np.random.default_rng(10)
+    img = _noisy((240, 320), (196, 150, 122), 3.0, rng)
+    yy, xx = np.mgrid[:240, :320]
+    for cy, cx, r in ((60, 80, 14), (170, 250, 10), (120, 3, 5), (236, 150, 6)):  # two at the frame
+        img[(yy - cy) ** 2 + (xx - cx) ** 2 < r * r] = (120, 78, 60)
+    assert find_region(img, site="body").mean() > 0.97
+
+
+def test_a_close_up_of_a_trunk_is_all_skin():
+    """A close-up cut from a synthetic type-IV trunk: its border is all skin, and the skin's
+    colours there that cover much of it are the skin, not background (region IoU 0.66)."""
+    ph = make_photo(rng=3_000_300, site="trunk", skin_type="IV", modality="visible", shape=(900, 1200),
+                    background="dark")
+    ys, xs = np.nonzero(ph.truth.roi_mask)
+    cy, cx = int(np.median(ys)), int(np.median(xs))
+    box = (slice(cy - 150, cy + 150), slice(cx - 200, cx + 200))
+    truth = (ph.truth.roi_mask | ph.truth.depig_mask)[box]
+    assert truth.mean() > 0.97
+    assert _iou(find_region(np.ascontiguousarray(ph.image[box]), site="body"), truth) > 0.95
+
+
 def test_large_photo_gives_the_same_region_as_small():
     import cv2
 
