@@ -38,7 +38,7 @@ def _iou(a, b) -> float:
     return 1.0 if u == 0 else int((a & b).sum()) / u
 
 
-def close_up(photo):
+def crop_close_up(photo):
     """The largest 4:3 crop around the site's centre that is ``SKIN_SHARE`` skin: (image,
     true skin), or None."""
     skin = photo.truth.roi_mask | photo.truth.depig_mask
@@ -63,7 +63,7 @@ def run(seed0: int = SEED0) -> list[dict]:
                 seed = seed0 + 100 * t + 10 * m + s
                 ph = synth.make_photo(rng=seed, site=site, skin_type=skin_type, modality=modality,
                                       shape=(900, 1200), background="dark")
-                crop = close_up(ph)
+                crop = crop_close_up(ph)
                 if crop is None:
                     continue
                 image, truth = crop
@@ -85,6 +85,7 @@ def metrics(rows) -> dict:
                 "iou_at_least_0.9": int(sum(r["iou"] >= 0.9 for r in sel)),
             }
     out["cases"] = rows
+    out["settings"] = {"half_heights": list(HALF_HEIGHTS), "skin_share": SKIN_SHARE}
     return out
 
 
@@ -92,7 +93,10 @@ def print_table(res: dict) -> None:
     print("close-ups (the skin fills the frame): body region IoU against the true skin")
     print(f"{'modality':9s} {'site':8s} {'n':>3s} {'IoU':>6s} {'>=0.9':>6s}")
     for key, m in res.items():
-        if key == "cases":
+        if key in ("cases", "settings"):
+            continue
+        if not m["n"]:
+            print(f"{key.split('_')[0]:9s} {key.split('_')[1]:8s}   0      -      -")
             continue
         modality, site = key.split("_")
         print(f"{modality:9s} {site:8s} {m['n']:3d} {m['region_iou_mean']:6.3f} {m['iou_at_least_0.9']:6d}")
@@ -106,6 +110,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--json", type=Path, help="write the numbers to this JSON file")
     args = ap.parse_args(argv)
     res = metrics(run(args.seed0))
+    res["settings"]["seed0"] = args.seed0
     print_table(res)
     if args.json:
         write_text(args.json, json.dumps(res, indent=2, sort_keys=True))  # (atomic; makes the folder)

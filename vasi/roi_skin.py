@@ -63,12 +63,6 @@ CAST_CHROMA = 3.0
 #: SDs away: the subject reaches the frame on a small part of it, background fills most.
 BG_NEAR = 1.5
 BG_SHARE = 0.3
-#: A close-up: the skin colour explains at least this share of the frame's border ring
-#: (the skin reaches the frame on most of it); a border colour near the skin's is then
-#: the skin, whatever its share of the ring (``BG_SHARE``). Body sites in visible light
-#: only: under a Wood's lamp everything that does not glow takes the lamp's violet, and a
-#: light background explains as much of the border (seed 900008: region IoU 0.95 -> 0.20).
-CLOSE_UP = 0.5
 #: Number of background colours (clusters of the frame's border).
 BG_CLUSTERS = 6
 #: A depigmented (or fluorescent) component joins the skin when at least this fraction
@@ -104,6 +98,9 @@ DEPIG_B_BELOW = 10.0
 #: covers less than ``SURROUND_FRAME`` of the frame's border (it is not the background).
 SURROUND_SHARE = 0.5
 SURROUND_FRAME = 0.25
+#: ... unless the blob covers at least this share of the frame's border ring (2 % of the
+#: side wide): a close-up, whose skin fills the frame.
+SURROUND_CLOSE_UP = 0.5
 
 
 def _kmeans(x: np.ndarray, k: int, iters: int = 6):
@@ -126,13 +123,12 @@ def _kmeans(x: np.ndarray, k: int, iters: int = 6):
     return c, lab.ravel()
 
 
-def _background_model(z, e, shade=False, close_up=False):
+def _background_model(z, e, shade=False):
     """Background colours: robust clusters of the frame's border ring (``e`` px wide) in
     the skin-normalised feature space ``z`` (h, w, 3), dropping the ones that are the skin
     itself (the skin colour closer than ``BG_MIN_DIST`` of the cluster's robust SDs, where
-    wider than the skin's, and covering less than ``BG_SHARE`` of the ring -- any share in
-    a ``close_up``, where the skin fills the frame; with ``shade``, darker ones are judged
-    with the skin's ``SHADE`` tolerance).
+    wider than the skin's, and covering less than ``BG_SHARE`` of the ring; with ``shade``,
+    darker ones are judged with the skin's ``SHADE`` tolerance).
     Returns ``(centres, spreads)``, possibly empty."""
     ring = np.concatenate([z[:e].reshape(-1, 3), z[-e:].reshape(-1, 3),
                            z[e:-e, :e].reshape(-1, 3), z[e:-e, -e:].reshape(-1, 3)])
@@ -159,7 +155,7 @@ def _background_model(z, e, shade=False, close_up=False):
         if shade and cj[2] < 0:
             dc[2] = cj[2] / max(float(sj[2]), SHADE)
         ds = float(np.sqrt((dc ** 2).sum()))
-        if dj < BG_NEAR or (ds < BG_MIN_DIST and (close_up or len(zj) < BG_SHARE * len(ring))):
+        if dj < BG_NEAR or (ds < BG_MIN_DIST and len(zj) < BG_SHARE * len(ring)):
             continue
         cs.append(cj)
         ss.append(sj)
@@ -265,9 +261,7 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
             skin = dist2 < SKIN_DIST ** 2
     zy = z[2]
     e = max(2, int(round(0.04 * min(h, w))))
-    close_up = (body and modality != "woods"
-                and (dist2[_frame_ring((h, w), e)] < SKIN_DIST ** 2).mean() >= CLOSE_UP)
-    bc, bs = _background_model(np.dstack(z), e, shade=body, close_up=close_up)
+    bc, bs = _background_model(np.dstack(z), e, shade=body)
     if len(bc):  # Gaussian log-likelihood ratio, skin vs each background colour
         idx = np.flatnonzero(skin)
         zz = np.stack([zi.ravel()[idx] for zi in z], 1)
@@ -315,7 +309,9 @@ def _pigmented_surround(skin, sel, prior, mel, ref, side):
     on the melanin axis ``mel`` by ``DEPIG_MEL`` robust SDs, the depigmentation test
     mirrored) and that colour is not the background (it covers less than
     ``SURROUND_FRAME`` of the frame's border). Returns those pixels within ``side / 8`` px
-    of the blob.
+    of the blob. A blob on at least ``SURROUND_CLOSE_UP`` of the frame's border has none:
+    it is the skin of a close-up, filling the frame (its moles and the specks cut by the
+    frame, then its only surround, made the region a mole).
     """
     lab_n, lab = cv2.connectedComponents(skin.astype(np.uint8), connectivity=8)
     if lab_n <= 1:
@@ -324,11 +320,9 @@ def _pigmented_surround(skin, sel, prior, mel, ref, side):
     ids[0] = 0
     if ids.max() == 0:
         return None
-    blob = _fill_holes(lab == int(np.argmax(ids)))  # its surround lies beyond its outline:
-    # not the moles in it; and a blob on most of the frame's border is the skin of a
-    # close-up, which has none (``CLOSE_UP``)
+    blob = lab == int(np.argmax(ids))
     frame = _frame_ring(skin.shape, max(2, int(round(0.02 * side))))
-    if blob[frame].mean() >= CLOSE_UP:
+    if blob[frame].mean() >= SURROUND_CLOSE_UP:
         return None
     m0, ms = _mel_level(mel, ref)
     pig = prior & ~skin & (mel < m0 - DEPIG_MEL * ms)
