@@ -95,10 +95,10 @@ def print_table(res: dict) -> None:
     for key, m in res.items():
         if key in ("cases", "settings"):
             continue
-        if not m["n"]:
-            print(f"{key.split('_')[0]:9s} {key.split('_')[1]:8s}   0      -      -")
-            continue
         modality, site = key.split("_")
+        if not m["n"]:
+            print(f"{modality:9s} {site:8s}   0      -      -")
+            continue
         print(f"{modality:9s} {site:8s} {m['n']:3d} {m['region_iou_mean']:6.3f} {m['iou_at_least_0.9']:6d}")
     print("per photo: " + ", ".join(f"{r['modality'][0]}{r['skin_type']}{r['site'][0]} {r['iou']:.2f}"
                                     for r in res["cases"]))
