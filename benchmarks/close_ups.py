@@ -5,7 +5,9 @@ every side: there is no background, and the frame's border is the skin itself. F
 synthetic trunk and forearm photos (types I-VI, visible light and Wood's lamp, one of each
 per seed) this crops the largest 4:3 box around the site's centre that is at least
 ``SKIN_SHARE`` skin, finds the region in the crop alone (``vasi.find_region(site="body")``)
-and compares it with the true skin there (IoU). Seeds start at ``SEED0`` (disjoint from
+and compares it with the true skin there (IoU); ``vasi.score_photo`` on the crop gives the
+depigmented fraction of its region, compared with the true share of the skin that is
+depigmented (absolute error). Seeds start at ``SEED0`` (disjoint from
 the tests, the samples and the accuracy benchmark).
 
     python benchmarks/close_ups.py [--seed0 3000000] [--json PATH]
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vasi import synth
+from vasi import score_photo, synth
 from vasi._atomic import write_text
 from vasi.roi import find_region
 
@@ -40,7 +42,7 @@ def _iou(a, b) -> float:
 
 def crop_close_up(photo):
     """The largest 4:3 crop around the site's centre that is ``SKIN_SHARE`` skin: (image,
-    true skin), or None."""
+    true skin, true depigmented skin), or None."""
     skin = photo.truth.roi_mask | photo.truth.depig_mask
     ys, xs = np.nonzero(photo.truth.roi_mask)
     cy, cx = int(np.median(ys)), int(np.median(xs))
@@ -50,7 +52,7 @@ def crop_close_up(photo):
             continue
         box = (slice(cy - hh, cy + hh), slice(cx - hw, cx + hw))
         if skin[box].shape == (2 * hh, 2 * hw) and skin[box].mean() >= SKIN_SHARE:
-            return np.ascontiguousarray(photo.image[box]), skin[box]
+            return np.ascontiguousarray(photo.image[box]), skin[box], photo.truth.depig_mask[box]
     return None
 
 
@@ -66,15 +68,19 @@ def run(seed0: int = SEED0) -> list[dict]:
                 crop = crop_close_up(ph)
                 if crop is None:
                     continue
-                image, truth = crop
+                image, truth, depig = crop
                 region = find_region(image, site="body", modality=modality)
+                fraction = float(score_photo(image, site="body", modality=modality).depigmented_fraction)
                 rows.append(dict(seed=seed, modality=modality, skin_type=skin_type, site=site,
-                                 shape=list(image.shape[:2]), iou=_iou(region, truth)))
+                                 shape=list(image.shape[:2]), iou=_iou(region, truth),
+                                 depig_share=float(depig.sum() / truth.sum()),
+                                 fraction_abs_err=abs(fraction - float(depig.sum() / truth.sum()))))
     return rows
 
 
 def metrics(rows) -> dict:
-    """Mean region IoU and how many close-ups reach IoU 0.9, per modality and site."""
+    """Mean region IoU, how many close-ups reach IoU 0.9 and the median absolute error of
+    the depigmented fraction, per modality and site."""
     out = {}
     for modality in MODALITIES:
         for site in SITES:
@@ -83,6 +89,7 @@ def metrics(rows) -> dict:
                 "n": len(sel),
                 "region_iou_mean": float(np.mean([r["iou"] for r in sel])) if sel else None,
                 "iou_at_least_0.9": int(sum(r["iou"] >= 0.9 for r in sel)),
+                "fraction_abs_err_median": float(np.median([r["fraction_abs_err"] for r in sel])) if sel else None,
             }
     out["cases"] = rows
     out["settings"] = {"half_heights": list(HALF_HEIGHTS), "skin_share": SKIN_SHARE}
@@ -90,16 +97,18 @@ def metrics(rows) -> dict:
 
 
 def print_table(res: dict) -> None:
-    print("close-ups (the skin fills the frame): body region IoU against the true skin")
-    print(f"{'modality':9s} {'site':8s} {'n':>3s} {'IoU':>6s} {'>=0.9':>6s}")
+    print("close-ups (the skin fills the frame): body region IoU against the true skin, "
+          "depigmented fraction's absolute error")
+    print(f"{'modality':9s} {'site':8s} {'n':>3s} {'IoU':>6s} {'>=0.9':>6s} {'frac err':>9s}")
     for key, m in res.items():
         if key in ("cases", "settings"):
             continue
         modality, site = key.split("_")
         if not m["n"]:
-            print(f"{modality:9s} {site:8s}   0      -      -")
+            print(f"{modality:9s} {site:8s}   0      -      -         -")
             continue
-        print(f"{modality:9s} {site:8s} {m['n']:3d} {m['region_iou_mean']:6.3f} {m['iou_at_least_0.9']:6d}")
+        print(f"{modality:9s} {site:8s} {m['n']:3d} {m['region_iou_mean']:6.3f} {m['iou_at_least_0.9']:6d} "
+              f"{m['fraction_abs_err_median']:9.3f}")
     print("per photo: " + ", ".join(f"{r['modality'][0]}{r['skin_type']}{r['site'][0]} {r['iou']:.2f}"
                                     for r in res["cases"]))
 
