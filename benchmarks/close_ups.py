@@ -71,10 +71,10 @@ def run(seed0: int = SEED0) -> list[dict]:
                 image, truth, depig = crop
                 region = find_region(image, site="body", modality=modality)
                 fraction = float(score_photo(image, site="body", modality=modality).depigmented_fraction)
+                share = float(depig.sum() / truth.sum())
                 rows.append(dict(seed=seed, modality=modality, skin_type=skin_type, site=site,
                                  shape=list(image.shape[:2]), iou=_iou(region, truth),
-                                 depig_share=float(depig.sum() / truth.sum()),
-                                 fraction_abs_err=abs(fraction - float(depig.sum() / truth.sum()))))
+                                 depig_share=share, fraction_abs_err=abs(fraction - share)))
     return rows
 
 
