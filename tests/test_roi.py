@@ -177,6 +177,22 @@ def test_a_close_up_with_moles_is_all_skin():
     assert find_region(img, site="body").mean() > 0.97
 
 
+@pytest.mark.parametrize("seed, skin_type", [(7101, "I"), (7102, "III"), (7105, "IV"), (7106, "VI")])
+def test_a_woods_close_up_is_all_skin(seed, skin_type):
+    """A Wood's lamp photo of a trunk from near: the skin fills the frame, so its border is
+    the skin itself, not background (the region was 0.5-7 % of the frame: clusters of the
+    skin's own border colours, seeded on its darker 60 %, were taken for background)."""
+    ph = make_photo(rng=seed, skin_type=skin_type, site="trunk", modality="woods",
+                    shape=(900, 1200), background="dark")
+    ys, xs = np.nonzero(ph.truth.roi_mask)
+    cy, cx = int(np.median(ys)), int(np.median(xs))
+    box = (slice(cy - 120, cy + 120), slice(cx - 160, cx + 160))
+    skin = (ph.truth.roi_mask | ph.truth.depig_mask)[box]
+    assert skin.all()  # a close-up indeed
+    region = find_region(np.ascontiguousarray(ph.image[box]), site="body", modality="woods")
+    assert _iou(region, skin) > 0.95
+
+
 def test_a_wall_a_little_darker_than_the_skin_stays_out():
     """A beige wall a little darker than the skin explains most of the frame's border, as
     the skin of a close-up does: it is background all the same (BG_SHARE). Treating a

@@ -63,6 +63,16 @@ CAST_CHROMA = 3.0
 #: SDs away: the subject reaches the frame on a small part of it, background fills most.
 BG_NEAR = 1.5
 BG_SHARE = 0.3
+#: A close-up: the frame's border ring (as wide as the one the background colours come
+#: from) is the skin itself when its colours are distributed as the skin's -- their robust
+#: centre within ``RING_SKIN_DIST`` of the skin colour (in the ring's own robust SDs where
+#: wider than the skin's, a darker edge with the ``SHADE`` tolerance: a lamp or flash
+#: lights the centre best) and their robust spread between ``RING_SKIN_SPREAD`` x the
+#: skin's on every axis: not a backdrop more uniform than skin (a light wall under a Wood's
+#: lamp: 0.3-0.6), nor a busy scene (7-25 on the benchmark's busy backgrounds). Then
+#: there are no background colours.
+RING_SKIN_DIST = 1.0
+RING_SKIN_SPREAD = (0.8, 4.0)
 #: Number of background colours (clusters of the frame's border).
 BG_CLUSTERS = 6
 #: A depigmented (or fluorescent) component joins the skin when at least this fraction
@@ -177,7 +187,8 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
     With ``body`` (a body site: limbs reach the frame in shade, backgrounds fill the gaps
     between fingers), a border colour near the skin's shaded side is the subject, not
     background, and depigmented candidates a background colour explains join only as
-    holes in the skin (``_bg_like``).
+    holes in the skin (``_bg_like``). When the frame's border is the skin itself (a
+    close-up, ``_ring_is_skin``), there are no background colours.
     """
     h, w = srgb.shape[:2]
     side = max(h, w)
@@ -212,12 +223,6 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
     sel = wts > SEED_CENTRE * wts.max() if wts.max() > 0 else prior
     if sel.sum() < 50:
         sel = prior
-    if modality == "woods" and sel.any():  # fluorescent patches are not the skin's colour:
-        Ls = L[sel]  # seed below them
-        lo = sel & (L <= np.percentile(Ls, 60))
-        if Ls.size > 100 and np.ptp(Ls) > 0:  # the darker mode when bimodal (skin vs patches)
-            lo = sel & (L <= min(_otsu(Ls), float(np.percentile(Ls, 60))))
-        sel = lo if lo.sum() >= 50 else sel
     if not sel.any():  # no skin colour anywhere (a black frame): no skin
         none = np.zeros((h, w), bool)
         return (none, none) if at_frame else none
@@ -241,6 +246,24 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
         dist2 = z[0] * z[0] + z[1] * z[1] + zl * zl
         return z, (near if near.sum() > 50 else sel), dist2
 
+    e = max(2, int(round(0.04 * min(h, w))))
+    ring = _frame_ring((h, w), e)
+    close_up = False
+    if modality == "woods":  # fluorescent patches are not the skin's colour: seed below them
+        # -- in the darker mode when there are two; a close-up is judged on that mode (or
+        # on all seeds): cutting a single mode biases the skin colour dark and narrow,
+        # and its own border then looks like background
+        Ls = L[sel]
+        t = _ref.bimodal_split(Ls[:: max(1, Ls.size // 20_000)], BIMODAL_SEPARATION)
+        mode = sel & (L <= t) if t is not None else sel
+        close_up = mode.sum() >= 50 and _ring_is_skin(fit(mode)[0], ring)
+        if close_up:
+            sel = mode
+        else:  # the darker 60 % at most (a minority of patches need not make two modes)
+            lo = sel & (L <= np.percentile(Ls, 60))
+            if Ls.size > 100 and np.ptp(Ls) > 0:
+                lo = sel & (L <= min(_otsu(Ls), float(np.percentile(Ls, 60))))
+            sel = lo if lo.sum() >= 50 else sel
     mel = b_g - r_g  # melanin axis: up = less melanin
     if body and modality != "woods":  # a large patch in the centre (extensive vitiligo):
         # the skin is the more pigmented mode when the seeds are clearly bimodal (faces
@@ -259,9 +282,13 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
         if around is not None:  # the centre was a patch: the skin is what surrounds it
             z, ref, dist2 = fit(around)
             skin = dist2 < SKIN_DIST ** 2
+    if modality != "woods":
+        close_up = _ring_is_skin(z, ring)
     zy = z[2]
-    e = max(2, int(round(0.04 * min(h, w))))
-    bc, bs = _background_model(np.dstack(z), e, shade=body)
+    if close_up:  # the frame's border is the skin itself: no background colours
+        bc, bs = np.zeros((0, 3), np.float32), np.zeros((0, 3), np.float32)
+    else:
+        bc, bs = _background_model(np.dstack(z), e, shade=body)
     if len(bc):  # Gaussian log-likelihood ratio, skin vs each background colour
         idx = np.flatnonzero(skin)
         zz = np.stack([zi.ravel()[idx] for zi in z], 1)
@@ -342,6 +369,24 @@ def _mel_level(mel, ref):
     mr = mel[ref]
     m0 = float(np.median(mr))
     return m0, max(1.4826 * float(np.median(np.abs(mr - m0))), SPREAD_FLOOR[0])
+
+
+def _ring_is_skin(z, ring) -> bool:
+    """Whether the frame's border ``ring`` (bool mask) is the skin itself, a close-up
+    (``RING_SKIN_DIST``, ``RING_SKIN_SPREAD``); ``z``: the features (h, w) in the skin's
+    robust SDs."""
+    zr = np.stack([zi[ring] for zi in z], 1)
+    zr = zr[:: max(1, len(zr) // 4000)]
+    zr = zr[np.isfinite(zr).all(axis=1)]
+    if len(zr) < 50:
+        return False
+    c = np.median(zr, axis=0)
+    s = 1.4826 * np.median(np.abs(zr - c), axis=0)
+    lo, hi = RING_SKIN_SPREAD
+    d = c / np.maximum(s, 1.0)
+    if d[2] < 0:  # the frame's edge in shade: the skin's shade tolerance
+        d[2] /= SHADE
+    return bool(np.sqrt((d ** 2).sum()) < RING_SKIN_DIST and (s >= lo).all() and (s <= hi).all())
 
 
 def _frame_ring(shape, e):
