@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from vasi.errors import InputError
-from vasi.roi import find_region, region_flags, skin_mask
+from vasi.roi import CLOSE_UP, find_region, region_flags, skin_mask
 from vasi.synth import make_photo
 
 
@@ -189,8 +189,11 @@ def test_a_woods_close_up_is_all_skin(seed, skin_type):
     box = (slice(cy - 120, cy + 120), slice(cx - 160, cx + 160))
     skin = (ph.truth.roi_mask | ph.truth.depig_mask)[box]
     assert skin.all()  # a close-up indeed
-    region = find_region(np.ascontiguousarray(ph.image[box]), site="body", modality="woods")
+    region, method = find_region(np.ascontiguousarray(ph.image[box]), site="body", modality="woods",
+                                 return_method=True)
     assert _iou(region, skin) > 0.95
+    assert method == CLOSE_UP and region_flags(method) == ("close-up: the frame's border taken for skin",)
+    assert find_region(ph.image, site="body", modality="woods", return_method=True)[1] == "skin"
 
 
 @pytest.mark.parametrize("seed", [4, 7])

@@ -50,7 +50,8 @@ COLUMNS = {
         "reg_rotation_deg": ("degrees", "rotation of the follow-up relative to the baseline"),
         "region_method": ("", "how the assessed region was found: 'face outline', 'face "
                               "detector', 'face detector box', 'face outline (photo turned)', "
-                              "'skin (no face outline)', 'skin' (body sites) or 'user'"),
+                              "'skin (no face outline)', 'skin' or 'skin (close-up)' (body "
+                              "sites) or 'user'"),
         "assessed_area_px": ("px", "assessed region (the F-VASI face area or the site's skin)"),
         "depigmented_area_px": ("px", "depigmented skin inside the assessed region (a "
                                       "tracked follow-up: in baseline pixels, as are its "

@@ -93,7 +93,7 @@ from .roi_skin import _skin_small
 from .sites import scored_site
 
 __all__ = ["find_region", "region_flags", "skin_mask", "SITES", "REGION_METHODS",
-           "NO_FACE_OUTLINE", "FACE_BOX", "FACE_TURNED"]
+           "NO_FACE_OUTLINE", "FACE_BOX", "FACE_TURNED", "CLOSE_UP"]
 
 #: How a site is scored (any site name maps to one of these: :func:`vasi.sites.scored_site`).
 SITES = ("face", "body")
@@ -108,10 +108,16 @@ FACE_BOX = "face detector box"
 #: (a photo whose orientation tag was lost); the region is returned in the photo's own
 #: orientation.
 FACE_TURNED = "face outline (photo turned)"
-REGION_METHODS = ("user", "skin", "face outline", "face detector", FACE_BOX, NO_FACE_OUTLINE, FACE_TURNED)
+#: ``CLOSE_UP``: a body site's skin fills the frame (a patch photographed from near), and the
+#: frame's border was taken for the skin itself, not background (check the region when the
+#: photo also shows something else).
+CLOSE_UP = "skin (close-up)"
+REGION_METHODS = ("user", "skin", "face outline", "face detector", FACE_BOX, NO_FACE_OUTLINE, FACE_TURNED,
+                  CLOSE_UP)
 _METHOD_FLAGS = {NO_FACE_OUTLINE: ("face outline not found",),
                  FACE_BOX: ("face outline from the detector's box",),
-                 FACE_TURNED: ("face found with the photo turned: check its orientation",)}
+                 FACE_TURNED: ("face found with the photo turned: check its orientation",),
+                 CLOSE_UP: ("close-up: the frame's border taken for skin",)}
 #: An automatic region smaller than this fraction of the photo is flagged: a clinical
 #: photo frames the site (the synthetic photos' true regions cover 7-46 % of the frame), so
 #: a region this small is a photo without the site in it, or a site the skin model missed.
@@ -123,7 +129,8 @@ LITTLE_SKIN = "little skin in the photo"
 def region_flags(method: str, fraction: float | None = None) -> tuple[str, ...]:
     """Quality flags of a region found by ``method`` (``find_region(return_method=True)``):
     ``("face outline not found",)`` for ``NO_FACE_OUTLINE``, ``("face outline from the
-    detector's box",)`` for ``FACE_BOX`` (check the region, or pass a mask); and ``"little
+    detector's box",)`` for ``FACE_BOX`` (check the region, or pass a mask), ``("close-up:
+    the frame's border taken for skin",)`` for ``CLOSE_UP``; and ``"little
     skin in the photo"`` when an automatic region covers less than ``MIN_REGION_FRACTION``
     of the photo (``fraction``: region pixels / photo pixels; user masks are never flagged).
 
@@ -329,7 +336,7 @@ def _auto_region(arr, site, modality):
     srgb, lin, k = _small(arr)
     if site == "body":
         cw = _centre_weight(srgb.shape[:2])
-        skin, frame_p = _skin_small(srgb, lin, modality, cw, at_frame=True, body=True)
+        skin, frame_p, close_up = _skin_small(srgb, lin, modality, cw, at_frame=True, body=True)
         blob, limbs = _drop_limbs(_fill_holes(_largest(skin, cw)), return_limbs=True)
         with_shoulders = _frame_patches_enclosed(blob, frame_p, max(blob.shape))
         blob = _without_shoulders(with_shoulders, limbs)
@@ -337,7 +344,8 @@ def _auto_region(arr, site, modality):
         nails = _nails(blob, arr)
         for win, nail in nails:
             region[win] &= ~nail
-        return region, "skin", nails + _pieces(with_shoulders & ~blob, arr.shape[:2], k)
+        return (region, CLOSE_UP if close_up else "skin",
+                nails + _pieces(with_shoulders & ~blob, arr.shape[:2], k))
     region, method, trust = _face_region(arr, srgb, lin, k, modality)
     if trust != UPRIGHT:
         turned = _turned_face(srgb, lin, modality, need_mouth=trust == EYES)

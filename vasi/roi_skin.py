@@ -182,8 +182,9 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
     explains it better (diagonal Gaussian log-likelihood) than every background colour.
     Features: log colour ratios R/G and B/G (unchanged by shading and light intensity)
     and log luminance; skin in shade is judged with a ``SHADE`` x wider luminance spread.
-    With ``at_frame``, returns ``(skin, frame_patches)``: the second the joined depigmented
-    components that touch the frame (included in the first).
+    With ``at_frame``, returns ``(skin, frame_patches, close_up)``: the second the joined
+    depigmented components that touch the frame (included in the first), the third whether
+    the frame's border was taken for the skin itself (``_ring_is_skin``).
     With ``body`` (a body site: limbs reach the frame in shade, backgrounds fill the gaps
     between fingers), a border colour near the skin's shaded side is the subject, not
     background, and depigmented candidates a background colour explains join only as
@@ -225,7 +226,7 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
         sel = prior
     if not sel.any():  # no skin colour anywhere (a black frame): no skin
         none = np.zeros((h, w), bool)
-        return (none, none) if at_frame else none
+        return (none, none, False) if at_frame else none
 
     def model(m):
         c = np.array([np.median(f[m]) for f in feats], np.float32)
@@ -322,7 +323,8 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
     depig = depig.astype(bool)
     bg_like = _bg_like(z, bc, bs, depig, cand, e) if body else None
     contact = DEPIG_CONTACT if modality == "woods" else DEPIG_CONTACT_VISIBLE
-    return _join_patches(skin, depig, side, at_frame, bg_like, contact)
+    joined = _join_patches(skin, depig, side, at_frame, bg_like, contact)
+    return (*joined, bool(close_up)) if at_frame else joined
 
 
 def _pigmented_surround(skin, sel, prior, mel, ref, side):
