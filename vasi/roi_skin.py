@@ -249,7 +249,7 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
 
     e = max(2, int(round(0.04 * min(h, w))))
     ring = _frame_ring((h, w), e)
-    close_up = False
+    close_up, fitted = False, None
     if modality == "woods":  # fluorescent patches are not the skin's colour: seed below them
         # -- in the darker mode when there are two; a close-up is judged on that mode (or
         # on all seeds): cutting a single mode biases the skin colour dark and narrow,
@@ -257,10 +257,13 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
         Ls = L[sel]
         t = _ref.bimodal_split(Ls[:: max(1, Ls.size // 20_000)], BIMODAL_SEPARATION)
         mode = sel & (L <= t) if t is not None else sel
-        close_up = mode.sum() >= 50 and _ring_is_skin(fit(mode)[0], ring)
+        if mode.sum() >= 50:
+            fitted = fit(mode)
+            close_up = _ring_is_skin(fitted[0], ring)
         if close_up:
             sel = mode
         else:  # the darker 60 % at most (a minority of patches need not make two modes)
+            fitted = None
             lo = sel & (L <= np.percentile(Ls, 60))
             if Ls.size > 100 and np.ptp(Ls) > 0:
                 lo = sel & (L <= min(_otsu(Ls), float(np.percentile(Ls, 60))))
@@ -276,7 +279,7 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
         pig = sel & (mel <= t) if t is not None else None
         if pig is not None and pig.sum() >= 50 and np.median(logy[pig]) < np.median(logy[sel & ~pig]):
             sel = pig
-    z, ref, dist2 = fit(sel)
+    z, ref, dist2 = fitted if fitted is not None else fit(sel)  # (a close-up's: fitted once)
     skin = dist2 < SKIN_DIST ** 2
     if body and modality != "woods":
         around = _pigmented_surround(skin, sel, prior, mel, ref, side)
