@@ -182,7 +182,8 @@ def find_region(image, *, site: str = "face", roi=None, modality: str = "visible
         Visible-light or Wood's lamp photo.
     return_method : bool, keyword-only
         Also return how the region was found (one of ``REGION_METHODS``): ``"user"``,
-        ``"skin"`` (body sites), ``"face outline"`` (from the eyes and mouth), ``"face
+        ``"skin"`` or ``CLOSE_UP`` (body sites; the latter when the frame's border was
+        taken for the skin itself), ``"face outline"`` (from the eyes and mouth), ``"face
         detector"`` (the same on a crop around a detected face), ``FACE_BOX`` (a detected
         face whose features do not show: the outline follows the box's proportions), or
         ``NO_FACE_OUTLINE`` -- a face photo whose face was found neither way, so the

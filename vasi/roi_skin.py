@@ -66,9 +66,9 @@ BG_SHARE = 0.3
 #: A close-up: the frame's border ring (as wide as the one the background colours come
 #: from) is the skin itself when its colours are distributed as the skin's -- their robust
 #: centre within ``RING_SKIN_DIST`` of the skin colour (in the ring's own robust SDs where
-#: wider than the skin's, a darker edge with the ``SHADE`` tolerance: a lamp or flash
-#: lights the centre best) and their robust spread between ``RING_SKIN_SPREAD`` x the
-#: skin's on every axis: not a backdrop more uniform than skin (a light wall under a Wood's
+#: wider than the skin's; a darker edge in ``max(its spread, SHADE)``, as the background
+#: colours are judged: a lamp or flash lights the centre best) and their robust spread
+#: between 0.8 and 4 x the skin's (``RING_SKIN_SPREAD``) on every axis: not a backdrop more uniform than skin (a light wall under a Wood's
 #: lamp: 0.3-0.6), nor a busy scene (7-25 on the benchmark's busy backgrounds). Then
 #: there are no background colours.
 RING_SKIN_DIST = 1.0
@@ -257,7 +257,7 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
         Ls = L[sel]
         t = _ref.bimodal_split(Ls[:: max(1, Ls.size // 20_000)], BIMODAL_SEPARATION)
         mode = sel & (L <= t) if t is not None else sel
-        if mode.sum() >= 50:
+        if body and mode.sum() >= 50:
             fitted = fit(mode)
             close_up = _ring_is_skin(fitted[0], ring)
         if close_up:
@@ -286,7 +286,7 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
         if around is not None:  # the centre was a patch: the skin is what surrounds it
             z, ref, dist2 = fit(around)
             skin = dist2 < SKIN_DIST ** 2
-    if modality != "woods":
+    if body and modality != "woods":
         close_up = _ring_is_skin(z, ring)
     zy = z[2]
     if close_up:  # the frame's border is the skin itself: no background colours
@@ -378,8 +378,8 @@ def _mel_level(mel, ref):
 
 def _ring_is_skin(z, ring) -> bool:
     """Whether the frame's border ``ring`` (bool mask) is the skin itself, a close-up
-    (``RING_SKIN_DIST``, ``RING_SKIN_SPREAD``); ``z``: the features (h, w) in the skin's
-    robust SDs."""
+    (``RING_SKIN_DIST``, ``RING_SKIN_SPREAD``); ``z``: the three features, (h, w) arrays
+    in the skin's robust SDs. Body sites only: a face photo frames the head."""
     zr = np.stack([zi[ring] for zi in z], 1)
     zr = zr[:: max(1, len(zr) // 4000)]
     zr = zr[np.isfinite(zr).all(axis=1)]
@@ -389,8 +389,8 @@ def _ring_is_skin(z, ring) -> bool:
     s = 1.4826 * np.median(np.abs(zr - c), axis=0)
     lo, hi = RING_SKIN_SPREAD
     d = c / np.maximum(s, 1.0)
-    if d[2] < 0:  # the frame's edge in shade: the skin's shade tolerance
-        d[2] /= SHADE
+    if c[2] < 0:  # the frame's edge in shade: the skin's shade tolerance (as _background_model)
+        d[2] = c[2] / max(float(s[2]), SHADE)
     return bool(np.sqrt((d ** 2).sum()) < RING_SKIN_DIST and (s >= lo).all() and (s <= hi).all())
 
 
