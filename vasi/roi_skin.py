@@ -68,9 +68,9 @@ BG_SHARE = 0.3
 #: centre within ``RING_SKIN_DIST`` of the skin colour (in the ring's own robust SDs where
 #: wider than the skin's; a darker edge in ``max(its spread, SHADE)``, as the background
 #: colours are judged: a lamp or flash lights the centre best) and their robust spread
-#: between 0.8 and 4 x the skin's (``RING_SKIN_SPREAD``) on every axis: not a backdrop more uniform than skin (a light wall under a Wood's
-#: lamp: 0.3-0.6), nor a busy scene (7-25 on the benchmark's busy backgrounds). Then
-#: there are no background colours.
+#: between 0.8 and 4 x the skin's (``RING_SKIN_SPREAD``) on every axis: not a backdrop
+#: more uniform than skin (a light wall under a Wood's lamp: 0.3-0.6), nor a busy scene
+#: (7-25 on the benchmark's busy backgrounds). Then there are no background colours.
 RING_SKIN_DIST = 1.0
 RING_SKIN_SPREAD = (0.8, 4.0)
 #: Number of background colours (clusters of the frame's border).
