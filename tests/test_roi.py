@@ -237,6 +237,24 @@ def test_a_textured_backdrop_darker_than_the_skin_is_not_a_close_up(modality, sk
     assert method == "skin" and _iou(region, truth) > 0.85
 
 
+@pytest.mark.parametrize("seed, site, background, box, floor", [
+    (9200022, "trunk", "dark", (68, 668, 393, 1193), 0.7), (9200030, "trunk", "busy", (0, 840, 103, 1200), 0.9)])
+def test_a_woods_crop_with_background_on_one_side_is_not_a_close_up(seed, site, background, box, floor):
+    """A type VI trunk under a Wood's lamp cropped so that the skin fills half the frame
+    and the background the rest: the border is mostly a varied backdrop, not the skin
+    (RING_SPREAD_SLACK; without it IoU 0.59 / 0.83, before the close-up rule 0.76 / 0.93)."""
+    import cv2
+
+    ph = make_photo(rng=seed, skin_type="VI", site=site, modality="woods", background=background,
+                    shape=(900, 1200))
+    y0, y1, x0, x1 = box
+    skin = (ph.truth.roi_mask | ph.truth.depig_mask)[y0:y1, x0:x1]
+    img = cv2.resize(np.ascontiguousarray(ph.image[y0:y1, x0:x1]), (800, 600), interpolation=cv2.INTER_AREA)
+    truth = cv2.resize(skin.astype(np.uint8), (800, 600), interpolation=cv2.INTER_NEAREST) > 0
+    region, method = find_region(img, site="body", modality="woods", return_method=True)
+    assert method == "skin" and _iou(region, truth) > floor
+
+
 def test_a_wall_a_little_darker_than_the_skin_stays_out():
     """A beige wall a little darker than the skin explains most of the frame's border, as
     the skin of a close-up does: it is background all the same (BG_SHARE). Treating a
