@@ -291,7 +291,6 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
         if around is not None:  # the centre was a patch: the skin is what surrounds it
             z, ref, dist2 = fit(around)
             skin = dist2 < SKIN_DIST ** 2
-    if body and modality != "woods":
         close_up = _ring_is_skin(z, ring)
     zy = z[2]
     if close_up:  # the frame's border is the skin itself: no background colours
