@@ -617,6 +617,13 @@ def test_files_left_out_are_listed_and_error_messages_name_the_photo_as_the_tabl
     assert res.visits["photo"].tolist() == ["P1/week00/face_visible.jfif"]
     run = json.loads((tmp_path / "out" / RUN_FILE).read_text())
     assert run["skipped_files"] == ["P1/week00/notes.txt"]
+    # an output folder inside the input folder is not part of the input on the next run
+    # (its tables and reports were listed as files left out, its overlays could be photos)
+    res = run_batch(tmp_path / "in", tmp_path / "in" / "out", reports=False)
+    again = run_batch(tmp_path / "in", tmp_path / "in" / "out", reports=False)
+    assert again.n_cached == 1 and again.visits.equals(res.visits)
+    run = json.loads((tmp_path / "in" / "out" / RUN_FILE).read_text())
+    assert run["skipped_files"] == ["P1/week00/notes.txt"]
     # the errors table does not depend on where (or how) the input was given
     msgs = reference.errors["message"].tolist()
     assert msgs and not any(str(reference.out.parent.parent) in m for m in msgs)

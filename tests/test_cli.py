@@ -117,6 +117,42 @@ def test_score_options_as_a_user_types_them(study, tmp_path, capsys):
     assert "not allowed with argument" in capsys.readouterr().err
 
 
+def test_score_refuses_an_overlay_path_that_is_the_photo_a_folder_or_no_image(
+        study, tmp_path, capsys):
+    src = study.parent / "photos" / "P001" / "week00" / "face_visible.jpg"
+    photo = tmp_path / "face_visible.jpg"
+    photo.write_bytes(src.read_bytes())
+    before = photo.read_bytes()
+    for out, says in ((photo, "is the photo itself"), (tmp_path, "is a folder"),
+                      (tmp_path / "r.json", "no image format for the suffix '.json'")):
+        assert main(["score", str(photo), "-o", str(out)]) == 2
+        captured = capsys.readouterr()
+        # refused before anything is scored or printed; the photo is untouched
+        assert says in captured.err and captured.out == ""
+    assert photo.read_bytes() == before
+
+
+def test_score_warns_when_the_site_is_a_guess_from_an_unknown_word_of_the_name(
+        study, tmp_path, capsys):
+    import json
+
+    src = study.parent / "photos" / "P001" / "week00" / "face_visible.jpg"
+    photo = tmp_path / "smith_john.jpg"
+    photo.write_bytes(src.read_bytes())
+    assert main(["score", str(photo), "-o", str(tmp_path / "o.png"), "--json"]) == 0
+    captured = capsys.readouterr()
+    row = json.loads(captured.out)
+    assert row["site"] == "body" and "site 'smith' guessed from the file name" in row["needs_review"]
+    assert "pass --site face" in captured.err
+    # a site vasi knows, or one given with --site, is no guess
+    for name, extra in (("left_forearm.jpg", []), ("smith_john.jpg", ["--site", "sacrum"])):
+        photo = tmp_path / name
+        photo.write_bytes(src.read_bytes())
+        assert main(["score", str(photo), "-o", str(tmp_path / "o.png"), "--json", *extra]) == 0
+        captured = capsys.readouterr()
+        assert "guessed" not in json.loads(captured.out)["needs_review"] and not captured.err
+
+
 def test_score_one_photo(study, tmp_path, capsys):
     photo = study.parent / "photos" / "P001" / "week00" / "face_visible.jpg"
     ov = tmp_path / "o.png"

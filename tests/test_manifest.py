@@ -169,6 +169,16 @@ def test_folder_site_comes_from_a_site_word_of_the_name(tmp_path):
         ("sacrum", "woods"), ("upper-leg", "visible"))]
 
 
+def test_folder_words_in_other_alphabets_or_too_long_are_not_sites(tmp_path):
+    # such a word used to become a site that is not a valid name, which stopped the batch
+    root = tmp_path / "study"
+    _touch(root / "P1" / "week0" / "фото_лицо_é.jpg")
+    _touch(root / "P1" / "week12" / "photo_extraordinarilylongwordoffilename.jpg")
+    t = scan_folder(root, default_site="face").table
+    assert t[["week", "site", "modality"]].values.tolist() == [[0.0, "face", "visible"],
+                                                                 [12.0, "face", "visible"]]
+
+
 def test_folder_skips_the_overlays_vasi_score_wrote_beside_the_photos(tmp_path):
     root = tmp_path / "study"
     for week in ("week0", "week12"):
@@ -219,12 +229,26 @@ def test_folder_with_manifest_uses_it(tmp_path):
     assert load_input(tmp_path).table["patient_id"].tolist() == ["Q"]
 
 
+def test_a_manifest_excel_saved_in_the_windows_code_page_is_refused_with_the_fix(tmp_path):
+    p = tmp_path / "m.csv"
+    p.write_bytes("patient_id,week,photo,notes\nP1,0,a.jpg,Ren\u00e9e\n".encode("cp1252"))
+    with pytest.raises(ManifestError, match=r"not UTF-8 text \(byte 0xe9 at 42\); save it as "
+                                            r"'CSV UTF-8'"):
+        read_manifest(p, check_files=False)
+
+
 def test_parse_visit():
     assert parse_visit("baseline") == (0.0, None)
     assert parse_visit("Week_52")[0] == 52.0
     assert parse_visit("wk8")[0] == 8.0
     with pytest.raises(ValueError):
         parse_visit("next tuesday")
+    # a separator after the word ("week-4" folders are week 4); a bare minus is before
+    # baseline, refused with the fix, not read as week 4
+    assert parse_visit("week-04")[0] == parse_visit("w_4")[0] == 4.0
+    for text in ("-4", "week -4", " - 2.5"):
+        with pytest.raises(ValueError, match="before baseline.*leave pre-baseline"):
+            parse_visit(text)
 
 
 @pytest.mark.parametrize("text", ["../x", "/etc/passwd", "a/b", "..", ".", "", "CON",

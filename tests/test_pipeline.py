@@ -71,6 +71,15 @@ def test_site_names_as_manifests_use_them_and_a_typo_of_face_refused():
         vasi.find_region(_drawn_face(), site="left leg?")
     with pytest.raises(vasi.InputError, match="assessed_hu must be a positive number"):
         vasi.score_photo(_drawn_face(), assessed_hu="x")  # (a numpy TypeError deep inside)
+    # a site that is no name (None, a number) and a flag for a size were read as a body
+    # site 'none' / '3' and as 1 mm per pixel
+    for site in (None, 3):
+        with pytest.raises(vasi.InputError, match=f"site must be a name .*; got {site}"):
+            vasi.score_photo(_drawn_face(), site=site)
+    for flag in (True, np.True_):
+        with pytest.raises(vasi.InputError, match="mm_per_px must be a positive number; got "
+                                                  "(np.)?True"):
+            vasi.score_photo(_drawn_face(), mm_per_px=flag)
 
 
 def test_face_not_found_is_flagged():

@@ -145,14 +145,14 @@ def check_colour(image, modality: str, name: str = "image") -> bool:
     >>> check_colour(g, "visible")
     Traceback (most recent call last):
     ...
-    vasi.errors.InputError: image is greyscale (R = G = B): visible-light depigmentation is measured by its colour, so a black-and-white photo would give wrong numbers. Pass the colour original, or modality='woods' if it is a Wood's lamp photo.
+    vasi.errors.InputError: image is greyscale (R = G = B): visible-light depigmentation is measured by its colour, so a black-and-white photo would give wrong numbers. Pass the colour original, or modality='woods' (--modality woods) if it is a Wood's lamp photo.
     """
     grey = is_greyscale(image)
     if modality == "visible" and grey:
         raise InputError(f"{name} is greyscale (R = G = B): visible-light depigmentation is "
                          "measured by its colour, so a black-and-white photo would give wrong "
-                         "numbers. Pass the colour original, or modality='woods' if it is a "
-                         "Wood's lamp photo.")
+                         "numbers. Pass the colour original, or modality='woods' (--modality "
+                         "woods) if it is a Wood's lamp photo.")
     return grey
 
 
@@ -210,6 +210,8 @@ def check_positive(value, name: str, *, allow_none: bool = False, fix: str = "")
     if value is None and allow_none:
         return None
     hint = f" {fix}" if fix else ""
+    if isinstance(value, (bool, np.bool_)):  # (True is 1 to float(), not a size)
+        raise InputError(f"{name} must be a positive number; got {value!r}.{hint}")
     if not isinstance(value, str) and np.ndim(value) > 0 and np.size(value) != 1:
         raise InputError(f"{name} must be one number; got {np.size(value)} values. Call once per "
                          "value, e.g. table.apply(lambda r: ..., axis=1).")

@@ -51,7 +51,7 @@ from .batch_series import ERROR_COLUMNS, SeriesTask, score_series, worker_died
 from .batch_summary import endpoints_table, scores_table
 from .dictionary import data_dictionary
 from .errors import VasiError
-from .manifest import Manifest, load_input, safe_slug, unlisted_sites
+from .manifest import RUN_FILE, Manifest, load_input, safe_slug, unlisted_sites
 from .pipeline import COLOUR_CAST_CHOICES
 from .tables import write_table
 
@@ -59,7 +59,6 @@ __all__ = ["run_batch", "BatchResult", "OutputConflictError", "RUN_FILE"]
 
 log = logging.getLogger("vasi")
 
-RUN_FILE = "vasi-run.json"
 _CACHE = Path(".vasi") / "series"
 _OURS = ("tables", "overlays", "reports", ".vasi", "index.html", RUN_FILE)
 _FORMAT = 1

@@ -222,23 +222,30 @@ def _cmd_score(args) -> int:
     from .batch_series import read_mask
     from .calibrate import resolve_scale
     from .io import read_photo, write_image
-    from .manifest import OVERLAY_SUFFIX, name_site_modality
+    from .manifest import listed_site, name_site_modality
     from .overlay import overlay
     from .pipeline import score_photo
     from .sites import scored_site
 
+    out = _overlay_path(args.photo, args.overlay)
     photo = read_photo(args.photo)
     roi = read_mask(args.roi, photo.shape) if args.roi else None
     mm, source = resolve_scale(photo, mm_per_px=args.mm_per_px, marker_mm=args.marker_mm)
     site, modality = name_site_modality(args.photo.stem)
+    review = []
+    if args.site is None and not listed_site(site):
+        # (a word of the name that is no site vasi knows: a person's name, a description)
+        review.append(f"site '{site}' guessed from the file name")
+        print(f"vasi: warning: {args.photo.name}: the word '{site}' of the file name is taken "
+              "for a body site (no F-VASI); if the photo is of the face pass --site face, "
+              f"else --site {site}", file=sys.stderr)
     site = scored_site(args.site or site)
     modality = args.modality or modality
     result = score_photo(photo.image, site=site, modality=modality, roi=roi, mm_per_px=mm,
                          colour_cast=args.colour_cast)
-    out = args.overlay or args.photo.with_name(args.photo.stem + OVERLAY_SUFFIX + ".png")
     row = {"photo": str(args.photo), "site": site, "modality": modality, **result.to_dict(),
            "mm_per_px": mm, "scale_source": source, "overlay": str(out), "scored": bool(result),
-           "needs_review": ";".join(result.needs_review)}
+           "needs_review": ";".join([*result.needs_review, *review])}
     if args.json:
         # strict JSON: a value that could not be measured is null, not NaN
         print(json.dumps(plain(row), indent=2, allow_nan=False))
@@ -251,11 +258,31 @@ def _cmd_score(args) -> int:
     try:
         write_image(out, overlay(photo.image, result.mask, roi=result.roi))
     except VasiError as exc:
-        raise VasiError(f"{exc}; choose where the overlay goes with -o PATH") from None
+        raise VasiError(f"{str(exc).rstrip('.')}; or choose where the overlay goes with "
+                        "-o PATH") from None
     if not result:
         print(f"vasi: {args.photo}: not scored: {result.reason}", file=sys.stderr)
         return 1
     return 0
+
+
+def _overlay_path(photo: Path, overlay: Path | None) -> Path:
+    """Where ``vasi score`` writes the overlay of ``photo`` (``-o``; by default
+    ``PHOTO_overlay.png`` beside it), refused before the photo is scored when it cannot hold
+    an image or is the photo itself."""
+    from .io import image_suffix
+    from .manifest import OVERLAY_SUFFIX
+
+    default = photo.with_name(photo.stem + OVERLAY_SUFFIX + ".png")
+    out = overlay or default
+    if out.is_dir():
+        raise InputError(f"-o {out}: is a folder; give the overlay's file name, e.g. "
+                         f"-o {out / default.name}")
+    if out.exists() and photo.exists() and out.samefile(photo):
+        raise InputError(f"-o {out}: is the photo itself, which the overlay would overwrite; "
+                         f"give another file name, e.g. -o {default}")
+    image_suffix(out)
+    return out
 
 
 def read_photo_mask(path: Path, shape):

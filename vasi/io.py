@@ -24,7 +24,8 @@ from . import _atomic
 from ._validate import check_image, check_positive, to_uint8
 from .errors import InputError, PhotoError, VasiError
 
-__all__ = ["Photo", "PhotoMeta", "read_photo", "write_image", "image_and_scale", "DEFAULT_MAX_PIXELS"]
+__all__ = ["Photo", "PhotoMeta", "read_photo", "write_image", "image_suffix", "image_and_scale",
+           "DEFAULT_MAX_PIXELS"]
 
 #: Largest photo accepted, in pixels (width x height). 150 MP is above any clinical camera
 #: (a 100 MP medium-format back is 11656 x 8742) yet stops decompression bombs before any
@@ -513,14 +514,10 @@ def write_image(path, image, *, quality: int = 95) -> Path:
     (9, 9, 3)
     """
     path = Path(path)
+    ext = image_suffix(path)
     bgr = cv2.cvtColor(to_uint8(image), cv2.COLOR_RGB2BGR)
-    ext = path.suffix.lower() or ".png"
     params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)] if ext in (".jpg", ".jpeg") else []
-    try:
-        ok, buf = cv2.imencode(ext, bgr, params)
-    except cv2.error:  # OpenCV has no encoder for this suffix
-        raise InputError(f"cannot write image {str(path)!r}: no image format for the suffix "
-                         f"{ext!r}; use .png, .jpg or .tif.") from None
+    ok, buf = cv2.imencode(ext, bgr, params)
     if not ok:
         raise VasiError(f"cannot write image {str(path)!r}: the {ext} encoder failed for an "
                         f"image of shape {bgr.shape}; try .png.")
@@ -529,6 +526,27 @@ def write_image(path, image, *, quality: int = 95) -> Path:
     except OSError as exc:
         raise VasiError(f"cannot write image {str(path)!r} ({exc.strerror or exc}); choose a "
                         "folder you can write to.") from None
+
+
+def image_suffix(path) -> str:
+    """The image format :func:`write_image` writes to ``path``, by its suffix (``.png`` when
+    it has none), checked before anything is computed for it.
+
+    Raises
+    ------
+    vasi.InputError
+        A suffix with no image format (``.json``, ``.csv``).
+
+    Examples
+    --------
+    >>> image_suffix("overlay.PNG"), image_suffix("overlay")
+    ('.png', '.png')
+    """
+    ext = Path(path).suffix.lower() or ".png"
+    if not cv2.haveImageWriter("x" + ext):
+        raise InputError(f"cannot write image {str(path)!r}: no image format for the suffix "
+                         f"{ext!r}; use .png, .jpg or .tif.")
+    return ext
 
 
 def image_and_scale(item, name: str = "image"):

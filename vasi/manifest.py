@@ -41,8 +41,7 @@ from .sites import FACE_WORDS, scored_site, site_name  # (scored_site: re-export
 
 __all__ = ["Manifest", "ManifestError", "Problem", "load_input", "read_manifest",
            "scan_folder", "safe_slug", "parse_visit", "name_site_modality", "unlisted_sites",
-           "site_name",
-           "scored_site", "MANIFEST_COLUMNS"]
+           "listed_site", "site_name", "scored_site", "MANIFEST_COLUMNS"]
 
 #: Canonical manifest columns and the spellings accepted for each.
 MANIFEST_COLUMNS = {
@@ -84,6 +83,10 @@ _NOT_SITES = frozenset({
     "followup", "patient", "pt", "before", "after", "close", "closeup", "view", "front",
     "frontal", "lateral", "profile", "side", "with", "and", "the", "of", "on", "in", "at",
     "for", "from", "to", "by"})
+_SITE_VOCABULARY = FACE_WORDS | BODY_SITE_WORDS | set(_QUALIFIERS) | {"of"}
+#: The run record at the top of every folder ``vasi batch`` writes; a photo folder skips a
+#: folder holding one (a batch's output put inside its input folder).
+RUN_FILE = "vasi-run.json"
 #: ``vasi score`` writes ``PHOTO_overlay.png`` beside a photo; a photo folder skips such files.
 OVERLAY_SUFFIX = "_overlay"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".jfif", ".jpe", ".png", ".tif", ".tiff", ".heic", ".heif", ".dcm",
@@ -165,7 +168,8 @@ def safe_slug(text, *, max_len: int = 64) -> str:
 
 
 # ----------------------------------------------------------------------------- visits
-_WEEK_RE = re.compile(r"^(?:w|wk|week|weeks)?[ _-]?(\d{1,3}(?:\.\d+)?)$", re.IGNORECASE)
+# (a separator only after the word: "week-4" is week 4, a bare "-4" is before baseline)
+_WEEK_RE = re.compile(r"^(?:(?:w|wk|week|weeks)[ _-]?)?(\d{1,3}(?:\.\d+)?)$", re.IGNORECASE)
 _DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y_%m_%d", "%Y.%m.%d")
 
 
@@ -200,6 +204,9 @@ def parse_visit(text) -> tuple[float | None, _dt.date | None]:
     m = _WEEK_RE.match(s)
     if m:
         return float(m.group(1)), None
+    if re.fullmatch(r"(?:(?:w|wk|week|weeks)\s*)?-\s*\d{1,3}(?:\.\d+)?", s, re.IGNORECASE):
+        raise ValueError(f"visit {s!r} is before baseline: weeks count from the baseline visit "
+                         "(week 0); leave pre-baseline (screening) photos out of the input")
     raise ValueError(f"cannot read visit {s!r}: use a date (2026-03-14) or a week (week12, w12, 12)")
 
 
@@ -491,10 +498,15 @@ def read_manifest(path, *, root=None, default_site: str = "face",
     if not path.is_file():
         raise ManifestError([Problem(str(path), "manifest file does not exist")], path)
     try:
-        raw = path.read_bytes()
-        text = raw.decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ManifestError([Problem(name, f"cannot read the manifest as UTF-8 text ({exc})")],
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise ManifestError([Problem(name, f"cannot read the manifest ({exc.strerror or exc})")],
+                            path) from None
+    except UnicodeDecodeError as exc:
+        # (Excel's "CSV (Comma delimited)" writes the Windows code page, not UTF-8)
+        raise ManifestError([Problem(name, f"the manifest is not UTF-8 text (byte "
+                                     f"{exc.object[exc.start]:#04x} at {exc.start}); save it "
+                                     "as 'CSV UTF-8' (in Excel: Save As > CSV UTF-8)")],
                             path) from None
     if "\x00" in text:
         raise ManifestError([Problem(name, "manifest contains NUL bytes; is it a CSV file?")],
@@ -562,8 +574,11 @@ def name_site_modality(stem: str, default_site: str = "face") -> tuple[str, str]
     toks = _name_tokens(stem)
     mods = [_MODALITY_ALIASES[t] for t in toks if t in _MODALITY_ALIASES]
     known = [i for i, t in enumerate(toks) if t in FACE_WORDS or t in BODY_SITE_WORDS]
-    other = [i for i, t in enumerate(toks) if t.isalpha() and len(t) >= 3 and t not in _NOT_SITES
-             and t not in _QUALIFIERS and t not in _MODALITY_ALIASES and i not in known]
+    # (a site word is 3-20 plain letters: a word in another alphabet or a long run of letters
+    # is not taken for a site, so that the site stays a valid name; see vasi.sites)
+    other = [i for i, t in enumerate(toks) if re.fullmatch(r"[a-z]{3,20}", t)
+             and t not in _NOT_SITES and t not in _QUALIFIERS and t not in _MODALITY_ALIASES
+             and i not in known]
     if not known and not other:
         return default_site, mods[0] if mods else "visible"
     i = (known or other)[0]
@@ -586,10 +601,18 @@ def unlisted_sites(table: pd.DataFrame) -> dict:
     ...                                       "janedoe"]}))
     {'janedoe': 2}
     """
-    vocab = FACE_WORDS | BODY_SITE_WORDS | set(_QUALIFIERS) | {"of"}
     counts = table["site"].astype(str).value_counts() if len(table) else pd.Series(dtype=int)
-    return {site: int(n) for site, n in sorted(counts.items())
-            if not set(re.split(r"[-_]", site)) <= vocab}
+    return {site: int(n) for site, n in sorted(counts.items()) if not listed_site(site)}
+
+
+def listed_site(site: str) -> bool:
+    """Whether every word of ``site`` is in vasi's site vocabulary (the face's words,
+    ``BODY_SITE_WORDS``, left/right/upper/lower).
+
+    >>> listed_site("left-upper-arm"), listed_site("back-of-hand"), listed_site("smith")
+    (True, True, False)
+    """
+    return set(re.split(r"[-_]", str(site))) <= _SITE_VOCABULARY
 
 
 def scan_folder(path, *, default_site: str = "face") -> Manifest:
@@ -600,10 +623,11 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
     token naming a site the site: a word of the face (``FACE_WORDS``: ``face``, ``cheek``,
     ...) gives ``face``, a body site (``BODY_SITE_WORDS``: ``forearm``, ``hands``, ...)
     itself, after ``left`` / ``right`` / ``upper`` / ``lower`` when the name holds them
-    anywhere; without one of those, another word of three letters or more is the (body)
+    anywhere; without one of those, another word of 3-20 plain letters (a-z) is the (body)
     site, except a camera's prefix or a description (``PXL``, ``IMG``, ``photo``:
-    ``_NOT_SITES``). A name with no such word gets ``default_site``. Files that are not images, hidden files and
-    the overlays of ``vasi score`` (``*_overlay.png``) are ignored.
+    ``_NOT_SITES``). A name with no such word gets ``default_site``. Files that are not
+    images, hidden files and folders, the overlays of ``vasi score`` (``*_overlay.png``) and
+    the output folders of ``vasi batch`` (holding ``RUN_FILE``) are ignored.
 
     Examples
     --------
@@ -621,8 +645,11 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
     records, problems = [], []
     skipped = [f.name for f in sorted(root.iterdir())  # (a manifest.csv makes it a manifest)
                if f.is_file() and not f.name.startswith(".")]
-    for pdir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for vdir in sorted(v for v in pdir.iterdir() if not v.name.startswith(".")):
+    def skip(d):  # (a hidden folder or a batch's output)
+        return d.name.startswith(".") or (d / RUN_FILE).is_file()
+
+    for pdir in sorted(p for p in root.iterdir() if p.is_dir() and not skip(p)):
+        for vdir in sorted(v for v in pdir.iterdir() if not skip(v)):
             if not vdir.is_dir():
                 if vdir.suffix.lower() in IMAGE_SUFFIXES:
                     problems.append(Problem(str(vdir.relative_to(root)), "photo directly in a "

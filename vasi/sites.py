@@ -33,7 +33,10 @@ def site_name(site) -> str:
     """
     import difflib
 
-    word = str(site).strip().lower()
+    if not isinstance(site, str):
+        raise InputError(f"site must be a name such as 'face', 'hands' or 'left-forearm'; got "
+                         f"{site!r}")
+    word = site.strip().lower()
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", word):
         raise InputError(f"site {site!r} is not a simple name (letters, digits, _ or -; e.g. "
                          "face, hands, trunk)")
