@@ -139,6 +139,16 @@ def test_compare_arms_and_table():
     assert {"difference_ci", "risk_ratio_ci", "difference", "risk_ratio"} <= set(t.columns)
     assert t.columns.is_unique
     assert t.difference_ci[0].endswith(")") and " pp (" in t.difference_ci[0]
+    # one endpoint given as a string is that endpoint (it was split into 'f', '_', ...)
+    one = cohort.compare_arms(d, treatment="cream", control="vehicle", endpoints="f_vasi75")
+    assert one.reset_index(drop=True).equals(c[c.endpoint == "f_vasi75"].reset_index(drop=True))
+    with pytest.raises(InputError, match="endpoint must be a name such as 'f_vasi75'"):
+        cohort.kaplan_meier(d, endpoint=75)  # (an AttributeError)
+    with pytest.raises(InputError, match="data needs a 'week' column"):
+        cohort.endpoint_table(d.drop(columns="week"), treatment="cream", control="vehicle")
+    for f in (cohort.responders, cohort.kaplan_meier, cohort.patient_visits):
+        with pytest.raises(InputError, match="baseline_week must be one number of weeks"):
+            f(d, baseline_week="0")  # (numpy's DTypePromotionError)
 
 
 def test_unequal_arms():
@@ -222,6 +232,22 @@ def test_cohort_scores_and_thresholds_are_checked():
         patient_visits(twice)  # (the message named no visit)
     with pytest.raises(InputError, match=r"k=\[5\.0\], n=\[3\.0\]"):
         cohort.wilson_interval([5], [3])  # (it printed array(...))
+    # the two-arm statistics check their counts too (12 of 10 gave a risk ratio of 4)
+    for args in ((12, 10, 3, 10), (-3, 10, 1, 10), (3, 10, float("nan"), 10)):
+        for f in (cohort.risk_ratio, cohort.newcombe_difference):
+            with pytest.raises(InputError, match="need 0 <= k <= n"):
+                f(*args)
+    with pytest.raises(InputError, match="one number each"):
+        cohort.newcombe_difference(np.array([1, 2]), 10, 1, 10)
+
+
+def test_a_patient_without_an_arm_is_refused_not_dropped():
+    # groupby dropped them: out of every denominator, even under non-responder imputation
+    d = pd.DataFrame({"patient_id": [1, 1, 2, 2], "arm": ["a", "a", None, None],
+                      "week": [0, 24] * 2, "f_vasi": [1.0, 0.2, 1.0, 0.9]})
+    with pytest.raises(InputError, match=r"patients \[2\] have visits without an arm"):
+        responders(d, thresholds=[75], weeks=[24])
+    assert responders(d.drop(columns="arm"), thresholds=[75], weeks=[24])["n"].tolist() == [2]
 
 
 def test_a_patient_in_two_arms_is_refused():

@@ -194,6 +194,20 @@ def test_needs_review_names_a_doubtful_region_and_a_clean_face_has_none():
     assert "greyscale photo" in vasi.score_photo(grey, site="face", modality="woods").needs_review
 
 
+def test_normal_skin_darker_than_skin_needs_review():
+    # a BGR photo read as RGB took the dark background for the normal skin and scored
+    # F-VASI 0.0 with nothing to check; an underexposed photo is doubtful the same way
+    from vasi.segment import DARK_REFERENCE_FLAG
+
+    img = vasi.synth.make_photo(rng=2, site="face", shape=(240, 320)).image
+    assert vasi.score_photo(img).needs_review == ()
+    for dark in (img[..., ::-1].copy(), (img * 0.3).astype(np.uint8)):
+        assert DARK_REFERENCE_FLAG in vasi.score_photo(dark).needs_review
+    # the darkest skin type, exposed for it, is no such photo
+    vi = vasi.synth.make_photo(rng=21, skin_type="VI", site="face", shape=(240, 320)).image
+    assert DARK_REFERENCE_FLAG not in vasi.score_photo(vi).flags
+
+
 def test_to_json_is_strict_and_complete():
     import json
 

@@ -100,6 +100,17 @@ def test_exactly_one_form():
         f_vasi(depigmented_fraction=20)
     with pytest.raises(InputError, match="exceeds assessed_px"):
         f_vasi(depigmented_px=20, assessed_px=10)
+    # per-photo values of different lengths, and masks for pixel counts, are named (numpy's
+    # broadcast error, pandas' "must each be 1-dimensional")
+    with pytest.raises(InputError, match="got 3 depigmented_px, 2 assessed_px"):
+        f_vasi(depigmented_px=[1, 2, 3], assessed_px=[10, 20])
+    with pytest.raises(InputError, match="got 3 depigmented_fraction, 2 assessed_hu"):
+        f_vasi(depigmented_fraction=[0.1, 0.2, 0.3], assessed_hu=[1.5, 1.5])
+    mask = np.zeros((4, 4), bool)
+    with pytest.raises(InputError, match=r"array of shape \(4, 4\): pass mask.sum\(\)"):
+        f_vasi(depigmented_px=mask, assessed_px=~mask)
+    with pytest.raises(InputError, match="got 3 score, 2 baseline"):
+        vasi.timeline.percent_change([1.0, 2.0, 3.0], [1.0, 2.0])
 
 
 def test_several_photos_summed():
@@ -183,6 +194,10 @@ def test_t_vasi_caps_and_flags():
     assert s.continuous == pytest.approx(100.0) and not s.flags
     s = t_vasi(full, region_set="six_region", caps_pct={r: 100 for r in full})
     assert s.continuous == pytest.approx(100.0)
+    # a cap given for one region keeps the others' (it dropped them: 61 instead of 32)
+    assert t_vasi({"hands": 1.0, "trunk": 60.0}, caps_pct={"hands": 5}).continuous == 32.0
+    with pytest.raises(InputError, match=r"caps_pct\['hands'\] must be a finite positive"):
+        t_vasi({"hands": 1.0}, caps_pct={"hands": -1})
     s = t_vasi({"trunk": 30.0, "lower_extremities": 30.0, "upper_extremities": 13,
                 "hands": 5, "feet": 7, "head_neck": 9}, region_set="six_region", total_cap=50)
     assert s.continuous == 50.0 and "capped_total" in s.flags

@@ -233,6 +233,18 @@ def test_bad_arguments(series):
         track_series(images, weeks=[0, 12, 24], envelope_kwargs={"linear": True})
     with pytest.raises(InputError, match="assessed_hu"):
         track_series(images, weeks=[0, 12, 24], assessed_hu="three")
+    # one photo or one mask where a list is meant (said "one week per image (240)"), a
+    # working size of 0 (ZeroDivisionError) and a 0-d pixel size (a TypeError)
+    for one in (images[0], "baseline.jpg"):
+        with pytest.raises(InputError, match="images is one photo; pass .* as a list"):
+            track_series(one, weeks=[0])
+    with pytest.raises(InputError, match=r"rois is one mask; pass one per image \(3\)"):
+        track_series(images, weeks=[0, 12, 24], rois=np.ones(images[0].shape[:2], bool))
+    with pytest.raises(InputError, match="max_side must be at least 64 px; got 0"):
+        track_series(images, weeks=[0, 12, 24], max_side=0)
+    a = track_series(images[:2], weeks=[0, 12], mm_per_px=np.array(0.3), with_patterns=False)
+    b = track_series(images[:2], weeks=[0, 12], mm_per_px=0.3, with_patterns=False)
+    assert a.visits.equals(b.visits)
 
 
 def test_public_names():

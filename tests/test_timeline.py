@@ -149,6 +149,25 @@ def test_inputs_and_errors():
         endpoints({0: 5.0, 24: 4.0})
     with pytest.raises(InputError, match="pass 75 for f_vasi75, not 0.75"):
         endpoints({0: 1.0, 24: 0.25}, thresholds=[0.75])
+    # so are the other thresholds in percent (a 10 % improvement was F-VASI "0.75"), and a
+    # window that is no number of weeks (the week-24 check was silently None)
+    with pytest.raises(InputError, match="threshold is a percentage: pass 75"):
+        reached(0.9, 1.0, 0.75)
+    with pytest.raises(InputError, match="relapse_threshold is a percentage"):
+        endpoints({0: 1.0, 24: 0.2, 36: 0.9}, relapse_threshold=0.75)
+    with pytest.raises(InputError, match="meaningful_pct is a percentage"):
+        endpoints({0: 1.0, 24: 0.95}, meaningful_pct=0.5)
+    for bad in (-1, float("nan"), "two"):
+        with pytest.raises(InputError, match="window_weeks must be a number of weeks >= 0"):
+            endpoints({0: 1.0, 24: 0.25}, window_weeks=bad)
+    # a table's column is indexed by row number, not by week (it scored weeks 0, 1, 2)
+    table = pd.DataFrame({"week": [0, 12, 24], "f_vasi": [1.0, 0.5, 0.2]})
+    with pytest.raises(InputError, match=r"df.set_index\('week'\)\['f_vasi'\]"):
+        endpoints(table["f_vasi"])
+    assert endpoints(table.set_index("week")["f_vasi"]).first_week["f_vasi75"] == 24.0
+    with pytest.raises(InputError, match="baseline_week must be one number of weeks, e.g. 0 or "
+                                         "24; got a Series of 1 values"):
+        endpoints({0: 1.0, 24: 0.25}, baseline_week=pd.Series([0]))
     e = endpoints({-4: 1.2, 0: 1.0, 24: 0.25}, baseline_week=0)
     assert math.isnan(e.visits.loc[0, "pct_change"]) and e.first_week["f_vasi75"] == 24.0
     df = pd.DataFrame({"week": [24, 0], "f_vasi": [0.3, 1.0]})

@@ -224,6 +224,33 @@ def check_positive(value, name: str, *, allow_none: bool = False, fix: str = "")
     return v
 
 
+def matching(**arrays) -> list:
+    """The named arrays broadcast together (each one value, or one per item), or an
+    :class:`~vasi.errors.InputError` naming their lengths (not numpy's shapes).
+
+    >>> [a.tolist() for a in matching(score=[0.5, 0.25], baseline=1.0)]
+    [[0.5, 0.25], [1.0, 1.0]]
+    """
+    try:
+        return np.broadcast_arrays(*arrays.values())
+    except ValueError:
+        sizes = ", ".join(f"{np.size(v)} {k}" for k, v in arrays.items())
+        raise InputError(f"{' and '.join(arrays)} must have matching lengths (or be one value "
+                         f"each); got {sizes}.") from None
+
+
+def check_max_side(max_side) -> int:
+    """A working resolution (the long side, px) checked: a whole number of pixels >= 64.
+
+    >>> check_max_side(1200)
+    1200
+    """
+    if isinstance(max_side, (bool, np.bool_)) or not isinstance(
+            max_side, (int, np.integer, float, np.floating)) or not max_side >= 64:
+        raise InputError(f"max_side must be at least 64 px; got {max_side!r}.")
+    return int(max_side)
+
+
 def check_options(options, func, name: str, *, reserved=()) -> dict:
     """``options`` (a dict of keyword arguments passed on to ``func``) as a dict, every key
     one of ``func``'s keyword parameters other than ``reserved`` (those the caller sets).

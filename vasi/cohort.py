@@ -33,7 +33,9 @@ from .errors import InputError
 from .timeline import (
     PCT_TOL,
     THRESHOLDS,
+    as_week,
     check_scores,
+    check_window_weeks,
     endpoint_thresholds,
     improvement_pct,
     near_week,
@@ -86,11 +88,7 @@ def wilson_interval(k, n, *, confidence: float = 0.95):
     (0.2189, 0.3958)
     """
     z = _z(confidence)
-    k = np.asarray(k, dtype=float)
-    n = np.asarray(n, dtype=float)
-    if np.any(k < 0) or np.any(k > n):
-        raise InputError(f"need 0 <= k <= n (responders, patients); got k={k.tolist()}, "
-                         f"n={n.tolist()}.")
+    k, n = _counts(k, n)
     ok = n > 0
     nn = np.where(ok, n, 1.0)
     p = k / nn
@@ -105,6 +103,22 @@ def wilson_interval(k, n, *, confidence: float = 0.95):
     if lo.ndim == 0:
         return float(lo), float(hi)
     return lo, hi
+
+
+def _counts(k, n, *, one: bool = False) -> tuple:
+    """Responders ``k`` and patients ``n`` as float arrays (floats with ``one``), checked:
+    finite, ``0 <= k <= n``."""
+    if one and (np.ndim(k) or np.ndim(n)):
+        raise InputError("responders and patients must be one number each (k1, n1, k2, n2); "
+                         f"got k={k!r}, n={n!r}: call once per comparison.")
+    try:
+        kf, nf = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"responders and patients must be counts; got k={k!r}, n={n!r}.") from None
+    if not (np.isfinite(kf).all() and np.isfinite(nf).all()) or np.any(kf < 0) or np.any(kf > nf):
+        raise InputError(f"need 0 <= k <= n (responders, patients); got k={kf.tolist()}, "
+                         f"n={nf.tolist()}.")
+    return (float(kf), float(nf)) if one else (kf, nf)
 
 
 def newcombe_difference(k1, n1, k2, n2, *, confidence: float = 0.95) -> tuple:
@@ -128,6 +142,7 @@ def newcombe_difference(k1, n1, k2, n2, *, confidence: float = 0.95) -> tuple:
     >>> round(d, 2), round(lo, 4), round(hi, 4)
     (0.2, 0.09, 0.3058)
     """
+    (k1, n1), (k2, n2) = _counts(k1, n1, one=True), _counts(k2, n2, one=True)
     if n1 == 0 or n2 == 0:
         return (math.nan, math.nan, math.nan)
     p1, p2 = k1 / n1, k2 / n2
@@ -158,9 +173,9 @@ def risk_ratio(k1, n1, k2, n2, *, confidence: float = 0.95) -> tuple:
     >>> round(rr, 2), round(lo, 3), round(hi, 3)
     (3.0, 1.551, 5.803)
     """
-    if n1 == 0 or n2 == 0 or (k1 == 0 and k2 == 0):
+    (a, b), (c, d) = _counts(k1, n1, one=True), _counts(k2, n2, one=True)
+    if b == 0 or d == 0 or (a == 0 and c == 0):
         return (math.nan, math.nan, math.nan)
-    a, b, c, d = float(k1), float(n1), float(k2), float(n2)
     if a == 0 or c == 0:
         a, b, c, d = a + 0.5, b + 1, c + 0.5, d + 1
     rr = (a / b) / (c / d)
@@ -231,11 +246,8 @@ def patient_visits(
     [False, True]
     """
     k = _kind(kind)
-    if not isinstance(data, pd.DataFrame):
-        raise InputError(f"data must be a pandas DataFrame; got {type(data).__name__}.")
-    for c in ("patient_id", "week"):
-        if c not in data.columns:
-            raise InputError(f"data needs a {c!r} column; got {list(data.columns)}.")
+    baseline_week = as_week(baseline_week, "baseline_week")
+    _need_columns(data, ("patient_id", "week"))
     col = _score_col(data, k, score_col)
     ths = endpoint_thresholds(thresholds, k)
     df = pd.DataFrame({
@@ -253,6 +265,11 @@ def patient_visits(
         pairs = list(dict.fromkeys(zip(df["patient_id"][dup], df["week"][dup], strict=True)))[:5]
         raise InputError(f"data has several rows for the same (patient_id, week): {pairs}; give "
                          "one score per visit.")
+    no_arm = df["arm"].isna() | (df["arm"].astype(str).str.strip() == "")
+    if no_arm.any():  # (groupby would drop them: out of every denominator, even under NRI)
+        raise InputError(f"patients {list(dict.fromkeys(df['patient_id'][no_arm]))[:5]} have "
+                         f"visits without an arm ({arm_col!r} empty); give every visit its "
+                         f"patient's arm, or drop the {arm_col!r} column to pool all patients.")
     arms = df.groupby("patient_id")["arm"].nunique(dropna=False)
     if (arms > 1).any():
         raise InputError(f"patients {arms[arms > 1].index.tolist()[:5]} are in more than one arm; "
@@ -270,20 +287,24 @@ def patient_visits(
     return df.sort_values(["arm", "patient_id", "week"]).reset_index(drop=True)
 
 
-def _window(window_weeks) -> float:
-    """``window_weeks`` checked: a number of weeks >= 0 (0 = the exact week only)."""
-    try:
-        w = float(window_weeks)
-    except (TypeError, ValueError):
-        w = float("nan")
-    if not w >= 0:
-        raise InputError(f"window_weeks must be a number of weeks >= 0 (0 = the exact week); "
-                         f"got {window_weeks!r}.")
-    return w
+def _need_columns(data, columns) -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise InputError(f"data must be a pandas DataFrame, one row per visit; got "
+                         f"{type(data).__name__}.")
+    for c in columns:
+        if c not in data.columns:
+            raise InputError(f"data needs a {c!r} column; got {list(data.columns)}.")
+
+
+def _endpoint_name(endpoint) -> str:
+    if not isinstance(endpoint, str):
+        raise InputError(f"endpoint must be a name such as 'f_vasi75' or 't_vasi50'; got "
+                         f"{endpoint!r}.")
+    return endpoint
 
 
 def _endpoint_threshold(endpoint: str, kind: str) -> float:
-    if not endpoint.startswith(kind):
+    if not _endpoint_name(endpoint).startswith(kind):
         raise InputError(f"endpoint={endpoint!r} does not match kind={kind!r}; use e.g. "
                          f"'{kind}75'.")
     try:
@@ -344,8 +365,9 @@ def responders(
     """
     if missing not in MISSING:
         raise InputError(f"missing must be one of {list(MISSING)} (never LOCF); got {missing!r}.")
-    window_weeks = _window(window_weeks)
+    window_weeks = check_window_weeks(window_weeks)
     k = _kind(kind)
+    baseline_week = as_week(baseline_week, "baseline_week")
     pv = patient_visits(data, kind=k, score_col=score_col, thresholds=thresholds,
                         baseline_week=baseline_week, arm_col=arm_col)
     ths = endpoint_thresholds(thresholds, k)
@@ -434,8 +456,9 @@ def kaplan_meier(
     >>> km[["week", "n_at_risk", "n_events", "cum_response"]].round(3).values.tolist()
     [[0.0, 3.0, 0.0, 0.0], [12.0, 3.0, 1.0, 0.333], [24.0, 1.0, 1.0, 1.0]]
     """
-    k = _kind(kind if kind is not None else endpoint.rstrip("0123456789"))
+    k = _kind(kind if kind is not None else _endpoint_name(endpoint).rstrip("0123456789"))
     t = _endpoint_threshold(endpoint, k)
+    baseline_week = as_week(baseline_week, "baseline_week")
     pv = patient_visits(data, kind=k, score_col=score_col, thresholds=[t],
                         baseline_week=baseline_week, arm_col=arm_col)
     name = f"{k}{t:g}"
@@ -540,6 +563,8 @@ def compare_arms(
     k = _kind(kind)
     if endpoints is None:
         endpoints = [f"{k}{t:g}" for t in THRESHOLDS[k]]
+    elif isinstance(endpoints, str):  # one endpoint (not its characters)
+        endpoints = [endpoints]
     ths = [_endpoint_threshold(e, k) for e in endpoints]
     arms = set(data[arm_col]) if arm_col in data.columns else set()
     for lab, name in ((treatment, "treatment"), (control, "control")):
@@ -609,8 +634,9 @@ def endpoint_table(
     >>> endpoint_table(d, treatment="cream", control="vehicle", weeks=[24]).columns[:3].tolist()
     ['endpoint', 'week', 'result']
     """
-    visited = pd.to_numeric(data["week"]).astype(float).to_numpy()
-    window_weeks = _window(window_weeks)
+    _need_columns(data, ("patient_id", "week"))
+    visited = pd.to_numeric(data["week"], errors="coerce").astype(float).to_numpy()
+    window_weeks = check_window_weeks(window_weeks)
     weeks = [float(w) for w in weeks if near_week(visited, w, window_weeks).any()]
     c = compare_arms(data, treatment=treatment, control=control, weeks=weeks, kind=kind,
                      missing=missing, window_weeks=window_weeks, **kwargs)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_positive
+from ._validate import check_positive, matching
 from .errors import InputError
 
 __all__ = [
@@ -299,8 +299,8 @@ def relative_hu(depigmented, assessed, *, assessed_hu: float = FACE_HU):
     0.1875
     """
     a_hu = _positive(assessed_hu, "assessed_hu", "A whole face is 3 hand units.")
-    d = np.asarray(depigmented, dtype=float)
-    a = np.asarray(assessed, dtype=float)
+    d, a = matching(depigmented=np.asarray(depigmented, dtype=float),
+                    assessed=np.asarray(assessed, dtype=float))
     if np.any(d < 0) or np.any(a < 0):
         raise InputError("depigmented and assessed areas must be >= 0; got negative values.")
     if np.any(d > a):

@@ -21,7 +21,7 @@ from .color import normalize
 from .hand_units import assessed_hu_of
 from .io import Photo, PhotoMeta, image_and_scale
 from .roi import find_region, region_flags
-from .segment import COLOUR_CAST_FLAG, Segmentation, segment, segment_options
+from .segment import COLOUR_CAST_FLAG, DARK_REFERENCE_FLAG, Segmentation, segment, segment_options
 from .sites import scored_site, site_name
 
 __all__ = ["PhotoScore", "score_photo", "review_flags", "REVIEW_FLAGS", "UNSCORED_FLAGS", "COLOUR_CAST_CHOICES",
@@ -45,8 +45,8 @@ COLOUR_CAST_CORRECTED_FLAG = "colour cast corrected from the normal skin"
 #: colour cast (``vasi.segment.COLOUR_CAST_FLAG``: the skin colours the region assumes are
 #: not there; ``COLOUR_CAST_CORRECTED_FLAG``: the cast was removed with the skin's colour
 #: as the probe, which a region taken on the wrong pixels would mislead), a Wood's lamp
-#: photo came in greyscale (one development trunk: Dice 0.97 in colour, 0.25 in grey), or a
-#: series' follow-up could not be registered to its baseline (a wrong patient's photo: no
+#: photo came in greyscale (one development trunk: Dice 0.97 in colour, 0.25 in grey), its
+#: normal skin is darker than skin (``vasi.segment.DARK_REFERENCE_FLAG``), or a series' follow-up could not be registered to its baseline (a wrong patient's photo: no
 #: F-VASI; see :attr:`PhotoScore.needs_review`).
 #: Not among them: ``"low contrast"``, ``"no depigmentation found"`` and very light skin,
 #: which describe the skin, not a failure, and ``"overexposed"`` (under a Wood's lamp the
@@ -55,7 +55,7 @@ REVIEW_FLAGS = ("face outline not found", "face outline from the detector's box"
                 "face found with the photo turned", "little skin in the photo",
                 "reference skin too small", "mostly depigmented: reference skin uncertain",
                 "implausible scale", "greyscale photo", "registration failed", COLOUR_CAST_FLAG,
-                COLOUR_CAST_CORRECTED_FLAG)
+                COLOUR_CAST_CORRECTED_FLAG, DARK_REFERENCE_FLAG)
 
 
 def review_flags(flags) -> tuple:

@@ -57,7 +57,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 from skimage.transform import SimilarityTransform
 
-from ._validate import check_choice, check_mask, check_positive, to_uint8
+from ._validate import check_choice, check_mask, check_max_side, check_positive, to_uint8
 from .errors import InputError, VasiError
 from .io import image_and_scale
 from .register_geometry import (
@@ -378,8 +378,7 @@ def prepare(image, *, roi=None, max_side: int = 1000) -> PreparedPhoto:
     if isinstance(image, PreparedPhoto):
         return image
     img = image_and_scale(image)[0]
-    if int(max_side) < 64:
-        raise InputError(f"max_side must be at least 64 px; got {max_side!r}.")
+    max_side = check_max_side(max_side)
     rgb = img if img.dtype == np.uint8 else to_uint8(img)
     small, s = _shrink(rgb, int(max_side))
     r = None if roi is None else _resize_mask(check_mask(roi, img.shape[:2], "roi"),
@@ -898,8 +897,7 @@ def register(
         raise InputError(f"initial= is used by method='guided' only; got method={method!r}.")
     if initial is not None:
         initial = _check_homography(initial, "initial")
-    if int(max_side) < 64:
-        raise InputError(f"max_side must be at least 64 px; got {max_side!r}.")
+    max_side = check_max_side(max_side)
     if not isinstance(baseline, PreparedPhoto):
         baseline, meta_mm = image_and_scale(baseline, "baseline")
         mm_per_px = mm_per_px or meta_mm  # the file's own, as segment and score_photo do

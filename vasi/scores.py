@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._validate import check_positive, matching
 from ._version import __version__
 from .errors import InputError
 from .hand_units import FACE_HU, REGION_CAPS_PCT, REGION_SETS
@@ -433,6 +434,7 @@ def f_vasi(
         if depigmented_fraction is not None:
             frac = _num(depigmented_fraction, "depigmented_fraction", hi=1.0 + 1e-12,
                         fix="Pass a fraction (0.2), not a percentage (20).")
+            frac, a_hu = matching(depigmented_fraction=frac, assessed_hu=a_hu)
             depig = a_hu * np.minimum(frac, 1.0)
             method = "relative"
         elif area_hu is not None or area_cm2 is not None:
@@ -458,9 +460,13 @@ def f_vasi(
                     "depigmented_px and assessed_px must be given together; got "
                     f"depigmented_px={depigmented_px!r}, assessed_px={assessed_px!r}."
                 )
+            for name, v in (("depigmented_px", depigmented_px), ("assessed_px", assessed_px)):
+                if np.ndim(v) > 1:  # a mask, not its pixel count
+                    raise InputError(f"{name} is a number of pixels (one per photo); got an "
+                                     f"array of shape {np.shape(v)}: pass mask.sum().")
             d_px = _num(depigmented_px, "depigmented_px")
             a_px = _num(assessed_px, "assessed_px")
-            d_px, a_px = np.broadcast_arrays(d_px, a_px)
+            d_px, a_px = matching(depigmented_px=d_px, assessed_px=a_px)
             if np.any(d_px > a_px):
                 raise InputError(
                     f"depigmented_px ({depigmented_px!r}) exceeds assessed_px ({assessed_px!r}); "
@@ -538,7 +544,8 @@ def t_vasi(
     hand_unit_cm2 : float, keyword-only
         The patient's hand unit in cm², for ``area_cm2`` rows (physical method).
     caps_pct : mapping, keyword-only
-        Per-region caps in % BSA; default :data:`vasi.hand_units.REGION_CAPS_PCT`.
+        Per-region caps in % BSA, in place of those of
+        :data:`vasi.hand_units.REGION_CAPS_PCT` for the regions it names (100: no cap).
     total_cap : float, keyword-only
         Cap on the total (default 100).
     residual_col : str or None, keyword-only
@@ -564,7 +571,10 @@ def t_vasi(
     if region_set not in REGION_SETS:
         raise InputError(f"region_set must be one of {list(REGION_SETS)}; got {region_set!r}.")
     names = REGION_SETS[region_set]
-    caps = dict(REGION_CAPS_PCT if caps_pct is None else caps_pct)
+    caps = {**REGION_CAPS_PCT, **({} if caps_pct is None else dict(caps_pct))}
+    for r, cap in caps.items():  # (a cap given for one region keeps the others' defaults)
+        caps[r] = check_positive(cap, f"caps_pct[{r!r}]", fix="Caps are % of the body "
+                                 "surface, e.g. {'hands': 5}; 100 is no cap.")
     tcap = float(_num(total_cap, "total_cap")[0])
     prov: dict = {"caps_pct": {r: caps.get(r) for r in names}, "total_cap": tcap,
                   "baseline": baseline}

@@ -422,6 +422,8 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
 
     ref_rgb = _median_rgb(srgb, ref) if ref.any() else None
     ref_lab = _rgb_lab(ref_rgb) if ref_rgb is not None else nan3
+    if modality == "visible" and ref_lab[0] < DARKEST_SKIN_L:
+        flags.append(DARK_REFERENCE_FLAG)
     if modality == "visible" and ref_rgb is not None and colour_cast(ref_rgb):
         flags.append(COLOUR_CAST_FLAG)  # (its ITA means nothing: not "very light")
     elif (modality == "visible" and "overexposed" not in flags  # (washed out, not light skin)
@@ -519,6 +521,13 @@ VERY_LIGHT_FLAG = "very light skin: a Wood's lamp photo shows depigmentation bet
 COLOUR_CAST_FLAG = ("colour cast: the normal skin is greyer or bluer than skin (a colour cast, or a "
                     "reference that is not normal skin): white-balance the photo (a colour chart in "
                     "the frame and vasi.normalize) and check the region and the reference")
+#: Visible light: normal skin darker than this CIELAB L* is darker than any skin in a
+#: photo exposed for it (the development photos' Fitzpatrick VI skin: L* 32-40), so the
+#: photo is underexposed or the reference is not skin (a BGR photo read as RGB took the
+#: dark background: L* 11).
+DARKEST_SKIN_L = 20.0
+DARK_REFERENCE_FLAG = ("normal skin too dark: the photo is underexposed or the reference is not "
+                       "skin (check the exposure, the region and the reference)")
 #: Flag of a greyscale Wood's lamp photo (scored from its brightness; the fluorescence's
 #: colour, which tells it from a white reflection, is not there to use).
 GREYSCALE_FLAG = "greyscale photo"

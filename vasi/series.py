@@ -18,6 +18,7 @@ single-photo F-VASI (no alignment needed) is still reported as ``f_vasi_unregist
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,13 +28,20 @@ import numpy as np
 import pandas as pd
 
 from ._ahead import Ahead
-from ._validate import MODALITIES, check_choice, check_mask, check_options, check_positive
+from ._validate import (
+    MODALITIES,
+    check_choice,
+    check_mask,
+    check_max_side,
+    check_options,
+    check_positive,
+)
 from ._version import __version__
 from .calibrate import usable_scale
 from .color import rgb_to_lab
 from .errors import InputError
 from .hand_units import assessed_hu_of
-from .io import image_and_scale
+from .io import Photo, image_and_scale
 from .pipeline import (
     COLOUR_CAST_CHOICES,
     _cast_corrected_flag,
@@ -227,8 +235,11 @@ class FullResMasks(Sequence):
 
 # ------------------------------------------------------------------ helpers
 def _per_visit(value, n, name):
-    if value is None or np.isscalar(value):
+    if value is None or np.isscalar(value) or (isinstance(value, np.ndarray) and value.ndim == 0):
         return [value] * n
+    if isinstance(value, np.ndarray) and value.ndim == 2:  # one mask; each visit needs its own
+        raise InputError(f"{name} is one mask; pass one per image ({n}) as a list, in each "
+                         "photo's own coordinates (None where it is to be found).")
     vals = list(value)
     if len(vals) != n:
         raise InputError(f"{name} must be a single value or one per image ({n}); got {len(vals)}.")
@@ -540,6 +551,10 @@ def track_series(
     [[0.0, True, 0.0], [24.0, True, 50.0]]
     """
     params = dict(locals())  # (first statement: the arguments, for a run without a colour cast)
+    if (isinstance(images, (str, bytes, os.PathLike, Photo))
+            or (isinstance(images, np.ndarray) and images.ndim == 3)):
+        raise InputError("images is one photo; pass the series' photos as a list, one per "
+                         "visit, e.g. track_series([baseline, week24], weeks=[0, 24]).")
     items = list(images)
     n = len(items)
     if n == 0:
@@ -580,6 +595,7 @@ def track_series(
     loaded = [None if later[i] else load(i) for i in range(n)]
     assessed_hu = assessed_hu_of(site, assessed_hu)
     register_kwargs = dict(register_kwargs or {})
+    max_side = check_max_side(register_kwargs.pop("max_side", max_side))
     segment_kwargs = segment_options(segment_kwargs)
     envelope_kwargs = check_options(envelope_kwargs, EnvelopeModel.__init__, "envelope_kwargs",
                                     reserved=("self", "baseline", "labels", "roi", "mm_per_px",
@@ -602,7 +618,6 @@ def track_series(
     # masks are warped at that size, and pixel counts are scaled back to full-resolution
     # baseline pixels (`fa` full px per working px). Full-resolution work is left to
     # find_region / segment, once per photo.
-    max_side = int(register_kwargs.pop("max_side", max_side))
     long_b = max(base_img.shape[:2])
     if long_b > max_side:  # an integer reduction (cv2's fast, exact box filter), <= max_side
         max_side = max(64, long_b // int(np.ceil(long_b / max_side)))

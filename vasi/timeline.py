@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._validate import decimal_point, renamed
+from ._validate import decimal_point, matching, renamed
 from ._version import __version__
 from .errors import InputError
 from .hand_units import Dosing, dosing
@@ -74,12 +74,59 @@ def endpoint_thresholds(thresholds, kind: str) -> tuple:
     """
     ths = tuple(THRESHOLDS[kind] if thresholds is None else np.atleast_1d(thresholds).tolist())
     for t in ths:
-        if not (isinstance(t, (int, float, np.integer, np.floating)) and 0 < t <= 100):
-            raise InputError(f"thresholds must be percentages in (0, 100]; got {thresholds!r}.")
-        if t < 1:
-            raise InputError(f"thresholds are percentages: pass 75 for {kind}75, not 0.75; got "
-                             f"{thresholds!r}.")
+        check_pct(t, "thresholds", example=f"75 for {kind}75")
     return ths
+
+
+def check_pct(value, name: str, *, example: str = "75 for 75 %") -> float:
+    """An improvement threshold in percent (an endpoint's N, a meaningful response) as a
+    float, checked: a number in [1, 100] -- a fraction (0.75) is refused, it would be read as
+    0.75 % improvement.
+
+    >>> check_pct(75, "relapse_threshold")
+    75.0
+    >>> check_pct(0.75, "relapse_threshold")
+    Traceback (most recent call last):
+    ...
+    vasi.errors.InputError: relapse_threshold is a percentage: pass 75 for 75 %, not 0.75.
+    """
+    if (isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)) or not 0 < value <= 100):
+        raise InputError(f"{name} must be a percentage in (0, 100]; got {value!r}.")
+    if value < 1:
+        raise InputError(f"{name} is a percentage: pass {example}, not {value!r}.")
+    return float(value)
+
+
+def as_week(value, name: str) -> float:
+    """A week (``baseline_week``, ``check_week``) as a float, checked: one finite number.
+
+    >>> as_week(24, "check_week")
+    24.0
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
+        got = (repr(value) if np.ndim(value) == 0 else
+               f"a {type(value).__name__} of {np.size(value)} values")
+        raise InputError(f"{name} must be one number of weeks, e.g. 0 or 24; got {got}.")
+    return float(value)
+
+
+def check_window_weeks(window_weeks) -> float:
+    """``window_weeks`` (how far a visit may be from a check week) as a float, checked: a
+    number of weeks >= 0 (0 = the exact week only).
+
+    >>> check_window_weeks(2)
+    2.0
+    """
+    try:
+        w = float(window_weeks)
+    except (TypeError, ValueError):
+        w = float("nan")
+    if not w >= 0:
+        raise InputError(f"window_weeks must be a number of weeks >= 0 (0 = the exact week); "
+                         f"got {window_weeks!r}.")
+    return w
 
 
 def check_scores(scores, kind: str, name: str = "scores") -> np.ndarray:
@@ -140,8 +187,7 @@ def percent_change(score, baseline):
     >>> percent_change(0.5, 0.0)
     nan
     """
-    s = np.asarray(score, dtype=float)
-    b = np.asarray(baseline, dtype=float)
+    s, b = matching(score=np.asarray(score, dtype=float), baseline=np.asarray(baseline, dtype=float))
     ok = np.isfinite(b) & (b > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(ok, 100.0 * (s - b) / np.where(ok, b, 1.0), np.nan)
@@ -188,9 +234,10 @@ def reached(score, baseline, threshold: float):
     >>> bool(reached(0.1, 0.4, 75))
     True
     """
+    threshold = check_pct(threshold, "threshold")
     imp = np.asarray(improvement_pct(score, baseline))
     with np.errstate(invalid="ignore"):
-        out = np.where(np.isnan(imp), False, imp >= float(threshold) - PCT_TOL)
+        out = np.where(np.isnan(imp), False, imp >= threshold - PCT_TOL)
     return bool(out) if out.ndim == 0 else out
 
 
@@ -322,6 +369,13 @@ class Endpoints:
 
 def _visits_frame(visits, *, kind, score_col, week_col, date_col, baseline_date) -> tuple:
     if isinstance(visits, pd.Series):  # week -> score, as a mapping
+        idx = visits.index
+        if (visits.name is not None and idx.name is None and isinstance(idx, pd.RangeIndex)
+                and idx.start == 0 and idx.step == 1 and len(idx) > 1):
+            # a table's column (df["f_vasi"]): its index counts rows, not weeks
+            raise InputError(f"visits is the column {visits.name!r} of a table, indexed by row "
+                             "number (0, 1, 2, ...), not by week: pass the table itself, or "
+                             f"week -> score, e.g. df.set_index('week')[{visits.name!r}].")
         visits = visits.to_dict()
     if isinstance(visits, Mapping):
         keys = pd.Series(list(visits.keys()), dtype=object)
@@ -452,11 +506,17 @@ def endpoints(
     >>> e.dosing.g_per_month
     15.0
     """
-    window_weeks = renamed(window_weeks, check_tolerance_weeks, old="check_tolerance_weeks",
-                           new="window_weeks", default=2.0)
+    check_week = as_week(check_week, "check_week")
+    baseline_week = None if baseline_week is None else as_week(baseline_week, "baseline_week")
+    window_weeks = check_window_weeks(renamed(
+        window_weeks, check_tolerance_weeks, old="check_tolerance_weeks", new="window_weeks",
+        default=2.0))
     k = _kind(kind)
     ths = endpoint_thresholds(thresholds, k)
-    mean_pct = MEANINGFUL_PCT[k] if meaningful_pct is None else float(meaningful_pct)
+    mean_pct = MEANINGFUL_PCT[k] if meaningful_pct is None else check_pct(meaningful_pct,
+                                                                          "meaningful_pct")
+    relapse_threshold = check_pct(relapse_threshold, "relapse_threshold",
+                                  example=f"75 for {k}75")
     df, col = _visits_frame(visits, kind=k, score_col=score_col, week_col=week_col,
                             date_col=date_col, baseline_date=baseline_date)
     if baseline_week is None and baseline_date is not None and (df["week"] >= -1e-9).any():
