@@ -200,6 +200,10 @@ def test_a_run_where_no_photo_can_be_scored_still_reports_every_patient(tmp_path
     res = run_batch(src, tmp_path / "out")
     assert sorted(set(res.visits["patient_id"])) == ["P003"]
     assert res.endpoints["patient_id"].tolist() == ["P001", "P002", "P003"]
+    # the errors table gives the week of a photo missing at validation too (it was empty)
+    missing = res.errors[res.errors["stage"] == "validate"]
+    assert missing["patient_id"].tolist() == ["P002", "P002"]
+    assert missing["week"].tolist() == [0.0, 12.0]
     assert res.endpoints["n_visits"].tolist() == [0, 0, 2]
     assert {p.name for p in res.reports} == {"P001.html", "P002.html", "P003.html"}
     assert "0/3 (0 %)" in (tmp_path / "out" / "index.html").read_text()

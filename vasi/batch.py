@@ -653,7 +653,7 @@ def _finish(out, manifest, series, results, run, reports, n_cached, n_scored, t0
     visits = _sorted(_concat(r["visits"] for r in results), order)
     patches = _sorted(_concat(r["patches"] for r in results), order + ["patch_id"])
     val = pd.DataFrame([{"patient_id": p.patient_id, "site": p.site, "modality": p.modality,
-                         "visit": p.visit, "week": None, "photo": p.photo, "stage": "validate",
+                         "visit": p.visit, "week": p.week, "photo": p.photo, "stage": "validate",
                          "error_type": "InputError", "message": str(p)}
                         for p in manifest.problems], columns=ERROR_COLUMNS)
     errors = _concat([val] + [r["errors"] for r in results])

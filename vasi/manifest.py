@@ -112,6 +112,8 @@ class Problem:
         one photo is affected (it is skipped and listed in the errors table).
     patient_id, visit, site, modality, photo : str
         The row it concerns, where known.
+    week : float or None
+        Its visit's week from baseline, where known.
     """
 
     where: str
@@ -122,6 +124,7 @@ class Problem:
     site: str = ""
     modality: str = ""
     photo: str = ""
+    week: float | None = None
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
@@ -449,6 +452,10 @@ def _series_weeks(rows, problems) -> pd.DataFrame:
     if not out:
         return pd.DataFrame(columns=cols)
     df = pd.concat(out, ignore_index=True)
+    # the week of a photo left out (a missing file), for the errors table
+    week_of = dict(zip(df.loc[~df["usable"], "line"], df.loc[~df["usable"], "week"], strict=True))
+    problems[:] = [dataclasses.replace(p, week=float(week_of[p.where]))
+                   if not p.fatal and p.where in week_of else p for p in problems]
     df = df[df["usable"]]
     if not len(df):
         return pd.DataFrame(columns=cols)
