@@ -15,6 +15,7 @@ from vasi.manifest import (
     read_manifest,
     safe_slug,
     scan_folder,
+    unlisted_sites,
 )
 
 
@@ -169,14 +170,19 @@ def test_folder_site_comes_from_a_site_word_of_the_name(tmp_path):
         ("sacrum", "woods"), ("upper-leg", "visible"))]
 
 
-def test_folder_words_in_other_alphabets_or_too_long_are_not_sites(tmp_path):
-    # such a word used to become a site that is not a valid name, which stopped the batch
+def test_folder_site_words_in_other_alphabets_are_body_sites_of_their_own(tmp_path):
+    # such a word was refused as "not a simple name", which stopped the whole batch (and
+    # dropping it instead would score a forearm as a face without a word)
     root = tmp_path / "study"
-    _touch(root / "P1" / "week0" / "фото_лицо_é.jpg")
-    _touch(root / "P1" / "week12" / "photo_extraordinarilylongwordoffilename.jpg")
-    t = scan_folder(root, default_site="face").table
-    assert t[["week", "site", "modality"]].values.tolist() == [[0.0, "face", "visible"],
-                                                                 [12.0, "face", "visible"]]
+    for week in ("week0", "week12"):
+        _touch(root / "P1" / week / "P1_antebraço_uv.jpg")
+        _touch(root / "P1" / week / "前腕.jpg")
+    m = scan_folder(root, default_site="face")
+    assert sorted(set(map(tuple, m.table[["site", "modality"]].values.tolist()))) == [
+        ("antebraço", "woods"), ("前腕", "visible")]
+    assert unlisted_sites(m.table) == {"antebraço": 2, "前腕": 2}
+    # their output folders are named in plain letters
+    assert all(re.fullmatch(r"[A-Za-z0-9._/-]+", k) for k in m.table["series"])
 
 
 def test_folder_skips_the_overlays_vasi_score_wrote_beside_the_photos(tmp_path):

@@ -201,11 +201,13 @@ def test_normal_skin_darker_than_skin_needs_review():
 
     img = vasi.synth.make_photo(rng=2, site="face", shape=(240, 320)).image
     assert vasi.score_photo(img).needs_review == ()
-    for dark in (img[..., ::-1].copy(), (img * 0.3).astype(np.uint8)):
+    for dark in (img[..., ::-1].copy(), (img * 0.2).astype(np.uint8)):
         assert DARK_REFERENCE_FLAG in vasi.score_photo(dark).needs_review
-    # the darkest skin type, exposed for it, is no such photo
-    vi = vasi.synth.make_photo(rng=21, skin_type="VI", site="face", shape=(240, 320)).image
-    assert DARK_REFERENCE_FLAG not in vasi.score_photo(vi).flags
+    # the darkest skin, exposed for it or a stop under (x 0.73 in sRGB), is no such photo
+    darkest = vasi.synth.make_photo(rng=21, ita=-60, site="face", shape=(240, 320)).image
+    for exposure in (1.0, 0.73):
+        under = (darkest * exposure).astype(np.uint8)
+        assert DARK_REFERENCE_FLAG not in vasi.score_photo(under).flags
 
 
 def test_to_json_is_strict_and_complete():

@@ -240,8 +240,9 @@ def test_bad_arguments(series):
             track_series(one, weeks=[0])
     with pytest.raises(InputError, match=r"rois is one mask; pass one per image \(3\)"):
         track_series(images, weeks=[0, 12, 24], rois=np.ones(images[0].shape[:2], bool))
-    with pytest.raises(InputError, match="max_side must be at least 64 px; got 0"):
-        track_series(images, weeks=[0, 12, 24], max_side=0)
+    for side in (0, float("inf")):  # (a ZeroDivisionError, an OverflowError)
+        with pytest.raises(InputError, match=f"max_side must be at least 64 px; got {side}"):
+            track_series(images, weeks=[0, 12, 24], max_side=side)
     a = track_series(images[:2], weeks=[0, 12], mm_per_px=np.array(0.3), with_patterns=False)
     b = track_series(images[:2], weeks=[0, 12], mm_per_px=0.3, with_patterns=False)
     assert a.visits.equals(b.visits)

@@ -153,6 +153,8 @@ def test_inputs_and_errors():
     # window that is no number of weeks (the week-24 check was silently None)
     with pytest.raises(InputError, match="threshold is a percentage: pass 75"):
         reached(0.9, 1.0, 0.75)
+    assert reached(0.1, 0.4, np.array(75.0))  # (a 0-d array is its number)
+    assert endpoints({0: 0.8, 24: 0.1}, check_week=np.array(24.0)).check_week == 24.0
     with pytest.raises(InputError, match="relapse_threshold is a percentage"):
         endpoints({0: 1.0, 24: 0.2, 36: 0.9}, relapse_threshold=0.75)
     with pytest.raises(InputError, match="meaningful_pct is a percentage"):

@@ -239,14 +239,25 @@ def matching(**arrays) -> list:
                          f"each); got {sizes}.") from None
 
 
+def one_value(value):
+    """A 0-d array as the number it holds (``np.array(24.0)`` -> ``24.0``); anything else as
+    it is.
+
+    >>> one_value(np.array(24.0)), one_value([1, 2])
+    (24.0, [1, 2])
+    """
+    return value.item() if isinstance(value, np.ndarray) and value.ndim == 0 else value
+
+
 def check_max_side(max_side) -> int:
     """A working resolution (the long side, px) checked: a whole number of pixels >= 64.
 
     >>> check_max_side(1200)
     1200
     """
+    max_side = one_value(max_side)
     if isinstance(max_side, (bool, np.bool_)) or not isinstance(
-            max_side, (int, np.integer, float, np.floating)) or not max_side >= 64:
+            max_side, (int, np.integer, float, np.floating)) or not 64 <= max_side < np.inf:
         raise InputError(f"max_side must be at least 64 px; got {max_side!r}.")
     return int(max_side)
 

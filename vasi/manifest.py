@@ -413,7 +413,7 @@ def _series_weeks(rows, problems) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame(columns=cols)
     df = pd.DataFrame(rows)
-    df["series"] = [f"{safe_slug(p)}/{s}-{m}" for p, s, m in
+    df["series"] = [f"{safe_slug(p)}/{safe_slug(s)}-{m}" for p, s, m in
                     zip(df["patient_id"], df["site"], df["modality"], strict=True)]
     out = []
     for _key, g in df.groupby("series", sort=True):
@@ -452,8 +452,9 @@ def _series_weeks(rows, problems) -> pd.DataFrame:
     if not out:
         return pd.DataFrame(columns=cols)
     df = pd.concat(out, ignore_index=True)
-    # the week of a photo left out (a missing file), for the errors table
-    week_of = dict(zip(df.loc[~df["usable"], "line"], df.loc[~df["usable"], "week"], strict=True))
+    # the week of a row's problem that does not stop the run (a missing file), for the errors
+    # table
+    week_of = dict(zip(df["line"], df["week"], strict=True))
     problems[:] = [dataclasses.replace(p, week=float(week_of[p.where]))
                    if not p.fatal and p.where in week_of else p for p in problems]
     df = df[df["usable"]]
@@ -581,11 +582,10 @@ def name_site_modality(stem: str, default_site: str = "face") -> tuple[str, str]
     toks = _name_tokens(stem)
     mods = [_MODALITY_ALIASES[t] for t in toks if t in _MODALITY_ALIASES]
     known = [i for i, t in enumerate(toks) if t in FACE_WORDS or t in BODY_SITE_WORDS]
-    # (a site word is 3-20 plain letters: a word in another alphabet or a long run of letters
-    # is not taken for a site, so that the site stays a valid name; see vasi.sites)
-    other = [i for i, t in enumerate(toks) if re.fullmatch(r"[a-z]{3,20}", t)
-             and t not in _NOT_SITES and t not in _QUALIFIERS and t not in _MODALITY_ALIASES
-             and i not in known]
+    # (a site word: letters of any alphabet, 3-32 of them -- 2 outside a-z, "前腕")
+    other = [i for i, t in enumerate(toks) if t.isalpha() and (3 if t.isascii() else 2)
+             <= len(t) <= 32 and t not in _NOT_SITES and t not in _QUALIFIERS
+             and t not in _MODALITY_ALIASES and i not in known]
     if not known and not other:
         return default_site, mods[0] if mods else "visible"
     i = (known or other)[0]
@@ -630,8 +630,8 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
     token naming a site the site: a word of the face (``FACE_WORDS``: ``face``, ``cheek``,
     ...) gives ``face``, a body site (``BODY_SITE_WORDS``: ``forearm``, ``hands``, ...)
     itself, after ``left`` / ``right`` / ``upper`` / ``lower`` when the name holds them
-    anywhere; without one of those, another word of 3-20 plain letters (a-z) is the (body)
-    site, except a camera's prefix or a description (``PXL``, ``IMG``, ``photo``:
+    anywhere; without one of those, another word of 3-32 letters (of any alphabet) is the
+    (body) site, except a camera's prefix or a description (``PXL``, ``IMG``, ``photo``:
     ``_NOT_SITES``). A name with no such word gets ``default_site``. Files that are not
     images, hidden files and folders, the overlays of ``vasi score`` (``*_overlay.png``) and
     the output folders of ``vasi batch`` (holding ``RUN_FILE``) are ignored.

@@ -522,10 +522,11 @@ COLOUR_CAST_FLAG = ("colour cast: the normal skin is greyer or bluer than skin (
                     "reference that is not normal skin): white-balance the photo (a colour chart in "
                     "the frame and vasi.normalize) and check the region and the reference")
 #: Visible light: normal skin darker than this CIELAB L* is darker than any skin in a
-#: photo exposed for it (the development photos' Fitzpatrick VI skin: L* 32-40), so the
-#: photo is underexposed or the reference is not skin (a BGR photo read as RGB took the
-#: dark background: L* 11).
-DARKEST_SKIN_L = 20.0
+#: photo exposed for it (the development photos' Fitzpatrick VI skin: L* 32-40; the
+#: generator's darkest, ITA -60: L* 25-29, and 17-21 a stop under), so the photo is
+#: underexposed by well over a stop or the reference is not skin (a BGR photo read as RGB
+#: took the dark background: L* 11).
+DARKEST_SKIN_L = 15.0
 DARK_REFERENCE_FLAG = ("normal skin too dark: the photo is underexposed or the reference is not "
                        "skin (check the exposure, the region and the reference)")
 #: Flag of a greyscale Wood's lamp photo (scored from its brightness; the fluorescence's

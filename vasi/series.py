@@ -552,7 +552,8 @@ def track_series(
     """
     params = dict(locals())  # (first statement: the arguments, for a run without a colour cast)
     if (isinstance(images, (str, bytes, os.PathLike, Photo))
-            or (isinstance(images, np.ndarray) and images.ndim == 3)):
+            or (isinstance(images, np.ndarray) and images.ndim == 3
+                and images.shape[-1] in (1, 3, 4))):  # ((n, H, W): n greyscale photos)
         raise InputError("images is one photo; pass the series' photos as a list, one per "
                          "visit, e.g. track_series([baseline, week24], weeks=[0, 24]).")
     items = list(images)

@@ -37,7 +37,7 @@ def site_name(site) -> str:
         raise InputError(f"site must be a name such as 'face', 'hands' or 'left-forearm'; got "
                          f"{site!r}")
     word = site.strip().lower()
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", word):
+    if not re.fullmatch(r"[^\W_][\w-]{0,47}", word):  # (letters of any alphabet)
         raise InputError(f"site {site!r} is not a simple name (letters, digits, _ or -; e.g. "
                          "face, hands, trunk)")
     if word in FACE_WORDS:

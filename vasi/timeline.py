@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._validate import decimal_point, matching, renamed
+from ._validate import decimal_point, matching, one_value, renamed
 from ._version import __version__
 from .errors import InputError
 from .hand_units import Dosing, dosing
@@ -90,6 +90,7 @@ def check_pct(value, name: str, *, example: str = "75 for 75 %") -> float:
     ...
     vasi.errors.InputError: relapse_threshold is a percentage: pass 75 for 75 %, not 0.75.
     """
+    value = one_value(value)
     if (isinstance(value, (bool, np.bool_)) or not isinstance(
             value, (int, float, np.integer, np.floating)) or not 0 < value <= 100):
         raise InputError(f"{name} must be a percentage in (0, 100]; got {value!r}.")
@@ -104,6 +105,7 @@ def as_week(value, name: str) -> float:
     >>> as_week(24, "check_week")
     24.0
     """
+    value = one_value(value)
     if isinstance(value, (bool, np.bool_)) or not isinstance(
             value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
         got = (repr(value) if np.ndim(value) == 0 else
