@@ -140,3 +140,17 @@ def test_small_and_large_round_stickers_are_found(radius):
     s = find_scale(img, method="sticker", marker_mm=12.0)
     assert s.mm_per_px == pytest.approx(12.0 / (2 * radius), rel=0.1)
 
+
+
+def test_a_photo_s_stored_pixel_size_is_checked_before_it_is_used():
+    # a DICOM PixelSpacing of 0 was returned as the scale, and the marker never looked at
+    from vasi.calibrate import resolve_scale
+    from vasi.io import Photo, PhotoMeta
+
+    img = np.full((60, 80, 3), 128, np.uint8)
+    for bad in (0.0, -0.1, float("nan")):
+        mm, source = resolve_scale(Photo(img, PhotoMeta(mm_per_px=bad)))
+        assert mm is None and "stored pixel size" in source and "not usable" in source
+        mm, source = resolve_scale(Photo(img, PhotoMeta(mm_per_px=bad)), marker_mm=20)
+        assert mm is None and source.startswith("none: no DICT_4X4_50")  # (it looked)
+    assert resolve_scale(Photo(img, PhotoMeta(mm_per_px=0.2))) == (0.2, "metadata")

@@ -125,3 +125,23 @@ def test_unknown_method_lists_choices():
     with pytest.raises(InputError, match="grey-world"):
         normalize(np.zeros((4, 4, 3), np.uint8), method="retinex")
     assert "chart" in NORMALIZE_METHODS
+
+
+def test_nothing_to_balance_from_is_a_falsy_result_and_bad_options_are_named():
+    # an empty region gave an all-NaN image, a black channel gains of ~1e5, both "applied"
+    img = np.zeros((40, 50, 3), np.float32)
+    img[...] = (0.5, 0.4, 0.3)
+    for method in ("grey-world", "white-patch"):
+        res = normalize(img, method=method, roi=np.zeros(img.shape[:2], bool))
+        assert not res and "nothing to balance from" in res.reason
+        assert np.array_equal(res.image, img)
+    red = img.copy()
+    red[..., 1:] = 0
+    assert not normalize(red, method="grey-world")
+    for lab in ((float("nan"), 10, 15), (200, 150, 120), (60, 12), "pink"):
+        with pytest.raises(InputError, match="target_lab must be 3 numbers L\\*, a\\*, b\\*"):
+            normalize(img, method="skin", target_lab=lab)
+    with pytest.raises(InputError, match="chart must be a Chart"):
+        normalize(img, method="chart", chart=True)
+    with pytest.raises(InputError, match="method must be one of"):
+        normalize(img, method=["grey-world"])

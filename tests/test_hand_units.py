@@ -139,3 +139,15 @@ def test_hand_unit_in_the_wrong_unit_is_refused(kw, words):
 def test_relative_hu_refuses_more_depigmented_than_assessed():
     with pytest.raises(InputError, match="exceeds the assessed area"):
         hu.relative_hu(2000, 1600)
+
+
+def test_sizes_out_of_any_body_are_refused():
+    # a BSA in m² for the hand unit gave 50 HU; 250 HU is more than a body; True was 1 HU;
+    # a number of days as text raised "can't multiply sequence"
+    with pytest.raises(InputError, match="hand_unit_cm2=1.8 is no hand unit in cm²"):
+        hu.physical_hu(90.0, hand_unit_cm2=1.8)
+    with pytest.raises(InputError, match="more than the whole body"):
+        hu.dosing(250.0)
+    with pytest.raises(InputError, match="treated_hu must be a number >= 0; got True"):
+        hu.dosing(True)
+    assert hu.cream_g(10, days="30") == hu.cream_g(10, days=30) == 150.0

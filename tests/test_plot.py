@@ -84,3 +84,9 @@ def test_km_curves(trial):
     fig = plot.km_curves(cohort.kaplan_meier(trial), at_risk=False)
     assert len(fig.axes) == 1
     assert "90 % CI" in plot.km_curves(cohort.kaplan_meier(trial, confidence=0.9)).axes[0].get_title()
+    # a ready table is labelled with its own endpoint (it was titled F-VASI75 whatever it was)
+    km50 = cohort.kaplan_meier(trial, endpoint="f_vasi50")
+    assert "F-VASI50" in plot.km_curves(km50, at_risk=False).axes[0].get_title()
+    with pytest.raises(InputError, match="the table is the Kaplan-Meier estimate of 'f_vasi50'"):
+        plot.km_curves(km50, endpoint="f_vasi75")
+    plt.close("all")

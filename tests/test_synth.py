@@ -273,3 +273,27 @@ def test_painting_refuses_bad_input():
                                 ita=40.0)
     b, _ = synth.paint_vitiligo(img, cheek, rng=1, mm_per_px=0.5, n_patches=0, skin=cheek, ita=40.0)
     assert np.array_equal(a, b)
+
+
+def test_generator_numbers_are_checked():
+    # repigmented=50 drew no patch at all, n_patches=-3 none, week 12.5 was drawn as 12,
+    # ita=nan an IndexError
+    for kw, says in ((dict(repigmented=50), "repigmented must be a fraction in \\[0, 1\\]"),
+                     (dict(n_patches=-3), "n_patches must be a whole number >= 0"),
+                     (dict(extent=0), "extent must be a finite positive number"),
+                     (dict(ita=float("nan")), "ita must be an individual typology angle")):
+        with pytest.raises(InputError, match=says):
+            synth.make_photo(rng=1, shape=(80, 100), **kw)
+    with pytest.raises(InputError, match="weeks must be whole numbers of weeks"):
+        synth.make_series(rng=1, shape=(80, 100), weeks=(0, 12.5, 24))
+    with pytest.raises(InputError, match="response must be a fraction"):
+        synth.make_series(rng=1, shape=(80, 100), response=80)
+
+
+def test_make_study_is_seeded_and_needs_a_patient(tmp_path):
+    from vasi.demo import make_study
+
+    with pytest.raises(InputError, match="rng must be"):
+        make_study(tmp_path / "a", rng=None)  # (was unseeded)
+    with pytest.raises(InputError, match="n_patients must be a whole number >= 1"):
+        make_study(tmp_path / "b", n_patients=0)  # (wrote a manifest with no columns)

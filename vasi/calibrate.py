@@ -409,10 +409,14 @@ def resolve_scale(photo, *, mm_per_px: float | None = None,
     if mm_per_px is not None:
         return check_positive(mm_per_px, "mm_per_px"), "given"
     meta = getattr(getattr(photo, "meta", None), "mm_per_px", None)
+    why = "no mm_per_px or marker_mm given"
     if meta is not None:
-        return float(meta), "metadata"
+        try:
+            return check_positive(meta, "mm_per_px"), "metadata"
+        except InputError:  # (a DICOM PixelSpacing of 0): the marker, if any, measures it
+            why = f"the photo's stored pixel size ({meta!r}) is not usable"
     if marker_mm is None:
-        return None, "none: no mm_per_px or marker_mm given"
+        return None, f"none: {why}"
     s = find_scale(getattr(photo, "image", photo), method="auto", marker_mm=marker_mm)
     return (s.mm_per_px, s.method) if s else (None, f"none: {s.reason}")
 

@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 from skimage import color as _skcolor
 
-from ._validate import check_image, check_mask, to_float, to_uint8
+from ._validate import check_choice, check_image, check_mask, to_float, to_uint8
 from .errors import InputError
 
 __all__ = [
@@ -282,9 +282,22 @@ def _chart(image, *, chart=None, **_):
 
 
 def _gains(f: np.ndarray, src_lin, dst_lin, method: str, reason: str) -> Normalization:
-    g = np.asarray(dst_lin, np.float64) / np.maximum(np.asarray(src_lin, np.float64), 1e-6)
+    src = np.asarray(src_lin, np.float64)
+    if not np.isfinite(src).all() or src.min() < MIN_CHANNEL:  # (gains of NaN or 1e5)
+        return _nothing_to_balance(f, method)
+    g = np.asarray(dst_lin, np.float64) / src
     m = np.diag(g)
     return Normalization(_apply(srgb_to_linear(f), m), method, m, reason=reason)
+
+
+#: A channel's mean (linear RGB) below this in the pixels a white balance is taken from is
+#: black there (a one-channel or black photo): no gain can be measured.
+MIN_CHANNEL = 1e-4
+
+
+def _nothing_to_balance(f, method: str) -> Normalization:
+    return Normalization(f, method, np.eye(3), applied=False, reason=(
+        "nothing to balance from: the region is empty or a colour channel is black there"))
 
 
 def _region(f, roi):
@@ -294,6 +307,8 @@ def _region(f, roi):
 def _grey_world(image, *, roi=None, **_):
     f = to_float(image)
     lin = srgb_to_linear(f)[_region(f, roi)]
+    if not len(lin):
+        return _nothing_to_balance(f, "grey-world")
     mean = lin.mean(axis=0)
     grey = float(mean.mean())
     return _gains(f, mean, [grey] * 3, "grey-world", "channel means equalised")
@@ -302,6 +317,8 @@ def _grey_world(image, *, roi=None, **_):
 def _white_patch(image, *, roi=None, percentile: float = 99.0, **_):
     f = to_float(image)
     lin = srgb_to_linear(f)[_region(f, roi)]
+    if not len(lin):
+        return _nothing_to_balance(f, "white-patch")
     top = np.percentile(lin, percentile, axis=0)
     return _gains(f, top, [float(top.max())] * 3, "white-patch", f"{percentile:g}th percentile made neutral")
 
@@ -465,6 +482,17 @@ def normalize(
     'no ColorChecker chart detected; image unchanged'
     """
     check_image(image)
-    if method not in _METHODS:
-        raise InputError(f"method must be one of {list(_METHODS)}; got {method!r}.")
+    method = check_choice(method, tuple(_METHODS), "method")
+    if target_lab is not None:
+        lab = np.asarray(target_lab, dtype=object).ravel()
+        try:
+            lab = lab.astype(float) if lab.size == 3 else None
+        except (TypeError, ValueError):
+            lab = None
+        if lab is None or not np.isfinite(lab).all() or not 0 <= lab[0] <= 100:
+            raise InputError(f"target_lab must be 3 numbers L*, a*, b* with L* in [0, 100] (e.g. "
+                             f"(60, 12, 18)); got {target_lab!r}.")
+        target_lab = tuple(lab)
+    if chart is not None and not isinstance(chart, Chart):
+        raise InputError(f"chart must be a Chart from vasi.find_chart; got {type(chart).__name__}.")
     return _METHODS[method](image, roi=roi, reference=reference, target_lab=target_lab, chart=chart)

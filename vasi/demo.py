@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from . import _atomic
+from ._validate import check_rng
+from .errors import InputError
 
 __all__ = ["run_demo", "make_study", "demo_table"]
 
@@ -48,7 +50,10 @@ def make_study(folder, *, n_patients: int = 4, weeks=(0, 12, 24, 36, 52),
     from .synth import make_series
 
     folder = Path(folder)
-    rng = np.random.default_rng(rng)
+    rng = check_rng(rng)  # (None was unseeded)
+    if isinstance(n_patients, (bool, np.bool_)) or not (
+            isinstance(n_patients, (int, np.integer)) and n_patients >= 1):
+        raise InputError(f"n_patients must be a whole number >= 1; got {n_patients!r}.")
     skin = ("II", "III", "IV", "V")
     rows = []
     for i in range(n_patients):

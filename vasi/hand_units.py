@@ -114,6 +114,8 @@ def _positive(value, name: str, fix: str) -> float:
 
 
 def _nonneg(value, name: str, fix: str = "") -> float:
+    if isinstance(value, (bool, np.bool_)):  # (True is 1 to float())
+        raise InputError(f"{name} must be a number >= 0; got {value!r}. {fix}".rstrip())
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -330,6 +332,10 @@ def physical_hu(area_cm2, *, hand_unit_cm2: float):
     """
     hu = _positive(hand_unit_cm2, "hand_unit_cm2",
                    "Compute it with vasi.hand_unit_cm2(height_cm=..., weight_kg=...).")
+    if not 10.0 <= hu <= 1000.0:  # 1 % of a newborn's ~0.2 m² to the largest adults' 5 m²
+        raise InputError(f"hand_unit_cm2={hand_unit_cm2!r} is no hand unit in cm² (an adult's "
+                         "is ~150-200: 1 % of the body surface); the BSA in m²? Compute it "
+                         "with vasi.hand_unit_cm2(bsa_m2=...).")
     a = np.asarray(area_cm2, dtype=float)
     if np.any(a < 0):
         raise InputError(f"area_cm2 must be >= 0; got {area_cm2!r}.")
@@ -370,11 +376,21 @@ def cream_g(
     >>> cream_g(10, days=30)
     150.0
     """
-    hu = _nonneg(treated_hu, "treated_hu")
-    for name, v in (("days", days), ("g_per_ftu", g_per_ftu), ("hu_per_ftu", hu_per_ftu),
-                    ("applications_per_day", applications_per_day)):
-        _positive(v, name, "")
+    hu = _treated_hu(treated_hu)
+    days, g_per_ftu, hu_per_ftu, applications_per_day = (
+        _positive(v, name, "") for name, v in (
+            ("days", days), ("g_per_ftu", g_per_ftu), ("hu_per_ftu", hu_per_ftu),
+            ("applications_per_day", applications_per_day)))
     return hu * g_per_ftu / hu_per_ftu * applications_per_day * days
+
+
+def _treated_hu(value) -> float:
+    """A treated area in hand units, checked: >= 0 and at most the whole body (100 HU)."""
+    hu = _nonneg(value, "treated_hu")
+    if hu > 100.0:
+        raise InputError(f"treated_hu={value!r} is more than the whole body (1 hand unit is 1 % "
+                         "of the body surface, so at most 100); pass hand units, not cm².")
+    return hu
 
 
 @dataclass(frozen=True)
@@ -435,7 +451,7 @@ def dosing(
     >>> dosing(12).above_label_limit
     True
     """
-    hu = _nonneg(treated_hu, "treated_hu")
+    hu = _treated_hu(treated_hu)
     lim = _positive(label_limit_hu, "label_limit_hu", "The ruxolitinib cream label is 10 HU.")
     kw = dict(g_per_ftu=g_per_ftu, hu_per_ftu=hu_per_ftu, applications_per_day=applications_per_day)
     if math.isnan(hu):

@@ -226,7 +226,7 @@ def responder_curves(
 def km_curves(
     data: pd.DataFrame,
     *,
-    endpoint: str = "f_vasi75",
+    endpoint: str | None = None,
     title: str | None = None,
     at_risk: bool = True,
     figsize=(7.0, 5.0),
@@ -244,6 +244,8 @@ def km_curves(
         A :func:`vasi.cohort.kaplan_meier` table (has ``cum_response``) or the long cohort
         table it takes.
     endpoint : str, keyword-only
+        E.g. ``"f_vasi50"``; default the table's own endpoint, or ``"f_vasi75"`` for a cohort
+        table.
     title : str, keyword-only
     at_risk : bool, keyword-only
         Draw the number-at-risk table.
@@ -267,8 +269,16 @@ def km_curves(
 
     if not isinstance(data, pd.DataFrame):
         raise InputError(f"data must be a DataFrame; got {type(data).__name__}.")
-    km = data if "cum_response" in data.columns else kaplan_meier(data, endpoint=endpoint,
-                                                                   **km_kwargs)
+    if "cum_response" in data.columns:  # a kaplan_meier table: its own endpoint
+        km = data
+        own = km.attrs.get("provenance", {}).get("endpoint")
+        if endpoint is not None and own is not None and endpoint != own:
+            raise InputError(f"endpoint={endpoint!r}, but the table is the Kaplan-Meier estimate "
+                             f"of {own!r}; leave endpoint out, or pass the cohort table.")
+        endpoint = endpoint or own or "f_vasi75"
+    else:
+        endpoint = endpoint or "f_vasi75"
+        km = kaplan_meier(data, endpoint=endpoint, **km_kwargs)
     arms = list(dict.fromkeys(km["arm"]))
     if at_risk:
         fig, (ax, tab) = _figure(figsize, 2, height_ratios=(4, 0.35 + 0.25 * len(arms)))

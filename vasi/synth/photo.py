@@ -53,6 +53,10 @@ def _check_common(skin_type, ita, site, modality, shape, mm_per_px, background):
     check_choice(background, BACKGROUNDS, "background")
     if ita is None:
         check_choice(skin_type, tuple(FITZPATRICK_ITA), "skin_type")
+    elif not (isinstance(ita, (int, float, np.integer, np.floating))
+              and not isinstance(ita, (bool, np.bool_)) and -90 < ita < 90):
+        raise InputError(f"ita must be an individual typology angle in degrees (about -55 .. 65); "
+                         f"got {ita!r}.")
     try:
         H, W = (int(v) for v in shape)
     except (TypeError, ValueError):
@@ -61,6 +65,14 @@ def _check_common(skin_type, ita, site, modality, shape, mm_per_px, background):
         raise InputError(f"shape must be at least (64, 64) px; got {(H, W)}.")
     check_positive(mm_per_px, "mm_per_px", allow_none=True)
     return H, W
+
+
+def _fraction(value, name: str) -> float:
+    """A fraction in [0, 1], checked (50 or 1.5 drew no patch at all)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)) or not 0.0 <= value <= 1.0:
+        raise InputError(f"{name} must be a fraction in [0, 1] (0.5, not 50); got {value!r}.")
+    return float(value)
 
 
 def _build_patient(rng, *, skin_type, ita, site, shape, mm_per_px, background, pattern, response,
@@ -261,8 +273,14 @@ def make_photo(*, rng, skin_type="III", ita=None, site="face", modality="visible
     rng = check_rng(rng)
     H, W = _check_common(skin_type, ita, site, modality, shape, mm_per_px, background)
     check_choice(pattern, PATTERNS, "pattern")
+    repigmented = _fraction(repigmented, "repigmented")
+    if n_patches is not None and not (isinstance(n_patches, (int, np.integer))
+                                      and not isinstance(n_patches, (bool, np.bool_))
+                                      and n_patches >= 0):
+        raise InputError(f"n_patches must be a whole number >= 0 (or None); got {n_patches!r}.")
+    extent = check_positive(extent, "extent", fix="It multiplies the patches' size; 1 is as drawn.")
     pt = _build_patient(rng, skin_type=skin_type, ita=ita, site=site, shape=(H, W), mm_per_px=mm_per_px,
-                        background=background, pattern=pattern, response=float(repigmented), new_patches=False,
+                        background=background, pattern=pattern, response=repigmented, new_patches=False,
                         marker=marker, chart=chart, n_patches=n_patches, extent=extent)
     T = random_pose(rng, (H, W), rotation_deg=8.0, scale=0.10, shift=0.03, perspective=0.03) if camera else np.eye(3)
     fr = [p.response if repigmented > 0 else 0.0 for p in pt.disease.patches]

@@ -14,13 +14,15 @@ onset week, and confetti macules appear.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._validate import check_choice, check_rng
 from ..errors import InputError
 from .camera import random_pose
 from .disease import PATTERNS
-from .photo import _build_patient, _check_common, _render_visit
+from .photo import _build_patient, _check_common, _fraction, _render_visit
 from .truth import SynthSeries
 
 __all__ = ["make_series", "repigmented_fraction"]
@@ -87,11 +89,16 @@ def make_series(*, rng, weeks=(0, 12, 24, 36, 52), response=0.8, pattern="mixed"
     rng = check_rng(rng)
     H, W = _check_common(skin_type, ita, site, modality, shape, mm_per_px, background)
     check_choice(pattern, PATTERNS, "pattern")
-    weeks = tuple(int(w) for w in weeks)
+    try:
+        whole = [float(w) for w in weeks]
+    except (TypeError, ValueError):
+        whole = [math.nan]
+    if not all(math.isfinite(w) and w == int(w) for w in whole):  # (12.5 was drawn as 12)
+        raise InputError(f"weeks must be whole numbers of weeks; got {weeks!r}.")
+    weeks = tuple(int(w) for w in whole)
     if not weeks or any(b <= a for a, b in zip(weeks, weeks[1:], strict=False)):
         raise InputError(f"weeks must be a non-empty increasing sequence; got {weeks!r}.")
-    if not 0.0 <= float(response) <= 1.0:
-        raise InputError(f"response must be in [0, 1]; got {response!r}.")
+    response = _fraction(response, "response")
     pt = _build_patient(rng, skin_type=skin_type, ita=ita, site=site, shape=(H, W), mm_per_px=mm_per_px,
                         background=background, pattern=pattern, response=float(response), new_patches=new_patches,
                         marker=marker, chart=chart, n_patches=n_patches, extent=extent)
