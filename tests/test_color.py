@@ -145,3 +145,16 @@ def test_nothing_to_balance_from_is_a_falsy_result_and_bad_options_are_named():
         normalize(img, method="chart", chart=True)
     with pytest.raises(InputError, match="method must be one of"):
         normalize(img, method=["grey-world"])
+
+
+def test_a_photo_file_or_photo_object_is_taken_like_its_array(tmp_path):
+    # they were refused as "got shape ()" with no hint
+    import vasi
+
+    img = vasi.synth.make_photo(rng=1, site="face", shape=(120, 160), marker=True).image
+    path = vasi.write_image(tmp_path / "p.png", img)
+    want = normalize(img, method="grey-world").image
+    for item in (path, str(path), vasi.read_photo(path)):
+        assert np.array_equal(normalize(item, method="grey-world").image, want)
+        assert vasi.find_scale(item, marker_mm=20).method == "aruco"
+        assert not find_chart(item)

@@ -89,4 +89,6 @@ def test_km_curves(trial):
     assert "F-VASI50" in plot.km_curves(km50, at_risk=False).axes[0].get_title()
     with pytest.raises(InputError, match="the table is the Kaplan-Meier estimate of 'f_vasi50'"):
         plot.km_curves(km50, endpoint="f_vasi75")
+    with pytest.raises(InputError, match="endpoint must be a name such as 'f_vasi75'"):
+        plot.responder_curves(trial, endpoint=75)  # (an AttributeError)
     plt.close("all")

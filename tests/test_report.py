@@ -107,3 +107,15 @@ def test_a_patient_with_body_sites_only_gets_no_empty_f_vasi_panel():
                       "f_vasi": [np.nan, np.nan], "repigmentation_pct": [0.0, 30.0]})
     (fig, _), = _score_figures(v)
     assert len(fig.axes) == 1 and "repigmentation" in fig.axes[0].get_title()
+
+
+def test_a_table_that_is_no_visits_table_is_named():
+    # "too many values to unpack" / KeyError / AttributeError from inside
+    from vasi.errors import InputError
+
+    v = pd.DataFrame({"patient_id": ["P1"], "week": [0.0], "f_vasi": [0.5]})
+    for f in (lambda t: patient_report("P1", t), timeline_figure):
+        with pytest.raises(InputError, match=r"visits needs the columns \['site', 'modality'\]"):
+            f(v)
+        with pytest.raises(InputError, match="visits must be a visits table"):
+            f(v.to_dict())

@@ -239,6 +239,17 @@ def matching(**arrays) -> list:
                          f"each); got {sizes}.") from None
 
 
+def is_number(value, *, whole: bool = False) -> bool:
+    """Whether ``value`` is one real number (a whole-number type with ``whole``): not a
+    bool (``True`` is 1 to ``float()``), a string, an array or None.
+
+    >>> is_number(0.5), is_number(np.int64(3), whole=True), is_number(True), is_number("2")
+    (True, True, False, False)
+    """
+    kinds = (int, np.integer) if whole else (int, float, np.integer, np.floating)
+    return isinstance(value, kinds) and not isinstance(value, (bool, np.bool_))
+
+
 def one_value(value):
     """A 0-d array as the number it holds (``np.array(24.0)`` -> ``24.0``); anything else as
     it is.
@@ -256,8 +267,7 @@ def check_max_side(max_side) -> int:
     1200
     """
     max_side = one_value(max_side)
-    if isinstance(max_side, (bool, np.bool_)) or not isinstance(
-            max_side, (int, np.integer, float, np.floating)) or not 64 <= max_side < np.inf:
+    if not is_number(max_side) or not 64 <= max_side < np.inf:
         raise InputError(f"max_side must be at least 64 px; got {max_side!r}.")
     return int(max_side)
 

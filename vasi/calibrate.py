@@ -26,8 +26,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ._validate import check_image, check_positive, to_uint8
+from ._validate import check_choice, check_positive, to_uint8
 from .errors import InputError
+from .io import image_and_scale
 
 __all__ = ["Scale", "find_scale", "resolve_scale", "marker_boxes", "scale_flags", "usable_scale",
            "SCALE_METHODS"]
@@ -342,7 +343,7 @@ def find_scale(
 
     Parameters
     ----------
-    image : ndarray, shape (H, W, 3)
+    image : ndarray, shape (H, W, 3), :class:`vasi.Photo` or path
         RGB photo (uint8, uint16 or float in [0, 1]).
     method : {"aruco", "sticker", "given", "auto"}, keyword-only
         Which reference to look for (see the module docstring).
@@ -371,9 +372,8 @@ def find_scale(
     >>> round(s.mm_per_px, 3), bool(find_scale(np.zeros((50, 50, 3), np.uint8), marker_mm=20))
     (0.2, False)
     """
-    check_image(image)
-    if method not in _FINDERS:
-        raise InputError(f"method must be one of {list(_FINDERS)}; got {method!r}.")
+    image = image_and_scale(image)[0]  # (an array, a Photo or a path)
+    method = check_choice(method, tuple(_FINDERS), "method")
     return _FINDERS[method](
         image, marker_mm=marker_mm, mm_per_px=mm_per_px, dictionary=dictionary, marker_id=marker_id
     )

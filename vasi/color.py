@@ -24,8 +24,9 @@ import cv2
 import numpy as np
 from skimage import color as _skcolor
 
-from ._validate import check_choice, check_image, check_mask, to_float, to_uint8
+from ._validate import check_choice, check_mask, to_float, to_uint8
 from .errors import InputError
+from .io import image_and_scale
 
 __all__ = [
     "rgb_to_lab",
@@ -184,7 +185,7 @@ def find_chart(image) -> Chart:
 
     Parameters
     ----------
-    image : ndarray, shape (H, W, 3)
+    image : ndarray, shape (H, W, 3), :class:`vasi.Photo` or path
         RGB photo.
 
     Returns
@@ -197,7 +198,7 @@ def find_chart(image) -> Chart:
     >>> bool(find_chart(np.zeros((60, 80, 3), np.uint8)))
     False
     """
-    rgb8 = to_uint8(image)
+    rgb8 = to_uint8(image_and_scale(image)[0])
     if not hasattr(cv2, "mcc"):
         return Chart(None, reason="cv2.mcc is not available in this OpenCV build")
     k = min(1.0, 1600.0 / max(rgb8.shape[:2]))
@@ -450,7 +451,7 @@ def normalize(
 
     Parameters
     ----------
-    image : ndarray, shape (H, W, 3)
+    image : ndarray, shape (H, W, 3), :class:`vasi.Photo` or path
         RGB photo (uint8, uint16 or float in [0, 1]).
     method : {"auto", "chart", "grey-world", "white-patch", "skin", "none"}, keyword-only
         See the module docstring.
@@ -481,7 +482,7 @@ def normalize(
     >>> normalize(img).reason
     'no ColorChecker chart detected; image unchanged'
     """
-    check_image(image)
+    image = image_and_scale(image)[0]  # (an array, a Photo or a path)
     method = check_choice(method, tuple(_METHODS), "method")
     if target_lab is not None:
         lab = np.asarray(target_lab, dtype=object).ravel()

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from . import _atomic
-from ._validate import check_rng
+from ._validate import check_rng, is_number
 from .errors import InputError
 
 __all__ = ["run_demo", "make_study", "demo_table"]
@@ -51,8 +51,7 @@ def make_study(folder, *, n_patients: int = 4, weeks=(0, 12, 24, 36, 52),
 
     folder = Path(folder)
     rng = check_rng(rng)  # (None was unseeded)
-    if isinstance(n_patients, (bool, np.bool_)) or not (
-            isinstance(n_patients, (int, np.integer)) and n_patients >= 1):
+    if not (is_number(n_patients, whole=True) and n_patients >= 1):
         raise InputError(f"n_patients must be a whole number >= 1; got {n_patients!r}.")
     skin = ("II", "III", "IV", "V")
     rows = []

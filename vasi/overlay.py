@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ._validate import check_mask, to_uint8
+from ._validate import check_mask, is_number, to_uint8
 from .errors import InputError
 
 __all__ = ["overlay"]
@@ -44,11 +44,10 @@ def overlay(image, mask, *, roi=None, alpha: float = 0.35, color=DEPIG_RGB) -> n
     out = to_uint8(image).copy()
     m = check_mask(mask, out.shape[:2], "mask")
     thickness = max(1, round(max(out.shape[:2]) / 500))
-    if isinstance(alpha, (bool, np.bool_)) or not (isinstance(alpha, (int, float, np.number))
-                                                    and 0 <= alpha <= 1):
+    if not (is_number(alpha) and 0 <= alpha <= 1):
         raise InputError(f"alpha must be an opacity in [0, 1]; got {alpha!r}.")
     fill = np.asarray(color, dtype=object).ravel()
-    if fill.size != 3 or not all(isinstance(c, (int, np.integer)) and 0 <= c <= 255 for c in fill):
+    if fill.size != 3 or not all(is_number(c, whole=True) and 0 <= c <= 255 for c in fill):
         raise InputError(f"color must be 3 integers R, G, B in 0-255, e.g. (255, 0, 0); got "
                          f"{color!r}.")
     fill = fill.astype(np.float32)

@@ -184,10 +184,11 @@ def responder_curves(
     >>> fig.axes[0].get_ylabel()
     '% of patients reaching F-VASI75'
     """
-    from .cohort import responders
+    from .cohort import _endpoint_name, responders
 
     if not isinstance(data, pd.DataFrame):
         raise InputError(f"data must be a DataFrame; got {type(data).__name__}.")
+    endpoint = _endpoint_name(endpoint)
     if "proportion" in data.columns:
         r = data
     else:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from . import _atomic
 from ._version import __version__
+from .errors import InputError
 from .manifest import safe_slug
 
 __all__ = ["patient_report", "cohort_report", "write_reports", "timeline_figure",
@@ -114,6 +115,16 @@ def _table(df: pd.DataFrame, cols, *, labels=None, left=(), empty: str = "none")
 
 
 # ----------------------------------------------------------------------------- figures
+def _check_visits(visits) -> None:
+    """A visits table (of :func:`vasi.run_batch`) with the columns a report draws from."""
+    if not isinstance(visits, pd.DataFrame):
+        raise InputError(f"visits must be a visits table (a DataFrame, as vasi.run_batch "
+                         f"writes it); got {type(visits).__name__}.")
+    missing = [c for c in ("site", "modality", "week") if c not in visits.columns]
+    if missing and len(visits):  # (a patient with no photo scored has an empty table)
+        raise InputError(f"visits needs the columns {missing}; it has {list(visits.columns)}.")
+
+
 def timeline_figure(visits: pd.DataFrame, *, title: str = "", score: bool = True):
     """Score timeline of one patient: F-VASI (faces) and % repigmentation against week.
 
@@ -130,6 +141,7 @@ def timeline_figure(visits: pd.DataFrame, *, title: str = "", score: bool = True
     """
     from matplotlib.figure import Figure
 
+    _check_visits(visits)
     if score:
         fig = Figure(figsize=(9, 3.4), dpi=100)
         fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.88, wspace=0.25)
@@ -279,6 +291,7 @@ def patient_report(patient_id, visits: pd.DataFrame, *, endpoints=None, errors=N
     >>> "&lt;P1&gt;" in page and "<P1>" not in page
     True
     """
+    _check_visits(visits)
     images = images or {}
     parts = [f"<h1>Patient {_e(patient_id)}</h1>"]
     arm = visits["arm"].iloc[0] if "arm" in visits and len(visits) else ""

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._validate import decimal_point, matching, one_value, renamed
+from ._validate import decimal_point, is_number, matching, one_value, renamed
 from ._version import __version__
 from .errors import InputError
 from .hand_units import Dosing, dosing
@@ -91,8 +91,7 @@ def check_pct(value, name: str, *, example: str = "75 for 75 %") -> float:
     vasi.errors.InputError: relapse_threshold is a percentage: pass 75 for 75 %, not 0.75.
     """
     value = one_value(value)
-    if (isinstance(value, (bool, np.bool_)) or not isinstance(
-            value, (int, float, np.integer, np.floating)) or not 0 < value <= 100):
+    if not (is_number(value) and 0 < value <= 100):
         raise InputError(f"{name} must be a percentage in (0, 100]; got {value!r}.")
     if value < 1:
         raise InputError(f"{name} is a percentage: pass {example}, not {value!r}.")
@@ -106,8 +105,7 @@ def as_week(value, name: str) -> float:
     24.0
     """
     value = one_value(value)
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-            value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
+    if not (is_number(value) and math.isfinite(value)):
         got = (repr(value) if np.ndim(value) == 0 else
                f"a {type(value).__name__} of {np.size(value)} values")
         raise InputError(f"{name} must be one number of weeks, e.g. 0 or 24; got {got}.")

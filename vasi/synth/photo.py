@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from .._validate import check_choice, check_positive, check_rng
+from .._validate import check_choice, check_positive, check_rng, is_number
 from ..errors import InputError
 from .body import forearm_scene, trunk_scene
 from .camera import local_scale, random_pose, shoot, warp, warp_mask
@@ -53,8 +53,7 @@ def _check_common(skin_type, ita, site, modality, shape, mm_per_px, background):
     check_choice(background, BACKGROUNDS, "background")
     if ita is None:
         check_choice(skin_type, tuple(FITZPATRICK_ITA), "skin_type")
-    elif not (isinstance(ita, (int, float, np.integer, np.floating))
-              and not isinstance(ita, (bool, np.bool_)) and -90 < ita < 90):
+    elif not (is_number(ita) and -90 < ita < 90):
         raise InputError(f"ita must be an individual typology angle in degrees (about -55 .. 65); "
                          f"got {ita!r}.")
     try:
@@ -69,8 +68,7 @@ def _check_common(skin_type, ita, site, modality, shape, mm_per_px, background):
 
 def _fraction(value, name: str) -> float:
     """A fraction in [0, 1], checked (50 or 1.5 drew no patch at all)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-            value, (int, float, np.integer, np.floating)) or not 0.0 <= value <= 1.0:
+    if not (is_number(value) and 0.0 <= value <= 1.0):
         raise InputError(f"{name} must be a fraction in [0, 1] (0.5, not 50); got {value!r}.")
     return float(value)
 
@@ -274,9 +272,7 @@ def make_photo(*, rng, skin_type="III", ita=None, site="face", modality="visible
     H, W = _check_common(skin_type, ita, site, modality, shape, mm_per_px, background)
     check_choice(pattern, PATTERNS, "pattern")
     repigmented = _fraction(repigmented, "repigmented")
-    if n_patches is not None and not (isinstance(n_patches, (int, np.integer))
-                                      and not isinstance(n_patches, (bool, np.bool_))
-                                      and n_patches >= 0):
+    if n_patches is not None and not (is_number(n_patches, whole=True) and n_patches >= 0):
         raise InputError(f"n_patches must be a whole number >= 0 (or None); got {n_patches!r}.")
     extent = check_positive(extent, "extent", fix="It multiplies the patches' size; 1 is as drawn.")
     pt = _build_patient(rng, skin_type=skin_type, ita=ita, site=site, shape=(H, W), mm_per_px=mm_per_px,
