@@ -154,3 +154,12 @@ def test_a_photo_s_stored_pixel_size_is_checked_before_it_is_used():
         mm, source = resolve_scale(Photo(img, PhotoMeta(mm_per_px=bad)), marker_mm=20)
         assert mm is None and source.startswith("none: no DICT_4X4_50")  # (it looked)
     assert resolve_scale(Photo(img, PhotoMeta(mm_per_px=0.2))) == (0.2, "metadata")
+
+
+def test_a_marker_id_that_is_no_id_is_named():
+    # 7.9 was read as id 7, "abc" raised int()'s ValueError
+    img = np.zeros((50, 50, 3), np.uint8)
+    for bad in (7.9, "abc", -1, True):
+        with pytest.raises(InputError, match="marker_id must be a whole number >= 0"):
+            find_scale(img, marker_mm=20, marker_id=bad)
+    assert not find_scale(img, marker_mm=20, marker_id=np.int64(7))  # (none in a black frame)

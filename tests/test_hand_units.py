@@ -151,3 +151,5 @@ def test_sizes_out_of_any_body_are_refused():
     with pytest.raises(InputError, match="treated_hu must be a number >= 0; got True"):
         hu.dosing(True)
     assert hu.cream_g(10, days="30") == hu.cream_g(10, days=30) == 150.0
+    with pytest.raises(InputError, match="method must be one of"):
+        hu.bsa(170, 70, method=["dubois"])  # ("unhashable type")

@@ -375,3 +375,16 @@ def test_heic_without_the_decoder_names_the_extra(tmp_path, monkeypatch):
     p = _heic(tmp_path / "a.heic", np.zeros((16, 16, 3), np.uint8))
     monkeypatch.setitem(__import__("sys").modules, "pillow_heif", None)  # not installed
     _expect_photo_error(p, ["vasi[heif]"])
+
+
+def test_write_image_checks_its_quality_and_argument_order(tmp_path):
+    # quality=0.9 wrote a quality-0 JPEG; write_image(img, path) raised a pathlib TypeError
+    img = np.zeros((8, 8, 3), np.uint8)
+    for q in (0.9, 0, 101, "high"):
+        with pytest.raises(vasi.InputError, match="quality must be a whole number in 1-100"):
+            vasi.write_image(tmp_path / "a.jpg", img, quality=q)
+    with pytest.raises(vasi.InputError, match=r"write_image\(path, image\)"):
+        vasi.write_image(img, tmp_path / "a.png")
+    r = vasi.score_photo(img, site="face")
+    with pytest.raises(vasi.InputError, match="strict JSON"):
+        r.to_json(allow_nan=True)

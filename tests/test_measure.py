@@ -81,3 +81,21 @@ def test_lazy_score_map_and_many_patches():
     many[::2, ::2] = True  # 90 000 one-pixel patches
     t = patches(many)
     assert len(t) == 90_000 and t["patch_id"].max() == 90_000 and (t["area_px"] == 1).all()
+
+
+def test_depigmentation_outside_the_region_is_not_measured():
+    # an all-True mask gave 765 % of the region; a region with nothing in it 5 patches of 0 px
+    mask = np.zeros((20, 20), bool)
+    mask[2:6, 2:6] = mask[12:16, 12:16] = True
+    roi = np.zeros((20, 20), bool)
+    roi[:10, :10] = True
+    t = patches(mask, roi=roi)
+    assert len(t) == 1 and t["fraction_of_region"].tolist() == [0.16]
+    assert patches(np.ones((20, 20), bool), roi=roi)["fraction_of_region"].tolist() == [1.0]
+    s = summary(mask, roi=np.zeros((20, 20), bool))
+    assert (s.n_patches, s.depigmented_area_px) == (0, 0)
+    for bad in (-3, float("nan"), "three"):
+        with pytest.raises(InputError, match="assessed_hu must be a"):
+            summary(mask, roi=roi, assessed_hu=bad)
+    with pytest.raises(InputError, match=r"mask must be a 2-D \(H, W\) array"):
+        patches(np.dstack([mask] * 3))

@@ -635,3 +635,14 @@ def test_a_faint_patch_in_shade_is_still_seen():
     roi[25:275, 25:375] = True
     seg = segment(_srgb8(np.clip(lin, 0, 1)), roi=roi)
     assert _dice(seg.mask, d > 0.5) > 0.97, seg.flags
+
+
+def test_a_working_size_or_options_that_would_do_nothing_are_refused():
+    # max_side=20 found nothing (F-VASI 0.0, unflagged); lightness-otsu ignored the options
+    ph = make_photo(rng=1, site="face", shape=(240, 320))
+    for side in (20, 0, float("nan"), "512"):
+        with pytest.raises(InputError, match="max_side must be at least 64 px"):
+            segment(ph.image, roi=ph.truth.roi_mask, max_side=side)
+    with pytest.raises(InputError, match=r"does not use \['sensitivity', 'reference'\]"):
+        segment(ph.image, method="lightness-otsu", sensitivity=0.9, reference=ph.truth.depig_mask)
+    assert segment(ph.image, method="lightness-otsu").mask.shape == ph.image.shape[:2]

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ._validate import check_choice, check_positive, to_uint8
+from ._validate import check_choice, check_positive, is_number, to_uint8
 from .errors import InputError
 from .io import image_and_scale
 
@@ -374,6 +374,9 @@ def find_scale(
     """
     image = image_and_scale(image)[0]  # (an array, a Photo or a path)
     method = check_choice(method, tuple(_FINDERS), "method")
+    if marker_id is not None and not (is_number(marker_id, whole=True) and marker_id >= 0):
+        raise InputError(f"marker_id must be a whole number >= 0 (the ArUco id printed on the "
+                         f"marker); got {marker_id!r}.")
     return _FINDERS[method](
         image, marker_mm=marker_mm, mm_per_px=mm_per_px, dictionary=dictionary, marker_id=marker_id
     )

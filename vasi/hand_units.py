@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_positive, matching
+from ._validate import check_choice, check_positive, matching
 from .errors import InputError
 
 __all__ = [
@@ -198,9 +198,7 @@ def bsa(height_cm: float, weight_kg: float, *, method: str = "mosteller") -> flo
     >>> round(bsa(170, 70, method="dubois"), 3)
     1.81
     """
-    if method not in _BSA_METHODS:
-        raise InputError(f"method must be one of {list(_BSA_METHODS)}; got {method!r}.")
-    return _BSA_METHODS[method](height_cm, weight_kg)
+    return _BSA_METHODS[check_choice(method, tuple(_BSA_METHODS), "method")](height_cm, weight_kg)
 
 
 def hand_unit_cm2(

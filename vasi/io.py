@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from . import _atomic
-from ._validate import check_image, check_positive, to_uint8
+from ._validate import check_image, check_positive, is_number, to_uint8
 from .errors import InputError, PhotoError, VasiError
 
 __all__ = ["Photo", "PhotoMeta", "read_photo", "write_image", "image_suffix", "image_and_scale",
@@ -513,6 +513,11 @@ def write_image(path, image, *, quality: int = 95) -> Path:
     >>> read_photo(p).image.shape
     (9, 9, 3)
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputError(f"path must be a file name (str or Path); got {type(path).__name__} "
+                         "(the arguments are write_image(path, image)).")
+    if not (is_number(quality, whole=True) and 1 <= quality <= 100):  # (0.9 was quality 0)
+        raise InputError(f"quality must be a whole number in 1-100 (JPEG); got {quality!r}.")
     path = Path(path)
     ext = image_suffix(path)
     bgr = cv2.cvtColor(to_uint8(image), cv2.COLOR_RGB2BGR)

@@ -28,13 +28,18 @@ _COLUMNS = ["patch_id", "area_px", "centroid_row", "centroid_col", "perimeter_px
             "fraction_of_region"]
 
 
-def _labels(mask):
-    """8-connected labels of a bool mask, computed inside the mask's bounding box only.
+def _labels(mask, roi=None):
+    """8-connected labels of a bool mask (inside ``roi`` when given: depigmentation outside
+    the assessed region is not the site's), computed inside the mask's bounding box only.
 
     Returns the mask, its box (row, col slices) and the labels, stats and centroids of
     :func:`cv2.connectedComponentsWithStats` for that box (background is label 0)."""
     m = np.asarray(mask)
+    if m.ndim != 2:
+        raise InputError(f"mask must be a 2-D (H, W) array of bool; got shape {m.shape}.")
     m = check_mask(m, m.shape, "mask")
+    if roi is not None:
+        m = m & check_mask(roi, m.shape, "roi")
     box = region_box(m, margin=0.0, min_margin=1)
     crop = m[box].view(np.uint8)
     n, labels, stats, cents = components_with_stats(crop)
@@ -92,11 +97,12 @@ def patches(
     >>> patches(m, mm_per_px=0.5)["area_mm2"].tolist()
     [4.0, 2.5]
     """
-    m, box, labels, stats, cents = _labels(mask)
+    m, box, labels, stats, cents = _labels(mask, roi)
     mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
+    assessed_hu = check_positive(assessed_hu, "assessed_hu", allow_none=True)
     roi_px = None
     if roi is not None:
-        roi_px = int(np.count_nonzero(check_mask(roi, m.shape, "roi")))
+        roi_px = int(np.count_nonzero(roi))
     r0, c0 = box[0].start, box[1].start
     area = stats[:, cv2.CC_STAT_AREA].astype(int)
     # columns are built as arrays and the table once (pandas column inserts and sorts cost
@@ -208,13 +214,11 @@ def summary(
     >>> s.n_patches, s.depigmented_fraction, s.depigmented_area_cm2, s.depigmented_area_hu
     (1, 0.1, 0.1, 0.3)
     """
-    m, _, _, stats, _ = _labels(mask)
+    m, _, _, stats, _ = _labels(mask, roi)
     mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
-    if roi is None:
-        dep, tot = int(np.count_nonzero(m)), m.size
-    else:
-        r = check_mask(roi, m.shape, "roi")
-        dep, tot = int(np.count_nonzero(m & r)), int(np.count_nonzero(r))
+    assessed_hu = check_positive(assessed_hu, "assessed_hu", allow_none=True)
+    dep = int(np.count_nonzero(m))
+    tot = m.size if roi is None else int(np.count_nonzero(roi))
     frac = dep / tot if tot else float("nan")
     mm2 = cm2 = a_cm2 = hu_phys = None
     if mm_per_px is not None:

@@ -18,6 +18,7 @@ from ._validate import check_choice, check_mask, to_uint8
 from ._version import __version__, library_versions
 from .calibrate import resolve_scale, usable_scale
 from .color import normalize
+from .errors import InputError
 from .hand_units import assessed_hu_of
 from .io import Photo, PhotoMeta, image_and_scale
 from .roi import find_region, region_flags
@@ -188,6 +189,9 @@ class PhotoScore:
         record = {**self.to_dict(), "scored": bool(self), "reason": self.reason,
                   "needs_review": list(self.needs_review), "flags": list(self.flags),
                   "patches": self.patches, "provenance": self.provenance}
+        if "allow_nan" in dumps_kwargs:  # (a duplicate keyword: a TypeError)
+            raise InputError("to_json writes strict JSON (NaN as null) always; leave allow_nan "
+                             "out, or use to_dict() for the numbers as they are.")
         return json.dumps(plain(record), allow_nan=False, **dumps_kwargs)
 
 

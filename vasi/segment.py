@@ -62,6 +62,7 @@ from ._validate import (
     check_choice,
     check_colour,
     check_mask,
+    check_max_side,
     check_options,
     check_positive,
     renamed,
@@ -638,7 +639,16 @@ def segment(
     if method not in _METHODS:
         raise InputError(f"method must be one of {list(_METHODS)}; got {method!r}.")
     mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True) or meta_mm
-    max_side = renamed(max_side, work_side, old="work_side", new="max_side", default=WORK_SIDE)
+    max_side = check_max_side(renamed(max_side, work_side, old="work_side", new="max_side",
+                                      default=WORK_SIDE))
+    if method == "lightness-otsu":  # (its threshold is Otsu's: these options would do nothing)
+        unused = [name for name, changed in (
+            ("sensitivity", sensitivity != 0.5), ("reference", reference is not None),
+            ("min_area_mm2", min_area_mm2 != 2.0), ("min_contrast", min_contrast != 2.5))
+            if changed]
+        if unused:
+            raise InputError(f"method='lightness-otsu' does not use {unused}; leave them out, or "
+                             "use method='relative'.")
     try:
         sensitivity = float(sensitivity)
     except (TypeError, ValueError):
