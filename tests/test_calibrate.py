@@ -163,3 +163,15 @@ def test_a_marker_id_that_is_no_id_is_named():
         with pytest.raises(InputError, match="marker_id must be a whole number >= 0"):
             find_scale(img, marker_mm=20, marker_id=bad)
     assert not find_scale(img, marker_mm=20, marker_id=np.int64(7))  # (none in a black frame)
+
+
+def test_a_photo_with_a_stored_pixel_size_of_0_is_scored_with_its_marker():
+    # image_and_scale refused it before resolve_scale could measure the marker instead
+    import vasi
+    from vasi.io import Photo, PhotoMeta
+
+    img = vasi.synth.make_photo(rng=1, site="face", shape=(480, 640), marker=True).image
+    res = vasi.score_photo(Photo(img, PhotoMeta(mm_per_px=0.0)), site="face", marker_mm=20)
+    assert res.provenance["scale_source"] == "aruco"
+    assert find_scale(Photo(img, PhotoMeta(mm_per_px=float("nan"))), marker_mm=20,
+                      marker_id=np.array(7)).method == "aruco"

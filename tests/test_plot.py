@@ -91,4 +91,12 @@ def test_km_curves(trial):
         plot.km_curves(km50, endpoint="f_vasi75")
     with pytest.raises(InputError, match="endpoint must be a name such as 'f_vasi75'"):
         plot.responder_curves(trial, endpoint=75)  # (an AttributeError)
+    # a table read back from a file has lost the endpoint it was (it was titled F-VASI75)
+    bare = pd.DataFrame(km50)
+    bare.attrs = {}
+    with pytest.raises(InputError, match="does not say its endpoint"):
+        plot.km_curves(bare)
+    assert "F-VASI50" in plot.km_curves(bare, endpoint="f_vasi50", at_risk=False).axes[0].get_title()
+    with pytest.raises(InputError, match="endpoint must be a name"):
+        plot.km_curves(bare, endpoint=75)
     plt.close("all")

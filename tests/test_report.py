@@ -119,3 +119,5 @@ def test_a_table_that_is_no_visits_table_is_named():
             f(v)
         with pytest.raises(InputError, match="visits must be a visits table"):
             f(v.to_dict())
+    with pytest.raises(InputError, match="visits is empty"):
+        timeline_figure(pd.DataFrame())  # (a KeyError)

@@ -645,4 +645,6 @@ def test_a_working_size_or_options_that_would_do_nothing_are_refused():
             segment(ph.image, roi=ph.truth.roi_mask, max_side=side)
     with pytest.raises(InputError, match=r"does not use \['sensitivity', 'reference'\]"):
         segment(ph.image, method="lightness-otsu", sensitivity=0.9, reference=ph.truth.depig_mask)
+    with pytest.raises(InputError, match="sensitivity must be a number"):
+        segment(ph.image, method="lightness-otsu", sensitivity=np.array([0.5, 0.6]))
     assert segment(ph.image, method="lightness-otsu").mask.shape == ph.image.shape[:2]

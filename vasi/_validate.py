@@ -240,14 +240,18 @@ def matching(**arrays) -> list:
 
 
 def is_number(value, *, whole: bool = False) -> bool:
-    """Whether ``value`` is one real number (a whole-number type with ``whole``): not a
-    bool (``True`` is 1 to ``float()``), a string, an array or None.
+    """Whether ``value`` is one real number (a whole number with ``whole``: 3 or 3.0): not a
+    bool (``True`` is 1 to ``float()``), a string, an array of several values or None. A 0-d
+    array is its number.
 
-    >>> is_number(0.5), is_number(np.int64(3), whole=True), is_number(True), is_number("2")
+    >>> is_number(0.5), is_number(np.array(3.0), whole=True), is_number(True), is_number("2")
     (True, True, False, False)
     """
-    kinds = (int, np.integer) if whole else (int, float, np.integer, np.floating)
-    return isinstance(value, kinds) and not isinstance(value, (bool, np.bool_))
+    value = one_value(value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)):
+        return False
+    return not whole or (np.isfinite(value) and float(value).is_integer())
 
 
 def one_value(value):

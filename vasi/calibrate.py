@@ -377,6 +377,7 @@ def find_scale(
     if marker_id is not None and not (is_number(marker_id, whole=True) and marker_id >= 0):
         raise InputError(f"marker_id must be a whole number >= 0 (the ArUco id printed on the "
                          f"marker); got {marker_id!r}.")
+    marker_id = None if marker_id is None else int(marker_id)
     return _FINDERS[method](
         image, marker_mm=marker_mm, mm_per_px=mm_per_px, dictionary=dictionary, marker_id=marker_id
     )

@@ -53,6 +53,7 @@ def make_study(folder, *, n_patients: int = 4, weeks=(0, 12, 24, 36, 52),
     rng = check_rng(rng)  # (None was unseeded)
     if not (is_number(n_patients, whole=True) and n_patients >= 1):
         raise InputError(f"n_patients must be a whole number >= 1; got {n_patients!r}.")
+    n_patients = int(n_patients)
     skin = ("II", "III", "IV", "V")
     rows = []
     for i in range(n_patients):

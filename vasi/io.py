@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from . import _atomic
-from ._validate import check_image, check_positive, is_number, to_uint8
+from ._validate import check_image, is_number, to_uint8
 from .errors import InputError, PhotoError, VasiError
 
 __all__ = ["Photo", "PhotoMeta", "read_photo", "write_image", "image_suffix", "image_and_scale",
@@ -557,8 +557,8 @@ def image_suffix(path) -> str:
 def image_and_scale(item, name: str = "image"):
     """A photo given as an array, a :class:`Photo`, a path or a file's bytes (see
     :func:`read_photo`), as ``(image, mm_per_px)``: the
-    checked RGB array and the pixel size from the photo's metadata (None for an array or
-    without one).
+    checked RGB array and the pixel size from the photo's metadata (None for an array,
+    without one, or with one that is no size: a DICOM PixelSpacing of 0).
 
     >>> img, mm = image_and_scale(np.zeros((4, 6, 3), np.uint8))
     >>> img.shape, mm
@@ -567,7 +567,8 @@ def image_and_scale(item, name: str = "image"):
     if isinstance(item, (str, os.PathLike)) or _in_memory(item):
         item = read_photo(item)
     if hasattr(item, "image") and hasattr(item, "meta"):
-        mm = check_positive(getattr(item.meta, "mm_per_px", None), f"{name}'s metadata mm_per_px",
-                            allow_none=True)
-        return check_image(item.image, name), mm
+        mm = getattr(item.meta, "mm_per_px", None)
+        if mm is not None and not (is_number(mm) and 0 < mm < np.inf):
+            mm = None  # (no scale: a marker in the frame, or none)
+        return check_image(item.image, name), None if mm is None else float(mm)
     return check_image(item, name), None

@@ -266,17 +266,22 @@ def km_curves(
     >>> len(fig.axes)  # curves + number-at-risk table
     2
     """
-    from .cohort import kaplan_meier
+    from .cohort import _endpoint_name, kaplan_meier
 
     if not isinstance(data, pd.DataFrame):
         raise InputError(f"data must be a DataFrame; got {type(data).__name__}.")
+    if endpoint is not None:
+        endpoint = _endpoint_name(endpoint)
     if "cum_response" in data.columns:  # a kaplan_meier table: its own endpoint
         km = data
         own = km.attrs.get("provenance", {}).get("endpoint")
         if endpoint is not None and own is not None and endpoint != own:
             raise InputError(f"endpoint={endpoint!r}, but the table is the Kaplan-Meier estimate "
                              f"of {own!r}; leave endpoint out, or pass the cohort table.")
-        endpoint = endpoint or own or "f_vasi75"
+        if endpoint is None and own is None:  # (read back from a file: its attrs are gone)
+            raise InputError("this Kaplan-Meier table does not say its endpoint; pass "
+                             "endpoint=..., e.g. 'f_vasi75'.")
+        endpoint = endpoint or own
     else:
         endpoint = endpoint or "f_vasi75"
         km = kaplan_meier(data, endpoint=endpoint, **km_kwargs)

@@ -142,6 +142,8 @@ def timeline_figure(visits: pd.DataFrame, *, title: str = "", score: bool = True
     from matplotlib.figure import Figure
 
     _check_visits(visits)
+    if visits.empty:
+        raise InputError("visits is empty: no visit to draw.")
     if score:
         fig = Figure(figsize=(9, 3.4), dpi=100)
         fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.88, wspace=0.25)

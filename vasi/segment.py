@@ -646,14 +646,6 @@ def segment(
     mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True) or meta_mm
     max_side = check_max_side(renamed(max_side, work_side, old="work_side", new="max_side",
                                       default=WORK_SIDE))
-    if method == "lightness-otsu":  # (its threshold is Otsu's: these options would do nothing)
-        unused = [name for name, changed in (
-            ("sensitivity", sensitivity != 0.5), ("reference", reference is not None),
-            ("min_area_mm2", min_area_mm2 != 2.0), ("min_contrast", min_contrast != 2.5))
-            if changed]
-        if unused:
-            raise InputError(f"method='lightness-otsu' does not use {unused}; leave them out, or "
-                             "use method='relative'.")
     try:
         sensitivity = float(sensitivity)
     except (TypeError, ValueError):
@@ -663,6 +655,14 @@ def segment(
     if min_area_mm2 is not None:
         min_area_mm2 = check_positive(min_area_mm2, "min_area_mm2")
     min_contrast = check_positive(min_contrast, "min_contrast")
+    if method == "lightness-otsu":  # (its threshold is Otsu's: these options would do nothing)
+        unused = [name for name, changed in (
+            ("sensitivity", sensitivity != 0.5), ("reference", reference is not None),
+            ("min_area_mm2", min_area_mm2 != 2.0), ("min_contrast", min_contrast != 2.5))
+            if changed]
+        if unused:
+            raise InputError(f"method='lightness-otsu' does not use {unused}; leave them out, or "
+                             "use method='relative'.")
     roi = np.ones(arr.shape[:2], bool) if roi is None else check_mask(roi, arr.shape[:2], "roi").copy()
     user_ref = _user_reference(reference, arr.shape[:2], roi)
     if not roi.any():

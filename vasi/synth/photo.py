@@ -66,15 +66,18 @@ def _check_common(skin_type, ita, site, modality, shape, mm_per_px, background):
     return H, W
 
 
-def _check_drawing(n_patches, extent, jpeg_quality) -> float:
-    """The patches' number and size and the JPEG quality, checked; the size as a float."""
+def _check_drawing(n_patches, extent, jpeg_quality) -> tuple:
+    """The patches' number and size and the JPEG quality, checked, as (int or None, float,
+    int or None)."""
     if n_patches is not None and not (is_number(n_patches, whole=True) and n_patches >= 0):
         raise InputError(f"n_patches must be a whole number >= 0 (or None); got {n_patches!r}.")
     if jpeg_quality is not None and not (is_number(jpeg_quality, whole=True)
                                          and 1 <= jpeg_quality <= 100):
         raise InputError(f"jpeg_quality must be a whole number in 1-100 (or None for no JPEG); "
                          f"got {jpeg_quality!r}.")
-    return check_positive(extent, "extent", fix="It multiplies the patches' size; 1 is as drawn.")
+    return (None if n_patches is None else int(n_patches),
+            check_positive(extent, "extent", fix="It multiplies the patches' size; 1 is as drawn."),
+            None if jpeg_quality is None else int(jpeg_quality))
 
 
 def _fraction(value, name: str) -> float:
@@ -283,7 +286,7 @@ def make_photo(*, rng, skin_type="III", ita=None, site="face", modality="visible
     H, W = _check_common(skin_type, ita, site, modality, shape, mm_per_px, background)
     check_choice(pattern, PATTERNS, "pattern")
     repigmented = _fraction(repigmented, "repigmented")
-    extent = _check_drawing(n_patches, extent, jpeg_quality)
+    n_patches, extent, jpeg_quality = _check_drawing(n_patches, extent, jpeg_quality)
     pt = _build_patient(rng, skin_type=skin_type, ita=ita, site=site, shape=(H, W), mm_per_px=mm_per_px,
                         background=background, pattern=pattern, response=repigmented, new_patches=False,
                         marker=marker, chart=chart, n_patches=n_patches, extent=extent)

@@ -99,7 +99,7 @@ def make_series(*, rng, weeks=(0, 12, 24, 36, 52), response=0.8, pattern="mixed"
     if not weeks or any(b <= a for a, b in zip(weeks, weeks[1:], strict=False)):
         raise InputError(f"weeks must be a non-empty increasing sequence; got {weeks!r}.")
     response = _fraction(response, "response")
-    extent = _check_drawing(n_patches, extent, jpeg_quality)
+    n_patches, extent, jpeg_quality = _check_drawing(n_patches, extent, jpeg_quality)
     pt = _build_patient(rng, skin_type=skin_type, ita=ita, site=site, shape=(H, W), mm_per_px=mm_per_px,
                         background=background, pattern=pattern, response=float(response), new_patches=new_patches,
                         marker=marker, chart=chart, n_patches=n_patches, extent=extent)
