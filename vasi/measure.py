@@ -32,18 +32,19 @@ def _labels(mask, roi=None):
     """8-connected labels of a bool mask (inside ``roi`` when given: depigmentation outside
     the assessed region is not the site's), computed inside the mask's bounding box only.
 
-    Returns the mask, its box (row, col slices) and the labels, stats and centroids of
+    Returns the mask's shape, its box (row, col slices), the mask in the box (inside
+    ``roi``) and the labels, stats and centroids of
     :func:`cv2.connectedComponentsWithStats` for that box (background is label 0)."""
     m = np.asarray(mask)
     if m.ndim != 2:
         raise InputError(f"mask must be a 2-D (H, W) array of bool; got shape {m.shape}.")
     m = check_mask(m, m.shape, "mask")
-    if roi is not None:
-        m = m & check_mask(roi, m.shape, "roi")
     box = region_box(m, margin=0.0, min_margin=1)
-    crop = m[box].view(np.uint8)
-    n, labels, stats, cents = components_with_stats(crop)
-    return m, box, labels, stats[1:], cents[1:]
+    crop = m[box]
+    if roi is not None:  # (in the box only: no full-frame copy of a 24-MP mask)
+        crop = crop & check_mask(roi, m.shape, "roi")[box]
+    n, labels, stats, cents = components_with_stats(crop.view(np.uint8))
+    return m.shape, box, crop, labels, stats[1:], cents[1:]
 
 
 def _perimeters(labels, stats) -> np.ndarray:
@@ -97,7 +98,7 @@ def patches(
     >>> patches(m, mm_per_px=0.5)["area_mm2"].tolist()
     [4.0, 2.5]
     """
-    m, box, labels, stats, cents = _labels(mask, roi)
+    shape, box, inside, labels, stats, cents = _labels(mask, roi)
     mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
     assessed_hu = check_positive(assessed_hu, "assessed_hu", allow_none=True)
     roi_px = None
@@ -131,9 +132,8 @@ def patches(
     if score is not None and len(area):
         # a lazy full-resolution map (vasi.reference.BoxMap) is read over the patches' box only
         sc = score if isinstance(score, BoxMap) else np.asarray(score)
-        if tuple(sc.shape) != m.shape:
-            raise InputError(f"score must have shape {m.shape}; got {tuple(sc.shape)}.")
-        inside = m[box]
+        if tuple(sc.shape) != shape:
+            raise InputError(f"score must have shape {shape}; got {tuple(sc.shape)}.")
         lab_in = labels[inside]  # only the patch pixels: fast on 12-MP masks
         sc_box = sc.crop(box) if isinstance(sc, BoxMap) else sc[box]
         sums = np.bincount(lab_in, weights=sc_box[inside].astype(np.float64), minlength=len(area) + 1)
@@ -214,11 +214,11 @@ def summary(
     >>> s.n_patches, s.depigmented_fraction, s.depigmented_area_cm2, s.depigmented_area_hu
     (1, 0.1, 0.1, 0.3)
     """
-    m, _, _, stats, _ = _labels(mask, roi)
+    shape, _, inside, _, stats, _ = _labels(mask, roi)
     mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
     assessed_hu = check_positive(assessed_hu, "assessed_hu", allow_none=True)
-    dep = int(np.count_nonzero(m))
-    tot = m.size if roi is None else int(np.count_nonzero(roi))
+    dep = int(np.count_nonzero(inside))
+    tot = shape[0] * shape[1] if roi is None else int(np.count_nonzero(roi))
     frac = dep / tot if tot else float("nan")
     mm2 = cm2 = a_cm2 = hu_phys = None
     if mm_per_px is not None:
