@@ -375,3 +375,13 @@ def test_one_marker_without_support_from_the_skin_is_refused(shape):
     reg = register(a, b, method="marker", roi=rois)
     assert not reg and "single marker" in reg.reason, reg
     assert not register(a, b, method="marker", roi=rois, refine=False)  # nor without ECC
+
+
+def test_preparing_a_prepared_photo_again_with_other_settings_is_named():
+    # its roi and max_side were silently ignored
+    img = vasi.synth.make_photo(rng=1, site="face", shape=(240, 320)).image
+    ready = vasi.prepare(img, max_side=300)
+    assert vasi.prepare(ready, max_side=300) is ready
+    for kw in (dict(max_side=500), dict(max_side=300, roi=np.ones((240, 320), bool))):
+        with pytest.raises(vasi.InputError, match="already prepared"):
+            vasi.prepare(ready, **kw)

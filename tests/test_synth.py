@@ -288,6 +288,8 @@ def test_generator_numbers_are_checked():
         synth.make_series(rng=1, shape=(80, 100), weeks=(0, 12.5, 24))
     with pytest.raises(InputError, match="response must be a fraction"):
         synth.make_series(rng=1, shape=(80, 100), response=80)
+    with pytest.raises(InputError, match="tau must be a finite positive number"):
+        synth.repigmented_fraction(24, 0.5, tau=0)  # (a ZeroDivisionError)
     for kw, says in ((dict(jpeg_quality=150), "jpeg_quality must be a whole number in 1-100"),
                      (dict(n_patches=2.7), "n_patches must be a whole number")):
         for make in (synth.make_photo, synth.make_series):

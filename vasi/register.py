@@ -375,10 +375,13 @@ def prepare(image, *, roi=None, max_side: int = 1000) -> PreparedPhoto:
     >>> [np.round(r.transform[:2, 2]).tolist() for r in regs]
     [[6.0, -4.0], [6.0, -4.0]]
     """
+    max_side = check_max_side(max_side)
     if isinstance(image, PreparedPhoto):
+        if roi is not None or max_side != image.max_side:  # (they were silently ignored)
+            raise InputError(f"image is already prepared (max_side {image.max_side}, its region "
+                             "set then); prepare the photo itself to change them.")
         return image
     img = image_and_scale(image)[0]
-    max_side = check_max_side(max_side)
     rgb = img if img.dtype == np.uint8 else to_uint8(img)
     small, s = _shrink(rgb, int(max_side))
     r = None if roi is None else _resize_mask(check_mask(roi, img.shape[:2], "roi"),

@@ -35,7 +35,7 @@ def site_name(site) -> str:
 
     if not isinstance(site, str):
         raise InputError(f"site must be a name such as 'face', 'hands' or 'left-forearm'; got "
-                         f"{site!r}")
+                         f"{site!r}.")
     word = site.strip().lower()
     if not re.fullmatch(r"[^\W_][\w-]{0,47}", word):  # (letters of any alphabet)
         raise InputError(f"site {site!r} is not a simple name (letters, digits, _ or -; e.g. "

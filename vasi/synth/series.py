@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from .._validate import check_choice, check_rng
+from .._validate import check_choice, check_positive, check_rng
 from ..errors import InputError
 from .camera import random_pose
 from .disease import PATTERNS
@@ -39,6 +39,7 @@ def repigmented_fraction(week, response, *, onset=6.0, tau=24.0, relapse=False, 
     0.0
     """
     t = float(week)
+    tau = check_positive(tau, "tau", fix="The response's time constant in weeks, e.g. 24.")
     if t <= onset:
         g = 0.0
     else:
