@@ -28,7 +28,7 @@ import numpy as np
 
 from ._validate import check_choice, check_positive, is_number, to_uint8
 from .errors import InputError
-from .io import image_and_scale
+from .io import image_and_scale, stored_scale
 
 __all__ = ["Scale", "find_scale", "resolve_scale", "marker_boxes", "scale_flags", "usable_scale",
            "SCALE_METHODS"]
@@ -412,13 +412,11 @@ def resolve_scale(photo, *, mm_per_px: float | None = None,
     """
     if mm_per_px is not None:
         return check_positive(mm_per_px, "mm_per_px"), "given"
+    if (stored := stored_scale(photo)) is not None:
+        return stored, "metadata"
     meta = getattr(getattr(photo, "meta", None), "mm_per_px", None)
-    why = "no mm_per_px or marker_mm given"
-    if meta is not None:
-        try:
-            return check_positive(meta, "mm_per_px"), "metadata"
-        except InputError:  # (a DICOM PixelSpacing of 0): the marker, if any, measures it
-            why = f"the photo's stored pixel size ({meta!r}) is not usable"
+    why = ("no mm_per_px or marker_mm given" if meta is None else
+           f"the photo's stored pixel size ({meta!r}) is not usable")
     if marker_mm is None:
         return None, f"none: {why}"
     s = find_scale(getattr(photo, "image", photo), method="auto", marker_mm=marker_mm)

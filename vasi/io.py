@@ -25,7 +25,7 @@ from ._validate import check_image, is_number, to_uint8
 from .errors import InputError, PhotoError, VasiError
 
 __all__ = ["Photo", "PhotoMeta", "read_photo", "write_image", "image_suffix", "image_and_scale",
-           "DEFAULT_MAX_PIXELS"]
+           "stored_scale", "DEFAULT_MAX_PIXELS"]
 
 #: Largest photo accepted, in pixels (width x height). 150 MP is above any clinical camera
 #: (a 100 MP medium-format back is 11656 x 8742) yet stops decompression bombs before any
@@ -567,8 +567,17 @@ def image_and_scale(item, name: str = "image"):
     if isinstance(item, (str, os.PathLike)) or _in_memory(item):
         item = read_photo(item)
     if hasattr(item, "image") and hasattr(item, "meta"):
-        mm = getattr(item.meta, "mm_per_px", None)
-        if mm is not None and not (is_number(mm) and 0 < mm < np.inf):
-            mm = None  # (no scale: a marker in the frame, or none)
-        return check_image(item.image, name), None if mm is None else float(mm)
+        return check_image(item.image, name), stored_scale(item)
     return check_image(item, name), None
+
+
+def stored_scale(photo) -> float | None:
+    """The pixel size (mm) a photo's metadata gives, when it is one: a finite positive
+    number; None for an array, a photo without one, or one that is no size (a DICOM
+    PixelSpacing of 0: a marker in the frame may measure it instead).
+
+    >>> stored_scale(Photo(np.zeros((4, 6, 3), np.uint8), PhotoMeta(mm_per_px=0.0))) is None
+    True
+    """
+    mm = getattr(getattr(photo, "meta", None), "mm_per_px", None)
+    return float(mm) if is_number(mm) and 0 < mm < np.inf else None

@@ -47,8 +47,9 @@ COLOUR_CAST_CORRECTED_FLAG = "colour cast corrected from the normal skin"
 #: not there; ``COLOUR_CAST_CORRECTED_FLAG``: the cast was removed with the skin's colour
 #: as the probe, which a region taken on the wrong pixels would mislead), a Wood's lamp
 #: photo came in greyscale (one development trunk: Dice 0.97 in colour, 0.25 in grey), its
-#: normal skin is darker than skin (``vasi.segment.DARK_REFERENCE_FLAG``), or a series' follow-up could not be registered to its baseline (a wrong patient's photo: no
-#: F-VASI; see :attr:`PhotoScore.needs_review`).
+#: normal skin is darker than skin (``vasi.segment.DARK_REFERENCE_FLAG``), or a series'
+#: follow-up could not be registered to its baseline (a wrong patient's photo: no F-VASI;
+#: see :attr:`PhotoScore.needs_review`).
 #: Not among them: ``"low contrast"``, ``"no depigmentation found"`` and very light skin,
 #: which describe the skin, not a failure, and ``"overexposed"`` (under a Wood's lamp the
 #: fluorescent patches often clip: 3 of 36 development Wood's photos, Dice 0.90-0.99).

@@ -656,10 +656,10 @@ def segment(
         min_area_mm2 = check_positive(min_area_mm2, "min_area_mm2")
     min_contrast = check_positive(min_contrast, "min_contrast")
     if method == "lightness-otsu":  # (its threshold is Otsu's: these options would do nothing)
-        unused = [name for name, changed in (
-            ("sensitivity", sensitivity != 0.5), ("reference", reference is not None),
-            ("min_area_mm2", min_area_mm2 != 2.0), ("min_contrast", min_contrast != 2.5))
-            if changed]
+        given = dict(sensitivity=sensitivity, min_area_mm2=min_area_mm2,
+                     min_contrast=min_contrast)
+        unused = ([name for name, v in given.items() if v != segment.__kwdefaults__[name]]
+                  + ["reference"] * (reference is not None))
         if unused:
             raise InputError(f"method='lightness-otsu' does not use {unused}; leave them out, or "
                              "use method='relative'.")
