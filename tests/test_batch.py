@@ -705,3 +705,30 @@ def test_week24_reason_tells_an_ongoing_series_and_an_unreadable_photo_apart():
     lost = pd.DataFrame({"patient_id": ["P1"], "site": ["face"], "modality": ["visible"],
                          "week": [24.0]})
     assert "week-24 photo could not be scored" in endpoints_table(v, errors=lost).loc[0, "reason"]
+
+
+def test_an_endpoint_resting_on_a_photo_to_check_says_so():
+    # a week-24 photo flagged for review (here: too dark) made a responder with an empty
+    # reason, counted in the cohort's responders like any other
+    import re
+
+    from vasi.batch_summary import endpoints_table
+    from vasi.report import cohort_report, patient_report
+
+    v = pd.DataFrame({"patient_id": ["P1"] * 3 + ["P2"] * 3, "arm": [""] * 6,
+                      "site": ["face"] * 6, "modality": ["visible"] * 6,
+                      "visit": ["week0", "week12", "week24"] * 2,
+                      "week": [0.0, 12.0, 24.0] * 2, "f_vasi": [1.0, 0.6, 0.1, 1.0, 0.9, 0.8],
+                      "needs_review": ["", "", "normal skin too dark", "", "colour cast", ""]})
+    e = endpoints_table(v).set_index("patient_id")
+    assert e.loc["P1", "f_vasi75_week24"] and e.loc["P1", "week24_needs_review"]
+    assert e.loc["P1", "review_weeks"] == "24"
+    assert "week 24: normal skin too dark" in e.loc["P1", "reason"]
+    # a flagged week-12 photo does not decide the week-24 endpoint: listed, not noted
+    assert not e.loc["P2", "week24_needs_review"] and e.loc["P2", "review_weeks"] == "12"
+    assert e.loc["P2", "reason"] == ""
+    page = cohort_report({"visits": v, "endpoints": e.reset_index(), "errors": pd.DataFrame(
+        columns=["patient_id"])}, {"P1": "P1.html", "P2": "P2.html"})
+    assert "resting on a photo to check before use" in page and "use (the baseline" in page
+    assert re.search(r"check before use \(the baseline.*?\): P1</p>", page)
+    assert "1 photo(s) to check before use" in patient_report("P1", v[v.patient_id == "P1"])

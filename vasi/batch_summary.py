@@ -22,6 +22,7 @@ ENDPOINT_COLUMNS = [
     "baseline_score", "last_week", "last_score", "last_pct_change", "week24_pct_change",
     "f_vasi50_week24", "f_vasi75_week24", "f_vasi90_week24", "first_week_f_vasi50",
     "first_week_f_vasi75", "first_week_f_vasi90", "best_pct_change", "relapse", "reason",
+    "review_weeks", "week24_needs_review",
 ]
 
 
@@ -78,6 +79,24 @@ def _week24_reason(g: pd.DataFrame, e, lost: pd.DataFrame) -> str:
     return f"week-{week:g} visit not evaluable ({'; '.join(why)}): {tail}"
 
 
+def _review(g: pd.DataFrame, e) -> tuple[str, str]:
+    """The weeks of a series' photos whose numbers need a check (``needs_review``), as
+    ``"0; 24"``, and a note when the week-24 endpoints rest on one of them (the baseline or
+    the check visit; ``e``: the series' :class:`vasi.Endpoints`), else ``""``."""
+    if "needs_review" not in g:
+        return "", ""
+    flags = g["needs_review"].fillna("").astype(str)
+    flagged = g.loc[flags != "", "week"].astype(float)
+    weeks = "; ".join(f"{w:g}" for w in flagged)
+    used = [w for w in (e.baseline_week, e.check_visit_week) if np.isfinite(w) and
+            (flagged == w).any()]
+    if not used:
+        return weeks, ""
+    what = "; ".join(f"week {w:g}: {flags[g['week'].astype(float) == w].iloc[0]}" for w in used)
+    return weeks, (f"the week-{e.check_week:g} endpoints rest on a photo to check before use "
+                   f"({what})")
+
+
 def endpoints_table(visits: pd.DataFrame, series: pd.DataFrame | None = None,
                     errors: pd.DataFrame | None = None) -> pd.DataFrame:
     """Endpoints per face series via :func:`vasi.endpoints` (SPEC.md §2).
@@ -86,7 +105,10 @@ def endpoints_table(visits: pd.DataFrame, series: pd.DataFrame | None = None,
     the week-24 check (nearest visit within +-2 weeks) with F-VASI50/75/90 there
     (non-responder imputation: no week-24 visit = not reached), first week each endpoint
     was reached, plateau, relapse (losing F-VASI75 after reaching it) and treated hand units
-    vs the 10 HU label limit. Undefined results carry a ``reason``.
+    vs the 10 HU label limit. Undefined results carry a ``reason``; ``review_weeks`` lists
+    the weeks whose photos need a check (``needs_review``), and when the week-24 endpoints
+    rest on one (the baseline or the week-24 visit) ``week24_needs_review`` is true and the
+    ``reason`` says which.
 
     ``series`` (``patient_id``, ``arm``, ``site``, ``modality``: every series of the input)
     adds a row for each face series with no visit in ``visits`` (none of its photos could be
@@ -120,7 +142,8 @@ def endpoints_table(visits: pd.DataFrame, series: pd.DataFrame | None = None,
                              "modality": r["modality"], "score": "F-VASI", "n_visits": 0,
                              "baseline_week": 0.0, "baseline_score": np.nan,
                              "reason": "no photo of the series was scored (see the errors "
-                                       "table)"})
+                                       "table)", "review_weeks": "",
+                             "week24_needs_review": False})
     by_series = ()
     if len(visits):
         face = visits[visits["site"] == "face"]
@@ -129,7 +152,8 @@ def endpoints_table(visits: pd.DataFrame, series: pd.DataFrame | None = None,
         g = g.sort_values("week")
         arm = g["arm"].iloc[0] if "arm" in g else ""
         row = {"patient_id": pid, "arm": arm if isinstance(arm, str) else "", "site": site,
-               "modality": mod, "score": "F-VASI", "n_visits": len(g), "reason": ""}
+               "modality": mod, "score": "F-VASI", "n_visits": len(g), "reason": "",
+               "review_weeks": "", "week24_needs_review": False}
         data = pd.DataFrame({"week": g["week"].astype(float).to_numpy(),
                              "f_vasi": pd.to_numeric(g["f_vasi"], errors="coerce")
                              .astype(float).to_numpy()})
@@ -169,6 +193,10 @@ def endpoints_table(visits: pd.DataFrame, series: pd.DataFrame | None = None,
             row["reason"] = _week24_reason(g, e, lost)
         for k in (50, 75, 90):
             row[f"f_vasi{k}_week24"] = bool(np.isfinite(imp) and imp >= k - 1e-9)
+        row["review_weeks"], note = _review(g, e)
+        row["week24_needs_review"] = bool(note)
+        if note:
+            row["reason"] = f"{row['reason']}; {note}" if row["reason"] else note
         rows.append(row)
     cols = ENDPOINT_COLUMNS + sorted({k for r in rows for k in r} - set(ENDPOINT_COLUMNS))
     return (pd.DataFrame(rows, columns=cols)

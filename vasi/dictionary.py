@@ -176,7 +176,13 @@ COLUMNS = {
         "best_pct_change": ("%", "the largest improvement at any visit (most negative change)"),
         "relapse": ("bool", "F-VASI75 lost at a later visit after being reached"),
         "relapse_week": ("weeks", "the visit where it was lost"),
-        "reason": ("", "why an endpoint is undefined or imputed (empty when none is)"),
+        "reason": ("", "why an endpoint is undefined or imputed, or rests on a photo to check "
+                       "(empty when none is)"),
+        "review_weeks": ("weeks", "the weeks whose photos need a check before use "
+                                  "(needs_review), '; '-separated"),
+        "week24_needs_review": ("bool", "the week-24 endpoints rest on such a photo (the "
+                                        "baseline or the week-24 visit): check it before "
+                                        "counting the patient"),
         "check_week": ("weeks", "the early-response check's week (24)"),
         "check_visit_week": ("weeks", "the visit used for it (nearest within 2 weeks)"),
         "check_improvement_pct": ("%", "improvement at that visit; positive = improvement "

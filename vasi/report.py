@@ -298,9 +298,12 @@ def patient_report(patient_id, visits: pd.DataFrame, *, endpoints=None, errors=N
     parts = [f"<h1>Patient {_e(patient_id)}</h1>"]
     arm = visits["arm"].iloc[0] if "arm" in visits and len(visits) else ""
     n_err = 0 if errors is None else len(errors)
+    n_check = _n_to_check(visits)
     parts.append(f'<p class="sub">{len(visits)} scored photo(s)'
                  f'{", arm " + _e(arm) if arm else ""}; '
-                 f'<span class="{"bad" if n_err else "ok"}">{n_err} problem(s)</span></p>')
+                 f'<span class="{"bad" if n_err else "ok"}">{n_err} problem(s)</span>; '
+                 f'<span class="{"bad" if n_check else "ok"}">{n_check} photo(s) to check '
+                 f'before use</span></p>')
     if len(visits):
         parts.append("<h2>Score timeline</h2>")
         for fig, alt in _score_figures(visits):
@@ -380,6 +383,13 @@ def patient_report(patient_id, visits: pd.DataFrame, *, endpoints=None, errors=N
     return _page(f"vasi report {patient_id}", "\n".join(parts))
 
 
+def _n_to_check(visits: pd.DataFrame) -> int:
+    """Photos whose numbers need a check before use (a non-empty ``needs_review``)."""
+    if "needs_review" not in visits:
+        return 0
+    return int(sum(isinstance(f, str) and f != "" for f in visits["needs_review"]))
+
+
 def cohort_report(tables: dict, links: dict, run: dict | None = None) -> str:
     """Cohort summary page: responders at week 24, per-patient table with report links.
 
@@ -419,6 +429,12 @@ def cohort_report(tables: dict, links: dict, run: dict | None = None) -> str:
             rows.append(row)
         parts.append("<h2>Responders at week 24 (non-responder imputation)</h2>")
         parts.append(_table(pd.DataFrame(rows), list(rows[0]), left=("group",)))
+        check = (sorted(pp.loc[pp["week24_needs_review"].eq(True), "patient_id"])
+                 if "week24_needs_review" in pp else [])
+        if check:
+            parts.append(f'<p class="flag">Counted as computed, but resting on a photo to check '
+                         f'before use (the baseline or the week-24 visit; see their reports): '
+                         f'{_e(", ".join(map(str, check)))}</p>')
     parts.extend(_responder_section(visits, ends))
     if visits is not None and len(visits) and "f_vasi_pct_change" in visits:
         parts.append("<h2>F-VASI change over time</h2>"
@@ -430,12 +446,15 @@ def cohort_report(tables: dict, links: dict, run: dict | None = None) -> str:
         v = visits[visits["patient_id"] == pid] if len(visits) else visits
         e = pp[pp["patient_id"] == pid] if pp is not None else None
         n_err = int((errors["patient_id"] == pid).sum()) if len(errors) else 0
+        n_check = _n_to_check(v)
         last = e["last_pct_change"].iloc[0] if e is not None and len(e) else None
         rows.append(f'<tr><td class="l"><a href="{_e(links[pid])}">{_e(pid)}</a></td>'
                     f"<td>{len(v)}</td><td>{_fmt(last, 1)}</td>"
+                    f'<td class="{"bad" if n_check else ""}">{n_check}</td>'
                     f'<td class="{"bad" if n_err else ""}">{n_err}</td></tr>')
     parts.append('<table><tr><th class="l">patient</th><th>photos scored</th>'
-                 f"<th>last F-VASI % change</th><th>problems</th></tr>{''.join(rows)}</table>")
+                 "<th>last F-VASI % change</th><th>photos to check</th><th>problems</th></tr>"
+                 f"{''.join(rows)}</table>")
     parts.append("<h2>Problems</h2>")
     parts.append(_table(errors, ["patient_id", "site", "modality", "visit", "photo", "stage",
                                  "message"],
