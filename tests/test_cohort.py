@@ -255,3 +255,18 @@ def test_a_patient_in_two_arms_is_refused():
                       "f_vasi": [1.0, 0.2, 1.0, 0.9]})
     with pytest.raises(InputError, match=r"patients \[1\] are in more than one arm"):
         responders(d, thresholds=[75], weeks=[24])
+
+
+def test_weeks_from_visit_dates_are_one_row_per_visit_window():
+    # weeks from date-named visit folders differ by a few days between patients: each week
+    # of each patient was its own row (13 and 24 twice each in the report, shown rounded)
+    weeks = [[0, 86 / 7, 170 / 7], [0, 93 / 7, 176 / 7], [0, 89 / 7, 168 / 7]]
+    scores = [[1.0, 0.5, 0.2], [1.0, 0.9, 0.8], [1.0, 0.4, 0.1]]
+    d = pd.DataFrame({"patient_id": np.repeat([1, 2, 3], 3), "arm": "a",
+                      "week": np.ravel(weeks), "f_vasi": np.ravel(scores)})
+    r = responders(d, thresholds=[75])
+    assert len(r) == 2 and r["n"].tolist() == [3, 3]
+    assert r["responders"].tolist() == [0, 2]  # week 24: patients 1 and 3
+    # nominal (whole) weeks are kept as they are, weekly visits too
+    d["week"] = np.tile([0.0, 1.0, 2.0], 3)
+    assert responders(d, thresholds=[75])["week"].tolist() == [1.0, 2.0]

@@ -39,6 +39,7 @@ from .timeline import (
     endpoint_thresholds,
     improvement_pct,
     near_week,
+    visit_weeks,
 )
 
 __all__ = [
@@ -337,7 +338,8 @@ def responders(
     kind, score_col, thresholds, baseline_week, arm_col : keyword-only
         As in :func:`patient_visits`.
     weeks : sequence of float, keyword-only
-        Weeks to report (default: every visit week after baseline in the data).
+        Weeks to report (default: every visit week after baseline in the data, weeks from
+        visit dates gathered into visit windows: :func:`vasi.timeline.visit_weeks`).
     window_weeks : float, keyword-only
         Each patient's visit nearest to a reported week within this many weeks counts for it
         (default 2, as :func:`vasi.endpoints`' week-24 check); a week with no visit of any
@@ -372,7 +374,7 @@ def responders(
                         baseline_week=baseline_week, arm_col=arm_col)
     ths = endpoint_thresholds(thresholds, k)
     if weeks is None:
-        weeks = sorted(w for w in pv["week"].unique() if w > baseline_week)
+        weeks = visit_weeks(pv.loc[pv["week"] > baseline_week, "week"], window_weeks)
     weeks = [float(w) for w in np.atleast_1d(weeks)]
     near = {w: pv[near_week(pv["week"], w, window_weeks)] for w in weeks}
     empty = [w for w in weeks if near[w].empty]

@@ -38,6 +38,7 @@ __all__ = [
     "improvement_pct",
     "reached",
     "weeks_from_dates",
+    "visit_weeks",
     "endpoints",
 ]
 
@@ -59,6 +60,35 @@ def near_week(weeks, week: float, window_weeks: float) -> np.ndarray:
     [True, True, False]
     """
     return np.abs(np.asarray(weeks, dtype=float) - float(week)) <= float(window_weeks) + 1e-9
+
+
+def visit_weeks(weeks, window_weeks: float) -> list:
+    """The weeks to report for a set of visit weeks: each whole week as it is (a protocol's
+    nominal weeks), and weeks from visit dates (not whole numbers: 12.29, 12.71, 13.29 for
+    the same week-12 visit of three patients) gathered into visit windows no wider than
+    ``window_weeks``, each reported at its median, so one visit is not split over three rows;
+    a date within ``window_weeks`` of a whole week is that week's visit.
+
+    >>> visit_weeks([24.0, 12.0, 12.0], 2)
+    [12.0, 24.0]
+    >>> [round(w, 2) for w in visit_weeks([86 / 7, 89 / 7, 93 / 7, 170 / 7, 176 / 7], 2)]
+    [12.71, 24.71]
+    >>> visit_weeks([86 / 7, 89 / 7, 168 / 7, 170 / 7], 2)[1]  # 168 days: week 24 exactly
+    24.0
+    """
+    w = np.unique(np.asarray(weeks, dtype=float))
+    whole = np.isclose(w, np.round(w), rtol=0.0, atol=1e-9)
+    out = [float(x) for x in w[whole]]
+    dated = [x for x in w[~whole] if not near_week(w[whole], x, window_weeks).any()]
+    group: list = []
+    for x in dated:
+        if group and x - group[0] > window_weeks + 1e-9:
+            out.append(float(np.median(group)))
+            group = []
+        group.append(float(x))
+    if group:
+        out.append(float(np.median(group)))
+    return sorted(out)
 
 #: Range of each score (SPEC.md §1): F-VASI 0-3 (a whole face is 3 HU), T-VASI 0-100.
 SCORE_RANGE = {"f_vasi": (0.0, 3.0), "t_vasi": (0.0, 100.0)}
