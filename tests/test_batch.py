@@ -732,3 +732,22 @@ def test_an_endpoint_resting_on_a_photo_to_check_says_so():
     assert "resting on a photo to check before use" in page and "use (the baseline" in page
     assert re.search(r"check before use \(the baseline.*?\): P1</p>", page)
     assert "1 photo(s) to check before use" in patient_report("P1", v[v.patient_id == "P1"])
+
+
+def test_the_patch_columns_of_a_photo_with_a_scale_are_in_the_data_dictionary():
+    # the batch tests' studies have no scale, so the mm columns never showed up there and
+    # were missing from the dictionary
+    from vasi.dictionary import COLUMNS
+    from vasi.measure import patches
+    from vasi.patterns import patterns
+    from vasi.track import track
+
+    base = np.zeros((60, 60), bool)
+    base[10:50, 10:50] = True
+    follow = base.copy()
+    follow[20:24, 20:24] = follow[30:34, 36:40] = follow[10:50, 10:14] = False
+    cols = set(track(base, follow, mm_per_px=0.5).patches.columns)
+    cols |= set(patterns(base.astype(np.int32), follow, mm_per_px=0.5).columns)
+    cols |= set(patches(base, mm_per_px=0.5).columns)
+    documented = {c for c, (_, text) in COLUMNS["patches"].items() if text}
+    assert cols <= documented, sorted(cols - documented)

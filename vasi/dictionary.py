@@ -98,8 +98,11 @@ COLUMNS = {
     "patches": {
         **_ID,
         "patch_id": ("", "baseline patch number (tracked series), or patch number of the photo"),
-        "baseline_area_px": ("px", "the patch's area at baseline (its envelope)"),
+        "baseline_area_px": ("px", "the patch's area at baseline (its envelope), over the "
+                                   "part this visit's photo covers"),
+        "baseline_area_mm2": ("mm²", "the same in mm² (needs a scale)"),
         "residual_area_px": ("px", "still depigmented at this visit"),
+        "residual_area_mm2": ("mm²", "the same in mm² (needs a scale)"),
         "repigmented_area_px": ("px", "repigmented by this visit"),
         "repigmentation_pct": ("%", "100 x repigmented / baseline area"),
         "repigmentation_pct_degree": ("%", "the same from the depigmentation-degree mass"),
@@ -113,6 +116,10 @@ COLUMNS = {
         "island_mean_area_px": ("px", "their mean area"),
         "marginal_area_px": ("px", "repigmentation connected to the patch border"),
         "border_advance_px": ("px", "median inward advance of the border"),
+        "border_advance_mm": ("mm", "the same in mm (needs a scale)"),
+        "island_density_per_cm2": ("per cm²", "repigmented islands per cm² of the patch "
+                                              "(needs a scale)"),
+        "island_mean_area_mm2": ("mm²", "their mean area (needs a scale)"),
         "depth_auc": ("0-1", "P(a still-depigmented pixel lies deeper in the patch than a "
                              "repigmented one); 0.5 = no order, 1 = marginal"),
         "border_excess": ("<= 1", "concentration of repigmentation in the outer band (0 = "
@@ -132,6 +139,9 @@ COLUMNS = {
                                     "(0.7-2 mm) rather than broad areas (2-6 mm)"),
         "island_depth_k": ("noise SD", "dip depth used to count islands"),
         "area_px": ("px", "patch area (photo scored on its own)"),
+        "area_mm2": ("mm²", "patch area in mm² (needs a scale)"),
+        "area_cm2": ("cm²", "patch area in cm² (needs a scale)"),
+        "perimeter_mm": ("mm", "patch perimeter in mm (needs a scale)"),
         "area_hu": ("hand units", "patch area in relative hand units"),
         "fraction_of_region": ("0-1", "patch area / assessed region"),
         "centroid_row": ("px", "patch centroid, row"),
