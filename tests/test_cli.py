@@ -84,7 +84,8 @@ def test_demo_prints_table_and_report(study, tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--samples", str(study.parent), "-o", str(out), "-q", "-j", "1"]) == 0
     text = capsys.readouterr().out
-    assert "F-VASI" in text and "% change" in text and "P002" in text
+    assert "F-VASI" in text and "change %" in text and "P002" in text
+    assert "depig. % of skin: of the skin assessed at that visit" in text
     assert "index.html" in text and (out / "index.html").is_file()
     assert main(["demo", "--samples", str(tmp_path / "none"), "-o", str(out)]) == 1
 

@@ -49,3 +49,20 @@ def test_application_example_runs():
     record = json.loads(ns["record"])
     assert record["scored"] and record["needs_review"] == []
     assert record["f_vasi"] == vasi.score_photo(photo, site="face").f_vasi
+
+
+def test_the_ladder_numbers_quoted_for_sample_p001_are_current():
+    import vasi
+    from vasi.calibrate import resolve_scale
+
+    text = " ".join((ROOT / "README.md").read_text().split())
+    m = re.search(r"the two give ([\d.]+) and ([\d.]+), while the continuous F-VASI is "
+                  r"([\d.]+) and ([\d.]+)", text)
+    photos = [vasi.read_photo(ROOT / "sample_images" / "photos" / "P001" / f"week{w}" /
+                              "face_visible.jpg") for w in ("00", "12")]
+    mm = [resolve_scale(p, marker_mm=30)[0] for p in photos]
+    one = vasi.score_photo(photos[0], site="face", mm_per_px=mm[0])
+    base = vasi.track_series(photos, weeks=[0, 12], site="face", mm_per_px=mm,
+                             with_patterns=False).visits.iloc[0]
+    assert (f"{one.f_vasi_clinical:.2f}", f"{base.f_vasi_clinical:.2f}") == (m[1], m[2])
+    assert (f"{one.f_vasi:.3f}", f"{base.f_vasi:.3f}") == (m[3], m[4])

@@ -90,21 +90,29 @@ def make_study(folder, *, n_patients: int = 4, weeks=(0, 12, 24, 36, 52),
     return folder / "manifest.csv"
 
 
-def demo_table(visits: pd.DataFrame) -> pd.DataFrame:
-    """The readable per-visit table ``vasi demo`` prints.
+#: What the columns of :func:`demo_table` mean, printed under it.
+DEMO_LEGEND = ("depig. % of skin: of the skin assessed at that visit (a follow-up photo that "
+               "shows less of it assesses less)\n"
+               "change %: from baseline, of the F-VASI (faces) or of the depigmented area "
+               "(body sites)")
 
-    ``depigmented`` is the depigmented area in hand units (faces: the whole face is 3 HU)
-    or, for body sites without a physical scale, as % of the assessed skin; ``% change`` is
-    the F-VASI change from baseline for faces and the depigmented-area change for body sites.
+
+def demo_table(visits: pd.DataFrame) -> pd.DataFrame:
+    """The readable per-visit table ``vasi demo`` prints (:data:`DEMO_LEGEND` explains it).
+
+    ``depig. % of skin`` is the depigmented share of the skin assessed at that visit;
+    ``change %`` is the F-VASI change from baseline for faces and the change of the
+    depigmented area (in baseline coordinates) for body sites, whose share of the skin
+    can move the other way when a follow-up photo shows less of the skin.
 
     Examples
     --------
     >>> v = pd.DataFrame({"patient_id": ["P1"], "site": ["face"], "modality": ["visible"],
-    ...                   "week": [0.0], "depigmented_area_hu": [0.3], "f_vasi": [0.3],
+    ...                   "week": [0.0], "f_vasi": [0.3],
     ...                   "f_vasi_pct_change": [0.0], "f_vasi75": [False],
     ...                   "depigmented_fraction": [0.1], "repigmentation_pct": [0.0]})
     >>> demo_table(v).values.tolist()
-    [['P1', 'face', 'visible', '0', '0.300 HU', '0.300', '+0.0', 'no', '0.0']]
+    [['P1', 'face', 'visible', '0', '10.0', '0.300', '+0.0', 'no', '0.0']]
     """
     if visits.empty:
         return pd.DataFrame()
@@ -113,23 +121,20 @@ def demo_table(visits: pd.DataFrame) -> pd.DataFrame:
         return pd.to_numeric(visits[col], errors="coerce") if col in visits else \
             pd.Series(np.nan, index=visits.index)
 
-    hu, frac, fv = num("depigmented_area_hu"), num("depigmented_fraction"), num("f_vasi")
+    frac, fv = num("depigmented_fraction"), num("f_vasi")
     change = num("f_vasi_pct_change")
     area = num("depigmented_area_px")
     base = visits.assign(_a=area).groupby(["patient_id", "site", "modality"])["_a"] \
         .transform("first")
     body_change = 100.0 * (area - base) / base.where(base > 0)
     change = change.where(visits["site"] == "face", body_change)
-    depig = [f"{h:.3f} HU" if np.isfinite(h) else (f"{100 * f:.1f} %" if np.isfinite(f)
-                                                   else "-")
-             for h, f in zip(hu, frac, strict=True)]
     f75 = visits["f_vasi75"] if "f_vasi75" in visits else pd.Series(None, index=visits.index)
     return pd.DataFrame({
         "patient": visits["patient_id"], "site": visits["site"], "modality": visits["modality"],
         "week": visits["week"].map(lambda w: f"{w:g}"),
-        "depigmented": depig,
+        "depig. % of skin": [f"{100 * x:.1f}" if np.isfinite(x) else "-" for x in frac],
         "F-VASI": [f"{x:.3f}" if np.isfinite(x) else "-" for x in fv],
-        "% change": [f"{x:+.1f}" if np.isfinite(x) else "-" for x in change],
+        "change %": [f"{x:+.1f}" if np.isfinite(x) else "-" for x in change],
         "F-VASI75": ["-" if x is None or x != x else ("yes" if bool(x) else "no") for x in f75],
         "% repigmented": [f"{x:.1f}" if np.isfinite(x) else "-"
                           for x in num("repigmentation_pct")],
@@ -162,6 +167,7 @@ def run_demo(samples, output, *, jobs: int = 1, quiet: bool = False, echo=print,
     res = run_batch(manifest, output, jobs=jobs, progress=progress)
     table = demo_table(res.visits)
     echo(table.to_string(index=False))
+    echo(DEMO_LEGEND)
     echo("")
     if len(res.errors):
         echo(f"{len(res.errors)} photo(s) could not be scored; see {output}/tables/errors.csv")
