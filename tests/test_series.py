@@ -337,6 +337,9 @@ def test_woods_series_uses_the_woods_region():
                        modality="woods")
     single = vasi.score_photo(ser.visits[0].image, site="face", modality="woods").f_vasi
     assert res.visits["f_vasi_unregistered"].iloc[0] == pytest.approx(single, abs=1e-9)
+    # the follow-ups' normal level is the baseline's, as in visible light (a glow around a
+    # patch fades as it repigments: test_track's halo test)
+    assert res.provenance["normal_level"] == "baseline"
     # a registered follow-up is assessed on the baseline's region: it reports its method
     v = res.visits[res.visits["registered"]]
     assert (v["region_method"] == v["region_method"].iloc[0]).all()

@@ -260,17 +260,22 @@ def test_envelope_takes_a_linear_follow_up():
         model.apply(img, linear=True)
 
 
-def test_follow_up_keeps_the_baseline_normal_level_when_the_halo_moves():
-    """A lighter zone around a patch (halo, trichrome rim) that is gone at the follow-up does
-    not rescale the follow-up: skin 40 % of the way to the lesion colour is repigmented with
-    the baseline's normal level carried over by the change of light (measured far from the
-    patch), while re-measuring the ring at the follow-up calls it depigmented."""
+@pytest.mark.parametrize("normal, lesion", [
+    ((0.30, 0.20, 0.14), (0.60, 0.50, 0.45)),  # visible light
+    ((0.004, 0.003, 0.010), (0.30, 0.40, 0.70)),  # Wood's lamp: a glow on nearly black skin
+])
+def test_follow_up_keeps_the_baseline_normal_level_when_the_halo_moves(normal, lesion):
+    """A lighter zone around a patch (halo, trichrome rim, a Wood's lamp glow) that is gone
+    at the follow-up does not rescale the follow-up: skin 40 % of the way to the lesion
+    colour is repigmented with the baseline's normal level carried over by the change of
+    light (measured far from the patch), while re-measuring the ring at the follow-up calls
+    it depigmented."""
     from vasi.track import EnvelopeModel
 
     h, w = 200, 200
     patch = np.zeros((h, w), bool)
     patch[80:120, 80:120] = True
-    normal, lesion = np.array([0.30, 0.20, 0.14]), np.array([0.60, 0.50, 0.45])
+    normal, lesion = np.array(normal), np.array(lesion)
     near = np.zeros_like(patch)
     near[55:145, 55:145] = True  # the reference ring (10-25 px) lies in the halo
     base = np.where(patch[..., None], lesion, np.where(near[..., None], 0.75 * normal + 0.25 * lesion, normal))
@@ -279,10 +284,11 @@ def test_follow_up_keeps_the_baseline_normal_level_when_the_halo_moves():
     follow[half] = 0.6 * normal + 0.4 * lesion  # left half 40 % depigmented: repigmented
     follow = 0.8 * follow  # darker photo
     lab = label_patches(patch)
-    kept, _ = EnvelopeModel(base, lab, margin_px=0, linear=True).apply(follow, linear=True)
+    # (no shading to take out: a halo 20 x as bright as the skin would be taken for light)
+    kw = {"margin_px": 0, "linear": True, "flatten": False}
+    kept, _ = EnvelopeModel(base, lab, **kw).apply(follow, linear=True)
     assert not kept[half].any() and kept[patch & ~half].all()
-    visit, _ = EnvelopeModel(base, lab, margin_px=0, linear=True, normal_level="visit").apply(
-        follow, linear=True)
+    visit, _ = EnvelopeModel(base, lab, normal_level="visit", **kw).apply(follow, linear=True)
     assert visit[half].all()  # the follow-up's darker ring moved the scale
     with pytest.raises(InputError, match="normal_level"):
         EnvelopeModel(base, lab, normal_level="ring")

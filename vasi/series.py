@@ -491,8 +491,7 @@ def track_series(
     envelope_kwargs : dict, optional
         Options of the patch envelopes' colour rule, :class:`vasi.track.EnvelopeModel`
         (as :func:`vasi.track.envelope_masks`: ``level``, ``sigma_px``, ``ring_mm``,
-        ``margin_px``, ``flatten``, ``normal_level``: ``"visit"`` by default
-        under a Wood's lamp, else ``"baseline"``); an unknown name is an error.
+        ``margin_px``, ``flatten``, ``normal_level``); an unknown name is an error.
     min_contrast_ratio : float
         With ``measure="envelope"``, baseline candidates whose colour contrast with their
         surroundings is below this fraction of the main patches' contrast are not tracked
@@ -683,9 +682,9 @@ def track_series(
         base_seg, _ = _segment(base_img, roi_b, modality=modality, mm_per_px=mm_b,
                                mask=masks[bi], segment_kwargs=segment_kwargs)
         grid = WorkingGrid(sw, pb.rgb.shape[:2], mm_b)
-        # under a Wood's lamp normal skin is nearly black: each visit's own ring is its level
-        env_kw = {"normal_level": "visit" if modality == "woods" else "baseline",
-                  **envelope_kwargs}
+        # each follow-up's normal level from the baseline's ring and the change of light, under
+        # a Wood's lamp too (its glowing halo fades as a patch repigments; benchmarks/README)
+        env_kw = {"normal_level": "baseline", **envelope_kwargs}
         base = BaselinePatches(pb.rgb, _down(base_seg.mask, max_side, roi_b) & roi_w, roi_w,
                                grid=grid, min_area_px=min_px, tolerance_px=tol_px,
                                measure=measure, envelope_kwargs=env_kw,

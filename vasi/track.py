@@ -450,9 +450,9 @@ def envelope_masks(
     the two photos, measured on skin far from all patches near the patch
     (``normal_level="baseline"``): the skin next to a patch (a lighter halo, the hypochromic
     zone of trichrome vitiligo) moves with the border as the patch repigments, and a ring
-    re-measured at every visit would move the scale with it. ``normal_level="visit"`` takes
-    the ring's own median at every visit (Wood's lamp photos, where normal skin is nearly
-    black and its ratio between two photos measures noise and flare, not the light).
+    re-measured at every visit would move the scale with it -- under a Wood's lamp too, where
+    the glowing halo around a patch fades as it repigments. ``normal_level="visit"`` takes
+    the ring's own median at every visit.
     ``t`` is 0 on normal skin and 1 at the baseline lesion colour, and a linear-light blend
     of the two maps to its fraction, so a pixel is depigmented where ``t > level`` (half-way
     by default, as the segmentation draws borders). Fine detail (perifollicular islands of
