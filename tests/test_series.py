@@ -559,3 +559,44 @@ def test_a_baseline_with_a_colour_cast_is_white_balanced_from_its_skin_and_track
         f.startswith(COLOUR_CAST_CORRECTED_FLAG) for seg in clean.segmentations for f in seg.flags)
     with pytest.raises(InputError, match="colour_cast"):
         track_series(imgs, weeks=[0, 24, 52], colour_cast="fix")
+
+
+def test_a_follow_up_from_a_camera_with_more_pixels_is_registered():
+    # the same framing at twice the pixels: its pose's scale is 1.8 in pixels, refused as
+    # implausible (0.6-1.6) and the visit left unscored, although sizes may differ
+    ser = vasi.synth.make_series(rng=1, weeks=(0, 24), shape=(300, 400), site="forearm",
+                                 jpeg_quality=None)
+    images = [v.image for v in ser.visits]
+    big = cv2.resize(images[1], (800, 600), interpolation=cv2.INTER_CUBIC)
+    native = track_series(images, weeks=[0, 24], site="forearm", with_patterns=False).visits
+    res = track_series([images[0], big], weeks=[0, 24], site="forearm", with_patterns=False)
+    v = res.visits
+    assert v["registered"].all(), v["registration_reason"].tolist()
+    assert v["reg_scale"].iloc[1] == pytest.approx(2 * native["reg_scale"].iloc[1], rel=0.05)
+    assert v["repigmentation_pct"].iloc[1] == pytest.approx(native["repigmentation_pct"].iloc[1],
+                                                            abs=4.0)
+    # a pose 1.8 x larger in a frame of the same size is still implausible, in one of twice
+    # the size it is not
+    from vasi.register import DEFAULT_LIMITS, _Ctx, prepare
+
+    pb = prepare(images[0])
+    for pf, why in ((prepare(images[1]), "implausible scale 1.80"), (prepare(big), "")):
+        ctx = _Ctx(pb, pf, None, DEFAULT_LIMITS, True, None, None)
+        Hw = np.diag([1.8 * pf.scale[0] / pb.scale[0], 1.8 * pf.scale[1] / pb.scale[1], 1.0])
+        assert ctx.plausible(Hw).startswith(why) and bool(ctx.plausible(Hw)) == bool(why)
+
+
+def test_series_options_that_would_measure_nothing_are_refused():
+    # an empty drawn region ran on to "too few keypoints"; min_contrast_ratio=5 dropped
+    # every patch (NaN repigmentation, no message); baseline_index=True was visit 1
+    ser = vasi.synth.make_series(rng=1, weeks=(0, 24), shape=(150, 200), site="forearm")
+    images = [v.image for v in ser.visits]
+    bad = [({"rois": [np.zeros((150, 200), bool), None]}, r"rois\[0\] has no pixels"),
+           ({"min_contrast_ratio": 5}, r"min_contrast_ratio must be a number in \[0, 1\]"),
+           ({"min_contrast_ratio": "0.4"}, "min_contrast_ratio must be a number"),
+           ({"baseline_index": True}, "baseline_index must be an integer"),
+           ({"tolerance_mm": -1}, "tolerance_mm must be a finite positive number"),
+           ({"min_patch_area_mm2": float("nan")}, "min_patch_area_mm2 must be a finite")]
+    for kw, msg in bad:
+        with pytest.raises(InputError, match=msg):
+            track_series(images, weeks=[0, 24], site="forearm", **kw)

@@ -331,3 +331,39 @@ def test_distances_are_exact_with_any_number_of_opencv_threads():
     np.testing.assert_array_equal(out[2][0], exact2)
     np.testing.assert_array_equal(out[1][1], out[2][1])
     assert edt2(np.ones((3, 3), bool)).min() == np.inf and edt2(np.zeros((0, 4), bool)).size == 0
+
+
+def test_negative_labels_and_meaningless_envelope_options_are_refused():
+    # -1 as background gave numpy's bincount error (track) or no depigmentation at all
+    # (envelope_masks); an inverted ring or a level of 2 silently measured nothing
+    from vasi.track import EnvelopeModel, envelope_masks
+
+    m = np.zeros((40, 40), bool)
+    m[10:30, 10:30] = True
+    lab = label_patches(m)
+    img = np.full((40, 40, 3), 120, np.uint8)
+    img[m] = 230
+    bg = np.where(lab > 0, lab, -1)
+    with pytest.raises(InputError, match="labels must be >= 0, with 0 for no patch"):
+        track(m, m, labels=bg)
+    with pytest.raises(InputError, match="labels must be >= 0"):
+        envelope_masks(img, img, bg)
+    for ring in ((8, 3), "3", (3, float("nan")), (-1, 5)):
+        with pytest.raises(InputError, match=r"ring_mm must be the ring's \(inner, outer\)"):
+            EnvelopeModel(img, lab, ring_mm=ring)
+    for level in (2, 0, "0.5"):
+        with pytest.raises(InputError, match=r"level must be a number in \(0, 1\)"):
+            EnvelopeModel(img, lab, level=level)
+    _, b, _ = envelope_masks(img, img, lab, level=0.5, ring_mm=(3, 8))
+    assert b[m].all()
+
+
+def test_pixel_distances_must_be_whole():
+    m = np.zeros((20, 20), bool)
+    m[5:15, 5:15] = True
+    for bad in (1.5, float("nan"), -1, True):
+        with pytest.raises(InputError, match="must be a whole number of pixels >= 0"):
+            label_patches(m, join_px=bad)
+        with pytest.raises(InputError, match="tolerance_px must be a whole number"):
+            track(m, m, tolerance_px=bad)
+    assert label_patches(m, join_px=2.0).max() == 1

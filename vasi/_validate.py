@@ -175,7 +175,7 @@ def check_mask(mask, shape: tuple[int, int], name: str = "mask") -> np.ndarray:
             return arr > 0
     raise InputError(
         f"{name} must be boolean (or 0/1 / 0/255 integers); got dtype {arr.dtype}. "
-        "Pass mask.astype(bool)."
+        "Pass a boolean mask, e.g. labels > 0, or probabilities > 0.5."
     )
 
 
@@ -221,6 +221,21 @@ def check_positive(value, name: str, *, allow_none: bool = False, fix: str = "")
         raise InputError(f"{name} must be a positive number; got {value!r}.{hint}") from None
     if not np.isfinite(v) or v <= 0:
         raise InputError(f"{name} must be a finite positive number; got {value!r}.{hint}")
+    return v
+
+
+def check_fraction(value, name: str, *, closed: bool = False, fix: str = "") -> float:
+    """Validate a number in (0, 1), or in [0, 1] with ``closed=True`` (``fix``: what it
+    means, for the message).
+
+    >>> check_fraction(0.5, "level"), check_fraction(0, "ratio", closed=True)
+    (0.5, 0.0)
+    """
+    span = "[0, 1]" if closed else "(0, 1)"
+    hint = f" ({fix})" if fix else ""
+    v = float(one_value(value)) if is_number(value) else np.nan
+    if not (0.0 <= v <= 1.0 if closed else 0.0 < v < 1.0):
+        raise InputError(f"{name} must be a number in {span}{hint}; got {value!r}.")
     return v
 
 

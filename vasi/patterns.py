@@ -45,7 +45,7 @@ import pandas as pd
 from scipy import ndimage as ndi
 from skimage.morphology import h_minima
 
-from ._validate import check_mask, check_positive
+from ._validate import check_mask, check_positive, is_number
 from .errors import InputError
 
 __all__ = ["PATTERNS", "patterns"]
@@ -401,8 +401,18 @@ def patterns(
         island_density = 2.5 if mm_per_px else 1.5
     if min_island_px is None:
         min_island_px = max(2, int(round(0.1 / mm_per_px**2))) if mm_per_px else 2
-    scales = (tuple(float(x) / mm_per_px for x in scales_mm) if mm_per_px
-              else tuple(float(x) for x in scales_px))
+    name, given = ("scales_mm", scales_mm) if mm_per_px else ("scales_px", scales_px)
+    sc = np.asarray(given, dtype=object)
+    if sc.shape != (3,) or not all(is_number(x) and 0 < x < np.inf for x in sc) or \
+            not sc[0] < sc[1] < sc[2]:
+        raise InputError(f"{name} must be three increasing sizes (dots, broad areas, their "
+                         f"limit); got {given!r}.")
+    scales = tuple(float(x) / (mm_per_px or 1.0) for x in sc)
+    hs = np.atleast_1d(np.asarray(island_h, dtype=object))
+    if hs.ndim != 1 or not all(is_number(k) and k > 0 for k in hs):  # (empty: no dip count)
+        raise InputError(f"island_h must be a sequence of positive depths (noise SDs), e.g. "
+                         f"(2.5, 3.0); got {island_h!r}.")
+    island_h = tuple(float(k) for k in hs)
     use_degree = baseline_degree is not None and followup_degree is not None
     if use_degree:
         # float64 per patch box below (not the whole frame)

@@ -432,8 +432,12 @@ class _Ctx:
         lo, hi = lim["scale_range"]
         if det <= 0:
             return "transform mirrors the image (degenerate)"
-        if not lo <= scale <= hi:
-            return f"implausible scale {scale:.2f} (allowed {lo}-{hi})"
+        # the pose's scale in pixels, or relative to the frames' sizes: a follow-up from a
+        # camera with more pixels frames the site alike at another pixel scale
+        frame = max(self.shape_f) / max(self.shape_b)
+        if not (lo <= scale <= hi or lo <= scale / frame <= hi):
+            return (f"implausible scale {scale:.2f} (allowed {lo}-{hi}, or that times the "
+                    f"photos' size ratio {frame:.2f})")
         if aniso > lim["max_anisotropy"]:
             return f"implausible shear/anisotropy {aniso:.2f} (max {lim['max_anisotropy']})"
         if persp > lim["max_perspective"]:

@@ -61,6 +61,7 @@ from ._validate import (
     MODALITIES,
     check_choice,
     check_colour,
+    check_fraction,
     check_mask,
     check_max_side,
     check_options,
@@ -646,12 +647,7 @@ def segment(
     mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True) or meta_mm
     max_side = check_max_side(renamed(max_side, work_side, old="work_side", new="max_side",
                                       default=WORK_SIDE))
-    try:
-        sensitivity = float(sensitivity)
-    except (TypeError, ValueError):
-        raise InputError(f"sensitivity must be a number in (0, 1); got {sensitivity!r}.") from None
-    if not 0.0 < sensitivity < 1.0:
-        raise InputError(f"sensitivity must be in (0, 1) (0.5 = half-way border); got {sensitivity!r}.")
+    sensitivity = check_fraction(sensitivity, "sensitivity", fix="0.5 = half-way border")
     if min_area_mm2 is not None:
         min_area_mm2 = check_positive(min_area_mm2, "min_area_mm2")
     min_contrast = check_positive(min_contrast, "min_contrast")

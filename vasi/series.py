@@ -31,6 +31,7 @@ from ._ahead import Ahead
 from ._validate import (
     MODALITIES,
     check_choice,
+    check_fraction,
     check_mask,
     check_max_side,
     check_options,
@@ -288,6 +289,9 @@ def _find_region(img, *, site, mask, modality, name="mask") -> _Found:
     follow-up, and the marker search is then done once per photo."""
     if mask is not None:
         mask = check_mask(mask, img.shape[:2], name)
+        if not mask.any():
+            raise InputError(f"{name} has no pixels: draw the skin to assess, or pass None "
+                             f"to find it automatically.")
         region, method = find_region(img, site=site, roi=mask, modality=modality,
                                      return_method=True)
         return _Found(region, method, None, [])
@@ -338,12 +342,13 @@ def _series_without_cast(res: SeriesResult, params: dict) -> SeriesResult:
     return replace(again, segmentations=tuple(segs), provenance={**again.provenance, "colour_cast": record(True)})
 
 
-def _segment(img, region, *, modality, mm_per_px, mask, segment_kwargs):
-    """Segmentation of one visit in its own coordinates (or the given mask)."""
+def _segment(img, region, *, modality, mm_per_px, mask, segment_kwargs, name):
+    """Segmentation of one visit in its own coordinates (or the given mask, ``name`` in
+    messages)."""
     if mask is not None:
         from ._validate import check_mask
 
-        m = check_mask(mask, img.shape[:2], "masks[i]") & region
+        m = check_mask(mask, img.shape[:2], name) & region
         lab = rgb_to_lab(img)
         ref = np.median(lab[region & ~m], axis=0) if (region & ~m).any() else (np.nan,) * 3
         return Segmentation(m, region, np.zeros(m.shape, np.float32),
@@ -571,7 +576,8 @@ def track_series(
                  "register_method")
     if baseline_index is None:
         baseline_index = int(np.argmin(weeks))
-    if not (isinstance(baseline_index, (int, np.integer)) and -n <= baseline_index < n):
+    if isinstance(baseline_index, bool) or not (
+            isinstance(baseline_index, (int, np.integer)) and -n <= baseline_index < n):
         raise InputError(f"baseline_index must be an integer in [0, {n - 1}]; got "
                          f"{baseline_index!r}.")
     bi = int(baseline_index) % n
@@ -579,6 +585,10 @@ def track_series(
     masks = _per_visit(masks, n, "masks") if masks is not None else [None] * n
     mpp = [check_positive(v, "mm_per_px", allow_none=True)
            for v in _per_visit(mm_per_px, n, "mm_per_px")]
+    min_patch_area_mm2 = check_positive(min_patch_area_mm2, "min_patch_area_mm2")
+    tolerance_mm = check_positive(tolerance_mm, "tolerance_mm")
+    min_contrast_ratio = check_fraction(min_contrast_ratio, "min_contrast_ratio", closed=True,
+                                        fix="of the main patches' contrast; 0.4 by default")
     if check_choice(colour_cast, COLOUR_CAST_CHOICES, "colour_cast") == "correct" and modality == "visible":
         # (per-visit arguments as lists: an iterator would be spent by the first run)
         params.update(images=items, weeks=list(weeks), rois=rois, masks=masks, mm_per_px=mpp)
@@ -648,7 +658,7 @@ def track_series(
             _cut_cards(region, found.cards)  # this visit's own marker cards
         mm_i = usable_scale(site, mm_i, np.count_nonzero(region), user_region=rois[i] is not None)[0]
         seg, _ = _segment(img, region, modality=modality, mm_per_px=mm_i, mask=masks[i],
-                          segment_kwargs=segment_kwargs)
+                          segment_kwargs=segment_kwargs, name=f"masks[{i}]")
         own = _down_u8(seg.mask, max_side, seg.roi) if reg else None
         return Hw, mapped, seg, own
 
@@ -680,7 +690,8 @@ def track_series(
     ahead = _Ahead(follow_up, [i for i in range(n) if i != bi], background=background)
     try:
         base_seg, _ = _segment(base_img, roi_b, modality=modality, mm_per_px=mm_b,
-                               mask=masks[bi], segment_kwargs=segment_kwargs)
+                               mask=masks[bi], segment_kwargs=segment_kwargs,
+                               name=f"masks[{bi}]")
         grid = WorkingGrid(sw, pb.rgb.shape[:2], mm_b)
         # each follow-up's normal level from the baseline's ring and the change of light, under
         # a Wood's lamp too (its glowing halo fades as a patch repigments; benchmarks/README)

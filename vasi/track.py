@@ -27,12 +27,39 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage as ndi
 
-from ._validate import check_choice, check_image, check_mask, check_positive, to_float
+from ._validate import (
+    check_choice,
+    check_fraction,
+    check_image,
+    check_mask,
+    check_positive,
+    is_number,
+    to_float,
+)
 from .color import srgb_to_linear
 from .errors import InputError
 from .reference import edt, region_box, sample, shading
 
 __all__ = ["Tracking", "label_patches", "track", "envelope_masks", "EnvelopeModel", "confirm_new"]
+
+
+def _check_px(value, name: str) -> int:
+    """A distance in whole pixels >= 0, checked."""
+    if not (is_number(value, whole=True) and value >= 0):
+        raise InputError(f"{name} must be a whole number of pixels >= 0; got {value!r}.")
+    return int(value)
+
+
+def _check_labels(labels, shape) -> np.ndarray:
+    """Patch labels checked: a non-negative integer array of ``shape`` (0: no patch)."""
+    labels = np.asarray(labels)
+    if labels.shape != tuple(shape) or labels.dtype.kind not in "iu":
+        raise InputError(f"labels must be an integer array of shape {tuple(shape)} (from "
+                         f"label_patches); got {labels.dtype} {labels.shape}.")
+    if labels.dtype.kind == "i" and labels.size and labels.min() < 0:
+        raise InputError(f"labels must be >= 0, with 0 for no patch; got {labels.min()}. "
+                         "Pass np.maximum(labels, 0) if -1 marks the background.")
+    return labels
 
 
 def label_patches(baseline_mask, *, min_area_px: int = 0, join_px: int = 0) -> np.ndarray:
@@ -66,6 +93,7 @@ def label_patches(baseline_mask, *, min_area_px: int = 0, join_px: int = 0) -> n
     """
     m = np.asarray(baseline_mask)
     m = check_mask(m, m.shape, "baseline_mask")
+    join_px = _check_px(join_px, "join_px")
     if join_px > 0:
         k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * join_px + 1, 2 * join_px + 1))
         groups = cv2.dilate(m.view(np.uint8), k).view(bool)
@@ -188,15 +216,11 @@ def track(
     shape = b.shape
     f = check_mask(followup_mask, shape, "followup_mask")
     mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
-    if int(tolerance_px) < 0:
-        raise InputError(f"tolerance_px must be >= 0; got {tolerance_px!r}.")
+    tolerance_px = _check_px(tolerance_px, "tolerance_px")
     if labels is None:
-        labels = label_patches(b, join_px=int(tolerance_px))
+        labels = label_patches(b, join_px=tolerance_px)
     else:
-        labels = np.asarray(labels)
-        if labels.shape != shape or labels.dtype.kind not in "iu":
-            raise InputError(f"labels must be an integer array of shape {shape} (from "
-                             f"label_patches); got {labels.dtype} {labels.shape}.")
+        labels = _check_labels(labels, shape)
     valid = np.ones(shape, bool) if valid is None else check_mask(valid, shape, "valid")
     roi = np.ones(shape, bool) if roi is None else check_mask(roi, shape, "roi")
 
@@ -252,6 +276,10 @@ NORMAL_LEVELS = ("baseline", "visit")
 
 def _ring_px(ring_mm, mm_per_px):
     """Inner and outer ring distance in px (``RING_PX`` without a scale)."""
+    r = np.asarray(ring_mm, dtype=object)
+    if r.shape != (2,) or not all(is_number(x) for x in r) or not 0 <= r[0] < r[1] < np.inf:
+        raise InputError(f"ring_mm must be the ring's (inner, outer) distance from the patch in "
+                         f"mm, 0 <= inner < outer, e.g. {RING_MM}; got {ring_mm!r}.")
     if not mm_per_px:
         return RING_PX
     return max(2, int(round(ring_mm[0] / mm_per_px))), max(4, int(round(ring_mm[1] / mm_per_px)))
@@ -552,10 +580,7 @@ class EnvelopeModel:
         shape = b.shape[:2]
         if linear:
             _check_linear(b, "baseline")
-        labels = np.asarray(labels)
-        if labels.shape != shape or labels.dtype.kind not in "iu":
-            raise InputError(f"labels must be an integer array of shape {shape}; got "
-                             f"{labels.dtype} {labels.shape}.")
+        labels = _check_labels(labels, shape)
         roi = np.ones(shape, bool) if roi is None else check_mask(roi, shape, "roi")
         mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
         if margin_px is None:
@@ -565,7 +590,9 @@ class EnvelopeModel:
         env = (_expand_labels(labels.astype(np.int32), margin_px) if margin_px > 0
                else labels.astype(np.int32))
         env[~roi] = 0
-        self.shape, self.level, self.sigma_px = shape, float(level), float(sigma_px)
+        level = check_fraction(level, "level", fix="the decision level on the degree t; 0.5 "
+                                                    "is half-way")
+        self.shape, self.level, self.sigma_px = shape, level, float(sigma_px)
         self._flatten = bool(flatten)
         self.env = env
         dist = edt(labels == 0)
