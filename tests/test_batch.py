@@ -731,6 +731,7 @@ def test_an_endpoint_resting_on_a_photo_to_check_says_so():
         columns=["patient_id"])}, {"P1": "P1.html", "P2": "P2.html"})
     assert "resting on a photo to check before use" in page and "use (the baseline" in page
     assert re.search(r"check before use \(the baseline.*?\): P1</p>", page)
+    assert ">F-VASI75<" in page and ">f_vasi75<" not in page  # (responders by arm and week)
     assert "1 photo(s) to check before use" in patient_report("P1", v[v.patient_id == "P1"])
 
 

@@ -121,3 +121,15 @@ def test_a_table_that_is_no_visits_table_is_named():
             f(v.to_dict())
     with pytest.raises(InputError, match="visits is empty"):
         timeline_figure(pd.DataFrame())  # (a KeyError)
+
+
+def test_the_flags_table_shows_each_flag_once_and_says_what_to_do():
+    # "check before use" repeated the flags of the column beside it, and nothing said what a
+    # flag asks of the reader
+    v = _visits().assign(needs_review=["", "", "registration failed"])
+    v.loc[2, "quality_flags"] = "registration failed; low contrast"
+    page = patient_report("P1", v)
+    table = page[page.index("Quality flags and problems"):]
+    assert table.count("registration failed") == 1 and "low contrast" in table
+    assert "other flags (notes)" in table and "retake the photo" in table
+    assert "retake the photo" not in patient_report("P1", v.assign(needs_review=""))

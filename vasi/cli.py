@@ -38,8 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
                          help="log progress details")
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("score", help="score one photo and write an overlay PNG", parents=[verbose])
-    s.add_argument("photo", type=Path)
+    s = sub.add_parser(
+        "score", help="score one photo and write an overlay PNG",
+        description="Score one photo: the depigmented share of the assessed skin, F-VASI for a "
+        "face, and flags that put the numbers in doubt (needs_review); write an overlay PNG "
+        "(assessed region and patches outlined) to check them.", parents=[verbose])
+    s.add_argument("photo", type=Path, help="the photo (JPEG, PNG, TIFF, ...)")
     s.add_argument("--site", default=None,
                    help="face (or a word of it: cheek, forehead, ...), or a body site (forearm, "
                    "hands, body, ...: scored as a body site); default: from the file name as in "
@@ -88,8 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=_cmd_batch)
 
     d = sub.add_parser("demo", help="batch-score the bundled sample series into vasi-demo/",
-                       parents=[verbose])
-    d.add_argument("--output", "-o", type=Path, default=Path("vasi-demo"))
+                       description="Batch-score the bundled sample series (sample_images/) as "
+                       "'vasi batch' would, print a per-visit table and write tables, overlays "
+                       "and HTML reports.", parents=[verbose])
+    d.add_argument("--output", "-o", type=Path, default=Path("vasi-demo"),
+                   help="results folder (default: vasi-demo)")
     d.add_argument("--samples", type=Path, default=None,
                    help="sample folder (default: the repository's sample_images/)")
     _run_options(d, dask=False, jobs=max(1, min(2, os.cpu_count() or 1)))
@@ -238,21 +245,24 @@ def _cmd_score(args) -> int:
         review.append(f"site '{site}' guessed from the file name")
         print(f"vasi: warning: {args.photo.name}: the word '{site}' of the file name is taken "
               "for a body site (no F-VASI); if the photo is of the face pass --site face, "
-              f"else --site {site}", file=sys.stderr)
+              "else name its body site, e.g. --site forearm", file=sys.stderr)
     site = scored_site(args.site or site)
     modality = args.modality or modality
     result = score_photo(photo.image, site=site, modality=modality, roi=roi, mm_per_px=mm,
                          colour_cast=args.colour_cast)
     row = {"photo": str(args.photo), "site": site, "modality": modality, **result.to_dict(),
            "mm_per_px": mm, "scale_source": source, "overlay": str(out), "scored": bool(result),
-           "needs_review": ";".join([*result.needs_review, *review])}
+           "needs_review": [*result.needs_review, *review]}
     if args.json:
-        # strict JSON: a value that could not be measured is null, not NaN
+        # strict JSON: a value that could not be measured is null, not NaN; the flags are
+        # lists, as in PhotoScore.to_json
+        row["flags"] = list(result.flags)
         print(json.dumps(plain(row), indent=2, allow_nan=False))
     else:
         width = max(len(k) for k in row)
         for k, v in row.items():
-            v = f"{v:.4f}" if isinstance(v, float) else v
+            v = (f"{v:.4f}" if isinstance(v, float) else "-" if v is None
+                 else "; ".join(v) if isinstance(v, list) else v)
             print(f"{k:<{width}}  {v}")
     sys.stdout.flush()  # the numbers are out before the overlay is written
     try:

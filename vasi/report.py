@@ -315,7 +315,7 @@ def patient_report(patient_id, visits: pd.DataFrame, *, endpoints=None, errors=N
                                         "f_vasi50_week24", "f_vasi75_week24", "f_vasi90_week24",
                                         "first_week_f_vasi75", "best_pct_change", "relapse",
                                         "reason"],
-                            labels={"baseline_score": "baseline F-VASI",
+                            labels={"baseline_score": "baseline F-VASI", "last_week": "last week",
                                     "last_score": "last F-VASI", "last_pct_change": "last % chg",
                                     "week24_pct_change": "wk24 % chg",
                                     "f_vasi50_week24": "F-VASI50 wk24",
@@ -367,12 +367,25 @@ def patient_report(patient_id, visits: pd.DataFrame, *, endpoints=None, errors=N
     parts.append("<h2>Quality flags and problems</h2>")
     flagged = (visits[[isinstance(f, str) and f != "" for f in visits["quality_flags"]]]
                if "quality_flags" in visits else visits.iloc[:0])
+    if len(flagged):
+        # each flag once: those that put the numbers in doubt, then the others (notes)
+        review = [_split_flags(r) for r in flagged.get("needs_review", [""] * len(flagged))]
+        flagged = flagged.assign(needs_review=["; ".join(r) for r in review], quality_flags=[
+            "; ".join(f for f in _split_flags(q) if f not in r)
+            for q, r in zip(flagged["quality_flags"], review, strict=True)])
     parts.append(_table(flagged, ["site", "modality", "week", "needs_review", "quality_flags",
                                   "registration_reason"],
-                        labels={"needs_review": "check before use"},
+                        labels={"needs_review": "check before use",
+                                "quality_flags": "other flags (notes)"},
                         left=("site", "modality", "needs_review", "quality_flags",
                               "registration_reason"),
                         empty="no quality flags"))
+    if n_check:
+        parts.append('<p class="sub">A photo to check before use: look at its overlay above. '
+                     "If the outlined skin or patches are wrong, retake the photo (the flag "
+                     "says what to change) or score it with a drawn region "
+                     "(<code>vasi score PHOTO --roi MASK</code>); until then leave its numbers "
+                     "out of endpoint decisions.</p>")
     parts.append(_table(errors, ["site", "modality", "visit", "photo", "stage", "message"],
                         left=("site", "modality", "visit", "photo", "stage", "message"),
                         empty="no problems"))
@@ -381,6 +394,11 @@ def patient_report(patient_id, visits: pd.DataFrame, *, endpoints=None, errors=N
                      f"{_e(json.dumps(provenance, indent=1, sort_keys=True, default=str))}"
                      "</pre>")
     return _page(f"vasi report {patient_id}", "\n".join(parts))
+
+
+def _split_flags(value) -> list:
+    """A table cell of ``;``-joined flags as a list (empty for NaN or "")."""
+    return [f.strip() for f in value.split(";") if f.strip()] if isinstance(value, str) else []
 
 
 def _n_to_check(visits: pd.DataFrame) -> int:
@@ -543,7 +561,8 @@ def _responder_section(visits, ends=None) -> list:
                           for p, lo, hi in zip(tab["proportion"], tab["ci_low"],
                                                tab["ci_high"], strict=True)]
     parts = ["<h2>Responders by arm and week (non-responder imputation, Wilson 95 % CI)</h2>",
-             _table(tab, ["arm", "week", "endpoint", "responders / n", "% (95 % CI)"],
+             _table(tab.assign(endpoint=tab["endpoint"].str.replace("f_vasi", "F-VASI")),
+                    ["arm", "week", "endpoint", "responders / n", "% (95 % CI)"],
                     left=("arm", "endpoint"))]
     try:
         fig = responder_curves(tab, endpoint="f_vasi75", figsize=(8.0, 4.0))
