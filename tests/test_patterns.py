@@ -259,24 +259,6 @@ def test_any_per_label_matches_the_labelled_maximum():
         np.testing.assert_array_equal(_any_per_label(flag[at], lab[at], n), ref)
 
 
-def test_island_density_without_a_scale_is_per_1000_px_of_the_baseline_photo():
-    # a series measures at its working resolution; without a scale the density was left per
-    # 1000 working px (4 x the full-resolution value at half the side)
-    from vasi.series_measure import WorkingGrid
-
-    lab = np.zeros((80, 80), np.int32)
-    lab[10:70, 10:70] = 1
-    res = lab > 0
-    for r, c in ((20, 20), (20, 50), (50, 20), (50, 50), (35, 35)):
-        res[r:r + 3, c:c + 3] = False  # five interior islands
-    work = patterns(lab, res)
-    WorkingGrid((0.5, 0.5), lab.shape, None).to_full(work)
-    full = patterns(np.kron(lab, np.ones((2, 2), np.int32)), np.kron(res, np.ones((2, 2), bool)))
-    assert work["interior_island_count"].iloc[0] == full["interior_island_count"].iloc[0] == 5
-    assert work["interior_island_density"].iloc[0] == pytest.approx(
-        full["interior_island_density"].iloc[0], rel=0.1)
-
-
 def test_scales_and_depths_that_are_not_sizes_are_refused():
     # two scales gave an IndexError, one depth a TypeError
     lab = np.zeros((40, 40), np.int32)

@@ -60,10 +60,13 @@ def test_wrong_pair_is_falsy_with_reason(photo):
 
 
 def test_implausible_scale_is_refused(photo):
-    H = _pose(photo.shape[:2], rot_deg=0, scale=2.0, shift=(0, 0))
-    big = cv2.warpPerspective(photo, H, (960, 960))
-    reg = register(photo, big, scale_range=(0.6, 1.6))
-    assert not reg and "scale" in reg.reason
+    # a pose 1.7 x larger in a frame of the same size (in one of twice the size, the same
+    # framing at twice the pixels is plausible: test_series)
+    H = _pose(photo.shape[:2], rot_deg=0, scale=1.7, shift=(0, 0))
+    zoom = cv2.warpPerspective(photo, H, photo.shape[1::-1])
+    reg = register(photo, zoom, scale_range=(0.6, 1.6))
+    assert not reg and reg.reason == "implausible scale 1.70 (allowed 0.6-1.6)"
+    assert register(photo, zoom, scale_range=(0.6, 1.8))
 
 
 def test_warp_masks_both_ways_and_sizes(photo):

@@ -233,7 +233,10 @@ def check_fraction(value, name: str, *, closed: bool = False, fix: str = "") -> 
     """
     span = "[0, 1]" if closed else "(0, 1)"
     hint = f" ({fix})" if fix else ""
-    v = float(one_value(value)) if is_number(value) else np.nan
+    try:  # (a number as text, from a CSV file, is its number, as in check_positive)
+        v = np.nan if isinstance(value, (bool, np.bool_)) else float(one_value(value))
+    except (TypeError, ValueError):
+        v = np.nan
     if not (0.0 <= v <= 1.0 if closed else 0.0 < v < 1.0):
         raise InputError(f"{name} must be a number in {span}{hint}; got {value!r}.")
     return v

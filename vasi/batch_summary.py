@@ -13,7 +13,7 @@ import pandas as pd
 
 from .timeline import near_week
 
-__all__ = ["scores_table", "endpoints_table"]
+__all__ = ["scores_table", "endpoints_table", "to_check"]
 
 SCORE_COLUMNS = ["patient_id", "arm", "site", "modality", "week", "score", "continuous",
                  "clinical", "hu_method", "method", "registered"]
@@ -79,14 +79,26 @@ def _week24_reason(g: pd.DataFrame, e, lost: pd.DataFrame) -> str:
     return f"week-{week:g} visit not evaluable ({'; '.join(why)}): {tail}"
 
 
+def to_check(values) -> np.ndarray:
+    """Which ``needs_review`` values name a flag: a non-empty text (``;``-joined, as in the
+    tables) or list; NaN, None, False and ``""`` do not.
+
+    >>> to_check(["", "too dark", np.nan, [], ["too dark"], None]).tolist()
+    [False, True, False, False, True, False]
+    """
+    return np.array([bool(v.strip()) if isinstance(v, str) else
+                     isinstance(v, (list, tuple)) and len(v) > 0 for v in values], bool)
+
+
 def _review(g: pd.DataFrame, e) -> tuple[str, str]:
     """The weeks of a series' photos whose numbers need a check (``needs_review``), as
     ``"0; 24"``, and a note when the week-24 endpoints rest on one of them (the baseline or
     the check visit; ``e``: the series' :class:`vasi.Endpoints`), else ``""``."""
     if "needs_review" not in g:
         return "", ""
-    flags = g["needs_review"].fillna("").astype(str)
-    flagged = g.loc[flags != "", "week"].astype(float)
+    flags = g["needs_review"].map(lambda v: "; ".join(v) if isinstance(v, (list, tuple))
+                                  else v)
+    flagged = g.loc[to_check(g["needs_review"]), "week"].astype(float)
     weeks = "; ".join(f"{w:g}" for w in flagged)
     used = [w for w in (e.baseline_week, e.check_visit_week) if np.isfinite(w) and
             (flagged == w).any()]

@@ -127,8 +127,9 @@ COLUMNS = {
                                   "uniform)"),
         "degree_border_excess": ("<= 1", "the same on the depigmentation degree"),
         "interior_island_count": ("count", "islands not connected to the border"),
-        "interior_island_density": ("per cm²", "their density (per 1000 px of the baseline "
-                                               "photo without a scale)"),
+        "interior_island_density": ("per cm²", "their density (without a scale: per 1000 px "
+                                               "of the series' working resolution, long "
+                                               "side 1200 px, whatever the camera)"),
         "interior_island_share": ("0-1", "their share of the repigmented area"),
         "repigmented_radius_px": ("px", "mean half-width of the repigmented parts"),
         "residual_radius_px": ("px", "mean half-width of the residual depigmentation"),

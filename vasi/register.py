@@ -436,8 +436,8 @@ class _Ctx:
         # camera with more pixels frames the site alike at another pixel scale
         frame = max(self.shape_f) / max(self.shape_b)
         if not (lo <= scale <= hi or lo <= scale / frame <= hi):
-            return (f"implausible scale {scale:.2f} (allowed {lo}-{hi}, or that times the "
-                    f"photos' size ratio {frame:.2f})")
+            ratio = f", or that times the photos' size ratio {frame:.2f}" if frame != 1 else ""
+            return f"implausible scale {scale:.2f} (allowed {lo}-{hi}{ratio})"
         if aniso > lim["max_anisotropy"]:
             return f"implausible shear/anisotropy {aniso:.2f} (max {lim['max_anisotropy']})"
         if persp > lim["max_perspective"]:
@@ -851,7 +851,9 @@ def register(
     **limits
         Override plausibility limits: ``min_inliers`` (25), ``min_inlier_ratio`` (0.10),
         ``min_coverage`` (0.04, fraction of the region spanned by the inliers' hull),
-        ``scale_range`` ((0.6, 1.6)), ``max_anisotropy`` (1.25), ``max_perspective`` (0.25),
+        ``scale_range`` ((0.6, 1.6): the pose's scale in pixels, or relative to the ratio
+        of the photos' long sides -- a camera with more pixels frames the site alike),
+        ``max_anisotropy`` (1.25), ``max_perspective`` (0.25),
         ``max_residual_px`` (3.0, at working resolution; also the RANSAC threshold),
         ``min_marker_corr`` (0.3: median tile correlation of band-passed texture that a
         marker alignment must reach outside the markers, so a marker seen in two different

@@ -403,9 +403,9 @@ def _split_flags(value) -> list:
 
 def _n_to_check(visits: pd.DataFrame) -> int:
     """Photos whose numbers need a check before use (a non-empty ``needs_review``)."""
-    if "needs_review" not in visits:
-        return 0
-    return int(sum(isinstance(f, str) and f != "" for f in visits["needs_review"]))
+    from .batch_summary import to_check
+
+    return int(to_check(visits["needs_review"]).sum()) if "needs_review" in visits else 0
 
 
 def cohort_report(tables: dict, links: dict, run: dict | None = None) -> str:

@@ -71,13 +71,11 @@ class WorkingGrid:
         return max(1, int(round(full_area_px / self.fa)))
 
     def to_full(self, tab: pd.DataFrame) -> None:
-        """Per-patch pixel columns (areas ``*_area_px``, lengths other ``*_px``, and without a
-        scale the island density per 1000 px) from working to full-resolution baseline
-        pixels, in place."""
+        """Per-patch pixel columns (areas ``*_area_px``, lengths other ``*_px``) from working
+        to full-resolution baseline pixels, in place. (Without a scale the island density
+        stays per 1000 working px, the unit the pattern's threshold is in.)"""
         if self.fa == 1.0:
             return
-        if self.mm_per_px is None and "interior_island_density" in tab:
-            tab["interior_island_density"] = tab["interior_island_density"] / self.fa
         for col in tab.columns:
             if not col.endswith("_px"):
                 continue

@@ -63,32 +63,34 @@ def near_week(weeks, week: float, window_weeks: float) -> np.ndarray:
 
 
 def visit_weeks(weeks, window_weeks: float) -> list:
-    """The weeks to report for a set of visit weeks: each whole week as it is (a protocol's
-    nominal weeks), and weeks from visit dates (not whole numbers: 12.29, 12.71, 13.29 for
-    the same week-12 visit of three patients) gathered into visit windows no wider than
-    ``window_weeks``, each reported at its median, so one visit is not split over three rows;
-    a date within ``window_weeks`` of a whole week is that week's visit.
+    """The weeks to report for a set of visit weeks (NaN left out). Whole weeks only (a
+    protocol's nominal weeks, ``week12`` folders) are reported as they are. Weeks from visit
+    dates (12.29, 12.71, 13.29 for the same week-12 visit of three patients) are gathered
+    into visits -- sorted weeks less than ``window_weeks / 2`` apart (a few days' spread
+    between patients) and spanning at most ``window_weeks`` -- each reported at its median,
+    so one visit is not split over three rows. Visits a week or less apart in a dated study
+    (weekly visits) are gathered too: pass the weeks to report instead.
 
-    >>> visit_weeks([24.0, 12.0, 12.0], 2)
+    >>> visit_weeks([24.0, 12.0, 12.0, np.nan], 2)
     [12.0, 24.0]
     >>> [round(w, 2) for w in visit_weeks([86 / 7, 89 / 7, 93 / 7, 170 / 7, 176 / 7], 2)]
     [12.71, 24.71]
-    >>> visit_weeks([86 / 7, 89 / 7, 168 / 7, 170 / 7], 2)[1]  # 168 days: week 24 exactly
-    24.0
+    >>> [round(w, 2) for w in visit_weeks([84 / 7, 86 / 7, 91 / 7], 2)]  # 84 days: week 12
+    [12.29]
     """
-    w = np.unique(np.asarray(weeks, dtype=float))
-    whole = np.isclose(w, np.round(w), rtol=0.0, atol=1e-9)
-    out = [float(x) for x in w[whole]]
-    dated = [x for x in w[~whole] if not near_week(w[whole], x, window_weeks).any()]
-    group: list = []
-    for x in dated:
-        if group and x - group[0] > window_weeks + 1e-9:
+    w = np.asarray(weeks, dtype=float)
+    w = np.unique(w[np.isfinite(w)])
+    if np.allclose(w, np.round(w), rtol=0.0, atol=1e-9):
+        return [float(x) for x in np.unique(np.round(w))]
+    out, group = [], []
+    for x in w:
+        if group and (x - group[-1] >= 0.5 * window_weeks or x - group[0] > window_weeks):
             out.append(float(np.median(group)))
             group = []
         group.append(float(x))
     if group:
         out.append(float(np.median(group)))
-    return sorted(out)
+    return out
 
 #: Range of each score (SPEC.md §1): F-VASI 0-3 (a whole face is 3 HU), T-VASI 0-100.
 SCORE_RANGE = {"f_vasi": (0.0, 3.0), "t_vasi": (0.0, 100.0)}
