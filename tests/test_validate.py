@@ -62,3 +62,14 @@ def test_one_number_expected_says_so_for_a_column():
 
     with pytest.raises(InputError, match="height_cm must be one number; got 2 values"):
         vasi.bsa(pd.Series([170.0, 160.0]), pd.Series([70.0, 60.0]))
+
+
+def test_a_modality_word_of_file_names_is_named_in_the_api_message():
+    # file names and manifests read "uv" as a Wood's lamp photo; the API refused it without
+    # saying what to pass
+    from vasi._validate import MODALITIES, check_choice
+
+    with pytest.raises(InputError, match=r"got 'UV' \(pass 'woods' for 'UV'\)"):
+        check_choice("UV", MODALITIES, "modality")
+    with pytest.raises(InputError, match=r"got 'x'\.$"):
+        check_choice("x", MODALITIES, "modality")

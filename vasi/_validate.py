@@ -14,6 +14,10 @@ import numpy as np
 from .errors import InputError
 
 MODALITIES = ("visible", "woods")
+#: Words for the modalities (file names, manifests): a Wood's lamp photo is a UV photo.
+MODALITY_ALIASES = {"visible": "visible", "vis": "visible", "white": "visible", "rgb": "visible",
+                    "woods": "woods", "wood": "woods", "uv": "woods", "woods_lamp": "woods",
+                    "wood's": "woods", "uva": "woods"}
 
 
 def check_image(image, name: str = "image") -> np.ndarray:
@@ -186,7 +190,9 @@ def check_choice(value, choices, name: str) -> str:
     'woods'
     """
     if value not in choices:
-        raise InputError(f"{name} must be one of {list(choices)}; got {value!r}.")
+        alias = MODALITY_ALIASES.get(str(value).strip().lower()) if choices == MODALITIES else None
+        hint = f" (pass {alias!r} for {value!r})" if alias else ""
+        raise InputError(f"{name} must be one of {list(choices)}; got {value!r}{hint}.")
     return value
 
 

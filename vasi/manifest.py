@@ -35,7 +35,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 import numpy as np
 import pandas as pd
 
-from ._validate import decimal_point
+from ._validate import MODALITY_ALIASES, decimal_point
 from .errors import InputError
 from .sites import FACE_WORDS, scored_site, site_name  # (scored_site: re-exported, as before)
 
@@ -60,9 +60,6 @@ MANIFEST_COLUMNS = {
     "arm": ("arm", "treatment", "group"),
 }
 REQUIRED = ("patient_id", "photo")
-_MODALITY_ALIASES = {"visible": "visible", "vis": "visible", "white": "visible", "rgb": "visible",
-                     "woods": "woods", "wood": "woods", "uv": "woods", "woods_lamp": "woods",
-                     "wood's": "woods", "uva": "woods"}
 #: Words of a photo's file name that name a body site (scored as ``body``; the site keeps
 #: its name in the tables). A name's other words become the site too unless they are
 #: ``_NOT_SITES`` (a camera's prefix, a description).
@@ -325,7 +322,7 @@ def _site_modality(row, where, default_site, problems):
         problems.append(Problem(where, str(exc)))
         site = None
     mod_raw = str(row.get("modality") or "visible").strip().lower()
-    modality = _MODALITY_ALIASES.get(mod_raw)
+    modality = MODALITY_ALIASES.get(mod_raw)
     if modality is None:
         problems.append(Problem(where, f"modality {row.get('modality')!r} is not 'visible' or "
                                 "'woods'"))
@@ -580,12 +577,12 @@ def name_site_modality(stem: str, default_site: str = "face") -> tuple[str, str]
     ['face', 'face', 'right-forearm', 'lower-leg', 'sacrum', 'back-of-hand']
     """
     toks = _name_tokens(stem)
-    mods = [_MODALITY_ALIASES[t] for t in toks if t in _MODALITY_ALIASES]
+    mods = [MODALITY_ALIASES[t] for t in toks if t in MODALITY_ALIASES]
     known = [i for i, t in enumerate(toks) if t in FACE_WORDS or t in BODY_SITE_WORDS]
     # (a site word: letters of any alphabet, 3-32 of them -- 2 outside a-z, "前腕")
     other = [i for i, t in enumerate(toks) if t.isalpha() and (3 if t.isascii() else 2)
              <= len(t) <= 32 and t not in _NOT_SITES and t not in _QUALIFIERS
-             and t not in _MODALITY_ALIASES and i not in known]
+             and t not in MODALITY_ALIASES and i not in known]
     if not known and not other:
         return default_site, mods[0] if mods else "visible"
     i = (known or other)[0]
