@@ -982,3 +982,22 @@ def test_a_flank_cut_never_takes_much_of_a_site():
     ph = make_photo(rng=26, skin_type="V", site="forearm", modality="woods", shape=(450, 600), background="busy")
     region = find_region(ph.image, site="body", modality="woods")
     assert _iou(region, ph.truth.roi_mask) > 0.8
+
+
+def test_a_limb_filling_most_of_the_frame_keeps_its_lighter_side():
+    """A forearm photographed from near (88 % of the frame, background in two corners):
+    its lighter side covers a third of the frame's border, near the skin colour, and was
+    taken for a backdrop of skin's colour (IoU 0.15). It mixes with the skin's own colours
+    along the border, a backdrop does not (next test)."""
+    ph = make_photo(rng=1, site="forearm", shape=(300, 400), mm_per_px=0.3)
+    assert ph.truth.roi_mask.mean() > 0.85
+    assert _iou(find_region(ph.image, site="body"), ph.truth.roi_mask) > 0.9
+
+
+def test_a_backdrop_near_the_skins_colour_stays_background():
+    rng = np.random.default_rng(3)
+    img = _noisy((240, 320), (214, 166, 138), 3.0, rng)  # a wall a little lighter than skin
+    img[70:170] = _noisy((100, 320), (200, 150, 120), 3.0, rng)  # a limb across the frame
+    truth = np.zeros((240, 320), bool)
+    truth[70:170] = True
+    assert _iou(find_region(img, site="body"), truth) > 0.9

@@ -63,6 +63,10 @@ CAST_CHROMA = 3.0
 #: SDs away: the subject reaches the frame on a small part of it, background fills most.
 BG_NEAR = 1.5
 BG_SHARE = 0.3
+#: ... or, on a body site, when at least ``BG_MIX`` of their border pixels lie within twice
+#: the ring's width of the skin's own border colours: the subject's sides mix with it
+#: along the frame (a near close-up), a backdrop meets it only where the limb crosses it.
+BG_MIX = 0.5
 #: A close-up: the frame's border ring (as wide as the one the background colours come
 #: from) is the skin itself when its colours are distributed as the skin's -- their robust
 #: centre within ``RING_SKIN_DIST`` of the skin colour (in the ring's own robust SDs where
@@ -142,8 +146,10 @@ def _background_model(z, e, shade=False):
     """Background colours: robust clusters of the frame's border ring (``e`` px wide) in
     the skin-normalised feature space ``z`` (h, w, 3), dropping the ones that are the skin
     itself (the skin colour closer than ``BG_MIN_DIST`` of the cluster's robust SDs, where
-    wider than the skin's, and covering less than ``BG_SHARE`` of the ring; with ``shade``,
-    darker ones are judged with the skin's ``SHADE`` tolerance).
+    wider than the skin's, and covering less than ``BG_SHARE`` of the ring; with ``shade``
+    -- a body site -- darker ones are judged with the skin's ``SHADE`` tolerance, and one
+    covering more of the ring is the skin too when it mixes with the skin's own colours
+    along it, ``BG_MIX``).
     Returns ``(centres, spreads)``, possibly empty."""
     ring = np.concatenate([z[:e].reshape(-1, 3), z[-e:].reshape(-1, 3),
                            z[e:-e, :e].reshape(-1, 3), z[e:-e, -e:].reshape(-1, 3)])
@@ -152,7 +158,7 @@ def _background_model(z, e, shade=False):
     if len(ring) < 2 * BG_CLUSTERS:  # (cv2.kmeans crashes on NaN)
         return np.zeros((0, 3), np.float32), np.zeros((0, 3), np.float32)
     c, lab = _kmeans(ring, BG_CLUSTERS)
-    cs, ss = [], []
+    cs, ss, near_skin, subject = [], [], [], []
     for j in range(len(c)):
         zj = ring[lab == j]
         if len(zj) < 0.02 * len(ring):
@@ -170,11 +176,41 @@ def _background_model(z, e, shade=False):
         if shade and cj[2] < 0:
             dc[2] = cj[2] / max(float(sj[2]), SHADE)
         ds = float(np.sqrt((dc ** 2).sum()))
-        if dj < BG_NEAR or (ds < BG_MIN_DIST and len(zj) < BG_SHARE * len(ring)):
+        if dj < BG_NEAR:  # the skin's own colour
+            subject.append(j)
             continue
+        if ds < BG_MIN_DIST and len(zj) < BG_SHARE * len(ring):
+            continue
+        if shade and ds < BG_MIN_DIST:
+            near_skin.append((j, len(cs)))
         cs.append(cj)
         ss.append(sj)
+    if near_skin and subject:
+        mixed = _mix_with(z, e, c, subject, [j for j, _ in near_skin])
+        drop = {i for j, i in near_skin if mixed[j] >= BG_MIX}
+        cs = [x for i, x in enumerate(cs) if i not in drop]
+        ss = [x for i, x in enumerate(ss) if i not in drop]
     return np.array(cs, np.float32).reshape(-1, 3), np.array(ss, np.float32).reshape(-1, 3)
+
+
+def _mix_with(z, e, centres, subject, clusters) -> dict:
+    """For each of ``clusters`` (indices of the border colours ``centres``), the share of
+    its pixels on the frame's border ring (``e`` px wide; each ring pixel taken by its
+    nearest centre in the features ``z`` (h, w, 3)) within ``2 e`` px of a pixel of the
+    ``subject`` colours: a near close-up's lit, shaded or depigmented side mixes with the
+    skin's own colours along the frame, a backdrop of skin's colour meets them only where
+    the limb crosses the frame."""
+    h, w = z.shape[:2]
+    ring = _frame_ring((h, w), e)
+    zr = z[ring]
+    ok = np.isfinite(zr).all(axis=1)
+    d2 = ((np.nan_to_num(zr)[:, None, :] - centres[None]) ** 2).sum(-1)
+    near = np.full((h, w), -1, np.int32)
+    near[ring] = np.where(ok, d2.argmin(1), -1)
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (4 * e + 1, 4 * e + 1))
+    by_subject = cv2.dilate(np.isin(near, subject).astype(np.uint8), k).astype(bool)
+    return {j: float(by_subject[near == j].mean()) if (near == j).any() else 0.0
+            for j in clusters}
 
 
 def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_frame=False,
