@@ -110,6 +110,12 @@ def test_score_options_as_a_user_types_them(study, tmp_path, capsys):
     # a face's word is the face; a near miss of 'face' is refused, not scored as a body site
     assert main(["score", str(photo), "-o", ov, "--site", "cheek", "--json"]) == 0
     assert '"site": "face"' in capsys.readouterr().out
+    # the text output prints "-" for nothing (no scale; an empty flag list was a blank)
+    arm = tmp_path / "arm_forearm.png"
+    vasi.write_image(arm, vasi.synth.make_photo(rng=2, site="forearm", shape=(240, 320)).image)
+    assert main(["score", str(arm), "-o", ov]) == 0
+    lines = dict(ln.split(None, 1) for ln in capsys.readouterr().out.splitlines() if " " in ln)
+    assert lines["needs_review"].strip() == "-" and lines["mm_per_px"].strip() == "-"
     assert main(["score", str(photo), "-o", ov, "--site", "fcae"]) == 2
     assert "did you mean 'face'" in capsys.readouterr().err
     # a pixel size and a marker to measure it on contradict each other

@@ -133,3 +133,11 @@ def test_the_flags_table_shows_each_flag_once_and_says_what_to_do():
     assert table.count("registration failed") == 1 and "low contrast" in table
     assert "other flags (notes)" in table and "retake the photo" in table
     assert "retake the photo" not in patient_report("P1", v.assign(needs_review=""))
+
+
+def test_a_photo_to_check_is_in_the_flags_table_even_without_other_flags():
+    # a user's table with needs_review alone: counted, but missing from the table
+    v = _visits().assign(quality_flags="", needs_review=["", "", "normal skin too dark"])
+    page = patient_report("P1", v)
+    table = page[page.index("Quality flags and problems"):]
+    assert "1 photo(s) to check before use" in page and "normal skin too dark" in table

@@ -1001,3 +1001,15 @@ def test_a_backdrop_near_the_skins_colour_stays_background():
     truth = np.zeros((240, 320), bool)
     truth[70:170] = True
     assert _iou(find_region(img, site="body"), truth) > 0.9
+
+
+@pytest.mark.parametrize("seed, skin_type, background", [(3530, "III", "light"), (3515, "V", "dark")])
+def test_a_woods_backdrop_split_by_noise_stays_background(seed, skin_type, background):
+    """Under a Wood's lamp a dark backdrop is as dark as the skin; its noise splits it into
+    border colours near the skin's that mix with the rest of it, and the border-mixing rule
+    (visible light only, ``BG_MIX``) took the whole frame for skin (IoU 0.82 -> 0.20)."""
+    ph = make_photo(rng=seed, site="forearm", background=background, modality="woods",
+                    skin_type=skin_type, shape=(300, 400))
+    region = find_region(ph.image, site="body", modality="woods")
+    assert region.mean() < 0.9
+    assert _iou(region, ph.truth.roi_mask) > 0.45

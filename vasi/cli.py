@@ -261,7 +261,7 @@ def _cmd_score(args) -> int:
     else:
         width = max(len(k) for k in row)
         for k, v in row.items():
-            v = (f"{v:.4f}" if isinstance(v, float) else "-" if v is None
+            v = (f"{v:.4f}" if isinstance(v, float) else "-" if v is None or v in ("", [])
                  else "; ".join(v) if isinstance(v, list) else v)
             print(f"{k:<{width}}  {v}")
     sys.stdout.flush()  # the numbers are out before the overlay is written

@@ -20,6 +20,7 @@ import pandas as pd
 
 from . import _atomic
 from ._version import __version__
+from .batch_summary import to_check
 from .errors import InputError
 from .manifest import safe_slug
 
@@ -365,14 +366,18 @@ def patient_report(patient_id, visits: pd.DataFrame, *, endpoints=None, errors=N
                               f'{_e(r.get("message"))}</div></div></div>'))
         parts.extend(c for _, c in sorted(cards, key=lambda c: c[0]))
     parts.append("<h2>Quality flags and problems</h2>")
-    flagged = (visits[[isinstance(f, str) and f != "" for f in visits["quality_flags"]]]
-               if "quality_flags" in visits else visits.iloc[:0])
+    shown = np.zeros(len(visits), bool)
+    for col in ("quality_flags", "needs_review"):
+        if col in visits:
+            shown |= to_check(visits[col])
+    flagged = visits[shown]
     if len(flagged):
         # each flag once: those that put the numbers in doubt, then the others (notes)
         review = [_split_flags(r) for r in flagged.get("needs_review", [""] * len(flagged))]
+        notes = flagged.get("quality_flags", [""] * len(flagged))
         flagged = flagged.assign(needs_review=["; ".join(r) for r in review], quality_flags=[
             "; ".join(f for f in _split_flags(q) if f not in r)
-            for q, r in zip(flagged["quality_flags"], review, strict=True)])
+            for q, r in zip(notes, review, strict=True)])
     parts.append(_table(flagged, ["site", "modality", "week", "needs_review", "quality_flags",
                                   "registration_reason"],
                         labels={"needs_review": "check before use",
@@ -403,8 +408,6 @@ def _split_flags(value) -> list:
 
 def _n_to_check(visits: pd.DataFrame) -> int:
     """Photos whose numbers need a check before use (a non-empty ``needs_review``)."""
-    from .batch_summary import to_check
-
     return int(to_check(visits["needs_review"]).sum()) if "needs_review" in visits else 0
 
 

@@ -63,9 +63,10 @@ CAST_CHROMA = 3.0
 #: SDs away: the subject reaches the frame on a small part of it, background fills most.
 BG_NEAR = 1.5
 BG_SHARE = 0.3
-#: ... or, on a body site, when at least ``BG_MIX`` of their border pixels lie within twice
-#: the ring's width of the skin's own border colours: the subject's sides mix with it
-#: along the frame (a near close-up), a backdrop meets it only where the limb crosses it.
+#: ... or, on a body site in visible light, when at least ``BG_MIX`` of their border pixels
+#: lie within twice the ring's width of the skin's own border colours: the subject's sides
+#: mix with it along the frame (a near close-up), a backdrop meets it only where the limb
+#: crosses it.
 BG_MIX = 0.5
 #: A close-up: the frame's border ring (as wide as the one the background colours come
 #: from) is the skin itself when its colours are distributed as the skin's -- their robust
@@ -142,14 +143,16 @@ def _kmeans(x: np.ndarray, k: int, iters: int = 6):
     return c, lab.ravel()
 
 
-def _background_model(z, e, shade=False):
+def _background_model(z, e, shade=False, mix=False):
     """Background colours: robust clusters of the frame's border ring (``e`` px wide) in
     the skin-normalised feature space ``z`` (h, w, 3), dropping the ones that are the skin
     itself (the skin colour closer than ``BG_MIN_DIST`` of the cluster's robust SDs, where
     wider than the skin's, and covering less than ``BG_SHARE`` of the ring; with ``shade``
-    -- a body site -- darker ones are judged with the skin's ``SHADE`` tolerance, and one
-    covering more of the ring is the skin too when it mixes with the skin's own colours
-    along it, ``BG_MIX``).
+    -- a body site -- darker ones are judged with the skin's ``SHADE`` tolerance; with
+    ``mix`` -- a body site in visible light -- one covering more of the ring is the skin
+    too when it mixes with the skin's own colours along it, ``BG_MIX``. Not under a Wood's
+    lamp: there a dark backdrop is as dark as the skin, its noise splits it into colours
+    near the skin's, and those mix with the rest of it).
     Returns ``(centres, spreads)``, possibly empty."""
     ring = np.concatenate([z[:e].reshape(-1, 3), z[-e:].reshape(-1, 3),
                            z[e:-e, :e].reshape(-1, 3), z[e:-e, -e:].reshape(-1, 3)])
@@ -181,7 +184,7 @@ def _background_model(z, e, shade=False):
             continue
         if ds < BG_MIN_DIST and len(zj) < BG_SHARE * len(ring):
             continue
-        if shade and ds < BG_MIN_DIST:
+        if mix and ds < BG_MIN_DIST:
             near_skin.append((j, len(cs)))
         cs.append(cj)
         ss.append(sj)
@@ -332,7 +335,8 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
     if close_up:  # the frame's border is the skin itself: no background colours
         bc, bs = np.zeros((0, 3), np.float32), np.zeros((0, 3), np.float32)
     else:
-        bc, bs = _background_model(np.dstack(z), e, shade=body)
+        bc, bs = _background_model(np.dstack(z), e, shade=body,
+                                   mix=body and modality != "woods")
     if len(bc):  # Gaussian log-likelihood ratio, skin vs each background colour
         idx = np.flatnonzero(skin)
         zz = np.stack([zi.ravel()[idx] for zi in z], 1)
