@@ -2,10 +2,12 @@
 
 A two-class decision relative to the photo itself, with no fixed colour boxes: the skin
 colour (robust centre and spread of the skin-hued pixels near the image centre) against
-the background colours (clusters of the frame's border); then depigmented candidates --
-less melanin but still pink (visible light) or fluorescent (Wood's lamp) -- join the skin
-when skin encloses them (``_join_patches``), and a patch merged with a bright garment keeps
-its part inside the skin's outline (``_notch_parts``).
+the background colours (clusters of the frame's border, less those that are the subject
+reaching the frame: near the skin's colour on a small part of the border, or -- a body
+site in visible light -- mixing with the skin's own colours along it); then depigmented
+candidates -- less melanin but still pink (visible light) or fluorescent (Wood's lamp) --
+join the skin when skin encloses them (``_join_patches``), and a patch merged with a bright
+garment keeps its part inside the skin's outline (``_notch_parts``).
 """
 
 from __future__ import annotations

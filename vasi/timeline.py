@@ -92,6 +92,7 @@ def visit_weeks(weeks, window_weeks: float) -> list:
         out.append(float(np.median(group)))
     return out
 
+
 #: Range of each score (SPEC.md §1): F-VASI 0-3 (a whole face is 3 HU), T-VASI 0-100.
 SCORE_RANGE = {"f_vasi": (0.0, 3.0), "t_vasi": (0.0, 100.0)}
 

@@ -234,7 +234,7 @@ def track(
     if tolerance_px > 0:
         # = ndi.binary_dilation(3x3, iterations), several times faster
         grown = cv2.dilate(grown.view(np.uint8), np.ones((3, 3), np.uint8),
-                           iterations=int(tolerance_px)).view(bool)
+                           iterations=tolerance_px).view(bool)
     new = f & ~grown & valid & roi
 
     n = int(labels.max()) if labels.size else 0
