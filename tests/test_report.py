@@ -132,6 +132,12 @@ def test_the_flags_table_shows_each_flag_once_and_says_what_to_do():
     table = page[page.index("Quality flags and problems"):]
     assert table.count("registration failed") == 1 and "low contrast" in table
     assert "other flags (notes)" in table and "retake the photo" in table
+    # ... and where each flag is explained (a notebook section that exists)
+    from pathlib import Path
+
+    assert "<code>04_calibration_and_quality</code>, section 3" in table
+    nb = Path(__file__).resolve().parents[1] / "notebooks" / "04_calibration_and_quality.ipynb"
+    assert "## 3. Quality flags" in nb.read_text()
     assert "retake the photo" not in patient_report("P1", v.assign(needs_review=""))
 
 

@@ -89,7 +89,9 @@ COLUMNS = {
         "mm_per_px": ("mm/px", "pixel size used (empty: no scale)"),
         "scale_source": ("", "where the scale came from: given, metadata, aruco, sticker, or "
                              "'none: <why>'"),
-        "quality_flags": ("", "everything noticed about the photo, ';'-separated"),
+        "quality_flags": ("", "everything noticed about the photo, ';'-separated (what each "
+                              "means and what to do: notebooks/04_calibration_and_quality, "
+                              "section 3)"),
         "needs_review": ("", "the quality flags that put this visit's numbers in doubt: check "
                              "the overlay before using them"),
         "overlay": ("", "overlay image, relative to the output folder"),

@@ -390,7 +390,8 @@ def patient_report(patient_id, visits: pd.DataFrame, *, endpoints=None, errors=N
                      "If the outlined skin or patches are wrong, retake the photo (the flag "
                      "says what to change) or score it with a drawn region "
                      "(<code>vasi score PHOTO --roi MASK</code>); until then leave its numbers "
-                     "out of endpoint decisions.</p>")
+                     "out of endpoint decisions. What each flag means: notebook "
+                     "<code>04_calibration_and_quality</code>, section 3.</p>")
     parts.append(_table(errors, ["site", "modality", "visit", "photo", "stage", "message"],
                         left=("site", "modality", "visit", "photo", "stage", "message"),
                         empty="no problems"))
