@@ -63,7 +63,7 @@ from .series_measure import (
     visit_table,
 )
 from .sites import scored_site
-from .track import EnvelopeModel
+from .track import DEFAULT_NORMAL_LEVEL, EnvelopeModel
 
 __all__ = ["SeriesResult", "FullResMasks", "track_series", "PATTERN_READABLE_MAX"]
 
@@ -346,8 +346,6 @@ def _segment(img, region, *, modality, mm_per_px, mask, segment_kwargs, name):
     """Segmentation of one visit in its own coordinates (or the given mask, ``name`` in
     messages)."""
     if mask is not None:
-        from ._validate import check_mask
-
         m = check_mask(mask, img.shape[:2], name) & region
         lab = rgb_to_lab(img)
         ref = np.median(lab[region & ~m], axis=0) if (region & ~m).any() else (np.nan,) * 3
@@ -695,7 +693,7 @@ def track_series(
         grid = WorkingGrid(sw, pb.rgb.shape[:2], mm_b)
         # each follow-up's normal level from the baseline's ring and the change of light, under
         # a Wood's lamp too (its glowing halo fades as a patch repigments; benchmarks/README)
-        env_kw = {"normal_level": "baseline", **envelope_kwargs}
+        env_kw = {"normal_level": DEFAULT_NORMAL_LEVEL, **envelope_kwargs}
         base = BaselinePatches(pb.rgb, _down(base_seg.mask, max_side, roi_b) & roi_w, roi_w,
                                grid=grid, min_area_px=min_px, tolerance_px=tol_px,
                                measure=measure, envelope_kwargs=env_kw,

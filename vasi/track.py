@@ -272,6 +272,7 @@ LIGHT_MM = 25.0
 LIGHT_PX = 80
 #: How each follow-up's normal-skin level is set (see :class:`EnvelopeModel`).
 NORMAL_LEVELS = ("baseline", "visit")
+DEFAULT_NORMAL_LEVEL = "baseline"
 
 
 def _ring_px(ring_mm, mm_per_px):
@@ -457,7 +458,7 @@ def envelope_masks(
     ring_mm=RING_MM,
     level: float = 0.5,
     sigma_px: float = 0.0,
-    normal_level: str = "baseline",
+    normal_level: str = DEFAULT_NORMAL_LEVEL,
     return_degree: bool = False,
 ):
     r"""Depigmented pixels inside each baseline patch envelope, at baseline and follow-up.
@@ -575,7 +576,7 @@ class EnvelopeModel:
 
     def __init__(self, baseline, labels, *, roi=None, mm_per_px=None, margin_px=None,
                  ring_mm=RING_MM, level=0.5, sigma_px=0.0, linear=False, flatten=True,
-                 normal_level="baseline"):
+                 normal_level=DEFAULT_NORMAL_LEVEL):
         b = check_image(baseline, "baseline")
         shape = b.shape[:2]
         if linear:
