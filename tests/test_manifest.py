@@ -279,3 +279,17 @@ def test_missing_baseline_file_is_not_fatal(tmp_path):
     m = read_manifest(_csv(tmp_path, "patient_id,week,photo\nP1,0,gone.jpg\nP1,12,b.jpg\n"))
     assert m.table["week"].tolist() == [12.0]
     assert [p.fatal for p in m.problems] == [False]
+
+
+def test_a_patient_in_two_arms_is_a_problem_and_a_row_without_an_arm_takes_its_patients(
+        tmp_path):
+    # rows for P1 in arms A, A, B were accepted and the endpoints took the first one
+    for n in range(3):
+        _touch(tmp_path / f"{n}.jpg")
+    with pytest.raises(ManifestError, match="patient P1 has arms 'A', 'B'; give each patient "
+                                            "one arm") as err:
+        read_manifest(_csv(tmp_path, "patient_id,week,photo,arm\nP1,0,0.jpg,A\n"
+                                     "P1,12,1.jpg,A\nP1,24,2.jpg,B\n"))
+    assert err.value.problems[0].where == "m.csv line 2, m.csv line 3, m.csv line 4"
+    m = read_manifest(_csv(tmp_path, "patient_id,week,photo,arm\nP1,0,0.jpg,\nP1,12,1.jpg,A\n"))
+    assert m.table["arm"].tolist() == ["A", "A"]

@@ -7,7 +7,8 @@ Two input shapes are accepted (:func:`load_input` picks one):
   to the manifest's folder or ``root``, or absolute inside it); optional ``roi`` (mask image
   path), ``mm_per_px``, ``marker_mm`` (printed side of the ArUco marker, or diameter of the
   round sticker, in the photo: the scale is then measured on it), ``height_cm``,
-  ``weight_kg``, ``arm``. Columns starting with ``x_`` or ``note`` are carried along unread.
+  ``weight_kg``, ``arm`` (one per patient: a row without one takes its patient's). Columns
+  starting with ``x_`` or ``note`` are carried along unread.
   Commas, semicolons or tabs separate the columns (the header's separator); a decimal comma
   is read.
 * a **folder** laid out ``PATIENT/VISIT/PHOTO`` where ``VISIT`` is a date (``2026-03-14``,
@@ -396,11 +397,29 @@ def _build(records, *, source, root, default_site="face", check_files=True) -> M
                          modality=modality, photo=str(photo), photo_rel=photo_rel,
                          roi=str(roi) if roi else "", arm=str(rec.get("arm") or "")
                          .replace("nan", ""), line=where, usable=usable, **numbers))
+    _one_arm(rows, problems)
     table = _series_weeks(rows, problems)
     fatal = [p for p in problems if p.fatal]
     if fatal:
         raise ManifestError(fatal, source)
     return Manifest(table, str(source), str(root), tuple(p for p in problems if not p.fatal))
+
+
+def _one_arm(rows, problems) -> None:
+    """Each patient is in one treatment arm: a patient whose rows name two arms is a problem
+    (the endpoints would take one of them, unseen); rows with no arm take the patient's one."""
+    arms: dict = {}
+    for r in rows:
+        arms.setdefault(r["patient_id"], []).append(r)
+    for pid, rs in arms.items():
+        named = sorted({r["arm"] for r in rs if r["arm"]})
+        if len(named) > 1:
+            problems.append(Problem(", ".join(r["line"] for r in rs if r["arm"]),
+                                    f"patient {pid} has arms {', '.join(map(repr, named))}; "
+                                    "give each patient one arm"))
+        elif named:
+            for r in rs:
+                r["arm"] = named[0]
 
 
 def _series_weeks(rows, problems) -> pd.DataFrame:
