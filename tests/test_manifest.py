@@ -293,3 +293,23 @@ def test_a_patient_in_two_arms_is_a_problem_and_a_row_without_an_arm_takes_its_p
     assert err.value.problems[0].where == "m.csv line 2, m.csv line 3, m.csv line 4"
     m = read_manifest(_csv(tmp_path, "patient_id,week,photo,arm\nP1,0,0.jpg,\nP1,12,1.jpg,A\n"))
     assert m.table["arm"].tolist() == ["A", "A"]
+
+
+def test_photos_where_no_photo_goes_are_problems_not_files_left_out(tmp_path):
+    # a photo in a folder inside a visit folder, or at the top level, was dropped with the
+    # warning that it is not a photo by its suffix
+    for rel in ("P1/week0/face.jpg", "P1/week12/face.jpg", "P1/week12/raw/face_raw.jpg",
+                "P1/week12/raw/deep/x.png", "stray.jpg", "P1/week12/notes/n.txt", "readme.txt",
+                "P1/week12/raw/.hidden.jpg"):
+        _touch(tmp_path / rel)
+    with pytest.raises(ManifestError) as err:
+        scan_folder(tmp_path)
+    got = {p.where: p.message for p in err.value.problems}
+    assert sorted(got) == ["P1/week12/raw/deep/x.png", "P1/week12/raw/face_raw.jpg", "stray.jpg"]
+    assert "in a folder inside the visit folder week12; put it in a visit folder" in got[
+        "P1/week12/raw/face_raw.jpg"]
+    assert got["stray.jpg"].startswith("photo directly in the input folder")
+    for rel in ("P1/week12/raw/face_raw.jpg", "P1/week12/raw/deep/x.png", "stray.jpg"):
+        (tmp_path / rel).unlink()
+    m = scan_folder(tmp_path)
+    assert m.skipped == ("P1/week12/notes/", "P1/week12/raw/", "readme.txt")

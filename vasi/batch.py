@@ -531,8 +531,8 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
            "unlisted_sites": unlisted_sites(manifest.table),
            "skipped_files": list(manifest.skipped)}
     if manifest.skipped:
-        log.warning("%d file(s) of the photo folder are not photos by their suffix and were not "
-                    "scored (listed in %s): %s", len(manifest.skipped), RUN_FILE,
+        log.warning("%d file(s) of the photo folder are not photos by their suffix (or folders "
+                    "holding none) and were not scored (listed in %s): %s", len(manifest.skipped), RUN_FILE,
                     ", ".join(manifest.skipped[:5]) + (" ..." if len(manifest.skipped) > 5 else ""))
     if run["unlisted_sites"]:
         log.warning("site name(s) outside vasi's site vocabulary, scored as body sites: %s; "

@@ -230,8 +230,9 @@ class Manifest:
     problems : tuple of Problem
         Non-fatal problems (photos that will be skipped and listed as errors).
     skipped : tuple of str
-        Files of a photo folder that are not photos by their suffix (notes, videos, ...),
-        relative to it: not scored, listed so nothing is left out unseen.
+        Files of a photo folder that are not photos by their suffix (notes, videos, ...), and
+        folders where no photo goes that hold none (``P1/week0/raw/``), relative to it: not
+        scored, listed so nothing is left out unseen.
     """
 
     table: pd.DataFrame
@@ -650,7 +651,9 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
     (body) site, except a camera's prefix or a description (``PXL``, ``IMG``, ``photo``:
     ``_NOT_SITES``). A name with no such word gets ``default_site``. Files that are not
     images, hidden files and folders, the overlays of ``vasi score`` (``*_overlay.png``) and
-    the output folders of ``vasi batch`` (holding ``RUN_FILE``) are ignored.
+    the output folders of ``vasi batch`` (holding ``RUN_FILE``) are ignored. A photo anywhere
+    else (in the input folder itself, a patient folder, or a folder inside a visit folder) is
+    a problem: it would not be scored.
 
     Examples
     --------
@@ -665,39 +668,61 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
     root = Path(path)
     if not root.is_dir():
         raise ManifestError([Problem(str(root), "input folder does not exist")], root)
-    records, problems = [], []
-    skipped = [f.name for f in sorted(root.iterdir())  # (a manifest.csv makes it a manifest)
-               if f.is_file() and not f.name.startswith(".")]
+    records, problems, skipped = [], [], []
+
     def skip(d):  # (a hidden folder or a batch's output)
         return d.name.startswith(".") or (d / RUN_FILE).is_file()
+
+    def photos_in(f):  # (the photos a file is, or a folder holds at any depth)
+        if f.is_dir():
+            return [p for d in sorted(f.iterdir()) if not skip(d) and not d.is_symlink()
+                    for p in photos_in(d)] if not f.is_symlink() else []
+        return [f] if f.suffix.lower() in IMAGE_SUFFIXES and not overlay(f) else []
+
+    def overlay(f):  # (one `vasi score` wrote beside a photo)
+        return f.stem.lower().endswith(OVERLAY_SUFFIX) and f.suffix.lower() == ".png"
+
+    def misplaced(f, where):
+        """A file or folder where no photo goes: each photo it is or holds is a problem (none
+        is left out unseen); without photos it is listed as skipped."""
+        photos = photos_in(f)
+        for p in photos:
+            problems.append(Problem(p.relative_to(root).as_posix(), f"photo {where}; put it in "
+                                    "a visit folder (PATIENT/VISIT/PHOTO)"))
+        if not photos:
+            skipped.append(f.relative_to(root).as_posix() + "/" * f.is_dir())
 
     for pdir in sorted(p for p in root.iterdir() if p.is_dir() and not skip(p)):
         for vdir in sorted(v for v in pdir.iterdir() if not skip(v)):
             if not vdir.is_dir():
-                if vdir.suffix.lower() in IMAGE_SUFFIXES:
-                    problems.append(Problem(str(vdir.relative_to(root)), "photo directly in a "
-                                            "patient folder; put it in a visit folder "
-                                            "(PATIENT/VISIT/PHOTO)"))
-                else:
-                    skipped.append(vdir.relative_to(root).as_posix())
+                misplaced(vdir, "directly in a patient folder")
                 continue
             for f in sorted(vdir.iterdir()):
-                if f.name.startswith("."):
+                if f.name.startswith(".") or (f.is_dir() and skip(f)):
+                    continue
+                if f.is_dir():
+                    misplaced(f, f"in a folder inside the visit folder {vdir.name}")
                     continue
                 if f.suffix.lower() not in IMAGE_SUFFIXES:
                     skipped.append(f.relative_to(root).as_posix())  # listed in the run record
                     continue
-                if f.stem.lower().endswith(OVERLAY_SUFFIX) and f.suffix.lower() == ".png":
-                    continue  # an overlay `vasi score` wrote beside the photo
+                if overlay(f):
+                    continue
                 site, modality = name_site_modality(f.stem, default_site)
                 records.append({"patient_id": pdir.name, "visit": vdir.name,
                                 "site": site, "modality": modality,
                                 "photo": f.relative_to(root).as_posix(),
                                 "where": f.relative_to(root).as_posix()})
+    top = [f for f in sorted(root.iterdir()) if f.is_file() and not skip(f)]
     if not records and not problems:
-        problems.append(Problem(str(root), "no photos found; lay the folder out as "
-                                "PATIENT/VISIT/PHOTO (e.g. P001/week12/face_visible.jpg) or "
-                                "pass a CSV manifest"))
+        n = len([f for f in top if photos_in(f)])
+        problems.append(Problem(str(root), "no photos found" + (
+            f" in PATIENT/VISIT folders ({n} directly in it)" if n else "") + "; lay the folder "
+            "out as PATIENT/VISIT/PHOTO (e.g. P001/week12/face_visible.jpg) or pass a CSV "
+            "manifest"))
+    else:  # (a manifest.csv makes it a manifest)
+        for f in top:
+            misplaced(f, "directly in the input folder")
     try:
         m = _build(records, source=root, root=root, default_site=default_site)
     except ManifestError as exc:
