@@ -313,3 +313,17 @@ def test_photos_where_no_photo_goes_are_problems_not_files_left_out(tmp_path):
         (tmp_path / rel).unlink()
     m = scan_folder(tmp_path)
     assert m.skipped == ("P1/week12/notes/", "P1/week12/raw/", "readme.txt")
+
+
+@pytest.mark.parametrize("baseline", ["week00", "baseline"])
+def test_a_baseline_by_week_beside_dated_follow_ups_says_to_date_it(tmp_path, baseline):
+    # the first follow-up became week 0 too, then 'duplicate visit' sent the user astray
+    for visit in (baseline, "2026-04-01", "2026-06-24"):
+        _touch(tmp_path / "P1" / visit / "face.jpg")
+    with pytest.raises(ManifestError, match=f"P1 face/visible mixes dates and weeks "
+                                            rf"\({baseline} has no date\): name the baseline "
+                                            "folder by its date") as err:
+        scan_folder(tmp_path)
+    assert "duplicate" not in str(err.value)
+    (tmp_path / "P1" / baseline).rename(tmp_path / "P1" / "2026-01-07")
+    assert scan_folder(tmp_path).table["week"].tolist() == [0.0, 12.0, 24.0]

@@ -12,7 +12,8 @@ Two input shapes are accepted (:func:`load_input` picks one):
   Commas, semicolons or tabs separate the columns (the header's separator); a decimal comma
   is read.
 * a **folder** laid out ``PATIENT/VISIT/PHOTO`` where ``VISIT`` is a date (``2026-03-14``,
-  ``20260314``), a week (``week12``, ``wk12``, ``w12``, ``12``) or ``baseline``, and the photo's
+  ``20260314``), a week (``week12``, ``wk12``, ``w12``, ``12``) or ``baseline`` (dates or weeks,
+  not both, in a patient's series: weeks count from the earliest date), and the photo's
   name gives site and modality (``face_woods.jpg``, ``hands.png``; default site ``face``, modality
   ``visible``). A folder holding a ``manifest.csv`` is read as that manifest.
 
@@ -424,7 +425,8 @@ def _one_arm(rows, problems) -> None:
 
 
 def _series_weeks(rows, problems) -> pd.DataFrame:
-    """Weeks from dates (earliest = baseline), duplicates and missing baselines."""
+    """Weeks from dates (earliest = baseline), duplicates and missing baselines; a series
+    giving some visits by date and others by week only is a problem."""
     cols = ["patient_id", "visit", "week", "date", "site", "modality", "photo", "photo_rel",
             "roi", "mm_per_px", "marker_mm", "height_cm", "weight_kg", "arm", "series", "line"]
     if not rows:
@@ -439,9 +441,15 @@ def _series_weeks(rows, problems) -> pd.DataFrame:
         who = f"{g['patient_id'].iloc[0]} {g['site'].iloc[0]}/{g['modality'].iloc[0]}"
         if (has_date & ~has_week).any():
             dated = g.loc[has_date]
-            if not has_date.all() and not (g.loc[~has_date, "week"] == 0).all():
+            if not has_date.all():
+                # (weeks count from the earliest date: a baseline named 'week00' or
+                # 'baseline' beside dated follow-ups has none, and the first follow-up
+                # would become week 0 too)
+                undated = ", ".join(sorted(set(g.loc[~has_date, "visit"])))
                 problems.append(Problem(", ".join(g["line"]), f"series {who} mixes dates and "
-                                        "weeks; use one or the other"))
+                                        f"weeks ({undated} has no date): name the baseline "
+                                        "folder by its date (YYYY-MM-DD), or every visit by its "
+                                        "week (week00, week12)"))
                 continue
             base = min(dated["date"])
             g.loc[has_date & ~has_week, "week"] = [
