@@ -327,3 +327,17 @@ def test_a_baseline_by_week_beside_dated_follow_ups_says_to_date_it(tmp_path, ba
     assert "duplicate" not in str(err.value)
     (tmp_path / "P1" / baseline).rename(tmp_path / "P1" / "2026-01-07")
     assert scan_folder(tmp_path).table["week"].tolist() == [0.0, 12.0, 24.0]
+
+
+def test_a_path_leading_outside_names_the_folder_and_where_it_leads(tmp_path, monkeypatch):
+    # with the manifest given relative to the working folder the message said 'outside .'
+    _touch(tmp_path / "elsewhere" / "real.jpg")
+    (tmp_path / "study").mkdir()
+    (tmp_path / "study" / "link.jpg").symlink_to(tmp_path / "elsewhere" / "real.jpg")
+    _csv(tmp_path / "study", "patient_id,week,photo\nP1,0,link.jpg\n")
+    monkeypatch.chdir(tmp_path / "study")
+    with pytest.raises(ManifestError) as err:
+        read_manifest("m.csv")
+    msg = err.value.problems[0].message
+    assert f"leads outside {tmp_path / 'study'} (a link to {tmp_path / 'elsewhere'}" in msg
+    assert "outside ." not in msg and "--root" in msg

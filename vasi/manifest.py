@@ -280,29 +280,34 @@ def _canonical_columns(columns, where):
 
 def _inside(root: Path, rel: str, where: str, what: str):
     """Resolve ``rel`` under ``root``; an absolute path must lie inside ``root`` too, and
-    no path may escape it."""
+    no path may escape it. Problems name ``root`` as an absolute path (a relative one may
+    be ``.``)."""
+    shown = root.absolute()
     if not rel:
         return None, Problem(where, f"empty {what} path")
     if Path(rel).is_absolute():  # an absolute path of this system, e.g. from a database export
         try:
             Path(rel).resolve().relative_to(root.resolve())
         except ValueError:
-            return None, Problem(where, f"{what} path {rel!r} is outside {root}; give it relative "
-                                 f"to {root}, or pass --root with a folder that holds it")
+            return None, Problem(where, f"{what} path {rel!r} is outside {shown}; give it "
+                                 f"relative to {shown}, or pass --root with a folder that "
+                                 "holds it")
         return Path(rel), None
     if (PurePosixPath(rel).is_absolute() or PureWindowsPath(rel).is_absolute()
             or PureWindowsPath(rel).drive):
         return None, Problem(where, f"{what} path {rel!r} is absolute on another system; give "
-                             f"it relative to {root}")
+                             f"it relative to {shown}")
     parts = PurePosixPath(rel.replace("\\", "/")).parts
     if ".." in parts:
         return None, Problem(where, f"{what} path {rel!r} contains '..'; paths must stay "
-                             f"inside {root} (or pass --root)")
+                             f"inside {shown} (or pass --root)")
     path = root.joinpath(*parts)
     try:
         path.resolve().relative_to(root.resolve())
     except ValueError:
-        return None, Problem(where, f"{what} path {rel!r} leads outside {root} (symlink?)")
+        return None, Problem(where, f"{what} path {rel!r} leads outside {shown} (a link to "
+                             f"{path.resolve()}); copy the file into {shown}, or pass --root "
+                             "with a folder that holds both")
     return path, None
 
 
