@@ -752,3 +752,16 @@ def test_the_patch_columns_of_a_photo_with_a_scale_are_in_the_data_dictionary():
     cols |= set(patches(base, mm_per_px=0.5).columns)
     documented = {c for c, (_, text) in COLUMNS["patches"].items() if text}
     assert cols <= documented, sorted(cols - documented)
+
+
+def test_an_empty_photo_is_an_error_once_and_its_series_resumes(tmp_path, caplog):
+    # the empty file was refused before its digest was recorded: the series was taken for
+    # changed during the run, scored again on every run, with a false warning
+    src = make_study(tmp_path / "s", n_patients=1, weeks=(0, 12), shape=SHAPE, rng=5)
+    (src.parent / pd.read_csv(src)["photo"].iloc[1]).write_bytes(b"")
+    first = run_batch(src, tmp_path / "out", reports=False, overlays=False)
+    assert first.errors["message"].str.contains(r"file is empty \(0 bytes\)").all()
+    with caplog.at_level("WARNING", logger="vasi"):
+        again = run_batch(src, tmp_path / "out", reports=False, overlays=False)
+    assert (again.n_cached, again.n_scored) == (1, 0)
+    assert "changed after the run started" not in caplog.text

@@ -159,7 +159,9 @@ def read_photo(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
 
 
 def _file_bytes(path) -> tuple[Path, bytes]:
-    """A photo file's path and whole content, or the :class:`PhotoError` naming the problem."""
+    """A photo file's path and whole content (possibly empty: :func:`_decode_bytes` refuses
+    it, after a batch has recorded the content's digest), or the :class:`PhotoError` naming
+    the problem."""
     path = Path(path)
     if not path.exists():
         raise PhotoError(path, "file does not exist")
@@ -169,8 +171,6 @@ def _file_bytes(path) -> tuple[Path, bytes]:
         data = path.read_bytes()
     except OSError as exc:
         raise PhotoError(path, f"cannot open file ({exc.strerror or exc})") from exc
-    if len(data) == 0:
-        raise PhotoError(path, "file is empty (0 bytes)")
     return path, data
 
 
@@ -284,6 +284,8 @@ def _decode_heif(data: bytes, path, max_pixels: int) -> Photo:
 
 def _decode_bytes(data: bytes, path, max_pixels: int) -> Photo:
     """A photo file's content decoded (``path`` names it in errors), by its format."""
+    if len(data) == 0:
+        raise PhotoError(path, "file is empty (0 bytes)")
     if _is_dicom(data):
         return _read_dicom(data, path, max_pixels)
     if _is_heif(data):
