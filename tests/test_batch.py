@@ -765,3 +765,19 @@ def test_an_empty_photo_is_an_error_once_and_its_series_resumes(tmp_path, caplog
         again = run_batch(src, tmp_path / "out", reports=False, overlays=False)
     assert (again.n_cached, again.n_scored) == (1, 0)
     assert "changed after the run started" not in caplog.text
+
+
+def test_the_overlays_of_a_visit_removed_from_the_input_go_too(tmp_path):
+    # _prune removed only whole series: a removed (or renamed) visit's overlays stayed
+    src = make_study(tmp_path / "s", n_patients=1, weeks=(0, 12, 24), shape=SHAPE, rng=4)
+    out = tmp_path / "out"
+    run_batch(src, out, reports=False)
+    folder = out / "overlays" / "P001" / "face-visible"
+    assert {p.name for p in folder.iterdir()} >= {"week24.png", "week24_repigmentation.png"}
+    table = pd.read_csv(src)
+    table[table["week"] != 24].to_csv(src, index=False)
+    res = run_batch(src, out, reports=False)
+    assert sorted(p.relative_to(out).as_posix() for p in folder.iterdir()) == sorted(
+        [*res.visits["overlay"], *res.visits["repigmentation_map"].dropna()])
+    again = run_batch(src, out, reports=False)  # (what it keeps resumes)
+    assert again.n_cached == 1

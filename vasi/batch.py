@@ -582,7 +582,7 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
         series = _input_series(manifest)
         res = _finish(out, manifest, series, [results[t.key] for t in tasks], run, reports,
                       n_cached, len(todo), t0)
-        _prune(out, series, wrote_reports=reports)
+        _prune(out, series, [results[t.key] for t in tasks], wrote_reports=reports)
     except OSError as exc:
         full = exc.errno in (errno.ENOSPC, errno.EDQUOT)  # (a write() error names no file)
         denied = exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) and _inside(exc.filename, out)
@@ -605,11 +605,14 @@ def _inside(path, folder: Path) -> bool:
         return False
 
 
-def _prune(out: Path, series: pd.DataFrame, *, wrote_reports: bool) -> None:
+def _prune(out: Path, series: pd.DataFrame, results=(), *, wrote_reports: bool) -> None:
     """Remove what earlier runs wrote for series no longer in the input (a corrected
     patient ID, a withdrawn consent): their cached results, overlays and reports, and
-    temporary ``.part`` files an interrupted run left. ``series``: every series of the input
-    (:func:`_input_series`, also those whose photos all failed validation: they are kept).
+    temporary ``.part`` files an interrupted run left; and in the overlay folder of each
+    series committed in ``results`` (scored now or resumed), the files its result does not
+    list (a visit removed or renamed, a photo that no longer scores). ``series``: every
+    series of the input (:func:`_input_series`, also those whose photos all failed
+    validation: they are kept).
     Names are compared case-insensitively, so a case-insensitive file system never loses
     what this run wrote; when reports were not written this run but a removed patient's
     was, the cohort page (which lists them) goes too."""
@@ -623,6 +626,16 @@ def _prune(out: Path, series: pd.DataFrame, *, wrote_reports: bool) -> None:
     for d in sorted(overlays.glob("*/*")) if overlays.exists() else ():
         if d.is_dir() and d.relative_to(overlays).as_posix().casefold() not in keys:
             shutil.rmtree(d)
+    for r in results:
+        if "format" not in r:
+            continue  # (not committed: its worker died; the next run retries it)
+        listed = {rel.casefold() for rel in r.get("file_names", ())}
+        d = overlays / r["key"]
+        for p in sorted(d.iterdir()) if d.is_dir() else ():
+            if p.is_file() and p.relative_to(out).as_posix().casefold() not in listed:
+                p.unlink()
+        if d.is_dir() and not any(d.iterdir()):
+            d.rmdir()
     for d in sorted(overlays.glob("*")) if overlays.exists() else ():
         if d.is_dir() and not any(d.iterdir()):
             d.rmdir()
