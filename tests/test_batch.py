@@ -146,7 +146,7 @@ def test_interrupted_run_resumes_identically(study, reference, tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         run_batch(study, out, progress=stop_after_first, reports=False)
-    assert json.loads((out / RUN_FILE).read_text())["status"] == "running"
+    assert json.loads((out / RUN_FILE).read_text())["status"] == "interrupted"
     assert not (out / "tables").exists()
     seen = []
     res = run_batch(study, out, reports=False, progress=lambda d, t, i: seen.append(i))
@@ -258,11 +258,12 @@ def test_pruning_keeps_series_that_failed_validation_and_follows_no_reports(tmp_
         (src.parent / rel).unlink()
     res = run_batch(src, out)
     assert "P002" in set(res.errors["patient_id"]) and (out / "overlays" / "P002").is_dir()
-    # P003 withdrawn, re-run without reports: its report goes, and the cohort page listing it
+    # P003 withdrawn, re-run without reports: the reports of the earlier run go (they would
+    # contradict the new tables: they were kept, P003's listed on the cohort page)
     table[table["patient_id"] != "P003"].to_csv(src, index=False)
     run_batch(src, out, reports=False)
-    assert not (out / "reports" / "P003.html").exists() and not (out / "index.html").exists()
-    assert (out / "reports" / "P001.html").is_file() and not (out / "overlays" / "P003").exists()
+    assert not (out / "reports").exists() and not (out / "index.html").exists()
+    assert not (out / "overlays" / "P003").exists() and (out / "overlays" / "P001").is_dir()
 
 
 def test_dask_without_distributed_fails_before_writing_anything(study, tmp_path, monkeypatch):
@@ -781,3 +782,27 @@ def test_the_overlays_of_a_visit_removed_from_the_input_go_too(tmp_path):
         [*res.visits["overlay"], *res.visits["repigmentation_map"].dropna()])
     again = run_batch(src, out, reports=False)  # (what it keeps resumes)
     assert again.n_cached == 1
+
+
+def test_a_run_without_reports_leaves_no_stale_report_and_an_interrupted_one_says_so(
+        tmp_path, monkeypatch):
+    # --no-reports kept the pages of the run before, contradicting the updated tables; a run
+    # stopped while it wrote the tables left its record saying 'running'
+    import vasi.batch as batch
+
+    src = make_study(tmp_path / "s", n_patients=1, weeks=(0, 12), shape=SHAPE, rng=4)
+    out = tmp_path / "out"
+    run_batch(src, out, overlays=False)
+    assert (out / "reports" / "P001.html").is_file()
+
+    def stopped(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "data_dictionary", stopped)  # (after the first tables)
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(src, out, overlays=False, reports=False)
+    assert json.loads((out / RUN_FILE).read_text())["status"] == "interrupted"
+    monkeypatch.undo()
+    run_batch(src, out, overlays=False, reports=False)
+    assert not (out / "reports").exists() and not (out / "index.html").exists()
+    assert json.loads((out / RUN_FILE).read_text())["status"] == "complete"

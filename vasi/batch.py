@@ -5,7 +5,8 @@ every series (patient x site x modality) is scored -- serially, in a process poo
 (``jobs > 1``) or on a Dask cluster (``dask="local"`` or a scheduler address) -- and ``OUT``
 receives::
 
-    OUT/vasi-run.json                  run manifest: version, input, options, fingerprint, status
+    OUT/vasi-run.json                  run manifest: version, input, options, fingerprint,
+                                       status (running, complete or interrupted)
     OUT/tables/{visits,patches,scores,endpoints,errors}.csv (+ .parquet with pyarrow)
     OUT/tables/data_dictionary.csv     every column's unit and meaning, and the endpoint rules
     OUT/overlays/PATIENT/SITE-MODALITY/weekN.png (+ weekN_repigmentation.png)
@@ -464,7 +465,8 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
     overlays : bool
         Write full-resolution overlay PNGs.
     reports : bool
-        Write the HTML reports.
+        Write the HTML reports (when False, those an earlier run wrote into ``out`` are
+        removed: they would contradict the new tables).
     use_track : bool
         Register and track series with :func:`vasi.track_series` (else photos one by one).
     marker_mm : float, optional
@@ -591,6 +593,10 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
         raise VasiError(f"cannot write the results to {out} ({exc.strerror or exc}): free some "
                         "space or make it writable, then run the same command again -- the "
                         "series already written are kept and resumed.") from None
+    except KeyboardInterrupt:  # (the tables may be part old, part new: the record says so)
+        _atomic.write_text(out / RUN_FILE, json.dumps({**run, "status": "interrupted"},
+                                                      indent=2) + "\n")
+        raise
     return res
 
 
@@ -614,8 +620,8 @@ def _prune(out: Path, series: pd.DataFrame, results=(), *, wrote_reports: bool) 
     series of the input (:func:`_input_series`, also those whose photos all failed
     validation: they are kept).
     Names are compared case-insensitively, so a case-insensitive file system never loses
-    what this run wrote; when reports were not written this run but a removed patient's
-    was, the cohort page (which lists them) goes too."""
+    what this run wrote. When reports were not written this run, those of earlier runs (the
+    patients' pages and the cohort page) go: they would contradict the new tables."""
     keys = {series_slug(r.patient_id, r.site, r.modality).casefold() for r in series.itertuples()}
     patients = {f"{safe_slug(p)}.html".casefold() for p in series["patient_id"]}
     cache = out / _CACHE
@@ -639,11 +645,19 @@ def _prune(out: Path, series: pd.DataFrame, results=(), *, wrote_reports: bool) 
     for d in sorted(overlays.glob("*")) if overlays.exists() else ():
         if d.is_dir() and not any(d.iterdir()):
             d.rmdir()
-    removed = [p for p in sorted((out / "reports").glob("*.html")) if p.name.casefold() not in patients]
-    for p in removed:
+    pages = sorted((out / "reports").glob("*.html"))
+    if wrote_reports:
+        gone = [p for p in pages if p.name.casefold() not in patients]
+    else:
+        gone = [p for p in [*pages, out / "index.html"] if p.is_file()]
+        if gone:
+            log.warning("%d report page(s) of an earlier run removed: they would contradict "
+                        "the tables of this run, written without reports; run again without "
+                        "--no-reports (reports=False) to write them", len(gone))
+    for p in gone:
         p.unlink()
-    if removed and not wrote_reports and (out / "index.html").exists():
-        (out / "index.html").unlink()
+    if (out / "reports").is_dir() and not any((out / "reports").iterdir()):
+        (out / "reports").rmdir()
     for p in sorted(out.rglob(".*.part")):
         p.unlink()
 

@@ -80,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--blind", action="store_true",
                    help="leave the treatment arms out of every table and report (blinded reading)")
     b.add_argument("--no-overlays", action="store_true", help="skip full-size overlay PNGs")
-    b.add_argument("--no-reports", action="store_true", help="skip the HTML reports")
+    b.add_argument("--no-reports", action="store_true",
+                   help="skip the HTML reports (an earlier run's are removed)")
     b.add_argument("--no-track", action="store_true",
                    help="score photos one by one (no registration to baseline)")
     b.add_argument("--marker-mm", type=float, default=None,
