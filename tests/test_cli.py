@@ -80,6 +80,18 @@ def test_progress_bar_on_terminal():
     assert "5 photos, 1 problems" in text
 
 
+def test_progress_lines_count_visits_without_a_score_apart():
+    # a series whose week-24 photo failed registration was '3 photos scored'
+    from vasi import batch_series
+
+    visits = pd.DataFrame({"depigmented_fraction": [0.3, 0.2, np.nan]})
+    scored = int(batch_series.has_score(visits).sum())
+    buf = io.StringIO()
+    Progress(buf, tty=False)(1, 1, {"key": "P1/face-visible", "photos": scored,
+                                    "unscored": len(visits) - scored, "errors": 0})
+    assert buf.getvalue().endswith("P1/face-visible: 2 photos scored, 1 not scored\n")
+
+
 def test_demo_prints_table_and_report(study, tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--samples", str(study.parent), "-o", str(out), "-q", "-j", "1"]) == 0

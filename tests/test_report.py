@@ -147,3 +147,12 @@ def test_a_photo_to_check_is_in_the_flags_table_even_without_other_flags():
     page = patient_report("P1", v)
     table = page[page.index("Quality flags and problems"):]
     assert "1 photo(s) to check before use" in page and "normal skin too dark" in table
+
+
+def test_a_visit_whose_registration_failed_is_not_counted_as_scored():
+    # 'photos scored' counted the week-24 visit that has no number (registration failed)
+    v = _visits().assign(depigmented_fraction=[0.3, 0.2, np.nan])
+    assert "2 scored photo(s), 1 not scored (no number" in patient_report("P1", v)
+    page = cohort_report({"visits": v, "endpoints": pd.DataFrame(), "errors": pd.DataFrame(
+        columns=["patient_id"])}, {"P1": "P1.html"})
+    assert "<td>2, 1 not scored (no number: see the flags)</td>" in page

@@ -48,7 +48,7 @@ import pandas as pd
 from . import _atomic
 from ._validate import check_choice, check_positive
 from ._version import __version__, library_versions
-from .batch_series import ERROR_COLUMNS, SeriesTask, score_series, worker_died
+from .batch_series import ERROR_COLUMNS, SeriesTask, has_score, score_series, worker_died
 from .batch_summary import endpoints_table, scores_table
 from .dictionary import data_dictionary
 from .errors import VasiError
@@ -483,7 +483,8 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
         from that skin and scored again, flagged for review (``"correct"``), or only flagged
         (``"flag"``); see :func:`vasi.score_photo`.
     progress : callable, optional
-        ``progress(done, total, info)`` after each series; ``info`` has ``key``, ``photos``,
+        ``progress(done, total, info)`` after each series; ``info`` has ``key``, ``photos``
+        (visits with a score), ``unscored`` (visits without one, e.g. registration failed),
         ``errors`` and ``cached``.
 
     Returns
@@ -562,7 +563,9 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
         results[res["key"]] = res
         done[0] += 1
         if progress:
-            progress(done[0], total, {"key": res["key"], "photos": len(res["visits"]),
+            scored = int(has_score(res["visits"]).sum())
+            progress(done[0], total, {"key": res["key"], "photos": scored,
+                                      "unscored": len(res["visits"]) - scored,
                                       "errors": len(res["errors"]), "cached": False})
 
     def on_result(res):

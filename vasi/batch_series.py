@@ -31,7 +31,8 @@ from .roi import region_flags
 from .series_measure import add_endpoints
 from .sites import scored_site
 
-__all__ = ["SeriesTask", "score_series", "worker_died", "read_mask", "repigmentation_map", "VISIT_COLUMNS", "ERROR_COLUMNS"]
+__all__ = ["SeriesTask", "score_series", "worker_died", "read_mask", "repigmentation_map",
+           "has_score", "VISIT_COLUMNS", "ERROR_COLUMNS"]
 
 log = logging.getLogger("vasi")
 
@@ -82,6 +83,19 @@ class SeriesTask:
     overlays: bool = True
     use_track: bool = True
     options: dict = field(default_factory=dict)
+
+
+def has_score(visits: pd.DataFrame) -> pd.Series:
+    """Which rows of a visits table have a score (a depigmented fraction): a follow-up
+    whose registration to baseline failed is a row without one (flagged ``registration
+    failed``). A table without the column counts every row.
+
+    >>> has_score(pd.DataFrame({"depigmented_fraction": [0.2, float("nan")]})).tolist()
+    [True, False]
+    """
+    if "depigmented_fraction" not in visits:
+        return pd.Series(True, index=visits.index)
+    return pd.to_numeric(visits["depigmented_fraction"], errors="coerce").notna()
 
 
 def _encode(image, ext, max_side=None, quality=88) -> bytes:

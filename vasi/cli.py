@@ -181,8 +181,9 @@ class Progress:
     >>> buf = io.StringIO()
     >>> p = Progress(buf, tty=False)
     >>> p(1, 2, {"key": "P1/face-visible", "photos": 5, "errors": 1, "cached": False})
-    >>> buf.getvalue().split("] ")[1]
-    'P1/face-visible: 5 photos scored, 1 problem\\n'
+    >>> p(2, 2, {"key": "P2/face-visible", "photos": 2, "unscored": 1, "errors": 0})
+    >>> [line.split("] ")[1] for line in buf.getvalue().splitlines()]
+    ['P1/face-visible: 5 photos scored, 1 problem', 'P2/face-visible: 2 photos scored, 1 not scored']
     """
 
     def __init__(self, stream=None, *, tty: bool | None = None, width: int = 28):
@@ -213,9 +214,10 @@ class Progress:
             if done >= total:
                 self.stream.write("\n")
         else:
-            n = info.get("errors", 0)
+            n, u = info.get("errors", 0), info.get("unscored", 0)
             self.stream.write(f"vasi: [{done}/{total}] {info.get('key', '')}: "
                               f"{info.get('photos', 0)} photos scored"
+                              f"{f', {u} not scored' if u else ''}"
                               f"{f', {n} problem' + 's' * (n != 1) if n else ''}\n")
         self.stream.flush()
 
@@ -308,6 +310,7 @@ def read_photo_mask(path: Path, shape):
 
 def _cmd_batch(args) -> int:
     from .batch import run_batch
+    from .batch_series import has_score
 
     if args.jobs < 1:
         raise InputError(f"--jobs must be at least 1; got {args.jobs}.")
@@ -318,11 +321,14 @@ def _cmd_batch(args) -> int:
                     reports=not args.no_reports, use_track=not args.no_track,
                     marker_mm=args.marker_mm, blind=args.blind, colour_cast=args.colour_cast,
                     progress=progress)
-    n_photos = len(res.visits)
+    scored = has_score(res.visits)
+    unscored = int((~scored).sum())
     if not args.quiet:
         print(f"vasi: {res.n_series} series ({res.n_cached} resumed, {res.n_scored} scored), "
-              f"{n_photos} photos scored, {len(res.errors)} problems in "
-              f"{res.seconds:.1f} s", file=sys.stderr)
+              f"{int(scored.sum())} photos scored"
+              + (f", {unscored} not scored (no number: see needs_review in visits.csv)"
+                 if unscored else "")
+              + f", {len(res.errors)} problems in {res.seconds:.1f} s", file=sys.stderr)
     print(f"tables:  {res.out / 'tables'}")
     if res.index:
         print(f"summary: {res.index}")

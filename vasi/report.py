@@ -20,6 +20,7 @@ import pandas as pd
 
 from . import _atomic
 from ._version import __version__
+from .batch_series import has_score
 from .batch_summary import to_check
 from .errors import InputError
 from .manifest import safe_slug
@@ -300,7 +301,7 @@ def patient_report(patient_id, visits: pd.DataFrame, *, endpoints=None, errors=N
     arm = visits["arm"].iloc[0] if "arm" in visits and len(visits) else ""
     n_err = 0 if errors is None else len(errors)
     n_check = _n_to_check(visits)
-    parts.append(f'<p class="sub">{len(visits)} scored photo(s)'
+    parts.append(f'<p class="sub">{_n_scored(visits, "scored photo(s)")}'
                  f'{", arm " + _e(arm) if arm else ""}; '
                  f'<span class="{"bad" if n_err else "ok"}">{n_err} problem(s)</span>; '
                  f'<span class="{"bad" if n_check else "ok"}">{n_check} photo(s) to check '
@@ -407,6 +408,15 @@ def _split_flags(value) -> list:
     return [f.strip() for f in value.split(";") if f.strip()] if isinstance(value, str) else []
 
 
+def _n_scored(visits: pd.DataFrame, what: str = "") -> str:
+    """``"3"`` / ``"3 scored photo(s)"`` (``what``), with ``", 1 not scored"`` when visits have
+    no score (:func:`vasi.batch_series.has_score`: registration failed)."""
+    scored = int(has_score(visits).sum())
+    failed = len(visits) - scored
+    return (f"{scored}{' ' + what if what else ''}"
+            + (f", {failed} not scored (no number: see the flags)" if failed else ""))
+
+
 def _n_to_check(visits: pd.DataFrame) -> int:
     """Photos whose numbers need a check before use (a non-empty ``needs_review``)."""
     return int(to_check(visits["needs_review"]).sum()) if "needs_review" in visits else 0
@@ -471,7 +481,7 @@ def cohort_report(tables: dict, links: dict, run: dict | None = None) -> str:
         n_check = _n_to_check(v)
         last = e["last_pct_change"].iloc[0] if e is not None and len(e) else None
         rows.append(f'<tr><td class="l"><a href="{_e(links[pid])}">{_e(pid)}</a></td>'
-                    f"<td>{len(v)}</td><td>{_fmt(last, 1)}</td>"
+                    f"<td>{_n_scored(v)}</td><td>{_fmt(last, 1)}</td>"
                     f'<td class="{"bad" if n_check else ""}">{n_check}</td>'
                     f'<td class="{"bad" if n_err else ""}">{n_err}</td></tr>')
     parts.append('<table><tr><th class="l">patient</th><th>photos scored</th>'
