@@ -806,3 +806,19 @@ def test_a_run_without_reports_leaves_no_stale_report_and_an_interrupted_one_say
     run_batch(src, out, overlays=False, reports=False)
     assert not (out / "reports").exists() and not (out / "index.html").exists()
     assert json.loads((out / RUN_FILE).read_text())["status"] == "complete"
+
+
+def test_a_greyscale_photo_in_a_batch_is_told_how_a_batch_names_a_woods_photo(tmp_path):
+    # the hint was vasi score's '--modality woods', an option vasi batch does not have
+    from vasi.batch_series import _read
+
+    photo = tmp_path / "P1" / "week00" / "face_visible.png"
+    photo.parent.mkdir(parents=True)
+    vasi.write_image(photo, np.dstack([np.arange(4800, dtype=np.uint8).reshape(60, 80)] * 3))
+    row = dict(patient_id="P1", site="face", modality="visible", visit="week00", week=0.0,
+               photo=str(photo), photo_rel="P1/week00/face_visible.png")
+    errors = []
+    assert _read(row, errors) is None
+    msg = errors[0]["message"]
+    assert "greyscale" in msg and "--modality" not in msg
+    assert "face_woods.jpg" in msg and "modality 'woods' in the manifest" in msg

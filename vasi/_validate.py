@@ -137,11 +137,16 @@ def is_greyscale(image) -> bool:
     return bool(coloured <= 0.001 * spread.size and g.std() > 1.0)
 
 
-def check_colour(image, modality: str, name: str = "image") -> bool:
+#: How to say a photo is a Wood's lamp photo, in :func:`check_colour`'s message, by default.
+WOODS_HINT = "modality='woods' (--modality woods)"
+
+
+def check_colour(image, modality: str, name: str = "image", woods_hint: str = WOODS_HINT) -> bool:
     """Refuse a greyscale photo (:func:`is_greyscale`) in visible light, where
     depigmentation is measured by its colour (melanin's brown, blood's pink); under a
     Wood's lamp the fluorescence's brightness carries it and a greyscale photo is scored.
-    Returns whether the (Wood's lamp) photo is greyscale.
+    Returns whether the (Wood's lamp) photo is greyscale. ``woods_hint`` says how the
+    caller's user gives the modality (a batch: the file name or the manifest).
 
     >>> g = np.dstack([np.arange(3000, dtype=np.uint8).reshape(50, 60)] * 3)
     >>> check_colour(g, "woods")
@@ -155,8 +160,8 @@ def check_colour(image, modality: str, name: str = "image") -> bool:
     if modality == "visible" and grey:
         raise InputError(f"{name} is greyscale (R = G = B): visible-light depigmentation is "
                          "measured by its colour, so a black-and-white photo would give wrong "
-                         "numbers. Pass the colour original, or modality='woods' (--modality "
-                         "woods) if it is a Wood's lamp photo.")
+                         f"numbers. Pass the colour original, or {woods_hint} if it is a "
+                         "Wood's lamp photo.")
     return grey
 
 

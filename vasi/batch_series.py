@@ -51,6 +51,9 @@ VISIT_COLUMNS = [
 ]
 ERROR_COLUMNS = ["patient_id", "site", "modality", "visit", "week", "photo", "stage",
                  "error_type", "message"]
+#: How a batch is told a photo is a Wood's lamp photo (``vasi batch`` has no ``--modality``).
+BATCH_WOODS_HINT = ("name it as one (face_woods.jpg, a word 'woods' or 'uv' in the file name) "
+                    "or give modality 'woods' in the manifest")
 #: Longest side of the images embedded in the HTML reports, in px.
 THUMB_PX = 560
 
@@ -247,7 +250,7 @@ def _read(row, errors):
         path, data = _file_bytes(row["photo"])
         row["photo_sha256"] = hashlib.sha256(data).hexdigest()
         photo = _decode_bytes(data, path, DEFAULT_MAX_PIXELS)
-        check_colour(photo.image, row["modality"])  # a greyscale photo in visible light
+        check_colour(photo.image, row["modality"], woods_hint=BATCH_WOODS_HINT)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, the run goes on
         errors.append(_error(row, "read", exc))
         return None
