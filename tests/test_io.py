@@ -388,3 +388,13 @@ def test_write_image_checks_its_quality_and_argument_order(tmp_path):
     r = vasi.score_photo(img, site="face")
     with pytest.raises(vasi.InputError, match="strict JSON"):
         r.to_json(allow_nan=True)
+
+
+def test_a_float_tiff_is_named_by_its_samples_with_what_to_convert_to(tmp_path):
+    # a float32 RGB TIFF (a scientific camera's, an export) was 'not an image file'
+    import cv2
+
+    p = tmp_path / "float.tif"
+    assert cv2.imwrite(str(p), np.full((8, 8, 3), 0.5, np.float32))
+    err = _expect_photo_error(p, ["float32"])
+    assert "not an image file" not in str(err) and "uint8 or uint16" in str(err)

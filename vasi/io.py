@@ -345,6 +345,38 @@ def _unless_bomb_warning(call):
             return call()
 
 
+#: TIFF SampleFormat codes and the NumPy kind each is (1 unsigned, 2 signed, 3 float).
+_TIFF_SAMPLES = {1: "uint", 2: "int", 3: "float", 6: "complex"}
+
+
+def _tiff_sample_problem(data: bytes) -> str | None:
+    """For a TIFF file Pillow cannot open, what its samples are (``float32``) and what to
+    convert them to; None for anything else (then it is not an image file).
+
+    >>> _tiff_sample_problem(b"not a tiff") is None
+    True
+    """
+    import io as _io
+
+    from PIL import TiffImagePlugin
+
+    if data[:4] not in (b"II*\0", b"MM\0*"):
+        return None
+    try:
+        ifd = TiffImagePlugin.ImageFileDirectory_v2(data[:8])
+        fh = _io.BytesIO(data)
+        fh.seek(ifd.next)
+        ifd.load(fh)
+        kinds = {_TIFF_SAMPLES.get(int(k), f"format {k}") for k in ifd.get(339, (1,))}
+        bits = {int(b) for b in ifd.get(258, (8,))}
+    except Exception:  # noqa: BLE001 - a damaged header: the generic message
+        return None
+    dtype = "/".join(f"{k}{b}" for k in sorted(kinds) for b in sorted(bits))
+    return (f"TIFF with {dtype} samples ({int(ifd.get(277, 1))} per pixel) is not supported; "
+            "convert it to 8- or 16-bit integer RGB (uint8 or uint16, scaled to 0-255 or "
+            "0-65535) and save it as TIFF or PNG")
+
+
 def _read_header(data: bytes, path: Path, max_pixels: int) -> dict:
     """Identify the format and read size, EXIF orientation/date and resolution, without
     decoding pixels."""
@@ -356,7 +388,8 @@ def _read_header(data: bytes, path: Path, max_pixels: int) -> dict:
         width, height = im.size
         mode = im.mode
     except UnidentifiedImageError:
-        raise PhotoError(path, "not an image file (unrecognised format)") from None
+        raise PhotoError(path, _tiff_sample_problem(data)
+                         or "not an image file (unrecognised format)") from None
     except Image.DecompressionBombError as exc:
         raise PhotoError(path, f"image too large ({exc})") from None
     except Exception as exc:  # Pillow raises many types on damaged headers
