@@ -822,3 +822,15 @@ def test_a_greyscale_photo_in_a_batch_is_told_how_a_batch_names_a_woods_photo(tm
     msg = errors[0]["message"]
     assert "greyscale" in msg and "--modality" not in msg
     assert "face_woods.jpg" in msg and "modality 'woods' in the manifest" in msg
+
+
+def test_a_failed_registration_is_logged_with_its_series(tmp_path, caplog):
+    # the warning said 'week 24.0: registration failed', naming no patient
+    src = make_study(tmp_path / "s", n_patients=2, weeks=(0, 12), shape=(240, 320), rng=1)
+    t = pd.read_csv(src)
+    shutil.copyfile(src.parent / t.photo.iloc[3], src.parent / t.photo.iloc[1])  # P002's
+    with caplog.at_level("WARNING", logger="vasi"):
+        res = run_batch(src, tmp_path / "out", reports=False, overlays=False)
+    assert not res.visits.set_index(["patient_id", "week"]).loc[("P001", 12.0), "registered"]
+    assert "series P001/face-visible: week 12: registration failed" in caplog.text
+    assert "series P002" not in caplog.text

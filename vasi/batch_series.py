@@ -13,6 +13,7 @@ baseline coordinates). If it fails for a series, every photo is scored on its ow
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import logging
 import math
@@ -35,6 +36,24 @@ __all__ = ["SeriesTask", "score_series", "worker_died", "read_mask", "repigmenta
            "has_score", "VISIT_COLUMNS", "ERROR_COLUMNS"]
 
 log = logging.getLogger("vasi")
+#: The series :func:`score_series` is scoring in this thread (or task), for :class:`_InSeries`.
+_SERIES: contextvars.ContextVar = contextvars.ContextVar("vasi_series", default="")
+
+
+class _InSeries(logging.Filter):
+    """Names the series being scored in the messages of vasi's logger (``week 24:
+    registration failed`` -> ``series P001/face-visible: week 24: ...``): the functions
+    scoring one series do not know which patient it is."""
+
+    def filter(self, record):
+        key = _SERIES.get()
+        if key:
+            record.msg = f"series {key.replace('%', '%%') if record.args else key}: {record.msg}"
+        return True
+
+
+if not any(type(f).__name__ == "_InSeries" for f in log.filters):  # (once, also on reload)
+    log.addFilter(_InSeries())
 
 #: Columns of the visits table, in order (extra columns from the scorer follow, sorted).
 VISIT_COLUMNS = [
@@ -411,7 +430,8 @@ def worker_died(task: SeriesTask) -> dict:
 
 
 def score_series(task: SeriesTask) -> dict:
-    """Score one series; never raises (failures become error rows).
+    """Score one series; never raises (failures become error rows). What vasi logs while
+    it scores names the series (``series P001/face-visible: week 24: registration failed``).
 
     Returns
     -------
@@ -428,6 +448,14 @@ def score_series(task: SeriesTask) -> dict:
     >>> out["errors"][["stage", "error_type"]].values.tolist()
     [['read', 'PhotoError']]
     """
+    token = _SERIES.set(task.key)
+    try:
+        return _score_series(task)
+    finally:
+        _SERIES.reset(token)
+
+
+def _score_series(task: SeriesTask) -> dict:
     import vasi
 
     errors: list = []
@@ -450,8 +478,7 @@ def score_series(task: SeriesTask) -> dict:
                 visits, prov = _track(task, loaded, site, errors, out_files, thumbs)
                 provenance.update(prov)
             except Exception as exc:  # noqa: BLE001 - fall back honestly, and say so
-                log.warning("series %s: track_series failed (%s); scoring photos one by one",
-                            task.key, exc)
+                log.warning("track_series failed (%s); scoring photos one by one", exc)
                 errors.append(_error(loaded[0][0], "track_series", exc))
                 out_files.clear()
                 thumbs.clear()

@@ -721,7 +721,7 @@ def track_series(
                                           if site == "face" and own_roi else np.nan)
             rows.append(row)
             if fmask is None:
-                log.warning("week %s: registration failed (%s); visit kept unscored",
+                log.warning("week %g: registration failed (%s); visit kept unscored",
                             weeks[i], row["registration_reason"])
                 return
             t, ptab = base.measure_visit(row, fmask, valid, linear=linear, degree=degree,
