@@ -614,3 +614,31 @@ def test_series_options_that_would_measure_nothing_are_refused():
     for kw, msg in bad:
         with pytest.raises(InputError, match=msg):
             track_series(images, weeks=[0, 24], site="forearm", **kw)
+
+
+def test_unconfirmed_depigmentation_outside_the_baseline_patches_is_not_scored(series):
+    # a light spot of skin shows in every photo; the baseline's segmentation leaves it out
+    # and the follow-ups' find it. The photos show it did not change (not confirmed as new),
+    # so it must not enter the follow-ups' F-VASI: the baseline's score has no counterpart
+    # of it and it would hide the improvement (F-VASI75 responders missed)
+    images, truths, Hs, rois, _ = series
+    spot = np.zeros(SHAPE, bool)
+    spot[disk((300, 150), 14, shape=SHAPE)] = True
+    spots = [cv2.warpPerspective(spot.view(np.uint8), H, SHAPE[::-1],
+                                 flags=cv2.INTER_NEAREST) > 0 for H in Hs]
+    painted = [np.where(s[..., None], (DEPIG + SKIN) / 2, im).astype(np.uint8)
+               for im, s in zip(images, spots, strict=True)]
+    own = _own_masks(truths, Hs)
+    found = [m | (s if k else False) for k, (m, s) in enumerate(zip(own, spots, strict=True))]
+    kw = dict(weeks=[0, 12, 24], rois=rois, mm_per_px=0.25, with_patterns=False)
+    ref = track_series(painted, masks=own, **kw).visits
+    v = track_series(painted, masks=found, **kw).visits
+    assert (v["depigmented_area_px"] > ref["depigmented_area_px"] + 300).iloc[1:].all()
+    extra_new = v["new_depigmentation_px"] - ref["new_depigmentation_px"]  # (the spot's rim)
+    assert extra_new.between(0, 10).all()
+    np.testing.assert_allclose(v["f_vasi"], ref["f_vasi"], atol=3.0 * 10 / v["assessed_area_px"].min())
+    np.testing.assert_allclose(v["f_vasi_pct_change"], ref["f_vasi_pct_change"], atol=0.5)
+    # baseline and follow-ups scored alike: what is left of the baseline's depigmentation
+    # plus confirmed new depigmentation (this series has no untracked specks)
+    scored = v["residual_area_px"] + v["new_depigmentation_px"]
+    np.testing.assert_allclose(v["f_vasi"], 3.0 * scored / v["assessed_area_px"], rtol=1e-9)

@@ -75,7 +75,10 @@ COLUMNS = {
         "new_depigmentation_cm2": ("cm²", "the same in cm² (needs a scale)"),
         "new_depigmentation_hu": ("hand units", "the same in relative hand units"),
         "f_vasi": ("F-VASI (0-3)", "continuous F-VASI: sum over patches of extent (HU) x "
-                                   "residual depigmentation level; face series only"),
+                                   "residual depigmentation level, plus confirmed new "
+                                   "depigmentation at level 1 (a tracked follow-up's other "
+                                   "depigmentation outside the baseline patches, not confirmed "
+                                   "as new, is in depigmented_area_px only); face series only"),
         "f_vasi_clinical": ("F-VASI (0-3)", "the same with each level snapped to the VASI "
                                             "ladder (0, 10, 25, 50, 75, 90, 100 %)"),
         "f_vasi_unregistered": ("F-VASI (0-3)", "F-VASI of the photo on its own (no "

@@ -94,9 +94,13 @@ class SeriesResult:
         ``f_vasi75``, ``f_vasi90``, ``f_vasi_unregistered``) -- F-VASI columns are NaN for
         non-face sites, tracking columns NaN for failed registrations. ``f_vasi`` is scored
         per patch with :func:`vasi.f_vasi` (extent = baseline patch envelope in relative
-        hand units, level = its residual depigmentation; new depigmentation at level 1), so
-        ``f_vasi`` = 3 x depigmented fraction and ``f_vasi_clinical`` snaps each patch's
-        level to the VASI ladder. Endpoints use :mod:`vasi.timeline`.
+        hand units, level = its residual depigmentation; what is left of the baseline's
+        untracked specks and the confirmed new depigmentation at level 1), so ``f_vasi`` =
+        3 x (residual + those) / assessed area at every visit, baseline included; a
+        follow-up's own depigmentation outside the baseline patches that the photos do not
+        confirm as new is in ``depigmented_area_px`` but not in ``f_vasi``
+        (:func:`vasi.series_measure.f_vasi_tracked`). ``f_vasi_clinical`` snaps each
+        patch's level to the VASI ladder. Endpoints use :mod:`vasi.timeline`.
     patches : pandas.DataFrame
         One row per (visit, baseline patch): ``week``, ``patch_id``, ``baseline_area_px``,
         ``residual_area_px``, ``repigmented_area_px``, ``repigmentation_pct``,
@@ -772,7 +776,8 @@ def track_series(
             "roi_from_baseline": bool(roi_from_baseline),
             "measure": measure,
             "normal_level": env_kw["normal_level"] if measure == "envelope" else None,
-            "f_vasi_method": "per-patch baseline envelopes (relative HU), new depigmentation at level 1",
+            "f_vasi_method": "per-patch baseline envelopes (relative HU); untracked baseline "
+                             "specks' remainder and confirmed new depigmentation at level 1",
             "coordinates": "baseline",
             "working_shape": tuple(int(v) for v in grid.shape),
             "working_max_side": max_side,
