@@ -270,3 +270,27 @@ def test_weeks_from_visit_dates_are_one_row_per_visit_window():
     # nominal (whole) weeks are kept as they are, weekly visits too
     d["week"] = np.tile([0.0, 1.0, 2.0], 3)
     assert responders(d, thresholds=[75])["week"].tolist() == [1.0, 2.0]
+
+
+def test_default_weeks_gather_one_visit_of_each_patient_into_one_row():
+    # weeks 51, 52 and 53 of three patients are one visit: three rows of 2/3 each before
+    d = pd.DataFrame(dict(patient_id=[1, 1, 2, 2, 3, 3], arm="a", week=[0, 51, 0, 52, 0, 53],
+                          f_vasi=[1, .2, 1, .2, 1, .9]))
+    r = responders(d, thresholds=[75])
+    assert r[["week", "responders", "n", "n_missing"]].values.tolist() == [[52.0, 2, 3, 0]]
+    # a patient's own visits stay apart (weekly visits)
+    w = d.assign(patient_id=[1, 1, 1, 2, 2, 2], week=[0, 1, 2, 0, 1, 2])
+    assert responders(w, thresholds=[75])["week"].tolist() == [1.0, 2.0]
+
+
+def test_a_missing_score_nearer_the_week_does_not_hide_an_observed_visit():
+    # week 24 NaN (missing visit), week 23 observed: endpoints() takes week 23, and so must
+    # the cohort (it took the NaN row and counted the patient missing: a non-responder)
+    from vasi import endpoints
+
+    d = pd.DataFrame({"patient_id": [1, 1, 1], "arm": "a", "week": [0, 23, 24],
+                      "f_vasi": [1.0, 0.2, np.nan]})
+    assert endpoints(d.drop(columns=["patient_id", "arm"])).check_visit_week == 23.0
+    r = responders(d, thresholds=[75], weeks=[24])
+    assert r[["responders", "n", "n_missing"]].values.tolist() == [[1, 1, 0]]
+    assert responders(d, thresholds=[75], weeks=[24], missing="observed")["n"].tolist() == [1]

@@ -33,12 +33,14 @@ from .errors import InputError
 from .timeline import (
     PCT_TOL,
     THRESHOLDS,
+    WINDOW_WEEKS,
     as_week,
     check_scores,
     check_window_weeks,
     endpoint_thresholds,
     improvement_pct,
     near_week,
+    nearest_visits,
     visit_weeks,
 )
 
@@ -325,7 +327,7 @@ def responders(
     baseline_week: float = 0.0,
     confidence: float = 0.95,
     arm_col: str = "arm",
-    window_weeks: float = 2.0,
+    window_weeks: float = WINDOW_WEEKS,
 ) -> pd.DataFrame:
     """Proportion of patients reaching each endpoint by arm and week, with Wilson intervals.
 
@@ -338,12 +340,16 @@ def responders(
     kind, score_col, thresholds, baseline_week, arm_col : keyword-only
         As in :func:`patient_visits`.
     weeks : sequence of float, keyword-only
-        Weeks to report (default: every visit week after baseline in the data, weeks from
-        visit dates gathered into visit windows: :func:`vasi.timeline.visit_weeks`).
+        Weeks to report (default: the visits after baseline in the data gathered into visit
+        windows of at most ``window_weeks`` with one visit of each patient, each reported at
+        its median week -- weeks 51, 52 and 53 of three patients are one row, week 52:
+        :func:`vasi.timeline.visit_weeks`).
     window_weeks : float, keyword-only
-        Each patient's visit nearest to a reported week within this many weeks counts for it
-        (default 2, as :func:`vasi.endpoints`' week-24 check); a week with no visit of any
-        patient in its window is an error, not 0 %.
+        Each patient's visit nearest to a reported week within this many weeks that has a
+        score counts for it (default :data:`vasi.timeline.WINDOW_WEEKS`, 2, chosen as
+        :func:`vasi.endpoints`' week-24 check is: :func:`vasi.timeline.nearest_visits`; a
+        NaN score is a missing visit); a week with no visit of any patient in its window is
+        an error, not 0 %.
     missing : {"nri", "observed"}, keyword-only
         Non-responder imputation (denominator = every patient of the arm) or observed cases.
     confidence : float, keyword-only
@@ -374,7 +380,8 @@ def responders(
                         baseline_week=baseline_week, arm_col=arm_col)
     ths = endpoint_thresholds(thresholds, k)
     if weeks is None:
-        weeks = visit_weeks(pv.loc[pv["week"] > baseline_week, "week"], window_weeks)
+        later = pv[pv["week"] > baseline_week]
+        weeks = visit_weeks(later["week"], window_weeks, patients=later["patient_id"])
     weeks = [float(w) for w in np.atleast_1d(weeks)]
     near = {w: pv[near_week(pv["week"], w, window_weeks)] for w in weeks}
     empty = [w for w in weeks if near[w].empty]
@@ -386,11 +393,10 @@ def responders(
         patients = sub["patient_id"].unique()
         n_all = len(patients)
         for w in weeks:
-            # each patient's visit nearest to week w within the window (a visit window)
-            cand = near[w][near[w]["arm"] == arm]
-            at = cand.iloc[np.argsort((cand["week"] - w).abs().to_numpy(), kind="stable")]
-            at = at.drop_duplicates("patient_id")
-            obs = at[at["score"].notna() & at["baseline_defined"]]
+            # each patient's observed visit nearest to week w within the window
+            at = nearest_visits(near[w][near[w]["arm"] == arm], w, window_weeks,
+                                by="patient_id")
+            obs = at[at["baseline_defined"]]
             for t in ths:
                 name = f"{k}{t:g}"
                 kk = int(obs[name].sum())
@@ -531,7 +537,7 @@ def compare_arms(
     baseline_week: float = 0.0,
     confidence: float = 0.95,
     arm_col: str = "arm",
-    window_weeks: float = 2.0,
+    window_weeks: float = WINDOW_WEEKS,
 ) -> pd.DataFrame:
     """Compare two arms: responder rates, difference (Newcombe) and risk ratio (Katz).
 
@@ -605,7 +611,7 @@ def endpoint_table(
     weeks=(24.0, 52.0),
     kind: str = "f_vasi",
     missing: str = "nri",
-    window_weeks: float = 2.0,
+    window_weeks: float = WINDOW_WEEKS,
     **kwargs,
 ) -> pd.DataFrame:
     """A SPEC.md §3-style table: ``endpoint, week`` rows with "x % vs y %" and intervals.

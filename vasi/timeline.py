@@ -39,6 +39,8 @@ __all__ = [
     "reached",
     "weeks_from_dates",
     "visit_weeks",
+    "nearest_visits",
+    "WINDOW_WEEKS",
     "endpoints",
 ]
 
@@ -51,6 +53,11 @@ MEANINGFUL_PCT = {"f_vasi": 50.0, "t_vasi": 30.0}
 #: Tolerance (percentage points) in threshold comparisons, against floating-point error only.
 PCT_TOL = 1e-9
 
+#: Visit window (weeks): a visit this close to a reported week (the week-24 check,
+#: :func:`vasi.cohort.responders`' weeks) counts for it, and the visits gathered into one
+#: reported week span at most this (:func:`visit_weeks`).
+WINDOW_WEEKS = 2.0
+
 
 def near_week(weeks, week: float, window_weeks: float) -> np.ndarray:
     """Which of ``weeks`` lie within ``window_weeks`` of ``week`` (1e-9 weeks of floating-point
@@ -62,35 +69,73 @@ def near_week(weeks, week: float, window_weeks: float) -> np.ndarray:
     return np.abs(np.asarray(weeks, dtype=float) - float(week)) <= float(window_weeks) + 1e-9
 
 
-def visit_weeks(weeks, window_weeks: float) -> list:
-    """The weeks to report for a set of visit weeks (NaN left out). Whole weeks only (a
-    protocol's nominal weeks, ``week12`` folders) are reported as they are. Weeks from visit
-    dates (12.29, 12.71, 13.29 for the same week-12 visit of three patients) are gathered
-    into visits -- sorted weeks less than ``window_weeks / 2`` apart (a few days' spread
-    between patients) and spanning at most ``window_weeks`` -- each reported at its median,
-    so one visit is not split over three rows. Visits a week or less apart in a dated study
-    (weekly visits) are gathered too: pass the weeks to report instead.
+def visit_weeks(weeks, window_weeks: float = WINDOW_WEEKS, patients=None) -> list:
+    """The weeks to report for a set of visits (NaN left out): the visits gathered into visit
+    windows, each reported at its median week, so that one visit (weeks 51, 52 and 53 of
+    three patients; 12.29, 12.71 and 13.29 from their visit dates) is not split over rows.
+
+    With ``patients`` (one id per week, as a cohort table has): sorted visits are gathered
+    while the window spans at most ``window_weeks`` and holds at most one visit of each
+    patient -- a patient's own visits are distinct visits, so weekly visits stay apart.
+    Without: whole weeks only (a protocol's nominal weeks, ``week12`` folders) are reported
+    as they are; other weeks (from dates) are gathered when less than ``window_weeks / 2``
+    apart, spanning at most ``window_weeks``.
 
     >>> visit_weeks([24.0, 12.0, 12.0, np.nan], 2)
     [12.0, 24.0]
+    >>> visit_weeks([51, 52, 53, 24, 24], 2, patients=[1, 2, 3, 1, 2])
+    [24.0, 52.0]
+    >>> visit_weeks([1, 2, 1, 2], 2, patients=[1, 1, 2, 2])  # weekly visits
+    [1.0, 2.0]
     >>> [round(w, 2) for w in visit_weeks([86 / 7, 89 / 7, 93 / 7, 170 / 7, 176 / 7], 2)]
     [12.71, 24.71]
     >>> [round(w, 2) for w in visit_weeks([84 / 7, 86 / 7, 91 / 7], 2)]  # 84 days: week 12
     [12.29]
     """
-    w = np.asarray(weeks, dtype=float)
-    w = np.unique(w[np.isfinite(w)])
-    if np.allclose(w, np.round(w), rtol=0.0, atol=1e-9):
-        return [float(x) for x in np.unique(np.round(w))]
-    out, group = [], []
-    for x in w:
-        if group and (x - group[-1] >= 0.5 * window_weeks or x - group[0] > window_weeks):
+    w = np.asarray(weeks, dtype=float).ravel()
+    ok = np.isfinite(w)
+    if patients is None:
+        w = np.unique(w[ok])
+        if np.allclose(w, np.round(w), rtol=0.0, atol=1e-9):
+            return [float(x) for x in np.unique(np.round(w))]
+        who = None
+    else:
+        who = np.asarray(patients, dtype=object).ravel()
+        if len(who) != len(ok):
+            raise InputError(f"patients must give one id per week ({len(ok)}); got {len(who)}.")
+        order = np.argsort(w[ok], kind="stable")
+        w, who = w[ok][order], who[ok][order]
+    out, group, seen = [], [], set()
+    for i, x in enumerate(w):
+        apart = (who[i] in seen) if who is not None else (x - group[-1] >= 0.5 * window_weeks
+                                                           if group else False)
+        if group and (apart or x - group[0] > window_weeks + 1e-9):
             out.append(float(np.median(group)))
-            group = []
+            group, seen = [], set()
         group.append(float(x))
+        if who is not None:
+            seen.add(who[i])
     if group:
         out.append(float(np.median(group)))
     return out
+
+
+def nearest_visits(frame: pd.DataFrame, week: float, window_weeks: float, *, score: str = "score",
+                   by: str | None = None) -> pd.DataFrame:
+    """The rows of ``frame`` (``week`` and ``score`` columns) that count for ``week``: the
+    visit nearest to it within ``window_weeks`` that has a score -- a NaN score is a missing
+    visit, never taken over an observed one -- one per ``by`` group (one in all without);
+    ties go to the earlier visit. :func:`endpoints`' week-24 check and
+    :func:`vasi.cohort.responders` choose their visits with it.
+
+    >>> d = pd.DataFrame({"week": [22.0, 23.0, 24.0, 26.0], "score": [0.5, 0.4, np.nan, 0.1]})
+    >>> nearest_visits(d, 24, 2)["week"].tolist()
+    [23.0]
+    """
+    f = frame[frame[score].notna().to_numpy() & near_week(frame["week"], week, window_weeks)]
+    wk = f["week"].to_numpy(dtype=float)
+    f = f.iloc[np.lexsort((wk, np.abs(wk - float(week))))]
+    return f.drop_duplicates(by) if by is not None else f.head(1)
 
 
 #: Range of each score (SPEC.md §1): F-VASI 0-3 (a whole face is 3 HU), T-VASI 0-100.
@@ -506,7 +551,8 @@ def endpoints(
         Meaningful improvement for the check (default 50 for F-VASI, 30 for T-VASI; SPEC §2).
     check_week, window_weeks : float, keyword-only
         Early-response check at week ``check_week`` (24) using the nearest visit within
-        ``window_weeks`` (default 2; the same window as :func:`vasi.cohort.responders`).
+        ``window_weeks`` (default :data:`WINDOW_WEEKS`, 2; the same window as
+        :func:`vasi.cohort.responders`) that has a score (:func:`nearest_visits`).
     plateau_weeks, plateau_min_gain_pct : float, keyword-only
         Plateau from visit ``w`` (the first such visit after baseline, with some improvement:
         no response at all is not a plateau): no later visit improves by
@@ -543,7 +589,7 @@ def endpoints(
     baseline_week = None if baseline_week is None else as_week(baseline_week, "baseline_week")
     window_weeks = check_window_weeks(renamed(
         window_weeks, check_tolerance_weeks, old="check_tolerance_weeks", new="window_weeks",
-        default=2.0))
+        default=WINDOW_WEEKS))
     k = _kind(kind)
     ths = endpoint_thresholds(thresholds, k)
     mean_pct = MEANINGFUL_PCT[k] if meaningful_pct is None else check_pct(meaningful_pct,
@@ -592,12 +638,10 @@ def endpoints(
 
     # week-24 check
     chk_week, chk_imp, meaningful = math.nan, math.nan, None
-    if not reason and len(after):
-        dist = (after["week"] - float(check_week)).abs()
-        if dist.min() <= float(window_weeks):
-            row = after.loc[dist.idxmin()]
-            chk_week, chk_imp = float(row["week"]), float(row["improvement_pct"])
-            meaningful = bool(chk_imp >= mean_pct - PCT_TOL)
+    at = nearest_visits(after, check_week, window_weeks, score="improvement_pct")
+    if not reason and len(at):
+        chk_week, chk_imp = float(at["week"].iloc[0]), float(at["improvement_pct"].iloc[0])
+        meaningful = bool(chk_imp >= mean_pct - PCT_TOL)
 
     # plateau
     plateau, plateau_week = False, math.nan
