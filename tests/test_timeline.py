@@ -238,3 +238,12 @@ def test_check_window_has_the_cohorts_name_and_the_old_one_warns():
     assert e.provenance["window_weeks"] == 3.0
     with pytest.warns(DeprecationWarning, match="check_tolerance_weeks= is now called window_weeks="):
         assert endpoints(visits, check_tolerance_weeks=3).check_visit_week == 21.0
+
+
+def test_endpoints_take_dayfirst_for_dates_that_read_either_way():
+    # the error told the user to pass dayfirst=True, which endpoints() did not accept
+    d = pd.DataFrame({"date": ["01/02/2025", "02/08/2025"], "f_vasi": [1.0, 0.2]})
+    with pytest.raises(InputError, match="pass dayfirst=True"):
+        endpoints(d)
+    assert endpoints(d, dayfirst=True).visits["week"].round(1).tolist() == [0.0, 26.0]
+    assert endpoints(d, dayfirst=False).visits["week"].round(2).tolist() == [0.0, 5.29]

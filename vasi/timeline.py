@@ -445,7 +445,8 @@ class Endpoints:
         return out
 
 
-def _visits_frame(visits, *, kind, score_col, week_col, date_col, baseline_date) -> tuple:
+def _visits_frame(visits, *, kind, score_col, week_col, date_col, baseline_date,
+                  dayfirst=None) -> tuple:
     if isinstance(visits, pd.Series):  # week -> score, as a mapping
         idx = visits.index
         if (visits.name is not None and idx.name is None and isinstance(idx, pd.RangeIndex)
@@ -484,7 +485,8 @@ def _visits_frame(visits, *, kind, score_col, week_col, date_col, baseline_date)
         if week_col in df.columns:
             df["week"] = pd.to_numeric(df[week_col], errors="coerce").astype(float)
         elif date_col in df.columns:
-            df["week"] = weeks_from_dates(df[date_col], baseline_date=baseline_date)
+            df["week"] = weeks_from_dates(df[date_col], baseline_date=baseline_date,
+                                          dayfirst=dayfirst)
         else:
             raise InputError(
                 f"visits needs a {week_col!r} or {date_col!r} column; got {list(df.columns)}."
@@ -515,6 +517,7 @@ def endpoints(
     week_col: str = "week",
     date_col: str = "date",
     baseline_date=None,
+    dayfirst: bool | None = None,
     baseline_week: float | None = None,
     thresholds=None,
     meaningful_pct: float | None = None,
@@ -542,6 +545,9 @@ def endpoints(
         Column names.
     baseline_date : date-like, keyword-only
         Date of week 0 when visits are given by date (default: the first visit).
+    dayfirst : bool, keyword-only
+        How to read dates like ``01/02/2025`` (:func:`weeks_from_dates`): day first (True)
+        or month first (False); needed when a date reads either way.
     baseline_week : float, keyword-only
         Which visit is the baseline (default: the earliest; with ``baseline_date``, the first
         visit on or after that date). Visits before the baseline get NaN changes.
@@ -597,7 +603,7 @@ def endpoints(
     relapse_threshold = check_pct(relapse_threshold, "relapse_threshold",
                                   example=f"75 for {k}75")
     df, col = _visits_frame(visits, kind=k, score_col=score_col, week_col=week_col,
-                            date_col=date_col, baseline_date=baseline_date)
+                            date_col=date_col, baseline_date=baseline_date, dayfirst=dayfirst)
     if baseline_week is None and baseline_date is not None and (df["week"] >= -1e-9).any():
         bi = int(np.flatnonzero(df["week"].to_numpy() >= -1e-9)[0])  # first visit on/after it
     elif baseline_week is None:
