@@ -834,3 +834,15 @@ def test_a_failed_registration_is_logged_with_its_series(tmp_path, caplog):
     assert not res.visits.set_index(["patient_id", "week"]).loc[("P001", 12.0), "registered"]
     assert "series P001/face-visible: week 12: registration failed" in caplog.text
     assert "series P002" not in caplog.text
+
+
+def test_best_change_is_over_the_follow_ups_only():
+    # a patient who only worsened had a best change of 0.0 (the baseline against itself)
+    from vasi.batch_summary import endpoints_table
+
+    v = pd.DataFrame({"patient_id": ["P1"] * 3 + ["P2"], "arm": [""] * 4, "site": ["face"] * 4,
+                      "modality": ["visible"] * 4, "week": [0.0, 12.0, 24.0, 0.0],
+                      "f_vasi": [0.5, 0.6, 0.75, 0.5]})
+    e = endpoints_table(v).set_index("patient_id")
+    assert e.loc["P1", "best_pct_change"] == pytest.approx(20.0)
+    assert np.isnan(e.loc["P2", "best_pct_change"])  # no follow-up yet

@@ -194,8 +194,9 @@ def endpoints_table(visits: pd.DataFrame, series: pd.DataFrame | None = None,
         f0 = e.baseline_score
         if len(obs) and np.isfinite(f0) and f0 > 0:
             row["last_pct_change"] = 100.0 * (row["last_score"] - f0) / f0
-            ch = 100.0 * (obs["f_vasi"] - f0) / f0
-            row["best_pct_change"] = float(ch.min())
+            follow = obs.loc[obs["week"] > e.baseline_week, "f_vasi"]  # (not the baseline)
+            row["best_pct_change"] = (float(100.0 * (follow.min() - f0) / f0) if len(follow)
+                                      else np.nan)
         imp = e.check_improvement_pct
         row["week24_pct_change"] = -imp if np.isfinite(imp) else np.nan
         if not np.isfinite(imp) and not row["reason"]:

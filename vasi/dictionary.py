@@ -190,7 +190,9 @@ COLUMNS = {
         "first_week_f_vasi50": ("weeks", "first visit reaching F-VASI50 (empty: never)"),
         "first_week_f_vasi75": ("weeks", "first visit reaching F-VASI75 (empty: never)"),
         "first_week_f_vasi90": ("weeks", "first visit reaching F-VASI90 (empty: never)"),
-        "best_pct_change": ("%", "the largest improvement at any visit (most negative change)"),
+        "best_pct_change": ("%", "the best change at any follow-up visit (most negative; "
+                                 "the baseline left out: positive when the patient only "
+                                 "worsened, empty without a follow-up)"),
         "relapse": ("bool", "F-VASI75 lost at a later visit after being reached"),
         "relapse_week": ("weeks", "the visit where it was lost"),
         "reason": ("", "why an endpoint is undefined or imputed, or rests on a photo to check "
