@@ -294,3 +294,11 @@ def test_a_missing_score_nearer_the_week_does_not_hide_an_observed_visit():
     r = responders(d, thresholds=[75], weeks=[24])
     assert r[["responders", "n", "n_missing"]].values.tolist() == [[1, 1, 0]]
     assert responders(d, thresholds=[75], weeks=[24], missing="observed")["n"].tolist() == [1]
+
+
+def test_patient_visit_flags_are_na_where_undefined_not_false():
+    d = pd.DataFrame({"patient_id": [1, 1, 2, 2, 3, 3], "week": [0, 24] * 3,
+                      "f_vasi": [1.0, 0.2, 0.0, 0.0, 1.0, np.nan]})
+    f = patient_visits(d, thresholds=[75]).set_index(["patient_id", "week"])["f_vasi75"]
+    assert f.dtype == "boolean"
+    assert f.tolist() == [False, True, pd.NA, pd.NA, False, pd.NA]

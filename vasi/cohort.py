@@ -31,12 +31,12 @@ from ._validate import check_rng
 from ._version import __version__
 from .errors import InputError
 from .timeline import (
-    PCT_TOL,
     THRESHOLDS,
     WINDOW_WEEKS,
     as_week,
     check_scores,
     check_window_weeks,
+    endpoint_flags,
     endpoint_thresholds,
     improvement_pct,
     near_week,
@@ -240,13 +240,15 @@ def patient_visits(
     -------
     pandas.DataFrame
         ``patient_id``, ``arm``, ``week``, ``score``, ``baseline_score``, ``improvement_pct``,
-        one boolean column per endpoint (False where undefined), ``baseline_defined``.
+        one nullable-boolean column per endpoint (``<NA>`` where undefined: missing score,
+        baseline 0 or missing; :func:`vasi.timeline.endpoint_flags`), ``baseline_defined``.
 
     Examples
     --------
-    >>> d = pd.DataFrame({"patient_id": [1, 1], "week": [0, 24], "f_vasi": [1.0, 0.25]})
+    >>> d = pd.DataFrame({"patient_id": [1, 1, 2, 2], "week": [0, 24, 0, 24],
+    ...                   "f_vasi": [1.0, 0.25, 0.0, 0.0]})
     >>> patient_visits(d)["f_vasi75"].tolist()
-    [False, True]
+    [False, True, <NA>, <NA>]
     """
     k = _kind(kind)
     baseline_week = as_week(baseline_week, "baseline_week")
@@ -286,7 +288,7 @@ def patient_visits(
     df["baseline_defined"] = df["baseline_score"].gt(0).to_numpy()
     df["improvement_pct"] = improvement_pct(df["score"].to_numpy(), df["baseline_score"].to_numpy())
     for t in ths:
-        df[f"{k}{t:g}"] = (df["improvement_pct"] >= float(t) - PCT_TOL).to_numpy()
+        df[f"{k}{t:g}"] = endpoint_flags(df["improvement_pct"], t)
     return df.sort_values(["arm", "patient_id", "week"]).reset_index(drop=True)
 
 

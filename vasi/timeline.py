@@ -319,6 +319,21 @@ def reached(score, baseline, threshold: float):
     return bool(out) if out.ndim == 0 else out
 
 
+def endpoint_flags(improvement, threshold: float) -> pd.arrays.BooleanArray:
+    """Whether each visit reached an N % improvement endpoint, as pandas' nullable
+    ``"boolean"``: ``<NA>`` where the improvement is undefined (NaN: missing score, baseline
+    0 or missing), never a silent False. The endpoint columns of :func:`endpoints` and
+    :func:`vasi.cohort.patient_visits`.
+
+    >>> endpoint_flags([80.0, 74.0, np.nan], 75).tolist()
+    [True, False, <NA>]
+    """
+    imp = np.asarray(improvement, dtype=float)
+    out = pd.array(imp >= float(threshold) - PCT_TOL, dtype="boolean")
+    out[np.isnan(imp)] = pd.NA
+    return out
+
+
 _SLASHED = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\s*$")
 
 
@@ -631,9 +646,7 @@ def endpoints(
     for t in ths:
         name = f"{k}{t:g}"
         names.append(name)
-        vals = df["improvement_pct"] >= float(t) - PCT_TOL
-        df[name] = pd.array(np.where(defined, vals, False), dtype="boolean")
-        df.loc[~defined, name] = pd.NA
+        df[name] = endpoint_flags(df["improvement_pct"], t)
     df["reason"] = ""
     df.loc[df["score"].isna(), "reason"] = "missing visit"
     if reason:
