@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import cv2
 import numpy as np
 import pytest
@@ -355,8 +357,37 @@ def test_negative_labels_and_meaningless_envelope_options_are_refused():
     for level in (2, 0, "half"):
         with pytest.raises(InputError, match=r"level must be a number in \(0, 1\)"):
             EnvelopeModel(img, lab, level=level)
-    _, b, _ = envelope_masks(img, img, lab, level=0.5, ring_mm=(3, 8))
+    _, b, _ = envelope_masks(img, img, lab, level=0.5, ring_mm=(3, 8), mm_per_px=0.5)
     assert b[m].all()
+
+
+def test_ring_mm_without_a_scale_warns_that_it_is_not_used():
+    """An explicit ring_mm cannot be honoured without a pixel size: the RING_PX ring is used
+    and a warning says so (it used to be dropped silently); the default ring does not warn."""
+    import warnings
+
+    from vasi.track import RING_PX, EnvelopeModel, confirm_new, envelope_masks
+
+    m = np.zeros((80, 80), bool)
+    m[30:50, 30:50] = True
+    lab = label_patches(m)
+    img = np.full((80, 80, 3), 120, np.uint8)
+    img[m] = 230
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # none by default, with or without a scale
+        default = envelope_masks(img, img, lab)
+        EnvelopeModel(img, lab, mm_per_px=0.5, ring_mm=(2, 6))
+    msg = (f"ring_mm=(2, 6) is ignored: without a scale (mm_per_px) the reference ring is "
+           f"RING_PX = {RING_PX} px")
+    with pytest.warns(UserWarning, match=re.escape(msg)):
+        given = envelope_masks(img, img, lab, ring_mm=(2, 6))
+    for a, b in zip(default, given, strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.warns(UserWarning, match="ring_mm=.* is ignored") as rec:
+        confirm_new(img, img, m, ring_mm=(2, 6))
+    assert len(rec) == 1  # once per call, not again by the model it builds
+    with pytest.raises(InputError, match="ring_mm must be"):  # still checked without a scale
+        EnvelopeModel(img, lab, ring_mm=(6, 2))
 
 
 def test_pixel_distances_must_be_whole():

@@ -20,7 +20,7 @@ import pandas as pd
 from .color import srgb_to_linear
 from .patterns import patterns as _patterns
 from .register_geometry import _warp
-from .track import RING_MM, EnvelopeModel, Tracking, confirm_new, label_patches, track
+from .track import EnvelopeModel, Tracking, confirm_new, label_patches, track
 
 #: Repigmentation (%) from which a patch's remaining specks no longer show how it
 #: repigmented (islands have merged, the border band has reached the centre): its
@@ -140,7 +140,8 @@ class BaselinePatches:
         self.tol = grid.px(tolerance_px)
         labels = label_patches(mask, min_area_px=grid.area_px(min_area_px), join_px=self.tol)
         self.env = self.degree = self._model = None
-        self._ring_mm = envelope_kwargs.get("ring_mm", RING_MM)
+        # (without a scale the first model warns that ring_mm is not used: once, not per visit)
+        self._ring_mm = envelope_kwargs.get("ring_mm") if grid.mm_per_px else None
         if measure == "envelope":
             # one colour rule for baseline and follow-ups inside each patch envelope
             first = EnvelopeModel(rgb, labels, roi=roi, mm_per_px=grid.mm_per_px,
@@ -157,7 +158,8 @@ class BaselinePatches:
             self.env = env
             # the follow-ups are measured inside these envelopes (baseline half computed once)
             self._model = EnvelopeModel(rgb, env, roi=roi, mm_per_px=grid.mm_per_px,
-                                        **{**envelope_kwargs, "margin_px": 0})
+                                        **{**envelope_kwargs, "margin_px": 0,
+                                           "ring_mm": self._ring_mm})
         self.labels, self.mask = labels, mask
         # the baseline's depigmentation left untracked (specks below the minimum size, faint
         # candidates) and the tolerance around it: a follow-up's depigmentation there is

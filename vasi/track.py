@@ -19,6 +19,7 @@ Pixels the follow-up photo does not cover (``valid`` False) are left out of ever
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -276,12 +277,23 @@ DEFAULT_NORMAL_LEVEL = "baseline"
 
 
 def _ring_px(ring_mm, mm_per_px):
-    """Inner and outer ring distance in px (``RING_PX`` without a scale)."""
+    """Inner and outer ring distance in px: ``ring_mm`` (``RING_MM`` when None) at the pixel
+    size, or ``RING_PX`` without a scale -- with a warning if ``ring_mm`` was given, which
+    mm cannot then be honoured (a scale is often known only at run time: a marker found or
+    not, so this is not an error)."""
+    if ring_mm is None:
+        if not mm_per_px:
+            return RING_PX
+        ring_mm = RING_MM
     r = np.asarray(ring_mm, dtype=object)
     if r.shape != (2,) or not all(is_number(x) for x in r) or not 0 <= r[0] < r[1] < np.inf:
         raise InputError(f"ring_mm must be the ring's (inner, outer) distance from the patch in "
                          f"mm, 0 <= inner < outer, e.g. {RING_MM}; got {ring_mm!r}.")
     if not mm_per_px:
+        warnings.warn(f"ring_mm={tuple(ring_mm)!r} is ignored: without a scale (mm_per_px) the "
+                      f"reference ring is RING_PX = {RING_PX} px from the patch. Pass mm_per_px "
+                      "(or a photo with a scale marker) to use ring_mm, or leave ring_mm out.",
+                      UserWarning, stacklevel=3)
         return RING_PX
     return max(2, int(round(ring_mm[0] / mm_per_px))), max(4, int(round(ring_mm[1] / mm_per_px)))
 
@@ -304,7 +316,7 @@ def _check_linear(image, name):
 
 
 def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_px=None,
-                ring_mm=RING_MM, level: float = 0.5, linear: bool = False) -> np.ndarray:
+                ring_mm=None, level: float = 0.5, linear: bool = False) -> np.ndarray:
     """New depigmentation that the two photos themselves confirm: the skin changed there.
 
     ``new_mask`` comes from comparing two segmentations, and a faint patch that the baseline
@@ -330,8 +342,10 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
         Depigmentation known at baseline (patch envelopes), kept out of the rings.
     mm_per_px : float, optional
         Pixel size (ring distances in mm).
-    ring_mm : (float, float)
-        Inner and outer distance of the reference ring from each component.
+    ring_mm : (float, float), optional
+        Inner and outer distance of the reference ring from each component (mm; ``RING_MM``
+        when None). Needs ``mm_per_px``: without it the ring is ``RING_PX`` px, with a
+        warning if ``ring_mm`` was given.
     level : float
         Degree (share of the follow-up component's contrast) the baseline must exceed for a
         pixel not to be new.
@@ -365,7 +379,7 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
     cand = new[box]
     _, comp = cv2.connectedComponents(cand.view(np.uint8), connectivity=8)
     model = EnvelopeModel(f[box], comp.astype(np.int32), roi=roi[box] | cand, mm_per_px=mm_per_px,
-                          margin_px=0, ring_mm=ring_mm, level=level, linear=linear, flatten=False,
+                          margin_px=0, ring_mm=ring_mm if mm_per_px else None,  # (warned once) level=level, linear=linear, flatten=False,
                           normal_level="visit")
     _, then = model.apply(b[box], linear=linear)
     out = np.zeros(shape, bool)
@@ -455,7 +469,7 @@ def envelope_masks(
     roi=None,
     mm_per_px: float | None = None,
     margin_px: int | None = None,
-    ring_mm=RING_MM,
+    ring_mm=None,
     level: float = 0.5,
     sigma_px: float = 0.0,
     normal_level: str = DEFAULT_NORMAL_LEVEL,
@@ -502,8 +516,10 @@ def envelope_masks(
     margin_px : int, optional
         Envelope = patch grown by this many px (without touching other patches), so a
         segmentation border drawn a little inside the lesion does not cut it.
-    ring_mm : (float, float)
-        Inner and outer distance of the reference ring from the patch.
+    ring_mm : (float, float), optional
+        Inner and outer distance of the reference ring from the patch (mm; ``RING_MM`` =
+        3-8 mm when None). Needs ``mm_per_px``: without it the ring is ``RING_PX`` px, with
+        a warning if ``ring_mm`` was given.
     level : float
         Decision level on ``t``.
     sigma_px : float
@@ -575,7 +591,7 @@ class EnvelopeModel:
     """
 
     def __init__(self, baseline, labels, *, roi=None, mm_per_px=None, margin_px=None,
-                 ring_mm=RING_MM, level=0.5, sigma_px=0.0, linear=False, flatten=True,
+                 ring_mm=None, level=0.5, sigma_px=0.0, linear=False, flatten=True,
                  normal_level=DEFAULT_NORMAL_LEVEL):
         b = check_image(baseline, "baseline")
         shape = b.shape[:2]
