@@ -297,6 +297,21 @@ def test_generator_numbers_are_checked():
                 make(rng=1, shape=(80, 100), **kw)
 
 
+def test_implausible_scale_is_refused_with_the_range():
+    # mm_per_px=1000 was "ValueError: max() arg is an empty sequence" from the F-VASI ladder;
+    # 0.001 drew the whole frame as one patch for minutes
+    for make in (synth.make_photo, synth.make_series):
+        for bad in (1000, 0.001):
+            with pytest.raises(InputError, match=r"mm_per_px=.* is implausible for a face "
+                                                 r"\(380 mm across the frame's height\) in a "
+                                                 r"80x100 px photo: it must be in \[0\.238, 19\] mm/px"):
+                make(rng=1, shape=(80, 100), mm_per_px=bad)
+    with pytest.raises(InputError, match=r"forearm .* must be in \[0\.2, 16\]"):
+        synth.make_photo(rng=1, site="forearm", shape=(80, 100), mm_per_px=20)
+    ph = synth.make_photo(rng=1, shape=(80, 100), mm_per_px=19.0, jpeg_quality=None)  # the edge
+    assert ph.truth.mm_per_px == pytest.approx(19.0, rel=0.2)
+
+
 def test_make_study_is_seeded_and_needs_a_patient(tmp_path):
     from vasi.demo import make_study
 

@@ -28,6 +28,11 @@ BACKGROUNDS = ("dark", "light", "busy")
 HAND_UNIT_CM2 = 180.0
 #: Field of view defining the default scale: face 380 mm high, forearm 400 mm wide, trunk 560 mm high.
 _FOV_MM = {"face": ("h", 380.0), "forearm": ("w", 400.0), "trunk": ("h", 560.0)}
+#: Plausible ``mm_per_px``, as multiples of the default one (the site fills the frame): from a
+#: close-up showing 1/20 of the site's field of view to the site filling 1/4 of the frame.
+#: Outside it the drawing degenerates: a frame-filling patch that takes minutes to draw, or
+#: a site of a few pixels with no patch (mm_per_px=1000 was a ValueError from max()).
+SCALE_SPAN = (0.05, 4.0)
 _ITA_JITTER = {"I": 2.0, "II": 3.0, "III": 2.5, "IV": 3.0, "V": 6.0, "VI": 5.0}
 _REF_EXCLUDE_MM = 8.0
 
@@ -62,7 +67,18 @@ def _check_common(skin_type, ita, site, modality, shape, mm_per_px, background):
         raise InputError(f"shape must be (H, W) in px; got {shape!r}.") from None
     if H < 64 or W < 64:
         raise InputError(f"shape must be at least (64, 64) px; got {(H, W)}.")
-    check_positive(mm_per_px, "mm_per_px", allow_none=True)
+    if check_positive(mm_per_px, "mm_per_px", allow_none=True) is not None:
+        ax, fov = _FOV_MM[site]
+        fill = fov / (H if ax == "h" else W)
+        lo, hi = SCALE_SPAN[0] * fill, SCALE_SPAN[1] * fill
+        if not lo <= float(mm_per_px) <= hi:
+            side = "height" if ax == "h" else "width"
+            raise InputError(
+                f"mm_per_px={mm_per_px!r} is implausible for a {site} ({fov:g} mm across the "
+                f"frame's {side}) in a {H}x{W} px photo: it must be in [{lo:.3g}, {hi:.3g}] "
+                f"mm/px (from a close-up of 1/20 of the {site} to the {site} filling 1/4 of the "
+                f"frame). Leave mm_per_px out for {fill:.3g} (the {site} fills the frame), or "
+                "change shape.")
     return H, W
 
 
@@ -254,7 +270,9 @@ def make_photo(*, rng, skin_type="III", ita=None, site="face", modality="visible
         ``(H, W)`` in px.
     mm_per_px : float, optional
         Scale at the skin plane; default: a face 380 mm high, a forearm 400 mm wide or a
-        trunk 560 mm high fills the frame.
+        trunk 560 mm high fills the frame. Given, it must be within ``SCALE_SPAN`` (0.05-4)
+        times that default: from a close-up of 1/20 of the site to the site filling 1/4 of
+        the frame (an error names the range for the site and shape).
     background : {"dark", "light", "busy"}
     marker, chart : bool
         Put an ArUco marker (DICT_4X4_50, id 7, side in ``truth.marker["side_mm"]``) and a
