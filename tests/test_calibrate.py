@@ -74,6 +74,17 @@ def test_errors_name_parameter_and_choices():
     assert set(SCALE_METHODS) >= {"aruco", "sticker", "given"}
 
 
+def test_method_must_be_one_value_not_an_array():
+    # np.array(["auto"]) passed the choice check (numpy's == is elementwise) and failed as
+    # "TypeError: unhashable type: 'numpy.ndarray'"; two values as "truth value ambiguous"
+    img = np.zeros((10, 10, 3), np.uint8)
+    for bad, eg in ((np.array(["auto"]), "'auto'"), (np.array("sticker"), "'sticker'"),
+                    (np.array(["auto", "aruco"]), "'aruco'"), (["given"], "'given'")):
+        with pytest.raises(InputError, match=rf"method must be one of .*; got a (numpy array|list) "
+                                             rf".*: pass one value, e.g. method={eg}\."):
+            find_scale(img, method=bad, marker_mm=20)
+
+
 def test_marker_card_found_at_full_resolution_up_to_the_frame_edge():
     # a photo searched on a decimated copy (side not a multiple of the decimation) with
     # the card flush against the bottom-right corner: every card pixel is covered

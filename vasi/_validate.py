@@ -8,6 +8,7 @@ received, and the fix. Nothing is rescaled silently.
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 
 import numpy as np
 
@@ -189,11 +190,24 @@ def check_mask(mask, shape: tuple[int, int], name: str = "mask") -> np.ndarray:
 
 
 def check_choice(value, choices, name: str) -> str:
-    """Validate a string option against its allowed values.
+    """Validate a string option against its allowed values: one value (an array, even of
+    one element, is refused: numpy's ``==`` let ``np.array(["auto"])`` through, to fail
+    later as unhashable).
 
     >>> check_choice("woods", MODALITIES, "modality")
     'woods'
+    >>> check_choice(np.array(["woods"]), MODALITIES, "modality")
+    Traceback (most recent call last):
+    ...
+    vasi.errors.InputError: modality must be one of ['visible', 'woods']; got a numpy array (array(['woods'], dtype='<U5')): pass one value, e.g. modality='woods'.
     """
+    if not isinstance(value, Hashable):  # (arrays, lists: not one value)
+        kind = "numpy array" if isinstance(value, np.ndarray) else type(value).__name__
+        items = (np.ravel(np.asarray(value, dtype=object)).tolist()
+                 if isinstance(value, (np.ndarray, list)) else [])
+        eg = items[0] if len(items) == 1 and items[0] in choices else choices[0]
+        raise InputError(f"{name} must be one of {list(choices)}; got a {kind} ({value!r}): "
+                         f"pass one value, e.g. {name}={eg!r}.")
     if value not in choices:
         alias = MODALITY_ALIASES.get(str(value).strip().lower()) if choices == MODALITIES else None
         hint = f" (pass {alias!r} for {value!r})" if alias else ""
