@@ -98,6 +98,20 @@ def test_labels_warp_nearest(photo):
     assert out.dtype == np.int32 and set(np.unique(out).tolist()) == {0, 7}
 
 
+def test_uint8_labels_and_0_255_masks_warp_nearest():
+    # a 2-D uint8 label image was warped bilinearly: at a sub-pixel shift labels 1 and 3
+    # side by side made a 2, and a 0/255 mask came back with 38, 128, ...
+    reg = Registration(np.array([[1.0, 0, 0.5], [0, 1, 0.3], [0, 0, 1]]), (20, 20), (20, 20), True)
+    lab = np.zeros((20, 20), np.uint8)
+    lab[5:10, 5:10], lab[5:10, 10:15], lab[12:18, 2:8] = 1, 3, 200
+    for warp in (reg.warp, reg.warp_to_followup):
+        out = warp(lab)
+        assert out.dtype == np.uint8 and set(np.unique(out).tolist()) == {0, 1, 3, 200}
+        assert set(np.unique(warp(np.where(lab > 0, 255, 0).astype(np.uint8))).tolist()) == {0, 255}
+    # a single-channel picture is still blended on request
+    assert len(np.unique(reg.warp(lab, interpolation="linear"))) > 4
+
+
 def test_cubic_warp_keeps_small_islands_that_bilinear_blurs():
     # 2-px pigmented islands on depigmented skin, softened by the optics (Gaussian 0.8 px),
     # photographed again half a pixel away: the true shifted photo (integrated over the

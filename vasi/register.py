@@ -189,7 +189,9 @@ class Registration:
             Follow-up image (any dtype cv2 can warp), bool mask, or integer labels.
         interpolation : {"auto", "linear", "cubic", "nearest"}, keyword-only
             ``"auto"``: bilinear for images and bool masks (re-thresholded at 0.5, so
-            borders stay sub-pixel accurate), nearest for integer label images.
+            borders stay sub-pixel accurate), nearest for 2-D integer arrays (label images
+            and 0/255 masks, uint8 included: no label is blended with its neighbours; a
+            single-channel photo as a 2-D array needs ``"linear"``).
             ``"cubic"``: bicubic for images (bilinear for bool masks), clipped to the
             input's range; bilinear resampling at a fractional shift averages neighbours
             and blurs details of 1-3 px (a 2-px pigmented island, already softened by the

@@ -36,14 +36,13 @@ def _warp(data, H, src_shape, dst_shape, *, inverse, interpolation, fill):
         out = cv2.warpPerspective(u, M, size, flags=flags | cv2.INTER_LINEAR,
                                   borderMode=cv2.BORDER_CONSTANT, borderValue=float(bool(fill)))
         return out > 0.5
-    nearest = interpolation == "nearest" or (interpolation == "auto" and arr.dtype.kind in "iub"
-                                             and arr.ndim == 2 and arr.dtype != np.uint8)
+    # a 2-D integer array is labels or a 0/255 mask (vasi's photos are (H, W, 3)), uint8 too:
+    # bilinear blending invented labels between neighbours (1 next to 3 became 2)
+    nearest = interpolation == "nearest" or (interpolation == "auto" and arr.dtype.kind in "iu"
+                                             and arr.ndim == 2)
     work = arr
     if arr.dtype.kind in "iu" and arr.dtype not in (np.uint8, np.uint16, np.int16):
-        if not nearest:
-            work = arr.astype(np.float32)
-        else:
-            work = arr.astype(np.float32)  # labels < 2**24 are exact in float32
+        work = arr.astype(np.float32)  # (cv2's types; labels < 2**24 are exact in float32)
     elif arr.dtype == np.float16:
         work = arr.astype(np.float32)
     interp = (cv2.INTER_NEAREST if nearest else
