@@ -36,6 +36,21 @@ def test_empty_mask_gives_empty_table_with_columns():
     assert len(t) == 0 and "area_mm2" in t.columns
 
 
+def test_a_mask_without_pixels_is_refused():
+    # a (0, 0) or (0, W) mask crashed the interpreter (segmentation fault in cv2's
+    # connected components); the track's labels accept none either
+    from vasi.track import track
+
+    for shape in ((0, 0), (0, 5), (5, 0)):
+        empty = np.zeros(shape, bool)
+        for measure in (patches, summary):
+            with pytest.raises(InputError, match=rf"mask is empty: shape \({shape[0]}, "
+                                                 rf"{shape[1]}\); pass a mask with pixels"):
+                measure(empty)
+        with pytest.raises(InputError, match="baseline_mask is empty"):
+            track(empty, empty)
+
+
 def test_mean_score_column():
     m = _mask()
     sc = np.where(m, 0.8, 0.0).astype(np.float32)

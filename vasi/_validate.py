@@ -167,7 +167,8 @@ def check_colour(image, modality: str, name: str = "image", woods_hint: str = WO
 
 
 def check_mask(mask, shape: tuple[int, int], name: str = "mask") -> np.ndarray:
-    """Validate a boolean (H, W) mask matching ``shape``; 0/1 integer masks are accepted.
+    """Validate a boolean (H, W) mask matching ``shape``, not empty; 0/1 (and 0/255) integer
+    masks are accepted.
 
     >>> check_mask(np.ones((4, 4), np.uint8), (4, 4)).dtype
     dtype('bool')
@@ -177,6 +178,8 @@ def check_mask(mask, shape: tuple[int, int], name: str = "mask") -> np.ndarray:
         raise InputError(
             f"{name} must have shape {tuple(shape)} (the image's height and width); got {arr.shape}."
         )
+    if arr.size == 0:  # (cv2's connected components crashed the interpreter on one)
+        raise InputError(f"{name} is empty: shape {arr.shape}; pass a mask with pixels.")
     if arr.dtype == bool:
         return arr
     if arr.dtype.kind in "iuf":
