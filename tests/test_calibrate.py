@@ -85,6 +85,18 @@ def test_method_must_be_one_value_not_an_array():
             find_scale(img, method=bad, marker_mm=20)
 
 
+def test_a_strip_of_a_photo_has_no_marker_and_is_scored():
+    # a photo 2 px high and 5000 wide was decimated to 0 rows: cv2.resize's
+    # "(-215:Assertion failed) !dsize.empty()" out of score_photo
+    from vasi import score_photo
+    from vasi.calibrate import marker_boxes
+
+    for shape in ((2, 5000, 3), (5000, 2, 3)):
+        strip = np.full(shape, 128, np.uint8)
+        assert marker_boxes(strip) == []
+        assert "face outline not found" in score_photo(strip).flags
+
+
 def test_marker_card_found_at_full_resolution_up_to_the_frame_edge():
     # a photo searched on a decimated copy (side not a multiple of the decimation) with
     # the card flush against the bottom-right corner: every card pixel is covered

@@ -527,6 +527,8 @@ def marker_boxes(image, *, dictionary: str = "DICT_4X4_50") -> list[tuple[slice,
     arr = to_uint8(image)
     H, W = arr.shape[:2]
     s = max(1, int(np.ceil(max(H, W) / MARKER_SEARCH_SIDE)))
+    if min(H, W) < 6 * s:  # (a strip: no room for a marker's 6 cells; cv2.resize failed on it)
+        return []
     # decimation (every s-th pixel): a marker is crisp, and this is ~10x cheaper than a
     # strided copy or an area average of a 12-MP photo
     small = arr if s == 1 else cv2.resize(arr, None, fx=1.0 / s, fy=1.0 / s,
