@@ -224,6 +224,21 @@ def test_bad_arguments(photo):
         register(photo[..., 0], photo)
 
 
+def test_an_option_given_as_an_array_is_refused(photo):
+    # method=np.array(["auto"]) failed as "TypeError: unhashable type: 'numpy.ndarray'"
+    # (register, register_via, find_scale's dictionary)
+    from vasi.register import register_via
+
+    one = np.array(["auto"])
+    with pytest.raises(InputError, match=r"method must be one of .*got a numpy array"):
+        register(photo, photo, method=one)
+    reg = Registration(np.eye(3), photo.shape[:2], photo.shape[:2], True)
+    with pytest.raises(InputError, match="the intermediate -> follow-up link"):
+        register_via(photo, photo, photo, reg, method=one)
+    with pytest.raises(InputError, match="dictionary must be one of cv2.aruco's names"):
+        vasi.find_scale(photo, marker_mm=20, dictionary=np.array(["DICT_4X4_50"]))
+
+
 def test_public_name():
     from vasi.register import register_via
 

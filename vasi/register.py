@@ -892,8 +892,7 @@ def register(
     >>> bool(register(base, other))
     False
     """
-    if method not in REGISTRATION_METHODS:
-        raise InputError(f"method must be one of {sorted(REGISTRATION_METHODS)}; got {method!r}.")
+    check_choice(method, tuple(sorted(REGISTRATION_METHODS)), "method")
     check_choice(detector, ("auto", *_DETECTORS), "detector")
     mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True)
     unknown = set(limits) - set(DEFAULT_LIMITS)
@@ -999,7 +998,7 @@ def register_via(
             raise InputError(f"register_via takes no {name}=: pass the photos through "
                              "prepare(photo, roi=region) to look for evidence in a region; "
                              "the prior is made from the two registrations.")
-    if method == "guided" or method not in REGISTRATION_METHODS:
+    if not isinstance(method, str) or method == "guided" or method not in REGISTRATION_METHODS:
         raise InputError(f"method (the intermediate -> follow-up link) must be one of "
                          f"{sorted(set(REGISTRATION_METHODS) - {'guided'})}; got {method!r}.")
     if not isinstance(baseline, PreparedPhoto):
