@@ -239,6 +239,19 @@ def test_an_option_given_as_an_array_is_refused(photo):
         vasi.find_scale(photo, marker_mm=20, dictionary=np.array(["DICT_4X4_50"]))
 
 
+def test_a_thumbnail_or_a_strip_is_a_failed_registration_with_a_reason():
+    # a 1 x 1 or 2 x 500 px photo failed with cv2.resize's "(-215:Assertion failed)
+    # inv_scale_x > 0" (ECC: "!dsize.empty()") out of register
+    rng = np.random.default_rng(0)
+    for shape in ((1, 1, 3), (2, 500, 3), (15, 500, 3)):
+        img = (rng.random(shape) * 255).astype(np.uint8)
+        for method in ("auto", "features", "ecc", "marker"):
+            reg = register(img, img.copy(), method=method)
+            assert not reg and reg.reason.startswith("photo too small to register (baseline "
+                                                     f"{shape[0]}x{shape[1]} px, follow-up")
+            assert "at least 16 px a side" in reg.reason
+
+
 def test_public_name():
     from vasi.register import register_via
 

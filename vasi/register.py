@@ -747,6 +747,8 @@ def _auto(ctx: _Ctx) -> Registration:
 
 
 #: Registration methods by name (``method=`` of :func:`register`).
+#: Smallest side (px, at working resolution) of a photo that can be registered.
+MIN_SIDE = 16
 REGISTRATION_METHODS = {"auto": _auto, "features": _features, "ecc": _ecc_only, "marker": _marker,
                         "guided": lambda ctx: _guided(ctx, ctx.initial, "guided")}
 
@@ -869,7 +871,8 @@ def register(
     -------
     Registration
         Truthy with the homography (baseline px -> follow-up px) and quality; falsy with
-        ``.reason`` when the pair cannot be aligned trustworthily. Never raises for a bad pair.
+        ``.reason`` when the pair cannot be aligned trustworthily (a photo under ``MIN_SIDE``
+        = 16 px a side at working resolution too). Never raises for a bad pair.
 
     Raises
     ------
@@ -920,7 +923,12 @@ def register(
     ctx = _Ctx(pb, pf, mm_per_px, lim, bool(refine), aruco_dictionary, detector)
     if initial is not None:
         ctx.initial = _to_work(initial, pb.scale, pf.scale)
-    reg = REGISTRATION_METHODS[method](ctx)
+    small = [f"{name} {p.raw.shape[0]}x{p.raw.shape[1]} px" for name, p in
+             (("baseline", pb), ("follow-up", pf)) if min(p.raw.shape) < MIN_SIDE]
+    # (a strip or a thumbnail: cv2.resize failed on its half or quarter size)
+    reg = (ctx.result(False, f"photo too small to register ({', '.join(small)} at working "
+                             f"resolution; at least {MIN_SIDE} px a side)", method) if small
+           else REGISTRATION_METHODS[method](ctx))
     if not reg:
         log.info("registration failed: %s", reg.reason)
     return reg
