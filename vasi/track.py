@@ -379,8 +379,8 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
     cand = new[box]
     _, comp = cv2.connectedComponents(cand.view(np.uint8), connectivity=8)
     model = EnvelopeModel(f[box], comp.astype(np.int32), roi=roi[box] | cand, mm_per_px=mm_per_px,
-                          margin_px=0, ring_mm=ring_mm if mm_per_px else None,  # (warned once) level=level, linear=linear, flatten=False,
-                          normal_level="visit")
+                          margin_px=0, ring_mm=ring_mm if mm_per_px else None,  # (warned once)
+                          level=level, linear=linear, flatten=False, normal_level="visit")
     _, then = model.apply(b[box], linear=linear)
     out = np.zeros(shape, bool)
     out[box] = cand & ~(np.nan_to_num(then, nan=0.0) > level)
