@@ -72,6 +72,7 @@ from .color import CLIPPED, colour_cast, ita_degrees, rgb_to_lab
 from .errors import InputError
 from .io import image_and_scale
 from .levels import (
+    MIN_REGION_DPRIME,
     PINK_MAX_WEIGHT,
     _blend_index,
     _components_below,
@@ -83,6 +84,7 @@ from .levels import (
     _local_level,
     _median_labs,
     _min_area_px,
+    _region_contrast,
     _same_light,
     _upper_mode,
 )
@@ -399,6 +401,8 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
                 new_ref = core & ~mask_s
             ref = new_ref
 
+    if model is not None and _region_contrast(index, valid, thr) < MIN_REGION_DPRIME:
+        model = None  # the "patches" are the lighter side of normal skin (mottle, shine, flush)
     if model is None:
         flags.append("no depigmentation found")
         p = X @ (prior / np.linalg.norm(prior))
@@ -614,9 +618,13 @@ def segment(
         this side and the one with the larger d' is kept (``working_shape`` tells which).
     min_contrast : float, keyword-only
         Minimum separation d' (in standard deviations of normal skin) of depigmented from
-        normal skin for any patch to be reported. 2.5 finds low-contrast vitiligo on very
-        fair skin (flagged "low contrast"); 3.0 is safer against shine and highlights on
-        faces without vitiligo (a normal frontal portrait reaches about 2.9).
+        normal skin for any patch to be reported, normal skin's spread taken from the
+        reference skin. 2.5 finds low-contrast vitiligo on very fair skin (flagged "low
+        contrast"). The depigmented level must also stand ``MIN_REGION_DPRIME`` (3.5)
+        standard deviations above the mode of the whole region, measured on its lower side
+        (:func:`vasi.levels._region_contrast`): skin without vitiligo -- its own mottle,
+        shine, a flush -- then has no depigmented class (synthetic photos without patches,
+        visible light: 11 % of the skin called depigmented before this test, 1.4 % after).
     work_side : int, keyword-only
         Deprecated: the old name of ``max_side``.
 
@@ -642,8 +650,7 @@ def segment(
     arr, meta_mm = image_and_scale(image)
     check_choice(modality, MODALITIES, "modality")
     grey = check_colour(arr, modality)
-    if method not in _METHODS:
-        raise InputError(f"method must be one of {list(_METHODS)}; got {method!r}.")
+    check_choice(method, SEGMENT_METHODS, "method")
     mm_per_px = check_positive(mm_per_px, "mm_per_px", allow_none=True) or meta_mm
     max_side = check_max_side(renamed(max_side, work_side, old="work_side", new="max_side",
                                       default=WORK_SIDE))
