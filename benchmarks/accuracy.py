@@ -423,6 +423,39 @@ def progression_metrics(cases) -> dict:
     return out
 
 
+def no_vitiligo_cases(quick: bool, seed0: int | None = None) -> list[dict]:
+    """Photos of skin without vitiligo (``n_patches=0``): every type, modality and site,
+    backgrounds in turn (seeds from ``seed0 + 7001``, default ``SEED0``)."""
+    seed0 = SEED0 if seed0 is None else seed0
+    shape = (600, 800) if quick else (900, 1200)
+    sites = ("face",) if quick else SITES
+    backgrounds = ("dark", "light", "busy")
+    return [dict(seed=seed0 + 7001 + i, skin_type=st, modality=mod, site=site, shape=shape,
+                 background=backgrounds[i % 3], n_patches=0)
+            for i, (site, mod, st) in enumerate(
+                (site, mod, st) for site in sites for mod in MODALITIES for st in TYPES)]
+
+
+def no_vitiligo_metrics(cases) -> dict:
+    """Specificity: the share of the found region called depigmented on skin without vitiligo
+    (all of it is false).
+
+    * ``no_vitiligo_false_fraction_mean`` and ``..._by_modality``: its mean.
+    * ``no_vitiligo_photos_over_1pct``: the share of those photos with 1 % or more.
+    """
+    fracs = {m: [] for m in MODALITIES}
+    for c in cases:
+        ph = synth.make_photo(rng=c["seed"], **{k: v for k, v in c.items() if k != "seed"})
+        res = vasi.score_photo(ph.image, site=_pipeline_site(c["site"]), modality=c["modality"])
+        roi = np.asarray(res.roi, bool)
+        fracs[c["modality"]].append(float(np.asarray(res.segmentation.mask, bool).sum()) / max(int(roi.sum()), 1))
+    every = [f for fs in fracs.values() for f in fs]
+    return {"no_vitiligo_false_fraction_mean": _mean(every),
+            "no_vitiligo_false_fraction_by_modality": {m: _mean(fs) for m, fs in fracs.items()},
+            "no_vitiligo_photos_over_1pct": _mean([float(f >= 0.01) for f in every]),
+            "n_no_vitiligo": len(every)}
+
+
 # --------------------------------------------------------------------------- output
 def print_table(rows, res) -> None:
     def f(x, p=3):
@@ -460,6 +493,12 @@ def print_table(rows, res) -> None:
         print(f"new depigmentation: without any, false {f(res['new_depig_abs_err_pct_median'], 2)} % of the "
               f"baseline area (median visit); progressing disease ({res['n_progression_visits']} visits): "
               f"area rel err {f(res['new_depig_rel_err_median'], 2)}, found {f(res['new_depig_found'], 2)}")
+    if res.get("n_no_vitiligo"):
+        by = res["no_vitiligo_false_fraction_by_modality"]
+        print(f"skin without vitiligo ({res['n_no_vitiligo']} photos): region called depigmented "
+              f"{100 * res['no_vitiligo_false_fraction_mean']:.1f} % (visible {100 * by['visible']:.1f} %, "
+              f"Wood's {100 * by['woods']:.1f} %); photos with >= 1 %: "
+              f"{100 * res['no_vitiligo_photos_over_1pct']:.0f} %")
 
 
 def main(argv=None) -> dict:
@@ -484,6 +523,7 @@ def main(argv=None) -> dict:
     res.update(series_metrics(series_cases(args.quick, args.seed0)))
     res.update(tracking_metrics(series_cases(args.quick, args.seed0), args.quick))
     res.update(progression_metrics(progression_cases(args.quick, args.seed0)))
+    res.update(no_vitiligo_metrics(no_vitiligo_cases(args.quick, args.seed0)))
     real_rows = real_face.run(real_face.cases(args.quick, real_face.SEED0 + (args.seed0 - SEED0)))
     res.update(real_face.metrics(real_rows))
     res["wall_seconds"] = time.perf_counter() - t0
