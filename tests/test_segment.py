@@ -73,6 +73,15 @@ def test_skin_without_vitiligo_has_no_depigmented_class(seed, skin_type, site):
     assert "no depigmentation found" in seg.flags
 
 
+def test_a_low_sensitivity_keeps_extensive_vitiligo():
+    # the region's normal skin is its mode below the index's half-way (0.5), not below the
+    # sensitivity's border: at 0.2 the border (~0.85) lay above the depigmented mode of a
+    # 60 %-depigmented face, which was then taken for normal skin (nothing found)
+    ph = make_photo(rng=1002, skin_type="III", shape=(450, 600), extent=2.5)
+    seg = segment(ph.image, roi=ph.truth.roi_mask, sensitivity=0.2)
+    assert _dice(seg.mask, ph.truth.depig_mask) > 0.4
+
+
 def test_no_depigmentation_is_empty_and_flagged():
     rng = np.random.default_rng(3)
     img = np.clip(np.full((120, 160, 3), (150, 105, 75)) + rng.normal(0, 3, (120, 160, 3)), 0, 255).astype(np.uint8)

@@ -291,25 +291,25 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
             "dprime": float(dprime), "core_z": zc, "core": core}
 
 
-def _region_contrast(index: np.ndarray, valid: np.ndarray, halfway: float) -> float:
+def _region_contrast(index: np.ndarray, valid: np.ndarray) -> float:
     """Separation of the depigmented level (index 1) from the region's normal skin, in
     standard deviations of that skin: ``(1 - mode) / s``, with the mode of the index over
     the ``valid`` pixels and ``s`` from the values below it
     (:func:`vasi.reference.lower_mode_stats`), which no patch widens and no exclusion of
     candidates narrows. Normal skin is the region's mode unless most of the region is
-    depigmented (the mode above the ``halfway`` index): then it is the mode of the values
-    below half-way.
+    depigmented (the mode above the index's half-way, 0.5, whatever the border's
+    sensitivity): then it is the mode of the values below half-way.
 
     >>> rng = np.random.default_rng(0)
     >>> index = rng.normal(0.0, 0.2, (100, 100)).astype(np.float32)  # normal skin: s.d. 0.2
     >>> index[:30, :30] += 1.0  # a patch at the depigmented level
-    >>> round(_region_contrast(index, np.ones((100, 100), bool), 0.5))
+    >>> round(_region_contrast(index, np.ones((100, 100), bool)))
     5
     """
     v = _ref.sample(index, valid, 20_000)
     mode, s = _ref.lower_mode_stats(v)
-    if mode > halfway:
-        mode, s = _ref.lower_mode_stats(v[v < halfway])
+    if mode > 0.5:
+        mode, s = _ref.lower_mode_stats(v[v < 0.5])
     if not np.isfinite(mode) or not s > 0:
         return float("inf")
     return float((1.0 - mode) / s)

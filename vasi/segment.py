@@ -401,8 +401,9 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
                 new_ref = core & ~mask_s
             ref = new_ref
 
-    if model is not None and _region_contrast(index, valid, thr) < MIN_REGION_DPRIME:
+    if model is not None and _region_contrast(index, valid) < MIN_REGION_DPRIME:
         model = None  # the "patches" are the lighter side of normal skin (mottle, shine, flush)
+        flags.append("low contrast")  # (what there is does not stand out from the skin's own)
     if model is None:
         flags.append("no depigmentation found")
         p = X @ (prior / np.linalg.norm(prior))
