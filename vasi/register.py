@@ -746,9 +746,9 @@ def _auto(ctx: _Ctx) -> Registration:
     return reg
 
 
-#: Registration methods by name (``method=`` of :func:`register`).
 #: Smallest side (px, at working resolution) of a photo that can be registered.
 MIN_SIDE = 16
+#: Registration methods by name (``method=`` of :func:`register`).
 REGISTRATION_METHODS = {"auto": _auto, "features": _features, "ecc": _ecc_only, "marker": _marker,
                         "guided": lambda ctx: _guided(ctx, ctx.initial, "guided")}
 

@@ -26,7 +26,10 @@ Method ``"relative"`` (default, visible light and Wood's lamp):
    candidate patches (a spatial isodata iteration, Otsu- or 3-sigma-seeded), the direction
    in feature space is the Fisher direction of cores against normal skin (signs clipped to
    "lighter, less melanin, pinker, smoother"). A class is accepted only when it separates
-   (d' >= 2.5) and is visible (CIEDE2000 >= 2 between cores and reference). Under a Wood's
+   (d' >= 2.5), is visible (CIEDE2000 >= 2 between cores and reference) and stands out
+   from the whole region's own normal skin (``MIN_REGION_DPRIME`` = 3.5 s.d. of the
+   index's mode, spread from its lower side: the reference leaves out the candidates, so
+   its spread alone made the lighter side of skin without vitiligo a class). Under a Wood's
    lamp normal skin is nearly black and cannot show the lamp's fall-off, so the depigmented
    level is followed across the region by a smooth field through the patch cores
    (``LEVEL_FIELD``).
