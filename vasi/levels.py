@@ -149,16 +149,20 @@ def _core_delta_e(cols) -> float:
     return float(delta_e(lab[0], lab[1]))
 
 
-def _initial_reference(F, core):
+def _initial_reference(F, core, woods: bool = False):
     """Normal-skin guess: the whole core, or its more pigmented mode when the colour axis is
     clearly bimodal (extensive vitiligo: most of the region may be depigmented).
 
     The test uses the colour feature (melanin or fluorescence axis), which shading does not
     change, and asks the two Otsu modes to stand ``BIMODAL_SEPARATION`` pooled robust
-    standard deviations apart (a single normal distribution split by Otsu gives ~2.7)."""
-    t = _ref.bimodal_split(_ref.sample(F, core)[:, 1], BIMODAL_SEPARATION)
-    if t is not None:
-        return core & (F[..., 1] <= t)
+    standard deviations apart (a single normal distribution split by Otsu gives ~2.7).
+    Under a Wood's lamp (``woods``) the fluorescence shows in brightness more than in hue
+    (a glowing half face's colour axis: one mode): when the colour axis is not bimodal, the
+    luminance is tested the same way and its darker mode taken."""
+    for i in (1, 0) if woods else (1,):
+        t = _ref.bimodal_split(_ref.sample(F, core)[:, i], BIMODAL_SEPARATION)
+        if t is not None:
+            return core & (F[..., i] <= t)
     return core.copy()
 
 

@@ -15,8 +15,9 @@ Method ``"relative"`` (default, visible light and Wood's lamp):
    candidates and their borders (skin next to a patch is often lighter), without dark
    outliers (hair, nostrils, shadows) or specular highlights. When the region's colours are
    clearly bimodal on the colour axis (modes ``BIMODAL_SEPARATION`` = 4 pooled robust s.d.
-   apart) the more pigmented mode is taken, so a mostly depigmented region (extensive
-   vitiligo) still gets the right reference; a user point or mask overrides it. Medians and
+   apart; under a Wood's lamp, else on luminance) the more pigmented mode is taken, so a
+   mostly depigmented region (extensive vitiligo) still gets the right reference; a user
+   point or mask overrides it. Medians and
    spreads are taken on an even sample of at most 5 000 pixels.
 3. Smooth fields through the reference skin's features remove shading and illumination
    gradients: local planes (first-order normalised convolution, ``FIELD_ORDER``), which
@@ -330,7 +331,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         core = roi_s.copy()
 
     # 1. initial reference: the darker / more pigmented mode when the region is bimodal
-    ref = user.copy() if user is not None else _initial_reference(F, core)
+    ref = user.copy() if user is not None else _initial_reference(F, core, modality == "woods")
     # skin with melanin to lose: the pink of blood may support the depigmentation
     # direction but not lead it (PINK_MAX_WEIGHT); very light skin changes mostly in hue
     pink_cap = None
