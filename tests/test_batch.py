@@ -836,6 +836,34 @@ def test_a_failed_registration_is_logged_with_its_series(tmp_path, caplog):
     assert "series P002" not in caplog.text
 
 
+def test_endpoint_flags_of_a_failed_registration_are_na_and_empty_in_the_outputs(tmp_path):
+    # the visits' F-VASI50/75/90 are nullable booleans: <NA> where undefined, an empty CSV
+    # field, a boolean Parquet column, and a dash (not '<NA>') in the patient's page
+    from vasi.demo import demo_table
+
+    src = make_study(tmp_path / "s", n_patients=2, weeks=(0, 12), shape=(240, 320), rng=1)
+    t = pd.read_csv(src)
+    shutil.copyfile(src.parent / t.photo.iloc[3], src.parent / t.photo.iloc[1])  # P002's
+    res = run_batch(src, tmp_path / "out", overlays=False)
+    v = res.visits.set_index(["patient_id", "week"])
+    assert not v.loc[("P001", 12.0), "registered"]
+    flags = ["f_vasi50", "f_vasi75", "f_vasi90"]
+    for c in flags:
+        assert str(res.visits[c].dtype) == "boolean"
+        assert v.loc[("P001", 12.0), c] is pd.NA and not v.loc[("P001", 0.0), c]
+    assert v.loc[("P002", 12.0), flags].notna().all()
+    raw = pd.read_csv(tmp_path / "out" / "tables" / "visits.csv", dtype=str,
+                      keep_default_na=False).set_index(["patient_id", "week"])
+    assert raw.loc[("P001", "12.0"), flags].tolist() == ["", "", ""]
+    assert raw.loc[("P001", "0.0"), flags].tolist() == ["False"] * 3
+    back = pd.read_parquet(tmp_path / "out" / "tables" / "visits.parquet")
+    assert all(str(back[c].dtype) in ("bool", "boolean") for c in flags)
+    assert back[flags].isna().sum().tolist() == [1, 1, 1]
+    page = (tmp_path / "out" / "reports" / "P001.html").read_text()
+    assert "<b>F-VASI75</b>–</div>" in page and "NA&gt;" not in page and "<NA>" not in page
+    assert demo_table(res.visits)["F-VASI75"].tolist()[:2] == ["no", "-"]
+
+
 def test_best_change_is_over_the_follow_ups_only():
     # a patient who only worsened had a best change of 0.0 (the baseline against itself)
     from vasi.batch_summary import endpoints_table

@@ -161,7 +161,10 @@ def test_failed_registration_is_kept_unscored(series):
     v = res.visits.set_index("week")
     assert not v.loc[4, "registered"] and v.loc[4, "registration_reason"]
     assert np.isnan(v.loc[4, "repigmentation_pct"]) and np.isnan(v.loc[4, "f_vasi"])
-    assert v.loc[4, "f_vasi75"] is None
+    # the endpoint flags are nullable booleans, <NA> where undefined (as vasi.endpoints)
+    for k in (50, 75, 90):
+        assert str(v[f"f_vasi{k}"].dtype) == "boolean"
+        assert v.loc[4, f"f_vasi{k}"] is pd.NA and not v.loc[0, f"f_vasi{k}"]
     assert np.isfinite(v.loc[4, "f_vasi_unregistered"])
     assert res.masks[1] is None and not res.registrations[1]
     assert list(res.failed["week"]) == [4.0]

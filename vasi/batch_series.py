@@ -68,6 +68,8 @@ VISIT_COLUMNS = [
     "f_vasi75", "f_vasi90", "mm_per_px", "scale_source", "quality_flags", "needs_review", "overlay",
     "repigmentation_map",
 ]
+# the visits table's endpoint flags: pandas' nullable "boolean" (<NA>: undefined)
+_FLAGS = ("f_vasi50", "f_vasi75", "f_vasi90")
 ERROR_COLUMNS = ["patient_id", "site", "modality", "visit", "week", "photo", "stage",
                  "error_type", "message"]
 #: How a batch is told a photo is a Wood's lamp photo (``vasi batch`` has no ``--modality``).
@@ -503,6 +505,8 @@ def _score_series(task: SeriesTask) -> dict:
                 visits[c] = None
         extra = sorted(c for c in visits.columns if c not in VISIT_COLUMNS)
         visits = visits[VISIT_COLUMNS + extra]
+        for c in _FLAGS:  # nullable boolean (<NA>: undefined), as add_endpoints sets
+            visits[c] = visits[c].astype("boolean")  # (a tracked series' rows lose the dtype)
     # a photo replaced after the run listed it: these results are not those of the listed
     # content, so no later run may take them for it (no fingerprint matches None)
     swapped = [r["photo_rel"] for t, r in zip(task.rows, rows, strict=True)

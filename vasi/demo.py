@@ -135,7 +135,7 @@ def demo_table(visits: pd.DataFrame) -> pd.DataFrame:
         "depig. % of skin": [f"{100 * x:.1f}" if np.isfinite(x) else "-" for x in frac],
         "F-VASI": [f"{x:.3f}" if np.isfinite(x) else "-" for x in fv],
         "change %": [f"{x:+.1f}" if np.isfinite(x) else "-" for x in change],
-        "F-VASI75": ["-" if x is None or x != x else ("yes" if bool(x) else "no") for x in f75],
+        "F-VASI75": ["-" if pd.isna(x) else ("yes" if bool(x) else "no") for x in f75],
         "% repigmented": [f"{x:.1f}" if np.isfinite(x) else "-"
                           for x in num("repigmentation_pct")],
     })

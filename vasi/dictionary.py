@@ -25,6 +25,9 @@ _ID = {
                       "earliest photo date (patient x site x modality) / 7"),
 }
 
+_FLAG = ("; nullable boolean, empty where undefined (where f_vasi_pct_change is: a body "
+         "site, a failed registration, baseline F-VASI 0 or missing)")
+
 #: ``{table: {column: (unit, description)}}``; columns of several tables share entries.
 COLUMNS = {
     "visits": {
@@ -86,9 +89,9 @@ COLUMNS = {
                                                 "failed)"),
         "f_vasi_pct_change": ("%", "100 x (f_vasi - baseline f_vasi) / baseline f_vasi; "
                                    "negative = improvement"),
-        "f_vasi50": ("bool", "improvement of at least 50 % from baseline at this visit"),
-        "f_vasi75": ("bool", "improvement of at least 75 % from baseline at this visit"),
-        "f_vasi90": ("bool", "improvement of at least 90 % from baseline at this visit"),
+        "f_vasi50": ("bool", "improvement of at least 50 % from baseline at this visit" + _FLAG),
+        "f_vasi75": ("bool", "improvement of at least 75 % from baseline at this visit" + _FLAG),
+        "f_vasi90": ("bool", "improvement of at least 90 % from baseline at this visit" + _FLAG),
         "mm_per_px": ("mm/px", "pixel size used (empty: no scale)"),
         "scale_source": ("", "where the scale came from: given, metadata, aruco, sticker, or "
                              "'none: <why>'"),

@@ -70,8 +70,8 @@ def input_name(path) -> str:
 
 
 def _fmt(value, digits=3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "–"  # (pd.NA: an undefined nullable-boolean endpoint flag)
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     if isinstance(value, (float, np.floating)):

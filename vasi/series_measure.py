@@ -410,14 +410,17 @@ def _course_patterns(patches: pd.DataFrame) -> pd.DataFrame:
 def add_endpoints(visits: pd.DataFrame) -> None:
     """Percent change and F-VASI50/75/90 of every visit against the (first) ``is_baseline``
     row's ``f_vasi``, in place, by :func:`vasi.timeline.percent_change` /
-    :func:`vasi.timeline.reached`; ``None`` where undefined (failed registration, baseline
-    F-VASI 0 or NaN, no baseline row).
+    :func:`vasi.timeline.endpoint_flags`: the flags are pandas' nullable ``"boolean"``,
+    ``<NA>`` where undefined (failed registration, baseline F-VASI 0 or NaN, no baseline
+    row), as in :func:`vasi.endpoints`.
 
     >>> v = pd.DataFrame({"is_baseline": [True, False, False], "f_vasi": [0.8, 0.2, np.nan]})
     >>> add_endpoints(v); v[["f_vasi_pct_change", "f_vasi75", "f_vasi90"]].values.tolist()
-    [[0.0, False, False], [-75.0, True, False], [nan, None, None]]
+    [[0.0, False, False], [-75.0, True, False], [nan, <NA>, <NA>]]
+    >>> str(v["f_vasi75"].dtype)
+    'boolean'
     """
-    from .timeline import percent_change, reached
+    from .timeline import endpoint_flags, percent_change
 
     fv = pd.to_numeric(visits["f_vasi"], errors="coerce")  # (None for a body site: NaN)
     f0 = fv[visits["is_baseline"].astype(bool)]
@@ -425,9 +428,5 @@ def add_endpoints(visits: pd.DataFrame) -> None:
     f = fv.to_numpy(float)
     change = np.asarray(percent_change(f, f0), float).reshape(-1)
     visits["f_vasi_pct_change"] = change
-    defined = np.isfinite(change)
     for k in (50, 75, 90):
-        hit = np.asarray(reached(f, f0, k), bool).reshape(-1)
-        visits[f"f_vasi{k}"] = pd.Series([bool(h) if d else None for h, d in zip(hit, defined,
-                                                                                  strict=True)],
-                                         index=visits.index, dtype=object)
+        visits[f"f_vasi{k}"] = pd.Series(endpoint_flags(-change, k), index=visits.index)

@@ -42,7 +42,7 @@ def _parquet_safe(df: pd.DataFrame) -> pd.DataFrame:
     ('boolean', [True, <NA>, False], ['1', 'x'])
     """
     def missing(v):
-        return v is None or (isinstance(v, float) and v != v)
+        return v is None or v is pd.NA or (isinstance(v, float) and v != v)
 
     out = df.copy()
     for col in out.columns:
