@@ -95,6 +95,12 @@ _DICTS = {
 }
 
 
+def _check_dictionary(dictionary) -> None:
+    """Refuse anything but the name of one of cv2.aruco's predefined dictionaries."""
+    if not isinstance(dictionary, str) or dictionary not in _DICTS:
+        raise InputError(f"dictionary must be one of cv2.aruco's names, e.g. 'DICT_4X4_50'; got {dictionary!r}.")
+
+
 def _aruco_detect(gray: np.ndarray, dictionary: str, refine: int, windows=None):
     params = cv2.aruco.DetectorParameters()
     params.cornerRefinementMethod = refine
@@ -110,8 +116,7 @@ def _find_aruco(image, *, marker_mm=None, dictionary="DICT_4X4_50", marker_id=No
     if marker_mm is None:
         raise InputError("marker_mm is required for method='aruco': pass the marker's printed side length in mm, e.g. marker_mm=20.")
     marker_mm = check_positive(marker_mm, "marker_mm")
-    if not isinstance(dictionary, str) or dictionary not in _DICTS:
-        raise InputError(f"dictionary must be one of cv2.aruco's names, e.g. 'DICT_4X4_50'; got {dictionary!r}.")
+    _check_dictionary(dictionary)
     gray = _gray(image)
     # Detect on a reduced copy for speed, then refine the corners at full resolution.
     k = min(1.0, 2000.0 / max(gray.shape))
@@ -522,8 +527,7 @@ def marker_boxes(image, *, dictionary: str = "DICT_4X4_50") -> list[tuple[slice,
     >>> ys.min() + rows.start, ys.max() + rows.start, xs.min() + cols.start, xs.max() + cols.start
     (np.int64(39), np.int64(160), np.int64(89), np.int64(210))
     """
-    if not isinstance(dictionary, str) or dictionary not in _DICTS:
-        raise InputError(f"dictionary must be one of cv2.aruco's names, e.g. 'DICT_4X4_50'; got {dictionary!r}.")
+    _check_dictionary(dictionary)
     arr = to_uint8(image)
     H, W = arr.shape[:2]
     s = max(1, int(np.ceil(max(H, W) / MARKER_SEARCH_SIDE)))

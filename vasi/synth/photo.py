@@ -52,6 +52,13 @@ class _Patient:
     chart: dict | None
 
 
+def _frame_filling_scale(site, H, W) -> float:
+    """The default ``mm_per_px`` (mm/px): the site's field of view (``_FOV_MM``) fills the
+    frame's height or width."""
+    ax, fov = _FOV_MM[site]
+    return fov / (H if ax == "h" else W)
+
+
 def _check_common(skin_type, ita, site, modality, shape, mm_per_px, background):
     check_choice(site, SITES, "site")
     check_choice(modality, ("visible", "woods"), "modality")
@@ -69,7 +76,7 @@ def _check_common(skin_type, ita, site, modality, shape, mm_per_px, background):
         raise InputError(f"shape must be at least (64, 64) px; got {(H, W)}.")
     if check_positive(mm_per_px, "mm_per_px", allow_none=True) is not None:
         ax, fov = _FOV_MM[site]
-        fill = fov / (H if ax == "h" else W)
+        fill = _frame_filling_scale(site, H, W)
         lo, hi = SCALE_SPAN[0] * fill, SCALE_SPAN[1] * fill
         if not lo <= float(mm_per_px) <= hi:
             side = "height" if ax == "h" else "width"
@@ -113,8 +120,7 @@ def _build_patient(rng, *, skin_type, ita, site, shape, mm_per_px, background, p
         ita = float(ita)
         skin_type = type_of_ita(ita)
     if mm_per_px is None:
-        ax, fov = _FOV_MM[site]
-        mm_per_px = fov / (H if ax == "h" else W)
+        mm_per_px = _frame_filling_scale(site, H, W)
     normal_lab = normal_skin_lab(ita)
     depig_lab = depigmented_lab(normal_lab)
     builder = {"face": face_scene, "forearm": forearm_scene, "trunk": trunk_scene}[site]
