@@ -398,3 +398,182 @@ def test_a_float_tiff_is_named_by_its_samples_with_what_to_convert_to(tmp_path):
     assert cv2.imwrite(str(p), np.full((8, 8, 3), 0.5, np.float32))
     err = _expect_photo_error(p, ["float32"])
     assert "not an image file" not in str(err) and "uint8 or uint16" in str(err)
+
+
+# ----------------------------------------------------------------------- ICC colour profiles
+def _icc_rgb_profile(primaries=((0.680, 0.320), (0.265, 0.690), (0.150, 0.060)),
+                     white=(0.3127, 0.3290), name="Test Display P3"):
+    """A minimal ICC v2 RGB matrix/TRC display profile as bytes (default: Display P3's
+    primaries and D65 white, Bradford-adapted to the D50 connection space, sRGB's tone
+    curve), and its RGB-linear -> XYZ(D50) matrix: a real non-sRGB profile without a
+    download (ImageCms.createProfile makes only sRGB, Lab and XYZ)."""
+    import struct
+
+    def s15(v):
+        return struct.pack(">i", int(round(v * 65536)))
+
+    def xyz_tag(v):
+        return b"XYZ \0\0\0\0" + b"".join(s15(c) for c in v)
+
+    def xyz(xy):
+        return np.array([xy[0] / xy[1], 1.0, (1 - xy[0] - xy[1]) / xy[1]])
+
+    prim = np.stack([xyz(p) for p in primaries], 1)
+    m = prim * np.linalg.solve(prim, xyz(white))  # columns: XYZ of each primary at full scale
+    brad = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367],
+                     [0.0389, -0.0685, 1.0296]])
+    d50 = np.array([0.9642, 1.0, 0.8249])
+    m50 = np.linalg.inv(brad) @ np.diag((brad @ d50) / (brad @ xyz(white))) @ brad @ m
+    curv = (b"curv\0\0\0\0" + struct.pack(">I", 1024)
+            + np.round(_srgb_to_linear(np.linspace(0, 1, 1024)) * 65535).astype(">u2").tobytes())
+    text = name.encode() + b"\0"
+    desc = b"desc\0\0\0\0" + struct.pack(">I", len(text)) + text + bytes(8 + 3 + 67)
+    tags = [(b"desc", desc), (b"cprt", b"text\0\0\0\0public domain\0"), (b"wtpt", xyz_tag(d50)),
+            (b"rXYZ", xyz_tag(m50[:, 0])), (b"gXYZ", xyz_tag(m50[:, 1])),
+            (b"bXYZ", xyz_tag(m50[:, 2])), (b"rTRC", curv), (b"gTRC", curv), (b"bTRC", curv)]
+    offset = 128 + 4 + 12 * len(tags)
+    table = body = b""
+    for sig, data in tags:
+        table += sig + struct.pack(">II", offset + len(body), len(data))
+        body += data + b"\0" * (-len(data) % 4)
+    header = (struct.pack(">I", offset + len(body)) + bytes(4) + bytes([2, 0x10, 0, 0])
+              + b"mntrRGB XYZ " + bytes(12) + b"acsp" + bytes(28)
+              + b"".join(s15(c) for c in d50) + bytes(48))
+    return header + struct.pack(">I", len(tags)) + table + body, m50
+
+
+def _srgb_to_linear(v):
+    v = np.asarray(v, float)
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+
+
+def _expected_srgb(rgb_p3, m50):
+    """What a P3 colour is in sRGB, by the matrices (no littleCMS): P3 linear -> XYZ(D50)
+    -> sRGB linear (sRGB's own D50-adapted matrix), clipped, encoded."""
+    srgb50 = np.array([[0.4360747, 0.3850649, 0.1430804], [0.2225045, 0.7168786, 0.0606169],
+                       [0.0139322, 0.0971045, 0.7141733]])
+    lin = np.linalg.solve(srgb50, m50 @ _srgb_to_linear(np.asarray(rgb_p3) / 255.0))
+    lin = np.clip(lin, 0, 1)
+    enc = np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * lin ** (1 / 2.4) - 0.055)
+    return np.round(enc * 255)
+
+
+def _patches(colours, size=32):
+    """Flat square patches side by side (flat: JPEG keeps them to a level)."""
+    return np.concatenate([np.full((size, size, 3), c, np.uint8) for c in colours], axis=1)
+
+
+_P3_COLOURS = [(200, 60, 50), (128, 128, 128), (224, 172, 150), (40, 160, 90)]
+
+
+def test_the_test_icc_profile_is_a_valid_display_p3():
+    from io import BytesIO
+
+    from PIL import ImageCms
+
+    icc, m50 = _icc_rgb_profile()
+    prof = ImageCms.ImageCmsProfile(BytesIO(icc))
+    assert prof.profile.profile_description == "Test Display P3"
+    # Apple's Display P3 profile's colorants (D50), to 4 decimals
+    np.testing.assert_allclose(m50, [[0.5151, 0.2920, 0.1571], [0.2412, 0.6922, 0.0666],
+                                     [-0.0011, 0.0419, 0.7841]], atol=2e-4)
+
+
+def test_a_display_p3_jpeg_is_converted_to_srgb(tmp_path):
+    # an iPhone JPEG: the same bytes mean more saturated colours in P3 than in sRGB
+    icc, m50 = _icc_rgb_profile()
+    img = _patches(_P3_COLOURS)
+    p = _save_pil(tmp_path / "p3.jpg", img, quality=100, subsampling=0, icc_profile=icc)
+    raw = cv2.imdecode(np.fromfile(p, np.uint8), cv2.IMREAD_COLOR_RGB).astype(int)
+    photo = vasi.read_photo(p)
+    assert photo.meta.colour_profile == "Test Display P3" and photo.meta.colour_converted
+    assert photo.meta.to_dict()["colour_profile"] == "Test Display P3"
+    got = photo.image.astype(int)
+    red, grey = (slice(None), slice(0, 32)), (slice(None), slice(32, 64))
+    # the red: more red, less green and blue than the raw bytes -- by the matrices' amount
+    assert got[red][..., 0].mean() > raw[red][..., 0].mean() + 10
+    assert got[red][..., 1].mean() < raw[red][..., 1].mean() - 10
+    for i, colour in enumerate(_P3_COLOURS):
+        patch = got[4:28, 32 * i + 4:32 * i + 28]
+        np.testing.assert_allclose(patch.reshape(-1, 3).mean(0), _expected_srgb(colour, m50), atol=2)
+    # grey stays grey (equal channels, same level within 2)
+    g = got[grey].reshape(-1, 3).mean(0)
+    assert np.ptp(g) <= 1 and abs(g.mean() - 128) <= 2
+    # from memory too
+    np.testing.assert_array_equal(vasi.read_photo(p.read_bytes()).image, photo.image)
+
+
+def _png_with_icc(png: bytes, icc: bytes) -> bytes:
+    """A PNG file's bytes with an iCCP chunk (the embedded profile) after its IHDR."""
+    import struct
+    import zlib
+
+    body = b"iCCP" + b"test\0\0" + zlib.compress(icc)
+    chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body))
+    return png[:33] + chunk + png[33:]  # (8-byte signature + 25-byte IHDR chunk)
+
+
+def test_a_display_p3_png_8_and_16_bit_is_converted_after_the_reduction_to_8_bit(tmp_path):
+    icc, m50 = _icc_rgb_profile()
+    img = _patches(_P3_COLOURS[:2])
+    want = [_expected_srgb(c, m50) for c in _P3_COLOURS[:2]]
+    for dtype in (np.uint8, np.uint16):
+        arr = img.astype(dtype) * (257 if dtype == np.uint16 else 1)
+        ok, buf = cv2.imencode(".png", cv2.cvtColor(arr, cv2.COLOR_RGB2BGR))
+        p = tmp_path / f"p3_{np.dtype(dtype).name}.png"
+        p.write_bytes(_png_with_icc(buf.tobytes(), icc))
+        photo = vasi.read_photo(p)
+        assert photo.meta.source_dtype == np.dtype(dtype).name
+        assert photo.meta.colour_profile == "Test Display P3" and photo.meta.colour_converted
+        for i in range(2):  # lossless source: every pixel of a patch is the expected colour
+            np.testing.assert_allclose(photo.image[:, 32 * i:32 * i + 32].reshape(-1, 3),
+                                       np.broadcast_to(want[i], (32 * 32, 3)), atol=1)
+
+
+def test_srgb_tagged_and_untagged_photos_are_untouched(tmp_path, rgb, monkeypatch):
+    from PIL import ImageCms
+
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    img = np.ascontiguousarray(rgb[:48, :64])
+    for name, kw in [("tagged.jpg", {"icc_profile": srgb}), ("plain.jpg", {}),
+                     ("tagged.png", {"icc_profile": srgb}), ("plain.png", {})]:
+        p = _save_pil(tmp_path / name, img, quality=90, **kw) if name.endswith("jpg") else \
+            _save_pil(tmp_path / name, img, **kw)
+        raw = cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)
+        photo = vasi.read_photo(p)
+        np.testing.assert_array_equal(photo.image, raw)  # byte for byte
+        assert not photo.meta.colour_converted
+        assert photo.meta.colour_profile == ("sRGB built-in" if "icc_profile" in kw else None)
+    # an untagged photo never reaches the colour-management code
+    monkeypatch.setattr(vasi.io, "_srgb_transform", lambda icc: pytest.fail("profile parsed"))
+    vasi.read_photo(tmp_path / "plain.jpg")
+
+
+def test_a_damaged_profile_warns_and_the_pixels_are_used_as_srgb(tmp_path):
+    icc, _ = _icc_rgb_profile()
+    img = _patches(_P3_COLOURS)
+    for name, bad in [("garbage.jpg", b"this is no ICC profile" * 8),
+                      ("truncated.png", icc[:200])]:
+        p = _save_pil(tmp_path / name, img, quality=100, subsampling=0, icc_profile=bad)
+        raw = cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)
+        with pytest.warns(UserWarning, match=rf"{name}.*ICC colour profile cannot be read.*as sRGB"):
+            photo = vasi.read_photo(p)
+        np.testing.assert_array_equal(photo.image, raw)
+        assert photo.meta.colour_profile == "unreadable" and not photo.meta.colour_converted
+
+
+def test_a_display_p3_heic_is_converted_to_srgb(tmp_path):
+    pillow_heif = pytest.importorskip("pillow_heif", reason="HEIC needs the 'heif' extra")
+    icc, m50 = _icc_rgb_profile()
+    img = _patches(_P3_COLOURS[:2], size=64)
+    heif = pillow_heif.from_bytes(mode="RGB", size=(img.shape[1], img.shape[0]), data=img.tobytes())
+    heif.info["icc_profile"] = icc
+    p = tmp_path / "p3.heic"
+    heif.save(p, quality=-1)
+    assert pillow_heif.open_heif(p).info.get("icc_profile") == icc
+    photo = vasi.read_photo(p)
+    assert photo.meta.colour_profile == "Test Display P3" and photo.meta.colour_converted
+    red = photo.image[8:56, 8:56].reshape(-1, 3).mean(0)
+    np.testing.assert_allclose(red, _expected_srgb(_P3_COLOURS[0], m50), atol=4)  # (HEVC)
+    grey = photo.image[8:56, 72:120].reshape(-1, 3).mean(0)
+    assert np.ptp(grey) <= 2 and abs(grey.mean() - 128) <= 3

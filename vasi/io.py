@@ -3,7 +3,9 @@
 :func:`read_photo` is the one entry point for photo files, from a path or from their bytes
 in memory: JPEG, PNG and TIFF (8 or 16 bit, RGB or RGBA, or greyscale read as equal
 channels), HEIC with the ``heif`` extra and RGB DICOM with the ``dicom`` extra. It applies the
-EXIF orientation, returns an RGB uint8 image and the metadata it could find, and raises
+EXIF orientation, converts the pixels to sRGB when the file embeds another ICC colour
+profile (an iPhone's Display P3, a camera's Adobe RGB: :mod:`vasi.color` assumes sRGB),
+returns an RGB uint8 image and the metadata it could find, and raises
 :class:`vasi.PhotoError` -- naming the file and the problem -- for anything it cannot turn
 into such an image. Whether a greyscale photo can be scored is :func:`vasi.segment`'s call
 (under a Wood's lamp only).
@@ -12,7 +14,9 @@ into such an image. Whether a greyscale photo can be scored is :func:`vasi.segme
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import os
+import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -67,6 +71,12 @@ class PhotoMeta:
     format : str
         File format as detected from content (``"JPEG"``, ``"PNG"``, ``"TIFF"``, ``"HEIF"``,
         ``"DICOM"``).
+    colour_profile : str or None
+        Description of the ICC colour profile embedded in the file (``"Display P3"``,
+        ``"sRGB IEC61966-2.1"``, ``"unreadable"`` for a damaged one), None when there is none.
+    colour_converted : bool
+        Whether the pixels were converted from that profile to sRGB (False for an sRGB or
+        untagged file, a damaged profile, or a non-RGB one such as a greyscale profile).
     """
 
     path: str | None = None
@@ -76,6 +86,8 @@ class PhotoMeta:
     source_dtype: str = "uint8"
     source_channels: int = 3
     format: str = ""
+    colour_profile: str | None = None
+    colour_converted: bool = False
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -124,7 +136,16 @@ def read_photo(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
     -------
     Photo
         ``.image`` (H, W, 3) uint8 RGB and ``.meta`` (:class:`PhotoMeta`). 16-bit files are
-        rounded to 8 bit (``v16 / 257``).
+        rounded to 8 bit (``v16 / 257``). A JPEG, PNG, TIFF or HEIC that embeds an RGB ICC
+        colour profile other than sRGB (Display P3, Adobe RGB) is converted to sRGB with
+        littleCMS (``PIL.ImageCms``, relative colorimetric: colours outside sRGB are
+        clipped), after the rounding to 8 bit; sRGB-tagged and untagged files are returned
+        as decoded. ``meta.colour_profile`` / ``meta.colour_converted`` say which happened.
+
+    Warns
+    -----
+    UserWarning
+        The embedded colour profile cannot be read: the pixels are used as sRGB.
 
     Raises
     ------
@@ -271,6 +292,7 @@ def _decode_heif(data: bytes, path, max_pixels: int) -> Photo:
         except Exception:  # damaged EXIF: the date and orientation are optional
             exif = Image.Exif()
     rgb, channels = _as_rgb(arr, bgr=False)
+    rgb, profile, converted = _to_srgb(rgb, heif.info.get("icc_profile"), path)
     meta = PhotoMeta(
         path=str(path),
         capture_date=_exif_date(exif),
@@ -278,6 +300,8 @@ def _decode_heif(data: bytes, path, max_pixels: int) -> Photo:
         source_dtype=str(arr.dtype),
         source_channels=channels,
         format="HEIF",
+        colour_profile=profile,
+        colour_converted=converted,
     )
     return Photo(image=rgb, meta=meta)
 
@@ -317,6 +341,7 @@ def _decode_bytes(data: bytes, path, max_pixels: int) -> Photo:
         rgb, channels = arr, 3
     else:
         rgb, channels = _as_rgb(arr, bgr=True)
+    rgb, profile, converted = _to_srgb(rgb, header["icc"], path)  # (before turning: in place)
     rgb = np.ascontiguousarray(_apply_orientation(rgb, header["orientation"]))
     meta = PhotoMeta(
         path=str(path),
@@ -326,8 +351,79 @@ def _decode_bytes(data: bytes, path, max_pixels: int) -> Photo:
         source_dtype=source_dtype,
         source_channels=channels,
         format=header["format"],
+        colour_profile=profile,
+        colour_converted=converted,
     )
     return Photo(image=rgb, meta=meta)
+
+
+#: Rows converted at a time: ImageCms works on PIL images (4 bytes a pixel), so a photo is
+#: converted through one band of this many rows (~4 MB for a 6000-px-wide 24-MP photo)
+#: instead of a whole-image copy (~100 MB).
+_ICC_ROWS = 160
+
+
+def _to_srgb(rgb: np.ndarray, icc: bytes | None, path) -> tuple[np.ndarray, str | None, bool]:
+    """``rgb`` (H, W, 3) uint8 converted to sRGB from the embedded ICC profile ``icc``, in
+    place when it is writable, with the profile's description and whether it was converted.
+
+    No profile costs nothing; an sRGB one (by what it does to colours, whatever its name)
+    leaves the pixels as decoded. A profile that cannot be read or used warns (naming the
+    file) and the pixels are used as sRGB.
+    """
+    if not icc:
+        return rgb, None, False
+    try:
+        description, transform = _srgb_transform(bytes(icc))
+    except Exception as exc:  # noqa: BLE001 - littleCMS raises OSError/PyCMSError/...
+        warnings.warn(f"{str(path)!r}: the embedded ICC colour profile cannot be read "
+                      f"({type(exc).__name__}: {exc}); the pixels are used as sRGB as they are",
+                      UserWarning, stacklevel=2)
+        return rgb, "unreadable", False
+    if transform is None:
+        return rgb, description, False
+    if not (rgb.flags.writeable and rgb.flags.c_contiguous):
+        rgb = np.array(rgb, order="C")
+    height, width = rgb.shape[:2]
+    for y in range(0, height, _ICC_ROWS):
+        band = rgb[y:y + _ICC_ROWS]
+        im = Image.frombuffer("RGB", (width, band.shape[0]), band, "raw", "RGB", 0, 1)
+        transform.apply(im, im)
+        band[...] = np.frombuffer(im.tobytes(), np.uint8).reshape(band.shape)
+    return rgb, description, True
+
+
+@functools.lru_cache(maxsize=16)
+def _srgb_transform(icc: bytes):
+    """``(description, transform)`` for an embedded ICC profile: the littleCMS transform of
+    8-bit RGB from it to sRGB, or None when there is nothing to convert (the profile is
+    sRGB -- it maps every colour of a 6x6x6 grid to itself within one level -- or it is not
+    an RGB profile: a greyscale photo's profile, a CMYK JPEG's, which OpenCV decodes its own
+    way). Cached: a series from one phone carries one profile. Raises on a damaged
+    profile."""
+    import io as _io
+
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(_io.BytesIO(icc))
+    core = profile.profile
+    description = " ".join(str(core.profile_description or core.model or "").split())
+    description = description or "unnamed ICC profile"
+    if core.xcolor_space.strip() != "RGB":
+        return description, None
+    # Relative colorimetric: colours inside sRGB (skin, a colour chart's patches) keep their
+    # measured values -- what Lab, ITA and Delta E need -- with the source white mapped to
+    # sRGB's white; colours outside sRGB are clipped. Perceptual would compress the whole
+    # gamut (shifting in-gamut skin tones), and matrix/TRC profiles such as Display P3 and
+    # Adobe RGB carry no perceptual table anyway (littleCMS falls back to colorimetric).
+    transform = ImageCms.buildTransform(profile, ImageCms.createProfile("sRGB"), "RGB", "RGB",
+                                        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC)
+    grid = np.linspace(0, 255, 6).astype(np.uint8)
+    probe = np.stack(np.meshgrid(grid, grid, grid, indexing="ij"), -1).reshape(1, -1, 3)
+    out = np.asarray(transform.apply(Image.fromarray(probe)))
+    if np.abs(out.astype(np.int16) - probe).max() <= 1:
+        return description, None
+    return description, transform
 
 
 def _unless_bomb_warning(call):
@@ -335,8 +431,6 @@ def _unless_bomb_warning(call):
     an error because the process turns warnings into errors, ``call()`` again with that
     warning silenced: ``max_pixels`` is the guard here. The usual path leaves the
     process-wide warning filters alone (changing them is not thread-safe)."""
-    import warnings
-
     try:
         return call()
     except Image.DecompressionBombWarning:
@@ -387,6 +481,7 @@ def _read_header(data: bytes, path: Path, max_pixels: int) -> dict:
         fmt = im.format or "unknown"
         width, height = im.size
         mode = im.mode
+        icc = im.info.get("icc_profile") or None  # (JPEG APP2, PNG iCCP, TIFF tag: header only)
     except UnidentifiedImageError:
         raise PhotoError(path, _tiff_sample_problem(data)
                          or "not an image file (unrecognised format)") from None
@@ -421,6 +516,7 @@ def _read_header(data: bytes, path: Path, max_pixels: int) -> dict:
         "orientation": orientation,
         "capture_date": _exif_date(exif),
         "mm_per_px": _resolution_mm_per_px(fmt, tags),
+        "icc": icc,
     }
 
 
