@@ -493,6 +493,7 @@ def test_a_display_p3_jpeg_is_converted_to_srgb(tmp_path):
     # the red: more red, less green and blue than the raw bytes -- by the matrices' amount
     assert got[red][..., 0].mean() > raw[red][..., 0].mean() + 10
     assert got[red][..., 1].mean() < raw[red][..., 1].mean() - 10
+    assert got[red][..., 2].mean() < raw[red][..., 2].mean() - 5
     for i, colour in enumerate(_P3_COLOURS):
         patch = got[4:28, 32 * i + 4:32 * i + 28]
         np.testing.assert_allclose(patch.reshape(-1, 3).mean(0), _expected_srgb(colour, m50), atol=2)
