@@ -196,6 +196,18 @@ def test_a_woods_close_up_is_all_skin(seed, skin_type):
     assert find_region(ph.image, site="body", modality="woods", return_method=True)[1] == "skin"
 
 
+@pytest.mark.parametrize("seed, skin_type", [(31, "I"), (32, "II"), (33, "III"), (35, "I")])
+def test_a_woods_forearm_without_patches_is_not_taken_for_its_backdrop(seed, skin_type):
+    """Under a Wood's lamp the skin seeds' two lightness modes were always read as skin
+    (darker) and fluorescent patches (brighter). Without patches they are a dark backdrop
+    and the skin: the backdrop became the region, a close-up (IoU 0.19-0.37)."""
+    ph = make_photo(rng=seed, skin_type=skin_type, site="forearm", modality="woods",
+                    shape=(450, 600), background="dark", n_patches=0)
+    region, method = find_region(ph.image, site="body", modality="woods", return_method=True)
+    assert _iou(region, ph.truth.roi_mask) > 0.85
+    assert method == "skin"
+
+
 @pytest.mark.parametrize("seed", [4, 7])
 def test_a_busy_backdrop_around_the_skins_colour_is_not_a_close_up(seed):
     """Blocks of many colours scattered about the skin's: the border's median is near the
