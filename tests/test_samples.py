@@ -85,3 +85,23 @@ def test_script_regenerates_the_truth():
         assert np.array_equal(v.truth.roi_mask, _mask("P003", wk, "roi_mask"))
         img = cv2.imread(str(SAMPLES / "photos" / "P003" / f"week{wk:02d}" / "face_woods.jpg"))[..., ::-1]
         assert np.abs(img.astype(int) - v.image.astype(int)).mean() < 1.0
+
+
+def test_p001_has_no_new_depigmentation_specks(truth):
+    # P001 has no new depigmentation (truth); specks of 1-4 px that no reference ring can
+    # check were all counted as new: 195 px in 60 specks at week 52. New depigmentation is
+    # held to the minimum patch area (2 mm2 at the marker's scale)
+    import vasi
+    from vasi.levels import _components_below
+
+    photos = [vasi.read_photo(SAMPLES / f"photos/P001/week{w:02d}/face_visible.jpg") for w in (0, 52)]
+    p1 = truth[truth.patient_id == "P001"].set_index("week")
+    assert (p1["new_depig_area_px_baseline"] == 0).all()
+    scale = vasi.find_scale(photos[0].image, method="aruco", marker_mm=float(p1.loc[0, "marker_side_mm"]))
+    res = vasi.track_series(photos, weeks=[0, 52], site="face", mm_per_px=scale.mm_per_px,
+                            with_patterns=False)
+    new = res.visits.set_index("week").loc[52.0, "new_depigmentation_px"]
+    assert new < 60
+    small = res.provenance["min_new_area_px"]
+    assert 2.0 / scale.mm_per_px**2 == pytest.approx(small, abs=0.1)
+    assert not _components_below(np.asarray(res.new_masks[1]), small).any()

@@ -645,3 +645,33 @@ def test_unconfirmed_depigmentation_outside_the_baseline_patches_is_not_scored(s
     # plus confirmed new depigmentation (this series has no untracked specks)
     scored = v["residual_area_px"] + v["new_depigmentation_px"]
     np.testing.assert_allclose(v["f_vasi"], 3.0 * scored / v["assessed_area_px"], rtol=1e-9)
+
+
+def test_new_depigmentation_below_the_minimum_patch_area_is_not_counted(series, result):
+    # a follow-up's segmentation has specks of a few pixels outside the baseline patches
+    # (noise: the photos did not change there). Under 5 px no reference ring can check them
+    # and they were all kept as new depigmentation (the sample series P001, which has none:
+    # 195 px at week 52, 60 specks); new depigmentation is held to the minimum size of a
+    # patch (min_patch_area_mm2, the segmentation's rule), the new macule is kept
+    images, truths, Hs, rois, _ = series
+    own = _own_masks(truths, Hs)
+    rng = np.random.default_rng(3)
+    speckled = [own[0]]
+    for m, roi in zip(own[1:], rois[1:], strict=True):
+        m = m.copy()
+        free = roi & ~cv2.dilate(m.view(np.uint8), np.ones((15, 15), np.uint8)).view(bool)
+        ys, xs = np.nonzero(free)
+        for j in rng.choice(len(ys), 40, replace=False):
+            m[ys[j]:ys[j] + 2, xs[j]:xs[j] + 2] = True  # 2 x 2 px = 0.25 mm2
+        speckled.append(m)
+    kw = dict(weeks=[0, 12, 24], rois=rois, with_patterns=False)
+    v = track_series(images, masks=speckled, mm_per_px=0.25, **kw)
+    np.testing.assert_array_equal(v.visits["new_depigmentation_px"],
+                                  result.visits["new_depigmentation_px"])
+    assert v.visits.loc[2, "new_depigmentation_px"] > 150  # the new macule (201 px)
+    assert v.provenance["min_new_area_px"] == 32.0  # 2 mm2 at 0.25 mm/px
+    # without a scale: the segmentation's pixel fallback (16 px at least)
+    v = track_series(images, masks=speckled, **kw)
+    assert v.visits.loc[1, "new_depigmentation_px"] == 0
+    assert v.visits.loc[2, "new_depigmentation_px"] > 150
+    assert v.provenance["min_new_area_px"] == 16.0

@@ -83,6 +83,30 @@ def test_confirm_new_keeps_only_what_changed_between_the_photos():
         confirm_new(base, follow, cand, linear=True)
 
 
+def test_confirm_new_holds_new_depigmentation_to_the_minimum_patch_area():
+    from vasi.track import confirm_new
+
+    skin = np.array([150, 100, 70], np.uint8)
+    base = np.tile(skin, (120, 160, 1))
+    follow = base.copy()
+    follow[70:90, 100:120] = (220, 190, 170)  # a new patch, 400 px
+    follow[30:33, 30:33] = (220, 190, 170)    # a new macule, 9 px
+    cand = np.zeros((120, 160), bool)
+    cand[70:90, 100:120] = cand[30:33, 30:33] = True
+    cand[[10, 50, 100], [140, 60, 20]] = True  # 1-px specks (the photos did not change)
+    cand[60:62, 10:12] = True                  # a 4-px clump
+    # under 5 px no ring can check a candidate: without a minimum size the specks stay new
+    assert confirm_new(base, follow, cand).sum() == 400 + 9 + 3 + 4
+    kept = confirm_new(base, follow, cand, min_area_px=16)
+    assert kept.sum() == 400 and kept[70:90, 100:120].all()
+    assert confirm_new(base, follow, cand, min_area_px=9).sum() == 409
+    # the size applies to what is confirmed: the uncheckable whole frame stays new
+    assert confirm_new(base, follow, np.ones((120, 160), bool), min_area_px=16).all()
+    for bad in (-1, float("nan"), "16"):
+        with pytest.raises(InputError, match="min_area_px"):
+            confirm_new(base, follow, cand, min_area_px=bad)
+
+
 def test_uncovered_pixels_left_out():
     base, follow = _masks()
     valid = np.ones_like(base)

@@ -43,6 +43,7 @@ from .color import rgb_to_lab
 from .errors import InputError
 from .hand_units import assessed_hu_of
 from .io import Photo, image_and_scale
+from .levels import _min_area_px
 from .pipeline import (
     COLOUR_CAST_CHOICES,
     _cast_corrected_flag,
@@ -481,7 +482,10 @@ def track_series(
     assessed_hu : float, optional
         Hand units of the assessed region (relative method); 3 for a face by default.
     min_patch_area_mm2 : float
-        Baseline patches smaller than this are not tracked (20 px without a scale).
+        Baseline patches smaller than this are not tracked (20 px without a scale), and new
+        depigmentation smaller than this is not counted -- by the segmentation's rule for
+        its patches (at least 4 px; without a scale its pixel fallback, 2e-5 of the
+        baseline's region and at least 16 px).
     tolerance_mm : float
         Baseline depigmentation is grown by this much before counting new depigmentation
         (3 px without a scale); parts of the baseline mask at most twice this apart are one
@@ -622,6 +626,8 @@ def track_series(
     # a scale that makes the region implausible is not used (calibrate.usable_scale)
     mm_b = usable_scale(site, mm_b, np.count_nonzero(roi_b), user_region=rois[bi] is not None)[0]
     min_px = max(1, int(round(min_patch_area_mm2 / mm_b**2))) if mm_b else 20
+    # new depigmentation is held to the segmentation's minimum patch size (full-resolution px)
+    min_new_px = _min_area_px(mm_b, np.count_nonzero(roi_b), min_patch_area_mm2)
     tol_px = max(1, int(round(tolerance_mm / mm_b))) if mm_b else 3
 
     # 2. everything in baseline coordinates happens at the registration's working
@@ -699,7 +705,8 @@ def track_series(
         # a Wood's lamp too (its glowing halo fades as a patch repigments; benchmarks/README)
         env_kw = {"normal_level": DEFAULT_NORMAL_LEVEL, **envelope_kwargs}
         base = BaselinePatches(pb.rgb, _down(base_seg.mask, max_side, roi_b) & roi_w, roi_w,
-                               grid=grid, min_area_px=min_px, tolerance_px=tol_px,
+                               grid=grid, min_area_px=min_px, min_new_area_px=min_new_px,
+                               tolerance_px=tol_px,
                                measure=measure, envelope_kwargs=env_kw,
                                min_contrast_ratio=min_contrast_ratio)
         rows, prow = [], []
@@ -772,6 +779,7 @@ def track_series(
             "assessed_hu": assessed_hu,
             "mm_per_px": mm_b,
             "min_patch_area_px": min_px,
+            "min_new_area_px": round(float(min_new_px), 1),
             "tolerance_px": tol_px,
             "roi_from_baseline": bool(roi_from_baseline),
             "measure": measure,

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .color import srgb_to_linear
+from .levels import _components_below
 from .patterns import patterns as _patterns
 from .register_geometry import _warp
 from .track import EnvelopeModel, Tracking, confirm_new, label_patches, track
@@ -100,6 +101,8 @@ class BaselinePatches:
     grid : WorkingGrid
     min_area_px, tolerance_px : int
         Smallest tracked patch and the new-depigmentation tolerance, in full-resolution px.
+    min_new_area_px : float, keyword-only
+        Smallest component of new depigmentation counted, in full-resolution px (0: all).
     measure : {"envelope", "segmentation"}
         As :func:`vasi.series.track_series`.
     envelope_kwargs : dict
@@ -135,8 +138,9 @@ class BaselinePatches:
     """
 
     def __init__(self, rgb, mask, roi, *, grid: WorkingGrid, min_area_px, tolerance_px,
-                 measure, envelope_kwargs, min_contrast_ratio):
+                 measure, envelope_kwargs, min_contrast_ratio, min_new_area_px=0.0):
         self.rgb, self.roi, self.grid, self.measure = rgb, roi, grid, measure
+        self.min_new_px = float(min_new_area_px) / grid.fa  # (working px)
         self.tol = grid.px(tolerance_px)
         labels = label_patches(mask, min_area_px=grid.area_px(min_area_px), join_px=self.tol)
         self.env = self.degree = self._model = None
@@ -217,8 +221,11 @@ class BaselinePatches:
         g = self.grid
         t: Tracking = track(self.mask, mask, labels=self.labels, valid=valid, roi=self.roi,
                             mm_per_px=g.mm_per_px, tolerance_px=self.tol)
-        if linear is not None and t.new_area_px:
-            new = self._confirmed(linear, t.new_mask, valid)
+        if t.new_area_px and (linear is not None or self.min_new_px > 0):
+            if linear is not None:  # (confirm_new drops what is below the minimum size)
+                new = self._confirmed(linear, t.new_mask, valid)
+            else:
+                new = t.new_mask & ~_components_below(t.new_mask, self.min_new_px)
             t = replace(t, new_mask=new, new_area_px=int(np.count_nonzero(new)))
         assessed = int(np.count_nonzero(self.roi & valid))
         depig = int(np.count_nonzero(mask & valid))
@@ -269,7 +276,8 @@ class BaselinePatches:
             self._known = cv2.dilate(((self.env > 0) | self.mask).view(np.uint8),
                                      np.ones((3, 3), np.uint8), iterations=self.tol).view(bool)
         return confirm_new(self._linear, linear, new, roi=self.roi & valid, exclude=self._known,
-                           mm_per_px=self.grid.mm_per_px, ring_mm=self._ring_mm, linear=True)
+                           mm_per_px=self.grid.mm_per_px, ring_mm=self._ring_mm, linear=True,
+                           min_area_px=self.min_new_px)
 
 
 def _faint(contrast: dict, labels, min_contrast_ratio) -> np.ndarray:

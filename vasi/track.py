@@ -39,6 +39,7 @@ from ._validate import (
 )
 from .color import srgb_to_linear
 from .errors import InputError
+from .levels import _components_below
 from .reference import edt, region_box, sample, shading
 
 __all__ = ["Tracking", "label_patches", "track", "envelope_masks", "EnvelopeModel", "confirm_new"]
@@ -316,7 +317,8 @@ def _check_linear(image, name):
 
 
 def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_px=None,
-                ring_mm=None, level: float = 0.5, linear: bool = False) -> np.ndarray:
+                ring_mm=None, level: float = 0.5, linear: bool = False,
+                min_area_px: float = 0) -> np.ndarray:
     """New depigmentation that the two photos themselves confirm: the skin changed there.
 
     ``new_mask`` comes from comparing two segmentations, and a faint patch that the baseline
@@ -327,7 +329,12 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
     contrast. The baseline photo is projected on the same direction against its own ring; a
     pixel stays new only where the baseline's degree is at most ``level`` (half-way).
     Components that cannot be checked stay new: without a reference ring, under 5 px, or
-    without contrast against their ring in the follow-up.
+    without contrast against their ring in the follow-up. Last, what is left smaller than
+    ``min_area_px`` (8-connected, checked or not) is dropped: new depigmentation is held
+    to the minimum size of a patch, as the segmentation holds its patches
+    (:func:`vasi.track_series` passes its ``min_patch_area_mm2`` in px, or the
+    segmentation's pixel fallback without a scale). The default 0 keeps every size: then
+    specks of 1-4 px, which no ring can check, stay new.
 
     Parameters
     ----------
@@ -349,11 +356,13 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
     level : float
         Degree (share of the follow-up component's contrast) the baseline must exceed for a
         pixel not to be new.
+    min_area_px : float, keyword-only
+        Smallest confirmed component kept (px, 8-connected); 0 keeps all.
 
     Returns
     -------
     ndarray of bool, shape (H, W)
-        The confirmed part of ``new_mask``.
+        The confirmed part of ``new_mask``, components of at least ``min_area_px``.
 
     Examples
     --------
@@ -362,6 +371,9 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
     >>> cand = np.zeros((80, 80), bool); cand[10:20, 10:20] = cand[50:60, 50:60] = True
     >>> int(confirm_new(base, follow, cand).sum())
     100
+    >>> cand[30, 30] = True   # a 1-px speck: no ring can check it
+    >>> int(confirm_new(base, follow, cand).sum()), int(confirm_new(base, follow, cand, min_area_px=16).sum())
+    (101, 100)
     """
     b, f = _photo_pair(baseline, followup)
     shape = f.shape[:2]
@@ -369,6 +381,8 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
         _check_linear(b, "baseline")
         _check_linear(f, "followup")
     new = check_mask(new_mask, shape, "new_mask")
+    if not (is_number(min_area_px) and 0 <= min_area_px < np.inf):
+        raise InputError(f"min_area_px must be a number of pixels >= 0; got {min_area_px!r}.")
     if not new.any():
         return new.copy()
     roi = np.ones(shape, bool) if roi is None else check_mask(roi, shape, "roi")
@@ -383,7 +397,8 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
                           level=level, linear=linear, flatten=False, normal_level="visit")
     _, then = model.apply(b[box], linear=linear)
     out = np.zeros(shape, bool)
-    out[box] = cand & ~(np.nan_to_num(then, nan=0.0) > level)
+    kept = cand & ~(np.nan_to_num(then, nan=0.0) > level)
+    out[box] = kept & ~_components_below(kept, min_area_px) if min_area_px > 0 else kept
     return out
 
 
