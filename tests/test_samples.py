@@ -87,6 +87,19 @@ def test_script_regenerates_the_truth():
         assert np.abs(img.astype(int) - v.image.astype(int)).mean() < 1.0
 
 
+def test_p001_chart_normalisation_never_raises_the_charts_error():
+    # week 0 is already balanced: the 3x3 least-squares fit took its chart from dE00 1.1
+    # to 1.44, applied silently; the correction is now the one that does best out of sample
+    import vasi
+
+    for week in (0, 52):
+        image = vasi.read_photo(SAMPLES / f"photos/P001/week{week:02d}/face_visible.jpg").image
+        res = vasi.normalize(image, method="chart")
+        assert res.delta_e_before is not None, week
+        assert res.delta_e <= res.delta_e_before, week
+        assert res.delta_e_loo[res.correction] <= res.delta_e_loo["none"], week
+
+
 def test_p001_has_no_new_depigmentation_specks(truth):
     # P001 has no new depigmentation (truth); specks of 1-4 px that no reference ring can
     # check were all counted as new: 195 px in 60 specks at week 52. New depigmentation is

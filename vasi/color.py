@@ -2,8 +2,10 @@
 
 :func:`normalize` makes white balance and exposure consistent between photos. The best
 anchor is a colour chart in the frame (``method="chart"``: an X-Rite/Calibrite
-ColorChecker Classic found with OpenCV's ``cv2.mcc``; a 3x3 matrix in linear RGB is fitted
-to the chart's published sRGB values and the residual mean CIEDE2000 is reported). Without
+ColorChecker Classic found with OpenCV's ``cv2.mcc``: a 3x3 matrix in linear RGB fitted
+to the chart's published sRGB values, or per-channel gains from its neutral patches,
+whichever corrects the chart's patches best out of sample -- or nothing, when neither would
+lower the chart's mean CIEDE2000; the error before and after is reported). Without
 a chart, robust estimates are available: ``"grey-world"``, ``"white-patch"`` (a high
 percentile, not the maximum), and ``"skin"`` (the patient's own normal skin is mapped to a
 target colour, e.g. the baseline visit's reference skin -- the most useful anchor between
@@ -237,11 +239,24 @@ class Normalization:
     matrix : ndarray, shape (3, 3)
         Applied transform in linear RGB: ``out_lin = in_lin @ matrix.T``.
     delta_e : float or None
-        Mean CIEDE2000 of the chart patches after correction (chart only).
+        Mean CIEDE2000 of the chart patches after correction (chart only; the fit's own
+        residual, on the patches it was fitted to).
     delta_e_before : float or None
         The same before correction.
     reason : str
         What was done, or why nothing was (then the object is falsy).
+    applied : bool
+        Whether the image was changed (the object's truth value).
+    correction : str or None
+        Chart only: the correction applied -- ``"matrix"`` (3x3 in linear RGB), ``"gains"``
+        (a diagonal, von Kries white balance from the chart's neutral patches) or ``"none"``
+        (the photo left unchanged: no fit lowered the chart's error).
+    delta_e_loo : dict or None
+        Chart only: mean CIEDE2000 of the unclipped patches under each candidate,
+        ``{"none": ..., "gains": ..., "matrix": ...}``, each patch corrected by a fit to the
+        *other* patches (leave-one-out; ``"none"`` fits nothing). The lowest chooses the
+        correction (ties: the simpler one): a fit's error on its own patches flatters it --
+        nine numbers fitted to two dozen patches follow their noise too.
     """
 
     image: np.ndarray
@@ -251,6 +266,8 @@ class Normalization:
     delta_e_before: float | None = None
     reason: str = ""
     applied: bool = True
+    correction: str | None = None
+    delta_e_loo: dict | None = None
 
     def __bool__(self) -> bool:
         return self.applied
@@ -261,6 +278,38 @@ def _apply(lin: np.ndarray, m: np.ndarray) -> np.ndarray:
     return linear_to_srgb(out.reshape(lin.shape))
 
 
+#: Indices of the chart's neutral patches (white to black) in ``COLORCHECKER_SRGB``.
+CHART_NEUTRALS = tuple(range(18, 24))
+
+
+def _fit_matrix(meas, ref):
+    """3x3 ``M`` with ``ref ~= meas @ M.T`` (least squares in linear RGB)."""
+    m, *_ = np.linalg.lstsq(meas, ref, rcond=None)
+    return m.T
+
+
+def _fit_gains(meas, ref):
+    """Diagonal ``M``: per-channel gains, least squares through the origin (neutral patches)."""
+    return np.diag((meas * ref).sum(axis=0) / np.maximum((meas * meas).sum(axis=0), 1e-12))
+
+
+def _chart_delta_e(lin, ref_lab):
+    """Mean CIEDE2000 of patches in linear RGB (clipped to [0, 1]) against ``ref_lab``."""
+    lab = _skcolor.rgb2lab(linear_to_srgb(lin)[None].astype(np.float64))[0]
+    return float(np.mean(delta_e(lab, ref_lab)))
+
+
+def _loo_delta_e(fit, meas, ref, ref_lab, ok, train):
+    """Mean CIEDE2000 over the patches ``ok``, each corrected by ``fit`` to the patches of
+    ``train`` other than itself (leave-one-out)."""
+    errs = []
+    for i in ok:
+        rest = train[train != i]
+        m = fit(meas[rest], ref[rest])
+        errs.append(_chart_delta_e(meas[[i]] @ m.T, ref_lab[[i]]))
+    return float(np.mean(errs))
+
+
 def _chart(image, *, chart=None, **_):
     f = to_float(image)
     ch = chart if chart is not None else find_chart(f)
@@ -268,18 +317,42 @@ def _chart(image, *, chart=None, **_):
         return Normalization(f, "chart", np.eye(3), reason=ch.reason, applied=False)
     meas = srgb_to_linear(ch.rgb).astype(np.float64)
     ref = srgb_to_linear(COLORCHECKER_SRGB / 255.0).astype(np.float64)
-    ok = (ch.rgb.max(axis=1) < 0.98) & (ch.rgb.min(axis=1) > 0.01)  # drop clipped patches
-    if ok.sum() < 6:
+    # drop clipped patches
+    ok = np.flatnonzero((ch.rgb.max(axis=1) < 0.98) & (ch.rgb.min(axis=1) > 0.01))
+    if len(ok) < 6:
         return Normalization(f, "chart", np.eye(3), reason="too few unclipped chart patches", applied=False)
-    m, *_ = np.linalg.lstsq(meas[ok], ref[ok], rcond=None)  # ref ~= meas @ m
-    matrix = m.T
     ref_lab = _skcolor.rgb2lab((COLORCHECKER_SRGB / 255.0)[None])[0]
     before = float(np.mean(delta_e(_skcolor.rgb2lab(ch.rgb[None].astype(np.float64))[0], ref_lab)))
-    corr = linear_to_srgb(meas @ matrix.T)
-    after = float(np.mean(delta_e(_skcolor.rgb2lab(corr[None].astype(np.float64))[0], ref_lab)))
+    # the candidates judged out of sample: each unclipped patch corrected by a fit to the
+    # others. A fit's residual on its own patches flatters it, the more so the more numbers
+    # it fits; and a least-squares fit in linear RGB is led by the light patches, so it can
+    # raise the chart's CIEDE2000 (a balanced photo whose dark patches it moves)
+    loo = {"none": _chart_delta_e(meas[ok], ref_lab[ok])}
+    fits = {}
+    neutral = ok[np.isin(ok, CHART_NEUTRALS)]
+    if len(neutral) >= 2:
+        fits["gains"] = _fit_gains(meas[neutral], ref[neutral])
+        loo["gains"] = _loo_delta_e(_fit_gains, meas, ref, ref_lab, ok, neutral)
+    fits["matrix"] = _fit_matrix(meas[ok], ref[ok])
+    loo["matrix"] = _loo_delta_e(_fit_matrix, meas, ref, ref_lab, ok, ok)
+    best = min(loo, key=loo.get)  # (ties: the first, the simpler)
+    shown = ", ".join(f"{k} {v:.2f}" for k, v in loo.items())
+    if best == "none":
+        log.info("chart normalisation: no fit lowers the chart's error (leave-one-out mean "
+                 "dE2000 %s); image unchanged", shown)
+        return Normalization(f, "chart", np.eye(3), before, before, applied=False,
+                             correction="none", delta_e_loo=loo,
+                             reason=f"ColorChecker, {len(ok)} patches: no fit lowers the chart's "
+                                    f"error (leave-one-out mean dE2000 {shown}); image unchanged")
+    matrix = fits[best]
+    after = _chart_delta_e(meas @ matrix.T, ref_lab)
     out = _apply(srgb_to_linear(f), matrix)
-    log.info("chart normalisation: mean dE2000 %.2f -> %.2f", before, after)
-    return Normalization(out, "chart", matrix, after, before, f"ColorChecker, {int(ok.sum())} patches")
+    what = "3x3 matrix" if best == "matrix" else f"gains from its {len(neutral)} neutral patches"
+    log.info("chart normalisation (%s): mean dE2000 %.2f -> %.2f (leave-one-out %s)",
+             best, before, after, shown)
+    return Normalization(out, "chart", matrix, after, before,
+                         f"ColorChecker, {len(ok)} patches: {what} (leave-one-out mean dE2000 "
+                         f"{shown})", correction=best, delta_e_loo=loo)
 
 
 def _gains(f: np.ndarray, src_lin, dst_lin, method: str, reason: str) -> Normalization:
@@ -420,7 +493,7 @@ def _none(image, **_):
 
 def _auto(image, **kw):
     res = _chart(image, **kw)
-    if res:
+    if res or res.correction is not None:  # (a chart found: its result says what was done)
         return res
     f = to_float(image)
     return Normalization(f, "none", np.eye(3), reason=f"{res.reason}; image unchanged", applied=False)
@@ -471,7 +544,9 @@ def normalize(
     -------
     Normalization
         ``.image`` float32 RGB in [0, 1]; falsy (image unchanged) when the method could
-        not be applied, e.g. no chart found.
+        not be applied, e.g. no chart found, or a chart found but no correction of it
+        lowers its error out of sample (``correction == "none"``; ``delta_e_loo`` has
+        the numbers).
 
     Examples
     --------
