@@ -295,7 +295,23 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
             "dprime": float(dprime), "core_z": zc, "core": core}
 
 
-def _region_contrast(index: np.ndarray, valid: np.ndarray) -> float:
+def _inner(mask: np.ndarray, depth: float, min_px: int = 20) -> np.ndarray:
+    """The pixels of ``mask`` at least ``depth`` px inside it (chessboard distance to its
+    edge), or, where fewer than ``min_px`` are, its ``min_px`` or so deepest pixels (all of it
+    when it is smaller).
+
+    >>> m = np.zeros((20, 20), bool); m[2:12, 2:12] = True
+    >>> int(_inner(m, 3).sum()), int(_inner(m, 9).sum()), int(_inner(m[:, :3], 3).sum())
+    (36, 36, 10)
+    """
+    if not mask.any():
+        return mask.copy()
+    dist = cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_C, 3)[1:-1, 1:-1]
+    d = np.sort(dist[mask])
+    return mask & (dist >= min(float(depth), float(d[max(d.size - min_px, 0)])))
+
+
+def _region_contrast(index: np.ndarray, valid: np.ndarray, normal: np.ndarray | None = None) -> float:
     """Separation of the depigmented level (index 1) from the region's normal skin, in
     standard deviations of that skin: ``(1 - mode) / s``, with the mode of the index over
     the ``valid`` pixels and ``s`` from the values below it
@@ -304,12 +320,37 @@ def _region_contrast(index: np.ndarray, valid: np.ndarray) -> float:
     depigmented (the mode above the index's half-way, 0.5, whatever the border's
     sensitivity): then it is the mode of the values below half-way.
 
+    ``normal`` (bool, like ``valid``): normal skin the user marked (``segment(reference=)``).
+    It says what normal skin looks like, so normal skin's level and spread are its median
+    and MAD-based s.d. (:func:`vasi.reference.robust_stats`; over its ``valid`` pixels, all
+    of it when fewer than 20 are) instead of a mode guessed from the region's density: on a
+    region mostly depigmented the values below half-way are mostly partly depigmented skin
+    and patch borders (a 90 % depigmented synthetic face: mode 0.43, s 0.27, so 2.1 s.d.,
+    and the patches were dropped). All of the marked skin counts, none is left out as a
+    candidate, so its spread is not narrowed. Fewer than 20 marked pixels give no estimate
+    and the region's is used.
+
     >>> rng = np.random.default_rng(0)
     >>> index = rng.normal(0.0, 0.2, (100, 100)).astype(np.float32)  # normal skin: s.d. 0.2
     >>> index[:30, :30] += 1.0  # a patch at the depigmented level
     >>> round(_region_contrast(index, np.ones((100, 100), bool)))
     5
+    >>> index = rng.normal(1.0, 0.2, (200, 200)).astype(np.float32)  # mostly depigmented,
+    >>> index[:, :10] = rng.normal(0.0, 0.2, (200, 10))  # 5 % normal skin (s.d. 0.2 again)
+    >>> index[:, 10:30] = rng.uniform(0.2, 0.8, (200, 20))  # and partly depigmented borders
+    >>> normal = np.zeros((200, 200), bool); normal[:, :8] = True  # the skin the user marked
+    >>> everywhere = np.ones((200, 200), bool)
+    >>> round(_region_contrast(index, everywhere))  # guessed below half-way: the borders
+    2
+    >>> _region_contrast(index, everywhere, normal) > MIN_REGION_DPRIME  # (5 for s.d. 0.2)
+    True
     """
+    if normal is not None:
+        ok = normal & valid
+        v = _ref.sample(index, ok if np.count_nonzero(ok) >= 20 else normal, 20_000)
+        level, s = _ref.robust_stats(v) if v.size >= 20 else (float("nan"),) * 2
+        if np.isfinite(level) and s > 0:
+            return float((1.0 - level) / s)
     v = _ref.sample(index, valid, 20_000)
     mode, s = _ref.lower_mode_stats(v)
     if mode > 0.5:
