@@ -611,8 +611,16 @@ def segment(
         Segmentation method (see the module docstring; ``"lightness-otsu"`` is a simple
         baseline kept for comparison).
     sensitivity : float in (0, 1), keyword-only
-        Where between normal (0) and fully depigmented (1) skin the border is drawn:
-        the mask is ``score > 1 - sensitivity``. Higher finds fainter depigmentation.
+        How little depigmentation the border asks for: it is drawn at the colour of skin
+        ``1 - sensitivity`` depigmented, the linear-light blend ``sensitivity x normal +
+        (1 - sensitivity) x depigmented`` of this photo's normal skin and patch cores seen
+        under the same light (0.5: half-depigmented skin). The mask is ``score >
+        thresholds["score"]`` inside ``roi``, that threshold being the blend's score
+        (dimensionless: 0 = normal skin, 1 = the patch cores' level; clipped to
+        0.05-0.95). It is not ``1 - sensitivity``: the score is built from log features,
+        on which the blend lies above its linear share (thresholds 0.871, 0.647, 0.319 at
+        sensitivity 0.2, 0.5, 0.8 on ``sample_images/photos/P001/week00/face_visible.jpg``
+        in its :func:`vasi.find_region` face). Higher finds fainter depigmentation.
     reference : ndarray of bool (H, W) or (row, col), optional
         The user's normal reference skin: a mask, or a point (a small disk around it). For
         when the automatic reference fails (mostly depigmented skin: synthetic forearms
@@ -664,6 +672,9 @@ def segment(
     >>> seg = segment(img)
     >>> int(seg.mask.sum()), seg.flags
     (100, ())
+    >>> t = seg.thresholds["score"]  # the border: half-depigmented skin's score, not 0.5
+    >>> round(t, 3), bool(np.array_equal(seg.mask, seg.score > t))
+    (0.723, True)
     """
     arr, meta_mm = image_and_scale(image)
     check_choice(modality, MODALITIES, "modality")
