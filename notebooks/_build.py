@@ -397,6 +397,8 @@ scale = vasi.find_scale(baseline, method="aruco", marker_mm=float(truth.loc[0, "
 series = vasi.track_series(photos, weeks=weeks, site="face", modality="visible",
                            mm_per_px=scale.mm_per_px)
 visits = series.visits
+print(f"new depigmentation counts from {series.provenance['min_new_area_px']:.1f} px per blob "
+      f"(min_patch_area_mm2 at {scale.mm_per_px:.3f} mm/px)")
 visits[["week", "registered", "reg_method", "reg_residual_px", "depigmented_area_hu",
         "repigmentation_pct", "new_depigmentation_px", "f_vasi", "f_vasi_clinical",
         "f_vasi_pct_change", "f_vasi75"]]
@@ -406,10 +408,14 @@ md("""
 
 Each panel is the baseline face: skin that was depigmented at baseline and is still depigmented
 (magenta), that has repigmented since (green), and new depigmentation outside the baseline
-patches (yellow). This patient has no new depigmentation in the truth; what the tracker calls
-new here (`new_depigmentation_px`: 4 to 195 px per visit, against about 114 000 px of face) is
-scattered specks of a few pixels, too small to see at this size. Look at the maps when that
-number is large.
+patches (yellow). This patient has no new depigmentation in the truth. New depigmentation is
+held to the smallest patch the segmentation keeps (`min_patch_area_mm2`, here 11.2 px, printed
+above from `series.provenance["min_new_area_px"]`), so specks of a few pixels no longer count; what the
+tracker still calls new (`new_depigmentation_px`: 0 to 31 px per visit, against about 114 000 px
+of face) is one or two small blobs of 12 to 31 px: at weeks 12 and 24 at the lower edge of the
+eyebrow inside the forehead patch (the brow hair is a gap in the baseline patch), the faint
+yellow dots there; at week 52 a small gap inside the chin patch, too small to see at this size.
+Look at the maps when that number is large.
 """),
 code('''
 patches0 = series.labels > 0
@@ -519,7 +525,9 @@ md("""
 compare it with the truth in the table of section 2. The F-VASI change is the trial-style
 reading: it also counts any new depigmentation found elsewhere on the face and depends on how
 completely the baseline patches were found, so near a threshold it can disagree with the truth
-by a visit (compare the "measured" and "truth" lines printed above). When a patient sits close to
+by a visit. Here the "measured" and "truth" lines printed above agree (F-VASI50 at week 36,
+F-VASI75 at week 52), and so does the baseline patches' 75 % (week 52); at week 24 both sit just
+under the 50 % check (47 %). When a patient sits close to
 an endpoint, look at the maps and at the per-patch table before trusting the yes/no — that is
 what they are for.
 """),
@@ -793,10 +801,17 @@ md("""
 ## 2. Colour normalisation with a chart
 
 Follow-up photos differ in exposure and white balance. `vasi.find_chart` finds a 24-patch
-ColorChecker (`cv2.mcc`); `vasi.normalize(image, method="chart")` fits the colour transform that
-maps the measured patches to their reference values and returns a `Normalization` (float image in
-[0, 1], the 3×3 matrix, and the mean CIEDE2000 error of the patches before and after). Without a
-chart, `method="grey-world"`, `"white-patch"` or `"skin"` are available; `"auto"` uses the chart
+ColorChecker (`cv2.mcc`); `vasi.normalize(image, method="chart")` corrects the photo so the measured
+patches come closer to their reference values. It weighs three corrections: a 3×3 matrix in
+linear RGB, per-channel gains from the chart's six neutral patches (a von Kries white balance)
+and none. Each is judged by the **leave-one-out** mean CIEDE2000 of the unclipped patches (every
+patch corrected by a fit to the *other* patches: a fit's error on its own patches flatters it),
+and the lowest is applied (a tie goes to the simpler one). When no fit beats the photo as taken,
+the photo is left unchanged and the result is falsy. The `Normalization` holds the float image in
+[0, 1], the applied 3×3 `matrix` (diagonal for gains), `correction` (`"matrix"`, `"gains"` or
+`"none"`), `delta_e_loo` (the three leave-one-out errors), and `delta_e_before` / `delta_e`, the
+mean CIEDE2000 of the patches before and after (after: on the patches the fit was made from).
+Without a chart, `method="grey-world"`, `"white-patch"` or `"skin"` are available; `"auto"` uses the chart
 when there is one.
 
 Segmentation itself compares each pixel with the same photo's normal skin, so it does not need
@@ -809,7 +824,9 @@ norms = {}
 for w, im in week_imgs.items():
     chart = vasi.find_chart(im)
     norms[w] = vasi.normalize(im, method="chart", chart=chart)
-    print(f"week {w}: {norms[w].reason}; patch error ΔE00 {norms[w].delta_e_before:.1f} -> {norms[w].delta_e:.2f}")
+    n = norms[w]
+    print(f"week {w}: {n.reason}\\n   -> correction {n.correction!r}, linear gains (R, G, B) "
+          f"{np.round(np.diag(n.matrix), 3).tolist()}; patch error ΔE00 {n.delta_e_before:.2f} -> {n.delta_e:.2f}")
 
 fig, axes = plt.subplots(2, 3, figsize=(12, 6))
 for j, w in enumerate(week_imgs):
@@ -835,14 +852,25 @@ lab.loc["spread (max - min)"] = lab.max() - lab.min()
 lab
 '''),
 md("""
-Read the numbers rather than the pictures (the photos look alike). These sample photos were
-already close to balanced (chart error ΔE00 0.9 to 3.0 as taken), so normalisation has little to
-fix: a\\* of normal skin becomes more stable across the visits (spread about 2.4 → 0.3), while b\\*
-and L\\* do not (L\\* even spreads more, because the light on the face is not exactly the light on
-the chart; the truth is the nominal colour before the camera). At week 0 the chart error even
-rises (1.1 → 1.4): the fit is a least-squares fit in linear RGB, not a ΔE00 minimisation, so on
-an already balanced photo it can do slightly worse. Normalise when `delta_e_before` is large,
-check that `delta_e` went down, and compare colours only between photos treated the same way.
+Read the numbers rather than the pictures (the photos look alike). **The chart:** at all three
+visits the per-channel gains win. Their leave-one-out error (0.83, 0.40, 0.91) is below the photo
+as taken (1.05, 0.93, 2.99). The full matrix is never better: at week 0 it is worse than no
+correction at all (1.68 against 1.05; nine numbers fitted to two dozen patches follow their
+noise), and at week 24 it ties the gains to two decimals (0.40), where the gains are the lower
+and the simpler. The chart error falls at every visit (1.05 → 0.81, 0.93 → 0.36, 2.99 → 0.89);
+the leave-one-out numbers are the fairer check, since `delta_e` is measured on the patches the
+gains were fitted to.
+
+**The skin** benefits less. a\\* of normal skin becomes more stable across the visits (spread
+2.4 → 0.2), b\\* stays as it was (0.7 → 0.7), and L\\* spreads more (0.6 → 3.2). The gains undo the
+exposure *the chart* saw: they brighten week 52 by 7-13 % (gains 1.07-1.13) and darken week 0 by
+2-3 % (0.97-0.98). But the normal skin's L\\* as taken was already level across the visits
+(53.3-53.9), so the correction pulls the visits apart (52.6 at week 0, 55.8 at week 52): the light
+on the face is not exactly the light on the chart. The truth is the nominal colour before the
+camera. The lesson: a chart corrects the light where the chart is. Check `correction` and
+`delta_e_loo` to see whether any fit helped the chart at all (a falsy result with
+`correction == "none"` means none did, and the photo is left as taken). Compare colours only
+between photos treated the same way, and check that the skin you compare got the chart's light.
 
 ## 3. Quality flags
 
