@@ -402,11 +402,13 @@ def test_a_float_tiff_is_named_by_its_samples_with_what_to_convert_to(tmp_path):
 
 # ----------------------------------------------------------------------- ICC colour profiles
 def _icc_rgb_profile(primaries=((0.680, 0.320), (0.265, 0.690), (0.150, 0.060)),
-                     white=(0.3127, 0.3290), name="Test Display P3"):
+                     white=(0.3127, 0.3290), name="Test Display P3", trc=None, extra_tags=()):
     """A minimal ICC v2 RGB matrix/TRC display profile as bytes (default: Display P3's
     primaries and D65 white, Bradford-adapted to the D50 connection space, sRGB's tone
-    curve), and its RGB-linear -> XYZ(D50) matrix: a real non-sRGB profile without a
-    download (ImageCms.createProfile makes only sRGB, Lab and XYZ)."""
+    curve as a 1024-entry table; ``trc``: another tone-curve tag, see :func:`_curv` and
+    :func:`_para`; ``extra_tags``: more ``(signature, data)`` tags), and its RGB-linear ->
+    XYZ(D50) matrix: a real non-sRGB profile without a download (ImageCms.createProfile
+    makes only sRGB, Lab and XYZ)."""
     import struct
 
     def s15(v):
@@ -424,13 +426,13 @@ def _icc_rgb_profile(primaries=((0.680, 0.320), (0.265, 0.690), (0.150, 0.060)),
                      [0.0389, -0.0685, 1.0296]])
     d50 = np.array([0.9642, 1.0, 0.8249])
     m50 = np.linalg.inv(brad) @ np.diag((brad @ d50) / (brad @ xyz(white))) @ brad @ m
-    curv = (b"curv\0\0\0\0" + struct.pack(">I", 1024)
-            + np.round(_srgb_to_linear(np.linspace(0, 1, 1024)) * 65535).astype(">u2").tobytes())
+    curv = trc or _curv(_srgb_to_linear(np.linspace(0, 1, 1024)))
     text = name.encode() + b"\0"
     desc = b"desc\0\0\0\0" + struct.pack(">I", len(text)) + text + bytes(8 + 3 + 67)
     tags = [(b"desc", desc), (b"cprt", b"text\0\0\0\0public domain\0"), (b"wtpt", xyz_tag(d50)),
             (b"rXYZ", xyz_tag(m50[:, 0])), (b"gXYZ", xyz_tag(m50[:, 1])),
-            (b"bXYZ", xyz_tag(m50[:, 2])), (b"rTRC", curv), (b"gTRC", curv), (b"bTRC", curv)]
+            (b"bXYZ", xyz_tag(m50[:, 2])), (b"rTRC", curv), (b"gTRC", curv), (b"bTRC", curv),
+            *extra_tags]
     offset = 128 + 4 + 12 * len(tags)
     table = body = b""
     for sig, data in tags:
@@ -440,6 +442,26 @@ def _icc_rgb_profile(primaries=((0.680, 0.320), (0.265, 0.690), (0.150, 0.060)),
               + b"mntrRGB XYZ " + bytes(12) + b"acsp" + bytes(28)
               + b"".join(s15(c) for c in d50) + bytes(48))
     return header + struct.pack(">I", len(tags)) + table + body, m50
+
+
+def _curv(table=None, gamma=None):
+    """An ICC ``curv`` tone-curve tag: a table of linear values (0-1) sampled evenly over
+    the levels, or a gamma (u8.8 fixed point: 2.2 is stored as 563/256)."""
+    import struct
+
+    if gamma is not None:
+        return b"curv\0\0\0\0" + struct.pack(">IH", 1, int(round(gamma * 256))) + b"\0\0"
+    return (b"curv\0\0\0\0" + struct.pack(">I", len(table))
+            + np.round(np.asarray(table) * 65535).astype(">u2").tobytes())
+
+
+def _para(ftype, *params):
+    """An ICC ``para`` tone-curve tag of function type 0-4 with parameters g, a, b, c, d, e,
+    f (as many as the type takes)."""
+    import struct
+
+    return (b"para\0\0\0\0" + struct.pack(">HH", ftype, 0)
+            + b"".join(struct.pack(">i", int(round(p * 65536))) for p in params))
 
 
 def _srgb_to_linear(v):
@@ -578,3 +600,125 @@ def test_a_display_p3_heic_is_converted_to_srgb(tmp_path):
     np.testing.assert_allclose(red, _expected_srgb(_P3_COLOURS[0], m50), atol=4)  # (HEVC)
     grey = photo.image[8:56, 72:120].reshape(-1, 3).mean(0)
     assert np.ptp(grey) <= 2 and abs(grey.mean() - 128) <= 3
+
+
+# ---- the fast matrix/TRC conversion: littleCMS's result within a level, else littleCMS itself
+_ADOBE_RGB = ((0.64, 0.33), (0.21, 0.71), (0.15, 0.06))
+_PROPHOTO = ((0.7347, 0.2653), (0.1596, 0.8404), (0.0366, 0.0001))
+_D50 = (0.3457, 0.3585)
+_SRGB_PARA = (2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045)  # (Apple's Display P3 curve)
+
+
+def _littlecms(icc):
+    """littleCMS's conversion of (h, w, 3) uint8 images from the profile to sRGB."""
+    from io import BytesIO
+
+    from PIL import ImageCms
+
+    t = ImageCms.buildTransform(ImageCms.ImageCmsProfile(BytesIO(icc)), ImageCms.createProfile("sRGB"),
+                                "RGB", "RGB", renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC)
+    return lambda a: np.asarray(t.apply(Image.fromarray(a)))
+
+
+def _grid(n):
+    v = np.linspace(0, 255, n).round().astype(np.uint8)
+    return np.stack(np.meshgrid(v, v, v, indexing="ij"), -1).reshape(n, -1, 3)
+
+
+@pytest.mark.parametrize("kw", [
+    {},  # Display P3, sRGB's curve as a 1024-entry table
+    {"trc": _para(3, *_SRGB_PARA)},  # Display P3 as Apple writes it
+    {"primaries": _ADOBE_RGB, "trc": _curv(gamma=2.2)},  # Adobe RGB (1998)
+    {"primaries": _PROPHOTO, "white": _D50, "trc": _curv(gamma=1.8)},  # ProPhoto
+    {"primaries": _ADOBE_RGB, "trc": _para(4, *_SRGB_PARA, 0.002, 0.001)},
+    {"trc": _para(0, 2.2)}, {"trc": _para(1, 2.0, 0.9, 0.1)}, {"trc": _para(2, 1.8, 0.95, 0.05, 0.0)},
+    {"trc": _curv(table=[])},  # identity
+], ids=["p3-table", "p3-para3", "adobe-gamma", "prophoto-gamma", "para4", "para0", "para1",
+        "para2", "identity"])
+def test_the_fast_conversion_is_littlecms_within_a_level_on_a_dense_grid(kw):
+    from vasi.io import _MatrixShaper, _srgb_transform
+
+    icc, _ = _icc_rgb_profile(name="fast", **kw)
+    fast = _MatrixShaper.of(icc)
+    assert isinstance(_srgb_transform(icc)[1], _MatrixShaper)  # (it passed its own check)
+    grid = _grid(32)  # 32768 colours
+    got = grid.copy()
+    fast(got)
+    assert np.abs(got.astype(int) - _littlecms(icc)(grid)).max() <= 1
+    # and a read photo is the littleCMS conversion within a level
+    img = np.ascontiguousarray(np.tile(grid[:, :64], (6, 1, 1)))  # 192 rows: two bands
+    ok, buf = cv2.imencode(".png", cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+    photo = vasi.read_photo(_png_with_icc(buf.tobytes(), icc))
+    assert photo.meta.colour_converted
+    assert np.abs(photo.image.astype(int) - _littlecms(icc)(img)).max() <= 1
+
+
+def _a2b0_linear(m50):
+    """An ICC ``mft2`` (lut16) A2B0 tag: RGB taken as linear light through the colorant
+    matrix ``m50`` -- unlike the profile's tone curves, which littleCMS then ignores."""
+    import struct
+
+    corners = np.stack(np.meshgrid([0, 1], [0, 1], [0, 1], indexing="ij"), -1).reshape(-1, 3)
+    clut = np.clip(np.round(corners @ m50.T * 32768), 0, 65535).astype(">u2")  # (XYZ 1.15)
+    eye = b"".join(struct.pack(">i", 65536 if i == j else 0) for i in range(3) for j in range(3))
+    ramp = np.array([0, 65535], ">u2").tobytes()
+    return (b"mft2\0\0\0\0" + bytes([3, 3, 2, 0]) + eye + struct.pack(">HH", 2, 2)
+            + ramp * 3 + clut.tobytes() + ramp * 3)
+
+
+def test_a_lut_profile_is_converted_by_littlecms(tmp_path):
+    # an A2B0 table takes precedence over the matrix and curves: the fast path would be wrong
+    from vasi.io import _MatrixShaper, _srgb_transform
+
+    plain, m50 = _icc_rgb_profile()
+    icc, _ = _icc_rgb_profile(extra_tags=[(b"A2B0", _a2b0_linear(m50))])
+    grid = _grid(17)
+    want = _littlecms(icc)(grid)
+    assert np.abs(want.astype(int) - _littlecms(plain)(grid)).max() > 20  # (the table is used)
+    assert _MatrixShaper.of(icc) is None
+    assert _MatrixShaper.of(plain) is not None
+    got = grid.copy()
+    transform = _srgb_transform(icc)[1]
+    assert transform is not None and not isinstance(transform, _MatrixShaper)
+    transform(got)
+    np.testing.assert_array_equal(got, want)
+    ok, buf = cv2.imencode(".png", cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+    np.testing.assert_array_equal(vasi.read_photo(_png_with_icc(buf.tobytes(), icc)).image, want)
+
+
+def test_a_curve_littlecms_reads_otherwise_is_left_to_littlecms():
+    # ICC para type 2 is (aX + b)^g + c from X = -b/a: c at that point by the spec, but 0 by
+    # littleCMS 2.19 (black stays black). The fast path follows the spec, differs from
+    # littleCMS at black by ~25 levels, and the check on first use hands the profile back
+    from vasi.io import _MatrixShaper, _srgb_transform
+
+    icc, _ = _icc_rgb_profile(name="para2 offset", trc=_para(2, 1.8, 1.0, 0.0, 0.01))
+    grid = _grid(17)
+    fast = grid.copy()
+    _MatrixShaper.of(icc)(fast)
+    want = _littlecms(icc)(grid)
+    assert np.abs(fast.astype(int) - want).max() > 1
+    transform = _srgb_transform(icc)[1]
+    assert transform is not None and not isinstance(transform, _MatrixShaper)
+    got = grid.copy()
+    transform(got)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_a_fast_conversion_that_misses_littlecms_is_not_used(monkeypatch):
+    # the check against littleCMS when the profile is first met: a misread tone curve (here:
+    # every curve taken as linear) must leave the conversion to littleCMS
+    import vasi.io as vio
+
+    icc, _ = _icc_rgb_profile(name="misread")
+    monkeypatch.setattr(vio, "_tone_curve", lambda tag, x: x)
+    vio._srgb_transform.cache_clear()
+    try:
+        transform = vio._srgb_transform(icc)[1]
+        assert transform is not None and not isinstance(transform, vio._MatrixShaper)
+        grid = _grid(17)
+        ok, buf = cv2.imencode(".png", cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+        photo = vasi.read_photo(_png_with_icc(buf.tobytes(), icc))
+        np.testing.assert_array_equal(photo.image, _littlecms(icc)(grid))
+    finally:
+        vio._srgb_transform.cache_clear()
