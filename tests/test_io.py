@@ -644,7 +644,10 @@ def test_the_fast_conversion_is_littlecms_within_a_level_on_a_dense_grid(kw):
     grid = _grid(32)  # 32768 colours
     got = grid.copy()
     fast(got)
-    assert np.abs(got.astype(int) - _littlecms(icc)(grid)).max() <= 1
+    diff = np.abs(got.astype(int) - _littlecms(icc)(grid))
+    # within a level everywhere, and a level apart only where both round a value near a
+    # half level (~1% of samples): a bias of half a level would part them on ~half
+    assert diff.max() <= 1 and (diff > 0).mean() < 0.03
     # and a read photo is the littleCMS conversion within a level
     img = np.ascontiguousarray(np.tile(grid[:, :64], (6, 1, 1)))  # 192 rows: two bands
     ok, buf = cv2.imencode(".png", cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
