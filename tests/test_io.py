@@ -568,7 +568,7 @@ def test_srgb_tagged_and_untagged_photos_are_untouched(tmp_path, rgb, monkeypatc
         assert not photo.meta.colour_converted
         assert photo.meta.colour_profile == ("sRGB built-in" if "icc_profile" in kw else None)
     # an untagged photo never reaches the colour-management code
-    monkeypatch.setattr(vasi.io, "_srgb_transform", lambda icc: pytest.fail("profile parsed"))
+    monkeypatch.setattr(vasi.icc, "_srgb_transform", lambda icc: pytest.fail("profile parsed"))
     vasi.read_photo(tmp_path / "plain.jpg")
 
 
@@ -636,7 +636,7 @@ def _grid(n):
 ], ids=["p3-table", "p3-para3", "adobe-gamma", "prophoto-gamma", "para4", "para0", "para1",
         "para2", "identity"])
 def test_the_fast_conversion_is_littlecms_within_a_level_on_a_dense_grid(kw):
-    from vasi.io import _MatrixShaper, _srgb_transform
+    from vasi.icc import _MatrixShaper, _srgb_transform
 
     icc, _ = _icc_rgb_profile(name="fast", **kw)
     fast = _MatrixShaper.of(icc)
@@ -671,7 +671,7 @@ def _a2b0_linear(m50):
 
 def test_a_lut_profile_is_converted_by_littlecms(tmp_path):
     # an A2B0 table takes precedence over the matrix and curves: the fast path would be wrong
-    from vasi.io import _MatrixShaper, _srgb_transform
+    from vasi.icc import _MatrixShaper, _srgb_transform
 
     plain, m50 = _icc_rgb_profile()
     icc, _ = _icc_rgb_profile(extra_tags=[(b"A2B0", _a2b0_linear(m50))])
@@ -693,7 +693,7 @@ def test_a_curve_littlecms_reads_otherwise_is_left_to_littlecms():
     # ICC para type 2 is (aX + b)^g + c from X = -b/a: c at that point by the spec, but 0 by
     # littleCMS 2.19 (black stays black). The fast path follows the spec, differs from
     # littleCMS at black by ~25 levels, and the check on first use hands the profile back
-    from vasi.io import _MatrixShaper, _srgb_transform
+    from vasi.icc import _MatrixShaper, _srgb_transform
 
     icc, _ = _icc_rgb_profile(name="para2 offset", trc=_para(2, 1.8, 1.0, 0.0, 0.01))
     grid = _grid(17)
@@ -711,7 +711,7 @@ def test_a_curve_littlecms_reads_otherwise_is_left_to_littlecms():
 def test_a_fast_conversion_that_misses_littlecms_is_not_used(monkeypatch):
     # the check against littleCMS when the profile is first met: a misread tone curve (here:
     # every curve taken as linear) must leave the conversion to littleCMS
-    import vasi.io as vio
+    import vasi.icc as vio
 
     icc, _ = _icc_rgb_profile(name="misread")
     monkeypatch.setattr(vio, "_tone_curve", lambda tag, x: x)
