@@ -208,6 +208,19 @@ def test_a_woods_forearm_without_patches_is_not_taken_for_its_backdrop(seed, ski
     assert method == "skin"
 
 
+@pytest.mark.parametrize("seed, skin_type, n_patches", [(42, "I", 0), (56, "III", None)])
+def test_a_woods_backdrop_among_the_skin_seeds_is_left_out(seed, skin_type, n_patches):
+    """A forearm under a Wood's lamp over a lighter backdrop: the backdrop between limb and
+    fingers is among the skin seeds but not a lightness mode of its own, and the darker
+    60 % of the seeds took it for the skin (region IoU 0.39 / 0.41). The seeds the frame's
+    main colour explains are left out first (``_border_like``)."""
+    kw = {} if n_patches is None else {"n_patches": n_patches}
+    ph = make_photo(rng=seed, skin_type=skin_type, site="forearm", modality="woods",
+                    shape=(450, 600), background="light", **kw)
+    region = find_region(ph.image, site="body", modality="woods")
+    assert _iou(region, ph.truth.roi_mask | ph.truth.depig_mask) > 0.75
+
+
 @pytest.mark.parametrize("seed", [4, 7])
 def test_a_busy_backdrop_around_the_skins_colour_is_not_a_close_up(seed):
     """Blocks of many colours scattered about the skin's: the border's median is near the

@@ -119,6 +119,13 @@ DEPIG_B_BELOW = 10.0
 #: luminance) than the skin around it; two modes of the skin seeds closer than that, the
 #: brighter not bluer, are skin over a dark backdrop (``_backdrop_below_skin``).
 FLUOR_MIN_GAIN = 6.0
+#: ... and, when the skin seeds make one lightness mode (or the darker is not a close-up's
+#: skin), the seeds a main colour of the frame's border explains within this many robust
+#: SDs are a backdrop between limb and fingers and left out -- unless that colour explains
+#: ``BORDER_SEED_SHARE`` of the seeds or more: then it is the subject reaching the frame
+#: (``_border_like``).
+BORDER_DIST = 3.0
+BORDER_SEED_SHARE = 0.25
 #: Body sites: the centre's skin colour was a patch when at least ``SURROUND_SHARE`` of
 #: the band around its blob is clearly more pigmented skin-hued colour, and that colour
 #: covers less than ``SURROUND_FRAME`` of the frame's border (it is not the background).
@@ -316,6 +323,10 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
             sel = mode
         else:  # the darker 60 % at most (a minority of patches need not make two modes)
             fitted = None
+            back = _border_like(feats, ring, sel) if body else None  # a backdrop among them
+            if back is not None and (sel & ~back).sum() >= 50:
+                sel = sel & ~back
+                Ls = L[sel]
             lo = sel & (L <= np.percentile(Ls, 60))
             if Ls.size > 100 and np.ptp(Ls) > 0:
                 lo = sel & (L <= min(_otsu(Ls), float(np.percentile(Ls, 60))))
@@ -380,6 +391,32 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
     contact = DEPIG_CONTACT if modality == "woods" else DEPIG_CONTACT_VISIBLE
     joined = _join_patches(skin, depig, side, at_frame, bg_like, contact)
     return (*joined, bool(close_up)) if at_frame else joined
+
+
+def _border_like(feats, ring, sel):
+    """The backdrop among the skin seeds ``sel``: pixels whose colour is one of the frame
+    border's main colours -- within ``BORDER_DIST`` robust SDs (floored at
+    ``SPREAD_FLOOR``) of a cluster of the border ``ring``'s features (``feats``: the three
+    skin-model features, (h, w) each) that covers at least ``BG_SHARE`` of it -- unless
+    that colour explains ``BORDER_SEED_SHARE`` of the seeds or more (the subject reaching
+    the frame: dark skin under the lamp is the backdrop's colour). None when none counts."""
+    f = np.stack([fi[ring] for fi in feats], 1)
+    f = np.ascontiguousarray(f[:: max(1, len(f) // 1200)], np.float32)
+    f = f[np.isfinite(f).all(axis=1)]
+    if len(f) < 2 * BG_CLUSTERS:
+        return None
+    c, lab = _kmeans(f, BG_CLUSTERS)
+    out = np.zeros(ring.shape, bool)
+    for j in range(len(c)):
+        fj = f[lab == j]
+        if len(fj) < BG_SHARE * len(f):
+            continue
+        cj = np.median(fj, axis=0)
+        sj = np.maximum(1.4826 * np.median(np.abs(fj - cj), axis=0), np.asarray(SPREAD_FLOOR, np.float32))
+        near = sum(((fi - ci) / si) ** 2 for fi, ci, si in zip(feats, cj, sj, strict=True)) < BORDER_DIST ** 2
+        if (sel & near).sum() < BORDER_SEED_SHARE * sel.sum():
+            out |= near
+    return out if (out & sel).any() else None
 
 
 def _backdrop_below_skin(L, a, b, sel, ring, t) -> bool:
