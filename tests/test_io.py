@@ -725,3 +725,31 @@ def test_a_fast_conversion_that_misses_littlecms_is_not_used(monkeypatch):
         np.testing.assert_array_equal(photo.image, _littlecms(icc)(grid))
     finally:
         vio._srgb_transform.cache_clear()
+
+
+def _with_colorants(icc, colorants):
+    """``icc`` with its rXYZ/gXYZ/bXYZ tags replaced by the columns of ``colorants``."""
+    import struct
+
+    b = bytearray(icc)
+    for i in range(int.from_bytes(b[128:132], "big")):
+        sig, offset, _ = struct.unpack_from(">4sII", b, 132 + 12 * i)
+        if sig in (b"rXYZ", b"gXYZ", b"bXYZ"):
+            col = np.asarray(colorants)[:, (b"rXYZ", b"gXYZ", b"bXYZ").index(sig)]
+            b[offset + 8:offset + 20] = b"".join(struct.pack(">i", int(round(v * 65536))) for v in col)
+    return bytes(b)
+
+
+@pytest.mark.parametrize("kind", ["zero", "two-equal"])
+def test_a_profile_with_a_singular_colorant_matrix_warns_and_the_pixels_are_used_as_srgb(kind):
+    # a damaged matrix/TRC profile whose colorants span no colour space (all zero, or two
+    # primaries the same): littleCMS converts through it anyway -- every pixel black, or
+    # colours collapsed onto a plane -- so the photo was silently ruined and called converted
+    icc, m50 = _icc_rgb_profile(name=kind)
+    bad = np.zeros((3, 3)) if kind == "zero" else m50[:, [0, 0, 2]]
+    img = _patches(_P3_COLOURS)
+    ok, buf = cv2.imencode(".png", cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+    with pytest.warns(UserWarning, match="ICC colour profile cannot be read.*singular.*as sRGB"):
+        photo = vasi.read_photo(_png_with_icc(buf.tobytes(), _with_colorants(icc, bad)))
+    np.testing.assert_array_equal(photo.image, img)
+    assert photo.meta.colour_profile == "unreadable" and not photo.meta.colour_converted

@@ -59,7 +59,8 @@ def _srgb_transform(icc: bytes):
     level -- or it is not an RGB profile: a greyscale photo's profile, a CMYK JPEG's, which
     OpenCV decodes its own way). The transform is littleCMS's, or :class:`_MatrixShaper`
     (~3x faster) when the profile is a matrix/TRC one that it reproduces within one level.
-    Cached: a series from one phone carries one profile. Raises on a damaged profile."""
+    Cached: a series from one phone carries one profile. Raises on a damaged profile, and on
+    a matrix/TRC one whose colorants span no colour space (a singular matrix)."""
     import io as _io
 
     from PIL import ImageCms
@@ -86,12 +87,20 @@ def _srgb_transform(icc: bytes):
     probe = _probe_colours(6)
     if np.abs(_converted(transform, probe).astype(np.int16) - probe).max() <= 1:
         return description, None
+    shaper = _matrix_trc(icc)
+    if shaper is not None and np.linalg.svd(shaper[0], compute_uv=False)[-1] < _MIN_COLORANT_SV:
+        # littleCMS converts through it (all black, or colours flattened onto a plane)
+        raise ValueError("its colorant matrix (rXYZ/gXYZ/bXYZ) is singular")
     fast = _MatrixShaper.of(icc)
     if fast is not None and _max_difference(fast, transform, _probe_colours(17, ramps=True)) \
             <= _FAST_TOLERANCE:
         return description, fast
     return description, transform
 
+
+#: Smallest singular value of a matrix/TRC profile's colorant matrix (XYZ, full scale ~1;
+#: s15.16 steps are 1.5e-5) for it to be used: real RGB profiles have 0.25-0.55 (sRGB 0.25).
+_MIN_COLORANT_SV = 1e-4
 
 #: Largest difference (levels, 0-255) from littleCMS on the probe colours for the fast
 #: matrix/TRC conversion to be used. Both round: over all 256^3 colours the fast one is
