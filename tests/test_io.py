@@ -753,3 +753,13 @@ def test_a_profile_with_a_singular_colorant_matrix_warns_and_the_pixels_are_used
         photo = vasi.read_photo(_png_with_icc(buf.tobytes(), _with_colorants(icc, bad)))
     np.testing.assert_array_equal(photo.image, img)
     assert photo.meta.colour_profile == "unreadable" and not photo.meta.colour_converted
+
+
+def test_to_srgb_of_an_image_without_pixels_returns_it():
+    # (the conversion works in bands of rows: a band with no columns made OpenCV assert)
+    from vasi.icc import to_srgb
+
+    icc, _ = _icc_rgb_profile()
+    for shape in [(0, 5, 3), (5, 0, 3)]:
+        out, profile, _ = to_srgb(np.zeros(shape, np.uint8), icc, "empty")
+        assert out.shape == shape and profile == "Test Display P3"

@@ -46,7 +46,7 @@ def to_srgb(rgb: np.ndarray, icc: bytes | None, path) -> tuple[np.ndarray, str |
         return rgb, description, False
     if not (rgb.flags.writeable and rgb.flags.c_contiguous):
         rgb = np.array(rgb, order="C")
-    for y in range(0, rgb.shape[0], _ICC_ROWS):
+    for y in range(0, rgb.shape[0] if rgb.size else 0, _ICC_ROWS):
         transform(rgb[y:y + _ICC_ROWS])
     return rgb, description, True
 
