@@ -239,8 +239,9 @@ class Normalization:
     matrix : ndarray, shape (3, 3)
         Applied transform in linear RGB: ``out_lin = in_lin @ matrix.T``.
     delta_e : float or None
-        Mean CIEDE2000 of the chart patches after correction (chart only; the fit's own
-        residual, on the patches it was fitted to).
+        Mean CIEDE2000 of the chart's 24 patches after correction (chart only; clipped
+        patches included, as in ``delta_e_before``; in sample: the matrix is fitted to the
+        unclipped patches, the gains to the unclipped neutral ones).
     delta_e_before : float or None
         The same before correction.
     reason : str
@@ -253,8 +254,9 @@ class Normalization:
         (the photo left unchanged: no fit lowered the chart's error).
     delta_e_loo : dict or None
         Chart only: mean CIEDE2000 of the unclipped patches under each candidate,
-        ``{"none": ..., "gains": ..., "matrix": ...}``, each patch corrected by a fit to the
-        *other* patches (leave-one-out; ``"none"`` fits nothing). The lowest chooses the
+        ``{"none": ..., "gains": ..., "matrix": ...}`` (no ``"gains"`` when fewer than two
+        neutral patches are unclipped), each patch corrected by a fit to the *other* patches
+        (leave-one-out; ``"none"`` fits nothing). The lowest chooses the
         correction (ties: the simpler one): a fit's error on its own patches flatters it --
         nine numbers fitted to two dozen patches follow their noise too.
     """
