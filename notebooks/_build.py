@@ -1046,9 +1046,9 @@ for ax, (name, sg) in zip(axes, (("automatic", auto), ("with a reference point (
 axes[1].plot(point[1] - crop[1].start, point[0] - crop[0].start, "o", ms=9, mfc="yellow", mec="k");
 '''),
 md("""
-The point's disk is a small sample of skin, so `reference skin too small` stays raised on the
-guided result: expected when you give a point, not a sign that it failed (the overlay and the
-numbers above are the check).
+The point's disk is a small sample of skin, but it is the skin you vouched for: the guided
+result is not flagged `reference skin too small` (that flag is about the automatic reference).
+The overlay and the numbers above are the check.
 
 The same three handles exist for a series: `vasi.track_series(..., rois=[...], masks=[...],
 segment_kwargs={"reference": ...})` takes per-visit regions, corrected masks (each in its own

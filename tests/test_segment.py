@@ -707,3 +707,15 @@ def test_a_reference_point_recovers_a_mostly_depigmented_forearm():
     point = np.unravel_index(np.argmax(depth), depth.shape)  # the middle of its normal skin
     seg = segment(ph.image, roi=t.roi_mask, reference=point)
     assert _dice(seg.mask, t.depig_mask) > 0.8
+    assert "reference skin too small" not in seg.flags  # (a point is small by design)
+
+
+def test_reference_skin_too_small_is_about_the_automatic_reference():
+    # a review flag: raised when the automatic reference finds little normal skin, not
+    # for the small disk around a point the user gave (it was raised on every point)
+    ph = make_photo(rng=5, shape=(450, 600), site="face", skin_type="IV")
+    t = ph.truth
+    assert "reference skin too small" in segment(ph.image).flags
+    depth = cv2.distanceTransform((t.reference_mask & t.roi_mask).astype(np.uint8), cv2.DIST_L2, 5)
+    point = np.unravel_index(np.argmax(depth), depth.shape)
+    assert "reference skin too small" not in segment(ph.image, reference=point).flags

@@ -151,7 +151,8 @@ class Segmentation:
     flags : tuple of str
         Quality warnings (e.g. ``"low contrast"``, ``VERY_LIGHT_FLAG`` for very light skin
         in visible light, ``COLOUR_CAST_FLAG`` for normal skin that no white-balanced photo
-        shows); empty when none.
+        shows, ``"reference skin too small"`` when the automatic reference found little
+        normal skin -- not for a ``reference`` the user gave); empty when none.
     modality, method : str
         What was segmented and how.
     mm_per_px : float or None
@@ -431,7 +432,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
             flags.append("no depigmentation found")
     if model is not None and contrast < LOW_CONTRAST:
         flags.append("low contrast")
-    if ref.sum() < max(64, 0.05 * n_roi):
+    if user is None and ref.sum() < max(64, 0.05 * n_roi):  # (a user's point is small by design)
         flags.append("reference skin too small")
     if mask_s.sum() > 0.75 * n_roi:
         flags.append("mostly depigmented: reference skin uncertain")
