@@ -140,8 +140,9 @@ def read_photo(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
         colour profile other than sRGB (Display P3, Adobe RGB) is converted to sRGB as
         littleCMS converts it (``PIL.ImageCms``, relative colorimetric: colours outside sRGB
         are clipped; a matrix/TRC profile such as those by a faster equivalent, checked to
-        be within one level of it), after the rounding to 8 bit; sRGB-tagged and untagged
-        files are returned as decoded. ``meta.colour_profile`` / ``meta.colour_converted`` say which happened.
+        be within one level of it; :mod:`vasi.icc`), after the rounding to 8 bit;
+        sRGB-tagged and untagged files are returned as decoded. ``meta.colour_profile`` /
+        ``meta.colour_converted`` say which happened.
 
     Warns
     -----

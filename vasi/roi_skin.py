@@ -408,8 +408,10 @@ def _border_like(feats, ring, sel):
         if len(fj) < BG_SHARE * len(f):
             continue
         cj = np.median(fj, axis=0)
-        sj = np.maximum(1.4826 * np.median(np.abs(fj - cj), axis=0), np.asarray(SPREAD_FLOOR, np.float32))
-        near = sum(((fi - ci) / si) ** 2 for fi, ci, si in zip(feats, cj, sj, strict=True)) < BORDER_DIST ** 2
+        sj = np.maximum(1.4826 * np.median(np.abs(fj - cj), axis=0),
+                        np.asarray(SPREAD_FLOOR, np.float32))
+        d2 = sum(((fi - ci) / si) ** 2 for fi, ci, si in zip(feats, cj, sj, strict=True))
+        near = d2 < BORDER_DIST ** 2
         if (sel & near).sum() < BORDER_SEED_SHARE * sel.sum():
             out |= near
     return out if (out & sel).any() else None

@@ -32,10 +32,9 @@ Method ``"relative"`` (default, visible light and Wood's lamp):
    index's mode, spread from its lower side: the reference leaves out the candidates, so
    its spread alone made the lighter side of skin without vitiligo a class; a user's
    reference is what normal skin looks like, and then the level and spread are its own,
-   away from its edge). Under a Wood's
-   lamp normal skin is nearly black and cannot show the lamp's fall-off, so the depigmented
-   level is followed across the region by a smooth field through the patch cores
-   (``LEVEL_FIELD``).
+   away from its edge). Under a Wood's lamp normal skin is nearly black and cannot show the
+   lamp's fall-off, so the depigmented level is followed across the region by a smooth
+   field through the patch cores (``LEVEL_FIELD``).
 5. Depigmentation index: 0 at normal skin, 1 at the depigmented level. The border is where a
    linear-light blend ``(1 - d*) normal + d* depigmented`` would lie, ``d* = 1 - sensitivity``
    (0.5: half-depigmented skin), evaluated exactly through the log features, with both
@@ -650,8 +649,9 @@ def segment(
         (:func:`vasi.levels._region_contrast`; with ``reference``, that skin's median and
         spread instead, away from its edge: on a mostly depigmented region the index below
         half-way is mostly partly depigmented skin, whose spread hid the patches): skin
-        without vitiligo -- its own mottle, shine, a flush -- then has no depigmented class (synthetic photos without patches,
-        visible light: 11 % of the skin called depigmented before this test, 1.4 % after).
+        without vitiligo -- its own mottle, shine, a flush -- then has no depigmented class
+        (synthetic photos without patches, visible light: 11 % of the skin called
+        depigmented before this test, 1.4 % after).
     work_side : int, keyword-only
         Deprecated: the old name of ``max_side``.
 

@@ -372,8 +372,9 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
     >>> int(confirm_new(base, follow, cand).sum())
     100
     >>> cand[30, 30] = True   # a 1-px speck: no ring can check it
-    >>> int(confirm_new(base, follow, cand).sum()), int(confirm_new(base, follow, cand, min_area_px=16).sum())
-    (101, 100)
+    >>> kept = confirm_new(base, follow, cand), confirm_new(base, follow, cand, min_area_px=16)
+    >>> [int(k.sum()) for k in kept]
+    [101, 100]
     """
     b, f = _photo_pair(baseline, followup)
     shape = f.shape[:2]
