@@ -874,3 +874,33 @@ def test_best_change_is_over_the_follow_ups_only():
     e = endpoints_table(v).set_index("patient_id")
     assert e.loc["P1", "best_pct_change"] == pytest.approx(20.0)
     assert np.isnan(e.loc["P2", "best_pct_change"])  # no follow-up yet
+
+
+@pytest.mark.parametrize("use_track", [True, False])
+def test_the_visits_table_and_report_say_which_photos_were_colour_converted(tmp_path, use_track):
+    # an iPhone's photos carry a Display P3 profile, converted to sRGB on reading: an
+    # auditor must see which photos were converted and from what, beside the photo's other
+    # provenance (photo_sha256, scale_source); untagged and sRGB-tagged photos say so too
+    from PIL import Image, ImageCms
+    from test_io import _icc_rgb_profile
+
+    manifest = make_study(tmp_path / "study", n_patients=1, weeks=(0, 12, 24), shape=SHAPE, rng=5)
+    photos = pd.read_csv(manifest)["photo"].tolist()
+    p3, _ = _icc_rgb_profile(name="Display P3")
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    for rel, icc in ((photos[0], p3), (photos[2], srgb)):
+        path = manifest.parent / rel
+        Image.open(path).convert("RGB").save(path, "JPEG", quality=95, icc_profile=icc)
+    res = run_batch(manifest, tmp_path / "out", overlays=False, use_track=use_track)
+    assert res.ok and len(res.visits) == 3
+    v = res.visits.set_index("week")
+    assert v["colour_profile"].tolist() == ["Display P3", "", "sRGB built-in"]
+    assert v["colour_converted"].tolist() == [True, False, False]
+    back = pd.read_csv(res.out / "tables" / "visits.csv", keep_default_na=False)
+    assert back["colour_profile"].tolist() == ["Display P3", "", "sRGB built-in"]
+    dd = pd.read_csv(res.out / "tables" / "data_dictionary.csv", keep_default_na=False)
+    described = dd.loc[dd.table == "visits"].set_index("column")["description"]
+    assert "converted from that profile to sRGB" in described["colour_converted"]
+    # the report's visit card names a converted photo's source profile (only that one)
+    html = (res.out / "reports" / "P001.html").read_text()
+    assert html.count("Display P3 (converted to sRGB)") == 1 and "sRGB built-in" not in html

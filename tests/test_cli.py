@@ -243,6 +243,28 @@ def test_score_measures_scale_on_the_marker(tmp_path, capsys):
     assert row["depigmented_area_cm2"] is not None
 
 
+def test_score_names_the_colour_profile_the_photo_was_converted_from(tmp_path, capsys):
+    # as the batch's visits table does (colour_profile, colour_converted)
+    import json
+
+    from PIL import Image
+    from test_io import _icc_rgb_profile
+
+    import vasi
+
+    icc, _ = _icc_rgb_profile(name="Display P3")
+    img = vasi.synth.make_photo(rng=6, site="forearm", shape=(120, 160)).image
+    tagged, plain = tmp_path / "forearm_p3.jpg", tmp_path / "forearm.jpg"
+    Image.fromarray(img).save(tagged, quality=95, icc_profile=icc)
+    Image.fromarray(img).save(plain, quality=95)
+    assert main(["score", str(tagged), "-o", str(tmp_path / "a.png"), "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert (row["colour_profile"], row["colour_converted"]) == ("Display P3", True)
+    assert main(["score", str(plain), "-o", str(tmp_path / "b.png")]) == 0
+    text = capsys.readouterr().out
+    assert ["colour_profile", "-"] in [line.split() for line in text.splitlines()]
+
+
 @pytest.mark.parametrize("flag", ["--default-site", "--site"])
 def test_batch_default_site_fills_in_names_without_a_site(tmp_path, flag):
     # in 'vasi batch' the site option only fills in for photo names that give none (in

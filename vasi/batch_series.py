@@ -58,7 +58,7 @@ if not any(type(f).__name__ == "_InSeries" for f in log.filters):  # (once, also
 #: Columns of the visits table, in order (extra columns from the scorer follow, sorted).
 VISIT_COLUMNS = [
     "patient_id", "arm", "site", "modality", "visit", "week", "date", "photo", "photo_sha256",
-    "is_baseline",
+    "colour_profile", "colour_converted", "is_baseline",
     "method", "registered", "registration_reason", "reg_method", "reg_via_week", "reg_inliers",
     "reg_inlier_ratio", "reg_residual_px", "reg_residual_mm", "assessed_area_px",
     "depigmented_area_px", "depigmented_fraction", "depigmented_area_cm2",
@@ -262,7 +262,9 @@ def _read(row, errors):
     """A visit's photo, region, scale and scale source, or None with the error recorded.
     ``row["photo_sha256"]`` becomes the digest of the bytes read (None when none could be):
     a photo replaced, truncated or removed after the run listed it is told from the listed
-    one, whether or not it decodes."""
+    one, whether or not it decodes; ``row["colour_profile"]`` / ``row["colour_converted"]``
+    those of the photo's :class:`vasi.io.PhotoMeta` (its embedded ICC profile, and whether
+    the pixels were converted from it to sRGB)."""
     from ._validate import check_colour
     from .io import DEFAULT_MAX_PIXELS, _decode_bytes, _file_bytes
 
@@ -271,6 +273,8 @@ def _read(row, errors):
         path, data = _file_bytes(row["photo"])
         row["photo_sha256"] = hashlib.sha256(data).hexdigest()
         photo = _decode_bytes(data, path, DEFAULT_MAX_PIXELS)
+        row["colour_profile"] = photo.meta.colour_profile or ""  # (as "date": a string column)
+        row["colour_converted"] = bool(photo.meta.colour_converted)
         check_colour(photo.image, row["modality"], woods_hint=BATCH_WOODS_HINT)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, the run goes on
         errors.append(_error(row, "read", exc))
@@ -297,7 +301,9 @@ def _ident(row) -> dict:
     return {"patient_id": row["patient_id"], "arm": row.get("arm", ""), "site": row["site"],
             "modality": row["modality"], "visit": row["visit"], "week": float(row["week"]),
             "date": row.get("date", ""), "photo": row["photo_rel"],
-            "photo_sha256": row.get("photo_sha256")}
+            "photo_sha256": row.get("photo_sha256"),
+            "colour_profile": row.get("colour_profile"),
+            "colour_converted": row.get("colour_converted")}
 
 
 def _hu_physical(row, area_cm2):

@@ -254,7 +254,10 @@ def _cmd_score(args) -> int:
     result = score_photo(photo.image, site=site, modality=modality, roi=roi, mm_per_px=mm,
                          colour_cast=args.colour_cast)
     row = {"photo": str(args.photo), "site": site, "modality": modality, **result.to_dict(),
-           "mm_per_px": mm, "scale_source": source, "overlay": str(out), "scored": bool(result),
+           "mm_per_px": mm, "scale_source": source,
+           "colour_profile": photo.meta.colour_profile,
+           "colour_converted": photo.meta.colour_converted, "overlay": str(out),
+           "scored": bool(result),
            "needs_review": [*result.needs_review, *review]}
     if args.json:
         # strict JSON: a value that could not be measured is null, not NaN; the flags are

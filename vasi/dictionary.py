@@ -35,6 +35,13 @@ COLUMNS = {
         "date": ("ISO date", "visit date when the input gives one"),
         "photo": ("", "photo file, relative to the input folder or manifest"),
         "photo_sha256": ("hex", "SHA-256 of the photo file's content: what was scored"),
+        "colour_profile": ("", "description of the ICC colour profile embedded in the photo "
+                               "(e.g. 'Display P3', 'sRGB built-in'; 'unreadable' for a damaged "
+                               "one, whose pixels are used as sRGB as they are); empty when the "
+                               "photo carries none (taken as sRGB)"),
+        "colour_converted": ("bool", "the photo's pixels were converted from that profile to "
+                                     "sRGB before scoring (false for an sRGB, untagged, "
+                                     "unreadable or non-RGB profile)"),
         "is_baseline": ("bool", "the series' baseline visit (week 0)"),
         "method": ("", "'track_series' (registered to the baseline) or 'score_photo' (the "
                        "photo on its own, when the series could not be tracked)"),

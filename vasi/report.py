@@ -343,6 +343,12 @@ def patient_report(patient_id, visits: pd.DataFrame, *, endpoints=None, errors=N
             via = pd.to_numeric(r.get("reg_via_week"), errors="coerce")
             if np.isfinite(via) and r.get("registered", True):  # through another (register_via)
                 meta += f"<div><b>aligned via</b>week {via:g}</div>"
+            profile = r.get("colour_profile")
+            if r.get("colour_converted") is True or profile == "unreadable":
+                # (the photo's colours are not as its file's bytes say: an auditor sees why)
+                meta += ("<div><b>colour profile</b>" + (
+                    f"{_e(profile)} (converted to sRGB)" if profile != "unreadable"
+                    else "unreadable (used as sRGB)") + "</div>")
             reason = r.get("registration_reason")
             if isinstance(reason, str) and reason:
                 meta += f'<div class="flag">registration: {_e(reason)}</div>'
