@@ -344,7 +344,7 @@ def patient_report(patient_id, visits: pd.DataFrame, *, endpoints=None, errors=N
             if np.isfinite(via) and r.get("registered", True):  # through another (register_via)
                 meta += f"<div><b>aligned via</b>week {via:g}</div>"
             profile = r.get("colour_profile")
-            if r.get("colour_converted") is True or profile == "unreadable":
+            if r.get("colour_converted") == True or profile == "unreadable":  # noqa: E712 (np.bool_)
                 # (the photo's colours are not as its file's bytes say: an auditor sees why)
                 meta += ("<div><b>colour profile</b>" + (
                     f"{_e(profile)} (converted to sRGB)" if profile != "unreadable"
