@@ -676,3 +676,25 @@ def test_new_depigmentation_below_the_minimum_patch_area_is_not_counted(series, 
     assert v.visits.loc[1, "new_depigmentation_px"] == 0
     assert v.visits.loc[2, "new_depigmentation_px"] > 150
     assert v.provenance["min_new_area_px"] == 16.0
+
+
+def test_f_vasi_unregistered_is_the_visits_own_segmentation_on_its_assessed_region():
+    # a registered follow-up is assessed on the baseline region mapped into it, so its
+    # f_vasi_unregistered is score_photo of the photo *on that region* (not on the photo's
+    # own face region), and the data dictionary must say so (it said "the photo on its own")
+    from vasi.dictionary import COLUMNS
+
+    ser = vasi.synth.make_series(rng=41, skin_type="IV", site="face", modality="visible",
+                                 shape=(450, 600), weeks=(0, 24), response=0.5)
+    images = [v.image for v in ser.visits]
+    res = track_series(images, weeks=list(ser.weeks), site="face", mm_per_px=0.3)
+    assert res.visits["registered"].iloc[1]
+    roi1 = res.segmentations[1].roi
+    own = vasi.find_region(images[1], site="face")
+    assert not np.array_equal(roi1, own)  # the mapped baseline region, not its own
+    on_region = vasi.score_photo(images[1], site="face", roi=roi1, mm_per_px=0.3).f_vasi
+    assert res.visits["f_vasi_unregistered"].iloc[1] == pytest.approx(on_region, abs=1e-9)
+    text = COLUMNS["visits"]["f_vasi_unregistered"][1]
+    assert "baseline's region mapped into it" in text
+    assert "photo on its own" not in text
+

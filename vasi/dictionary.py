@@ -91,9 +91,19 @@ COLUMNS = {
                                    "as new, is in depigmented_area_px only); face series only"),
         "f_vasi_clinical": ("F-VASI (0-3)", "the same with each level snapped to the VASI "
                                             "ladder (0, 10, 25, 50, 75, 90, 100 %)"),
-        "f_vasi_unregistered": ("F-VASI (0-3)", "F-VASI of the photo on its own (no "
-                                                "alignment needed; also when registration "
-                                                "failed)"),
+        "f_vasi_unregistered": ("F-VASI (0-3)", "F-VASI of the visit's own segmentation, not "
+                                                "tracked against the baseline patches (kept "
+                                                "when registration failed): 3 x depigmented / "
+                                                "assessed px over the region the visit is "
+                                                "assessed on -- for a registered follow-up the "
+                                                "baseline's region mapped into it (see "
+                                                "region_method), not the photo's own face "
+                                                "region, so it can differ from vasi score of "
+                                                "the photo alone; the segmentation uses the "
+                                                "row's mm_per_px. A single-photo threshold: "
+                                                "partly repigmented patches make it unstable "
+                                                "(region, scale, small pixel changes); follow "
+                                                "change with f_vasi"),
         "f_vasi_pct_change": ("%", "100 x (f_vasi - baseline f_vasi) / baseline f_vasi; "
                                    "negative = improvement"),
         "f_vasi50": ("bool", "improvement of at least 50 % from baseline at this visit" + _FLAG),

@@ -11,8 +11,8 @@ the follow-ups' ahead in background threads, the working resolution); each visit
 against the baseline's patches by :class:`vasi.series_measure.BaselinePatches`.
 
 A visit whose registration failed is kept: its row carries the reason and NaN for every
-measurement that needs the alignment (it is never scored on a wrong alignment). Its
-single-photo F-VASI (no alignment needed) is still reported as ``f_vasi_unregistered``.
+measurement that needs the alignment (it is never scored on a wrong alignment). The F-VASI
+of its own segmentation over its own region is still reported as ``f_vasi_unregistered``.
 """
 
 from __future__ import annotations
@@ -93,7 +93,16 @@ class SeriesResult:
         ``repigmentation_pct_degree`` -- the same from the depigmentation-degree mass),
         scores (``f_vasi``, ``f_vasi_clinical``, ``f_vasi_pct_change``, ``f_vasi50``,
         ``f_vasi75``, ``f_vasi90``, ``f_vasi_unregistered``) -- F-VASI columns are NaN for
-        non-face sites, tracking columns NaN for failed registrations. ``f_vasi`` is scored
+        non-face sites, tracking columns NaN for failed registrations.
+        ``f_vasi_unregistered`` is the visit's own segmentation (``segmentations[i]``, not
+        tracked) scored as ``3 x mask / region`` over the region it was assessed on
+        (``segmentations[i].roi``): for a registered follow-up the *baseline's* region mapped
+        into it (``roi_from_baseline``), else the visit's own. It is therefore
+        ``vasi.score_photo(photo, roi=segmentations[i].roi, mm_per_px=<that visit's>)``,
+        not ``score_photo`` of the photo alone, which finds the photo's own face region (a few
+        % of area apart, but a single-photo threshold on partly repigmented patches moves
+        with it -- and with the scale -- so the two can differ by far more; follow change
+        with ``f_vasi``). ``f_vasi`` is scored
         per patch with :func:`vasi.f_vasi` (extent = baseline patch envelope in relative
         hand units, level = its residual depigmentation; what is left of the baseline's
         untracked specks and the confirmed new depigmentation at level 1), so ``f_vasi`` =
@@ -726,7 +735,8 @@ def track_series(
                 if reg:
                     fmask, valid, linear, degree = base.followup(pf.rgb, Hw, own)
             segs[i], out_regs[i] = seg, reg
-            # single-photo score (no alignment needed)
+            # the visit's own segmentation, untracked, over the region it was assessed on (a
+            # registered follow-up: the baseline's region mapped into it, not score_photo's)
             own_px, own_roi = np.count_nonzero(seg.mask), np.count_nonzero(seg.roi)
             row["f_vasi_unregistered"] = (f_vasi_single(own_px, own_roi, assessed_hu)
                                           if site == "face" and own_roi else np.nan)
