@@ -152,6 +152,18 @@ def _kmeans(x: np.ndarray, k: int, iters: int = 6):
     return c, lab.ravel()
 
 
+def _ring_clusters(ring: np.ndarray):
+    """``(sample, centres, labels)``: the frame border's feature rows ``ring`` (N, 3), every
+    ``N // 1200``-th and finite only (no skin colour, a black frame, gives NaN features,
+    which cv2.kmeans crashes on), and their ``BG_CLUSTERS`` k-means clusters; centres and
+    labels None when fewer than ``2 x BG_CLUSTERS`` rows are left."""
+    ring = np.ascontiguousarray(ring[:: max(1, len(ring) // 1200)], np.float32)
+    ring = ring[np.isfinite(ring).all(axis=1)]
+    if len(ring) < 2 * BG_CLUSTERS:
+        return ring, None, None
+    return (ring, *_kmeans(ring, BG_CLUSTERS))
+
+
 def _background_model(z, e, shade=False, mix=False):
     """Background colours: robust clusters of the frame's border ring (``e`` px wide) in
     the skin-normalised feature space ``z`` (h, w, 3), dropping the ones that are the skin
@@ -163,13 +175,11 @@ def _background_model(z, e, shade=False, mix=False):
     lamp: there a dark backdrop is as dark as the skin, its noise splits it into colours
     near the skin's, and those mix with the rest of it).
     Returns ``(centres, spreads)``, possibly empty."""
-    ring = np.concatenate([z[:e].reshape(-1, 3), z[-e:].reshape(-1, 3),
-                           z[e:-e, :e].reshape(-1, 3), z[e:-e, -e:].reshape(-1, 3)])
-    ring = np.ascontiguousarray(ring[:: max(1, len(ring) // 1200)], np.float32)
-    ring = ring[np.isfinite(ring).all(axis=1)]  # no skin colour (a black frame): NaN features
-    if len(ring) < 2 * BG_CLUSTERS:  # (cv2.kmeans crashes on NaN)
+    ring, c, lab = _ring_clusters(np.concatenate([
+        z[:e].reshape(-1, 3), z[-e:].reshape(-1, 3),
+        z[e:-e, :e].reshape(-1, 3), z[e:-e, -e:].reshape(-1, 3)]))
+    if c is None:
         return np.zeros((0, 3), np.float32), np.zeros((0, 3), np.float32)
-    c, lab = _kmeans(ring, BG_CLUSTERS)
     cs, ss, near_skin, subject = [], [], [], []
     for j in range(len(c)):
         zj = ring[lab == j]
@@ -396,12 +406,9 @@ def _border_like(feats, ring, sel):
     skin-model features, (h, w) each) that covers at least ``BG_SHARE`` of it -- unless
     that colour explains ``BORDER_SEED_SHARE`` of the seeds or more (the subject reaching
     the frame: dark skin under the lamp is the backdrop's colour). None when none counts."""
-    f = np.stack([fi[ring] for fi in feats], 1)
-    f = np.ascontiguousarray(f[:: max(1, len(f) // 1200)], np.float32)
-    f = f[np.isfinite(f).all(axis=1)]
-    if len(f) < 2 * BG_CLUSTERS:
+    f, c, lab = _ring_clusters(np.stack([fi[ring] for fi in feats], 1))
+    if c is None:
         return None
-    c, lab = _kmeans(f, BG_CLUSTERS)
     out = np.zeros(ring.shape, bool)
     for j in range(len(c)):
         fj = f[lab == j]
