@@ -142,6 +142,10 @@ def run_photos(cases):
         # the same pipeline given the true assessed region: what the segmentation alone loses
         given = np.asarray(vasi.score_photo(ph.image, site=_pipeline_site(c["site"]), modality=c["modality"],
                                             roi=tr.roi_mask).segmentation.mask, bool)
+        # the clinical path: the pixel size from the marker in view, as `vasi batch` and
+        # `vasi score` do when the manifest gives marker_mm (None: no marker in the photo)
+        scaled = None if tr.marker is None else vasi.score_photo(
+            ph.image, site=_pipeline_site(c["site"]), modality=c["modality"], marker_mm=tr.marker["side_mm"])
         true_a = tr.depig_area_px
         pred_a = int(res.depigmented_area_px)
         rows.append(dict(
@@ -149,6 +153,10 @@ def run_photos(cases):
             dice=_dice(pred, tr.depig_mask), iou=_iou(pred, tr.depig_mask),
             dice_in_roi=_dice(pred & tr.roi_mask, tr.depig_mask),
             dice_given_region=_dice(given, tr.depig_mask),
+            dice_marker_scale=None if scaled is None else _dice(np.asarray(scaled.segmentation.mask, bool), tr.depig_mask),
+            fvasi_abs_err_marker_scale=(abs(float(scaled.f_vasi) - tr.f_vasi)
+                                        if scaled is not None and scaled.f_vasi is not None and tr.f_vasi is not None
+                                        else None),
             roi_iou=_iou(np.asarray(res.roi, bool), tr.roi_mask),
             area_rel_err=abs(pred_a - true_a) / true_a if true_a else None,
             fvasi_abs_err=(abs(float(res.f_vasi) - tr.f_vasi) if (tr.f_vasi is not None and res.f_vasi is not None) else None),
@@ -175,6 +183,12 @@ def segmentation_metrics(rows) -> dict:
         "dice_given_region_by_type": {t: _mean([r["dice_given_region"] for r in rows if r["case"]["skin_type"] == t]) for t in TYPES},
         "dice_given_region_by_modality": {m: _mean([r["dice_given_region"] for r in rows if r["case"]["modality"] == m]) for m in MODALITIES},
         "dice_given_region_by_repigmented": _by_repigmented(rows, "dice_given_region"),
+        "dice_marker_scale_mean": _mean([r["dice_marker_scale"] for r in rows]),
+        "dice_marker_scale_by_modality": {m: _mean([r["dice_marker_scale"] for r in rows if r["case"]["modality"] == m])
+                                          for m in MODALITIES},
+        "dice_marker_scale_by_repigmented": _by_repigmented(rows, "dice_marker_scale"),
+        "fvasi_abs_err_marker_scale_median": _median([r["fvasi_abs_err_marker_scale"] for r in rows]),
+        "n_marker_scale": sum(r["dice_marker_scale"] is not None for r in rows),
     }
     return out
 
@@ -477,6 +491,11 @@ def print_table(rows, res) -> None:
         print(f"{name:<16}{len(rs):>4}{f(_mean([r['dice'] for r in rs])):>8}{f(_mean([r['iou'] for r in rs])):>8}"
               f"{f(_median([r['area_rel_err'] for r in rs])):>10}{f(_median([r['fvasi_abs_err'] for r in rs])):>11}"
               f"{f(_mean([r['dice_given_region'] for r in rs])):>19}")
+    if res.get("n_marker_scale"):
+        by = res["dice_marker_scale_by_modality"]
+        print(f"with the marker's pixel size ({res['n_marker_scale']} photos, as `vasi batch` with marker_mm): "
+              f"Dice {f(res['dice_marker_scale_mean'])} (visible {f(by['visible'])}, Wood's {f(by['woods'])}), "
+              f"F-VASI err {f(res['fvasi_abs_err_marker_scale_median'])}")
     print(f"seconds per MP (score_photo): {f(res['seconds_per_mp'])}")
     if res.get("segment_12mp_seconds") is not None:
         print(f"segment at 12 MP (1 thread): {f(res['segment_12mp_seconds'])} s = "
