@@ -295,6 +295,20 @@ def test_a_patient_in_two_arms_is_a_problem_and_a_row_without_an_arm_takes_its_p
     assert m.table["arm"].tolist() == ["A", "A"]
 
 
+def test_arms_differing_only_in_case_or_spacing_are_one_arm_spelled_as_first_named(tmp_path):
+    # P1's rows naming 'A' and 'a ' were refused ("patient P1 has arms 'A', 'a'"), and P2's
+    # 'arm  b' was an arm of its own beside P3's 'Arm B' in the cohort tables
+    for n in range(6):
+        _touch(tmp_path / f"{n}.jpg")
+    m = read_manifest(_csv(tmp_path, "patient_id,week,photo,arm\nP1,0,0.jpg,A\nP1,12,1.jpg,a \n"
+                                     "P2,0,2.jpg,Arm B\nP2,12,3.jpg,arm  b\nP3,0,4.jpg, ARM B\n"
+                                     "P3,12,5.jpg,\n"))
+    assert m.table["arm"].tolist() == ["A", "A", "Arm B", "Arm B", "Arm B", "Arm B"]
+    with pytest.raises(ManifestError, match="patient P1 has arms 'A', 'b'; give"):
+        read_manifest(_csv(tmp_path, "patient_id,week,photo,arm\nP1,0,0.jpg,A\nP1,12,1.jpg,b\n"
+                                     "P2,0,2.jpg,B\n"))
+
+
 def test_photos_where_no_photo_goes_are_problems_not_files_left_out(tmp_path):
     # a photo in a folder inside a visit folder, or at the top level, was dropped with the
     # warning that it is not a photo by its suffix

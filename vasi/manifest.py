@@ -7,7 +7,8 @@ Two input shapes are accepted (:func:`load_input` picks one):
   to the manifest's folder or ``root``, or absolute inside it); optional ``roi`` (mask image
   path), ``mm_per_px``, ``marker_mm`` (printed side of the ArUco marker, or diameter of the
   round sticker, in the photo: the scale is then measured on it), ``height_cm``,
-  ``weight_kg``, ``arm`` (one per patient: a row without one takes its patient's). Columns
+  ``weight_kg``, ``arm`` (one per patient: a row without one takes its patient's; ``A`` and
+  ``a`` are one arm, spelled as first named). Columns
   starting with ``x_`` or ``note`` are carried along unread.
   Commas, semicolons or tabs separate the columns (the header's separator); a decimal comma
   is read.
@@ -414,9 +415,14 @@ def _build(records, *, source, root, default_site="face", check_files=True) -> M
 
 def _one_arm(rows, problems) -> None:
     """Each patient is in one treatment arm: a patient whose rows name two arms is a problem
-    (the endpoints would take one of them, unseen); rows with no arm take the patient's one."""
+    (the endpoints would take one of them, unseen); rows with no arm take the patient's one.
+    Arms differing only in case or spacing (``A``, ``a``, ``Arm  A``/``arm a``) are one arm,
+    spelled everywhere as where it is first named."""
+    spelling: dict = {}  # (normalised arm -> its first spelling, across all patients)
     arms: dict = {}
     for r in rows:
+        if r["arm"]:
+            r["arm"] = spelling.setdefault(" ".join(r["arm"].split()).casefold(), r["arm"])
         arms.setdefault(r["patient_id"], []).append(r)
     for pid, rs in arms.items():
         named = sorted({r["arm"] for r in rs if r["arm"]})
