@@ -355,3 +355,12 @@ def test_a_path_leading_outside_names_the_folder_and_where_it_leads(tmp_path, mo
     msg = err.value.problems[0].message
     assert f"leads outside {tmp_path / 'study'} (a link to {tmp_path / 'elsewhere'}" in msg
     assert "outside ." not in msg and "--root" in msg
+
+
+def test_an_arm_holding_the_letters_nan_keeps_them(tmp_path):
+    # "nanoemulsion" became "oemulsion" (every "nan" in an arm was taken out as a missing value)
+    for n in range(2):
+        _touch(tmp_path / f"{n}.jpg")
+    m = read_manifest(_csv(tmp_path, "patient_id,week,photo,arm\nP1,0,0.jpg,nanoemulsion\n"
+                                     "P1,12,1.jpg,nan\n"))
+    assert m.table["arm"].tolist() == ["nanoemulsion", "nanoemulsion"]

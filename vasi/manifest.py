@@ -400,11 +400,12 @@ def _build(records, *, source, root, default_site="face", check_files=True) -> M
                                     else f"{what} {rel} is not a file", fatal=False, **ident))
         if any(what == "photo" for _, _, what in missing):
             usable = False
+        arm = str(rec.get("arm") or "").strip()
         # rows with a missing file still count for the series checks (baseline, duplicates)
         rows.append(dict(patient_id=pid, visit=visit_label, week=week, date=date, site=site,
                          modality=modality, photo=str(photo), photo_rel=photo_rel,
-                         roi=str(roi) if roi else "", arm=str(rec.get("arm") or "")
-                         .replace("nan", ""), line=where, usable=usable, **numbers))
+                         roi=str(roi) if roi else "", arm=arm if arm.lower() != "nan" else "",
+                         line=where, usable=usable, **numbers))
     _one_arm(rows, problems)
     table = _series_weeks(rows, problems)
     fatal = [p for p in problems if p.fatal]
