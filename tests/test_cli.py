@@ -70,6 +70,28 @@ def test_batch_counts_lost_photos_apart_from_problems(tmp_path, capsys):
     assert "1 photo(s) not scored" in out and "problem(s)" in out
 
 
+
+def test_batch_scores_a_folder_with_stray_files_and_lists_misplaced_photos(tmp_path, capsys):
+    # a stray photo (a cover shot in the input folder, a visit folder named 'misc') stopped
+    # the whole run (exit 2, nothing scored); notes and system files are passed over
+    src = make_study(tmp_path / "s", n_patients=1, weeks=(0, 12), shape=SHAPE, rng=2)
+    photos = src.parent / "photos"
+    face = next(photos.rglob("*.jpg")).read_bytes()
+    for rel in ("cover.jpg", "P001/misc/face.jpg"):
+        (photos / rel).parent.mkdir(parents=True, exist_ok=True)
+        (photos / rel).write_bytes(face)
+    for rel in ("notes.txt", "P001/week12/.DS_Store", "P001/week00/notes.txt"):
+        (photos / rel).write_text("x")
+    out = tmp_path / "out"
+    assert main(["batch", str(photos), "-o", str(out), "--no-reports", "-q"]) == 1
+    assert "2 photo(s) not scored, 2 problem(s)" in capsys.readouterr().out
+    assert pd.read_csv(out / "tables" / "visits.csv")["week"].tolist() == [0, 12]
+    errors = pd.read_csv(out / "tables" / "errors.csv")
+    assert errors["photo"].tolist() == ["cover.jpg", "P001/misc/face.jpg"]
+    assert errors["message"].str.contains("not scored: photo").all()
+    run = json.loads((out / "vasi-run.json").read_text())
+    assert run["skipped_files"] == ["P001/week00/notes.txt", "notes.txt"]
+
 def test_progress_bar_on_terminal():
     buf = io.StringIO()
     p = Progress(buf, tty=True, width=10)

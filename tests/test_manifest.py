@@ -311,22 +311,34 @@ def test_arms_differing_only_in_case_or_spacing_are_one_arm_spelled_as_first_nam
 
 def test_photos_where_no_photo_goes_are_problems_not_files_left_out(tmp_path):
     # a photo in a folder inside a visit folder, or at the top level, was dropped with the
-    # warning that it is not a photo by its suffix
+    # warning that it is not a photo by its suffix; then it stopped the whole run (exit 2,
+    # nothing scored): now it is a problem of its own (the errors table), the rest is scored
     for rel in ("P1/week0/face.jpg", "P1/week12/face.jpg", "P1/week12/raw/face_raw.jpg",
                 "P1/week12/raw/deep/x.png", "stray.jpg", "P1/week12/notes/n.txt", "readme.txt",
-                "P1/week12/raw/.hidden.jpg"):
+                "P1/week12/raw/.hidden.jpg", "P1/cover.jpg", "P1/misc/face.jpg",
+                "P1/screening/face.jpg", "P1/empty/n.txt"):
         _touch(tmp_path / rel)
+    m = scan_folder(tmp_path)
+    assert m.table["photo_rel"].tolist() == ["P1/week0/face.jpg", "P1/week12/face.jpg"]
+    got = {p.where: p for p in m.problems}
+    assert sorted(got) == ["P1/cover.jpg", "P1/misc/face.jpg", "P1/screening/face.jpg",
+                           "P1/week12/raw/deep/x.png", "P1/week12/raw/face_raw.jpg", "stray.jpg"]
+    assert not any(p.fatal for p in m.problems)
+    assert [got[w].photo for w in sorted(got)] == sorted(got)
+    assert (got["P1/week12/raw/face_raw.jpg"].patient_id, got["P1/week12/raw/face_raw.jpg"].visit,
+            got["stray.jpg"].patient_id) == ("P1", "week12", "")
+    assert "not scored: photo in a folder inside the visit folder week12; put it in a visit " \
+           "folder" in got["P1/week12/raw/face_raw.jpg"].message
+    assert got["stray.jpg"].message.startswith("not scored: photo directly in the input folder")
+    assert "cannot read visit 'misc'" in got["P1/misc/face.jpg"].message
+    assert "use a date (2026-03-14) or a week" in got["P1/screening/face.jpg"].message
+    assert m.skipped == ("P1/empty/", "P1/week12/notes/", "readme.txt")
+    # with no photo in place, nothing would be scored: the input is refused, naming them
+    for rel in ("P1/week0/face.jpg", "P1/week12/face.jpg"):
+        (tmp_path / rel).unlink()
     with pytest.raises(ManifestError) as err:
         scan_folder(tmp_path)
-    got = {p.where: p.message for p in err.value.problems}
-    assert sorted(got) == ["P1/week12/raw/deep/x.png", "P1/week12/raw/face_raw.jpg", "stray.jpg"]
-    assert "in a folder inside the visit folder week12; put it in a visit folder" in got[
-        "P1/week12/raw/face_raw.jpg"]
-    assert got["stray.jpg"].startswith("photo directly in the input folder")
-    for rel in ("P1/week12/raw/face_raw.jpg", "P1/week12/raw/deep/x.png", "stray.jpg"):
-        (tmp_path / rel).unlink()
-    m = scan_folder(tmp_path)
-    assert m.skipped == ("P1/week12/notes/", "P1/week12/raw/", "readme.txt")
+    assert sorted(p.where for p in err.value.problems) == sorted(got)
 
 
 @pytest.mark.parametrize("baseline", ["week00", "baseline"])

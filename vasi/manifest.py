@@ -672,8 +672,9 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
     ``_NOT_SITES``). A name with no such word gets ``default_site``. Files that are not
     images, hidden files and folders, the overlays of ``vasi score`` (``*_overlay.png``) and
     the output folders of ``vasi batch`` (holding ``RUN_FILE``) are ignored. A photo anywhere
-    else (in the input folder itself, a patient folder, or a folder inside a visit folder) is
-    a problem: it would not be scored.
+    else (in the input folder itself, a patient folder, a folder inside a visit folder, or a
+    visit folder whose name is no visit) is not scored and is a non-fatal problem (the batch's
+    errors table), so the others are scored; with no photo in place the input is refused.
 
     Examples
     --------
@@ -689,6 +690,7 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
     if not root.is_dir():
         raise ManifestError([Problem(str(root), "input folder does not exist")], root)
     records, problems, skipped = [], [], []
+    unplaced = []  # (photos where no photo goes: not scored, listed as non-fatal problems)
 
     def skip(d):  # (a hidden folder or a batch's output)
         return d.name.startswith(".") or (d / RUN_FILE).is_file()
@@ -702,26 +704,34 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
     def overlay(f):  # (one `vasi score` wrote beside a photo)
         return f.stem.lower().endswith(OVERLAY_SUFFIX) and f.suffix.lower() == ".png"
 
-    def misplaced(f, where):
+    def misplaced(f, where, fix="put it in a visit folder (PATIENT/VISIT/PHOTO)", **ident):
         """A file or folder where no photo goes: each photo it is or holds is a problem (none
         is left out unseen); without photos it is listed as skipped."""
         photos = photos_in(f)
         for p in photos:
-            problems.append(Problem(p.relative_to(root).as_posix(), f"photo {where}; put it in "
-                                    "a visit folder (PATIENT/VISIT/PHOTO)"))
+            rel = p.relative_to(root).as_posix()
+            unplaced.append(Problem(rel, f"not scored: photo {where}; {fix}", fatal=False,
+                                    photo=rel, **ident))
         if not photos:
             skipped.append(f.relative_to(root).as_posix() + "/" * f.is_dir())
 
     for pdir in sorted(p for p in root.iterdir() if p.is_dir() and not skip(p)):
         for vdir in sorted(v for v in pdir.iterdir() if not skip(v)):
             if not vdir.is_dir():
-                misplaced(vdir, "directly in a patient folder")
+                misplaced(vdir, "directly in a patient folder", patient_id=pdir.name)
+                continue
+            try:
+                parse_visit(vdir.name)
+            except ValueError as exc:
+                misplaced(vdir, f"in a folder that names no visit ({exc})",
+                          "rename the folder", patient_id=pdir.name, visit=vdir.name)
                 continue
             for f in sorted(vdir.iterdir()):
                 if f.name.startswith(".") or (f.is_dir() and skip(f)):
                     continue
                 if f.is_dir():
-                    misplaced(f, f"in a folder inside the visit folder {vdir.name}")
+                    misplaced(f, f"in a folder inside the visit folder {vdir.name}",
+                              patient_id=pdir.name, visit=vdir.name)
                     continue
                 if f.suffix.lower() not in IMAGE_SUFFIXES:
                     skipped.append(f.relative_to(root).as_posix())  # listed in the run record
@@ -734,7 +744,7 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
                                 "photo": f.relative_to(root).as_posix(),
                                 "where": f.relative_to(root).as_posix()})
     top = [f for f in sorted(root.iterdir()) if f.is_file() and not skip(f)]
-    if not records and not problems:
+    if not records and not unplaced:
         n = len([f for f in top if photos_in(f)])
         problems.append(Problem(str(root), "no photos found" + (
             f" in PATIENT/VISIT folders ({n} directly in it)" if n else "") + "; lay the folder "
@@ -743,13 +753,16 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
     else:  # (a manifest.csv makes it a manifest)
         for f in top:
             misplaced(f, "directly in the input folder")
+    if not records:  # (nothing in place to score: the misplaced photos stop the run)
+        problems += [dataclasses.replace(p, fatal=True) for p in unplaced]
     try:
         m = _build(records, source=root, root=root, default_site=default_site)
     except ManifestError as exc:
         raise ManifestError(problems + list(exc.problems), root) from None
     if problems:
         raise ManifestError(problems, root)
-    return dataclasses.replace(m, skipped=tuple(sorted(skipped)))
+    return dataclasses.replace(m, problems=(*unplaced, *m.problems),
+                               skipped=tuple(sorted(skipped)))
 
 
 def load_input(path, *, root=None, default_site: str = "face") -> Manifest:
