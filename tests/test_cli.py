@@ -52,7 +52,9 @@ def test_batch_failed_photos_exit_1_and_conflict_exit_2(study, tmp_path, capsys)
     out = tmp_path / "out"
     assert main(["batch", str(src), "-o", str(out), "--no-reports", "--no-overlays"]) == 1
     assert "2 photo(s) not scored" in capsys.readouterr().out
-    assert main(["batch", str(study), "-o", str(out)]) == 1
+    # (another input into the same output folder: a usage error, nothing scored -- was 1,
+    # which says some photos could not be scored)
+    assert main(["batch", str(study), "-o", str(out)]) == 2
     assert "not from this run" in capsys.readouterr().err
     assert main(["batch", str(study), "-o", str(out), "-j", "0"]) == 2
 

@@ -51,7 +51,7 @@ from ._version import __version__, library_versions
 from .batch_series import ERROR_COLUMNS, SeriesTask, has_score, score_series, worker_died
 from .batch_summary import endpoints_table, scores_table
 from .dictionary import data_dictionary
-from .errors import VasiError
+from .errors import InputError, VasiError
 from .manifest import RUN_FILE, Manifest, load_input, safe_slug, unlisted_sites
 from .pipeline import COLOUR_CAST_CHOICES
 from .tables import write_table
@@ -65,8 +65,9 @@ _OURS = ("tables", "overlays", "reports", ".vasi", "index.html", RUN_FILE)
 _FORMAT = 1
 
 
-class OutputConflictError(VasiError):
-    """The output folder holds results of another input, version or options."""
+class OutputConflictError(InputError):
+    """The output folder holds results of another input, version or options, or is no vasi
+    results folder: a bad ``out`` argument (``vasi batch`` exits with 2, nothing scored)."""
 
 
 @dataclass(frozen=True)

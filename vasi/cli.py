@@ -2,8 +2,9 @@
 
 Each sub-command is a small function ``_cmd_<name>(args) -> int`` registered in
 :func:`build_parser`; the process exit code is its return value: 0 ok, 1 some photos could
-not be scored (see the errors table), 2 bad usage or input (nothing was scored),
-130 interrupted (re-run the same command to resume).
+not be scored (``batch``: the others were; see the errors table) or a file could not be read or
+written (the message says which), 2 bad usage, input or output folder (nothing was scored; the
+message lists every problem), 130 interrupted (re-run the same command to resume).
 """
 
 from __future__ import annotations
