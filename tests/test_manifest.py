@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 
 import pytest
@@ -256,6 +257,25 @@ def test_parse_visit():
         with pytest.raises(ValueError, match="before baseline.*leave pre-baseline"):
             parse_visit(text)
 
+
+
+def test_dates_as_spreadsheets_and_databases_export_them(tmp_path):
+    # a European export's 14.03.2026, a database's 2026-03-14 10:22:00 and 2026/03/14 were
+    # "cannot read visit"; 14/03/2026 said only "use a date (2026-03-14)"
+    d = _dt.date(2026, 3, 14)
+    for text in ("14.03.2026", "2026/03/14", "2026-03-14 10:22", "2026-03-14T10:22:00",
+                 "2026-03-14 00:00:00", "2026-3-14"):
+        assert parse_visit(text) == (None, d), text
+    assert parse_visit("01.02.2026") == (None, _dt.date(2026, 2, 1))
+    for text in ("14/03/2026", "03/14/2026", "3/4/26"):
+        with pytest.raises(ValueError, match="may be day/month or month/day: write it year "
+                                             "first, YYYY-MM-DD"):
+            parse_visit(text)
+    for n in range(2):
+        _touch(tmp_path / f"{n}.jpg")
+    m = read_manifest(_csv(tmp_path, "patient_id;date;photo\nP1;14.03.2026;0.jpg\n"
+                                     "P1;06.06.2026;1.jpg\n"))
+    assert m.table["week"].tolist() == [0.0, 12.0]
 
 @pytest.mark.parametrize("text", ["../x", "/etc/passwd", "a/b", "..", ".", "", "CON",
                                   "x" * 300, "é\u202e\x00", "C:\\Windows"])
