@@ -55,7 +55,7 @@ def test_every_problem_reported_at_once(tmp_path):
     _touch(tmp_path / "ok.jpg")
     text = ("patient_id,week,site,modality,photo,colour\n"       # unknown column
             "P1,0,face,visible,ok.jpg,\n"
-            "P1,0,face,visible,ok.jpg,\n"                            # duplicate visit
+            "P1,0,face,visible,ok.jpg,\n"                  # duplicate visit (not fatal)
             "P2,4,face,visible,ok.jpg,\n"                            # no baseline
             "P3,zz,face,visible,ok.jpg,\n"                           # unparseable week
             "P4,0,face,infrared,ok.jpg,\n"                           # unknown modality
@@ -65,12 +65,31 @@ def test_every_problem_reported_at_once(tmp_path):
         read_manifest(_csv(tmp_path, text))
     msgs = [p.message for p in info.value.problems]
     text = str(info.value)
-    for needle in ("unknown column 'colour'", "duplicate visit", "no baseline",
+    for needle in ("unknown column 'colour'", "no baseline",
                    "cannot read visit 'zz'", "modality 'infrared'", "'/etc/passwd' is outside",
                    "contains '..'"):
         assert any(needle in m for m in msgs), (needle, msgs)
         assert needle in text
-    assert "line 3" in text and "line 8" in text
+    assert "line 4" in text and "line 8" in text and "duplicate" not in text
+
+
+def test_a_duplicate_visit_leaves_its_photos_unscored_not_the_whole_run(tmp_path):
+    # two photos of one visit (a copy, a thumbnail) stopped the whole run: "duplicate visit"
+    # was fatal; now those photos are problems of their own and the rest is scored
+    for rel in ("P1/week0/face.jpg", "P1/week12/face.jpg", "P1/week12/face thumb.jpg",
+                "P2/week0/face.jpg", "P2/week0/IMG_0001.jpg", "P2/week12/face.jpg"):
+        _touch(tmp_path / rel)
+    m = scan_folder(tmp_path)
+    assert m.table["photo_rel"].tolist() == ["P1/week0/face.jpg", "P2/week12/face.jpg"]
+    got = {p.where: p for p in m.problems}
+    assert sorted(got) == ["P1/week12/face thumb.jpg", "P1/week12/face.jpg",
+                           "P2/week0/IMG_0001.jpg", "P2/week0/face.jpg"]
+    p = got["P1/week12/face.jpg"]
+    assert not p.fatal and (p.patient_id, p.visit, p.week, p.photo) == (
+        "P1", "week12", 12.0, "P1/week12/face.jpg")
+    assert p.message == ("not scored: duplicate visit in series P1 face/visible: 2 photos for "
+                         "week 12 (P1/week12/face thumb.jpg, P1/week12/face.jpg); keep one "
+                         "photo per patient, site, modality and visit")
 
 
 def test_absolute_photo_paths_inside_the_root_are_read(tmp_path):

@@ -478,13 +478,17 @@ def _series_weeks(rows, problems) -> pd.DataFrame:
             base = min(dated["date"])
             g.loc[has_date & ~has_week, "week"] = [
                 (d - base).days / 7.0 for d in g.loc[has_date & ~has_week, "date"]]
-        dup = g[g.duplicated("week", keep=False)]
-        if len(dup):
-            problems.append(Problem(", ".join(dup["line"]), f"duplicate visit in series {who}: "
-                                    f"{len(dup)} photos for week(s) "
-                                    f"{sorted({float(w) for w in dup['week']})}; keep one photo "
-                                    "per patient, site, modality and visit"))
-            continue
+        # two photos of one visit: neither is scored (which one is meant is not known), the
+        # rest of the series is
+        for week, dup in g[g.duplicated("week", keep=False)].groupby("week"):
+            names = ", ".join(r or p for r, p in zip(dup["photo_rel"], dup["photo"], strict=True))
+            problems.extend(Problem(r.line, f"not scored: duplicate visit in series {who}: "
+                                    f"{len(dup)} photos for week {week:g} ({names}); keep one "
+                                    "photo per patient, site, modality and visit", fatal=False,
+                                    patient_id=r.patient_id, visit=r.visit, site=r.site,
+                                    modality=r.modality, photo=r.photo_rel)
+                            for r in dup.itertuples())
+            g.loc[dup.index, "usable"] = False
         if not (g["week"] == 0).any():
             # the baseline photo may be there under another site or modality (its name)
             elsewhere = df[(df["patient_id"] == g["patient_id"].iloc[0]) & (df["series"] != _key)
