@@ -278,6 +278,22 @@ def test_parse_visit():
 
 
 
+def test_an_excel_sep_line_before_the_header_names_the_separator(tmp_path):
+    # Excel's "sep=;" line was read as the header: seven problems, starting "unknown column
+    # 'sep='"
+    for n in range(2):
+        _touch(tmp_path / f"{n}.jpg")
+    p = tmp_path / "m.csv"
+    p.write_bytes("\ufeffsep=;\r\npatient_id;week;photo;marker_mm\r\nP1;0;0.jpg;30,5\r\n"
+                  "P1;x;1.jpg;30\r\n".encode())
+    with pytest.raises(ManifestError, match="m.csv line 4: cannot read visit 'x'"):
+        read_manifest(p)
+    p.write_text("SEP=,\npatient_id,week,photo\nP1,0,0.jpg\nP1,12,1.jpg\n")
+    assert read_manifest(p).table["week"].tolist() == [0.0, 12.0]
+    p.write_text("sep=;\n")
+    with pytest.raises(ManifestError, match="manifest is empty"):
+        read_manifest(p)
+
 def test_dates_as_spreadsheets_and_databases_export_them(tmp_path):
     # a European export's 14.03.2026, a database's 2026-03-14 10:22:00 and 2026/03/14 were
     # "cannot read visit"; 14/03/2026 said only "use a date (2026-03-14)"

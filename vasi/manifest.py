@@ -10,8 +10,8 @@ Two input shapes are accepted (:func:`load_input` picks one):
   ``weight_kg``, ``arm`` (one per patient: a row without one takes its patient's; ``A`` and
   ``a`` are one arm, spelled as first named). Columns
   starting with ``x_`` or ``note`` are carried along unread.
-  Commas, semicolons or tabs separate the columns (the header's separator); a decimal comma
-  is read.
+  Commas, semicolons or tabs separate the columns (the header's separator, or the one an
+  Excel ``sep=;`` line before it names); a decimal comma is read.
 * a **folder** laid out ``PATIENT/VISIT/PHOTO`` where ``VISIT`` is a date (``2026-03-14``,
   ``20260314``), a week (``week12``, ``wk12``, ``w12``, ``12``) or ``baseline`` (dates or weeks,
   not both, in a patient's series: weeks count from the earliest date), and the photo's
@@ -572,6 +572,9 @@ def read_manifest(path, *, root=None, default_site: str = "face",
     if "\x00" in text:
         raise ManifestError([Problem(name, "manifest contains NUL bytes; is it a CSV file?")],
                             path)
+    # (Excel's first line "sep=;" names the separator for Excel, before the header)
+    sep_line = re.match(r"\s*sep=([^\r\n])[ \t]*(?:\r\n|\n|\r|$)", text, re.IGNORECASE)
+    text = text[sep_line.end():] if sep_line else text
     if not text.strip():
         raise ManifestError([Problem(name, "manifest is empty; it needs a header row and one "
                                      "row per photo")], path)
@@ -581,7 +584,8 @@ def read_manifest(path, *, root=None, default_site: str = "face",
     # spreadsheets in many locales save "CSV" with semicolons (or tabs): a header without a
     # comma is split on the one it has
     first = text.lstrip().splitlines()[0]
-    delimiter = "," if "," in first else next((d for d in (";", "\t") if d in first), ",")
+    delimiter = (sep_line.group(1) if sep_line else "," if "," in first
+                 else next((d for d in (";", "\t") if d in first), ","))
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
         header = next(reader)
@@ -596,7 +600,7 @@ def read_manifest(path, *, root=None, default_site: str = "face",
     mapping, problems = _canonical_columns(header, name)
     records = []
     idx = {i: mapping[c] for i, c in enumerate(header) if c in mapping}
-    for n, r in enumerate(body, start=2):
+    for n, r in enumerate(body, start=3 if sep_line else 2):
         if not any(x.strip() for x in r):
             continue
         if len(r) != len(header):
