@@ -334,7 +334,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         core = roi_s.copy()
 
     # 1. initial reference: the darker / more pigmented mode when the region is bimodal
-    ref = user.copy() if user is not None else _initial_reference(F, core, modality == "woods")
+    ref = user.copy() if user is not None else _initial_reference(F, lin, core, size, modality == "woods")
     # skin with melanin to lose: the pink of blood may support the depigmentation
     # direction but not lead it (PINK_MAX_WEIGHT); very light skin changes mostly in hue
     pink_cap = None
@@ -355,6 +355,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
             ref = core.copy()
         # first pass without illumination field: a field through unknown patches absorbs them
         last = it == N_PASSES - 1
+        model_ref = ref  # the normal skin this pass's model is measured against
         X, scales, Xf = _local_features(F, Fs, ref, user, size, sig, flat=(it == 0),
                                         fine=last and Fs is not F)
         valid = roi_s & (X[..., 0] > -4.0) & ~clipped  # drop dark outliers: hair, nostrils, shadow
@@ -413,7 +414,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
     # skin), else the region's mode. Away from the reference's edge (the rim's depth): the
     # local means there mix in the skin beyond it, which the user did not vouch for
     marked = None if user is None else _inner(user, rim_r)
-    if model is not None and _region_contrast(index, valid, marked) < MIN_REGION_DPRIME:
+    if model is not None and _region_contrast(index, valid, marked, model_ref) < MIN_REGION_DPRIME:
         model = None  # the "patches" are the lighter side of normal skin (mottle, shine, flush)
         flags.append("low contrast")  # (what there is does not stand out from the skin's own)
     if model is None:
