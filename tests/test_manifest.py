@@ -431,3 +431,13 @@ def test_an_arm_holding_the_letters_nan_keeps_them(tmp_path):
     m = read_manifest(_csv(tmp_path, "patient_id,week,photo,arm\nP1,0,0.jpg,nanoemulsion\n"
                                      "P1,12,1.jpg,nan\n"))
     assert m.table["arm"].tolist() == ["nanoemulsion", "nanoemulsion"]
+
+
+def test_windows_system_files_are_passed_over_silently(tmp_path):
+    # Thumbs.db and desktop.ini were 'not photos' and warned about; .DS_Store was not
+    for rel in ("P1/week0/face.jpg", "P1/week12/face.jpg"):
+        _touch(tmp_path / rel)
+    for rel in ("Thumbs.db", "desktop.ini", "P1/desktop.ini", "P1/week0/Thumbs.db",
+                "P1/week12/DESKTOP.INI", "P1/week12/notes.txt"):
+        _touch(tmp_path / rel)
+    assert scan_folder(tmp_path).skipped == ("P1/week12/notes.txt",)

@@ -91,6 +91,9 @@ RUN_FILE = "vasi-run.json"
 OVERLAY_SUFFIX = "_overlay"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".jfif", ".jpe", ".png", ".tif", ".tiff", ".heic", ".heif", ".dcm",
                   ".bmp", ".webp")
+#: Files the operating system writes into a folder (thumbnail caches, folder settings): a
+#: photo folder passes over them unlisted, as over hidden files (``.DS_Store``).
+SYSTEM_FILES = frozenset({"thumbs.db", "ehthumbs.db", "desktop.ini"})
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
              *(f"LPT{i}" for i in range(10))}
 _MAX_ROWS = 1_000_000
@@ -690,7 +693,8 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
     anywhere; without one of those, another word of 3-32 letters (of any alphabet) is the
     (body) site, except a camera's prefix or a description (``PXL``, ``IMG``, ``photo``:
     ``_NOT_SITES``). A name with no such word gets ``default_site``. Files that are not
-    images, hidden files and folders, the overlays of ``vasi score`` (``*_overlay.png``) and
+    images, hidden files and folders, the system's files (``Thumbs.db``, ``desktop.ini``:
+    ``SYSTEM_FILES``), the overlays of ``vasi score`` (``*_overlay.png``) and
     the output folders of ``vasi batch`` (holding ``RUN_FILE``) are ignored. A photo anywhere
     else (in the input folder itself, a patient folder, a folder inside a visit folder, or a
     visit folder whose name is no visit) is not scored and is a non-fatal problem (the batch's
@@ -712,8 +716,9 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
     records, problems, skipped = [], [], []
     unplaced = []  # (photos where no photo goes: not scored, listed as non-fatal problems)
 
-    def skip(d):  # (a hidden folder or a batch's output)
-        return d.name.startswith(".") or (d / RUN_FILE).is_file()
+    def skip(d):  # (a hidden or system file or folder, or a batch's output)
+        return (d.name.startswith(".") or d.name.lower() in SYSTEM_FILES
+                or (d / RUN_FILE).is_file())
 
     def photos_in(f):  # (the photos a file is, or a folder holds at any depth)
         if f.is_dir():
@@ -747,7 +752,7 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
                           "rename the folder", patient_id=pdir.name, visit=vdir.name)
                 continue
             for f in sorted(vdir.iterdir()):
-                if f.name.startswith(".") or (f.is_dir() and skip(f)):
+                if skip(f):
                     continue
                 if f.is_dir():
                     misplaced(f, f"in a folder inside the visit folder {vdir.name}",
