@@ -441,3 +441,14 @@ def test_windows_system_files_are_passed_over_silently(tmp_path):
                 "P1/week12/DESKTOP.INI", "P1/week12/notes.txt"):
         _touch(tmp_path / rel)
     assert scan_folder(tmp_path).skipped == ("P1/week12/notes.txt",)
+
+
+def test_a_week_with_a_decimal_comma_is_read(tmp_path):
+    # '12,0' was 'cannot read visit' although number columns read a decimal comma
+    assert parse_visit("12,5") == (12.5, None)
+    assert parse_visit("week 12,0") == (12.0, None)
+    for rel in ("0.jpg", "12.jpg"):
+        _touch(tmp_path / rel)
+    m = read_manifest(_csv(tmp_path, "patient_id;week;photo;mm_per_px\nP1;0;0.jpg;0,2\n"
+                                     "P1;12,0;12.jpg;0,2\n"))
+    assert m.table["week"].tolist() == [0.0, 12.0]

@@ -175,7 +175,8 @@ def safe_slug(text, *, max_len: int = 64) -> str:
 
 # ----------------------------------------------------------------------------- visits
 # (a separator only after the word: "week-4" is week 4, a bare "-4" is before baseline)
-_WEEK_RE = re.compile(r"^(?:(?:w|wk|week|weeks)[ _-]?)?(\d{1,3}(?:\.\d+)?)$", re.IGNORECASE)
+# (a decimal comma, as spreadsheets write in many locales: "12,5")
+_WEEK_RE = re.compile(r"^(?:(?:w|wk|week|weeks)[ _-]?)?(\d{1,3}(?:[.,]\d+)?)$", re.IGNORECASE)
 _DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y_%m_%d", "%Y.%m.%d", "%Y/%m/%d", "%d.%m.%Y")
 #: A date with a time of day (a database's or spreadsheet's export): the time is dropped.
 _TIME_RE = re.compile(r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
@@ -184,7 +185,8 @@ _TIME_RE = re.compile(r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d
 def parse_visit(text) -> tuple[float | None, _dt.date | None]:
     """Parse a visit label into ``(week, date)``; exactly one of them is set.
 
-    Accepted: ``week12``, ``wk12``, ``w12``, ``12``, ``week_12``, ``baseline`` (week 0),
+    Accepted: ``week12``, ``wk12``, ``w12``, ``12``, ``week_12``, ``12.5`` or ``12,5``,
+    ``baseline`` (week 0),
     dates year first (``2026-03-14``, ``20260314``, ``2026/03/14``; a time of day after it is
     dropped) and day first with dots (``14.03.2026``, as European spreadsheets write them).
     A date with slashes and the year last (``14/03/2026``, ``03/14/2026``) is refused: day and
@@ -217,12 +219,12 @@ def parse_visit(text) -> tuple[float | None, _dt.date | None]:
         raise ValueError(f"{s!r} looks like a date but is not a valid one (use YYYY-MM-DD)")
     m = _WEEK_RE.match(s)
     if m:
-        return float(m.group(1)), None
+        return float(m.group(1).replace(",", ".")), None
     if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{2,4}", s):
         raise ValueError(f"date {s!r} may be day/month or month/day: write it year first, "
                          "YYYY-MM-DD (in a spreadsheet, format the column as yyyy-mm-dd "
                          "before saving)")
-    if re.fullmatch(r"(?:(?:w|wk|week|weeks)\s*)?-\s*\d{1,3}(?:\.\d+)?", s, re.IGNORECASE):
+    if re.fullmatch(r"(?:(?:w|wk|week|weeks)\s*)?-\s*\d{1,3}(?:[.,]\d+)?", s, re.IGNORECASE):
         raise ValueError(f"visit {s!r} is before baseline: weeks count from the baseline visit "
                          "(week 0); leave pre-baseline (screening) photos out of the input")
     raise ValueError(f"cannot read visit {s!r}: use a date (2026-03-14) or a week (week12, w12, 12)")
