@@ -452,3 +452,23 @@ def test_a_week_with_a_decimal_comma_is_read(tmp_path):
     m = read_manifest(_csv(tmp_path, "patient_id;week;photo;mm_per_px\nP1;0;0.jpg;0,2\n"
                                      "P1;12,0;12.jpg;0,2\n"))
     assert m.table["week"].tolist() == [0.0, 12.0]
+
+
+def test_patient_ids_differing_only_in_case_or_spacing_are_one_patient_and_a_problem(tmp_path):
+    # 'P001' and 'p001 ' were two patients, unseen: the typo's photos a series (and a
+    # non-responder) of their own
+    for rel in ("0.jpg", "12.jpg", "h0.jpg", "h12.jpg"):
+        _touch(tmp_path / rel)
+    m = read_manifest(_csv(tmp_path, "patient_id,week,site,photo\nP001,0,face,0.jpg\n"
+                                     "p001 ,12,face,12.jpg\nP 001,0,hands,h0.jpg\n"
+                                     "P  001,12,hands,h12.jpg\n"))
+    assert m.table["patient_id"].tolist() == ["P001", "P001", "P 001", "P 001"]
+    assert m.patients == ["P 001", "P001"]
+    p = m.problems[0]
+    assert not p.fatal and (p.where, p.patient_id, p.week, p.photo) == (
+        "m.csv line 3", "P001", 12.0, "12.jpg")
+    assert p.message == ("patient id 'p001' differs from 'P001' (m.csv line 2) only in case or "
+                         "spacing: taken as 'P001'; write it alike in every row, or give "
+                         "another patient an id that differs otherwise")
+    assert [p.photo for p in m.problems] == ["12.jpg", "h12.jpg"]
+    assert "'P  001' differs from 'P 001' (m.csv line 4)" in m.problems[1].message

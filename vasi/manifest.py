@@ -8,7 +8,7 @@ Two input shapes are accepted (:func:`load_input` picks one):
   path), ``mm_per_px``, ``marker_mm`` (printed side of the ArUco marker, or diameter of the
   round sticker, in the photo: the scale is then measured on it), ``height_cm``,
   ``weight_kg``, ``arm`` (one per patient: a row without one takes its patient's; ``A`` and
-  ``a`` are one arm, spelled as first named). Columns
+  ``a`` are one arm, spelled as first named, and so are patient ids). Columns
   starting with ``x_`` or ``note`` are carried along unread.
   Commas, semicolons or tabs separate the columns (the header's separator, or the one an
   Excel ``sep=;`` line before it names); a decimal comma is read.
@@ -423,12 +423,40 @@ def _build(records, *, source, root, default_site="face", check_files=True) -> M
                          modality=modality, photo=str(photo), photo_rel=photo_rel,
                          roi=str(roi) if roi else "", arm=arm if arm.lower() != "nan" else "",
                          line=where, usable=usable, **numbers))
+    _one_patient(rows, problems)
     _one_arm(rows, problems)
     table = _series_weeks(rows, problems)
     fatal = [p for p in problems if p.fatal]
     if fatal:
         raise ManifestError(fatal, source)
     return Manifest(table, str(source), str(root), tuple(p for p in problems if not p.fatal))
+
+
+def _fold(text: str) -> str:
+    """``text`` as compared for sameness: case and spacing left out.
+
+    >>> _fold(" Arm  B "), _fold("p001")
+    ('arm b', 'p001')
+    """
+    return " ".join(text.split()).casefold()
+
+
+def _one_patient(rows, problems) -> None:
+    """Patient ids differing only in case or spacing (``P001``, ``p001``) are one patient,
+    spelled as first named; each row spelled otherwise is a non-fatal problem naming both.
+    Such a typo made a patient of its own (a series without baseline, a non-responder in
+    the cohort); another patient's rows, taken for this one, would meet its visits as
+    duplicates (neither scored), never be measured as this patient unseen."""
+    first: dict = {}  # (folded id -> (first spelling, where))
+    for r in rows:
+        pid, where = first.setdefault(_fold(r["patient_id"]), (r["patient_id"], r["line"]))
+        if r["patient_id"] != pid:
+            problems.append(Problem(
+                r["line"], f"patient id {r['patient_id']!r} differs from {pid!r} ({where}) only "
+                f"in case or spacing: taken as {pid!r}; write it alike in every row, or give "
+                "another patient an id that differs otherwise", fatal=False, patient_id=pid,
+                visit=r["visit"], site=r["site"], modality=r["modality"], photo=r["photo_rel"]))
+            r["patient_id"] = pid
 
 
 def _one_arm(rows, problems) -> None:
@@ -440,7 +468,7 @@ def _one_arm(rows, problems) -> None:
     arms: dict = {}
     for r in rows:
         if r["arm"]:
-            r["arm"] = spelling.setdefault(" ".join(r["arm"].split()).casefold(), r["arm"])
+            r["arm"] = spelling.setdefault(_fold(r["arm"]), r["arm"])
         arms.setdefault(r["patient_id"], []).append(r)
     for pid, rs in arms.items():
         named = sorted({r["arm"] for r in rs if r["arm"]})
