@@ -94,6 +94,29 @@ def test_batch_scores_a_folder_with_stray_files_and_lists_misplaced_photos(tmp_p
     run = json.loads((out / "vasi-run.json").read_text())
     assert run["skipped_files"] == ["P001/week00/notes.txt", "notes.txt"]
 
+def test_batch_scores_the_rest_when_a_series_has_no_baseline_or_a_duplicated_one(tmp_path, capsys):
+    # a series without its week-0 photo stopped the whole run (exit 2, nothing scored); the
+    # follow-up of a duplicated baseline said its baseline 'could not be read'
+    src = make_study(tmp_path / "s", n_patients=3, weeks=(0, 12), shape=SHAPE, rng=2)
+    table = pd.read_csv(src)
+    table = table[(table["patient_id"] != "P002") | (table["week"] != 0)]
+    dup = table[(table["patient_id"] == "P003") & (table["week"] == 0)].assign(
+        photo="photos/P003/week00/face_visible copy.jpg")
+    (src.parent / dup["photo"].iloc[0]).write_bytes(
+        (src.parent / "photos/P003/week00/face_visible.jpg").read_bytes())
+    pd.concat([table, dup]).to_csv(src, index=False)
+    out = tmp_path / "out"
+    assert main(["batch", str(src), "-o", str(out), "--no-reports", "-q"]) == 1
+    assert "3 photo(s) not scored, 4 problem(s)" in capsys.readouterr().out
+    visits = pd.read_csv(out / "tables" / "visits.csv")
+    assert visits[["patient_id", "week"]].values.tolist() == [["P001", 0], ["P001", 12],
+                                                              ["P003", 12]]
+    errors = pd.read_csv(out / "tables" / "errors.csv").set_index("photo")["message"]
+    assert "series P002 face/visible has no baseline" in errors["photos/P002/week12/face_visible.jpg"]
+    p3 = errors["photos/P003/week12/face_visible.jpg"]
+    assert "is not scored: duplicate visit" in p3 and "could not be read" not in p3
+
+
 def test_progress_bar_on_terminal():
     buf = io.StringIO()
     p = Progress(buf, tty=True, width=10)

@@ -56,7 +56,7 @@ def test_every_problem_reported_at_once(tmp_path):
     text = ("patient_id,week,site,modality,photo,colour\n"       # unknown column
             "P1,0,face,visible,ok.jpg,\n"
             "P1,0,face,visible,ok.jpg,\n"                  # duplicate visit (not fatal)
-            "P2,4,face,visible,ok.jpg,\n"                            # no baseline
+            "P2,4,face,visible,ok.jpg,\n"               # no baseline (not fatal)
             "P3,zz,face,visible,ok.jpg,\n"                           # unparseable week
             "P4,0,face,infrared,ok.jpg,\n"                           # unknown modality
             "P5,0,face,visible,/etc/passwd,\n"                       # absolute, outside
@@ -65,12 +65,13 @@ def test_every_problem_reported_at_once(tmp_path):
         read_manifest(_csv(tmp_path, text))
     msgs = [p.message for p in info.value.problems]
     text = str(info.value)
-    for needle in ("unknown column 'colour'", "no baseline",
+    for needle in ("unknown column 'colour'",
                    "cannot read visit 'zz'", "modality 'infrared'", "'/etc/passwd' is outside",
                    "contains '..'"):
         assert any(needle in m for m in msgs), (needle, msgs)
         assert needle in text
-    assert "line 4" in text and "line 8" in text and "duplicate" not in text
+    assert "line 5" in text and "line 8" in text
+    assert "duplicate" not in text and "no baseline" not in text
 
 
 def test_a_duplicate_visit_leaves_its_photos_unscored_not_the_whole_run(tmp_path):
@@ -83,7 +84,7 @@ def test_a_duplicate_visit_leaves_its_photos_unscored_not_the_whole_run(tmp_path
     assert m.table["photo_rel"].tolist() == ["P1/week0/face.jpg", "P2/week12/face.jpg"]
     got = {p.where: p for p in m.problems}
     assert sorted(got) == ["P1/week12/face thumb.jpg", "P1/week12/face.jpg",
-                           "P2/week0/IMG_0001.jpg", "P2/week0/face.jpg"]
+                           "P2/week0/IMG_0001.jpg", "P2/week0/face.jpg", "P2/week12/face.jpg"]
     p = got["P1/week12/face.jpg"]
     assert not p.fatal and (p.patient_id, p.visit, p.week, p.photo) == (
         "P1", "week12", 12.0, "P1/week12/face.jpg")
@@ -220,8 +221,8 @@ def test_a_series_without_baseline_names_where_the_baseline_went(tmp_path):
     root = tmp_path / "study"
     _touch(root / "P1" / "week0" / "cheek_visible.jpg")
     _touch(root / "P1" / "week12" / "forearm_visible.jpg")
-    with pytest.raises(ManifestError, match=r"week-0 photos are in series face/visible \(P1/week0/cheek"):
-        scan_folder(root)
+    [p] = scan_folder(root).problems
+    assert re.search(r"week-0 photos are in series face/visible \(P1/week0/cheek", p.message)
 
 
 def test_manifest_site_typo_of_face_is_a_problem_other_names_are_body_sites(tmp_path):
@@ -333,7 +334,9 @@ def test_missing_baseline_file_is_not_fatal(tmp_path):
     _touch(tmp_path / "b.jpg")
     m = read_manifest(_csv(tmp_path, "patient_id,week,photo\nP1,0,gone.jpg\nP1,12,b.jpg\n"))
     assert m.table["week"].tolist() == [12.0]
-    assert [p.fatal for p in m.problems] == [False]
+    assert [p.fatal for p in m.problems] == [False, False]
+    assert m.problems[1].message.endswith("the baseline (week 0) of series P1 face/visible is "
+                                          "not scored: its photo gone.jpg is missing")
 
 
 def test_a_patient_in_two_arms_is_a_problem_and_a_row_without_an_arm_takes_its_patients(
@@ -433,25 +436,58 @@ def test_an_arm_holding_the_letters_nan_keeps_them(tmp_path):
     assert m.table["arm"].tolist() == ["nanoemulsion", "nanoemulsion"]
 
 
-def test_windows_system_files_are_passed_over_silently(tmp_path):
-    # Thumbs.db and desktop.ini were 'not photos' and warned about; .DS_Store was not
-    for rel in ("P1/week0/face.jpg", "P1/week12/face.jpg"):
+def test_a_series_without_baseline_or_mixing_dates_and_weeks_is_left_out_not_the_run(tmp_path):
+    # either stopped the whole run (exit 2, nothing scored); now that series' photos are
+    # problems of their own and the rest is scored
+    for rel in ("P1/0.jpg", "P1/12.jpg", "P2/4.jpg", "P2/12.jpg", "P3/0.jpg", "P3/d.jpg"):
         _touch(tmp_path / rel)
-    for rel in ("Thumbs.db", "desktop.ini", "P1/desktop.ini", "P1/week0/Thumbs.db",
-                "P1/week12/DESKTOP.INI", "P1/week12/notes.txt"):
-        _touch(tmp_path / rel)
-    assert scan_folder(tmp_path).skipped == ("P1/week12/notes.txt",)
+    m = read_manifest(_csv(tmp_path, "patient_id,visit,photo\nP1,0,P1/0.jpg\nP1,12,P1/12.jpg\n"
+                                     "P2,4,P2/4.jpg\nP2,week12,P2/12.jpg\n"
+                                     "P3,baseline,P3/0.jpg\nP3,2026-04-01,P3/d.jpg\n"))
+    assert m.table["photo_rel"].tolist() == ["P1/0.jpg", "P1/12.jpg"]
+    got = {p.photo: p for p in m.problems}
+    assert sorted(got) == ["P2/12.jpg", "P2/4.jpg", "P3/0.jpg", "P3/d.jpg"]
+    assert not any(p.fatal for p in m.problems)
+    p = got["P2/12.jpg"]
+    assert (p.where, p.patient_id, p.visit, p.week, p.site, p.modality) == (
+        "m.csv line 5", "P2", "week12", 12.0, "face", "visible")
+    assert p.message == ("not scored: series P2 face/visible has no baseline: the earliest "
+                         "visit is week 4; add the week-0 photo or number weeks from baseline")
+    assert got["P3/d.jpg"].message.startswith(
+        "not scored: series P3 face/visible mixes dates and weeks (baseline has no date)")
+    assert (got["P3/0.jpg"].week, got["P3/d.jpg"].week) == (0.0, None)
+    # with no series left to score, the input is refused, naming every photo
+    with pytest.raises(ManifestError) as err:
+        read_manifest(_csv(tmp_path, "patient_id,week,photo\nP2,4,P2/4.jpg\nP2,12,P2/12.jpg\n"))
+    assert [p.where for p in err.value.problems] == ["m.csv line 2", "m.csv line 3"]
+    assert "no baseline" in str(err.value)
 
 
-def test_a_week_with_a_decimal_comma_is_read(tmp_path):
-    # '12,0' was 'cannot read visit' although number columns read a decimal comma
-    assert parse_visit("12,5") == (12.5, None)
-    assert parse_visit("week 12,0") == (12.0, None)
-    for rel in ("0.jpg", "12.jpg"):
+def test_a_folder_series_without_baseline_is_left_out_not_the_run(tmp_path):
+    for rel in ("P1/week0/face.jpg", "P1/week12/face.jpg", "P1/week12/hands.jpg"):
         _touch(tmp_path / rel)
-    m = read_manifest(_csv(tmp_path, "patient_id;week;photo;mm_per_px\nP1;0;0.jpg;0,2\n"
-                                     "P1;12,0;12.jpg;0,2\n"))
-    assert m.table["week"].tolist() == [0.0, 12.0]
+    m = scan_folder(tmp_path)
+    assert m.table["photo_rel"].tolist() == ["P1/week0/face.jpg", "P1/week12/face.jpg"]
+    [p] = m.problems
+    assert (p.where, p.site, p.week) == ("P1/week12/hands.jpg", "hands", 12.0)
+    assert "has no baseline" in p.message and "week-0 photos are in series face/visible" \
+        in p.message
+
+
+def test_follow_ups_of_a_duplicated_baseline_say_why_they_have_no_baseline(tmp_path):
+    # they said 'baseline photo of this series could not be read' (it was never read: two
+    # photos for week 0, neither scored)
+    for rel in ("P1/week0/face.jpg", "P1/week0/face copy.jpg", "P1/week12/face.jpg"):
+        _touch(tmp_path / rel)
+    m = scan_folder(tmp_path)
+    assert m.table["photo_rel"].tolist() == ["P1/week12/face.jpg"]
+    got = {p.where: p for p in m.problems}
+    p = got["P1/week12/face.jpg"]
+    assert not p.fatal and (p.patient_id, p.week, p.site) == ("P1", 12.0, "face")
+    assert p.message == ("scored on its own, no change from baseline: the baseline (week 0) of "
+                         "series P1 face/visible is not scored: duplicate visit (2 photos: "
+                         "P1/week0/face copy.jpg, P1/week0/face.jpg); keep one of them")
+    assert "duplicate visit" in got["P1/week0/face.jpg"].message
 
 
 def test_patient_ids_differing_only_in_case_or_spacing_are_one_patient_and_a_problem(tmp_path):
@@ -472,3 +508,24 @@ def test_patient_ids_differing_only_in_case_or_spacing_are_one_patient_and_a_pro
                          "another patient an id that differs otherwise")
     assert [p.photo for p in m.problems] == ["12.jpg", "h12.jpg"]
     assert "'P  001' differs from 'P 001' (m.csv line 4)" in m.problems[1].message
+
+
+def test_a_week_with_a_decimal_comma_is_read(tmp_path):
+    # '12,0' was 'cannot read visit' although number columns read a decimal comma
+    assert parse_visit("12,5") == (12.5, None)
+    assert parse_visit("week 12,0") == (12.0, None)
+    for rel in ("0.jpg", "12.jpg"):
+        _touch(tmp_path / rel)
+    m = read_manifest(_csv(tmp_path, "patient_id;week;photo;mm_per_px\nP1;0;0.jpg;0,2\n"
+                                     "P1;12,0;12.jpg;0,2\n"))
+    assert m.table["week"].tolist() == [0.0, 12.0]
+
+
+def test_windows_system_files_are_passed_over_silently(tmp_path):
+    # Thumbs.db and desktop.ini were 'not photos' and warned about; .DS_Store was not
+    for rel in ("P1/week0/face.jpg", "P1/week12/face.jpg"):
+        _touch(tmp_path / rel)
+    for rel in ("Thumbs.db", "desktop.ini", "P1/desktop.ini", "P1/week0/Thumbs.db",
+                "P1/week12/DESKTOP.INI", "P1/week12/notes.txt"):
+        _touch(tmp_path / rel)
+    assert scan_folder(tmp_path).skipped == ("P1/week12/notes.txt",)

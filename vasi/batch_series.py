@@ -476,7 +476,9 @@ def _score_series(task: SeriesTask) -> dict:
     try:
         loaded = [(row, item) for row in rows if (item := _read(row, errors)) is not None]
         base_ok = any(float(r["week"]) == 0.0 for r, _ in loaded)
-        if rows and not base_ok and loaded:
+        # (a baseline the input check left out -- a duplicate, a missing file -- its
+        # follow-ups' rows of the errors table already explain: vasi.manifest)
+        if not base_ok and loaded and any(float(r["week"]) == 0.0 for r in rows):
             for r, _ in loaded:
                 errors.append(_error(r, "baseline", VasiError(
                     "baseline photo of this series could not be read: photo scored on its own, "

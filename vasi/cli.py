@@ -338,7 +338,8 @@ def _cmd_batch(args) -> int:
         print(f"summary: {res.index}")
     if len(res.errors):
         # a problem is not always a lost photo (a follow-up scored on its own when its
-        # baseline could not be read is listed too)
+        # baseline could not be read or was left out is listed too, and a patient id
+        # respelled)
         lost = set(res.errors["photo"].dropna()) - set(res.visits.get("photo", ()))
         print(f"{len(lost)} photo(s) not scored, {len(res.errors)} problem(s): see "
               f"{res.out / 'tables' / 'errors.csv'}")

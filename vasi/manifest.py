@@ -19,8 +19,10 @@ Two input shapes are accepted (:func:`load_input` picks one):
   ``visible``). A folder holding a ``manifest.csv`` is read as that manifest.
 
 Everything is checked before anything is scored and **every** problem is reported at once
-(:class:`ManifestError`). Problems that only affect one photo (a missing file) do not stop a
-run: they are kept in :attr:`Manifest.problems` and end up in the batch errors table.
+(:class:`ManifestError`). Problems that only affect some photos (a missing file, two photos
+of one visit, a series without baseline; a patient id spelled in another case, taken as the
+first spelling) do not stop a run: they are kept in :attr:`Manifest.problems` and end up in
+the batch errors table.
 
 Identifiers from the input never become paths as they are: :func:`safe_slug` turns them into
 file-name-safe slugs, and photo paths must stay inside the input root.
@@ -481,9 +483,21 @@ def _one_arm(rows, problems) -> None:
                 r["arm"] = named[0]
 
 
+def _row_problems(g, message) -> list:
+    """A non-fatal problem for each row of ``g`` (rows of one series), saying ``message``."""
+    return [Problem(r.line, message, fatal=False, patient_id=r.patient_id, visit=r.visit,
+                    site=r.site, modality=r.modality, photo=r.photo_rel,
+                    week=None if pd.isna(r.week) else float(r.week)) for r in g.itertuples()]
+
+
 def _series_weeks(rows, problems) -> pd.DataFrame:
-    """Weeks from dates (earliest = baseline), duplicates and missing baselines; a series
-    giving some visits by date and others by week only is a problem."""
+    """Weeks from dates (earliest = baseline), duplicates and missing baselines.
+
+    A series giving some visits by date and others by week only, or having no baseline
+    (week 0), is not scored: each of its photos is a non-fatal problem, the other series
+    are scored; when no series is left the problems are fatal (nothing to score). Two photos
+    of one visit are not scored (which one is meant is not known), the rest of the series
+    is; when they are its baseline, each follow-up (scored on its own) says so."""
     cols = ["patient_id", "visit", "week", "date", "site", "modality", "photo", "photo_rel",
             "roi", "mm_per_px", "marker_mm", "height_cm", "weight_kg", "arm", "series", "line"]
     if not rows:
@@ -491,7 +505,7 @@ def _series_weeks(rows, problems) -> pd.DataFrame:
     df = pd.DataFrame(rows)
     df["series"] = [f"{safe_slug(p)}/{safe_slug(s)}-{m}" for p, s, m in
                     zip(df["patient_id"], df["site"], df["modality"], strict=True)]
-    out = []
+    out, left_out = [], []
     for _key, g in df.groupby("series", sort=True):
         g = g.copy()
         has_date, has_week = g["date"].notna(), g["week"].notna()
@@ -503,25 +517,14 @@ def _series_weeks(rows, problems) -> pd.DataFrame:
                 # 'baseline' beside dated follow-ups has none, and the first follow-up
                 # would become week 0 too)
                 undated = ", ".join(sorted(set(g.loc[~has_date, "visit"])))
-                problems.append(Problem(", ".join(g["line"]), f"series {who} mixes dates and "
-                                        f"weeks ({undated} has no date): name the baseline "
-                                        "folder by its date (YYYY-MM-DD), or every visit by its "
-                                        "week (week00, week12)"))
+                left_out += _row_problems(g, f"not scored: series {who} mixes dates and weeks "
+                                          f"({undated} has no date): name the baseline folder "
+                                          "by its date (YYYY-MM-DD), or every visit by its "
+                                          "week (week00, week12)")
                 continue
             base = min(dated["date"])
             g.loc[has_date & ~has_week, "week"] = [
                 (d - base).days / 7.0 for d in g.loc[has_date & ~has_week, "date"]]
-        # two photos of one visit: neither is scored (which one is meant is not known), the
-        # rest of the series is
-        for week, dup in g[g.duplicated("week", keep=False)].groupby("week"):
-            names = ", ".join(r or p for r, p in zip(dup["photo_rel"], dup["photo"], strict=True))
-            problems.extend(Problem(r.line, f"not scored: duplicate visit in series {who}: "
-                                    f"{len(dup)} photos for week {week:g} ({names}); keep one "
-                                    "photo per patient, site, modality and visit", fatal=False,
-                                    patient_id=r.patient_id, visit=r.visit, site=r.site,
-                                    modality=r.modality, photo=r.photo_rel)
-                            for r in dup.itertuples())
-            g.loc[dup.index, "usable"] = False
         if not (g["week"] == 0).any():
             # the baseline photo may be there under another site or modality (its name)
             elsewhere = df[(df["patient_id"] == g["patient_id"].iloc[0]) & (df["series"] != _key)
@@ -530,11 +533,27 @@ def _series_weeks(rows, problems) -> pd.DataFrame:
                     "; this patient's week-0 photos are in series " + ", ".join(
                         f"{r.site}/{r.modality} ({r.photo_rel or r.photo})" for r in elsewhere.itertuples())
                     + ": name a site's photos alike at every visit")
-            problems.append(Problem(", ".join(g["line"]), f"series {who} has no baseline: the "
-                                    f"earliest visit is week {g['week'].min():g}; add the "
-                                    "week-0 photo or number weeks from baseline" + hint))
+            left_out += _row_problems(g, f"not scored: series {who} has no baseline: the "
+                                      f"earliest visit is week {g['week'].min():g}; add the "
+                                      "week-0 photo or number weeks from baseline" + hint)
             continue
+        for week, dup in g[g.duplicated("week", keep=False)].groupby("week"):
+            names = ", ".join(r or p for r, p in zip(dup["photo_rel"], dup["photo"], strict=True))
+            problems += _row_problems(dup, f"not scored: duplicate visit in series {who}: "
+                                      f"{len(dup)} photos for week {week:g} ({names}); keep one "
+                                      "photo per patient, site, modality and visit")
+            g.loc[dup.index, "usable"] = False
+        base = g[g["week"] == 0]
+        if not base["usable"].any():  # (a duplicate, or its file is missing)
+            names = ", ".join(base["photo_rel"])
+            why = (f"duplicate visit ({len(base)} photos: {names}); keep one of them"
+                   if len(base) > 1 else f"its photo {names} is missing")
+            problems += _row_problems(g[g["usable"]], "scored on its own, no change from "
+                                      f"baseline: the baseline (week 0) of series {who} is "
+                                      f"not scored: {why}")
         out.append(g)
+    # (nothing left to score: the input cannot be used)
+    problems += left_out if out else [dataclasses.replace(p, fatal=True) for p in left_out]
     if not out:
         return pd.DataFrame(columns=cols)
     df = pd.concat(out, ignore_index=True)
