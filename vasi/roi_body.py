@@ -204,13 +204,16 @@ def _frame_patches_enclosed(blob, frame_p, side):
 
 
 #: Nails (not skin, SPEC.md): a finger is an appendage of the site's core (see
-#: ``_drop_limbs``) at least ``NAIL_ELONG`` x its own radius long; its nail is the
-#: compact blob in its distal ``NAIL_DISTAL`` radii (at most ``NAIL_DISTAL_MAX`` of its
-#: length) whose colour (CIELAB) differs from the finger's own proximal skin by more than
-#: ``NAIL_Z`` robust SDs (grown to ``NAIL_WEAK``), not darker than that skin, and set
+#: ``_drop_limbs``) at least ``NAIL_ELONG`` x its own radius long; its nail is the blob
+#: that reaches into its distal ``NAIL_DISTAL`` radii (at most ``NAIL_DISTAL_MAX`` of its
+#: length) with colour (CIELAB) that differs from the finger's own proximal skin by more
+#: than ``NAIL_Z`` robust SDs (grown to ``NAIL_WEAK``), not darker than that skin, and set
 #: inside the finger: at most ``NAIL_EDGE`` of the pixels around it are not the finger's
-#: skin (background, or the outline's mix of skin and background) -- the nail folds are
-#: skin. A depigmented fingertip that reaches the finger's outline stays skin.
+#: skin by colour (background, the outline's mix of skin and background, or the same pale
+#: material going on) -- the nail folds are skin. A depigmented fingertip that reaches
+#: the finger's outline stays skin. The blob and its surround are judged by colour, not
+#: by the region's outline, which is a working pixel coarse (under a Wood's lamp it hugs
+#: a glowing nail): the blob may run a working pixel past it where it is solid.
 NAIL_ELONG = 2.0
 NAIL_DISTAL = 3.5
 #: ... and at most this fraction of the finger's length beyond the site's core.
@@ -312,24 +315,30 @@ def _finger_nail(arr, scale, win, around, F, distal, prox, rf):
     bg_like = np.any([(((lab - c) / sc) ** 2).sum(-1) < NAIL_Z ** 2 for c, sc in bgc], axis=0)
     _, lab_b = cv2.connectedComponents(bg_like.astype(np.uint8), connectivity=8)
     reach = np.isin(lab_b, np.unique(lab_b[bg_like & ~Ff])) & bg_like
-    weak = cv2.dilate(distal_f.astype(np.uint8), disc).astype(bool) & Ff & material & ~reach
+    # the material in the finger and, up to a working px past its outline (as coarse as
+    # that), where it is solid: what an opening by a working px keeps (the outline's
+    # pale mixes are a band thinner than that), grown back
+    weak = dom & material & ~reach
+    solid = cv2.dilate(cv2.morphologyEx(weak.astype(np.uint8), cv2.MORPH_OPEN, disc), disc).astype(bool)
+    weak &= Ff | solid
     m, lab_c, _, _ = cv2.connectedComponentsWithStats(weak.astype(np.uint8), connectivity=8)
     if m <= 1:
         return None
-    strong = np.bincount(lab_c[weak & (z2 > NAIL_Z ** 2)], minlength=m)
+    # the nail: the blob most unlike the skin at the finger's tip, whole -- the distal
+    # part only places it (its extent follows where the site's core ends, not the nail)
+    at_tip = cv2.dilate(distal_f.astype(np.uint8), disc).astype(bool)
+    strong = np.bincount(lab_c[at_tip & (z2 > NAIL_Z ** 2)], minlength=m)
     strong[0] = 0
     if strong.max() == 0:
         return None
     nail = lab_c == int(np.argmax(strong))
-    if nail.sum() > 0.7 * distal_f.sum():
-        return None
     ring = cv2.dilate(nail.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~nail
     # around a nail: skin (the nail folds). Background, and the outline's pixels that mix
-    # skin and background, are nearer a background colour than the skin's (CIELAB), or
-    # outside the finger; pale pixels there are the same material going on to the outline
+    # skin and background, are nearer a background colour than the skin's (CIELAB); pale
+    # pixels there are the same material going on to the outline
     d_bg = np.min([np.linalg.norm(lab - c, axis=-1) for c, _ in bgc], axis=0)
     toward_bg = d_bg < np.linalg.norm(lab - c0, axis=-1)
-    not_skin = ring & (toward_bg | ~dom | material)
+    not_skin = ring & (toward_bg | material)
     if not_skin.sum() > NAIL_EDGE * ring.sum():
         return None  # reaches the finger's outline: skin (e.g. a depigmented fingertip)
     return full, _upsample_mask(nail, (full[0].stop - full[0].start, full[1].stop - full[1].start), max(ky, kx) * s, sigma=0)
