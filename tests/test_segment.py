@@ -281,24 +281,6 @@ def test_depigmentation_direction_never_rests_on_texture_alone():
     assert w[2] <= np.linalg.norm(w[:2]) + 1e-6
 
 
-def test_a_partly_repigmented_face_keeps_its_lace_with_the_pixel_size_known():
-    # the sample patient's week 24: residual patches are lace around pigmented islands, rough
-    # at the ~1 mm scale. With the marker's pixel size the learnt direction gave smoothness
-    # 0.44 of its weight and most of the lace was lost (Dice 0.69); without the pixel size
-    # (a smaller scale) 0.90. Smoothness is used under a Wood's lamp only.
-    from pathlib import Path
-
-    from vasi.io import read_photo
-
-    root = Path(__file__).resolve().parents[1] / "sample_images"
-    truth = {k: cv2.imread(str(root / "truth" / "P001" / "week24" / f"{k}_mask.png"), cv2.IMREAD_GRAYSCALE) > 0
-             for k in ("depig", "roi")}
-    photo = read_photo(root / "photos" / "P001" / "week24" / "face_visible.jpg")
-    seg = segment(photo.image, roi=truth["roi"], mm_per_px=0.451)  # (the marker's: 0.441-0.451)
-    assert seg.thresholds["direction"][-1] == 0.0
-    assert _dice(seg.mask, truth["depig"]) > 0.85
-
-
 def test_woods_patch_far_from_the_lamp_is_found_whole():
     # Under a Wood's lamp normal dark skin is nearly black, so the lamp's fall-off shows only
     # on the fluorescent patches: a patch at 30 % of the light is still fully depigmented.

@@ -19,16 +19,8 @@ from .color import delta_e, linear_to_srgb, rgb_to_lab
 #: Minimum separation (in normal-skin standard deviations along the depigmentation axis)
 #: of the patch cores from normal skin for a depigmented class to exist.
 MIN_DPRIME = 2.5
-#: Modalities whose depigmentation direction may use local smoothness (the s.d. of the
-#: colour axis over the ~1 mm scale; melanin texture) besides lightness and colour. Under a
-#: Wood's lamp normal skin's melanin mottle absorbs the light and a fluorescent patch is
-#: smooth: without it patch-free Wood's photos had 2.5 % of their skin called depigmented,
-#: 1.3 % with it. In visible light it cost more than it gave: a partly repigmented patch is
-#: lace, depigmented skin between pigmented islands 0.5-2 mm across, so at the ~1 mm scale
-#: every pixel of it is near an island's edge and rough. With the pixel size known the
-#: learnt direction gave smoothness 0.46 of its weight on a type IV face at week 24, which
-#: lost most of its residual patches (Dice 0.66; 0.89 without it).
-TEXTURE_MODALITIES = ("woods",)
+#: Use the local smoothness (melanin texture) as a third feature.
+USE_TEXTURE = True
 #: Order of the normal skin's illumination field (:func:`vasi.reference.smooth_field`): 1
 #: fits a local plane, so the field continues the light's gradient into the patches left
 #: out of the reference and over the region's edge (a lit forehead, a flash hot spot),
@@ -251,7 +243,7 @@ def _local_features(F, Fs, ref, user, size, sig, flat=False, fine=False):
 
 
 def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iters=6, min_dprime=MIN_DPRIME,
-                pink_cap=None, texture=True):
+                pink_cap=None):
     """Levels of normal and depigmented skin along the depigmentation direction.
 
     Normal skin's level and spread come from the reference skin. The depigmented level is
@@ -260,9 +252,8 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
     take the median of the cores; the direction is re-learnt from the cores (Fisher
     direction against the reference covariance, clipped to the physically expected
     signs; in visible light, with ``pink_cap``, the pink weight at most ``pink_cap`` x the
-    norm of the lightness and melanin weights). Smoothness, the last feature, is given no
-    weight unless ``texture`` (:data:`TEXTURE_MODALITIES`). Returns None when no core
-    separates from normal skin.
+    norm of the lightness and melanin weights). Returns None when no core separates from
+    normal skin.
     """
     d = X.shape[2]
     at_ref = _ref.sample_index(ref)
@@ -271,7 +262,7 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
         return None
     c0 = np.cov(refp.T) + 1e-3 * np.eye(d)
     w = prior[:d] / np.linalg.norm(prior[:d]) if start is None else start["w"].astype(np.float64)
-    if not texture:
+    if not USE_TEXTURE:
         w[-1] = 0.0
         w /= np.linalg.norm(w)
     p = _denoise(X @ w.astype(np.float32))
@@ -304,7 +295,7 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
         # expected signs: lighter, less melanin colour, pinker (visible light), smoother
         # (no melanin texture)
         w_new = np.clip(w_new, 0, None)
-        if not texture:
+        if not USE_TEXTURE:
             w_new[-1] = 0.0
         if w_new[:-1].sum() <= 0:
             return None

@@ -10,7 +10,7 @@ Method ``"relative"`` (default, visible light and Wood's lamp):
    the melanin colour axis ``log B - log R`` plus the hue that shading and shine leave alone
    (visible; melanin loss turns it from yellow-brown to pink), or a fluorescence axis (Wood's
    lamp); local means over ~1 mm (taken in linear light) plus local smoothness (melanin
-   texture; used under a Wood's lamp only, ``TEXTURE_MODALITIES``).
+   texture).
 2. Normal reference skin: inside the region, away from its edge, away from depigmentation
    candidates and their borders (skin next to a patch is often lighter), without dark
    outliers (hair, nostrils, shadows) or specular highlights. When the region's colours are
@@ -79,7 +79,6 @@ from .io import image_and_scale
 from .levels import (
     MIN_REGION_DPRIME,
     PINK_MAX_WEIGHT,
-    TEXTURE_MODALITIES,
     _blend_index,
     _components_below,
     _core_delta_e,
@@ -361,8 +360,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
                                         fine=last and Fs is not F)
         valid = roi_s & (X[..., 0] > -4.0) & ~clipped  # drop dark outliers: hair, nostrils, shadow
         model = _upper_mode(X, valid, ref, roi_s, prior, min_px_s, sensitivity, min_dprime=min_contrast,
-                            start=model, iters=5 if model is None else 2, pink_cap=pink_cap,
-                            texture=modality in TEXTURE_MODALITIES)
+                            start=model, iters=5 if model is None else 2, pink_cap=pink_cap)
         # normal skin and the patch cores under the same light: for the visibility check
         # and the half-way border
         cols = _same_light(lin_s, X, scales, ref, model["core"]) if model is not None else None
