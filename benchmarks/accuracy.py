@@ -189,6 +189,8 @@ def segmentation_metrics(rows) -> dict:
         "dice_marker_scale_by_repigmented": _by_repigmented(rows, "dice_marker_scale"),
         "fvasi_abs_err_marker_scale_median": _median([r["fvasi_abs_err_marker_scale"] for r in rows]),
         "n_marker_scale": sum(r["dice_marker_scale"] is not None for r in rows),
+        # the same photos without the pixel size (as dice_mean scores them)
+        "dice_marker_photos_mean": _mean([r["dice"] for r in rows if r["dice_marker_scale"] is not None]),
     }
     return out
 
@@ -494,8 +496,8 @@ def print_table(rows, res) -> None:
     if res.get("n_marker_scale"):
         by = res["dice_marker_scale_by_modality"]
         print(f"with the marker's pixel size ({res['n_marker_scale']} photos, as `vasi batch` with marker_mm): "
-              f"Dice {f(res['dice_marker_scale_mean'])} (visible {f(by['visible'])}, Wood's {f(by['woods'])}), "
-              f"F-VASI err {f(res['fvasi_abs_err_marker_scale_median'])}")
+              f"Dice {f(res['dice_marker_scale_mean'])} (visible {f(by['visible'])}, Wood's {f(by['woods'])}; "
+              f"{f(res['dice_marker_photos_mean'])} without it), F-VASI err {f(res['fvasi_abs_err_marker_scale_median'])}")
     print(f"seconds per MP (score_photo): {f(res['seconds_per_mp'])}")
     if res.get("segment_12mp_seconds") is not None:
         print(f"segment at 12 MP (1 thread): {f(res['segment_12mp_seconds'])} s = "
