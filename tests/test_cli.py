@@ -72,7 +72,6 @@ def test_batch_counts_lost_photos_apart_from_problems(tmp_path, capsys):
     assert "1 photo(s) not scored" in out and "problem(s)" in out
 
 
-
 def test_batch_scores_a_folder_with_stray_files_and_lists_misplaced_photos(tmp_path, capsys):
     # a stray photo (a cover shot in the input folder, a visit folder named 'misc') stopped
     # the whole run (exit 2, nothing scored); notes and system files are passed over
@@ -93,6 +92,7 @@ def test_batch_scores_a_folder_with_stray_files_and_lists_misplaced_photos(tmp_p
     assert errors["message"].str.contains("not scored: photo").all()
     run = json.loads((out / "vasi-run.json").read_text())
     assert run["skipped_files"] == ["P001/week00/notes.txt", "notes.txt"]
+
 
 def test_batch_scores_the_rest_when_a_series_has_no_baseline_or_a_duplicated_one(tmp_path, capsys):
     # a series without its week-0 photo stopped the whole run (exit 2, nothing scored); the

@@ -278,7 +278,6 @@ def test_parse_visit():
             parse_visit(text)
 
 
-
 def test_an_excel_sep_line_before_the_header_names_the_separator(tmp_path):
     # Excel's "sep=;" line was read as the header: seven problems, starting "unknown column
     # 'sep='"
@@ -294,6 +293,7 @@ def test_an_excel_sep_line_before_the_header_names_the_separator(tmp_path):
     p.write_text("sep=;\n")
     with pytest.raises(ManifestError, match="manifest is empty"):
         read_manifest(p)
+
 
 def test_dates_as_spreadsheets_and_databases_export_them(tmp_path):
     # a European export's 14.03.2026, a database's 2026-03-14 10:22:00 and 2026/03/14 were
@@ -312,6 +312,7 @@ def test_dates_as_spreadsheets_and_databases_export_them(tmp_path):
     m = read_manifest(_csv(tmp_path, "patient_id;date;photo\nP1;14.03.2026;0.jpg\n"
                                      "P1;06.06.2026;1.jpg\n"))
     assert m.table["week"].tolist() == [0.0, 12.0]
+
 
 @pytest.mark.parametrize("text", ["../x", "/etc/passwd", "a/b", "..", ".", "", "CON",
                                   "x" * 300, "é\u202e\x00", "C:\\Windows"])

@@ -28,7 +28,8 @@ import numpy as np
 from ._validate import check_choice, check_image, check_mask, to_float
 from .color import srgb_to_linear
 
-__all__ = ["BoxMap", "edt", "edt2", "outline_distance", "reference_skin", "region_box", "robust_stats", "bimodal_split", "bimodal_projection", "mode_separation", "sample",
+__all__ = ["BoxMap", "edt", "edt2", "outline_distance", "reference_skin", "region_box",
+           "robust_stats", "bimodal_split", "bimodal_projection", "mode_separation", "sample",
            "shading", "smooth_field", "white_invariant_hue", "working_image"]
 
 _EPS = 2e-3  # linear-light floor (about sRGB 10/255) so logs of black stay finite
@@ -384,7 +385,6 @@ def mode_separation(lo: np.ndarray, hi: np.ndarray) -> float:
     return float((m_hi - m_lo) / max(np.sqrt(0.5 * (s_lo**2 + s_hi**2)), 1e-3))
 
 
-
 def bimodal_projection(values: np.ndarray, separation: float = 4.0, iters: int = 10,
                        **kw) -> tuple[np.ndarray, float] | None:
     """Direction ``w`` (d,) and threshold ``t`` of a sample of ``d`` features (n, d) when its
@@ -433,6 +433,7 @@ def bimodal_projection(values: np.ndarray, separation: float = 4.0, iters: int =
     w = w / np.linalg.norm(w)
     t = bimodal_split(v @ w, separation, **kw)
     return None if t is None else (w, t)
+
 
 #: Fewest grid points per sigma of :func:`smooth_field`'s coarse grid.
 GRID_PER_SIGMA = 8.0
