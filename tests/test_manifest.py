@@ -295,6 +295,17 @@ def test_an_excel_sep_line_before_the_header_names_the_separator(tmp_path):
         read_manifest(p)
 
 
+def test_line_numbers_count_blank_lines_before_an_excel_sep_line(tmp_path):
+    # the sep= line may follow blank lines (it is matched after any whitespace); they were
+    # not counted, so every row's line number was one short per blank line
+    for n in range(2):
+        _touch(tmp_path / f"{n}.jpg")
+    p = tmp_path / "m.csv"
+    p.write_text("\n\nsep=;\npatient_id;week;photo\nP1;0;0.jpg\nP1;x;1.jpg\n")
+    with pytest.raises(ManifestError, match="m.csv line 6: cannot read visit 'x'"):
+        read_manifest(p)
+
+
 def test_dates_as_spreadsheets_and_databases_export_them(tmp_path):
     # a European export's 14.03.2026, a database's 2026-03-14 10:22:00 and 2026/03/14 were
     # "cannot read visit"; 14/03/2026 said only "use a date (2026-03-14)"

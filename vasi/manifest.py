@@ -626,6 +626,8 @@ def read_manifest(path, *, root=None, default_site: str = "face",
                             path)
     # (Excel's first line "sep=;" names the separator for Excel, before the header)
     sep_line = re.match(r"\s*sep=([^\r\n])[ \t]*(?:\r\n|\n|\r|$)", text, re.IGNORECASE)
+    # (the lines it takes, blank ones before it too, still count in the rows' line numbers)
+    lines_before = len(text[:sep_line.end()].splitlines()) if sep_line else 0
     text = text[sep_line.end():] if sep_line else text
     if not text.strip():
         raise ManifestError([Problem(name, "manifest is empty; it needs a header row and one "
@@ -652,7 +654,7 @@ def read_manifest(path, *, root=None, default_site: str = "face",
     mapping, problems = _canonical_columns(header, name)
     records = []
     idx = {i: mapping[c] for i, c in enumerate(header) if c in mapping}
-    for n, r in enumerate(body, start=3 if sep_line else 2):
+    for n, r in enumerate(body, start=2 + lines_before):
         if not any(x.strip() for x in r):
             continue
         if len(r) != len(header):
