@@ -342,7 +342,7 @@ def _inner(mask: np.ndarray, depth: float, min_px: int = 20) -> np.ndarray:
 
 
 def _region_contrast(index: np.ndarray, valid: np.ndarray, normal: np.ndarray | None = None,
-                     reference: np.ndarray | None = None) -> float:
+                     found: np.ndarray | None = None) -> float:
     """Separation of the depigmented level (index 1) from the region's normal skin, in
     standard deviations of that skin: ``(1 - mode) / s``, with the mode of the index over
     the ``valid`` pixels and ``s`` from the values below it
@@ -350,12 +350,12 @@ def _region_contrast(index: np.ndarray, valid: np.ndarray, normal: np.ndarray | 
     candidates narrows. Normal skin is the region's mode unless most of the region is
     depigmented (the mode above the index's half-way, 0.5, whatever the border's
     sensitivity): then the region's mode is depigmented skin, and normal skin's mode and
-    lower spread are taken over the ``reference`` skin (bool, like ``valid``: the normal
+    lower spread are taken over the ``found`` skin (bool, like ``valid``: the normal
     skin the segmentation found, away from the candidates, which lie above its mode and so
     do not narrow its lower side). The values below half-way would not do: there the
     depigmented mode's flank, rising to the cut, outweighs a small normal mode (85 % of a
     synthetic face depigmented: "mode" 0.37, at the cut's side, s 0.45, so 1.4 s.d.; 7 on
-    the reference). Without ``reference`` they are all there is.
+    the reference). Without ``found`` they are all there is.
 
     ``normal`` (bool, like ``valid``): normal skin the user marked (``segment(reference=)``).
     It says what normal skin looks like, so normal skin's level and spread are its median
@@ -380,7 +380,7 @@ def _region_contrast(index: np.ndarray, valid: np.ndarray, normal: np.ndarray | 
     >>> round(_region_contrast(index, everywhere))  # guessed below half-way: the borders
     2
     >>> found = np.zeros((200, 200), bool); found[:, 2:8] = True  # the reference skin found
-    >>> round(_region_contrast(index, everywhere, reference=found))  # (its lower side: 0.2)
+    >>> round(_region_contrast(index, everywhere, found=found))  # (its lower side: 0.2)
     6
     >>> _region_contrast(index, everywhere, normal) > MIN_REGION_DPRIME  # (5 for s.d. 0.2)
     True
@@ -394,7 +394,7 @@ def _region_contrast(index: np.ndarray, valid: np.ndarray, normal: np.ndarray | 
     v = _ref.sample(index, valid, 20_000)
     mode, s = _ref.lower_mode_stats(v)
     if mode > 0.5:
-        ok = None if reference is None else reference & valid
+        ok = None if found is None else found & valid
         if ok is not None and np.count_nonzero(ok) >= 20:
             mode, s = _ref.lower_mode_stats(_ref.sample(index, ok, 20_000))
         else:

@@ -414,7 +414,8 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
     # skin), else the region's mode. Away from the reference's edge (the rim's depth): the
     # local means there mix in the skin beyond it, which the user did not vouch for
     marked = None if user is None else _inner(user, rim_r)
-    if model is not None and _region_contrast(index, valid, marked, model_ref) < MIN_REGION_DPRIME:
+    if (model is not None
+            and _region_contrast(index, valid, marked, found=model_ref) < MIN_REGION_DPRIME):
         model = None  # the "patches" are the lighter side of normal skin (mottle, shine, flush)
         flags.append("low contrast")  # (what there is does not stand out from the skin's own)
     if model is None:
