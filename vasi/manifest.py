@@ -435,10 +435,11 @@ def _build(records, *, source, root, default_site="face", check_files=True) -> M
 
 
 def _fold(text: str) -> str:
-    """``text`` as compared for sameness: case and spacing left out.
+    """``text`` as compared for sameness: case left out, spaces at the ends dropped and a run
+    of them inside taken as one (``P 001`` and ``P001`` stay apart).
 
-    >>> _fold(" Arm  B "), _fold("p001")
-    ('arm b', 'p001')
+    >>> _fold(" Arm  B "), _fold("p001"), _fold("P 001")
+    ('arm b', 'p001', 'p 001')
     """
     return " ".join(text.split()).casefold()
 
