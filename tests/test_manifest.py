@@ -541,3 +541,12 @@ def test_windows_system_files_are_passed_over_silently(tmp_path):
                 "P1/week12/DESKTOP.INI", "P1/week12/notes.txt"):
         _touch(tmp_path / rel)
     assert scan_folder(tmp_path).skipped == ("P1/week12/notes.txt",)
+
+
+def test_a_missing_photo_of_a_respelled_patient_id_is_listed_under_the_patient(tmp_path):
+    # the missing file's row of the errors table kept the id as typed ('p001'), a patient
+    # found nowhere else in the results
+    _touch(tmp_path / "0.jpg")
+    m = read_manifest(_csv(tmp_path, "patient_id,week,photo\nP001,0,0.jpg\np001,12,gone.jpg\n"))
+    assert [(p.patient_id, p.message[:24]) for p in m.problems] == [
+        ("P001", "photo file gone.jpg does"), ("P001", "patient id 'p001' differ")]

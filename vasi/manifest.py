@@ -451,15 +451,21 @@ def _one_patient(rows, problems) -> None:
     the cohort); another patient's rows, taken for this one, would meet its visits as
     duplicates (neither scored), never be measured as this patient unseen."""
     first: dict = {}  # (folded id -> (first spelling, where))
+    respelled = {}  # (line -> (id as written, as taken))
     for r in rows:
         pid, where = first.setdefault(_fold(r["patient_id"]), (r["patient_id"], r["line"]))
         if r["patient_id"] != pid:
+            respelled[r["line"]] = (r["patient_id"], pid)
             problems.append(Problem(
                 r["line"], f"patient id {r['patient_id']!r} differs from {pid!r} ({where}) only "
                 f"in case or spacing: taken as {pid!r}; write it alike in every row, or give "
                 "another patient an id that differs otherwise", fatal=False, patient_id=pid,
                 visit=r["visit"], site=r["site"], modality=r["modality"], photo=r["photo_rel"]))
             r["patient_id"] = pid
+    # (the row's problems found before, such as a missing file, name it as taken too)
+    problems[:] = [dataclasses.replace(p, patient_id=respelled[p.where][1])
+                   if p.where in respelled and p.patient_id == respelled[p.where][0] else p
+                   for p in problems]
 
 
 def _one_arm(rows, problems) -> None:
