@@ -311,7 +311,7 @@ def test_dates_as_spreadsheets_and_databases_export_them(tmp_path):
     # "cannot read visit"; 14/03/2026 said only "use a date (2026-03-14)"
     d = _dt.date(2026, 3, 14)
     for text in ("14.03.2026", "2026/03/14", "2026-03-14 10:22", "2026-03-14T10:22:00",
-                 "2026-03-14 00:00:00", "2026-3-14"):
+                 "2026-03-14 00:00:00", "2026-3-14", "14.03.2026 10:22"):
         assert parse_visit(text) == (None, d), text
     assert parse_visit("01.02.2026") == (None, _dt.date(2026, 2, 1))
     for text in ("14/03/2026", "03/14/2026", "3/4/26"):

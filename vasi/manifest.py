@@ -189,8 +189,9 @@ def parse_visit(text) -> tuple[float | None, _dt.date | None]:
 
     Accepted: ``week12``, ``wk12``, ``w12``, ``12``, ``week_12``, ``12.5`` or ``12,5``,
     ``baseline`` (week 0),
-    dates year first (``2026-03-14``, ``20260314``, ``2026/03/14``; a time of day after it is
-    dropped) and day first with dots (``14.03.2026``, as European spreadsheets write them).
+    dates year first (``2026-03-14``, ``20260314``, ``2026/03/14``) and day first with dots
+    (``14.03.2026``, as European spreadsheets write them); a time of day after either is
+    dropped.
     A date with slashes and the year last (``14/03/2026``, ``03/14/2026``) is refused: day and
     month cannot be told apart.
 
@@ -209,10 +210,10 @@ def parse_visit(text) -> tuple[float | None, _dt.date | None]:
     s = str(text).strip()
     if s.lower() in ("baseline", "bl", "screening_baseline"):
         return 0.0, None
-    if re.fullmatch(r"\d{4}[-_./]\d{1,2}[-_./]\d{1,2}" + _TIME_RE.pattern, s):
+    dated = r"(?:\d{4}[-_./]\d{1,2}[-_./]\d{1,2}|\d{1,2}\.\d{1,2}\.\d{4})"  # year first, or d.m.Y
+    if re.fullmatch(dated + _TIME_RE.pattern, s):
         s = _TIME_RE.sub("", s)
-    if (re.fullmatch(r"\d{8}", s) or re.fullmatch(r"\d{4}[-_./]\d{1,2}[-_./]\d{1,2}", s)
-            or re.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}", s)):
+    if re.fullmatch(r"\d{8}", s) or re.fullmatch(dated, s):
         for fmt in _DATE_FORMATS:
             try:
                 return None, _dt.datetime.strptime(s, fmt).date()
