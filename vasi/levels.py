@@ -40,6 +40,12 @@ BIMODAL_SEPARATION = 4.0
 #: patches: at most 3.2 pooled s.d., against 4.1 unsmoothed on a dark forearm, where the
 #: hue of single pixels is noisy).
 BIMODAL_SCALE = 0.02
+#: ... and that joint split is taken only when its lighter mode holds more than this share of
+#: the region (a smaller one leaves the region's own mode normal skin) and has less melanin
+#: than the other by at least ``BIMODAL_MELANIN_LOSS`` pooled robust s.d. (a yellowish
+#: clipped patch is only less pink, flushed skin only pinker).
+BIMODAL_MAJORITY = 0.5
+BIMODAL_MELANIN_LOSS = 1.0
 #: In visible light the pink feature's weight in the depigmentation direction is at most
 #: this multiple of the norm of the lightness and melanin weights, on skin with melanin to
 #: lose: depigmentation is the loss of melanin, and the pink of blood showing through only
@@ -191,7 +197,8 @@ def _initial_reference(F, lin, core, size, woods: bool = False):
         if split is not None:
             w, t = split
             upper = v @ w > t
-            if upper.mean() > 0.5 and _ref.mode_separation(v[~upper, 0], v[upper, 0]) >= 1.0:
+            if (upper.mean() > BIMODAL_MAJORITY
+                    and _ref.mode_separation(v[~upper, 0], v[upper, 0]) >= BIMODAL_MELANIN_LOSS):
                 return core & (Fb @ w.astype(np.float32) <= t)
     return core.copy()
 
