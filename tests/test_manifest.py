@@ -486,6 +486,16 @@ def test_a_folder_series_without_baseline_is_left_out_not_the_run(tmp_path):
         in p.message
 
 
+def test_a_refused_folder_lists_its_misplaced_photos_too(tmp_path):
+    # every problem at once: when the photos in place cannot be used (no baseline), the
+    # photo in the input folder itself was left out of the refusal
+    for rel in ("P1/week12/face.jpg", "cover.jpg"):
+        _touch(tmp_path / rel)
+    with pytest.raises(ManifestError) as err:
+        scan_folder(tmp_path)
+    assert sorted(p.where for p in err.value.problems) == ["P1/week12/face.jpg", "cover.jpg"]
+
+
 def test_follow_ups_of_a_duplicated_baseline_say_why_they_have_no_baseline(tmp_path):
     # they said 'baseline photo of this series could not be read' (it was never read: two
     # photos for week 0, neither scored)

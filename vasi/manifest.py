@@ -841,8 +841,9 @@ def scan_folder(path, *, default_site: str = "face") -> Manifest:
         problems += [dataclasses.replace(p, fatal=True) for p in unplaced]
     try:
         m = _build(records, source=root, root=root, default_site=default_site)
-    except ManifestError as exc:
-        raise ManifestError(problems + list(exc.problems), root) from None
+    except ManifestError as exc:  # (every problem at once: the misplaced photos too)
+        raise ManifestError(problems + (unplaced if records else []) + list(exc.problems),
+                            root) from None
     if problems:
         raise ManifestError(problems, root)
     return dataclasses.replace(m, problems=(*unplaced, *m.problems),
