@@ -193,11 +193,11 @@ the ladder 0, 10, 25, 50, 75, 90, 100 % that clinicians use.
 
 Which residual is snapped matters. From one photo with pixel counts, `f_vasi` takes the whole
 assessed area (3 HU) as the extent and the depigmented fraction of it as the residual, so the
-clinical score is `3 × snap(fraction)`: here 26 % of the face snaps to 25 %, giving 0.75 (this is
+clinical score is `3 × snap(fraction)`: here 27 % of the face snaps to 25 %, giving 0.75 (this is
 also how the sample's `truth.csv` computes `f_vasi_clinical`). A clinician scoring each patch
 (extent in HU × its own residual) would give about the continuous value, since every patch is
 fully white at baseline. `vasi.track_series` (notebook 02) scores per baseline patch that way, so
-its week-0 clinical F-VASI of this same photo is 0.81, not 0.75. To score per patch from one
+its week-0 clinical F-VASI of this same photo is 0.82, not 0.75. To score per patch from one
 photo, give `f_vasi` a patch table (`area_hu` and `residual_fraction` columns) or `extent_hu=`.
 
 `vasi.score_photo` does steps 3–6 in one call and returns a `PhotoScore`.
@@ -389,7 +389,7 @@ Everything is returned in **baseline coordinates**: `.visits` (one row per visit
 
 `f_vasi_clinical` here is scored **per baseline patch**: each patch's baseline extent in hand
 units times its residual depigmentation snapped to the ladder. At week 0 every patch is fully
-depigmented, so the clinical score equals the continuous one (0.81); notebook 01 scored the same
+depigmented, so the clinical score equals the continuous one (0.82); notebook 01 scored the same
 photo with the whole face as the extent and got 0.75 (see its section 6).
 """),
 code('''
@@ -411,11 +411,12 @@ Each panel is the baseline face: skin that was depigmented at baseline and is st
 patches (yellow). This patient has no new depigmentation in the truth. New depigmentation is
 held to the smallest patch the segmentation keeps (`min_patch_area_mm2`, here 11.2 px, printed
 above from `series.provenance["min_new_area_px"]`), so specks of a few pixels no longer count; what the
-tracker still calls new (`new_depigmentation_px`: 0 to 31 px per visit, against about 114 000 px
-of face) is one or two small blobs of 12 to 31 px: at weeks 12 and 24 at the lower edge of the
-eyebrow inside the forehead patch (the brow hair is a gap in the baseline patch), the faint
-yellow dots there; at week 52 a small gap inside the chin patch, too small to see at this size.
-Look at the maps when that number is large.
+tracker still calls new (`new_depigmentation_px`: 0 to 191 px per visit, against about 114 000
+px of face) is at week 24 a 115-px blob at the outer end of the eyebrow inside the forehead patch
+(the brow hair is a gap in the baseline patch); at week 36 the tip of the nose, 191 px: its
+shine, brighter at that visit than at baseline, passes for skin that has lost its pigment; at
+week 52 a small gap inside the chin patch, too small to see at this size. Look at the maps when
+that number is large.
 """),
 code('''
 patches0 = series.labels > 0
@@ -527,7 +528,7 @@ reading: it also counts any new depigmentation found elsewhere on the face and d
 completely the baseline patches were found, so near a threshold it can disagree with the truth
 by a visit. Here the "measured" and "truth" lines printed above agree (F-VASI50 at week 36,
 F-VASI75 at week 52), and so does the baseline patches' 75 % (week 52); at week 24 both sit just
-under the 50 % check (47 %). When a patient sits close to
+under the 50 % check (46 %). When a patient sits close to
 an endpoint, look at the maps and at the per-patch table before trusting the yes/no — that is
 what they are for.
 """),

@@ -281,6 +281,24 @@ def test_depigmentation_direction_never_rests_on_texture_alone():
     assert w[2] <= np.linalg.norm(w[:2]) + 1e-6
 
 
+def test_a_partly_repigmented_face_keeps_its_lace_with_the_pixel_size_known():
+    # the sample patient's week 24: residual patches are lace around pigmented islands. With
+    # the marker's pixel size the local statistics were taken over 1 mm (2.2 working px here,
+    # against 1.2 without it), the learnt direction took smoothness at that scale, which lace
+    # lacks, and most of it was lost (Dice 0.69; 0.90 without the pixel size)
+    from pathlib import Path
+
+    from vasi.io import read_photo
+
+    root = Path(__file__).resolve().parents[1] / "sample_images"
+    truth = {k: cv2.imread(str(root / "truth" / "P001" / "week24" / f"{k}_mask.png"), cv2.IMREAD_GRAYSCALE) > 0
+             for k in ("depig", "roi")}
+    image = read_photo(root / "photos" / "P001" / "week24" / "face_visible.jpg").image
+    seg = segment(image, roi=truth["roi"], mm_per_px=0.451)  # (the marker's: 0.441-0.451)
+    assert _dice(seg.mask, truth["depig"]) > 0.85
+    assert seg.thresholds["min_area_px"] == pytest.approx(2.0 / 0.451**2)  # (the scale's use)
+
+
 def test_woods_patch_far_from_the_lamp_is_found_whole():
     # Under a Wood's lamp normal dark skin is nearly black, so the lamp's fall-off shows only
     # on the fluorescent patches: a patch at 30 % of the light is still fully depigmented.
