@@ -1068,3 +1068,24 @@ def test_a_woods_backdrop_split_by_noise_stays_background(seed, skin_type, backg
     region = find_region(ph.image, site="body", modality="woods")
     assert region.mean() < 0.9
     assert _iou(region, ph.truth.roi_mask) > 0.45
+
+
+def test_eyes_ringed_by_depigmentation_stay_out_of_the_face_region():
+    # periocular vitiligo: at the working resolution the sclera, blended with the pale skin
+    # around it, passed for depigmented skin and joined the skin, so the eye left no hole;
+    # a gap at the patch's border passed for it (the region kept 0.58 and 0.00 of the two
+    # eye openings; the eye white was then scored as depigmented). The eye is found by its
+    # iris, dark between the brighter sclera on either side (roi_face._on_pupils).
+    from vasi.roi_ops import _fill_holes
+
+    ph = make_photo(rng=7800018, skin_type="I", site="face", shape=(600, 800), background="dark", extent=1.5)
+    truth = ph.truth.roi_mask
+    holes = _fill_holes(truth) & ~truth
+    n, lab, st, cen = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=8)
+    big = sorted((i for i in range(1, n) if st[i, cv2.CC_STAT_AREA] > 30), key=lambda i: cen[i, 1])
+    eyes = [lab == i for i in big[2:4]]  # below the two brows
+    assert len(eyes) == 2 and abs(cen[big[2], 1] - cen[big[3], 1]) < 20
+    region = find_region(ph.image, site="face")
+    for eye in eyes:
+        assert (eye & ~region).sum() >= 0.75 * eye.sum()
+    assert (region & truth).sum() / (region | truth).sum() > 0.85

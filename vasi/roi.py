@@ -41,7 +41,11 @@ resolution. This module holds the API and the orchestration; the skin colour mod
   (eyes, brows, nostrils, lips) stay holes with a small margin, and each eye opening
   (white sclera included) is left out by anatomy (``roi_face.EYE_SIZE``), centred on
   that eye's own hole and tilted with the eye line -- the skin around the eyes
-  (periocular vitiligo) stays in. In visible light, holes lighter than the face's skin
+  (periocular vitiligo) stays in. In visible light an eye whose iris (dark between the
+  brighter sclera) lies outside both that ellipse and the hole it was placed on is moved
+  onto the iris (``roi_face._on_pupils``): an eye ringed by depigmentation can join the
+  skin with it, and a gap at the patch's border then passes for the eye. In visible
+  light, holes lighter than the face's skin
   (white or repigmenting spots that failed the colour tests) are skin and are filled,
   except at the eyes and mouth, and hair reaching into the upper face is cut by its
   colour relative to the face's own skin: much darker than the forehead

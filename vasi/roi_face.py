@@ -213,6 +213,16 @@ EYE_DROP_WOODS = 0.0
 #: Eye opening centre below the eye hole's centroid (the lashes pull the centroid up),
 #: as a fraction of the face width.
 EYE_DROP = 0.005
+#: The iris's radius as a fraction of the face width (~6 mm on a ~150 mm face): the eye is
+#: found by its iris, dark between the brighter sclera on either side (:func:`_on_pupils`).
+IRIS_R = 0.04
+#: How far (face widths, vertically and horizontally) from its hole's centroid an eye's
+#: iris is looked for: a hole at a patch's border between brow and eye (~0.14 face widths
+#: apart) can pass for the eye when the eye itself joined the depigmented skin around it.
+EYE_SEARCH = (0.15, 0.1)
+#: Where eyes are moved onto their irises: visible light, where the sclera can pass for
+#: depigmented skin. Under a Wood's lamp the eye's hole is the dark iris itself.
+IRIS_MODALITIES = ("visible",)
 #: A face outline is accepted when the skin covers at least ``FACE_COVER`` of it and is
 #: left-right symmetric (IoU with its mirror image) at least ``FACE_SYM``.
 FACE_COVER = 0.7
@@ -433,6 +443,77 @@ HOLE_MODALITIES = ("visible",)
 FACE_PART_MIN = 0.1
 
 
+def _tilt(centres) -> float:
+    """Angle (degrees, within +-90) of the line through the two eyes ``(row, col)``."""
+    (r0, c0), (r1, c1) = centres
+    tilt = float(np.degrees(np.arctan2(r1 - r0, c1 - c0)))
+    return tilt - 180.0 * np.sign(tilt) if abs(tilt) > 90 else tilt
+
+
+def _eye_ellipses(shape, centres, face_w, size, tilt) -> np.ndarray:
+    """uint8 mask of an ellipse at each eye centre ``(row, col)``, half-axes ``size`` x the
+    face width, tilted with the eye line (sub-pixel drawing)."""
+    out = np.zeros(shape, np.uint8)
+    S = 16  # cv2 shift=4
+    for rr, cc in centres:
+        cv2.ellipse(out, (int(round(cc * S)), int(round(rr * S))),
+                    (int(round(size[0] * face_w * S)), int(round(size[1] * face_w * S))),
+                    tilt, 0, 360, 1, -1, cv2.LINE_8, 4)
+    return out
+
+
+def _on_pupils(centres, logy, blob, oval, size, tilt):
+    """Eye centres ``(row, col)`` moved onto their irises where the iris lies outside the
+    eye's ellipse (``size``, ``tilt``) drawn at the hole's centroid.
+
+    Periocular depigmentation can take the eye in with it: at the working resolution the
+    sclera, blended with the pale skin around it, passes for depigmented skin and joins
+    the skin, so the eye leaves no hole, and a gap at the patch's border (between brow
+    and eye) passes for it. The eye shows by its own anatomy whatever the skin around
+    it: the iris (with pupil and lash line) is a dark disc of ``IRIS_R`` x the face width
+    between the brighter sclera on either side. Its centre is where the log luminance,
+    smoothed at the iris's scale, lies furthest below the brighter of each side's flank
+    (1.25 to 2.5 iris radii away) -- a brow or hair has its own dark on one side at least.
+    It is looked for within ``EYE_SEARCH`` of the centroid; an iris inside the ellipse, or
+    in the hole of ``blob`` whose centroid the eye is (``oval.eyes``), leaves the eye where
+    it is (the lash line above the iris can be darkest: the eye's own hole holds it too).
+    Eyes with the mouth's hole below them move only if it stays so (:func:`_mouth_row`):
+    a dark fold between brighter skin (a nasolabial fold below eyes taken from a glasses
+    rim) can pass the iris test too."""
+    face_w = oval.face_w
+    r = IRIS_R * face_w
+    y = cv2.GaussianBlur(logy, (0, 0), max(0.5, 0.5 * r))
+    h, w = y.shape
+    d0, d1 = max(1, int(round(1.25 * r))), max(2, int(round(2.5 * r)))
+    left, right = np.full_like(y, -np.inf), np.full_like(y, -np.inf)
+    for d in range(d0, d1 + 1):
+        left[:, d:] = np.maximum(left[:, d:], y[:, :-d])
+        right[:, :-d] = np.maximum(right[:, :-d], y[:, d:])
+    score = np.minimum(left, right) - y
+    n, lab, st, cen = cv2.connectedComponentsWithStats((_fill_holes(blob) & ~blob).astype(np.uint8), connectivity=8)
+    own = cv2.dilate(lab.astype(np.float32), np.ones((3, 3), np.uint8)).astype(int)
+    out = []
+    for (rr, cc), (hr, hc) in zip(centres, oval.eyes, strict=True):
+        near = np.flatnonzero(np.hypot(cen[1:, 1] - hr, cen[1:, 0] - hc) <= 1.0) + 1
+        y0, y1 = max(0, int(rr - EYE_SEARCH[0] * face_w)), min(h, int(rr + EYE_SEARCH[0] * face_w) + 1)
+        x0, x1 = max(0, int(cc - EYE_SEARCH[1] * face_w)), min(w, int(cc + EYE_SEARCH[1] * face_w) + 1)
+        win = score[y0:y1, x0:x1]
+        if win.size == 0 or win.max() <= 0:  # nothing dark between brighter flanks
+            out.append((rr, cc))
+            continue
+        i, j = np.unravel_index(int(np.argmax(win)), win.shape)
+        pr, pc = float(y0 + i), float(x0 + j)
+        inside = _eye_ellipses((h, w), [(rr, cc)], face_w, size, tilt)[int(pr), int(pc)] > 0
+        inside |= bool(near.size) and own[int(pr), int(pc)] in near
+        out.append((rr, cc) if inside else (pr, pc))
+
+    def mouth(eyes):  # the mouth's hole below these eyes, at the face's proportions?
+        row, col = np.mean(eyes, axis=0)
+        return _mouth_row((n, st, cen), col, face_w, row) is not None
+
+    return centres if out != centres and mouth(centres) and not mouth(out) else out
+
+
 def _face_mask(blob, oval, modality, lin=None):
     """The F-VASI area at working resolution: skin inside the face outline (every piece of
     at least ``FACE_PART_MIN`` of the largest), facial features (eyes, brows, nostrils,
@@ -461,20 +542,15 @@ def _face_mask(blob, oval, modality, lin=None):
     if logy is not None and modality in HAIR_MODALITIES:
         region &= ~_hair(region, oval, logy)
     # the eye openings (sclera included: white, but not skin), by anatomy (EYE_SIZE),
-    # centred on each eye's own hole and tilted with the eye line (a head tilted by a few
-    # degrees puts one eye well above the other)
+    # centred on each eye's own hole (or its iris, :func:`_on_pupils`) and tilted with the
+    # eye line (a head tilted by a few degrees puts one eye well above the other)
     face_w = oval.face_w
-    eyes = np.zeros(blob.shape, np.uint8)
-    (r0, c0), (r1, c1) = oval.eyes
-    tilt = float(np.degrees(np.arctan2(r1 - r0, c1 - c0)))
-    if abs(tilt) > 90:
-        tilt -= 180.0 * np.sign(tilt)
-    S = 16  # sub-pixel drawing (cv2 shift=4)
     size, drop = (EYE_SIZE_WOODS, EYE_DROP_WOODS) if modality == "woods" else (EYE_SIZE, EYE_DROP)
-    for rr, cc in oval.eyes:
-        cv2.ellipse(eyes, (int(round(cc * S)), int(round((rr + drop * face_w) * S))),
-                    (int(round(size[0] * face_w * S)), int(round(size[1] * face_w * S))),
-                    tilt, 0, 360, 1, -1, cv2.LINE_8, 4)
+    centres = [(float(rr) + drop * face_w, float(cc)) for rr, cc in oval.eyes]
+    if logy is not None and modality in IRIS_MODALITIES:
+        centres = _on_pupils(centres, logy, blob, oval, size, _tilt(centres))
+    tilt = _tilt(centres)
+    eyes = _eye_ellipses(blob.shape, centres, face_w, size, tilt)
     region &= eyes == 0
     # fill only tiny holes (pores, specks); eyes, brows, nostrils and lips stay out
     holes = _fill_holes(region) & ~region
