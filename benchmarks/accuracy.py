@@ -153,7 +153,8 @@ def run_photos(cases):
             dice=_dice(pred, tr.depig_mask), iou=_iou(pred, tr.depig_mask),
             dice_in_roi=_dice(pred & tr.roi_mask, tr.depig_mask),
             dice_given_region=_dice(given, tr.depig_mask),
-            dice_marker_scale=None if scaled is None else _dice(np.asarray(scaled.segmentation.mask, bool), tr.depig_mask),
+            dice_marker_scale=(None if scaled is None
+                               else _dice(np.asarray(scaled.segmentation.mask, bool), tr.depig_mask)),
             fvasi_abs_err_marker_scale=(abs(float(scaled.f_vasi) - tr.f_vasi)
                                         if scaled is not None and scaled.f_vasi is not None and tr.f_vasi is not None
                                         else None),
@@ -497,7 +498,8 @@ def print_table(rows, res) -> None:
         by = res["dice_marker_scale_by_modality"]
         print(f"with the marker's pixel size ({res['n_marker_scale']} photos, as `vasi batch` with marker_mm): "
               f"Dice {f(res['dice_marker_scale_mean'])} (visible {f(by['visible'])}, Wood's {f(by['woods'])}; "
-              f"{f(res['dice_marker_photos_mean'])} without it), F-VASI err {f(res['fvasi_abs_err_marker_scale_median'])}")
+              f"{f(res['dice_marker_photos_mean'])} without it), "
+              f"F-VASI err {f(res['fvasi_abs_err_marker_scale_median'])}")
     print(f"seconds per MP (score_photo): {f(res['seconds_per_mp'])}")
     if res.get("segment_12mp_seconds") is not None:
         print(f"segment at 12 MP (1 thread): {f(res['segment_12mp_seconds'])} s = "

@@ -394,7 +394,8 @@ def bimodal_projection(values: np.ndarray, separation: float = 4.0, iters: int =
     weights are held non-negative; a feature pointing the other way gets weight 0). The
     direction starts as the features' equal mix (each scaled by its robust s.d.) and is
     re-learnt from the two Otsu classes of the projection -- the Fisher direction of the
-    difference of their medians against their pooled covariance -- until it settles. Two features that each only half show two modes can show them together.
+    difference of their medians against their pooled covariance -- until it settles. Two
+    features that each only half show two modes can show them together.
     ``kw`` goes to :func:`bimodal_split`.
 
     >>> rng = np.random.default_rng(0)

@@ -651,12 +651,12 @@ def segment(
         contrast"). The depigmented level must also stand ``MIN_REGION_DPRIME`` (3.5)
         standard deviations above the mode of the whole region, measured on its lower side
         (:func:`vasi.levels._region_contrast`; when that mode is depigmented skin, the mode
-        of the normal skin the segmentation found instead; with ``reference``, that skin's median and
-        spread instead, away from its edge: on a mostly depigmented region the index below
-        half-way is mostly partly depigmented skin, whose spread hid the patches): skin
-        without vitiligo -- its own mottle, shine, a flush -- then has no depigmented class
-        (synthetic photos without patches, visible light: 11 % of the skin called
-        depigmented before this test, 1.4 % after).
+        of the normal skin the segmentation found instead; with ``reference``, that skin's
+        median and spread instead, away from its edge: on a mostly depigmented region the
+        index below half-way is mostly partly depigmented skin, whose spread hid the
+        patches): skin without vitiligo -- its own mottle, shine, a flush -- then has no
+        depigmented class (synthetic photos without patches, visible light: 11 % of the
+        skin called depigmented before this test, 1.4 % after).
     work_side : int, keyword-only
         Deprecated: the old name of ``max_side``.
 
