@@ -553,3 +553,19 @@ def test_a_missing_photo_of_a_respelled_patient_id_is_listed_under_the_patient(t
     m = read_manifest(_csv(tmp_path, "patient_id,week,photo\nP001,0,0.jpg\np001,12,gone.jpg\n"))
     assert [(p.patient_id, p.message[:24]) for p in m.problems] == [
         ("P001", "photo file gone.jpg does"), ("P001", "patient id 'p001' differ")]
+
+
+@pytest.mark.parametrize("text", [
+    "patient_id,week,photo\nP1,0,a.jpg\nP1,0,b.jpg\n",  # every photo a duplicate
+    "patient_id,week,photo\nP1,0,gone.jpg\nP1,12,gone2.jpg\n",  # every photo missing
+    "patient_id,week,photo\nP1,0,a.jpg\nP1,0,b.jpg\nP1,12,gone.jpg\n",  # both at once
+])
+def test_an_input_with_no_photo_left_to_score_is_refused(tmp_path, text):
+    # such a manifest was accepted with nothing to score (the run exited with 1, "some photos
+    # not scored"); an input with nothing left to score is refused, with every problem
+    for name in ("a.jpg", "b.jpg"):
+        _touch(tmp_path / name)
+    with pytest.raises(ManifestError) as info:
+        read_manifest(_csv(tmp_path, text))
+    lines = text.strip().splitlines()[1:]
+    assert len(info.value.problems) == len(lines) and all(p.fatal for p in info.value.problems)

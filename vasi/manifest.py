@@ -430,6 +430,8 @@ def _build(records, *, source, root, default_site="face", check_files=True) -> M
     _one_arm(rows, problems)
     table = _series_weeks(rows, problems)
     fatal = [p for p in problems if p.fatal]
+    if rows and table.empty and not fatal:  # (each photo a duplicate or missing: none to score)
+        fatal = [dataclasses.replace(p, fatal=True) for p in problems]
     if fatal:
         raise ManifestError(fatal, source)
     return Manifest(table, str(source), str(root), tuple(p for p in problems if not p.fatal))
@@ -503,7 +505,8 @@ def _series_weeks(rows, problems) -> pd.DataFrame:
 
     A series giving some visits by date and others by week only, or having no baseline
     (week 0), is not scored: each of its photos is a non-fatal problem, the other series
-    are scored; when no series is left the problems are fatal (nothing to score). Two photos
+    are scored; when no series is left the problems are fatal (nothing to score; so are all
+    problems when every photo is a duplicate or missing, :func:`_build`). Two photos
     of one visit are not scored (which one is meant is not known), the rest of the series
     is; when they are its baseline, each follow-up (scored on its own) says so."""
     cols = ["patient_id", "visit", "week", "date", "site", "modality", "photo", "photo_rel",
