@@ -60,7 +60,12 @@ resolution. This module holds the API and the orchestration; the skin colour mod
   (down to 0.6 of its width), until one's features show (a background pattern can pass the
   cascade too).
   Under a Wood's lamp, light from one side leaves the far side in shade indistinguishable
-  from the background: the face's skin is taken on both sides of its axis.
+  from the background: the face's skin is taken on both sides of its axis. A dark face's
+  skin there is barely brighter than its features and the background, so inside the
+  outline a hole centred away from every feature's anatomical place (brows and eyes, nose,
+  mouth: ``roi_face.BROW_EYE_ZONE``, ``NOSE_ZONE``, ``MOUTH_ZONE``) is shaded skin and is
+  filled, and below the eye line the skin's concavities at the outline (cheeks, jaw, chin
+  turned from the lamp) are filled too (``roi_face._shaded_edge``): a face is convex there.
 * **Turned face photos** (an orientation tag lost): when no outline is trusted upright, the
   working image is tried turned by a quarter turn each way, then upside down; a turned
   outline counts only when the face detector confirms it there (``FACE_TURNED``).

@@ -3,7 +3,9 @@
 The face's outline is two half-ellipses joined at the eye line, found from the skin blob's
 eye holes, mouth and width (``_face_oval``) or, failing that, from a face detector's box
 (``_detect_faces``, scikit-image's LBP cascade, offline); inside it, eyes, brows, nostrils,
-lips and (in visible light) hair reaching into the forehead are left out (``_face_mask``).
+lips and (in visible light) hair reaching into the forehead are left out (``_face_mask``);
+under a Wood's lamp, shaded skin the colour test missed inside the outline is put back
+(holes away from the features' places, concavities at the lower outline).
 """
 
 from __future__ import annotations
@@ -441,6 +443,27 @@ HOLE_MODALITIES = ("visible",)
 #: deep wrinkles, a glasses rim), stay in the region when at least this fraction of the
 #: largest piece's area; smaller ones (slivers at the ears and the hairline) are dropped.
 FACE_PART_MIN = 0.1
+#: Under a Wood's lamp the skin of a dark face is barely brighter than the background and
+#: than its own features, so the skin blob inside a trusted outline is ragged: the cheeks,
+#: jaw and chin turning away from the lamp fall into shade no colour test tells from the
+#: background, and shaded skin leaves holes across the face (development type IV-VI
+#: Wood's faces: 2-14 % of the true region missed inside the outline). The facial
+#: features are where anatomy puts them, relative to the eyes (face widths, ``dy`` down
+#: from the eye line): each brow and eye within ``BROW_EYE_ZONE`` = (half-width about the
+#: eye, top, bottom) -- a brow ~0.3 face widths long, ~0.15 above the eye line
+#: (``FRINGE_ABOVE_EYES``); the nose (bridge and nostrils) within ``NOSE_ZONE`` -- nostrils
+#: ~0.3 below the eye line; the mouth within ``MOUTH_ZONE``, a little wider than the window
+#: :func:`_mouth_row` finds it in. Under ``HOLE_PLACE_MODALITIES`` a hole in the region
+#: centred outside them all (and clear of the eye openings) is skin the colour test
+#: missed, and is filled.
+BROW_EYE_ZONE = (0.18, -0.22, 0.08)
+NOSE_ZONE = (0.15, -0.22, 0.4)
+MOUTH_ZONE = (0.25, 0.25, 0.7)
+HOLE_PLACE_MODALITIES = ("woods",)
+#: ... and below the eye line (where the outline is the face's own edge -- cheeks, jaw,
+#: chin -- not a hairline that no colour tells from skin under the lamp), the outline's
+#: concavities in the skin are filled: a face is convex there (``_shaded_edge``).
+SHADE_EDGE_MODALITIES = ("woods",)
 
 
 def _tilt(centres) -> float:
@@ -514,6 +537,39 @@ def _on_pupils(centres, logy, blob, oval, size, tilt):
     return centres if out != centres and mouth(centres) and not mouth(out) else out
 
 
+def _in_zone(cx, cy, x0, y0, zone, face_w) -> np.ndarray:
+    """Whether points ``(cx, cy)`` (working px, arrays) lie in ``zone`` = (half-width, top,
+    bottom) in face widths about the column ``x0`` and below the row ``y0``."""
+    half, top, bottom = (v * face_w for v in zone)
+    dy = cy - y0
+    return (np.abs(cx - x0) < half) & (dy > top) & (dy < bottom)
+
+
+def _at_features(cx, cy, oval) -> np.ndarray:
+    """Whether points ``(cx, cy)`` (working px, arrays: hole centroids) lie where the
+    face's features are (``BROW_EYE_ZONE`` about each eye of ``oval``, ``NOSE_ZONE`` and
+    ``MOUTH_ZONE`` about its axis below the eye line)."""
+    fw = oval.face_w
+    out = (_in_zone(cx, cy, oval.cx, oval.eye_row, NOSE_ZONE, fw)
+           | _in_zone(cx, cy, oval.cx, oval.eye_row, MOUTH_ZONE, fw))
+    for er, ec in oval.eyes:
+        out |= _in_zone(cx, cy, float(ec), float(er), BROW_EYE_ZONE, fw)
+    return out
+
+
+def _shaded_edge(blob, oval) -> np.ndarray:
+    """Skin lost to shade at the face's lower edge (bool, working px): below the eye line,
+    the concavities of the skin inside the outline ``oval`` (holes filled) that its convex
+    hull fills. The outline is convex, so is the hull within it; holes inside the skin
+    (the features) are not concavities and stay out."""
+    inside = _fill_holes(blob & _outline_mask(blob.shape, oval))
+    if not inside.any():
+        return inside
+    add = _hull(inside) & ~inside
+    add[: max(0, int(np.ceil(oval.eye_row)))] = False
+    return add
+
+
 def _face_mask(blob, oval, modality, lin=None):
     """The F-VASI area at working resolution: skin inside the face outline (every piece of
     at least ``FACE_PART_MIN`` of the largest), facial features (eyes, brows, nostrils,
@@ -537,6 +593,8 @@ def _face_mask(blob, oval, modality, lin=None):
         if sl is not None:
             blob = blob.copy()
             blob[:, sl] |= blob[:, sl][:, ::-1]
+    if modality in SHADE_EDGE_MODALITIES:
+        blob = blob | _shaded_edge(blob, oval)
     region = blob & _outline_mask(blob.shape, oval)
     logy = _logy(lin) if lin is not None else None
     if logy is not None and modality in HAIR_MODALITIES:
@@ -557,17 +615,19 @@ def _face_mask(blob, oval, modality, lin=None):
     n, lab_h, st, cen = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=8)
     if n > 1:
         ok = st[:, cv2.CC_STAT_AREA] < 2e-4 * region.sum()
+        at_eye = np.bincount(lab_h.ravel(), weights=(eyes.ravel() > 0), minlength=n) > 0
         if logy is not None and HOLE_LIGHT is not None and modality in HOLE_MODALITIES:
             # a hole lighter than the face's skin is skin that failed the colour tests (a
             # white, repigmenting or confetti spot), not a feature: features are darker
             # (brows, nostrils, lips); the eye openings and the mouth are kept out
             area = np.maximum(st[:, cv2.CC_STAT_AREA], 1)
             mean_y = np.bincount(lab_h.ravel(), weights=logy.ravel(), minlength=n) / area
-            at_eye = np.bincount(lab_h.ravel(), weights=(eyes.ravel() > 0), minlength=n) > 0
-            dx = np.abs(cen[:, 0] - oval.cx)
-            dy = cen[:, 1] - oval.eye_row
-            at_mouth = (dx < 0.25 * face_w) & (dy > 0.25 * face_w) & (dy < 0.7 * face_w)
+            at_mouth = _in_zone(cen[:, 0], cen[:, 1], oval.cx, oval.eye_row, MOUTH_ZONE, face_w)
             ok |= (mean_y > float(np.median(logy[region])) + HOLE_LIGHT) & ~at_eye & ~at_mouth
+        if modality in HOLE_PLACE_MODALITIES:
+            # under a Wood's lamp no brightness tells a feature from shaded skin: a hole
+            # away from every feature's place is skin (BROW_EYE_ZONE, NOSE_ZONE, MOUTH_ZONE)
+            ok |= ~at_eye & ~_at_features(cen[:, 0], cen[:, 1], oval)
         ok[0] = False
         small = ok[lab_h]
         region |= small
