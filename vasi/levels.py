@@ -283,9 +283,9 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
     :func:`_blood_direction`): the reference leaves out the candidates, and with them the
     skin's own flush, which is a candidate (pinker) wherever it is strong; the covariance of
     normal skin then lacks that variation and the Fisher direction leans on the pink that
-    the flush shares with the patches. The variance the whole region (``valid``) has along
-    ``blood`` beyond the reference's is added back to the covariance along it
-    (:func:`_with_blood_variance`): a flushed cheek stays normal skin, while depigmentation,
+    the flush shares with the patches. The variance the whole region (``valid``) has on the
+    side of more blood along ``blood`` beyond the reference's is added back to the
+    covariance along it (:func:`_with_blood_variance`): a flushed cheek stays normal skin, while depigmentation,
     which is lighter and less pigmented as well as pinker, stands off that direction.
     """
     d = X.shape[2]
@@ -293,9 +293,9 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
     refp = _ref.take(X, at_ref).astype(np.float64)
     if refp.shape[0] < 20:
         return None
-    blood_var = None
-    if blood is not None:  # the whole region's variance along the blood direction
-        blood_var = float(np.var(_ref.sample(X, valid).astype(np.float64) @ blood))
+    blood_q = None
+    if blood is not None:  # the whole region along the blood direction
+        blood_q = _ref.sample(X, valid).astype(np.float64) @ blood
     w = prior[:d] / np.linalg.norm(prior[:d]) if start is None else start["w"].astype(np.float64)
     if not USE_TEXTURE:
         w[-1] = 0.0
@@ -323,7 +323,7 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
         ref_l = away if away.sum() >= max(20, 0.2 * ref.sum()) else ref
         at_l, at_core = _ref.sample_index(ref_l), _ref.sample_index(core)
         refp = _ref.take(X, at_l).astype(np.float64)
-        c0 = _with_blood_variance(np.cov(refp.T) + 1e-3 * np.eye(d), refp, blood, blood_var)
+        c0 = _with_blood_variance(np.cov(refp.T) + 1e-3 * np.eye(d), refp, blood, blood_q)
         zc = np.median(_ref.take(X, at_core), axis=0).astype(np.float64)
         diff = zc - np.median(refp, axis=0)
         w_new = np.linalg.solve(c0, diff)
@@ -386,19 +386,31 @@ def _blood_direction(lin_s, ref, scales, modality):
     return v / norm if np.isfinite(norm) and norm > 0 else None
 
 
-def _with_blood_variance(c0, refp, blood, region_var):
+def _with_blood_variance(c0, refp, blood, region_q):
     """Covariance ``c0`` (d, d) of the reference pixels ``refp`` (m, d) with the variance
-    the whole region has along the unit vector ``blood`` beyond theirs (``region_var``,
-    standardised units squared) added along it: ``c0 + max(region_var - var(refp @ blood),
-    0) blood blood^T``. Unchanged when ``blood`` is None.
+    the whole region has on the side of more blood along the unit vector ``blood`` beyond
+    theirs added along it. ``region_q``: the region's projections on ``blood``
+    (standardised units). A side's share of the variance is its semivariance about the
+    reference's median projection ``m``: ``mean(max(q - m, 0)^2)`` for the side of more
+    blood. Only that side counts: a flush adds skin there and so adds that much variance,
+    while depigmented skin, lighter and less pigmented, lies on the other side (a nearly
+    white patch, less pink than the skin, entirely), and counting it would hide the patches
+    along their own direction. Unchanged when ``blood`` is None.
 
-    >>> c = _with_blood_variance(np.eye(2), np.zeros((10, 2)), np.array([0.0, 1.0]), 3.0)
-    >>> c.tolist()
-    [[1.0, 0.0], [0.0, 4.0]]
+    >>> refp = np.c_[np.zeros(4), [-1.0, 1.0, -1.0, 1.0]]  # reference: variance 1 along y
+    >>> q = np.r_[-10.0, -10.0, -2.0, 2.0, 3.0, 3.0]  # region: patches below, a flush above
+    >>> _with_blood_variance(np.eye(2), refp, np.array([0.0, 1.0]), q).round(3).tolist()
+    [[1.0, 0.0], [0.0, 4.167]]
     """
     if blood is None:
         return c0
-    extra = max(region_var - float(np.var(refp @ blood)), 0.0)
+    q = refp @ blood
+    m = float(np.median(q))
+
+    def upper(v):
+        return float(np.mean(np.maximum(v - m, 0.0) ** 2))
+
+    extra = max(upper(region_q) - upper(q), 0.0)
     return c0 + extra * np.outer(blood, blood)
 
 
