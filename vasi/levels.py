@@ -75,12 +75,13 @@ LEVEL_PRIOR = 0.05
 #: (``log B - log R`` falls), unlike it. Used on very light skin (:func:`_upper_mode`'s
 #: ``blood``), where the pink weight is not capped: the freckled, flushed type I faces of
 #: the benchmark had learnt directions of pink 0.8-0.9 and their flushed cheeks and nose
-#: called depigmented (900001: Dice 0.45 given the true region, 0.60 with this term; type I
-#: visible light, seeds 900000, given the true region 0.703 -> 0.735; skin without vitiligo,
+#: called depigmented (900001: Dice 0.45 given the true region, 0.64 with this term; type I
+#: visible light, seeds 900000, given the true region 0.703 -> 0.744; skin without vitiligo,
 #: type I visible light, 4.5 -> 0.0 % called depigmented). The development photos'
 #: generator renders blood with these ratios (``vasi.synth.render.A_HB``); 0.05 : 1 : 0.8
-#: instead gave 0.724: the direction need not be exact. On every skin type (not only where
-#: the pink is free) it also helped types II and VI but moved the serial-tracking numbers
+#: instead gave 0.724 (with the symmetric variance of the first version, which gave 0.735):
+#: the direction need not be exact. On every skin type (not only where the pink is free)
+#: that first version also helped types II and VI but moved the serial-tracking numbers
 #: (pattern 35 -> 34 of 36, % repigmentation per patch 3.19 -> 3.46 points), so it is
 #: left to very light skin, where ``PINK_MAX_WEIGHT`` does not keep the flush out.
 BLOOD_ABSORBANCE = np.array([0.02, 0.60, 0.38], np.float32)
