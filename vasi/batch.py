@@ -503,10 +503,12 @@ def run_batch(input, out, *, jobs: int = 1, dask=None, force: bool = False, root
     --------
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (d / "m.csv").write_text("patient_id,week,photo\\nP1,0,missing.jpg\\n")
+    >>> from vasi import synth, write_image
+    >>> _ = write_image(d / "face.png", synth.make_photo(rng=0, shape=(120, 160)).image)
+    >>> _ = (d / "m.csv").write_text("patient_id,week,photo\\nP1,0,face.png\\nP1,12,missing.jpg\\n")
     >>> res = run_batch(d / "m.csv", d / "out", reports=False)
-    >>> res.errors[["patient_id", "stage"]].values.tolist()
-    [['P1', 'validate']]
+    >>> res.errors[["patient_id", "week", "stage"]].values.tolist()
+    [['P1', 12.0, 'validate']]
     """
     t0 = time.perf_counter()
     if dask is not None and not _has_distributed():  # before anything is written
