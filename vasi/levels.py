@@ -67,24 +67,6 @@ MIN_REGION_DPRIME = 3.5
 #: Weight density of the overall depigmented level in :func:`_local_level` (0.05: as much as
 #: 5 % of a neighbourhood being patch cores).
 LEVEL_PRIOR = 0.05
-#: Relative absorbance of haemoglobin in a camera's R, G, B (only the ratios matter): green
-#: most (its 542 and 577 nm bands), blue less (the 415 nm Soret band lies below a camera's
-#: blue, and blue light reaches less of the dermis' blood), red hardly at all (absorption
-#: falls some 30-fold past 600 nm). More blood (a flush on the cheeks, the nose, the ears)
-#: makes skin pinker, like depigmentation, but darker and with *more* on the melanin axis
-#: (``log B - log R`` falls), unlike it. Used on very light skin (:func:`_upper_mode`'s
-#: ``blood``), where the pink weight is not capped: the freckled, flushed type I faces of
-#: the benchmark had learnt directions of pink 0.8-0.9 and their flushed cheeks and nose
-#: called depigmented (900001: Dice 0.45 given the true region, 0.64 with this term; type I
-#: visible light, seeds 900000, given the true region 0.703 -> 0.744; skin without vitiligo,
-#: type I visible light, 4.5 -> 0.0 % called depigmented). The development photos'
-#: generator renders blood with these ratios (``vasi.synth.render.A_HB``); 0.05 : 1 : 0.8
-#: instead gave 0.724 (with the symmetric variance of the first version, which gave 0.735):
-#: the direction need not be exact. On every skin type (not only where the pink is free)
-#: that first version also helped types II and VI but moved the serial-tracking numbers
-#: (pattern 35 -> 34 of 36, % repigmentation per patch 3.19 -> 3.46 points), so it is
-#: left to very light skin, where ``PINK_MAX_WEIGHT`` does not keep the flush out.
-BLOOD_ABSORBANCE = np.array([0.02, 0.60, 0.38], np.float32)
 
 
 def _components_below(mask: np.ndarray, min_px: float) -> np.ndarray:
@@ -268,7 +250,7 @@ def _local_features(F, Fs, ref, user, size, sig, flat=False, fine=False):
 
 
 def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iters=6, min_dprime=MIN_DPRIME,
-                pink_cap=None, blood=None):
+                pink_cap=None):
     """Levels of normal and depigmented skin along the depigmentation direction.
 
     Normal skin's level and spread come from the reference skin. The depigmented level is
@@ -279,24 +261,13 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
     signs; in visible light, with ``pink_cap``, the pink weight at most ``pink_cap`` x the
     norm of the lightness and melanin weights). Returns None when no core separates from
     normal skin.
-
-    ``blood`` (visible light; unit vector (n + 1,) in the standardised features,
-    :func:`_blood_direction`): the reference leaves out the candidates, and with them the
-    skin's own flush, which is a candidate (pinker) wherever it is strong; the covariance of
-    normal skin then lacks that variation and the Fisher direction leans on the pink that
-    the flush shares with the patches. The variance the whole region (``valid``) has on the
-    side of more blood along ``blood`` beyond the reference's is added back to the
-    covariance along it (:func:`_with_blood_variance`): a flushed cheek stays normal skin, while depigmentation,
-    which is lighter and less pigmented as well as pinker, stands off that direction.
     """
     d = X.shape[2]
     at_ref = _ref.sample_index(ref)
     refp = _ref.take(X, at_ref).astype(np.float64)
     if refp.shape[0] < 20:
         return None
-    blood_q = None
-    if blood is not None:  # the whole region along the blood direction
-        blood_q = _ref.sample(X, valid).astype(np.float64) @ blood
+    c0 = np.cov(refp.T) + 1e-3 * np.eye(d)
     w = prior[:d] / np.linalg.norm(prior[:d]) if start is None else start["w"].astype(np.float64)
     if not USE_TEXTURE:
         w[-1] = 0.0
@@ -324,7 +295,7 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
         ref_l = away if away.sum() >= max(20, 0.2 * ref.sum()) else ref
         at_l, at_core = _ref.sample_index(ref_l), _ref.sample_index(core)
         refp = _ref.take(X, at_l).astype(np.float64)
-        c0 = _with_blood_variance(np.cov(refp.T) + 1e-3 * np.eye(d), refp, blood, blood_q)
+        c0 = np.cov(refp.T) + 1e-3 * np.eye(d)
         zc = np.median(_ref.take(X, at_core), axis=0).astype(np.float64)
         diff = zc - np.median(refp, axis=0)
         w_new = np.linalg.solve(c0, diff)
@@ -359,60 +330,6 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
         return None
     return {"w": w.astype(np.float32), "p0": float(m0), "p1": p1, "pi1": float(core.sum() / max(roi.sum(), 1)),
             "dprime": float(dprime), "core_z": zc, "core": core}
-
-
-def _blood_direction(lin_s, ref, scales, modality):
-    """Unit vector (n + 1,) float64 of the standardised features (:func:`_local_features`:
-    ``n`` colour features and texture, last, left 0) along which more blood moves the
-    reference skin ``ref`` (bool (h, w); ``lin_s``: smoothed linear RGB (h, w, 3),
-    ``scales``: the features' scales), or None under a Wood's lamp (no pink feature) or
-    when it is not defined. The features are evaluated exactly at the reference skin's
-    median colour and at that colour with 0.05 more haemoglobin absorbance
-    (``BLOOD_ABSORBANCE``): lightness and the melanin axis fall, the pink rises.
-
-    >>> lin = np.full((8, 8, 3), (0.45, 0.33, 0.25), np.float32)
-    >>> v = _blood_direction(lin, np.ones((8, 8), bool), np.ones(4), "visible")
-    >>> bool(v[0] < 0 and v[1] < 0 and v[2] > 0 and v[3] == 0), round(float(v @ v), 6)
-    (True, 1.0)
-    """
-    if modality != "visible" or not ref.any():
-        return None
-    c0 = np.median(_ref.sample(lin_s, ref), axis=0).astype(np.float32)
-    c1 = c0 * np.exp(np.float32(-0.05) * BLOOD_ABSORBANCE)
-    f = _ref.features(np.stack([c0, c1])[None], modality)[0].astype(np.float64)
-    n = f.shape[1]
-    v = np.zeros(len(scales))
-    v[:n] = (f[1] - f[0]) / np.asarray(scales[:n], np.float64)
-    norm = float(np.linalg.norm(v))
-    return v / norm if np.isfinite(norm) and norm > 0 else None
-
-
-def _with_blood_variance(c0, refp, blood, region_q):
-    """Covariance ``c0`` (d, d) of the reference pixels ``refp`` (m, d) with the variance
-    the whole region has on the side of more blood along the unit vector ``blood`` beyond
-    theirs added along it. ``region_q``: the region's projections on ``blood``
-    (standardised units). A side's share of the variance is its semivariance about the
-    reference's median projection ``m``: ``mean(max(q - m, 0)^2)`` for the side of more
-    blood. Only that side counts: a flush adds skin there and so adds that much variance,
-    while depigmented skin, lighter and less pigmented, lies on the other side (a nearly
-    white patch, less pink than the skin, entirely), and counting it would hide the patches
-    along their own direction. Unchanged when ``blood`` is None.
-
-    >>> refp = np.c_[np.zeros(4), [-1.0, 1.0, -1.0, 1.0]]  # reference: variance 1 along y
-    >>> q = np.r_[-10.0, -10.0, -2.0, 2.0, 3.0, 3.0]  # region: patches below, a flush above
-    >>> _with_blood_variance(np.eye(2), refp, np.array([0.0, 1.0]), q).round(3).tolist()
-    [[1.0, 0.0], [0.0, 4.167]]
-    """
-    if blood is None:
-        return c0
-    q = refp @ blood
-    m = float(np.median(q))
-
-    def upper(v):
-        return float(np.mean(np.maximum(v - m, 0.0) ** 2))
-
-    extra = max(upper(region_q) - upper(q), 0.0)
-    return c0 + extra * np.outer(blood, blood)
 
 
 def _inner(mask: np.ndarray, depth: float, min_px: int = 20) -> np.ndarray:

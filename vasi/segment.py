@@ -26,10 +26,7 @@ Method ``"relative"`` (default, visible light and Wood's lamp):
 4. Two levels (:mod:`vasi.levels`): the depigmented level comes from the cores of
    candidate patches (a spatial isodata iteration, Otsu- or 3-sigma-seeded), the direction
    in feature space is the Fisher direction of cores against normal skin (signs clipped to
-   "lighter, less melanin, pinker, smoother"; on very light skin, where the pink may lead,
-   normal skin's covariance keeps the region's variation along the direction of more blood,
-   which the reference loses when a flush becomes a candidate: ``BLOOD_ABSORBANCE``).
-   A class is accepted only when it separates
+   "lighter, less melanin, pinker, smoother"). A class is accepted only when it separates
    (d' >= 2.5), is visible (CIEDE2000 >= 2 between cores and reference) and stands out
    from the whole region's own normal skin (``MIN_REGION_DPRIME`` = 3.5 s.d. of the
    index's mode, spread from its lower side: the reference leaves out the candidates, so
@@ -83,7 +80,6 @@ from .levels import (
     MIN_REGION_DPRIME,
     PINK_MAX_WEIGHT,
     _blend_index,
-    _blood_direction,
     _components_below,
     _core_delta_e,
     _denoise,
@@ -365,12 +361,8 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         X, scales, Xf = _local_features(F, Fs, ref, user, size, sig, flat=(it == 0),
                                         fine=last and Fs is not F)
         valid = roi_s & (X[..., 0] > -4.0) & ~clipped  # drop dark outliers: hair, nostrils, shadow
-        # very light skin, where the pink may lead: a flush is normal skin, its variation is
-        # kept in normal skin's covariance although the flushed skin is left out of the
-        # reference as a candidate (with melanin to lose, PINK_MAX_WEIGHT keeps it out)
-        blood = _blood_direction(lin_s, ref, scales, modality) if pink_cap is None else None
         model = _upper_mode(X, valid, ref, roi_s, prior, min_px_s, sensitivity, min_dprime=min_contrast,
-                            start=model, iters=5 if model is None else 2, pink_cap=pink_cap, blood=blood)
+                            start=model, iters=5 if model is None else 2, pink_cap=pink_cap)
         # normal skin and the patch cores under the same light: for the visibility check
         # and the half-way border
         cols = _same_light(lin_s, X, scales, ref, model["core"]) if model is not None else None
