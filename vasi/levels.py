@@ -237,16 +237,20 @@ def _local_features(F, Fs, ref, user, size, sig, flat=False, fine=False):
     scales = np.empty(n)
     centres = np.empty(n)
     at_ref = _ref.sample_index(ref)
-    at_centre = at_ref if user is None else _ref.sample_index(user)
+    at_user = None if user is None else _ref.sample_index(user)
     for i in range(n):
-        centres[i] = _ref.robust_stats(_ref.take(out[i], at_centre))[0]
-        scales[i] = max(_ref.robust_stats(_ref.take(out[i], at_ref))[1], 1e-4)
+        centres[i], s = _ref.robust_stats(_ref.take(out[i], at_ref))
+        if at_user is not None:  # centred on the user's skin, scaled by the reference's
+            centres[i] = _ref.robust_stats(_ref.take(out[i], at_user))[0]
+        scales[i] = max(s, 1e-4)
     c32, s32 = centres.astype(np.float32), scales.astype(np.float32)
-
-    def standardised(planes):  # plane by plane, then interleaved (faster than broadcasting)
-        return cv2.merge([(np.asarray(q, np.float32) - c32[i]) / s32[i] for i, q in enumerate(planes)])
-
-    return standardised(out), scales, (standardised(out_fine) if fine else None)
+    # the planes are this function's own float32 arrays: standardised in place, each once
+    # (the texture plane is shared by both sets), then interleaved (faster than broadcasting)
+    for i, q in enumerate(out + out_fine[:-1]):
+        j = i % n
+        q -= c32[j]
+        q /= s32[j]
+    return cv2.merge(out), scales, (cv2.merge(out_fine) if fine else None)
 
 
 def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iters=6, min_dprime=MIN_DPRIME,

@@ -114,14 +114,18 @@ def _upsample_mask(m: np.ndarray, shape, k: float, sigma: float = 0.7) -> np.nda
     if sigma > 0:
         f = cv2.GaussianBlur(f, (0, 0), sigma)
     up = cv2.resize(f, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
-    return up >= 128
+    up = cv2.threshold(up, 127, 1, cv2.THRESH_BINARY, dst=up)[1]  # >= 128 as 0/1, in place
+    return up.view(bool)
 
 
-def _open_disk(m: np.ndarray, r: float) -> np.ndarray:
+def _open_disk(m: np.ndarray, r: float, d2: np.ndarray | None = None) -> np.ndarray:
     """Morphological opening by a disc of radius ``r`` px, by two distance transforms
-    (fast for large discs)."""
+    (fast for large discs). ``d2``: ``edt2(m)`` when already computed (openings of one mask
+    by several discs share it)."""
     r2 = float(r) * float(r)
-    ero = edt2(m) > r2
+    ero = (edt2(m) if d2 is None else d2) > r2
+    if not ero.any():  # nothing survives the erosion: nothing to dilate
+        return np.zeros(m.shape, bool)
     dil = edt2(~ero) <= r2
     return dil & m.astype(bool)
 

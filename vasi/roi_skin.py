@@ -567,9 +567,12 @@ def _join_patches(skin, depig, side, frame_out=False, bg_like=None, contact=DEPI
     join = np.zeros_like(skin)
     join_frame = np.zeros_like(skin)
     rest = depig
+    rest_d2 = None  # edt2(rest), shared by its openings until rest changes
     outside = ~_fill_holes(skin) if bg_like is not None else None
     for rad in (0.0, *DEPIG_NECK):
-        part = _open_disk(rest, rad * side) if rad > 0 else rest
+        if rad > 0 and rest_d2 is None:
+            rest_d2 = _ref.edt2(rest)
+        part = _open_disk(rest, rad * side, rest_d2) if rad > 0 else rest
         if not part.any():
             break
         # a part split off a component the skin did not enclose must be enclosed like a
@@ -581,7 +584,8 @@ def _join_patches(skin, depig, side, frame_out=False, bg_like=None, contact=DEPI
         acc = ok[lab_d]
         join |= acc
         join_frame |= (ok & at_frame)[lab_d]
-        rest = rest & ~acc  # the failing components, split at necks next
+        if ok.any():
+            rest, rest_d2 = rest & ~acc, None  # the failing components, split at necks next
     notch, notch_frame = _notch_parts(rest, skin, grown, side, bg_like)
     join |= notch
     join_frame |= notch_frame
