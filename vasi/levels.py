@@ -76,7 +76,7 @@ def _components_below(mask: np.ndarray, min_px: float) -> np.ndarray:
         return np.zeros_like(mask)
     small = stats[:, cv2.CC_STAT_AREA] < min_px
     small[0] = False
-    return small[lab]
+    return small[lab] if small.any() else np.zeros(mask.shape, bool)
 
 
 def _same_light(lin_s, X, scales, ref, *masks) -> np.ndarray:
@@ -104,7 +104,7 @@ def _same_light(lin_s, X, scales, ref, *masks) -> np.ndarray:
         at = _ref.sample_index(m)
         c = _ref.take(lin_s, at).astype(np.float64)
         lum = c @ _ref._LUM_WEIGHTS
-        light = (lum + _ref._EPS) * np.exp(-_ref.take(X[..., 0], at).astype(np.float64) * scales[0])
+        light = (lum + _ref._EPS) * np.exp(-_ref.take(X, at)[:, 0].astype(np.float64) * scales[0])
         return np.median(c / light[:, None], axis=0), float(np.median(lum))
 
     (c0, lum0), *rest = [unlit(m) for m in (ref, *masks)]
@@ -264,7 +264,9 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
     direction against the reference covariance, clipped to the physically expected
     signs; in visible light, with ``pink_cap``, the pink weight at most ``pink_cap`` x the
     norm of the lightness and melanin weights). Returns None when no core separates from
-    normal skin.
+    normal skin; else a dict with the direction ``w`` (float32), the levels ``p0`` and
+    ``p1``, ``pi1``, ``dprime``, the cores' median features ``core_z``, the cores ``core``
+    and ``proj``, the denoised projection ``_denoise(X @ w)`` the levels were read on.
     """
     d = X.shape[2]
     at_ref = _ref.sample_index(ref)
@@ -333,7 +335,7 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
     if dprime < min_dprime:
         return None
     return {"w": w.astype(np.float32), "p0": float(m0), "p1": p1, "pi1": float(core.sum() / max(roi.sum(), 1)),
-            "dprime": float(dprime), "core_z": zc, "core": core}
+            "dprime": float(dprime), "core_z": zc, "core": core, "proj": p}
 
 
 def _inner(mask: np.ndarray, depth: float, min_px: int = 20) -> np.ndarray:

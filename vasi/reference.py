@@ -332,8 +332,7 @@ def lower_mode_stats(values: np.ndarray, max_n: int = 50_000) -> tuple[float, fl
     if v.size > max_n:
         v = v[:: int(np.ceil(v.size / max_n))]
     lo, hi = np.percentile(v, [0.5, 99.5])
-    spread = robust_stats(v)[1]
-    mode = float(np.median(v))
+    mode, spread = robust_stats(v)  # (the median to start from, and the MAD's spread)
     for _ in range(2):
         if not (hi > lo and spread > 0):
             break

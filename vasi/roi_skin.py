@@ -19,6 +19,7 @@ from . import reference as _ref
 from .levels import BIMODAL_SEPARATION
 from .roi_ops import (
     _EPS,
+    _boxed_edt2,
     _centre_weight,
     _close_disk,
     _fill_holes,
@@ -571,7 +572,7 @@ def _join_patches(skin, depig, side, frame_out=False, bg_like=None, contact=DEPI
     outside = ~_fill_holes(skin) if bg_like is not None else None
     for rad in (0.0, *DEPIG_NECK):
         if rad > 0 and rest_d2 is None:
-            rest_d2 = _ref.edt2(rest)
+            rest_d2 = _boxed_edt2(rest)
         part = _open_disk(rest, rad * side, rest_d2) if rad > 0 else rest
         if not part.any():
             break
