@@ -270,10 +270,8 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
     """
     d = X.shape[2]
     at_ref = _ref.sample_index(ref)
-    refp = _ref.take(X, at_ref).astype(np.float64)
-    if refp.shape[0] < 20:
+    if at_ref.size < 20:
         return None
-    c0 = np.cov(refp.T) + 1e-3 * np.eye(d)
     w = prior[:d] / np.linalg.norm(prior[:d]) if start is None else start["w"].astype(np.float64)
     if not USE_TEXTURE:
         w[-1] = 0.0

@@ -233,15 +233,19 @@ def features(lin: np.ndarray, modality: str) -> np.ndarray:
     lum += _EPS
     np.log(lum, out=lum)
     out[..., 0] = lum
-    # logs in place, of the channels needed only (visible light: blue and red)
-    lg = lin + _EPS if woods else lin[..., ::2] + _EPS
-    np.log(lg, out=lg)
+    # logs in place, of the channels needed only (visible light: blue and red, each taken
+    # as its own plane: a (h, w, 2) view would make numpy loop over pairs)
     if woods:
+        lg = lin + _EPS
+        np.log(lg, out=lg)
         s = lg[..., 0] + lg[..., 2]
         s *= 0.5
         np.subtract(lg[..., 1], s, out=out[..., 1])
     else:
-        np.subtract(lg[..., 1], lg[..., 0], out=out[..., 1])
+        log_r, log_b = lin[..., 0] + _EPS, lin[..., 2] + _EPS
+        np.log(log_r, out=log_r)
+        np.log(log_b, out=log_b)
+        np.subtract(log_b, log_r, out=out[..., 1])
         np.negative(white_invariant_hue(lin), out=out[..., 2])
     return out
 
