@@ -371,7 +371,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
         if model is None:
             mask_s[:] = False
         else:
-            proj = model["proj"]  # (_denoise(X @ model["w"]))
+            proj = model["proj"]  # _denoise(X @ w): the projection its levels were read on
             # under a Wood's lamp normal skin is nearly black and cannot show the lamp's
             # fall-off or flare; the fluorescent patches do: their level is followed locally
             p1 = _local_level(proj, model, LEVEL_FIELD * size) if modality == "woods" else model["p1"]
