@@ -105,7 +105,7 @@ def _same_light(lin_s, X, scales, ref, *masks) -> np.ndarray:
         c = _ref.take(lin_s, at).astype(np.float64)
         lum = c @ _ref._LUM_WEIGHTS
         light = (lum + _ref._EPS) * np.exp(-_ref.take(X, at)[:, 0].astype(np.float64) * scales[0])
-        return np.median(c / light[:, None], axis=0), float(np.median(lum))
+        return _ref.median(c / light[:, None]), float(_ref.median(lum))
 
     (c0, lum0), *rest = [unlit(m) for m in (ref, *masks)]
     cols = np.stack([c0, *(c for c, _ in rest)])
@@ -151,7 +151,7 @@ def _blend_index(cols, model, scales, modality, d_star):
 
 def _median_labs(srgb, *masks) -> np.ndarray:
     """CIELAB (n, 3) float32 of the median sRGB colour of each set of pixels in ``masks``."""
-    c = np.stack([np.median(_ref.sample(srgb, m), axis=0) for m in masks]).astype(np.float32)
+    c = np.stack([_ref.median(_ref.sample(srgb, m)) for m in masks]).astype(np.float32)
     return rgb_to_lab(c[None])[0]
 
 
@@ -215,7 +215,7 @@ def _local_features(F, Fs, ref, user, size, sig, flat=False, fine=False):
     Fr = _ref.sample(Fs, ref)
     out, out_fine = [], []
     for i in range(F.shape[2]):
-        m_i = float(np.median(Fr[:, i]))
+        m_i = float(_ref.median(Fr[:, i]))
         if flat:
             fld = np.float32(m_i)
         else:
@@ -300,8 +300,8 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
         at_l, at_core = _ref.sample_index(ref_l), _ref.sample_index(core)
         refp = _ref.take(X, at_l).astype(np.float64)
         c0 = np.cov(refp.T) + 1e-3 * np.eye(d)
-        zc = np.median(_ref.take(X, at_core), axis=0).astype(np.float64)
-        diff = zc - np.median(refp, axis=0)
+        zc = _ref.median(_ref.take(X, at_core)).astype(np.float64)
+        diff = zc - _ref.median(refp)
         w_new = np.linalg.solve(c0, diff)
         # expected signs: lighter, less melanin colour, pinker (visible light), smoother
         # (no melanin texture)
@@ -422,7 +422,7 @@ def _local_level(p: np.ndarray, model: dict, sigma_px: float) -> np.ndarray:
     ``LEVEL_PRIOR`` of a neighbourhood) the level is pulled back to ``p1``. It never falls
     below a quarter of the way from normal skin (``model["p0"]``) to ``p1``."""
     core = model["core"]
-    mc = float(np.median(_ref.sample(p, core)))
+    mc = float(_ref.median(_ref.sample(p, core)))
     shift = _ref.smooth_field(p - np.float32(mc), core.astype(np.float32), sigma_px, fallback=0.0,
                               prior=LEVEL_PRIOR)
     p0, p1 = model["p0"], model["p1"]

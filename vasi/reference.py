@@ -29,7 +29,7 @@ from ._validate import check_choice, check_image, check_mask, to_float
 from .color import srgb_to_linear
 
 __all__ = ["BoxMap", "edt", "edt2", "outline_distance", "reference_skin", "region_box",
-           "robust_stats", "bimodal_split", "bimodal_projection", "mode_separation", "sample",
+           "median", "robust_stats", "bimodal_split", "bimodal_projection", "mode_separation", "sample",
            "shading", "smooth_field", "white_invariant_hue", "working_image"]
 
 _EPS = 2e-3  # linear-light floor (about sRGB 10/255) so logs of black stay finite
@@ -294,6 +294,39 @@ def take(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return np.take(flat, idx, axis=0)
 
 
+def median(values: np.ndarray):
+    """``np.median(values, axis=0)`` of a sample (n,) or (n, c), the same values bit for bit,
+    faster on the small samples segmentation takes many medians of: each column is
+    partitioned on its own, contiguous (numpy partitions an (n, c) sample along its first
+    axis ~4x slower), and the middle one or two values are averaged as ``np.mean`` would,
+    without ``np.median``'s per-call overhead. A NaN makes the median NaN, as in numpy (the
+    partition also puts the largest value, or a NaN, last). Other than float samples go to
+    ``np.median``.
+
+    >>> v = np.random.default_rng(0).normal(size=(1001, 3)).astype(np.float32)
+    >>> all(np.array_equal(median(a), np.median(a, axis=0)) for a in (v, v[1:], v[:, 0], v[1:, 0]))
+    True
+    """
+    v = np.asarray(values)
+    n = v.shape[0] if v.ndim else 0
+    if v.dtype.kind != "f" or v.ndim not in (1, 2) or n == 0:
+        return np.median(v, axis=0)
+    k = n // 2
+    kth = [k, n - 1] if n % 2 else [k - 1, k, n - 1]
+    if v.ndim == 2:
+        cols = np.array(v.T, order="C")  # (our own copy: partitioned in place)
+        cols.partition(kth, axis=1)
+        p = cols.T
+    else:
+        p = np.partition(v, kth)
+    out = p[k] if n % 2 else (p[k - 1] + p[k]) / 2
+    nan = np.isnan(p[n - 1])
+    if v.ndim == 1:
+        return p[n - 1] if nan else out
+    out[nan] = np.nan
+    return out
+
+
 def robust_stats(values: np.ndarray, max_n: int = 200_000) -> tuple[float, float]:
     """Median and MAD-based standard deviation (``1.4826 * MAD``) of a 1-D sample.
 
@@ -306,8 +339,8 @@ def robust_stats(values: np.ndarray, max_n: int = 200_000) -> tuple[float, float
         return float("nan"), float("nan")
     if v.size > max_n:
         v = v[:: int(np.ceil(v.size / max_n))]
-    m = float(np.median(v))
-    s = 1.4826 * float(np.median(np.abs(v - m)))
+    m = float(median(v))
+    s = 1.4826 * float(median(np.abs(v - m)))
     return m, s
 
 
@@ -348,7 +381,7 @@ def lower_mode_stats(values: np.ndarray, max_n: int = 50_000) -> tuple[float, fl
                              borderType=cv2.BORDER_CONSTANT)[0]
         i = int(np.argmax(h))
         mode = float(0.5 * (edges[i] + edges[i + 1]))
-        spread = float(np.median(mode - v[v <= mode])) / 0.6745
+        spread = float(median(mode - v[v <= mode])) / 0.6745
     return mode, spread
 
 
@@ -426,7 +459,7 @@ def bimodal_projection(values: np.ndarray, separation: float = 4.0, iters: int =
         if min(hi.sum(), (~hi).sum()) <= v.shape[1]:
             return None
         cov = 0.5 * (np.cov(v[hi].T) + np.cov(v[~hi].T)).reshape(v.shape[1], -1)
-        diff = np.median(v[hi], axis=0) - np.median(v[~hi], axis=0)
+        diff = median(v[hi]) - median(v[~hi])
         w_new = np.clip(np.linalg.solve(cov + 1e-6 * np.diag(s**2), diff), 0, None)
         if not w_new.any():
             return None
@@ -568,7 +601,7 @@ def _outline_profile(r, support, outline, size):
     for i in range(OUTLINE_BINS):
         w = support & (band == i)
         if np.count_nonzero(w) >= 16:
-            levels[i] = smooth_field(r, w.astype(np.float32), 0.15 * size, fallback=float(np.median(r[w])))
+            levels[i] = smooth_field(r, w.astype(np.float32), 0.15 * size, fallback=float(median(r[w])))
             known[i] = True
     for i in range(OUTLINE_BINS - 1, -1, -1):  # a band without skin (the rim) takes the next
         if not known[i]:
@@ -624,7 +657,7 @@ def shading(lin: np.ndarray, support: np.ndarray, region: np.ndarray, *,
     if n < 16:
         return np.ones(y.shape, np.float32)
     size = float(np.sqrt(max(np.count_nonzero(region), 1)))
-    m = float(np.median(sample(y, support)))
+    m = float(median(sample(y, support)))
     fld = smooth_field(y, support.astype(np.float32), 0.15 * size, fallback=m)
     fld += _outline_profile(y - fld, support, outline_distance(region), size)
     return np.exp(fld - m).astype(np.float32)

@@ -186,7 +186,7 @@ def _background_model(z, e, shade=False, mix=False):
         zj = ring[lab == j]
         if len(zj) < 0.02 * len(ring):
             continue
-        cj = np.median(zj, axis=0)
+        cj = _ref.median(zj)
         dj = float(np.sqrt((cj ** 2).sum()))
         # the subject reaching the frame covers a small part of it, background most of it;
         # the subject is near the skin colour as the skin test measures it: darker (shaded)
@@ -194,7 +194,7 @@ def _background_model(z, e, shade=False, mix=False):
         # shaded side as often as not -- and measured in the colour's own spread where that
         # is wider than the skin's (a wide cluster that reaches the skin colour mixes skin
         # with something else, a neck in the halo of a fluorescent patch: not a background)
-        sj = np.maximum(1.4826 * np.median(np.abs(zj - cj), axis=0), 1.0)
+        sj = np.maximum(1.4826 * _ref.median(np.abs(zj - cj)), 1.0)
         dc = cj / sj
         if shade and cj[2] < 0:
             dc[2] = cj[2] / max(float(sj[2]), SHADE)
@@ -293,8 +293,8 @@ def _skin_small(srgb: np.ndarray, lin: np.ndarray, modality: str, cw=None, at_fr
         return (none, none, False) if at_frame else none
 
     def model(m):
-        c = np.array([np.median(f[m]) for f in feats], np.float32)
-        sp = np.array([1.4826 * np.median(np.abs(f[m] - ci)) for f, ci in zip(feats, c, strict=True)], np.float32)
+        c = np.array([_ref.median(f[m]) for f in feats], np.float32)
+        sp = np.array([1.4826 * _ref.median(np.abs(f[m] - ci)) for f, ci in zip(feats, c, strict=True)], np.float32)
         return c, np.maximum(sp, np.asarray(SPREAD_FLOOR, np.float32))
 
     def zs(c, sp):
@@ -415,8 +415,8 @@ def _border_like(feats, ring, sel):
         fj = f[lab == j]
         if len(fj) < BG_SHARE * len(f):
             continue
-        cj = np.median(fj, axis=0)
-        sj = np.maximum(1.4826 * np.median(np.abs(fj - cj), axis=0),
+        cj = _ref.median(fj)
+        sj = np.maximum(1.4826 * _ref.median(np.abs(fj - cj)),
                         np.asarray(SPREAD_FLOOR, np.float32))
         d2 = sum(((fi - ci) / si) ** 2 for fi, ci, si in zip(feats, cj, sj, strict=True))
         near = d2 < BORDER_DIST ** 2
@@ -484,8 +484,8 @@ def _mel_level(mel, ref):
     """Median and robust SD (floored at ``SPREAD_FLOOR[0]``) of the melanin axis ``mel``
     over the skin colour's seed pixels ``ref``."""
     mr = mel[ref]
-    m0 = float(np.median(mr))
-    return m0, max(1.4826 * float(np.median(np.abs(mr - m0))), SPREAD_FLOOR[0])
+    m0 = float(_ref.median(mr))
+    return m0, max(1.4826 * float(_ref.median(np.abs(mr - m0))), SPREAD_FLOOR[0])
 
 
 def _ring_is_skin(z, ring) -> bool:
@@ -497,8 +497,8 @@ def _ring_is_skin(z, ring) -> bool:
     zr = zr[np.isfinite(zr).all(axis=1)]
     if len(zr) < 50:
         return False
-    c = np.median(zr, axis=0)
-    s = 1.4826 * np.median(np.abs(zr - c), axis=0)
+    c = _ref.median(zr)
+    s = 1.4826 * _ref.median(np.abs(zr - c))
     lo, hi = RING_SKIN_SPREAD
     u = np.clip(s, 1.0, RING_SPREAD_SLACK)
     d = c / u

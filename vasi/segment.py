@@ -496,7 +496,7 @@ def _lab_tuple(srgb, m) -> tuple:
 
 def _median_rgb(srgb, m) -> np.ndarray:
     """Median sRGB colour (3,) float32 of the pixels ``m``."""
-    return np.median(_ref.sample(srgb, m), axis=0).astype(np.float32)
+    return _ref.median(_ref.sample(srgb, m)).astype(np.float32)
 
 
 def _rgb_lab(rgb) -> tuple:
