@@ -10,6 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ._cv import components_with_stats
 from ._validate import _unit_float
 from .reference import robust_stats
 from .roi_ops import _centre_weight, _fill_holes, _lab, _largest, _open_disk, _upsample_mask
@@ -56,7 +57,7 @@ def _drop_limbs(blob: np.ndarray, return_limbs: bool = False):
     if core is None or core.sum() < 0.3 * blob.sum():
         return (blob, limbs) if return_limbs else blob
     body = grown & blob
-    n, lab, st, _ = cv2.connectedComponentsWithStats((blob & ~body).astype(np.uint8), connectivity=8)
+    n, lab, st, _ = components_with_stats((blob & ~body).astype(np.uint8), connectivity=8)
     out = body.copy()
     if n > 1:
         ok = st[:, cv2.CC_STAT_AREA] <= LIMB_AREA * core.sum()
@@ -184,7 +185,7 @@ def _frame_patches_enclosed(blob, frame_p, side):
     cand = frame_p & blob
     if not cand.any():
         return blob
-    n, lab_d, _, _ = cv2.connectedComponentsWithStats(cand.astype(np.uint8), connectivity=8)
+    n, lab_d, _, _ = components_with_stats(cand.astype(np.uint8), connectivity=8)
     g = max(1, int(round(side / 60)))
     grown = cv2.dilate(np.pad((blob & ~frame_p).astype(np.uint8), 1), np.ones((2 * g + 1, 2 * g + 1), np.uint8))
     grown[0, :] = grown[-1, :] = grown[:, 0] = grown[:, -1] = 0  # the frame is not skin
@@ -247,7 +248,7 @@ def _nails(blob: np.ndarray, arr: np.ndarray) -> list:
     dt, core, grown = _site_core(blob)
     if core is None or not core.any():
         return out
-    n, lab_f, st, _ = cv2.connectedComponentsWithStats((blob & ~grown).astype(np.uint8), connectivity=4)
+    n, lab_f, st, _ = components_with_stats((blob & ~grown).astype(np.uint8), connectivity=4)
     if n <= 1:
         return out
     dc = cv2.distanceTransform((~core).astype(np.uint8), cv2.DIST_L2, 5)  # distance from the core
@@ -321,7 +322,7 @@ def _finger_nail(arr, scale, win, around, F, distal, prox, rf):
     weak = dom & material & ~reach
     solid = cv2.dilate(cv2.morphologyEx(weak.astype(np.uint8), cv2.MORPH_OPEN, disc), disc).astype(bool)
     weak &= Ff | solid
-    m, lab_c, _, _ = cv2.connectedComponentsWithStats(weak.astype(np.uint8), connectivity=8)
+    m, lab_c, _, _ = components_with_stats(weak.astype(np.uint8), connectivity=8)
     if m <= 1:
         return None
     # the nail: the blob most unlike the skin at the finger's tip, whole -- the distal

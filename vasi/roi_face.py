@@ -16,6 +16,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from ._cv import components_with_stats
 from .levels import _components_below
 from .roi_ops import _centre_weight, _fill_holes, _hull, _largest, _log_luma, _open_disk, _smooth
 from .roi_skin import _skin_small
@@ -167,7 +168,7 @@ EYE_TRIES = 6
 
 def _holes_cc(blob, filled):
     """Connected components of the holes in the skin blob: ``(n, stats, centroids)``."""
-    n, _, st, cen = cv2.connectedComponentsWithStats((filled & ~blob).astype(np.uint8), connectivity=8)
+    n, _, st, cen = components_with_stats((filled & ~blob).astype(np.uint8), connectivity=8)
     return n, st, cen
 
 
@@ -417,7 +418,7 @@ def _hair(region, oval, logy):
     top = max(0, int(ey - HAIR_TOP * fw))
     cand = np.zeros_like(region)
     cand[:top] = region[:top] & (logy[:top] < np.float32(y_ref + HAIR_DY))
-    n, lab, _, _ = cv2.connectedComponentsWithStats(cand.astype(np.uint8), connectivity=8)
+    n, lab, _, _ = components_with_stats(cand.astype(np.uint8), connectivity=8)
     if n <= 1:
         return cand
     ext = cv2.dilate((~_fill_holes(region)).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
@@ -513,7 +514,7 @@ def _on_pupils(centres, logy, blob, oval, size, tilt):
         left[:, d:] = np.maximum(left[:, d:], y[:, :-d])
         right[:, :-d] = np.maximum(right[:, :-d], y[:, d:])
     score = np.minimum(left, right) - y
-    n, lab, st, cen = cv2.connectedComponentsWithStats((_fill_holes(blob) & ~blob).astype(np.uint8), connectivity=8)
+    n, lab, st, cen = components_with_stats((_fill_holes(blob) & ~blob).astype(np.uint8), connectivity=8)
     own = cv2.dilate(lab.astype(np.float32), np.ones((3, 3), np.uint8)).astype(int)
     out = []
     for (rr, cc), (hr, hc) in zip(centres, oval.eyes, strict=True):
@@ -612,7 +613,7 @@ def _face_mask(blob, oval, modality, lin=None):
     region &= eyes == 0
     # fill only tiny holes (pores, specks); eyes, brows, nostrils and lips stay out
     holes = _fill_holes(region) & ~region
-    n, lab_h, st, cen = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=8)
+    n, lab_h, st, cen = components_with_stats(holes.astype(np.uint8), connectivity=8)
     if n > 1:
         ok = st[:, cv2.CC_STAT_AREA] < 2e-4 * region.sum()
         at_eye = np.bincount(lab_h.ravel(), weights=(eyes.ravel() > 0), minlength=n) > 0

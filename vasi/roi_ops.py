@@ -9,6 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ._cv import components_with_stats
 from ._validate import _unit_float
 from .color import srgb_to_linear
 from .reference import _LUM_WEIGHTS, edt2, region_box
@@ -69,7 +70,7 @@ def _centre_weight(shape) -> np.ndarray:
 
 
 def _largest(mask: np.ndarray, prefer=None) -> np.ndarray:
-    n, lab, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    n, lab, stats, _ = components_with_stats(mask.astype(np.uint8), connectivity=8)
     if n <= 1:
         return np.zeros_like(mask, bool)
     score = stats[1:, cv2.CC_STAT_AREA].astype(float)

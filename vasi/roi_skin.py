@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from . import reference as _ref
+from ._cv import components_with_stats
 from .levels import BIMODAL_SEPARATION
 from .roi_ops import (
     _EPS,
@@ -636,7 +637,7 @@ def _enclosed(depig, grown, strict=False, contact=DEPIG_CONTACT):
     """Components of ``depig`` and which of them the (grown) skin encloses: ``(n, labels,
     ok, at_frame)``; ``ok[0]`` is False."""
     h, w = depig.shape
-    n, lab_d, st, _ = cv2.connectedComponentsWithStats(depig.astype(np.uint8), connectivity=8)
+    n, lab_d, st, _ = components_with_stats(depig.astype(np.uint8), connectivity=8)
     if n <= 1:
         return n, lab_d, np.zeros(n, bool), np.zeros(n, bool)
     d8 = np.pad(depig.astype(np.uint8), 1)
