@@ -283,20 +283,21 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
     if np.ptp(pv) > 0:  # a large patch inflates the first spread estimate: Otsu seeds it
         t = min(t, max(float(filters.threshold_otsu(pv)), m0 + 1.0 * s0))
     p1 = None
-    seed_px = max(min_px, 4, 5e-4 * roi.sum())
+    n_roi = np.count_nonzero(roi)  # (pixel counts of bool masks: count_nonzero, ~10x faster than sum)
+    seed_px = max(min_px, 4, 5e-4 * n_roi)
     er = _ref.disk(2)
     for _ in range(iters):
         cand = (p > t) & valid
         cand &= ~_components_below(cand, seed_px if p1 is None else max(min_px, 4))
         core = cv2.erode(cand.astype(np.uint8), er).astype(bool)
-        if core.sum() < 8:
+        if np.count_nonzero(core) < 8:
             core = cand
-        if core.sum() < 4:
+        if np.count_nonzero(core) < 4:
             return None
         # normal skin away from the candidates (the first reference may include patches,
         # which would inflate its spread and hide them)
         away = ref & ~cv2.dilate(cand.astype(np.uint8), _ref.disk(3)).astype(bool)
-        ref_l = away if away.sum() >= max(20, 0.2 * ref.sum()) else ref
+        ref_l = away if np.count_nonzero(away) >= max(20, 0.2 * np.count_nonzero(ref)) else ref
         at_l, at_core = _ref.sample_index(ref_l), _ref.sample_index(core)
         refp = _ref.take(X, at_l).astype(np.float64)
         c0 = np.cov(refp.T) + 1e-3 * np.eye(d)
@@ -332,7 +333,7 @@ def _upper_mode(X, valid, ref, roi, prior, min_px, sensitivity, start=None, iter
     dprime = (p1 - m0) / max(s0, 1e-9)
     if dprime < min_dprime:
         return None
-    return {"w": w.astype(np.float32), "p0": float(m0), "p1": p1, "pi1": float(core.sum() / max(roi.sum(), 1)),
+    return {"w": w.astype(np.float32), "p0": float(m0), "p1": p1, "pi1": float(np.count_nonzero(core) / max(n_roi, 1)),
             "dprime": float(dprime), "core_z": zc, "core": core, "proj": p}
 
 

@@ -298,7 +298,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
     srgb, lin, roi_s, k = _ref.working_image(image[box], roi_box, max_side=max_side)
     h, w = roi_s.shape
     flags: list[str] = []
-    n_roi = int(roi_s.sum())
+    n_roi = int(np.count_nonzero(roi_s))
     if n_roi < 16:
         return None, ["region too small"]
     size = float(np.sqrt(n_roi))  # characteristic size of the region, working px
@@ -326,13 +326,13 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
     if reference is not None:
         u8 = _resize(reference[box].astype(np.uint8) * 255, (h, w), cv2.INTER_AREA)
         user = (u8 >= 128) & ~clipped
-        if user.sum() < 4:
+        if np.count_nonzero(user) < 4:
             user = u8 > 0
     core = cv2.erode(roi_s.astype(np.uint8), _ref.disk(0.03 * size)).astype(bool)
-    if core.sum() < 0.25 * n_roi:
+    if np.count_nonzero(core) < 0.25 * n_roi:
         core = roi_s.copy()
     core &= ~clipped
-    if core.sum() < 16:
+    if np.count_nonzero(core) < 16:
         core = roi_s.copy()
 
     # 1. initial reference: the darker / more pigmented mode when the region is bimodal
@@ -353,7 +353,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
     fine = False
     mask_s = np.zeros((h, w), bool)
     for it in range(N_PASSES):
-        if ref.sum() < 16:
+        if np.count_nonzero(ref) < 16:
             ref = core.copy()
         # first pass without illumination field: a field through unknown patches absorbs them
         last = it == N_PASSES - 1
@@ -407,7 +407,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
             dark = X[..., 0] < -3.0
             grown = cv2.dilate(mask_s.astype(np.uint8), margin).astype(bool)
             new_ref = core & ~grown & ~dark
-            if new_ref.sum() < max(16, 0.02 * n_roi):
+            if np.count_nonzero(new_ref) < max(16, 0.02 * n_roi):
                 new_ref = core & ~mask_s
             ref = new_ref
 
@@ -435,11 +435,11 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
             flags.append("no depigmentation found")
     if model is not None and contrast < LOW_CONTRAST:
         flags.append("low contrast")
-    if user is None and ref.sum() < max(64, 0.05 * n_roi):  # (a user's point is small by design)
+    if user is None and np.count_nonzero(ref) < max(64, 0.05 * n_roi):  # (a user's point is small by design)
         flags.append("reference skin too small")
-    if mask_s.sum() > 0.75 * n_roi:
+    if np.count_nonzero(mask_s) > 0.75 * n_roi:
         flags.append("mostly depigmented: reference skin uncertain")
-    if (clipped_all & roi_s).sum() > 0.02 * n_roi:
+    if np.count_nonzero(clipped_all & roi_s) > 0.02 * n_roi:
         flags.append("overexposed")
     nan3 = (float("nan"),) * 3
 
