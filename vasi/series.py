@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -553,8 +554,9 @@ def track_series(
     -----
     When OpenCV may use more than one thread (``cv2.getNumThreads() > 1``; batch workers
     set it to 1), the follow-ups' regions, registrations and segmentations are computed in
-    two background threads while this one segments the baseline and measures the visits;
-    the results are the same as in one thread.
+    two background threads while this one analyses the baseline and measures the visits
+    (a follow-up's decoding, region and working image start at once: they need nothing of
+    the baseline); the results are the same as in one thread.
 
     Examples
     --------
@@ -626,32 +628,15 @@ def track_series(
                                     reserved=("self", "baseline", "labels", "roi", "mm_per_px",
                                               "linear"))  # (the series passes sRGB)
 
-    # 1. the baseline's assessed region (its own coordinates; evidence for registration)
+    # the working resolution (long side `max_side`, 1200 px by default) of everything in
+    # baseline coordinates (step 2 below), fixed by the baseline photo's size
     base_img, mm_b = loaded[bi]
-    found_b = _find_region(base_img, site=site, mask=rois[bi], modality=modality,
-                           name=f"rois[{bi}]")
-    roi_b = found_b.region
-    shape_b = roi_b.shape
-    # a scale that makes the region implausible is not used (calibrate.usable_scale)
-    mm_b = usable_scale(site, mm_b, np.count_nonzero(roi_b), user_region=rois[bi] is not None)[0]
-    min_px = max(1, int(round(min_patch_area_mm2 / mm_b**2))) if mm_b else 20
-    # new depigmentation is held to the segmentation's minimum patch size (full-resolution px)
-    min_new_px = _min_area_px(mm_b, np.count_nonzero(roi_b), min_patch_area_mm2)
-    tol_px = max(1, int(round(tolerance_mm / mm_b))) if mm_b else 3
-
-    # 2. everything in baseline coordinates happens at the registration's working
-    # resolution (long side `max_side`, 1200 px by default): the baseline is prepared once
-    # (grey images, region, keypoints reused for every follow-up), follow-up photos and
-    # masks are warped at that size, and pixel counts are scaled back to full-resolution
-    # baseline pixels (`fa` full px per working px). Full-resolution work is left to
-    # find_region / segment, once per photo.
     long_b = max(base_img.shape[:2])
     if long_b > max_side:  # an integer reduction (cv2's fast, exact box filter), <= max_side
         max_side = max(64, long_b // int(np.ceil(long_b / max_side)))
     register_kwargs.pop("roi", None)  # evidence comes from the regions found here
-    pb = prepare(base_img, roi=found_b.evidence(), max_side=max_side)
-    sw = pb.scale
-    roi_w = _down(roi_b, max_side)
+    # set once the baseline is prepared (steps 1-2): what a follow-up needs of it
+    base_ready: Future = Future()
 
     def follow_up(i):
         """A follow-up's own region (and marker cards), prepared photo, registration, the
@@ -659,6 +644,7 @@ def track_series(
         img, mm_i = loaded[i] or load(i)
         found = _find_region(img, site=site, mask=rois[i], modality=modality, name=f"rois[{i}]")
         pf = prepare(img, roi=found.evidence(), max_side=max_side)
+        base_ready.result()  # (the baseline's own work comes first: steps 1-2)
         reg = register(pb, pf, method=register_method, mm_per_px=mm_b, max_side=max_side,
                        **register_kwargs)
         return (found, pf, reg, *assess(img, mm_i, i, found, pf, reg))
@@ -697,15 +683,39 @@ def track_series(
 
     # 3. the follow-ups' regions, registrations and segmentations need only the prepared
     # baseline: with more than one thread allowed they run ahead in two other threads while
-    # this one segments the baseline and measures the visits (same results, same order)
+    # this one prepares and segments the baseline and measures the visits (same results,
+    # same order); a follow-up's decoding, region and prepared photo need nothing of the
+    # baseline, so they start at once
     background = cv2.getNumThreads() > 1
     chain = register_method in ("auto", "features")  # (they align through other visits too)
-    if background and chain:
-        # fill the baseline's caches first, or both threads would compute them
-        pb.features("orb")
-        pb.half()
     ahead = _Ahead(follow_up, [i for i in range(n) if i != bi], background=background)
     try:
+        # 1. the baseline's assessed region (its own coordinates; evidence for registration)
+        found_b = _find_region(base_img, site=site, mask=rois[bi], modality=modality,
+                               name=f"rois[{bi}]")
+        roi_b = found_b.region
+        shape_b = roi_b.shape
+        # a scale that makes the region implausible is not used (calibrate.usable_scale)
+        mm_b = usable_scale(site, mm_b, np.count_nonzero(roi_b),
+                            user_region=rois[bi] is not None)[0]
+        min_px = max(1, int(round(min_patch_area_mm2 / mm_b**2))) if mm_b else 20
+        # new depigmentation is held to the segmentation's minimum patch size (full-resolution px)
+        min_new_px = _min_area_px(mm_b, np.count_nonzero(roi_b), min_patch_area_mm2)
+        tol_px = max(1, int(round(tolerance_mm / mm_b))) if mm_b else 3
+
+        # 2. everything in baseline coordinates happens at the working resolution: the
+        # baseline is prepared once (grey images, region, keypoints reused for every
+        # follow-up), follow-up photos and masks are warped at that size, and pixel counts
+        # are scaled back to full-resolution baseline pixels (`fa` full px per working px).
+        # Full-resolution work is left to find_region / segment, once per photo.
+        pb = prepare(base_img, roi=found_b.evidence(), max_side=max_side)
+        sw = pb.scale
+        roi_w = _down(roi_b, max_side)
+        if background and chain:
+            # fill the baseline's caches first, or both threads would compute them
+            pb.features("orb")
+            pb.half()
+        base_ready.set_result(None)
         base_seg, _ = _segment(base_img, roi_b, modality=modality, mm_per_px=mm_b,
                                mask=masks[bi], segment_kwargs=segment_kwargs,
                                name=f"masks[{bi}]")
@@ -808,6 +818,7 @@ def track_series(
                             tuple(weeks), bi, prov)
 
     finally:
+        base_ready.cancel()  # (when the baseline failed: the follow-ups stop waiting)
         ahead.close()
 
 
