@@ -617,7 +617,14 @@ def _notch_parts(depig, skin, grown, side, bg_like=None):
     notch the patch cuts into the outline; the patch's part inside it is judged like a part
     split off at a neck (``grown``: the padded, grown skin of :func:`_enclosed`), and is not
     explained by a background colour (``bg_like``)."""
-    part = depig & _close_disk(skin, DEPIG_NOTCH * side) if depig.any() else depig
+    part = np.zeros(depig.shape, bool)
+    if depig.any():
+        # the closing is needed on depig's pixels only, where it depends on the skin within
+        # 2 r of them (a disc's centre within r, its pixels within r of that): it is taken
+        # over their box widened by more than that, not over the frame (the same values)
+        r = DEPIG_NOTCH * side
+        win = _ref.region_box(depig, margin=0.0, min_margin=int(np.ceil(2 * r)) + 2)
+        part[win] = depig[win] & _close_disk(skin[win], r)
     if not part.any():
         return part, part
     n, lab, ok, at_frame = _enclosed(part, grown, strict=True)
