@@ -83,6 +83,27 @@ def test_confirm_new_keeps_only_what_changed_between_the_photos():
         confirm_new(base, follow, cand, linear=True)
 
 
+def test_confirm_new_in_its_box_is_the_whole_frames_result():
+    from vasi.track import confirm_box, confirm_new
+
+    rng = np.random.default_rng(7)
+    base = np.clip(rng.normal(120, 20, (150, 200, 3)), 0, 255).astype(np.uint8)
+    follow = base.copy()
+    follow[60:75, 120:140] = (220, 190, 170)  # a new patch
+    cand = np.zeros((150, 200), bool)
+    cand[60:75, 120:140] = cand[62:64, 100:103] = True
+    roi = np.ones((150, 200), bool)
+    roi[:, :20] = False
+    for mm, ring in ((None, None), (0.5, (1.0, 4.0))):
+        box = confirm_box(cand, mm_per_px=mm, ring_mm=ring)
+        assert box != (slice(0, 150), slice(0, 200))  # (a box smaller than the frame)
+        whole = confirm_new(base, follow, cand, roi=roi, mm_per_px=mm, ring_mm=ring,
+                            min_area_px=4)
+        cut = confirm_new(base[box], follow[box], cand[box], roi=roi[box], mm_per_px=mm,
+                          ring_mm=ring, min_area_px=4)
+        assert whole.any() and np.array_equal(whole[box], cut) and whole.sum() == cut.sum()
+
+
 def test_confirm_new_holds_new_depigmentation_to_the_minimum_patch_area():
     from vasi.track import confirm_new
 

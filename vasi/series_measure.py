@@ -21,7 +21,7 @@ from .color import srgb_to_linear
 from .levels import _components_below
 from .patterns import patterns as _patterns
 from .register_geometry import _warp
-from .track import EnvelopeModel, Tracking, confirm_new, label_patches, track
+from .track import EnvelopeModel, Tracking, confirm_box, confirm_new, label_patches, track
 
 #: Repigmentation (%) from which a patch's remaining specks no longer show how it
 #: repigmented (islands have merged, the border band has reached the centre): its
@@ -275,9 +275,16 @@ class BaselinePatches:
             self._linear = srgb_to_linear(self.rgb)
             self._known = cv2.dilate(((self.env > 0) | self.mask).view(np.uint8),
                                      np.ones((3, 3), np.uint8), iterations=self.tol).view(bool)
-        return confirm_new(self._linear, linear, new, roi=self.roi & valid, exclude=self._known,
-                           mm_per_px=self.grid.mm_per_px, ring_mm=self._ring_mm, linear=True,
-                           min_area_px=self.min_new_px)
+        # confirm_new works only in this box: cut to it here, the whole frames (the same
+        # baseline at every visit) are not checked and combined again at every visit
+        mm, ring = self.grid.mm_per_px, self._ring_mm
+        box = confirm_box(new, mm_per_px=mm, ring_mm=ring)
+        out = np.zeros_like(new)
+        out[box] = confirm_new(self._linear[box], linear[box], new[box],
+                               roi=self.roi[box] & valid[box], exclude=self._known[box],
+                               mm_per_px=mm, ring_mm=ring, linear=True,
+                               min_area_px=self.min_new_px)
+        return out
 
 
 def _faint(contrast: dict, labels, min_contrast_ratio) -> np.ndarray:

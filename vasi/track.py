@@ -390,7 +390,7 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
     if exclude is not None:
         roi = roi & ~check_mask(exclude, shape, "exclude")
     # only the candidates and their rings take part (the rings are close: no shading model)
-    box = region_box(new, margin=0.0, min_margin=_ring_px(ring_mm, mm_per_px)[1] + 2)
+    box = confirm_box(new, mm_per_px=mm_per_px, ring_mm=ring_mm)
     cand = new[box]
     _, comp = cv2.connectedComponents(cand.view(np.uint8), connectivity=8)
     model = EnvelopeModel(f[box], comp.astype(np.int32), roi=roi[box] | cand, mm_per_px=mm_per_px,
@@ -401,6 +401,19 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
     kept = cand & ~(np.nan_to_num(then, nan=0.0) > level)
     out[box] = kept & ~_components_below(kept, min_area_px) if min_area_px > 0 else kept
     return out
+
+
+def confirm_box(new_mask, *, mm_per_px=None, ring_mm=None) -> tuple[slice, slice]:
+    """The part of the frame :func:`confirm_new` works in: the candidates' bounding box grown
+    by their reference rings (``ring_mm`` / ``mm_per_px`` as there) and 2 px, clipped to the
+    frame (the whole frame when ``new_mask`` is empty). ``confirm_new`` of the arrays cut to
+    this box is ``confirm_new`` of the whole frames cut to it, and all False outside it.
+
+    >>> m = np.zeros((100, 100), bool); m[40:50, 60:70] = True
+    >>> confirm_box(m)
+    (slice(13, 77, None), slice(33, 97, None))
+    """
+    return region_box(new_mask, margin=0.0, min_margin=_ring_px(ring_mm, mm_per_px)[1] + 2)
 
 
 def _expand_labels(labels, distance):
