@@ -226,13 +226,14 @@ def track(
     valid = np.ones(shape, bool) if valid is None else check_mask(valid, shape, "valid")
     roi = np.ones(shape, bool) if roi is None else check_mask(roi, shape, "roi")
 
-    patch = (labels > 0) & valid
+    tracked = labels > 0
+    patch = tracked & valid
     residual = f & patch
     repig = patch & ~f
     # new = not depigmented at baseline: neither a tracked patch nor baseline depigmentation
     # left untracked (specks below the minimum size, faint candidates), which would
     # otherwise be reported as new at every visit, baseline included
-    grown = (labels > 0) | b
+    grown = tracked | b
     if tolerance_px > 0:
         # = ndi.binary_dilation(3x3, iterations), several times faster
         grown = cv2.dilate(grown.view(np.uint8), np.ones((3, 3), np.uint8),
@@ -240,10 +241,12 @@ def track(
     new = f & ~grown & valid & roi
 
     n = int(labels.max()) if labels.size else 0
-    lab_valid = np.where(valid, labels, 0).ravel()
-    base_all = np.bincount(labels.ravel(), minlength=n + 1)[1:]
-    base_cov = np.bincount(lab_valid, minlength=n + 1)[1:]
-    res = np.bincount(lab_valid[f.ravel()], minlength=n + 1)[1:].astype(np.int64)
+    # per-patch counts over the patch pixels only (a small part of the frame)
+    at = np.flatnonzero(tracked)
+    lab, on = labels.ravel()[at], valid.ravel()[at]
+    base_all = np.bincount(lab, minlength=n + 1)[1:]
+    base_cov = np.bincount(lab[on], minlength=n + 1)[1:]
+    res = np.bincount(lab[on & f.ravel()[at]], minlength=n + 1)[1:].astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         pct = np.where(base_cov > 0, 100.0 * (1.0 - res / np.maximum(base_cov, 1)), np.nan)
         cov = np.where(base_all > 0, base_cov / np.maximum(base_all, 1), np.nan)
