@@ -40,7 +40,7 @@ from ._validate import (
 from .color import srgb_to_linear
 from .errors import InputError
 from .levels import _components_below
-from .reference import edt, region_box, sample, shading
+from .reference import edt, region_box, sample_index, shading, take
 
 __all__ = ["Tracking", "label_patches", "track", "envelope_masks", "EnvelopeModel", "confirm_new"]
 
@@ -474,9 +474,18 @@ class _Patch(NamedTuple):
     degree: np.ndarray | None  # baseline degree t in ``box``
 
 
-def _median_ratio(u1, u0, mask):
-    """Per-channel median of ``u1 / u0`` over ``mask`` (an even sample of its pixels)."""
-    return np.median(sample(u1, mask) / np.maximum(sample(u0, mask), 1e-4), axis=0)
+def _median_ratio(u1, u0, mask, box=None):
+    """Per-channel median of ``u1 / u0`` over ``mask`` (an even sample of its pixels), or
+    over ``mask[box]`` (the sample :func:`vasi.reference.sample` takes there) when a box is
+    given: taken from the whole frames, which (contiguous) need no copy of the box to be
+    indexed."""
+    if box is None:
+        at = sample_index(mask)
+    else:
+        m = mask[box]
+        r, c = np.divmod(sample_index(m), m.shape[1])
+        at = (r + box[0].start) * mask.shape[1] + (c + box[1].start)
+    return np.median(take(u1, at) / np.maximum(take(u0, at), 1e-4), axis=0)
 
 
 def _lin(image, sigma, linear=False):
@@ -690,7 +699,7 @@ class EnvelopeModel:
         near = (slice(max(box[0].start - p, 0), box[0].stop + p),
                 slice(max(box[1].start - p, 0), box[1].stop + p))
         if np.count_nonzero(far[near]) >= 100:
-            return _median_ratio(uf[near], self._ub[near], far[near])
+            return _median_ratio(uf, self._ub, far, near)
         if "all" not in everywhere:
             everywhere["all"] = (_median_ratio(uf, self._ub, far)
                                  if np.count_nonzero(far) >= 100 else None)
