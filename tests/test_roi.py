@@ -679,6 +679,23 @@ def test_face_found_by_the_detector_keeps_its_outline_when_the_skin_leaks():
     assert not _same_face(FaceOval(100.0, 80.0, 0.5 * 1.04 * 130.0, 0, 0, 0, None), box)  # twice as wide
 
 
+def test_a_woods_face_on_the_detectors_box_is_placed_on_its_irises():
+    # a dark face under a Wood's lamp whose skin blob shows no eye holes (brows, lips and
+    # irises as dark as the skin): the outline falls back to the detector's box, which
+    # sits too high and too large; the irises (dark between the bright sclera) near the
+    # box's eyes place it instead, and the skin below the lips (cut off the blob by their
+    # shade) joins the face down to the chin
+    ph = make_photo(rng=710008, skin_type="V", modality="woods", site="face", shape=(900, 1200),
+                    background="light")
+    r, method = find_region(ph.image, site="face", modality="woods", return_method=True)
+    t = ph.truth.roi_mask
+    assert method == "face detector box"
+    assert _iou(r, t) > 0.72  # the box's proportions: 0.60
+    rows_r, rows_t = np.nonzero(r.any(axis=1))[0], np.nonzero(t.any(axis=1))[0]
+    height = rows_t[-1] - rows_t[0]
+    assert abs(rows_r[0] - rows_t[0]) < 0.08 * height and abs(rows_r[-1] - rows_t[-1]) < 0.08 * height
+
+
 def test_a_face_with_a_fringe_gets_its_outline_from_its_features():
     # skimage's astronaut framed on her head: her fringe hides the top of the forehead, so
     # the skin covered too little of the outline's proportions and the detector's box was

@@ -2,7 +2,8 @@
 
 The face's outline is two half-ellipses joined at the eye line, found from the skin blob's
 eye holes, mouth and width (``_face_oval``) or, failing that, from a face detector's box
-(``_detect_faces``, scikit-image's LBP cascade, offline); inside it, eyes, brows, nostrils,
+(``_detect_faces``, scikit-image's LBP cascade, offline; placed on the face's irises
+when they show near the box's eyes, ``_box_irises``); inside it, eyes, brows, nostrils,
 lips and (in visible light) hair reaching into the forehead are left out (``_face_mask``);
 under a Wood's lamp, shaded skin the colour test missed inside the outline is put back
 (holes away from the features' places, concavities at the lower outline).
@@ -164,6 +165,14 @@ def _face_oval(blob: np.ndarray, hairline: bool = False):
 
 #: Candidate eye pairs tried, most plausible first, until one gives a face-like outline.
 EYE_TRIES = 6
+#: Two eyes are a pair when they lie ``EYE_PAIR_DX`` (from, to) face widths apart across
+#: (the eyes' centres ~0.45 face widths apart, ``EYE_DX``) and at most ``EYE_PAIR_DY`` face
+#: widths apart vertically (the head tilted by up to ~12 degrees).
+EYE_PAIR_DX = (0.25, 0.65)
+EYE_PAIR_DY = 0.1
+#: The distance between the eyes' centres as a fraction of the face width across the
+#: cheeks (interpupillary ~63 mm on a ~140 mm face).
+EYE_DX = 0.45
 
 
 def _holes_cc(blob, filled):
@@ -296,7 +305,7 @@ def _eye_pairs(hcc, cx, face_w, top):
                 continue
             dy = abs(com[i, 0] - com[j, 0])
             dx = abs(com[i, 1] - com[j, 1])
-            if not (0.25 * face_w < dx < 0.65 * face_w) or dy > 0.1 * face_w:
+            if not (EYE_PAIR_DX[0] * face_w < dx < EYE_PAIR_DX[1] * face_w) or dy > EYE_PAIR_DY * face_w:
                 continue
             mid = 0.5 * (com[i, 1] + com[j, 1])
             ratio = min(area[i], area[j]) / max(area[i], area[j])
@@ -328,21 +337,97 @@ def _face_small(srgb, lin, modality, cw, face=None):
 
     With a detected ``face`` box (row, col, size) the outline falls back to the box's
     proportions when the features do not show, or when they give a different face
-    (:func:`_same_face`)."""
-    blob = _largest(_skin_small(srgb, lin, modality, cw), cw)
+    (:func:`_same_face`): placed on the face's irises when they show near the box's eyes
+    (:func:`_box_irises`, under ``BOX_IRIS_MODALITIES``; the blob then takes in the skin
+    inside that outline), else on the eyes the box predicts."""
+    skin = _skin_small(srgb, lin, modality, cw)
+    blob = _largest(skin, cw)
     # None: no face-like outline. With a detector's box to vouch for the face
     # (:func:`_same_face`), hair low on the forehead is discounted (see _fringe_oval)
     hairline = face is not None and modality in HAIR_MODALITIES
     oval = _face_oval(blob, hairline) if blob.sum() >= 100 else None
     if face is not None:
         box = _box_eyes(face)
-        c, ey, size = box
         # no outline, or the blob's "face" is not the detected one (skin leaked to the background)
         if oval is None or not _same_face(oval, box):
-            oval = FaceOval(c, ey, 0.5 * FACE_SIDE * size, FACE_UP * size, FACE_DOWN * size, 0.45 * size,
-                            (np.array([ey, c - 0.225 * size]), np.array([ey, c + 0.225 * size])))
-            return blob, oval, True
+            found = _box_irises(_logy(lin), box, blob) if modality in BOX_IRIS_MODALITIES else None
+            if found is None:
+                return blob, _eyes_oval(_box_eye_centres(box)), True
+            # an outline on the face's own eyes holds the face: skin inside it that shade
+            # (the lips, the jaw turning from the lamp) cut off the largest piece is the face's
+            return blob | (skin & _outline_mask(blob.shape, found)), found, True
     return blob, oval, False
+
+
+def _eyes_oval(eyes):
+    """The outline (:class:`FaceOval`, chin from the proportions) of a face with these two
+    eyes ``(row, col)``: its axis between them, its width ``1 / EYE_DX`` x their distance."""
+    (r0, c0), (r1, c1) = sorted(eyes, key=lambda e: e[1])
+    size = float(np.hypot(r1 - r0, c1 - c0)) / EYE_DX
+    return FaceOval(0.5 * (c0 + c1), 0.5 * (r0 + r1), 0.5 * FACE_SIDE * size, FACE_UP * size, FACE_DOWN * size,
+                    float(c1 - c0), (np.array([r0, c0], float), np.array([r1, c1], float)), mouth=False)
+
+
+def _box_eye_centres(box):
+    """Where a detected face's box (centre column, eye row, size) puts the two eyes."""
+    c, ey, size = box
+    return (ey, c - 0.5 * EYE_DX * size), (ey, c + 0.5 * EYE_DX * size)
+
+
+def _box_irises(logy, box, blob):
+    """The outline from the two irises of the face a detector's ``box`` (centre column, eye
+    row, size) found, or None.
+
+    The box alone misplaces a face by up to a quarter of its size (``SAME_FACE_SHIFT``),
+    and the chin with it, but the eyes show by their own anatomy where the skin blob has
+    no eye holes (a dark face under a Wood's lamp, its brows, lips and irises as dark as
+    its skin): each iris is dark between the brighter sclera (:func:`_iris_score`, at the
+    iris's scale for the box's size); the sclera is brighter than the face's skin (by
+    ``SCLERA_OVER_SKIN`` over the median of the blob inside the box's outline: hair's
+    strands are about as bright as the skin) and than the upper lid above the iris
+    (``UPPER_LID``; a dark island in a fluorescent patch is bright all round). The irises
+    are the level pair (``EYE_PAIR_DY``) of such local maxima inside the box's outline, at
+    the spacing of a face of the box's size (``SAME_FACE_SCALE``), whose weaker iris is the
+    darkest between its flanks -- taken only when the box vouches for the face they give
+    (:func:`_same_face`): a better pair elsewhere means the box's eyes are not found."""
+    c, ey, size = box
+    r = IRIS_R * size
+    score, y = _iris_score(logy, r)
+    flank = score + y
+    inside = _outline_mask(blob.shape, _eyes_oval(_box_eye_centres(box)))
+    skin = logy[inside & blob] if (inside & blob).any() else logy[inside]
+    if skin.size == 0:
+        return None
+    k = 2 * max(1, int(round(r))) + 1  # one peak per iris
+    lid = np.full_like(y, np.inf)
+    up = max(1, int(round(UPPER_LID * r)))
+    lid[up:] = y[:-up]
+    peak = ((score >= cv2.dilate(score, np.ones((k, k), np.uint8))) & (score > 0) & inside
+            & (flank > np.median(skin) + SCLERA_OVER_SKIN) & (flank > lid))
+    rows, cols = np.nonzero(peak)
+    best, found = 0.0, None
+    for i in range(rows.size):
+        for j in range(rows.size):
+            if cols[j] <= cols[i]:
+                continue
+            oval = _eyes_oval([(rows[i], cols[i]), (rows[j], cols[j])])
+            weaker = float(min(score[rows[i], cols[i]], score[rows[j], cols[j]]))
+            if (weaker > best and abs(int(rows[j]) - int(rows[i])) <= EYE_PAIR_DY * oval.face_w
+                    and 1.0 / SAME_FACE_SCALE <= oval.face_w / size <= SAME_FACE_SCALE):
+                best, found = weaker, oval
+    return found if found is not None and _same_face(found, box) else None
+
+
+#: The upper lid (lashes, lid crease) lies ~2 iris radii above the iris's centre and is
+#: darker than the sclera beside the iris (:func:`_box_irises`).
+UPPER_LID = 2.0
+#: The sclera (white) is at least 1.5 times as bright as the face's skin (log luminance
+#: difference) where a face's eyes leave no holes in its skin: a dark face under a Wood's lamp.
+SCLERA_OVER_SKIN = float(np.log(1.5))
+#: Where a face outline that falls back to a detector's box is placed from the irises
+#: found near the box's eyes (:func:`_box_irises`): under a Wood's lamp, where a dark
+#: face's eyes leave no holes in its skin blob but its sclera shines.
+BOX_IRIS_MODALITIES = ("woods",)
 
 
 #: The lowest a fringe reaches, above the eye line (face widths): the brows are ~0.15 above it.
@@ -486,6 +571,20 @@ def _eye_ellipses(shape, centres, face_w, size, tilt) -> np.ndarray:
     return out
 
 
+def _iris_score(logy, r):
+    """Where an iris of radius ``r`` px could be: the log luminance, smoothed at the iris's
+    scale, below the brighter of each side's flank (1.25 to 2.5 radii away, along the
+    row): positive where a dark disc lies between brighter sides (the iris between the
+    sclera). Returns the score and the smoothed log luminance."""
+    y = cv2.GaussianBlur(logy, (0, 0), max(0.5, 0.5 * r))
+    d0, d1 = max(1, int(round(1.25 * r))), max(2, int(round(2.5 * r)))
+    left, right = np.full_like(y, -np.inf), np.full_like(y, -np.inf)
+    for d in range(d0, d1 + 1):
+        left[:, d:] = np.maximum(left[:, d:], y[:, :-d])
+        right[:, :-d] = np.maximum(right[:, :-d], y[:, d:])
+    return np.minimum(left, right) - y, y
+
+
 def _on_pupils(centres, logy, blob, oval, size, tilt):
     """Eye centres ``(row, col)`` moved onto their irises where the iris lies outside the
     eye's ellipse (``size``, ``tilt``) drawn at the hole's centroid.
@@ -505,15 +604,8 @@ def _on_pupils(centres, logy, blob, oval, size, tilt):
     a dark fold between brighter skin (a nasolabial fold below eyes taken from a glasses
     rim) can pass the iris test too."""
     face_w = oval.face_w
-    r = IRIS_R * face_w
-    y = cv2.GaussianBlur(logy, (0, 0), max(0.5, 0.5 * r))
-    h, w = y.shape
-    d0, d1 = max(1, int(round(1.25 * r))), max(2, int(round(2.5 * r)))
-    left, right = np.full_like(y, -np.inf), np.full_like(y, -np.inf)
-    for d in range(d0, d1 + 1):
-        left[:, d:] = np.maximum(left[:, d:], y[:, :-d])
-        right[:, :-d] = np.maximum(right[:, :-d], y[:, d:])
-    score = np.minimum(left, right) - y
+    score, _ = _iris_score(logy, IRIS_R * face_w)
+    h, w = score.shape
     n, lab, st, cen = components_with_stats((_fill_holes(blob) & ~blob).astype(np.uint8), connectivity=8)
     own = cv2.dilate(lab.astype(np.float32), np.ones((3, 3), np.uint8)).astype(int)
     out = []
