@@ -650,6 +650,101 @@ def _at_features(cx, cy, oval) -> np.ndarray:
     return out
 
 
+#: The lips where they passed the skin test (a Wood's lamp can light them like the skin
+#: around, and no hole marks them then; :func:`_lips`). Anatomy, in eye distances (the
+#: eyes' centres, ~63 mm apart): the mouth's centre lies on the face's axis ``MOUTH_BELOW``
+#: below the eye line (pupils to the lips' meeting line ~65-70 mm); the lips are looked for
+#: within ``LIP_WINDOW`` = (half-width across, half-height along the axis) of it, as runs
+#: at least ``LIP_RUN`` long along the eye line (the lips' rows span most of the mouth's
+#: width; the nose's tip, the philtrum and the folds beside the mouth are narrower), and
+#: their piece must be centred within ``LIP_PLACE`` of it, ``LIP_WIDTH`` wide (mouth ~50
+#: mm, 0.7-1.0 eye distances; the part of the lips that differs can be less),
+#: ``LIP_HEIGHT`` tall (closed lips ~15-20 mm; the mouth line alone is thinner), at least
+#: ``LIP_ASPECT`` times as wide as tall, and lie inside the window: a depigmented patch
+#: around the mouth (perioral vitiligo) reaches beyond it, or is not lip-shaped, and stays.
+MOUTH_BELOW = 1.1
+LIP_WINDOW = (0.9, 0.5)
+LIP_PLACE = (0.15, 0.2)
+LIP_WIDTH = (0.45, 1.1)
+LIP_HEIGHT = (0.05, 0.45)
+LIP_ASPECT = 1.8
+LIP_RUN = 0.4
+#: The lips differ from the skin around them (its median log luminance) by ``LIP_DY`` =
+#: (at least, at most) in natural log of luminance, in either direction, and by at least
+#: ``LIP_NOISE`` x the skin's pixel noise there (robust SD of the log luminance less its
+#: blur at 0.1 eye distances): lips are skin-like tissue, lighter or darker by a factor of
+#: ~1.3-4; a fluorescent depigmented patch is brighter still and is not taken with them.
+LIP_DY = (0.25, 1.5)
+LIP_NOISE = 3.0
+#: ... and are redder than the skin around them (the vermilion's blood under a thin
+#: epidermis: lip segmentation's pseudo-hue): the piece's median log(R / G) (linear RGB)
+#: at least ``LIP_RED`` above the rest of that skin's. Skin between the nose and the lips,
+#: lit brighter than the lips and nostrils around it, is as red as the skin; a
+#: fluorescent patch under a Wood's lamp is bluer.
+LIP_RED = 0.08
+#: Where the lips are looked for in the skin (:func:`_lips`).
+LIP_MODALITIES = ("visible", "woods")
+
+
+def _lips(region, centres, logy, lin) -> np.ndarray:
+    """The lips inside ``region`` (bool, working px; empty when not found), from the two
+    eye ``centres`` (row, col), the log luminance ``logy`` and the linear RGB ``lin``: the
+    piece of the region lighter (or darker) than the skin around the mouth's place
+    (``LIP_DY``, ``LIP_NOISE``) and redder (``LIP_RED``),
+    closed over the mouth line and opened along the eye line (``LIP_RUN``), that is
+    lip-shaped and where anatomy puts the lips (``MOUTH_BELOW``, ``LIP_WINDOW``,
+    ``LIP_PLACE``, ``LIP_WIDTH``, ``LIP_HEIGHT``, ``LIP_ASPECT``), its holes filled."""
+    out = np.zeros_like(region)
+    (r0, c0), (r1, c1) = sorted(centres, key=lambda e: e[1])
+    d = float(np.hypot(r1 - r0, c1 - c0))
+    if d < 4:
+        return out
+    ex, ey = (c1 - c0) / d, (r1 - r0) / d  # along the eye line (col, row); down the axis: (-ey, ex)
+    mr, mc = 0.5 * (r0 + r1) + MOUTH_BELOW * d * ex, 0.5 * (c0 + c1) - MOUTH_BELOW * d * ey
+    reach = d * float(np.hypot(*LIP_WINDOW)) + 2
+    h, w = region.shape
+    y0, y1 = max(0, int(mr - reach)), min(h, int(mr + reach) + 1)
+    x0, x1 = max(0, int(mc - reach)), min(w, int(mc + reach) + 1)
+    if y1 <= y0 or x1 <= x0:
+        return out
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    a = ((xx - mc) * ex + (yy - mr) * ey) / d  # across the face, eye distances from the mouth's place
+    b = ((yy - mr) * ex - (xx - mc) * ey) / d  # down the face's axis
+    win = (np.abs(a) < LIP_WINDOW[0]) & (np.abs(b) < LIP_WINDOW[1])
+    skin = region[y0:y1, x0:x1] & win
+    if np.count_nonzero(skin) < 20:
+        return out
+    y = logy[y0:y1, x0:x1]
+    dy = y - np.float32(np.median(y[skin]))
+    hp = (y - cv2.GaussianBlur(y, (0, 0), max(1.0, 0.1 * d)))[skin]
+    lo = max(LIP_DY[0], LIP_NOISE * 1.4826 * float(np.median(np.abs(hp - np.median(hp)))))
+    edge = win & ~cv2.erode(win.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    r = max(1, int(round(0.06 * d)))  # closes the mouth line between the lips
+    ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    half = max(1, int(round(0.5 * LIP_RUN * d)))
+    run = np.zeros((2 * half + 1, 2 * half + 1), np.uint8)  # a line along the eye line
+    cv2.line(run, (int(round(half - half * ex)), int(round(half - half * ey))),
+             (int(round(half + half * ex)), int(round(half + half * ey))), 1)
+    lw = lin[y0:y1, x0:x1]
+    red = cv2.log(lw[..., 0] + np.float32(1e-4)) - cv2.log(lw[..., 1] + np.float32(1e-4))
+    for sign in (1.0, -1.0):
+        cand = (skin & (sign * dy > lo) & (sign * dy < LIP_DY[1])).astype(np.uint8)
+        cand = cv2.morphologyEx(cand, cv2.MORPH_CLOSE, ker) & skin
+        cand = cv2.morphologyEx(cand, cv2.MORPH_OPEN, run).astype(bool)
+        n, lab, _, _ = components_with_stats(cand.astype(np.uint8), connectivity=8)
+        for i in range(1, n):
+            m = lab == i
+            aa, bb = a[m], b[m]
+            wid, hei = float(aa.max() - aa.min()), float(bb.max() - bb.min())
+            if (abs(float(aa.mean())) < LIP_PLACE[0] and abs(float(bb.mean())) < LIP_PLACE[1]
+                    and LIP_WIDTH[0] <= wid <= LIP_WIDTH[1] and LIP_HEIGHT[0] <= hei <= LIP_HEIGHT[1]
+                    and wid >= LIP_ASPECT * hei and not (m & edge).any()
+                    and np.median(red[m]) >= np.median(red[skin & ~m]) + LIP_RED):
+                out[y0:y1, x0:x1] = _fill_holes(m)
+                return out
+    return out
+
+
 def _shaded_edge(blob, oval) -> np.ndarray:
     """Skin lost to shade at the face's lower edge (bool, working px): below the eye line,
     the concavities of the skin inside the outline ``oval`` (holes filled) that its convex
@@ -703,6 +798,11 @@ def _face_mask(blob, oval, modality, lin=None):
     tilt = _tilt(centres)
     eyes = _eye_ellipses(blob.shape, centres, face_w, size, tilt)
     region &= eyes == 0
+    if logy is not None and modality in LIP_MODALITIES and _mouth_row(
+            _holes_cc(region, _fill_holes(region)), oval.cx, face_w, oval.eye_row) is None:
+        # lips that passed the skin test leave no mouth's hole: cut them out, to be kept
+        # out with the other features (a hole at the mouth's place, with its margin, below)
+        region &= ~_lips(region, centres, logy, lin)
     # fill only tiny holes (pores, specks); eyes, brows, nostrils and lips stay out
     holes = _fill_holes(region) & ~region
     n, lab_h, st, cen = components_with_stats(holes.astype(np.uint8), connectivity=8)
