@@ -66,6 +66,12 @@ resolution. This module holds the API and the orchestration; the skin colour mod
   mouth: ``roi_face.BROW_EYE_ZONE``, ``NOSE_ZONE``, ``MOUTH_ZONE``) is shaded skin and is
   filled, and below the eye line the skin's concavities at the outline (cheeks, jaw, chin
   turned from the lamp) are filled too (``roi_face._shaded_edge``): a face is convex there.
+  Lips that pass the skin test (a Wood's lamp can light them like the skin) leave no
+  mouth's hole; they are then found by anatomy (``roi_face._lips``): on the face's axis
+  ~1.1 eye distances below the eye line, lighter or darker than the skin around and
+  redder, lip-shaped and inside a tight window there -- a depigmented patch around the
+  mouth (perioral vitiligo) reaches beyond it, is not lip-shaped or is not redder, and
+  stays.
 * **Turned face photos** (an orientation tag lost): when no outline is trusted upright, the
   working image is tried turned by a quarter turn each way, then upside down; a turned
   outline counts only when the face detector confirms it there (``FACE_TURNED``).

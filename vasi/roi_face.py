@@ -4,7 +4,8 @@ The face's outline is two half-ellipses joined at the eye line, found from the s
 eye holes, mouth and width (``_face_oval``) or, failing that, from a face detector's box
 (``_detect_faces``, scikit-image's LBP cascade, offline; placed on the face's irises
 when they show near the box's eyes, ``_box_irises``); inside it, eyes, brows, nostrils,
-lips and (in visible light) hair reaching into the forehead are left out (``_face_mask``);
+lips (where they pass the skin test, found by anatomy: ``_lips``) and (in visible light)
+hair reaching into the forehead are left out (``_face_mask``);
 under a Wood's lamp, shaded skin the colour test missed inside the outline is put back
 (holes away from the features' places, concavities at the lower outline).
 """
@@ -690,10 +691,10 @@ def _lips(region, centres, logy, lin) -> np.ndarray:
     """The lips inside ``region`` (bool, working px; empty when not found), from the two
     eye ``centres`` (row, col), the log luminance ``logy`` and the linear RGB ``lin``: the
     piece of the region lighter (or darker) than the skin around the mouth's place
-    (``LIP_DY``, ``LIP_NOISE``) and redder (``LIP_RED``),
-    closed over the mouth line and opened along the eye line (``LIP_RUN``), that is
-    lip-shaped and where anatomy puts the lips (``MOUTH_BELOW``, ``LIP_WINDOW``,
-    ``LIP_PLACE``, ``LIP_WIDTH``, ``LIP_HEIGHT``, ``LIP_ASPECT``), its holes filled."""
+    (``LIP_DY``, ``LIP_NOISE``), closed over the mouth line and opened along the eye line
+    (``LIP_RUN``), that is redder than that skin (``LIP_RED``), lip-shaped and where
+    anatomy puts the lips (``MOUTH_BELOW``, ``LIP_WINDOW``, ``LIP_PLACE``, ``LIP_WIDTH``,
+    ``LIP_HEIGHT``, ``LIP_ASPECT``), its holes filled. Lighter pieces are tried first."""
     out = np.zeros_like(region)
     (r0, c0), (r1, c1) = sorted(centres, key=lambda e: e[1])
     d = float(np.hypot(r1 - r0, c1 - c0))
