@@ -683,8 +683,6 @@ LIP_NOISE = 3.0
 #: lit brighter than the lips and nostrils around it, is as red as the skin; a
 #: fluorescent patch under a Wood's lamp is bluer.
 LIP_RED = 0.08
-#: Where the lips are looked for in the skin (:func:`_lips`).
-LIP_MODALITIES = ("visible", "woods")
 
 
 def _lips(region, centres, logy, lin) -> np.ndarray:
@@ -799,7 +797,7 @@ def _face_mask(blob, oval, modality, lin=None):
     tilt = _tilt(centres)
     eyes = _eye_ellipses(blob.shape, centres, face_w, size, tilt)
     region &= eyes == 0
-    if logy is not None and modality in LIP_MODALITIES and _mouth_row(
+    if logy is not None and _mouth_row(
             _holes_cc(region, _fill_holes(region)), oval.cx, face_w, oval.eye_row) is None:
         # lips that passed the skin test leave no mouth's hole: cut them out, to be kept
         # out with the other features (a hole at the mouth's place, with its margin, below)
