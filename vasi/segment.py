@@ -86,6 +86,7 @@ from .levels import (
     _fill_from_neighbours,
     _initial_reference,
     _inner,
+    _local_border,
     _local_features,
     _local_level,
     _median_labs,
@@ -391,6 +392,8 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
             if clipped.any():
                 index = _fill_from_neighbours(index, clipped & roi_s)
             thr = _blend_index(cols, model, scales, modality, 1.0 - sensitivity)
+            if last:  # the border half-way between the levels that meet there
+                index = _local_border(index, thr, roi_s, cols, model, scales, modality, 1.0 - sensitivity)
             mask_s = (index > thr) & roi_s & (X[..., 0] > -MAX_DEPIG_DARKER)
             # the region's rim (and the rims of its holes: eyes, nostrils) mixes skin with
             # whatever lies outside; a rim pixel is depigmented only next to a depigmented
