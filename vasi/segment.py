@@ -392,7 +392,10 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
             if clipped.any():
                 index = _fill_from_neighbours(index, clipped & roi_s)
             thr = _blend_index(cols, model, scales, modality, 1.0 - sensitivity)
-            if last:  # the border half-way between the levels that meet there
+            # whether a class exists is judged on the index against normal skin (below);
+            # where its border lies, half-way between the levels that meet there
+            index_normal = index
+            if last:
                 index = _local_border(index, thr, roi_s, cols, model, scales, modality, 1.0 - sensitivity)
             mask_s = (index > thr) & roi_s & (X[..., 0] > -MAX_DEPIG_DARKER)
             # the region's rim (and the rims of its holes: eyes, nostrils) mixes skin with
@@ -420,7 +423,7 @@ def _relative(image, roi, *, modality, mm_per_px, sensitivity, reference, min_ar
     # local means there mix in the skin beyond it, which the user did not vouch for
     marked = None if user is None else _inner(user, rim_r)
     if (model is not None
-            and _region_contrast(index, valid, marked, found=model_ref) < MIN_REGION_DPRIME):
+            and _region_contrast(index_normal, valid, marked, found=model_ref) < MIN_REGION_DPRIME):
         model = None  # the "patches" are the lighter side of normal skin (mottle, shine, flush)
         flags.append("low contrast")  # (what there is does not stand out from the skin's own)
     if model is None:
