@@ -171,13 +171,14 @@ def _degree_curve(cols, model, scales, modality) -> tuple[np.ndarray, np.ndarray
     return np.concatenate([[0.0], ds, [1.0]]), np.maximum.accumulate(np.concatenate([[0.0], ix, [1.0]]))
 
 
-def _band_level(index, band, prior_value, sigma) -> np.ndarray:
+def _band_level(index, band, prior_value, sigma) -> tuple[np.ndarray, np.ndarray]:
     """Local (Gaussian, ``sigma`` px) mean (h, w) float32 of ``index`` over the ``band`` (bool),
-    pulled to ``prior_value`` with the weight density ``LOCAL_BORDER_PRIOR``."""
+    pulled to ``prior_value`` with the weight density ``LOCAL_BORDER_PRIOR``; and the band's
+    local weight (h, w) float32 (0 far from it, where the mean is ``prior_value``)."""
     w = band.astype(np.float32)
     num = cv2.GaussianBlur(np.where(band, index, np.float32(0)).astype(np.float32), (0, 0), sigma)
     den = cv2.GaussianBlur(w, (0, 0), sigma)
-    return (num + np.float32(LOCAL_BORDER_PRIOR * prior_value)) / (den + np.float32(LOCAL_BORDER_PRIOR))
+    return (num + np.float32(LOCAL_BORDER_PRIOR * prior_value)) / (den + np.float32(LOCAL_BORDER_PRIOR)), den
 
 
 def _local_border(index, thr, roi, cols, model, scales, modality, d_star) -> np.ndarray:
@@ -193,23 +194,27 @@ def _local_border(index, thr, roi, cols, model, scales, modality, d_star) -> np.
     over-called pixels of the worst type IV photos lie at a true degree of 0.3-0.5, the
     generator's 0.42 rims). Where the outside is normal skin, or the inside as light as the
     depigmented level, the border is unchanged; it is only ever raised. Index 0 and 1 stay
-    where they are (piecewise linear through the local border)."""
+    where they are (piecewise linear through the local border); pixels away from any
+    border (the bands' weight below 1e-4) are left as they are."""
     m = (index > thr) & roi
     if not m.any():
         return index
     m8 = m.astype(np.uint8)
     ring = cv2.dilate(m8, _ref.disk(LOCAL_BORDER_BAND)).astype(bool) & ~cv2.dilate(m8, _ref.disk(1)).astype(bool) & roi
     inside = cv2.erode(m8, _ref.disk(1)).astype(bool)
+    out_lvl, w_out = _band_level(index, ring, 0.0, LOCAL_BORDER_SIGMA)
+    in_lvl, w_in = _band_level(np.minimum(index, np.float32(1.5)), inside, 1.0, LOCAL_BORDER_SIGMA)
+    near = (w_out > 1e-4) | (w_in > 1e-4)
     dg, ig = _degree_curve(cols, model, scales, modality)
-    out_lvl = np.clip(_band_level(index, ring, 0.0, LOCAL_BORDER_SIGMA), 0.0, None)
-    in_lvl = _band_level(np.minimum(index, np.float32(1.5)), inside, 1.0, LOCAL_BORDER_SIGMA)
-    a = np.minimum(np.interp(out_lvl, ig, dg), LOCAL_BORDER_MAX_OUTSIDE)
-    b = np.maximum(np.interp(in_lvl, ig, dg), a + LOCAL_BORDER_GAP)
-    t = np.interp(np.maximum(a + (b - a) * d_star, d_star), dg, ig).astype(np.float32)
-    t = np.maximum(t, np.float32(thr))
-    below = index * (np.float32(thr) / t)
-    above = np.float32(thr) + (index - t) * (np.float32(1.0 - thr) / np.maximum(1.0 - t, np.float32(1e-3)))
-    return np.where(index <= t, below, above).astype(np.float32)
+    a = np.minimum(np.interp(np.clip(out_lvl[near], 0.0, None), ig, dg), LOCAL_BORDER_MAX_OUTSIDE)
+    b = np.maximum(np.interp(in_lvl[near], ig, dg), a + LOCAL_BORDER_GAP)
+    t = np.maximum(np.interp(np.maximum(a + (b - a) * d_star, d_star), dg, ig), thr).astype(np.float32)
+    v = index[near]
+    thr32 = np.float32(thr)
+    out = index.copy()
+    out[near] = np.where(v <= t, v * (thr32 / t),
+                         thr32 + (v - t) * (np.float32(1.0 - thr) / np.maximum(1.0 - t, np.float32(1e-3))))
+    return out
 
 
 def _median_labs(srgb, *masks) -> np.ndarray:
