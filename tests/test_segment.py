@@ -745,9 +745,13 @@ def test_a_reference_point_recovers_a_mostly_depigmented_forearm():
 def test_reference_skin_too_small_is_about_the_automatic_reference():
     # a review flag: raised when the automatic reference finds little normal skin, not
     # for the small disk around a point the user gave (it was raised on every point)
-    ph = make_photo(rng=5, shape=(450, 600), site="face", skin_type="IV")
+    # (the whole frame, no region: this face's automatic reference is ~2 % of it, well
+    # under the flag's 5 %; seed 5's, at 4.8 %, moved across with the border's placement)
+    ph = make_photo(rng=1, shape=(450, 600), site="face", skin_type="IV")
     t = ph.truth
-    assert "reference skin too small" in segment(ph.image).flags
+    auto = segment(ph.image)
+    assert np.asarray(auto.reference, bool).mean() < 0.04
+    assert "reference skin too small" in auto.flags
     depth = cv2.distanceTransform((t.reference_mask & t.roi_mask).astype(np.uint8), cv2.DIST_L2, 5)
     point = np.unravel_index(np.argmax(depth), depth.shape)
     assert "reference skin too small" not in segment(ph.image, reference=point).flags
