@@ -147,19 +147,27 @@ def _blend_index(cols, model, scales, modality, d_star):
     >>> round(_blend_index(cols, model, np.ones(4), "visible", 0.5), 3)
     0.584
     """
+    return float(_blend_indices(cols, model, scales, modality, (d_star,))[0])
+
+
+def _blend_indices(cols, model, scales, modality, d_stars) -> np.ndarray:
+    """:func:`_blend_index` at each degree of ``d_stars`` (float64, one value each), with one
+    feature evaluation for all the blends."""
     c0, c1 = cols
-    cols = np.stack([c0, (1 - d_star) * c0 + d_star * c1, c1])[None].astype(np.float32)
-    f = _ref.features(cols, modality)[0]
+    rows = np.stack([c0, *((1 - d) * c0 + d * c1 for d in d_stars), c1])[None].astype(np.float32)
+    f = _ref.features(rows, modality)[0]
     w = model["w"].astype(np.float64)
     nf = f.shape[1]
-    dz_half = (f[1] - f[0]) / scales[:nf]
-    dz_full = (f[2] - f[0]) / scales[:nf]
+    dz_full = (f[-1] - f[0]) / scales[:nf]
     tex = model["core_z"][nf:] * w[nf:]
-    num = float(dz_half @ w[:nf] + d_star * tex.sum())
     den = float(dz_full @ w[:nf] + tex.sum())
-    if not np.isfinite(num / den) or den <= 0:
-        return float(d_star)
-    return float(np.clip(num / den, 0.05, 0.95))
+    out = np.empty(len(d_stars))
+    for i, d in enumerate(d_stars):
+        dz_half = (f[1 + i] - f[0]) / scales[:nf]
+        num = float(dz_half @ w[:nf] + d * tex.sum())
+        ok = np.isfinite(num / den) and den > 0
+        out[i] = float(np.clip(num / den, 0.05, 0.95)) if ok else float(d)
+    return out
 
 
 def _degree_curve(cols, model, scales, modality) -> tuple[np.ndarray, np.ndarray]:
@@ -167,7 +175,7 @@ def _degree_curve(cols, model, scales, modality) -> tuple[np.ndarray, np.ndarray
     at degrees 0, 0.05, ..., 0.95, 1: (degrees, indices) float64 (21,), the indices made
     non-decreasing, so either can be interpolated from the other."""
     ds = np.linspace(0.05, 0.95, 19)
-    ix = [_blend_index(cols, model, scales, modality, float(d)) for d in ds]
+    ix = _blend_indices(cols, model, scales, modality, [float(d) for d in ds])
     return np.concatenate([[0.0], ds, [1.0]]), np.maximum.accumulate(np.concatenate([[0.0], ix, [1.0]]))
 
 
