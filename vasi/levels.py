@@ -159,14 +159,13 @@ def _blend_indices(cols, model, scales, modality, d_stars) -> np.ndarray:
     w = model["w"].astype(np.float64)
     nf = f.shape[1]
     dz_full = (f[-1] - f[0]) / scales[:nf]
-    tex = model["core_z"][nf:] * w[nf:]
-    den = float(dz_full @ w[:nf] + tex.sum())
+    tex = (model["core_z"][nf:] * w[nf:]).sum()
+    den = float(dz_full @ w[:nf] + tex)
     out = np.empty(len(d_stars))
     for i, d in enumerate(d_stars):
         dz_half = (f[1 + i] - f[0]) / scales[:nf]
-        num = float(dz_half @ w[:nf] + d * tex.sum())
-        ok = np.isfinite(num / den) and den > 0
-        out[i] = float(np.clip(num / den, 0.05, 0.95)) if ok else float(d)
+        ratio = float(dz_half @ w[:nf] + d * tex) / den
+        out[i] = float(np.clip(ratio, 0.05, 0.95)) if np.isfinite(ratio) and den > 0 else float(d)
     return out
 
 

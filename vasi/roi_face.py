@@ -411,9 +411,11 @@ def _box_irises(logy, box, blob):
         for j in range(rows.size):
             if cols[j] <= cols[i]:
                 continue
-            oval = _eyes_oval([(rows[i], cols[i]), (rows[j], cols[j])])
             weaker = float(min(score[rows[i], cols[i]], score[rows[j], cols[j]]))
-            if (weaker > best and abs(int(rows[j]) - int(rows[i])) <= EYE_PAIR_DY * oval.face_w
+            if weaker <= best:  # (a pair's outline is built only when it could win)
+                continue
+            oval = _eyes_oval([(rows[i], cols[i]), (rows[j], cols[j])])
+            if (abs(int(rows[j]) - int(rows[i])) <= EYE_PAIR_DY * oval.face_w
                     and 1.0 / SAME_FACE_SCALE <= oval.face_w / size <= SAME_FACE_SCALE):
                 best, found = weaker, oval
     return found if found is not None and _same_face(found, box) else None
