@@ -118,3 +118,20 @@ def test_p001_has_no_new_depigmentation_specks(truth):
     small = res.provenance["min_new_area_px"]
     assert 2.0 / scale.mm_per_px**2 == pytest.approx(small, abs=0.1)
     assert not _components_below(np.asarray(res.new_masks[1]), small).any()
+
+
+def test_p001_reports_no_new_depigmentation_at_any_visit(manifest, truth):
+    # P001's patches only repigment (truth), but `vasi demo` reported new depigmentation
+    # -- disease activity -- at weeks 24 (166 px: the hair of a brow enclosed by a patch),
+    # 36 (179 px: shine on the nose) and 52: new depigmentation must have turned the skin
+    # towards the patient's own lesion colour at the same place (vasi.track.change_degree)
+    import vasi
+    from vasi.calibrate import resolve_scale
+
+    rows = manifest[manifest.patient_id == "P001"]
+    assert (truth[truth.patient_id == "P001"]["new_depig_area_px_baseline"] == 0).all()
+    photos = [vasi.read_photo(SAMPLES / r.photo) for r in rows.itertuples()]
+    scales = [resolve_scale(ph, marker_mm=r.marker_mm)[0] for ph, r in zip(photos, rows.itertuples(), strict=True)]
+    res = vasi.track_series(photos, weeks=rows.week.tolist(), site="face", mm_per_px=scales,
+                            with_patterns=False)
+    assert res.visits["new_depigmentation_px"].tolist() == [0] * len(rows)

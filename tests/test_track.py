@@ -83,6 +83,43 @@ def test_confirm_new_keeps_only_what_changed_between_the_photos():
         confirm_new(base, follow, cand, linear=True)
 
 
+def test_confirm_new_needs_a_change_towards_the_patients_own_lesion_colour():
+    # issue 5, sample series P001: shine on the nose and the hair of a brow enclosed by a
+    # patch (no normal skin around it to compare with) were reported as new depigmentation
+    from vasi.color import linear_to_srgb, srgb_to_linear
+    from vasi.track import EnvelopeModel, change_degree, confirm_new
+
+    rng = np.random.default_rng(11)
+    base = np.tile(np.array([150, 100, 70], float), (140, 200, 1))
+    base[10:70, 10:70] = (220, 190, 170)     # a patch
+    base[35:45, 35:45] = (60, 45, 35)        # brow hair inside it, at both visits
+    lin = srgb_to_linear(base.astype(np.uint8)) * 0.9   # the follow-up's light is dimmer
+    lin[100:120, 140:160] = srgb_to_linear(np.uint8([[[220, 190, 170]]]))[0, 0] * 0.9  # new
+    lin[100:120, 40:60] += 0.08              # shine: white light added to normal skin
+    follow = np.clip(linear_to_srgb(lin) * 255 + rng.normal(0, 2, lin.shape), 0, 255).astype(np.uint8)
+    base = np.clip(base + rng.normal(0, 2, base.shape), 0, 255).astype(np.uint8)
+    patch = np.zeros((140, 200), bool)
+    patch[10:70, 10:70] = True
+    cand = np.zeros((140, 200), bool)
+    cand[35:45, 35:45] = cand[100:120, 140:160] = cand[100:120, 40:60] = True
+    known = patch & ~cand
+    lesion = EnvelopeModel(base, label_patches(known)).lesion_contrast()
+    args = dict(exclude=known, mm_per_px=0.5, min_area_px=16)
+    before = confirm_new(base, follow, cand, **args)
+    assert before[35:45, 35:45].all() and before[100:120, 40:60].all()  # unchecked; lighter
+    kept = confirm_new(base, follow, cand, lesion=lesion, **args)
+    assert kept[100:120, 140:160].mean() > 0.95
+    assert not kept[35:45, 35:45].any() and not kept[100:120, 40:60].any()
+    # the degree of change: ~1 for normal skin turned lesion, ~0 for the unchanged brow
+    comp = cand.astype(np.int32) * (1 + (np.arange(200) > 100))[None, :]
+    comp[35:45, 35:45] = 3
+    t = change_degree(base, follow, comp, ~cand & ~patch, lesion, light_px=50)
+    assert np.median(t[comp == 2]) == pytest.approx(1.0, abs=0.15)
+    assert abs(np.median(t[comp == 3])) < 0.15 and np.median(t[comp == 1]) < 0.5
+    with pytest.raises(InputError, match="lesion contrast"):
+        change_degree(base, follow, comp, ~cand, [0, 0, 0])
+
+
 def test_confirm_new_in_its_box_is_the_whole_frames_result():
     from vasi.track import confirm_box, confirm_new
 

@@ -173,7 +173,8 @@ class BaselinePatches:
         self.untracked = cv2.dilate(untracked, np.ones((3, 3), np.uint8),
                                     iterations=self.tol).view(bool) & ~tracked
         self._pattern_cache: dict = {}  # the baseline's share of the pattern work, once per patch
-        self._linear = self._known = None  # for confirming new depigmentation (computed once)
+        # for confirming new depigmentation (computed once)
+        self._linear = self._known = self._lesion = None
 
     def followup(self, rgb, Hw, own):
         """A registered follow-up in baseline coordinates (working resolution).
@@ -275,15 +276,17 @@ class BaselinePatches:
             self._linear = srgb_to_linear(self.rgb)
             self._known = cv2.dilate(((self.env > 0) | self.mask).view(np.uint8),
                                      np.ones((3, 3), np.uint8), iterations=self.tol).view(bool)
+            # the patient's own vitiligo colour: new depigmentation must have turned towards it
+            self._lesion = self._model.lesion_contrast()
         # confirm_new works only in this box: cut to it here, the whole frames (the same
         # baseline at every visit) are not checked and combined again at every visit
         mm, ring = self.grid.mm_per_px, self._ring_mm
-        box = confirm_box(new, mm_per_px=mm, ring_mm=ring)
+        box = confirm_box(new, mm_per_px=mm, ring_mm=ring, lesion=self._lesion)
         out = np.zeros_like(new)
         out[box] = confirm_new(self._linear[box], linear[box], new[box],
                                roi=self.roi[box] & valid[box], exclude=self._known[box],
                                mm_per_px=mm, ring_mm=ring, linear=True,
-                               min_area_px=self.min_new_px)
+                               min_area_px=self.min_new_px, lesion=self._lesion)
         return out
 
 

@@ -42,7 +42,8 @@ from .errors import InputError
 from .levels import _components_below
 from .reference import edt, region_box, sample_index, shading, take
 
-__all__ = ["Tracking", "label_patches", "track", "envelope_masks", "EnvelopeModel", "confirm_new"]
+__all__ = ["Tracking", "label_patches", "track", "envelope_masks", "EnvelopeModel", "confirm_new",
+           "change_degree"]
 
 
 def _check_px(value, name: str) -> int:
@@ -321,7 +322,7 @@ def _check_linear(image, name):
 
 def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_px=None,
                 ring_mm=None, level: float = 0.5, linear: bool = False,
-                min_area_px: float = 0) -> np.ndarray:
+                min_area_px: float = 0, lesion=None) -> np.ndarray:
     """New depigmentation that the two photos themselves confirm: the skin changed there.
 
     ``new_mask`` comes from comparing two segmentations, and a faint patch that the baseline
@@ -332,7 +333,18 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
     contrast. The baseline photo is projected on the same direction against its own ring; a
     pixel stays new only where the baseline's degree is at most ``level`` (half-way).
     Components that cannot be checked stay new: without a reference ring, under 5 px, or
-    without contrast against their ring in the follow-up. Last, what is left smaller than
+    without contrast against their ring in the follow-up.
+    With ``lesion`` (the patient's own vitiligo colour relative to normal skin, e.g.
+    :meth:`EnvelopeModel.lesion_contrast`), a pixel also has to have changed *towards it*,
+    at the same place: the follow-up divided by the baseline there, against the same ratio on
+    normal skin around the component (the change of light), projected on ``lesion``
+    (:func:`change_degree`), must exceed ``level``. Anything else that makes skin look
+    lighter than its ring in one photo only -- shine (white light added: a lighter skin of
+    the same hue), skin between the hairs of a brow that the registration moved by a pixel,
+    a freckle faded -- has not moved the skin towards the patient's vitiligo by half of it.
+    This check needs no ring of normal skin right around the component (the light change
+    is taken from the normal skin anywhere in the frames given when there is none), so it
+    also checks a candidate enclosed by baseline patches. Last, what is left smaller than
     ``min_area_px`` (8-connected, checked or not) is dropped: new depigmentation is held
     to the minimum size of a patch, as the segmentation holds its patches
     (:func:`vasi.track_series` passes its ``min_patch_area_mm2`` in px, or the
@@ -361,6 +373,9 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
         pixel not to be new.
     min_area_px : float, keyword-only
         Smallest confirmed component kept (px, 8-connected); 0 keeps all.
+    lesion : array-like (3,), keyword-only, optional
+        The patient's lesion contrast ``d`` (relative linear RGB: lesion / normal skin - 1),
+        e.g. :meth:`EnvelopeModel.lesion_contrast`; adds the same-place change test.
 
     Returns
     -------
@@ -378,6 +393,11 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
     >>> kept = confirm_new(base, follow, cand), confirm_new(base, follow, cand, min_area_px=16)
     >>> [int(k.sum()) for k in kept]
     [101, 100]
+    >>> follow[30:40, 60:70] = (165, 115, 85)   # lighter, not the colour of the patient's patch
+    >>> cand[30:40, 60:70] = True
+    >>> d = [1.3, 3.1, 5.6]   # the patch's contrast (lesion_contrast: 220, 190, 170 on 150, 100, 70)
+    >>> [int(confirm_new(base, follow, cand, lesion=x, min_area_px=16).sum()) for x in (None, d)]
+    [200, 100]
     """
     b, f = _photo_pair(baseline, followup)
     shape = f.shape[:2]
@@ -393,7 +413,7 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
     if exclude is not None:
         roi = roi & ~check_mask(exclude, shape, "exclude")
     # only the candidates and their rings take part (the rings are close: no shading model)
-    box = confirm_box(new, mm_per_px=mm_per_px, ring_mm=ring_mm)
+    box = confirm_box(new, mm_per_px=mm_per_px, ring_mm=ring_mm, lesion=lesion)
     cand = new[box]
     _, comp = cv2.connectedComponents(cand.view(np.uint8), connectivity=8)
     model = EnvelopeModel(f[box], comp.astype(np.int32), roi=roi[box] | cand, mm_per_px=mm_per_px,
@@ -402,21 +422,106 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
     _, then = model.apply(b[box], linear=linear)
     out = np.zeros(shape, bool)
     kept = cand & ~(np.nan_to_num(then, nan=0.0) > level)
+    if lesion is not None:
+        r_out = _ring_px(ring_mm if mm_per_px else None, mm_per_px)[1]
+        change = change_degree(b[box], f[box], comp.astype(np.int32), roi[box] & ~cand, lesion,
+                               light_px=_light_px(mm_per_px, r_out), linear=linear)
+        kept &= ~(change <= level)  # (NaN, unchecked: stays)
     out[box] = kept & ~_components_below(kept, min_area_px) if min_area_px > 0 else kept
     return out
 
 
-def confirm_box(new_mask, *, mm_per_px=None, ring_mm=None) -> tuple[slice, slice]:
+def change_degree(baseline, followup, comp, normal, lesion, *, light_px: int = LIGHT_PX,
+                  linear: bool = False) -> np.ndarray:
+    r"""How far each component's skin moved from the baseline towards the patient's lesion
+    colour, at the same place: 0 unchanged, 1 normal skin turned lesion.
+
+    .. math:: t(x) = c(x) \cdot p, \quad c = \frac{u_f / u_b}{g} - 1, \quad
+              p = \Sigma_c^{-1} d \,/\, (d \cdot \Sigma_c^{-1} d)
+
+    with ``u`` linear RGB, ``g`` the per-channel median of ``u_f / u_b`` -- the change of
+    light between the photos -- over the ``normal`` skin within ``light_px`` of the
+    component's bounding box (as :class:`EnvelopeModel` measures it; not a ring right
+    around the component, which a component enclosed by patches may lack or find in a pocket
+    of brow hair), ``d`` = ``lesion`` and ``Sigma_c`` the covariance of ``c`` on that skin
+    (:func:`_matched_projection`: registration, texture and shine move the brightness of all
+    channels together, depigmentation the colour too). Normal skin that loses its melanin
+    has ``c = d``, so ``t`` is the share of the patient's own lesion contrast gained.
+
+    Parameters
+    ----------
+    baseline, followup : ndarray, shape (H, W, 3)
+        The two photos in the same coordinates (sRGB, or linear RGB with ``linear=True``).
+    comp : ndarray of int32, shape (H, W)
+        Components to measure (0: none).
+    normal : ndarray of bool, shape (H, W)
+        Normal skin at both visits (the light change is measured there).
+    lesion : array-like (3,)
+        The patient's lesion contrast ``d`` (lesion / normal skin - 1, linear RGB).
+    light_px : int
+        Reach of the light-change measurement around a component (px).
+
+    Returns
+    -------
+    ndarray of float32, shape (H, W)
+        ``t`` on the components; NaN elsewhere and on a component with fewer than 100 px of
+        normal skin within ``light_px``.
+
+    Examples
+    --------
+    >>> base = np.full((60, 60, 3), (150, 100, 70), np.uint8)
+    >>> follow = (base * 0.8).astype(np.uint8)   # darker photo
+    >>> follow[10:20, 10:20] = (176, 152, 136)   # turned lesion-coloured (in this light)
+    >>> follow[40:50, 40:50] = (150, 100, 70)    # lighter, as bright as before: no new colour
+    >>> comp = np.zeros((60, 60), np.int32); comp[10:20, 10:20] = 1; comp[40:50, 40:50] = 2
+    >>> t = change_degree(base, follow, comp, comp == 0, [1.3, 3.0, 5.6])
+    >>> round(float(np.median(t[comp == 1])), 1), round(float(np.median(t[comp == 2])), 1)
+    (0.8, 0.1)
+    """
+    d = np.asarray(lesion, np.float64)
+    if d.shape != (3,) or not np.all(np.isfinite(d)) or float(d @ d) <= 0:
+        raise InputError(f"lesion must be the lesion contrast (3 finite numbers, not all 0); "
+                         f"got {lesion!r}.")
+    ub, uf = _lin(baseline, 0.0, linear), _lin(followup, 0.0, linear)
+    ratio = uf / np.maximum(ub, 1e-4)
+    out = np.full(comp.shape, np.nan, np.float32)
+    for k, sl in enumerate(ndi.find_objects(comp), 1):
+        if sl is None:
+            continue
+        near = tuple(slice(max(s.start - light_px, 0), s.stop + light_px) for s in sl)
+        ref = ratio[near][normal[near]]
+        if len(ref) < 100:
+            continue  # no normal skin to measure the light by: unchecked
+        g = np.maximum(np.median(ref, axis=0), 1e-4)
+        p = _matched_projection(d, ref / g - 1.0)
+        C = comp[sl] == k
+        out[sl][C] = (ratio[sl][C] / g - 1.0) @ p
+    return out
+
+
+def _light_px(mm_per_px, r_out) -> int:
+    """Reach of the light-change measurement around a patch or candidate (px): ``LIGHT_MM``
+    at the pixel size, at least the reference ring's outer distance ``r_out``, or
+    ``LIGHT_PX`` without a scale."""
+    return max(r_out, int(round(LIGHT_MM / mm_per_px))) if mm_per_px else LIGHT_PX
+
+
+def confirm_box(new_mask, *, mm_per_px=None, ring_mm=None, lesion=None) -> tuple[slice, slice]:
     """The part of the frame :func:`confirm_new` works in: the candidates' bounding box grown
-    by their reference rings (``ring_mm`` / ``mm_per_px`` as there) and 2 px, clipped to the
-    frame (the whole frame when ``new_mask`` is empty). ``confirm_new`` of the arrays cut to
-    this box is ``confirm_new`` of the whole frames cut to it, and all False outside it.
+    by their reference rings (``ring_mm`` / ``mm_per_px`` as there) -- with ``lesion``, by
+    the reach of the light-change measurement (:func:`change_degree`) -- and 2 px, clipped
+    to the frame (the whole frame when ``new_mask`` is empty). ``confirm_new`` of the arrays
+    cut to this box is ``confirm_new`` of the whole frames cut to it, and all False outside
+    it.
 
     >>> m = np.zeros((100, 100), bool); m[40:50, 60:70] = True
-    >>> confirm_box(m)
-    (slice(13, 77, None), slice(33, 97, None))
+    >>> confirm_box(m), confirm_box(m, lesion=[1.3, 3.0, 5.6])
+    ((slice(13, 77, None), slice(33, 97, None)), (slice(0, 100, None), slice(0, 100, None)))
     """
-    return region_box(new_mask, margin=0.0, min_margin=_ring_px(ring_mm, mm_per_px)[1] + 2)
+    reach = _ring_px(ring_mm, mm_per_px)[1]
+    if lesion is not None:
+        reach = _light_px(mm_per_px, reach)
+    return region_box(new_mask, margin=0.0, min_margin=reach + 2)
 
 
 def _expand_labels(labels, distance):
@@ -472,6 +577,8 @@ class _Patch(NamedTuple):
     projection: np.ndarray | None  # matched filter; None when the patch has no contrast
     contrast2: float  # d . d
     degree: np.ndarray | None  # baseline degree t in ``box``
+    contrast: np.ndarray  # (3,) d: the patch's median colour relative to its ring, less 1
+    area: int  # the patch's px
 
 
 def _median_ratio(u1, u0, mask, box=None):
@@ -486,6 +593,18 @@ def _median_ratio(u1, u0, mask, box=None):
         r, c = np.divmod(sample_index(m), m.shape[1])
         at = (r + box[0].start) * mask.shape[1] + (c + box[1].start)
     return np.median(take(u1, at) / np.maximum(take(u0, at), 1e-4), axis=0)
+
+
+def _weighted_median(x, w) -> float:
+    """The median of ``x`` with weights ``w`` (the smallest value with half the weight at
+    or below it).
+
+    >>> _weighted_median(np.array([3.0, 1.0, 2.0]), np.array([1.0, 1.0, 5.0]))
+    2.0
+    """
+    order = np.argsort(x, kind="stable")
+    cum = np.cumsum(w[order])
+    return float(x[order][np.searchsorted(cum, 0.5 * cum[-1])])
 
 
 def _lin(image, sigma, linear=False):
@@ -661,8 +780,7 @@ class EnvelopeModel:
         # skin beyond every ring (no halo, no trichrome rim) shows the change of light
         self._far = roi & (dist > r_out) if normal_level == "baseline" else None
         self._ub = ub if normal_level == "baseline" else None
-        self._light_pad = (max(r_out, int(round(LIGHT_MM / mm_per_px))) if mm_per_px
-                           else LIGHT_PX)
+        self._light_pad = _light_px(mm_per_px, r_out)
         self._patches: list[_Patch] = []
         n = int(env.max()) if env.size else 0
         slices = ndi.find_objects(env)
@@ -689,7 +807,8 @@ class EnvelopeModel:
             dd = float(d @ d)
             proj = _matched_projection(d, vb[ring]) if dd >= 1e-4 else None
             self._patches.append(_Patch(pid, box, E, ring, ref_b, proj, dd,
-                                        vb @ proj if proj is not None else None))
+                                        vb @ proj if proj is not None else None, d,
+                                        int(np.count_nonzero(P))))
 
     def _light_change(self, uf, far, box, everywhere):
         """Per-channel ratio follow-up / baseline over the skin ``far`` from all patches
@@ -765,6 +884,23 @@ class EnvelopeModel:
             if return_degree:
                 deg_f[box][E & vb_ok] = tf[E & vb_ok]
         return fmask, deg_f
+
+    def lesion_contrast(self) -> np.ndarray | None:
+        """The patient's lesion colour relative to normal skin: the per-channel median of the
+        patches' contrast ``d`` (relative linear RGB, lesion / ring - 1), each patch weighed
+        by its area; None without a measured patch.
+
+        >>> base = np.full((60, 60, 3), (150, 100, 70), np.uint8); base[20:40, 20:40] = (220, 190, 170)
+        >>> model = EnvelopeModel(base, label_patches(base[..., 0] > 200))
+        >>> np.round(model.lesion_contrast(), 1).tolist()
+        [1.3, 3.0, 5.6]
+        """
+        done = [p for p in self._patches if p.projection is not None]
+        if not done:
+            return None
+        d = np.array([p.contrast for p in done])
+        w = np.array([p.area for p in done], np.float64)
+        return np.array([_weighted_median(d[:, c], w) for c in range(d.shape[1])])
 
     def baseline(self, *, valid=None):
         """Baseline mask, degree (float32, NaN outside) and contrast dict (patch id -> norm
