@@ -335,16 +335,17 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
     Components that cannot be checked stay new: without a reference ring, under 5 px, or
     without contrast against their ring in the follow-up.
     With ``lesion`` (the patient's own vitiligo colour relative to normal skin, e.g.
-    :meth:`EnvelopeModel.lesion_contrast`), a pixel also has to have changed *towards it*,
-    at the same place: the follow-up divided by the baseline there, against the same ratio on
-    normal skin around the component (the change of light), projected on ``lesion``
-    (:func:`change_degree`), must exceed ``level``. Anything else that makes skin look
+    :meth:`EnvelopeModel.lesion_contrast`), a component also has to have changed *towards
+    it*, at the same place: the follow-up divided by the baseline there, against the same
+    ratio on normal skin around the component (the change of light), projected on ``lesion``
+    (:func:`change_degree`), must exceed ``level`` at the component's median pixel (its
+    soft border keeps the pixels the first rule kept). Anything else that makes skin look
     lighter than its ring in one photo only -- shine (white light added: a lighter skin of
-    the same hue), skin between the hairs of a brow that the registration moved by a pixel,
-    a freckle faded -- has not moved the skin towards the patient's vitiligo by half of it.
-    This check needs no ring of normal skin right around the component (the light change
-    is taken from the normal skin anywhere in the frames given when there is none), so it
-    also checks a candidate enclosed by baseline patches. Last, what is left smaller than
+    much the same hue), brow hair in a pocket of a patch that one segmentation took for
+    depigmented, a patch border a pixel out -- has not moved the skin towards the patient's
+    vitiligo by half of it. This check needs no ring of normal skin right around the
+    component (the light change is measured on the normal skin within ``LIGHT_MM`` of it),
+    so it also checks a candidate enclosed by baseline patches. Last, what is left smaller than
     ``min_area_px`` (8-connected, checked or not) is dropped: new depigmentation is held
     to the minimum size of a patch, as the segmentation holds its patches
     (:func:`vasi.track_series` passes its ``min_patch_area_mm2`` in px, or the
@@ -375,7 +376,8 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
         Smallest confirmed component kept (px, 8-connected); 0 keeps all.
     lesion : array-like (3,), keyword-only, optional
         The patient's lesion contrast ``d`` (relative linear RGB: lesion / normal skin - 1),
-        e.g. :meth:`EnvelopeModel.lesion_contrast`; adds the same-place change test.
+        e.g. :meth:`EnvelopeModel.lesion_contrast`; adds the same-place change test
+        (per component).
 
     Returns
     -------
@@ -426,7 +428,14 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
         r_out = _ring_px(ring_mm if mm_per_px else None, mm_per_px)[1]
         change = change_degree(b[box], f[box], comp.astype(np.int32), roi[box] & ~cand, lesion,
                                light_px=_light_px(mm_per_px, r_out), linear=linear)
-        kept &= ~(change <= level)  # (NaN, unchecked: stays)
+        # a component as a whole (its median pixel): its border, a blend, keeps its pixels
+        ids = np.arange(1, int(comp.max()) + 1)
+        med = np.full(len(ids) + 1, np.nan)
+        checked = np.isfinite(change)
+        if checked.any():
+            med[1:] = ndi.median(np.where(checked, change, 0.0), comp * checked, ids)
+            med[1:][~ndi.maximum(checked, comp, ids).astype(bool)] = np.nan
+        kept &= ~(med[comp] <= level)  # (NaN, unchecked: stays)
     out[box] = kept & ~_components_below(kept, min_area_px) if min_area_px > 0 else kept
     return out
 
