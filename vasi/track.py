@@ -10,7 +10,9 @@ each baseline patch envelope, so patch identity is kept across visits by constru
   baseline patches and any other baseline depigmentation, e.g. specks too small to track,
   grown by ``tolerance_px`` so a sub-pixel border wobble is not counted): spreading or new
   patches, a sign of activity. :func:`confirm_new` keeps only what the two photos confirm
-  (a faint patch that one segmentation missed is not new).
+  (a faint patch that one segmentation missed is not new) and, given the patient's lesion
+  colour, only skin that turned towards it at the same place (:func:`change_degree`: shine
+  is not new depigmentation).
 
 Pixels the follow-up photo does not cover (``valid`` False) are left out of every ratio.
 
@@ -397,7 +399,7 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
     [101, 100]
     >>> follow[30:40, 60:70] = (165, 115, 85)   # lighter, not the colour of the patient's patch
     >>> cand[30:40, 60:70] = True
-    >>> d = [1.3, 3.1, 5.6]   # the patch's contrast (lesion_contrast: 220, 190, 170 on 150, 100, 70)
+    >>> d = [1.3, 3.0, 5.6]   # the patch's contrast (lesion_contrast: 220, 190, 170 on 150, 100, 70)
     >>> [int(confirm_new(base, follow, cand, lesion=x, min_area_px=16).sum()) for x in (None, d)]
     [200, 100]
     """
@@ -415,7 +417,7 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
     if exclude is not None:
         roi = roi & ~check_mask(exclude, shape, "exclude")
     # only the candidates and their rings take part (the rings are close: no shading model)
-    box = confirm_box(new, mm_per_px=mm_per_px, ring_mm=ring_mm, lesion=lesion)
+    box = confirm_box(new, mm_per_px=mm_per_px, ring_mm=ring_mm)
     cand = new[box]
     _, comp = cv2.connectedComponents(cand.view(np.uint8), connectivity=8)
     model = EnvelopeModel(f[box], comp.astype(np.int32), roi=roi[box] | cand, mm_per_px=mm_per_px,
@@ -425,18 +427,36 @@ def confirm_new(baseline, followup, new_mask, *, roi=None, exclude=None, mm_per_
     out = np.zeros(shape, bool)
     kept = cand & ~(np.nan_to_num(then, nan=0.0) > level)
     if lesion is not None:
-        r_out = _ring_px(ring_mm if mm_per_px else None, mm_per_px)[1]
-        change = change_degree(b[box], f[box], comp.astype(np.int32), roi[box] & ~cand, lesion,
-                               light_px=_light_px(mm_per_px, r_out), linear=linear)
-        # a component as a whole (its median pixel): its border, a blend, keeps its pixels
-        ids = np.arange(1, int(comp.max()) + 1)
-        med = np.full(len(ids) + 1, np.nan)
-        checked = np.isfinite(change)
-        if checked.any():
-            med[1:] = ndi.median(np.where(checked, change, 0.0), comp * checked, ids)
-            med[1:][~ndi.maximum(checked, comp, ids).astype(bool)] = np.nan
-        kept &= ~(med[comp] <= level)  # (NaN, unchecked: stays)
+        kept &= _changed_towards(b, f, new, roi & ~new, lesion, mm_per_px=mm_per_px,
+                                 ring_mm=ring_mm, level=level, linear=linear,
+                                 min_area_px=min_area_px)[box]
     out[box] = kept & ~_components_below(kept, min_area_px) if min_area_px > 0 else kept
+    return out
+
+
+def _changed_towards(b, f, new, normal, lesion, *, mm_per_px, ring_mm, level, linear,
+                     min_area_px):
+    """The pixels of ``new`` whose component moved towards ``lesion`` by more than ``level``
+    at its median pixel (:func:`change_degree`; a blend at its soft border keeps its
+    pixels), or could not be checked: the light change measured within ``LIGHT_MM``.
+    Components under ``min_area_px`` are left out (none of their pixels could be kept)."""
+    r_out = _ring_px(ring_mm if mm_per_px else None, mm_per_px)[1]
+    box = confirm_box(new, mm_per_px=mm_per_px, ring_mm=ring_mm if mm_per_px else None,
+                      lesion=lesion)
+    n, comp = cv2.connectedComponents(new[box].view(np.uint8), connectivity=8)
+    comp[(np.bincount(comp.ravel(), minlength=n) < min_area_px)[comp]] = 0
+    t = change_degree(b[box], f[box], comp, normal[box], lesion,
+                      light_px=_light_px(mm_per_px, r_out), linear=linear)
+    out = np.zeros(new.shape, bool)
+    inside = out[box]
+    for k, sl in enumerate(ndi.find_objects(comp), 1):
+        if sl is None:
+            continue
+        C = comp[sl] == k
+        tk = t[sl][C]
+        if np.isfinite(tk).all() and np.median(tk) <= level:
+            continue  # checked, and not turned towards the lesion colour (NaN: unchecked)
+        inside[sl] |= C
     return out
 
 
@@ -492,15 +512,16 @@ def change_degree(baseline, followup, comp, normal, lesion, *, light_px: int = L
         raise InputError(f"lesion must be the lesion contrast (3 finite numbers, not all 0); "
                          f"got {lesion!r}.")
     ub, uf = _lin(baseline, 0.0, linear), _lin(followup, 0.0, linear)
-    ratio = uf / np.maximum(ub, 1e-4)
+    ratio = np.divide(uf, np.maximum(ub, 1e-4, out=ub), out=uf)
+    normal = np.ascontiguousarray(normal)
     out = np.full(comp.shape, np.nan, np.float32)
     for k, sl in enumerate(ndi.find_objects(comp), 1):
         if sl is None:
             continue
         near = tuple(slice(max(s.start - light_px, 0), s.stop + light_px) for s in sl)
-        ref = ratio[near][normal[near]]
-        if len(ref) < 100:
+        if np.count_nonzero(normal[near]) < 100:
             continue  # no normal skin to measure the light by: unchecked
+        ref = take(ratio, _box_index(normal, near))
         g = np.maximum(np.median(ref, axis=0), 1e-4)
         p = _matched_projection(d, ref / g - 1.0)
         C = comp[sl] == k
@@ -595,13 +616,16 @@ def _median_ratio(u1, u0, mask, box=None):
     over ``mask[box]`` (the sample :func:`vasi.reference.sample` takes there) when a box is
     given: taken from the whole frames, which (contiguous) need no copy of the box to be
     indexed."""
-    if box is None:
-        at = sample_index(mask)
-    else:
-        m = mask[box]
-        r, c = np.divmod(sample_index(m), m.shape[1])
-        at = (r + box[0].start) * mask.shape[1] + (c + box[1].start)
+    at = sample_index(mask) if box is None else _box_index(mask, box)
     return np.median(take(u1, at) / np.maximum(take(u0, at), 1e-4), axis=0)
+
+
+def _box_index(mask, box):
+    """Flat indices (in the whole frame) of the even sample :func:`vasi.reference.sample`
+    takes of ``mask[box]``: a box of a contiguous frame is then indexed without a copy."""
+    m = mask[box]
+    r, c = np.divmod(sample_index(m), m.shape[1])
+    return (r + box[0].start) * mask.shape[1] + (c + box[1].start)
 
 
 def _weighted_median(x, w) -> float:
