@@ -800,3 +800,27 @@ def test_a_hypochromic_rim_around_a_patch_is_not_called_depigmented():
     assert (seg.mask & rim).sum() < 0.1 * rim.sum()  # before: 0.145
     assert _dice(seg.mask & (xx < 210), rimmed) > 0.99  # before: 0.985
     assert _dice(seg.mask & (xx >= 210), plain) > 0.98
+
+
+def test_the_local_border_on_the_masks_rows_equals_the_whole_frames(monkeypatch):
+    # _local_border works on the rows its bands can reach (levels._border_rows): bit for
+    # bit what the whole frame gives, with the mask in the middle or at a frame edge
+    from vasi import levels
+
+    rng = np.random.default_rng(3)
+    h, w = 160, 90
+    cols = np.float64([[0.1, 0.08, 0.06], [0.4, 0.38, 0.36]])
+    model = {"core": np.ones((h, w), bool), "w": np.float32([1, 0, 0, 0]), "core_z": np.zeros(4)}
+    args = (cols, model, np.ones(4), "visible", 0.5)
+    for rows in (slice(60, 90), slice(0, 25), slice(140, 160)):
+        index = rng.normal(0.0, 0.15, (h, w)).astype(np.float32)
+        index[rows, 20:70] += rng.uniform(0.5, 1.2, (rows.stop - rows.start, 50)).astype(np.float32)
+        roi = np.ones((h, w), bool)
+        roi[:, :3] = False
+        cut = levels._local_border(index, 0.6, roi, *args)
+        with monkeypatch.context() as m:
+            m.setattr(levels, "_border_rows", lambda mask: slice(0, mask.shape[0]))
+            whole = levels._local_border(index, 0.6, roi, *args)
+        assert levels._border_rows((index > 0.6) & roi) != slice(0, h)  # (rows were cut)
+        assert not np.array_equal(whole, index)
+        assert np.array_equal(cut, whole)

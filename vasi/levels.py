@@ -80,6 +80,12 @@ LOCAL_BORDER_PRIOR = 0.03
 #: depigmented level, and the inside at least ``LOCAL_BORDER_GAP`` above the outside.
 LOCAL_BORDER_MAX_OUTSIDE = 0.8
 LOCAL_BORDER_GAP = 0.2
+#: Rows beyond the half-way mask on which :func:`_local_border` works (:func:`_border_rows`):
+#: the outside band's width plus the reach of its blur (OpenCV cuts a float image's
+#: Gaussian kernel at 4 sigma), plus one: the bands' weights are nonzero only within
+#: ``LOCAL_BORDER_BAND`` + reach of the mask, and the band's last row then lies more than
+#: the reach inside the cut.
+_BORDER_ROW_PAD = LOCAL_BORDER_BAND + int(np.ceil(4 * LOCAL_BORDER_SIGMA)) + 1
 
 
 def _components_below(mask: np.ndarray, min_px: float) -> np.ndarray:
@@ -188,6 +194,26 @@ def _band_level(index, band, prior_value, sigma) -> tuple[np.ndarray, np.ndarray
     return (num + np.float32(LOCAL_BORDER_PRIOR * prior_value)) / (den + np.float32(LOCAL_BORDER_PRIOR)), den
 
 
+def _border_rows(m: np.ndarray) -> slice:
+    """The rows (a slice) of a frame on which :func:`_local_border` can change anything, given
+    its half-way mask ``m`` (bool (h, w), not empty): ``_BORDER_ROW_PAD`` rows beyond the
+    mask's first and last rows, clipped to the frame.
+
+    Beyond them the bands' blurred weights are exactly 0 (every input in the blur's reach
+    is 0), so the index is left as it is; and within them the blurs of those rows alone
+    equal the whole frame's bit for bit: the band lies more than the blur's reach inside
+    the cut (the rows mirrored there are zeros, as the frame's beyond it are), a frame edge
+    stays a frame edge, and a row's arithmetic does not depend on the other rows (its
+    columns, which decide SIMD lanes or scalar tails, are not cut).
+
+    >>> m = np.zeros((100, 8), bool); m[50:52, 2] = True
+    >>> _border_rows(m), _border_rows(m[:60])
+    (slice(33, 69, None), slice(33, 60, None))
+    """
+    r = np.flatnonzero(m.any(axis=1))
+    return slice(max(0, int(r[0]) - _BORDER_ROW_PAD), min(m.shape[0], int(r[-1]) + 1 + _BORDER_ROW_PAD))
+
+
 def _local_border(index, thr, roi, cols, model, scales, modality, d_star) -> np.ndarray:
     """``index`` (h, w) float32 remapped so that its border ``thr`` falls half-way (``d_star``
     in linear light) between the two levels that meet there: the skin just outside the
@@ -206,6 +232,11 @@ def _local_border(index, thr, roi, cols, model, scales, modality, d_star) -> np.
     m = (index > thr) & roi
     if not m.any():
         return index
+    rows = _border_rows(m)
+    if rows.stop - rows.start < m.shape[0]:  # the same values, computed on those rows only
+        out = index.copy()
+        out[rows] = _local_border(index[rows], thr, roi[rows], cols, model, scales, modality, d_star)
+        return out
     m8 = m.astype(np.uint8)
     ring = cv2.dilate(m8, _ref.disk(LOCAL_BORDER_BAND)).astype(bool) & ~cv2.dilate(m8, _ref.disk(1)).astype(bool) & roi
     inside = cv2.erode(m8, _ref.disk(1)).astype(bool)
