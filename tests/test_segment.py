@@ -361,6 +361,21 @@ def test_illumination_field_on_a_grid_that_follows_sigma_is_the_fine_grid_field(
     assert np.abs(field - fine).max() < 0.05 * float(fine.max() - fine.min())
 
 
+@pytest.mark.parametrize("order", [0, 1])
+def test_illumination_fields_through_shared_weights_are_each_planes_own(order):
+    # smooth_fields computes the weights' terms once for several planes: the same values,
+    # bit for bit, as one smooth_field per plane
+    from vasi.reference import smooth_field, smooth_fields
+
+    rng = np.random.default_rng(1)
+    planes = [rng.standard_normal((120, 150)).astype(np.float32) for _ in range(2)]
+    weights = (rng.random((120, 150)) < 0.6).astype(np.float32)
+    together = smooth_fields(planes, weights, 30.0, fallbacks=[0.1, -0.2], order=order)
+    alone = [smooth_field(p, weights, 30.0, fallback=f, order=order) for p, f in zip(planes, [0.1, -0.2], strict=True)]
+    assert all(np.array_equal(a, b) for a, b in zip(together, alone, strict=True))
+    assert not np.array_equal(*together)
+
+
 def test_illumination_field_order_is_checked():
     from vasi.reference import smooth_field
 

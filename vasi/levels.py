@@ -309,6 +309,19 @@ def _initial_reference(F, lin, core, size, woods: bool = False):
     return core.copy()
 
 
+def _illumination_fields(Fs, ref, medians, size) -> list:
+    """The smooth fields (h, w) float32 through the reference skin ``ref`` (bool (h, w)) of
+    each feature plane of ``Fs`` (h, w, n), falling back to ``medians`` (n,): luminance's
+    over 0.15 x ``size`` (the region's characteristic size, px), the colour planes' over
+    0.3 x ``size`` (:func:`vasi.reference.smooth_fields`: one set of weight terms for
+    them)."""
+    wts = ref.astype(np.float32)
+    lum = _ref.smooth_field(Fs[..., 0], wts, 0.15 * size, fallback=medians[0], order=FIELD_ORDER)
+    colour = _ref.smooth_fields([Fs[..., i] for i in range(1, Fs.shape[2])], wts, 0.3 * size,
+                                fallbacks=medians[1:], order=FIELD_ORDER)
+    return [lum, *colour]
+
+
 def _local_features(F, Fs, ref, user, size, sig, flat=False, fine=False):
     """Standardised local features (h, w, n + 1): the residuals of the ``n`` features of
     ``F`` (luminance, colour axis, in visible light pink; local means over ``sig``) and,
@@ -317,16 +330,11 @@ def _local_features(F, Fs, ref, user, size, sig, flat=False, fine=False):
     With ``fine=True`` also returns the same features with the unsmoothed ``F`` in place of
     the local means (same fields, centres and scales, so the same linear map applies to
     both; only their noise differs), else None."""
-    wts = ref.astype(np.float32)
     Fr = _ref.sample(Fs, ref)
+    medians = [float(_ref.median(Fr[:, i])) for i in range(F.shape[2])]
+    fields = [np.float32(m) for m in medians] if flat else _illumination_fields(Fs, ref, medians, size)
     out, out_fine = [], []
-    for i in range(F.shape[2]):
-        m_i = float(_ref.median(Fr[:, i]))
-        if flat:
-            fld = np.float32(m_i)
-        else:
-            fld = _ref.smooth_field(Fs[..., i], wts, (0.15 if i == 0 else 0.3) * size, fallback=m_i,
-                                   order=FIELD_ORDER)
+    for i, fld in enumerate(fields):
         out.append(np.ascontiguousarray(Fs[..., i] - fld, np.float32))
         if fine or i == 1:  # the unsmoothed residual
             r = np.ascontiguousarray(F[..., i] - fld, np.float32)
