@@ -198,8 +198,9 @@ def region_box(mask: np.ndarray, *, margin: float = 0.03, min_margin: int = 8) -
     rows = np.flatnonzero(mask.any(axis=1))
     if rows.size == 0:
         return slice(0, mask.shape[0]), slice(0, mask.shape[1])
-    cols = np.flatnonzero(mask.any(axis=0))
-    r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    r0, r1 = int(rows[0]), int(rows[-1]) + 1
+    cols = np.flatnonzero(mask[r0:r1].any(axis=0))  # (the columns read on those rows only)
+    c0, c1 = int(cols[0]), int(cols[-1]) + 1
     m = max(min_margin, int(round(margin * max(r1 - r0, c1 - c0))))
     H, W = mask.shape
     return slice(max(0, r0 - m), min(H, r1 + m)), slice(max(0, c0 - m), min(W, c1 + m))
