@@ -199,14 +199,15 @@ def _num(value, name: str, *, lo: float = 0.0, hi: float = math.inf, fix: str = 
     return arr
 
 
-def _assemble(rows: pd.DataFrame, *, score: str, region_set: str, regions: tuple,
+def _assemble(rows, *, score: str, region_set: str, regions: tuple,
               caps_hu: dict, total_cap: float, ladder, flags: list, reason: str,
               prov: dict) -> VasiScore:
-    """rows: region, extent_hu, residual_fraction, hu_method. Apply caps; sum."""
+    """rows (a DataFrame, or a dict of equally long arrays): region, extent_hu,
+    residual_fraction, hu_method. Apply caps; sum."""
     lad = _check_ladder(ladder)
-    reg = rows["region"].to_numpy(dtype=object)
-    ext_k = rows["extent_hu"].to_numpy(dtype=float).copy()
-    res_k = np.minimum(rows["residual_fraction"].to_numpy(dtype=float), 1.0)
+    reg = np.asarray(rows["region"], dtype=object)
+    ext_k = np.asarray(rows["extent_hu"], dtype=float).copy()
+    res_k = np.minimum(np.asarray(rows["residual_fraction"], dtype=float), 1.0)
     by = []
     for r in regions:
         sub = reg == r
@@ -222,7 +223,7 @@ def _assemble(rows: pd.DataFrame, *, score: str, region_set: str, regions: tuple
     clin_k = ext_k * lev_k
     rows = pd.DataFrame({"region": reg, "extent_hu": ext_k, "residual_fraction": res_k,
                          "level": lev_k, "continuous": cont_k, "clinical": clin_k,
-                         "hu_method": rows["hu_method"].to_numpy(dtype=object)})
+                         "hu_method": np.asarray(rows["hu_method"], dtype=object)})
     table = pd.DataFrame(
         {
             "region": [b[0] for b in by],
@@ -494,8 +495,9 @@ def f_vasi(
             res = depig / ext
         if np.any(res > 1 + 1e-9):
             flags.append("depigmented_exceeds_extent")
-        rows = pd.DataFrame({"region": "face", "extent_hu": ext.astype(float),
-                             "residual_fraction": np.minimum(res, 1.0), "hu_method": method})
+        # (the columns as arrays: _assemble builds the tables once)
+        rows = {"region": np.full(ext.size, "face", object), "extent_hu": ext.astype(float),
+                "residual_fraction": np.minimum(res, 1.0), "hu_method": np.full(ext.size, method, object)}
         prov["assessed_hu"] = a_hu.tolist() if a_hu.size > 1 else float(a_hu[0])
         prov["extent"] = "assessed area" if extent_hu is None else "extent_hu"
         prov["hu_method_hint"] = method
