@@ -410,13 +410,12 @@ Each panel is the baseline face: skin that was depigmented at baseline and is st
 (magenta), that has repigmented since (green), and new depigmentation outside the baseline
 patches (yellow). This patient has no new depigmentation in the truth. New depigmentation is
 held to the smallest patch the segmentation keeps (`min_patch_area_mm2`, here 11.2 px, printed
-above from `series.provenance["min_new_area_px"]`), so specks of a few pixels no longer count; what the
-tracker still calls new (`new_depigmentation_px`: 0 to 191 px per visit, against about 114 000
-px of face) is at week 24 a 115-px blob at the outer end of the eyebrow inside the forehead patch
-(the brow hair is a gap in the baseline patch); at week 36 the tip of the nose, 191 px: its
-shine, brighter at that visit than at baseline, passes for skin that has lost its pigment; at
-week 52 a small gap inside the chin patch, too small to see at this size. Look at the maps when
-that number is large.
+above from `series.provenance["min_new_area_px"]`), so specks of a few pixels no longer count,
+and a candidate counts only where the skin has turned towards the patient's own vitiligo colour at
+the same place (`vasi.track.change_degree`): the eyebrow's hair in a pocket of the forehead patch
+and the shine on the tip of the nose, brighter at one visit than at baseline, used to pass for new
+depigmentation here (up to 179 px) and no longer do (`new_depigmentation_px` is 0 at every visit).
+Look at the maps when that number is not 0.
 """),
 code('''
 patches0 = series.labels > 0
