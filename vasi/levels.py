@@ -8,6 +8,8 @@ highlights, component size filters).
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import cv2
 import numpy as np
 from skimage import filters
@@ -80,12 +82,21 @@ LOCAL_BORDER_PRIOR = 0.03
 #: depigmented level, and the inside at least ``LOCAL_BORDER_GAP`` above the outside.
 LOCAL_BORDER_MAX_OUTSIDE = 0.8
 LOCAL_BORDER_GAP = 0.2
+#: In visible light the outside band starts this many working px beyond the half-way mask
+#: (else 1 px) and is as wide as ``LOCAL_BORDER_BAND``: the border sits inside the edge's
+#: ramp (the blur, widened by JPEG's halved chroma resolution), and a band just outside it
+#: reads the ramp, not the skin beyond (untreated development photos in visible light, the
+#: true region given, along their found borders: the outside level's median 0.26 of the way to
+#: depigmented, 0.14-0.41 by photo, in the band 2-4 px out; 0.08, 0.00-0.21, 4-7 px out).
+LOCAL_BORDER_RAMP = 3
+#: The standard normal quantile of ``CORE_PERCENTILE`` (1.28 for the 90th).
+_Z_CORE = NormalDist().inv_cdf(CORE_PERCENTILE / 100.0)
 #: Rows beyond the half-way mask on which :func:`_local_border` works (:func:`_border_rows`):
-#: the outside band's width plus the reach of its blur (OpenCV cuts a float image's
-#: Gaussian kernel at 4 sigma), plus one: the bands' weights are nonzero only within
-#: ``LOCAL_BORDER_BAND`` + reach of the mask, and the band's last row then lies more than
-#: the reach inside the cut.
-_BORDER_ROW_PAD = LOCAL_BORDER_BAND + int(np.ceil(4 * LOCAL_BORDER_SIGMA)) + 1
+#: the outside band's outer radius (visible light's, the wider) plus the reach of its blur
+#: (OpenCV cuts a float image's Gaussian kernel at 4 sigma), plus one: the bands' weights
+#: are nonzero only within ``LOCAL_BORDER_RAMP`` + ``LOCAL_BORDER_BAND`` + reach of the
+#: mask, and the band's last row then lies more than the reach inside the cut.
+_BORDER_ROW_PAD = LOCAL_BORDER_RAMP + LOCAL_BORDER_BAND + int(np.ceil(4 * LOCAL_BORDER_SIGMA)) + 1
 
 
 def _components_below(mask: np.ndarray, min_px: float) -> np.ndarray:
@@ -208,13 +219,13 @@ def _border_rows(m: np.ndarray) -> slice:
 
     >>> m = np.zeros((100, 8), bool); m[50:52, 2] = True
     >>> _border_rows(m), _border_rows(m[:60])
-    (slice(33, 69, None), slice(33, 60, None))
+    (slice(30, 72, None), slice(30, 60, None))
     """
     r = np.flatnonzero(m.any(axis=1))
     return slice(max(0, int(r[0]) - _BORDER_ROW_PAD), min(m.shape[0], int(r[-1]) + 1 + _BORDER_ROW_PAD))
 
 
-def _local_border(index, thr, roi, cols, model, scales, modality, d_star) -> np.ndarray:
+def _local_border(index, thr, roi, cols, model, scales, modality, d_star, core_index=None) -> np.ndarray:
     """``index`` (h, w) float32 remapped so that its border ``thr`` falls half-way (``d_star``
     in linear light) between the two levels that meet there: the skin just outside the
     half-way mask and the patch just inside it, read locally (:func:`_band_level`), never
@@ -226,33 +237,80 @@ def _local_border(index, thr, roi, cols, model, scales, modality, d_star) -> np.
     carries much of it across (synthetic development photos, the true region given: the
     over-called pixels of the worst type IV photos lie at a true degree of 0.3-0.5, the
     generator's 0.42 rims). Where the outside is normal skin, or the inside as light as the
-    depigmented level, the border is unchanged; it is only ever raised. Index 0 and 1 stay
-    where they are (piecewise linear through the local border); pixels away from any
-    border (the bands' weight below 1e-4) are left as they are."""
+    depigmented level, the border stays at the global half-way. Index 0 and 1 stay where
+    they are (piecewise linear through the local border); pixels away from any border (the
+    bands' weight below 1e-4) are left as they are.
+
+    Under a Wood's lamp that global half-way is ``thr`` and the border is only ever raised.
+    In visible light the levels are read in the index's own units (:func:`_core_index`,
+    or ``core_index`` when given: it samples the whole frame) and the outside beyond the
+    edge's ramp (``LOCAL_BORDER_RAMP``), so the global half-way is ``thr`` x the cores'
+    median index, below ``thr``: ``thr`` is the half-way to the cores' median colour, but
+    the index's 1 is their ``CORE_PERCENTILE``, which the noise of the pixel-level index
+    lifts above the patch's interior (development photos: the cores' median at 0.64-0.96 of
+    the index, 0.81 on 900005, whose true edge reads 0.39 against ``thr`` 0.51), and a
+    border above the ramp's middle sits inside the true edge."""
     m = (index > thr) & roi
     if not m.any():
         return index
+    visible = modality == "visible"
+    if visible and core_index is None:
+        core_index = _core_index(index, model["core"], roi)
     rows = _border_rows(m)
     if rows.stop - rows.start < m.shape[0]:  # the same values, computed on those rows only
         out = index.copy()
-        out[rows] = _local_border(index[rows], thr, roi[rows], cols, model, scales, modality, d_star)
+        out[rows] = _local_border(index[rows], thr, roi[rows], cols, model, scales, modality, d_star, core_index)
         return out
     m8 = m.astype(np.uint8)
-    ring = cv2.dilate(m8, _ref.disk(LOCAL_BORDER_BAND)).astype(bool) & ~cv2.dilate(m8, _ref.disk(1)).astype(bool) & roi
+    r0, r1 = (LOCAL_BORDER_RAMP, LOCAL_BORDER_RAMP + LOCAL_BORDER_BAND) if visible else (1, LOCAL_BORDER_BAND)
+    ring = cv2.dilate(m8, _ref.disk(r1)).astype(bool) & ~cv2.dilate(m8, _ref.disk(r0)).astype(bool) & roi
     inside = cv2.erode(m8, _ref.disk(1)).astype(bool)
     out_lvl, w_out = _band_level(index, ring, 0.0, LOCAL_BORDER_SIGMA)
     in_lvl, w_in = _band_level(np.minimum(index, np.float32(1.5)), inside, 1.0, LOCAL_BORDER_SIGMA)
     near = (w_out > 1e-4) | (w_in > 1e-4)
     dg, ig = _degree_curve(cols, model, scales, modality)
+    floor = thr
+    if visible:
+        ig = ig * core_index
+        floor = float(np.interp(d_star, dg, ig))
     a = np.minimum(np.interp(np.clip(out_lvl[near], 0.0, None), ig, dg), LOCAL_BORDER_MAX_OUTSIDE)
     b = np.maximum(np.interp(in_lvl[near], ig, dg), a + LOCAL_BORDER_GAP)
-    t = np.maximum(np.interp(np.maximum(a + (b - a) * d_star, d_star), dg, ig), thr).astype(np.float32)
+    t = np.maximum(np.interp(np.maximum(a + (b - a) * d_star, d_star), dg, ig), floor).astype(np.float32)
     v = index[near]
     thr32 = np.float32(thr)
     out = index.copy()
     out[near] = np.where(v <= t, v * (thr32 / t),
                          thr32 + (v - t) * (np.float32(1.0 - thr) / np.maximum(1.0 - t, np.float32(1e-3))))
     return out
+
+
+def _core_index(index, core, roi) -> float:
+    """The index (in (0, 1]) of the patch cores' (``core``, bool) interior, against which
+    :func:`_degree_curve` is scaled (1 at their median colour), while the index's 1 is their
+    ``CORE_PERCENTILE``: their median ``index``, but not below 1 less the ``CORE_PERCENTILE``
+    quantile of a normal spread of normal skin's s.d. (the lower side's, over the region
+    ``roi``, bool; :func:`vasi.reference.lower_mode_stats`). Noise that wide lifts the
+    percentile of a uniform interior that far above its median; a wider spread of the cores
+    is their structure (partly repigmented lace, a class of lighter normal skin), and then
+    their upper part is the depigmented level. 1 when the median is not positive.
+
+    >>> rng = np.random.default_rng(0)
+    >>> index = rng.normal(0.0, 0.05, (100, 100)).astype(np.float32)  # normal skin: s.d. 0.05
+    >>> core = np.zeros((100, 100), bool); core[:40, :40] = True
+    >>> index[core] = rng.normal(0.95, 0.05, 1600)  # a uniform interior, as noisy as the skin
+    >>> round(_core_index(index, core, np.ones((100, 100), bool)), 2)
+    0.95
+    >>> index[core] = rng.uniform(0.3, 1.1, 1600)  # lace: median 0.7, but 1 - 1.28 x 0.05
+    >>> round(_core_index(index, core, np.ones((100, 100), bool)), 2)
+    0.94
+    """
+    s = float(_ref.median(_ref.sample(index, core)))
+    if not s > 0:
+        return 1.0
+    spread = _ref.lower_mode_stats(_ref.sample(index, roi, 20_000))[1]
+    if np.isfinite(spread):
+        s = max(s, 1.0 - _Z_CORE * spread)
+    return min(s, 1.0)
 
 
 def _median_labs(srgb, *masks) -> np.ndarray:
