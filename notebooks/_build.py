@@ -193,7 +193,7 @@ the ladder 0, 10, 25, 50, 75, 90, 100 % that clinicians use.
 
 Which residual is snapped matters. From one photo with pixel counts, `f_vasi` takes the whole
 assessed area (3 HU) as the extent and the depigmented fraction of it as the residual, so the
-clinical score is `3 × snap(fraction)`: here 27 % of the face snaps to 25 %, giving 0.75 (this is
+clinical score is `3 × snap(fraction)`: here 28 % of the face snaps to 25 %, giving 0.75 (this is
 also how the sample's `truth.csv` computes `f_vasi_clinical`). A clinician scoring each patch
 (extent in HU × its own residual) would give about the continuous value, since every patch is
 fully white at baseline. `vasi.track_series` (notebook 02) scores per baseline patch that way, so
